@@ -1,0 +1,1 @@
+"""Statistics only: forecasting models, calendar, backtests and model selection."""

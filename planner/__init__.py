@@ -1,0 +1,3 @@
+"""wfm-planner application layer: the only place the stages are chained."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Operations research only: queueing, requirements, shifts, LP/MIP, roster, simulation."""
