@@ -13,6 +13,7 @@ COMMANDS: tuple[str, ...] = (
     "import_",
     "demo",
     "forecast",
+    "accuracy",
     "erlang",
     "staff",
     "schedule",
