@@ -1,0 +1,551 @@
+"""The embedded store: SQLite through SQLAlchemy 2 Core.
+
+Default location ``var/planner.db`` (relative to the working directory); any SQLAlchemy
+URL through ``PLANNER_DB_URL`` or ``Store.open(url)``. SQLite runs in WAL mode so the web
+app can read while a job writes.
+
+Every public write is one transaction: a failure or a kill in the middle leaves the
+previous state intact (SQLite's journal guarantees the kill case; the ``with
+engine.begin()`` blocks guarantee the exception case).
+
+The schema is versioned in the ``schema_version`` table and upgraded in place on open:
+:data:`MIGRATIONS` lists ``(version, function)`` pairs applied in order, each in its own
+transaction, for the versions above the stored one.
+
+Tables (one line each):
+
+- ``datasets``: an imported history or actuals file - name, kind, the raw upload (bytes,
+  kept as uploaded), its SHA-256, the validation report and a summary.
+- ``intervals``: the validated interval rows of each dataset (History frame columns).
+- ``forecasts`` / ``forecast_rows`` / ``forecast_backtests``: forecast snapshots with their
+  method, parameters, training cut-off and creation time; the rows; the backtest table.
+- ``plans`` / ``plan_tables``: a plan's config and summary; its tables (requirements, shift
+  plan, roster, activities, coverage, ...) as Parquet.
+- ``scenarios``: one row per scenario of a plan: its overrides and its tidy result row.
+- ``actuals`` are datasets of kind ``actuals`` (same interval table, same contract).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+DEFAULT_PATH = Path("var") / "planner.db"
+
+HISTORY_COLUMNS = (
+    "interval_start",
+    "queue",
+    "channel",
+    "offered",
+    "handled",
+    "abandoned",
+    "aht_s",
+    "handle_time_s",
+    "answered_within_sl",
+    "asa_s",
+)
+FORECAST_COLUMNS = ("interval_start", "queue", "channel", "forecast", "lo", "hi", "model", "aht_s")
+DATASET_KINDS = ("history", "actuals")
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("upgraded_at", sa.String, nullable=False),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("source_name", sa.String, nullable=False),
+    sa.Column("raw", sa.LargeBinary, nullable=False),
+    sa.Column("raw_sha256", sa.String, nullable=False),
+    sa.Column("interval_minutes", sa.Integer),
+    sa.Column("timezone", sa.String),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("summary_json", sa.Text, nullable=False),
+    sa.Column("report_text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+intervals = sa.Table(
+    "intervals",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("interval_start", sa.String, nullable=False),
+    sa.Column("queue", sa.String, nullable=False),
+    sa.Column("channel", sa.String, nullable=False),
+    sa.Column("offered", sa.Integer, nullable=False),
+    sa.Column("handled", sa.Float),
+    sa.Column("abandoned", sa.Float),
+    sa.Column("aht_s", sa.Float),
+    sa.Column("handle_time_s", sa.Float),
+    sa.Column("answered_within_sl", sa.Float),
+    sa.Column("asa_s", sa.Float),
+    sa.Index("ix_intervals_dataset", "dataset_id", "queue", "channel", "interval_start"),
+)
+
+forecasts = sa.Table(
+    "forecasts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset", sa.String),
+    sa.Column("method", sa.String, nullable=False),
+    sa.Column("params_json", sa.Text, nullable=False),
+    sa.Column("train_end", sa.String, nullable=False),
+    sa.Column("horizon_start", sa.String),
+    sa.Column("horizon_end", sa.String),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+forecast_rows = sa.Table(
+    "forecast_rows",
+    metadata,
+    sa.Column("forecast_id", sa.Integer, sa.ForeignKey("forecasts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("interval_start", sa.String, nullable=False),
+    sa.Column("queue", sa.String, nullable=False),
+    sa.Column("channel", sa.String, nullable=False),
+    sa.Column("forecast", sa.Float, nullable=False),
+    sa.Column("lo", sa.Float, nullable=False),
+    sa.Column("hi", sa.Float, nullable=False),
+    sa.Column("model", sa.String, nullable=False),
+    sa.Column("aht_s", sa.Float),
+    sa.Index("ix_forecast_rows", "forecast_id", "queue", "channel", "interval_start"),
+)
+
+forecast_backtests = sa.Table(
+    "forecast_backtests",
+    metadata,
+    sa.Column("forecast_id", sa.Integer, sa.ForeignKey("forecasts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("table_parquet", sa.LargeBinary, nullable=False),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("forecast_id", sa.Integer, sa.ForeignKey("forecasts.id")),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("summary_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+plan_tables = sa.Table(
+    "plan_tables",
+    metadata,
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("table_parquet", sa.LargeBinary, nullable=False),
+)
+
+scenarios = sa.Table(
+    "scenarios",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("overrides_json", sa.Text, nullable=False),
+    sa.Column("result_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+
+def _migrate_1(conn: Connection) -> None:
+    """The first schema: every table above."""
+    metadata.create_all(conn)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1)]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _iso(values: pd.Series) -> list[str]:
+    return pd.to_datetime(values).dt.strftime("%Y-%m-%dT%H:%M:%S").tolist()
+
+
+def _to_parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _from_parquet(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data))
+
+
+def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows as dicts with plain Python values (None for missing), ready for executemany."""
+    out = frame.loc[:, list(columns)].astype(object)
+    out = out.where(pd.notna(out), None)
+    return out.to_dict("records")
+
+
+def default_url() -> str:
+    """``PLANNER_DB_URL`` when set, else SQLite at ``var/planner.db``."""
+    return os.environ.get("PLANNER_DB_URL") or f"sqlite:///{DEFAULT_PATH}"
+
+
+class Store:
+    """The planner's database. Open with :meth:`Store.open`; every write is atomic.
+
+    >>> store = Store.open("sqlite://")            # in memory
+    >>> store.list_datasets().empty
+    True
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- opening and schema ------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        url = url or default_url()
+        sa_url = sa.make_url(url)
+        if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {}
+        if sa_url.get_backend_name() == "sqlite" and sa_url.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = sa.pool.StaticPool  # one shared in-memory database
+            kwargs["connect_args"] = {"check_same_thread": False}
+        engine = sa.create_engine(url, **kwargs)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        store.upgrade()
+        return store
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("schema_version"):
+                return 0
+            value = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            return int(value or 0)
+
+    def upgrade(self) -> int:
+        """Apply the migrations above the stored version, each in one transaction."""
+        current = self.version()
+        for version, migrate in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.engine.begin() as conn:
+                schema_version.create(conn, checkfirst=True)
+                migrate(conn)
+                conn.execute(schema_version.insert().values(version=version, upgraded_at=_now()))
+            current = version
+        return current
+
+    # -- datasets ------------------------------------------------------------------------
+    def save_dataset(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        raw: bytes,
+        source_name: str,
+        kind: str = "history",
+        interval_minutes: int | None = None,
+        timezone: str | None = None,
+        summary: dict[str, Any] | None = None,
+        report_text: str = "",
+    ) -> int:
+        """Store a validated frame with its raw upload; an existing ``name`` is replaced atomically."""
+        if not name or not name.strip():
+            raise ValueError("dataset name: must not be empty")
+        if kind not in DATASET_KINDS:
+            raise ValueError(f"dataset kind: {kind!r} is not one of {', '.join(DATASET_KINDS)}")
+        rows = frame.copy()
+        for column in HISTORY_COLUMNS:
+            if column not in rows:
+                rows[column] = np.nan
+        rows["interval_start"] = _iso(rows["interval_start"])
+        rows["offered"] = rows["offered"].astype("int64")
+        with self.engine.begin() as conn:
+            conn.execute(datasets.delete().where(datasets.c.name == name))
+            dataset_id = conn.execute(
+                datasets.insert().values(
+                    name=name,
+                    kind=kind,
+                    source_name=source_name,
+                    raw=raw,
+                    raw_sha256=hashlib.sha256(raw).hexdigest(),
+                    interval_minutes=interval_minutes,
+                    timezone=timezone,
+                    row_count=len(rows),
+                    summary_json=json.dumps(summary or {}, default=str),
+                    report_text=report_text,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]
+            rows["dataset_id"] = dataset_id
+            if len(rows):
+                conn.execute(intervals.insert(), _records(rows, ["dataset_id", *HISTORY_COLUMNS]))
+        return int(dataset_id)
+
+    def list_datasets(self, kind: str | None = None) -> pd.DataFrame:
+        query = sa.select(
+            datasets.c.id,
+            datasets.c.name,
+            datasets.c.kind,
+            datasets.c.source_name,
+            datasets.c.interval_minutes,
+            datasets.c.row_count,
+            datasets.c.summary_json,
+            datasets.c.created_at,
+        ).order_by(datasets.c.name)
+        if kind:
+            query = query.where(datasets.c.kind == kind)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+    def dataset(self, name: str) -> pd.DataFrame:
+        """The validated interval rows of a dataset, as a History frame."""
+        with self.engine.connect() as conn:
+            dataset_id = self._dataset_id(conn, name)
+            query = (
+                sa.select(*[intervals.c[c] for c in HISTORY_COLUMNS])
+                .where(intervals.c.dataset_id == dataset_id)
+                .order_by(intervals.c.queue, intervals.c.channel, intervals.c.interval_start)
+            )
+            frame = pd.DataFrame(conn.execute(query).all(), columns=list(HISTORY_COLUMNS))
+        frame["interval_start"] = pd.to_datetime(frame["interval_start"])
+        frame["offered"] = frame["offered"].astype("int64")
+        return frame.dropna(axis="columns", how="all")
+
+    def dataset_raw(self, name: str) -> bytes:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(datasets.c.raw).where(datasets.c.name == name)).first()
+        if row is None:
+            raise ValueError(f"dataset {name!r}: not in the store")
+        return bytes(row[0])
+
+    def dataset_info(self, name: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(datasets).where(datasets.c.name == name)).mappings().first()
+        if row is None:
+            raise ValueError(f"dataset {name!r}: not in the store")
+        info = {k: v for k, v in row.items() if k != "raw"}
+        info["summary"] = json.loads(info.pop("summary_json"))
+        return info
+
+    def delete_dataset(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            dataset_id = self._dataset_id(conn, name)
+            conn.execute(intervals.delete().where(intervals.c.dataset_id == dataset_id))
+            conn.execute(datasets.delete().where(datasets.c.id == dataset_id))
+
+    def actuals(self, dataset: str | None = None) -> pd.DataFrame:
+        """Interval rows of an actuals dataset (the newest one when ``dataset`` is None)."""
+        if dataset is None:
+            listing = self.list_datasets(kind="actuals")
+            if listing.empty:
+                return pd.DataFrame(columns=["interval_start", "queue", "channel", "offered"])
+            dataset = str(listing.sort_values("created_at")["name"].iloc[-1])
+        return self.dataset(dataset)
+
+    @staticmethod
+    def _dataset_id(conn: Connection, name: str) -> int:
+        dataset_id = conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name)).scalar()
+        if dataset_id is None:
+            raise ValueError(f"dataset {name!r}: not in the store")
+        return int(dataset_id)
+
+    # -- forecasts -----------------------------------------------------------------------
+    def save_forecast(
+        self,
+        forecast: pd.DataFrame,
+        *,
+        dataset: str | None,
+        method: str,
+        params: dict[str, Any],
+        backtest: pd.DataFrame | None,
+        train_end: str,
+        created_by: str = "cli",
+    ) -> int:
+        """Store a forecast snapshot (rows, method, parameters, backtest) in one transaction."""
+        rows = forecast.copy()
+        if "aht_s" not in rows:
+            rows["aht_s"] = np.nan
+        missing = [c for c in FORECAST_COLUMNS if c not in rows]
+        if missing:
+            raise ValueError(f"forecast frame: missing columns {', '.join(missing)}")
+        starts = pd.to_datetime(rows["interval_start"])
+        rows["interval_start"] = _iso(rows["interval_start"])
+        with self.engine.begin() as conn:
+            forecast_id = conn.execute(
+                forecasts.insert().values(
+                    dataset=dataset,
+                    method=method,
+                    params_json=json.dumps(params, default=str),
+                    train_end=str(train_end),
+                    horizon_start=starts.min().isoformat() if len(rows) else None,
+                    horizon_end=starts.max().isoformat() if len(rows) else None,
+                    row_count=len(rows),
+                    created_by=created_by,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]
+            rows["forecast_id"] = forecast_id
+            if len(rows):
+                conn.execute(forecast_rows.insert(), _records(rows, ["forecast_id", *FORECAST_COLUMNS]))
+            if backtest is not None:
+                conn.execute(
+                    forecast_backtests.insert().values(forecast_id=forecast_id, table_parquet=_to_parquet(backtest))
+                )
+        return int(forecast_id)
+
+    def forecast(self, snapshot_id: int) -> pd.DataFrame:
+        query = (
+            sa.select(*[forecast_rows.c[c] for c in FORECAST_COLUMNS])
+            .where(forecast_rows.c.forecast_id == snapshot_id)
+            .order_by(forecast_rows.c.queue, forecast_rows.c.channel, forecast_rows.c.interval_start)
+        )
+        with self.engine.connect() as conn:
+            self._forecast_exists(conn, snapshot_id)
+            frame = pd.DataFrame(conn.execute(query).all(), columns=list(FORECAST_COLUMNS))
+        frame["interval_start"] = pd.to_datetime(frame["interval_start"])
+        if frame["aht_s"].isna().all():
+            frame = frame.drop(columns="aht_s")
+        return frame
+
+    def forecast_info(self, snapshot_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            self._forecast_exists(conn, snapshot_id)
+            row = conn.execute(sa.select(forecasts).where(forecasts.c.id == snapshot_id)).mappings().first()
+        info = dict(row)
+        info["params"] = json.loads(info.pop("params_json"))
+        return info
+
+    def forecast_backtest(self, snapshot_id: int) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            self._forecast_exists(conn, snapshot_id)
+            data = conn.execute(
+                sa.select(forecast_backtests.c.table_parquet).where(forecast_backtests.c.forecast_id == snapshot_id)
+            ).scalar()
+        return _from_parquet(data) if data is not None else pd.DataFrame()
+
+    def list_forecasts(self) -> pd.DataFrame:
+        query = sa.select(forecasts).order_by(forecasts.c.id)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+    @staticmethod
+    def _forecast_exists(conn: Connection, snapshot_id: int) -> None:
+        if conn.execute(sa.select(forecasts.c.id).where(forecasts.c.id == snapshot_id)).first() is None:
+            raise ValueError(f"forecast snapshot {snapshot_id}: not in the store")
+
+    # -- plans and scenarios -------------------------------------------------------------
+    def save_plan(
+        self,
+        name: str,
+        *,
+        config: dict[str, Any],
+        summary: dict[str, Any],
+        tables: dict[str, pd.DataFrame],
+        forecast_id: int | None = None,
+        scenario_rows: Iterable[tuple[str, dict[str, Any], dict[str, Any]]] = (),
+    ) -> int:
+        """Store a plan, its tables and its scenarios ``(name, overrides, result)`` in one transaction."""
+        with self.engine.begin() as conn:
+            plan_id = conn.execute(
+                plans.insert().values(
+                    name=name,
+                    forecast_id=forecast_id,
+                    config_json=json.dumps(config, default=str),
+                    summary_json=json.dumps(summary, default=str),
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]
+            for table_name, frame in tables.items():
+                conn.execute(
+                    plan_tables.insert().values(
+                        plan_id=plan_id, name=table_name, row_count=len(frame), table_parquet=_to_parquet(frame)
+                    )
+                )
+            for scenario_name, overrides, result in scenario_rows:
+                conn.execute(
+                    scenarios.insert().values(
+                        plan_id=plan_id,
+                        name=scenario_name,
+                        overrides_json=json.dumps(overrides, default=str),
+                        result_json=json.dumps(result, default=str),
+                        created_at=_now(),
+                    )
+                )
+        return int(plan_id)
+
+    def list_plans(self) -> pd.DataFrame:
+        query = sa.select(plans.c.id, plans.c.name, plans.c.forecast_id, plans.c.created_at).order_by(plans.c.id)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+    def latest_plan_id(self) -> int | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(plans.c.id))).scalar()
+        return int(value) if value is not None else None
+
+    def plan(self, plan_id: int) -> dict[str, Any]:
+        """A plan's config, summary and the names of its tables."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(plans).where(plans.c.id == plan_id)).mappings().first()
+            if row is None:
+                raise ValueError(f"plan {plan_id}: not in the store")
+            names = conn.execute(sa.select(plan_tables.c.name).where(plan_tables.c.plan_id == plan_id)).scalars().all()
+        info = dict(row)
+        info["config"] = json.loads(info.pop("config_json"))
+        info["summary"] = json.loads(info.pop("summary_json"))
+        info["tables"] = sorted(names)
+        return info
+
+    def plan_table(self, plan_id: int, name: str) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                sa.select(plan_tables.c.table_parquet).where(
+                    (plan_tables.c.plan_id == plan_id) & (plan_tables.c.name == name)
+                )
+            ).scalar()
+        if data is None:
+            raise ValueError(f"plan {plan_id}: no table {name!r}")
+        return _from_parquet(data)
+
+    def scenarios(self, plan_id: int) -> pd.DataFrame:
+        """One tidy row per scenario of a plan: name plus the result's fields."""
+        query = sa.select(scenarios.c.name, scenarios.c.overrides_json, scenarios.c.result_json).where(
+            scenarios.c.plan_id == plan_id
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(scenarios.c.id)).all()
+        return pd.DataFrame(
+            [{"name": name, **json.loads(result), "overrides": json.loads(overrides)} for name, overrides, result in rows]
+        )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
