@@ -1,0 +1,212 @@
+"""Coverage over the whole week as one grid.
+
+The planning week is one array of intervals (``7 * 1440 / interval_minutes``),
+Monday 00:00 first, so a shift starting at 22:00 covers the next day's first
+intervals; when the week wraps (steady state) the hours of a Sunday night shift
+after midnight land on Monday morning. Requirements become per-channel numpy
+arrays on that grid; roster frames become the ``coverage.csv`` frame.
+
+Example::
+
+    >>> grid = WeekGrid(pd.Timestamp("2024-01-01"), interval_minutes=60)
+    >>> grid.covered(6 * 1440 + 22 * 60, 480).tolist()[:3]   # Sunday 22:00 + 8 h
+    [166, 167, 0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DEFERRED_CHANNELS: frozenset[str] = frozenset({"email", "social", "backoffice"})
+REQUIREMENT_COLUMNS: tuple[str, ...] = ("interval_start", "queue", "channel", "volume", "aht_s", "required_agents")
+MINUTES_PER_WEEK = 7 * 1440
+
+
+@dataclass(frozen=True)
+class WeekGrid:
+    """A week of ``interval_minutes`` intervals starting at ``start`` (a midnight)."""
+
+    start: pd.Timestamp
+    interval_minutes: int
+    wrap: bool = True
+
+    @property
+    def n_intervals(self) -> int:
+        """Intervals in the week."""
+        return MINUTES_PER_WEEK // self.interval_minutes
+
+    def times(self) -> pd.DatetimeIndex:
+        """Start time of every interval of the week."""
+        return pd.date_range(self.start, periods=self.n_intervals, freq=f"{self.interval_minutes}min")
+
+    def covered(self, start_minute: int, length_minutes: int) -> np.ndarray:
+        """Interval indexes covered by ``[start_minute, start_minute + length)`` (minutes after week start).
+
+        Minutes beyond the week wrap to its start when ``wrap``, else they are dropped.
+        """
+        first = start_minute // self.interval_minutes
+        idx = np.arange(first, first + length_minutes // self.interval_minutes)
+        if self.wrap:
+            return idx % self.n_intervals
+        return idx[(idx >= 0) & (idx < self.n_intervals)]
+
+    def index_of(self, times: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+        """Grid index of each timestamp; raises ``ValueError`` naming the first one off the grid."""
+        times = pd.DatetimeIndex(pd.to_datetime(times))
+        minutes = (times - self.start) / pd.Timedelta(minutes=1)
+        minutes = np.asarray(minutes, dtype=float)
+        bad = (minutes < 0) | (minutes >= MINUTES_PER_WEEK) | (minutes % self.interval_minutes != 0)
+        if bad.any():
+            raise ValueError(
+                f"interval_start={times[int(np.argmax(bad))]} is not on the {self.interval_minutes}-minute grid "
+                f"of the week starting {self.start.date()}"
+            )
+        return (minutes // self.interval_minutes).astype(int)
+
+
+@dataclass(frozen=True)
+class ChannelDemand:
+    """One channel's demand on the week grid.
+
+    ``required`` is scheduled agents per interval (immediate channels); for deferred
+    channels ``work_minutes`` is the agent-minutes of work arriving per interval
+    (already scaled like ``required_agents``, i.e. including shrinkage) and
+    ``due_minutes`` how long each interval's work may wait.
+    """
+
+    channel: str
+    required: np.ndarray
+    deferred: bool = False
+    work_minutes: np.ndarray | None = None
+    due_minutes: np.ndarray | None = None
+
+
+def week_grid(requirements: pd.DataFrame, *, interval_minutes: int, wrap: bool = True) -> WeekGrid:
+    """The week grid of a requirements frame: Monday 00:00 of the week of its first interval.
+
+    Raises ``ValueError`` when the frame spans more than that week.
+    """
+    times = pd.to_datetime(requirements["interval_start"])
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)
+    first = times.min().normalize()
+    start = first - pd.Timedelta(days=first.weekday())
+    grid = WeekGrid(start, interval_minutes, wrap)
+    grid.index_of(times)
+    return grid
+
+
+def validate_requirements(requirements: pd.DataFrame, *, source: str = "requirements") -> pd.DataFrame:
+    """Check the Requirements frame of DESIGN.md section 3 and return a clean copy.
+
+    Missing columns, negative or non-numeric ``required_agents`` raise ``ValueError``
+    naming the source, row and value; ``queue`` defaults to ``main``.
+    """
+    frame = requirements.copy()
+    missing = [c for c in ("interval_start", "channel", "required_agents") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {', '.join(missing)}")
+    if "queue" not in frame.columns:
+        frame["queue"] = "main"
+    try:
+        times = pd.to_datetime(frame["interval_start"])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{source}: column interval_start: {exc}") from None
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)
+    frame["interval_start"] = times
+    for column in ("required_agents", "workload_minutes", "due_minutes", "volume", "aht_s"):
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        deferred_only = column in ("workload_minutes", "due_minutes")
+        relevant = frame["channel"].isin(DEFERRED_CHANNELS) if deferred_only else pd.Series(True, index=frame.index)
+        if column == "required_agents":
+            relevant &= ~(frame["channel"].isin(DEFERRED_CHANNELS) & values.isna())
+        bad = relevant & (values.isna() | (values < 0))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"{source}: row {row + 2}: {column}={frame[column].iloc[row]!r} is not a number >= 0"
+            )
+        frame[column] = values
+    for channel in sorted(set(frame["channel"]) & DEFERRED_CHANNELS):
+        for column in ("workload_minutes", "due_minutes"):
+            if column not in frame.columns:
+                raise ValueError(f"{source}: deferred channel {channel!r} needs column {column}")
+    return frame
+
+
+def channel_demands(requirements: pd.DataFrame, grid: WeekGrid) -> dict[str, ChannelDemand]:
+    """Per-channel demand arrays on the grid (queues of a channel are added up).
+
+    For deferred channels the work is converted to scheduled agent-minutes with the
+    channel's own ratio ``sum(required_agents) * interval_minutes / sum(workload_minutes)``
+    when ``required_agents`` is given (that carries the shrinkage), else 1.
+    """
+    idx = grid.index_of(requirements["interval_start"])
+    out: dict[str, ChannelDemand] = {}
+    for channel in sorted(requirements["channel"].unique()):
+        mask = (requirements["channel"] == channel).to_numpy()
+        required = np.zeros(grid.n_intervals)
+        req_values = requirements.loc[mask, "required_agents"].to_numpy(dtype=float)
+        np.add.at(required, idx[mask], np.nan_to_num(req_values))
+        if channel not in DEFERRED_CHANNELS:
+            out[channel] = ChannelDemand(channel, required)
+            continue
+        work = np.zeros(grid.n_intervals)
+        np.add.at(work, idx[mask], requirements.loc[mask, "workload_minutes"].to_numpy(dtype=float))
+        due = np.full(grid.n_intervals, np.inf)
+        due_values = requirements.loc[mask, "due_minutes"].to_numpy(dtype=float)
+        np.minimum.at(due, idx[mask], due_values)
+        due[np.isinf(due)] = float(np.nanmax(due_values)) if len(due_values) else grid.interval_minutes
+        ratio = 1.0
+        if np.nansum(req_values) > 0 and work.sum() > 0:
+            ratio = float(np.nansum(req_values) * grid.interval_minutes / work.sum())
+        work = work * ratio
+        if np.nansum(req_values) <= 0:
+            required = work / grid.interval_minutes
+        out[channel] = ChannelDemand(channel, required, True, work, due)
+    return out
+
+
+def coverage_frame(
+    roster: pd.DataFrame, activities: pd.DataFrame, demands: dict[str, ChannelDemand], grid: WeekGrid
+) -> pd.DataFrame:
+    """The ``coverage.csv`` frame: ``interval_start, channel, required, scheduled``.
+
+    ``scheduled`` counts agents on shift in each interval net of their activities
+    (breaks, lunches), on the week grid (wrapping when the grid wraps).
+    """
+    channels = sorted(set(demands) | set(roster["channel"]) if len(roster) else set(demands))
+    net = {c: np.zeros(grid.n_intervals) for c in channels}
+    shift_channel: dict[tuple[str, pd.Timestamp], str] = {}
+    for row in roster.itertuples(index=False):
+        start, end = pd.Timestamp(row.shift_start), pd.Timestamp(row.shift_end)
+        minute = int((start - grid.start) / pd.Timedelta(minutes=1))
+        length = int((end - start) / pd.Timedelta(minutes=1))
+        np.add.at(net[row.channel], grid.covered(minute, length), 1.0)
+        shift_channel[(row.agent_id, start)] = row.channel
+    if len(activities):
+        starts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]),
+                               shift_end=pd.to_datetime(roster["shift_end"]))
+        by_agent = {a: g.sort_values("shift_start") for a, g in starts.groupby("agent_id")}
+        for row in activities.itertuples(index=False):
+            start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
+            shifts = by_agent[row.agent_id]
+            inside = shifts[(shifts["shift_start"] <= start) & (shifts["shift_end"] >= end)]
+            channel = inside["channel"].iloc[0]
+            minute = int((start - grid.start) / pd.Timedelta(minutes=1))
+            length = int((end - start) / pd.Timedelta(minutes=1))
+            np.add.at(net[channel], grid.covered(minute, length), -1.0)
+    times = grid.times()
+    frames = []
+    for channel in channels:
+        required = demands[channel].required if channel in demands else np.zeros(grid.n_intervals)
+        frames.append(pd.DataFrame({
+            "interval_start": times, "channel": channel, "required": required, "scheduled": net[channel],
+        }))
+    return pd.concat(frames, ignore_index=True)

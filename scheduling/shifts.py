@@ -1,0 +1,476 @@
+"""Weekly shift plan by integer programming (PuLP, HiGHS by default, CBC as fallback).
+
+Formulation (one week grid, see :mod:`scheduling.coverage`):
+
+* **Tours.** An integer variable per (template, channel, start time, work pattern)
+  counts agents who work that template at that same start on every work day of the
+  pattern. Patterns come from :func:`scheduling.rules.day_patterns`, so days per week,
+  consecutive days off and maximum consecutive days hold by construction, and stable
+  starts make the minimum rest hold whenever ``length + rest <= 24 h`` (validated).
+* **Activities.** Explicit placement: per shift group (template, channel, day, start)
+  and activity, an integer variable per allowed offset; they add up to the number of
+  shifts in the group, and coverage is counted net of them.
+* **Coverage.** Immediate channels: net agents on duty >= ``required_agents`` (hard) or
+  plus an under-coverage variable priced at ``under_penalty`` per agent-hour (soft).
+  Deferred channels: FIFO backlog ``b[i] = b[i-1] + work[i] - done[i]`` with
+  ``done[i] <= interval_minutes * net[i]`` and ``b[i]`` no larger than the work that is
+  not yet due, so e-mail is worked in the valleys of voice; the week wraps (steady
+  state) unless ``wrap_week = false``.
+* **Objective.** Paid cost (tours x days x paid hours x hourly cost) + penalties; a
+  small ``over_penalty`` per agent-hour above requirement.
+
+The LP relaxation is solved first and reported as the lower bound.
+
+Example::
+
+    >>> plan = plan_shifts(requirements, rules)            # doctest: +SKIP
+    >>> plan.status, round(plan.cost), plan.gap < 0.03     # doctest: +SKIP
+    ('Optimal', 23000, True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+try:
+    import highspy
+except ImportError:  # CBC fallback
+    highspy = None
+
+from scheduling.coverage import (
+    DEFERRED_CHANNELS,
+    ChannelDemand,
+    WeekGrid,
+    channel_demands,
+    validate_requirements,
+    week_grid,
+)
+from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
+
+_EPS = 1e-6
+
+
+class InfeasibleError(ValueError):
+    """Hard coverage cannot be met; ``.explanation`` lists the shortfalls and the binding rules."""
+
+    def __init__(self, message: str, explanation: dict):
+        super().__init__(message)
+        self.explanation = explanation
+
+
+class SolveError(RuntimeError):
+    """The solver stopped without a usable solution (e.g. time limit before any solution)."""
+
+
+@dataclass(frozen=True)
+class HeadcountCaps:
+    """Upper bounds on tours from a known agent pool.
+
+    ``by_contract[contract]`` agents; ``by_contract_channel[(contract, channel)]`` agents
+    with that skill; ``by_contract_weekday[(contract, weekday 0..6)]`` agents available that day.
+    """
+
+    by_contract: Mapping[str, int] = field(default_factory=dict)
+    by_contract_channel: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    by_contract_weekday: Mapping[tuple[str, int], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShiftPlan:
+    """The solved weekly plan.
+
+    ``tours``: ``template, contract, channel, start_minute, pattern, days, agents,
+    paid_hours_per_agent, cost_per_agent`` (one row per tour with agents > 0;
+    ``pattern`` like ``"MTWTF.."``). ``activities``: ``template, channel, day, start_minute,
+    activity, offset_minutes, length_minutes, count``. ``coverage``: ``interval_start, channel,
+    required, scheduled`` (net of activities). Money in the rules' currency; hours in hours.
+    """
+
+    grid: WeekGrid
+    tours: pd.DataFrame
+    activities: pd.DataFrame
+    coverage: pd.DataFrame
+    status: str
+    objective: float
+    lower_bound: float
+    mip_bound: float | None
+    gap: float
+    solve_seconds: float
+    cost: float
+    paid_hours: float
+    under_agent_hours: float
+    late_work_minutes: float
+    solver: str
+    demands: dict[str, ChannelDemand]
+
+
+def plan_shifts(
+    requirements: pd.DataFrame,
+    rules: RuleSet,
+    *,
+    caps: HeadcountCaps | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ShiftPlan:
+    """Solve the weekly shift plan for a Requirements frame (DESIGN.md section 3).
+
+    Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
+    when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver
+    returns no solution.
+    """
+    say = progress or (lambda _stage: None)
+    requirements = validate_requirements(requirements)
+    served = rules.channels()
+    unknown = sorted(set(requirements["channel"]) - served)
+    if unknown:
+        raise ValueError(
+            f"requirements: channel {unknown[0]!r} is not served by any [[shift]] in the rules "
+            f"(served: {sorted(served)})"
+        )
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    demands = channel_demands(requirements, grid)
+    say("building model")
+    model = _Model(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard")
+    say("solving LP relaxation")
+    lp_status, lp_objective, _ = model.solve(mip=False)
+    if rules.coverage == "hard" and lp_status == "Infeasible":
+        raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
+    if lp_status != "Optimal":
+        raise SolveError(f"LP relaxation ended with solver status {lp_status}")
+    say("solving integer model")
+    status, objective, mip_bound = model.solve(mip=True)
+    if status == "Infeasible" and rules.coverage == "hard":
+        raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
+    if status not in ("Optimal", "Feasible"):
+        raise SolveError(f"integer model ended with solver status {status} after {model.seconds:.1f} s")
+    say("reading solution")
+    return model.result(status, objective, lp_objective, mip_bound)
+
+
+# ------------------------------------------------------------------------- model
+
+
+def _pattern_label(pattern: tuple[int, ...]) -> str:
+    return "".join(day[0] if on else "." for day, on in zip(WEEKDAYS, pattern))
+
+
+def _solver(rules: RuleSet, *, mip: bool) -> pulp.LpSolver:
+    highs = pulp.HiGHS(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip)
+    if highs.available():
+        return highs
+    return pulp.PULP_CBC_CMD(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip)
+
+
+def _allowed_backlog(demand: ChannelDemand, grid: WeekGrid) -> np.ndarray:
+    """Work (agent-minutes) that may still be waiting at the end of each interval."""
+    n = grid.n_intervals
+    allowed = np.zeros(n)
+    for j in np.flatnonzero(demand.work_minutes > 0):
+        # work of interval j is due at j*dt + due; at the end of interval i it may still wait
+        # while (i + 1) * dt < j * dt + due, i.e. for ages a = i - j < due/dt - 1
+        ages = np.arange(0, min(n, int(np.ceil(demand.due_minutes[j] / grid.interval_minutes - 1))))
+        idx = j + ages
+        if grid.wrap:
+            idx = idx % n
+        else:
+            idx = idx[idx < n]
+        allowed[idx] += demand.work_minutes[j]
+    return allowed
+
+
+class _Model:
+    """The PuLP model and the bookkeeping to read it back."""
+
+    def __init__(self, rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand],
+                 caps: HeadcountCaps, *, hard: bool, elastic: bool = False):
+        self.rules, self.grid, self.demands, self.caps = rules, grid, demands, caps
+        self.seconds = 0.0
+        dt = grid.interval_minutes
+        n = grid.n_intervals
+        hours_per_interval = dt / 60
+        prob = pulp.LpProblem("weekly_shift_plan", pulp.LpMinimize)
+        cover: dict[str, list[dict]] = {c: [defaultdict(float) for _ in range(n)] for c in demands}
+        objective: dict = defaultdict(float)
+        self.tours: list[tuple[pulp.LpVariable, ShiftTemplate, str, int, tuple[int, ...]]] = []
+        groups: dict[tuple[int, str, int, int], list[pulp.LpVariable]] = defaultdict(list)
+        contract_vars: dict[str, list] = defaultdict(list)
+        channel_vars: dict[tuple[str, str], list] = defaultdict(list)
+        weekday_vars: dict[tuple[str, int], list] = defaultdict(list)
+        templates = {t.name: k for k, t in enumerate(rules.shifts)}
+
+        for template in rules.shifts:
+            k = templates[template.name]
+            contract = rules.contract(template.contract)
+            patterns = day_patterns(contract, max_consecutive_days=rules.max_consecutive_days,
+                                    wrap=grid.wrap, weekdays=template.weekdays)
+            activity_minutes = sum(a.length_minutes for a in template.activities)
+            for channel in template.channels:
+                if channel not in demands:
+                    continue
+                demand = demands[channel]
+                useful_everywhere = demand.deferred
+                for start in template.start_minutes():
+                    day_useful = [
+                        useful_everywhere
+                        or demand.required[grid.covered(d * 1440 + start, template.length_minutes)].sum() > 0
+                        for d in range(7)
+                    ]
+                    for pattern in patterns:
+                        days = [d for d in range(7) if pattern[d]]
+                        if not any(day_useful[d] for d in days):
+                            continue
+                        var = pulp.LpVariable(f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}",
+                                              lowBound=0, cat="Integer")
+                        paid_hours = len(days) * template.paid_minutes / 60
+                        on_duty = sum(len(grid.covered(d * 1440 + start, template.length_minutes)) for d in days)
+                        net_hours = (on_duty - len(days) * activity_minutes / dt) * hours_per_interval
+                        over = 0.0 if channel in DEFERRED_CHANNELS else rules.over_penalty * net_hours
+                        objective[var] += paid_hours * contract.hourly_cost + over
+                        self.tours.append((var, template, channel, start, pattern))
+                        contract_vars[contract.name].append(var)
+                        channel_vars[(contract.name, channel)].append(var)
+                        for d in days:
+                            weekday_vars[(contract.name, d)].append(var)
+                            groups[(k, channel, d, start)].append(var)
+                            for i in grid.covered(d * 1440 + start, template.length_minutes):
+                                cover[channel][i][var] += 1.0
+
+        # activities: explicit placement per shift group
+        self.activity_vars: list[tuple[pulp.LpVariable | None, list, ShiftTemplate, str, int, int, object, int]] = []
+        for (k, channel, d, start), members in groups.items():
+            template = rules.shifts[k]
+            for a_index, activity in enumerate(template.activities):
+                offsets = activity.offsets(dt)
+                if len(offsets) == 1:
+                    for var in members:
+                        for i in grid.covered(d * 1440 + start + offsets[0], activity.length_minutes):
+                            cover[channel][i][var] -= 1.0
+                    self.activity_vars.append((None, members, template, channel, d, start, activity, offsets[0]))
+                    continue
+                placed = []
+                for offset in offsets:
+                    avar = pulp.LpVariable(f"a_{k}_{channel}_{d}_{start}_{a_index}_{offset}", lowBound=0,
+                                           cat="Integer")
+                    placed.append(avar)
+                    for i in grid.covered(d * 1440 + start + offset, activity.length_minutes):
+                        cover[channel][i][avar] -= 1.0
+                    self.activity_vars.append((avar, members, template, channel, d, start, activity, offset))
+                prob += (pulp.lpSum(placed) == pulp.lpSum(members),
+                         f"place_{k}_{channel}_{d}_{start}_{a_index}")
+
+        # coverage
+        self.under: dict[str, list] = {}
+        self.late: dict[str, list] = {}
+        self.done: dict[str, list] = {}
+        penalty = rules.under_penalty if not elastic else 1e6
+        for channel, demand in demands.items():
+            if not demand.deferred:
+                unders = []
+                for i in range(n):
+                    expr = pulp.LpAffineExpression(cover[channel][i])
+                    if demand.required[i] <= _EPS:
+                        unders.append(None)
+                        continue
+                    if hard and not elastic:
+                        prob += (expr >= float(demand.required[i]), f"cover_{channel}_{i}")
+                        unders.append(None)
+                    else:
+                        u = pulp.LpVariable(f"u_{channel}_{i}", lowBound=0)
+                        objective[u] += (penalty + rules.over_penalty) * hours_per_interval
+                        prob += (expr + u >= float(demand.required[i]), f"cover_{channel}_{i}")
+                        unders.append(u)
+                self.under[channel] = unders
+                continue
+            allowed = _allowed_backlog(demand, grid)
+            done = [pulp.LpVariable(f"done_{channel}_{i}", lowBound=0) for i in range(n)]
+            backlog = [pulp.LpVariable(f"backlog_{channel}_{i}", lowBound=0) for i in range(n)]
+            lates = []
+            for i in range(n):
+                expr = pulp.LpAffineExpression(cover[channel][i])
+                prob += (done[i] - dt * expr <= 0, f"capacity_{channel}_{i}")
+                previous = backlog[i - 1] if (i > 0 or grid.wrap) else 0
+                prob += (backlog[i] - previous + done[i] == float(demand.work_minutes[i]), f"flow_{channel}_{i}")
+                if hard and not elastic:
+                    prob += (backlog[i] <= float(allowed[i]), f"due_{channel}_{i}")
+                    lates.append(None)
+                else:
+                    late = pulp.LpVariable(f"late_{channel}_{i}", lowBound=0)
+                    objective[late] += penalty / 60
+                    prob += (backlog[i] - late <= float(allowed[i]), f"due_{channel}_{i}")
+                    lates.append(late)
+            self.late[channel] = lates
+            self.done[channel] = done
+
+        # headcount caps
+        self.cap_rows: list[tuple[str, pulp.LpConstraint, int]] = []
+        for contract in rules.contracts:
+            limit = caps.by_contract.get(contract.name, contract.max_agents)
+            if limit is not None and contract_vars[contract.name]:
+                row = pulp.lpSum(contract_vars[contract.name]) <= limit
+                prob += (row, f"cap_{contract.name}")
+                self.cap_rows.append((f"contract {contract.name!r} max_agents={limit}", row, limit))
+        for (contract, channel), limit in caps.by_contract_channel.items():
+            if channel_vars[(contract, channel)]:
+                row = pulp.lpSum(channel_vars[(contract, channel)]) <= limit
+                prob += (row, f"cap_{contract}_{channel}")
+                self.cap_rows.append((f"{limit} agent(s) of contract {contract!r} with skill {channel!r}", row, limit))
+        for (contract, weekday), limit in caps.by_contract_weekday.items():
+            if weekday_vars[(contract, weekday)]:
+                row = pulp.lpSum(weekday_vars[(contract, weekday)]) <= limit
+                prob += (row, f"cap_{contract}_{weekday}")
+                self.cap_rows.append(
+                    (f"{limit} agent(s) of contract {contract!r} available on {WEEKDAYS[weekday]}", row, limit)
+                )
+        prob += pulp.LpAffineExpression(objective)
+        self.prob = prob
+
+    def solve(self, *, mip: bool) -> tuple[str, float, float | None]:
+        solver = _solver(self.rules, mip=mip)
+        self.solver_name = solver.name
+        started = time.perf_counter()
+        self.prob.solve(solver)
+        self.seconds += time.perf_counter() - started
+        status = pulp.LpStatus[self.prob.status]
+        bound = None
+        highs = getattr(self.prob, "solverModel", None)
+        if solver.name == "HiGHS" and highspy is not None and highs is not None:
+            info = highs.getInfo()
+            if info.primal_solution_status != 2:  # no feasible solution in hand
+                model_status = highs.modelStatusToString(highs.getModelStatus())
+                return ("Infeasible" if "nfeasible" in model_status else model_status), float("nan"), None
+            if mip:
+                bound = float(info.mip_dual_bound)
+            if status == "Optimal" and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                status = "Feasible"
+        objective = pulp.value(self.prob.objective)
+        return status, float(objective) if objective is not None else float("nan"), bound
+
+    # --------------------------------------------------------------- read back
+
+    def result(self, status: str, objective: float, lp_bound: float, mip_bound: float | None) -> ShiftPlan:
+        grid, dt, n = self.grid, self.grid.interval_minutes, self.grid.n_intervals
+        net = {c: np.zeros(n) for c in self.demands}
+        tour_rows = []
+        group_count: dict[tuple[str, str, int, int], int] = defaultdict(int)
+        for var, template, channel, start, pattern in self.tours:
+            count = int(round(var.varValue or 0.0))
+            if count <= 0:
+                continue
+            contract = self.rules.contract(template.contract)
+            days = [d for d in range(7) if pattern[d]]
+            paid = len(days) * template.paid_minutes / 60
+            tour_rows.append({
+                "template": template.name, "contract": contract.name, "channel": channel,
+                "start_minute": start, "pattern": _pattern_label(pattern), "days": len(days), "agents": count,
+                "paid_hours_per_agent": paid, "cost_per_agent": paid * contract.hourly_cost,
+            })
+            for d in days:
+                group_count[(template.name, channel, d, start)] += count
+                np.add.at(net[channel], grid.covered(d * 1440 + start, template.length_minutes), count)
+        activity_rows = []
+        for avar, members, template, channel, d, start, activity, offset in self.activity_vars:
+            total = group_count.get((template.name, channel, d, start), 0)
+            count = total if avar is None else int(round(avar.varValue or 0.0))
+            if count <= 0:
+                continue
+            activity_rows.append({
+                "template": template.name, "channel": channel, "day": d, "start_minute": start,
+                "activity": activity.kind, "offset_minutes": offset, "length_minutes": activity.length_minutes,
+                "count": count,
+            })
+            np.add.at(net[channel], grid.covered(d * 1440 + start + offset, activity.length_minutes), -count)
+        tours = pd.DataFrame(tour_rows, columns=[
+            "template", "contract", "channel", "start_minute", "pattern", "days", "agents",
+            "paid_hours_per_agent", "cost_per_agent"])
+        activities = pd.DataFrame(activity_rows, columns=[
+            "template", "channel", "day", "start_minute", "activity", "offset_minutes", "length_minutes", "count"])
+        times = grid.times()
+        coverage = pd.concat([
+            pd.DataFrame({"interval_start": times, "channel": c, "required": d.required, "scheduled": net[c]})
+            for c, d in self.demands.items()
+        ], ignore_index=True)
+        cost = float((tours["agents"] * tours["cost_per_agent"]).sum())
+        paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
+        under = sum(float(u.varValue or 0.0) for us in self.under.values() for u in us if u is not None)
+        late = sum(float(v.varValue or 0.0) for vs in self.late.values() for v in vs if v is not None)
+        gap = (objective - lp_bound) / abs(objective) if objective else 0.0
+        return ShiftPlan(
+            grid=grid, tours=tours, activities=activities, coverage=coverage, status=status,
+            objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound, gap=float(max(gap, 0.0)),
+            solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
+            under_agent_hours=under * dt / 60, late_work_minutes=late, solver=self.solver_name,
+            demands=self.demands,
+        )
+
+
+# ------------------------------------------------------------------ infeasibility
+
+
+def _runs(indexes: list[int], grid: WeekGrid) -> list[str]:
+    """Human-readable runs of consecutive intervals, e.g. 'Tue 03:00-04:00'."""
+    if not indexes:
+        return []
+    times = grid.times()
+    runs, first, last = [], indexes[0], indexes[0]
+    for i in indexes[1:] + [None]:
+        if i is not None and i == last + 1:
+            last = i
+            continue
+        end = times[last] + pd.Timedelta(minutes=grid.interval_minutes)
+        runs.append(f"{WEEKDAYS[times[first].weekday()]} {times[first]:%H:%M}-{end:%H:%M}")
+        if i is not None:
+            first = last = i
+    return runs
+
+
+def _explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand],
+                        caps: HeadcountCaps) -> InfeasibleError:
+    """Solve the elastic model and say which intervals fall short and which rule binds."""
+    model = _Model(rules, grid, demands, caps, hard=True, elastic=True)
+    status, _, _ = model.solve(mip=False)
+    if status != "Optimal":
+        return InfeasibleError(f"hard coverage is infeasible and the elastic model ended with {status}",
+                               {"shortfalls": [], "binding": []})
+    shortfalls = []
+    reachable = {c: np.zeros(grid.n_intervals, dtype=bool) for c in demands}
+    for template in rules.shifts:
+        for channel in template.channels:
+            if channel in reachable:
+                for d in template.weekdays:
+                    for start in template.start_minutes():
+                        reachable[channel][grid.covered(d * 1440 + start, template.length_minutes)] = True
+    binding: list[str] = []
+    for channel, unders in model.under.items():
+        short = [i for i, u in enumerate(unders) if u is not None and (u.varValue or 0) > _EPS]
+        if short:
+            worst = max(unders[i].varValue for i in short)
+            shortfalls.append({"channel": channel, "intervals": len(short), "max_short_agents": float(worst),
+                               "when": _runs(short, grid)})
+            outside = [i for i in short if not reachable[channel][i]]
+            if outside:
+                binding.append(f"template windows / opening hours: no [[shift]] serving {channel!r} is on duty "
+                               f"{', '.join(_runs(outside, grid)[:5])}")
+    for channel, lates in model.late.items():
+        short = [i for i, v in enumerate(lates) if v is not None and (v.varValue or 0) > _EPS]
+        if short:
+            shortfalls.append({"channel": channel, "intervals": len(short),
+                               "max_overdue_minutes": float(max(lates[i].varValue for i in short)),
+                               "when": _runs(short, grid)})
+    for label, row, limit in model.cap_rows:
+        used = sum((v.varValue or 0.0) * coef for v, coef in row.items())
+        if used >= limit - _EPS:
+            binding.append(f"headcount cap: {label} (all used)")
+    if shortfalls and not binding:
+        binding.append("the weekly patterns (days_per_week, consecutive_days_off, max_consecutive_days), "
+                       "start windows and activity windows together cannot follow the requirement")
+    parts = [f"{s['channel']} short in {s['intervals']} interval(s) ({', '.join(s['when'][:4])}"
+             f"{', ...' if len(s['when']) > 4 else ''})" for s in shortfalls]
+    message = ("hard coverage cannot be met: " + "; ".join(parts) + ". Binding: " + "; ".join(binding)
+               if shortfalls else "hard coverage is infeasible but the elastic model found no shortfall")
+    return InfeasibleError(message, {"shortfalls": shortfalls, "binding": binding})
