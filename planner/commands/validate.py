@@ -1,0 +1,43 @@
+"""``planner validate HISTORY``: report what is wrong with a History file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from planner.io import iter_problem_rows, validate_history
+
+EXAMPLE = """\
+Exit codes: 0 clean or warnings only, 1 errors found, 2 unreadable file or bad arguments.
+
+Example:
+  planner validate data/us_bank_2003_5min.csv.gz
+  planner validate exports/acd_2024.csv --timezone Europe/Berlin
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a History file (CSV or Parquet) and report its problems",
+        description="Check a History file against the data contract: required columns, timestamps, "
+        "counts, duplicates, the interval grid, daylight-saving changes and gaps.",
+        epilog=EXAMPLE,
+    )
+    parser.add_argument("history", metavar="HISTORY", help="CSV (optionally .gz) or Parquet file")
+    parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the local times, e.g. America/New_York; "
+                        "needed to recognise daylight-saving changes in files without UTC offsets")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    _, report = validate_history(args.history, timezone=args.timezone)
+    if args.json:
+        payload = {"file": report.file, "ok": report.ok, "summary": report.summary, "problems": list(iter_problem_rows(report))}
+        json.dump(payload, sys.stdout, indent=2, default=str)
+        print()
+    else:
+        print(report.format())
+    return 0 if report.ok else 1

@@ -1,0 +1,557 @@
+"""Reading and validating History files (DESIGN.md section 3).
+
+A History file is long: one row per interval x queue x channel, with ``interval_start``
+and ``offered`` required, ``queue`` (default ``main``) and ``channel`` (default ``voice``)
+optional, and the optional measures ``handled, abandoned, aht_s, handle_time_s,
+answered_within_sl, asa_s``. CSV (any of ``, ; tab`` as separator, optionally gzip) or
+Parquet.
+
+:func:`validate_history` never raises for a bad file: it returns the rows it accepted and a
+:class:`ValidationReport` whose problems name the file, the row (the line number in a CSV,
+header = line 1; the row number in a Parquet file), the column and the value.
+:func:`load_history` is the strict form the pipeline uses: it raises
+:class:`HistoryError` (a ``ValueError``) when the report has errors.
+
+Time: timestamps are read as local clock time. Offsets (``+02:00``, ``Z``) are honoured: with
+a ``timezone`` the instants are converted to it, without one each keeps its own wall clock.
+Around daylight-saving changes the fall-back hour occurs twice and the spring-forward hour
+not at all; with a ``timezone`` (or offsets) the repeated hour is recognised and merged (the
+counts summed) with a warning, and a time that does not exist in the zone is an error.
+Without either, a repeated wall time is a duplicate key.
+
+Gaps are missing data, never zeros: the report lists missing days (a date with no rows on a
+weekday that is normally open) and missing intervals inside a day's normal opening span.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+REQUIRED_COLUMNS = ("interval_start", "offered")
+KEY_COLUMNS = ("interval_start", "queue", "channel")
+COUNT_COLUMNS = ("offered", "handled", "abandoned", "answered_within_sl")
+SECONDS_COLUMNS = ("aht_s", "handle_time_s", "asa_s")
+OPTIONAL_COLUMNS = ("queue", "channel", "handled", "abandoned", "aht_s", "handle_time_s", "answered_within_sl", "asa_s")
+IMMEDIATE_CHANNELS = ("voice", "chat", "messaging")
+DEFERRED_CHANNELS = ("email", "social", "backoffice")
+CHANNELS = IMMEDIATE_CHANNELS + DEFERRED_CHANNELS
+SUPPORTED_INTERVAL_MINUTES = (5, 6, 10, 15, 30, 60)
+DEFAULT_QUEUE = "main"
+DEFAULT_CHANNEL = "voice"
+MAX_LISTED_PER_KIND = 10  # problems of one kind printed in full; the rest are counted
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+_OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+class HistoryError(ValueError):
+    """The file was read but has errors; ``report`` lists them."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        first = report.errors[0].describe() if report.errors else "invalid"
+        more = len(report.errors) - 1
+        super().__init__(first + (f" (and {more} more errors; run 'planner validate {report.file}')" if more else ""))
+
+
+class UnreadableFileError(ValueError):
+    """The file could not be read as a table at all (not text, not Parquet, too large)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of validation. ``row`` is a file line (CSV) or row number (Parquet)."""
+
+    severity: str  # "error" | "warning"
+    kind: str  # short code: missing_column, bad_timestamp, negative, duplicate, gap, ...
+    message: str
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: Any = None
+
+    def describe(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{where}: {self.message}{value}"
+
+
+@dataclass
+class ValidationReport:
+    """What validation found in one file, plus a summary of what the accepted rows hold."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, kind: str, message: str, **where: Any) -> None:
+        self.problems.append(Problem("error", kind, message, self.file, **where))
+
+    def warn(self, kind: str, message: str, **where: Any) -> None:
+        self.problems.append(Problem("warning", kind, message, self.file, **where))
+
+    def format(self) -> str:
+        """A readable report: errors, warnings (each kind listed up to a limit), summary."""
+        lines = [f"Validation of {self.file}"]
+        for title, items in (("Errors", self.errors), ("Warnings", self.warnings)):
+            lines.append(f"\n{title}: {len(items)}")
+            shown: dict[str, int] = {}
+            for problem in items:
+                shown[problem.kind] = shown.get(problem.kind, 0) + 1
+                if shown[problem.kind] <= MAX_LISTED_PER_KIND:
+                    lines.append(f"  - {problem.describe()}")
+            for kind, count in shown.items():
+                if count > MAX_LISTED_PER_KIND:
+                    lines.append(f"  ... and {count - MAX_LISTED_PER_KIND} more of kind {kind!r}")
+        if self.summary:
+            lines.append("\nSummary")
+            for key, value in self.summary.items():
+                lines.append(f"  {key.replace('_', ' ')}: {value}")
+        verdict = "INVALID: fix the errors above" if self.errors else "OK" + (" with warnings" if self.warnings else "")
+        lines.append(f"\nResult: {verdict}")
+        return "\n".join(lines)
+
+
+# -- reading ------------------------------------------------------------------------------
+def read_bytes(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+    """The file's bytes; ``OSError`` when it can't be opened, ``UnreadableFileError`` when too large."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(path))
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnreadableFileError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit")
+    return path.read_bytes()
+
+
+def _table_from_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, bool]:
+    """Parse bytes into a frame of strings (CSV) or typed columns (Parquet); returns (frame, is_csv)."""
+    if data[:4] == b"PAR1":
+        try:
+            return pd.read_parquet(io.BytesIO(data)), False
+        except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+            raise UnreadableFileError(f"{name}: not a readable Parquet file ({exc})") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFileError(f"{name}: a damaged gzip file ({exc})") from None
+    if b"\x00" in data[:65536]:
+        raise UnreadableFileError(f"{name}: not a text file (binary content); expected CSV or Parquet")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise UnreadableFileError(f"{name}: not a text file (not UTF-8 or Windows-1252)") from None
+    if not text.strip():
+        return pd.DataFrame(), True
+    first_line = text.splitlines()[0]
+    separator = max((",", ";", "\t"), key=first_line.count)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        raise UnreadableFileError(f"{name}: not a readable CSV table ({exc})") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame, True
+
+
+# -- validation ---------------------------------------------------------------------------
+def validate_history(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate a History file; return the accepted rows and the report.
+
+    ``source`` is a path or the raw bytes of an upload (then ``name`` labels it). The accepted
+    frame has ``interval_start`` (tz-naive local clock time), ``queue``, ``channel``, ``offered``
+    (int) and whichever optional columns the file has, sorted by queue, channel and time. When
+    the report has errors the frame holds only the rows without errors (for display); the
+    pipeline must not use it - :func:`load_history` enforces that.
+
+    Raises ``OSError`` when a path can't be opened and :class:`UnreadableFileError` when the
+    content is not a table (binary, damaged, too large); everything else is in the report.
+    """
+    if isinstance(source, bytes):
+        data, label = source, name or "upload"
+        if len(data) > max_bytes:
+            raise UnreadableFileError(f"{label}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")
+    else:
+        data, label = read_bytes(source, max_bytes=max_bytes), name or str(source)
+    zone = _zone(timezone)
+    raw, is_csv = _table_from_bytes(data, label)
+    report = ValidationReport(file=label)
+    empty = pd.DataFrame(columns=["interval_start", "queue", "channel", "offered"])
+    if raw.empty and len(raw.columns) == 0:
+        report.error("empty", "the file is empty: expected a header line and interval rows")
+        return empty, report
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        report.error(
+            "missing_column",
+            f"required column(s) {', '.join(missing)} missing; the file has: {', '.join(map(str, raw.columns))}",
+            column=missing[0],
+        )
+        return empty, report
+    if raw.empty:
+        report.error("empty", "the file has a header but no interval rows")
+        return empty, report
+    unknown = [c for c in raw.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        report.warn("unknown_column", f"column(s) {', '.join(unknown)} are not part of the History format and are ignored")
+
+    line = np.arange(len(raw)) + (2 if is_csv else 1)  # CSV: header is line 1
+    bad = np.zeros(len(raw), dtype=bool)
+    frame = pd.DataFrame(index=raw.index)
+
+    starts, offsets_known, bad_ts = _parse_times(raw["interval_start"], zone, report, line)
+    bad |= bad_ts
+    frame["interval_start"] = starts
+
+    for column, default in (("queue", DEFAULT_QUEUE), ("channel", DEFAULT_CHANNEL)):
+        if column not in raw:
+            frame[column] = default
+            continue
+        values = raw[column].astype(str).str.strip()
+        blank = (values == "") | raw[column].isna().to_numpy()
+        for i in np.flatnonzero(blank.to_numpy()):
+            report.error("blank", f"{column} is empty (leave the column out to default to {default!r})", row=int(line[i]), column=column, value="")
+        bad |= blank.to_numpy()
+        frame[column] = values.str.lower() if column == "channel" else values
+    unknown_channel = ~frame["channel"].isin(CHANNELS) & ~bad
+    for i in np.flatnonzero(unknown_channel.to_numpy()):
+        report.error("bad_channel", f"unknown channel; use one of {', '.join(CHANNELS)}", row=int(line[i]), column="channel", value=raw["channel"].iloc[i])
+    bad |= unknown_channel.to_numpy()
+
+    for column in COUNT_COLUMNS + SECONDS_COLUMNS:
+        if column not in raw:
+            continue
+        values, bad_col = _parse_numbers(raw[column], column, integer=column in COUNT_COLUMNS, required=column == "offered", report=report, line=line)
+        bad |= bad_col
+        frame[column] = values
+
+    accepted = frame.loc[~bad].copy()
+    accepted["_line"] = line[~bad]
+    accepted["_offset_known"] = offsets_known[~bad]
+    accepted = _resolve_duplicates(accepted, zone, report)
+    interval_minutes = _check_grid(accepted, report)
+    accepted = accepted.drop(columns=["_line", "_offset_known"]).sort_values(list(KEY_COLUMNS[1:]) + ["interval_start"])
+    accepted["offered"] = accepted["offered"].astype("int64")
+    accepted = accepted.reset_index(drop=True)
+    gaps = _report_gaps(accepted, interval_minutes, report) if interval_minutes and report.ok else None
+    report.summary = _summary(accepted, interval_minutes, len(raw), timezone)
+    if gaps is not None:
+        report.summary["missing_days"], report.summary["missing_intervals"] = gaps
+    return accepted, report
+
+
+def load_history(path: str | Path, *, timezone: str | None = None) -> pd.DataFrame:
+    """A validated History frame; raises :class:`HistoryError` when the file has errors.
+
+    >>> frame = load_history("data/us_bank_2003_5min.csv.gz")   # doctest: +SKIP
+    >>> list(frame.columns)                                       # doctest: +SKIP
+    ['interval_start', 'queue', 'channel', 'offered']
+    """
+    frame, report = validate_history(path, timezone=timezone)
+    if not report.ok:
+        raise HistoryError(report)
+    return frame
+
+
+def history_interval_minutes(frame: pd.DataFrame) -> int:
+    """The interval length of a validated History frame (minutes)."""
+    minutes = _infer_minutes(frame)
+    if minutes is None:
+        raise ValueError("history: fewer than two intervals, the interval length can't be inferred")
+    return minutes
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _zone(timezone: str | None) -> ZoneInfo | None:
+    if not timezone:
+        return None
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone: {timezone!r} is not a known IANA time zone (e.g. 'Europe/Berlin')") from None
+
+
+def _parse_times(
+    values: pd.Series, zone: ZoneInfo | None, report: ValidationReport, line: np.ndarray
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Wall-clock times (naive), whether each had an offset, and which rows failed."""
+    if pd.api.types.is_datetime64_any_dtype(values):  # Parquet
+        parsed = pd.Series(values)
+        has_offset = np.full(len(values), parsed.dt.tz is not None)
+        if parsed.dt.tz is not None:
+            parsed = parsed.dt.tz_convert(zone or "UTC").dt.tz_localize(None) if zone else parsed.dt.tz_localize(None)
+        bad = parsed.isna().to_numpy()
+        for i in np.flatnonzero(bad):
+            report.error("bad_timestamp", "interval_start is empty", row=int(line[i]), column="interval_start", value=None)
+        return parsed.astype("datetime64[ns]"), has_offset, bad
+    text = values.astype(str).str.strip()
+    has_offset = text.str.contains(_OFFSET_RE).to_numpy()
+    wall = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    naive_text = text.where(~has_offset, text.str.replace(_OFFSET_RE, "", regex=True))
+    if has_offset.any() and zone is not None:
+        instants = pd.to_datetime(text[has_offset], errors="coerce", utc=True, format="ISO8601")
+        wall[has_offset] = instants.dt.tz_convert(zone).dt.tz_localize(None).astype("datetime64[ns]")
+        rest = ~has_offset
+    else:
+        rest = np.ones(len(text), dtype=bool)
+    if rest.any():
+        parsed = pd.to_datetime(naive_text[rest], errors="coerce", format="ISO8601")
+        if parsed.isna().all():  # e.g. "03/03/2003 07:00": try pandas' general parser
+            parsed = pd.to_datetime(naive_text[rest], errors="coerce", format="mixed", dayfirst=False)
+        wall[rest] = parsed.astype("datetime64[ns]")
+    bad = wall.isna().to_numpy()
+    for i in np.flatnonzero(bad):
+        report.error("bad_timestamp", "interval_start is not a date-time (use ISO-8601, e.g. 2024-03-04T08:30)", row=int(line[i]), column="interval_start", value=values.iloc[i])
+    if zone is not None:
+        naive_rows = ~has_offset & ~bad
+        if naive_rows.any():
+            localized = wall[naive_rows].dt.tz_localize(zone, nonexistent="NaT", ambiguous="NaT")
+            for position in np.flatnonzero(localized.isna().to_numpy()):
+                i = np.flatnonzero(naive_rows)[position]
+                stamp = wall.iloc[i]
+                if _exists(stamp, zone):
+                    continue  # ambiguous (fall-back hour): resolved with the duplicates
+                report.error("dst_nonexistent", f"this local time does not exist in {zone.key} (daylight-saving change)", row=int(line[i]), column="interval_start", value=values.iloc[i])
+                bad[i] = True
+    return wall, has_offset, bad
+
+
+def _exists(stamp: pd.Timestamp, zone: ZoneInfo) -> bool:
+    """Whether a naive local time exists in ``zone`` (False in the spring-forward gap)."""
+    try:
+        pd.Timestamp(stamp).tz_localize(zone, nonexistent="raise", ambiguous=True)
+        return True
+    except Exception:  # pytz/zoneinfo raise NonExistentTimeError, a subclass of Exception only
+        return False
+
+
+def _parse_numbers(
+    values: pd.Series, column: str, *, integer: bool, required: bool, report: ValidationReport, line: np.ndarray
+) -> tuple[pd.Series, np.ndarray]:
+    text = values.astype(str).str.strip() if values.dtype == object or pd.api.types.is_string_dtype(values) else None
+    numbers = pd.to_numeric(text if text is not None else values, errors="coerce").astype(float)
+    blank = (text == "").to_numpy() if text is not None else values.isna().to_numpy()
+    bad = np.zeros(len(values), dtype=bool)
+    for i in np.flatnonzero(blank):
+        if required:
+            report.error("blank", f"{column} is empty (a missing interval is left out, not written blank)", row=int(line[i]), column=column, value="")
+            bad[i] = True
+    unparsed = numbers.isna().to_numpy() & ~blank
+    for i in np.flatnonzero(unparsed):
+        report.error("not_numeric", f"{column} is not a number", row=int(line[i]), column=column, value=values.iloc[i])
+    bad |= unparsed
+    negative = (numbers < 0).to_numpy()
+    for i in np.flatnonzero(negative):
+        report.error("negative", f"{column} is negative", row=int(line[i]), column=column, value=values.iloc[i])
+    bad |= negative
+    if integer:
+        fractional = (np.abs(numbers - np.round(numbers)) > 1e-9).to_numpy() & ~negative
+        for i in np.flatnonzero(fractional):
+            report.error("not_integer", f"{column} is a count and must be a whole number", row=int(line[i]), column=column, value=values.iloc[i])
+        bad |= fractional
+    return numbers, bad
+
+
+def _resolve_duplicates(frame: pd.DataFrame, zone: ZoneInfo | None, report: ValidationReport) -> pd.DataFrame:
+    """Merge the repeated fall-back hour (recognised by zone or offsets); report real duplicates."""
+    dup = frame.duplicated(list(KEY_COLUMNS), keep=False)
+    if not dup.any():
+        return frame
+    groups = frame[dup].groupby(list(KEY_COLUMNS), sort=False)
+    merged_rows, drop_index = [], []
+    for key, group in groups:
+        stamp = key[0]
+        is_dst_repeat = len(group) == 2 and (
+            (zone is not None and not _unambiguous(stamp, zone)) or group["_offset_known"].all()
+        )
+        if is_dst_repeat:
+            merged = group.iloc[0].copy()
+            for column in COUNT_COLUMNS + ("handle_time_s",):
+                if column in group:
+                    merged[column] = group[column].sum(min_count=1)
+            weight = group["handled"] if "handled" in group else group["offered"]
+            for column in ("aht_s", "asa_s"):
+                if column in group:
+                    w = weight.fillna(0).to_numpy(dtype=float)
+                    v = group[column].to_numpy(dtype=float)
+                    merged[column] = float(np.nansum(v * w) / w.sum()) if w.sum() > 0 else float(np.nanmean(v))
+            merged_rows.append(merged)
+            drop_index.extend(group.index)
+            report.warn(
+                "dst_repeat",
+                f"local time {stamp:%Y-%m-%d %H:%M} occurs twice (daylight-saving fall-back); the two intervals were merged (counts summed)",
+                row=int(group["_line"].iloc[1]),
+                column="interval_start",
+            )
+        else:
+            first = int(group["_line"].iloc[0])
+            for _, row in group.iloc[1:].iterrows():
+                report.error(
+                    "duplicate",
+                    f"duplicate key (interval_start, queue, channel) = ({stamp:%Y-%m-%dT%H:%M}, {key[1]}, {key[2]}); first seen on row {first}",
+                    row=int(row["_line"]),
+                    column="interval_start",
+                )
+            drop_index.extend(group.index[1:])
+    frame = frame.drop(index=drop_index)
+    if merged_rows:
+        frame = pd.concat([frame, pd.DataFrame(merged_rows)], ignore_index=False)
+    return frame
+
+
+def _unambiguous(stamp: pd.Timestamp, zone: ZoneInfo) -> bool:
+    try:
+        pd.Timestamp(stamp).tz_localize(zone, ambiguous="raise", nonexistent="raise")
+        return True
+    except Exception:  # AmbiguousTimeError / NonExistentTimeError
+        return False
+
+
+def _infer_minutes(frame: pd.DataFrame) -> int | None:
+    """The most common positive step between consecutive intervals of each series (minutes)."""
+    steps = []
+    for _, group in frame.groupby(["queue", "channel"], sort=False):
+        times = np.sort(group["interval_start"].to_numpy(dtype="datetime64[s]").astype(np.int64))
+        diffs = np.diff(times)
+        steps.append(diffs[diffs > 0])
+    if not steps or sum(len(s) for s in steps) == 0:
+        return None
+    diffs = np.concatenate(steps)
+    values, counts = np.unique(diffs, return_counts=True)
+    return int(values[np.argmax(counts)] // 60) if values[np.argmax(counts)] % 60 == 0 else -1
+
+
+def _check_grid(frame: pd.DataFrame, report: ValidationReport) -> int | None:
+    """Infer the interval length and report times off its grid; returns minutes or None."""
+    if frame.empty:
+        return None
+    minutes = _infer_minutes(frame)
+    if minutes is None:
+        report.warn("short", "only one interval per series: the interval length can't be inferred")
+        return None
+    if minutes not in SUPPORTED_INTERVAL_MINUTES:
+        shown = f"{minutes} minutes" if minutes > 0 else "not a whole number of minutes"
+        report.error(
+            "interval_length",
+            f"the interval length is {shown}; supported: {', '.join(map(str, SUPPORTED_INTERVAL_MINUTES))} minutes",
+            column="interval_start",
+        )
+        return None
+    seconds = frame["interval_start"].dt.hour * 3600 + frame["interval_start"].dt.minute * 60 + frame["interval_start"].dt.second
+    off = (seconds % (minutes * 60) != 0).to_numpy()
+    for i in np.flatnonzero(off):
+        report.error(
+            "off_grid",
+            f"interval_start is not on the {minutes}-minute grid (intervals start at multiples of {minutes} minutes after midnight)",
+            row=int(frame["_line"].iloc[i]),
+            column="interval_start",
+            value=f"{frame['interval_start'].iloc[i]:%Y-%m-%dT%H:%M:%S}",
+        )
+    return minutes
+
+
+def _report_gaps(frame: pd.DataFrame, minutes: int, report: ValidationReport) -> tuple[int, int]:
+    """Report missing days and missing intervals inside each series' normal opening pattern.
+
+    A weekday is normally open when at least half its dates have data; its opening span runs
+    from the first to the last slot present on at least half of them. Returns the counts.
+    """
+    total_days = total_intervals = 0
+    for (queue, channel), group in frame.groupby(["queue", "channel"], sort=False):
+        times = group["interval_start"]
+        dates = times.dt.normalize()
+        slot = (times.dt.hour * 60 + times.dt.minute) // minutes
+        weekday_dates = dates.drop_duplicates()
+        all_dates = pd.date_range(dates.min(), dates.max(), freq="D")
+        series = f"{queue}/{channel}"
+        missing_days: list[pd.Timestamp] = []
+        for weekday in range(7):
+            seen = weekday_dates[weekday_dates.dt.weekday == weekday]
+            expected = all_dates[all_dates.weekday == weekday]
+            if len(seen) < max(2, 0.5 * len(expected)):
+                continue  # normally closed on this weekday
+            missing_days.extend(expected.difference(pd.DatetimeIndex(seen)))
+            # the normal opening span on this weekday: slots present on at least half its dates
+            on_weekday = dates.dt.weekday == weekday
+            slot_share = slot[on_weekday].value_counts() / len(seen)
+            normal = set(slot_share[slot_share >= 0.5].index)
+            if not normal:
+                continue
+            span = range(min(normal), max(normal) + 1)
+            present = pd.DataFrame({"date": dates[on_weekday], "slot": slot[on_weekday]})
+            per_day = present.groupby("date")["slot"].apply(set)
+            for day, slots in per_day.items():
+                gaps = [s for s in span if s not in slots]
+                if gaps and len(gaps) < len(span):
+                    total_intervals += len(gaps)
+                    first = day + pd.Timedelta(minutes=gaps[0] * minutes)
+                    report.warn(
+                        "gap_interval",
+                        f"{series}: {len(gaps)} interval(s) missing on {day:%a %Y-%m-%d} inside the normal opening hours, first at {first:%H:%M} (missing data, not zero)",
+                        column="interval_start",
+                        value=f"{first:%Y-%m-%dT%H:%M}",
+                    )
+        for day in sorted(missing_days):
+            report.warn("gap_day", f"{series}: no data on {day:%a %Y-%m-%d} (missing data, not zero)", column="interval_start", value=f"{day:%Y-%m-%d}")
+        total_days += len(missing_days)
+    return total_days, total_intervals
+
+
+def _summary(frame: pd.DataFrame, minutes: int | None, rows_read: int, timezone: str | None) -> dict[str, Any]:
+    if frame.empty:
+        return {"rows_read": rows_read, "rows_accepted": 0}
+    summary: dict[str, Any] = {
+        "rows_read": rows_read,
+        "rows_accepted": len(frame),
+        "queues": ", ".join(sorted(frame["queue"].unique())),
+        "channels": ", ".join(sorted(frame["channel"].unique())),
+        "interval_minutes": minutes,
+        "first_interval": f"{frame['interval_start'].min():%Y-%m-%d %H:%M}",
+        "last_interval": f"{frame['interval_start'].max():%Y-%m-%d %H:%M}",
+        "days_with_data": int(frame["interval_start"].dt.normalize().nunique()),
+        "offered_total": int(frame["offered"].sum()),
+        "optional_columns": ", ".join(c for c in OPTIONAL_COLUMNS[2:] if c in frame) or "none",
+        "timezone": timezone or "local clock time as written",
+    }
+    return summary
+
+
+def iter_problem_rows(report: ValidationReport) -> Iterable[dict[str, Any]]:
+    """The report's problems as dicts (for tables in the app and JSON output)."""
+    for p in report.problems:
+        yield {"severity": p.severity, "kind": p.kind, "row": p.row, "column": p.column, "value": p.value, "message": p.message}
