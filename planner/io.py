@@ -334,7 +334,7 @@ def _parse_times(
         if parsed.isna().all():  # e.g. "03/03/2003 07:00": try pandas' general parser
             parsed = pd.to_datetime(naive_text[rest], errors="coerce", format="mixed", dayfirst=False)
         wall[rest] = parsed.astype("datetime64[ns]")
-    bad = wall.isna().to_numpy()
+    bad = wall.isna().to_numpy().copy()
     for i in np.flatnonzero(bad):
         report.error("bad_timestamp", "interval_start is not a date-time (use ISO-8601, e.g. 2024-03-04T08:30)", row=int(line[i]), column="interval_start", value=values.iloc[i])
     if zone is not None:
@@ -501,13 +501,13 @@ def _report_gaps(frame: pd.DataFrame, minutes: int, report: ValidationReport) ->
         series = f"{queue}/{channel}"
         missing_days: list[pd.Timestamp] = []
         for weekday in range(7):
-            seen = weekday_dates[weekday_dates.dt.weekday == weekday]
-            expected = all_dates[all_dates.weekday == weekday]
+            seen = weekday_dates[weekday_dates.dt.day_of_week == weekday]
+            expected = all_dates[all_dates.day_of_week == weekday]
             if len(seen) < max(2, 0.5 * len(expected)):
                 continue  # normally closed on this weekday
             missing_days.extend(expected.difference(pd.DatetimeIndex(seen)))
             # the normal opening span on this weekday: slots present on at least half its dates
-            on_weekday = dates.dt.weekday == weekday
+            on_weekday = dates.dt.day_of_week == weekday
             slot_share = slot[on_weekday].value_counts() / len(seen)
             normal = set(slot_share[slot_share >= 0.5].index)
             if not normal:

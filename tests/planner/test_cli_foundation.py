@@ -1,0 +1,102 @@
+"""The `planner` command: validate, import and demo exit codes and messages; --help everywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planner.cli import build_parser, main
+from planner.store import Store
+
+GOOD = "interval_start,offered\n2024-03-04T08:00,3\n2024-03-04T08:15,4\n2024-03-04T08:30,5\n"
+
+
+def test_validate_real_series_exit_zero(us_bank_path, il_bank_path, capsys):
+    assert main(["validate", str(us_bank_path)]) == 0
+    assert main(["validate", str(il_bank_path)]) == 0
+    out = capsys.readouterr().out
+    assert "interval minutes: 5" in out and "interval minutes: 6" in out and "missing days: 6" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("interval_start,calls\n2024-03-04T08:00,3\n", "required column(s) offered missing"),
+        (GOOD + "2024-03-04T08:45,-2\n", "row 5, column 'offered': offered is negative (value '-2')"),
+        (GOOD + "not a time,2\n", "row 5, column 'interval_start'"),
+        (GOOD + "2024-03-04T08:15,9\n", "duplicate key"),
+        ("", "the file is empty"),
+    ],
+)
+def test_validate_errors_exit_one_with_named_cause(tmp_path, capsys, text, expected):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 1
+    assert expected in capsys.readouterr().out
+
+
+def test_validate_unreadable_exit_two_without_traceback(tmp_path):
+    binary = tmp_path / "image.csv"
+    binary.write_bytes(b"\x89PNG\x00\x00" * 100)
+    for args in ([str(binary)], [str(tmp_path / "missing.csv")], [str(tmp_path)]):
+        done = subprocess.run([sys.executable, "-m", "planner.cli", "validate", *args], capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "planner validate: error:" in done.stderr
+    assert "not a text file" in subprocess.run(
+        [sys.executable, "-m", "planner.cli", "validate", str(binary)], capture_output=True, text=True
+    ).stderr
+
+
+def test_bad_arguments_exit_two(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["validate"])
+    assert exc.value.code == 2
+    assert main([]) == 2
+
+
+def test_import_stores_and_reimport_replaces(store_url, tmp_path, capsys):
+    path = tmp_path / "h.csv"
+    path.write_text(GOOD)
+    assert main(["import", str(path), "--dataset", "h"]) == 0
+    path.write_text(GOOD + "2024-03-04T08:45,6\n")
+    assert main(["import", str(path), "--dataset", "h"]) == 0
+    assert len(Store.open(store_url).dataset("h")) == 4
+    assert "stored dataset 'h'" in capsys.readouterr().out
+
+
+def test_import_of_a_bad_file_stores_nothing(store_url, tmp_path, capsys):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(GOOD)
+    bad.write_text(GOOD + "2024-03-04T08:45,x\n")
+    assert main(["import", str(good), "--dataset", "h"]) == 0
+    assert main(["import", str(bad), "--dataset", "h"]) == 2
+    assert main(["import", str(bad), "--dataset", "other"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing was stored" in err and "not a number (value 'x')" in err
+    store = Store.open(store_url)
+    assert store.list_datasets()["name"].tolist() == ["h"] and len(store.dataset("h")) == 3
+
+
+def test_demo_is_idempotent(store_url, capsys):
+    assert main(["demo"]) == 0
+    assert main(["demo"]) == 0
+    listing = Store.open(store_url).list_datasets()
+    assert sorted(listing["name"]) == ["anonymous_bank_1999", "sample_centre", "us_bank_2003"]
+    assert dict(zip(listing["name"], listing["row_count"]))["us_bank_2003"] == 27_716
+
+
+def test_every_subcommand_has_help_with_an_example():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    assert {"validate", "import", "demo", "app"} <= set(subparsers.choices)
+    for name, sub in subparsers.choices.items():
+        assert "Example" in sub.format_help(), f"planner {name} --help has no example"
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "planner"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "validate" in done.stdout
