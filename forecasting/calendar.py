@@ -144,7 +144,7 @@ class OpeningHours:
     def is_open(self, ts: pd.DatetimeIndex) -> np.ndarray:
         """Boolean array: is each timestamp (on this grid) inside opening hours?"""
         slot = (ts.hour * 60 + ts.minute) // self.interval_minutes
-        return self.mask[np.asarray(ts.weekday), np.asarray(slot)]
+        return self.mask[np.asarray(ts.day_of_week), np.asarray(slot)]
 
 
 def _minutes(text: str) -> int:
@@ -174,7 +174,7 @@ def learn_opening_hours(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes
         pos = window & (np.nan_to_num(y, nan=0.0) > 0)
         if pos.any():
             slot = (ts.hour[pos] * 60 + ts.minute[pos]) // interval_minutes
-            mask[np.asarray(ts.weekday[pos]), np.asarray(slot)] = True
+            mask[np.asarray(ts.day_of_week[pos]), np.asarray(slot)] = True
             break
     return OpeningHours(interval_minutes, mask)
 

@@ -92,7 +92,7 @@ class DayModel:
         Y = Y.reshape(self.D, self.S)
         self.first_obs = int(rel[0])  # leading padding before the first timestamp is not data
         self.days = self.day0 + pd.to_timedelta(np.arange(self.D), unit="D")
-        self.wd = np.asarray(self.days.weekday)
+        self.wd = np.asarray(self.days.day_of_week)
         self.kinds = calendar.day_kinds(self.days)
         mask = (calendar.opening.mask if calendar.opening is not None
                 else np.ones((7, self.S), dtype=bool))
@@ -215,21 +215,18 @@ class DayModel:
         last = max(last, first + 6)  # a full week, so every weekday has a regular forecast
         block = np.arange(first, last + 1)
         F = np.asarray(self._forecast_days(block), dtype=float)
-        F = np.where(np.isfinite(F), np.maximum(F, 0.0), 0.0)
         dates = self.day0 + pd.to_timedelta(block, unit="D")
         kinds = self.calendar.day_kinds(dates)
-        wd = np.asarray(dates.weekday)
+        wd = np.asarray(dates.day_of_week)
+        F = np.where(np.isfinite(F) & self.open[wd], np.maximum(F, 0.0), 0.0)
         out = F.copy()
         open_rows = self.open[wd].copy()
         for i in np.flatnonzero((kinds == HOLIDAY) | (kinds == EVE)):
             b = self._base_weekday(int(kinds[i]), int(wd[i]))
-            j = i - ((wd[i] - b) % 7) if i - ((wd[i] - b) % 7) >= 0 else i + ((b - wd[i]) % 7)
-            j = min(max(j, 0), len(block) - 1)
-            if kinds[j] == REGULAR or j == i:
-                out[i] = F[j] * self.effect[int(kinds[i])]
-            else:
-                out[i] = F[i] * self.effect[int(kinds[i])]
-            open_rows[i] = self.open[b] | self.open[wd[i]]
+            back = i - ((wd[i] - b) % 7)
+            j = back if back >= 0 else i + ((b - wd[i]) % 7)
+            out[i] = F[j] * self.effect[int(kinds[i])]  # F is the regular-day forecast
+            open_rows[i] = self.open[b]
         mult = self.calendar.special_multipliers(dates)
         out[kinds == SPECIAL] *= mult[kinds == SPECIAL][:, None]
         out = np.where(open_rows, out, 0.0)
@@ -533,7 +530,9 @@ class FourierRegression(DayModel):
             X = np.tile(four, (len(r), 1))[good.ravel()]
             if len(X) < four.shape[1]:
                 continue
-            self.coef[v] = np.linalg.lstsq(X, target.ravel()[good.ravel()], rcond=None)[0]
+            ridge = 1e-2 * len(X) * np.eye(X.shape[1])
+            ridge[0, 0] = 0.0
+            self.coef[v] = np.linalg.solve(X.T @ X + ridge, X.T @ target.ravel()[good.ravel()])
 
     def _forecast_days(self, day_idx):
         four, w = self._design(day_idx)

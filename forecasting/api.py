@@ -1,0 +1,327 @@
+"""Forecast every queue and channel of a history frame: :func:`forecast_frame`.
+
+History frame in (DESIGN.md section 3): ``interval_start`` (tz-naive local time), ``queue``,
+``channel``, ``offered`` and optionally ``handled``, ``aht_s`` or ``handle_time_s``. Missing
+intervals are absent rows. Forecast frame out: ``interval_start, queue, channel, forecast, lo,
+hi, model`` (+ ``aht_s`` when the history has handle time), contacts per interval, lo/hi the
+10%/90% quantiles, 0 when closed.
+
+Example:
+    >>> result = forecast_frame(history, start="2003-10-20", days=7, interval_minutes=30,
+    ...                         country="US")
+    >>> result.frame.head()        # the forecast
+    >>> result.selection           # chosen model and its backtest accuracy per series
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting import backtest as bt
+from forecasting.calendar import (EVE, HOLIDAY, Calendar, OpeningHours, SpecialDay,
+                                  learn_opening_hours)
+from forecasting.models import MODELS, SIMPLE_MODEL, make_model
+
+__all__ = ["ForecastResult", "forecast_frame", "aggregate", "reconcile_to_daily",
+           "AUTO_CANDIDATES", "SUPPORTED_MINUTES"]
+
+SUPPORTED_MINUTES = (5, 6, 10, 15, 30, 60)
+#: models tried by ``method="auto"``; mstl only on grids of 30 minutes or coarser (speed)
+AUTO_CANDIDATES = ("week_mean_4", "week_median_6", "seasonal_naive", "profile_scaled",
+                   "decomposition", "topdown_ets", "fourier_ols", "holt_winters", "mstl")
+FORECAST_COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi", "model"]
+MIN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """The forecast frame, the chosen model per series and the backtest table.
+
+    ``selection``: queue, channel, model, wape, bias, daily_wape, noise_floor, coverage,
+    windows, note (per series; metrics are means over the backtest windows).
+    ``backtest``: queue, channel, model, origin, level, wape, bias, mase, rmse, mape,
+    noise_floor, n.
+    """
+
+    frame: pd.DataFrame
+    selection: pd.DataFrame
+    backtest: pd.DataFrame
+
+
+def _step_minutes(ts: pd.Series) -> int:
+    values = np.sort(pd.to_datetime(ts).unique())
+    if len(values) < 2:
+        raise ValueError("history: need at least two distinct interval_start values")
+    diffs = np.diff(values).astype("timedelta64[s]").astype(np.int64)
+    diffs = diffs[diffs > 0]
+    step = int(np.min(diffs) // 60)
+    if step not in SUPPORTED_MINUTES:
+        raise ValueError(f"history: interval length {step} min is not one of {SUPPORTED_MINUTES}")
+    return step
+
+
+def aggregate(series: pd.DataFrame, *, step_minutes: int, interval_minutes: int,
+              end: pd.Timestamp) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
+    """One series' rows summed onto the ``interval_minutes`` grid from its first midnight to
+    ``end`` (exclusive). A bucket with any sub-interval missing is NaN (missing, not zero).
+    Returns (timestamps, offered, total handle time in seconds or None)."""
+    t = pd.to_datetime(series["interval_start"])
+    bucket = t.dt.floor(f"{interval_minutes}min")
+    grid = pd.date_range(t.min().normalize(), end, freq=f"{interval_minutes}min", inclusive="left")
+    per = interval_minutes // step_minutes
+    g = series.assign(_b=bucket.to_numpy()).groupby("_b")
+    offered = g["offered"].sum().astype(float)
+    # distinct sub-interval starts: a DST fall-back duplicate adds volume, not a missing slot
+    count = g["interval_start"].nunique()
+    offered[count < per] = np.nan
+    y = offered.reindex(grid).to_numpy()
+    ht = None
+    if "handle_time_s" in series or "aht_s" in series:
+        calls = series["handled"] if "handled" in series else series["offered"]
+        if "handle_time_s" in series:
+            total = series["handle_time_s"]
+        else:
+            total = series["aht_s"] * calls
+        frame = pd.DataFrame({"_b": bucket.to_numpy(), "ht": total.to_numpy(dtype=float),
+                              "calls": calls.to_numpy(dtype=float)})
+        sums = frame.groupby("_b")[["ht", "calls"]].sum(min_count=1)
+        ht = sums.reindex(grid).to_numpy()
+    return grid, y, ht
+
+
+def reconcile_to_daily(interval: np.ndarray, ts: pd.DatetimeIndex, daily: pd.Series) -> np.ndarray:
+    """Scale interval forecasts so that each day's intervals sum to ``daily`` (indexed by
+    midnight); days whose intervals are all 0 stay 0.
+
+    Example:
+        >>> ts = pd.date_range("2024-01-01", periods=4, freq="12h")
+        >>> reconcile_to_daily(np.array([1., 3., 2., 2.]), ts,
+        ...                    pd.Series([8., 2.], index=pd.to_datetime(["2024-01-01", "2024-01-02"])))
+        array([2. , 6. , 1. , 1. ])
+    """
+    x = np.asarray(interval, dtype=float)
+    day = pd.DatetimeIndex(ts).normalize()
+    sums = pd.Series(x).groupby(day).transform("sum").to_numpy()
+    target = daily.reindex(day).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(sums > 0, target / np.where(sums > 0, sums, 1), 0.0)
+    return np.where(np.isnan(factor), x, x * factor)
+
+
+def _aht_forecast(ht: np.ndarray, y: np.ndarray, ts: pd.DatetimeIndex, future: pd.DatetimeIndex,
+                  *, weeks: int = 6, shrink_calls: float = 30.0) -> np.ndarray:
+    """Volume-weighted AHT per weekday and interval over the last ``weeks`` weeks, shrunk
+    towards the overall AHT of that window where few calls were handled (seconds)."""
+    recent = ts >= ts[-1] - pd.Timedelta(weeks=weeks)
+    calls = np.nan_to_num(np.where(np.isnan(ht), np.nan, y))
+    frame = pd.DataFrame({"w": ts.day_of_week[recent], "m": ts.hour[recent] * 60 + ts.minute[recent],
+                          "ht": np.nan_to_num(ht[recent]), "c": calls[recent]})
+    total_c = frame["c"].sum()
+    overall = frame["ht"].sum() / total_c if total_c > 0 else np.nan
+    cell = frame.groupby(["w", "m"])[["ht", "c"]].sum()
+    est = (cell["ht"] + shrink_calls * overall) / (cell["c"] + shrink_calls)
+    key = pd.MultiIndex.from_arrays([future.day_of_week, future.hour * 60 + future.minute])
+    return est.reindex(key).fillna(overall).to_numpy()
+
+
+def _series_job(job: dict) -> dict:
+    """Forecast one series (runs in a worker process)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = _forecast_one(**job)
+    out["warnings"] = [str(w.message) for w in caught if not issubclass(w.category, (RuntimeWarning,
+                                                                                     FutureWarning))]
+    return out
+
+
+def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, method,
+                  opening_text, windows, horizon_days) -> dict:
+    queue, channel = key
+    ts, y, ht = aggregate(rows, step_minutes=step, interval_minutes=interval_minutes, end=start)
+    future = pd.date_range(start, start + pd.Timedelta(days=days), freq=f"{interval_minutes}min",
+                           inclusive="left")
+    observed_days = int(pd.Series(ts[~np.isnan(y)].normalize()).nunique())
+    note = ""
+    short = observed_days < MIN_DAYS
+    if opening_text:
+        opening = OpeningHours.parse(opening_text, interval_minutes=interval_minutes)
+    else:
+        opening = learn_opening_hours(y, ts, interval_minutes=interval_minutes)
+        if short:  # too few weeks to know the weekly pattern: any time open on one day is open
+            opening = OpeningHours(interval_minutes, np.tile(opening.mask.any(axis=0), (7, 1)))
+    cal = Calendar(calendar.country, calendar.subdivision, calendar.special_days, opening)
+    table = pd.DataFrame(columns=["model", "origin", "level", "wape", "bias", "mase", "rmse",
+                                  "mape", "noise_floor", "n"])
+    pairs: dict = {}
+    if short:
+        chosen = SIMPLE_MODEL if observed_days >= 7 else "week_mean_4"
+        note = f"only {observed_days} days of history: simple model {chosen}"
+        warnings.warn(f"queue {queue!r} channel {channel!r}: only {observed_days} days of history "
+                      f"before {start}; using the simple model {chosen}", stacklevel=2)
+    else:
+        if method == "auto":
+            candidates = [m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30]
+        else:
+            candidates = [method]
+        table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows,
+                                   horizon_days=horizon_days)
+        if table.empty:
+            chosen = "decomposition" if method == "auto" else method
+            note = "history too short for a backtest window"
+        else:
+            chosen = bt.select(table) if method == "auto" else method
+            if method == "auto":
+                ens = bt.ensemble_candidate(table, pairs)
+                if ens is not None and ens[1] < _pooled_wape(pairs[chosen]):
+                    chosen = ens[0]
+                    members = chosen[len("ensemble("):-1].split("+")
+                    pairs[chosen] = (pairs[members[0]][0],
+                                     np.mean([pairs[m][1] for m in members], axis=0))
+    model = make_model(chosen).fit(y, ts, cal)
+    if chosen in pairs:
+        model.calibrate(*pairs[chosen])
+    mean, lo, hi = model.predict(future)
+    unknown = []
+    kinds = cal.day_kinds(future.normalize().unique())
+    if (kinds == HOLIDAY).any() and getattr(model, "examples", {HOLIDAY: 1})[HOLIDAY] == 0:
+        unknown += list(cal.holidays(future.normalize().unique()).values())
+    if (kinds == EVE).any() and getattr(model, "examples", {EVE: 1})[EVE] == 0:
+        unknown.append("holiday eves")
+    if unknown:
+        warnings.warn(f"queue {queue!r} channel {channel!r}: no past example of "
+                      + ", ".join(sorted(set(unknown))) + " in the history; forecast from the "
+                      "weekly pattern (give a special-days file to set the effect)", stacklevel=2)
+    frame = pd.DataFrame({"interval_start": future, "queue": queue, "channel": channel,
+                          "forecast": mean, "lo": lo, "hi": hi, "model": chosen})
+    if ht is not None and np.isfinite(ht).any():
+        frame["aht_s"] = _aht_forecast(ht, y, ts, future)
+        frame.loc[frame["forecast"] <= 0, "aht_s"] = frame["aht_s"].where(frame["forecast"] > 0)
+    sel = {"queue": queue, "channel": channel, "model": chosen, "wape": np.nan, "bias": np.nan,
+           "daily_wape": np.nan, "noise_floor": np.nan, "coverage": np.nan, "windows": 0,
+           "note": note}
+    if chosen in pairs:
+        a, f = pairs[chosen]
+        from forecasting import metrics
+
+        sel.update(wape=metrics.wape(a, f), bias=metrics.bias(a, f),
+                   noise_floor=metrics.noise_floor_wape(np.where(np.isnan(a), np.nan, f)),
+                   windows=int(table["origin"].nunique()))
+        daily = table[(table.level == "daily") & (table.model == chosen)]
+        if len(daily):
+            sel["daily_wape"] = float(daily["wape"].mean())
+        # coverage of the calibrated 10-90% band on the backtest pairs (in-sample calibration)
+        z_lo, z_hi = model.z
+        scale = np.sqrt(f + 1 + model.kappa ** 2 * f ** 2)
+        ok = ~np.isnan(a) & (f > 0)
+        inside = (a[ok] >= np.maximum(f[ok] + z_lo * scale[ok], 0)) & (a[ok] <= f[ok] + z_hi * scale[ok])
+        sel["coverage"] = float(inside.mean()) if ok.any() else np.nan
+    if len(table):
+        table = table.assign(queue=queue, channel=channel)
+    return {"frame": frame, "selection": sel, "backtest": table}
+
+
+def _pooled_wape(pair) -> float:
+    from forecasting import metrics
+
+    return metrics.wape(*pair)
+
+
+def _validate(history: pd.DataFrame, start, days, interval_minutes, method) -> pd.Timestamp:
+    missing = {"interval_start", "offered"} - set(history.columns)
+    if missing:
+        raise ValueError(f"history lacks column(s) {sorted(missing)}")
+    if not isinstance(days, (int, np.integer)) or days < 1:
+        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+    if interval_minutes not in SUPPORTED_MINUTES:
+        raise ValueError(f"interval_minutes must be one of {SUPPORTED_MINUTES}, got {interval_minutes!r}")
+    try:
+        ts = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise ValueError(f"start {start!r} is not a date/time") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    minutes = ts.hour * 60 + ts.minute
+    if ts.second or ts.microsecond or ts.nanosecond or minutes % interval_minutes:
+        raise ValueError(f"start {start!r} is not on the {interval_minutes}-minute grid "
+                         f"(e.g. {ts.floor(f'{interval_minutes}min')})")
+    if method != "auto" and not method.startswith("ensemble(") and method not in MODELS:
+        raise ValueError(f"method {method!r} is not one of auto, {', '.join(MODELS)}")
+    return ts
+
+
+def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes: int,
+                   country: str | None = None, subdivision: str | None = None,
+                   method: str = "auto", special_days: Sequence[SpecialDay] | None = None,
+                   opening_hours: str | None = None, backtest_windows: int = 3,
+                   horizon_days: int | None = None,
+                   progress: Callable[[int, int], None] | None = None,
+                   max_workers: int | None = None) -> ForecastResult:
+    """Forecast ``days`` days from ``start`` for every queue and channel of ``history``.
+
+    Trains only on rows before ``start`` (local time, on the ``interval_minutes`` grid). With
+    ``method="auto"`` each series gets the model (or ensemble of the best three) with the lowest
+    WAPE over ``backtest_windows`` weekly rolling origins of ``horizon_days`` (default: ``days``,
+    at most 14). ``country``/``subdivision`` select public holidays; ``special_days`` are the
+    user's; ``opening_hours`` (e.g. ``"Mon-Fri 08:00-18:00"``) overrides the learned hours.
+    ``progress(done, total)`` is called as series finish. Series run in parallel processes
+    (``max_workers``, default the machine's cores).
+    """
+    start_ts = _validate(history, start, days, interval_minutes, method)
+    hist = history.copy()
+    hist["interval_start"] = pd.to_datetime(hist["interval_start"])
+    if "queue" not in hist:
+        hist["queue"] = "main"
+    if "channel" not in hist:
+        hist["channel"] = "voice"
+    step = _step_minutes(hist["interval_start"])
+    if interval_minutes % step:
+        raise ValueError(f"interval_minutes {interval_minutes} is not a multiple of the history's "
+                         f"{step}-minute intervals")
+    calendar = Calendar(country=country, subdivision=subdivision,
+                        special_days=tuple(special_days or ()))
+    train = hist[hist["interval_start"] < start_ts]
+    if train.empty:
+        raise ValueError(f"history has no rows before start {start_ts}")
+    horizon = horizon_days or min(days, 14)
+    jobs = []
+    for key, rows in train.groupby(["queue", "channel"], sort=True):
+        jobs.append(dict(key=(str(key[0]), str(key[1])), rows=rows, step=step,
+                         interval_minutes=interval_minutes, start=start_ts, days=int(days),
+                         calendar=calendar, method=method, opening_text=opening_hours,
+                         windows=backtest_windows, horizon_days=horizon))
+    workers = min(len(jobs), max_workers or os.cpu_count() or 1)
+    results = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, res in enumerate(pool.map(_series_job, jobs), start=1):
+                results.append(res)
+                if progress:
+                    progress(i, len(jobs))
+    else:
+        for i, job in enumerate(jobs, start=1):
+            results.append(_series_job(job))
+            if progress:
+                progress(i, len(jobs))
+    for res in results:
+        for message in res["warnings"]:
+            warnings.warn(message, stacklevel=2)
+    frame = pd.concat([r["frame"] for r in results], ignore_index=True)
+    for col in ("forecast", "lo", "hi"):
+        frame[col] = frame[col].round(4)  # the one rounding, at the end
+    if "aht_s" in frame:
+        frame["aht_s"] = frame["aht_s"].round(2)
+    frame = frame[[c for c in FORECAST_COLUMNS + ["aht_s"] if c in frame]]
+    selection = pd.DataFrame([r["selection"] for r in results])
+    tables = [r["backtest"] for r in results if len(r["backtest"])]
+    backtest = (pd.concat(tables, ignore_index=True) if tables else
+                pd.DataFrame(columns=["queue", "channel", "model", "origin", "level", "wape"]))
+    if len(backtest):
+        backtest = backtest[["queue", "channel"] + [c for c in backtest if c not in ("queue", "channel")]]
+    return ForecastResult(frame=frame, selection=selection, backtest=backtest)
