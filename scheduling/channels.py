@@ -22,10 +22,13 @@ Work arriving in an open interval is ``volume * aht_s / 60`` agent-minutes
 per interval and the due window; without a scheduler, :func:`deferred_required_agents` gives
 the smallest constant staffing per open period (a run of consecutive open intervals) that
 finishes every item in time: items are worked first in, first out as a fluid at one
-agent-minute per agent per minute, the work of an interval arrives at its start, a period's
-staffing is the smallest integer found by bisection over an exact backlog simulation, and
-backlog is carried into the next period (periods are solved in time order). Items due after
-the last interval are not required within the horizon.
+agent-minute per agent per minute and the work of an interval arrives at its start. Periods
+are solved in time order: a period's staffing is the smallest whole number of agents such
+that every item that has arrived by the end of the period finishes by its due time when that
+staffing goes on (through later open time) - found by bisection over an exact backlog
+simulation. Under FIFO later arrivals never delay earlier items, so this is exact, no period
+pushes work onto later ones beyond its own pace, and backlog is carried into the next period
+(whose staffing is checked against the carried items again).
 
 Example:
     >>> int(chat_required_agents(120, 1800, 300, 60, 0.8, concurrency=2))
@@ -157,12 +160,13 @@ def deferred_required_agents(workload_minutes, *, interval_minutes: float, due_m
     due_time = np.arange(n) * dt + float(due_minutes)  # open-clock due time of each batch
     starts = np.concatenate([[0], np.nonzero(labels[1:] != labels[:-1])[0] + 1, [n]])
     staff = np.zeros(n, dtype=np.int64)
-    done_at_start = 0.0  # D at the start of the current period
+    done_at_start = 0.0  # work finished (agent-minutes) at the start of the current period
     for p0, p1 in zip(starts[:-1], starts[1:]):
-        end_time = p1 * dt
-        due_here = np.nonzero((due_time > p0 * dt) & (due_time <= end_time + 1e-9))[0]
+        p0, p1 = int(p0), int(p1)
+        # every item that has arrived by the end of this period and is not yet due at its start
+        check = np.nonzero(due_time[:p1] > p0 * dt + 1e-9)[0]
 
-        def run(s: float):
+        def run(s: float) -> np.ndarray:
             d0 = np.empty(p1 - p0 + 1)
             d0[0] = done_at_start
             for k in range(p1 - p0):
@@ -170,15 +174,17 @@ def deferred_required_agents(workload_minutes, *, interval_minutes: float, due_m
             return d0
 
         def ok(s: float) -> bool:
-            if due_here.size == 0:
+            if check.size == 0:
                 return True
             d0 = run(s)
-            t = due_time[due_here]
-            m = np.minimum(((t - p0 * dt) // dt).astype(np.int64), p1 - p0 - 1)
-            at_boundary = np.isclose(t, (p0 + m + 1) * dt)
-            done = np.where(at_boundary, d0[m + 1],
-                            np.minimum(cum[p0 + m], d0[m] + s * (t - (p0 + m) * dt)))
-            return bool(np.all(done >= cum[due_here] * (1 - 1e-12) - 1e-9))
+            t = due_time[check]
+            inside = t < p1 * dt
+            m = np.clip(((t - p0 * dt) // dt).astype(np.int64), 0, p1 - p0 - 1)
+            done_inside = np.minimum(cum[p0 + m], d0[m] + s * (t - (p0 + m) * dt))
+            # after the period the same level goes on; later arrivals queue behind (FIFO)
+            done_after = np.minimum(cum[p1 - 1], d0[-1] + s * (t - p1 * dt))
+            done = np.where(inside, done_inside, done_after)
+            return bool(np.all(done >= cum[check] * (1 - 1e-12) - 1e-9))
 
         lo, hi = -1, 1
         while not ok(hi):
