@@ -1,0 +1,130 @@
+"""Planner-side glue for forecasting: load history, forecast, write the CSV, keep the snapshot;
+and the accuracy report of a stored snapshot against actuals.
+
+Example:
+    >>> result, snapshot = run_forecast("data/us_bank_2003_5min.csv.gz", start="2003-10-20",
+    ...                                 days=7, interval_minutes=30, country="US",
+    ...                                 out="forecast.csv")       # doctest: +SKIP
+    >>> report = accuracy_report(Store.open().forecast(snapshot), actuals)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting import ForecastResult, forecast_frame, read_special_days
+from forecasting import metrics
+
+__all__ = ["run_forecast", "write_csv_atomic", "accuracy_report", "align_actuals"]
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` as CSV through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            frame.to_csv(handle, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_forecast(history_path: str | Path, *, start: str, days: int, interval_minutes: int,
+                 country: str | None = None, subdivision: str | None = None,
+                 method: str = "auto", special_days_path: str | Path | None = None,
+                 opening_hours: str | None = None, timezone: str | None = None,
+                 out: str | Path | None = None, store_url: str | None = None,
+                 save: bool = True, progress: Callable[[int, int], None] | None = None,
+                 ) -> tuple[ForecastResult, int | None]:
+    """Forecast a History file; write ``out`` atomically; save the snapshot in the store.
+
+    Returns the result and the snapshot id (None when ``save`` is False).
+    """
+    from planner.io import load_history
+
+    history = load_history(history_path, timezone=timezone)
+    special = read_special_days(special_days_path) if special_days_path else None
+    result = forecast_frame(history, start=start, days=days, interval_minutes=interval_minutes,
+                            country=country, subdivision=subdivision, method=method,
+                            special_days=special, opening_hours=opening_hours, progress=progress)
+    if out is not None:
+        write_csv_atomic(result.frame, out)
+    snapshot = None
+    if save:
+        from planner.store import Store
+
+        store = Store.open(store_url)
+        params = {"history": str(history_path), "start": str(start), "days": days,
+                  "interval_minutes": interval_minutes, "country": country,
+                  "subdivision": subdivision, "method": method,
+                  "special_days": str(special_days_path) if special_days_path else None,
+                  "opening_hours": opening_hours,
+                  "selection": result.selection.to_dict(orient="records")}
+        snapshot = store.save_forecast(result.frame, dataset=None, method=method, params=params,
+                                       backtest=result.backtest, train_end=str(pd.Timestamp(start)))
+    return result, snapshot
+
+
+def align_actuals(forecast: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
+    """Forecast rows joined with the actual volume summed onto the forecast's interval grid.
+
+    Only intervals the actuals cover are kept; intervals closed in the forecast (0) with no
+    contacts are left out. Columns: interval_start, queue, channel, forecast, actual.
+    """
+    fc = forecast.copy()
+    fc["interval_start"] = pd.to_datetime(fc["interval_start"])
+    act = actuals.copy()
+    act["interval_start"] = pd.to_datetime(act["interval_start"])
+    for col, default in (("queue", "main"), ("channel", "voice")):
+        if col not in act:
+            act[col] = default
+    starts = np.sort(fc["interval_start"].unique())
+    minutes = int(np.min(np.diff(starts)) / np.timedelta64(1, "m")) if len(starts) > 1 else 60
+    act["interval_start"] = act["interval_start"].dt.floor(f"{minutes}min")
+    act = act.groupby(["interval_start", "queue", "channel"], as_index=False)["offered"].sum()
+    joined = fc.merge(act.rename(columns={"offered": "actual"}),
+                      on=["interval_start", "queue", "channel"], how="inner")
+    joined = joined[~((joined["forecast"] == 0) & (joined["actual"] == 0))]
+    return joined[["interval_start", "queue", "channel", "forecast", "actual"]]
+
+
+def _table(joined: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    rows = []
+    for key, grp in joined.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), "actual": float(grp["actual"].sum()),
+                     "forecast": float(grp["forecast"].sum()),
+                     "wape": metrics.wape(grp["actual"], grp["forecast"]),
+                     "bias": metrics.bias(grp["actual"], grp["forecast"]),
+                     "noise_floor": metrics.noise_floor_wape(grp["forecast"]),
+                     "intervals": len(grp)})
+    return pd.DataFrame(rows)
+
+
+def accuracy_report(forecast: pd.DataFrame, actuals: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Interval-level WAPE and bias next to the Poisson noise floor, per queue, per day and per
+    time of day; the ``daily`` table scores daily totals (a day's WAPE hides interval error).
+
+    Keys: ``queue``, ``day`` (interval errors summed per date), ``daily`` (errors of daily
+    totals per queue), ``interval`` (per time of day), ``detail`` (the aligned rows).
+    """
+    joined = align_actuals(forecast, actuals)
+    if joined.empty:
+        raise ValueError("actuals: no interval overlaps the forecast snapshot (check dates, "
+                         "queue and channel)")
+    joined = joined.assign(date=joined["interval_start"].dt.date.astype(str),
+                           time=joined["interval_start"].dt.strftime("%H:%M"))
+    daily = joined.groupby(["queue", "channel", "date"], as_index=False)[["forecast", "actual"]].sum()
+    daily_tab = _table(daily.assign(one=1), ["queue", "channel"]).rename(
+        columns={"intervals": "days"})
+    return {"queue": _table(joined, ["queue", "channel"]), "day": _table(joined, ["date"]),
+            "daily": daily_tab, "interval": _table(joined, ["time"]), "detail": joined}
