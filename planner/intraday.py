@@ -1,0 +1,241 @@
+"""Intraday: today's forecast vs actual, the re-forecast of the rest of the day, the staffing gap.
+
+Everything is measured against the forecast snapshot the stored plan (and so the roster)
+was built from, per channel, on the plan's interval grid (actuals at a finer grid are
+summed; only complete intervals count as "so far").
+
+Re-forecast of the rest of the day, per channel:
+
+1. **Damped ratio.** The day's multiplier ``m`` has a Gamma prior with mean 1 and strength
+   ``k`` contacts (``k = max(30, prior_share x the day's forecast)``); after ``A`` actual
+   contacts against ``F`` forecast so far its posterior is Gamma(A + k, F + k), with mean
+   ``(A + k) / (F + k)``. Early in the day the ratio is damped towards 1; as volume comes in it
+   takes over. Each remaining interval's forecast ``f`` becomes ``m f``, and its 10-90 % range
+   is that of the Poisson-Gamma (negative binomial) count, so it covers both the unknown level
+   and arrival noise.
+2. **Model re-run.** The plan's forecasting method re-run on history plus today's actuals,
+   from the next interval (when the history is available to the planner).
+
+The re-forecast used for the staffing gap is the mean of the two (or the damped ratio alone
+when the model re-run is unavailable). Required agents under it come from the same service
+targets as the plan; the gap is scheduled (net of breaks) minus required; the projected
+service level is the Erlang value of the scheduled coverage under the re-forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from planner.service import expected_service
+from planner.staffing import staffing_from_mapping
+from planner.store import Store
+from scheduling.requirements import requirements as build_requirements
+
+PRIOR_SHARE = 0.15
+MIN_PRIOR = 30.0
+
+
+@dataclass(frozen=True)
+class IntradayResult:
+    """Tables for one day: ``intervals`` (per interval and channel), ``summary`` per channel."""
+
+    date: pd.Timestamp
+    plan_id: int
+    now: pd.Timestamp | None  # end of the last complete interval with actuals
+    intervals: pd.DataFrame
+    summary: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def actuals_on_grid(actuals: pd.DataFrame, *, date: pd.Timestamp, interval_minutes: int) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    """Actual offered per plan interval and channel on ``date``; incomplete last bucket dropped."""
+    day = actuals[(actuals["interval_start"] >= date) & (actuals["interval_start"] < date + pd.Timedelta(days=1))].copy()
+    if day.empty:
+        return pd.DataFrame(columns=["interval_start", "channel", "actual"]), None
+    step = _step_minutes(actuals["interval_start"]) or interval_minutes
+    if interval_minutes % step:
+        raise ValueError(f"actuals: {step}-minute intervals don't add up to the plan's {interval_minutes}-minute intervals")
+    day["bucket"] = day["interval_start"].dt.floor(f"{interval_minutes}min")
+    grouped = day.groupby(["bucket", "channel"]).agg(actual=("offered", "sum"), parts=("offered", "size")).reset_index()
+    complete = grouped[grouped["parts"] >= interval_minutes // step]
+    frame = complete.rename(columns={"bucket": "interval_start"})[["interval_start", "channel", "actual"]]
+    now = frame["interval_start"].max() + pd.Timedelta(minutes=interval_minutes) if len(frame) else None
+    return frame, now
+
+
+def _step_minutes(times: pd.Series) -> int | None:
+    values = np.sort(pd.to_datetime(times).unique())
+    if len(values) < 2:
+        return None
+    diffs = np.diff(values).astype("timedelta64[m]").astype(int)
+    diffs = diffs[diffs > 0]
+    return int(np.min(diffs)) if len(diffs) else None
+
+
+def damped_reforecast(forecast: np.ndarray, actual_so_far: float, forecast_so_far: float, day_forecast: float,
+                      *, quantiles: tuple[float, float] = (0.1, 0.9)) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Posterior multiplier and per-interval mean, lo, hi for the remaining intervals.
+
+    >>> m, mean, lo, hi = damped_reforecast(np.array([100.0]), 1200.0, 1000.0, 2000.0)
+    >>> round(m, 3), bool(lo[0] < mean[0] < hi[0])
+    (1.154, True)
+    """
+    k = max(MIN_PRIOR, PRIOR_SHARE * day_forecast)
+    shape, rate = actual_so_far + k, forecast_so_far + k
+    multiplier = shape / rate
+    mean = multiplier * forecast
+    # count ~ Poisson(m f), m ~ Gamma(shape, rate) -> negative binomial(shape, rate / (rate + f))
+    p = rate / (rate + np.maximum(forecast, 1e-12))
+    lo = stats.nbinom.ppf(quantiles[0], shape, p)
+    hi = stats.nbinom.ppf(quantiles[1], shape, p)
+    zero = forecast <= 0
+    return multiplier, mean, np.where(zero, 0.0, lo), np.where(zero, 0.0, hi)
+
+
+def intraday(
+    date: str | pd.Timestamp,
+    *,
+    store: Store | None = None,
+    plan_id: int | None = None,
+    actuals_dataset: str | None = None,
+    model_rerun: pd.DataFrame | None = None,
+) -> IntradayResult:
+    """Forecast vs actual so far, re-forecast, staffing gap and projected service for ``date``.
+
+    ``model_rerun`` (optional): a Forecast frame for the rest of the day from the model re-run
+    (:func:`planner.pipeline.rerun_forecast` makes it); averaged with the damped ratio.
+    """
+    store = store or Store.open()
+    date = pd.Timestamp(date).normalize()
+    plan_id = plan_id or _plan_covering(store, date)
+    info = store.plan(plan_id)
+    config = info["config"]
+    interval_minutes = int(config["interval_minutes"])
+    forecast = store.plan_table(plan_id, "forecast")
+    forecast["interval_start"] = pd.to_datetime(forecast["interval_start"])
+    coverage = store.plan_table(plan_id, "coverage")
+    coverage["interval_start"] = pd.to_datetime(coverage["interval_start"])
+    day_forecast = forecast[(forecast["interval_start"] >= date) & (forecast["interval_start"] < date + pd.Timedelta(days=1))]
+    if day_forecast.empty:
+        raise ValueError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
+    actual_rows = store.actuals(actuals_dataset)
+    actual, now = actuals_on_grid(actual_rows, date=date, interval_minutes=interval_minutes)
+    notes = []
+    if now is None:
+        notes.append(f"no actuals for {date:%Y-%m-%d} yet: the re-forecast is the plan's forecast")
+    per_channel = day_forecast.groupby(["interval_start", "channel"], as_index=False).agg(
+        forecast=("forecast", "sum"), lo=("lo", "sum"), hi=("hi", "sum")
+    )
+    frame = per_channel.merge(actual, on=["interval_start", "channel"], how="left")
+    targets = staffing_from_mapping(config["staffing"], source=f"plan {plan_id} staffing")
+    parts, summary_rows = [], []
+    for channel, rows in frame.groupby("channel", sort=True):
+        rows = rows.sort_values("interval_start").copy()
+        seen = rows["actual"].notna().to_numpy()
+        if now is not None:
+            seen = seen & (rows["interval_start"] < now).to_numpy()
+        f = rows["forecast"].to_numpy(dtype=float)
+        a = rows["actual"].fillna(0.0).to_numpy(dtype=float)
+        actual_so_far, forecast_so_far = float(a[seen].sum()), float(f[seen].sum())
+        multiplier, mean, lo, hi = damped_reforecast(f, actual_so_far, forecast_so_far, float(f.sum()))
+        ref = mean.copy()
+        if model_rerun is not None:
+            rerun = model_rerun[model_rerun["channel"] == channel].groupby("interval_start")["forecast"].sum()
+            model_values = rows["interval_start"].map(rerun).to_numpy(dtype=float)
+            has_model = np.isfinite(model_values)
+            ref = np.where(has_model, 0.5 * (mean + np.nan_to_num(model_values)), mean)
+            rows["model_reforecast"] = model_values
+        rows["seen"] = seen
+        rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
+        rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
+        rows["actual"] = np.where(seen, a, np.nan)
+        rows["ratio_reforecast"] = np.where(seen, np.nan, mean)
+        rows["reforecast"] = np.where(seen, a, ref)
+        rows["reforecast_lo"] = np.where(seen, a, lo)
+        rows["reforecast_hi"] = np.where(seen, a, hi)
+        parts.append(rows)
+        errors = np.abs(f[seen] - a[seen])
+        summary_rows.append(
+            {
+                "channel": channel,
+                "intervals_so_far": int(seen.sum()),
+                "actual_so_far": actual_so_far,
+                "forecast_so_far": forecast_so_far,
+                "wape_so_far": float(errors.sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
+                "bias_so_far": float((f[seen] - a[seen]).sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
+                "multiplier": multiplier,
+                "day_forecast": float(f.sum()),
+                "day_reforecast": float(np.where(seen, a, ref).sum()),
+            }
+        )
+    intervals = pd.concat(parts, ignore_index=True)
+    intervals = _staffing_gap(intervals, coverage, targets, interval_minutes)
+    summary = pd.DataFrame(summary_rows)
+    remaining = intervals[~intervals["seen"]]
+    gap_by_channel = remaining.groupby("channel").agg(
+        short_intervals=("gap", lambda g: int((g < -1e-6).sum())),
+        projected_service_level=("projected_sl_weighted", "sum"),
+        remaining_volume=("reforecast_for_sl", "sum"),
+    )
+    gap_by_channel["projected_service_level"] = gap_by_channel["projected_service_level"] / gap_by_channel["remaining_volume"].where(
+        gap_by_channel["remaining_volume"] > 0
+    )
+    summary = summary.merge(gap_by_channel.reset_index(), on="channel", how="left")
+    intervals = intervals.drop(columns=["projected_sl_weighted", "reforecast_for_sl"])
+    return IntradayResult(date=date, plan_id=plan_id, now=now, intervals=intervals, summary=summary, notes=notes)
+
+
+def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, interval_minutes: int) -> pd.DataFrame:
+    """Add required (under the re-forecast), scheduled, gap and projected service level."""
+    reforecast = intervals.assign(queue="main", forecast=intervals["reforecast"].clip(lower=0.0), model="reforecast")[
+        ["interval_start", "queue", "channel", "forecast", "model"]
+    ]
+    known = reforecast[reforecast["channel"].isin(list(targets))]
+    required = build_requirements(known, targets, interval_minutes=interval_minutes)
+    need = required.groupby(["interval_start", "channel"], as_index=False)["required_agents"].sum()
+    merged = intervals.merge(need, on=["interval_start", "channel"], how="left").merge(
+        coverage[["interval_start", "channel", "scheduled"]], on=["interval_start", "channel"], how="left"
+    )
+    merged["scheduled"] = merged["scheduled"].fillna(0.0)
+    merged["required_agents"] = merged["required_agents"].fillna(0.0)
+    merged["gap"] = merged["scheduled"] - merged["required_agents"]
+    cover = merged[["interval_start", "channel", "required_agents", "scheduled"]].rename(columns={"required_agents": "required"})
+    service = expected_service(cover, required, targets, interval_minutes=interval_minutes)
+    merged = merged.merge(service[["interval_start", "channel", "service_level"]].rename(columns={"service_level": "projected_sl"}),
+                          on=["interval_start", "channel"], how="left")
+    merged["reforecast_for_sl"] = np.where(merged["projected_sl"].notna(), merged["reforecast"], 0.0)
+    merged["projected_sl_weighted"] = merged["projected_sl"].fillna(0.0) * merged["reforecast_for_sl"]
+    return merged
+
+
+def _plan_covering(store: Store, date: pd.Timestamp) -> int:
+    plans = store.list_plans()
+    for plan_id in sorted(plans["id"], reverse=True):
+        config = store.plan(int(plan_id))["config"]
+        start = pd.Timestamp(config["start"])
+        if start <= date < start + pd.Timedelta(days=int(config.get("days", 7))):
+            return int(plan_id)
+    raise ValueError(f"--date {date:%Y-%m-%d}: no stored plan covers that day (run 'planner plan' for its week first)")
+
+
+def summary_dict(result: IntradayResult) -> dict[str, Any]:
+    """JSON-ready summary of an intraday result."""
+    return {
+        "date": f"{result.date:%Y-%m-%d}",
+        "plan_id": result.plan_id,
+        "now": result.now.isoformat() if result.now is not None else None,
+        "notes": result.notes,
+        "channels": result.summary.replace({np.nan: None}).to_dict("records"),
+        "definitions": {
+            "wape": "sum |forecast - actual| / sum actual over the intervals so far",
+            "bias": "sum (forecast - actual) / sum actual (positive = over-forecast)",
+            "reforecast": "remaining forecast x damped ratio (A + k) / (F + k), averaged with the model re-run when available; "
+            "range = 10-90 % of the Poisson-Gamma count",
+            "gap": "scheduled agents (net of breaks) - required agents under the re-forecast",
+        },
+    }

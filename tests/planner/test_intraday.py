@@ -1,0 +1,89 @@
+"""Intraday: a day running 20 % above forecast is caught, re-forecast and shown short-staffed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.intraday import damped_reforecast, intraday
+from scheduling.requirements import ServiceTarget, requirements
+
+DAY = pd.Timestamp("2025-06-03")
+STAFFING = {"channel": {"voice": {"aht_s": 240, "target_sl": 0.8, "answer_s": 20, "shrinkage": 0.3}}}
+
+
+def _profile() -> tuple[pd.DatetimeIndex, np.ndarray]:
+    times = pd.date_range(DAY + pd.Timedelta(hours=8), DAY + pd.Timedelta(hours=20), freq="15min", inclusive="left")
+    hours = times.hour + times.minute / 60
+    rate = 40 + 60 * np.exp(-0.5 * ((hours - 11) / 2) ** 2) + 40 * np.exp(-0.5 * ((hours - 15) / 2) ** 2)
+    return times, np.asarray(rate, dtype=float)
+
+
+def _store_plan(store) -> int:
+    times, rate = _profile()
+    forecast = pd.DataFrame({"interval_start": times, "queue": "main", "channel": "voice", "forecast": rate,
+                             "lo": rate * 0.8, "hi": rate * 1.2, "model": "truth"})
+    targets = {"voice": ServiceTarget(aht_s=240, target_sl=0.8, answer_s=20, shrinkage=0.3)}
+    req = requirements(forecast, targets, interval_minutes=15)
+    coverage = req[["interval_start", "channel", "required_agents"]].rename(columns={"required_agents": "required"})
+    coverage["scheduled"] = np.ceil(coverage["required"])  # staffed exactly for the plan's forecast
+    config = {"interval_minutes": 15, "start": "2025-06-02", "days": 7, "staffing": STAFFING}
+    return store.save_plan("t", config=config, summary={}, tables={"forecast": forecast, "coverage": coverage})
+
+
+def _actuals(store, factor: float, until_hour: int, seed: int = 3) -> None:
+    times, rate = _profile()
+    rng = np.random.default_rng(seed)
+    # actuals arrive at 5 minutes: three per plan interval, the last one incomplete
+    fine = pd.date_range(times[0], DAY + pd.Timedelta(hours=until_hour, minutes=5), freq="5min", inclusive="left")
+    fine_rate = np.repeat(rate * factor / 3, 3)[: len(fine)]
+    frame = pd.DataFrame({"interval_start": fine, "queue": "main", "channel": "voice", "offered": rng.poisson(fine_rate)})
+    store.save_dataset("today", frame, raw=b"", source_name="today.csv", kind="actuals")
+
+
+def test_day_running_20_percent_high_is_reforecast_and_short(store):
+    plan_id = _store_plan(store)
+    _actuals(store, 1.2, until_hour=13)
+    result = intraday(DAY, store=store)
+    assert result.plan_id == plan_id
+    assert result.now == DAY + pd.Timedelta(hours=13)  # the 13:00-13:05 bucket is incomplete: not counted
+    row = result.summary.iloc[0]
+    assert row["bias_so_far"] == pytest.approx(1 / 1.2 - 1, abs=0.03)  # forecast ~17 % under
+    assert 1.12 < row["multiplier"] < 1.22  # damped towards 1, but most of the way to 1.2
+    times, rate = _profile()
+    truth_rest = 1.2 * rate[times >= result.now].sum()
+    rest = result.intervals[~result.intervals["seen"]]
+    assert abs(rest["reforecast"].sum() - truth_rest) < 0.5 * abs(rest["forecast"].sum() - truth_rest)
+    assert (rest["reforecast_lo"] <= rest["reforecast"]).all() and (rest["reforecast"] <= rest["reforecast_hi"]).all()
+    # staffed for the old forecast: most remaining intervals are now short and projected below target
+    assert (rest["gap"] < 0).mean() > 0.8
+    assert row["projected_service_level"] < 0.8
+
+
+def test_without_actuals_the_reforecast_is_the_plan(store):
+    _store_plan(store)
+    result = intraday(DAY, store=store)
+    assert result.now is None and result.notes
+    np.testing.assert_allclose(result.intervals["reforecast"], result.intervals["forecast"])
+    assert (result.intervals["gap"] >= -1e-9).all()  # the plan covers its own forecast
+
+
+def test_range_covers_the_truth_about_80_percent_of_the_time():
+    rng = np.random.default_rng(11)
+    forecast = np.full(40, 50.0)
+    hits = total = 0
+    for _ in range(200):
+        level = rng.gamma(20, 1 / 20)  # the true day level varies around the forecast
+        seen = rng.poisson(50 * level, size=20).sum()
+        _, _, lo, hi = damped_reforecast(forecast, float(seen), 1000.0, 2000.0)
+        truth = rng.poisson(50 * level, size=40)
+        hits += int(((truth >= lo) & (truth <= hi)).sum())
+        total += truth.size
+    assert 0.74 < hits / total < 0.9
+
+
+def test_no_plan_for_the_day_is_named(store):
+    _store_plan(store)
+    with pytest.raises(ValueError, match="2025-07-01"):
+        intraday("2025-07-01", store=store)
