@@ -1,0 +1,58 @@
+"""``planner plan --config plan.toml --out DIR``: the whole chain, saved in the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from planner.pipeline import plan
+from planner.plan_config import load_plan_config
+
+EXAMPLE = """\
+Writes DIR/forecast.csv, requirements.csv, roster.csv, activities.csv, coverage.csv,
+summary.json, scenarios.csv, roster.xlsx and ics/AGENT.ics, and saves the plan (with the
+forecast snapshot it used) in the store. Paths in plan.toml are relative to the file.
+
+Example:
+  planner plan --config data/sample/plan.toml --out out/sample
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="history -> forecast -> requirements -> shifts -> roster -> cost, with scenarios",
+        description="Build the week's plan and its budget scenarios from plan.toml.",
+        epilog=EXAMPLE,
+    )
+    parser.add_argument("--config", required=True, metavar="PLAN.toml", help="the plan config")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
+    parser.add_argument("--workers", type=int, metavar="N", help="parallel scenario processes (default: cores)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_plan_config(args.config)
+    with tqdm(total=100, desc="plan", unit="%", file=sys.stderr, bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
+        def progress(stage: str, share: float) -> None:
+            bar.set_postfix_str(stage)
+            bar.update(max(0, round(100 * share) - bar.n))
+
+        result = plan(config, out=args.out, progress=progress, workers=args.workers)
+    print_result(result)
+    print(f"wrote {args.out}; stored as plan {result.plan_id} (forecast snapshot {result.forecast_id})")
+    return 0
+
+
+def print_result(result) -> None:
+    summary = result.summary
+    print(f"{summary['name']}: week of {summary['week_start']}, channels {', '.join(summary['channels'])}")
+    print(f"  forecast {summary['forecast_contacts']:,.0f} contacts; solver {summary['solver'].get('status')} "
+          f"(gap {summary['solver'].get('gap', float('nan')):.2%})")
+    columns = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate", "understaffed_intervals"]
+    table = result.scenarios[columns].copy()
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"))
+    print("  service level = share of offered answered within T (abandons count against), volume-weighted; "
+          "cost = paid hours x hourly cost")

@@ -1,0 +1,381 @@
+"""``plan()``: history -> forecast -> requirements -> shift plan -> roster -> cost, in one place.
+
+This is the only module that chains the stages (DESIGN.md section 1). A plan is built for
+the base config and for each ``[[scenario]]``; scenarios are independent and run in
+parallel processes. The base plan's tables, its scenarios and the forecast snapshot it used
+are saved in the store in one transaction each, and written to the output folder:
+
+``forecast.csv, requirements.csv, roster.csv, activities.csv, coverage.csv, summary.json,
+scenarios.csv, roster.xlsx, ics/AGENT.ics``
+
+Example::
+
+    >>> from planner.plan_config import load_plan_config
+    >>> result = plan(load_plan_config("data/sample/plan.toml"), out="out/")   # doctest: +SKIP
+    >>> result.scenarios[["name", "fte", "cost", "service_level"]]             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting import ForecastResult, forecast_frame, read_special_days
+from planner.io import load_history
+from planner.plan_config import PlanConfig, Scenario, apply_overrides
+from planner.service import channel_summary, expected_service, plan_row
+from planner.staffing import staffing_from_mapping
+from planner.store import Store
+from scheduling.requirements import requirements as build_requirements
+
+Progress = Callable[[str, float], None]  # (stage description, share of the whole job done 0..1)
+BASE = Scenario("base")
+STAGES = ("history", "forecast", "plans", "outputs", "store")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One scenario's plan: its frames, solver facts and the tidy result row."""
+
+    scenario: Scenario
+    requirements: pd.DataFrame
+    roster: pd.DataFrame
+    activities: pd.DataFrame
+    coverage: pd.DataFrame
+    tours: pd.DataFrame
+    service: pd.DataFrame
+    channels: pd.DataFrame
+    solver: dict[str, Any]
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The base plan and the scenario comparison (``scenarios``: one tidy row per scenario)."""
+
+    config: PlanConfig
+    forecast: pd.DataFrame
+    selection: pd.DataFrame
+    backtest: pd.DataFrame
+    base: Outcome
+    scenarios: pd.DataFrame
+    summary: dict[str, Any]
+    plan_id: int | None = None
+    forecast_id: int | None = None
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    @property
+    def requirements(self) -> pd.DataFrame:
+        return self.base.requirements
+
+    @property
+    def roster(self) -> pd.DataFrame:
+        return self.base.roster
+
+    @property
+    def activities(self) -> pd.DataFrame:
+        return self.base.activities
+
+    @property
+    def coverage(self) -> pd.DataFrame:
+        return self.base.coverage
+
+
+# -- stages --------------------------------------------------------------------------------
+def load_plan_history(config: PlanConfig, store: Store | None = None) -> pd.DataFrame:
+    """The history the plan trains on: the file, or the stored dataset."""
+    if config.history is not None:
+        return load_history(config.history, timezone=config.timezone)
+    return (store or Store.open()).dataset(config.dataset)
+
+
+def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None) -> ForecastResult:
+    """Forecast the plan's days (trains only on history before ``config.start``)."""
+    special = read_special_days(config.special_days) if config.special_days else None
+    return forecast_frame(
+        history,
+        start=config.start,
+        days=config.days,
+        interval_minutes=config.interval_minutes,
+        country=config.country,
+        subdivision=config.subdivision,
+        method=config.method,
+        special_days=special,
+        opening_hours=config.opening_hours,
+        backtest_windows=config.backtest_windows,
+        progress=progress,
+    )
+
+
+def scenario_forecast(forecast: pd.DataFrame, scenario: Scenario, targets) -> pd.DataFrame:
+    """The forecast scaled by the scenario's volume and handle-time factors."""
+    frame = forecast.copy()
+    for column in ("forecast", "lo", "hi"):
+        frame[column] = frame[column] * scenario.volume_factor
+    if "aht_s" not in frame:
+        frame["aht_s"] = frame["channel"].map({name: t.aht_s for name, t in targets.items()})
+    frame["aht_s"] = frame["aht_s"] * scenario.aht_factor
+    return frame
+
+
+def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
+    """Requirements, shift plan, roster and service for one scenario (runs in a worker)."""
+    staffing, rules = apply_overrides(config.staffing, config.rules, scenario)
+    targets = staffing_from_mapping(staffing, source=f"{config.source} (scenario {scenario.name!r})")
+    missing = sorted(set(forecast["channel"]) - set(targets))
+    if missing:
+        raise ValueError(f"{config.source}: the history has channel {missing[0]!r} but the staffing config has no [channel.{missing[0]}]")
+    frame = scenario_forecast(forecast, scenario, targets)
+    requirements = build_requirements(frame, targets, interval_minutes=config.interval_minutes)
+    schedule = _schedule(requirements, rules, config, targets)
+    service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
+    channels = channel_summary(service, schedule["deferred_on_time"])
+    row = plan_row(
+        name=scenario.name,
+        service=service,
+        channels=channels,
+        coverage=schedule["coverage"],
+        requirements=requirements,
+        paid_hours=schedule["paid_hours"],
+        cost=schedule["cost"],
+        fte_hours_per_week=config.fte_hours_per_week,
+    )
+    row["solver_status"] = schedule["solver"].get("status")
+    row["gap"] = schedule["solver"].get("gap")
+    return Outcome(
+        scenario=scenario,
+        requirements=requirements,
+        roster=schedule["roster"],
+        activities=schedule["activities"],
+        coverage=schedule["coverage"],
+        tours=schedule["tours"],
+        service=service,
+        channels=channels,
+        solver=schedule["solver"],
+        row=row,
+    )
+
+
+def _schedule(requirements: pd.DataFrame, rules_mapping: dict[str, Any], config: PlanConfig, targets) -> dict[str, Any]:
+    """Shift plan and roster for the requirements (scheduling via planner.rostering)."""
+    from planner.rostering import schedule_week
+
+    return schedule_week(requirements, rules_mapping, agents=config.agents, source=str(config.source), targets=targets)
+
+
+def _evaluate_job(args: tuple[PlanConfig, pd.DataFrame, Scenario]) -> Outcome:
+    return evaluate(*args)
+
+
+def run_scenarios(
+    config: PlanConfig,
+    forecast: pd.DataFrame,
+    scenarios: tuple[Scenario, ...],
+    *,
+    workers: int | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> dict[str, Outcome]:
+    """Evaluate scenarios in parallel processes; results keyed by scenario name, in input order."""
+    workers = max(1, min(len(scenarios), workers or os.cpu_count() or 1))
+    jobs = [(config, forecast, scenario) for scenario in scenarios]
+    outcomes: dict[str, Outcome] = {}
+    if workers == 1:
+        for job in jobs:
+            outcome = _evaluate_job(job)
+            outcomes[outcome.scenario.name] = outcome
+            if on_done:
+                on_done(outcome)
+        return outcomes
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for outcome in pool.map(_evaluate_job, jobs):
+            outcomes[outcome.scenario.name] = outcome
+            if on_done:
+                on_done(outcome)
+    return {s.name: outcomes[s.name] for s in scenarios}
+
+
+def scenario_table(outcomes: dict[str, Outcome]) -> pd.DataFrame:
+    """One tidy row per scenario (DESIGN.md: name, fte, paid_hours, cost, cost_per_contact,
+    service_level, occupancy, ...), with differences to the base."""
+    table = pd.DataFrame([o.row for o in outcomes.values()])
+    if "base" in outcomes and len(table) > 1:
+        base = outcomes["base"].row
+        table["cost_vs_base"] = table["cost"] - base["cost"]
+        table["fte_vs_base"] = table["fte"] - base["fte"]
+    return table
+
+
+# -- the whole chain -----------------------------------------------------------------------
+def plan(
+    config: PlanConfig,
+    *,
+    out: str | Path | None = None,
+    store: Store | None = None,
+    save: bool = True,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> PlanResult:
+    """Build the plan and its scenarios; save to the store and write ``out`` when given."""
+    say = progress or (lambda _stage, _share: None)
+    store = store or (Store.open() if save or config.history is None else None)
+    started = time.perf_counter()
+    say("reading history", 0.0)
+    history = load_plan_history(config, store)
+    say("forecasting", 0.05)
+    forecast = build_forecast(config, history, progress=lambda done, total: say(f"forecasting series {done}/{total}", 0.05 + 0.25 * done / total))
+    scenarios = (BASE, *config.scenarios)
+    done: list[str] = []
+
+    def scenario_done(outcome: Outcome) -> None:
+        done.append(outcome.scenario.name)
+        say(f"planned scenario {outcome.scenario.name!r} ({len(done)}/{len(scenarios)})", 0.3 + 0.6 * len(done) / len(scenarios))
+
+    say(f"planning {len(scenarios)} scenario(s)", 0.3)
+    outcomes = run_scenarios(config, forecast.frame, scenarios, workers=workers, on_done=scenario_done)
+    base = outcomes["base"]
+    table = scenario_table(outcomes)
+    summary = _summary(config, forecast, base, table, seconds=time.perf_counter() - started)
+    result = PlanResult(config=config, forecast=forecast.frame, selection=forecast.selection, backtest=forecast.backtest,
+                        base=base, scenarios=table, summary=summary, outcomes=outcomes)
+    if out is not None:
+        say("writing outputs", 0.92)
+        write_plan_outputs(result, Path(out))
+    if save:
+        say("saving to the store", 0.96)
+        result = _save(result, store)
+    say("done", 1.0)
+    return result
+
+
+def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+    row = base.row
+    return {
+        "name": config.name,
+        "week_start": f"{config.start:%Y-%m-%d}",
+        "days": config.days,
+        "interval_minutes": config.interval_minutes,
+        "channels": sorted(base.requirements["channel"].unique().tolist()),
+        "forecast_contacts": float(forecast.frame["forecast"].sum()),
+        "forecast_models": forecast.selection[["queue", "channel", "model", "wape"]].to_dict("records"),
+        "fte": row["fte"],
+        "paid_hours": row["paid_hours"],
+        "cost": row["cost"],
+        "cost_per_contact": row["cost_per_contact"],
+        "service_level": row["service_level"],
+        "occupancy": row["occupancy"],
+        "abandon_rate": row["abandon_rate"],
+        "understaffed_intervals": row["understaffed_intervals"],
+        "service_by_channel": base.channels.to_dict("records"),
+        "solver": base.solver,
+        "scenarios": table["name"].tolist(),
+        "seconds": seconds,
+        "definitions": {
+            "service_level": "share of offered contacts answered within the channel's answer_s (abandons count "
+            "against), Erlang C or Erlang A (patience_s), from scheduled agents net of breaks x (1 - shrinkage); "
+            "deferred channels: share of work done before due; overall: volume-weighted over voice/chat/messaging",
+            "shrinkage": "required = net / (1 - shrinkage), per channel from the staffing config",
+            "fte": f"paid hours / {config.fte_hours_per_week:g} h",
+            "cost": "paid hours x contract hourly cost (agent pay only)",
+            "cost_per_contact": "cost / forecast contacts of the week",
+        },
+    }
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (pd.Timestamp, Path)):
+        return str(value)
+    return value
+
+
+def write_plan_outputs(result: PlanResult, folder: Path) -> None:
+    """Every output file of DESIGN.md section 4, built in a temp folder and swapped in."""
+    from planner.exports import write_csv, write_ics, write_outputs, write_roster_xlsx
+
+    base = result.base
+    summary = json.dumps(_json_ready(result.summary), indent=2)
+
+    def ics(folder_path: Path) -> None:
+        folder_path.mkdir(parents=True, exist_ok=True)
+        write_ics(base.roster, base.activities, folder_path, timezone=result.config.timezone or "UTC", calendar_name=result.config.name)
+
+    write_outputs(
+        folder,
+        {
+            "forecast.csv": lambda p: write_csv(result.forecast, p),
+            "requirements.csv": lambda p: write_csv(base.requirements, p),
+            "roster.csv": lambda p: write_csv(base.roster, p),
+            "activities.csv": lambda p: write_csv(base.activities, p),
+            "coverage.csv": lambda p: write_csv(base.coverage, p),
+            "summary.json": lambda p: p.write_text(summary),
+            "scenarios.csv": lambda p: write_csv(result.scenarios, p),
+            "roster.xlsx": lambda p: write_roster_xlsx(base.roster, base.activities, base.coverage, p, week_start=result.config.start),
+            "ics": ics,
+        },
+    )
+
+
+def _save(result: PlanResult, store: Store) -> PlanResult:
+    config = result.config
+    forecast_id = store.save_forecast(
+        result.forecast,
+        dataset=config.dataset or (config.history.name if config.history else None),
+        method=config.method,
+        params={"country": config.country, "interval_minutes": config.interval_minutes, "selection": result.selection.to_dict("records")},
+        backtest=result.backtest,
+        train_end=f"{config.start:%Y-%m-%dT%H:%M:%S}",
+        created_by="plan",
+    )
+    base = result.base
+    stored_config = _json_ready(
+        {
+            "name": config.name,
+            "source": str(config.source),
+            "start": f"{config.start:%Y-%m-%d}",
+            "days": config.days,
+            "interval_minutes": config.interval_minutes,
+            "country": config.country,
+            "timezone": config.timezone,
+            "history": str(config.history) if config.history else None,
+            "dataset": config.dataset,
+            "method": config.method,
+            "staffing": config.staffing,
+            "rules": config.rules,
+            "agents": str(config.agents) if config.agents else None,
+            "fte_hours_per_week": config.fte_hours_per_week,
+        }
+    )
+    tables = {
+        "forecast": result.forecast,
+        "requirements": base.requirements,
+        "roster": base.roster,
+        "activities": base.activities,
+        "coverage": base.coverage,
+        "tours": base.tours,
+        "service": base.service,
+        "scenarios": result.scenarios,
+        "backtest": result.backtest,
+        "selection": result.selection,
+    }
+    scenario_rows = [(o.scenario.name, o.scenario.overrides, _json_ready(o.row)) for o in result.outcomes.values()]
+    plan_id = store.save_plan(config.name, config=stored_config, summary=_json_ready(result.summary), tables=tables,
+                              forecast_id=forecast_id, scenario_rows=scenario_rows)
+    return dataclasses.replace(result, plan_id=plan_id, forecast_id=forecast_id)
