@@ -7,15 +7,17 @@ import sys
 
 from tqdm import tqdm
 
-from planner.demo import SAMPLE_FILES, import_samples
+from planner.demo import SAMPLE_FILES, data_dir, import_samples
 from planner.store import Store, default_url
 
 EXAMPLE = """\
-Idempotent: running it again replaces the sample datasets.
+Imports the samples (running it again replaces them), then builds the example plan
+data/sample/plan.toml (forecast, requirements, schedule, roster, scenarios) into the store
+and var/demo_plan/. --no-plan stops after the import.
 
 Example:
   planner demo
-  PLANNER_DB_URL=sqlite:////tmp/demo.db planner demo
+  PLANNER_DB_URL=sqlite:////tmp/demo.db planner demo --no-plan
 """
 
 
@@ -27,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Anonymous Bank 1999) into the store.",
         epilog=EXAMPLE,
     )
+    parser.add_argument("--no-plan", action="store_true", help="only import the sample data")
+    parser.add_argument("--out", default="var/demo_plan", metavar="DIR", help="where the example plan's files go")
     parser.set_defaults(func=run)
 
 
@@ -38,5 +42,20 @@ def run(args: argparse.Namespace) -> int:
         summary = result.report.summary
         print(f"  {result.dataset}: {summary['rows_accepted']:,} rows, {summary['channels']}, "
               f"{summary['first_interval']} .. {summary['last_interval']}")
+    if not args.no_plan:
+        from planner.commands.plan import print_result
+        from planner.pipeline import plan
+        from planner.plan_config import load_plan_config
+
+        config = load_plan_config(data_dir() / "sample" / "plan.toml")
+        with tqdm(total=100, desc="example plan", unit="%", file=sys.stderr,
+                  bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
+            def progress(stage: str, share: float) -> None:
+                bar.set_postfix_str(stage)
+                bar.update(max(0, round(100 * share) - bar.n))
+
+            result = plan(config, out=args.out, store=store, progress=progress)
+        print_result(result)
+        print(f"example plan stored as plan {result.plan_id}; files in {args.out}")
     print(f"store: {default_url()}")
     return 0
