@@ -30,8 +30,9 @@ How it is computed (no factorials, no overflow at 10,000+ agents):
   - ASA of answered contacts ``= sum_j pi_(n+j) x (psi(x+j+2) - psi(x+1)) / ((x+j+1) theta)
     / P(answered)`` (a series, summed exactly to double precision).
 
-  ``log A`` uses ``scipy.special.gammainc`` where it is representable and the positive
-  series where it would underflow, so Erlang A is finite also when ``a >= n``.
+  ``log A`` uses ``scipy.special.gammainc`` where it is representable and accurate and the
+  positive series where it would underflow or lose relative accuracy (deep tails of huge
+  arguments), so Erlang A is finite also when ``a >= n``.
 
 Service level definitions (``sl_definition``; they only differ when contacts abandon):
 ``"offered"`` (default) answered within T / offered, abandons count against;
@@ -58,6 +59,9 @@ SL_DEFINITIONS = ("offered", "answered", "short_abandon")
 #: (up to floating-point noise) is met.
 TIE_RTOL = 1e-12
 _TINY = 1e-250  # below this an incomplete-gamma value is replaced by its series
+# scipy's incomplete gamma keeps about 1e-13 absolute accuracy for huge arguments, so deep
+# tails (small values) of huge arguments lose relative accuracy: use the series there too
+_BIG, _LOOSE = 1e5, 1e-5
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +129,7 @@ def _log_inv_erlang_b(n: np.ndarray, a: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
         q = special.gammaincc(n + 1.0, a)
         out = np.log(q) + a + special.gammaln(n + 1.0) - n * np.log(a)
-    use_series = ~(q > _TINY) | (n < 0.5 * a)
+    use_series = ~(q > _TINY) | (n < 0.5 * a) | ((n > _BIG) & (q < _LOOSE))
     if np.any(use_series):
         idx = np.nonzero(use_series)[0] if out.ndim else None
         if out.ndim == 0:
@@ -167,7 +171,7 @@ def _log_big_a(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
         p = np.where(rest & (y > 0), special.gammainc(np.where(rest, x, 1.0), y), 0.0)
         closed = np.log(x) + y - x * np.log(y) + special.gammaln(x) + np.log(p)
-    series = rest & (~(p > _TINY) | (y < 0.5 * (x + 1.0)))
+    series = rest & (~(p > _TINY) | (y < 0.5 * (x + 1.0)) | ((x > _BIG) & (p < _LOOSE)))
     gam = rest & ~series
     flat[gam] = closed[gam]
     if series.any():
