@@ -58,6 +58,11 @@ REQUIREMENT_COLUMNS = (
 _ALLOWED_INTERVALS = (5, 6, 10, 15, 30, 60)
 
 
+def _show(v: Any) -> str:
+    """repr of a cell value without numpy's type wrapper."""
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -208,7 +213,7 @@ def _validate_forecast(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarg
     bad = values.isna() | ~np.isfinite(values.astype(float)) | (values < 0)
     if bad.any():
         i = bad.idxmax()
-        raise ValueError(f"forecast: row {i}, column forecast = {forecast.loc[i, 'forecast']!r}: "
+        raise ValueError(f"forecast: row {i}, column forecast = {_show(forecast.loc[i, 'forecast'])}: "
                          f"must be a number >= 0")
     frame["forecast"] = values.astype(float)
     unknown = sorted(set(frame["channel"].astype(str)) - set(targets))
@@ -221,7 +226,7 @@ def _validate_forecast(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarg
         bad = given & (aht.isna() | ~(aht > 0) | ~np.isfinite(aht.fillna(0.0)))
         if bad.any():
             i = bad.idxmax()
-            raise ValueError(f"forecast: row {i}, column aht_s = {forecast.loc[i, 'aht_s']!r}: must be a number > 0")
+            raise ValueError(f"forecast: row {i}, column aht_s = {_show(forecast.loc[i, 'aht_s'])}: must be a number > 0")
         frame["aht_s"] = aht
     dup = frame.duplicated(["interval_start", "queue", "channel"])
     if dup.any():
