@@ -76,11 +76,16 @@ def read_forecast_csv(path: str | Path) -> pd.DataFrame:
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
             rule = "must be a number > 0" if col == "aht_s" else "must be a number >= 0"
-            raise ValueError(f"{path}: row {i + 2}, column {col} = {frame[col].iloc[i]!r}: {rule}")
+            raise ValueError(f"{path}: row {i + 2}, column {col} = {_cell(frame[col].iloc[i])}: {rule}")
         frame[col] = values
     frame["interval_start"] = times
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # CSV line numbers, so later messages name the row
     return frame
+
+
+def _cell(value) -> str:
+    """A CSV cell as the user wrote it (no numpy type wrapper)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
