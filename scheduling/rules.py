@@ -89,7 +89,8 @@ class RuleSet:
 
     ``coverage`` is ``"hard"`` (every interval at or above requirement, cost minimal)
     or ``"soft"`` (``under_penalty`` per agent-hour short, in the cost currency).
-    ``over_penalty`` is charged per agent-hour above requirement.
+    ``over_penalty`` is charged per agent-hour above requirement. The solver stops at
+    ``time_limit_s`` or within ``gap_rel`` of the bound.
     """
 
     interval_minutes: int

@@ -55,6 +55,8 @@ from scheduling.coverage import (
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
 
 _EPS = 1e-6
+DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
+EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 
 
 class InfeasibleError(ValueError):
@@ -136,15 +138,22 @@ def plan_shifts(
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
     demands = channel_demands(requirements, grid)
     say("building model")
-    model = _Model(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard")
+    model = _Model(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
+                   integer_activities=False)
     say("solving LP relaxation")
     lp_status, lp_objective, _ = model.solve(mip=False)
+    model.lp_objective = lp_objective
     if rules.coverage == "hard" and lp_status == "Infeasible":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if lp_status != "Optimal":
         raise SolveError(f"LP relaxation ended with solver status {lp_status}")
-    say("solving integer model")
-    status, objective, mip_bound = model.solve(mip=True)
+    if model.solver_name == "HiGHS" and highspy is not None and model.n_integers > EXACT_MAX_INTEGERS:
+        say("rounding the LP (dive)")
+        status, objective, mip_bound = model.round_lp(progress=say)
+    else:
+        say("solving integer model")
+        model.set_activities_integer()
+        status, objective, mip_bound = model.solve(mip=True)
     if status == "Infeasible" and rules.coverage == "hard":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if status not in ("Optimal", "Feasible"):
@@ -188,7 +197,7 @@ class _Model:
     """The PuLP model and the bookkeeping to read it back."""
 
     def __init__(self, rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand],
-                 caps: HeadcountCaps, *, hard: bool, elastic: bool = False):
+                 caps: HeadcountCaps, *, hard: bool, elastic: bool = False, integer_activities: bool = True):
         self.rules, self.grid, self.demands, self.caps = rules, grid, demands, caps
         self.seconds = 0.0
         dt = grid.interval_minutes
@@ -256,7 +265,7 @@ class _Model:
                 placed = []
                 for offset in offsets:
                     avar = pulp.LpVariable(f"a_{k}_{channel}_{d}_{start}_{a_index}_{offset}", lowBound=0,
-                                           cat="Integer")
+                                           cat="Integer" if integer_activities else "Continuous")
                     placed.append(avar)
                     for i in grid.covered(d * 1440 + start + offset, activity.length_minutes):
                         cover[channel][i][avar] -= 1.0
@@ -278,7 +287,8 @@ class _Model:
                         unders.append(None)
                         continue
                     if hard and not elastic:
-                        prob += (expr >= float(demand.required[i]), f"cover_{channel}_{i}")
+                        # net coverage is integer, so the rounded-up requirement is an equivalent, tighter row
+                        prob += (expr >= float(np.ceil(demand.required[i] - _EPS)), f"cover_{channel}_{i}")
                         unders.append(None)
                     else:
                         u = pulp.LpVariable(f"u_{channel}_{i}", lowBound=0)
@@ -329,6 +339,7 @@ class _Model:
                 )
         prob += pulp.LpAffineExpression(objective)
         self.prob = prob
+        self.n_integers = len(self.tours) + sum(1 for a, *_ in self.activity_vars if a is not None)
 
     def solve(self, *, mip: bool) -> tuple[str, float, float | None]:
         solver = _solver(self.rules, mip=mip)
@@ -350,6 +361,97 @@ class _Model:
                 status = "Feasible"
         objective = pulp.value(self.prob.objective)
         return status, float(objective) if objective is not None else float("nan"), bound
+
+    def set_activities_integer(self) -> None:
+        """Make the activity placement integer again (the LP stage may relax it)."""
+        for avar, *_ in self.activity_vars:
+            if avar is not None:
+                avar.cat = pulp.LpInteger
+
+    def round_lp(self, *, progress: Callable[[str], None]) -> tuple[str, float, float | None]:
+        """Integer plan from the solved LP on the same HiGHS instance.
+
+        Used for models above ``EXACT_MAX_INTEGERS`` integer variables, where HiGHS's
+        branch and bound is slow to find good plans.
+
+        1. Dive: fix the floors of the tour values, round the largest fractions up,
+           re-solve the LP (warm start), until the tours are integer.
+        2. Place activities: tours fixed, activity variables integer (a small MIP).
+        3. Drop: remove shifts one at a time (most expensive first) while the LP stays feasible.
+        Status is "Optimal" when the plan is within ``gap_rel`` of the LP bound, else "Feasible".
+        Returns (status, objective, best MIP bound or None).
+        """
+        h = self.prob.solverModel
+        inf = highspy.kHighsInf
+        started = time.perf_counter()
+        limit = self.rules.time_limit_s
+        idx = np.array([var.index for var, *_ in self.tours], dtype=np.int32)
+        act_idx = np.array([a.index for a, *_ in self.activity_vars if a is not None], dtype=np.int32)
+        lower = np.zeros(len(idx))
+        upper = np.full(len(idx), inf)
+
+        def values() -> np.ndarray:
+            return np.asarray(h.getSolution().col_value)
+
+        def optimal() -> bool:
+            return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+        while True:
+            x = values()[idx]
+            floors = np.floor(x + _EPS)
+            raise_to = floors > lower
+            if raise_to.any():
+                lower[raise_to] = floors[raise_to]
+                h.changeColsBounds(int(raise_to.sum()), idx[raise_to], lower[raise_to], upper[raise_to])
+            frac = x - floors
+            fractional = np.flatnonzero(frac > _EPS)
+            if not fractional.size:
+                break
+            order = fractional[np.argsort(-frac[fractional])]
+            up = order[: max(1, int(len(order) * DIVE_SHARE))]
+            lower[up] = floors[up] + 1
+            h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
+            h.run()
+            if not optimal():
+                lower[up] = floors[up]
+                upper[up] = floors[up]
+                h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
+                h.run()
+                if not optimal():
+                    raise SolveError("could not round the LP relaxation to an integer plan")
+        tours = np.round(values()[idx])
+        h.changeColsBounds(len(idx), idx, tours, tours)
+        progress("dropping redundant shifts")
+        cost = np.array([self.prob.objective.get(var, 0.0) for var, *_ in self.tours])
+        for j in sorted(np.flatnonzero(tours > 0), key=lambda j: -cost[j]):
+            while tours[j] > 0 and time.perf_counter() - started < limit * 0.6:
+                h.changeColBounds(int(idx[j]), tours[j] - 1, tours[j] - 1)
+                h.run()
+                if not optimal():
+                    h.changeColBounds(int(idx[j]), tours[j], tours[j])
+                    break
+                tours[j] -= 1
+        progress("placing breaks and lunches")
+        if len(act_idx):
+            h.changeColsIntegrality(len(act_idx), act_idx,
+                                    np.full(len(act_idx), highspy.HighsVarType.kInteger))
+        h.setOptionValue("time_limit", float(max(1.0, limit - (time.perf_counter() - started))))
+        h.run()
+        if h.getInfo().primal_solution_status != 2:
+            raise SolveError("breaks and lunches could not be placed in the rounded plan: "
+                             f"{h.modelStatusToString(h.getModelStatus())}")
+        incumbent = values()
+        incumbent_objective = h.getInfo().objective_function_value
+        lp_bound = self.lp_objective - float(self.prob.objective.constant)
+        status = "Feasible"
+        bound = None
+        gap = (incumbent_objective - lp_bound) / max(abs(incumbent_objective), _EPS)
+        if gap <= self.rules.gap_rel + _EPS:
+            status = "Optimal"  # within the requested gap of the LP bound
+        self.seconds += time.perf_counter() - started
+        for var in self.prob.variables():
+            var.varValue = float(incumbent[var.index])
+        return status, float(incumbent_objective) + float(self.prob.objective.constant), bound
 
     # --------------------------------------------------------------- read back
 
