@@ -126,12 +126,13 @@ def validate_requirements(requirements: pd.DataFrame, *, source: str = "requirem
         relevant = frame["channel"].isin(DEFERRED_CHANNELS) if deferred_only else pd.Series(True, index=frame.index)
         if column == "required_agents":
             relevant &= ~(frame["channel"].isin(DEFERRED_CHANNELS) & values.isna())
-        bad = relevant & (values.isna() | (values < 0))
+        optional = column in ("volume", "aht_s")  # only used by the service check
+        bad = relevant & ((values < 0) if optional else (values.isna() | (values < 0)))
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(
-                f"{source}: row {row + 2}: {column}={frame[column].iloc[row]!r} is not a number >= 0"
-            )
+            raw = frame[column].iloc[row]
+            shown = raw.item() if hasattr(raw, "item") else raw
+            raise ValueError(f"{source}: row {row + 2}: {column}={shown!r} is not a number >= 0")
         frame[column] = values
     for channel in sorted(set(frame["channel"]) & DEFERRED_CHANNELS):
         for column in ("workload_minutes", "due_minutes"):

@@ -91,13 +91,16 @@ class ShiftPlan:
     ``tours``: ``template, contract, channel, start_minute, pattern, days, agents,
     paid_hours_per_agent, cost_per_agent`` (one row per tour with agents > 0;
     ``pattern`` like ``"MTWTF.."``). ``activities``: ``template, channel, day, start_minute,
-    activity, offset_minutes, length_minutes, count``. ``coverage``: ``interval_start, channel,
+    activity, offset_minutes, length_minutes, count``. ``blending``: ``interval, channel,
+    work_channel, agents`` - agents on a ``channel`` shift working the deferred ``work_channel``
+    in that grid interval (e-mail in the valleys of voice). ``coverage``: ``interval_start, channel,
     required, scheduled`` (net of activities). Money in the rules' currency; hours in hours.
     """
 
     grid: WeekGrid
     tours: pd.DataFrame
     activities: pd.DataFrame
+    blending: pd.DataFrame
     coverage: pd.DataFrame
     status: str
     objective: float
@@ -176,6 +179,13 @@ def _solver(rules: RuleSet, *, mip: bool) -> pulp.LpSolver:
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip)
 
 
+def _blend_targets(template: ShiftTemplate, channel: str, demands: dict[str, ChannelDemand]) -> list[str]:
+    """Deferred channels an agent on ``channel`` with this template may work in idle intervals."""
+    if demands[channel].deferred:
+        return []
+    return [c for c in template.channels if c != channel and c in demands and demands[c].deferred]
+
+
 def _allowed_backlog(demand: ChannelDemand, grid: WeekGrid) -> np.ndarray:
     """Work (agent-minutes) that may still be waiting at the end of each interval."""
     n = grid.n_intervals
@@ -208,6 +218,7 @@ class _Model:
         objective: dict = defaultdict(float)
         self.tours: list[tuple[pulp.LpVariable, ShiftTemplate, str, int, tuple[int, ...]]] = []
         groups: dict[tuple[int, str, int, int], list[pulp.LpVariable]] = defaultdict(list)
+        blend: dict[tuple[str, str], list[dict]] = defaultdict(lambda: [defaultdict(float) for _ in range(n)])
         contract_vars: dict[str, list] = defaultdict(list)
         channel_vars: dict[tuple[str, str], list] = defaultdict(list)
         weekday_vars: dict[tuple[str, int], list] = defaultdict(list)
@@ -222,6 +233,7 @@ class _Model:
             for channel in template.channels:
                 if channel not in demands:
                     continue
+                blend_to = _blend_targets(template, channel, demands)
                 demand = demands[channel]
                 useful_everywhere = demand.deferred
                 for start in template.start_minutes():
@@ -234,8 +246,8 @@ class _Model:
                         days = [d for d in range(7) if pattern[d]]
                         if not any(day_useful[d] for d in days):
                             continue
-                        var = pulp.LpVariable(f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}",
-                                              lowBound=0, cat="Integer")
+                        var = prob.add_variable(f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}",
+                                              lowBound=0, cat=pulp.LpInteger)
                         paid_hours = len(days) * template.paid_minutes / 60
                         on_duty = sum(len(grid.covered(d * 1440 + start, template.length_minutes)) for d in days)
                         net_hours = (on_duty - len(days) * activity_minutes / dt) * hours_per_interval
@@ -249,29 +261,52 @@ class _Model:
                             groups[(k, channel, d, start)].append(var)
                             for i in grid.covered(d * 1440 + start, template.length_minutes):
                                 cover[channel][i][var] += 1.0
+                                for other in blend_to:
+                                    blend[(channel, other)][i][var] += 1.0
 
         # activities: explicit placement per shift group
         self.activity_vars: list[tuple[pulp.LpVariable | None, list, ShiftTemplate, str, int, int, object, int]] = []
         for (k, channel, d, start), members in groups.items():
             template = rules.shifts[k]
+            blend_to = _blend_targets(template, channel, demands)
             for a_index, activity in enumerate(template.activities):
                 offsets = activity.offsets(dt)
                 if len(offsets) == 1:
                     for var in members:
                         for i in grid.covered(d * 1440 + start + offsets[0], activity.length_minutes):
                             cover[channel][i][var] -= 1.0
+                            for other in blend_to:
+                                blend[(channel, other)][i][var] -= 1.0
                     self.activity_vars.append((None, members, template, channel, d, start, activity, offsets[0]))
                     continue
                 placed = []
                 for offset in offsets:
-                    avar = pulp.LpVariable(f"a_{k}_{channel}_{d}_{start}_{a_index}_{offset}", lowBound=0,
+                    avar = prob.add_variable(f"a_{k}_{channel}_{d}_{start}_{a_index}_{offset}", lowBound=0,
                                            cat="Integer" if integer_activities else "Continuous")
                     placed.append(avar)
                     for i in grid.covered(d * 1440 + start + offset, activity.length_minutes):
                         cover[channel][i][avar] -= 1.0
+                        for other in blend_to:
+                            blend[(channel, other)][i][avar] -= 1.0
                     self.activity_vars.append((avar, members, template, channel, d, start, activity, offset))
                 prob += (pulp.lpSum(placed) == pulp.lpSum(members),
                          f"place_{k}_{channel}_{d}_{start}_{a_index}")
+
+        # blending: agents on an immediate-channel shift whose template also serves a deferred
+        # channel may work that channel in intervals where they are not needed (the valleys)
+        self.blend_vars: dict[tuple[str, str], dict[int, pulp.LpVariable]] = {}
+        for (channel, other), rows in blend.items():
+            self.blend_vars[(channel, other)] = {}
+            for i, terms in enumerate(rows):
+                if not terms:
+                    continue
+                z = prob.add_variable(f"z_{channel}_{other}_{i}", lowBound=0,
+                                    cat="Integer" if integer_activities else "Continuous")
+                self.blend_vars[(channel, other)][i] = z
+                prob += (z - pulp.LpAffineExpression(terms) <= 0, f"blend_{channel}_{other}_{i}")
+                cover[channel][i][z] -= 1.0
+                cover[other][i][z] += 1.0
+                objective[z] += 1e-4
 
         # coverage
         self.under: dict[str, list] = {}
@@ -291,15 +326,15 @@ class _Model:
                         prob += (expr >= float(np.ceil(demand.required[i] - _EPS)), f"cover_{channel}_{i}")
                         unders.append(None)
                     else:
-                        u = pulp.LpVariable(f"u_{channel}_{i}", lowBound=0)
+                        u = prob.add_variable(f"u_{channel}_{i}", lowBound=0)
                         objective[u] += (penalty + rules.over_penalty) * hours_per_interval
                         prob += (expr + u >= float(demand.required[i]), f"cover_{channel}_{i}")
                         unders.append(u)
                 self.under[channel] = unders
                 continue
             allowed = _allowed_backlog(demand, grid)
-            done = [pulp.LpVariable(f"done_{channel}_{i}", lowBound=0) for i in range(n)]
-            backlog = [pulp.LpVariable(f"backlog_{channel}_{i}", lowBound=0) for i in range(n)]
+            done = [prob.add_variable(f"done_{channel}_{i}", lowBound=0) for i in range(n)]
+            backlog = [prob.add_variable(f"backlog_{channel}_{i}", lowBound=0) for i in range(n)]
             lates = []
             for i in range(n):
                 expr = pulp.LpAffineExpression(cover[channel][i])
@@ -310,7 +345,7 @@ class _Model:
                     prob += (backlog[i] <= float(allowed[i]), f"due_{channel}_{i}")
                     lates.append(None)
                 else:
-                    late = pulp.LpVariable(f"late_{channel}_{i}", lowBound=0)
+                    late = prob.add_variable(f"late_{channel}_{i}", lowBound=0)
                     objective[late] += penalty / 60
                     prob += (backlog[i] - late <= float(allowed[i]), f"due_{channel}_{i}")
                     lates.append(late)
@@ -339,7 +374,8 @@ class _Model:
                 )
         prob += pulp.LpAffineExpression(objective)
         self.prob = prob
-        self.n_integers = len(self.tours) + sum(1 for a, *_ in self.activity_vars if a is not None)
+        self.n_integers = (len(self.tours) + sum(1 for a, *_ in self.activity_vars if a is not None)
+                           + sum(len(v) for v in self.blend_vars.values()))
 
     def solve(self, *, mip: bool) -> tuple[str, float, float | None]:
         solver = _solver(self.rules, mip=mip)
@@ -367,6 +403,9 @@ class _Model:
         for avar, *_ in self.activity_vars:
             if avar is not None:
                 avar.cat = pulp.LpInteger
+        for zs in self.blend_vars.values():
+            for z in zs.values():
+                z.cat = pulp.LpInteger
 
     def round_lp(self, *, progress: Callable[[str], None]) -> tuple[str, float, float | None]:
         """Integer plan from the solved LP on the same HiGHS instance.
@@ -386,7 +425,8 @@ class _Model:
         started = time.perf_counter()
         limit = self.rules.time_limit_s
         idx = np.array([var.index for var, *_ in self.tours], dtype=np.int32)
-        act_idx = np.array([a.index for a, *_ in self.activity_vars if a is not None], dtype=np.int32)
+        act_idx = np.array([a.index for a, *_ in self.activity_vars if a is not None]
+                           + [z.index for zs in self.blend_vars.values() for z in zs.values()], dtype=np.int32)
         lower = np.zeros(len(idx))
         upper = np.full(len(idx), inf)
 
@@ -487,6 +527,15 @@ class _Model:
                 "count": count,
             })
             np.add.at(net[channel], grid.covered(d * 1440 + start + offset, activity.length_minutes), -count)
+        blend_rows = []
+        for (channel, other), zs in self.blend_vars.items():
+            for i, z in zs.items():
+                count = int(round(z.varValue or 0.0))
+                if count > 0:
+                    blend_rows.append({"interval": i, "channel": channel, "work_channel": other, "agents": count})
+                    net[channel][i] -= count
+                    net[other][i] += count
+        blending = pd.DataFrame(blend_rows, columns=["interval", "channel", "work_channel", "agents"])
         tours = pd.DataFrame(tour_rows, columns=[
             "template", "contract", "channel", "start_minute", "pattern", "days", "agents",
             "paid_hours_per_agent", "cost_per_agent"])
@@ -503,7 +552,7 @@ class _Model:
         late = sum(float(v.varValue or 0.0) for vs in self.late.values() for v in vs if v is not None)
         gap = (objective - lp_bound) / abs(objective) if objective else 0.0
         return ShiftPlan(
-            grid=grid, tours=tours, activities=activities, coverage=coverage, status=status,
+            grid=grid, tours=tours, activities=activities, blending=blending, coverage=coverage, status=status,
             objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound, gap=float(max(gap, 0.0)),
             solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
             under_agent_hours=under * dt / 60, late_work_minutes=late, solver=self.solver_name,

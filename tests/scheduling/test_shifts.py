@@ -1,0 +1,170 @@
+"""Shift plan MIP: each constraint family on a tiny instance with a known optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scheduling.rules import RuleSet
+from scheduling.shifts import InfeasibleError, plan_shifts
+
+MONDAY = pd.Timestamp("2024-01-01")
+
+
+def _rules(**overrides) -> RuleSet:
+    base = {
+        "interval_minutes": 60, "coverage": "hard", "over_penalty": 0.0,
+        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 1.0}],
+        "shift": [{"name": "s", "contract": "ft", "channels": ["voice"], "length_minutes": 60,
+                   "earliest_start": "00:00"}],
+    }
+    base.update(overrides)
+    return RuleSet.from_mapping(base)
+
+
+def _hourly(values_by_day_hour, channel: str = "voice") -> pd.DataFrame:
+    rows = [
+        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "queue": "main", "channel": channel,
+         "volume": 0.0, "aht_s": 0.0, "required_agents": float(values_by_day_hour(d, h))}
+        for d in range(7) for h in range(24)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_winston_post_office_lp_and_integer_optimum():
+    # Winston, Operations Research, post office: 5 consecutive days on, minimise employees
+    need = [17, 13, 15, 19, 14, 16, 11]
+    plan = plan_shifts(_hourly(lambda d, h: need[d] if h == 0 else 0), _rules())
+    assert plan.lower_bound == pytest.approx(5 * 67 / 3, abs=1e-6)  # LP 22.33 employees x 5 h
+    assert plan.tours["agents"].sum() == 23
+    assert plan.cost == pytest.approx(115.0)
+    assert plan.status == "Optimal"
+    for pattern in plan.tours["pattern"]:  # two consecutive days off (cyclic)
+        assert ".." in pattern + pattern
+    daily = plan.coverage[plan.coverage["interval_start"].dt.hour == 0]["scheduled"].to_numpy()
+    assert (daily >= need).all()
+
+
+def test_cyclic_24_hour_centre_with_8_hour_shifts_needs_55():
+    need = [6, 6, 6, 6, 6, 8, 9, 12, 18, 22, 25, 21, 21, 20, 18, 21, 21, 24, 24, 18, 18, 18, 12, 8]
+    rules = _rules(
+        min_rest_hours=0, max_consecutive_days=7,
+        contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}],
+        shift=[{"name": "eight", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
+                "earliest_start": "00:00", "latest_start": "23:00", "start_step_minutes": 60}],
+    )
+    plan = plan_shifts(_hourly(lambda d, h: need[h]), rules)
+    assert plan.tours["agents"].sum() == 55
+    assert plan.coverage["scheduled"].min() >= 6
+
+
+def test_night_shift_hours_land_on_the_next_day_and_wrap_the_week():
+    # only 02:00-04:00 needs one agent; the only template starts at 22:00 for 6 h
+    rules = _rules(
+        contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}], max_consecutive_days=7,
+        min_rest_hours=8,
+        shift=[{"name": "night", "contract": "ft", "channels": ["voice"], "length_minutes": 360,
+                "earliest_start": "22:00"}],
+    )
+    plan = plan_shifts(_hourly(lambda d, h: 1 if 2 <= h < 4 else 0), rules)
+    assert plan.tours["agents"].sum() == 1
+    cov = plan.coverage.set_index("interval_start")["scheduled"]
+    assert cov[MONDAY + pd.Timedelta(hours=2)] == 1  # Sunday's night shift, wrapped to Monday
+    assert cov[MONDAY + pd.Timedelta(hours=23)] == 1
+    assert cov[MONDAY + pd.Timedelta(days=1, hours=3)] == 1
+    assert cov[MONDAY + pd.Timedelta(hours=12)] == 0
+
+
+def test_without_wrap_monday_early_hours_cannot_be_covered():
+    rules = _rules(
+        wrap_week=False, contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}],
+        max_consecutive_days=7, min_rest_hours=8,
+        shift=[{"name": "night", "contract": "ft", "channels": ["voice"], "length_minutes": 360,
+                "earliest_start": "22:00"}],
+    )
+    with pytest.raises(InfeasibleError, match="Mon 02:00-04:00") as info:
+        plan_shifts(_hourly(lambda d, h: 1 if 2 <= h < 4 else 0), rules)
+    assert any("template windows" in b for b in info.value.explanation["binding"])
+
+
+def test_break_is_placed_inside_its_window_and_coverage_is_net_of_it():
+    # 15-min grid: 2 agents needed 08:00-12:00 except none at 10:00-10:15 -> 2 shifts, both breaks at 10:00
+    rows = []
+    for i in range(7 * 96):
+        t = MONDAY + pd.Timedelta(minutes=15 * i)
+        minute = t.hour * 60 + t.minute
+        need = 2 if 480 <= minute < 720 and minute != 600 else 0
+        rows.append({"interval_start": t, "channel": "voice", "required_agents": float(need)})
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 15, "coverage": "hard", "over_penalty": 0.01, "max_consecutive_days": 7,
+        "contract": [{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}],
+        "shift": [{"name": "am", "contract": "ft", "channels": ["voice"], "length_minutes": 240,
+                   "earliest_start": "08:00",
+                   "activity": [{"kind": "break", "length_minutes": 15, "earliest_after_start": 60,
+                                 "latest_after_start": 180}]}],
+    })
+    plan = plan_shifts(pd.DataFrame(rows), rules)
+    assert plan.tours["agents"].sum() == 2
+    assert set(plan.activities["offset_minutes"]) == {120}  # 10:00, the only interval with slack
+    assert (plan.activities["offset_minutes"].between(60, 180)).all()
+    cov = plan.coverage.set_index("interval_start")["scheduled"]
+    assert cov[MONDAY + pd.Timedelta(hours=10)] == 0  # both on break
+    assert cov[MONDAY + pd.Timedelta(hours=9)] == 2
+
+
+def test_days_off_are_consecutive():
+    need = [3, 3, 3, 3, 3, 0, 0]
+    plan = plan_shifts(_hourly(lambda d, h: need[d] if h == 12 else 0), _rules(
+        shift=[{"name": "s", "contract": "ft", "channels": ["voice"], "length_minutes": 60,
+                "earliest_start": "12:00"}]))
+    assert plan.tours["agents"].sum() == 3
+    assert set(plan.tours["pattern"]) == {"MTWTF.."}
+
+
+def test_headcount_cap_makes_hard_coverage_infeasible_and_is_named():
+    rules = _rules(contract=[{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2,
+                              "hourly_cost": 1.0, "max_agents": 2}])
+    with pytest.raises(InfeasibleError) as info:
+        plan_shifts(_hourly(lambda d, h: 3 if h == 0 else 0), rules)
+    message = str(info.value)
+    assert "voice short" in message and "max_agents=2" in message
+    assert info.value.explanation["shortfalls"][0]["channel"] == "voice"
+
+
+def test_soft_coverage_reports_under_coverage_instead_of_failing():
+    rules = _rules(coverage="soft", under_penalty=100.0,
+                   contract=[{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2,
+                              "hourly_cost": 1.0, "max_agents": 2}])
+    plan = plan_shifts(_hourly(lambda d, h: 3 if h == 0 else 0), rules)
+    assert plan.tours["agents"].sum() == 2
+    # 7 days x 3 needed = 21 agent-hours; 2 agents x 5 days = 10 covered
+    assert plan.under_agent_hours == pytest.approx(11.0)
+
+
+def test_deferred_channel_fills_the_valley_of_voice():
+    # voice needs 2 agents 08-12 and 14-18 but 0 at 12-14; email: 4 agent-hours arriving at 08:00
+    # due within the day. Two 10-hour shifts 08-18 serve voice or email; email must be worked 12-14.
+    voice = lambda d, h: 2 if (8 <= h < 12 or 14 <= h < 18) else 0  # noqa: E731
+    email_rows = [
+        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "channel": "email",
+         "required_agents": 4.0 if h == 8 else 0.0, "workload_minutes": 240.0 if h == 8 else 0.0,
+         "due_minutes": 600.0}
+        for d in range(7) for h in range(24)
+    ]
+    requirements = pd.concat([_hourly(voice), pd.DataFrame(email_rows)], ignore_index=True)
+    rules = _rules(
+        contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}], max_consecutive_days=7,
+        shift=[{"name": "day", "contract": "ft", "channels": ["voice", "email"], "length_minutes": 600,
+                "earliest_start": "08:00"}],
+        min_rest_hours=12,
+    )
+    plan = plan_shifts(requirements, rules)
+    tours = plan.tours.groupby("channel")["agents"].sum().to_dict()
+    assert tours == {"voice": 2}  # voice agents work email in the valley, no email-only shift
+    assert plan.late_work_minutes == 0
+
+
+def test_unknown_channel_is_named():
+    with pytest.raises(ValueError, match="channel 'chat' is not served"):
+        plan_shifts(_hourly(lambda d, h: 1, channel="chat"), _rules())
