@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from forecasting.calendar import (EVE, HOLIDAY, Calendar, OpeningHours, SpecialD
 from forecasting.models import MODELS, SIMPLE_MODEL, make_model
 
 __all__ = ["ForecastResult", "forecast_frame", "aggregate", "reconcile_to_daily",
-           "AUTO_CANDIDATES", "SUPPORTED_MINUTES"]
+           "AUTO_CANDIDATES", "SUPPORTED_MINUTES", "dst_factor"]
 
 SUPPORTED_MINUTES = (5, 6, 10, 15, 30, 60)
 #: models tried by ``method="auto"``; mstl only on grids of 30 minutes or coarser (speed)
@@ -170,11 +171,13 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
             candidates = [m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30]
         else:
             candidates = [method]
-        table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows,
-                                   horizon_days=horizon_days)
+        if windows > 0:
+            table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows,
+                                       horizon_days=horizon_days)
         if table.empty:
             chosen = "decomposition" if method == "auto" else method
-            note = "history too short for a backtest window"
+            note = ("history too short for a backtest window" if windows > 0
+                    else "no backtest asked for")
         else:
             chosen = bt.select(table) if method == "auto" else method
             if method == "auto":
@@ -233,7 +236,26 @@ def _pooled_wape(pair) -> float:
     return metrics.wape(*pair)
 
 
-def _validate(history: pd.DataFrame, start, days, interval_minutes, method) -> pd.Timestamp:
+def dst_factor(ts: pd.DatetimeIndex, timezone: str) -> np.ndarray:
+    """Per local timestamp: 0 when it does not exist in ``timezone`` (spring forward), 2 when it
+    occurs twice (fall back), else 1.
+
+    Example:
+        >>> dst_factor(pd.DatetimeIndex(["2024-03-31 02:30", "2024-10-27 02:30", "2024-10-28 02:30"]),
+        ...            "Europe/Berlin").tolist()
+        [0.0, 2.0, 1.0]
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {timezone!r} is not a known IANA time zone") from None
+    gap = ts.tz_localize(zone, nonexistent="NaT", ambiguous=np.ones(len(ts), bool)).isna()
+    twice = ts.tz_localize(zone, nonexistent="shift_forward", ambiguous="NaT").isna()
+    return np.where(gap, 0.0, np.where(twice, 2.0, 1.0))
+
+
+def _validate(history: pd.DataFrame, start, days, interval_minutes, method,
+              backtest_windows: int) -> pd.Timestamp:
     missing = {"interval_start", "offered"} - set(history.columns)
     if missing:
         raise ValueError(f"history lacks column(s) {sorted(missing)}")
@@ -251,6 +273,9 @@ def _validate(history: pd.DataFrame, start, days, interval_minutes, method) -> p
     if ts.second or ts.microsecond or ts.nanosecond or minutes % interval_minutes:
         raise ValueError(f"start {start!r} is not on the {interval_minutes}-minute grid "
                          f"(e.g. {ts.floor(f'{interval_minutes}min')})")
+    if backtest_windows < 0 or (method == "auto" and backtest_windows < 1):
+        raise ValueError(f"backtest_windows must be >= 1 with method auto (>= 0 otherwise), "
+                         f"got {backtest_windows}")
     if method != "auto" and not method.startswith("ensemble(") and method not in MODELS:
         raise ValueError(f"method {method!r} is not one of auto, {', '.join(MODELS)}")
     return ts
@@ -259,10 +284,10 @@ def _validate(history: pd.DataFrame, start, days, interval_minutes, method) -> p
 def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes: int,
                    country: str | None = None, subdivision: str | None = None,
                    method: str = "auto", special_days: Sequence[SpecialDay] | None = None,
-                   opening_hours: str | None = None, backtest_windows: int = 3,
+                   opening_hours: str | None = None, backtest_windows: int = 6,
                    horizon_days: int | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   max_workers: int | None = None) -> ForecastResult:
+                   max_workers: int | None = None, timezone: str | None = None) -> ForecastResult:
     """Forecast ``days`` days from ``start`` for every queue and channel of ``history``.
 
     Trains only on rows before ``start`` (local time, on the ``interval_minutes`` grid). With
@@ -271,9 +296,12 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     at most 14). ``country``/``subdivision`` select public holidays; ``special_days`` are the
     user's; ``opening_hours`` (e.g. ``"Mon-Fri 08:00-18:00"``) overrides the learned hours.
     ``progress(done, total)`` is called as series finish. Series run in parallel processes
-    (``max_workers``, default the machine's cores).
+    (``max_workers``, default the machine's cores). With ``timezone`` (IANA name of the local
+    clock) the hour skipped by a spring-forward change forecasts 0 and the hour repeated at a
+    fall-back change forecasts twice the volume (two real intervals share one local label, as
+    they do in the history).
     """
-    start_ts = _validate(history, start, days, interval_minutes, method)
+    start_ts = _validate(history, start, days, interval_minutes, method, backtest_windows)
     hist = history.copy()
     hist["interval_start"] = pd.to_datetime(hist["interval_start"])
     if "queue" not in hist:
@@ -313,6 +341,10 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
         for message in res["warnings"]:
             warnings.warn(message, stacklevel=2)
     frame = pd.concat([r["frame"] for r in results], ignore_index=True)
+    if timezone:
+        factor = dst_factor(pd.DatetimeIndex(frame["interval_start"]), timezone)
+        for col in ("forecast", "lo", "hi"):
+            frame[col] = frame[col] * factor
     for col in ("forecast", "lo", "hi"):
         frame[col] = frame[col].round(4)  # the one rounding, at the end
     if "aht_s" in frame:

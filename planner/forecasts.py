@@ -55,7 +55,8 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
     special = read_special_days(special_days_path) if special_days_path else None
     result = forecast_frame(history, start=start, days=days, interval_minutes=interval_minutes,
                             country=country, subdivision=subdivision, method=method,
-                            special_days=special, opening_hours=opening_hours, progress=progress)
+                            special_days=special, opening_hours=opening_hours, progress=progress,
+                            timezone=timezone)
     if out is not None:
         write_csv_atomic(result.frame, out)
     snapshot = None
