@@ -62,6 +62,7 @@ _TINY = 1e-250  # below this an incomplete-gamma value is replaced by its series
 # scipy's incomplete gamma keeps about 1e-13 absolute accuracy for huge arguments, so deep
 # tails (small values) of huge arguments lose relative accuracy: use the series there too
 _BIG, _LOOSE = 1e5, 1e-5
+_MAX_TERMS = 200_000  # longest series summed term by term (only absurd patience needs more)
 
 
 # ---------------------------------------------------------------------------
@@ -180,12 +181,18 @@ def _log_big_a(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _big_a_series(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """A(x, y) by its positive series; used only where y < x + 1 (terms shrink)."""
+    """A(x, y) by its positive series; used only where y < x + 1 (terms shrink).
+
+    Near-critical rows with astronomically large ``x`` (patience beyond ~1e5 handle times with
+    traffic within a hair of the agents) would need more than ``_MAX_TERMS`` terms; there the
+    expansion ``1/(1-r) - r/(x (1-r)^3)`` (r = y/x, error O(1/(x^2 (1-r)^5))) or, failing
+    that, the incomplete-gamma form is used.
+    """
     total = np.ones_like(x)
     term = np.ones_like(x)
     active = np.arange(x.size)
     j = 1
-    while active.size:
+    while active.size and j <= _MAX_TERMS:
         xa, ya = x[active], y[active]
         t = term[active] * ya / (xa + j)
         term[active] = t
@@ -194,6 +201,15 @@ def _big_a_series(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         done = (t == 0) | ((ratio < 1) & (t * ratio / (1.0 - np.minimum(ratio, 1 - 1e-16)) <= 1e-17 * total[active]))
         active = active[~done]
         j += 1
+    if active.size:
+        xa, ya = x[active], y[active]
+        r = ya / xa
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+            expansion = 1.0 / (1.0 - r) - r / (xa * (1.0 - r) ** 3)
+            closed = np.exp(np.log(xa) + ya - xa * np.log(ya) + special.gammaln(xa)
+                            + np.log(special.gammainc(xa, ya)))
+        good = (r < 1) & (1.0 / (xa**2 * (1.0 - r) ** 5) < 1e-10)
+        total[active] = np.where(good, expansion, closed)
     return total
 
 
@@ -294,7 +310,9 @@ def _erlang_a_asa(x, y, log_den, patience_s, answered):
         harm = special.digamma(x + start + 2.0) - psi_x1
     active = np.nonzero((x > 0) & (answered > 0))[0]
     j = start.copy()
-    while active.size:
+    steps = 0
+    while active.size and steps < _MAX_TERMS:
+        steps += 1
         xa, ya, ja = x[active], y[active], j[active]
         t = np.exp(log_t[active])
         contrib = t * xa * harm[active] / (xa + ja + 1.0)
@@ -312,6 +330,12 @@ def _erlang_a_asa(x, y, log_den, patience_s, answered):
         # beyond the peak the terms shrink at least geometrically by `ratio`
         tail_ok = past_peak & (ratio < 1) & (contrib / np.maximum(1 - ratio, 1e-300) <= 1e-16 * total[active])
         active = active[~(done | tail_ok)]
+    if active.size:  # beyond _MAX_TERMS: add the geometric bound of the remaining tail
+        nj = j[active]
+        ratio = y[active] / (x[active] + nj + 1.0)
+        t = np.exp(log_t[active])
+        contrib = t * x[active] * harm[active] / (x[active] + nj + 1.0)
+        total[active] += np.where(ratio < 1, contrib / np.maximum(1 - ratio, 1e-300), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         asa = np.where(answered > 0, total * patience_s / np.where(answered > 0, answered, 1.0), np.inf)
     return asa
@@ -457,23 +481,37 @@ def _required_c(a, t, aht, tgt, mocc, masa):
     """Erlang C search: start at a lower bound, step all rows with the Erlang-B recursion."""
     # lower bounds that never exceed the answer: stability (n > a) and occupancy (n >= a/mocc)
     n = np.maximum(np.floor(a) + 1.0, np.ceil(a / mocc * (1 - TIE_RTOL)))
-    inv_b = np.exp(_log_inv_erlang_b(n, a))
-    b = 1.0 / inv_b
+    b = np.exp(-_log_inv_erlang_b(n, a))
     result = np.zeros(a.size, dtype=np.int64)
-    active = np.arange(a.size)
-    while active.size:
-        ni, ai, bi = n[active], a[active], b[active]
+    use_asa = bool(np.isfinite(masa).any())
+    # one 2-D block of compacted rows: a row leaves once its answer is found (compacting
+    # only when at least a quarter of the rows are done keeps the copying cheap)
+    block = np.stack([n, a, b, t / aht, tgt * (1 - TIE_RTOL), mocc * (1 + TIE_RTOL), aht, masa * (1 + TIE_RTOL),
+                      np.arange(a.size, dtype=float)])
+    pending = np.ones(a.size, dtype=bool)
+    while block.shape[1]:
+        n, a, b, rate, sl_min, occ_max, aht_, asa_max, idx = block
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            p_wait = bi / (1.0 - (ai / ni) * (1.0 - bi))
-            sl = 1.0 - p_wait * np.exp(-(ni - ai) * t[active] / aht[active])
-            asa = p_wait * aht[active] / (ni - ai)
-        ok = _meets(sl, ai / ni, asa, 0.0, tgt[active], mocc[active], masa[active], np.inf)
-        result[active[ok]] = ni[ok].astype(np.int64)
-        active = active[~ok]
+            rho = a / n
+            p_wait = b / (1.0 - rho * (1.0 - b))
+            ok = (1.0 - p_wait * np.exp(-(n - a) * rate)) >= sl_min
+            ok &= rho <= occ_max
+            if use_asa:
+                ok &= p_wait * aht_ / (n - a) <= asa_max
+        new = ok & pending
+        if new.any():
+            result[idx[new].astype(np.int64)] = n[new].astype(np.int64)
+            pending &= ~ok
+            if pending.sum() <= 0.75 * pending.size:
+                block = block[:, pending]
+                pending = np.ones(block.shape[1], dtype=bool)
+                if not block.shape[1]:
+                    break
+                n, a, b = block[0], block[1], block[2]
         # Erlang-B recursion to n + 1 (forward recursion is stable)
-        ab = a[active] * b[active]
-        n[active] += 1.0
-        b[active] = ab / (n[active] + ab)
+        ab = a * b
+        block[0] = n + 1.0
+        block[2] = ab / (block[0] + ab)
     return result
 
 

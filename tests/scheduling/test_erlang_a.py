@@ -79,7 +79,7 @@ def test_large_erlang_a_no_overflow():
 @given(calls=st.floats(5, 1500), aht=st.floats(60, 600), t=st.floats(0, 120), extra=st.integers(1, 30))
 def test_tends_to_erlang_c_as_patience_grows(calls, aht, t, extra):
     # patience far beyond the Erlang C mean wait of those who wait, aht / (n - a)
-    n = int(np.floor(calls * aht / 1800)) + extra
+    n = int(np.ceil(calls * aht / 1800 + 0.5)) + extra - 1
     c = metrics(calls, 1800, aht, n, t)
     a = metrics(calls, 1800, aht, n, t, patience_s=1e6 * aht / (n - calls * aht / 1800))
     for key in ("p_wait", "service_level", "occupancy"):
@@ -145,6 +145,15 @@ def test_required_agents_erlang_a_minimal_with_every_target():
                         and r["asa_s"][j] <= kw.get("max_asa_s", np.inf) + 1e-9
                         and r["occupancy"][j] <= kw.get("max_occupancy", 1) + 1e-12)
             assert ok(1) and not ok(0), (kw, i, n[i])
+
+
+def test_absurd_patience_near_critical_load_stays_fast_and_sane():
+    # 50 agents for 49.99999999999999 Erlangs and patience of 1e21 s: no endless series
+    r = metrics(1499.9999999999998, 1800, 60, 50, 0, patience_s=8.5e21)
+    assert 0 <= float(r["p_wait"]) <= 1 and 0 <= float(r["service_level"]) <= 1
+    r = metrics(1000, 1800, 60, 34, 20, patience_s=1e13)  # 33.3 Erlangs, huge patience
+    c = metrics(1000, 1800, 60, 34, 20)
+    assert float(r["service_level"]) == pytest.approx(float(c["service_level"]), abs=1e-4)
 
 
 def test_patience_nan_rows_are_erlang_c():
