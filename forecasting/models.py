@@ -508,7 +508,7 @@ class FourierRegression(DayModel):
         self.coef = np.zeros((7, four.shape[1]))
         self.trend = 0.0
         # trend from daily means, then per weekday shape
-        dm = np.nanmean(np.sqrt(np.maximum(rows, 0)), axis=1) if rows.size else np.zeros(0)
+        dm = _nanmean(np.sqrt(np.maximum(rows, 0)), axis=1) if rows.size else np.zeros(0)
         ok = ~np.isnan(dm)
         resid_rows = np.sqrt(np.maximum(rows, 0))
         if ok.sum() >= 14:

@@ -1,0 +1,118 @@
+"""One contract test for every model in the registry, plus accuracy checks against known rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import metrics
+from forecasting.calendar import Calendar, learn_opening_hours
+from forecasting.models import MODELS, make_model
+
+ALL_MODELS = [*MODELS, "ensemble(week_mean_4+decomposition)"]
+
+
+@pytest.fixture(scope="module")
+def train(make_history):
+    h = make_history(days=63, minutes=30, seed=11)
+    y = h["offered"].to_numpy(dtype=float)
+    y[500:540] = np.nan  # a gap of missing data
+    ts = pd.DatetimeIndex(h["interval_start"])
+    cal = Calendar(country="US", opening=learn_opening_hours(y, ts, interval_minutes=30))
+    return y, ts, cal
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_model_contract(name, train, rate):
+    y, ts, cal = train
+    future = pd.date_range(ts[-1] + (ts[1] - ts[0]), periods=10 * 48, freq="30min")
+    mean, lo, hi = make_model(name).fit(y, ts, cal).predict(future, quantiles=(0.1, 0.9))
+    again = make_model(name).fit(y, ts, cal).predict(future, quantiles=(0.1, 0.9))
+    for arr in (mean, lo, hi):
+        assert arr.shape == (len(future),)
+        assert np.isfinite(arr).all()
+        assert (arr >= 0).all()
+    assert (lo <= mean + 1e-9).all() and (mean <= hi + 1e-9).all()
+    assert (hi > lo).any()
+    for a, b in zip((mean, lo, hi), again):
+        np.testing.assert_array_equal(a, b)  # deterministic
+    closed = ~cal.is_open(future)
+    assert closed.any() and (mean[closed] == 0).all() and (hi[closed] == 0).all()
+    # the model follows the known rate: far better than a flat forecast
+    true = rate(future)
+    flat = np.where(true > 0, true[true > 0].mean(), 0)
+    assert metrics.wape(true, mean) < 0.5 * metrics.wape(true, flat)
+
+
+def test_decomposition_is_near_the_noise_floor_on_a_known_rate(make_history, rate):
+    h = make_history(days=84, minutes=30, seed=5, daily=4000)
+    ts = pd.DatetimeIndex(h["interval_start"])
+    y = h["offered"].to_numpy(dtype=float)
+    train, test = ts < "2024-03-18", ts >= "2024-03-18"
+    cal = Calendar(opening=learn_opening_hours(y[train], ts[train], interval_minutes=30))
+    f = make_model("decomposition").fit(y[train], ts[train], cal).predict_mean(ts[test])
+    perfect = metrics.wape(y[test], rate(ts[test], daily=4000))
+    assert metrics.wape(y[test], f) < 1.15 * perfect
+
+
+def _slice30(history: pd.DataFrame):
+    s = history.set_index("interval_start")["offered"].astype(float)
+    step = int((s.index[1] - s.index[0]).total_seconds() // 60)
+    grid = s.resample("30min").sum()
+    grid[s.resample("30min").count() < 30 // step] = np.nan
+    full = pd.date_range(grid.index[0].normalize(), grid.index[-1].normalize() + pd.Timedelta(days=1),
+                         freq="30min", inclusive="left")
+    return grid.reindex(full)
+
+
+def test_decomposition_beats_four_week_mean_on_us_bank(us_history):
+    s = _slice30(us_history)
+    ours, bench = [], []
+    for origin in pd.to_datetime(["2003-09-29", "2003-10-06", "2003-10-13", "2003-10-20"]):
+        tr = s[s.index < origin]
+        te = s[(s.index >= origin) & (s.index < origin + pd.Timedelta(days=7))]
+        cal = Calendar(country="US", opening=learn_opening_hours(tr.to_numpy(), tr.index,
+                                                                 interval_minutes=30))
+        for name, out in (("decomposition", ours), ("week_mean_4", bench)):
+            f = make_model(name).fit(tr.to_numpy(), tr.index, cal).predict_mean(te.index)
+            out.append(metrics.wape(te.to_numpy(), f))
+    assert np.mean(ours) < 0.95 * np.mean(bench)
+
+
+def test_yom_kippur_is_forecast_like_a_holiday(il_history):
+    s = _slice30(il_history)
+    origin = pd.Timestamp("1999-09-19")
+    tr = s[s.index < origin]
+    te = pd.date_range(origin, periods=7 * 48, freq="30min")
+    opening = learn_opening_hours(tr.to_numpy(), tr.index, interval_minutes=30)
+    with_hol = make_model("decomposition").fit(tr.to_numpy(), tr.index,
+                                               Calendar(country="IL", opening=opening))
+    without = make_model("decomposition").fit(tr.to_numpy(), tr.index, Calendar(opening=opening))
+    day = lambda f: f.reshape(7, 48).sum(axis=1)  # noqa: E731
+    actual = s.reindex(te).to_numpy().reshape(7, 48).sum(axis=1)
+    a, b = day(with_hol.predict_mean(te)), day(without.predict_mean(te))
+    # Mon 20 Sep (Yom Kippur) and Sun 19 (its eve): the calendar brings the forecast near the
+    # actual volume; without it the model expects a normal working day
+    assert abs(a[1] - actual[1]) < 0.25 * abs(b[1] - actual[1])
+    assert abs(a[0] - actual[0]) < 0.5 * abs(b[0] - actual[0])
+    assert with_hol.examples[1] >= 3  # learned from Pesach, Independence Day, Shavuot, ...
+
+
+def test_outlier_spike_does_not_dominate(make_history):
+    h = make_history(days=56, minutes=30, seed=2)
+    ts = pd.DatetimeIndex(h["interval_start"])
+    y = h["offered"].to_numpy(dtype=float)
+    spike_at = np.flatnonzero((ts.day_of_week == 2) & (ts.hour == 11) & (ts.minute == 0))[-1]
+    clean = make_model("week_mean_4").fit(y, ts, Calendar()).predict_mean(ts[spike_at:spike_at + 1] + pd.Timedelta(weeks=1))
+    y[spike_at] *= 40
+    for name in ("week_mean_4", "decomposition", "fourier_ols"):
+        f = make_model(name).fit(y, ts, Calendar()).predict_mean(ts[spike_at:spike_at + 1] + pd.Timedelta(weeks=1))
+        assert f[0] < 1.3 * clean[0], name
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="'arima42'"):
+        make_model("arima42")
+    with pytest.raises(ValueError, match=r"\['nope'\]"):
+        make_model("ensemble(decomposition+nope)")
