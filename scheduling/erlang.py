@@ -478,40 +478,46 @@ def _meets(sl, occ, asa, p_ab, tgt, mocc, masa, mab):
 
 
 def _required_c(a, t, aht, tgt, mocc, masa):
-    """Erlang C search: start at a lower bound, step all rows with the Erlang-B recursion."""
-    # lower bounds that never exceed the answer: stability (n > a) and occupancy (n >= a/mocc)
+    """Erlang C search: start at a lower bound, step all rows with the Erlang-B recursion.
+
+    The start ``max(floor(a) + 1, ceil(a / max_occupancy))`` never exceeds the answer (stability
+    and occupancy) and already meets the occupancy target, which only gets easier with more
+    agents; each step then costs a few multiplications per row: ``b`` (Erlang B) by its stable
+    forward recursion and ``e = exp(-(n - a) T / aht)`` by a constant factor. The service level
+    test ``1 - p_wait e >= target`` is written without divisions as
+    ``b e n <= (1 - target) (n - a (1 - b))``.
+    """
     n = np.maximum(np.floor(a) + 1.0, np.ceil(a / mocc * (1 - TIE_RTOL)))
     b = np.exp(-_log_inv_erlang_b(n, a))
+    rate = t / aht
+    e = np.exp(-(n - a) * rate)
     result = np.zeros(a.size, dtype=np.int64)
     use_asa = bool(np.isfinite(masa).any())
-    # one 2-D block of compacted rows: a row leaves once its answer is found (compacting
-    # only when at least a quarter of the rows are done keeps the copying cheap)
-    block = np.stack([n, a, b, t / aht, tgt * (1 - TIE_RTOL), mocc * (1 + TIE_RTOL), aht, masa * (1 + TIE_RTOL),
-                      np.arange(a.size, dtype=float)])
+    # one 2-D block of rows still searching; compacted once a quarter of them are done
+    rows = [n, a, b, e, np.exp(-rate), 1.0 - tgt * (1 - TIE_RTOL), np.arange(a.size, dtype=float)]
+    if use_asa:
+        rows += [aht, masa * (1 + TIE_RTOL)]
+    block = np.stack(rows)
     pending = np.ones(a.size, dtype=bool)
     while block.shape[1]:
-        n, a, b, rate, sl_min, occ_max, aht_, asa_max, idx = block
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            rho = a / n
-            p_wait = b / (1.0 - rho * (1.0 - b))
-            ok = (1.0 - p_wait * np.exp(-(n - a) * rate)) >= sl_min
-            ok &= rho <= occ_max
-            if use_asa:
-                ok &= p_wait * aht_ / (n - a) <= asa_max
+        n, a, b, e, miss = block[0], block[1], block[2], block[3], block[5]
+        busy = n - a * (1.0 - b)  # n (1 - rho (1 - b)) > 0 for n > a
+        ok = b * e * n <= miss * busy
+        if use_asa:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                ok &= (b * n / busy) * block[7] / (n - a) <= block[8]
         new = ok & pending
         if new.any():
-            result[idx[new].astype(np.int64)] = n[new].astype(np.int64)
+            result[block[6][new].astype(np.int64)] = n[new].astype(np.int64)
             pending &= ~ok
             if pending.sum() <= 0.75 * pending.size:
                 block = block[:, pending]
                 pending = np.ones(block.shape[1], dtype=bool)
-                if not block.shape[1]:
-                    break
-                n, a, b = block[0], block[1], block[2]
-        # Erlang-B recursion to n + 1 (forward recursion is stable)
+                n, a, b, e = block[0], block[1], block[2], block[3]
         ab = a * b
         block[0] = n + 1.0
         block[2] = ab / (block[0] + ab)
+        block[3] = e * block[4]
     return result
 
 
