@@ -92,7 +92,7 @@ def table(res: dict) -> str:
         + ("" if res["sample"] == res["rows"] else
            f" (pyworkforce timed on a random sample of {res['sample']:,} rows; on all {res['rows']:,} it would take "
            f"about {res['pyworkforce_s_all_rows_estimated']:.0f} s)") + ".",
-        f"Agreement on the sample: pyworkforce is right (meets 80/20 by its own formula and one agent fewer "
+        f"Agreement on the rows pyworkforce ran: it is right (meets 80/20 by its own formula and one agent fewer "
         f"does not) on {res['pyworkforce_right']:,} of {res['sample']:,} rows; there the answers are equal on "
         f"{res['equal_where_right']:,} and within 1 agent on {res['within_1_where_right']:,} "
         f"(largest difference {res['max_abs_diff_where_right']}). Where it is not right "
