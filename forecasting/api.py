@@ -72,7 +72,8 @@ def aggregate(series: pd.DataFrame, *, step_minutes: int, interval_minutes: int,
               end: pd.Timestamp) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
     """One series' rows summed onto the ``interval_minutes`` grid from its first midnight to
     ``end`` (exclusive). A bucket with any sub-interval missing is NaN (missing, not zero).
-    Returns (timestamps, offered, total handle time in seconds or None)."""
+    Returns (timestamps, offered, handle) where handle is None without handle time, else an
+    (n, 2) array of total handle time (seconds) and the calls it belongs to, per bucket."""
     t = pd.to_datetime(series["interval_start"])
     bucket = t.dt.floor(f"{interval_minutes}min")
     grid = pd.date_range(t.min().normalize(), end, freq=f"{interval_minutes}min", inclusive="left")
@@ -116,14 +117,15 @@ def reconcile_to_daily(interval: np.ndarray, ts: pd.DatetimeIndex, daily: pd.Ser
     return np.where(np.isnan(factor), x, x * factor)
 
 
-def _aht_forecast(ht: np.ndarray, y: np.ndarray, ts: pd.DatetimeIndex, future: pd.DatetimeIndex,
+def _aht_forecast(handle: np.ndarray, ts: pd.DatetimeIndex, future: pd.DatetimeIndex,
                   *, weeks: int = 6, shrink_calls: float = 30.0) -> np.ndarray:
     """Volume-weighted AHT per weekday and interval over the last ``weeks`` weeks, shrunk
     towards the overall AHT of that window where few calls were handled (seconds)."""
     recent = ts >= ts[-1] - pd.Timedelta(weeks=weeks)
-    calls = np.nan_to_num(np.where(np.isnan(ht), np.nan, y))
+    ht, calls = handle[:, 0], handle[:, 1]
+    known = ~np.isnan(ht) & ~np.isnan(calls)
     frame = pd.DataFrame({"w": ts.day_of_week[recent], "m": ts.hour[recent] * 60 + ts.minute[recent],
-                          "ht": np.nan_to_num(ht[recent]), "c": calls[recent]})
+                          "ht": np.where(known, ht, 0.0)[recent], "c": np.where(known, calls, 0.0)[recent]})
     total_c = frame["c"].sum()
     overall = frame["ht"].sum() / total_c if total_c > 0 else np.nan
     cell = frame.groupby(["w", "m"])[["ht", "c"]].sum()
@@ -178,6 +180,9 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
             chosen = "decomposition" if method == "auto" else method
             note = ("history too short for a backtest window" if windows > 0
                     else "no backtest asked for")
+        elif bt.ranking(table).empty:
+            chosen = "week_mean_4" if method == "auto" else method
+            note = "no contacts in the backtest windows"
         else:
             chosen = bt.select(table) if method == "auto" else method
             if method == "auto":
@@ -203,8 +208,8 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
                       "weekly pattern (give a special-days file to set the effect)", stacklevel=2)
     frame = pd.DataFrame({"interval_start": future, "queue": queue, "channel": channel,
                           "forecast": mean, "lo": lo, "hi": hi, "model": chosen})
-    if ht is not None and np.isfinite(ht).any():
-        frame["aht_s"] = _aht_forecast(ht, y, ts, future)
+    if ht is not None and np.isfinite(ht[:, 0]).any():
+        frame["aht_s"] = _aht_forecast(ht, ts, future)
         frame.loc[frame["forecast"] <= 0, "aht_s"] = frame["aht_s"].where(frame["forecast"] > 0)
     sel = {"queue": queue, "channel": channel, "model": chosen, "wape": np.nan, "bias": np.nan,
            "daily_wape": np.nan, "noise_floor": np.nan, "coverage": np.nan, "windows": 0,

@@ -21,7 +21,7 @@ from forecasting import metrics
 from forecasting.calendar import Calendar
 from forecasting.models import make_model
 
-__all__ = ["origins", "backtest", "select", "ensemble_candidate"]
+__all__ = ["origins", "backtest", "select", "ensemble_candidate", "ranking"]
 
 
 def origins(ts: pd.DatetimeIndex, *, windows: int, horizon_days: int, step_days: int = 7,
@@ -90,7 +90,7 @@ def ensemble_candidate(table: pd.DataFrame, pairs: dict[str, tuple[np.ndarray, n
                        size: int = 3) -> tuple[str, float] | None:
     """Name and pooled interval WAPE of the mean of the ``size`` best models (no refit needed:
     the mean of their backtest forecasts is the ensemble's backtest forecast)."""
-    ranked = _ranking(table)
+    ranked = ranking(table)
     if len(ranked) < 2:
         return None
     best = list(ranked.index[:size])
@@ -99,14 +99,15 @@ def ensemble_candidate(table: pd.DataFrame, pairs: dict[str, tuple[np.ndarray, n
     return "ensemble(" + "+".join(best) + ")", metrics.wape(a, f)
 
 
-def _ranking(table: pd.DataFrame) -> pd.Series:
+def ranking(table: pd.DataFrame) -> pd.Series:
+    """Mean interval WAPE per model over the windows, best first (models never scored left out)."""
     inter = table[table["level"] == "interval"]
     return inter.groupby("model")["wape"].mean().dropna().sort_values()
 
 
 def select(table: pd.DataFrame) -> str:
     """The model with the lowest mean interval WAPE over the backtest windows."""
-    ranked = _ranking(table)
+    ranked = ranking(table)
     if ranked.empty:
         raise ValueError("backtest table has no scored interval rows")
     return str(ranked.index[0])
