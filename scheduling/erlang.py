@@ -308,34 +308,34 @@ def _erlang_a_asa(x, y, log_den, patience_s, answered):
         log_t = np.where((y == 0) & (start > 0), -np.inf, log_t)
         psi_x1 = special.digamma(x + 1.0)
         harm = special.digamma(x + start + 2.0) - psi_x1
-    active = np.nonzero((x > 0) & (answered > 0))[0]
-    j = start.copy()
+    rows = np.nonzero((x > 0) & (answered > 0) & (y > 0))[0]
+    with np.errstate(divide="ignore"):
+        block = np.stack([x[rows], np.log(y[rows]), y[rows], log_t[rows], harm[rows], start[rows], peak[rows],
+                          np.zeros(rows.size), rows.astype(float)])
     steps = 0
-    while active.size and steps < _MAX_TERMS:
+    # terms are summed until the geometric bound of the rest is below 1e-14 of the sum; rows
+    # that are done leave the block (compacted once a quarter of them are done)
+    while block.shape[1] and steps < _MAX_TERMS:
         steps += 1
-        xa, ya, ja = x[active], y[active], j[active]
-        t = np.exp(log_t[active])
-        contrib = t * xa * harm[active] / (xa + ja + 1.0)
-        total[active] += contrib
-        # next term
-        nj = ja + 1.0
-        with np.errstate(divide="ignore"):
-            log_t[active] = log_t[active] + np.log(ya) - np.log(xa + nj)
-        harm[active] = harm[active] + 1.0 / (xa + nj + 1.0)
-        j[active] = nj
-        ratio = ya / (xa + nj + 1.0)
-        past_peak = nj > peak[active]
-        small = contrib <= 1e-17 * total[active]
-        done = (ya == 0) | (past_peak & (ratio < 0.5) & small) | (past_peak & small & (np.exp(log_t[active]) == 0))
-        # beyond the peak the terms shrink at least geometrically by `ratio`
-        tail_ok = past_peak & (ratio < 1) & (contrib / np.maximum(1 - ratio, 1e-300) <= 1e-16 * total[active])
-        active = active[~(done | tail_ok)]
-    if active.size:  # beyond _MAX_TERMS: add the geometric bound of the remaining tail
-        nj = j[active]
-        ratio = y[active] / (x[active] + nj + 1.0)
-        t = np.exp(log_t[active])
-        contrib = t * x[active] * harm[active] / (x[active] + nj + 1.0)
-        total[active] += np.where(ratio < 1, contrib / np.maximum(1 - ratio, 1e-300), 0.0)
+        xb, logy, yb, lt, hb, jb, pk, tot = (block[k] for k in range(8))
+        contrib = np.exp(lt) * xb * hb / (xb + jb + 1.0)
+        tot += contrib
+        jb += 1.0
+        lt += logy - np.log(xb + jb)
+        hb += 1.0 / (xb + jb + 1.0)
+        ratio = yb / (xb + jb + 1.0)
+        past_peak = jb > pk
+        done = past_peak & (ratio < 1) & (contrib <= 1e-14 * (1.0 - ratio) * tot)
+        done |= past_peak & (contrib <= 1e-300)
+        if done.any():
+            total[block[8][done].astype(np.int64)] = tot[done]
+            if done.sum() >= 0.25 * done.size:
+                block = block[:, ~done]
+    if block.shape[1]:  # beyond _MAX_TERMS: add the geometric bound of the remaining tail
+        xb, logy, yb, lt, hb, jb, pk, tot = (block[k] for k in range(8))
+        ratio = yb / (xb + jb + 1.0)
+        contrib = np.exp(lt) * xb * hb / (xb + jb + 1.0)
+        total[block[8].astype(np.int64)] = tot + np.where(ratio < 1, contrib / np.maximum(1 - ratio, 1e-300), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         asa = np.where(answered > 0, total * patience_s / np.where(answered > 0, answered, 1.0), np.inf)
     return asa

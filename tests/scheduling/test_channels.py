@@ -104,7 +104,8 @@ def minute_simulation(work, staff_per_interval, interval_minutes, due_minutes, h
 
 
 @settings(max_examples=25, deadline=None)
-@given(work=st.lists(st.floats(0, 300), min_size=4, max_size=12), due=st.sampled_from([30, 60, 90, 240]),
+@given(work=st.lists(st.one_of(st.just(0.0), st.floats(0.01, 300)), min_size=4, max_size=12),
+       due=st.sampled_from([30, 60, 90, 240]),
        split=st.integers(1, 3))
 def test_deferred_against_minute_simulation(work, due, split):
     dt = 30
