@@ -522,7 +522,7 @@ def _required_c(a, t, aht, tgt, mocc, masa):
 
 
 def _required_a(a, t, aht, pat, short, tgt, mocc, masa, mab, sl_definition):
-    """Erlang A search: galloping from a lower bound, then bisection on the monotone targets."""
+    """Erlang A search: from the Erlang C answer, gallop up or down, then bisect (targets are monotone)."""
     need_asa = bool(np.isfinite(masa).any())
 
     def feasible(idx, n):
@@ -531,38 +531,43 @@ def _required_a(a, t, aht, pat, short, tgt, mocc, masa, mab, sl_definition):
         return _meets(r["service_level"], r["occupancy"], asa, r["p_abandon"],
                       tgt[idx], mocc[idx], masa[idx], mab[idx])
 
-    # lower bound: with abandons counting against, SL <= answered share <= n / a
-    if sl_definition == "offered":
-        lo_ok = np.ceil(tgt * a * (1 - TIE_RTOL))
-    else:
-        lo_ok = np.zeros(a.size)
-    lo_ok = np.maximum(lo_ok, 1.0)
-    # upper bound guess: the Erlang C answer for the same SL/occupancy targets
-    guess = _required_c(a, t, aht, tgt, mocc, np.full(a.size, np.inf)).astype(float)
-    guess = np.maximum(guess, lo_ok)
+    # a lower bound: some agent is needed; with abandons counting against, SL <= answered share
+    # <= n / a. lb - 1 is known to fail, so it is never evaluated.
+    lb = np.ceil(tgt * a * (1 - TIE_RTOL)) if sl_definition == "offered" else np.zeros(a.size)
+    lb = np.maximum(lb, 1.0)
+    # start at the Erlang C answer for the same SL/occupancy targets (Erlang A usually needs a
+    # few agents fewer), gallop up where it fails and down where it holds, then bisect
+    hi = np.maximum(_required_c(a, t, aht, tgt, mocc, np.full(a.size, np.inf)).astype(float), lb)
+    lo = lb - 1.0
     all_idx = np.arange(a.size)
-    ok_lo = feasible(all_idx, lo_ok)
-    result = np.where(ok_lo, lo_ok, 0.0)
-    todo = all_idx[~ok_lo]
-    lo = lo_ok[todo]  # infeasible
-    hi = guess[todo]
-    ok_hi = feasible(todo, hi)
-    step = np.maximum(hi - lo, 1.0)
-    while not ok_hi.all():
-        bad = ~ok_hi
-        lo[bad] = hi[bad]
-        step[bad] *= 2.0
-        hi[bad] = hi[bad] + step[bad]
-        ok_hi[bad] = feasible(todo[bad], hi[bad])
-    while todo.size:
-        gap = hi - lo
-        done = gap <= 1
-        result[todo[done]] = hi[done]
-        todo, lo, hi = todo[~done], lo[~done], hi[~done]
-        if not todo.size:
+    ok = feasible(all_idx, hi)
+    step = np.ones(a.size)
+    up = all_idx[~ok]
+    while up.size:
+        lo[up] = hi[up]
+        hi[up] += step[up]
+        step[up] *= 2.0
+        good = feasible(up, hi[up])
+        up = up[~good]
+    down = all_idx[ok & (hi - 1.0 > lo)]
+    step[:] = 1.0
+    while down.size:
+        cand = hi[down] - step[down]
+        below = cand <= lo[down]
+        down, cand = down[~below], cand[~below]
+        if not down.size:
             break
-        mid = np.floor((lo + hi) / 2.0)
-        ok = feasible(todo, mid)
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
+        good = feasible(down, cand)
+        hi[down[good]] = cand[good]
+        lo[down[~good]] = cand[~good]
+        step[down] *= 2.0
+        down = down[good]
+    todo = all_idx[hi - lo > 1.0]
+    while todo.size:
+        mid = np.floor((lo[todo] + hi[todo]) / 2.0)
+        good = feasible(todo, mid)
+        hi[todo[good]] = mid[good]
+        lo[todo[~good]] = mid[~good]
+        todo = todo[hi[todo] - lo[todo] > 1.0]
+    result = hi
     return result.astype(np.int64)
