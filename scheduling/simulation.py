@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -206,8 +207,6 @@ def _nanq(values: np.ndarray, axis: int):
     if values.size == 0 or np.all(np.isnan(values)):
         shape = np.delete(values.shape, axis) if values.ndim else ()
         return tuple(np.full(shape, np.nan) for _ in range(3))
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         q = np.nanpercentile(values, [10, 50, 90], axis=axis)
@@ -221,15 +220,13 @@ def _fifo(arrivals: np.ndarray, handle: np.ndarray, patience: np.ndarray, slots:
     heap = [0.0] * int(slots[0])
     next_b = 1  # index of the next boundary not yet applied
     bound_time = interval_s
-    start = np.full(arrivals.size, np.inf)
     inf = math.inf
     heappush, heappop, heapreplace = heapq.heappush, heapq.heappop, heapq.heapreplace
     slot_list = slots.tolist()
     arr_list = arrivals.tolist()
     handle_list = handle.tolist()
     pat_list = patience.tolist()
-    out = start  # numpy writes are slower; collect in a list
-    res = [inf] * arrivals.size
+    res = [inf] * arrivals.size  # a list: element writes are faster than into numpy
     for i in range(len(arr_list)):
         t = arr_list[i]
         while True:
@@ -252,8 +249,7 @@ def _fifo(arrivals: np.ndarray, handle: np.ndarray, patience: np.ndarray, slots:
             continue
         res[i] = s
         heapreplace(heap, s + handle_list[i])
-    out[:] = res
-    return out
+    return np.array(res)
 
 
 def _busy_per_interval(start: np.ndarray, end: np.ndarray, n_int: int, interval_s: float) -> np.ndarray:
