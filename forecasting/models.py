@@ -34,6 +34,7 @@ from forecasting.calendar import EVE, HOLIDAY, REGULAR, SPECIAL, Calendar
 __all__ = ["Model", "DayModel", "MODELS", "make_model", "Ensemble", "SIMPLE_MODEL"]
 
 DAY = pd.Timedelta(days=1)
+AFTER = 4  # day kind used inside the models: first open day after a holiday
 #: the model used when the history is too short for anything else
 SIMPLE_MODEL = "seasonal_naive"
 
@@ -102,6 +103,7 @@ class DayModel:
         self.open = mask
         Y = np.where(mask[self.wd], Y, np.nan)  # closed intervals are not data
         self.Y_raw = Y
+        self.after = self._after_holiday(self.days)
         self._learn_levels(Y)
         clean = self._clean(Y)
         self.Y = clean
@@ -142,7 +144,7 @@ class DayModel:
     def _clean(self, Y: np.ndarray) -> np.ndarray:
         """Leave out non-regular days, outlier days and outlier intervals (set to NaN)."""
         Y = Y.copy()
-        Y[self.kinds != REGULAR] = np.nan
+        Y[(self.kinds != REGULAR) | self.after] = np.nan
         T = self.T
         lvl = self.weekday_level[self.wd]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -174,8 +176,17 @@ class DayModel:
     def _learn_calendar_effects(self, Y: np.ndarray) -> None:
         """Ratio of past holidays (and eves) to their reference weekday's nearby level."""
         T = self.T
-        self.effect = {HOLIDAY: 1.0, EVE: 1.0}
-        self.examples = {HOLIDAY: 0, EVE: 0}
+        self.effect = {HOLIDAY: 1.0, EVE: 1.0, AFTER: 1.0}
+        self.examples = {HOLIDAY: 0, EVE: 0, AFTER: 0}
+        ratios = []
+        for d in np.flatnonzero(self.after & ~np.isnan(T)):
+            near = ((self.wd == self.wd[d]) & (self.kinds == REGULAR) & ~self.after & ~np.isnan(T)
+                    & (np.abs(np.arange(self.D) - d) <= 28))
+            if near.any() and np.median(T[near]) > 0:
+                ratios.append(T[d] / np.median(T[near]))
+        if ratios:
+            self.effect[AFTER] = float(np.median(ratios))
+            self.examples[AFTER] = len(ratios)
         for kind in (HOLIDAY, EVE):
             ratios = []
             for d in np.flatnonzero((self.kinds == kind) & ~np.isnan(T)):
@@ -187,6 +198,22 @@ class DayModel:
             if ratios:
                 self.effect[kind] = float(np.median(ratios))
                 self.examples[kind] = len(ratios)
+
+    def _after_holiday(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """First open regular day after a public holiday that fell on an open weekday (the
+        work held over from the holiday arrives then)."""
+        ext = pd.date_range(dates[0] - pd.Timedelta(days=4), dates[-1])
+        kinds = self.calendar.day_kinds(ext)
+        open_wd = self.open.any(axis=1)[np.asarray(ext.day_of_week)]
+        out = np.zeros(len(ext), dtype=bool)
+        for i in range(4, len(ext)):
+            if kinds[i] != REGULAR or not open_wd[i]:
+                continue
+            j = i - 1
+            while j > i - 4 and not open_wd[j]:
+                j -= 1
+            out[i] = kinds[j] == HOLIDAY and open_wd[j]
+        return out[4:]
 
     def _recent_rows(self, w: int, n: int, Y: np.ndarray | None = None) -> np.ndarray:
         """The last ``n`` days of weekday ``w`` that carry any data, newest first."""
@@ -227,6 +254,7 @@ class DayModel:
             j = back if back >= 0 else i + ((b - wd[i]) % 7)
             out[i] = F[j] * self.effect[int(kinds[i])]  # F is the regular-day forecast
             open_rows[i] = self.open[b]
+        out[self._after_holiday(dates)] *= self.effect[AFTER]
         mult = self.calendar.special_multipliers(dates)
         out[kinds == SPECIAL] *= mult[kinds == SPECIAL][:, None]
         out = np.where(open_rows, out, 0.0)
@@ -342,10 +370,11 @@ class Decomposition(DayModel):
 
     def __init__(self, *, profile_weeks: int = 8, alpha: float = 0.1, shrink: float = 4.0,
                  decay: float = 0.9, level_weeks: int = 8,
-                 month_days_shrink: float | None = 2.0) -> None:
+                 month_days_shrink: float | None = 2.0, month_key: str = "calendar") -> None:
         super().__init__()
         self.profile_weeks, self.alpha, self.shrink, self.decay = profile_weeks, alpha, shrink, decay
         self.level_weeks, self.month_days_shrink = level_weeks, month_days_shrink
+        self.month_key = month_key
 
     def _profiles(self, Y: np.ndarray) -> np.ndarray:
         T = self._day_totals(Y)
@@ -375,8 +404,7 @@ class Decomposition(DayModel):
         self.prof = self._profiles(Y)
         T = self._day_totals(Y)
         self.dom_effect = self._month_day_effect(T)
-        dom = np.asarray(self.days.day) - 1
-        T = T / self.dom_effect[dom]
+        T = T / self.dom_effect[self._month_key(self.days)]
         recent = np.arange(self.D) >= self.D - 7 * self.level_weeks
         factor = np.zeros(7)
         for w in range(7):
@@ -401,7 +429,7 @@ class Decomposition(DayModel):
             ref = np.median(T[near])
             if ref > 0 and near.sum() >= 3:
                 ratio[d] = T[d] / ref
-        dom = np.asarray(self.days.day) - 1
+        dom = self._month_key(self.days)
         ok = ~np.isnan(ratio)
         dev = np.bincount(dom[ok], weights=ratio[ok] - 1, minlength=31)
         n = np.bincount(dom[ok], minlength=31)
@@ -409,10 +437,30 @@ class Decomposition(DayModel):
         smooth = 0.25 * np.roll(raw, 1) + 0.5 * raw + 0.25 * np.roll(raw, -1)
         return 1.0 + smooth
 
+    def _month_key(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """Position in the month: calendar day (0-30), or with ``month_key="business"`` the
+        ordinal of the open, non-holiday day from the start (0-15) and from the end of the
+        month (16-30 = last, second last, ...)."""
+        if self.month_key == "calendar":
+            return np.asarray(dates.day) - 1
+        first = dates.min().to_period("M").start_time
+        last = dates.max().to_period("M").end_time.normalize()
+        span = pd.date_range(first, last)
+        open_day = self.open.any(axis=1)[np.asarray(span.day_of_week)]
+        open_day &= self.calendar.day_kinds(span) != HOLIDAY
+        month = np.asarray(span.year * 12 + span.month)
+        frame = pd.DataFrame({"m": month, "o": open_day.astype(int)})
+        from_start = frame.groupby("m")["o"].cumsum().to_numpy() - 1
+        from_end = frame[::-1].groupby("m")["o"].cumsum()[::-1].to_numpy() - 1
+        key = np.where(from_start <= from_end, np.clip(from_start, 0, 15),
+                       16 + np.clip(from_end, 0, 14))
+        pos = (dates.normalize() - first).days
+        return key[np.asarray(pos)]
+
     def _daily_totals(self, day_idx: np.ndarray) -> np.ndarray:
         dates = self.day0 + pd.to_timedelta(day_idx, unit="D")
         return (self.level * self.factor[(self.day0.weekday() + day_idx) % 7]
-                * self.dom_effect[np.asarray(dates.day) - 1])
+                * self.dom_effect[self._month_key(dates)])
 
     def _smooth_level(self, x: np.ndarray) -> float:
         if not len(x):

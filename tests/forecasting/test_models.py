@@ -116,3 +116,20 @@ def test_unknown_method_is_named():
         make_model("arima42")
     with pytest.raises(ValueError, match=r"\['nope'\]"):
         make_model("ensemble(decomposition+nope)")
+
+
+def test_day_after_a_holiday_gets_the_learned_rebound(us_history):
+    """US bank: the day after Memorial Day and after 4 July was busier; so is 2 Sep 2003."""
+    s = _slice30(us_history)
+    origin = pd.Timestamp("2003-09-01")  # Labor Day; the bank is closed, 2 Sep is the rebound
+    tr = s[s.index < origin]
+    cal = Calendar(country="US", opening=learn_opening_hours(tr.to_numpy(), tr.index,
+                                                             interval_minutes=30))
+    model = make_model("decomposition").fit(tr.to_numpy(), tr.index, cal)
+    assert model.examples[4] == 2 and model.effect[4] > 1.1
+    days = model.predict_mean(pd.date_range(origin, periods=14 * 48, freq="30min")).reshape(14, 48).sum(1)
+    actual_sep2 = us_history[us_history.interval_start.dt.date == pd.Timestamp("2003-09-02").date()].offered.sum()
+    four_week = np.mean([us_history[us_history.interval_start.dt.date == (pd.Timestamp("2003-09-02")
+                         - pd.Timedelta(weeks=k)).date()].offered.sum() for k in range(1, 5)])
+    assert days[1] > 1.1 * days[8]  # Tue 2 Sep vs Tue 9 Sep
+    assert abs(days[1] - actual_sep2) < 0.6 * abs(four_week - actual_sep2)
