@@ -15,15 +15,23 @@ Weeks are numbered from the first week of the horizon (week 0). For one channel:
 
 :func:`plan_hiring` chooses class sizes per allowed start week (from ``lead_time_weeks``,
 every ``class_every_weeks``; a class that runs has ``min_class_size..max_class_size``
-people) by an integer program (PuLP, HiGHS, CBC as fallback) that minimises hiring cost
-plus salary over the horizon subject to available >= required in every week a new class
-can reach (from ``lead_time_weeks + training_weeks``; the gap of earlier weeks is
-unavoidable and reported). No plan within the class sizes raises
-:class:`HiringInfeasibleError` naming the weeks that stay short.
+people) by an integer program (PuLP, HiGHS, CBC as fallback) in two steps:
+
+1. weeks where a class started at the lead time is still in training (before
+   ``lead_time_weeks + training_weeks``) cannot be helped: their gap is reported;
+2. in the ramp-up weeks after that (``ramp_weeks`` of them) hiring can only partly help:
+   the total shortfall there is made as small as possible first;
+3. from ``lead_time_weeks + training_weeks + ramp_weeks`` on (``hiring_can_close``),
+   available >= required is a hard constraint; among the plans with the least ramp-up
+   shortfall, the cheapest (hire and class costs plus the hires' salary to the horizon end)
+   is chosen.
+
+No plan within the class sizes meeting step 3 raises :class:`HiringInfeasibleError` naming
+the weeks that stay short.
 
 Frames (long, one row per week and channel): ``required``: ``week_start, channel,
 required_fte``; the weekly result adds ``headcount_fte, available_fte, gap_fte,
-hires_starting, in_training, ramping, hiring_possible``.
+hires_starting, in_training, ramping, hiring_can_close``.
 
 Example:
     >>> req = pd.DataFrame({"week_start": pd.date_range("2025-01-06", periods=3, freq="7D"),
@@ -51,7 +59,7 @@ __all__ = ["HiringRules", "HiringClass", "HiringPlan", "HiringInfeasibleError", 
            "WEEKLY_COLUMNS", "HIRING_COLUMNS", "MONTHLY_COLUMNS"]
 
 WEEKLY_COLUMNS = ("week_start", "channel", "required_fte", "headcount_fte", "available_fte", "gap_fte",
-                  "hires_starting", "in_training", "ramping", "hiring_possible")
+                  "hires_starting", "in_training", "ramping", "hiring_can_close")
 HIRING_COLUMNS = ("start_week", "channel", "size", "fixed", "productive_from", "full_from")
 MONTHLY_COLUMNS = ("month", "channel", "headcount_fte", "staff_cost", "trainee_cost", "hiring_cost", "total_cost")
 WEEKS_PER_YEAR = 52
@@ -255,8 +263,8 @@ def project(required: pd.DataFrame, *, rules: Mapping[str, HiringRules], startin
     """The weekly table (:data:`WEEKLY_COLUMNS`) for given hiring classes: headcount,
     available (productive) FTE, gap, hires starting, FTE in training and ramping.
 
-    ``hiring_possible`` is True from the week a class started at the lead time could be
-    productive. Nothing is rounded.
+    ``hiring_can_close`` is True from the week a class started at the lead time is fully
+    productive (lead time + training + ramp). Nothing is rounded.
     """
     weeks, channels, req = _validate_required(required, rules, starting_fte)
     W = len(weeks)
@@ -281,7 +289,7 @@ def project(required: pd.DataFrame, *, rules: Mapping[str, HiringRules], startin
             "week_start": weeks, "channel": channel, "required_fte": req[channel], "headcount_fte": head,
             "available_fte": avail, "gap_fte": avail - req[channel], "hires_starting": hires,
             "in_training": training, "ramping": ramping,
-            "hiring_possible": np.arange(W) >= r.lead_time_weeks + r.training_weeks,
+            "hiring_can_close": np.arange(W) >= r.lead_time_weeks + r.training_weeks + r.ramp_weeks,
         }))
     return pd.concat(parts, ignore_index=True)[list(WEEKLY_COLUMNS)]
 
@@ -338,29 +346,36 @@ def plan_hiring(required: pd.DataFrame, *, rules: Mapping[str, HiringRules], sta
                 prob += x >= r.min_class_size * y
                 prob += x <= r.max_class_size * y
                 objective.append(r.class_cost * y)
-    prob += pulp.lpSum(objective) if objective else pulp.lpSum([])
+    cost = pulp.lpSum(objective)
+    shortfall: list[pulp.LpVariable] = []
     for channel in channels:
         r = rules[channel]
         base = fixed[fixed["channel"] == channel]["available_fte"].to_numpy()
         starts = [j for (c, j) in size if c == channel]
         prods = {j: _class_arrays(j, W, r)[1] for j in starts}
-        for t in range(r.lead_time_weeks + r.training_weeks, W):
+        reach = r.lead_time_weeks + r.training_weeks
+        for t in range(reach, W):
             need = req[channel][t] - base[t]
             if need <= TOLERANCE_FTE:
                 continue
             terms = [prods[j][t] * size[channel, j] for j in starts if prods[j][t] > 0]
+            if t < reach + r.ramp_weeks:  # classes are still ramping: cover what can be covered
+                u = prob.add_variable(f"short_{channel}_{t}", lowBound=0)
+                shortfall.append(u)
+                terms.append(u)
             prob += pulp.lpSum(terms) >= need, f"cover_{channel}_{t}"
     status = "Optimal"
     if size:
-        prob.solve(_solver(time_limit_s, gap_rel))
-        status = pulp.LpStatus[prob.status]
-        if status == "Infeasible":
-            raise _infeasible(required, rules=rules, starting_fte=starting_fte, fixed_classes=fixed_classes,
-                              weeks=weeks, channels=channels)
-        has_solution = all(v.varValue is not None for v in size.values())
-        if status != "Optimal" and not has_solution:
-            raise SolveError(f"hiring plan: solver status {status!r} without a solution "
-                             f"(time limit {time_limit_s:g} s); raise time_limit_s")
+        solver = _solver(time_limit_s, gap_rel)
+        explain = dict(required=required, rules=rules, starting_fte=starting_fte, fixed_classes=fixed_classes,
+                       weeks=weeks, channels=channels)
+        if shortfall:  # lexicographic: first the least shortfall in the ramp-up weeks, then the least cost
+            prob.setObjective(pulp.lpSum(shortfall))
+            _solve(prob, solver, size, time_limit_s, explain)
+            least = float(pulp.value(pulp.lpSum(shortfall)) or 0.0)
+            prob += pulp.lpSum(shortfall) <= least * (1 + 1e-6) + 1e-6, "least_shortfall"
+        prob.setObjective(cost)
+        status = _solve(prob, solver, size, time_limit_s, explain)
     chosen = [HiringClass(start=weeks[j], channel=c, size=int(round(x.varValue)), fixed=False)
               for (c, j), x in size.items() if x.varValue is not None and round(x.varValue) > 0]
     all_classes = list(fixed_classes) + chosen
@@ -369,11 +384,26 @@ def plan_hiring(required: pd.DataFrame, *, rules: Mapping[str, HiringRules], sta
     monthly = monthly_cost(weekly, rules=rules, classes=all_classes)
     objective_value = float(sum(_class_cost(rules[c.channel], _week_index(c.start, weeks), W) * c.size
                                 + rules[c.channel].class_cost for c in chosen))
-    unavoidable = weekly.loc[~weekly["hiring_possible"] & (weekly["gap_fte"] < -TOLERANCE_FTE),
+    unavoidable = weekly.loc[~weekly["hiring_can_close"] & (weekly["gap_fte"] < -TOLERANCE_FTE),
                              ["week_start", "channel", "gap_fte"]]
     unavoidable = unavoidable.assign(short_fte=-unavoidable["gap_fte"]).drop(columns="gap_fte").reset_index(drop=True)
     return HiringPlan(weekly=weekly, hiring=hiring, monthly=monthly, status=status, objective=objective_value,
                       unavoidable=unavoidable, seconds=time.perf_counter() - began)
+
+
+def _solve(prob: pulp.LpProblem, solver: pulp.LpSolver, size: Mapping, time_limit_s: float,
+           explain: dict[str, Any]) -> str:
+    """Solve and read the status: infeasible -> :class:`HiringInfeasibleError` explained by
+    week, no solution -> :class:`SolveError`; returns the status."""
+    prob.solve(solver)
+    status = pulp.LpStatus[prob.status]
+    if status == "Infeasible":
+        raise _infeasible(**explain)
+    has_solution = all(v.varValue is not None for v in size.values())
+    if status != "Optimal" and not has_solution:
+        raise SolveError(f"hiring plan: solver status {status!r} without a solution "
+                         f"(time limit {time_limit_s:g} s); raise time_limit_s")
+    return status
 
 
 def _hiring_table(classes: Sequence[HiringClass], weeks: pd.DatetimeIndex, rules: Mapping[str, HiringRules]) -> pd.DataFrame:
@@ -381,7 +411,8 @@ def _hiring_table(classes: Sequence[HiringClass], weeks: pd.DatetimeIndex, rules
     for c in classes:
         r = rules[c.channel]
         start = weeks[0] + pd.Timedelta(weeks=_week_index(c.start, weeks))
-        rows.append({"start_week": start, "channel": c.channel, "size": c.size, "fixed": bool(c.fixed),
+        size = int(c.size) if float(c.size).is_integer() else float(c.size)
+        rows.append({"start_week": start, "channel": c.channel, "size": size, "fixed": bool(c.fixed),
                      "productive_from": start + pd.Timedelta(weeks=r.training_weeks),
                      "full_from": start + pd.Timedelta(weeks=r.training_weeks + r.ramp_weeks)})
     frame = pd.DataFrame(rows, columns=list(HIRING_COLUMNS))
@@ -398,7 +429,7 @@ def _infeasible(required: pd.DataFrame, *, rules, starting_fte, fixed_classes, w
         biggest += [HiringClass(start=weeks[j], channel=channel, size=r.max_class_size, fixed=False)
                     for j in _start_weeks(r, W)]
     most = project(required, rules=rules, starting_fte=starting_fte, classes=biggest)
-    short = most[most["hiring_possible"] & (most["gap_fte"] < -TOLERANCE_FTE)]
+    short = most[most["hiring_can_close"] & (most["gap_fte"] < -TOLERANCE_FTE)]
     shortfall = pd.DataFrame({"week_start": short["week_start"], "channel": short["channel"],
                               "short_fte": -short["gap_fte"]}).reset_index(drop=True)
     lines = []

@@ -78,27 +78,33 @@ def test_class_started_before_the_horizon_is_already_ramping():
 
 
 def _brute_force(req, rules: HiringRules, start_fte: float):
-    """Every combination of class sizes (0 or min..max) at the allowed start weeks; the
-    cheapest one covering every week from lead + training, costed from the projected table."""
+    """Every combination of class sizes (0 or min..max) at the allowed start weeks; among
+    those covering every week from lead + training + ramp, the least shortfall in the
+    ramp-up weeks, then the least cost (costed from the projected table)."""
     W = len(req)
     starts = list(range(rules.lead_time_weeks, W - rules.training_weeks, rules.class_every_weeks))
     options = [0] + list(range(max(rules.min_class_size, 1), rules.max_class_size + 1))
     frame = required_frame(req)
     pay = rules.hourly_cost * rules.paid_hours_per_fte_week
     baseline = project(frame, rules={"voice": rules}, starting_fte={"voice": start_fte})["headcount_fte"].sum() * pay
+    reach = rules.lead_time_weeks + rules.training_weeks
+    hard = np.arange(W) >= reach + rules.ramp_weeks
+    soft = (np.arange(W) >= reach) & ~hard
     best = None
     for sizes in itertools.product(options, repeat=len(starts)):
         classes = [HiringClass(start=weeks(W)[j], channel="voice", size=n, fixed=False)
                    for j, n in zip(starts, sizes) if n]
         weekly = project(frame, rules={"voice": rules}, starting_fte={"voice": start_fte}, classes=classes)
-        reach = np.arange(W) >= rules.lead_time_weeks + rules.training_weeks
-        if (weekly["gap_fte"].to_numpy()[reach] < -1e-9).any():
+        gap = weekly["gap_fte"].to_numpy()
+        if (gap[hard] < -1e-9).any():
             continue
+        short = float(np.clip(-gap[soft], 0, None).sum())
         cost = (weekly["headcount_fte"].sum() * pay - baseline
                 + sum(n * rules.hire_cost + rules.class_cost for n in sizes if n))
-        if best is None or cost < best[0] - 1e-9:
-            best = (cost, sizes)
-    return best, starts
+        key = (round(short, 9), cost)
+        if best is None or key[0] < best[0][0] - 1e-9 or (abs(key[0] - best[0][0]) <= 1e-9 and cost < best[0][1] - 1e-9):
+            best = (key, sizes)
+    return (None if best is None else (best[0][1], best[1], best[0][0])), starts
 
 
 @pytest.mark.parametrize("seed, growth", [(0, 1.1), (1, 1.1), (2, 1.1), (3, 1.1), (4, 1.1), (1, 1.6)])
@@ -119,8 +125,11 @@ def test_hiring_ip_matches_brute_force(seed, growth):
     assert plan.status == "Optimal"
     assert plan.objective == pytest.approx(best[0], rel=1e-6)
     # the plan it returns covers every reachable week and respects the class rules
-    reach = plan.weekly["hiring_possible"].to_numpy()
+    reach = plan.weekly["hiring_can_close"].to_numpy()
     assert (plan.weekly["gap_fte"].to_numpy()[reach] >= -1e-6).all()
+    assert plan.unavoidable["short_fte"].sum() == pytest.approx(
+        best[2] + float(np.clip(-plan.weekly["gap_fte"].to_numpy()[:rules.lead_time_weeks + rules.training_weeks],
+                                0, None).sum()), abs=1e-6)
     assert plan.hiring["size"].between(2, 5).all()
     allowed = {weeks(8)[j] for j in starts}
     assert set(plan.hiring["start_week"]) <= allowed

@@ -1,0 +1,62 @@
+"""``planner capacity --config capacity.toml --out DIR``: required vs available FTE per week,
+the hiring plan that closes the gap, and cost per month."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from planner.capacity import capacity_plan, load_capacity_config, write_capacity_outputs
+
+EXAMPLE = """\
+Forecasts the horizon's interval volumes, turns them into interval requirements (queueing
+models, shrinkage), sums them into required FTE per week and channel, projects the headcount
+(attrition, training, ramp-up) and chooses the cheapest hiring classes that close the gap.
+Writes DIR/weekly.csv (week, channel, required_fte, available_fte, gap_fte = available -
+required, hires_starting, in_training, ramping, ...), DIR/hiring.csv (start_week, channel,
+size, fixed), DIR/monthly_cost.csv and DIR/summary.json; the folder is replaced as a whole.
+
+Example:
+  planner capacity --config data/sample/capacity.toml --out out/capacity
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "capacity",
+        help="capacity plan over months: required vs available FTE, hiring plan, cost per month",
+        description="Plan headcount for 13-52 weeks: required FTE from interval requirements, attrition, "
+        "training and ramp-up, and the hiring classes that close the gap at least cost.",
+        epilog=EXAMPLE,
+    )
+    parser.add_argument("--config", required=True, metavar="CAPACITY.toml", help="the capacity config")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_capacity_config(args.config)
+    with tqdm(total=100, desc="capacity", unit="%", file=sys.stderr,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
+        def progress(stage: str, share: float) -> None:
+            bar.set_postfix_str(stage)
+            bar.update(max(0, round(100 * share) - bar.n))
+
+        result = capacity_plan(config, progress=progress)
+        progress("writing", 1.0)
+        write_capacity_outputs(result, args.out)
+    summary = result.summary
+    print(f"{summary['name']}: {summary['weeks']} weeks from {summary['start']} to {summary['end']}")
+    for channel, c in summary["channels"].items():
+        short = (f"; {c['weeks_short_unavoidable']} week(s) short before hiring can help "
+                 f"(up to {c['unavoidable_short_fte_max']:.1f} FTE)" if c["weeks_short_unavoidable"] else "")
+        print(f"  {channel:>10}: required {c['required_fte_mean']:.1f} FTE on average (peak "
+              f"{c['required_fte_peak']:.1f}; a daily average would say {c['daily_average_fte_mean']:.1f}), "
+              f"headcount {c['starting_headcount_fte']:.1f} -> {c['ending_headcount_fte']:.1f}, "
+              f"{c['new_hires']} new hire(s) in {c['new_classes']} class(es){short}")
+    print(f"  total cost {summary['total_cost']:,.0f} (salary incl. trainees + hiring); solver "
+          f"{summary['solver']['status']}")
+    print(f"wrote {args.out}/weekly.csv, hiring.csv, monthly_cost.csv, summary.json")
+    return 0
