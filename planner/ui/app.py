@@ -1,71 +1,106 @@
 """The Dash app factory. ``app.py`` at the repository root is the shell that serves it.
 
-Pages call :mod:`planner` functions only; no maths, LP models or file parsing in callbacks.
+Pages live in ``planner/ui/pages/`` and register themselves (``dash.register_page``); they
+call :mod:`planner` functions only - no maths, LP models or file parsing in callbacks.
+Long jobs (demo import, forecast, schedule, scenarios) run as background callbacks in
+separate processes (``dash.DiskcacheManager``) so the server keeps answering.
+
+Security: binds 127.0.0.1 unless ``--host`` says otherwise; uploads are size-limited and only
+parsed (:func:`planner.io.validate_history`); with ``PLANNER_AUTH_USER`` and
+``PLANNER_AUTH_PASSWORD`` set every request needs HTTP basic auth.
+
+Example:
+    >>> app = create_app("sqlite://")          # doctest: +SKIP
+    >>> app.run(host=DEFAULT_HOST, port=DEFAULT_PORT)   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
+import hmac
+import os
+import tempfile
+from pathlib import Path
 
 import dash
-from dash import dash_table, dcc, html
+import flask
+from dash import dcc, html
 
 from planner.store import Store, default_url
+from planner.ui import context
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
+NAV = (
+    ("Overview", "/"),
+    ("Data", "/data"),
+    ("Forecast", "/forecast"),
+    ("Staffing", "/staffing"),
+    ("Schedule", "/schedule"),
+    ("Scenarios", "/scenarios"),
+    ("Intraday", "/intraday"),
+)
+AUTH_USER_ENV = "PLANNER_AUTH_USER"
+AUTH_PASSWORD_ENV = "PLANNER_AUTH_PASSWORD"
+ASSETS_FOLDER = Path(__file__).resolve().parent / "assets"
 
 
 def datasets_table(store: Store) -> list[dict]:
     """The stored datasets as table rows: name, kind, rows, interval, date range, channels."""
-    listing = store.list_datasets()
-    rows = []
-    for record in listing.to_dict("records"):
-        summary = json.loads(record["summary_json"])
-        rows.append(
-            {
-                "dataset": record["name"],
-                "kind": record["kind"],
-                "source": record["source_name"],
-                "rows": f"{record['row_count']:,}",
-                "interval": f"{record['interval_minutes']} min",
-                "from": summary.get("first_interval", ""),
-                "to": summary.get("last_interval", ""),
-                "channels": summary.get("channels", ""),
-                "offered": f"{summary.get('offered_total', 0):,}",
-                "imported": record["created_at"],
-            }
-        )
-    return rows
+    from planner.ui.views import datasets_rows
+
+    return datasets_rows(store)
+
+
+def _install_basic_auth(server: flask.Flask, user: str, password: str) -> None:
+    """Every request needs HTTP basic auth with ``user``/``password`` (constant-time compare)."""
+
+    @server.before_request
+    def _require_login():
+        auth = flask.request.authorization
+        if auth is not None and auth.type == "basic":
+            ok_user = hmac.compare_digest((auth.username or "").encode(), user.encode())
+            ok_password = hmac.compare_digest((auth.password or "").encode(), password.encode())
+            if ok_user and ok_password:
+                return None
+        return flask.Response("Login required", 401, {"WWW-Authenticate": 'Basic realm="wfm-planner"'})
+
+
+def _background_manager() -> dash.DiskcacheManager:
+    import diskcache
+
+    folder = Path(os.environ.get("PLANNER_CACHE_DIR") or Path(tempfile.gettempdir()) / f"wfm-planner-jobs-{os.getuid()}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return dash.DiskcacheManager(diskcache.Cache(str(folder)))
+
+
+def navbar() -> html.Nav:
+    return html.Nav(
+        [html.Span("wfm-planner", className="brand")]
+        + [dcc.Link(label, href=path, id=f"nav-{label.lower()}", className="nav-link") for label, path in NAV],
+        className="navbar",
+    )
 
 
 def create_app(store_url: str | None = None) -> dash.Dash:
-    """Build the app over the store at ``store_url`` (default: ``PLANNER_DB_URL`` or var/planner.db)."""
+    """Build the app over the store at ``store_url`` (default: ``PLANNER_DB_URL`` or var/planner.db).
+
+    Basic auth is on when both ``PLANNER_AUTH_USER`` and ``PLANNER_AUTH_PASSWORD`` are set.
+    """
     url = store_url or default_url()
-    app = dash.Dash(__name__, title="wfm-planner")
-
-    def layout() -> html.Div:
-        rows = datasets_table(Store.open(url))
-        body = (
-            dash_table.DataTable(
-                id="datasets",
-                data=rows,
-                columns=[{"name": c, "id": c} for c in rows[0]],
-                style_cell={"fontFamily": "sans-serif", "padding": "4px 8px"},
-                sort_action="native",
-            )
-            if rows
-            else html.P(id="no-datasets", children="The store is empty. Run 'planner demo' to load the sample data.")
-        )
-        return html.Div(
-            [
-                html.H1("wfm-planner"),
-                html.P(f"Stored datasets ({len(rows)}) in {url}"),
-                body,
-                dcc.Markdown("Import more with `planner import FILE --dataset NAME`."),
-            ],
-            style={"maxWidth": "1200px", "margin": "24px auto", "fontFamily": "sans-serif"},
-        )
-
-    app.layout = layout  # a function: re-read the store on every page load
+    context.set_store_url(url)
+    Store.open(url)  # create or upgrade the schema before the first page asks
+    app = dash.Dash(
+        __name__,
+        title="wfm-planner",
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        assets_folder=str(ASSETS_FOLDER),
+        background_callback_manager=_background_manager(),
+        suppress_callback_exceptions=True,
+    )
+    user, password = os.environ.get(AUTH_USER_ENV), os.environ.get(AUTH_PASSWORD_ENV)
+    if user and password:
+        _install_basic_auth(app.server, user, password)
+    app.layout = html.Div([navbar(), html.Main(dash.page_container, className="page")])
     return app

@@ -1,0 +1,93 @@
+"""Small layout pieces shared by the pages: KPI cards, messages, grids, progress bars.
+
+>>> kpi_cards([{"label": "FTE", "value": "12.5", "note": "paid hours / 40 h"}]).className
+'kpis'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dash_ag_grid as dag
+import pandas as pd
+from dash import dcc, html
+
+from planner.ui.views import DEMO_HINT
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def kpi_cards(items: Sequence[dict[str, str]], *, id_prefix: str = "kpi") -> html.Div:
+    """A row of cards: each ``{"label", "value", "note"}``."""
+    return html.Div(
+        [
+            html.Div(
+                [html.Div(item["label"], className="label"), html.Div(item["value"], className="value",
+                                                                    id=f"{id_prefix}-{item['label'].lower().replace(' ', '-')}"),
+                 html.Div(item.get("note", ""), className="note")],
+                className="kpi",
+            )
+            for item in items
+        ],
+        className="kpis",
+    )
+
+
+def message(text: Any, *, kind: str = "", id: str | None = None) -> html.Div:
+    """A highlighted message; ``kind`` is ``""`` (notice), ``"error"`` or ``"ok"``."""
+    props = {"id": id} if id else {}
+    return html.Div(text, className=f"message {kind}".strip(), **props)
+
+
+def no_plan_message(id: str = "no-plan") -> html.Div:
+    return message([html.B("No plan in the store yet. "), DEMO_HINT, " ", dcc.Link("Go to the Overview", href="/")], id=id)
+
+
+def grid(id: str, rows: list[dict[str, Any]] | pd.DataFrame, *, height: int = 360, pinned: Sequence[str] = (),
+         editable: bool = False, selectable: bool = False, columns: Sequence[str] | None = None) -> dag.AgGrid:
+    """An AG Grid over ``rows`` (records or a frame), sortable and filterable."""
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    names = list(columns) if columns is not None else (list(records[0]) if records else [])
+    column_defs = [{"field": name, "pinned": "left" if name in pinned else None, "editable": editable} for name in names]
+    options: dict[str, Any] = {"animateRows": False}
+    if selectable:
+        options["rowSelection"] = {"mode": "multiRow"}
+    return dag.AgGrid(
+        id=id,
+        rowData=records,
+        columnDefs=column_defs,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+        columnSize="autoSize",
+        dashGridOptions=options,
+        style={"height": f"{height}px", "width": "100%"},
+        className="ag-theme-alpine",
+    )
+
+
+def graph(id: str, figure) -> dcc.Graph:
+    return dcc.Graph(id=id, figure=figure, config=GRAPH_CONFIG)
+
+
+def progress_block(prefix: str) -> html.Div:
+    """A progress bar and a status line, driven by a background callback's ``progress=``."""
+    return html.Div(
+        [html.Progress(id=f"{prefix}-progress", value="0", max="100"), html.Span(id=f"{prefix}-status", style={"marginLeft": "10px"})],
+        style={"margin": "8px 0"},
+    )
+
+
+def field(label: str, control) -> html.Label:
+    return html.Label([label, control], className="field")
+
+
+def records(frame: pd.DataFrame, *, digits: int = 4) -> list[dict[str, Any]]:
+    """Frame rows for a grid: floats rounded for display, times as text, NaN as blank."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M")
+        elif pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(digits)
+    out = out.astype(object).where(pd.notna(out), None)
+    return out.to_dict("records")

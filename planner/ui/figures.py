@@ -1,0 +1,272 @@
+"""Pure figure builders: a frame in (DESIGN.md section 3 shapes), a ``go.Figure`` out.
+
+No store, no Dash: every function here is tested without a browser. Times on the x axes are
+local clock times as in the frames; counts are contacts per interval; agents are heads.
+
+Example:
+    >>> import pandas as pd
+    >>> fc = pd.DataFrame({"interval_start": pd.date_range("2025-06-02 08:00", periods=2, freq="15min"),
+    ...                    "queue": "main", "channel": "voice", "forecast": [10.0, 12.0],
+    ...                    "lo": [7.0, 9.0], "hi": [13.0, 15.0], "model": "m"})
+    >>> [t.name for t in forecast_figure(None, fc).data]
+    ['10-90% range', 'forecast']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "forecast_figure",
+    "requirements_heatmap",
+    "coverage_figure",
+    "roster_timeline",
+    "sl_curve_figure",
+    "scenario_bars",
+    "frontier_figure",
+    "intraday_figure",
+    "empty_figure",
+]
+
+HISTORY_COLOR = "#7f7f7f"
+FORECAST_COLOR = "#1f77b4"
+BAND_COLOR = "rgba(31, 119, 180, 0.18)"
+REQUIRED_COLOR = "#d62728"
+SCHEDULED_COLOR = "#2ca02c"
+ACTIVITY_COLORS = {"break": "#ff7f0e", "lunch": "#9467bd", "meeting": "#8c564b", "training": "#e377c2"}
+LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.15))
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank chart that says why it is blank (e.g. ``"No plan yet: run planner demo"``)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=15))
+    fig.update_layout(**LAYOUT, xaxis=dict(visible=False), yaxis=dict(visible=False), height=260)
+    return fig
+
+
+def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast") -> go.Figure:
+    """Offered history (grey), forecast (blue) and its 10-90 % band (``lo``..``hi``) per interval.
+
+    ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None;
+    ``forecast``: Forecast frame rows of the same series. Rows of several series are summed.
+    """
+    fig = go.Figure()
+    if history is not None and len(history):
+        hist = history.groupby("interval_start", as_index=False)["offered"].sum().sort_values("interval_start")
+        fig.add_trace(go.Scatter(x=hist["interval_start"], y=hist["offered"], name="history (offered)",
+                                 mode="lines", line=dict(color=HISTORY_COLOR, width=1)))
+    fc = forecast.groupby("interval_start", as_index=False)[["forecast", "lo", "hi"]].sum().sort_values("interval_start")
+    x = pd.concat([fc["interval_start"], fc["interval_start"][::-1]])
+    y = pd.concat([fc["hi"], fc["lo"][::-1]])
+    fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor=BAND_COLOR, line=dict(width=0),
+                             name="10-90% range", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=fc["interval_start"], y=fc["forecast"], name="forecast", mode="lines",
+                             line=dict(color=FORECAST_COLOR, width=2)))
+    fig.update_layout(**LAYOUT, title=title, xaxis_title="interval start (local time)", yaxis_title="contacts per interval")
+    return fig
+
+
+def requirements_heatmap(requirements: pd.DataFrame, *, channel: str, value: str = "required_agents") -> go.Figure:
+    """Day (rows) x time of day (columns) heatmap of ``value`` for one channel, queues summed.
+
+    ``value`` is ``required_agents`` (scheduled heads, net / (1 - shrinkage)) by default.
+    """
+    part = requirements[requirements["channel"] == channel]
+    if part.empty:
+        raise ValueError(f"channel: {channel!r} is not in the requirements (has {sorted(requirements['channel'].unique())})")
+    starts = pd.to_datetime(part["interval_start"])
+    table = (
+        part.assign(day=starts.dt.strftime("%a %Y-%m-%d"), date=starts.dt.normalize(), time=starts.dt.strftime("%H:%M"))
+        .groupby(["date", "day", "time"], as_index=False)[value].sum()
+        .pivot(index=["date", "day"], columns="time", values=value)
+        .sort_index()
+    )
+    fig = go.Figure(go.Heatmap(z=table.to_numpy(dtype=float), x=list(table.columns),
+                               y=[day for _date, day in table.index], colorscale="Blues",
+                               colorbar=dict(title="agents"), hovertemplate="%{y} %{x}: %{z:.1f} agents<extra></extra>"))
+    fig.update_layout(**LAYOUT, title=f"Required agents, {channel} (scheduled, after shrinkage)",
+                      xaxis_title="time of day", yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def coverage_figure(coverage: pd.DataFrame, *, channel: str) -> go.Figure:
+    """Required vs scheduled (net of breaks) agents per interval for one channel, plus the gap.
+
+    ``coverage``: ``interval_start, channel, required, scheduled``.
+    """
+    part = coverage[coverage["channel"] == channel].sort_values("interval_start")
+    if part.empty:
+        raise ValueError(f"channel: {channel!r} is not in the coverage (has {sorted(coverage['channel'].unique())})")
+    gap = part["scheduled"] - part["required"]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=part["interval_start"], y=gap, name="over (+) / under (-)",
+                         marker_color=np.where(gap < -1e-6, REQUIRED_COLOR, "#98df8a").tolist(), opacity=0.6))
+    fig.add_trace(go.Scatter(x=part["interval_start"], y=part["required"], name="required", mode="lines",
+                             line=dict(color=REQUIRED_COLOR, shape="hv")))
+    fig.add_trace(go.Scatter(x=part["interval_start"], y=part["scheduled"], name="scheduled (net of breaks)",
+                             mode="lines", line=dict(color=SCHEDULED_COLOR, shape="hv")))
+    fig.update_layout(**LAYOUT, title=f"Coverage vs requirement, {channel}", xaxis_title="interval start",
+                      yaxis_title="agents", bargap=0)
+    return fig
+
+
+def roster_timeline(roster: pd.DataFrame, activities: pd.DataFrame, *, day: str | pd.Timestamp | None = None,
+                    max_agents: int = 60) -> go.Figure:
+    """Shifts (one bar per agent) with their activities drawn over them, for one day.
+
+    ``roster``: ``agent_id, date, shift_start, shift_end, channel``; ``activities``: ``agent_id,
+    start, end, activity``. ``day`` (default: the roster's first date) selects the shifts of that
+    date; at most ``max_agents`` agents are drawn, by shift start.
+    """
+    frame = roster.copy()
+    frame["shift_start"] = pd.to_datetime(frame["shift_start"])
+    frame["shift_end"] = pd.to_datetime(frame["shift_end"])
+    frame["date"] = pd.to_datetime(frame["date"]).dt.normalize()
+    if frame.empty:
+        return empty_figure("No shifts in the roster")
+    chosen = pd.Timestamp(day).normalize() if day is not None else frame["date"].min()
+    shifts = frame[frame["date"] == chosen].sort_values(["shift_start", "agent_id"]).head(max_agents)
+    if shifts.empty:
+        return empty_figure(f"No shifts on {chosen:%a %Y-%m-%d}")
+    agents = shifts["agent_id"].astype(str).tolist()
+    fig = go.Figure()
+    for channel, part in shifts.groupby("channel", sort=True):
+        fig.add_trace(go.Bar(
+            y=part["agent_id"].astype(str), x=(part["shift_end"] - part["shift_start"]).dt.total_seconds() * 1000,
+            base=part["shift_start"], orientation="h", name=f"shift ({channel})", opacity=0.55,
+            customdata=np.stack([part["shift_start"].dt.strftime("%H:%M"), part["shift_end"].dt.strftime("%H:%M")], axis=1),
+            hovertemplate="%{y}: %{customdata[0]}-%{customdata[1]}<extra>" + str(channel) + "</extra>",
+        ))
+    acts = activities.copy()
+    if len(acts):
+        acts["start"] = pd.to_datetime(acts["start"])
+        acts["end"] = pd.to_datetime(acts["end"])
+        acts = acts[acts["agent_id"].astype(str).isin(agents) & (acts["start"].dt.normalize() >= chosen)
+                    & (acts["start"] < chosen + pd.Timedelta(days=2))]
+        windows = shifts.assign(agent_id=shifts["agent_id"].astype(str))[["agent_id", "shift_start", "shift_end"]]
+        acts = acts.assign(agent_id=acts["agent_id"].astype(str)).merge(windows, on="agent_id")
+        acts = acts[(acts["start"] >= acts["shift_start"]) & (acts["end"] <= acts["shift_end"])]
+        for activity, part in acts.groupby("activity", sort=True):
+            fig.add_trace(go.Bar(
+                y=part["agent_id"], x=(part["end"] - part["start"]).dt.total_seconds() * 1000, base=part["start"],
+                orientation="h", name=str(activity), width=0.5,
+                marker_color=ACTIVITY_COLORS.get(str(activity), "#17becf"),
+                hovertemplate="%{y}: " + str(activity) + "<extra></extra>",
+            ))
+    fig.update_layout(**LAYOUT, title=f"Shifts and activities, {chosen:%a %Y-%m-%d}", barmode="overlay",
+                      xaxis=dict(type="date", title="time"),
+                      yaxis=dict(categoryorder="array", categoryarray=agents[::-1], title="agent"),
+                      height=max(300, 22 * len(agents) + 120))
+    return fig
+
+
+def sl_curve_figure(curve: pd.DataFrame, *, target_sl: float | None = None, required: int | None = None,
+                    answer_s: float | None = None) -> go.Figure:
+    """Service level (and occupancy) against agents; the target as a line, the answer as a marker.
+
+    ``curve``: ``agents, service_level, occupancy`` (shares) as :func:`planner.calculator.sl_curve`.
+    """
+    fig = go.Figure()
+    label = f"service level ({answer_s:g} s)" if answer_s is not None else "service level"
+    fig.add_trace(go.Scatter(x=curve["agents"], y=curve["service_level"], name=label, mode="lines+markers",
+                             line=dict(color=FORECAST_COLOR)))
+    fig.add_trace(go.Scatter(x=curve["agents"], y=curve["occupancy"], name="occupancy", mode="lines",
+                             line=dict(color=HISTORY_COLOR, dash="dot")))
+    if target_sl is not None:
+        fig.add_hline(y=target_sl, line=dict(color=REQUIRED_COLOR, dash="dash"), annotation_text=f"target {target_sl:.0%}")
+    if required is not None:
+        hit = curve[curve["agents"] == required]
+        if len(hit):
+            fig.add_trace(go.Scatter(x=[required], y=[float(hit["service_level"].iloc[0])], name=f"needed: {required} agents",
+                                     mode="markers", marker=dict(size=13, color=REQUIRED_COLOR, symbol="star")))
+    fig.update_layout(**LAYOUT, title="Service level against agents", xaxis_title="agents (net, on the phones)",
+                      yaxis=dict(title="share", tickformat=".0%", range=[0, 1.02]))
+    return fig
+
+
+SCENARIO_METRICS = (
+    ("cost", "cost per week", ",.0f"),
+    ("fte", "FTE", ",.1f"),
+    ("service_level", "service level", ".1%"),
+    ("cost_per_contact", "cost per contact", ",.2f"),
+)
+
+
+def scenario_bars(scenarios: pd.DataFrame) -> go.Figure:
+    """Side-by-side bars of cost, FTE, service level and cost per contact, one bar per scenario.
+
+    ``scenarios``: one tidy row per scenario (``name`` plus the metric columns present).
+    """
+    metrics = [(c, t, f) for c, t, f in SCENARIO_METRICS if c in scenarios]
+    if scenarios.empty or not metrics:
+        return empty_figure("No scenarios to compare")
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[t for _c, t, _f in metrics])
+    names = scenarios["name"].astype(str).tolist()
+    for i, (column, title, fmt) in enumerate(metrics, start=1):
+        values = scenarios[column].astype(float)
+        fig.add_trace(go.Bar(x=names, y=values, name=title, showlegend=False,
+                             text=[format(v, fmt) if np.isfinite(v) else "" for v in values], textposition="auto",
+                             marker_color=FORECAST_COLOR if column != "service_level" else SCHEDULED_COLOR),
+                      row=1, col=i)
+        if column == "service_level":
+            fig.update_yaxes(tickformat=".0%", row=1, col=i)
+    fig.update_layout(**LAYOUT, title="Scenarios side by side", height=380)
+    return fig
+
+
+def frontier_figure(frontier: pd.DataFrame, *, budget: tuple[float, float] | None = None) -> go.Figure:
+    """Weekly cost of reaching each service-level target (``target, cost, service_level, plan``).
+
+    ``budget``: optional ``(cost, service_level)`` point of "what does budget X buy".
+    """
+    table = frontier.sort_values("target")
+    fig = go.Figure(go.Scatter(
+        x=table["service_level"], y=table["cost"], mode="lines+markers+text", name="cheapest plan per target",
+        text=[f"{t:.0%}" for t in table["target"]], textposition="top left",
+        customdata=table[["target", "plan"]].to_numpy() if "plan" in table else None,
+        hovertemplate="target %{customdata[0]:.0%}: SL %{x:.1%}, cost %{y:,.0f} (%{customdata[1]})<extra></extra>"
+        if "plan" in table else None,
+    ))
+    if budget is not None:
+        fig.add_trace(go.Scatter(x=[budget[1]], y=[budget[0]], mode="markers", name="budget",
+                                 marker=dict(size=14, symbol="diamond", color=REQUIRED_COLOR)))
+    fig.update_layout(**LAYOUT, title="Service level vs cost", xaxis=dict(title="expected service level", tickformat=".0%"),
+                      yaxis_title="cost per week")
+    return fig
+
+
+def intraday_figure(intervals: pd.DataFrame, *, channel: str, now: pd.Timestamp | None = None) -> go.Figure:
+    """Today for one channel: forecast, actual, re-forecast with its 10-90 % range (top) and the
+    staffing gap, scheduled minus required under the re-forecast (bottom).
+
+    ``intervals``: :attr:`planner.intraday.IntradayResult.intervals` (``interval_start, channel,
+    forecast, actual, reforecast, reforecast_lo, reforecast_hi, gap, seen``).
+    """
+    part = intervals[intervals["channel"] == channel].sort_values("interval_start")
+    if part.empty:
+        raise ValueError(f"channel: {channel!r} is not in the intraday table (has {sorted(intervals['channel'].unique())})")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06,
+                        subplot_titles=("contacts per interval", "staffing gap (scheduled - required)"))
+    rest = part[~part["seen"].astype(bool)]
+    if len(rest):
+        x = pd.concat([rest["interval_start"], rest["interval_start"][::-1]])
+        y = pd.concat([rest["reforecast_hi"], rest["reforecast_lo"][::-1]])
+        fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor="rgba(255, 127, 14, 0.2)", line=dict(width=0),
+                                 name="re-forecast 10-90%", hoverinfo="skip"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=rest["interval_start"], y=rest["reforecast"], name="re-forecast", mode="lines",
+                                 line=dict(color="#ff7f0e", width=2)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=part["interval_start"], y=part["forecast"], name="forecast (plan)", mode="lines",
+                             line=dict(color=FORECAST_COLOR, dash="dash")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=part["interval_start"], y=part["actual"], name="actual", mode="lines+markers",
+                             line=dict(color="black"), marker=dict(size=4)), row=1, col=1)
+    gap = part["gap"].astype(float)
+    fig.add_trace(go.Bar(x=part["interval_start"], y=gap, name="gap", showlegend=False,
+                         marker_color=np.where(gap < -1e-6, REQUIRED_COLOR, SCHEDULED_COLOR).tolist()), row=2, col=1)
+    if now is not None:
+        fig.add_vline(x=pd.Timestamp(now), line=dict(color="#555", dash="dot"))
+    fig.update_layout(**LAYOUT, title=f"Intraday, {channel}", height=520, bargap=0)
+    return fig

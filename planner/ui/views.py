@@ -1,0 +1,225 @@
+"""What the pages show, as plain data: read from the store, shaped for tables and figures.
+
+The page modules are layout plus callbacks; everything they display comes from here (or from
+:mod:`planner` directly), so it is tested without a browser.
+
+Example:
+    >>> from planner.store import Store
+    >>> latest_plan(Store.open("sqlite://")) is None
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.store import Store
+
+DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) to load the sample data and build the example plan."
+
+
+def datasets_rows(store: Store) -> list[dict[str, Any]]:
+    """The stored datasets as table rows: name, kind, rows, interval, date range, channels."""
+    rows = []
+    for record in store.list_datasets().to_dict("records"):
+        summary = json.loads(record["summary_json"])
+        rows.append(
+            {
+                "dataset": record["name"],
+                "kind": record["kind"],
+                "source": record["source_name"],
+                "rows": f"{record['row_count']:,}",
+                "interval": f"{record['interval_minutes']} min",
+                "from": summary.get("first_interval", ""),
+                "to": summary.get("last_interval", ""),
+                "channels": summary.get("channels", ""),
+                "offered": f"{summary.get('offered_total', 0):,}",
+                "imported": record["created_at"],
+            }
+        )
+    return rows
+
+
+@dataclass
+class PlanView:
+    """The newest stored plan: id, name, config, summary and its tables (read on demand)."""
+
+    store: Store
+    plan_id: int
+    name: str
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    tables: list[str]
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A plan table with its time columns as datetimes; empty frame when the plan lacks it."""
+        if name not in self._cache:
+            if name not in self.tables:
+                self._cache[name] = pd.DataFrame()
+            else:
+                frame = self.store.plan_table(self.plan_id, name)
+                for column in ("interval_start", "shift_start", "shift_end", "start", "end"):
+                    if column in frame:
+                        frame[column] = pd.to_datetime(frame[column])
+                self._cache[name] = frame
+        return self._cache[name]
+
+    @property
+    def week_start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.config.get("start") or self.summary.get("week_start"))
+
+    @property
+    def days(self) -> int:
+        return int(self.config.get("days") or self.summary.get("days") or 7)
+
+    @property
+    def interval_minutes(self) -> int:
+        return int(self.config.get("interval_minutes") or self.summary.get("interval_minutes") or 15)
+
+    @property
+    def channels(self) -> list[str]:
+        channels = self.summary.get("channels")
+        if channels:
+            return list(channels)
+        requirements = self.table("requirements")
+        return sorted(requirements["channel"].unique()) if len(requirements) else []
+
+
+def latest_plan(store: Store) -> PlanView | None:
+    """The newest plan in the store, or None when there is none yet."""
+    plan_id = store.latest_plan_id()
+    if plan_id is None:
+        return None
+    info = store.plan(plan_id)
+    return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+
+
+def plan_history(store: Store, plan: PlanView) -> pd.DataFrame | None:
+    """The history the plan was trained on, from the store: its ``dataset``, or the stored
+    dataset imported from the same file name as its ``history`` path; None when not stored."""
+    name = plan.config.get("dataset")
+    if not name and plan.config.get("history"):
+        source = Path(str(plan.config["history"])).name
+        listing = store.list_datasets(kind="history")
+        match = listing[listing["source_name"] == source]
+        name = str(match["name"].iloc[0]) if len(match) else None
+    if not name:
+        return None
+    try:
+        return store.dataset(name)
+    except ValueError:
+        return None
+
+
+def _fmt(value: Any, spec: str, missing: str = "n/a") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return missing
+    return format(value, spec)
+
+
+def overview_kpis(plan: PlanView) -> list[dict[str, str]]:
+    """The headline numbers of a plan: label, value, note (units and definitions)."""
+    s = plan.summary
+    end = plan.week_start + pd.Timedelta(days=plan.days - 1)
+    forecast = plan.table("forecast")
+    volume = s.get("forecast_contacts", float(forecast["forecast"].sum()) if len(forecast) else None)
+    definitions = s.get("definitions", {})
+    return [
+        {"label": "Week", "value": f"{plan.week_start:%a %d %b} - {end:%a %d %b %Y}", "note": f"{plan.days} days, {plan.interval_minutes}-min intervals"},
+        {"label": "Channels", "value": ", ".join(plan.channels) or "none", "note": f"plan {plan.plan_id}: {plan.name}"},
+        {"label": "Forecast volume", "value": _fmt(volume, ",.0f"), "note": "contacts in the week"},
+        {"label": "FTE", "value": _fmt(s.get("fte"), ",.1f"), "note": definitions.get("fte", "paid hours / hours per FTE")},
+        {"label": "Cost", "value": _fmt(s.get("cost"), ",.0f"), "note": definitions.get("cost", "paid hours x hourly cost")},
+        {"label": "Cost per contact", "value": _fmt(s.get("cost_per_contact"), ",.2f"), "note": "cost / forecast contacts"},
+        {"label": "Service level", "value": _fmt(s.get("service_level"), ".1%"), "note": "expected, volume-weighted, share of offered answered within T"},
+        {"label": "Occupancy", "value": _fmt(s.get("occupancy"), ".1%"), "note": "handled workload / staffed time"},
+    ]
+
+
+def service_by_channel(plan: PlanView) -> list[dict[str, str]]:
+    """Expected service per channel as table rows (shares formatted as percentages)."""
+    rows = []
+    for record in plan.summary.get("service_by_channel", []):
+        rows.append({
+            "channel": record.get("channel"),
+            "volume": _fmt(record.get("volume"), ",.0f", "deferred"),
+            "service level": _fmt(record.get("service_level"), ".1%"),
+            "ASA (s)": _fmt(record.get("asa_s"), ",.1f"),
+            "occupancy": _fmt(record.get("occupancy"), ".1%"),
+            "abandon": _fmt(record.get("abandon_rate"), ".1%"),
+        })
+    return rows
+
+
+def plan_accuracy(store: Store, plan: PlanView) -> dict[str, pd.DataFrame] | None:
+    """Accuracy of the plan's forecast snapshot against the newest actuals (None without any
+    overlapping actuals): :func:`planner.forecasts.accuracy_report`'s tables."""
+    from planner.forecasts import accuracy_report
+
+    actuals = store.actuals()
+    forecast = plan.table("forecast")
+    if actuals.empty or forecast.empty:
+        return None
+    try:
+        return accuracy_report(forecast, actuals)
+    except ValueError:
+        return None
+
+
+def backtest_rows(plan: PlanView, *, queue: str, channel: str) -> list[dict[str, Any]]:
+    """The backtest table of one series, mean over windows per model, the chosen model marked."""
+    backtest, selection = plan.table("backtest"), plan.table("selection")
+    if backtest.empty:
+        return []
+    part = backtest[(backtest["queue"] == queue) & (backtest["channel"] == channel)]
+    if "level" in part:
+        part = part[part["level"] == part["level"].iloc[0]] if len(part) else part
+    columns = [c for c in ("wape", "bias", "mase", "noise_floor") if c in part]
+    table = part.groupby("model", as_index=False)[columns].mean().sort_values("wape")
+    chosen = ""
+    if len(selection):
+        sel = selection[(selection["queue"] == queue) & (selection["channel"] == channel)]
+        chosen = str(sel["model"].iloc[0]) if len(sel) else ""
+    rows = []
+    for record in table.to_dict("records"):
+        row = {"model": record["model"], "chosen": "chosen" if record["model"] == chosen or chosen.startswith(f"{record['model']}+") else ""}
+        for column in columns:
+            row[column] = round(float(record[column]), 4)
+        rows.append(row)
+    if chosen and not any(r["chosen"] for r in rows):
+        sel = selection[(selection["queue"] == queue) & (selection["channel"] == channel)].iloc[0]
+        rows.insert(0, {"model": chosen, "chosen": "chosen", **{c: round(float(sel[c]), 4) for c in columns if c in sel}})
+    return rows
+
+
+def scenario_rows(store: Store, plan: PlanView) -> pd.DataFrame:
+    """The plan's scenario comparison (one tidy row per scenario), the stored table first."""
+    table = plan.table("scenarios")
+    if table.empty:
+        table = store.scenarios(plan.plan_id)
+    return table.drop(columns=[c for c in ("overrides",) if c in table])
+
+
+def solver_text(plan: PlanView) -> str:
+    """The solver's status, gap and time as one line."""
+    solver = plan.summary.get("solver") or {}
+    if not solver:
+        return "solver: no details stored"
+    parts = [f"status {solver.get('status', 'unknown')}"]
+    if solver.get("gap") is not None:
+        parts.append(f"gap {_fmt(solver.get('gap'), '.2%')}")
+    if solver.get("objective") is not None:
+        parts.append(f"objective {_fmt(solver.get('objective'), ',.1f')}")
+    if solver.get("lower_bound") is not None:
+        parts.append(f"lower bound {_fmt(solver.get('lower_bound'), ',.1f')}")
+    seconds = solver.get("solve_seconds", solver.get("seconds"))
+    if seconds is not None:
+        parts.append(f"{_fmt(seconds, ',.1f')} s")
+    return "solver: " + ", ".join(parts)
