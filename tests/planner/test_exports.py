@@ -332,3 +332,28 @@ def test_ics_unknown_timezone_is_named(tmp_path, roster_frames):
     roster, activities, _ = roster_frames
     with pytest.raises(ValueError, match="timezone = 'Mars/Olympus'"):
         write_ics(roster, activities, tmp_path, timezone="Mars/Olympus", calendar_name="x")
+
+
+@pytest.mark.parametrize("zone_name", ["America/New_York", "Australia/Sydney", "Asia/Kolkata", "Europe/London"])
+def test_vtimezone_agrees_with_iana_all_year(tmp_path, zone_name):
+    """Shifts on the 1st and 15th of every month (both hemispheres, a zone without DST): the
+    offset the VTIMEZONE gives each DTSTART equals the IANA offset."""
+    days = [pd.Timestamp(2025, m, d) for m in range(1, 13) for d in (1, 15)] + [pd.Timestamp(2026, 1, 1)]
+    roster = pd.DataFrame({"agent_id": "A", "date": [d.date().isoformat() for d in days],
+                           "shift_start": [d + pd.Timedelta(hours=9) for d in days],
+                           "shift_end": [d + pd.Timedelta(hours=17) for d in days], "channel": "voice"})
+    acts = pd.DataFrame(columns=["agent_id", "start", "end", "activity"])
+    (path,) = write_ics(roster, acts, tmp_path, timezone=zone_name, calendar_name="year", dtstamp=STAMP).values()
+    vcal = parse_ics(path.read_bytes())["children"][0]
+    (tz,) = [c for c in vcal["children"] if c["name"] == "VTIMEZONE"]
+    zone = ZoneInfo(zone_name)
+    events = [c for c in vcal["children"] if c["name"] == "VEVENT"]
+    assert len(events) == len(days)
+    offsets = set()
+    for event in events:
+        _, params, value = prop(event, "DTSTART")
+        assert params == {"TZID": zone_name}
+        local = dt.datetime.strptime(value, "%Y%m%dT%H%M%S")
+        offsets.add(offset_in_force(tz, local))
+        assert offset_in_force(tz, local) == local.replace(tzinfo=zone).utcoffset(), (zone_name, local)
+    assert len(offsets) == (1 if zone_name == "Asia/Kolkata" else 2)
