@@ -49,6 +49,7 @@ __all__ = [
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_FILENAME_CHARS = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in iCalendar TEXT
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -72,18 +73,20 @@ def neutralize(value: Any) -> Any:
 def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell passed through :func:`neutralize`.
 
-    Only object/string columns are touched; numeric, boolean and date-time columns are kept
-    as they are (a negative number is not text). Column names are neutralized too.
+    Text, object and categorical columns are mapped; numeric, boolean and date-time columns
+    are kept as they are (a negative number is not text). Column names are neutralized too.
 
     Example:
         >>> neutralize_frame(pd.DataFrame({"agent_id": ["-1", "A"], "x": [-1, 2]})).values.tolist()
         [["'-1", -1], ['A', 2]]
     """
     out = frame.copy()
+    types = pd.api.types
     for column in out.columns:
         series = out[column]
-        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-            out[column] = series.map(neutralize).astype(object)
+        if not (types.is_numeric_dtype(series) or types.is_bool_dtype(series)
+                or types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series)):
+            out[column] = series.astype(object).map(neutralize)
     out.columns = [neutralize(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
 
@@ -308,6 +311,10 @@ def _fill_sheet(ws, frame: pd.DataFrame, *, widths: Mapping[str, float] | None =
 
 
 def _cell(value: Any) -> Any:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
@@ -362,7 +369,7 @@ def write_roster_xlsx(roster: pd.DataFrame, activities: pd.DataFrame, coverage: 
 # -- iCalendar ---------------------------------------------------------------------------------
 def _escape(text: Any) -> str:
     """RFC 5545 TEXT escaping (backslash, semicolon, comma, newline)."""
-    value = str(text)
+    value = _CONTROL.sub("", str(text))
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
 

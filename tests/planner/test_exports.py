@@ -357,3 +357,27 @@ def test_vtimezone_agrees_with_iana_all_year(tmp_path, zone_name):
         offsets.add(offset_in_force(tz, local))
         assert offset_in_force(tz, local) == local.replace(tzinfo=zone).utcoffset(), (zone_name, local)
     assert len(offsets) == (1 if zone_name == "Asia/Kolkata" else 2)
+
+
+def test_categorical_text_is_neutralized_too():
+    frame = pd.DataFrame({"channel": pd.Categorical(["=x", "voice"]), "when": pd.to_datetime(["2025-01-01", "2025-01-02"])})
+    safe = neutralize_frame(frame)
+    assert safe["channel"].tolist() == ["'=x", "voice"]
+    assert pd.api.types.is_datetime64_any_dtype(safe["when"])
+
+
+def test_control_characters_do_not_break_xlsx_or_ics(tmp_path):
+    agent = "bell\x07agent\x00"
+    roster = pd.DataFrame({"agent_id": [agent], "date": ["2025-06-02"], "shift_start": ["2025-06-02T08:00"],
+                           "shift_end": ["2025-06-02T16:00"], "channel": ["voice\x1b"]})
+    acts = pd.DataFrame({"agent_id": [agent], "start": ["2025-06-02T12:00"], "end": ["2025-06-02T12:30"],
+                         "activity": ["lunch\x01"]})
+    cov = pd.DataFrame({"interval_start": ["2025-06-02T08:00"], "channel": ["voice"], "required": [1.0], "scheduled": [1.0]})
+    write_roster_xlsx(roster, acts, cov, tmp_path / "r.xlsx", week_start="2025-06-02")
+    rows = list(load_workbook(tmp_path / "r.xlsx")["Roster"].values)
+    assert rows[1][0] == "bellagent" and rows[1][1] == "08:00-16:00 voice"
+    (path,) = write_ics(roster, acts, tmp_path / "ics", timezone="UTC", calendar_name="c", dtstamp=STAMP).values()
+    assert path.name == "bell_agent.ics"
+    vcal = parse_ics(path.read_bytes())["children"][0]
+    summaries = sorted(unescape(prop(e, "SUMMARY")[2]) for e in vcal["children"] if e["name"] == "VEVENT")
+    assert summaries == ["Lunch", "Shift (voice)"]
