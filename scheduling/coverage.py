@@ -180,7 +180,8 @@ def coverage_frame(
     """The ``coverage.csv`` frame: ``interval_start, channel, required, scheduled``.
 
     ``scheduled`` counts agents on shift in each interval net of their activities
-    (breaks, lunches), on the week grid (wrapping when the grid wraps).
+    (breaks, lunches), on the week grid (wrapping when the grid wraps). An activity named
+    after a channel (``email``) moves the agent to that channel for its duration.
     """
     channels = sorted(set(demands) | set(roster["channel"]) if len(roster) else set(demands))
     net = {c: np.zeros(grid.n_intervals) for c in channels}
@@ -203,6 +204,8 @@ def coverage_frame(
             minute = int((start - grid.start) / pd.Timedelta(minutes=1))
             length = int((end - start) / pd.Timedelta(minutes=1))
             np.add.at(net[channel], grid.covered(minute, length), -1.0)
+            if row.activity in net:  # deferred work done in idle time of an immediate-channel shift
+                np.add.at(net[row.activity], grid.covered(minute, length), 1.0)
     times = grid.times()
     frames = []
     for channel in channels:

@@ -370,7 +370,12 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> RuleSet:
         shifts[shift.name] = shift
     if not shifts:
         raise ValueError(f"{source}: no [[shift]] defined")
+    all_channels = {c for shift in shifts.values() for c in shift.channels}
     for shift in shifts.values():
+        for activity in shift.activities:
+            if activity.kind in all_channels:
+                raise ValueError(f"{source}: [[shift]] {shift.name!r} [[shift.activity]] {activity.kind!r}: "
+                                 "an activity may not be named after a channel")
         contract = contracts[shift.contract]
         if not day_patterns(contract, max_consecutive_days=max_consecutive, wrap=wrap, weekdays=shift.weekdays):
             raise ValueError(

@@ -173,7 +173,8 @@ def _pattern_label(pattern: tuple[int, ...]) -> str:
 
 
 def _solver(rules: RuleSet, *, mip: bool) -> pulp.LpSolver:
-    highs = pulp.HiGHS(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip)
+    options = {} if mip else {"solver": "ipm"}  # interior point (+ crossover) is far faster on these LPs
+    highs = pulp.HiGHS(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip, **options)
     if highs.available():
         return highs
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip)
@@ -436,7 +437,11 @@ class _Model:
         def optimal() -> bool:
             return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
+        h.setOptionValue("solver", "simplex")  # warm-started re-solves after each rounding step
+        h.setOptionValue("time_limit", inf)  # HiGHS counts its own total run time; the dive keeps its own clock
+        steps = 0
         while True:
+            steps += 1
             x = values()[idx]
             floors = np.floor(x + _EPS)
             raise_to = floors > lower
@@ -448,7 +453,8 @@ class _Model:
             if not fractional.size:
                 break
             order = fractional[np.argsort(-frac[fractional])]
-            up = order[: max(1, int(len(order) * DIVE_SHARE))]
+            share = DIVE_SHARE if time.perf_counter() - started < limit * 0.3 else 4 * DIVE_SHARE
+            up = order[: max(1, int(len(order) * share))]
             lower[up] = floors[up] + 1
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
             h.run()
@@ -458,8 +464,10 @@ class _Model:
                 h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
                 h.run()
                 if not optimal():
-                    raise SolveError("could not round the LP relaxation to an integer plan")
+                    raise SolveError("could not round the LP relaxation to an integer plan: "
+                                     f"{h.modelStatusToString(h.getModelStatus())}")
         tours = np.round(values()[idx])
+        progress(f"dive: {steps} LP re-solves, {time.perf_counter() - started:.1f} s")
         h.changeColsBounds(len(idx), idx, tours, tours)
         progress("dropping redundant shifts")
         cost = np.array([self.prob.objective.get(var, 0.0) for var, *_ in self.tours])
@@ -475,7 +483,7 @@ class _Model:
         if len(act_idx):
             h.changeColsIntegrality(len(act_idx), act_idx,
                                     np.full(len(act_idx), highspy.HighsVarType.kInteger))
-        h.setOptionValue("time_limit", float(max(1.0, limit - (time.perf_counter() - started))))
+        h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, limit - (time.perf_counter() - started))))
         h.run()
         if h.getInfo().primal_solution_status != 2:
             raise SolveError("breaks and lunches could not be placed in the rounded plan: "
