@@ -101,15 +101,21 @@ def latest_plan(store: Store) -> PlanView | None:
     return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
 
 
-def plan_history(store: Store, plan: PlanView) -> pd.DataFrame | None:
-    """The history the plan was trained on, from the store: its ``dataset``, or the stored
-    dataset imported from the same file name as its ``history`` path; None when not stored."""
+def plan_history_dataset(store: Store, plan: PlanView) -> str | None:
+    """The stored dataset the plan trained on: its ``dataset``, or the history dataset imported
+    from the same file name as its ``history`` path; None when it is not in the store."""
     name = plan.config.get("dataset")
     if not name and plan.config.get("history"):
         source = Path(str(plan.config["history"])).name
         listing = store.list_datasets(kind="history")
         match = listing[listing["source_name"] == source]
         name = str(match["name"].iloc[0]) if len(match) else None
+    return name or None
+
+
+def plan_history(store: Store, plan: PlanView) -> pd.DataFrame | None:
+    """The history the plan was trained on, from the store (None when not stored)."""
+    name = plan_history_dataset(store, plan)
     if not name:
         return None
     try:

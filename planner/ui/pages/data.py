@@ -3,35 +3,21 @@ list and delete datasets. Files are only parsed (planner.io.validate_history), n
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from planner.datasets import import_bytes
-from planner.io import MAX_UPLOAD_BYTES, UnreadableFileError, iter_problem_rows, validate_history
+from planner.io import UnreadableFileError, iter_problem_rows, validate_history
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
 from planner.ui.views import datasets_rows
 
 dash.register_page(__name__, path="/data", name="Data", title="wfm-planner - Data")
 
-UPLOAD_LIMIT_BYTES = min(MAX_UPLOAD_BYTES, 50 * 1024 * 1024)
 PROBLEM_COLUMNS = ["severity", "kind", "row", "column", "value", "message"]
-
-
-def decode_upload(contents: str, filename: str) -> bytes:
-    """The bytes of a ``dcc.Upload`` data URL; ``ValueError`` naming the file when malformed or too large."""
-    try:
-        _header, encoded = contents.split(",", 1)
-        data = base64.b64decode(encoded, validate=True)
-    except (ValueError, binascii.Error):
-        raise ValueError(f"{filename}: the upload could not be decoded") from None
-    if len(data) > UPLOAD_LIMIT_BYTES:
-        raise ValueError(f"{filename}: {len(data):,} bytes is over the {UPLOAD_LIMIT_BYTES:,}-byte upload limit")
-    return data
 
 
 def default_dataset_name(filename: str) -> str:

@@ -1,0 +1,155 @@
+"""Forecast (/forecast): history, forecast and 10-90% range per queue and channel; the
+backtest table with the chosen model marked; accuracy vs actuals next to the noise floor;
+special days editable and the forecast re-run with progress."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from planner.ui import components as ui
+from planner.ui import context
+from planner.ui.figures import empty_figure, forecast_figure
+from planner.ui.jobs import forecast_dataset
+from planner.ui.views import (backtest_rows, datasets_rows, latest_plan, plan_accuracy, plan_history,
+                              plan_history_dataset)
+
+dash.register_page(__name__, path="/forecast", name="Forecast", title="wfm-planner - Forecast")
+
+HISTORY_WEEKS = 3  # history shown before the forecast
+
+
+def series_options(forecast: pd.DataFrame) -> list[dict[str, str]]:
+    keys = forecast[["queue", "channel"]].drop_duplicates().sort_values(["queue", "channel"])
+    return [{"label": f"{q} / {c}", "value": f"{q}|{c}"} for q, c in keys.itertuples(index=False)]
+
+
+def series_figure(forecast: pd.DataFrame, history: pd.DataFrame | None, key: str, *, title: str):
+    """History (the last weeks before the forecast) and the forecast of one ``queue|channel``."""
+    queue, channel = key.split("|", 1)
+    fc = forecast[(forecast["queue"] == queue) & (forecast["channel"] == channel)]
+    hist = None
+    if history is not None and len(history):
+        start = pd.to_datetime(fc["interval_start"]).min()
+        hist = history[(history["queue"] == queue) & (history["channel"] == channel)
+                       & (history["interval_start"] >= start - pd.Timedelta(weeks=HISTORY_WEEKS))
+                       & (history["interval_start"] <= pd.to_datetime(fc["interval_start"]).max())]
+    return forecast_figure(hist, fc, title=title)
+
+
+def accuracy_rows(report: dict | None) -> list[dict]:
+    if report is None:
+        return []
+    return [{"queue": r["queue"], "channel": r["channel"], "actual": round(r["actual"]), "forecast": round(r["forecast"]),
+             "WAPE": f"{r['wape']:.1%}", "bias": f"{r['bias']:+.1%}", "noise floor": f"{r['noise_floor']:.1%}",
+             "verdict": "within noise" if r["wape"] <= r["noise_floor"] * 1.1 else "above noise: worth a look",
+             "intervals": r["intervals"]} for r in report["queue"].to_dict("records")]
+
+
+def rerun_form(plan) -> html.Div:
+    datasets = [r["dataset"] for r in datasets_rows(context.store()) if r["kind"] == "history"]
+    default_dataset = plan_history_dataset(context.store(), plan) if plan is not None else None
+    default_dataset = default_dataset or (datasets[0] if datasets else None)
+    start = f"{plan.week_start:%Y-%m-%d}" if plan is not None else ""
+    return html.Div([
+        html.H3("Re-run the forecast"),
+        html.P("Trains only on the rows before the start date. Special days: date (YYYY-MM-DD), label and effect "
+               "('closed' or a multiplier such as 0.6)."),
+        html.Div([
+            ui.field("dataset", dcc.Dropdown(id="fc-dataset", options=datasets, value=default_dataset, style={"width": "240px"})),
+            ui.field("start", dcc.Input(id="fc-start", type="text", value=start, placeholder="2025-06-02")),
+            ui.field("days", dcc.Input(id="fc-days", type="number", value=plan.days if plan else 7, min=1, max=56)),
+            ui.field("interval (min)", dcc.Input(id="fc-interval", type="number", value=plan.interval_minutes if plan else 30)),
+            ui.field("holidays (country)", dcc.Input(id="fc-country", type="text", value=(plan.config.get("country") if plan else "") or "")),
+        ], className="row"),
+        html.H4("Special days"),
+        ui.grid("fc-special", [{"date": "", "label": "", "effect": ""} for _ in range(3)], editable=True, height=150,
+                columns=["date", "label", "effect"]),
+        html.Button("Run the forecast", id="fc-run", n_clicks=0, style={"marginTop": "8px"}),
+        ui.progress_block("fc"),
+        html.Div(id="fc-result"),
+    ], className="card")
+
+
+def layout(**_query) -> html.Div:
+    store = context.store()
+    plan = latest_plan(store)
+    if plan is None or plan.table("forecast").empty:
+        top = html.Div([ui.no_plan_message(), ui.graph("fc-figure", empty_figure("No forecast yet: run planner demo"))], className="card")
+        return html.Div([html.H2("Forecast"), top, rerun_form(plan)])
+    forecast = plan.table("forecast")
+    options = series_options(forecast)
+    key = options[0]["value"]
+    history = plan_history(store, plan)
+    queue, channel = key.split("|", 1)
+    report = plan_accuracy(store, plan)
+    top = html.Div([
+        html.H3(f"Forecast of plan {plan.plan_id} ({plan.name})"),
+        ui.field("queue / channel", dcc.Dropdown(id="fc-series", options=options, value=key, clearable=False, style={"width": "260px"})),
+        dcc.Loading(ui.graph("fc-figure", series_figure(forecast, history, key, title=f"{queue} / {channel}"))),
+        html.H3("Backtest: models compared on rolling weekly origins"),
+        html.P("Mean over the backtest windows; WAPE = sum|F - A| / sum A, bias = sum(F - A) / sum A, "
+               "noise floor = the WAPE Poisson arrival noise alone gives. The chosen model is marked."),
+        html.Div(ui.grid("fc-backtest", backtest_rows(plan, queue=queue, channel=channel), height=260,
+                         columns=["model", "chosen", "wape", "bias", "mase", "noise_floor"]), id="fc-backtest-wrap"),
+        html.H3("Accuracy vs actuals"),
+        ui.grid("fc-accuracy", accuracy_rows(report), height=160,
+                columns=["queue", "channel", "actual", "forecast", "WAPE", "bias", "noise floor", "verdict", "intervals"])
+        if report else html.P("No actuals overlap the plan's week yet: upload them on the Data page (kind 'actuals').",
+                              id="fc-accuracy"),
+    ], className="card")
+    return html.Div([html.H2("Forecast"), top, rerun_form(plan)])
+
+
+@callback(
+    Output("fc-figure", "figure"),
+    Output("fc-backtest-wrap", "children"),
+    Input("fc-series", "value"),
+    prevent_initial_call=True,
+)
+def show_series(key):
+    store = context.store()
+    plan = latest_plan(store)
+    queue, channel = key.split("|", 1)
+    figure = series_figure(plan.table("forecast"), plan_history(store, plan), key, title=f"{queue} / {channel}")
+    return figure, ui.grid("fc-backtest", backtest_rows(plan, queue=queue, channel=channel), height=260,
+                           columns=["model", "chosen", "wape", "bias", "mase", "noise_floor"])
+
+
+@callback(
+    Output("fc-result", "children"),
+    Input("fc-run", "n_clicks"),
+    State("fc-dataset", "value"),
+    State("fc-start", "value"),
+    State("fc-days", "value"),
+    State("fc-interval", "value"),
+    State("fc-country", "value"),
+    State("fc-special", "rowData"),
+    background=True,
+    running=[(Output("fc-run", "disabled"), True, False)],
+    progress=[Output("fc-progress", "value"), Output("fc-status", "children")],
+    prevent_initial_call=True,
+)
+def run_forecast(set_progress, _clicks, dataset, start, days, interval, country, special):
+    if not dataset:
+        return ui.message("dataset: choose a stored history dataset", kind="error")
+    store = context.store()
+    try:
+        snapshot = forecast_dataset(store, dataset=dataset, start=start, days=days, interval_minutes=interval,
+                                    country=country, special_days=special or [],
+                                    progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+    except (ValueError, OSError) as exc:
+        return ui.message(str(exc), kind="error")
+    forecast = store.forecast(snapshot)
+    history = store.dataset(dataset)
+    key = series_options(forecast)[0]["value"]
+    info = store.forecast_info(snapshot)
+    selection = pd.DataFrame(info["params"].get("selection", []))
+    columns = [c for c in ("queue", "channel", "model", "wape", "bias", "noise_floor") if c in selection]
+    return html.Div([
+        ui.message(f"Forecast snapshot {snapshot} stored: {len(forecast):,} rows, {forecast['forecast'].sum():,.0f} contacts.",
+                   kind="ok", id="fc-done"),
+        ui.graph("fc-new-figure", series_figure(forecast, history, key, title=f"snapshot {snapshot}: {key.replace('|', ' / ')}")),
+        ui.grid("fc-selection", ui.records(selection[columns]) if columns else [], height=180),
+    ])

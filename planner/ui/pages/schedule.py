@@ -1,0 +1,147 @@
+"""Schedule (/schedule): coverage vs requirement per interval (net of breaks), the roster as an
+agent x day grid and a timeline of shifts and activities, solver status and gap, exports
+(CSV, XLSX, per-agent iCal) and the plan rebuilt with progress (failures explained)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from planner.exports import roster_grid, write_csv, write_ics, write_roster_xlsx
+from planner.ui import components as ui
+from planner.ui import context
+from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
+from planner.ui.jobs import rebuild_plan
+from planner.ui.views import latest_plan, solver_text
+
+dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
+
+
+def day_options(plan) -> list[dict[str, str]]:
+    days = [plan.week_start + pd.Timedelta(days=i) for i in range(plan.days)]
+    return [{"label": f"{d:%a %Y-%m-%d}", "value": f"{d:%Y-%m-%d}"} for d in days]
+
+
+def export_bytes(plan, kind: str) -> tuple[bytes, str]:
+    """The roster export ``kind`` (``csv``, ``xlsx`` or ``ics``: a zip of per-agent calendars)."""
+    roster, activities, coverage = plan.table("roster"), plan.table("activities"), plan.table("coverage")
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder)
+        if kind == "csv":
+            write_csv(roster, target / "roster.csv")
+            return (target / "roster.csv").read_bytes(), f"roster_plan{plan.plan_id}.csv"
+        if kind == "xlsx":
+            write_roster_xlsx(roster, activities, coverage, target / "roster.xlsx", week_start=plan.week_start)
+            return (target / "roster.xlsx").read_bytes(), f"roster_plan{plan.plan_id}.xlsx"
+        if kind == "ics":
+            paths = write_ics(roster, activities, target / "ics", timezone=plan.config.get("timezone") or "UTC",
+                              calendar_name=plan.name)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in paths.values():
+                    archive.write(path, arcname=Path(path).name)
+            return buffer.getvalue(), f"calendars_plan{plan.plan_id}.zip"
+    raise ValueError(f"export kind {kind!r} is not csv, xlsx or ics")
+
+
+def build_panel() -> html.Div:
+    return html.Div([
+        html.H3("Build the schedule"),
+        html.P("Rebuilds the plan from its config file: forecast, requirements, shift plan, roster, scenarios."),
+        html.Button("Build the schedule", id="schedule-build", n_clicks=0),
+        ui.progress_block("schedule"),
+        html.Div(id="schedule-build-result"),
+    ], className="card")
+
+
+def layout(**_query) -> html.Div:
+    plan = latest_plan(context.store())
+    if plan is None or plan.table("roster").empty:
+        return html.Div([html.H2("Schedule"),
+                         html.Div([ui.no_plan_message(), ui.graph("schedule-coverage", empty_figure("No schedule yet: run planner demo"))],
+                                  className="card")])
+    channels = sorted(plan.table("coverage")["channel"].unique())
+    days = day_options(plan)
+    grid = roster_grid(plan.table("roster"), week_start=plan.week_start)
+    short = int((plan.table("coverage")["scheduled"] + 1e-6 < plan.table("coverage")["required"]).sum())
+    return html.Div([
+        html.H2("Schedule"),
+        html.Div([
+            html.H3(f"Plan {plan.plan_id}: {plan.name}"),
+            html.P(solver_text(plan), id="schedule-solver"),
+            html.P(f"{plan.table('roster')['agent_id'].nunique()} agents, {len(plan.table('roster'))} shifts; "
+                   f"{short} interval(s) below requirement."),
+            html.Div([
+                html.Button("Download roster CSV", id="schedule-dl-csv", n_clicks=0, className="secondary"),
+                html.Button("Download XLSX", id="schedule-dl-xlsx", n_clicks=0, className="secondary"),
+                html.Button("Download iCal (zip)", id="schedule-dl-ics", n_clicks=0, className="secondary"),
+                dcc.Download(id="schedule-download"),
+            ], className="row"),
+        ], className="card"),
+        html.Div([
+            ui.field("channel", dcc.Dropdown(id="schedule-channel", options=channels, value=channels[0], clearable=False,
+                                             style={"width": "220px"})),
+            ui.graph("schedule-coverage", coverage_figure(plan.table("coverage"), channel=channels[0])),
+        ], className="card"),
+        html.Div([
+            html.H3("Roster (agent x day)"),
+            ui.grid("schedule-roster", ui.records(grid), pinned=("agent_id",), height=420),
+        ], className="card"),
+        html.Div([
+            ui.field("day", dcc.Dropdown(id="schedule-day", options=days, value=days[0]["value"], clearable=False,
+                                         style={"width": "220px"})),
+            ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"), day=days[0]["value"])),
+        ], className="card"),
+        build_panel(),
+    ])
+
+
+@callback(Output("schedule-coverage", "figure"), Input("schedule-channel", "value"), prevent_initial_call=True)
+def show_coverage(channel):
+    plan = latest_plan(context.store())
+    return coverage_figure(plan.table("coverage"), channel=channel)
+
+
+@callback(Output("schedule-timeline", "figure"), Input("schedule-day", "value"), prevent_initial_call=True)
+def show_timeline(day):
+    plan = latest_plan(context.store())
+    return roster_timeline(plan.table("roster"), plan.table("activities"), day=day)
+
+
+@callback(
+    Output("schedule-download", "data"),
+    Input("schedule-dl-csv", "n_clicks"),
+    Input("schedule-dl-xlsx", "n_clicks"),
+    Input("schedule-dl-ics", "n_clicks"),
+    prevent_initial_call=True,
+)
+def download(_csv, _xlsx, _ics):
+    kind = dash.ctx.triggered_id.rsplit("-", 1)[-1]
+    data, filename = export_bytes(latest_plan(context.store()), kind)
+    return dcc.send_bytes(data, filename)
+
+
+@callback(
+    Output("schedule-build-result", "children"),
+    Input("schedule-build", "n_clicks"),
+    background=True,
+    running=[(Output("schedule-build", "disabled"), True, False)],
+    progress=[Output("schedule-progress", "value"), Output("schedule-status", "children")],
+    prevent_initial_call=True,
+)
+def build(set_progress, _clicks):
+    store = context.store()
+    plan = latest_plan(store)
+    if plan is None:
+        return ui.message("No plan to rebuild: run the demo first.", kind="error")
+    try:
+        plan_id = rebuild_plan(store, plan, progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+    except (ValueError, OSError, ImportError) as exc:
+        return ui.message(f"The schedule could not be built: {exc}", kind="error")
+    return ui.message([f"Plan {plan_id} built. ", dcc.Link("Show it", href="/schedule", refresh=True)], kind="ok")
