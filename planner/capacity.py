@@ -189,8 +189,9 @@ def load_capacity_config(path: str | Path) -> CapacityConfig:
     if interval not in INTERVALS or isinstance(interval, bool):
         raise ValueError(f"{where} interval_minutes = {interval!r}: must be one of {', '.join(map(str, INTERVALS))}")
     method = data.get("method", "topdown_ets")
-    if method not in MODELS:
-        raise ValueError(f"{where} method = {method!r}: must be one of {', '.join(MODELS)}")
+    methods = [m for m in MODELS if m != "ensemble"]
+    if method not in methods:
+        raise ValueError(f"{where} method = {method!r}: must be one of {', '.join(methods)}")
     for key in ("country", "subdivision", "timezone", "opening_hours", "name"):
         if key in data and not isinstance(data[key], str):
             raise ValueError(f"{where} {key} = {data[key]!r}: must be text")
@@ -319,21 +320,20 @@ def daily_average_fte(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarge
     It ignores the intraday peaks: staff planned this way are short at the peaks and idle in
     the valleys.
     """
-    fc = forecast.copy()
+    fc = forecast.reset_index(drop=True)
     fc["interval_start"] = pd.to_datetime(fc["interval_start"])
-    day = fc["interval_start"].dt.normalize()
-    keys = [fc["queue"], fc["channel"], day]
-    is_open = fc["forecast"] > 0
-    total = fc["forecast"].groupby(keys).transform("sum")
+    volume = fc["forecast"].astype(float)
+    keys = [fc["queue"], fc["channel"], fc["interval_start"].dt.normalize()]
+    is_open = volume > 0
+    total = volume.groupby(keys).transform("sum")
     n_open = is_open.groupby(keys).transform("sum")
     fc["forecast"] = np.where(is_open, total / n_open.where(n_open > 0, 1), 0.0)
     if "aht_s" in fc:
-        work = (forecast["forecast"].to_numpy() * pd.to_numeric(forecast["aht_s"], errors="coerce").fillna(0).to_numpy())
-        volume_with_aht = pd.Series(np.where(pd.to_numeric(forecast["aht_s"], errors="coerce").notna(),
-                                             forecast["forecast"].to_numpy(), 0.0), index=fc.index)
-        work_sum = pd.Series(work, index=fc.index).groupby(keys).transform("sum")
-        vol_sum = volume_with_aht.groupby(keys).transform("sum")
-        fc["aht_s"] = np.where(is_open & (vol_sum > 0), work_sum / vol_sum.where(vol_sum > 0, 1), np.nan)
+        aht = pd.to_numeric(fc["aht_s"], errors="coerce")
+        known = volume.where(aht.notna(), 0.0)
+        work_sum = (known * aht.fillna(0.0)).groupby(keys).transform("sum")
+        known_sum = known.groupby(keys).transform("sum")
+        fc["aht_s"] = np.where(is_open & (known_sum > 0), work_sum / known_sum.where(known_sum > 0, 1), np.nan)
     weekly, _ = required_fte(fc, targets, start=start, weeks=weeks, interval_minutes=interval_minutes,
                              paid_hours_per_fte_week=paid_hours_per_fte_week)
     return weekly
