@@ -81,7 +81,7 @@ def generate_centre(
     rng = np.random.default_rng(seed)
     times = pd.date_range(start, periods=weeks * 7 * 24 * 60 // interval_minutes, freq=f"{interval_minutes}min")
     hours = times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + interval_minutes / 120.0
-    weekday = times.weekday.to_numpy()
+    weekday = times.day_of_week.to_numpy()
     day_index = (times.normalize() - times[0].normalize()).days.to_numpy()
     years = range(times[0].year, times[-1].year + 1)
     holiday_dates = set(holidays.country_holidays(country, years=years))
