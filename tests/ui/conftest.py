@@ -97,3 +97,136 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
 
 def severe_console_errors(driver) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+# -- a stored plan for the page tests ---------------------------------------------------------
+SAMPLE_WEEK = "2025-06-02"
+FULL_SHIFT_INTERVALS = 32  # 8 h of 15 min
+
+
+def _greedy_roster(requirements, *, interval_minutes: int = 15):
+    """A simple, deterministic roster covering ``ceil(required_agents)`` per channel: shifts of
+    8 h start whenever the shifts already running fall short; a 15-min break 2 h and a 30-min
+    lunch 4 h into each shift. Independent of the scheduler, so the page tests don't wait on it."""
+    import numpy as np
+    import pandas as pd
+
+    step = pd.Timedelta(minutes=interval_minutes)
+    shifts, activities = [], []
+    need = requirements.groupby(["channel", "interval_start"])["required_agents"].sum()
+    for channel, series in need.groupby(level=0):
+        series = series.droplevel(0).sort_index()
+        for day, day_need in series.groupby(series.index.normalize()):
+            ends: list = []
+            count = 0
+            for start, value in day_need.items():
+                running = sum(1 for end in ends if end > start)
+                for _ in range(max(0, int(np.ceil(value - 1e-9)) - running)):
+                    count += 1
+                    end = start + FULL_SHIFT_INTERVALS * step
+                    agent = f"{channel[:2].upper()}{count:03d}"
+                    shifts.append({"agent_id": agent, "date": f"{day:%Y-%m-%d}", "shift_start": start,
+                                   "shift_end": end, "channel": channel})
+                    activities.append({"agent_id": agent, "start": start + 8 * step, "end": start + 9 * step, "activity": "break"})
+                    activities.append({"agent_id": agent, "start": start + 16 * step, "end": start + 18 * step, "activity": "lunch"})
+                    ends.append(end)
+    roster = pd.DataFrame(shifts)
+    acts = pd.DataFrame(activities)
+    rows = []
+    by_channel = roster.groupby("channel")
+    for (channel, start), required in need.items():
+        part = by_channel.get_group(channel) if channel in by_channel.groups else roster.iloc[:0]
+        on = part[(part["shift_start"] <= start) & (part["shift_end"] > start)]
+        off = acts[acts["agent_id"].isin(on["agent_id"]) & (acts["start"] <= start) & (acts["end"] > start)]
+        rows.append({"interval_start": start, "channel": channel, "required": float(required),
+                     "scheduled": float(len(on) - len(off))})
+    return roster, acts, pd.DataFrame(rows)
+
+
+def store_sample_plan(store) -> int:
+    """Import the bundled samples and store a plan for the week of 2025-06-02 built from them:
+    forecast = the previous week's actual volume (seasonal naive) with Poisson 10-90% limits,
+    requirements from data/sample/staffing.toml, a greedy roster, expected service, and two
+    scenarios (base, volume +10%). Returns the plan id."""
+    import pandas as pd
+    from scipy import stats
+
+    from planner.config import read_toml
+    from planner.demo import data_dir, import_samples
+    from planner.service import channel_summary, expected_service, plan_row
+    from planner.staffing import requirements, staffing_from_mapping
+
+    import_samples(store)
+    history = store.dataset("sample_centre")
+    week = pd.Timestamp(SAMPLE_WEEK)
+    last = history[(history["interval_start"] >= week - pd.Timedelta(days=7)) & (history["interval_start"] < week)].copy()
+    forecast = pd.DataFrame({
+        "interval_start": last["interval_start"] + pd.Timedelta(days=7), "queue": last["queue"], "channel": last["channel"],
+        "forecast": last["offered"].astype(float),
+        "lo": stats.poisson.ppf(0.1, last["offered"]), "hi": stats.poisson.ppf(0.9, last["offered"]),
+        "model": "seasonal_naive",
+    }).reset_index(drop=True)
+    folder = data_dir() / "sample"
+    staffing = read_toml(folder / "staffing.toml")
+    rules = read_toml(folder / "rules.toml")
+    targets = staffing_from_mapping(staffing)
+    tables, rows = {}, []
+    for name, factor in (("base", 1.0), ("volume +10%", 1.1)):
+        scaled = forecast.assign(**{c: forecast[c] * factor for c in ("forecast", "lo", "hi")})
+        req = requirements(scaled, targets, interval_minutes=15)
+        if name == "base":
+            roster, acts, coverage = _greedy_roster(req)
+            base_req = req
+        cov = coverage.drop(columns="required").merge(
+            req.groupby(["interval_start", "channel"], as_index=False)["required_agents"].sum().rename(columns={"required_agents": "required"}),
+            on=["interval_start", "channel"])[["interval_start", "channel", "required", "scheduled"]]
+        service = expected_service(cov, req, targets, interval_minutes=15)
+        channels = channel_summary(service, {})
+        paid_hours = len(roster) * 7.5
+        row = plan_row(name=name, service=service, channels=channels, coverage=cov, requirements=req,
+                       paid_hours=paid_hours, cost=paid_hours * 24.0, fte_hours_per_week=40.0)
+        rows.append((name, {} if factor == 1 else {"volume_factor": factor}, row))
+        if name == "base":
+            base_service, base_channels, base_row = service, channels, row
+    scenarios = pd.DataFrame([r for _n, _o, r in rows])
+    selection = pd.DataFrame([{"queue": q, "channel": c, "model": "seasonal_naive", "wape": 0.2, "bias": 0.0}
+                              for q, c in forecast[["queue", "channel"]].drop_duplicates().itertuples(index=False)])
+    backtest = pd.concat([selection.assign(model=m, wape=w, origin=o, level="interval", noise_floor=0.15)
+                          for m, w in (("seasonal_naive", 0.2), ("week_mean_4", 0.25)) for o in ("2025-05-19", "2025-05-26")])
+    tables = {"forecast": forecast, "requirements": base_req, "roster": roster, "activities": acts, "coverage": coverage,
+              "service": base_service, "scenarios": scenarios, "backtest": backtest, "selection": selection}
+    summary = {
+        "name": "Sample centre (test plan)", "week_start": SAMPLE_WEEK, "days": 7, "interval_minutes": 15,
+        "channels": sorted(base_req["channel"].unique().tolist()), "forecast_contacts": float(forecast["forecast"].sum()),
+        **{k: base_row[k] for k in ("fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy",
+                                    "abandon_rate", "understaffed_intervals")},
+        "service_by_channel": base_channels.to_dict("records"),
+        "solver": {"status": "Optimal", "gap": 0.0, "objective": base_row["cost"]},
+        "scenarios": scenarios["name"].tolist(),
+    }
+    config = {"name": summary["name"], "source": str(folder / "plan.toml"), "start": SAMPLE_WEEK, "days": 7,
+              "interval_minutes": 15, "country": "US", "timezone": None, "history": str(folder / "history.csv.gz"),
+              "dataset": None, "method": "auto", "staffing": staffing, "rules": rules, "fte_hours_per_week": 40.0}
+    import math
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    return store.save_plan(summary["name"], config=config, summary=clean(summary), tables=tables,
+                           scenario_rows=[(n, o, clean(r)) for n, o, r in rows])
+
+
+@pytest.fixture(scope="module")
+def plan_store_url(tmp_path_factory) -> str:
+    """A store (one per test module) holding the samples and the test plan."""
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('plan-store') / 'planner.db'}"
+    store_sample_plan(Store.open(url))
+    return url
