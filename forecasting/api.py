@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import backtest as bt
+from forecasting import metrics
 from forecasting.calendar import (EVE, HOLIDAY, Calendar, OpeningHours, SpecialDay,
                                   learn_opening_hours)
 from forecasting.models import MODELS, SIMPLE_MODEL, make_model
@@ -46,7 +47,9 @@ class ForecastResult:
     """The forecast frame, the chosen model per series and the backtest table.
 
     ``selection``: queue, channel, model, wape, bias, daily_wape, noise_floor, coverage,
-    windows, note (per series; metrics are means over the backtest windows).
+    windows, note (per series; wape, bias, noise floor and coverage of the 10-90% band are
+    pooled over the backtest windows, daily_wape is the mean over windows and is left empty
+    for an ensemble, whose members' rows are in the backtest table).
     ``backtest``: queue, channel, model, origin, level, wape, bias, mase, rmse, mape,
     noise_floor, n.
     """
@@ -216,8 +219,6 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
            "note": note}
     if chosen in pairs:
         a, f = pairs[chosen]
-        from forecasting import metrics
-
         sel.update(wape=metrics.wape(a, f), bias=metrics.bias(a, f),
                    noise_floor=metrics.noise_floor_wape(np.where(np.isnan(a), np.nan, f)),
                    windows=int(table["origin"].nunique()))
@@ -236,8 +237,6 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
 
 
 def _pooled_wape(pair) -> float:
-    from forecasting import metrics
-
     return metrics.wape(*pair)
 
 

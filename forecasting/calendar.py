@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -249,10 +248,3 @@ class Calendar:
             return np.ones(len(ts), dtype=bool)
         return self.opening.is_open(ts)
 
-
-def warn_unknown_holidays(names: list[str]) -> None:
-    """Warn that holidays in the horizon have no example in the history."""
-    if names:
-        warnings.warn("no past example of holiday(s) " + ", ".join(sorted(set(names)))
-                      + " in the history: forecast from the weekly pattern; add a special-days "
-                      "file to set their effect", stacklevel=3)

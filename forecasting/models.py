@@ -695,7 +695,7 @@ class Ensemble(DayModel):
     def _fit(self, Y):
         self.fitted = []
         # members refit from the raw series so that each applies the calendar its own way
-        rel = np.flatnonzero(np.ones(self.D * self.S, dtype=bool))
+        rel = np.arange(self.D * self.S)
         ts = self.day0 + pd.to_timedelta(rel * self.interval_minutes, unit="min")
         y = self.Y_raw.ravel()
         keep = slice(self.first_obs, self.D * self.S)
