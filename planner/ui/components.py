@@ -49,7 +49,7 @@ def grid(id: str, rows: list[dict[str, Any]] | pd.DataFrame, *, height: int = 36
     """An AG Grid over ``rows`` (records or a frame), sortable and filterable."""
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
     names = list(columns) if columns is not None else (list(records[0]) if records else [])
-    column_defs = [{"field": name, "pinned": "left" if name in pinned else None, "editable": editable} for name in names]
+    column_defs = [{"field": name, "editable": editable, **({"pinned": "left"} if name in pinned else {})} for name in names]
     options: dict[str, Any] = {"animateRows": False}
     if selectable:
         options["rowSelection"] = {"mode": "multiRow"}

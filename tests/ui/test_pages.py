@@ -1,0 +1,220 @@
+"""The pages without a browser: layouts on an empty store and on a stored plan, and the helpers
+and callbacks behind them, called directly."""
+
+from __future__ import annotations
+
+import base64
+import io
+import sys
+import zipfile
+
+import pandas as pd
+import pytest
+
+from planner.store import Store
+
+PAGES = ("/", "/data", "/forecast", "/staffing", "/schedule", "/scenarios", "/intraday")
+
+
+def _ids(component) -> set[str]:
+    """Every component id in a layout tree."""
+    found = set()
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "to_plotly_json"):
+            continue
+        ident = getattr(node, "id", None)
+        if isinstance(ident, str):
+            found.add(ident)
+        stack.append(getattr(node, "children", None))
+    return found
+
+
+def _page(name: str):
+    return sys.modules[f"pages.{name}"]
+
+
+@pytest.fixture(scope="module")
+def app_on(plan_store_url):
+    from planner.ui.app import create_app
+
+    def make(url):
+        create_app(url)
+        import dash
+
+        return {page["path"]: page["layout"] for page in dash.page_registry.values()}
+
+    return make
+
+
+def test_every_page_registers_in_the_nav_order(app_on, tmp_path):
+    from planner.ui.app import NAV
+
+    layouts = app_on(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert set(layouts) == set(PAGES)
+    assert [path for _label, path in NAV] == list(PAGES)
+
+
+def test_empty_store_pages_say_what_to_do(app_on, tmp_path):
+    layouts = app_on(f"sqlite:///{tmp_path / 'empty.db'}")
+    overview = layouts["/"]()
+    assert {"no-plan", "overview-demo-button", "overview-demo-progress"} <= _ids(overview)
+    assert "planner demo" in str(overview)
+    for path, graph in (("/forecast", "fc-figure"), ("/staffing", "staffing-heatmap"), ("/schedule", "schedule-coverage"),
+                        ("/scenarios", "scenarios-bars"), ("/intraday", "intraday-figure")):
+        ids = _ids(layouts[path]())
+        assert "no-plan" in ids and graph in ids, path
+    assert "calc-curve" in _ids(layouts["/staffing"]())  # the calculator works without a plan
+    assert "datasets" in _ids(layouts["/data"]())
+
+
+def test_plan_pages_show_their_charts_and_numbers(app_on, plan_store_url):
+    layouts = app_on(plan_store_url)
+    store = Store.open(plan_store_url)
+    plan_id = store.latest_plan_id()
+    summary = store.plan(plan_id)["summary"]
+    overview = layouts["/"]()
+    assert {"overview-service", "overview-plan", "kpi-fte", "kpi-cost"} <= _ids(overview)
+    text = str(overview)
+    assert f"{summary['fte']:,.1f}" in text and f"{summary['cost']:,.0f}" in text
+    expected = {
+        "/forecast": {"fc-figure", "fc-backtest", "fc-series", "fc-special", "fc-run"},
+        "/staffing": {"staffing-heatmap", "staffing-targets", "calc-curve"},
+        "/schedule": {"schedule-coverage", "schedule-roster", "schedule-timeline", "schedule-solver"},
+        "/scenarios": {"scenarios-table", "scenarios-bars", "sc-run", "sc-frontier"},
+        "/intraday": {"intraday-figure", "intraday-summary", "intraday-upload"},
+    }
+    for path, ids in expected.items():
+        found = _ids(layouts[path]())
+        assert ids <= found, (path, ids - found)
+        assert "no-plan" not in found
+
+
+def test_data_page_reports_bad_rows_and_stores_good_files(app_on, tmp_path, us_bank_path):
+    url = f"sqlite:///{tmp_path / 'data.db'}"
+    app_on(url)
+    data = _page("data")
+    bad = b"interval_start,offered,channel\n2025-01-06T08:00,5,voice\n2025-01-06T08:15,-2,voice\nnot a time,3,fax\n"
+    report, disabled, name = data.validate_upload("data:text/csv;base64," + base64.b64encode(bad).decode(), "bad.csv")
+    assert disabled is True and name == "bad"
+    grid = [c for c in report.children if getattr(c, "id", None) == "data-problems"][0]
+    problems = {(r["kind"], r["row"], r["column"], r["value"]) for r in grid.rowData}
+    assert ("negative", "3", "offered", "-2") in problems
+    assert ("bad_timestamp", "4", "interval_start", "not a time") in problems
+    assert Store.open(url).list_datasets().empty  # nothing stored by validating
+
+    good = "data:application/gzip;base64," + base64.b64encode(us_bank_path.read_bytes()).decode()
+    report, disabled, name = data.validate_upload(good, us_bank_path.name)
+    assert disabled is False and name == "us_bank_2003_5min"
+    result, rows = data.store_upload(1, good, us_bank_path.name, "us_bank", "history")
+    assert "Stored" in str(result) and [r["dataset"] for r in rows] == ["us_bank"]
+    assert rows[0]["rows"] == "27,716"
+    message, rows = data.delete_selected(1, [{"dataset": "us_bank"}])
+    assert rows == [] and Store.open(url).list_datasets().empty
+
+
+def test_upload_limits_and_decoding():
+    from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
+
+    assert decode_upload("data:text/csv;base64," + base64.b64encode(b"a,b\n").decode(), "f.csv") == b"a,b\n"
+    with pytest.raises(ValueError, match="f.csv"):
+        decode_upload("data:text/csv;base64,@@@", "f.csv")
+    big = base64.b64encode(b"0" * (UPLOAD_LIMIT_BYTES + 1)).decode()
+    with pytest.raises(ValueError, match="upload limit"):
+        decode_upload("data:text/csv;base64," + big, "big.csv")
+
+
+def test_staffing_calculator_callback_and_targets(app_on, plan_store_url):
+    app_on(plan_store_url)
+    staffing = _page("staffing")
+    cards, figure, error = staffing.update_calculator(100, 30, 180, 20, 0.8, 1.0, 0.3, None)
+    assert error is None
+    text = str(cards)
+    assert "'14'" in text and "'20'" in text and "88.8%" in text  # 14 net, 20 scheduled, SL 88.8 %
+    _cards, _figure, error = staffing.update_calculator(100, 30, -5, 20, 0.8, 1.0, 0.3, None)
+    assert "aht_s" in str(error)
+    rows = staffing.target_rows({"channel": {"voice": {"aht_s": 300, "target_sl": 0.8, "shrinkage": 0.3}}})
+    assert rows[0]["channel"] == "voice" and rows[0]["patience_s"] is None
+    rows[0]["shrinkage"] = "0.4"
+    assert staffing.staffing_from_rows(rows) == {"channel": {"voice": {"aht_s": 300.0, "target_sl": 0.8, "shrinkage": 0.4}}}
+    rows[0]["shrinkage"] = "lots"
+    with pytest.raises(ValueError, match=r"\[channel.voice\] shrinkage"):
+        staffing.staffing_from_rows(rows)
+
+
+def test_staffing_recompute_more_shrinkage_needs_more_agents(app_on, plan_store_url):
+    app_on(plan_store_url)
+    staffing = _page("staffing")
+    config = Store.open(plan_store_url).plan(Store.open(plan_store_url).latest_plan_id())["config"]
+    rows = staffing.target_rows(config["staffing"])
+    same_fig, same_note = staffing.update_heatmap("voice", 1, rows)
+    for row in rows:
+        row["shrinkage"] = 0.45
+    more_fig, _note = staffing.update_heatmap("voice", 1, rows)
+    import numpy as np
+
+    same, more = np.nansum(np.asarray(same_fig.data[0].z, float)), np.nansum(np.asarray(more_fig.data[0].z, float))
+    assert more == pytest.approx(same * 0.7 / 0.55, rel=0.02)  # net / (1 - s)
+
+
+def test_schedule_exports(app_on, plan_store_url):
+    app_on(plan_store_url)
+    schedule = _page("schedule")
+    from planner.ui.views import latest_plan
+
+    plan = latest_plan(Store.open(plan_store_url))
+    data, name = schedule.export_bytes(plan, "csv")
+    assert name.endswith(".csv")
+    assert len(pd.read_csv(io.BytesIO(data))) == len(plan.table("roster"))
+    data, name = schedule.export_bytes(plan, "xlsx")
+    assert data[:2] == b"PK" and name.endswith(".xlsx")
+    data, name = schedule.export_bytes(plan, "ics")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert len(names) == plan.table("roster")["agent_id"].nunique()
+        assert b"BEGIN:VCALENDAR" in archive.read(names[0])
+
+
+def test_scenario_comparison_and_overrides(app_on, plan_store_url):
+    app_on(plan_store_url)
+    scenarios = _page("scenarios")
+    from planner.ui.jobs import scenario_overrides
+    from planner.ui.views import latest_plan, scenario_rows
+
+    overrides = scenario_overrides(volume_factor=1.1, aht_factor="", target_sl=0.9, channels=["voice", "chat"],
+                                   hourly_cost={"full_time": 26, "part_time": None})
+    assert overrides == {"volume_factor": 1.1, "channel.voice.target_sl": 0.9, "channel.chat.target_sl": 0.9,
+                         "contract.full_time.hourly_cost": 26.0}
+    store = Store.open(plan_store_url)
+    stored = scenario_rows(store, latest_plan(store))
+    added = [{"name": "pricey", "cost": float(stored["cost"].iloc[0]) + 1000.0, "fte": 1.0, "service_level": 0.9}]
+    table = scenarios.comparison(stored, added)
+    assert list(table["name"]) == ["base", "volume +10%", "pricey"]
+    assert table.set_index("name").loc["pricey", "cost_vs_base"] == pytest.approx(1000.0)
+
+
+def test_intraday_with_uploaded_actuals(app_on, plan_store_url, tmp_path):
+    """Actuals 20 % above the forecast in the morning raise the re-forecast for the afternoon."""
+    import shutil
+
+    url = f"sqlite:///{tmp_path / 'intraday.db'}"
+    shutil.copy(plan_store_url.removeprefix("sqlite:///"), tmp_path / "intraday.db")
+    app_on(url)
+    intraday = _page("intraday")
+    store = Store.open(url)
+    forecast = store.plan_table(store.latest_plan_id(), "forecast")
+    morning = forecast[(forecast["interval_start"] >= "2025-06-03") & (forecast["interval_start"] < "2025-06-03 12:00")]
+    actual = morning.assign(offered=(morning["forecast"] * 1.2).round().astype(int))[["interval_start", "queue", "channel", "offered"]]
+    csv = actual.assign(interval_start=actual["interval_start"].dt.strftime("%Y-%m-%dT%H:%M")).to_csv(index=False).encode()
+    message = intraday.upload_actuals("data:text/csv;base64," + base64.b64encode(csv).decode(), "today.csv")
+    assert "Stored" in str(message)
+    body = intraday.day_view("2025-06-03", "voice")
+    summary = [c for c in body.children if getattr(c, "id", None) == "intraday-summary"][0].rowData
+    voice = [r for r in summary if r["channel"] == "voice"][0]
+    assert voice["multiplier"] > 1.1
+    assert voice["day_reforecast"] > voice["day_forecast"]
+    assert "12:00" in str(body.children[0])
