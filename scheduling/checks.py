@@ -1,0 +1,224 @@
+"""Independent roster checker: every rule re-checked from the output frames alone.
+
+It reads ``roster.csv``/``activities.csv``-shaped frames, the rules and the agents and
+knows nothing of the model that produced them (no tours, no coverage matrix): shifts
+are matched to templates by channel, length and start time of day; coverage is
+recounted minute by minute. It returns a list of violations (empty = clean), so tests
+and ``planner schedule`` can both use it.
+
+Example::
+
+    >>> check_roster(roster, activities, rules, agents=agents)   # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate
+
+
+def _templates_for(rules: RuleSet, channel: str, start: pd.Timestamp, day: pd.Timestamp,
+                   length: int) -> list[ShiftTemplate]:
+    minute = int((start - day) / pd.Timedelta(minutes=1))
+    return [t for t in rules.shifts
+            if channel in t.channels and t.length_minutes == length and minute in t.start_minutes()
+            and day.weekday() in t.weekdays]
+
+
+def _runs(flags: list[bool], value: bool, cyclic: bool) -> int:
+    seq = flags + flags if cyclic else flags
+    best = run = 0
+    for flag in seq:
+        run = run + 1 if flag == value else 0
+        best = max(best, run)
+    return min(best, len(flags))
+
+
+def check_roster(
+    roster: pd.DataFrame,
+    activities: pd.DataFrame,
+    rules: RuleSet,
+    *,
+    agents: Sequence | None = None,
+    coverage: pd.DataFrame | None = None,
+) -> list[str]:
+    """All rule violations found in a roster; ``[]`` when it is clean.
+
+    ``agents``: objects with ``agent_id, contract, channels, unavailable_weekdays,
+    unavailable_dates, min_hours, max_hours`` (see :class:`scheduling.roster.Agent`);
+    without them only per-shift and per-agent sequence rules are checked. ``coverage``
+    (``interval_start, channel, required, scheduled``): its ``scheduled`` must equal the
+    recount, and in hard mode immediate channels must meet ``required``.
+    """
+    problems: list[str] = []
+    shifts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]),
+                           shift_end=pd.to_datetime(roster["shift_end"]),
+                           date=pd.to_datetime(roster["date"]))
+    acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
+    channels = rules.channels()
+    week_start = shifts["date"].min() - pd.Timedelta(days=shifts["date"].min().weekday()) if len(shifts) else None
+    matched: dict[int, list[ShiftTemplate]] = {}
+
+    # per shift: a template fits it
+    for k, row in shifts.iterrows():
+        length = int((row.shift_end - row.shift_start) / pd.Timedelta(minutes=1))
+        fits = _templates_for(rules, row.channel, row.shift_start, row.date, length)
+        matched[k] = fits
+        if not fits:
+            problems.append(f"{row.agent_id} {row.date.date()}: shift {row.shift_start}-{row.shift_end} on "
+                            f"{row.channel} matches no [[shift]] (channel, length, start window, days)")
+
+    # per agent: one shift a day, rest, consecutive days, contract days and days off
+    by_id = {a.agent_id: a for a in agents} if agents is not None else {}
+    for agent_id, own in shifts.groupby("agent_id"):
+        own = own.sort_values("shift_start")
+        if own["date"].duplicated().any():
+            problems.append(f"{agent_id}: more than one shift on {own.loc[own['date'].duplicated(), 'date'].iloc[0].date()}")
+        gaps = (own["shift_start"].iloc[1:].to_numpy() - own["shift_end"].iloc[:-1].to_numpy()) / pd.Timedelta(hours=1)
+        for gap, when in zip(gaps, own["shift_start"].iloc[1:]):
+            if gap < rules.min_rest_hours - 1e-9:
+                problems.append(f"{agent_id}: only {gap:g} h rest before the shift at {when} "
+                                f"(min_rest_hours={rules.min_rest_hours:g})")
+        worked = [False] * 7
+        for day in own["date"]:
+            worked[int((day - week_start) / pd.Timedelta(days=1)) % 7] = True
+        if _runs(worked, True, rules.wrap_week) > rules.max_consecutive_days:
+            problems.append(f"{agent_id}: works {_runs(worked, True, rules.wrap_week)} days in a row "
+                            f"(max_consecutive_days={rules.max_consecutive_days})")
+        agent = by_id.get(agent_id)
+        if agents is not None and agent is None:
+            problems.append(f"{agent_id}: not in the agent list")
+            continue
+        if agent is None:
+            continue
+        contract = rules.contract(agent.contract)
+        days = sum(worked)
+        if not contract.min_days <= days <= contract.max_days:
+            problems.append(f"{agent_id}: works {days} days; contract {contract.name!r} allows "
+                            f"{contract.min_days}..{contract.max_days}")
+        if contract.consecutive_days_off and days < 7 and _runs(worked, False, rules.wrap_week) < contract.consecutive_days_off:
+            problems.append(f"{agent_id}: days off {[WEEKDAYS[d] for d in range(7) if not worked[d]]} are not "
+                            f"{contract.consecutive_days_off} consecutive days")
+        for row in own.itertuples():
+            if row.channel not in agent.channels:
+                problems.append(f"{agent_id} {row.date.date()}: channel {row.channel!r} not in skills {agent.channels}")
+            if row.date.weekday() in agent.unavailable_weekdays or row.date.date() in agent.unavailable_dates:
+                problems.append(f"{agent_id}: works on {row.date.date()} ({WEEKDAYS[row.date.weekday()]}), "
+                                "marked unavailable")
+        paid = 0.0
+        for k in own.index:
+            if matched[k]:
+                paid += matched[k][0].paid_minutes / 60
+        if agent.min_hours is not None and paid < agent.min_hours - 1e-9:
+            problems.append(f"{agent_id}: {paid:g} paid hours < min_hours={agent.min_hours:g}")
+        if agent.max_hours is not None and paid > agent.max_hours + 1e-9:
+            problems.append(f"{agent_id}: {paid:g} paid hours > max_hours={agent.max_hours:g}")
+
+    # activities: inside one shift, in their windows, one of each, no overlaps
+    by_agent = {a: g for a, g in shifts.groupby("agent_id")}
+    in_shift: dict[int, list] = defaultdict(list)
+    for row in acts.itertuples():
+        own = by_agent.get(row.agent_id)
+        hit = None if own is None else own[(own["shift_start"] <= row.start) & (own["shift_end"] >= row.end)]
+        if hit is None or not len(hit):
+            problems.append(f"{row.agent_id}: activity {row.activity!r} {row.start}-{row.end} is outside their shifts")
+            continue
+        in_shift[hit.index[0]].append(row)
+    for k, rows in in_shift.items():
+        shift = shifts.loc[k]
+        rows = sorted(rows, key=lambda r: r.start)
+        for first, second in zip(rows, rows[1:]):
+            if second.start < first.end:
+                problems.append(f"{shift.agent_id}: activities {first.activity!r} and {second.activity!r} overlap "
+                                f"at {second.start}")
+        for row in rows:
+            if row.activity in channels:
+                template_channels = {c for t in matched[k] for c in t.channels}
+                if row.activity not in template_channels:
+                    problems.append(f"{shift.agent_id}: works {row.activity!r} in a shift whose template does not serve it")
+                if agents is not None and shift.agent_id in by_id and row.activity not in by_id[shift.agent_id].channels:
+                    problems.append(f"{shift.agent_id}: works {row.activity!r} without that skill")
+    for k, fits in matched.items():
+        if not fits:
+            continue
+        template = fits[0]
+        shift = shifts.loc[k]
+        own = [r for r in in_shift.get(k, []) if r.activity not in channels]
+        for activity in template.activities:
+            placed = [r for r in own if r.activity == activity.kind]
+            if len(placed) != 1:
+                problems.append(f"{shift.agent_id} {shift.date.date()}: {len(placed)} {activity.kind!r} "
+                                f"activities, [[shift]] {template.name!r} needs exactly 1")
+                continue
+            offset = (placed[0].start - shift.shift_start) / pd.Timedelta(minutes=1)
+            length = (placed[0].end - placed[0].start) / pd.Timedelta(minutes=1)
+            if not activity.earliest_after_start <= offset <= activity.latest_after_start or offset % rules.interval_minutes:
+                problems.append(f"{shift.agent_id} {shift.date.date()}: {activity.kind!r} starts {offset:g} min after "
+                                f"the shift start, outside {activity.earliest_after_start}..{activity.latest_after_start}")
+            if length != activity.length_minutes:
+                problems.append(f"{shift.agent_id} {shift.date.date()}: {activity.kind!r} lasts {length:g} min, "
+                                f"not {activity.length_minutes}")
+        extra = {r.activity for r in own} - {a.kind for a in template.activities}
+        if extra:
+            problems.append(f"{shift.agent_id} {shift.date.date()}: activities {sorted(extra)} are not in "
+                            f"[[shift]] {template.name!r}")
+
+    if coverage is not None and week_start is not None:
+        problems += _check_coverage(shifts, acts, coverage, rules, week_start, channels)
+    return problems
+
+
+def _check_coverage(shifts, acts, coverage, rules, week_start, channels) -> list[str]:
+    """Recount agents per interval minute by minute and compare with ``coverage``."""
+    step = rules.interval_minutes
+    n = 7 * 1440 // step
+    count: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+
+    def slot(t: pd.Timestamp) -> int | None:
+        minute = int((t - week_start) / pd.Timedelta(minutes=1))
+        if rules.wrap_week:
+            return (minute % (7 * 1440)) // step
+        return minute // step if 0 <= minute < 7 * 1440 else None
+
+    def add(channel: str, start: pd.Timestamp, end: pd.Timestamp, value: float) -> None:
+        t = start
+        while t < end:
+            i = slot(t)
+            if i is not None:
+                count[channel][i] += value
+            t += pd.Timedelta(minutes=step)
+
+    shift_of = {}
+    for row in shifts.itertuples():
+        add(row.channel, row.shift_start, row.shift_end, 1.0)
+        shift_of.setdefault(row.agent_id, []).append(row)
+    for row in acts.itertuples():
+        home = [s for s in shift_of.get(row.agent_id, []) if s.shift_start <= row.start and row.end <= s.shift_end]
+        if not home:
+            continue
+        add(home[0].channel, row.start, row.end, -1.0)
+        if row.activity in channels:
+            add(row.activity, row.start, row.end, 1.0)
+    problems = []
+    frame = coverage.assign(interval_start=pd.to_datetime(coverage["interval_start"]))
+    for channel, rows in frame.groupby("channel"):
+        idx = ((rows["interval_start"] - week_start) / pd.Timedelta(minutes=step)).astype(int).to_numpy()
+        recount = count[channel][idx]
+        wrong = np.flatnonzero(np.abs(recount - rows["scheduled"].to_numpy(dtype=float)) > 1e-9)
+        if len(wrong):
+            i = wrong[0]
+            problems.append(f"coverage {channel} {rows['interval_start'].iloc[i]}: file says "
+                            f"{rows['scheduled'].iloc[i]:g}, the roster has {recount[i]:g} ({len(wrong)} interval(s) differ)")
+        if rules.coverage == "hard" and channel not in {"email", "social", "backoffice"}:
+            short = np.flatnonzero(recount < np.ceil(rows["required"].to_numpy(dtype=float) - 1e-6))
+            if len(short):
+                i = short[0]
+                problems.append(f"coverage {channel} {rows['interval_start'].iloc[i]}: {recount[i]:g} scheduled < "
+                                f"required {rows['required'].iloc[i]:g} ({len(short)} interval(s) short)")
+    return problems

@@ -1,0 +1,176 @@
+"""Roster: every roster rule checked on a generated week by the independent checker."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scheduling.checks import check_roster
+from scheduling.roster import agents_from_frame, build_roster, headcount_caps
+from scheduling.rules import RuleSet
+from scheduling.shifts import plan_shifts
+
+MONDAY = pd.Timestamp("2024-01-01")
+
+RULES = {
+    "interval_minutes": 30, "coverage": "hard", "min_rest_hours": 11, "max_consecutive_days": 6, "gap_rel": 0.05,
+    "contract": [
+        {"name": "full_time", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0},
+        {"name": "part_time", "days_per_week": [3, 4], "consecutive_days_off": 2, "hourly_cost": 20.0},
+    ],
+    "shift": [
+        {"name": "early", "contract": "full_time", "channels": ["voice", "email"], "length_minutes": 510,
+         "paid_minutes": 480, "earliest_start": "06:00", "latest_start": "09:00", "start_step_minutes": 60,
+         "activity": [
+             {"kind": "break", "length_minutes": 30, "paid": True, "earliest_after_start": 90,
+              "latest_after_start": 150},
+             {"kind": "lunch", "length_minutes": 30, "paid": False, "earliest_after_start": 210,
+              "latest_after_start": 300}]},
+        {"name": "late", "contract": "full_time", "channels": ["voice"], "length_minutes": 510,
+         "paid_minutes": 480, "earliest_start": "13:00", "latest_start": "15:00", "start_step_minutes": 60,
+         "activity": [{"kind": "lunch", "length_minutes": 30, "paid": False, "earliest_after_start": 180,
+                       "latest_after_start": 300}]},
+        {"name": "night", "contract": "full_time", "channels": ["voice"], "length_minutes": 480,
+         "earliest_start": "22:00", "latest_start": "22:00"},
+        {"name": "part", "contract": "part_time", "channels": ["voice"], "length_minutes": 240,
+         "earliest_start": "10:00", "latest_start": "16:00", "start_step_minutes": 120},
+    ],
+}
+
+
+def _requirements() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    times = pd.date_range(MONDAY, periods=7 * 48, freq="30min")
+    hour = times.hour + times.minute / 60
+    weekday = np.asarray(times.day_of_week) < 5
+    voice = 2 + 10 * np.exp(-((hour - 11) / 3) ** 2) + 6 * np.exp(-((hour - 17) / 2.5) ** 2)
+    voice = voice * np.where(weekday, 1.0, 0.6) + rng.uniform(0, 1, len(times))
+    email_work = np.where((hour >= 8) & (hour < 17) & weekday, 60.0, 0.0)
+    return pd.concat([
+        pd.DataFrame({"interval_start": times, "channel": "voice", "required_agents": voice}),
+        pd.DataFrame({"interval_start": times, "channel": "email", "required_agents": email_work / 30,
+                      "workload_minutes": email_work, "due_minutes": 480.0}),
+    ], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def week():
+    rules = RuleSet.from_mapping(RULES)
+    requirements = _requirements()
+    plan = plan_shifts(requirements, rules)
+    return rules, requirements, plan, build_roster(plan, rules)
+
+
+def test_generated_week_passes_every_rule(week):
+    rules, _, plan, roster = week
+    assert check_roster(roster.roster, roster.activities, rules, agents=roster.agents,
+                        coverage=roster.coverage) == []
+    assert list(roster.roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
+    assert list(roster.activities.columns) == ["agent_id", "start", "end", "activity"]
+    assert roster.roster["agent_id"].str.match(r"^(FT|PT)\d{3}$").all()
+    # the roster's net coverage is the plan's
+    merged = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"])
+    np.testing.assert_allclose(merged["scheduled_x"], merged["scheduled_y"])
+    assert len(roster.roster) == int((plan.tours["agents"] * plan.tours["days"]).sum())
+
+
+def test_night_shift_rows_cross_midnight(week):
+    _, _, _, roster = week
+    nights = roster.roster[pd.to_datetime(roster.roster["shift_start"]).dt.hour == 22]
+    assert len(nights)
+    assert (pd.to_datetime(nights["shift_end"]).dt.date > pd.to_datetime(nights["shift_start"]).dt.date).all()
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    ("rest", "rest before the shift"),
+    ("double", "more than one shift"),
+    ("break_window", "outside"),
+    ("coverage", "file says"),
+    ("days_off", "consecutive days"),
+    ("unavailable", "marked unavailable"),
+])
+def test_checker_catches_each_broken_rule(week, breakage, expected):
+    rules, _, _, roster = week
+    shifts, acts, agents, coverage = roster.roster.copy(), roster.activities.copy(), list(roster.agents), roster.coverage
+    ft = shifts[shifts["agent_id"].str.startswith("FT")]
+    agent_id = ft["agent_id"].iloc[0]
+    own = shifts.index[shifts["agent_id"] == agent_id]
+    if breakage == "rest":  # the second shift 6 h after the first ends
+        first = shifts.loc[own[0]]
+        second = own[1]
+        length = shifts.loc[second, "shift_end"] - shifts.loc[second, "shift_start"]
+        shifts.loc[second, "shift_start"] = first["shift_end"] + pd.Timedelta(hours=6)
+        shifts.loc[second, "shift_end"] = shifts.loc[second, "shift_start"] + length
+    elif breakage == "double":
+        shifts = pd.concat([shifts, shifts.loc[[own[0]]]], ignore_index=True)
+    elif breakage == "break_window":
+        k = acts.index[(acts["agent_id"] == agent_id) & (acts["activity"] == "lunch")][0]
+        acts.loc[k, "start"] -= pd.Timedelta(hours=3)
+        acts.loc[k, "end"] -= pd.Timedelta(hours=3)
+    elif breakage == "coverage":
+        coverage = coverage.copy()
+        coverage.loc[coverage.index[0], "scheduled"] += 1
+    elif breakage == "days_off":  # move the middle work day onto the first day off
+        dates = sorted(pd.to_datetime(shifts.loc[own, "date"]))
+        worked = {d.weekday() for d in dates}
+        off = [d for d in range(7) if d not in worked]
+        target = MONDAY + pd.Timedelta(days=off[0])
+        k = [i for i in own if pd.Timestamp(shifts.loc[i, "date"]) == dates[2]][0]
+        delta = target - pd.Timestamp(shifts.loc[k, "date"])
+        if len(off) == 2 and (off[1] - off[0]) % 7 == 1:  # split the pair: move into its first day
+            shifts.loc[k, "date"] = target.date().isoformat()
+            shifts.loc[k, "shift_start"] += delta
+            shifts.loc[k, "shift_end"] += delta
+            acts = acts[acts["agent_id"] != agent_id]
+    elif breakage == "unavailable":
+        day = pd.Timestamp(shifts.loc[own[0], "date"]).weekday()
+        agents = [dataclasses.replace(a, unavailable_weekdays=frozenset({day})) if a.agent_id == agent_id else a
+                  for a in agents]
+    problems = check_roster(shifts, acts, rules, agents=agents, coverage=coverage)
+    assert any(expected in p for p in problems), problems
+
+
+def test_named_agents_honour_skills_unavailability_and_preferences(week):
+    rules, requirements, plan, generated = week
+    n_ft = int(plan.tours.loc[plan.tours["contract"] == "full_time", "agents"].sum())
+    n_pt = int(plan.tours.loc[plan.tours["contract"] == "part_time", "agents"].sum())
+    rows = []
+    for k in range(n_ft + 3):
+        rows.append({"agent_id": f"A{k:03d}", "contract": "full_time", "channels": "voice|email",
+                     "unavailable": "Sun" if k % 4 == 0 else "", "preferred_shift": "late" if k % 3 == 0 else "",
+                     "weekend_days_worked": float(k % 5)})
+    for k in range(n_pt + 2):
+        rows.append({"agent_id": f"P{k:03d}", "contract": "part_time", "channels": "voice",
+                     "unavailable": "2024-01-03" if k == 0 else "", "preferred_shift": "",
+                     "weekend_days_worked": 0.0})
+    agents = agents_from_frame(pd.DataFrame(rows), rules)
+    plan2 = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no unfilled tours
+        roster = build_roster(plan2, rules, agents=agents)
+    assert len(roster.unfilled) == 0
+    assert check_roster(roster.roster, roster.activities, rules, agents=agents, coverage=roster.coverage) == []
+    sundays = pd.to_datetime(roster.roster["date"]).dt.day_of_week == 6
+    unavailable_sun = {a.agent_id for a in agents if 6 in a.unavailable_weekdays}
+    assert not set(roster.roster.loc[sundays, "agent_id"]) & unavailable_sun
+    late = roster.assignments[roster.assignments["template"] == "late"]
+    preferring = {a.agent_id for a in agents if a.preferred_shift == "late"}
+    # late tours go to those who asked for them first
+    assert late["agent_id"].isin(preferring).sum() == min(len(late), len(preferring))
+
+
+def test_bad_agent_rows_are_named():
+    rules = RuleSet.from_mapping(RULES)
+    frame = pd.DataFrame([{"agent_id": "X1", "contract": "full_time", "channels": "voice|fax"}])
+    with pytest.raises(ValueError, match=r"agents.csv: row 2: channels='voice\|fax'"):
+        agents_from_frame(frame, rules)
+    frame = pd.DataFrame([{"agent_id": "X1", "contract": "temp", "channels": "voice"}])
+    with pytest.raises(ValueError, match="row 2: contract='temp'"):
+        agents_from_frame(frame, rules)
+    frame = pd.DataFrame([{"agent_id": "X1", "contract": "full_time", "channels": "voice", "unavailable": "Funday"}])
+    with pytest.raises(ValueError, match="unavailable='Funday'"):
+        agents_from_frame(frame, rules)
