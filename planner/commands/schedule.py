@@ -1,0 +1,82 @@
+"""``planner schedule REQUIREMENTS.csv --rules rules.toml [--agents agents.csv] --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from planner.rostering import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
+from scheduling.coverage import validate_requirements
+
+STAGES = (
+    "building model", "solving LP relaxation", "rounding the LP (dive)", "placing breaks and lunches",
+    "reading solution", "assigning agents", "checking the roster", "writing outputs",
+)
+
+EXAMPLE = """\
+Builds the week's shift plan (tours with breaks, lunches and days off) by LP/MIP, assigns it to
+agents (agents.csv, or agents created per contract as FT001, PT001, ...) and writes
+DIR/roster.csv, activities.csv, coverage.csv and summary.json (cost, paid hours, solver status,
+objective, LP lower bound, gap, solve seconds, rule check, service check). With --staffing the
+summary also holds the expected service level per interval and day (Erlang and simulation).
+
+Example:
+  planner schedule out/requirements.csv --rules data/sample/rules.toml --out out/week
+  planner schedule out/requirements.csv --rules rules.toml --agents agents.csv \\
+      --staffing staffing.toml --out out/week
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "schedule",
+        help="weekly shift plan and roster by LP/MIP from staff requirements",
+        description="Plan the week's shifts, breaks and days off at least cost, assign them to agents "
+        "and write the roster, activities, coverage and a summary.",
+        epilog=EXAMPLE,
+    )
+    p.add_argument("requirements", metavar="REQUIREMENTS.csv", help="requirements CSV (DESIGN.md section 3)")
+    p.add_argument("--rules", required=True, metavar="rules.toml", help="contracts, shift templates, activities")
+    p.add_argument("--agents", metavar="agents.csv", help="named agents (default: created per contract)")
+    p.add_argument("--staffing", metavar="staffing.toml",
+                   help="service goals per channel, for the service check in summary.json")
+    p.add_argument("--replications", type=int, default=10, metavar="N",
+                   help="simulation replications for the service check (default 10)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.replications < 1:
+        raise ValueError(f"--replications={args.replications} must be at least 1")
+    rules = load_rules(args.rules)
+    requirements = validate_requirements(read_requirements_csv(args.requirements), source=args.requirements)
+    unknown = sorted(set(requirements["channel"]) - rules.channels())
+    if unknown:
+        raise ValueError(f"{args.requirements}: channel {unknown[0]!r} is not served by any [[shift]] in "
+                         f"{args.rules} (served: {sorted(rules.channels())})")
+    targets = None
+    if args.staffing:
+        from planner.staffing import load_staffing
+
+        targets = load_staffing(args.staffing)
+    with tqdm(total=len(STAGES), desc="schedule", unit="step", file=sys.stderr,
+              disable=None, leave=False) as bar:
+        def progress(stage: str) -> None:
+            bar.set_postfix_str(stage)
+            if stage in STAGES:
+                bar.update(1)
+        result = schedule_week(requirements, rules, agents=args.agents, targets=targets,
+                               replications=args.replications, source=args.rules, progress=progress)
+        progress("writing outputs")
+        write_outputs(result, args.out)
+    summary = result["summary"]
+    print(f"cost {summary['cost']:.2f}  paid hours {summary['paid_hours']:.1f}  "
+          f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs LP bound {summary['lower_bound']:.2f}  "
+          f"solve {summary['solve_seconds']:.1f} s")
+    if result["problems"]:
+        print(f"rule check: {len(result['problems'])} violation(s), first: {result['problems'][0]}", file=sys.stderr)
+    print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}")
+    return 0

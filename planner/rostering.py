@@ -1,0 +1,309 @@
+"""Planner-side glue for the weekly schedule: load rules and agents, plan, roster, check, write.
+
+Chains :mod:`scheduling.shifts` (the LP/MIP shift plan), :mod:`scheduling.roster` (named
+agents) and :mod:`scheduling.checks` (independent rule check), adds the service check
+(expected service level per interval and per day by Erlang, and by simulation with its
+P10-P90 spread) and writes the four output files of DESIGN.md section 3 atomically.
+
+Example::
+
+    >>> result = schedule_week(requirements, read_toml("rules.toml"))   # doctest: +SKIP
+    >>> write_outputs(result, "out/")                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.config import read_toml
+from scheduling.checks import check_roster
+from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid
+from scheduling.roster import agents_from_frame, build_roster, headcount_caps
+from scheduling.rules import RuleSet
+from scheduling.shifts import plan_shifts
+
+OUTPUT_FILES = ("roster.csv", "activities.csv", "coverage.csv", "summary.json")
+_ISO = "%Y-%m-%dT%H:%M:%S"
+
+
+def load_rules(rules: RuleSet | Mapping[str, Any] | str | Path, *, source: str = "rules.toml") -> RuleSet:
+    """A :class:`RuleSet` from a rule set, a parsed mapping or a ``rules.toml`` path."""
+    if isinstance(rules, RuleSet):
+        return rules
+    if isinstance(rules, (str, Path)):
+        return RuleSet.from_mapping(read_toml(rules), source=str(rules))
+    return RuleSet.from_mapping(rules, source=source)
+
+
+def read_agents_csv(path: str | Path, rules: RuleSet):
+    """Validated agents from ``agents.csv`` (errors name the file and row)."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+    for column in ("min_hours", "max_hours", "weekend_days_worked", "night_shifts_worked"):
+        if column in frame.columns:
+            frame[column] = frame[column].replace("", np.nan)
+    return agents_from_frame(frame, rules, source=str(path))
+
+
+def read_requirements_csv(path: str | Path) -> pd.DataFrame:
+    """The Requirements frame from a CSV file (``ValueError`` naming the file when unreadable)."""
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+
+
+def schedule_week(
+    requirements: pd.DataFrame,
+    rules: RuleSet | Mapping[str, Any] | str | Path,
+    *,
+    agents: str | Path | pd.DataFrame | None = None,
+    source: str = "rules.toml",
+    targets: Mapping[str, Any] | None = None,
+    replications: int = 10,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Plan, roster and check one week; returns the frames and the summary.
+
+    ``requirements``: the Requirements frame (DESIGN.md section 3). ``agents``: ``agents.csv``
+    path or frame, or None to create agents per contract. ``targets``: channel ->
+    :class:`scheduling.requirements.ServiceTarget` (e.g. from ``planner.staffing.load_staffing``)
+    for the service check; without it the check is skipped and the summary says so.
+    Keys: ``roster, activities, coverage, tours, solver, paid_hours, cost, deferred_on_time,
+    summary, problems``.
+    """
+    say = progress or (lambda _stage: None)
+    rule_set = load_rules(rules, source=source)
+    agent_list = None
+    if isinstance(agents, pd.DataFrame):
+        agent_list = agents_from_frame(agents, rule_set)
+    elif agents is not None:
+        agent_list = read_agents_csv(agents, rule_set)
+    caps = None
+    if agent_list is not None:
+        times = pd.to_datetime(requirements["interval_start"])
+        first = times.min().normalize()
+        caps = headcount_caps(agent_list, first - pd.Timedelta(days=first.weekday()))
+    plan = plan_shifts(requirements, rule_set, caps=caps, progress=say)
+    say("assigning agents")
+    roster = build_roster(plan, rule_set, agents=agent_list)
+    say("checking the roster")
+    problems = check_roster(roster.roster, roster.activities, rule_set, agents=roster.agents,
+                            coverage=roster.coverage)
+    on_time = {c: deferred_on_time(d, roster.coverage, plan.grid) for c, d in plan.demands.items() if d.deferred}
+    service: dict[str, Any]
+    if targets:
+        say("service check (Erlang and simulation)")
+        service = service_check(roster.coverage, requirements, targets, interval_minutes=rule_set.interval_minutes,
+                                replications=replications, seed=seed)
+    else:
+        service = {"skipped": "no service targets given (planner schedule --staffing staffing.toml)"}
+    solver = {
+        "status": plan.status, "solver": plan.solver, "objective": plan.objective, "lower_bound": plan.lower_bound,
+        "lower_bound_kind": "LP relaxation", "mip_bound": plan.mip_bound, "gap": plan.gap,
+        "solve_seconds": plan.solve_seconds,
+    }
+    headcount = roster.assignments.groupby("contract")["agent_id"].nunique().to_dict()
+    summary = {
+        "cost": plan.cost,
+        "paid_hours": plan.paid_hours,
+        "solver_status": plan.status,
+        "objective": plan.objective,
+        "lower_bound": plan.lower_bound,
+        "gap": plan.gap,
+        "solve_seconds": plan.solve_seconds,
+        "solver": solver,
+        "coverage_mode": rule_set.coverage,
+        "wrap_week": rule_set.wrap_week,
+        "interval_minutes": rule_set.interval_minutes,
+        "week_start": plan.grid.start.date().isoformat(),
+        "agents_by_contract": {k: int(v) for k, v in headcount.items()},
+        "under_coverage_agent_hours": plan.under_agent_hours,
+        "deferred_on_time": on_time,
+        "unfilled_tours": roster.unfilled.to_dict("records") if len(roster.unfilled) else [],
+        "idle_agents": list(roster.idle_agents),
+        "fairness": roster.fairness,
+        "rule_check": {"violations": len(problems), "first": problems[:20]},
+        "service_check": service,
+    }
+    return {
+        "roster": roster.roster, "activities": roster.activities, "coverage": roster.coverage,
+        "tours": plan.tours, "solver": solver, "paid_hours": plan.paid_hours, "cost": plan.cost,
+        "deferred_on_time": on_time, "summary": summary, "problems": problems, "plan": plan,
+    }
+
+
+def deferred_on_time(demand: ChannelDemand, coverage: pd.DataFrame, grid: WeekGrid) -> float:
+    """Share of a deferred channel's week of work done before it is due, first come first served.
+
+    Capacity per interval = scheduled agents x ``interval_minutes``; with a wrapping week the
+    week is run twice and the second (steady-state) pass is measured.
+    """
+    rows = coverage[coverage["channel"] == demand.channel].sort_values("interval_start")
+    capacity = rows["scheduled"].to_numpy(dtype=float) * grid.interval_minutes
+    if len(capacity) != grid.n_intervals or demand.work_minutes is None or demand.work_minutes.sum() <= 0:
+        return 1.0
+    return _on_time_share(demand, capacity, grid)
+
+
+def _on_time_share(demand: ChannelDemand, capacity: np.ndarray, grid: WeekGrid) -> float:
+    n = grid.n_intervals
+    dt = grid.interval_minutes
+    passes = 2 if grid.wrap else 1
+    items: list[list[float]] = []  # remaining, due, weight (only last pass counts)
+    done_on_time = counted_total = 0.0
+    for p in range(passes):
+        last = p == passes - 1
+        for i in range(n):
+            start = (p * n + i) * dt
+            if demand.work_minutes[i] > 0:
+                items.append([float(demand.work_minutes[i]), start + float(demand.due_minutes[i]), float(last)])
+                counted_total += demand.work_minutes[i] * last
+            free = float(capacity[i])
+            while items and free > 1e-12:
+                take = min(free, items[0][0])
+                items[0][0] -= take
+                free -= take
+                # minutes finished within this interval count as on time when the interval ends by the due time
+                if items[0][2] and start + dt <= items[0][1] + 1e-9:
+                    done_on_time += take
+                if items[0][0] <= 1e-9:
+                    items.pop(0)
+    return float(done_on_time / counted_total) if counted_total > 0 else 1.0
+
+
+def service_check(
+    coverage: pd.DataFrame,
+    requirements: pd.DataFrame,
+    targets: Mapping[str, Any],
+    *,
+    interval_minutes: int,
+    replications: int = 10,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Expected service per interval and per day by Erlang, and by simulation (P10/P50/P90).
+
+    Agents in the queue = scheduled (net of breaks) x (1 - shrinkage), rounded down, as in
+    :mod:`planner.service`. Returns ``{"definition", "per_channel", "per_day", "per_interval"}``.
+    """
+    from planner.service import expected_service
+    from scheduling.simulation import simulate
+
+    immediate = {c: t for c, t in targets.items() if c not in DEFERRED_CHANNELS}
+    present = set(coverage["channel"]) & set(immediate)
+    missing = sorted(set(coverage["channel"]) - set(targets) - DEFERRED_CHANNELS)
+    erlang = expected_service(coverage[coverage["channel"].isin(present)], requirements,
+                              {c: immediate[c] for c in present}, interval_minutes=interval_minutes)
+    per_interval, per_channel, per_day = [], {}, []
+    for channel, rows in erlang.groupby("channel", sort=True):
+        target = immediate[channel]
+        rows = rows.sort_values("interval_start")
+        calls = rows["volume"].to_numpy(dtype=float)
+        aht = rows["aht_s"].to_numpy(dtype=float)
+        aht = np.where(np.isfinite(aht) & (aht > 0), aht, target.aht_s or 1.0)
+        sim = simulate(calls, rows["productive_agents"].to_numpy(dtype=float), interval_s=interval_minutes * 60.0,
+                       aht_s=aht, answer_s=target.answer_s, patience_s=target.patience_s,
+                       concurrency=int(target.concurrency or 1), replications=replications, seed=seed)
+        pi = sim.per_interval
+        frame = pd.DataFrame({
+            "interval_start": rows["interval_start"].to_numpy(), "channel": channel, "volume": calls,
+            "erlang_service_level": rows["service_level"].to_numpy(dtype=float),
+            "sim_service_level": pi["service_level"].to_numpy(dtype=float),
+            "sim_p10": pi["service_level_p10"].to_numpy(dtype=float),
+            "sim_p90": pi["service_level_p90"].to_numpy(dtype=float),
+        })
+        per_interval.append(frame)
+        per_channel[channel] = {
+            "target_sl": target.target_sl, "answer_s": target.answer_s,
+            "erlang_service_level": _weighted(frame["erlang_service_level"], frame["volume"]),
+            "sim_service_level": sim.overall.get("service_level"),
+            "sim_p10": sim.overall.get("service_level_p10"), "sim_p90": sim.overall.get("service_level_p90"),
+            "replications": replications,
+        }
+        for day, part in frame.groupby(pd.to_datetime(frame["interval_start"]).dt.date):
+            per_day.append({"date": day.isoformat(), "channel": channel, "volume": float(part["volume"].sum()),
+                            "erlang_service_level": _weighted(part["erlang_service_level"], part["volume"]),
+                            "sim_service_level": _weighted(part["sim_service_level"], part["volume"])})
+    records = []
+    if per_interval:
+        table = pd.concat(per_interval, ignore_index=True)
+        table = table[table["volume"] > 0]
+        table["interval_start"] = pd.to_datetime(table["interval_start"]).dt.strftime(_ISO)
+        records = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                   for r in table.round(4).to_dict("records")]
+    return {
+        "definition": "share of offered contacts answered within answer_s (abandons count against); agents = "
+                      "scheduled net of activities x (1 - shrinkage), rounded down; Erlang C/A or chat concurrency "
+                      "model, and a discrete-event simulation (P10/P90 across replications)",
+        "channels_without_target": missing,
+        "per_channel": per_channel,
+        "per_day": per_day,
+        "per_interval": records,
+    }
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
+    v = values.to_numpy(dtype=float)
+    w = weights.to_numpy(dtype=float)
+    ok = np.isfinite(v) & (w > 0)
+    return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, (pd.Timestamp,)):
+        return value.strftime(_ISO)
+    return value
+
+
+def write_outputs(result: Mapping[str, Any], out: str | Path) -> list[Path]:
+    """Write roster.csv, activities.csv, coverage.csv and summary.json into ``out``.
+
+    Files are written into a temporary folder beside ``out`` and moved into place only when
+    all four are complete, so a failure never leaves half-written outputs.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        roster = result["roster"].copy()
+        for column in ("shift_start", "shift_end"):
+            roster[column] = pd.to_datetime(roster[column]).dt.strftime(_ISO)
+        roster.to_csv(staging / "roster.csv", index=False)
+        activities = result["activities"].copy()
+        for column in ("start", "end"):
+            activities[column] = pd.to_datetime(activities[column]).dt.strftime(_ISO)
+        activities.to_csv(staging / "activities.csv", index=False)
+        coverage = result["coverage"].copy()
+        coverage["interval_start"] = pd.to_datetime(coverage["interval_start"]).dt.strftime(_ISO)
+        coverage.to_csv(staging / "coverage.csv", index=False)
+        with (staging / "summary.json").open("w") as handle:
+            json.dump(_jsonable(result["summary"]), handle, indent=2)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out / name)
+            written.append(out / name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
