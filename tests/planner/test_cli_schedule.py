@@ -1,0 +1,148 @@
+"""``planner schedule``: outputs as DESIGN.md section 3, named errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.cli import main
+from scheduling.checks import check_roster
+from scheduling.rules import RuleSet
+
+RULES = """\
+interval_minutes = 60
+min_rest_hours = 11
+max_consecutive_days = 6
+coverage = "hard"
+
+[[contract]]
+name = "full_time"
+days_per_week = 5
+consecutive_days_off = 2
+hourly_cost = 20.0
+max_agents = 50
+
+[[shift]]
+name = "day"
+contract = "full_time"
+channels = ["voice", "email"]
+length_minutes = 540
+paid_minutes = 480
+earliest_start = "07:00"
+latest_start = "10:00"
+start_step_minutes = 60
+
+  [[shift.activity]]
+  kind = "lunch"
+  length_minutes = 60
+  paid = false
+  earliest_after_start = 180
+  latest_after_start = 300
+"""
+
+STAFFING = """\
+[channel.voice]
+aht_s = 240
+target_sl = 0.8
+answer_s = 20
+shrinkage = 0.3
+[channel.email]
+due_minutes = 480
+shrinkage = 0.3
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    times = pd.date_range("2024-01-01", periods=7 * 24, freq="60min")
+    hour = np.asarray(times.hour)
+    weekday = np.asarray(times.day_of_week) < 5
+    voice = np.where((hour >= 8) & (hour < 18) & weekday, 3.0 + (hour == 12), 0.0)
+    email = np.where((hour >= 9) & (hour < 16) & weekday, 60.0, 0.0)
+    iso = times.strftime("%Y-%m-%dT%H:%M:%S")
+    frame = pd.concat([
+        pd.DataFrame({"interval_start": iso, "queue": "main", "channel": "voice", "volume": voice * 12.0,
+                      "aht_s": 240.0, "required_agents": voice}),
+        pd.DataFrame({"interval_start": iso, "queue": "main", "channel": "email", "volume": email / 5,
+                      "aht_s": 300.0, "required_agents": email / 60, "workload_minutes": email,
+                      "due_minutes": 480.0}),
+    ])
+    (tmp_path / "req.csv").write_text(frame.to_csv(index=False))
+    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "staffing.toml").write_text(STAFFING)
+    return tmp_path
+
+
+def test_schedule_writes_the_four_files(files, capsys):
+    out = files / "week"
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"),
+                 "--staffing", str(files / "staffing.toml"), "--replications", "3", "--out", str(out)])
+    assert code == 0
+    roster = pd.read_csv(out / "roster.csv")
+    activities = pd.read_csv(out / "activities.csv")
+    coverage = pd.read_csv(out / "coverage.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
+    assert list(activities.columns) == ["agent_id", "start", "end", "activity"]
+    assert list(coverage.columns) == ["interval_start", "channel", "required", "scheduled"]
+    assert pd.to_datetime(roster["shift_start"], format="ISO8601").notna().all()
+    for key in ("cost", "paid_hours", "solver_status", "objective", "lower_bound", "gap", "solve_seconds"):
+        assert key in summary
+    assert summary["objective"] >= summary["lower_bound"] - 1e-6
+    assert summary["paid_hours"] == pytest.approx(8.0 * len(roster))
+    assert summary["cost"] == pytest.approx(20.0 * summary["paid_hours"])
+    assert summary["rule_check"]["violations"] == 0
+    assert summary["deferred_on_time"]["email"] == pytest.approx(1.0)
+    voice = summary["service_check"]["per_channel"]["voice"]
+    assert 0.0 <= voice["sim_p10"] <= voice["sim_service_level"] <= voice["sim_p90"] <= 1.0
+    assert {d["date"] for d in summary["service_check"]["per_day"]} >= {"2024-01-01"}
+    # the files alone pass the independent checker
+    rules = RuleSet.from_mapping(__import__("tomllib").loads(RULES))
+    assert check_roster(roster, activities, rules, coverage=coverage) == []
+    assert "cost" in capsys.readouterr().out
+
+
+def test_without_staffing_the_service_check_says_it_was_skipped(files):
+    out = files / "week"
+    assert main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert "skipped" in summary["service_check"]
+
+
+def test_unknown_channel_is_a_named_error(files, capsys):
+    frame = pd.read_csv(files / "req.csv")
+    frame.loc[0, "channel"] = "chat"
+    frame.to_csv(files / "req.csv", index=False)
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(files / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "req.csv: channel 'chat' is not served" in err and "Traceback" not in err
+    assert not (files / "o").exists()
+
+
+def test_bad_rules_name_the_rule(files, capsys):
+    (files / "rules.toml").write_text(RULES.replace("length_minutes = 60", "length_minutes = 25"))
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(files / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "[[shift]] 'day' [[shift.activity]] 'lunch': length_minutes=25 is not a multiple of interval_minutes=60" in err
+
+
+def test_bad_agent_row_is_named(files, capsys):
+    (files / "agents.csv").write_text("agent_id,contract,channels\nA1,full_time,voice\nA2,full_time,fax\n")
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"),
+                 "--agents", str(files / "agents.csv"), "--out", str(files / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "agents.csv: row 3: channels='fax'" in err
+
+
+def test_infeasible_hard_coverage_is_explained(files, capsys):
+    (files / "rules.toml").write_text(RULES.replace("max_agents = 50", "max_agents = 2"))
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(files / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "hard coverage cannot be met: voice short" in err and "max_agents=2" in err
