@@ -53,16 +53,84 @@ def load_demo(store: Store, *, progress: Progress | None = None, build_plan: boo
     return f"{message} Example plan stored as plan {result.plan_id}."
 
 
-def rebuild_plan(store: Store, plan_view: PlanView, *, progress: Progress | None = None) -> int:
-    """Build the plan again from its config file (forecast, schedule, scenarios); the new plan id."""
-    from planner.pipeline import plan
-    from planner.plan_config import load_plan_config
+def plan_config(plan_view: PlanView):
+    """The :class:`planner.plan_config.PlanConfig` a stored plan was built from, rebuilt from the
+    config the store keeps (files it named are used when they still exist)."""
+    from planner.plan_config import PlanConfig, Scenario
 
-    source = plan_view.config.get("source")
-    if not source or not Path(source).is_file():
-        raise ValueError(f"plan {plan_view.plan_id}: its config file {source!r} is not available to rebuild from")
+    c = plan_view.config
+
+    def existing(value) -> Path | None:
+        return Path(value) if value and Path(value).is_file() else None
+
+    history, dataset = existing(c.get("history")), c.get("dataset")
+    if history is None and not dataset:
+        from planner.ui.views import plan_history_dataset
+
+        dataset = plan_history_dataset(plan_view.store, plan_view)
+    if history is None and not dataset:
+        raise ValueError(f"plan {plan_view.plan_id}: its history {c.get('history')!r} is neither a file nor a stored dataset")
+    stored = plan_view.store.scenarios(plan_view.plan_id)
+    scenarios = tuple(Scenario(str(r["name"]), dict(r["overrides"] or {})) for r in stored.to_dict("records")
+                      if r["name"] != "base") if len(stored) else ()
+    return PlanConfig(
+        name=str(c.get("name") or plan_view.name), source=Path(c.get("source") or f"plan {plan_view.plan_id}"),
+        start=pd.Timestamp(c["start"]), days=int(c.get("days", 7)), interval_minutes=int(c["interval_minutes"]),
+        staffing=c["staffing"], rules=c["rules"], history=history, dataset=dataset if history is None else None,
+        agents=existing(c.get("agents")), country=c.get("country"), timezone=c.get("timezone"),
+        method=str(c.get("method") or "auto"), fte_hours_per_week=float(c.get("fte_hours_per_week") or 40.0),
+        scenarios=scenarios,
+    )
+
+
+def rebuild_plan(store: Store, plan_view: PlanView, *, progress: Progress | None = None) -> int:
+    """Build the stored plan again (forecast, schedule, scenarios); the new plan id."""
+    from planner.pipeline import plan
+
     say = progress or _quiet
-    result = plan(load_plan_config(source), store=store, progress=lambda stage, share: say(share, stage))
+    result = plan(plan_config(plan_view), store=store, progress=lambda stage, share: say(share, stage))
+    return int(result.plan_id)
+
+
+def plan_dataset(
+    store: Store,
+    *,
+    dataset: str,
+    start: str,
+    interval_minutes: int,
+    country: str | None = None,
+    staffing: Mapping[str, Any] | None = None,
+    rules: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Plan the week from ``start`` for a stored dataset: forecast, requirements, shift plan,
+    roster. Service goals and shift rules default to the bundled ``data/sample`` files (the
+    rules' ``interval_minutes`` follows the plan's). Returns the stored plan's id."""
+    import copy
+
+    from planner.config import read_toml
+    from planner.demo import data_dir
+    from planner.pipeline import plan
+    from planner.plan_config import PlanConfig
+
+    if int(interval_minutes) not in (15, 30, 60):
+        raise ValueError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
+    try:
+        week = pd.Timestamp(str(start))
+    except ValueError:
+        raise ValueError(f"start: {start!r} is not a date (YYYY-MM-DD)") from None
+    if week != week.normalize():
+        raise ValueError(f"start: {start!r} must be a date (plans cover whole days)")
+    store.dataset_info(dataset)  # ValueError naming the dataset when it is not stored
+    folder = data_dir() / "sample"
+    staffing = copy.deepcopy(dict(staffing)) if staffing else read_toml(folder / "staffing.toml")
+    rules = copy.deepcopy(dict(rules)) if rules else read_toml(folder / "rules.toml")
+    rules["interval_minutes"] = int(interval_minutes)
+    config = PlanConfig(name=f"{dataset}, week of {week:%Y-%m-%d}", source=Path(f"app: dataset {dataset}"), start=week,
+                        days=7, interval_minutes=int(interval_minutes), staffing=staffing, rules=rules, dataset=dataset,
+                        country=country or None)
+    say = progress or _quiet
+    result = plan(config, store=store, progress=lambda stage, share: say(share, stage))
     return int(result.plan_id)
 
 
@@ -146,16 +214,13 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
                  progress: Progress | None = None) -> dict[str, Any]:
     """Plan one scenario over the stored plan's forecast; its tidy row (JSON-ready)."""
     from planner.pipeline import _json_ready, run_scenarios
-    from planner.plan_config import Scenario, load_plan_config
+    from planner.plan_config import Scenario
 
     if not str(name).strip():
         raise ValueError("scenario name: must not be empty")
-    source = plan_view.config.get("source")
-    if not source or not Path(source).is_file():
-        raise ValueError(f"plan {plan_view.plan_id}: its config file {source!r} is not available")
     say = progress or _quiet
     say(0.05, f"planning scenario {name!r}")
-    config = load_plan_config(source)
+    config = plan_config(plan_view)
     outcomes = run_scenarios(config, plan_view.table("forecast"), (Scenario(str(name), dict(overrides)),), workers=1)
     say(1.0, "done")
     row = _json_ready(outcomes[str(name)].row)
@@ -165,25 +230,17 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
 
 def run_frontier(store: Store, plan_view: PlanView, *, levels: Sequence[float], progress: Progress | None = None) -> pd.DataFrame:
     """The service-level vs cost frontier of the stored plan (:func:`planner.scenarios.frontier`)."""
-    from planner.plan_config import load_plan_config
     from planner.scenarios import frontier
 
-    source = plan_view.config.get("source")
-    if not source or not Path(source).is_file():
-        raise ValueError(f"plan {plan_view.plan_id}: its config file {source!r} is not available")
     say = progress or _quiet
     say(0.05, f"planning {len(levels)} targets")
-    table, _outcomes = frontier(load_plan_config(source), plan_view.table("forecast"), levels=levels)
+    table, _outcomes = frontier(plan_config(plan_view), plan_view.table("forecast"), levels=levels)
     say(1.0, "done")
     return table
 
 
 def budget_buys(store: Store, plan_view: PlanView, *, budget: float) -> dict[str, Any]:
     """What a weekly budget buys (:func:`planner.scenarios.budget_service`)."""
-    from planner.plan_config import load_plan_config
     from planner.scenarios import budget_service
 
-    source = plan_view.config.get("source")
-    if not source or not Path(source).is_file():
-        raise ValueError(f"plan {plan_view.plan_id}: its config file {source!r} is not available")
-    return budget_service(load_plan_config(source), plan_view.table("forecast"), budget=float(budget))
+    return budget_service(plan_config(plan_view), plan_view.table("forecast"), budget=float(budget))

@@ -42,9 +42,9 @@ def day_view(day: str, channel: str | None = None) -> html.Div:
     channels = sorted(result.intervals["channel"].unique())
     channel = channel if channel in channels else channels[0]
     summary = result.summary[[c for c in SUMMARY_COLUMNS if c in result.summary]]
-    now = f"{result.now:%H:%M}" if result.now is not None else "no actuals yet"
+    now = f"actuals up to {result.now:%H:%M}" if result.now is not None else "no actuals yet"
     return html.Div([
-        html.P(f"{result.date:%A %Y-%m-%d}, plan {result.plan_id}; actuals up to {now}.", id="intraday-now"),
+        html.P(f"{result.date:%A %Y-%m-%d}, plan {result.plan_id}; {now}.", id="intraday-now"),
         *[ui.message(note) for note in result.notes],
         ui.grid("intraday-summary", ui.records(summary, digits=3), pinned=("channel",), height=200),
         ui.field("channel", dcc.Dropdown(id="intraday-channel", options=channels, value=channel, clearable=False,

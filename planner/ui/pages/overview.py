@@ -7,6 +7,7 @@ from dash import Input, Output, callback, dcc, html
 
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
 from planner.ui.views import DEMO_HINT, datasets_rows, latest_plan, overview_kpis, plan_accuracy, service_by_channel
 
@@ -61,6 +62,9 @@ def layout(**_query) -> html.Div:
     return html.Div([
         title,
         ui.kpi_cards(overview_kpis(plan)),
+        html.Div(ui.graph("overview-forecast", forecast_figure(None, plan.table("forecast"),
+                                                               title="Forecast of the week, all queues and channels")),
+                 className="card"),
         html.Div([html.H3("Expected service by channel"), ui.grid("overview-service", service_by_channel(plan), height=200)],
                  className="card"),
         html.Div(accuracy_block(store, plan), className="card"),

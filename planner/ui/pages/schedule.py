@@ -17,8 +17,8 @@ from planner.exports import roster_grid, write_csv, write_ics, write_roster_xlsx
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
-from planner.ui.jobs import rebuild_plan
-from planner.ui.views import latest_plan, solver_text
+from planner.ui.jobs import plan_dataset
+from planner.ui.views import datasets_rows, latest_plan, plan_history_dataset, solver_text
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -50,11 +50,26 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
     raise ValueError(f"export kind {kind!r} is not csv, xlsx or ics")
 
 
-def build_panel() -> html.Div:
+def build_panel(plan) -> html.Div:
+    """The form that plans a week for a stored dataset (defaults: the current plan's)."""
+    store = context.store()
+    datasets = [r["dataset"] for r in datasets_rows(store) if r["kind"] == "history"]
+    dataset = (plan_history_dataset(store, plan) if plan is not None else None) or (datasets[0] if datasets else None)
     return html.Div([
         html.H3("Build the schedule"),
-        html.P("Rebuilds the plan from its config file: forecast, requirements, shift plan, roster, scenarios."),
-        html.Button("Build the schedule", id="schedule-build", n_clicks=0),
+        html.P("Forecasts the week from the dataset (training on the days before it), turns it into requirements, "
+               "plans shifts and breaks (LP/MIP) and names agents. Service goals and shift rules: the current plan's, "
+               "or the bundled sample's when there is no plan."),
+        html.Div([
+            ui.field("dataset", dcc.Dropdown(id="schedule-dataset", options=datasets, value=dataset, style={"width": "240px"})),
+            ui.field("week start (a date)", dcc.Input(id="schedule-start", type="text",
+                                                      value=f"{plan.week_start:%Y-%m-%d}" if plan is not None else "")),
+            ui.field("interval (min)", dcc.Dropdown(id="schedule-interval", options=[15, 30, 60],
+                                                    value=plan.interval_minutes if plan is not None else 30, clearable=False)),
+            ui.field("holidays (country)", dcc.Input(id="schedule-country", type="text",
+                                                     value=(plan.config.get("country") if plan is not None else "") or "")),
+            html.Button("Build the schedule", id="schedule-build", n_clicks=0),
+        ], className="row"),
         ui.progress_block("schedule"),
         html.Div(id="schedule-build-result"),
     ], className="card")
@@ -65,7 +80,8 @@ def layout(**_query) -> html.Div:
     if plan is None or plan.table("roster").empty:
         return html.Div([html.H2("Schedule"),
                          html.Div([ui.no_plan_message(), ui.graph("schedule-coverage", empty_figure("No schedule yet: run planner demo"))],
-                                  className="card")])
+                                  className="card"),
+                         build_panel(plan)])
     channels = sorted(plan.table("coverage")["channel"].unique())
     days = day_options(plan)
     grid = roster_grid(plan.table("roster"), week_start=plan.week_start)
@@ -98,7 +114,7 @@ def layout(**_query) -> html.Div:
                                          style={"width": "220px"})),
             ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"), day=days[0]["value"])),
         ], className="card"),
-        build_panel(),
+        build_panel(plan),
     ])
 
 
@@ -130,18 +146,27 @@ def download(_csv, _xlsx, _ics):
 @callback(
     Output("schedule-build-result", "children"),
     Input("schedule-build", "n_clicks"),
+    State("schedule-dataset", "value"),
+    State("schedule-start", "value"),
+    State("schedule-interval", "value"),
+    State("schedule-country", "value"),
     background=True,
     running=[(Output("schedule-build", "disabled"), True, False)],
     progress=[Output("schedule-progress", "value"), Output("schedule-status", "children")],
     prevent_initial_call=True,
 )
-def build(set_progress, _clicks):
+def build(set_progress, _clicks, dataset, start, interval, country):
+    if not dataset:
+        return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")
     store = context.store()
     plan = latest_plan(store)
-    if plan is None:
-        return ui.message("No plan to rebuild: run the demo first.", kind="error")
     try:
-        plan_id = rebuild_plan(store, plan, progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+        plan_id = plan_dataset(store, dataset=dataset, start=start, interval_minutes=interval, country=country,
+                               staffing=plan.config.get("staffing") if plan is not None else None,
+                               rules=plan.config.get("rules") if plan is not None else None,
+                               progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError) as exc:
         return ui.message(f"The schedule could not be built: {exc}", kind="error")
-    return ui.message([f"Plan {plan_id} built. ", dcc.Link("Show it", href="/schedule", refresh=True)], kind="ok")
+    built = latest_plan(store)
+    return ui.message([f"Plan {plan_id} built: {solver_text(built)}. ", dcc.Link("Show it", href="/schedule", refresh=True)],
+                      kind="ok", id="schedule-built")
