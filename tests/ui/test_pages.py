@@ -218,3 +218,99 @@ def test_intraday_with_uploaded_actuals(app_on, plan_store_url, tmp_path):
     assert voice["multiplier"] > 1.1
     assert voice["day_reforecast"] > voice["day_forecast"]
     assert "12:00" in str(body.children[0])
+
+
+# -- in a real headless Chromium --------------------------------------------------------------
+PAGE_GRAPHS = {
+    "": "overview-forecast",
+    "data": None,
+    "forecast": "fc-figure",
+    "staffing": "staffing-heatmap",
+    "schedule": "schedule-coverage",
+    "scenarios": "scenarios-bars",
+    "intraday": "intraday-figure",
+}
+
+
+@pytest.fixture(scope="module")
+def plan_server(plan_store_url):
+    from .conftest import serve
+
+    process, url = serve(plan_store_url)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    from .conftest import serve
+
+    process, url = serve(f"sqlite:///{tmp_path_factory.mktemp('empty-store') / 'planner.db'}")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _wait_for_chart(browser, graph_id: str, timeout: float = 30):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, f"#{graph_id} .main-svg")))
+
+
+@pytest.mark.browser
+def test_every_page_shows_its_charts_in_the_browser(plan_server, plan_store_url, browser, artifacts):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import severe_console_errors
+
+    for path, graph_id in PAGE_GRAPHS.items():
+        browser.get(plan_server + path)
+        if graph_id:
+            _wait_for_chart(browser, graph_id)
+            traces = browser.find_elements(By.CSS_SELECTOR, f"#{graph_id} .trace, #{graph_id} .hm, #{graph_id} .heatmaplayer image")
+            assert traces, f"/{path}: the chart {graph_id} has no traces"
+        else:
+            table = WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#datasets .ag-row")))
+            text = browser.find_element(By.ID, "datasets").text
+            for name in ("sample_centre", "us_bank_2003", "anonymous_bank_1999"):
+                assert name in text
+            assert "27,716" in text and "87,120" in text and table
+        browser.save_screenshot(str(artifacts / f"page_{path or 'overview'}.png"))
+        assert severe_console_errors(browser) == [], f"/{path}"
+
+    # what the user reads on the Overview is the stored plan's
+    store = Store.open(plan_store_url)
+    summary = store.plan(store.latest_plan_id())["summary"]
+    browser.get(plan_server)
+    _wait_for_chart(browser, "overview-forecast")
+    assert browser.find_element(By.ID, "kpi-fte").text == f"{summary['fte']:,.1f}"
+    assert browser.find_element(By.ID, "kpi-service-level").text == f"{summary['service_level']:.1%}"
+
+
+@pytest.mark.browser
+def test_empty_store_pages_in_the_browser(empty_server, browser, artifacts):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import severe_console_errors
+
+    for path in PAGE_GRAPHS:
+        browser.get(empty_server + path)
+        if path == "data":
+            WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "data-upload")))
+            continue
+        message = WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "no-plan")))
+        assert "planner demo" in message.text
+        if path == "staffing":
+            _wait_for_chart(browser, "calc-curve")  # the calculator needs no plan
+        assert severe_console_errors(browser) == [], f"/{path}"
+    browser.get(empty_server)
+    WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "overview-demo-button")))
+    browser.save_screenshot(str(artifacts / "empty_overview.png"))
