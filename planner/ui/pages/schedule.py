@@ -65,7 +65,7 @@ def build_panel(plan) -> html.Div:
             ui.field("week start (a date)", dcc.Input(id="schedule-start", type="text",
                                                       value=f"{plan.week_start:%Y-%m-%d}" if plan is not None else "")),
             ui.field("interval (min)", dcc.Dropdown(id="schedule-interval", options=[15, 30, 60],
-                                                    value=plan.interval_minutes if plan is not None else 30, clearable=False)),
+                                                    value=plan.interval_minutes if plan is not None else 15, clearable=False)),
             ui.field("holidays (country)", dcc.Input(id="schedule-country", type="text",
                                                      value=(plan.config.get("country") if plan is not None else "") or "")),
             html.Button("Build the schedule", id="schedule-build", n_clicks=0),
@@ -77,10 +77,20 @@ def build_panel(plan) -> html.Div:
 
 def layout(**_query) -> html.Div:
     plan = latest_plan(context.store())
-    if plan is None or plan.table("roster").empty:
+    if plan is None:
         return html.Div([html.H2("Schedule"),
                          html.Div([ui.no_plan_message(), ui.graph("schedule-coverage", empty_figure("No schedule yet: run planner demo"))],
                                   className="card"),
+                         build_panel(plan)])
+    if plan.table("roster").empty:
+        short = int((plan.table("coverage")["scheduled"] + 1e-6 < plan.table("coverage")["required"]).sum()) if len(plan.table("coverage")) else 0
+        explain = ui.message([html.B(f"Plan {plan.plan_id} ({plan.name}) has no shifts. "),
+                              f"{solver_text(plan)}; {short} interval(s) below requirement. Check the shift rules "
+                              "(start windows, contracts, max_agents) against the requirement, then build again."],
+                             kind="error", id="schedule-empty")
+        figure = (coverage_figure(plan.table("coverage"), channel=sorted(plan.table("coverage")["channel"].unique())[0])
+                  if len(plan.table("coverage")) else empty_figure("No coverage"))
+        return html.Div([html.H2("Schedule"), html.Div([explain, ui.graph("schedule-coverage", figure)], className="card"),
                          build_panel(plan)])
     channels = sorted(plan.table("coverage")["channel"].unique())
     days = day_options(plan)
@@ -168,5 +178,8 @@ def build(set_progress, _clicks, dataset, start, interval, country):
     except (ValueError, OSError, ImportError) as exc:
         return ui.message(f"The schedule could not be built: {exc}", kind="error")
     built = latest_plan(store)
+    if built.table("roster").empty:
+        return ui.message(f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
+                          "cover the requirement.", kind="error")
     return ui.message([f"Plan {plan_id} built: {solver_text(built)}. ", dcc.Link("Show it", href="/schedule", refresh=True)],
                       kind="ok", id="schedule-built")

@@ -1,0 +1,158 @@
+"""First render of each web-app page on the demo plan, in a real headless Chromium.
+
+For every page (/, /data, /forecast, /staffing, /schedule, /scenarios, /intraday) a fresh
+browser navigation is timed until the page's chart has drawn (``#GRAPH .main-svg`` with its
+traces) or, for /data, until the datasets table has rows. Target: <= 2 s per page. There is no
+peer for this benchmark: the target is the yardstick.
+
+The store: ``--store URL`` (e.g. after ``planner demo``), otherwise ``planner demo`` is run
+into a temporary store first (the full example plan; that takes minutes, and is not timed).
+
+    .venv/bin/python benchmarks/app_pages.py [--store sqlite:////path/planner.db] [--repeats 3]
+
+Appends the result to benchmarks/RESULTS.md under "## app_pages".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADING = "## app_pages"
+TARGET_S = 2.0
+PAGES = {
+    "/": "overview-forecast",
+    "/data": None,
+    "/forecast": "fc-figure",
+    "/staffing": "staffing-heatmap",
+    "/schedule": "schedule-coverage",
+    "/scenarios": "scenarios-bars",
+    "/intraday": "intraday-figure",
+}
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000")
+
+
+def demo_store(folder: Path) -> str:
+    url = f"sqlite:///{folder / 'planner.db'}"
+    print("building the demo plan (planner demo) ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "planner.cli", "demo", "--out", str(folder / "demo_plan")],
+                   env={**os.environ, "PLANNER_DB_URL": url}, check=True, cwd=ROOT)
+    return url
+
+
+def serve(url: str, port: int) -> subprocess.Popen:
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "planner.cli", "app", "--port", str(port)],
+                               env={**os.environ, "PLANNER_DB_URL": url}, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("planner app did not answer within 60 s")
+
+
+def browser():
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+def time_page(driver, base: str, path: str, graph_id: str | None) -> float:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get("about:blank")
+    selector = f"#{graph_id} .main-svg .plot *" if graph_id else "#datasets .ag-row"
+    start = time.perf_counter()
+    driver.get(base + path.lstrip("/"))
+    WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.find_elements(By.CSS_SELECTOR, selector))
+    return time.perf_counter() - start
+
+
+def run(url: str, repeats: int, port: int) -> dict[str, list[float]]:
+    process = serve(url, port)
+    driver = browser()
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        for path, graph in PAGES.items():  # warm-up: server imports, browser cache of the JS bundles
+            time_page(driver, base, path, graph)
+        return {path: [time_page(driver, base, path, graph) for _ in range(repeats)] for path, graph in PAGES.items()}
+    finally:
+        driver.quit()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def table(times: dict[str, list[float]]) -> str:
+    lines = ["| page | median s | max s | within 2 s |", "|---|---:|---:|---|"]
+    for path, values in times.items():
+        worst = max(values)
+        lines.append(f"| {path} | {statistics.median(values):.2f} | {worst:.2f} | {'yes' if worst <= TARGET_S else 'NO'} |")
+    return "\n".join(lines)
+
+
+def append_results(text: str) -> None:
+    """Append an entry to our own section of RESULTS.md (re-read right before writing)."""
+    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    if HEADING not in current.splitlines():
+        current = current.rstrip("\n") + f"\n\n{HEADING}\n\n`.venv/bin/python benchmarks/app_pages.py`: first render of " \
+            "each page on the demo plan in headless Chromium, from navigation to the page's chart drawn (target <= 2 s).\n"
+    lines = current.split("\n")
+    start = lines.index(HEADING)
+    end = next((i for i in range(start + 1, len(lines)) if re.match(r"^## ", lines[i])), len(lines))
+    section = "\n".join(lines[start:end]).rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+    rest = "\n".join(lines[end:])
+    RESULTS.write_text(("\n".join(lines[:start]) + "\n" + section + ("\n" + rest if rest.strip() else "")).lstrip("\n"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", help="SQLAlchemy URL of a store holding the demo plan (default: build one)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8071)
+    parser.add_argument("--no-record", action="store_true", help="print only; don't append to RESULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.store or demo_store(Path(folder))
+        times = run(url, args.repeats, args.port)
+    from planner.store import Store
+
+    store = Store.open(url)
+    plan_id = store.latest_plan_id()
+    name = store.plan(plan_id)["name"] if plan_id else "no plan"
+    nproc = os.cpu_count()
+    text = (f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {nproc}\n\n"
+            f"Store: plan {plan_id} ({name}); {args.repeats} timed loads per page after one warm-up load.\n\n{table(times)}\n")
+    print(text)
+    if not args.no_record:
+        append_results(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
