@@ -150,13 +150,27 @@ def plan_shifts(
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if lp_status != "Optimal":
         raise SolveError(f"LP relaxation ended with solver status {lp_status}")
-    if model.solver_name == "HiGHS" and highspy is not None and model.n_integers > EXACT_MAX_INTEGERS:
+    status, objective, mip_bound, kept = None, float("nan"), None, None
+    if model.solver_name == "HiGHS" and highspy is not None:
         say("rounding the LP (dive)")
-        status, objective, mip_bound = model.round_lp(progress=say)
-    else:
+        try:
+            status, objective, mip_bound = model.round_lp(progress=say)
+            kept = {v.name: v.varValue for v in model.prob.variables()}
+        except SolveError as exc:
+            say(f"LP rounding failed ({exc}); branch and bound")
+    close = status is not None and objective - lp_objective <= rules.gap_rel * max(abs(objective), _EPS)
+    remaining = rules.time_limit_s - model.seconds
+    if not close and (status is None or (model.n_integers <= EXACT_MAX_INTEGERS and remaining > 1.0)):
         say("solving integer model")
         model.set_activities_integer()
-        status, objective, mip_bound = model.solve(mip=True)
+        exact = model.solve(mip=True, time_limit_s=max(1.0, remaining))
+        better = exact[0] in ("Optimal", "Feasible") and (
+            status is None or exact[1] < objective - _EPS or (exact[0] == "Optimal" and exact[1] <= objective + _EPS))
+        if better or status is None:
+            status, objective, mip_bound = exact
+        else:
+            for var in model.prob.variables():
+                var.varValue = kept[var.name]
     if status == "Infeasible" and rules.coverage == "hard":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if status not in ("Optimal", "Feasible"):
@@ -172,12 +186,13 @@ def _pattern_label(pattern: tuple[int, ...]) -> str:
     return "".join(day[0] if on else "." for day, on in zip(WEEKDAYS, pattern))
 
 
-def _solver(rules: RuleSet, *, mip: bool) -> pulp.LpSolver:
+def _solver(rules: RuleSet, *, mip: bool, time_limit_s: float | None = None) -> pulp.LpSolver:
+    limit = rules.time_limit_s if time_limit_s is None else time_limit_s
     options = {} if mip else {"solver": "ipm"}  # interior point (+ crossover) is far faster on these LPs
-    highs = pulp.HiGHS(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip, **options)
+    highs = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=rules.gap_rel, mip=mip, **options)
     if highs.available():
         return highs
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=rules.time_limit_s, gapRel=rules.gap_rel, mip=mip)
+    return pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=rules.gap_rel, mip=mip)
 
 
 def _blend_targets(template: ShiftTemplate, channel: str, demands: dict[str, ChannelDemand]) -> list[str]:
@@ -378,8 +393,8 @@ class _Model:
         self.n_integers = (len(self.tours) + sum(1 for a, *_ in self.activity_vars if a is not None)
                            + sum(len(v) for v in self.blend_vars.values()))
 
-    def solve(self, *, mip: bool) -> tuple[str, float, float | None]:
-        solver = _solver(self.rules, mip=mip)
+    def solve(self, *, mip: bool, time_limit_s: float | None = None) -> tuple[str, float, float | None]:
+        solver = _solver(self.rules, mip=mip, time_limit_s=time_limit_s)
         self.solver_name = solver.name
         started = time.perf_counter()
         self.prob.solve(solver)
@@ -411,8 +426,8 @@ class _Model:
     def round_lp(self, *, progress: Callable[[str], None]) -> tuple[str, float, float | None]:
         """Integer plan from the solved LP on the same HiGHS instance.
 
-        Used for models above ``EXACT_MAX_INTEGERS`` integer variables, where HiGHS's
-        branch and bound is slow to find good plans.
+        Tried first; when the plan is not within ``gap_rel`` of the LP bound and the model has
+        at most ``EXACT_MAX_INTEGERS`` integer variables, branch and bound gets the time left.
 
         1. Dive: fix the floors of the tour values, round the largest fractions up,
            re-solve the LP (warm start), until the tours are integer.
