@@ -104,6 +104,8 @@ def schedule_week(
     problems = check_roster(roster.roster, roster.activities, rule_set, agents=roster.agents,
                             coverage=roster.coverage)
     on_time = {c: deferred_on_time(d, roster.coverage, plan.grid) for c, d in plan.demands.items() if d.deferred}
+    both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
+    not_placed = float(np.clip(both["scheduled_plan"] - both["scheduled"], 0, None).sum()) * rule_set.interval_minutes / 60
     service: dict[str, Any]
     if targets:
         say("service check (Erlang and simulation)")
@@ -132,6 +134,7 @@ def schedule_week(
         "week_start": plan.grid.start.date().isoformat(),
         "agents_by_contract": {k: int(v) for k, v in headcount.items()},
         "under_coverage_agent_hours": plan.under_agent_hours,
+        "roster_short_of_plan_agent_hours": not_placed,
         "deferred_on_time": on_time,
         "unfilled_tours": roster.unfilled.to_dict("records") if len(roster.unfilled) else [],
         "idle_agents": list(roster.idle_agents),

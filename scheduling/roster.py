@@ -199,7 +199,8 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
         pairs = list(enumerate(range(len(units))))
     else:
         agents = tuple(agents)
-        pairs = _assign(agents, units, grid.start, templates)
+        blended = {(c, w) for c, w in zip(plan.blending["channel"], plan.blending["work_channel"])}
+        pairs = _assign(agents, units, grid.start, templates, blended)
     assigned_units = {u for _, u in pairs}
     unfilled = pd.DataFrame([units[u]._asdict() for u in range(len(units)) if u not in assigned_units])
     if len(unfilled):
@@ -230,7 +231,8 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
             agent_shifts[agent.agent_id].append((start_abs, start_abs + template.length_minutes, unit.channel,
                                                  unit.template))
     roster = pd.DataFrame(roster_rows, columns=list(ROSTER_COLUMNS))
-    activities = _lay_out_activities(plan, shifts_of, agent_shifts, templates)
+    skills = {a.agent_id: set(a.channels) for a in agents}
+    activities = _lay_out_activities(plan, shifts_of, agent_shifts, templates, skills)
     coverage = coverage_frame(roster, activities, plan.demands, grid)
     fairness = _fairness(agents, agent_shifts, pairs, templates)
     assignments = pd.DataFrame(assignment_rows, columns=["agent_id", "contract", "template", "channel",
@@ -239,8 +241,13 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
                   assignments, unfilled, idle, agents, fairness)
 
 
-def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, templates: dict) -> list[tuple[int, int]]:
-    """Min-cost assignment of agents (rows) to tour units (columns); forbidden pairs dropped."""
+def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, templates: dict,
+            blended: set[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Min-cost assignment of agents (rows) to tour units (columns); forbidden pairs dropped.
+
+    Tours whose shifts the plan uses for deferred work in idle time (``blended``) prefer
+    agents with that skill.
+    """
     cost = np.zeros((len(agents), len(units)))
     dates = [(week_start + pd.Timedelta(days=d)).date() for d in range(7)]
     weekend_mean = np.mean([a.weekend_days_worked for a in agents]) if agents else 0.0
@@ -260,6 +267,8 @@ def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, temp
             c = 0.0
             if agent.preferred_shift is not None and agent.preferred_shift != unit.template:
                 c += 1.0
+            c += 2.0 * sum(1 for work in template.channels
+                           if (unit.channel, work) in blended and work not in agent.channels)
             c += 0.1 * weekend * (agent.weekend_days_worked - weekend_mean)
             c += 0.1 * night * (agent.night_shifts_worked - night_mean)
             cost[a, u] = c
@@ -269,7 +278,8 @@ def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, temp
     return [(int(a), int(u)) for a, u in zip(rows, cols) if cost[a, u] < _FORBIDDEN / 2]
 
 
-def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, templates: dict) -> pd.DataFrame:
+def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, templates: dict,
+                        skills: dict[str, set[str]]) -> pd.DataFrame:
     grid = plan.grid
     dt_min = grid.interval_minutes
     rows = []
@@ -293,7 +303,8 @@ def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, te
                 for minute in range(begin, end, dt_min):
                     i = (minute % MINUTES_PER_WEEK) // dt_min if grid.wrap else minute // dt_min
                     for work in templates[template].channels:
-                        on_duty[(i, channel, work)].append((agent_id, minute))
+                        if work in skills[agent_id]:
+                            on_duty[(i, channel, work)].append((agent_id, minute))
         working: dict[str, list[int]] = defaultdict(list)
         previous: set[tuple[str, int]] = set()
         for row in plan.blending.sort_values("interval").itertuples():
