@@ -19,7 +19,14 @@ Formulation (one week grid, see :mod:`scheduling.coverage`):
 * **Objective.** Paid cost (tours x days x paid hours x hourly cost) + penalties; a
   small ``over_penalty`` per agent-hour above requirement.
 
-The LP relaxation is solved first and reported as the lower bound.
+* **Blending.** Agents on an immediate-channel shift whose template also lists a deferred
+  channel may work it in intervals where they are not needed (integer agents per interval).
+
+Solving: the LP relaxation (HiGHS interior point) is the reported lower bound. It is then
+rounded by a dive (fix floors, round the largest fractions up, warm re-solve), redundant
+shifts are dropped, and breaks are placed by a small MIP with the tours fixed. Small models
+not yet within ``gap_rel`` of the bound then get branch and bound for the time left; the
+better plan is kept. Without HiGHS, CBC solves the MIP directly.
 
 Example::
 
