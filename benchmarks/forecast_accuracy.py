@@ -11,7 +11,7 @@ forecast), plus seconds per call; then the time of one ``planner forecast`` call
 of 6-minute data. Prints a table and appends the result to benchmarks/RESULTS.md under
 ``## forecast_accuracy``.
 
-Run:  .venv/bin/python benchmarks/forecast_accuracy.py [--quick]
+Run:  .venv/bin/python benchmarks/forecast_accuracy.py [--quick] [--series us|il]
 """
 
 from __future__ import annotations
@@ -162,13 +162,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="auto and benchmark only")
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--series", choices=["all", "us", "il"], default="all",
+                        help="only one series, no wide US run and no CLI timing (implies --no-record)")
     args = parser.parse_args()
+    partial = args.series != "all"
+    names = {"all": list(SERIES), "us": ["us_bank_2003"], "il": ["anonymous_bank_1999"]}[args.series]
     rows = []
-    for name in SERIES:
+    for name in names:
         rows.extend(run_series(name, args.quick))
     table = pd.DataFrame(rows)
-    n_wide, ours_wide, bench_wide = wide_us()
-    cli_s, rc = cli_timing()
+    if not partial:
+        n_wide, ours_wide, bench_wide = wide_us()
+        cli_s, rc = cli_timing()
     lines = []
     for name, grp in table.groupby("series", sort=False):
         cols = ["origin", "auto_model", "auto", "benchmark_4wk", "noise_floor", "auto_s",
@@ -180,6 +185,9 @@ def main() -> int:
         lines.append(f"### {name} (30 min, 7-day horizon)\n")
         lines.append(markdown(shown))
         lines.append(f"\nauto vs 4-week mean: {gain:+.1%} lower WAPE on average (target >= 15%)\n")
+    if partial:
+        print("\n".join(lines))
+        return 0
     lines.append(f"US bank, all {n_wide} weekly origins 2003-06-02..2003-10-20, decomposition fixed: "
                  f"WAPE {ours_wide:.4f} vs 4-week mean {bench_wide:.4f} "
                  f"({1 - ours_wide / bench_wide:+.1%} lower)\n")

@@ -37,7 +37,7 @@ __all__ = ["ForecastResult", "forecast_frame", "aggregate", "reconcile_to_daily"
 SUPPORTED_MINUTES = (5, 6, 10, 15, 30, 60)
 #: models tried by ``method="auto"``; mstl only on grids of 30 minutes or coarser (speed)
 AUTO_CANDIDATES = ("week_mean_4", "week_median_6", "seasonal_naive", "profile_scaled",
-                   "decomposition", "topdown_ets", "fourier_ols", "holt_winters", "mstl")
+                   "decomposition", "decomposition_long", "topdown_ets", "fourier_ols", "holt_winters", "mstl")
 FORECAST_COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi", "model"]
 MIN_DAYS = 14
 

@@ -104,6 +104,7 @@ class DayModel:
         Y = np.where(mask[self.wd], Y, np.nan)  # closed intervals are not data
         self.Y_raw = Y
         self.after = self._after_holiday(self.days)
+        self.after_gap = self._after_gap(Y) & ~self.after
         self._learn_levels(Y)
         clean = self._clean(Y)
         self.Y = clean
@@ -144,7 +145,7 @@ class DayModel:
     def _clean(self, Y: np.ndarray) -> np.ndarray:
         """Leave out non-regular days, outlier days and outlier intervals (set to NaN)."""
         Y = Y.copy()
-        Y[(self.kinds != REGULAR) | self.after] = np.nan
+        Y[(self.kinds != REGULAR) | self.after | self.after_gap] = np.nan
         T = self.T
         lvl = self.weekday_level[self.wd]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -180,7 +181,8 @@ class DayModel:
         self.examples = {HOLIDAY: 0, EVE: 0, AFTER: 0}
         ratios = []
         for d in np.flatnonzero(self.after & ~np.isnan(T)):
-            near = ((self.wd == self.wd[d]) & (self.kinds == REGULAR) & ~self.after & ~np.isnan(T)
+            near = ((self.wd == self.wd[d]) & (self.kinds == REGULAR) & ~self.after
+                    & ~self.after_gap & ~np.isnan(T)
                     & (np.abs(np.arange(self.D) - d) <= 28))
             if near.any() and np.median(T[near]) > 0:
                 ratios.append(T[d] / np.median(T[near]))
@@ -214,6 +216,22 @@ class DayModel:
                 j -= 1
             out[i] = kinds[j] == HOLIDAY and open_wd[j]
         return out[4:]
+
+    def _after_gap(self, Y: np.ndarray) -> np.ndarray:
+        """First observed open day after an open weekday that is missing from the history (no
+        data at all, e.g. an unlisted closure): like the day after a holiday it carries the
+        held-over work, so it is kept out of the regular level and profile (the rebound effect
+        itself is learned from holidays only, whose dates are known in advance)."""
+        open_wd = self.open.any(axis=1)[self.wd]
+        seen = ~np.isnan(Y).all(axis=1)
+        out = np.zeros(self.D, dtype=bool)
+        first = self.first_obs // self.S
+        for d in np.flatnonzero(seen & open_wd):
+            j = d - 1
+            while j >= first and not open_wd[j]:
+                j -= 1
+            out[d] = j >= first and not seen[j] and self.kinds[j] == REGULAR
+        return out
 
     def _recent_rows(self, w: int, n: int, Y: np.ndarray | None = None) -> np.ndarray:
         """The last ``n`` days of weekday ``w`` that carry any data, newest first."""
@@ -362,7 +380,8 @@ class Decomposition(DayModel):
     The profile of a weekday is a recency-weighted mean over ``profile_weeks`` of each day's
     shares, shrunk towards the pooled profile of weekdays with a similar level and the same
     opening hours. The level is exponential smoothing (``alpha`` per day) of the daily totals
-    divided by their weekday factors.
+    divided by their weekday factors. With ``shape_by_level`` the profile of a day also leans
+    by its day-of-month level effect (per-interval slope learned from busy and quiet days).
     """
 
     name = "decomposition"
@@ -370,11 +389,15 @@ class Decomposition(DayModel):
 
     def __init__(self, *, profile_weeks: int = 8, alpha: float = 0.1, shrink: float = 4.0,
                  decay: float = 0.9, level_weeks: int = 8,
-                 month_days_shrink: float | None = 2.0, month_key: str = "calendar") -> None:
+                 month_days_shrink: float | None = 2.0, month_key: str = "calendar",
+                 shape_by_level: bool = False, name: str | None = None) -> None:
         super().__init__()
+        if name is not None:
+            self.name = name
         self.profile_weeks, self.alpha, self.shrink, self.decay = profile_weeks, alpha, shrink, decay
         self.level_weeks, self.month_days_shrink = level_weeks, month_days_shrink
         self.month_key = month_key
+        self.shape_by_level = shape_by_level
 
     def _profiles(self, Y: np.ndarray) -> np.ndarray:
         T = self._day_totals(Y)
@@ -416,11 +439,31 @@ class Decomposition(DayModel):
                                                              self.factor[self.wd], 1), np.nan)
         x = x[recent & ~np.isnan(x)]
         self.level = self._smooth_level(x)
+        self.beta = self._shape_slope(Y) if self.shape_by_level else np.zeros(self.S)
+
+    def _shape_slope(self, Y: np.ndarray) -> np.ndarray:
+        """Per interval, the change of a day's share per unit of log(day total / the nearby
+        level of its weekday), least squares over the last 16 weeks: busy days (month start
+        and end) fill some intervals more than others."""
+        ratio = self._dom_ratio
+        beta = np.zeros(self.S)
+        T = self._day_totals(Y)
+        if ratio is None:
+            return beta
+        recent = np.arange(self.D) >= self.D - 7 * 16
+        idx = np.flatnonzero(recent & ~np.isnan(ratio) & (np.nan_to_num(T) > 0))
+        if len(idx) < 20:
+            return beta
+        dev = np.nan_to_num(Y[idx] / T[idx, None] - self.prof[self.wd[idx]])
+        x = np.log(ratio[idx])
+        x = x - x.mean()
+        return (x @ dev) / (x @ x) if x @ x > 0 else beta
 
     def _month_day_effect(self, T: np.ndarray) -> np.ndarray:
         """Multiplier per day of the month (pay days, month end), from at least 2 months of
         daily totals relative to the nearby level of the same weekday; shrunk towards 1."""
         effect = np.ones(31)
+        self._dom_ratio = None
         if self.month_days_shrink is None or np.sum(~np.isnan(T)) < 50:
             return effect
         ratio = np.full(self.D, np.nan)
@@ -429,6 +472,7 @@ class Decomposition(DayModel):
             ref = np.median(T[near])
             if ref > 0 and near.sum() >= 3:
                 ratio[d] = T[d] / ref
+        self._dom_ratio = ratio
         dom = self._month_key(self.days)
         ok = ~np.isnan(ratio)
         dev = np.bincount(dom[ok], weights=ratio[ok] - 1, minlength=31)
@@ -472,7 +516,14 @@ class Decomposition(DayModel):
 
     def _forecast_days(self, day_idx):
         w = (self.day0.weekday() + day_idx) % 7
-        return self._daily_totals(day_idx)[:, None] * self.prof[w]
+        prof = self.prof[w]
+        if self.shape_by_level and self.beta.any():
+            dates = self.day0 + pd.to_timedelta(day_idx, unit="D")
+            log_ratio = np.log(self.dom_effect[self._month_key(dates)])
+            prof = np.maximum(prof + log_ratio[:, None] * self.beta * self.open[w], 0.0)
+            s = prof.sum(axis=1, keepdims=True)
+            prof = np.where(s > 0, prof / np.where(s > 0, s, 1), 0.0)
+        return self._daily_totals(day_idx)[:, None] * prof
 
 
 class TopDownETS(Decomposition):
@@ -712,6 +763,8 @@ MODELS: dict[str, Callable[[], DayModel]] = {
     "week_median_6": lambda: WeekMean(6, stat="median"),
     "profile_scaled": ScaledProfile,
     "decomposition": Decomposition,
+    "decomposition_long": lambda: Decomposition(profile_weeks=16, decay=1.0, month_days_shrink=0.5,
+                                                shape_by_level=True, name="decomposition_long"),
     "topdown_ets": TopDownETS,
     "fourier_ols": FourierRegression,
     "holt_winters": HoltWinters,
