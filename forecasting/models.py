@@ -380,7 +380,8 @@ class Decomposition(DayModel):
     The profile of a weekday is a recency-weighted mean over ``profile_weeks`` of each day's
     shares, shrunk towards the pooled profile of weekdays with a similar level and the same
     opening hours. The level is exponential smoothing (``alpha`` per day) of the daily totals
-    divided by their weekday factors. With ``shape_by_level`` the profile of a day also leans
+    divided by their weekday factors (with ``level_days``: their plain mean over the last that
+    many observed days instead). With ``shape_by_level`` the profile of a day also leans
     by its day-of-month level effect (per-interval slope learned from busy and quiet days).
     """
 
@@ -390,8 +391,10 @@ class Decomposition(DayModel):
     def __init__(self, *, profile_weeks: int = 8, alpha: float = 0.1, shrink: float = 4.0,
                  decay: float = 0.9, level_weeks: int = 8,
                  month_days_shrink: float | None = 2.0, month_key: str = "calendar",
-                 shape_by_level: bool = False, name: str | None = None) -> None:
+                 shape_by_level: bool = False, level_days: int | None = None,
+                 name: str | None = None) -> None:
         super().__init__()
+        self.level_days = level_days
         if name is not None:
             self.name = name
         self.profile_weeks, self.alpha, self.shrink, self.decay = profile_weeks, alpha, shrink, decay
@@ -509,6 +512,8 @@ class Decomposition(DayModel):
     def _smooth_level(self, x: np.ndarray) -> float:
         if not len(x):
             return 0.0
+        if self.level_days:
+            return float(np.mean(x[-self.level_days:]))
         level = float(np.mean(x[: min(len(x), 10)]))
         for v in x:
             level += self.alpha * (v - level)
@@ -764,7 +769,8 @@ MODELS: dict[str, Callable[[], DayModel]] = {
     "profile_scaled": ScaledProfile,
     "decomposition": Decomposition,
     "decomposition_long": lambda: Decomposition(profile_weeks=16, decay=1.0, month_days_shrink=0.5,
-                                                shape_by_level=True, name="decomposition_long"),
+                                                shape_by_level=True, level_days=10,
+                                                name="decomposition_long"),
     "topdown_ets": TopDownETS,
     "fourier_ols": FourierRegression,
     "holt_winters": HoltWinters,
