@@ -87,7 +87,7 @@ def time_page(driver, base: str, path: str, graph_id: str | None) -> float:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get("about:blank")
-    selector = f"#{graph_id} .main-svg .plot *" if graph_id else "#datasets .ag-row"
+    selector = (f"#{graph_id} .main-svg .trace, #{graph_id} .main-svg .hm" if graph_id else "#datasets .ag-row")
     start = time.perf_counter()
     driver.get(base + path.lstrip("/"))
     WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.find_elements(By.CSS_SELECTOR, selector))
@@ -139,7 +139,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.store or demo_store(Path(folder))
+        load_before = os.getloadavg()[0]
         times = run(url, args.repeats, args.port)
+        load_after = os.getloadavg()[0]
     from planner.store import Store
 
     store = Store.open(url)
@@ -147,7 +149,9 @@ def main() -> int:
     name = store.plan(plan_id)["name"] if plan_id else "no plan"
     nproc = os.cpu_count()
     text = (f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {nproc}\n\n"
-            f"Store: plan {plan_id} ({name}); {args.repeats} timed loads per page after one warm-up load.\n\n{table(times)}\n")
+            f"Store: plan {plan_id} ({name}); {args.repeats} timed loads per page after one warm-up load; "
+            f"1-min load average {load_before:.1f} before, {load_after:.1f} after (other jobs on the machine slow the "
+            f"browser and the server alike).\n\n{table(times)}\n")
     print(text)
     if not args.no_record:
         append_results(text)

@@ -229,3 +229,56 @@ def solver_text(plan: PlanView) -> str:
     if seconds is not None:
         parts.append(f"{_fmt(seconds, ',.1f')} s")
     return "solver: " + ", ".join(parts)
+
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def roster_week_grid(roster: pd.DataFrame, *, week_start: pd.Timestamp, days: int = 7) -> pd.DataFrame:
+    """One row per agent, one column per day (``Mon 2025-06-02``) with the shifts of that day
+    (``08:00-16:30 voice``, several joined by ``; ``, ``off`` without one), plus ``shifts`` and
+    ``hours`` on site. The same cells as :func:`planner.exports.roster_grid`, vectorized for the page.
+
+    >>> r = pd.DataFrame({"agent_id": ["A"], "date": ["2025-01-06"], "shift_start": ["2025-01-06T08:00"],
+    ...                   "shift_end": ["2025-01-06T16:30"], "channel": ["voice"]})
+    >>> roster_week_grid(r, week_start=pd.Timestamp("2025-01-06")).iloc[0, :3].tolist()
+    ['A', '08:00-16:30 voice', 'off']
+    """
+    start_day = pd.Timestamp(week_start).normalize()
+    headers = [f"{WEEKDAY_NAMES[d.weekday()]} {d:%Y-%m-%d}" for d in (start_day + pd.Timedelta(days=i) for i in range(days))]
+    if roster.empty:
+        return pd.DataFrame(columns=["agent_id", *headers, "shifts", "hours"])
+    frame = roster.assign(_start=pd.to_datetime(roster["shift_start"]), _end=pd.to_datetime(roster["shift_end"]),
+                          agent_id=roster["agent_id"].astype(str)).sort_values("_start")
+    frame["_day"] = pd.to_datetime(frame["date"]).dt.normalize()
+    frame["_text"] = frame["_start"].dt.strftime("%H:%M") + "-" + frame["_end"].dt.strftime("%H:%M") + " " + frame["channel"].astype(str)
+    frame["_header"] = frame["_day"].map(lambda d: f"{WEEKDAY_NAMES[d.weekday()]} {d:%Y-%m-%d}")
+    cells = frame.groupby(["agent_id", "_header"], sort=False)["_text"].agg("; ".join).unstack("_header")
+    grid = cells.reindex(columns=headers).fillna("off")
+    grid["shifts"] = frame.groupby("agent_id").size()
+    grid["hours"] = ((frame["_end"] - frame["_start"]).dt.total_seconds() / 3600.0).groupby(frame["agent_id"]).sum()
+    grid = grid.reset_index().rename(columns={"index": "agent_id"})
+    grid.columns.name = None
+    return grid.sort_values("agent_id", ignore_index=True)[["agent_id", *headers, "shifts", "hours"]]
+
+
+def history_window(store: Store, dataset: str, *, queue: str, channel: str, start: pd.Timestamp,
+                   end: pd.Timestamp) -> pd.DataFrame:
+    """Offered contacts of one series of a stored dataset with ``start <= interval_start < end``
+    (``interval_start, queue, channel, offered``): one indexed query, not the whole dataset."""
+    import sqlalchemy as sa
+
+    from planner.store import datasets, intervals
+
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    query = (
+        sa.select(intervals.c.interval_start, intervals.c.queue, intervals.c.channel, intervals.c.offered)
+        .join(datasets, datasets.c.id == intervals.c.dataset_id)
+        .where(datasets.c.name == dataset, intervals.c.queue == queue, intervals.c.channel == channel,
+               intervals.c.interval_start >= f"{pd.Timestamp(start):{fmt}}", intervals.c.interval_start < f"{pd.Timestamp(end):{fmt}}")
+        .order_by(intervals.c.interval_start)
+    )
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["interval_start", "queue", "channel", "offered"])
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"])
+    return frame

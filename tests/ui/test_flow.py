@@ -68,8 +68,8 @@ def test_upload_forecast_schedule_and_compare_a_scenario(flow_server, browser, a
     _type(browser, "fc-country", "US")
     browser.find_element(By.ID, "fc-run").click()
     done = _wait(browser, By.ID, "fc-done", timeout=240)
-    contacts = _number(done.text.split(",")[-1].split("contacts")[0])
-    assert 40_000 < contacts < 120_000  # a weekday of the US bank takes some 15,000 calls
+    contacts = _number(re.search(r"([\d,]+) contacts", done.text).group(1))
+    assert 100_000 < contacts < 250_000  # the bank takes some 30,000 calls a weekday
     _wait(browser, By.CSS_SELECTOR, "#fc-new-figure .main-svg")
     assert "chosen" in browser.find_element(By.ID, "fc-result").text or browser.find_element(By.ID, "fc-selection")
     browser.save_screenshot(str(artifacts / "flow_2_forecast.png"))
@@ -84,8 +84,7 @@ def test_upload_forecast_schedule_and_compare_a_scenario(flow_server, browser, a
     browser.find_element(By.ID, "schedule-build").click()
     built = _wait(browser, By.CSS_SELECTOR, "#schedule-build-result .message", timeout=600)
     browser.save_screenshot(str(artifacts / "flow_3_build.png"))
-    assert "built" in built.text, built.text
-    assert "status" in built.text
+    assert "has no shifts" not in built.text and "built: solver: status" in built.text, built.text
     browser.get(flow_server + "schedule")
     _wait(browser, By.CSS_SELECTOR, "#schedule-coverage .main-svg")
     _wait(browser, By.CSS_SELECTOR, "#schedule-timeline .main-svg")

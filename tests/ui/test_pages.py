@@ -314,3 +314,16 @@ def test_empty_store_pages_in_the_browser(empty_server, browser, artifacts):
     browser.get(empty_server)
     WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "overview-demo-button")))
     browser.save_screenshot(str(artifacts / "empty_overview.png"))
+
+
+def test_page_roster_grid_agrees_with_the_export_grid(plan_store_url):
+    """The page's vectorized grid and planner.exports.roster_grid (a loop per agent and day) agree."""
+    from planner.exports import roster_grid
+    from planner.ui.views import latest_plan, roster_week_grid
+
+    plan = latest_plan(Store.open(plan_store_url))
+    roster = plan.table("roster")
+    ours = roster_week_grid(roster, week_start=plan.week_start)
+    theirs = roster_grid(roster, week_start=plan.week_start)
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+    assert (ours.drop(columns=["agent_id", "shifts", "hours"]) != "off").sum().sum() == len(roster)

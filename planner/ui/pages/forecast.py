@@ -12,7 +12,7 @@ from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, forecast_figure
 from planner.ui.jobs import forecast_dataset
-from planner.ui.views import (backtest_rows, datasets_rows, latest_plan, plan_accuracy, plan_history,
+from planner.ui.views import (backtest_rows, datasets_rows, history_window, latest_plan, plan_accuracy,
                               plan_history_dataset)
 
 dash.register_page(__name__, path="/forecast", name="Forecast", title="wfm-planner - Forecast")
@@ -25,16 +25,16 @@ def series_options(forecast: pd.DataFrame) -> list[dict[str, str]]:
     return [{"label": f"{q} / {c}", "value": f"{q}|{c}"} for q, c in keys.itertuples(index=False)]
 
 
-def series_figure(forecast: pd.DataFrame, history: pd.DataFrame | None, key: str, *, title: str):
-    """History (the last weeks before the forecast) and the forecast of one ``queue|channel``."""
+def series_figure(forecast: pd.DataFrame, dataset: str | None, key: str, *, title: str):
+    """History of the stored ``dataset`` (the weeks before the forecast) and the forecast of one
+    ``queue|channel``."""
     queue, channel = key.split("|", 1)
     fc = forecast[(forecast["queue"] == queue) & (forecast["channel"] == channel)]
     hist = None
-    if history is not None and len(history):
-        start = pd.to_datetime(fc["interval_start"]).min()
-        hist = history[(history["queue"] == queue) & (history["channel"] == channel)
-                       & (history["interval_start"] >= start - pd.Timedelta(weeks=HISTORY_WEEKS))
-                       & (history["interval_start"] <= pd.to_datetime(fc["interval_start"]).max())]
+    if dataset:
+        starts = pd.to_datetime(fc["interval_start"])
+        hist = history_window(context.store(), dataset, queue=queue, channel=channel,
+                              start=starts.min() - pd.Timedelta(weeks=HISTORY_WEEKS), end=starts.max() + pd.Timedelta(minutes=1))
     return forecast_figure(hist, fc, title=title)
 
 
@@ -81,7 +81,7 @@ def layout(**_query) -> html.Div:
     forecast = plan.table("forecast")
     options = series_options(forecast)
     key = options[0]["value"]
-    history = plan_history(store, plan)
+    history = plan_history_dataset(store, plan)
     queue, channel = key.split("|", 1)
     report = plan_accuracy(store, plan)
     top = html.Div([
@@ -112,7 +112,7 @@ def show_series(key):
     store = context.store()
     plan = latest_plan(store)
     queue, channel = key.split("|", 1)
-    figure = series_figure(plan.table("forecast"), plan_history(store, plan), key, title=f"{queue} / {channel}")
+    figure = series_figure(plan.table("forecast"), plan_history_dataset(store, plan), key, title=f"{queue} / {channel}")
     return figure, ui.grid("fc-backtest", backtest_rows(plan, queue=queue, channel=channel), height=260,
                            columns=["model", "chosen", "wape", "bias", "mase", "noise_floor"])
 
@@ -142,7 +142,6 @@ def run_forecast(set_progress, _clicks, dataset, start, days, interval, country,
     except (ValueError, OSError) as exc:
         return ui.message(str(exc), kind="error")
     forecast = store.forecast(snapshot)
-    history = store.dataset(dataset)
     key = series_options(forecast)[0]["value"]
     info = store.forecast_info(snapshot)
     selection = pd.DataFrame(info["params"].get("selection", []))
@@ -150,6 +149,6 @@ def run_forecast(set_progress, _clicks, dataset, start, days, interval, country,
     return html.Div([
         ui.message(f"Forecast snapshot {snapshot} stored: {len(forecast):,} rows, {forecast['forecast'].sum():,.0f} contacts.",
                    kind="ok", id="fc-done"),
-        ui.graph("fc-new-figure", series_figure(forecast, history, key, title=f"snapshot {snapshot}: {key.replace('|', ' / ')}")),
+        ui.graph("fc-new-figure", series_figure(forecast, dataset, key, title=f"snapshot {snapshot}: {key.replace('|', ' / ')}")),
         ui.grid("fc-selection", ui.records(selection[columns]) if columns else [], height=180),
     ])

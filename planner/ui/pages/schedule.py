@@ -13,12 +13,12 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from planner.exports import roster_grid, write_csv, write_ics, write_roster_xlsx
+from planner.exports import write_csv, write_ics, write_roster_xlsx
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
 from planner.ui.jobs import plan_dataset
-from planner.ui.views import datasets_rows, latest_plan, plan_history_dataset, solver_text
+from planner.ui.views import datasets_rows, latest_plan, plan_history_dataset, roster_week_grid, solver_text
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -94,7 +94,7 @@ def layout(**_query) -> html.Div:
                          build_panel(plan)])
     channels = sorted(plan.table("coverage")["channel"].unique())
     days = day_options(plan)
-    grid = roster_grid(plan.table("roster"), week_start=plan.week_start)
+    grid = roster_week_grid(plan.table("roster"), week_start=plan.week_start, days=plan.days)
     short = int((plan.table("coverage")["scheduled"] + 1e-6 < plan.table("coverage")["required"]).sum())
     return html.Div([
         html.H2("Schedule"),
