@@ -244,3 +244,14 @@ def budget_buys(store: Store, plan_view: PlanView, *, budget: float) -> dict[str
     from planner.scenarios import budget_service
 
     return budget_service(plan_config(plan_view), plan_view.table("forecast"), budget=float(budget))
+
+
+def capacity_sample(*, progress: Progress | None = None):
+    """The capacity plan of the bundled ``data/sample/capacity.toml`` (weeks of required vs
+    available FTE, hiring classes, cost per month): :func:`planner.capacity.capacity_plan`."""
+    from planner.capacity import capacity_plan, load_capacity_config
+    from planner.demo import data_dir
+
+    say = progress or _quiet
+    config = load_capacity_config(data_dir() / "sample" / "capacity.toml")
+    return capacity_plan(config, progress=lambda stage, share: say(share, stage))

@@ -173,3 +173,16 @@ def test_intraday_figure_reforecast_only_for_the_rest_of_the_day():
     assert by_name["gap"].yaxis == "y2"
     with pytest.raises(ValueError, match="chat"):
         figures.intraday_figure(frame, channel="chat")
+
+
+def test_capacity_figure_required_available_and_hires():
+    weeks = pd.date_range("2025-06-02", periods=4, freq="7D")
+    weekly = pd.DataFrame({"week": list(weeks) * 2, "channel": ["voice"] * 4 + ["chat"] * 4,
+                           "required_fte": [50.0, 52, 55, 53, 10, 10, 11, 12], "available_fte": [48.0, 50, 56, 55, 10, 10, 10, 12],
+                           "hires_starting": [0, 6, 0, 0, 0, 0, 0, 2]})
+    fig = figures.capacity_figure(weekly, channel="voice")
+    by_name = {t.name.split(" (")[0]: t for t in fig.data}
+    assert list(by_name["required FTE"].y) == [50.0, 52, 55, 53]
+    assert list(by_name["hires starting"].y) == [0, 6, 0, 0] and by_name["hires starting"].yaxis == "y2"
+    with pytest.raises(ValueError, match="email"):
+        figures.capacity_figure(weekly, channel="email")

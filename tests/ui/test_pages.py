@@ -327,3 +327,46 @@ def test_page_roster_grid_agrees_with_the_export_grid(plan_store_url):
     theirs = roster_grid(roster, week_start=plan.week_start)
     pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
     assert (ours.drop(columns=["agent_id", "shifts", "hours"]) != "off").sum().sum() == len(roster)
+
+
+def test_basic_auth_when_the_environment_sets_it(tmp_path, monkeypatch):
+    from planner.ui.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'auth.db'}"
+    monkeypatch.setenv("PLANNER_AUTH_USER", "lead")
+    monkeypatch.setenv("PLANNER_AUTH_PASSWORD", "s3cret")
+    client = create_app(url).server.test_client()
+    for path in ("/", "/data", "/_dash-layout"):
+        response = client.get(path)
+        assert response.status_code == 401 and "Basic" in response.headers["WWW-Authenticate"]
+    wrong = base64.b64encode(b"lead:guess").decode()
+    assert client.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    right = base64.b64encode(b"lead:s3cret").decode()
+    assert client.get("/", headers={"Authorization": f"Basic {right}"}).status_code == 200
+    monkeypatch.delenv("PLANNER_AUTH_PASSWORD")
+    assert create_app(url).server.test_client().get("/").status_code == 200  # both variables needed
+
+
+def test_app_binds_loopback_by_default():
+    from planner.cli import build_parser
+    from planner.ui.app import DEFAULT_HOST
+
+    args = build_parser().parse_args(["app"])
+    assert DEFAULT_HOST == "127.0.0.1" and args.host == "127.0.0.1"
+
+
+def test_capacity_view_one_chart_per_channel(app_on, plan_store_url):
+    from types import SimpleNamespace
+
+    app_on(plan_store_url)
+    scenarios = _page("scenarios")
+    weeks = pd.date_range("2025-06-02", periods=3, freq="7D")
+    weekly = pd.DataFrame({"week": list(weeks) * 2, "channel": ["voice"] * 3 + ["chat"] * 3, "required_fte": 1.0,
+                           "available_fte": 1.0, "hires_starting": 0})
+    hiring = pd.DataFrame({"start_week": [weeks[1]], "channel": ["voice"], "size": [5], "fixed": [False]})
+    monthly = pd.DataFrame({"month": ["2025-06"], "channel": ["voice"], "total_cost": [1234.4]})
+    view = scenarios.capacity_view(SimpleNamespace(weekly=weekly, hiring=hiring, monthly=monthly))
+    ids = _ids(view)
+    assert {"sc-capacity-chat", "sc-capacity-voice", "sc-capacity-hiring", "sc-capacity-monthly"} <= ids
+    monthly_grid = [c for c in view.children if getattr(c, "id", None) == "sc-capacity-monthly"][0]
+    assert monthly_grid.rowData == [{"month": "2025-06", "channel": "voice", "total_cost": 1234.0}]

@@ -10,8 +10,8 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.figures import empty_figure, frontier_figure, scenario_bars
-from planner.ui.jobs import budget_buys, run_frontier, run_scenario, scenario_overrides
+from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
+from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario, scenario_overrides
 from planner.ui.views import latest_plan, scenario_rows
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
@@ -91,6 +91,15 @@ def layout(**_query) -> html.Div:
                 html.Button("What does it buy?", id="sc-budget-run", n_clicks=0),
             ], className="row", style={"marginTop": "12px"}),
             dcc.Loading(html.Div(id="sc-budget-result")),
+        ], className="card"),
+        html.Div([
+            html.H3("Capacity plan by week: hiring and attrition"),
+            html.P("From data/sample/capacity.toml: 26 weeks of forecast turned into required FTE per week (from interval "
+                   "requirements, not a daily average), available FTE after attrition, training and ramp-up, the "
+                   "cheapest hiring classes that close the gap, and the cost per month."),
+            html.Button("Plan capacity", id="sc-capacity", n_clicks=0),
+            ui.progress_block("sc-capacity"),
+            html.Div(id="sc-capacity-result"),
         ], className="card"),
     ])
 
@@ -185,3 +194,31 @@ def budget(_clicks, value):
     parts = [f"{k.replace('_', ' ')}: {v:,.3g}" if isinstance(v, (int, float)) else f"{k.replace('_', ' ')}: {v}"
              for k, v in result.items() if not isinstance(v, (pd.DataFrame, dict, list))]
     return ui.message("; ".join(parts), kind="ok", id="sc-budget-answer")
+
+
+def capacity_view(result) -> html.Div:
+    """Charts per channel, the hiring classes and the cost per month of a capacity plan."""
+    channels = sorted(result.weekly["channel"].unique())
+    return html.Div([
+        *[ui.graph(f"sc-capacity-{channel}", capacity_figure(result.weekly, channel=channel)) for channel in channels],
+        html.H4("Hiring classes"),
+        ui.grid("sc-capacity-hiring", ui.records(result.hiring), height=200),
+        html.H4("Cost per month"),
+        ui.grid("sc-capacity-monthly", ui.records(result.monthly, digits=0), height=240),
+    ], id="sc-capacity-done")
+
+
+@callback(
+    Output("sc-capacity-result", "children"),
+    Input("sc-capacity", "n_clicks"),
+    background=True,
+    running=[(Output("sc-capacity", "disabled"), True, False)],
+    progress=[Output("sc-capacity-progress", "value"), Output("sc-capacity-status", "children")],
+    prevent_initial_call=True,
+)
+def capacity(set_progress, _clicks):
+    try:
+        result = capacity_sample(progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+    except (ValueError, OSError) as exc:
+        return ui.message(f"The capacity plan could not be made: {exc}", kind="error")
+    return capacity_view(result)
