@@ -370,3 +370,49 @@ def test_capacity_view_one_chart_per_channel(app_on, plan_store_url):
     assert {"sc-capacity-chat", "sc-capacity-voice", "sc-capacity-hiring", "sc-capacity-monthly"} <= ids
     monthly_grid = [c for c in view.children if getattr(c, "id", None) == "sc-capacity-monthly"][0]
     assert monthly_grid.rowData == [{"month": "2025-06", "channel": "voice", "total_cost": 1234.0}]
+
+
+def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, monkeypatch, us_bank_path):
+    """plan_dataset and run_scenario drive planner.pipeline end to end; the LP scheduler is
+    replaced by the greedy stand-in of conftest (in-process: one scenario runs without workers),
+    so this checks the app's side: config, storage, pages and the scenario comparison."""
+    import planner.rostering
+
+    from planner.datasets import import_file
+    from planner.ui.jobs import plan_dataset, run_scenario
+    from planner.ui.views import latest_plan
+
+    from .conftest import _greedy_roster
+
+    def stand_in(requirements, rules, *, agents=None, source="", targets=None):
+        roster, activities, coverage = _greedy_roster(requirements)
+        paid_hours = len(roster) * 7.5
+        return {"roster": roster, "activities": activities, "coverage": coverage, "tours": pd.DataFrame(),
+                "solver": {"status": "Optimal", "gap": 0.0}, "paid_hours": paid_hours, "cost": 24.0 * paid_hours,
+                "deferred_on_time": {}}
+
+    monkeypatch.setattr(planner.rostering, "schedule_week", stand_in)
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    app_on(url)
+    store = Store.open(url)
+    import_file(us_bank_path, dataset="us_bank", store=store)
+    shares = []
+    plan_id = plan_dataset(store, dataset="us_bank", start="2003-10-20", interval_minutes=15, country="US",
+                           progress=lambda share, text: shares.append(share))
+    assert shares[-1] == 1.0 and shares == sorted(shares)
+    plan = latest_plan(store)
+    assert plan.plan_id == plan_id and plan.name == "us_bank, week of 2003-10-20"
+    assert plan.table("roster")["date"].min() == "2003-10-20"
+    schedule_ids = _ids(_page("schedule").layout())
+    assert {"schedule-roster", "schedule-timeline", "schedule-coverage"} <= schedule_ids
+    row = run_scenario(store, plan, name="volume +10%", overrides={"volume_factor": 1.1})
+    base = plan.summary
+    assert row["contacts"] == pytest.approx(1.1 * base["forecast_contacts"], rel=1e-6)
+    assert row["cost"] >= base["cost"] > 0
+    table = _page("scenarios").comparison(store.scenarios(plan_id), [row])
+    assert list(table["name"]) == ["base", "volume +10%"]
+    assert table["cost_vs_base"].iloc[1] == pytest.approx(row["cost"] - base["cost"])
+    with pytest.raises(ValueError, match="start"):
+        plan_dataset(store, dataset="us_bank", start="2003-10-20 08:00", interval_minutes=15)
+    with pytest.raises(ValueError, match="us_bnk"):
+        plan_dataset(store, dataset="us_bnk", start="2003-10-20", interval_minutes=15)
