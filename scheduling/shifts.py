@@ -282,25 +282,28 @@ class _Model:
                         for d in days:
                             weekday_vars[(contract.name, d)].append(var)
                             groups[(k, channel, d, start)].append(var)
-                            for i in grid.covered(d * 1440 + start, template.length_minutes):
-                                cover[channel][i][var] += 1.0
-                                for other in blend_to:
-                                    blend[(channel, other)][i][var] += 1.0
 
         # activities: explicit placement per shift group
         self.activity_vars: list[tuple[pulp.LpVariable | None, list, ShiftTemplate, str, int, int, object, int]] = []
+        # one continuous "shifts of this group" variable per (template, channel, day, start),
+        # linked to the tours; coverage and placement use it (few nonzeros per tour column)
         for (k, channel, d, start), members in groups.items():
             template = rules.shifts[k]
             blend_to = _blend_targets(template, channel, demands)
+            count = prob.add_variable(f"n_{k}_{channel}_{d}_{start}", lowBound=0)
+            prob += (count - pulp.lpSum(members) == 0, f"day_{k}_{channel}_{d}_{start}")
+            for i in grid.covered(d * 1440 + start, template.length_minutes):
+                cover[channel][i][count] += 1.0
+                for other in blend_to:
+                    blend[(channel, other)][i][count] += 1.0
             for a_index, activity in enumerate(template.activities):
                 offsets = activity.offsets(dt)
                 if len(offsets) == 1:
-                    for var in members:
-                        for i in grid.covered(d * 1440 + start + offsets[0], activity.length_minutes):
-                            cover[channel][i][var] -= 1.0
-                            for other in blend_to:
-                                blend[(channel, other)][i][var] -= 1.0
-                    self.activity_vars.append((None, members, template, channel, d, start, activity, offsets[0]))
+                    for i in grid.covered(d * 1440 + start + offsets[0], activity.length_minutes):
+                        cover[channel][i][count] -= 1.0
+                        for other in blend_to:
+                            blend[(channel, other)][i][count] -= 1.0
+                    self.activity_vars.append((None, count, template, channel, d, start, activity, offsets[0]))
                     continue
                 placed = []
                 for offset in offsets:
@@ -311,8 +314,8 @@ class _Model:
                         cover[channel][i][avar] -= 1.0
                         for other in blend_to:
                             blend[(channel, other)][i][avar] -= 1.0
-                    self.activity_vars.append((avar, members, template, channel, d, start, activity, offset))
-                prob += (pulp.lpSum(placed) == pulp.lpSum(members),
+                    self.activity_vars.append((avar, count, template, channel, d, start, activity, offset))
+                prob += (pulp.lpSum(placed) - count == 0,
                          f"place_{k}_{channel}_{d}_{start}_{a_index}")
 
         # blending: agents on an immediate-channel shift whose template also serves a deferred
