@@ -58,7 +58,7 @@ def grid(id: str, rows: list[dict[str, Any]] | pd.DataFrame, *, height: int = 36
         rowData=records,
         columnDefs=column_defs,
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
-        columnSize="autoSize",
+        columnSize="autoSize" if len(records) <= 40 else None,  # measuring every cell of a big grid is slow
         dashGridOptions=options,
         style={"height": f"{height}px", "width": "100%"},
         className="ag-theme-alpine",

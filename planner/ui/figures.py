@@ -36,7 +36,9 @@ FORECAST_COLOR = "#1f77b4"
 BAND_COLOR = "rgba(31, 119, 180, 0.18)"
 REQUIRED_COLOR = "#d62728"
 SCHEDULED_COLOR = "#2ca02c"
-ACTIVITY_COLORS = {"break": "#ff7f0e", "lunch": "#9467bd", "meeting": "#8c564b", "training": "#e377c2"}
+ACTIVITY_COLORS = {"break": "#d62728", "lunch": "#393b79", "meeting": "#8c564b", "training": "#e377c2"}
+CHANNEL_COLORS = {"voice": "#6baed6", "chat": "#74c476", "messaging": "#9e9ac8", "email": "#fdd0a2", "social": "#fdae6b",
+                  "backoffice": "#bdbdbd"}
 # a small white template (plotly's named templates cost ~50 ms of copying per figure)
 TEMPLATE = dict(layout=dict(
     paper_bgcolor="white", plot_bgcolor="white", font=dict(color="#2a3f5f"),
@@ -144,7 +146,8 @@ def roster_timeline(roster: pd.DataFrame, activities: pd.DataFrame, *, day: str 
     for channel, part in shifts.groupby("channel", sort=True):
         fig.add_trace(go.Bar(
             y=part["agent_id"].astype(str), x=(part["shift_end"] - part["shift_start"]).dt.total_seconds() * 1000,
-            base=part["shift_start"], orientation="h", name=f"shift ({channel})", opacity=0.55,
+            base=part["shift_start"], orientation="h", name=f"shift ({channel})",
+            marker_color=CHANNEL_COLORS.get(str(channel), "#c7c7c7"),
             customdata=np.stack([part["shift_start"].dt.strftime("%H:%M"), part["shift_end"].dt.strftime("%H:%M")], axis=1),
             hovertemplate="%{y}: %{customdata[0]}-%{customdata[1]}<extra>" + str(channel) + "</extra>",
         ))
