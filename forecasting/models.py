@@ -381,7 +381,8 @@ class Decomposition(DayModel):
     shares, shrunk towards the pooled profile of weekdays with a similar level and the same
     opening hours. The level is exponential smoothing (``alpha`` per day) of the daily totals
     divided by their weekday factors (with ``level_days``: their plain mean over the last that
-    many observed days instead). With ``shape_by_level`` the profile of a day also leans
+    many observed days instead; a tuple of day counts picks one by rolling-origin backtest on
+    the daily totals before the forecast origin). With ``shape_by_level`` the profile of a day also leans
     by its day-of-month level effect (per-interval slope learned from busy and quiet days).
     """
 
@@ -391,7 +392,7 @@ class Decomposition(DayModel):
     def __init__(self, *, profile_weeks: int = 8, alpha: float = 0.1, shrink: float = 4.0,
                  decay: float = 0.9, level_weeks: int = 8,
                  month_days_shrink: float | None = 2.0, month_key: str = "calendar",
-                 shape_by_level: bool = False, level_days: int | None = None,
+                 shape_by_level: bool = False, level_days: int | tuple[int, ...] | None = None,
                  name: str | None = None) -> None:
         super().__init__()
         self.level_days = level_days
@@ -430,7 +431,7 @@ class Decomposition(DayModel):
         self.prof = self._profiles(Y)
         T = self._day_totals(Y)
         self.dom_effect = self._month_day_effect(T)
-        T = T / self.dom_effect[self._month_key(self.days)]
+        T = T / self._dom_factor(self.days)
         recent = np.arange(self.D) >= self.D - 7 * self.level_weeks
         factor = np.zeros(7)
         for w in range(7):
@@ -440,9 +441,27 @@ class Decomposition(DayModel):
         self.factor = factor / (factor[open_w].mean() if open_w.any() else 1.0)
         x = np.where(self.factor[self.wd] > 0, T / np.where(self.factor[self.wd] > 0,
                                                              self.factor[self.wd], 1), np.nan)
+        self.level_window = (self._choose_level_days(x) if isinstance(self.level_days, tuple)
+                             else self.level_days)
         x = x[recent & ~np.isnan(x)]
         self.level = self._smooth_level(x)
         self.beta = self._shape_slope(Y) if self.shape_by_level else np.zeros(self.S)
+
+    def _choose_level_days(self, x: np.ndarray, *, cuts: int = 8) -> int:
+        """The window (days) among ``level_days`` whose plain mean best forecast the next
+        week's deseasonalised daily totals, over ``cuts`` weekly rolling origins inside the
+        history (sum of absolute errors); the first candidate when there is too little data."""
+        options = tuple(int(n) for n in self.level_days)
+        days = np.flatnonzero(~np.isnan(x))
+        err = np.zeros(len(options))
+        for k in range(1, cuts + 1):
+            cut = self.D - 7 * k
+            past = x[days[days < cut]]
+            future = x[days[(days >= cut) & (days < cut + 7)]]
+            if len(past) < max(options) or not len(future):
+                continue
+            err += [np.abs(future - past[-n:].mean()).sum() for n in options]
+        return options[int(np.argmin(err))]
 
     def _shape_slope(self, Y: np.ndarray) -> np.ndarray:
         """Per interval, the change of a day's share per unit of log(day total / the nearby
@@ -504,16 +523,20 @@ class Decomposition(DayModel):
         pos = (dates.normalize() - first).days
         return key[np.asarray(pos)]
 
+    def _dom_factor(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """Day-of-month multiplier of each date."""
+        return self.dom_effect[self._month_key(dates)]
+
     def _daily_totals(self, day_idx: np.ndarray) -> np.ndarray:
         dates = self.day0 + pd.to_timedelta(day_idx, unit="D")
         return (self.level * self.factor[(self.day0.weekday() + day_idx) % 7]
-                * self.dom_effect[self._month_key(dates)])
+                * self._dom_factor(dates))
 
     def _smooth_level(self, x: np.ndarray) -> float:
         if not len(x):
             return 0.0
-        if self.level_days:
-            return float(np.mean(x[-self.level_days:]))
+        if self.level_window:
+            return float(np.mean(x[-self.level_window:]))
         level = float(np.mean(x[: min(len(x), 10)]))
         for v in x:
             level += self.alpha * (v - level)
@@ -524,7 +547,7 @@ class Decomposition(DayModel):
         prof = self.prof[w]
         if self.shape_by_level and self.beta.any():
             dates = self.day0 + pd.to_timedelta(day_idx, unit="D")
-            log_ratio = np.log(self.dom_effect[self._month_key(dates)])
+            log_ratio = np.log(self._dom_factor(dates))
             prof = np.maximum(prof + log_ratio[:, None] * self.beta * self.open[w], 0.0)
             s = prof.sum(axis=1, keepdims=True)
             prof = np.where(s > 0, prof / np.where(s > 0, s, 1), 0.0)
@@ -769,7 +792,7 @@ MODELS: dict[str, Callable[[], DayModel]] = {
     "profile_scaled": ScaledProfile,
     "decomposition": Decomposition,
     "decomposition_long": lambda: Decomposition(profile_weeks=16, decay=1.0, month_days_shrink=0.5,
-                                                shape_by_level=True, level_days=10,
+                                                shape_by_level=True, level_days=10, level_weeks=16,
                                                 name="decomposition_long"),
     "topdown_ets": TopDownETS,
     "fourier_ols": FourierRegression,

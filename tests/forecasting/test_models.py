@@ -160,3 +160,17 @@ def test_busy_month_start_leans_the_profile_to_the_morning():
     err_long = np.abs(long.predict_mean(future) - truth).sum()
     err_plain = np.abs(make_model("decomposition").fit(y, ts, cal).predict_mean(future) - truth).sum()
     assert err_long < err_plain
+
+
+def test_level_window_chosen_by_rolling_origin():
+    """A tuple of level windows: after level shifts the short window wins, on stationary
+    noise the long one (seed 3)."""
+    from forecasting.models import Decomposition
+
+    model = Decomposition(level_days=(5, 20))
+    model.D = 140
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0.0, 5.0, 140)
+    steps = 100.0 + 30.0 * (np.arange(140) // 14 % 2) + noise  # the level jumps every 2 weeks
+    assert model._choose_level_days(steps) == 5
+    assert model._choose_level_days(100.0 + noise) == 20
