@@ -442,7 +442,7 @@ class _Model:
         1. Dive: fix the floors of the tour values, round the largest fractions up,
            re-solve the LP (warm start), until the tours are integer.
         2. Place activities: tours fixed, activity variables integer (a small MIP).
-        3. Drop: remove shifts one at a time (most expensive first) while the LP stays feasible.
+        3. Drop: remove shifts one at a time (most expensive first) while the LP objective falls.
         Status is "Optimal" when the plan is within ``gap_rel`` of the LP bound, else "Feasible".
         Returns (status, objective, best MIP bound or None).
         """
@@ -483,27 +483,39 @@ class _Model:
             lower[up] = floors[up] + 1
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
             h.run()
-            if not optimal():
+            if not optimal():  # e.g. a headcount cap: undo, and round only the largest fraction
                 lower[up] = floors[up]
-                upper[up] = floors[up]
                 h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
+                first = up[:1]
+                lower[first] = floors[first] + 1
+                h.changeColsBounds(1, idx[first], lower[first], upper[first])
                 h.run()
-                if not optimal():
-                    raise SolveError("could not round the LP relaxation to an integer plan: "
-                                     f"{h.modelStatusToString(h.getModelStatus())}")
+                if not optimal():  # it cannot go up: round it down for good
+                    lower[first] = floors[first]
+                    upper[first] = floors[first]
+                    h.changeColsBounds(1, idx[first], lower[first], upper[first])
+                    h.run()
+                    if not optimal():
+                        raise SolveError("could not round the LP relaxation to an integer plan: "
+                                         f"{h.modelStatusToString(h.getModelStatus())}")
         tours = np.round(values()[idx])
         progress(f"dive: {steps} LP re-solves, {time.perf_counter() - started:.1f} s")
         h.changeColsBounds(len(idx), idx, tours, tours)
         progress("dropping redundant shifts")
         cost = np.array([self.prob.objective.get(var, 0.0) for var, *_ in self.tours])
+        h.run()
+        current = h.getInfo().objective_function_value
         for j in sorted(np.flatnonzero(tours > 0), key=lambda j: -cost[j]):
             while tours[j] > 0 and time.perf_counter() - started < limit * 0.6:
                 h.changeColBounds(int(idx[j]), tours[j] - 1, tours[j] - 1)
                 h.run()
-                if not optimal():
+                # keep the cut only when still feasible and cheaper (soft coverage is always feasible)
+                if not optimal() or h.getInfo().objective_function_value > current - _EPS:
                     h.changeColBounds(int(idx[j]), tours[j], tours[j])
                     break
+                current = h.getInfo().objective_function_value
                 tours[j] -= 1
+        h.run()
         progress("placing breaks and lunches")
         if len(act_idx):
             h.changeColsIntegrality(len(act_idx), act_idx,
