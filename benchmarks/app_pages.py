@@ -5,10 +5,11 @@ browser navigation is timed until the page's chart has drawn (``#GRAPH .main-svg
 traces) or, for /data, until the datasets table has rows. Target: <= 2 s per page. There is no
 peer for this benchmark: the target is the yardstick.
 
-The store: ``--store URL`` (e.g. after ``planner demo``), otherwise ``planner demo`` is run
-into a temporary store first (the full example plan; that takes minutes, and is not timed).
+The store: ``--store URL`` (e.g. after ``planner demo``); ``--test-plan`` for the page tests'
+plan of the same sample week (tests/ui/conftest.py, built in seconds); otherwise ``planner
+demo`` is run into a temporary store first (the full example plan; minutes, not timed).
 
-    .venv/bin/python benchmarks/app_pages.py [--store sqlite:////path/planner.db] [--repeats 3]
+    .venv/bin/python benchmarks/app_pages.py [--store URL | --test-plan] [--repeats 3]
 
 Appends the result to benchmarks/RESULTS.md under "## app_pages".
 """
@@ -49,6 +50,20 @@ def demo_store(folder: Path) -> str:
     print("building the demo plan (planner demo) ...", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "planner.cli", "demo", "--out", str(folder / "demo_plan")],
                    env={**os.environ, "PLANNER_DB_URL": url}, check=True, cwd=ROOT)
+    return url
+
+
+def test_plan_store(folder: Path) -> str:
+    """A store with the samples and the page tests' plan (tests/ui/conftest.py), built in seconds."""
+    import importlib.util
+
+    from planner.store import Store
+
+    spec = importlib.util.spec_from_file_location("ui_conftest", ROOT / "tests" / "ui" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    url = f"sqlite:///{folder / 'planner.db'}"
+    module.store_sample_plan(Store.open(url))
     return url
 
 
@@ -133,20 +148,22 @@ def append_results(text: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", help="SQLAlchemy URL of a store holding the demo plan (default: build one)")
+    parser.add_argument("--test-plan", action="store_true",
+                        help="use the page tests' plan of the sample week instead of running planner demo")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--port", type=int, default=8071)
     parser.add_argument("--no-record", action="store_true", help="print only; don't append to RESULTS.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = args.store or demo_store(Path(folder))
+        url = args.store or (test_plan_store(Path(folder)) if args.test_plan else demo_store(Path(folder)))
         load_before = os.getloadavg()[0]
         times = run(url, args.repeats, args.port)
         load_after = os.getloadavg()[0]
-    from planner.store import Store
+        from planner.store import Store
 
-    store = Store.open(url)
-    plan_id = store.latest_plan_id()
-    name = store.plan(plan_id)["name"] if plan_id else "no plan"
+        store = Store.open(url)
+        plan_id = store.latest_plan_id()
+        name = store.plan(plan_id)["name"] if plan_id else "no plan"
     nproc = os.cpu_count()
     text = (f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {nproc}\n\n"
             f"Store: plan {plan_id} ({name}); {args.repeats} timed loads per page after one warm-up load; "

@@ -224,7 +224,8 @@ def scenario_bars(scenarios: pd.DataFrame) -> go.Figure:
                       row=1, col=i)
         if column == "service_level":
             fig.update_yaxes(tickformat=".0%", row=1, col=i)
-    fig.update_layout(**LAYOUT, title="Scenarios side by side", height=380)
+    fig.update_layout(**LAYOUT, height=380)
+    fig.update_layout(title="Scenarios side by side", margin=dict(t=90))
     return fig
 
 
