@@ -63,6 +63,7 @@ from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
 
 _EPS = 1e-6
 DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
+ADD_TOURS_IN_PLACEMENT = True
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 
 
@@ -517,6 +518,10 @@ class _Model:
                 tours[j] -= 1
         h.run()
         progress("placing breaks and lunches")
+        if self.rules.coverage == "soft" and ADD_TOURS_IN_PLACEMENT:
+            # shifts may still be added where integer breaks leave intervals short
+            h.changeColsBounds(len(idx), idx, tours, np.full(len(idx), inf))
+            h.changeColsIntegrality(len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger))
         if len(act_idx):
             h.changeColsIntegrality(len(act_idx), act_idx,
                                     np.full(len(act_idx), highspy.HighsVarType.kInteger))
