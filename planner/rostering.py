@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ from scheduling.checks import check_roster
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
-from scheduling.shifts import plan_shifts
+from scheduling.shifts import HeadcountCaps, plan_shifts
+
+REPLAN_ROUNDS = 2  # re-plans with tighter caps when some tours fit no agent
 
 OUTPUT_FILES = ("roster.csv", "activities.csv", "coverage.csv", "summary.json")
 _ISO = "%Y-%m-%dT%H:%M:%S"
@@ -99,7 +102,26 @@ def schedule_week(
         caps = headcount_caps(agent_list, first - pd.Timedelta(days=first.weekday()))
     plan = plan_shifts(requirements, rule_set, caps=caps, progress=say)
     say("assigning agents")
-    roster = build_roster(plan, rule_set, agents=agent_list)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        roster = build_roster(plan, rule_set, agents=agent_list)
+    for _ in range(REPLAN_ROUNDS if agent_list is not None else 0):
+        if not len(roster.unfilled):
+            break
+        # the aggregated caps let through tours no single agent can take: tighten and re-plan
+        say(f"re-planning: {int(roster.unfilled['agents'].sum())} tour(s) had no agent")
+        caps = _tightened(caps, plan.tours, roster.unfilled)
+        plan2 = plan_shifts(requirements, rule_set, caps=caps, progress=say)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            roster2 = build_roster(plan2, rule_set, agents=agent_list)
+        before = int(roster.unfilled["agents"].sum())
+        after = int(roster2.unfilled["agents"].sum()) if len(roster2.unfilled) else 0
+        if after <= before:
+            plan, roster = plan2, roster2
+    if len(roster.unfilled):
+        warnings.warn(f"{int(roster.unfilled['agents'].sum())} planned tour(s) could not be given to any agent "
+                      "(contract, skills, availability or hours); their shifts are missing", stacklevel=2)
     say("checking the roster")
     problems = check_roster(roster.roster, roster.activities, rule_set, agents=roster.agents,
                             coverage=roster.coverage)
@@ -147,6 +169,20 @@ def schedule_week(
         "tours": plan.tours, "solver": solver, "paid_hours": plan.paid_hours, "cost": plan.cost,
         "deferred_on_time": on_time, "summary": summary, "problems": problems, "plan": plan,
     }
+
+
+def _tightened(caps: HeadcountCaps, tours: pd.DataFrame, unfilled: pd.DataFrame) -> HeadcountCaps:
+    """Caps lowered to what the agents actually took, per contract and contract x channel."""
+    by_contract = dict(caps.by_contract)
+    by_channel = dict(caps.by_contract_channel)
+    planned = tours.groupby(["contract", "channel"])["agents"].sum()
+    missing = unfilled.groupby(["contract", "channel"])["agents"].sum()
+    for (contract, channel), count in missing.items():
+        by_channel[(contract, channel)] = max(0, int(planned[(contract, channel)] - count))
+    for contract, count in unfilled.groupby("contract")["agents"].sum().items():
+        taken = int(tours.loc[tours["contract"] == contract, "agents"].sum() - count)
+        by_contract[contract] = max(0, min(by_contract.get(contract, taken), taken))
+    return HeadcountCaps(by_contract, by_channel, dict(caps.by_contract_weekday))
 
 
 def deferred_on_time(demand: ChannelDemand, coverage: pd.DataFrame, grid: WeekGrid) -> float:
