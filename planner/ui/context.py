@@ -9,10 +9,12 @@ Background jobs run in forked processes and inherit it. ``store()`` opens a fres
 
 from __future__ import annotations
 
+import os
+
 from planner.store import Store, default_url
 
 _state: dict[str, str] = {}
-_stores: dict[str, Store] = {}
+_stores: dict[tuple[str, int], Store] = {}
 
 
 def set_store_url(url: str) -> None:
@@ -24,8 +26,9 @@ def store_url() -> str:
 
 
 def store() -> Store:
-    """The app's store (one engine per URL and process)."""
-    url = store_url()
-    if url not in _stores:
-        _stores[url] = Store.open(url)
-    return _stores[url]
+    """The app's store: one engine per URL and process (a background job forks; database
+    connections are never shared across the fork)."""
+    key = (store_url(), os.getpid())
+    if key not in _stores:
+        _stores[key] = Store.open(key[0])
+    return _stores[key]

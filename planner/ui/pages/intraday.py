@@ -18,6 +18,7 @@ from planner.ui.views import latest_plan
 
 dash.register_page(__name__, path="/intraday", name="Intraday", title="wfm-planner - Intraday")
 
+REFRESH_MS = 5 * 60 * 1000
 SUMMARY_COLUMNS = ["channel", "intervals_so_far", "actual_so_far", "forecast_so_far", "wape_so_far", "bias_so_far",
                    "multiplier", "day_forecast", "day_reforecast", "short_intervals", "projected_service_level"]
 
@@ -76,6 +77,8 @@ def layout(**_query) -> html.Div:
                 ui.field("day", dcc.Dropdown(id="intraday-day", options=[f"{d:%Y-%m-%d}" for d in days], value=day,
                                              clearable=False, style={"width": "200px"})),
                 html.Button("Refresh", id="intraday-refresh", n_clicks=0),
+                html.Span("refreshes by itself every 5 minutes", className="definitions"),
+                dcc.Interval(id="intraday-tick", interval=REFRESH_MS),
             ], className="row"),
             dcc.Loading(html.Div(body, id="intraday-body")),
         ], className="card"),
@@ -93,11 +96,12 @@ def layout(**_query) -> html.Div:
     Output("intraday-body", "children"),
     Input("intraday-day", "value"),
     Input("intraday-refresh", "n_clicks"),
+    Input("intraday-tick", "n_intervals"),
     Input("intraday-upload-result", "children"),
     State("intraday-channel", "value"),
     prevent_initial_call=True,
 )
-def refresh(day, _clicks, _uploaded, channel):
+def refresh(day, _clicks, _ticks, _uploaded, channel):
     try:
         return day_view(day, channel)
     except ValueError as exc:
