@@ -491,7 +491,8 @@ class Decomposition(DayModel):
         ratio = np.full(self.D, np.nan)
         for d in np.flatnonzero(~np.isnan(T)):
             near = (self.wd == self.wd[d]) & ~np.isnan(T) & (np.abs(np.arange(self.D) - d) <= 28)
-            ref = np.median(T[near])
+            near[d] = False  # the day itself would pull its own ratio towards 1
+            ref = np.median(T[near]) if near.any() else 0.0
             if ref > 0 and near.sum() >= 3:
                 ratio[d] = T[d] / ref
         self._dom_ratio = ratio
