@@ -23,6 +23,7 @@ from planner.store import Store
 from planner.ui.views import PlanView
 
 Progress = Callable[[float, str], None]
+BACKTEST_WINDOWS = 3  # weekly origins scored per model, as a plan.toml does by default
 
 
 def _quiet(_share: float, _text: str) -> None:
@@ -183,7 +184,8 @@ def forecast_dataset(
     special = special_days_from_rows(special_days)
     result = forecast_frame(
         history, start=start, days=int(days), interval_minutes=int(interval_minutes), country=country or None,
-        special_days=special, progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
+        special_days=special, backtest_windows=BACKTEST_WINDOWS,
+        progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
     )
     say(0.97, "saving the snapshot")
     params = {"start": str(start), "days": int(days), "interval_minutes": int(interval_minutes), "country": country,
