@@ -65,7 +65,7 @@ def layout(**_query) -> html.Div:
         html.Div(ui.graph("overview-forecast", forecast_figure(None, plan.table("forecast"),
                                                                title="Forecast of the week, all queues and channels")),
                  className="card"),
-        html.Div([html.H3("Expected service by channel"), ui.grid("overview-service", service_by_channel(plan), height=200)],
+        html.Div([html.H3("Expected service by channel"), ui.grid("overview-service", service_by_channel(plan), height=260)],
                  className="card"),
         html.Div(accuracy_block(store, plan), className="card"),
         html.Div([html.H3("Next"), links], className="card"),
