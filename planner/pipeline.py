@@ -129,15 +129,20 @@ def scenario_forecast(forecast: pd.DataFrame, scenario: Scenario, targets) -> pd
     return frame
 
 
-def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
-    """Requirements, shift plan, roster and service for one scenario (runs in a worker)."""
+def scenario_requirements(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, dict, dict[str, Any]]:
+    """The scenario's Requirements frame, its service targets and its rules mapping."""
     staffing, rules = apply_overrides(config.staffing, config.rules, scenario)
     targets = staffing_from_mapping(staffing, source=f"{config.source} (scenario {scenario.name!r})")
     missing = sorted(set(forecast["channel"]) - set(targets))
     if missing:
         raise ValueError(f"{config.source}: the history has channel {missing[0]!r} but the staffing config has no [channel.{missing[0]}]")
     frame = scenario_forecast(forecast, scenario, targets)
-    requirements = build_requirements(frame, targets, interval_minutes=config.interval_minutes)
+    return build_requirements(frame, targets, interval_minutes=config.interval_minutes), targets, rules
+
+
+def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
+    """Requirements, shift plan, roster and service for one scenario (runs in a worker)."""
+    requirements, targets, rules = scenario_requirements(config, forecast, scenario)
     schedule = _schedule(requirements, rules, config, targets)
     service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
     channels = channel_summary(service, schedule["deferred_on_time"])
@@ -225,15 +230,21 @@ def plan(
     save: bool = True,
     progress: Progress | None = None,
     workers: int | None = None,
+    forecast: ForecastResult | None = None,
 ) -> PlanResult:
-    """Build the plan and its scenarios; save to the store and write ``out`` when given."""
+    """Build the plan and its scenarios; save to the store and write ``out`` when given.
+
+    ``forecast``: a forecast already made for this config (e.g. by the Forecast page); the
+    history is then not read again and the forecast stage is skipped.
+    """
     say = progress or (lambda _stage, _share: None)
     store = store or (Store.open() if save or config.history is None else None)
     started = time.perf_counter()
-    say("reading history", 0.0)
-    history = load_plan_history(config, store)
-    say("forecasting", 0.05)
-    forecast = build_forecast(config, history, progress=lambda done, total: say(f"forecasting series {done}/{total}", 0.05 + 0.25 * done / total))
+    if forecast is None:
+        say("reading history", 0.0)
+        history = load_plan_history(config, store)
+        say("forecasting", 0.05)
+        forecast = build_forecast(config, history, progress=lambda done, total: say(f"forecasting series {done}/{total}", 0.05 + 0.25 * done / total))
     scenarios = (BASE, *config.scenarios)
     done: list[str] = []
 
@@ -292,11 +303,11 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
     }
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, (np.floating, float)):
         return None if not math.isfinite(float(value)) else float(value)
     if isinstance(value, np.integer):
@@ -311,7 +322,7 @@ def write_plan_outputs(result: PlanResult, folder: Path) -> None:
     from planner.exports import write_csv, write_ics, write_outputs, write_roster_xlsx
 
     base = result.base
-    summary = json.dumps(_json_ready(result.summary), indent=2)
+    summary = json.dumps(json_ready(result.summary), indent=2)
 
     def ics(folder_path: Path) -> None:
         folder_path.mkdir(parents=True, exist_ok=True)
@@ -345,7 +356,7 @@ def _save(result: PlanResult, store: Store) -> PlanResult:
         created_by="plan",
     )
     base = result.base
-    stored_config = _json_ready(
+    stored_config = json_ready(
         {
             "name": config.name,
             "source": str(config.source),
@@ -375,7 +386,7 @@ def _save(result: PlanResult, store: Store) -> PlanResult:
         "backtest": result.backtest,
         "selection": result.selection,
     }
-    scenario_rows = [(o.scenario.name, o.scenario.overrides, _json_ready(o.row)) for o in result.outcomes.values()]
-    plan_id = store.save_plan(config.name, config=stored_config, summary=_json_ready(result.summary), tables=tables,
+    scenario_rows = [(o.scenario.name, o.scenario.overrides, json_ready(o.row)) for o in result.outcomes.values()]
+    plan_id = store.save_plan(config.name, config=stored_config, summary=json_ready(result.summary), tables=tables,
                               forecast_id=forecast_id, scenario_rows=scenario_rows)
     return dataclasses.replace(result, plan_id=plan_id, forecast_id=forecast_id)

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.pipeline import Outcome, run_scenarios
+from planner.pipeline import BASE, Outcome, run_scenarios, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
+from planner.service import channel_summary, expected_service, plan_row
 from scheduling.channels import IMMEDIATE_CHANNELS
 
 DEFAULT_LEVELS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
@@ -72,10 +73,24 @@ def frontier(
     return result, outcomes
 
 
-def budget_service(config: PlanConfig, forecast: pd.DataFrame, *, budget: float) -> dict[str, Any]:
-    """The best expected service level ``budget`` (money per week) buys, with its plan."""
+def budget_service(config: PlanConfig, forecast: pd.DataFrame, *, budget: float, scenario: Scenario = BASE) -> dict[str, Any]:
+    """The best expected service level ``budget`` (money per week) buys, with its plan.
+
+    Returns the tidy plan row (cost, fte, paid_hours, service_level and per channel, ...)
+    plus ``budget`` and the plan's ``roster``, ``activities`` and ``coverage`` frames. The
+    service level is evaluated exactly (Erlang) on the coverage the optimisation chose.
+    """
     if not budget > 0:
         raise ValueError(f"budget {budget!r} must be a positive amount per week")
-    from planner.rostering import max_service_for_budget
+    from planner.rostering import schedule_for_budget
 
-    return max_service_for_budget(config, forecast, budget=budget)
+    requirements, targets, rules = scenario_requirements(config, forecast, scenario)
+    schedule = schedule_for_budget(requirements, rules, budget=float(budget), targets=targets, agents=config.agents,
+                                   source=str(config.source))
+    service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
+    channels = channel_summary(service, schedule["deferred_on_time"])
+    row = plan_row(name=f"budget {budget:,.0f}", service=service, channels=channels, coverage=schedule["coverage"],
+                   requirements=requirements, paid_hours=schedule["paid_hours"], cost=schedule["cost"],
+                   fte_hours_per_week=config.fte_hours_per_week)
+    return {"budget": float(budget), **row, "solver_status": schedule["solver"].get("status"),
+            "roster": schedule["roster"], "activities": schedule["activities"], "coverage": schedule["coverage"]}

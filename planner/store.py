@@ -22,6 +22,7 @@ Tables (one line each):
 - ``plans`` / ``plan_tables``: a plan's config and summary; its tables (requirements, shift
   plan, roster, activities, coverage, ...) as Parquet.
 - ``scenarios``: one row per scenario of a plan: its overrides and its tidy result row.
+- ``capacity_plans`` (schema version 2): a capacity plan's config, summary and tables.
 - ``actuals`` are datasets of kind ``actuals`` (same interval table, same contract).
 """
 
@@ -170,12 +171,33 @@ scenarios = sa.Table(
 )
 
 
+capacity_plans = sa.Table(
+    "capacity_plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("summary_json", sa.Text, nullable=False),
+    sa.Column("weekly_parquet", sa.LargeBinary, nullable=False),
+    sa.Column("hiring_parquet", sa.LargeBinary, nullable=False),
+    sa.Column("monthly_parquet", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+_V1_TABLES = ("datasets", "intervals", "forecasts", "forecast_rows", "forecast_backtests", "plans", "plan_tables", "scenarios")
+
+
 def _migrate_1(conn: Connection) -> None:
-    """The first schema: every table above."""
-    metadata.create_all(conn)
+    """The first schema: datasets, intervals, forecasts, plans, scenarios."""
+    metadata.create_all(conn, tables=[metadata.tables[name] for name in _V1_TABLES])
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1)]
+def _migrate_2(conn: Connection) -> None:
+    """Version 2 adds capacity plans (weekly FTE, hiring classes, monthly cost)."""
+    capacity_plans.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1), (2, _migrate_2)]
 
 
 def _now() -> str:
@@ -333,6 +355,26 @@ class Store:
         frame["interval_start"] = pd.to_datetime(frame["interval_start"])
         frame["offered"] = frame["offered"].astype("int64")
         return frame.dropna(axis="columns", how="all")
+
+    def dataset_window(self, name: str, *, queue: str, channel: str, start: Any, end: Any) -> pd.DataFrame:
+        """Offered contacts of one series with ``start <= interval_start < end`` (one indexed query)."""
+        fmt = "%Y-%m-%dT%H:%M:%S"
+        query = (
+            sa.select(intervals.c.interval_start, intervals.c.queue, intervals.c.channel, intervals.c.offered)
+            .join(datasets, datasets.c.id == intervals.c.dataset_id)
+            .where(
+                datasets.c.name == name,
+                intervals.c.queue == queue,
+                intervals.c.channel == channel,
+                intervals.c.interval_start >= f"{pd.Timestamp(start):{fmt}}",
+                intervals.c.interval_start < f"{pd.Timestamp(end):{fmt}}",
+            )
+            .order_by(intervals.c.interval_start)
+        )
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=["interval_start", "queue", "channel", "offered"])
+        frame["interval_start"] = pd.to_datetime(frame["interval_start"])
+        return frame
 
     def dataset_raw(self, name: str) -> bytes:
         with self.engine.connect() as conn:
@@ -495,6 +537,47 @@ class Store:
                     )
                 )
         return int(plan_id)
+
+    def save_capacity_plan(
+        self,
+        name: str,
+        *,
+        config: dict[str, Any],
+        summary: dict[str, Any],
+        weekly: pd.DataFrame,
+        hiring: pd.DataFrame,
+        monthly: pd.DataFrame,
+    ) -> int:
+        """Store a capacity plan (one transaction)."""
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    capacity_plans.insert().values(
+                        name=name,
+                        config_json=json.dumps(config, default=str),
+                        summary_json=json.dumps(summary, default=str),
+                        weekly_parquet=_to_parquet(weekly),
+                        hiring_parquet=_to_parquet(hiring),
+                        monthly_parquet=_to_parquet(monthly),
+                        created_at=_now(),
+                    )
+                ).inserted_primary_key[0]
+            )
+
+    def capacity_plan(self, capacity_id: int) -> dict[str, Any]:
+        """A stored capacity plan: name, config, summary and its weekly, hiring and monthly tables."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(capacity_plans).where(capacity_plans.c.id == capacity_id)).mappings().first()
+        if row is None:
+            raise ValueError(f"capacity plan {capacity_id}: not in the store")
+        return {
+            "name": row["name"],
+            "config": json.loads(row["config_json"]),
+            "summary": json.loads(row["summary_json"]),
+            "weekly": _from_parquet(row["weekly_parquet"]),
+            "hiring": _from_parquet(row["hiring_parquet"]),
+            "monthly": _from_parquet(row["monthly_parquet"]),
+        }
 
     def list_plans(self) -> pd.DataFrame:
         query = sa.select(plans.c.id, plans.c.name, plans.c.forecast_id, plans.c.created_at).order_by(plans.c.id)

@@ -45,8 +45,15 @@ def run(args: argparse.Namespace) -> int:
             bar.update(max(0, round(100 * share) - bar.n))
 
         result = capacity_plan(config, progress=progress)
-        progress("writing", 1.0)
+        progress("writing", 0.98)
         write_capacity_outputs(result, args.out)
+        from planner.store import Store
+
+        capacity_id = Store.open().save_capacity_plan(
+            result.summary.get("name", "capacity plan"), config={"source": str(args.config)}, summary=result.summary,
+            weekly=result.weekly, hiring=result.hiring, monthly=result.monthly,
+        )
+        progress("saved", 1.0)
     summary = result.summary
     print(f"{summary['name']}: {summary['weeks']} weeks from {summary['start']} to {summary['end']}")
     for channel, c in summary["channels"].items():
@@ -58,5 +65,5 @@ def run(args: argparse.Namespace) -> int:
               f"{c['new_hires']} new hire(s) in {c['new_classes']} class(es){short}")
     print(f"  total cost {summary['total_cost']:,.0f} (salary incl. trainees + hiring); solver "
           f"{summary['solver']['status']}")
-    print(f"wrote {args.out}/weekly.csv, hiring.csv, monthly_cost.csv, summary.json")
+    print(f"wrote {args.out}/weekly.csv, hiring.csv, monthly_cost.csv, summary.json; stored as capacity plan {capacity_id}")
     return 0

@@ -215,7 +215,7 @@ def scenario_overrides(*, volume_factor: float | None = None, aht_factor: float 
 def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Mapping[str, Any],
                  progress: Progress | None = None) -> dict[str, Any]:
     """Plan one scenario over the stored plan's forecast; its tidy row (JSON-ready)."""
-    from planner.pipeline import _json_ready, run_scenarios
+    from planner.pipeline import json_ready, run_scenarios
     from planner.plan_config import Scenario
 
     if not str(name).strip():
@@ -225,7 +225,7 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
     config = plan_config(plan_view)
     outcomes = run_scenarios(config, plan_view.table("forecast"), (Scenario(str(name), dict(overrides)),), workers=1)
     say(1.0, "done")
-    row = _json_ready(outcomes[str(name)].row)
+    row = json_ready(outcomes[str(name)].row)
     row["overrides"] = dict(overrides)
     return row
 

@@ -267,19 +267,4 @@ def history_window(store: Store, dataset: str, *, queue: str, channel: str, star
                    end: pd.Timestamp) -> pd.DataFrame:
     """Offered contacts of one series of a stored dataset with ``start <= interval_start < end``
     (``interval_start, queue, channel, offered``): one indexed query, not the whole dataset."""
-    import sqlalchemy as sa
-
-    from planner.store import datasets, intervals
-
-    fmt = "%Y-%m-%dT%H:%M:%S"
-    query = (
-        sa.select(intervals.c.interval_start, intervals.c.queue, intervals.c.channel, intervals.c.offered)
-        .join(datasets, datasets.c.id == intervals.c.dataset_id)
-        .where(datasets.c.name == dataset, intervals.c.queue == queue, intervals.c.channel == channel,
-               intervals.c.interval_start >= f"{pd.Timestamp(start):{fmt}}", intervals.c.interval_start < f"{pd.Timestamp(end):{fmt}}")
-        .order_by(intervals.c.interval_start)
-    )
-    with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["interval_start", "queue", "channel", "offered"])
-    frame["interval_start"] = pd.to_datetime(frame["interval_start"])
-    return frame
+    return store.dataset_window(dataset, queue=queue, channel=channel, start=start, end=end)

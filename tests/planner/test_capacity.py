@@ -187,7 +187,7 @@ def test_plan_invariants(synthetic_plan):
 
 
 # -- the command ---------------------------------------------------------------------------------
-def test_cli_writes_the_four_files(tmp_path, capsys):
+def test_cli_writes_the_four_files_and_stores_the_plan(tmp_path, capsys, store):
     out = tmp_path / "out"
     with pytest.warns(UserWarning, match="history channel.s. email, messaging have no .channel.NAME. table"):
         code = main(["capacity", "--config", str(write_config(tmp_path)), "--out", str(out)])
@@ -205,9 +205,12 @@ def test_cli_writes_the_four_files(tmp_path, capsys):
     assert set(monthly["month"]) == {"2025-06", "2025-07", "2025-08"}
     assert monthly["total_cost"].sum() == pytest.approx(summary["total_cost"], abs=1.0)
     assert "new hire(s)" in capsys.readouterr().out
+    stored = store.capacity_plan(1)
+    pd.testing.assert_frame_equal(stored["weekly"].reset_index(drop=True), weekly, check_dtype=False, check_exact=False, atol=0.01)
+    assert stored["summary"]["total_cost"] == pytest.approx(summary["total_cost"])
 
 
-def test_cli_bad_config_exits_2_and_keeps_old_output(tmp_path, capsys):
+def test_cli_bad_config_exits_2_and_keeps_old_output(tmp_path, capsys, store_url):
     out = tmp_path / "out"
     out.mkdir()
     (out / "weekly.csv").write_text("previous")
@@ -218,7 +221,7 @@ def test_cli_bad_config_exits_2_and_keeps_old_output(tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["weekly.csv"] and (out / "weekly.csv").read_text() == "previous"
 
 
-def test_cli_infeasible_plan_names_the_weeks(tmp_path, capsys):
+def test_cli_infeasible_plan_names_the_weeks(tmp_path, capsys, store_url):
     config = write_config(tmp_path, **{"max_class_size = 12": "max_class_size = 2", "headcount = 55": "headcount = 30"})
     with pytest.warns(UserWarning, match="left out of the capacity plan"):
         code = main(["capacity", "--config", str(config), "--out", str(tmp_path / "out")])

@@ -137,3 +137,17 @@ def test_planner_db_url_selects_the_database(monkeypatch, tmp_path):
     assert default_url().endswith("other.db")
     Store.open()
     assert (tmp_path / "other.db").exists()
+
+
+def test_a_version_1_store_is_upgraded_to_version_2(store_url, monkeypatch):
+    real = list(store_module.MIGRATIONS)
+    monkeypatch.setattr(store_module, "MIGRATIONS", real[:1])
+    old = Store.open(store_url)
+    old.save_dataset("d", history(5), raw=b"x", source_name="x.csv")
+    assert old.version() == 1 and not sa.inspect(old.engine).has_table("capacity_plans")
+    monkeypatch.setattr(store_module, "MIGRATIONS", real)
+    new = Store.open(store_url)
+    assert new.version() == 2 and len(new.dataset("d")) == 5
+    weekly = pd.DataFrame({"week": ["2025-06-02"], "channel": ["voice"], "required_fte": [10.5]})
+    capacity_id = new.save_capacity_plan("c", config={}, summary={"total_cost": 1.0}, weekly=weekly, hiring=weekly.iloc[:0], monthly=weekly)
+    pd.testing.assert_frame_equal(new.capacity_plan(capacity_id)["weekly"], weekly)
