@@ -221,6 +221,17 @@ def scenario_table(outcomes: dict[str, Outcome]) -> pd.DataFrame:
     return table
 
 
+def check_scenarios(config: PlanConfig) -> None:
+    """Validate the base and every scenario's staffing and rules before any work is done."""
+    from scheduling.rules import RuleSet
+
+    for scenario in (BASE, *config.scenarios):
+        staffing, rules = apply_overrides(config.staffing, config.rules, scenario)
+        where = f"{config.source} (scenario {scenario.name!r})"
+        staffing_from_mapping(staffing, source=where)
+        RuleSet.from_mapping(rules, source=where)
+
+
 # -- the whole chain -----------------------------------------------------------------------
 def plan(
     config: PlanConfig,
@@ -238,6 +249,7 @@ def plan(
     history is then not read again and the forecast stage is skipped.
     """
     say = progress or (lambda _stage, _share: None)
+    check_scenarios(config)
     store = store or (Store.open() if save or config.history is None else None)
     started = time.perf_counter()
     if forecast is None:

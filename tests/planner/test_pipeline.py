@@ -1,0 +1,223 @@
+"""The whole chain on the real US bank data for one week (fast settings: hourly grid).
+
+Built once per module: history -> forecast -> requirements -> shift plan -> roster -> cost,
+with scenarios, saved in a throw-away store and written to a folder.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from planner.cli import main
+from planner.pipeline import plan
+from planner.plan_config import load_plan_config
+from planner.scenarios import budget_service, frontier
+from planner.store import Store
+from scheduling.checks import check_roster
+from scheduling.rules import RuleSet
+
+START = pd.Timestamp("2003-10-20")
+
+PLAN_TOML = """\
+name = "US bank, week of 2003-10-20"
+history = "{history}"
+start = "2003-10-20"
+days = 7
+interval_minutes = 60
+country = "US"
+backtest_windows = 2
+agents = ""
+
+[staffing.channel.voice]
+aht_s = 300
+target_sl = 0.80
+answer_s = 20
+shrinkage = 0.30
+
+[rules]
+interval_minutes = 60
+min_rest_hours = 11
+max_consecutive_days = 6
+
+  [[rules.contract]]
+  name = "full_time"
+  days_per_week = 5
+  consecutive_days_off = 2
+  hourly_cost = 24.0
+  max_agents = 1500
+
+  [[rules.contract]]
+  name = "part_time"
+  days_per_week = [3, 5]
+  consecutive_days_off = 2
+  hourly_cost = 21.0
+  max_agents = 300
+
+  [[rules.shift]]
+  name = "day"
+  contract = "full_time"
+  channels = ["voice"]
+  length_minutes = 540
+  paid_minutes = 480
+  earliest_start = "07:00"
+  latest_start = "12:00"
+  start_step_minutes = 60
+
+    [[rules.shift.activity]]
+    kind = "lunch"
+    length_minutes = 60
+    paid = false
+    earliest_after_start = 180
+    latest_after_start = 300
+
+  [[rules.shift]]
+  name = "evening"
+  contract = "part_time"
+  channels = ["voice"]
+  length_minutes = 240
+  paid_minutes = 240
+  earliest_start = "09:00"
+  latest_start = "17:00"
+  start_step_minutes = 60
+
+[[scenario]]
+name = "volume +10%"
+volume_factor = 1.1
+
+[[scenario]]
+name = "voice 90/20"
+channel.voice.target_sl = 0.9
+"""
+
+
+def write_config(folder, us_bank_path, text: str = PLAN_TOML):
+    path = folder / "plan.toml"
+    path.write_text(text.format(history=us_bank_path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, us_bank_path):
+    folder = tmp_path_factory.mktemp("plan")
+    store = Store.open(f"sqlite:///{folder / 'planner.db'}")
+    config = load_plan_config(write_config(folder, us_bank_path))
+    stages = []
+    result = plan(config, out=folder / "out", store=store, progress=lambda stage, share: stages.append(share))
+    return result, folder / "out", store, stages
+
+
+def test_outputs_are_complete(built):
+    result, out, _store, stages = built
+    names = {p.name for p in out.iterdir()}
+    assert {"forecast.csv", "requirements.csv", "roster.csv", "activities.csv", "coverage.csv", "summary.json",
+            "scenarios.csv", "roster.xlsx", "ics"} <= names
+    roster = pd.read_csv(out / "roster.csv")
+    assert list(roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
+    assert list(pd.read_csv(out / "activities.csv").columns) == ["agent_id", "start", "end", "activity"]
+    assert list(pd.read_csv(out / "coverage.csv").columns)[:4] == ["interval_start", "channel", "required", "scheduled"]
+    assert len(list((out / "ics").glob("*.ics"))) == roster["agent_id"].nunique()
+    assert stages == sorted(stages) and stages[-1] == 1.0  # progress only moves forward
+
+
+def test_forecast_is_for_the_week_and_trained_before_it(built):
+    result, out, _store, _ = built
+    forecast = pd.read_csv(out / "forecast.csv", parse_dates=["interval_start"])
+    assert forecast["interval_start"].min() >= START
+    assert forecast["interval_start"].max() < START + pd.Timedelta(days=7)
+    weekend = forecast["interval_start"].dt.day_of_week >= 5
+    assert forecast.loc[weekend, "forecast"].sum() == 0  # the bank is closed at weekends
+    actual = pd.read_csv("data/us_bank_2003_5min.csv.gz", parse_dates=["interval_start"])
+    week = actual[(actual["interval_start"] >= START) & (actual["interval_start"] < START + pd.Timedelta(days=5))]
+    assert forecast["forecast"].sum() == pytest.approx(week["offered"].sum(), rel=0.08)
+
+
+def test_roster_passes_the_independent_rule_check(built):
+    result, _out, _store, _ = built
+    rules = RuleSet.from_mapping(result.config.rules)
+    assert check_roster(result.roster, result.activities, rules, coverage=result.coverage) == []
+
+
+def test_summary_states_cost_service_and_solver(built):
+    result, out, _store, _ = built
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["solver"]["status"] in ("Optimal", "Feasible")
+    assert summary["cost"] == pytest.approx(summary["paid_hours"] * 24.0, rel=0.15)  # mostly full-time pay
+    assert 0.7 < summary["service_level"] <= 1.0
+    assert "abandons count against" in summary["definitions"]["service_level"]
+
+
+def test_scenarios_are_monotone(built):
+    result, out, _store, _ = built
+    table = pd.read_csv(out / "scenarios.csv").set_index("name")
+    assert list(table.index) == ["base", "volume +10%", "voice 90/20"]
+    assert table.loc["volume +10%", "cost"] >= table.loc["base", "cost"]
+    assert table.loc["voice 90/20", "cost"] >= table.loc["base", "cost"]
+    assert table.loc["volume +10%", "contacts"] == pytest.approx(1.1 * table.loc["base", "contacts"])
+    assert table.loc["voice 90/20", "service_level"] > table.loc["base", "service_level"]
+
+
+def test_store_holds_the_plan_its_snapshot_and_scenarios(built):
+    result, _out, store, _ = built
+    info = store.plan(result.plan_id)
+    assert info["forecast_id"] == result.forecast_id
+    assert {"forecast", "requirements", "roster", "activities", "coverage", "scenarios"} <= set(info["tables"])
+    pd.testing.assert_frame_equal(store.plan_table(result.plan_id, "roster"), result.roster.reset_index(drop=True), check_dtype=False)
+    assert len(store.forecast(result.forecast_id)) == len(result.forecast)
+    assert store.scenarios(result.plan_id)["name"].tolist() == ["base", "volume +10%", "voice 90/20"]
+
+
+def test_exports_open(built):
+    result, out, _store, _ = built
+    book = load_workbook(out / "roster.xlsx")
+    assert "Roster" in book.sheetnames and any(name.startswith("Coverage") for name in book.sheetnames)
+    sheet = book["Roster"]
+    assert sheet.max_row - 1 == result.roster["agent_id"].nunique()
+    assert zipfile.is_zipfile(out / "roster.xlsx")
+    text = next((out / "ics").glob("*.ics")).read_text()
+    assert text.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in text and text.rstrip().endswith("END:VCALENDAR")
+
+
+def test_frontier_is_monotone(built):
+    result, _out, _store, _ = built
+    table, _ = frontier(result.config, result.forecast, levels=(0.7, 0.8, 0.9), workers=2)
+    assert np.all(np.diff(table["cost"]) >= 0)
+    assert np.all(table["service_level"] >= table["target"] - 0.02)
+
+
+def test_budget_inverse_stays_within_budget(built):
+    result, _out, _store, _ = built
+    base = result.base.row
+    budget = 0.9 * base["cost"]
+    bought = budget_service(result.config, result.forecast, budget=budget)
+    assert bought["cost"] <= budget + 1e-6
+    assert 0.0 < bought["service_level"] <= base["service_level"] + 0.02
+    more = budget_service(result.config, result.forecast, budget=base["cost"])
+    assert more["service_level"] >= bought["service_level"] - 1e-9
+
+
+def test_nothing_is_written_or_stored_on_failure(tmp_path, us_bank_path, store_url, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous plan")
+    bad_scenario = PLAN_TOML + '\n[[scenario]]\nname = "typo"\nchanel.voice.target_sl = 0.9\n'
+    assert main(["plan", "--config", str(write_config(tmp_path, us_bank_path, bad_scenario)), "--out", str(out)]) == 2
+    assert "unknown override 'chanel.voice.target_sl'" in capsys.readouterr().err
+    no_chat = PLAN_TOML.replace('[[scenario]]\nname = "voice 90/20"\nchannel.voice.target_sl = 0.9\n',
+                                '[[scenario]]\nname = "chat goal"\nchannel.chat.target_sl = 0.9\n')
+    assert main(["plan", "--config", str(write_config(tmp_path, us_bank_path, no_chat)), "--out", str(out)]) == 2
+    assert "channel 'chat' is not in the staffing config" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert Store.open(store_url).list_plans().empty and Store.open(store_url).list_forecasts().empty
+
+
+def test_plan_config_errors_name_the_key(tmp_path, us_bank_path):
+    text = textwrap.dedent(PLAN_TOML).replace('start = "2003-10-20"', 'start = "2003-10-20T08:00"')
+    with pytest.raises(ValueError, match="start = '2003-10-20T08:00' must be a date at midnight"):
+        load_plan_config(write_config(tmp_path, us_bank_path, text))
