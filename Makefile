@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 APT_PACKAGES := chromium chromium-driver
 
-.PHONY: run test install browser bench clean
+.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app clean
 
 run: $(STAMP)
 	$(BIN)/planner demo
@@ -39,10 +39,27 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
-# Benchmarks compare with peers (pyworkforce); they are not part of `make test`.
-bench: $(STAMP)
+# Benchmarks compare with peers (pyworkforce); they are not part of `make test`. Each appends
+# its result (date, machine, ratio to the peer) to benchmarks/RESULTS.md.
+bench-install: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app
+
+bench-erlang: bench-install
+	$(BIN)/python benchmarks/erlang_speed.py
+
+bench-forecast: bench-install
+	$(BIN)/python benchmarks/forecast_accuracy.py
+
+bench-schedule: bench-install browser
+	$(BIN)/python benchmarks/schedule_week.py
+
+bench-plan: bench-install
+	$(BIN)/python benchmarks/plan_week.py
+
+bench-app: bench-install browser
+	$(BIN)/python benchmarks/app_pages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis tests/ui/artifacts
