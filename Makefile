@@ -52,7 +52,7 @@ bench-erlang: bench-install
 bench-forecast: bench-install
 	$(BIN)/python benchmarks/forecast_accuracy.py
 
-bench-schedule: bench-install browser
+bench-schedule: bench-install
 	$(BIN)/python benchmarks/schedule_week.py
 
 bench-plan: bench-install

@@ -372,32 +372,23 @@ def test_capacity_view_one_chart_per_channel(app_on, plan_store_url):
     assert monthly_grid.rowData == [{"month": "2025-06", "channel": "voice", "total_cost": 1234.0}]
 
 
-def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, monkeypatch, us_bank_path):
-    """plan_dataset and run_scenario drive planner.pipeline end to end; the LP scheduler is
-    replaced by the greedy stand-in of conftest (in-process: one scenario runs without workers),
-    so this checks the app's side: config, storage, pages and the scenario comparison."""
-    import planner.rostering
-
+def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, us_bank_path, data_dir):
+    """plan_dataset and run_scenario drive planner.pipeline end to end with the real LP
+    scheduler (hourly rules of data/sample/us_bank_plan.toml, so it solves in seconds);
+    this checks the app's side: config, storage, pages and the scenario comparison."""
+    from planner.config import read_toml
     from planner.datasets import import_file
     from planner.ui.jobs import plan_dataset, run_scenario
     from planner.ui.views import latest_plan
 
-    from .conftest import _greedy_roster
-
-    def stand_in(requirements, rules, *, agents=None, source="", targets=None):
-        roster, activities, coverage = _greedy_roster(requirements)
-        paid_hours = len(roster) * 7.5
-        return {"roster": roster, "activities": activities, "coverage": coverage, "tours": pd.DataFrame(),
-                "solver": {"status": "Optimal", "gap": 0.0}, "paid_hours": paid_hours, "cost": 24.0 * paid_hours,
-                "deferred_on_time": {}}
-
-    monkeypatch.setattr(planner.rostering, "schedule_week", stand_in)
+    example = read_toml(data_dir / "sample" / "us_bank_plan.toml")
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
     app_on(url)
     store = Store.open(url)
     import_file(us_bank_path, dataset="us_bank", store=store)
     shares = []
-    plan_id = plan_dataset(store, dataset="us_bank", start="2003-10-20", interval_minutes=15, country="US",
+    plan_id = plan_dataset(store, dataset="us_bank", start="2003-10-20", interval_minutes=60, country="US",
+                           staffing=example["staffing"], rules=example["rules"],
                            progress=lambda share, text: shares.append(share))
     assert shares[-1] == 1.0 and shares == sorted(shares)
     plan = latest_plan(store)
