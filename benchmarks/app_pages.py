@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -28,8 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import append_section
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## app_pages"
 TARGET_S = 2.0
 PAGES = {
@@ -131,20 +131,6 @@ def table(times: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-def append_results(text: str) -> None:
-    """Append an entry to our own section of RESULTS.md (re-read right before writing)."""
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if HEADING not in current.splitlines():
-        current = current.rstrip("\n") + f"\n\n{HEADING}\n\n`.venv/bin/python benchmarks/app_pages.py`: first render of " \
-            "each page on the demo plan in headless Chromium, from navigation to the page's chart drawn (target <= 2 s).\n"
-    lines = current.split("\n")
-    start = lines.index(HEADING)
-    end = next((i for i in range(start + 1, len(lines)) if re.match(r"^## ", lines[i])), len(lines))
-    section = "\n".join(lines[start:end]).rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    rest = "\n".join(lines[end:])
-    RESULTS.write_text(("\n".join(lines[:start]) + "\n" + section + ("\n" + rest if rest.strip() else "")).lstrip("\n"))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", help="SQLAlchemy URL of a store holding the demo plan (default: build one)")
@@ -171,7 +157,7 @@ def main() -> int:
             f"browser and the server alike).\n\n{table(times)}\n")
     print(text)
     if not args.no_record:
-        append_results(text)
+        append_section("app_pages", text, intro="`.venv/bin/python benchmarks/app_pages.py`: first render of each page on the demo plan in headless Chromium, from navigation to the page\'s chart drawn (target <= 2 s).")
     return 0
 
 

@@ -16,15 +16,15 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import time
 from pathlib import Path
+
+from results import append_section
 
 import numpy as np
 
 from scheduling.erlang import required_agents
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## erlang_speed"
 
 
@@ -101,21 +101,6 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
-    """Append an entry to our own section of RESULTS.md (re-read right before writing)."""
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if HEADING not in current.splitlines():
-        current = current.rstrip("\n") + f"\n\n{HEADING}\n\n`.venv/bin/python benchmarks/erlang_speed.py`: " \
-            "required agents for 200,000 random intervals vs pyworkforce (see the script's docstring).\n"
-    lines = current.split("\n")
-    start = lines.index(HEADING)
-    end = next((i for i in range(start + 1, len(lines)) if re.match(r"^## ", lines[i])), len(lines))
-    section = "\n".join(lines[start:end]).rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    rest = "\n".join(lines[end:])
-    new = "\n".join(lines[:start]) + "\n" + section + ("\n" + rest if rest.strip() else "")
-    RESULTS.write_text(new.lstrip("\n"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
@@ -129,7 +114,7 @@ def main() -> None:
     print(out)
     if not args.no_record:
         stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        record(f"### {stamp} - {platform.platform()}, nproc {os.cpu_count()}\n\n{out}")
+        append_section("erlang_speed", intro="`.venv/bin/python benchmarks/erlang_speed.py`: required agents for 200,000 random intervals vs pyworkforce (see the script's docstring).", text=f"### {stamp} - {platform.platform()}, nproc {os.cpu_count()}\n\n{out}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import time
 import warnings
 from pathlib import Path
 
+from results import append_section
+
 import numpy as np
 import pandas as pd
 
@@ -208,22 +210,10 @@ def main() -> int:
 
 
 def record(text: str) -> None:
-    """Append this run under our own heading of RESULTS.md (other sections left as they are)."""
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    header = "## forecast_accuracy"
+    """Append this run under ``## forecast_accuracy`` of RESULTS.md, stamped with date and machine."""
     stamp = (f"Run {dt.datetime.now().isoformat(timespec='seconds')} on {platform.platform()}, "
              f"nproc {os.cpu_count()}; command `.venv/bin/python benchmarks/forecast_accuracy.py`\n")
-    entry = f"{stamp}\n{text}\n"
-    if header in current:
-        before, _, after = current.partition(header)
-        # our section runs until the next '## ' heading
-        nxt = after.find("\n## ")
-        body, rest = (after, "") if nxt < 0 else (after[:nxt], after[nxt:])
-        new = before + header + body.rstrip("\n") + "\n\n" + entry + rest
-    else:
-        new = current.rstrip("\n") + f"\n\n{header}\n\n" + entry
-    path.write_text(new, encoding="utf-8")
+    append_section("forecast_accuracy", f"{stamp}\n{text}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from results import append_section
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -65,14 +66,7 @@ def main() -> None:
         print(table.to_string(index=False))
     text = "\n".join(lines + details) + "\n"
     if not args.no_record:
-        path = ROOT / "benchmarks" / "RESULTS.md"
-        content = path.read_text() if path.exists() else "# Benchmark results\n"
-        if "\n## plan_week\n" not in content:
-            content += "\n## plan_week\n\n`planner plan` for a week, three scenarios (issue 6). Target <= 60 s each on 2 cores.\n"
-        head, _, rest = content.partition("\n## plan_week\n")
-        section, sep, tail = rest.partition("\n## ")
-        content = head + "\n## plan_week\n" + section.rstrip() + "\n\n" + text + (sep + tail if sep else "")
-        path.write_text(content)
+        append_section("plan_week", text, intro="`planner plan` for a week, three scenarios (issue 6). Target <= 60 s each on 2 cores.")
 
 
 if __name__ == "__main__":

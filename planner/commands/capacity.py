@@ -4,10 +4,9 @@ the hiring plan that closes the gap, and cost per month."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tqdm import tqdm
 
+from planner.progress import stage_bar
 from planner.capacity import capacity_plan, load_capacity_config, write_capacity_outputs
 
 EXAMPLE = """\
@@ -38,12 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_capacity_config(args.config)
-    with tqdm(total=100, desc="capacity", unit="%", file=sys.stderr,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
-        def progress(stage: str, share: float) -> None:
-            bar.set_postfix_str(stage)
-            bar.update(max(0, round(100 * share) - bar.n))
-
+    with stage_bar("capacity") as progress:
         result = capacity_plan(config, progress=progress)
         progress("writing", 0.98)
         write_capacity_outputs(result, args.out)

@@ -44,16 +44,12 @@ def run(args: argparse.Namespace) -> int:
               f"{summary['first_interval']} .. {summary['last_interval']}")
     if not args.no_plan:
         from planner.commands.plan import print_result
+        from planner.progress import stage_bar
         from planner.pipeline import plan
         from planner.plan_config import load_plan_config
 
         config = load_plan_config(data_dir() / "sample" / "plan.toml")
-        with tqdm(total=100, desc="example plan", unit="%", file=sys.stderr,
-                  bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
-            def progress(stage: str, share: float) -> None:
-                bar.set_postfix_str(stage)
-                bar.update(max(0, round(100 * share) - bar.n))
-
+        with stage_bar("example plan") as progress:
             result = plan(config, out=args.out, store=store, progress=progress)
         print_result(result)
         print(f"example plan stored as plan {result.plan_id}; files in {args.out}")

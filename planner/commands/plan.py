@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tqdm import tqdm
 
+from planner.progress import stage_bar
 from planner.pipeline import plan
 from planner.plan_config import load_plan_config
 
@@ -35,11 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_plan_config(args.config)
-    with tqdm(total=100, desc="plan", unit="%", file=sys.stderr, bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}") as bar:
-        def progress(stage: str, share: float) -> None:
-            bar.set_postfix_str(stage)
-            bar.update(max(0, round(100 * share) - bar.n))
-
+    with stage_bar("plan") as progress:
         result = plan(config, out=args.out, progress=progress, workers=args.workers)
     print_result(result)
     print(f"wrote {args.out}; stored as plan {result.plan_id} (forecast snapshot {result.forecast_id})")
