@@ -58,6 +58,7 @@ class Outcome:
     channels: pd.DataFrame
     solver: dict[str, Any]
     row: dict[str, Any]
+    checks: dict[str, Any] = field(default_factory=dict)  # the schedule's summary: simulation, rule check, fairness
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> 
         channels=channels,
         solver=schedule["solver"],
         row=row,
+        checks=schedule.get("summary", {}),
     )
 
 
@@ -301,6 +303,9 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "understaffed_intervals": row["understaffed_intervals"],
         "service_by_channel": base.channels.to_dict("records"),
         "solver": base.solver,
+        "schedule_checks": {key: base.checks[key] for key in (
+            "service_check", "rule_check", "fairness", "unfilled_tours", "roster_short_of_plan_agent_hours",
+            "under_coverage_agent_hours", "deferred_on_time", "agents_by_contract", "idle_agents") if key in base.checks},
         "scenarios": table["name"].tolist(),
         "seconds": seconds,
         "definitions": {
