@@ -62,7 +62,7 @@ from scheduling.coverage import (
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
 
 _EPS = 1e-6
-DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
+DIVE_SHARE = 0.01  # share of the fractional tours rounded up per dive step
 ADD_TOURS_IN_PLACEMENT = True
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 
@@ -322,6 +322,7 @@ class _Model:
         # blending: agents on an immediate-channel shift whose template also serves a deferred
         # channel may work that channel in intervals where they are not needed (the valleys)
         self.blend_vars: dict[tuple[str, str], dict[int, pulp.LpVariable]] = {}
+        self.blend_rows: dict[tuple[str, str, int], pulp.LpConstraint] = {}
         for (channel, other), rows in blend.items():
             self.blend_vars[(channel, other)] = {}
             for i, terms in enumerate(rows):
@@ -330,7 +331,9 @@ class _Model:
                 z = prob.add_variable(f"z_{channel}_{other}_{i}", lowBound=0,
                                     cat="Integer" if integer_activities else "Continuous")
                 self.blend_vars[(channel, other)][i] = z
-                prob += (z - pulp.LpAffineExpression(terms) <= 0, f"blend_{channel}_{other}_{i}")
+                row = z - pulp.LpAffineExpression(terms) <= 0
+                prob += (row, f"blend_{channel}_{other}_{i}")
+                self.blend_rows[(channel, other, i)] = row
                 cover[channel][i][z] -= 1.0
                 cover[other][i][z] += 1.0
                 objective[z] += 1e-4
@@ -456,6 +459,7 @@ class _Model:
                            + [z.index for zs in self.blend_vars.values() for z in zs.values()], dtype=np.int32)
         lower = np.zeros(len(idx))
         upper = np.full(len(idx), inf)
+        lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
 
         def values() -> np.ndarray:
             return np.asarray(h.getSolution().col_value)
@@ -479,7 +483,9 @@ class _Model:
             if not fractional.size:
                 break
             order = fractional[np.argsort(-frac[fractional])]
-            share = DIVE_SHARE if time.perf_counter() - started < limit * 0.3 else 4 * DIVE_SHARE
+            elapsed = time.perf_counter() - started
+            # long dives (slow re-solves) round more at once, and at last all fractions up
+            share = DIVE_SHARE if elapsed < limit * 0.2 else 4 * DIVE_SHARE if elapsed < limit * 0.35 else 1.0
             up = order[: max(1, int(len(order) * share))]
             lower[up] = floors[up] + 1
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
@@ -516,8 +522,19 @@ class _Model:
                     break
                 current = h.getInfo().objective_function_value
                 tours[j] -= 1
-        h.run()
-        progress("placing breaks and lunches")
+        progress(f"placing breaks and lunches (rounded plan {current + self.prob.objective.constant:.0f} with "
+                 f"breaks spread, LP bound {self.lp_objective:.0f})")
+        # an integer plan in hand before any time-limited MIP: the dive's tours, and the LP tours
+        # rounded up (always feasible in soft coverage); the better one is the incumbent
+        incumbent, incumbent_objective = self._complete(h, idx, tours, act_idx)
+        if self.rules.coverage == "soft":
+            ceil_plan = self._complete(h, idx, np.ceil(lp_tours - _EPS), act_idx)
+            progress(f"integer plans: dive {incumbent_objective + self.prob.objective.constant:.0f}, "
+                     f"rounded-up LP {ceil_plan[1] + self.prob.objective.constant:.0f}")
+            if ceil_plan[0] is not None and (incumbent is None or ceil_plan[1] < incumbent_objective - _EPS):
+                progress("the rounded-up LP beats the dive")
+                incumbent, incumbent_objective = ceil_plan
+        h.changeColsBounds(len(idx), idx, tours, tours)
         if self.rules.coverage == "soft" and ADD_TOURS_IN_PLACEMENT:
             # shifts may still be added where integer breaks leave intervals short
             h.changeColsBounds(len(idx), idx, tours, np.full(len(idx), inf))
@@ -525,13 +542,18 @@ class _Model:
         if len(act_idx):
             h.changeColsIntegrality(len(act_idx), act_idx,
                                     np.full(len(act_idx), highspy.HighsVarType.kInteger))
-        h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, limit - (time.perf_counter() - started))))
-        h.run()
-        if h.getInfo().primal_solution_status != 2:
+        left = limit - (time.perf_counter() - started)
+        if incumbent is None or left > 1.0:
+            h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, left)))
+            h.run()
+            # a time-limited placement MIP may end with no plan or a poor one: keep the better plan
+            if h.getInfo().primal_solution_status == 2 and (
+                    incumbent is None or h.getInfo().objective_function_value < incumbent_objective - _EPS):
+                incumbent = values()
+                incumbent_objective = h.getInfo().objective_function_value
+        if incumbent is None:
             raise SolveError("breaks and lunches could not be placed in the rounded plan: "
                              f"{h.modelStatusToString(h.getModelStatus())}")
-        incumbent = values()
-        incumbent_objective = h.getInfo().objective_function_value
         lp_bound = self.lp_objective - float(self.prob.objective.constant)
         status = "Feasible"
         bound = None
@@ -542,6 +564,90 @@ class _Model:
         for var in self.prob.variables():
             var.varValue = float(incumbent[var.index])
         return status, float(incumbent_objective) + float(self.prob.objective.constant), bound
+
+    def _complete(self, h, idx: np.ndarray, tours: np.ndarray,
+                  act_idx: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """A full integer solution with these tours: LP placement, activities and blending rounded, LP for the rest.
+
+        Activity counts of each shift group are rounded down, and the units left are placed one
+        by one at the offset whose intervals have the most agents to spare (they add up to the
+        group's shifts); blended agents are rounded up, clipped to the agents free in the interval. Returns (column values, objective without constant) or (None, inf) when
+        the fixed model has no solution. Activity and blending columns are left continuous and free.
+        """
+        inf = highspy.kHighsInf
+        h.changeColsBounds(len(idx), idx, tours, tours)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, float("inf")
+        vals = np.asarray(h.getSolution().col_value).copy()
+        fixed: dict[int, float] = {}
+        grid = self.grid
+        # net agents per channel from the shifts and the single-offset activities; the
+        # remaining activity units go one by one where the coverage has the most to spare
+        net = {c: np.zeros(grid.n_intervals) for c in self.demands}
+        need = {c: (np.zeros(grid.n_intervals) if d.deferred else d.required) for c, d in self.demands.items()}
+        seen: set[str] = set()
+        groups: dict[tuple, list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
+        for avar, count, template, channel, d, start, activity, offset in self.activity_vars:
+            shifts = float(round(vals[count.index]))
+            if count.name not in seen:
+                seen.add(count.name)
+                net[channel][grid.covered(d * 1440 + start, template.length_minutes)] += shifts
+            if avar is None:
+                net[channel][grid.covered(d * 1440 + start + offset, activity.length_minutes)] -= shifts
+            else:
+                groups[(count.name, id(activity))].append((avar, offset))
+        plans = []
+        for key, members in groups.items():
+            avar0 = members[0][0]
+            entry = next(e for e in self.activity_vars if e[0] is avar0)
+            _a, count, _t, channel, d, start, activity, _o = entry
+            x = np.array([max(vals[a.index], 0.0) for a, _ in members])
+            floors = np.floor(x + _EPS)
+            extra = max(0, int(round(vals[count.index])) - int(floors.sum()))
+            while floors.sum() > round(vals[count.index]) + _EPS:  # cannot happen with exact LP values
+                floors[np.argmax(floors)] -= 1
+            spans = [grid.covered(d * 1440 + start + off, activity.length_minutes) for _, off in members]
+            for span, value in zip(spans, floors):
+                net[channel][span] -= value
+            plans.append((members, floors, extra, channel, spans))
+        for members, floors, extra, channel, spans in plans:
+            for _ in range(extra):
+                slack = net[channel] - need[channel]
+                best = max(range(len(spans)), key=lambda j: (slack[spans[j]].min(), slack[spans[j]].sum()))
+                floors[best] += 1
+                net[channel][spans[best]] -= 1
+            for (a, _off), value in zip(members, floors):
+                fixed[a.index] = value
+                vals[a.index] = value
+        for (channel, other), zs in self.blend_vars.items():
+            items = list(zs.items())
+            if not items:
+                continue
+            lp = np.array([max(vals[z.index], 0.0) for _, z in items])
+            free = np.zeros(len(items))
+            for k, (i, z) in enumerate(items):
+                row = self.blend_rows[(channel, other, i)]
+                free[k] = max(0.0, np.floor(-sum(coef * vals[var.index] for var, coef in row.items()
+                                                 if var is not z) + _EPS))
+            # rounded up: the deferred channel keeps at least the LP's capacity in every interval
+            rounded = np.minimum(np.ceil(lp - _EPS), free)
+            where = np.array([i for i, _ in items])
+            net[channel][where] -= rounded
+            for (i, z), value in zip(items, rounded):
+                fixed[z.index] = value
+                vals[z.index] = value
+        cols = np.array(list(fixed), dtype=np.int32)
+        if len(cols):
+            values = np.array([fixed[c] for c in cols])
+            h.changeColsBounds(len(cols), cols, values, values)
+        h.run()
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        solution = np.asarray(h.getSolution().col_value).copy() if ok else None
+        objective = h.getInfo().objective_function_value if ok else float("inf")
+        if len(act_idx):
+            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
+        return solution, objective
 
     # --------------------------------------------------------------- read back
 
