@@ -543,14 +543,13 @@ class _Model:
             h.changeColsIntegrality(len(act_idx), act_idx,
                                     np.full(len(act_idx), highspy.HighsVarType.kInteger))
         left = limit - (time.perf_counter() - started)
-        if incumbent is None or left > 1.0:
-            h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, left)))
-            h.run()
-            # a time-limited placement MIP may end with no plan or a poor one: keep the better plan
-            if h.getInfo().primal_solution_status == 2 and (
-                    incumbent is None or h.getInfo().objective_function_value < incumbent_objective - _EPS):
-                incumbent = values()
-                incumbent_objective = h.getInfo().objective_function_value
+        h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, left)))
+        h.run()
+        # a time-limited placement MIP may end with no plan or a poor one: keep the better plan
+        if h.getInfo().primal_solution_status == 2 and (
+                incumbent is None or h.getInfo().objective_function_value < incumbent_objective - _EPS):
+            incumbent = values()
+            incumbent_objective = h.getInfo().objective_function_value
         if incumbent is None:
             raise SolveError("breaks and lunches could not be placed in the rounded plan: "
                              f"{h.modelStatusToString(h.getModelStatus())}")

@@ -185,7 +185,7 @@ def test_breaks_dive_instance_is_not_left_far_above_the_lp_bound():
                {"kind": "break", "length_minutes": 15, "paid": True, "earliest_after_start": 90,
                 "latest_after_start": 150}]}
     rules = RuleSet.from_mapping({
-        "interval_minutes": 15, "min_rest_hours": 11, "max_consecutive_days": 6, "time_limit_s": 10.0,
+        "interval_minutes": 15, "min_rest_hours": 11, "max_consecutive_days": 6, "time_limit_s": 4.0,
         "contract": [
             {"name": "full_time", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0,
              "max_agents": 400},
