@@ -186,7 +186,10 @@ def _tightened(caps: HeadcountCaps, tours: pd.DataFrame, unfilled: pd.DataFrame)
 
 
 def deferred_on_time(demand: ChannelDemand, coverage: pd.DataFrame, grid: WeekGrid) -> float:
-    """Share of a deferred channel's week of work done before it is due, first come first served.
+    """Share of a deferred channel's week of work done before it is due.
+
+    Work that can still make its due time is done first (earliest due first); overdue work
+    gets only the capacity left over.
 
     Capacity per interval = scheduled agents x ``interval_minutes``; with a wrapping week the
     week is run twice and the second (steady-state) pass is measured.
@@ -199,28 +202,37 @@ def deferred_on_time(demand: ChannelDemand, coverage: pd.DataFrame, grid: WeekGr
 
 
 def _on_time_share(demand: ChannelDemand, capacity: np.ndarray, grid: WeekGrid) -> float:
+    """Earliest due first among work that can still be on time; overdue work only with capacity left.
+
+    This is the order the plan's backlog model allows (work is done any time before its due
+    window closes), so an overloaded week no longer lets a backlog of already-late work take
+    every minute (plain FIFO over a wrapping week then measured 0 % on time).
+    """
     n = grid.n_intervals
     dt = grid.interval_minutes
     passes = 2 if grid.wrap else 1
-    items: list[list[float]] = []  # remaining, due, weight (only last pass counts)
+    pending: list[list[float]] = []  # remaining, due, pass; kept in due order
     done_on_time = counted_total = 0.0
     for p in range(passes):
         last = p == passes - 1
         for i in range(n):
             start = (p * n + i) * dt
             if demand.work_minutes[i] > 0:
-                items.append([float(demand.work_minutes[i]), start + float(demand.due_minutes[i]), float(last)])
+                pending.append([float(demand.work_minutes[i]), start + float(demand.due_minutes[i]), float(last)])
                 counted_total += demand.work_minutes[i] * last
+                pending.sort(key=lambda item: item[1])
             free = float(capacity[i])
-            while items and free > 1e-12:
-                take = min(free, items[0][0])
-                items[0][0] -= take
+            # minutes finished within this interval count as on time when the interval ends by the due time
+            for item in [it for it in pending if start + dt <= it[1] + 1e-9] + \
+                        [it for it in pending if start + dt > it[1] + 1e-9]:
+                if free <= 1e-12:
+                    break
+                take = min(free, item[0])
+                item[0] -= take
                 free -= take
-                # minutes finished within this interval count as on time when the interval ends by the due time
-                if items[0][2] and start + dt <= items[0][1] + 1e-9:
+                if last and start + dt <= item[1] + 1e-9:  # steady state: carried-in work mirrors carried-out
                     done_on_time += take
-                if items[0][0] <= 1e-9:
-                    items.pop(0)
+            pending = [it for it in pending if it[0] > 1e-9]
     return float(done_on_time / counted_total) if counted_total > 0 else 1.0
 
 

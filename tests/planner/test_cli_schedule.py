@@ -146,3 +146,19 @@ def test_infeasible_hard_coverage_is_explained(files, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "hard coverage cannot be met: voice short" in err and "max_agents=2" in err
+
+
+def test_deferred_on_time_counts_work_done_on_time_in_an_overloaded_week():
+    # 4 intervals of 15 min, 15 agent-minutes of e-mail each, due 30 min after arrival, wrapping week
+    from types import SimpleNamespace
+
+    from planner.rostering import _on_time_share
+
+    grid = SimpleNamespace(n_intervals=4, interval_minutes=15, wrap=True)
+    demand = SimpleNamespace(work_minutes=np.full(4, 15.0), due_minutes=np.full(4, 30.0), channel="email")
+    # 10 minutes of capacity per interval: every minute can go to work still on time -> 40 of 60
+    # (first come first served over the wrapping week let the late backlog take everything: 0 %)
+    assert _on_time_share(demand, np.full(4, 10.0), grid) == pytest.approx(2 / 3)
+    assert _on_time_share(demand, np.full(4, 15.0), grid) == pytest.approx(1.0)
+    # all capacity in the last interval: only the two newest intervals' work is still due -> 30 of 60
+    assert _on_time_share(demand, np.array([0.0, 0.0, 0.0, 60.0]), grid) == pytest.approx(0.5)
