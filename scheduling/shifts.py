@@ -62,7 +62,7 @@ from scheduling.coverage import (
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
 
 _EPS = 1e-6
-DIVE_SHARE = 0.01  # share of the fractional tours rounded up per dive step
+DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
 ADD_TOURS_IN_PLACEMENT = True
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 
@@ -483,9 +483,7 @@ class _Model:
             if not fractional.size:
                 break
             order = fractional[np.argsort(-frac[fractional])]
-            elapsed = time.perf_counter() - started
-            # long dives (slow re-solves) round more at once, and at last all fractions up
-            share = DIVE_SHARE if elapsed < limit * 0.2 else 4 * DIVE_SHARE if elapsed < limit * 0.35 else 1.0
+            share = DIVE_SHARE if time.perf_counter() - started < limit * 0.3 else 4 * DIVE_SHARE
             up = order[: max(1, int(len(order) * share))]
             lower[up] = floors[up] + 1
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
