@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -40,6 +41,10 @@ AUTO_CANDIDATES = ("week_mean_4", "week_median_6", "seasonal_naive", "profile_sc
                    "decomposition", "decomposition_long", "topdown_ets", "fourier_ols", "holt_winters", "mstl")
 FORECAST_COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi", "model"]
 MIN_DAYS = 14
+
+# Workers start fresh: a forked child can inherit a lock held by a solver or I/O thread of
+# the parent (HiGHS keeps a thread pool) and hang forever.
+_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -331,7 +336,7 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     workers = min(len(jobs), max_workers or os.cpu_count() or 1)
     results = []
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
             for i, res in enumerate(pool.map(_series_job, jobs), start=1):
                 results.append(res)
                 if progress:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -42,6 +43,10 @@ from scheduling.requirements import requirements as build_requirements
 Progress = Callable[[str, float], None]  # (stage description, share of the whole job done 0..1)
 BASE = Scenario("base")
 STAGES = ("history", "forecast", "plans", "outputs", "store")
+
+# Workers start fresh: a forked child can inherit a lock held by a solver or I/O thread of
+# the parent (HiGHS keeps a thread pool) and hang forever.
+_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,7 @@ def run_scenarios(
             if on_done:
                 on_done(outcome)
         return outcomes
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
         for outcome in pool.map(_evaluate_job, jobs):
             outcomes[outcome.scenario.name] = outcome
             if on_done:

@@ -5,10 +5,9 @@
   parallel. A plan that meets a higher target also meets every lower one, so the frontier
   reports, for each target, the cheapest plan found that reaches at least that target: cost
   is non-decreasing in the target by construction, and the plan behind each row is named.
-- :func:`budget_service`: the best expected service level a weekly budget buys, found by the
-  scheduling model itself (:func:`scheduling.budget.max_service_for_budget`): it maximises
-  the expected contacts answered within T over the week subject to paid cost <= budget,
-  with the same shift, break and tour rules as the plan.
+- :func:`budget_service`: the best expected service level a weekly budget buys, found by
+  optimising the scheduling model itself (a Lagrangian search on the price of a short
+  agent-hour; each step is a full shift plan with the plan's rules), not by guessing targets.
 """
 
 from __future__ import annotations
@@ -19,9 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.pipeline import BASE, Outcome, run_scenarios, scenario_requirements
+from planner.pipeline import BASE, Outcome, run_scenarios
 from planner.plan_config import PlanConfig, Scenario
-from planner.service import channel_summary, expected_service, plan_row
 from scheduling.channels import IMMEDIATE_CHANNELS
 
 DEFAULT_LEVELS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
@@ -73,24 +71,53 @@ def frontier(
     return result, outcomes
 
 
-def budget_service(config: PlanConfig, forecast: pd.DataFrame, *, budget: float, scenario: Scenario = BASE) -> dict[str, Any]:
+def budget_service(
+    config: PlanConfig,
+    forecast: pd.DataFrame,
+    *,
+    budget: float,
+    scenario: Scenario = BASE,
+    iterations: int = 7,
+    max_price: float = 1000.0,
+) -> dict[str, Any]:
     """The best expected service level ``budget`` (money per week) buys, with its plan.
 
-    Returns the tidy plan row (cost, fte, paid_hours, service_level and per channel, ...)
-    plus ``budget`` and the plan's ``roster``, ``activities`` and ``coverage`` frames. The
-    service level is evaluated exactly (Erlang) on the coverage the optimisation chose.
+    Lagrangian search over the scheduling model: the soft-coverage shift plan minimises
+    ``paid cost + price x agent-hours short of requirement``; as the price of a short
+    agent-hour rises the plan buys more coverage and costs more. The search (bisection on
+    the price, in log space) finds the highest price whose plan fits the budget, i.e. the
+    plan that covers the requirement best for that money; its service level is then
+    evaluated exactly (Erlang) on the coverage it chose. Every plan found within budget is
+    kept and the one with the best service level is returned.
+
+    Returns the tidy plan row plus ``budget``, ``price_per_short_agent_hour``, ``plans_tried``
+    and the plan's ``roster``, ``activities`` and ``coverage`` frames.
     """
     if not budget > 0:
         raise ValueError(f"budget {budget!r} must be a positive amount per week")
-    from planner.rostering import schedule_for_budget
+    from planner.pipeline import evaluate
 
-    requirements, targets, rules = scenario_requirements(config, forecast, scenario)
-    schedule = schedule_for_budget(requirements, rules, budget=float(budget), targets=targets, agents=config.agents,
-                                   source=str(config.source))
-    service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
-    channels = channel_summary(service, schedule["deferred_on_time"])
-    row = plan_row(name=f"budget {budget:,.0f}", service=service, channels=channels, coverage=schedule["coverage"],
-                   requirements=requirements, paid_hours=schedule["paid_hours"], cost=schedule["cost"],
-                   fte_hours_per_week=config.fte_hours_per_week)
-    return {"budget": float(budget), **row, "solver_status": schedule["solver"].get("status"),
-            "roster": schedule["roster"], "activities": schedule["activities"], "coverage": schedule["coverage"]}
+    tried: list[tuple[float, Outcome]] = []
+
+    def solve(price: float) -> Outcome:
+        overrides = {**scenario.overrides, "rules.under_penalty": price, "rules.coverage": "soft"}
+        outcome = evaluate(config, forecast, Scenario(f"{scenario.name} at {price:.4g}/short agent-hour", overrides))
+        tried.append((price, outcome))
+        return outcome
+
+    top = solve(max_price)
+    if top.row["cost"] > budget:
+        low, high = np.log(1e-3), np.log(max_price)
+        for _ in range(iterations):
+            middle = 0.5 * (low + high)
+            if solve(float(np.exp(middle))).row["cost"] <= budget:
+                low = middle
+            else:
+                high = middle
+    within = [(price, outcome) for price, outcome in tried if outcome.row["cost"] <= budget + 1e-6]
+    if not within:
+        raise ValueError(f"budget {budget:,.2f}: no plan fits it (the cheapest tried costs {min(o.row['cost'] for _, o in tried):,.2f})")
+    price, best = max(within, key=lambda pair: (np.nan_to_num(pair[1].row["service_level"]), -pair[1].row["cost"]))
+    row = dict(best.row, name=f"budget {budget:,.0f}")
+    return {"budget": float(budget), **row, "price_per_short_agent_hour": price, "plans_tried": len(tried),
+            "roster": best.roster, "activities": best.activities, "coverage": best.coverage}

@@ -54,6 +54,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from scheduling.solvers import lp_solver
+
 __all__ = ["HiringRules", "HiringClass", "HiringPlan", "HiringInfeasibleError", "SolveError",
            "weekly_survival", "productivity", "project", "plan_hiring", "monthly_cost",
            "WEEKLY_COLUMNS", "HIRING_COLUMNS", "MONTHLY_COLUMNS"]
@@ -294,11 +296,6 @@ def project(required: pd.DataFrame, *, rules: Mapping[str, HiringRules], startin
     return pd.concat(parts, ignore_index=True)[list(WEEKLY_COLUMNS)]
 
 
-def _solver(time_limit_s: float, gap_rel: float) -> pulp.LpSolver:
-    highs = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=gap_rel)
-    if highs.available():
-        return highs
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=gap_rel)
 
 
 def _start_weeks(rules: HiringRules, W: int) -> list[int]:
@@ -366,7 +363,7 @@ def plan_hiring(required: pd.DataFrame, *, rules: Mapping[str, HiringRules], sta
             prob += pulp.lpSum(terms) >= need, f"cover_{channel}_{t}"
     status = "Optimal"
     if size:
-        solver = _solver(time_limit_s, gap_rel)
+        solver = lp_solver(time_limit_s=time_limit_s, gap_rel=gap_rel)
         explain = dict(required=required, rules=rules, starting_fte=starting_fte, fixed_classes=fixed_classes,
                        weeks=weeks, channels=channels)
         if shortfall:  # lexicographic: first the least shortfall in the ramp-up weeks, then the least cost

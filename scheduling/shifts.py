@@ -60,6 +60,7 @@ from scheduling.coverage import (
     week_grid,
 )
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
+from scheduling.solvers import lp_solver
 
 _EPS = 1e-6
 DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
@@ -197,10 +198,7 @@ def _pattern_label(pattern: tuple[int, ...]) -> str:
 def _solver(rules: RuleSet, *, mip: bool, time_limit_s: float | None = None) -> pulp.LpSolver:
     limit = rules.time_limit_s if time_limit_s is None else time_limit_s
     options = {} if mip else {"solver": "ipm"}  # interior point (+ crossover) is far faster on these LPs
-    highs = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=rules.gap_rel, mip=mip, **options)
-    if highs.available():
-        return highs
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=rules.gap_rel, mip=mip)
+    return lp_solver(time_limit_s=limit, gap_rel=rules.gap_rel, mip=mip, **options)
 
 
 def _blend_targets(template: ShiftTemplate, channel: str, demands: dict[str, ChannelDemand]) -> list[str]:

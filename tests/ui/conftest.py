@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -74,10 +75,12 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
     """Start ``planner app`` on a free port against ``store_url``; returns (process, base url)."""
     port = _free_port()
     env = {**os.environ, "PLANNER_DB_URL": store_url, **(extra_env or {})}
+    # The server's output goes to a file: an undrained pipe fills up and blocks the server.
+    log = tempfile.NamedTemporaryFile("w+", prefix="planner-app-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "planner.cli", "app", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -85,7 +88,8 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"planner app exited: {process.stdout.read()}")
+            log.seek(0)
+            raise RuntimeError(f"planner app exited: {log.read()}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return process, url
