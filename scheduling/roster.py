@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
@@ -157,7 +158,28 @@ def headcount_caps(agents: Sequence[Agent], week_start: pd.Timestamp) -> Headcou
             day = (week_start + pd.Timedelta(days=d)).date()
             if d not in agent.unavailable_weekdays and day not in agent.unavailable_dates:
                 by_weekday[(agent.contract, d)] += 1
-    return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday))
+    return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday), _channel_set_caps(agents))
+
+
+MAX_CHANNELS_FOR_ALL_SETS = 10
+
+
+def _channel_set_caps(agents: Sequence[Agent]) -> dict[tuple[str, tuple[str, ...]], int]:
+    """Agents per contract with a skill among each set of 2+ channels, where that is tighter
+    than the sum of the per-channel counts (otherwise the per-channel caps already imply it)."""
+    caps: dict[tuple[str, tuple[str, ...]], int] = {}
+    for contract in sorted({a.contract for a in agents}):
+        skills = [frozenset(a.channels) for a in agents if a.contract == contract]
+        channels = sorted(set().union(*skills))
+        largest = len(channels) if len(channels) <= MAX_CHANNELS_FOR_ALL_SETS else 2  # 2^n sets: pairs only beyond
+        for size in range(2, largest + 1):
+            for subset in itertools.combinations(channels, size):
+                wanted = set(subset)
+                able = sum(1 for s in skills if s & wanted)
+                singles = sum(sum(1 for s in skills if c in s) for c in subset)
+                if able < singles:
+                    caps[(contract, subset)] = able
+    return caps
 
 
 def _prefix(contract: str, taken: set[str]) -> str:

@@ -85,12 +85,16 @@ class HeadcountCaps:
     """Upper bounds on tours from a known agent pool.
 
     ``by_contract[contract]`` agents; ``by_contract_channel[(contract, channel)]`` agents
-    with that skill; ``by_contract_weekday[(contract, weekday 0..6)]`` agents available that day.
+    with that skill; ``by_contract_weekday[(contract, weekday 0..6)]`` agents available that day;
+    ``by_contract_channels[(contract, channels)]`` agents with at least one skill among a set of
+    two or more ``channels`` (Hall's condition: tours on those channels can't outnumber them,
+    which the per-channel caps alone allow when skills overlap).
     """
 
     by_contract: Mapping[str, int] = field(default_factory=dict)
     by_contract_channel: Mapping[tuple[str, str], int] = field(default_factory=dict)
     by_contract_weekday: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    by_contract_channels: Mapping[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -393,6 +397,13 @@ class _Model:
                 row = pulp.lpSum(channel_vars[(contract, channel)]) <= limit
                 prob += (row, f"cap_{contract}_{channel}")
                 self.cap_rows.append((f"{limit} agent(s) of contract {contract!r} with skill {channel!r}", row, limit))
+        for (contract, channels), limit in caps.by_contract_channels.items():
+            members = [var for channel in channels for var in channel_vars[(contract, channel)]]
+            if members:
+                row = pulp.lpSum(members) <= limit
+                prob += (row, f"cap_{contract}_{'_'.join(channels)}")
+                self.cap_rows.append(
+                    (f"{limit} agent(s) of contract {contract!r} with any of {', '.join(channels)}", row, limit))
         for (contract, weekday), limit in caps.by_contract_weekday.items():
             if weekday_vars[(contract, weekday)]:
                 row = pulp.lpSum(weekday_vars[(contract, weekday)]) <= limit

@@ -12,7 +12,7 @@ import pytest
 from scheduling.checks import check_roster
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
-from scheduling.shifts import plan_shifts
+from scheduling.shifts import HeadcountCaps, plan_shifts
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -174,3 +174,30 @@ def test_bad_agent_rows_are_named():
     frame = pd.DataFrame([{"agent_id": "X1", "contract": "full_time", "channels": "voice", "unavailable": "Funday"}])
     with pytest.raises(ValueError, match="unavailable='Funday'"):
         agents_from_frame(frame, rules)
+
+
+def test_overlapping_skills_cap_every_channel_set():
+    early = {**RULES["shift"][0], "channels": ["voice", "chat", "email"]}
+    rules = RuleSet.from_mapping({**RULES, "contract": RULES["contract"][:1], "shift": [early]})
+    rows = ([{"agent_id": f"V{k}", "contract": "full_time", "channels": "voice|chat"} for k in range(10)]
+            + [{"agent_id": f"E{k}", "contract": "full_time", "channels": "email"} for k in range(4)])
+    agents = agents_from_frame(pd.DataFrame(rows), rules)
+    caps = headcount_caps(agents, MONDAY)
+    assert caps.by_contract_channel[("full_time", "voice")] == 10
+    assert caps.by_contract_channel[("full_time", "chat")] == 10
+    # voice or chat: only the same 10 agents (the per-channel caps would allow 20)
+    assert caps.by_contract_channels[("full_time", ("chat", "voice"))] == 10
+    # chat or email: 14 agents, no tighter than 10 + 4, so no extra row
+    assert ("full_time", ("chat", "email")) not in caps.by_contract_channels
+
+
+def test_channel_set_cap_binds_in_the_shift_plan():
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
+                                  "shift": RULES["shift"][:2]})
+    requirements = _requirements()
+    free = plan_shifts(requirements, rules)
+    planned = int(free.tours["agents"].sum())
+    limit = planned - 3
+    capped = plan_shifts(requirements, rules, caps=HeadcountCaps(
+        by_contract_channels={("full_time", ("email", "voice")): limit}))
+    assert int(capped.tours["agents"].sum()) <= limit < planned
