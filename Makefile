@@ -12,7 +12,7 @@ APT_PACKAGES := chromium chromium-driver
 .PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app clean
 
 run: $(STAMP)
-	$(BIN)/planner demo
+	$(BIN)/planner demo --reuse
 	$(BIN)/planner app
 
 test: $(STAMP) browser

@@ -45,3 +45,27 @@ def import_samples(store: Store, *, on_file: Callable[[SampleFile], None] | None
         if on_file:
             on_file(sample)
     return results
+
+
+def stored_example_plan(store: Store, config) -> int | None:
+    """The id of the example plan already in ``store`` when it is current: every sample
+    dataset holds exactly the bundled file's bytes and the latest plan named like ``config``
+    was built with the same staffing and rules. None when anything differs (or is missing)."""
+    from planner.pipeline import json_ready
+
+    for sample in SAMPLE_FILES:
+        try:
+            if store.dataset_raw(sample.dataset) != (data_dir() / sample.relative_path).read_bytes():
+                return None
+        except ValueError:  # not stored
+            return None
+    plans = store.list_plans()
+    named = plans[plans["name"] == config.name]
+    if named.empty:
+        return None
+    plan_id = int(named["id"].max())
+    stored = store.plan(plan_id)["config"]
+    fresh = json_ready({"staffing": config.staffing, "rules": config.rules})
+    if stored.get("staffing") != fresh["staffing"] or stored.get("rules") != fresh["rules"]:
+        return None
+    return plan_id

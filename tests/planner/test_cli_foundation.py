@@ -88,6 +88,32 @@ def test_demo_is_idempotent(store_url, capsys):
     assert dict(zip(listing["name"], listing["row_count"]))["us_bank_2003"] == 27_716
 
 
+def test_demo_reuse_only_keeps_a_current_example_plan(store_url, sample_dir, capsys):
+    from planner.demo import stored_example_plan
+    from planner.pipeline import json_ready
+    from planner.plan_config import load_plan_config
+
+    config = load_plan_config(sample_dir / "plan.toml")
+    assert main(["demo", "--no-plan"]) == 0
+    store = Store.open(store_url)
+    assert stored_example_plan(store, config) is None  # samples but no plan yet
+    stored = json_ready({"staffing": config.staffing, "rules": config.rules})
+    plan_id = store.save_plan(config.name, config=stored, summary={}, tables={})
+    assert stored_example_plan(store, config) == plan_id
+    capsys.readouterr()
+    assert main(["demo", "--reuse"]) == 0
+    assert f"plan {plan_id}" in capsys.readouterr().out
+    assert len(store.list_plans()) == 1  # nothing rebuilt
+    # other rules, or a sample dataset that is not the bundled file: not current
+    other_rules = json_ready({"staffing": config.staffing, "rules": {**config.rules, "min_rest_hours": 8}})
+    store.save_plan(config.name, config=other_rules, summary={}, tables={})
+    assert stored_example_plan(store, config) is None
+    store.save_plan(config.name, config=stored, summary={}, tables={})
+    assert stored_example_plan(store, config) is not None
+    assert main(["import", str(sample_dir.parent / "us_bank_2003_5min.csv.gz"), "--dataset", "sample_centre"]) == 0
+    assert stored_example_plan(store, config) is None
+
+
 def test_every_subcommand_has_help_with_an_example():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))

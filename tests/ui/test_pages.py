@@ -199,10 +199,13 @@ def test_scenario_comparison_and_overrides(app_on, plan_store_url):
 
 def test_intraday_with_uploaded_actuals(app_on, plan_store_url, tmp_path):
     """Actuals 20 % above the forecast in the morning raise the re-forecast for the afternoon."""
-    import shutil
+    import sqlite3
 
     url = f"sqlite:///{tmp_path / 'intraday.db'}"
-    shutil.copy(plan_store_url.removeprefix("sqlite:///"), tmp_path / "intraday.db")
+    # Copy through SQLite's backup API: a plain file copy misses pages still in the -wal file.
+    source, copy = sqlite3.connect(plan_store_url.removeprefix("sqlite:///")), sqlite3.connect(tmp_path / "intraday.db")
+    source.backup(copy)
+    source.close(), copy.close()
     app_on(url)
     intraday = _page("intraday")
     store = Store.open(url)
