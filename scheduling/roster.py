@@ -34,7 +34,7 @@ from scipy.optimize import linear_sum_assignment
 
 from scheduling.coverage import MINUTES_PER_WEEK, coverage_frame
 from scheduling.rules import WEEKDAYS, RuleSet
-from scheduling.shifts import HeadcountCaps, ShiftPlan
+from scheduling.shifts import AgentPool, HeadcountCaps, ShiftPlan
 
 ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "channel")
 ACTIVITY_COLUMNS = ("agent_id", "start", "end", "activity")
@@ -146,19 +146,25 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
 
 
 def headcount_caps(agents: Sequence[Agent], week_start: pd.Timestamp) -> HeadcountCaps:
-    """Tour caps for the plan from an agent list: per contract, contract x skill, contract x weekday."""
+    """Tour caps for the plan from an agent list: per contract, contract x skill, contract x weekday,
+    sets of skills, and the agent pools (agents alike in contract, skills, workdays and hours)."""
     by_contract: dict[str, int] = defaultdict(int)
     by_channel: dict[tuple[str, str], int] = defaultdict(int)
     by_weekday: dict[tuple[str, int], int] = defaultdict(int)
+    pools: dict[tuple, int] = defaultdict(int)
     for agent in agents:
         by_contract[agent.contract] += 1
         for channel in agent.channels:
             by_channel[(agent.contract, channel)] += 1
-        for d in range(7):
-            day = (week_start + pd.Timedelta(days=d)).date()
-            if d not in agent.unavailable_weekdays and day not in agent.unavailable_dates:
-                by_weekday[(agent.contract, d)] += 1
-    return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday), _channel_set_caps(agents))
+        workdays = frozenset(d for d in range(7) if d not in agent.unavailable_weekdays
+                             and (week_start + pd.Timedelta(days=d)).date() not in agent.unavailable_dates)
+        for d in workdays:
+            by_weekday[(agent.contract, d)] += 1
+        pools[(agent.contract, frozenset(agent.channels), workdays, agent.min_hours, agent.max_hours)] += 1
+    agent_pools = tuple(AgentPool(contract, channels, workdays, count, low, high)
+                        for (contract, channels, workdays, low, high), count in sorted(
+                            pools.items(), key=lambda item: (item[0][0], sorted(item[0][1]), sorted(item[0][2]))))
+    return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday), _channel_set_caps(agents), agent_pools)
 
 
 MAX_CHANNELS_FOR_ALL_SETS = 10

@@ -64,7 +64,9 @@ from scheduling.solvers import lp_solver
 
 _EPS = 1e-6
 DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
+DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 ADD_TOURS_IN_PLACEMENT = True
+BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 
 
@@ -80,6 +82,31 @@ class SolveError(RuntimeError):
     """The solver stopped without a usable solution (e.g. time limit before any solution)."""
 
 
+MAX_HALL_ROWS = 2048  # pool sets per contract given a cap row; beyond, the re-plan loop catches what is left
+
+
+@dataclass(frozen=True)
+class AgentPool:
+    """``count`` agents alike for the plan: contract, skills, weekdays they can work
+    (0 = Monday of the planned week) and the paid hours a week they may be given."""
+
+    contract: str
+    channels: frozenset[str]
+    workdays: frozenset[int]
+    count: int
+    min_hours: float | None = None
+    max_hours: float | None = None
+
+    def can_take(self, contract: str, channel: str, days: list[int], paid_hours: float) -> bool:
+        return (contract == self.contract and channel in self.channels and self.workdays.issuperset(days)
+                and (self.min_hours is None or paid_hours >= self.min_hours - 1e-9)
+                and (self.max_hours is None or paid_hours <= self.max_hours + 1e-9))
+
+    def label(self) -> str:
+        off = [WEEKDAYS[d] for d in range(7) if d not in self.workdays]
+        return "|".join(sorted(self.channels)) + (f" off {','.join(off)}" if off else "")
+
+
 @dataclass(frozen=True)
 class HeadcountCaps:
     """Upper bounds on tours from a known agent pool.
@@ -89,12 +116,19 @@ class HeadcountCaps:
     ``by_contract_channels[(contract, channels)]`` agents with at least one skill among a set of
     two or more ``channels`` (Hall's condition: tours on those channels can't outnumber them,
     which the per-channel caps alone allow when skills overlap).
+
+    ``pools``: the agents grouped by what they can take (:class:`AgentPool`). When given, a
+    tour no pool can take is not offered, and Hall's condition holds for every connected set
+    of pools: the tours only that set can take are at most its agents. That is exact for
+    one tour per agent (every planned tour then finds an agent), which the aggregated caps
+    above are not when skills, days off and hours combine.
     """
 
     by_contract: Mapping[str, int] = field(default_factory=dict)
     by_contract_channel: Mapping[tuple[str, str], int] = field(default_factory=dict)
     by_contract_weekday: Mapping[tuple[str, int], int] = field(default_factory=dict)
     by_contract_channels: Mapping[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
+    pools: tuple[AgentPool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +229,35 @@ def plan_shifts(
 # ------------------------------------------------------------------------- model
 
 
+def _hall_rows(pools: tuple[AgentPool, ...], pool_vars: Mapping[frozenset[int], list]) -> list[tuple[str, list, int]]:
+    """Hall's condition for the tours and the agent pools: (label, tour variables, agents) rows.
+
+    For a set U of pools, the tours that only pools in U can take are at most U's agents.
+    Only connected sets matter (the row of a disconnected set is the sum of its parts'), and
+    they are the unions of overlapping "pools able to take a tour" sets, grown one at a time.
+    """
+    sets = list(pool_vars)
+    seen: set[frozenset[int]] = set(sets)
+    frontier = list(sets)
+    while frontier and len(seen) < MAX_HALL_ROWS * max(1, len({p.contract for p in pools})):
+        grown = []
+        for union in frontier:
+            for able in sets:
+                if union & able and not able <= union and (union | able) not in seen:
+                    seen.add(union | able)
+                    grown.append(union | able)
+        frontier = grown
+    rows = []
+    for union in sorted(seen, key=lambda u: (len(u), sorted(u))):
+        members = [var for able, variables in pool_vars.items() if able <= union for var in variables]
+        limit = sum(pools[j].count for j in union)
+        contract = pools[next(iter(union))].contract
+        label = (f"{limit} agent(s) of contract {contract!r} who can take these tours ("
+                 + "; ".join(pools[j].label() for j in sorted(union)) + ")")
+        rows.append((label, members, limit))
+    return rows
+
+
 def _pattern_label(pattern: tuple[int, ...]) -> str:
     return "".join(day[0] if on else "." for day, on in zip(WEEKDAYS, pattern))
 
@@ -248,6 +311,7 @@ class _Model:
         contract_vars: dict[str, list] = defaultdict(list)
         channel_vars: dict[tuple[str, str], list] = defaultdict(list)
         weekday_vars: dict[tuple[str, int], list] = defaultdict(list)
+        pool_vars: dict[frozenset[int], list] = defaultdict(list)  # pools able to take a tour -> its variables
         templates = {t.name: k for k, t in enumerate(rules.shifts)}
 
         for template in rules.shifts:
@@ -272,9 +336,15 @@ class _Model:
                         days = [d for d in range(7) if pattern[d]]
                         if not any(day_useful[d] for d in days):
                             continue
+                        paid_hours = len(days) * template.paid_minutes / 60
+                        able = frozenset(j for j, pool in enumerate(caps.pools)
+                                         if pool.can_take(contract.name, channel, days, paid_hours))
+                        if caps.pools and not able:
+                            continue  # no agent could work it
                         var = prob.add_variable(f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}",
                                               lowBound=0, cat=pulp.LpInteger)
-                        paid_hours = len(days) * template.paid_minutes / 60
+                        if able:
+                            pool_vars[able].append(var)
                         on_duty = sum(len(grid.covered(d * 1440 + start, template.length_minutes)) for d in days)
                         net_hours = (on_duty - len(days) * activity_minutes / dt) * hours_per_interval
                         over = 0.0 if channel in DEFERRED_CHANNELS else rules.over_penalty * net_hours
@@ -411,6 +481,10 @@ class _Model:
                 self.cap_rows.append(
                     (f"{limit} agent(s) of contract {contract!r} available on {WEEKDAYS[weekday]}", row, limit)
                 )
+        for n_row, (label, members, limit) in enumerate(_hall_rows(caps.pools, pool_vars)):
+            row = pulp.lpSum(members) <= limit
+            prob += (row, f"hall_{n_row}")
+            self.cap_rows.append((label, row, limit))
         prob += pulp.LpAffineExpression(objective)
         self.prob = prob
         self.n_integers = (len(self.tours) + sum(1 for a, *_ in self.activity_vars if a is not None)
@@ -462,7 +536,7 @@ class _Model:
         h = self.prob.solverModel
         inf = highspy.kHighsInf
         started = time.perf_counter()
-        limit = self.rules.time_limit_s
+        limit = max(1.0, self.rules.time_limit_s - self.seconds)  # the LP relaxation counts against the limit
         idx = np.array([var.index for var, *_ in self.tours], dtype=np.int32)
         act_idx = np.array([a.index for a, *_ in self.activity_vars if a is not None]
                            + [z.index for zs in self.blend_vars.values() for z in zs.values()], dtype=np.int32)
@@ -492,7 +566,9 @@ class _Model:
             if not fractional.size:
                 break
             order = fractional[np.argsort(-frac[fractional])]
-            share = DIVE_SHARE if time.perf_counter() - started < limit * 0.3 else 4 * DIVE_SHARE
+            # fine steps first, then coarser: a step count, not the clock, so the plan does not
+            # depend on the machine's speed
+            share = DIVE_SHARE if steps <= DIVE_FINE_STEPS else 4 * DIVE_SHARE
             up = order[: max(1, int(len(order) * share))]
             lower[up] = floors[up] + 1
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
@@ -549,9 +625,17 @@ class _Model:
         if len(act_idx):
             h.changeColsIntegrality(len(act_idx), act_idx,
                                     np.full(len(act_idx), highspy.HighsVarType.kInteger))
+        if incumbent is not None:  # the MIP starts from the completed plan and can only improve on it
+            start = highspy.HighsSolution()
+            start.col_value = list(incumbent)
+            start.value_valid = True
+            h.setSolution(start)
         left = limit - (time.perf_counter() - started)
-        h.setOptionValue("time_limit", float(h.getRunTime() + max(1.0, left)))
+        h.setOptionValue("time_limit", float(max(1.0, left)))  # a MIP run's limit counts from its own start
+        placing = time.perf_counter()
         h.run()
+        progress(f"placement MIP: {h.modelStatusToString(h.getModelStatus())}, "
+                 f"{time.perf_counter() - placing:.1f} s (limit {max(1.0, left):.1f} s)")
         # a time-limited placement MIP may end with no plan or a poor one: keep the better plan
         if h.getInfo().primal_solution_status == 2 and (
                 incumbent is None or h.getInfo().objective_function_value < incumbent_objective - _EPS):
@@ -577,8 +661,9 @@ class _Model:
 
         Activity counts of each shift group are rounded down, and the units left are placed one
         by one at the offset whose intervals have the most agents to spare (they add up to the
-        group's shifts); blended agents are rounded up, clipped to the agents free in the interval. Returns (column values, objective without constant) or (None, inf) when
-        the fixed model has no solution. Activity and blending columns are left continuous and free.
+        group's shifts); blended agents by :meth:`_blend_integer`. Returns (column values, objective
+        without constant) or (None, inf) when the fixed model has no solution. Activity and
+        blending columns are left continuous and free.
         """
         inf = highspy.kHighsInf
         h.changeColsBounds(len(idx), idx, tours, tours)
@@ -626,34 +711,87 @@ class _Model:
             for (a, _off), value in zip(members, floors):
                 fixed[a.index] = value
                 vals[a.index] = value
-        for (channel, other), zs in self.blend_vars.items():
-            items = list(zs.items())
-            if not items:
-                continue
-            lp = np.array([max(vals[z.index], 0.0) for _, z in items])
-            free = np.zeros(len(items))
-            for k, (i, z) in enumerate(items):
-                row = self.blend_rows[(channel, other, i)]
-                free[k] = max(0.0, np.floor(-sum(coef * vals[var.index] for var, coef in row.items()
-                                                 if var is not z) + _EPS))
-            # rounded up: the deferred channel keeps at least the LP's capacity in every interval
-            rounded = np.minimum(np.ceil(lp - _EPS), free)
-            where = np.array([i for i, _ in items])
-            net[channel][where] -= rounded
-            for (i, z), value in zip(items, rounded):
-                fixed[z.index] = value
-                vals[z.index] = value
         cols = np.array(list(fixed), dtype=np.int32)
         if len(cols):
             values = np.array([fixed[c] for c in cols])
             h.changeColsBounds(len(cols), cols, values, values)
-        h.run()
-        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        ok = self._blend_integer(h, vals, net, need)
         solution = np.asarray(h.getSolution().col_value).copy() if ok else None
         objective = h.getInfo().objective_function_value if ok else float("inf")
         if len(act_idx):
             h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
         return solution, objective
+
+    def _blend_integer(self, h, vals: np.ndarray, net: dict, need: dict) -> bool:
+        """Integer blended agents with tours and activities fixed; leaves the solution in ``h``.
+
+        First a rounding in time order that keeps the deferred channel's capacity within an
+        agent-interval of the LP's at every point of the week (the remainder is carried
+        forward; fractions round up where the immediate channel has an agent to spare), then
+        raised one at a time where the most is spare until the deferred channel has the
+        capacity for its week of work (the flow needs it). Then a small MIP from that start
+        (``BLEND_MIP_SECONDS``) may improve it. True when ``h`` holds an optimal LP solution with integer blending.
+        """
+        z_idx = np.array([z.index for zs in self.blend_vars.values() for z in zs.values()], dtype=np.int32)
+        if not len(z_idx):
+            h.run()
+            return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        rounded: dict[int, float] = {}
+        upper: dict[int, float] = {}
+        for (channel, other), zs in self.blend_vars.items():
+            carry = 0.0  # blended agent-intervals owed to the deferred channel so far (LP minus rounded)
+            for i, z in sorted(zs.items()):
+                row = self.blend_rows[(channel, other, i)]
+                free = max(0.0, np.floor(-sum(coef * vals[var.index] for var, coef in row.items()
+                                               if var is not z) + _EPS))
+                target = max(vals[z.index], 0.0) + carry
+                value = np.floor(target + _EPS)
+                spare = np.floor(max(net[channel][i] - need[channel][i], 0.0) + _EPS)
+                if target - value > 0.5 or (target - value > _EPS and spare > value):
+                    value += 1
+                value = min(max(value, 0.0), free)
+                carry = target - value
+                rounded[z.index] = value
+                upper[z.index] = free
+                net[channel][i] -= value
+                net[other][i] += value
+        dt = self.grid.interval_minutes
+        for other, demand in self.demands.items():
+            if not demand.deferred:
+                continue
+            short = int(np.ceil(demand.work_minutes.sum() / dt - net[other].sum() - _EPS))
+            pairs = [(channel, i, z) for (channel, to), zs in self.blend_vars.items() if to == other
+                     for i, z in zs.items()]
+            for _ in range(max(short, 0)):
+                room = [(net[c][i] - need[c][i], c, i, z) for c, i, z in pairs if rounded[z.index] < upper[z.index]]
+                if not room:
+                    break
+                _slack, channel, i, z = max(room, key=lambda r: r[0])
+                rounded[z.index] += 1
+                net[channel][i] -= 1
+                net[other][i] += 1
+        start = np.array([rounded[j] for j in z_idx])
+        h.changeColsBounds(len(z_idx), z_idx, start, start)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        rounded_objective = h.getInfo().objective_function_value
+        warm = h.getSolution()
+        h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), np.full(len(z_idx), highspy.kHighsInf))
+        h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kInteger))
+        h.setSolution(warm)
+        h.setOptionValue("time_limit", BLEND_MIP_SECONDS)  # a MIP run's limit counts from its own start
+        h.setOptionValue("mip_rel_gap", self.rules.gap_rel / 10)
+        h.run()
+        h.setOptionValue("time_limit", highspy.kHighsInf)
+        h.setOptionValue("mip_rel_gap", self.rules.gap_rel)
+        h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kContinuous))
+        values = start
+        if h.getInfo().primal_solution_status == 2 and h.getInfo().objective_function_value < rounded_objective - _EPS:
+            values = np.round(np.asarray(h.getSolution().col_value)[z_idx])
+        h.changeColsBounds(len(z_idx), z_idx, values, values)
+        h.run()  # the LP for the continuous rest, with the blending fixed
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
     # --------------------------------------------------------------- read back
 

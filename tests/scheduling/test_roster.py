@@ -12,7 +12,9 @@ import pytest
 from scheduling.checks import check_roster
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
-from scheduling.shifts import HeadcountCaps, plan_shifts
+from scipy.optimize import linear_sum_assignment
+
+from scheduling.shifts import AgentPool, HeadcountCaps, _hall_rows, plan_shifts
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -201,3 +203,74 @@ def test_channel_set_cap_binds_in_the_shift_plan():
     capped = plan_shifts(requirements, rules, caps=HeadcountCaps(
         by_contract_channels={("full_time", ("email", "voice")): limit}))
     assert int(capped.tours["agents"].sum()) <= limit < planned
+
+
+def _matching_fills_every_tour(pools: list[AgentPool], tours: dict[tuple, int]) -> bool:
+    """Brute force: one agent per tour by a maximum bipartite matching of agents to tour units."""
+    agents = [pool for pool in pools for _ in range(pool.count)]
+    units = [key for key, count in tours.items() for _ in range(count)]
+    if not units:
+        return True
+    able = np.array([[pool.can_take("full_time", channel, list(days), 8.0 * len(days)) for channel, days in units]
+                     for pool in agents], dtype=float).reshape(len(agents), len(units))
+    if not len(agents):
+        return False
+    rows, cols = linear_sum_assignment(-able)
+    return int(able[rows, cols].sum()) == len(units)
+
+
+def test_hall_rows_hold_exactly_when_every_tour_finds_an_agent():
+    """The pool rows of the shift model against an exact matching, on random small instances."""
+    rng = np.random.default_rng(11)
+    channels = ["voice", "chat", "email"]
+    kinds = [(c, days) for c in channels for days in [(0, 1, 2), (2, 3, 4), (4, 5, 6), (0, 5)]]
+    agreed = {True: 0, False: 0}
+    for _ in range(300):
+        pools = []
+        for _pool in range(rng.integers(1, 5)):
+            skills = frozenset(c for c in channels if rng.random() < 0.5) or frozenset({"voice"})
+            workdays = frozenset(d for d in range(7) if rng.random() < 0.8)
+            pools.append(AgentPool("full_time", skills, workdays, int(rng.integers(1, 4))))
+        tours = {kind: int(rng.integers(0, 3)) for kind in kinds if rng.random() < 0.4}
+        pool_vars: dict[frozenset[int], list] = {}
+        for kind, count in tours.items():
+            channel, days = kind
+            able = frozenset(j for j, p in enumerate(pools) if p.can_take("full_time", channel, list(days), 8.0 * len(days)))
+            if able:
+                pool_vars.setdefault(able, []).append(kind)
+        takeable = all(any(p.can_take("full_time", c, list(d), 8.0 * len(d)) for p in pools)
+                       for (c, d), count in tours.items() if count)
+        rows_hold = takeable and all(sum(tours[k] for k in members) <= limit
+                                     for _label, members, limit in _hall_rows(tuple(pools), pool_vars))
+        matched = _matching_fills_every_tour(pools, tours)
+        assert rows_hold == matched, (pools, tours)
+        agreed[matched] += 1
+    assert agreed[True] > 30 and agreed[False] > 30  # both outcomes exercised
+
+
+def test_skills_and_days_off_together_leave_no_tour_unfilled():
+    """Chat agents off on weekends and weekend chat work: per-skill and per-weekday counts both
+    allow tours that no single agent can take; the pool rows do not."""
+    early = {**RULES["shift"][0], "channels": ["voice", "chat"], "activity": []}
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1], "shift": [early]})
+    times = pd.date_range(MONDAY, periods=7 * 48, freq="30min")
+    hour = np.asarray(times.hour)
+    day_time = ((hour >= 7) & (hour < 15)).astype(float)
+    requirements = pd.concat([
+        pd.DataFrame({"interval_start": times, "channel": "voice", "required_agents": 4 * day_time}),
+        pd.DataFrame({"interval_start": times, "channel": "chat", "required_agents": 4 * day_time}),
+    ], ignore_index=True)
+    rows = ([{"agent_id": f"C{k}", "contract": "full_time", "channels": "chat", "unavailable": "Sat|Sun"}
+             for k in range(6)]
+            + [{"agent_id": f"V{k}", "contract": "full_time", "channels": "voice"} for k in range(6)])
+    agents = agents_from_frame(pd.DataFrame(rows), rules)
+    caps = headcount_caps(agents, MONDAY)
+    plan = plan_shifts(requirements, rules, caps=caps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        roster = build_roster(plan, rules, agents=agents)
+    assert len(roster.unfilled) == 0
+    chat = plan.tours[plan.tours["channel"] == "chat"]
+    assert (chat["pattern"].str[5:] == "..").all()  # no chat tour on a weekend: no chat agent works one
+    # the per-weekday count alone (6 voice agents on Saturday) would have allowed weekend chat tours
+    assert caps.by_contract_weekday[("full_time", 5)] == 6
