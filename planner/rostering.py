@@ -182,8 +182,7 @@ def _tightened(caps: HeadcountCaps, tours: pd.DataFrame, unfilled: pd.DataFrame)
     for contract, count in unfilled.groupby("contract")["agents"].sum().items():
         taken = int(tours.loc[tours["contract"] == contract, "agents"].sum() - count)
         by_contract[contract] = max(0, min(by_contract.get(contract, taken), taken))
-    return HeadcountCaps(by_contract, by_channel, dict(caps.by_contract_weekday), dict(caps.by_contract_channels),
-                         caps.pools)
+    return HeadcountCaps(by_contract, by_channel, dict(caps.by_contract_weekday), caps.pools)
 
 
 def deferred_on_time(demand: ChannelDemand, coverage: pd.DataFrame, grid: WeekGrid) -> float:

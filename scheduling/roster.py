@@ -22,7 +22,6 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
@@ -147,7 +146,7 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
 
 def headcount_caps(agents: Sequence[Agent], week_start: pd.Timestamp) -> HeadcountCaps:
     """Tour caps for the plan from an agent list: per contract, contract x skill, contract x weekday,
-    sets of skills, and the agent pools (agents alike in contract, skills, workdays and hours)."""
+    and the agent pools (agents alike in contract, skills, workdays and hours; in agent order)."""
     by_contract: dict[str, int] = defaultdict(int)
     by_channel: dict[tuple[str, str], int] = defaultdict(int)
     by_weekday: dict[tuple[str, int], int] = defaultdict(int)
@@ -162,30 +161,8 @@ def headcount_caps(agents: Sequence[Agent], week_start: pd.Timestamp) -> Headcou
             by_weekday[(agent.contract, d)] += 1
         pools[(agent.contract, frozenset(agent.channels), workdays, agent.min_hours, agent.max_hours)] += 1
     agent_pools = tuple(AgentPool(contract, channels, workdays, count, low, high)
-                        for (contract, channels, workdays, low, high), count in sorted(
-                            pools.items(), key=lambda item: (item[0][0], sorted(item[0][1]), sorted(item[0][2]))))
-    return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday), _channel_set_caps(agents), agent_pools)
-
-
-MAX_CHANNELS_FOR_ALL_SETS = 10
-
-
-def _channel_set_caps(agents: Sequence[Agent]) -> dict[tuple[str, tuple[str, ...]], int]:
-    """Agents per contract with a skill among each set of 2+ channels, where that is tighter
-    than the sum of the per-channel counts (otherwise the per-channel caps already imply it)."""
-    caps: dict[tuple[str, tuple[str, ...]], int] = {}
-    for contract in sorted({a.contract for a in agents}):
-        skills = [frozenset(a.channels) for a in agents if a.contract == contract]
-        channels = sorted(set().union(*skills))
-        largest = len(channels) if len(channels) <= MAX_CHANNELS_FOR_ALL_SETS else 2  # 2^n sets: pairs only beyond
-        for size in range(2, largest + 1):
-            for subset in itertools.combinations(channels, size):
-                wanted = set(subset)
-                able = sum(1 for s in skills if s & wanted)
-                singles = sum(sum(1 for s in skills if c in s) for c in subset)
-                if able < singles:
-                    caps[(contract, subset)] = able
-    return caps
+                        for (contract, channels, workdays, low, high), count in pools.items())
+    return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday), agent_pools)
 
 
 def _prefix(contract: str, taken: set[str]) -> str:

@@ -68,6 +68,7 @@ DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 ADD_TOURS_IN_PLACEMENT = True
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
+MAX_HALL_ROWS = 2048  # pool sets per contract given a cap row; beyond, the re-plan loop catches what is left
 
 
 class InfeasibleError(ValueError):
@@ -80,9 +81,6 @@ class InfeasibleError(ValueError):
 
 class SolveError(RuntimeError):
     """The solver stopped without a usable solution (e.g. time limit before any solution)."""
-
-
-MAX_HALL_ROWS = 2048  # pool sets per contract given a cap row; beyond, the re-plan loop catches what is left
 
 
 @dataclass(frozen=True)
@@ -112,22 +110,18 @@ class HeadcountCaps:
     """Upper bounds on tours from a known agent pool.
 
     ``by_contract[contract]`` agents; ``by_contract_channel[(contract, channel)]`` agents
-    with that skill; ``by_contract_weekday[(contract, weekday 0..6)]`` agents available that day;
-    ``by_contract_channels[(contract, channels)]`` agents with at least one skill among a set of
-    two or more ``channels`` (Hall's condition: tours on those channels can't outnumber them,
-    which the per-channel caps alone allow when skills overlap).
+    with that skill; ``by_contract_weekday[(contract, weekday 0..6)]`` agents available that day.
 
     ``pools``: the agents grouped by what they can take (:class:`AgentPool`). When given, a
     tour no pool can take is not offered, and Hall's condition holds for every connected set
     of pools: the tours only that set can take are at most its agents. That is exact for
     one tour per agent (every planned tour then finds an agent), which the aggregated caps
-    above are not when skills, days off and hours combine.
+    above are not when skills overlap or combine with days off and hours.
     """
 
     by_contract: Mapping[str, int] = field(default_factory=dict)
     by_contract_channel: Mapping[tuple[str, str], int] = field(default_factory=dict)
     by_contract_weekday: Mapping[tuple[str, int], int] = field(default_factory=dict)
-    by_contract_channels: Mapping[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
     pools: tuple[AgentPool, ...] = ()
 
 
@@ -467,13 +461,6 @@ class _Model:
                 row = pulp.lpSum(channel_vars[(contract, channel)]) <= limit
                 prob += (row, f"cap_{contract}_{channel}")
                 self.cap_rows.append((f"{limit} agent(s) of contract {contract!r} with skill {channel!r}", row, limit))
-        for (contract, channels), limit in caps.by_contract_channels.items():
-            members = [var for channel in channels for var in channel_vars[(contract, channel)]]
-            if members:
-                row = pulp.lpSum(members) <= limit
-                prob += (row, f"cap_{contract}_{'_'.join(channels)}")
-                self.cap_rows.append(
-                    (f"{limit} agent(s) of contract {contract!r} with any of {', '.join(channels)}", row, limit))
         for (contract, weekday), limit in caps.by_contract_weekday.items():
             if weekday_vars[(contract, weekday)]:
                 row = pulp.lpSum(weekday_vars[(contract, weekday)]) <= limit

@@ -40,10 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     store = Store.open()
-    if args.reuse and not args.no_plan:
+    config = None
+    if not args.no_plan:
         from planner.plan_config import load_plan_config
 
-        plan_id = stored_example_plan(store, load_plan_config(data_dir() / "sample" / "plan.toml"))
+        config = load_plan_config(data_dir() / "sample" / "plan.toml")
+        plan_id = stored_example_plan(store, config) if args.reuse else None
         if plan_id is not None:
             print(f"the store already holds the bundled samples and the example plan (plan {plan_id}); "
                   "`planner demo` rebuilds them")
@@ -55,13 +57,11 @@ def run(args: argparse.Namespace) -> int:
         summary = result.report.summary
         print(f"  {result.dataset}: {summary['rows_accepted']:,} rows, {summary['channels']}, "
               f"{summary['first_interval']} .. {summary['last_interval']}")
-    if not args.no_plan:
+    if config is not None:
         from planner.commands.plan import print_result
         from planner.progress import stage_bar
         from planner.pipeline import plan
-        from planner.plan_config import load_plan_config
 
-        config = load_plan_config(data_dir() / "sample" / "plan.toml")
         with stage_bar("example plan") as progress:
             result = plan(config, out=args.out, store=store, progress=progress)
         print_result(result)

@@ -179,21 +179,28 @@ def test_bad_agent_rows_are_named():
 
 
 def test_overlapping_skills_cap_every_channel_set():
-    early = {**RULES["shift"][0], "channels": ["voice", "chat", "email"]}
-    rules = RuleSet.from_mapping({**RULES, "contract": RULES["contract"][:1], "shift": [early]})
+    early = {**RULES["shift"][0], "channels": ["voice", "chat", "email"], "activity": []}
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1], "shift": [early]})
     rows = ([{"agent_id": f"V{k}", "contract": "full_time", "channels": "voice|chat"} for k in range(10)]
             + [{"agent_id": f"E{k}", "contract": "full_time", "channels": "email"} for k in range(4)])
     agents = agents_from_frame(pd.DataFrame(rows), rules)
     caps = headcount_caps(agents, MONDAY)
     assert caps.by_contract_channel[("full_time", "voice")] == 10
     assert caps.by_contract_channel[("full_time", "chat")] == 10
-    # voice or chat: only the same 10 agents (the per-channel caps would allow 20)
-    assert caps.by_contract_channels[("full_time", ("chat", "voice"))] == 10
-    # chat or email: 14 agents, no tighter than 10 + 4, so no extra row
-    assert ("full_time", ("chat", "email")) not in caps.by_contract_channels
+    assert {p.channels: p.count for p in caps.pools} == {frozenset({"voice", "chat"}): 10, frozenset({"email"}): 4}
+    times = pd.date_range(MONDAY, periods=7 * 48, freq="30min")
+    day_time = ((np.asarray(times.hour) >= 7) & (np.asarray(times.hour) < 15)).astype(float)
+    requirements = pd.concat([
+        pd.DataFrame({"interval_start": times, "channel": channel, "required_agents": 8 * day_time})
+        for channel in ("voice", "chat")], ignore_index=True)
+    free = plan_shifts(requirements, rules, caps=dataclasses.replace(caps, pools=()))
+    capped = plan_shifts(requirements, rules, caps=caps)
+    # voice or chat: only the same 10 agents; the per-channel caps alone allow 20
+    assert int(free.tours["agents"].sum()) > 10
+    assert int(capped.tours["agents"].sum()) <= 10
 
 
-def test_channel_set_cap_binds_in_the_shift_plan():
+def test_pool_rows_bind_in_the_shift_plan():
     rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
                                   "shift": RULES["shift"][:2]})
     requirements = _requirements()
@@ -201,7 +208,7 @@ def test_channel_set_cap_binds_in_the_shift_plan():
     planned = int(free.tours["agents"].sum())
     limit = planned - 3
     capped = plan_shifts(requirements, rules, caps=HeadcountCaps(
-        by_contract_channels={("full_time", ("email", "voice")): limit}))
+        pools=(AgentPool("full_time", frozenset({"email", "voice"}), frozenset(range(7)), limit),)))
     assert int(capped.tours["agents"].sum()) <= limit < planned
 
 
