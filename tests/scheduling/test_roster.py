@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 
 from scheduling.checks import check_roster
-from scheduling.roster import agents_from_frame, build_roster, headcount_caps
+from scheduling import shifts
+from scheduling.coverage import channel_demands, week_grid
+from scheduling.roster import Agent, agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
 from scipy.optimize import linear_sum_assignment
 
-from scheduling.shifts import AgentPool, HeadcountCaps, _hall_rows, plan_shifts
+from scheduling.shifts import AgentPool, HeadcountCaps, _hall_rows, _Model, plan_shifts
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -248,7 +250,7 @@ def test_hall_rows_hold_exactly_when_every_tour_finds_an_agent():
         takeable = all(any(p.can_take("full_time", c, list(d), 8.0 * len(d)) for p in pools)
                        for (c, d), count in tours.items() if count)
         rows_hold = takeable and all(sum(tours[k] for k in members) <= limit
-                                     for _label, members, limit in _hall_rows(tuple(pools), pool_vars))
+                                     for _label, members, limit in _hall_rows(tuple(pools), pool_vars)[0])
         matched = _matching_fills_every_tour(pools, tours)
         assert rows_hold == matched, (pools, tours)
         agreed[matched] += 1
@@ -281,3 +283,49 @@ def test_skills_and_days_off_together_leave_no_tour_unfilled():
     assert (chat["pattern"].str[5:] == "..").all()  # no chat tour on a weekend: no chat agent works one
     # the per-weekday count alone (6 voice agents on Saturday) would have allowed weekend chat tours
     assert caps.by_contract_weekday[("full_time", 5)] == 6
+
+
+def _lp_objective(rules: RuleSet, requirements: pd.DataFrame, caps: HeadcountCaps) -> tuple[float, int]:
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    model = _Model(rules, grid, channel_demands(requirements, grid), caps, hard=False, integer_activities=False)
+    status, objective, _ = model.solve(mip=False)
+    assert status == "Optimal"
+    return objective, len(model.cap_rows)
+
+
+def test_caps_the_pool_rows_imply_are_left_out_without_changing_the_lp(monkeypatch):
+    """Per-contract, per-skill and per-weekday caps are implied by the complete pool rows: the
+    model leaves them out, and its LP optimum is the one with them in (random agent lists
+    small enough for the caps to bind)."""
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft"})
+    requirements = _requirements()
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        agents = [Agent("A", "full_time", ("voice", "email"))]  # someone does the week's e-mail
+        for n in range(int(rng.integers(6, 14))):
+            contract = "full_time" if rng.random() < 0.7 else "part_time"
+            skills = ("voice", "email") if rng.random() < 0.5 else ("voice",)
+            off = frozenset(int(d) for d in rng.choice(7, size=int(rng.integers(0, 3)), replace=False))
+            agents.append(Agent(f"A{n}", contract, skills, unavailable_weekdays=off))
+        caps = headcount_caps(agents, MONDAY)
+        lean, lean_rows = _lp_objective(rules, requirements, caps)
+        monkeypatch.setattr(shifts, "_implied_caps", lambda _caps: {})
+        full, full_rows = _lp_objective(rules, requirements, caps)
+        monkeypatch.undo()
+        assert full_rows > lean_rows  # the aggregated caps were really left out
+        assert lean == pytest.approx(full, rel=1e-7)
+        free, _ = _lp_objective(rules, requirements, HeadcountCaps())
+        assert lean > free + 1.0  # and the agents do bind: the instance tests something
+
+
+def test_a_cap_below_the_pools_headcount_stays_in_the_model():
+    """A cap lowered under the pools' own headcount (the re-plan tightening, or max_agents) is
+    not implied, so it is kept and binds."""
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
+                                  "shift": RULES["shift"][:2]})
+    requirements = _requirements()
+    agents = [Agent(f"A{n}", "full_time", ("voice", "email")) for n in range(40)]
+    caps = headcount_caps(agents, MONDAY)
+    planned = int(plan_shifts(requirements, rules, caps=caps).tours["agents"].sum())
+    tight = dataclasses.replace(caps, by_contract={"full_time": planned - 2})
+    assert int(plan_shifts(requirements, rules, caps=tight).tours["agents"].sum()) <= planned - 2
