@@ -11,8 +11,10 @@ Inside, a series is a days x intervals-of-the-day matrix. The shared base class 
 model needs the same way: holidays, eves, user special days and outlier days are left out of
 estimation (and outlier intervals too); the forecast of a holiday is the model's own forecast of
 the reference weekday (the quiet day of the week where there is one, e.g. Saturday) times the
-ratio learned from past holidays in the history; closed intervals forecast 0; user multipliers
-apply last. Subclasses only forecast *regular* days.
+ratio learned from past holidays in the history; the first ``rebound_days`` open days after a
+holiday (the held-over work) get their own learned ratios, shrunk towards 1 by the noise of an
+ordinary day; closed intervals forecast 0; user multipliers apply last. Subclasses only
+forecast *regular* days.
 
 Prediction intervals: with error scale s(F) = sqrt(F + 1 + k^2 F^2) (Poisson noise plus a
 proportional model error k), lo/hi = F + z_lo s(F), F + z_hi s(F). :meth:`DayModel.calibrate` sets
