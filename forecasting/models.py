@@ -11,8 +11,10 @@ Inside, a series is a days x intervals-of-the-day matrix. The shared base class 
 model needs the same way: holidays, eves, user special days and outlier days are left out of
 estimation (and outlier intervals too); the forecast of a holiday is the model's own forecast of
 the reference weekday (the quiet day of the week where there is one, e.g. Saturday) times the
-ratio learned from past holidays in the history; closed intervals forecast 0; user multipliers
-apply last. Subclasses only forecast *regular* days.
+ratio learned from past holidays in the history; the first ``rebound_days`` open days after a
+holiday (the held-over work) get their own learned ratios, shrunk towards 1 by the noise of an
+ordinary day; closed intervals forecast 0; user multipliers apply last. Subclasses only
+forecast *regular* days.
 
 Prediction intervals: with error scale s(F) = sqrt(F + 1 + k^2 F^2) (Poisson noise plus a
 proportional model error k), lo/hi = F + z_lo s(F), F + z_hi s(F). :meth:`DayModel.calibrate` sets
@@ -34,7 +36,7 @@ from forecasting.calendar import EVE, HOLIDAY, REGULAR, SPECIAL, Calendar
 __all__ = ["Model", "DayModel", "MODELS", "make_model", "Ensemble", "SIMPLE_MODEL"]
 
 DAY = pd.Timedelta(days=1)
-AFTER = 4  # day kind used inside the models: first open day after a holiday
+AFTER = 4  # key of the first-day-after-a-holiday effect in DayModel.effect
 #: the model used when the history is too short for anything else
 SIMPLE_MODEL = "seasonal_naive"
 
@@ -59,12 +61,34 @@ def _nanmean(a: np.ndarray, axis: int = 0, weights: np.ndarray | None = None) ->
         return np.where(den > 0, total.sum(axis=axis) / np.where(den > 0, den, 1), np.nan)
 
 
+def _shrunk_ratio(ratios: Sequence[float], noise_var: float) -> float:
+    """Geometric mean of ``ratios`` shrunk towards 1 (positive-part James-Stein on the log
+    scale): the mean log m of n examples keeps the share max(0, 1 - v / (n m^2)), v the
+    variance of one ordinary day's log ratio to its level. An effect that ordinary days reach
+    by chance fades to 1; a large, repeated one is kept. (The examples' own variance is not
+    used: with 2-4 holidays a year it is too unstable, and it over-shrank the US bank's
+    rebounds on the origins before the evaluation weeks.)
+
+    Example:
+        >>> _shrunk_ratio([1.2, 1.2, 1.2], 0.0), round(_shrunk_ratio([1.02, 1.02], 0.0025), 3)
+        (1.2, 1.0)
+    """
+    x = np.log(np.maximum(np.asarray(ratios, dtype=float), 1e-3))
+    n, m = len(x), float(np.mean(x))
+    if m == 0.0:
+        return 1.0
+    return float(np.exp(m * max(0.0, 1.0 - noise_var / (n * m * m))))
+
+
 class DayModel:
     """Base class: turns the series into a days x slots matrix and applies the calendar."""
 
     name = "base"
     #: weeks of history the model looks at (the base class still learns holidays from all)
     weeks = 8
+    #: open days after a holiday that get their own learned rebound effect (and are kept out
+    #: of the regular level and profile)
+    rebound_days = 2
 
     def __init__(self) -> None:
         self.kappa = 0.05
@@ -103,7 +127,8 @@ class DayModel:
         self.open = mask
         Y = np.where(mask[self.wd], Y, np.nan)  # closed intervals are not data
         self.Y_raw = Y
-        self.after = self._after_holiday(self.days)
+        self.after_k = self._after_holiday(self.days)
+        self.after = self.after_k > 0
         self.after_gap = self._after_gap(Y) & ~self.after
         self._learn_levels(Y)
         clean = self._clean(Y)
@@ -175,20 +200,29 @@ class DayModel:
         return w
 
     def _learn_calendar_effects(self, Y: np.ndarray) -> None:
-        """Ratio of past holidays (and eves) to their reference weekday's nearby level."""
+        """Ratio of past holidays (and eves) to their reference weekday's nearby level, and of
+        the k-th open day after a holiday (k = 1..``rebound_days``) to its own weekday's
+        nearby regular level."""
         T = self.T
         self.effect = {HOLIDAY: 1.0, EVE: 1.0, AFTER: 1.0}
         self.examples = {HOLIDAY: 0, EVE: 0, AFTER: 0}
-        ratios = []
-        for d in np.flatnonzero(self.after & ~np.isnan(T)):
-            near = ((self.wd == self.wd[d]) & (self.kinds == REGULAR) & ~self.after
-                    & ~self.after_gap & ~np.isnan(T)
-                    & (np.abs(np.arange(self.D) - d) <= 28))
-            if near.any() and np.median(T[near]) > 0:
-                ratios.append(T[d] / np.median(T[near]))
-        if ratios:
-            self.effect[AFTER] = float(np.median(ratios))
-            self.examples[AFTER] = len(ratios)
+        size = max(self.rebound_days, 1) + 1
+        self.after_effect = np.ones(size)  # index k; [0] (not after a holiday) stays 1
+        self.after_examples = np.zeros(size, dtype=int)
+        noise = self._day_ratio_noise(T)
+        for k in range(1, self.rebound_days + 1):
+            ratios = []
+            for d in np.flatnonzero((self.after_k == k) & ~np.isnan(T)):
+                near = ((self.wd == self.wd[d]) & (self.kinds == REGULAR) & ~self.after
+                        & ~self.after_gap & ~np.isnan(T)
+                        & (np.abs(np.arange(self.D) - d) <= 28))
+                if near.any() and np.median(T[near]) > 0:
+                    ratios.append(T[d] / np.median(T[near]))
+            if ratios:
+                self.after_effect[k] = _shrunk_ratio(ratios, noise)
+                self.after_examples[k] = len(ratios)
+        self.effect[AFTER] = float(self.after_effect[1])
+        self.examples[AFTER] = int(self.after_examples[1])
         for kind in (HOLIDAY, EVE):
             ratios = []
             for d in np.flatnonzero((self.kinds == kind) & ~np.isnan(T)):
@@ -201,21 +235,49 @@ class DayModel:
                 self.effect[kind] = float(np.median(ratios))
                 self.examples[kind] = len(ratios)
 
+    def _day_ratio_noise(self, T: np.ndarray) -> float:
+        """Variance of log(day total / median of the same weekday within 4 weeks) over regular
+        days: how far one day strays from its level by chance (0 with fewer than 10 days)."""
+        reg = ((self.kinds == REGULAR) & ~self.after & ~self.after_gap & ~np.isnan(T)
+               & (np.nan_to_num(T) > 0))
+        logs = []
+        for d in np.flatnonzero(reg):
+            near = reg & (self.wd == self.wd[d]) & (np.abs(np.arange(self.D) - d) <= 28)
+            near[d] = False
+            if near.sum() >= 3:
+                logs.append(np.log(T[d] / np.median(T[near])))
+        return float(np.var(logs)) if len(logs) >= 10 else 0.0
+
     def _after_holiday(self, dates: pd.DatetimeIndex) -> np.ndarray:
-        """First open regular day after a public holiday that fell on an open weekday (the
-        work held over from the holiday arrives then)."""
-        ext = pd.date_range(dates[0] - pd.Timedelta(days=4), dates[-1])
+        """Per date, k when it is the k-th open regular day (k <= ``rebound_days``) after a
+        public holiday that fell on an open weekday, else 0. The work held over from the
+        holiday arrives then, most of it on the first day and the rest over the next few
+        (US bank 2003: +27/+11/+5% after Memorial Day, +35/+18/+11% after Labor Day);
+        another holiday ends the run."""
+        K = self.rebound_days
+        if K < 1:
+            return np.zeros(len(dates), dtype=int)
+        pad = 7 * ((K + 4) // 5 + 1)  # enough calendar days to hold K open days and a weekend
+        ext = pd.date_range(dates[0] - pd.Timedelta(days=pad), dates[-1])
         kinds = self.calendar.day_kinds(ext)
         open_wd = self.open.any(axis=1)[np.asarray(ext.day_of_week)]
-        out = np.zeros(len(ext), dtype=bool)
-        for i in range(4, len(ext)):
-            if kinds[i] != REGULAR or not open_wd[i]:
+        out = np.zeros(len(ext), dtype=int)
+        run = 0  # open regular days since the last holiday on an open weekday (0: none yet)
+        for i in range(len(ext)):
+            if not open_wd[i]:
                 continue
-            j = i - 1
-            while j > i - 4 and not open_wd[j]:
-                j -= 1
-            out[i] = kinds[j] == HOLIDAY and open_wd[j]
-        return out[4:]
+            if kinds[i] == HOLIDAY:
+                run = 1
+                continue
+            if kinds[i] != REGULAR:
+                run = 0
+                continue
+            if 0 < run <= K:
+                out[i] = run
+                run += 1
+            else:
+                run = 0
+        return out[pad:]
 
     def _after_gap(self, Y: np.ndarray) -> np.ndarray:
         """First observed open day after an open weekday that is missing from the history (no
@@ -272,7 +334,7 @@ class DayModel:
             j = back if back >= 0 else i + ((b - wd[i]) % 7)
             out[i] = F[j] * self.effect[int(kinds[i])]  # F is the regular-day forecast
             open_rows[i] = self.open[b]
-        out[self._after_holiday(dates)] *= self.effect[AFTER]
+        out *= self.after_effect[self._after_holiday(dates)][:, None]
         mult = self.calendar.special_multipliers(dates)
         out[kinds == SPECIAL] *= mult[kinds == SPECIAL][:, None]
         out = np.where(open_rows, out, 0.0)

@@ -174,3 +174,92 @@ def test_level_window_chosen_by_rolling_origin():
     steps = 100.0 + 30.0 * (np.arange(140) // 14 % 2) + noise  # the level jumps every 2 weeks
     assert model._choose_level_days(steps) == 5
     assert model._choose_level_days(100.0 + noise) == 20
+
+
+def _rebound_series(day1: float, day2: float, *, seed: int) -> tuple[np.ndarray, pd.DatetimeIndex, Calendar]:
+    """A year of Mon-Fri 08:00-18:00 (30 min, about 1000 calls a day, Poisson) closed on US
+    public holidays; the 1st and 2nd open day after each holiday get ``day1`` and ``day2``
+    times the volume."""
+    ts = pd.date_range("2023-01-02", "2024-01-01", freq="30min", inclusive="left")
+    minute = ts.hour * 60 + ts.minute
+    open_ = (minute >= 8 * 60) & (minute < 18 * 60) & (ts.day_of_week < 5)
+    holidays = set(Calendar(country="US").holidays(ts.normalize().unique()))
+    days = pd.date_range("2023-01-02", "2023-12-31")
+    mult, run = {}, 0
+    for d in days:
+        if d.day_of_week >= 5:
+            continue
+        if d.date() in holidays:
+            run = 1
+        elif run:
+            mult[d.date()] = (day1, day2)[run - 1] if run <= 2 else 1.0
+            run = run + 1 if run < 2 else 0
+    factor = np.array([mult.get(d, 1.0) for d in ts.date])
+    rate = np.where(open_, 50.0, 0.0) * factor
+    y = np.random.default_rng(seed).poisson(rate).astype(float)
+    y[np.isin(ts.date, list(holidays))] = np.nan  # closed on holidays: no data
+    cal = Calendar(country="US", opening=learn_opening_hours(y, ts, interval_minutes=30))
+    return y, ts, cal
+
+
+def test_rebound_over_two_days_after_a_holiday_is_learned():
+    """Synthetic (seed 2): +30% on the first and +10% on the second open day after each
+    holiday are learned within a few percent, and forecast after the next holiday."""
+    y, ts, cal = _rebound_series(1.3, 1.1, seed=2)
+    model = make_model("decomposition").fit(y, ts, cal)
+    assert abs(model.after_effect[1] - 1.3) < 0.04 and abs(model.after_effect[2] - 1.1) < 0.03
+    assert model.examples[4] == model.after_examples[1] >= 8
+    # New Year 2024 (Mon 1 Jan): Tue 2 Jan and Wed 3 Jan are the 1st and 2nd day after
+    totals = model.predict_mean(pd.date_range("2024-01-02", periods=3 * 48, freq="30min")
+                                ).reshape(3, 48).sum(axis=1)
+    day_idx = (pd.date_range("2024-01-02", periods=3) - model.day0).days.to_numpy()
+    regular = model._forecast_days(day_idx).sum(axis=1)  # the same days as ordinary days
+    np.testing.assert_allclose(totals / regular, [*model.after_effect[1:3], 1.0], rtol=1e-9)
+
+
+def test_rebound_without_a_real_effect_shrinks_to_one():
+    """Synthetic (seed 4): no rebound at all; the chance deviation of the days after holidays
+    (Poisson noise of about 3% a day) is shrunk to within 1% of no effect."""
+    y, ts, cal = _rebound_series(1.0, 1.0, seed=4)
+    model = make_model("decomposition").fit(y, ts, cal)
+    assert np.all(np.abs(model.after_effect - 1.0) < 0.01)
+    assert (model.after_effect[1:] == 1.0).any()  # within the noise: dropped, not estimated
+
+
+def test_shrunk_ratio_keeps_clear_effects_and_drops_noise():
+    from forecasting.models import _shrunk_ratio
+
+    assert _shrunk_ratio([1.2, 1.2, 1.2], 0.0) == pytest.approx(1.2)
+    # mean log 0.1 over 4 examples, noise variance 0.01: keeps 1 - 0.01 / (4 * 0.01) = 3/4
+    assert _shrunk_ratio(np.exp([0.1] * 4), 0.01) == pytest.approx(np.exp(0.075))
+    assert _shrunk_ratio([1.02, 0.99], 0.0025) == 1.0  # within noise: no effect
+    assert _shrunk_ratio([0.7], 0.0) == pytest.approx(0.7)  # a drop is kept too
+
+
+def test_days_after_a_holiday_are_counted_in_open_days():
+    """Friday 4 July 2003: Mon 7 and Tue 8 July are the 1st and 2nd open days after it;
+    Thanksgiving (Thu 27 Nov) is followed by Fri 28 Nov (1st) and Mon 1 Dec (2nd)."""
+    ts = pd.date_range("2003-06-02", "2003-12-08", freq="30min", inclusive="left")
+    y = np.where((ts.day_of_week < 5) & (ts.hour >= 8) & (ts.hour < 18), 10.0, np.nan)
+    cal = Calendar(country="US", opening=learn_opening_hours(np.nan_to_num(y), ts, interval_minutes=30))
+    model = make_model("decomposition").fit(y, ts, cal)
+    k = model._after_holiday(pd.date_range("2003-07-03", "2003-07-10"))
+    assert k.tolist() == [0, 0, 0, 0, 1, 2, 0, 0]  # Thu 3 .. Thu 10 July
+    k = model._after_holiday(pd.date_range("2003-11-26", "2003-12-02"))
+    assert k.tolist() == [0, 0, 1, 0, 0, 2, 0]  # Wed 26 Nov .. Tue 2 Dec
+
+
+def test_second_day_after_a_holiday_on_us_bank(us_history):
+    """US bank, origin 22 Sep 2003 (before the evaluation weeks): the 2nd open day after
+    Memorial Day, 4 July and Labor Day was 11-18% busier than its weekday; the learned effect
+    says so, and those days are kept out of the regular level."""
+    s = _slice30(us_history)
+    origin = pd.Timestamp("2003-09-22")
+    tr = s[s.index < origin]
+    cal = Calendar(country="US", opening=learn_opening_hours(tr.to_numpy(), tr.index,
+                                                             interval_minutes=30))
+    model = make_model("decomposition").fit(tr.to_numpy(), tr.index, cal)
+    assert model.after_examples[2] == 3 and 1.08 < model.after_effect[2] < 1.2
+    second = model.days[model.after_k == 2].strftime("%Y-%m-%d").tolist()
+    assert second == ["2003-05-28", "2003-07-08", "2003-09-03"]
+    assert np.isnan(model.Y[model.after_k == 2]).all()
