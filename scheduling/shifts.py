@@ -22,11 +22,21 @@ Formulation (one week grid, see :mod:`scheduling.coverage`):
 * **Blending.** Agents on an immediate-channel shift whose template also lists a deferred
   channel may work it in intervals where they are not needed (integer agents per interval).
 
-Solving: the LP relaxation (HiGHS interior point) is the reported lower bound. It is then
-rounded by a dive (fix floors, round the largest fractions up, warm re-solve), redundant
-shifts are dropped, and breaks are placed by a small MIP with the tours fixed. Small models
-not yet within ``gap_rel`` of the bound then get branch and bound for the time left; the
-better plan is kept. Without HiGHS, CBC solves the MIP directly.
+* **Headcount.** With a named agent list, the agents are pooled (contract, skills,
+  workdays, hours); a tour no pool can take is not offered, and Hall's condition holds for
+  every connected set of pools (written on one pooled column per "pools able to take it"
+  set), so every planned tour finds an agent.
+
+Solving: the LP relaxation is the reported lower bound. Tours are rounded in the
+*spread-break* model, where each break and lunch is taken in equal shares over its window
+(no placement columns, so its LP re-solves are cheap): a dive (fix floors, round the largest
+fractions up, warm re-solve), then shifts are dropped while each removal saves at least
+``DROP_KEEP_SHARE`` of its cost. Those tours are completed in the full model: activities
+rounded and spread where agents are spare, blended agents by carried rounding and a short
+MIP. Hard coverage dives in the full model and falls back to a placement MIP when the
+rounding places no plan; small models not yet within ``gap_rel`` of the bound then get
+branch and bound for the time left, and the better plan is kept. Without HiGHS, CBC solves
+the MIP directly.
 
 Example::
 
