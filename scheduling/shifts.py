@@ -200,6 +200,9 @@ def plan_shifts(
     if rules.coverage == "hard" and lp_status == "Infeasible":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if lp_status != "Optimal":
+        unserved = model.unserved_deferred()
+        if lp_status == "Infeasible" and unserved:
+            raise InfeasibleError("; ".join(unserved), {"shortfalls": [], "binding": unserved})
         raise SolveError(f"LP relaxation ended with solver status {lp_status}")
     status, objective, mip_bound, kept = None, float("nan"), None, None
     if model.solver_name == "HiGHS" and highspy is not None:
@@ -462,10 +465,14 @@ class _Model:
         self.blend_rows: dict[tuple[str, str, int], pulp.LpConstraint] = {}
         for (channel, other), rows in blend.items():
             self.blend_vars[(channel, other)] = {}
+            # with a named agent list, only agents with both skills can blend, at most all at once
+            able = (sum(p.count for p in caps.pools if {channel, other} <= p.channels) if caps.pools else None)
+            if able == 0:
+                continue
             for i, terms in enumerate(rows):
                 if not terms:
                     continue
-                z = prob.add_variable(f"z_{channel}_{other}_{i}", lowBound=0,
+                z = prob.add_variable(f"z_{channel}_{other}_{i}", lowBound=0, upBound=able,
                                     cat="Integer" if integer_activities else "Continuous")
                 self.blend_vars[(channel, other)][i] = z
                 row = z - pulp.LpAffineExpression(terms) <= 0
@@ -678,6 +685,26 @@ class _Model:
         progress(f"dropped shifts: {tried} tried, {time.perf_counter() - started:.1f} s")
         return tours
 
+    def _upper(self, cols: np.ndarray) -> np.ndarray:
+        """The model's own upper bounds of these columns (to restore after fixing them)."""
+        by_index = {var.index: var.upBound for var in self.prob.variables() if var.upBound is not None}
+        return np.array([by_index.get(int(c), highspy.kHighsInf) for c in cols], dtype=float)
+
+    def unserved_deferred(self) -> list[str]:
+        """Deferred channels with work in the week that no tour and no blended agent can do
+        (the week's work must be done within the week, so the model has no solution)."""
+        reasons = []
+        for channel, demand in self.demands.items():
+            work = float(demand.work_minutes.sum()) if demand.deferred else 0.0
+            if work <= _EPS or any(c == channel for _v, _t, c, *_ in self.tours) or any(
+                    zs for (_c, other), zs in self.blend_vars.items() if other == channel):
+                continue
+            why = (f"no agent in the agent list has skill {channel!r}" if self.caps.pools
+                   else f"no [[shift]] serving {channel!r} can be worked")
+            reasons.append(f"channel {channel!r} has {work:,.0f} minutes of work in the week but no one can do "
+                           f"it: {why}")
+        return reasons
+
     def tour_columns(self) -> np.ndarray:
         """HiGHS column index of every tour variable, in ``self.tours`` order."""
         return np.array([var.index for var, *_ in self.tours], dtype=np.int32)
@@ -821,7 +848,7 @@ class _Model:
         solution = np.asarray(h.getSolution().col_value).copy() if ok else None
         objective = h.getInfo().objective_function_value if ok else float("inf")
         if len(act_idx):
-            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
+            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), self._upper(act_idx))
         return solution, objective
 
     def _blend_integer(self, h, vals: np.ndarray, net: dict, need: dict) -> bool:
@@ -846,6 +873,8 @@ class _Model:
                 row = self.blend_rows[(channel, other, i)]
                 free = max(0.0, np.floor(-sum(coef * vals[var.index] for var, coef in row.items()
                                                if var is not z) + _EPS))
+                if z.upBound is not None:
+                    free = min(free, float(z.upBound))
                 target = max(vals[z.index], 0.0) + carry
                 value = np.floor(target + _EPS)
                 spare = np.floor(max(net[channel][i] - need[channel][i], 0.0) + _EPS)
@@ -879,7 +908,7 @@ class _Model:
             return False
         rounded_objective = h.getInfo().objective_function_value
         warm = h.getSolution()
-        h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), np.full(len(z_idx), highspy.kHighsInf))
+        h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), self._upper(z_idx))
         h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kInteger))
         h.setSolution(warm)
         h.setOptionValue("time_limit", BLEND_MIP_SECONDS)  # a MIP run's limit counts from its own start

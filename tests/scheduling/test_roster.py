@@ -16,7 +16,7 @@ from scheduling.roster import Agent, agents_from_frame, build_roster, headcount_
 from scheduling.rules import RuleSet
 from scipy.optimize import linear_sum_assignment
 
-from scheduling.shifts import AgentPool, HeadcountCaps, _hall_rows, _Model, plan_shifts
+from scheduling.shifts import AgentPool, HeadcountCaps, InfeasibleError, _hall_rows, _Model, plan_shifts
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -329,3 +329,26 @@ def test_a_cap_below_the_pools_headcount_stays_in_the_model():
     planned = int(plan_shifts(requirements, rules, caps=caps).tours["agents"].sum())
     tight = dataclasses.replace(caps, by_contract={"full_time": planned - 2})
     assert int(plan_shifts(requirements, rules, caps=tight).tours["agents"].sum()) <= planned - 2
+
+
+def test_blending_never_counts_on_more_agents_than_have_both_skills():
+    """Blended e-mail in the plan is capped by the agents who have both skills (before, the
+    idle time of voice-only agents was planned as e-mail capacity no one in the roster could
+    use), and the integer completion keeps the cap."""
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
+                                  "shift": RULES["shift"][:2]})
+    requirements = _requirements()
+    voice_only = [Agent(f"V{n:02d}", "full_time", ("voice",)) for n in range(30)]
+    agents = voice_only + [Agent(f"E{n}", "full_time", ("voice", "email")) for n in range(3)]
+    plan = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
+    per_interval = plan.blending.groupby("interval")["agents"].sum()
+    assert per_interval.max() == 3  # the cap binds: idle voice time would take more
+
+
+def test_email_with_no_one_skilled_for_it_is_explained():
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
+                                  "shift": RULES["shift"][:2]})
+    agents = [Agent(f"V{n:02d}", "full_time", ("voice",)) for n in range(30)]
+    with pytest.raises(InfeasibleError, match="channel 'email' has 5,400 minutes of work in the week but no one "
+                                              "can do it: no agent in the agent list has skill 'email'"):
+        plan_shifts(_requirements(), rules, caps=headcount_caps(agents, MONDAY))
