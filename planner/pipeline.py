@@ -310,7 +310,7 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "solver": base.solver,
         "schedule_checks": {key: base.checks[key] for key in (
             "service_check", "rule_check", "fairness", "unfilled_tours", "roster_short_of_plan_agent_hours",
-            "under_coverage_agent_hours", "deferred_on_time", "agents_by_contract", "idle_agents") if key in base.checks},
+            "under_coverage_agent_hours", "deferred_undone_minutes", "deferred_on_time", "agents_by_contract", "idle_agents") if key in base.checks},
         "scenarios": table["name"].tolist(),
         "seconds": seconds,
         "definitions": {

@@ -204,8 +204,8 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
         pairs = list(enumerate(range(len(units))))
     else:
         agents = tuple(agents)
-        blended = {(c, w) for c, w in zip(plan.blending["channel"], plan.blending["work_channel"])}
-        pairs = _assign(agents, units, grid.start, templates, blended)
+        deferred = {c for c, d in plan.demands.items() if d.deferred}
+        pairs = _assign(agents, units, grid.start, templates, deferred)
     assigned_units = {u for _, u in pairs}
     unfilled = pd.DataFrame([units[u]._asdict() for u in range(len(units)) if u not in assigned_units])
     if len(unfilled):
@@ -217,7 +217,7 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
     idle = tuple(a.agent_id for k, a in enumerate(agents) if k not in busy_agents)
 
     roster_rows, assignment_rows = [], []
-    shifts_of: dict[tuple[str, str, int, int], list[str]] = defaultdict(list)  # group -> agent ids
+    shifts_of: dict[tuple[str, str, int, int, bool], list[str]] = defaultdict(list)  # group -> agent ids
     agent_shifts: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)  # abs minutes, channel, template
     for a, u in sorted(pairs, key=lambda p: agents[p[0]].agent_id):
         agent, unit = agents[a], units[u]
@@ -232,7 +232,8 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
             end = start + pd.Timedelta(minutes=template.length_minutes)
             roster_rows.append({"agent_id": agent.agent_id, "date": (grid.start + pd.Timedelta(days=d)).date().isoformat(),
                                 "shift_start": start, "shift_end": end, "channel": unit.channel})
-            shifts_of[(unit.template, unit.channel, d, int(unit.start_minute))].append(agent.agent_id)
+            shifts_of[(unit.template, unit.channel, d, int(unit.start_minute), bool(unit.blends))].append(
+                agent.agent_id)
             agent_shifts[agent.agent_id].append((start_abs, start_abs + template.length_minutes, unit.channel,
                                                  unit.template))
     roster = pd.DataFrame(roster_rows, columns=list(ROSTER_COLUMNS))
@@ -247,11 +248,11 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
 
 
 def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, templates: dict,
-            blended: set[tuple[str, str]]) -> list[tuple[int, int]]:
+            deferred: set[str]) -> list[tuple[int, int]]:
     """Min-cost assignment of agents (rows) to tour units (columns); forbidden pairs dropped.
 
-    Tours whose shifts the plan uses for deferred work in idle time (``blended``) prefer
-    agents with that skill.
+    A tour the plan lets blend (``blends``) needs the template's ``deferred`` channels among
+    the agent's skills too: the plan counted on that work.
     """
     cost = np.zeros((len(agents), len(units)))
     dates = [(week_start + pd.Timedelta(days=d)).date() for d in range(7)]
@@ -262,8 +263,10 @@ def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, temp
         days = [d for d, ch in enumerate(unit.pattern) if ch != "."]
         weekend = sum(1 for d in days if d >= 5)
         night = len(days) if is_night(int(unit.start_minute), template.length_minutes) else 0
+        needs = {unit.channel} | ({c for c in template.channels if c in deferred and c != unit.channel}
+                                  if getattr(unit, "blends", False) else set())
         for a, agent in enumerate(agents):
-            if (agent.contract != unit.contract or unit.channel not in agent.channels
+            if (agent.contract != unit.contract or not needs <= set(agent.channels)
                     or any(d in agent.unavailable_weekdays or dates[d] in agent.unavailable_dates for d in days)
                     or (agent.min_hours is not None and unit.paid_hours_per_agent < agent.min_hours - 1e-9)
                     or (agent.max_hours is not None and unit.paid_hours_per_agent > agent.max_hours + 1e-9)):
@@ -272,8 +275,6 @@ def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, temp
             c = 0.0
             if agent.preferred_shift is not None and agent.preferred_shift != unit.template:
                 c += 1.0
-            c += 2.0 * sum(1 for work in template.channels
-                           if (unit.channel, work) in blended and work not in agent.channels)
             c += 0.1 * weekend * (agent.weekend_days_worked - weekend_mean)
             c += 0.1 * night * (agent.night_shifts_worked - night_mean)
             cost[a, u] = c
@@ -289,9 +290,9 @@ def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, te
     dt_min = grid.interval_minutes
     rows = []
     busy: dict[str, set[int]] = defaultdict(set)  # absolute minutes (interval starts) in an activity
-    for key, group in plan.activities.groupby(["template", "channel", "day", "start_minute"]):
+    for key, group in plan.activities.groupby(["template", "channel", "day", "start_minute", "blends"]):
         members = sorted(shifts_of.get(key, []))
-        template, channel, d, start = key
+        template, channel, d, start, _blends = key
         for kind, placed in group.groupby("activity", sort=False):
             offsets = [int(o) for o, c in zip(placed["offset_minutes"], placed["count"]) for _ in range(int(c))]
             length = int(placed["length_minutes"].iloc[0])

@@ -140,11 +140,13 @@ class ShiftPlan:
     """The solved weekly plan.
 
     ``tours``: ``template, contract, channel, start_minute, pattern, days, agents,
-    paid_hours_per_agent, cost_per_agent`` (one row per tour with agents > 0;
-    ``pattern`` like ``"MTWTF.."``). ``activities``: ``template, channel, day, start_minute,
-    activity, offset_minutes, length_minutes, count``. ``blending``: ``interval, channel,
+    paid_hours_per_agent, cost_per_agent, blends`` (one row per tour with agents > 0;
+    ``pattern`` like ``"MTWTF.."``; ``blends``: its agents may work the template's deferred
+    channels in idle intervals, so they need those skills). ``activities``: ``template,
+    channel, day, start_minute, blends, activity, offset_minutes, length_minutes, count``. ``blending``: ``interval, channel,
     work_channel, agents`` - agents on a ``channel`` shift working the deferred ``work_channel``
-    in that grid interval (e-mail in the valleys of voice). ``coverage``: ``interval_start, channel,
+    in that grid interval (e-mail in the valleys of voice). ``undone_work_minutes``: deferred
+    work a soft plan leaves undone for want of capacity (priced as late all week). ``coverage``: ``interval_start, channel,
     required, scheduled`` (net of activities). Money in the rules' currency; hours in hours.
     """
 
@@ -165,6 +167,7 @@ class ShiftPlan:
     late_work_minutes: float
     solver: str
     demands: dict[str, ChannelDemand]
+    undone_work_minutes: float = 0.0
 
 
 def plan_shifts(
@@ -194,15 +197,15 @@ def plan_shifts(
     say("building model")
     model = _Model(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
                    integer_activities=False)
+    unserved = model.unserved_deferred()
+    if unserved:  # a configuration mistake, not a shortfall to price: say so before solving
+        raise InfeasibleError("; ".join(unserved), {"shortfalls": [], "binding": unserved})
     say("solving LP relaxation")
     lp_status, lp_objective, _ = model.solve(mip=False)
     model.lp_objective = lp_objective
     if rules.coverage == "hard" and lp_status == "Infeasible":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if lp_status != "Optimal":
-        unserved = model.unserved_deferred()
-        if lp_status == "Infeasible" and unserved:
-            raise InfeasibleError("; ".join(unserved), {"shortfalls": [], "binding": unserved})
         raise SolveError(f"LP relaxation ended with solver status {lp_status}")
     status, objective, mip_bound, kept = None, float("nan"), None, None
     if model.solver_name == "HiGHS" and highspy is not None:
@@ -334,6 +337,25 @@ def _blend_targets(template: ShiftTemplate, channel: str, demands: dict[str, Cha
     return [c for c in template.channels if c != channel and c in demands and demands[c].deferred]
 
 
+def _blend_variants(pools: tuple[AgentPool, ...], able: frozenset[int],
+                    blend_to: list[str]) -> list[tuple[bool, frozenset[int]]]:
+    """(may blend, pools that can take it) for each variable of one tour.
+
+    A shift may blend deferred work only when its agent has those skills. Without named
+    agents, or when every pool able to take the tour has them, one variable does both; else
+    the tour gets a plain variable (any able pool) and a blending one (only the pools with
+    the deferred skills), so the plan never counts on blending an agent cannot do.
+    """
+    if not blend_to:
+        return [(False, able)]
+    if not pools:
+        return [(True, able)]
+    blenders = frozenset(j for j in able if set(blend_to) <= pools[j].channels)
+    if blenders == able:
+        return [(True, able)]
+    return [(False, able)] + ([(True, blenders)] if blenders else [])
+
+
 def _allowed_backlog(demand: ChannelDemand, grid: WeekGrid) -> np.ndarray:
     """Work (agent-minutes) that may still be waiting at the end of each interval."""
     n = grid.n_intervals
@@ -365,8 +387,9 @@ class _Model:
         prob = pulp.LpProblem("weekly_shift_plan", pulp.LpMinimize)
         cover: dict[str, list[dict]] = {c: [defaultdict(float) for _ in range(n)] for c in demands}
         objective: dict = defaultdict(float)
-        self.tours: list[tuple[pulp.LpVariable, ShiftTemplate, str, int, tuple[int, ...]]] = []
-        groups: dict[tuple[int, str, int, int], list[pulp.LpVariable]] = defaultdict(list)
+        # (variable, template, channel, start minute, day pattern, may blend deferred work)
+        self.tours: list[tuple[pulp.LpVariable, ShiftTemplate, str, int, tuple[int, ...], bool]] = []
+        groups: dict[tuple[int, str, int, int, bool], list[pulp.LpVariable]] = defaultdict(list)
         blend: dict[tuple[str, str], list[dict]] = defaultdict(lambda: [defaultdict(float) for _ in range(n)])
         contract_vars: dict[str, list] = defaultdict(list)
         channel_vars: dict[tuple[str, str], list] = defaultdict(list)
@@ -401,30 +424,36 @@ class _Model:
                                          if pool.can_take(contract.name, channel, days, paid_hours))
                         if caps.pools and not able:
                             continue  # no agent could work it
-                        var = prob.add_variable(f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}",
-                                              lowBound=0, cat=pulp.LpInteger)
-                        if able:
-                            pool_vars[able].append(var)
                         on_duty = sum(len(grid.covered(d * 1440 + start, template.length_minutes)) for d in days)
                         net_hours = (on_duty - len(days) * activity_minutes / dt) * hours_per_interval
                         over = 0.0 if channel in DEFERRED_CHANNELS else rules.over_penalty * net_hours
-                        objective[var] += paid_hours * contract.hourly_cost + over
-                        self.tours.append((var, template, channel, start, pattern))
-                        contract_vars[contract.name].append(var)
-                        channel_vars[(contract.name, channel)].append(var)
-                        for d in days:
-                            weekday_vars[(contract.name, d)].append(var)
-                            groups[(k, channel, d, start)].append(var)
+                        for blends, takers in _blend_variants(caps.pools, able, blend_to):
+                            var = prob.add_variable(
+                                f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}{'_b' if blends else ''}",
+                                lowBound=0, cat=pulp.LpInteger)
+                            if takers:
+                                pool_vars[takers].append(var)
+                            objective[var] += paid_hours * contract.hourly_cost + over
+                            self.tours.append((var, template, channel, start, pattern, blends))
+                            contract_vars[contract.name].append(var)
+                            channel_vars[(contract.name, channel)].append(var)
+                            for d in days:
+                                weekday_vars[(contract.name, d)].append(var)
+                                groups[(k, channel, d, start, blends)].append(var)
 
         # activities: explicit placement per shift group
         self.activity_vars: list[tuple[pulp.LpVariable | None, list, ShiftTemplate, str, int, int, object, int]] = []
         # one continuous "shifts of this group" variable per (template, channel, day, start),
         # linked to the tours; coverage and placement use it (few nonzeros per tour column)
-        for (k, channel, d, start), members in groups.items():
+        self.blending_groups: set[str] = set()  # names of the group variables whose agents may blend
+        for (k, channel, d, start, blends), members in groups.items():
             template = rules.shifts[k]
-            blend_to = _blend_targets(template, channel, demands)
-            count = prob.add_variable(f"n_{k}_{channel}_{d}_{start}", lowBound=0)
-            prob += (count - pulp.lpSum(members) == 0, f"day_{k}_{channel}_{d}_{start}")
+            blend_to = _blend_targets(template, channel, demands) if blends else []
+            tag = f"{k}_{channel}_{d}_{start}{'_b' if blends else ''}"
+            count = prob.add_variable(f"n_{tag}", lowBound=0)
+            prob += (count - pulp.lpSum(members) == 0, f"day_{tag}")
+            if blends:
+                self.blending_groups.add(count.name)
             for i in grid.covered(d * 1440 + start, template.length_minutes):
                 cover[channel][i][count] += 1.0
                 for other in blend_to:
@@ -448,7 +477,7 @@ class _Model:
                     continue
                 placed = []
                 for offset in offsets:
-                    avar = prob.add_variable(f"a_{k}_{channel}_{d}_{start}_{a_index}_{offset}", lowBound=0,
+                    avar = prob.add_variable(f"a_{tag}_{a_index}_{offset}", lowBound=0,
                                            cat="Integer" if integer_activities else "Continuous")
                     placed.append(avar)
                     for i in grid.covered(d * 1440 + start + offset, activity.length_minutes):
@@ -456,8 +485,7 @@ class _Model:
                         for other in blend_to:
                             blend[(channel, other)][i][avar] -= 1.0
                     self.activity_vars.append((avar, count, template, channel, d, start, activity, offset))
-                prob += (pulp.lpSum(placed) - count == 0,
-                         f"place_{k}_{channel}_{d}_{start}_{a_index}")
+                prob += (pulp.lpSum(placed) - count == 0, f"place_{tag}_{a_index}")
 
         # blending: agents on an immediate-channel shift whose template also serves a deferred
         # channel may work that channel in intervals where they are not needed (the valleys)
@@ -485,6 +513,7 @@ class _Model:
         # coverage
         self.under: dict[str, list] = {}
         self.late: dict[str, list] = {}
+        self.undone: dict[str, list] = {}
         self.done: dict[str, list] = {}
         penalty = rules.under_penalty if not elastic else 1e6
         for channel, demand in demands.items():
@@ -509,12 +538,20 @@ class _Model:
             allowed = _allowed_backlog(demand, grid)
             done = [prob.add_variable(f"done_{channel}_{i}", lowBound=0) for i in range(n)]
             backlog = [prob.add_variable(f"backlog_{channel}_{i}", lowBound=0) for i in range(n)]
-            lates = []
+            lates, undone = [], []
             for i in range(n):
                 expr = pulp.LpAffineExpression(cover[channel][i])
                 prob += (done[i] - dt * expr <= 0, f"capacity_{channel}_{i}")
                 previous = backlog[i - 1] if (i > 0 or grid.wrap) else 0
-                prob += (backlog[i] - previous + done[i] == float(demand.work_minutes[i]), f"flow_{channel}_{i}")
+                flow = backlog[i] - previous + done[i]
+                if (elastic or not hard) and demand.work_minutes[i] > _EPS:
+                    # soft coverage never fails for want of capacity: work left undone is priced
+                    # as if it were late all week (the week wraps, so it cannot wait otherwise)
+                    drop = prob.add_variable(f"undone_{channel}_{i}", lowBound=0, upBound=float(demand.work_minutes[i]))
+                    objective[drop] += penalty / 60 * n
+                    flow = flow + drop
+                    undone.append(drop)
+                prob += (flow == float(demand.work_minutes[i]), f"flow_{channel}_{i}")
                 if hard and not elastic:
                     prob += (backlog[i] <= float(allowed[i]), f"due_{channel}_{i}")
                     lates.append(None)
@@ -525,6 +562,7 @@ class _Model:
                     lates.append(late)
             self.late[channel] = lates
             self.done[channel] = done
+            self.undone[channel] = undone
 
         # headcount caps: the tours of each "pools able to take it" set are summed once into a
         # pooled column, and Hall's rows are written on those (a few entries per row instead of
@@ -930,8 +968,7 @@ class _Model:
         grid, dt, n = self.grid, self.grid.interval_minutes, self.grid.n_intervals
         net = {c: np.zeros(n) for c in self.demands}
         tour_rows = []
-        group_count: dict[tuple[str, str, int, int], int] = defaultdict(int)
-        for var, template, channel, start, pattern in self.tours:
+        for var, template, channel, start, pattern, blends in self.tours:
             count = int(round(var.varValue or 0.0))
             if count <= 0:
                 continue
@@ -941,21 +978,19 @@ class _Model:
             tour_rows.append({
                 "template": template.name, "contract": contract.name, "channel": channel,
                 "start_minute": start, "pattern": _pattern_label(pattern), "days": len(days), "agents": count,
-                "paid_hours_per_agent": paid, "cost_per_agent": paid * contract.hourly_cost,
+                "paid_hours_per_agent": paid, "cost_per_agent": paid * contract.hourly_cost, "blends": blends,
             })
             for d in days:
-                group_count[(template.name, channel, d, start)] += count
                 np.add.at(net[channel], grid.covered(d * 1440 + start, template.length_minutes), count)
         activity_rows = []
-        for avar, members, template, channel, d, start, activity, offset in self.activity_vars:
-            total = group_count.get((template.name, channel, d, start), 0)
-            count = total if avar is None else int(round(avar.varValue or 0.0))
+        for avar, group, template, channel, d, start, activity, offset in self.activity_vars:
+            count = int(round((group if avar is None else avar).varValue or 0.0))
             if count <= 0:
                 continue
             activity_rows.append({
                 "template": template.name, "channel": channel, "day": d, "start_minute": start,
-                "activity": activity.kind, "offset_minutes": offset, "length_minutes": activity.length_minutes,
-                "count": count,
+                "blends": group.name in self.blending_groups, "activity": activity.kind,
+                "offset_minutes": offset, "length_minutes": activity.length_minutes, "count": count,
             })
             np.add.at(net[channel], grid.covered(d * 1440 + start + offset, activity.length_minutes), -count)
         blend_rows = []
@@ -969,9 +1004,10 @@ class _Model:
         blending = pd.DataFrame(blend_rows, columns=["interval", "channel", "work_channel", "agents"])
         tours = pd.DataFrame(tour_rows, columns=[
             "template", "contract", "channel", "start_minute", "pattern", "days", "agents",
-            "paid_hours_per_agent", "cost_per_agent"])
+            "paid_hours_per_agent", "cost_per_agent", "blends"])
         activities = pd.DataFrame(activity_rows, columns=[
-            "template", "channel", "day", "start_minute", "activity", "offset_minutes", "length_minutes", "count"])
+            "template", "channel", "day", "start_minute", "blends", "activity", "offset_minutes", "length_minutes",
+            "count"])
         times = grid.times()
         coverage = pd.concat([
             pd.DataFrame({"interval_start": times, "channel": c, "required": d.required, "scheduled": net[c]})
@@ -981,13 +1017,14 @@ class _Model:
         paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
         under = sum(float(u.varValue or 0.0) for us in self.under.values() for u in us if u is not None)
         late = sum(float(v.varValue or 0.0) for vs in self.late.values() for v in vs if v is not None)
+        undone = sum(float(v.varValue or 0.0) for vs in self.undone.values() for v in vs)
         gap = (objective - lp_bound) / abs(objective) if objective else 0.0
         return ShiftPlan(
             grid=grid, tours=tours, activities=activities, blending=blending, coverage=coverage, status=status,
             objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound, gap=float(max(gap, 0.0)),
             solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
             under_agent_hours=under * dt / 60, late_work_minutes=late, solver=self.solver_name,
-            demands=self.demands,
+            demands=self.demands, undone_work_minutes=undone,
         )
 
 
@@ -1044,6 +1081,10 @@ def _explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Chann
             shortfalls.append({"channel": channel, "intervals": len(short),
                                "max_overdue_minutes": float(max(lates[i].varValue for i in short)),
                                "when": _runs(short, grid)})
+    for channel, undone in model.undone.items():
+        minutes = sum(float(v.varValue or 0.0) for v in undone)
+        if minutes > _EPS:
+            shortfalls.append({"channel": channel, "intervals": 0, "undone_minutes": minutes, "when": []})
     for label, row, limit in model.cap_rows:
         used = sum((v.varValue or 0.0) * coef for v, coef in row.items())
         if used >= limit - _EPS:
@@ -1051,7 +1092,9 @@ def _explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Chann
     if shortfalls and not binding:
         binding.append("the weekly patterns (days_per_week, consecutive_days_off, max_consecutive_days), "
                        "start windows and activity windows together cannot follow the requirement")
-    parts = [f"{s['channel']} short in {s['intervals']} interval(s) ({', '.join(s['when'][:4])}"
+    parts = [f"{s['channel']}: {s['undone_minutes']:,.0f} minutes of work the week has no capacity for"
+             if "undone_minutes" in s else
+             f"{s['channel']} short in {s['intervals']} interval(s) ({', '.join(s['when'][:4])}"
              f"{', ...' if len(s['when']) > 4 else ''})" for s in shortfalls]
     message = ("hard coverage cannot be met: " + "; ".join(parts) + ". Binding: " + "; ".join(binding)
                if shortfalls else "hard coverage is infeasible but the elastic model found no shortfall")

@@ -301,7 +301,7 @@ def test_caps_the_pool_rows_imply_are_left_out_without_changing_the_lp(monkeypat
     requirements = _requirements()
     rng = np.random.default_rng(5)
     for _ in range(4):
-        agents = [Agent("A", "full_time", ("voice", "email"))]  # someone does the week's e-mail
+        agents = [Agent(f"A{n}", "full_time", ("voice", "email")) for n in range(3)]  # the week's e-mail
         for n in range(int(rng.integers(6, 14))):
             contract = "full_time" if rng.random() < 0.7 else "part_time"
             skills = ("voice", "email") if rng.random() < 0.5 else ("voice",)
@@ -352,3 +352,23 @@ def test_email_with_no_one_skilled_for_it_is_explained():
     with pytest.raises(InfeasibleError, match="channel 'email' has 5,400 minutes of work in the week but no one "
                                               "can do it: no agent in the agent list has skill 'email'"):
         plan_shifts(_requirements(), rules, caps=headcount_caps(agents, MONDAY))
+
+
+def test_the_roster_does_all_the_blended_email_the_plan_counts_on():
+    """Tours that blend go only to agents with the deferred skill (their own variable in the
+    plan, taken by the pools that have it), so the named roster's e-mail coverage is the plan's
+    in every interval, with most of the agents voice-only."""
+    rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
+                                  "shift": RULES["shift"][:2]})
+    requirements = _requirements()
+    agents = ([Agent(f"V{n:02d}", "full_time", ("voice",)) for n in range(30)]
+              + [Agent(f"E{n}", "full_time", ("voice", "email")) for n in range(3)])
+    plan = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
+    assert plan.tours["blends"].any() and not plan.tours["blends"].all()
+    roster = build_roster(plan, rules, agents=agents)
+    assert not len(roster.unfilled)
+    blenders = set(roster.assignments.loc[roster.assignments["agent_id"].str.startswith("E"), "agent_id"])
+    worked = set(roster.activities.loc[roster.activities["activity"] == "email", "agent_id"])
+    assert worked and worked <= blenders
+    both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
+    np.testing.assert_allclose(both["scheduled"], both["scheduled_plan"])  # every channel, every interval

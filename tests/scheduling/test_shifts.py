@@ -168,6 +168,33 @@ def test_deferred_channel_fills_the_valley_of_voice():
     assert plan.late_work_minutes == 0
 
 
+def _email_only(coverage: str) -> tuple[pd.DataFrame, RuleSet]:
+    # 600 minutes of e-mail at 09:00 Monday-Friday (3,000 a week); one agent at most, on an
+    # 8-hour e-mail shift five days a week: 2,400 minutes of capacity
+    rows = [{"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "channel": "email",
+             "required_agents": 0.0, "workload_minutes": 600.0 if (h == 9 and d < 5) else 0.0, "due_minutes": 480.0}
+            for d in range(7) for h in range(24)]
+    rules = _rules(coverage=coverage,
+                   contract=[{"name": "ft", "days_per_week": 5, "hourly_cost": 1.0, "max_agents": 1}],
+                   shift=[{"name": "e", "contract": "ft", "channels": ["email"], "length_minutes": 480,
+                           "earliest_start": "08:00", "latest_start": "08:00"}])
+    return pd.DataFrame(rows), rules
+
+
+def test_soft_plan_leaves_work_undone_when_the_week_has_no_capacity_for_it():
+    requirements, rules = _email_only("soft")
+    plan = plan_shifts(requirements, rules)
+    assert plan.tours["agents"].sum() == 1
+    assert plan.undone_work_minutes == pytest.approx(600.0)  # 3,000 of work, 2,400 of capacity
+    assert plan.late_work_minutes > 0  # and what is done comes late where it has to wait
+
+
+def test_hard_plan_without_capacity_for_the_work_says_how_much():
+    requirements, rules = _email_only("hard")
+    with pytest.raises(InfeasibleError, match="email: 600 minutes of work the week has no capacity for"):
+        plan_shifts(requirements, rules)
+
+
 def test_unknown_channel_is_named():
     with pytest.raises(ValueError, match="channel 'chat' is not served"):
         plan_shifts(_hourly(lambda d, h: 1, channel="chat"), _rules())
