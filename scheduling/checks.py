@@ -121,15 +121,16 @@ def check_roster(
             problems.append(f"{agent_id}: {paid:g} paid hours > max_hours={agent.max_hours:g}")
 
     # activities: inside one shift, in their windows, one of each, no overlaps
-    by_agent = {a: g for a, g in shifts.groupby("agent_id")}
+    spans: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, int]]] = defaultdict(list)
+    for k, agent_id, begin, end in zip(shifts.index, shifts["agent_id"], shifts["shift_start"], shifts["shift_end"]):
+        spans[agent_id].append((begin, end, k))
     in_shift: dict[int, list] = defaultdict(list)
     for row in acts.itertuples():
-        own = by_agent.get(row.agent_id)
-        hit = None if own is None else own[(own["shift_start"] <= row.start) & (own["shift_end"] >= row.end)]
-        if hit is None or not len(hit):
+        hit = next((k for begin, end, k in spans.get(row.agent_id, []) if begin <= row.start and end >= row.end), None)
+        if hit is None:
             problems.append(f"{row.agent_id}: activity {row.activity!r} {row.start}-{row.end} is outside their shifts")
             continue
-        in_shift[hit.index[0]].append(row)
+        in_shift[hit].append(row)
     for k, rows in in_shift.items():
         shift = shifts.loc[k]
         rows = sorted(rows, key=lambda r: r.start)

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,27 +186,23 @@ def coverage_frame(
     """
     channels = sorted(set(demands) | set(roster["channel"]) if len(roster) else set(demands))
     net = {c: np.zeros(grid.n_intervals) for c in channels}
-    shift_channel: dict[tuple[str, pd.Timestamp], str] = {}
-    for row in roster.itertuples(index=False):
-        start, end = pd.Timestamp(row.shift_start), pd.Timestamp(row.shift_end)
-        minute = int((start - grid.start) / pd.Timedelta(minutes=1))
-        length = int((end - start) / pd.Timedelta(minutes=1))
-        np.add.at(net[row.channel], grid.covered(minute, length), 1.0)
-        shift_channel[(row.agent_id, start)] = row.channel
+
+    def minutes(times: pd.Series) -> np.ndarray:
+        return ((pd.to_datetime(times) - grid.start) / pd.Timedelta(minutes=1)).to_numpy().astype(int)
+
+    shifts_of: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    if len(roster):
+        for agent, begin, end, channel in zip(roster["agent_id"], minutes(roster["shift_start"]),
+                                              minutes(roster["shift_end"]), roster["channel"]):
+            np.add.at(net[channel], grid.covered(begin, end - begin), 1.0)
+            shifts_of[agent].append((begin, end, channel))
     if len(activities):
-        starts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]),
-                               shift_end=pd.to_datetime(roster["shift_end"]))
-        by_agent = {a: g.sort_values("shift_start") for a, g in starts.groupby("agent_id")}
-        for row in activities.itertuples(index=False):
-            start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
-            shifts = by_agent[row.agent_id]
-            inside = shifts[(shifts["shift_start"] <= start) & (shifts["shift_end"] >= end)]
-            channel = inside["channel"].iloc[0]
-            minute = int((start - grid.start) / pd.Timedelta(minutes=1))
-            length = int((end - start) / pd.Timedelta(minutes=1))
-            np.add.at(net[channel], grid.covered(minute, length), -1.0)
-            if row.activity in net:  # deferred work done in idle time of an immediate-channel shift
-                np.add.at(net[row.activity], grid.covered(minute, length), 1.0)
+        for agent, begin, end, kind in zip(activities["agent_id"], minutes(activities["start"]),
+                                           minutes(activities["end"]), activities["activity"]):
+            channel = next(c for b, e, c in shifts_of[agent] if b <= begin and e >= end)
+            np.add.at(net[channel], grid.covered(begin, end - begin), -1.0)
+            if kind in net:  # deferred work done in idle time of an immediate-channel shift
+                np.add.at(net[kind], grid.covered(begin, end - begin), 1.0)
     times = grid.times()
     frames = []
     for channel in channels:
