@@ -143,10 +143,11 @@ class ShiftPlan:
     paid_hours_per_agent, cost_per_agent, blends`` (one row per tour with agents > 0;
     ``pattern`` like ``"MTWTF.."``; ``blends``: its agents may work the template's deferred
     channels in idle intervals, so they need those skills). ``activities``: ``template,
-    channel, day, start_minute, blends, activity, offset_minutes, length_minutes, count``. ``blending``: ``interval, channel,
-    work_channel, agents`` - agents on a ``channel`` shift working the deferred ``work_channel``
-    in that grid interval (e-mail in the valleys of voice). ``undone_work_minutes``: deferred
-    work a soft plan leaves undone for want of capacity (priced as a full day late). ``coverage``: ``interval_start, channel,
+    channel, day, start_minute, blends, activity, offset_minutes, length_minutes, count``.
+    ``blending``: ``interval, channel, work_channel, agents`` - agents on a ``channel`` shift
+    working the deferred ``work_channel`` in that grid interval (e-mail in the valleys of
+    voice). ``undone_work_minutes``: deferred work a soft plan leaves undone for want of
+    capacity (priced as a full day late). ``coverage``: ``interval_start, channel,
     required, scheduled`` (net of activities). Money in the rules' currency; hours in hours.
     """
 
