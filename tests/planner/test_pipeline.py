@@ -151,6 +151,9 @@ def test_summary_states_cost_service_and_solver(built):
     assert summary["cost"] == pytest.approx(summary["paid_hours"] * 24.0, rel=0.15)  # mostly full-time pay
     assert 0.7 < summary["service_level"] <= 1.0
     assert "abandons count against" in summary["definitions"]["service_level"]
+    checks = summary["schedule_checks"]
+    assert checks["roster_short_of_plan_agent_hours"] == 0  # the roster is the plan
+    assert checks["deferred_undone_minutes"] == 0 and checks["rule_check"]["violations"] == 0
 
 
 def test_scenarios_are_monotone(built):
