@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from scheduling.coverage import MINUTES_PER_WEEK, coverage_frame
+from scheduling.coverage import MINUTES_PER_WEEK, ChannelDemand, coverage_frame
 from scheduling.rules import WEEKDAYS, RuleSet
-from scheduling.shifts import AgentPool, HeadcountCaps, ShiftPlan
+from scheduling.shifts import AgentPool, HeadcountCaps, ShiftPlan, blend_targets
 
 ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "channel")
 ACTIVITY_COLUMNS = ("agent_id", "start", "end", "activity")
@@ -204,8 +204,7 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
         pairs = list(enumerate(range(len(units))))
     else:
         agents = tuple(agents)
-        deferred = {c for c, d in plan.demands.items() if d.deferred}
-        pairs = _assign(agents, units, grid.start, templates, deferred)
+        pairs = _assign(agents, units, grid.start, templates, plan.demands)
     assigned_units = {u for _, u in pairs}
     unfilled = pd.DataFrame([units[u]._asdict() for u in range(len(units)) if u not in assigned_units])
     if len(unfilled):
@@ -248,11 +247,11 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
 
 
 def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, templates: dict,
-            deferred: set[str]) -> list[tuple[int, int]]:
+            demands: dict[str, ChannelDemand]) -> list[tuple[int, int]]:
     """Min-cost assignment of agents (rows) to tour units (columns); forbidden pairs dropped.
 
-    A tour the plan lets blend (``blends``) needs the template's ``deferred`` channels among
-    the agent's skills too: the plan counted on that work.
+    A tour the plan lets blend (``blends``) needs the deferred channels it may work among the
+    agent's skills too: the plan counted on that work.
     """
     cost = np.zeros((len(agents), len(units)))
     dates = [(week_start + pd.Timedelta(days=d)).date() for d in range(7)]
@@ -263,8 +262,7 @@ def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, temp
         days = [d for d, ch in enumerate(unit.pattern) if ch != "."]
         weekend = sum(1 for d in days if d >= 5)
         night = len(days) if is_night(int(unit.start_minute), template.length_minutes) else 0
-        needs = {unit.channel} | ({c for c in template.channels if c in deferred and c != unit.channel}
-                                  if getattr(unit, "blends", False) else set())
+        needs = {unit.channel} | (set(blend_targets(template, unit.channel, demands)) if unit.blends else set())
         for a, agent in enumerate(agents):
             if (agent.contract != unit.contract or not needs <= set(agent.channels)
                     or any(d in agent.unavailable_weekdays or dates[d] in agent.unavailable_dates for d in days)

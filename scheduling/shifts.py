@@ -265,9 +265,7 @@ def _spread_dive(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDeman
         return None
     progress("rounding the spread-break LP (dive)")
     try:
-        tours = spread.dive(progress=progress)
-        tours = spread.drop_redundant(tours, keep_share=DROP_KEEP_SHARE,
-                                      seconds=0.3 * rules.time_limit_s, progress=progress)
+        tours = spread.integer_tours(progress=progress)
     except SolveError:
         tours = None
     model.seconds += time.perf_counter() - started
@@ -276,8 +274,9 @@ def _spread_dive(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDeman
 
 def _hall_rows(pools: tuple[AgentPool, ...],
                pool_vars: Mapping[frozenset[int], list]) -> tuple[list[tuple[str, list, int]], bool]:
-    """Hall's condition for the tours and the agent pools: (label, tour variables, agents) rows,
-    and whether every connected set got its row (False past ``MAX_HALL_ROWS`` per contract).
+    """Hall's condition for the tours and the agent pools: (label, variables, agents) rows over
+    ``pool_vars`` (the variables of each "pools able to take it" set), and whether every
+    connected set got its row (False past ``MAX_HALL_ROWS`` per contract).
 
     For a set U of pools, the tours that only pools in U can take are at most U's agents.
     Only connected sets matter (the row of a disconnected set is the sum of its parts'), and
@@ -331,7 +330,7 @@ def _solver(rules: RuleSet, *, mip: bool, time_limit_s: float | None = None) -> 
     return lp_solver(time_limit_s=limit, gap_rel=rules.gap_rel, mip=mip, **options)
 
 
-def _blend_targets(template: ShiftTemplate, channel: str, demands: dict[str, ChannelDemand]) -> list[str]:
+def blend_targets(template: ShiftTemplate, channel: str, demands: dict[str, ChannelDemand]) -> list[str]:
     """Deferred channels an agent on ``channel`` with this template may work in idle intervals."""
     if demands[channel].deferred:
         return []
@@ -407,7 +406,7 @@ class _Model:
             for channel in template.channels:
                 if channel not in demands:
                     continue
-                blend_to = _blend_targets(template, channel, demands)
+                blend_to = blend_targets(template, channel, demands)
                 demand = demands[channel]
                 useful_everywhere = demand.deferred
                 for start in template.start_minutes():
@@ -449,7 +448,7 @@ class _Model:
         self.blending_groups: set[str] = set()  # names of the group variables whose agents may blend
         for (k, channel, d, start, blends), members in groups.items():
             template = rules.shifts[k]
-            blend_to = _blend_targets(template, channel, demands) if blends else []
+            blend_to = blend_targets(template, channel, demands) if blends else []
             tag = f"{k}_{channel}_{d}_{start}{'_b' if blends else ''}"
             count = prob.add_variable(f"n_{tag}", lowBound=0)
             prob += (count - pulp.lpSum(members) == 0, f"day_{tag}")
@@ -494,14 +493,10 @@ class _Model:
         self.blend_rows: dict[tuple[str, str, int], pulp.LpConstraint] = {}
         for (channel, other), rows in blend.items():
             self.blend_vars[(channel, other)] = {}
-            # with a named agent list, only agents with both skills can blend, at most all at once
-            able = (sum(p.count for p in caps.pools if {channel, other} <= p.channels) if caps.pools else None)
-            if able == 0:
-                continue
             for i, terms in enumerate(rows):
                 if not terms:
                     continue
-                z = prob.add_variable(f"z_{channel}_{other}_{i}", lowBound=0, upBound=able,
+                z = prob.add_variable(f"z_{channel}_{other}_{i}", lowBound=0,
                                     cat="Integer" if integer_activities else "Continuous")
                 self.blend_vars[(channel, other)][i] = z
                 row = z - pulp.LpAffineExpression(terms) <= 0
@@ -694,6 +689,12 @@ class _Model:
         progress(f"dive: {steps} LP re-solves, {time.perf_counter() - started:.1f} s")
         return tours
 
+    def integer_tours(self, *, progress: Callable[[str], None]) -> np.ndarray:
+        """:meth:`dive`, then :meth:`drop_redundant` with ``DROP_KEEP_SHARE`` for at most 30 %
+        of ``time_limit_s``. Leaves the tours fixed in the instance."""
+        return self.drop_redundant(self.dive(progress=progress), keep_share=DROP_KEEP_SHARE,
+                                   seconds=0.3 * self.rules.time_limit_s, progress=progress)
+
     def drop_redundant(self, tours: np.ndarray, *, keep_share: float, seconds: float,
                        progress: Callable[[str], None]) -> np.ndarray:
         """Remove shifts one at a time (most expensive first) while each removal saves at least
@@ -725,11 +726,6 @@ class _Model:
         progress(f"dropped shifts: {tried} tried, {time.perf_counter() - started:.1f} s")
         return tours
 
-    def _upper(self, cols: np.ndarray) -> np.ndarray:
-        """The model's own upper bounds of these columns (to restore after fixing them)."""
-        by_index = {var.index: var.upBound for var in self.prob.variables() if var.upBound is not None}
-        return np.array([by_index.get(int(c), highspy.kHighsInf) for c in cols], dtype=float)
-
     def unserved_deferred(self) -> list[str]:
         """Deferred channels with work in the week that no tour and no blended agent can do
         (the week's work must be done within the week, so the model has no solution)."""
@@ -754,7 +750,7 @@ class _Model:
         """Integer plan from the solved LP on the same HiGHS instance.
 
         1. Tours: ``tours`` when given (from the spread-activity model, :func:`_spread_dive`),
-           else :meth:`dive` and :meth:`drop_redundant` on this model.
+           else :meth:`integer_tours` on this model.
         2. Complete: integer activities and blending for those tours (:meth:`_complete`); in
            soft coverage also for the LP's tours rounded up, and the better plan is kept.
         3. Only when no plan completes (hard coverage): a placement MIP for the time left.
@@ -769,9 +765,7 @@ class _Model:
         lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
 
         if tours is None:
-            tours = self.dive(progress=progress)
-            tours = self.drop_redundant(tours, keep_share=DROP_KEEP_SHARE,
-                                        seconds=0.3 * self.rules.time_limit_s, progress=progress)
+            tours = self.integer_tours(progress=progress)
         else:
             h.setOptionValue("solver", "simplex")
             h.setOptionValue("time_limit", inf)
@@ -891,7 +885,7 @@ class _Model:
         solution = np.asarray(h.getSolution().col_value).copy() if ok else None
         objective = h.getInfo().objective_function_value if ok else float("inf")
         if len(act_idx):
-            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), self._upper(act_idx))
+            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
         return solution, objective
 
     def _blend_integer(self, h, vals: np.ndarray, net: dict, need: dict) -> bool:
@@ -916,8 +910,6 @@ class _Model:
                 row = self.blend_rows[(channel, other, i)]
                 free = max(0.0, np.floor(-sum(coef * vals[var.index] for var, coef in row.items()
                                                if var is not z) + _EPS))
-                if z.upBound is not None:
-                    free = min(free, float(z.upBound))
                 target = max(vals[z.index], 0.0) + carry
                 value = np.floor(target + _EPS)
                 spare = np.floor(max(net[channel][i] - need[channel][i], 0.0) + _EPS)
@@ -951,7 +943,7 @@ class _Model:
             return False
         rounded_objective = h.getInfo().objective_function_value
         warm = h.getSolution()
-        h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), self._upper(z_idx))
+        h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), np.full(len(z_idx), highspy.kHighsInf))
         h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kInteger))
         h.setSolution(warm)
         h.setOptionValue("time_limit", BLEND_MIP_SECONDS)  # a MIP run's limit counts from its own start
