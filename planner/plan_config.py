@@ -186,6 +186,12 @@ def load_plan_config(path: str | Path) -> PlanConfig:
             f"{rules_where}: interval_minutes = {rules['interval_minutes']} differs from the plan's "
             f"interval_minutes = {interval_minutes}"
         )
+    first_weekday = rules.get("week_start")
+    if first_weekday is not None and first_weekday != f"{start:%a}":
+        raise ValueError(
+            f"{rules_where}: week_start = {first_weekday!r} but the plan's start = {start:%Y-%m-%d} is a "
+            f"{start:%A}: the planning week starts on the plan's start (drop week_start or move start)"
+        )
     days = _positive_int(data, "days", path, 7)
     if days != 7:
         raise ValueError(f"{path}: days = {days}: the scheduler plans one week (days = 7)")

@@ -28,7 +28,7 @@ import pandas as pd
 
 from planner.config import read_toml
 from scheduling.checks import check_roster
-from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid
+from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, plan_shifts
@@ -97,9 +97,8 @@ def schedule_week(
         agent_list = read_agents_csv(agents, rule_set)
     caps = None
     if agent_list is not None:
-        times = pd.to_datetime(requirements["interval_start"])
-        first = times.min().normalize()
-        caps = headcount_caps(agent_list, first - pd.Timedelta(days=first.weekday()))
+        caps = headcount_caps(agent_list, planning_week_start(requirements["interval_start"],
+                                                              first_weekday=rule_set.week_start))
     plan = plan_shifts(requirements, rule_set, caps=caps, progress=say)
     say("assigning agents")
     with warnings.catch_warnings():
@@ -124,7 +123,7 @@ def schedule_week(
                       "(contract, skills, availability or hours); their shifts are missing", stacklevel=2)
     say("checking the roster")
     problems = check_roster(roster.roster, roster.activities, rule_set, agents=roster.agents,
-                            coverage=roster.coverage)
+                            coverage=roster.coverage, week_start=plan.grid.start)
     on_time = {c: deferred_on_time(d, roster.coverage, plan.grid) for c, d in plan.demands.items() if d.deferred}
     both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
     not_placed = float(np.clip(both["scheduled_plan"] - both["scheduled"], 0, None).sum()) * rule_set.interval_minutes / 60

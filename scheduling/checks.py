@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from scheduling.coverage import planning_week_start
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate
 
 
@@ -47,6 +48,7 @@ def check_roster(
     *,
     agents: Sequence | None = None,
     coverage: pd.DataFrame | None = None,
+    week_start: pd.Timestamp | None = None,
 ) -> list[str]:
     """All rule violations found in a roster; ``[]`` when it is clean.
 
@@ -54,7 +56,9 @@ def check_roster(
     unavailable_dates, min_hours, max_hours`` (see :class:`scheduling.roster.Agent`);
     without them only per-shift and per-agent sequence rules are checked. ``coverage``
     (``interval_start, channel, required, scheduled``): its ``scheduled`` must equal the
-    recount, and in hard mode immediate channels must meet ``required``.
+    recount, and in hard mode immediate channels must meet ``required``. ``week_start``: the
+    midnight the planning week starts (consecutive days and days off are counted in that
+    week); by default the rules' ``week_start`` weekday, else the first shift's day.
     """
     problems: list[str] = []
     shifts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]),
@@ -62,7 +66,9 @@ def check_roster(
                            date=pd.to_datetime(roster["date"]))
     acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
     channels = rules.channels()
-    week_start = shifts["date"].min() - pd.Timedelta(days=shifts["date"].min().weekday()) if len(shifts) else None
+    if week_start is None and len(shifts):
+        week_start = planning_week_start(shifts["date"], first_weekday=rules.week_start)
+    day_names = [WEEKDAYS[(week_start.weekday() + d) % 7] for d in range(7)] if week_start is not None else WEEKDAYS
     matched: dict[int, list[ShiftTemplate]] = {}
 
     # per shift: a template fits it
@@ -103,7 +109,7 @@ def check_roster(
             problems.append(f"{agent_id}: works {days} days; contract {contract.name!r} allows "
                             f"{contract.min_days}..{contract.max_days}")
         if contract.consecutive_days_off and days < 7 and _runs(worked, False, rules.wrap_week) < contract.consecutive_days_off:
-            problems.append(f"{agent_id}: days off {[WEEKDAYS[d] for d in range(7) if not worked[d]]} are not "
+            problems.append(f"{agent_id}: days off {[day_names[d] for d in range(7) if not worked[d]]} are not "
                             f"{contract.consecutive_days_off} consecutive days")
         for row in own.itertuples():
             if row.channel not in agent.channels:

@@ -1,9 +1,11 @@
 """Coverage over the whole week as one grid.
 
 The planning week is one array of intervals (``7 * 1440 / interval_minutes``),
-Monday 00:00 first, so a shift starting at 22:00 covers the next day's first
-intervals; when the week wraps (steady state) the hours of a Sunday night shift
-after midnight land on Monday morning. Requirements become per-channel numpy
+its first day's 00:00 first (any weekday: Monday in most centres, Sunday in Israel and
+the Gulf), so a shift starting at 22:00 covers the next day's first intervals; when the
+week wraps (steady state) the hours of a night shift on its last day after midnight land
+on its first morning. Inside the model a day is its index in the week (0 = the first
+day); :meth:`WeekGrid.weekday` turns it into a calendar weekday (0 = Monday). Requirements become per-channel numpy
 arrays on that grid; roster frames become the ``coverage.csv`` frame.
 
 Example::
@@ -16,10 +18,13 @@ Example::
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from scheduling.rules import WEEKDAYS
 
 DEFERRED_CHANNELS: frozenset[str] = frozenset({"email", "social", "backoffice"})
 REQUIREMENT_COLUMNS: tuple[str, ...] = ("interval_start", "queue", "channel", "volume", "aht_s", "required_agents")
@@ -38,6 +43,19 @@ class WeekGrid:
     def n_intervals(self) -> int:
         """Intervals in the week."""
         return MINUTES_PER_WEEK // self.interval_minutes
+
+    def weekday(self, day: int) -> int:
+        """Calendar weekday (0 = Monday) of day ``day`` of the week (0 = its first day)."""
+        return (self.start.weekday() + day) % 7
+
+    def days_on(self, weekdays: Iterable[int]) -> tuple[int, ...]:
+        """The days of the week (0 = its first day) that fall on the calendar ``weekdays``."""
+        wanted = set(weekdays)
+        return tuple(d for d in range(7) if self.weekday(d) in wanted)
+
+    def day_names(self) -> tuple[str, ...]:
+        """Short weekday names of the week's days, in order (``("Sun", "Mon", ...)`` for a Sunday week)."""
+        return tuple(WEEKDAYS[self.weekday(d)] for d in range(7))
 
     def times(self) -> pd.DatetimeIndex:
         """Start time of every interval of the week."""
@@ -85,17 +103,35 @@ class ChannelDemand:
     due_minutes: np.ndarray | None = None
 
 
-def week_grid(requirements: pd.DataFrame, *, interval_minutes: int, wrap: bool = True) -> WeekGrid:
-    """The week grid of a requirements frame: Monday 00:00 of the week of its first interval.
+def planning_week_start(times: pd.Series | pd.DatetimeIndex, *, first_weekday: int | None = None) -> pd.Timestamp:
+    """The midnight the planning week of ``times`` starts.
+
+    With ``first_weekday`` (0 = Monday ... 6 = Sunday) it is the last such day on or before
+    the first time; without it, the day of the first time itself, so a week of requirements
+    that starts on a Sunday is planned Sunday to Saturday.
+
+    >>> planning_week_start(pd.Series(pd.to_datetime(["2025-06-04 08:00"])), first_weekday=6).date()
+    datetime.date(2025, 6, 1)
+    """
+    times = pd.Series(pd.to_datetime(times))
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)
+    first = times.min().normalize()
+    if first_weekday is None:
+        return first
+    return first - pd.Timedelta(days=(first.weekday() - first_weekday) % 7)
+
+
+def week_grid(requirements: pd.DataFrame, *, interval_minutes: int, wrap: bool = True,
+              first_weekday: int | None = None) -> WeekGrid:
+    """The week grid of a requirements frame, starting as :func:`planning_week_start` says.
 
     Raises ``ValueError`` when the frame spans more than that week.
     """
     times = pd.to_datetime(requirements["interval_start"])
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_localize(None)
-    first = times.min().normalize()
-    start = first - pd.Timedelta(days=first.weekday())
-    grid = WeekGrid(start, interval_minutes, wrap)
+    grid = WeekGrid(planning_week_start(times, first_weekday=first_weekday), interval_minutes, wrap)
     grid.index_of(times)
     return grid
 

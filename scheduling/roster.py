@@ -145,8 +145,9 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
 
 
 def headcount_caps(agents: Sequence[Agent], week_start: pd.Timestamp) -> HeadcountCaps:
-    """Tour caps for the plan from an agent list: per contract, contract x skill, contract x weekday,
-    and the agent pools (agents alike in contract, skills, workdays and hours; in agent order)."""
+    """Tour caps for the plan from an agent list: per contract, contract x skill, contract x day,
+    and the agent pools (agents alike in contract, skills, workdays and hours; in agent order).
+    Days are those of the planned week starting at ``week_start`` (0 = that day)."""
     by_contract: dict[str, int] = defaultdict(int)
     by_channel: dict[tuple[str, str], int] = defaultdict(int)
     by_weekday: dict[tuple[str, int], int] = defaultdict(int)
@@ -155,12 +156,14 @@ def headcount_caps(agents: Sequence[Agent], week_start: pd.Timestamp) -> Headcou
         by_contract[agent.contract] += 1
         for channel in agent.channels:
             by_channel[(agent.contract, channel)] += 1
-        workdays = frozenset(d for d in range(7) if d not in agent.unavailable_weekdays
-                             and (week_start + pd.Timedelta(days=d)).date() not in agent.unavailable_dates)
+        dates = [(week_start + pd.Timedelta(days=d)).date() for d in range(7)]
+        workdays = frozenset(d for d in range(7) if dates[d].weekday() not in agent.unavailable_weekdays
+                             and dates[d] not in agent.unavailable_dates)
         for d in workdays:
             by_weekday[(agent.contract, d)] += 1
         pools[(agent.contract, frozenset(agent.channels), workdays, agent.min_hours, agent.max_hours)] += 1
-    agent_pools = tuple(AgentPool(contract, channels, workdays, count, low, high)
+    day_names = tuple(WEEKDAYS[(week_start.weekday() + d) % 7] for d in range(7))
+    agent_pools = tuple(AgentPool(contract, channels, workdays, count, low, high, day_names)
                         for (contract, channels, workdays, low, high), count in pools.items())
     return HeadcountCaps(dict(by_contract), dict(by_channel), dict(by_weekday), agent_pools)
 
@@ -239,7 +242,7 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
     skills = {a.agent_id: set(a.channels) for a in agents}
     activities = _lay_out_activities(plan, shifts_of, agent_shifts, templates, skills)
     coverage = coverage_frame(roster, activities, plan.demands, grid)
-    fairness = _fairness(agents, agent_shifts, pairs, templates)
+    fairness = _fairness(agents, agent_shifts, pairs, templates, first_weekday=grid.start.weekday())
     assignments = pd.DataFrame(assignment_rows, columns=["agent_id", "contract", "template", "channel",
                                                          "start_minute", "pattern", "paid_hours"])
     return Roster(roster.sort_values(["agent_id", "shift_start"], ignore_index=True), activities, coverage,
@@ -260,12 +263,13 @@ def _assign(agents: Sequence[Agent], units: list, week_start: pd.Timestamp, temp
     for u, unit in enumerate(units):
         template = templates[unit.template]
         days = [d for d, ch in enumerate(unit.pattern) if ch != "."]
-        weekend = sum(1 for d in days if d >= 5)
+        weekend = sum(1 for d in days if dates[d].weekday() >= 5)
         night = len(days) if is_night(int(unit.start_minute), template.length_minutes) else 0
         needs = {unit.channel} | (set(blend_targets(template, unit.channel, demands)) if unit.blends else set())
         for a, agent in enumerate(agents):
             if (agent.contract != unit.contract or not needs <= set(agent.channels)
-                    or any(d in agent.unavailable_weekdays or dates[d] in agent.unavailable_dates for d in days)
+                    or any(dates[d].weekday() in agent.unavailable_weekdays or dates[d] in agent.unavailable_dates
+                           for d in days)
                     or (agent.min_hours is not None and unit.paid_hours_per_agent < agent.min_hours - 1e-9)
                     or (agent.max_hours is not None and unit.paid_hours_per_agent > agent.max_hours + 1e-9)):
                 cost[a, u] = _FORBIDDEN
@@ -336,11 +340,12 @@ def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, te
     return frame.sort_values(["agent_id", "start"], ignore_index=True)
 
 
-def _fairness(agents: Sequence[Agent], agent_shifts: dict, pairs: list, templates: dict) -> dict:
+def _fairness(agents: Sequence[Agent], agent_shifts: dict, pairs: list, templates: dict, *,
+              first_weekday: int) -> dict:
     weekend, nights = [], []
     for a, _ in pairs:
         shifts = agent_shifts[agents[a].agent_id]
-        weekend.append(sum(1 for begin, *_ in shifts if begin // 1440 % 7 >= 5))
+        weekend.append(sum(1 for begin, *_ in shifts if (first_weekday + begin // 1440) % 7 >= 5))
         nights.append(sum(1 for begin, end, _, t in shifts if is_night(begin % 1440, end - begin)))
     weekend_arr, night_arr = np.array(weekend or [0]), np.array(nights or [0])
     return {

@@ -90,7 +90,9 @@ class RuleSet:
     ``coverage`` is ``"hard"`` (every interval at or above requirement, cost minimal)
     or ``"soft"`` (``under_penalty`` per agent-hour short, in the cost currency).
     ``over_penalty`` is charged per agent-hour above requirement. The solver stops at
-    ``time_limit_s`` or within ``gap_rel`` of the bound.
+    ``time_limit_s`` or within ``gap_rel`` of the bound. ``week_start`` is the calendar
+    weekday the planning week starts on (0 = Monday, 6 = Sunday); ``None`` starts it on the
+    day of the first requirement (the plan's ``start``).
     """
 
     interval_minutes: int
@@ -104,6 +106,7 @@ class RuleSet:
     over_penalty: float = 0.01
     time_limit_s: float = 60.0
     gap_rel: float = 0.01
+    week_start: int | None = None
 
     def contract(self, name: str) -> Contract:
         """The contract called ``name``."""
@@ -130,12 +133,13 @@ class RuleSet:
 def day_patterns(
     contract: Contract, *, max_consecutive_days: int, wrap: bool = True, weekdays: tuple[int, ...] | None = None
 ) -> tuple[tuple[int, ...], ...]:
-    """Every 7-day work pattern (1 = works, Monday first) the contract allows.
+    """Every 7-day work pattern (1 = works, the planning week's first day first) the contract allows.
 
     A pattern works between ``min_days`` and ``max_days`` days, never more than
     ``max_consecutive_days`` in a row, and (when ``consecutive_days_off`` > 0) has a
     run of at least that many days off; runs wrap around the week when ``wrap``.
-    ``weekdays`` limits the days that may be worked.
+    ``weekdays`` limits the days that may be worked (indexes into the pattern; the shift
+    model passes the days of the planning week that fall on a template's weekdays).
 
     >>> c = Contract("ft", 5, 5, consecutive_days_off=2)
     >>> day_patterns(c, max_consecutive_days=6)[0]
@@ -170,7 +174,7 @@ def _longest_run(bits: tuple[int, ...], value: int, wrap: bool) -> int:
 
 _TOP_KEYS = {
     "interval_minutes", "min_rest_hours", "max_consecutive_days", "wrap_week", "coverage",
-    "under_penalty", "over_penalty", "time_limit_s", "gap_rel", "contract", "shift",
+    "under_penalty", "over_penalty", "time_limit_s", "gap_rel", "contract", "shift", "week_start",
 }
 _CONTRACT_KEYS = {"name", "days_per_week", "consecutive_days_off", "hourly_cost", "max_agents"}
 _SHIFT_KEYS = {
@@ -353,6 +357,11 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> RuleSet:
     over = _number(source, "over_penalty", data.get("over_penalty", 0.01), minimum=0)
     time_limit = _number(source, "time_limit_s", data.get("time_limit_s", 60.0), positive=True)
     gap = _number(source, "gap_rel", data.get("gap_rel", 0.01), minimum=0)
+    week_start = data.get("week_start")
+    if week_start is not None:
+        if week_start not in WEEKDAYS:
+            raise ValueError(f"{source}: week_start={week_start!r} must be one of {', '.join(WEEKDAYS)}")
+        week_start = WEEKDAYS.index(week_start)
 
     contracts: dict[str, Contract] = {}
     for i, table in enumerate(_table_list(source, "contract", data.get("contract", []))):
@@ -387,5 +396,5 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> RuleSet:
     return RuleSet(
         interval_minutes=grid, contracts=tuple(contracts.values()), shifts=tuple(shifts.values()),
         min_rest_hours=rest, max_consecutive_days=max_consecutive, wrap_week=wrap, coverage=coverage,
-        under_penalty=under, over_penalty=over, time_limit_s=time_limit, gap_rel=gap,
+        under_penalty=under, over_penalty=over, time_limit_s=time_limit, gap_rel=gap, week_start=week_start,
     )

@@ -95,8 +95,9 @@ class SolveError(RuntimeError):
 
 @dataclass(frozen=True)
 class AgentPool:
-    """``count`` agents alike for the plan: contract, skills, weekdays they can work
-    (0 = Monday of the planned week) and the paid hours a week they may be given."""
+    """``count`` agents alike for the plan: contract, skills, days of the planned week they
+    can work (0 = its first day) and the paid hours a week they may be given.
+    ``day_names`` names those days for messages (``WEEKDAYS`` for a week starting Monday)."""
 
     contract: str
     channels: frozenset[str]
@@ -104,6 +105,7 @@ class AgentPool:
     count: int
     min_hours: float | None = None
     max_hours: float | None = None
+    day_names: tuple[str, ...] = WEEKDAYS
 
     def can_take(self, contract: str, channel: str, days: list[int], paid_hours: float) -> bool:
         return (contract == self.contract and channel in self.channels and self.workdays.issuperset(days)
@@ -111,7 +113,7 @@ class AgentPool:
                 and (self.max_hours is None or paid_hours <= self.max_hours + 1e-9))
 
     def label(self) -> str:
-        off = [WEEKDAYS[d] for d in range(7) if d not in self.workdays]
+        off = [self.day_names[d] for d in range(7) if d not in self.workdays]
         return "|".join(sorted(self.channels)) + (f" off {','.join(off)}" if off else "")
 
 
@@ -120,7 +122,8 @@ class HeadcountCaps:
     """Upper bounds on tours from a known agent pool.
 
     ``by_contract[contract]`` agents; ``by_contract_channel[(contract, channel)]`` agents
-    with that skill; ``by_contract_weekday[(contract, weekday 0..6)]`` agents available that day.
+    with that skill; ``by_contract_weekday[(contract, day 0..6 of the planned week)]`` agents
+    available that day.
 
     ``pools``: the agents grouped by what they can take (:class:`AgentPool`). When given, a
     tour no pool can take is not offered, and Hall's condition holds for every connected set
@@ -193,7 +196,8 @@ def plan_shifts(
             f"requirements: channel {unknown[0]!r} is not served by any [[shift]] in the rules "
             f"(served: {sorted(served)})"
         )
-    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                     first_weekday=rules.week_start)
     demands = channel_demands(requirements, grid)
     say("building model")
     model = _Model(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
@@ -320,8 +324,8 @@ def _implied_caps(caps: HeadcountCaps) -> dict[tuple, int]:
     return dict(implied)
 
 
-def _pattern_label(pattern: tuple[int, ...]) -> str:
-    return "".join(day[0] if on else "." for day, on in zip(WEEKDAYS, pattern))
+def _pattern_label(pattern: tuple[int, ...], grid: WeekGrid) -> str:
+    return "".join(day[0] if on else "." for day, on in zip(grid.day_names(), pattern))
 
 
 def _solver(rules: RuleSet, *, mip: bool, time_limit_s: float | None = None) -> pulp.LpSolver:
@@ -401,7 +405,7 @@ class _Model:
             k = templates[template.name]
             contract = rules.contract(template.contract)
             patterns = day_patterns(contract, max_consecutive_days=rules.max_consecutive_days,
-                                    wrap=grid.wrap, weekdays=template.weekdays)
+                                    wrap=grid.wrap, weekdays=grid.days_on(template.weekdays))
             activity_minutes = sum(a.length_minutes for a in template.activities)
             for channel in template.channels:
                 if channel not in demands:
@@ -429,7 +433,7 @@ class _Model:
                         over = 0.0 if channel in DEFERRED_CHANNELS else rules.over_penalty * net_hours
                         for blends, takers in _blend_variants(caps.pools, able, blend_to):
                             var = prob.add_variable(
-                                f"x_{k}_{channel}_{start}_{_pattern_label(pattern)}{'_b' if blends else ''}",
+                                f"x_{k}_{channel}_{start}_{_pattern_label(pattern, grid)}{'_b' if blends else ''}",
                                 lowBound=0, cat=pulp.LpInteger)
                             if takers:
                                 pool_vars[takers].append(var)
@@ -590,7 +594,7 @@ class _Model:
                     f"{limit} agent(s) of contract {contract!r} with skill {channel!r}", f"cap_{contract}_{channel}")
         for (contract, weekday), limit in caps.by_contract_weekday.items():
             add_cap((contract, weekday), weekday_vars[(contract, weekday)], limit,
-                    f"{limit} agent(s) of contract {contract!r} available on {WEEKDAYS[weekday]}",
+                    f"{limit} agent(s) of contract {contract!r} available on {grid.day_names()[weekday]}",
                     f"cap_{contract}_{weekday}")
         for n_row, (label, members, limit) in enumerate(hall):
             row = pulp.lpSum(members) <= limit
@@ -974,7 +978,7 @@ class _Model:
             paid = len(days) * template.paid_minutes / 60
             tour_rows.append({
                 "template": template.name, "contract": contract.name, "channel": channel,
-                "start_minute": start, "pattern": _pattern_label(pattern), "days": len(days), "agents": count,
+                "start_minute": start, "pattern": _pattern_label(pattern, self.grid), "days": len(days), "agents": count,
                 "paid_hours_per_agent": paid, "cost_per_agent": paid * contract.hourly_cost, "blends": blends,
             })
             for d in days:
@@ -1058,7 +1062,7 @@ def _explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Chann
     for template in rules.shifts:
         for channel in template.channels:
             if channel in reachable:
-                for d in template.weekdays:
+                for d in grid.days_on(template.weekdays):
                     for start in template.start_minutes():
                         reachable[channel][grid.covered(d * 1440 + start, template.length_minutes)] = True
     binding: list[str] = []

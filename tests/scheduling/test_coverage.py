@@ -28,12 +28,21 @@ def test_covered_counts_each_interval_once(start, length, wrap):
     assert len(idx) == (length if wrap else min(length, 7 * 96 - start))
 
 
-def test_week_grid_starts_on_monday_and_rejects_off_grid_times():
+def test_week_grid_starts_on_the_asked_weekday_and_rejects_off_grid_times():
     frame = pd.DataFrame({"interval_start": pd.to_datetime(["2024-01-03 10:00", "2024-01-03 10:07"]),
                           "channel": "voice", "required_agents": [1.0, 1.0]})
     with pytest.raises(ValueError, match="2024-01-03 10:07:00 is not on the 15-minute grid"):
         week_grid(frame, interval_minutes=15)
-    assert week_grid(frame.iloc[:1], interval_minutes=15).start == MONDAY
+    assert week_grid(frame.iloc[:1], interval_minutes=15, first_weekday=0).start == MONDAY
+    # without a week_start rule the week starts on the day of the first requirement
+    assert week_grid(frame.iloc[:1], interval_minutes=15).start == pd.Timestamp("2024-01-03")
+    sunday = week_grid(frame.iloc[:1], interval_minutes=15, first_weekday=6)
+    assert sunday.start == pd.Timestamp("2023-12-31")
+    assert sunday.day_names() == ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+    assert sunday.days_on((0, 1, 2, 3, 6)) == (0, 1, 2, 3, 4)  # Sun-Thu are its first five days
+    with pytest.raises(ValueError, match="not on the 15-minute grid of the week starting 2024-01-03"):
+        week_grid(pd.DataFrame({"interval_start": pd.to_datetime(["2024-01-03", "2024-01-10"]),
+                                "channel": "voice", "required_agents": [1.0, 1.0]}), interval_minutes=15)
 
 
 def test_requirement_errors_name_row_and_value():

@@ -372,3 +372,38 @@ def test_the_roster_does_all_the_blended_email_the_plan_counts_on():
     assert worked and worked <= blenders
     both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
     np.testing.assert_allclose(both["scheduled"], both["scheduled_plan"])  # every channel, every interval
+
+
+def test_a_week_starting_on_sunday_keeps_weekdays_days_off_and_availability():
+    """Israeli and Gulf centres plan Sunday to Saturday: the week starts on the requirements'
+    first day, templates' days and agents' unavailable weekdays are calendar days, and the
+    days off of a no-wrap week are counted inside that Sunday week."""
+    sunday = pd.Timestamp("2024-01-07")
+    requirements = pd.DataFrame([
+        {"interval_start": sunday + pd.Timedelta(days=d, hours=h), "queue": "main", "channel": "voice",
+         "volume": 0.0, "aht_s": 0.0, "required_agents": 1.0 if d < 5 and 9 <= h < 17 else 0.0}
+        for d in range(7) for h in range(24)])
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 60, "coverage": "hard", "over_penalty": 0.0, "wrap_week": False,
+        "max_consecutive_days": 5,
+        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 1.0}],
+        "shift": [{"name": "day", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
+                   "earliest_start": "09:00", "days": ["Sun", "Mon", "Tue", "Wed", "Thu"]}],
+    })
+    agents = (Agent("NOSUN", "ft", ("voice",), unavailable_weekdays=frozenset({6})), Agent("ANY", "ft", ("voice",)))
+    grid = week_grid(requirements, interval_minutes=60, wrap=False)
+    assert grid.start == sunday
+    plan = plan_shifts(requirements, rules, caps=headcount_caps(agents, grid.start))
+    assert plan.status == "Optimal" and plan.cost == pytest.approx(40.0)  # one agent, Sun-Thu, 8 h
+    assert plan.tours["pattern"].tolist() == ["SMTWT.."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # the tour finds the agent who works Sundays
+        roster = build_roster(plan, rules, agents=agents)
+    days = pd.to_datetime(roster.roster["date"]).dt.strftime("%a").tolist()
+    assert days == ["Sun", "Mon", "Tue", "Wed", "Thu"] and set(roster.roster["agent_id"]) == {"ANY"}
+    assert check_roster(roster.roster, roster.activities, rules, agents=agents, coverage=roster.coverage,
+                        week_start=sunday) == []
+    # a pool's days off are named by the calendar, not by their place in the week
+    caps = headcount_caps(agents, grid.start)
+    assert {pool.label() for pool in caps.pools} == {"voice off Sun", "voice"}
+    assert [sorted(pool.workdays) for pool in caps.pools] == [[1, 2, 3, 4, 5, 6], list(range(7))]
