@@ -162,3 +162,34 @@ def test_deferred_on_time_counts_work_done_on_time_in_an_overloaded_week():
     assert _on_time_share(demand, np.full(4, 15.0), grid) == pytest.approx(1.0)
     # all capacity in the last interval: only the two newest intervals' work is still due -> 30 of 60
     assert _on_time_share(demand, np.array([0.0, 0.0, 0.0, 60.0]), grid) == pytest.approx(0.5)
+
+
+def _break_a_lunch(monkeypatch):
+    """After solving, move one agent's first lunch 3 h earlier (outside its window)."""
+    import dataclasses
+
+    import planner.rostering
+
+    real = planner.rostering.build_roster
+
+    def broken(plan, rules, *, agents=None):
+        roster = real(plan, rules, agents=agents)
+        acts = roster.activities.copy()
+        k = acts.index[acts["activity"] == "lunch"][0]
+        acts.loc[k, "start"] -= pd.Timedelta(hours=3)
+        acts.loc[k, "end"] -= pd.Timedelta(hours=3)
+        return dataclasses.replace(roster, activities=acts)
+
+    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+
+
+def test_a_violation_injected_after_solving_exits_3_and_writes_nothing(files, capsys, monkeypatch):
+    _break_a_lunch(monkeypatch)
+    out = files / "week"
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(out)])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "planner schedule: error: the solver found no rule-abiding plan:" in err
+    assert "'lunch' starts 0 min after the shift start, outside 180..300" in err
+    assert "Traceback" not in err
+    assert not out.exists()
