@@ -21,6 +21,8 @@ agents (agents.csv, or agents created per contract as FT001, PT001, ...) and wri
 DIR/roster.csv, activities.csv, coverage.csv and summary.json (cost, paid hours, solver status,
 objective, LP lower bound, gap, solve seconds, rule check, service check). With --staffing the
 summary also holds the expected service level per interval and day (Erlang and simulation).
+Every roster is re-checked rule by rule; when it breaks a rule (or its coverage is not the
+coverage the plan priced) nothing is written and the command exits 3, naming the violations.
 
 Example:
   planner schedule out/requirements.csv --rules data/sample/rules.toml --out out/week
