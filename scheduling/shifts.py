@@ -918,15 +918,19 @@ class _Model:
         # activities that share an ordering row with the one before them: their cumulative
         # counts are rounded (to nearest, capped by the rounded counts of the one before), which
         # keeps every ordering row of the LP; the others round down and place the rest by slack
-        for key in sorted(groups, key=lambda k: (k[0], activity_order(where[k][1].activities).index(k[1]))):
+        links_of = {t.name: _chain_links(t, self.grid.interval_minutes) for t in self.rules.shifts}
+        chained = {key for key in groups if key[1] in links_of[where[key][1].name]}
+        ordered = [key for key in groups if key not in chained] + sorted(
+            chained, key=lambda k: (k[0], activity_order(where[k][1].activities).index(k[1])))
+        for key in ordered:
             members = groups[key]
             count, template, channel, d, start, activity = where[key]
             total = float(round(vals[count.index]))
             x = np.array([max(vals[a.index], 0.0) for a, _ in members])
             offsets = np.array([off for _, off in members])
             spans = [grid.covered(d * 1440 + start + off, activity.length_minutes) for _, off in members]
-            links = _chain_links(template, self.grid.interval_minutes)
-            if key[1] in links:
+            links = links_of[template.name]
+            if key in chained:
                 cumulative = np.floor(np.cumsum(x) + 0.5)
                 cumulative[-1] = total
                 previous = links[key[1]]
