@@ -9,7 +9,9 @@ Formulation (one week grid, see :mod:`scheduling.coverage`):
   starts make the minimum rest hold whenever ``length + rest <= 24 h`` (validated).
 * **Activities.** Explicit placement: per shift group (template, channel, day, start)
   and activity, an integer variable per allowed offset; they add up to the number of
-  shifts in the group, and coverage is counted net of them.
+  shifts in the group, and coverage is counted net of them. Activities are identified by
+  their place in the template (several may share a kind); when two windows overlap,
+  ordering rows (:func:`_ordering_rows`) let every agent take them one after another.
 * **Coverage.** Immediate channels: net agents on duty >= ``required_agents`` (hard) or
   plus an under-coverage variable priced at ``under_penalty`` per agent-hour (soft).
   Deferred channels: FIFO backlog ``b[i] = b[i-1] + work[i] - done[i]`` with
