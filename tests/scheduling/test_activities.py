@@ -182,3 +182,15 @@ def test_checker_names_a_missing_second_break(keeps_rules):
                                                   moved.loc[own_breaks[0], "end"] + pd.Timedelta(minutes=15)]
     problems = check_roster(roster.roster, moved, rules, agents=roster.agents)
     assert any("'break' starts" in p and "outside" in p for p in problems), problems
+
+
+def test_rule_violation_error_names_the_first_violations_and_crosses_processes():
+    import pickle
+
+    from scheduling.checks import RuleViolationError
+
+    error = RuleViolationError(["FT001 2026-09-07: 1 'break' activities", "b", "c", "d"])
+    again = pickle.loads(pickle.dumps(error))  # scenario workers send it back to the parent
+    assert isinstance(again, RuleViolationError) and again.violations == error.violations
+    assert str(again) == ("the solver found no rule-abiding plan: 4 rule violation(s) in the roster, first: "
+                          "FT001 2026-09-07: 1 'break' activities; b; c (and 1 more)")
