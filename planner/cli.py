@@ -2,7 +2,8 @@
 
 Every subcommand lives in :mod:`planner.commands` and registers itself. User
 mistakes (bad arguments, unreadable or invalid input) end with a one-line message
-naming the file, field and value and exit code 2 - never a traceback. Set
+naming the file, field and value and exit code 2 - never a traceback. Exit code 3: the
+solver found no rule-abiding plan (the roster it made breaks a rule; nothing is written). Set
 ``PLANNER_DEBUG=1`` to see the traceback anyway.
 """
 
@@ -16,10 +17,12 @@ import tomllib
 from collections.abc import Sequence
 
 from planner.commands import COMMANDS
+from scheduling.checks import RuleViolationError
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read, and it has errors (validate)
 EXIT_USAGE = 2  # bad arguments or unreadable input
+EXIT_NO_PLAN = 3  # the solver found no rule-abiding plan (nothing is written or stored)
 
 
 class UsageError(Exception):
@@ -68,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{exc.filename}: {exc.strerror or message}"
         print(f"planner {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except RuleViolationError as exc:
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        print(f"planner {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_NO_PLAN
     except KeyboardInterrupt:
         print(f"planner {args.command}: interrupted", file=sys.stderr)
         return 130

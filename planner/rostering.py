@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config import read_toml
-from scheduling.checks import check_roster
+from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
@@ -86,7 +86,11 @@ def schedule_week(
     :class:`scheduling.requirements.ServiceTarget` (e.g. from ``planner.staffing.load_staffing``)
     for the service check; without it the check is skipped and the summary says so.
     Keys: ``roster, activities, coverage, tours, solver, paid_hours, cost, deferred_on_time,
-    summary, problems``.
+    summary, problems`` (``problems`` is always empty: see below).
+
+    Raises :class:`scheduling.checks.RuleViolationError` when the independent rule check finds
+    a violation in the roster, or the coverage the plan priced, the plan's and the roster's
+    (``coverage``) differ: such a roster is never a result.
     """
     say = progress or (lambda _stage: None)
     rule_set = load_rules(rules, source=source)
@@ -124,6 +128,15 @@ def schedule_week(
     say("checking the roster")
     problems = check_roster(roster.roster, roster.activities, rule_set, agents=roster.agents,
                             coverage=roster.coverage, week_start=plan.grid.start)
+    # the coverage the LP priced, the plan's and the roster's are one and the same
+    if plan.priced_coverage is not None:
+        problems += compare_coverage(plan.priced_coverage, plan.coverage, expected_name="the coverage the plan priced",
+                                     actual_name="the plan's rounded shifts and activities")
+    if not len(roster.unfilled):  # else the summary reports what the roster is short of the plan
+        problems += compare_coverage(plan.coverage, roster.coverage, expected_name="the plan",
+                                     actual_name="the roster (coverage.csv)")
+    if problems:
+        raise RuleViolationError(problems)
     on_time = {c: deferred_on_time(d, roster.coverage, plan.grid) for c, d in plan.demands.items() if d.deferred}
     both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
     not_placed = float(np.clip(both["scheduled_plan"] - both["scheduled"], 0, None).sum()) * rule_set.interval_minutes / 60

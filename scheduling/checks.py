@@ -19,9 +19,51 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
 from scheduling.coverage import planning_week_start
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate
+
+
+class RuleViolationError(RuntimeError):
+    """The solver found no rule-abiding plan: the roster it made breaks rules.
+
+    ``violations``: every violation found (the message names the first few). Such a roster
+    is never a result: it is not written, stored or shown.
+    """
+
+    def __init__(self, violations: Sequence[str], *, shown: int = 3):
+        self.violations = list(violations)
+        self.shown = shown
+        first = "; ".join(self.violations[:shown])
+        more = f" (and {len(self.violations) - shown} more)" if len(self.violations) > shown else ""
+        super().__init__(f"the solver found no rule-abiding plan: {len(self.violations)} rule violation(s) in the "
+                         f"roster, first: {first}{more}")
+
+    def __reduce__(self):  # picklable across worker processes
+        return (_rebuild_error, (self.violations, self.shown))
+
+
+def _rebuild_error(violations: list[str], shown: int) -> RuleViolationError:
+    return RuleViolationError(violations, shown=shown)
+
+
+def compare_coverage(expected: pd.DataFrame, actual: pd.DataFrame, *, expected_name: str,
+                     actual_name: str) -> list[str]:
+    """Where two coverage frames (``interval_start, channel, scheduled``) differ; ``[]`` when they
+    agree in every interval of every channel (to 1e-6 agents: both count whole agents)."""
+    keys = ["interval_start", "channel"]
+    left = expected.assign(interval_start=pd.to_datetime(expected["interval_start"]))[keys + ["scheduled"]]
+    right = actual.assign(interval_start=pd.to_datetime(actual["interval_start"]))[keys + ["scheduled"]]
+    both = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b")).fillna({"scheduled_a": 0.0,
+                                                                                 "scheduled_b": 0.0})
+    wrong = both[(both["scheduled_a"] - both["scheduled_b"]).abs() > 1e-6]
+    if not len(wrong):
+        return []
+    first = wrong.sort_values(keys).iloc[0]
+    return [f"coverage {first['channel']} {first['interval_start']}: {expected_name} has "
+            f"{first['scheduled_a']:g}, {actual_name} has {first['scheduled_b']:g} "
+            f"({len(wrong)} interval(s) differ)"]
 
 
 def _templates_for(rules: RuleSet, channel: str, start: pd.Timestamp, day: pd.Timestamp,
@@ -126,7 +168,7 @@ def check_roster(
         if agent.max_hours is not None and paid > agent.max_hours + 1e-9:
             problems.append(f"{agent_id}: {paid:g} paid hours > max_hours={agent.max_hours:g}")
 
-    # activities: inside one shift, in their windows, one of each, no overlaps
+    # activities: inside one shift, in their windows, one row per template activity, no overlaps
     spans: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, int]]] = defaultdict(list)
     for k, agent_id, begin, end in zip(shifts.index, shifts["agent_id"], shifts["shift_start"], shifts["shift_end"]):
         spans[agent_id].append((begin, end, k))
@@ -157,20 +199,7 @@ def check_roster(
         template = fits[0]
         shift = shifts.loc[k]
         own = [r for r in in_shift.get(k, []) if r.activity not in channels]
-        for activity in template.activities:
-            placed = [r for r in own if r.activity == activity.kind]
-            if len(placed) != 1:
-                problems.append(f"{shift.agent_id} {shift.date.date()}: {len(placed)} {activity.kind!r} "
-                                f"activities, [[shift]] {template.name!r} needs exactly 1")
-                continue
-            offset = (placed[0].start - shift.shift_start) / pd.Timedelta(minutes=1)
-            length = (placed[0].end - placed[0].start) / pd.Timedelta(minutes=1)
-            if not activity.earliest_after_start <= offset <= activity.latest_after_start or offset % rules.interval_minutes:
-                problems.append(f"{shift.agent_id} {shift.date.date()}: {activity.kind!r} starts {offset:g} min after "
-                                f"the shift start, outside {activity.earliest_after_start}..{activity.latest_after_start}")
-            if length != activity.length_minutes:
-                problems.append(f"{shift.agent_id} {shift.date.date()}: {activity.kind!r} lasts {length:g} min, "
-                                f"not {activity.length_minutes}")
+        problems += _check_activities(shift, template, own, rules.interval_minutes)
         extra = {r.activity for r in own} - {a.kind for a in template.activities}
         if extra:
             problems.append(f"{shift.agent_id} {shift.date.date()}: activities {sorted(extra)} are not in "
@@ -178,6 +207,41 @@ def check_roster(
 
     if coverage is not None and week_start is not None:
         problems += _check_coverage(shifts, acts, coverage, rules, week_start, channels)
+    return problems
+
+
+def _check_activities(shift, template: ShiftTemplate, own: list, interval_minutes: int) -> list[str]:
+    """The shift's activity rows against the template's activities, kind by kind.
+
+    Activities are identified by their place in the template, and several may share a kind,
+    so the rows of one kind are matched to that kind's activities by a maximum matching
+    (a row fits an activity when it starts on the grid inside its window and has its
+    length); every activity needs exactly one row.
+    """
+    problems = []
+    for kind in dict.fromkeys(a.kind for a in template.activities):
+        wanted = [a for a in template.activities if a.kind == kind]
+        rows = sorted((r for r in own if r.activity == kind), key=lambda r: r.start)
+        if len(rows) != len(wanted):
+            problems.append(f"{shift.agent_id} {shift.date.date()}: {len(rows)} {kind!r} activities, [[shift]] "
+                            f"{template.name!r} needs exactly {len(wanted)}")
+            continue
+        offsets = [(r.start - shift.shift_start) / pd.Timedelta(minutes=1) for r in rows]
+        lengths = [(r.end - r.start) / pd.Timedelta(minutes=1) for r in rows]
+        fits = np.array([[a.earliest_after_start <= off <= a.latest_after_start and not off % interval_minutes
+                          and length == a.length_minutes for a in wanted]
+                         for off, length in zip(offsets, lengths)], dtype=float)
+        row_ind, col_ind = linear_sum_assignment(-fits)
+        unmatched_rows = [r for r, c in zip(row_ind, col_ind) if not fits[r, c]]
+        unmatched = [c for r, c in zip(row_ind, col_ind) if not fits[r, c]]
+        for r, c in zip(unmatched_rows, unmatched):
+            activity = wanted[c]
+            if not (activity.earliest_after_start <= offsets[r] <= activity.latest_after_start) or offsets[r] % interval_minutes:
+                problems.append(f"{shift.agent_id} {shift.date.date()}: {kind!r} starts {offsets[r]:g} min after "
+                                f"the shift start, outside {activity.earliest_after_start}..{activity.latest_after_start}")
+            else:
+                problems.append(f"{shift.agent_id} {shift.date.date()}: {kind!r} lasts {lengths[r]:g} min, "
+                                f"not {activity.length_minutes}")
     return problems
 
 

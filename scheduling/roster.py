@@ -295,9 +295,17 @@ def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, te
     for key, group in plan.activities.groupby(["template", "channel", "day", "start_minute", "blends"]):
         members = sorted(shifts_of.get(key, []))
         template, channel, d, start, _blends = key
-        for kind, placed in group.groupby("activity", sort=False):
+        # each activity of the template (by its place there, several may share a kind) goes to
+        # the group's agents in start order: the k-th agent takes the k-th earliest of each, which
+        # never overlaps under the plan's ordering rows (scheduling.shifts._ordering_rows)
+        for _index, placed in group.groupby("activity_index", sort=True):
+            kind = placed["activity"].iloc[0]
             offsets = [int(o) for o, c in zip(placed["offset_minutes"], placed["count"]) for _ in range(int(c))]
             length = int(placed["length_minutes"].iloc[0])
+            if len(offsets) < len(members):  # more only when some tours found no agent (unfilled)
+                raise RuntimeError(f"plan and roster disagree: {len(offsets)} {kind!r} activities for the "
+                                   f"{len(members)} shift(s) of [[shift]] {template!r} on {grid.day_names()[d]} at "
+                                   f"minute {start} ({channel})")
             for agent_id, offset in zip(members, sorted(offsets)):
                 begin = d * 1440 + int(start) + offset
                 rows.append({"agent_id": agent_id, "start": grid.start + pd.Timedelta(minutes=begin),

@@ -62,6 +62,11 @@ class Contract:
 class ShiftTemplate:
     """A shift shape: length, paid minutes, start window (minutes after midnight) and activities.
 
+    Activities are identified by their place in ``activities``; several may share a kind
+    (two ``"break"`` activities plus a ``"lunch"``), each with its own window, length and
+    paid flag. Their windows may overlap: one agent takes them one after another in
+    :func:`activity_order`, never two at once.
+
     ``latest_start`` may exceed 1440 when the start window crosses midnight (a
     ``"22:00"``..``"01:00"`` window is 1320..1500); the shift still belongs to the
     day its window opens.
@@ -81,6 +86,12 @@ class ShiftTemplate:
     def start_minutes(self) -> tuple[int, ...]:
         """Every allowed start, minutes after the shift day's midnight (may be >= 1440)."""
         return tuple(range(self.earliest_start, self.latest_start + 1, self.start_step_minutes))
+
+    def placement_offsets(self, interval_minutes: int) -> tuple[tuple[int, ...], ...]:
+        """Per activity (template order), the start offsets on the grid that leave room to take
+        all of the shift's activities one after another (:func:`placement_windows`)."""
+        return tuple(tuple(range(earliest, latest + 1, interval_minutes))
+                     for earliest, latest in placement_windows(self.activities))
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,33 @@ def _longest_run(bits: tuple[int, ...], value: int, wrap: bool) -> int:
         run = run + 1 if bit == value else 0
         best = max(best, run)
     return min(best, len(bits))
+
+
+def activity_order(activities: tuple[Activity, ...]) -> tuple[int, ...]:
+    """The order an agent takes a shift's activities in: by ``earliest_after_start``, then
+    ``latest_after_start``, then place in the template (indexes into ``activities``)."""
+    return tuple(sorted(range(len(activities)), key=lambda k: (activities[k].earliest_after_start,
+                                                                activities[k].latest_after_start, k)))
+
+
+def placement_windows(activities: tuple[Activity, ...]) -> tuple[tuple[int, int], ...]:
+    """Start windows (minutes after the shift start; per activity, in template order) that let
+    every activity of one shift be taken one after another in :func:`activity_order` without
+    overlapping: each starts no earlier than the previous one can end and no later than leaves
+    room for the next. A window with earliest > latest means the activities cannot all fit.
+
+    >>> a = Activity("break", 15, True, 60, 120)
+    >>> placement_windows((a, Activity("break", 15, True, 60, 120)))
+    ((60, 105), (75, 120))
+    """
+    order = activity_order(activities)
+    earliest = {k: activities[k].earliest_after_start for k in order}
+    latest = {k: activities[k].latest_after_start for k in order}
+    for before, after in zip(order, order[1:]):
+        earliest[after] = max(earliest[after], earliest[before] + activities[before].length_minutes)
+    for before, after in reversed(list(zip(order, order[1:]))):
+        latest[before] = min(latest[before], latest[after] - activities[before].length_minutes)
+    return tuple((earliest[k], latest[k]) for k in range(len(activities)))
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -306,13 +344,16 @@ def _parse_shift(table: Mapping[str, Any], index: int, source: str, grid: int,
         _parse_activity(a, i, where, grid, length)
         for i, a in enumerate(_table_list(where, "shift.activity", table.get("activity", [])))
     )
-    ordered = sorted(activities, key=lambda a: a.earliest_after_start)
-    for first, second in zip(ordered, ordered[1:]):
-        if first.latest_after_start + first.length_minutes > second.earliest_after_start:
+    windows = placement_windows(activities)
+    for k, (earliest, latest) in enumerate(windows):
+        if earliest > latest:
+            names = ", ".join(f"{activities[j].kind!r} (number {j + 1}, {activities[j].length_minutes} min from "
+                              f"{activities[j].earliest_after_start}..{activities[j].latest_after_start})"
+                              for j in activity_order(activities))
             raise ValueError(
-                f"{where}: the windows of activities {first.kind!r} and {second.kind!r} overlap "
-                f"({first.kind!r} may run until {first.latest_after_start + first.length_minutes} min, "
-                f"{second.kind!r} may start at {second.earliest_after_start} min)"
+                f"{where}: activity {activities[k].kind!r} (number {k + 1}) cannot fit: taken one after another "
+                f"in the order {names}, it could start no earlier than {earliest} min and no later than "
+                f"{latest} min after the shift start"
             )
     unpaid = sum(a.length_minutes for a in activities if not a.paid)
     paid = _number(where, "paid_minutes", table.get("paid_minutes", length - unpaid), kind=int, positive=True)

@@ -9,7 +9,9 @@ Formulation (one week grid, see :mod:`scheduling.coverage`):
   starts make the minimum rest hold whenever ``length + rest <= 24 h`` (validated).
 * **Activities.** Explicit placement: per shift group (template, channel, day, start)
   and activity, an integer variable per allowed offset; they add up to the number of
-  shifts in the group, and coverage is counted net of them.
+  shifts in the group, and coverage is counted net of them. Activities are identified by
+  their place in the template (several may share a kind); when two windows overlap,
+  ordering rows (:func:`_ordering_rows`) let every agent take them one after another.
 * **Coverage.** Immediate channels: net agents on duty >= ``required_agents`` (hard) or
   plus an under-coverage variable priced at ``under_penalty`` per agent-hour (soft).
   Deferred channels: FIFO backlog ``b[i] = b[i-1] + work[i] - done[i]`` with
@@ -69,7 +71,7 @@ from scheduling.coverage import (
     validate_requirements,
     week_grid,
 )
-from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate, day_patterns
+from scheduling.rules import WEEKDAYS, Activity, RuleSet, ShiftTemplate, activity_order, day_patterns
 from scheduling.solvers import lp_solver
 
 _EPS = 1e-6
@@ -146,12 +148,17 @@ class ShiftPlan:
     paid_hours_per_agent, cost_per_agent, blends`` (one row per tour with agents > 0;
     ``pattern`` like ``"MTWTF.."``; ``blends``: its agents may work the template's deferred
     channels in idle intervals, so they need those skills). ``activities``: ``template,
-    channel, day, start_minute, blends, activity, offset_minutes, length_minutes, count``.
+    channel, day, start_minute, blends, activity_index, activity, offset_minutes,
+    length_minutes, count`` (``activity_index``: the activity's place in the template's
+    ``activities``, which identifies it; ``activity``: its kind).
     ``blending``: ``interval, channel, work_channel, agents`` - agents on a ``channel`` shift
     working the deferred ``work_channel`` in that grid interval (e-mail in the valleys of
     voice). ``undone_work_minutes``: deferred work a soft plan leaves undone for want of
     capacity (priced as a full day late). ``coverage``: ``interval_start, channel,
-    required, scheduled`` (net of activities). Money in the rules' currency; hours in hours.
+    required, scheduled`` (agents, net of activities and blending, read from the rounded
+    tours, activities and blending). ``priced_coverage``: ``interval_start, channel,
+    scheduled`` - the model's own coverage expressions at the solution (what the objective
+    priced); the two agree. Money in the rules' currency; hours in hours.
     """
 
     grid: WeekGrid
@@ -172,6 +179,7 @@ class ShiftPlan:
     solver: str
     demands: dict[str, ChannelDemand]
     undone_work_minutes: float = 0.0
+    priced_coverage: pd.DataFrame | None = None
 
 
 def plan_shifts(
@@ -257,8 +265,8 @@ def _spread_dive(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDeman
     Hard coverage is left to the full model (spread breaks may not cover an integer
     requirement the placed ones can).
     """
-    if rules.coverage == "hard" or not any(len(a.offsets(grid.interval_minutes)) > 1
-                                           for t in rules.shifts for a in t.activities):
+    if rules.coverage == "hard" or not any(len(offsets) > 1 for t in rules.shifts
+                                           for offsets in t.placement_offsets(grid.interval_minutes)):
         return None
     started = time.perf_counter()
     progress("solving the spread-break LP")
@@ -377,6 +385,46 @@ def _allowed_backlog(demand: ChannelDemand, grid: WeekGrid) -> np.ndarray:
     return allowed
 
 
+def _ordering_rows(template: ShiftTemplate,
+                   placements: Mapping[int, list[tuple[int, pulp.LpVariable]]]) -> list[tuple[pulp.LpConstraint, str]]:
+    """Rows that let every agent of one shift group take its activities one after another.
+
+    Activities are taken in :func:`scheduling.rules.activity_order`. For two consecutive ones
+    A then B whose windows overlap, agents are matched in start order (the k-th earliest A
+    with the k-th earliest B, as :func:`scheduling.roster.build_roster` lays them out), which
+    never overlaps exactly when, for every start s of B, the B started by s are at most the A
+    ended by s: ``sum(B at offsets <= s) <= sum(A at offsets <= s - length_A)``.
+    ``placements``: activity index -> (offset minutes, shifts placed there).
+    """
+    rows = []
+    order = activity_order(template.activities)
+    for before, after in zip(order, order[1:]):
+        length = template.activities[before].length_minutes
+        first, second = placements[before], placements[after]
+        if max(o for o, _ in first) + length <= min(o for o, _ in second):
+            continue  # the windows do not overlap: any matching works
+        for s in sorted({o for o, _ in second}):
+            if s - length >= max(o for o, _ in first):
+                break  # every A has ended by s
+            started = [var for o, var in second if o <= s]
+            ended = [var for o, var in first if o <= s - length]
+            rows.append((pulp.lpSum(started) - pulp.lpSum(ended) <= 0, f"{before}_{after}_{s}"))
+    return rows
+
+
+def _chain_links(template: ShiftTemplate, interval_minutes: int) -> dict[int, int | None]:
+    """Activities (indexes) in an ordering row of :func:`_ordering_rows`, each mapped to the
+    activity it must follow there (None for the first of a chain)."""
+    offsets = template.placement_offsets(interval_minutes)
+    order = activity_order(template.activities)
+    links: dict[int, int | None] = {}
+    for before, after in zip(order, order[1:]):
+        if max(offsets[before]) + template.activities[before].length_minutes > min(offsets[after]):
+            links.setdefault(before, None)
+            links[after] = before
+    return links
+
+
 class _Model:
     """The PuLP model and the bookkeeping to read it back."""
 
@@ -446,7 +494,10 @@ class _Model:
                                 groups[(k, channel, d, start, blends)].append(var)
 
         # activities: explicit placement per shift group
-        self.activity_vars: list[tuple[pulp.LpVariable | None, list, ShiftTemplate, str, int, int, object, int]] = []
+        # (placement variable or None for a single offset, group count, template, channel, day, start,
+        #  activity, offset, the activity's place in the template)
+        self.activity_vars: list[tuple[pulp.LpVariable | None, pulp.LpVariable, ShiftTemplate, str, int, int,
+                                       Activity, int, int]] = []
         # one continuous "shifts of this group" variable per (template, channel, day, start),
         # linked to the tours; coverage and placement use it (few nonzeros per tour column)
         self.blending_groups: set[str] = set()  # names of the group variables whose agents may blend
@@ -462,14 +513,16 @@ class _Model:
                 cover[channel][i][count] += 1.0
                 for other in blend_to:
                     blend[(channel, other)][i][count] += 1.0
-            for a_index, activity in enumerate(template.activities):
-                offsets = activity.offsets(dt)
+            placements: dict[int, list[tuple[int, pulp.LpVariable]]] = {}  # activity index -> (offset, shifts)
+            for a_index, (activity, offsets) in enumerate(zip(template.activities, template.placement_offsets(dt))):
                 if len(offsets) == 1:
                     for i in grid.covered(d * 1440 + start + offsets[0], activity.length_minutes):
                         cover[channel][i][count] -= 1.0
                         for other in blend_to:
                             blend[(channel, other)][i][count] -= 1.0
-                    self.activity_vars.append((None, count, template, channel, d, start, activity, offsets[0]))
+                    self.activity_vars.append((None, count, template, channel, d, start, activity, offsets[0],
+                                               a_index))
+                    placements[a_index] = [(offsets[0], count)]
                     continue
                 if spread_activities:
                     share = 1.0 / len(offsets)
@@ -488,8 +541,12 @@ class _Model:
                         cover[channel][i][avar] -= 1.0
                         for other in blend_to:
                             blend[(channel, other)][i][avar] -= 1.0
-                    self.activity_vars.append((avar, count, template, channel, d, start, activity, offset))
+                    self.activity_vars.append((avar, count, template, channel, d, start, activity, offset, a_index))
                 prob += (pulp.lpSum(placed) - count == 0, f"place_{tag}_{a_index}")
+                placements[a_index] = list(zip(offsets, placed))
+            if not spread_activities:
+                for row, name in _ordering_rows(template, placements):
+                    prob += (row, f"order_{tag}_{name}")
 
         # blending: agents on an immediate-channel shift whose template also serves a deferred
         # channel may work that channel in intervals where they are not needed (the valleys)
@@ -602,6 +659,7 @@ class _Model:
             self.cap_rows.append((label, row, limit))
         prob += pulp.LpAffineExpression(objective)
         self.prob = prob
+        self.cover = cover
         self.n_integers = (len(self.tours) + sum(1 for a, *_ in self.activity_vars if a is not None)
                            + sum(len(v) for v in self.blend_vars.values()))
 
@@ -848,29 +906,55 @@ class _Model:
         net = {c: np.zeros(grid.n_intervals) for c in self.demands}
         need = {c: (np.zeros(grid.n_intervals) if d.deferred else d.required) for c, d in self.demands.items()}
         seen: set[str] = set()
-        groups: dict[tuple, list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
-        for avar, count, template, channel, d, start, activity, offset in self.activity_vars:
+        groups: dict[tuple[str, int], list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
+        placed: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # rounded (offsets, counts)
+        where: dict[tuple[str, int], tuple] = {}
+        for avar, count, template, channel, d, start, activity, offset, a_index in self.activity_vars:
             shifts = float(round(vals[count.index]))
             if count.name not in seen:
                 seen.add(count.name)
                 net[channel][grid.covered(d * 1440 + start, template.length_minutes)] += shifts
             if avar is None:
                 net[channel][grid.covered(d * 1440 + start + offset, activity.length_minutes)] -= shifts
+                placed[(count.name, a_index)] = (np.array([offset]), np.array([shifts]))
             else:
-                groups[(count.name, id(activity))].append((avar, offset))
+                groups[(count.name, a_index)].append((avar, offset))
+                where[(count.name, a_index)] = (count, template, channel, d, start, activity)
         plans = []
-        for key, members in groups.items():
-            avar0 = members[0][0]
-            entry = next(e for e in self.activity_vars if e[0] is avar0)
-            _a, count, _t, channel, d, start, activity, _o = entry
+        # activities that share an ordering row with the one before them: their cumulative
+        # counts are rounded (to nearest, capped by the rounded counts of the one before), which
+        # keeps every ordering row of the LP; the others round down and place the rest by slack
+        links_of = {t.name: _chain_links(t, self.grid.interval_minutes) for t in self.rules.shifts}
+        chained = {key for key in groups if key[1] in links_of[where[key][1].name]}
+        ordered = [key for key in groups if key not in chained] + sorted(
+            chained, key=lambda k: (k[0], activity_order(where[k][1].activities).index(k[1])))
+        for key in ordered:
+            members = groups[key]
+            count, template, channel, d, start, activity = where[key]
+            total = float(round(vals[count.index]))
             x = np.array([max(vals[a.index], 0.0) for a, _ in members])
-            floors = np.floor(x + _EPS)
-            extra = max(0, int(round(vals[count.index])) - int(floors.sum()))
-            while floors.sum() > round(vals[count.index]) + _EPS:  # cannot happen with exact LP values
-                floors[np.argmax(floors)] -= 1
+            offsets = np.array([off for _, off in members])
             spans = [grid.covered(d * 1440 + start + off, activity.length_minutes) for _, off in members]
+            links = links_of[template.name]
+            if key in chained:
+                cumulative = np.floor(np.cumsum(x) + 0.5)
+                cumulative[-1] = total
+                previous = links[key[1]]
+                if previous is not None:
+                    before_offsets, before_counts = placed[(key[0], previous)]
+                    before_length = template.activities[previous].length_minutes
+                    ended = np.array([before_counts[before_offsets <= off - before_length].sum() for off in offsets])
+                    cumulative = np.minimum(cumulative, ended)
+                floors = np.diff(cumulative, prepend=0.0)
+                extra = 0
+            else:
+                floors = np.floor(x + _EPS)
+                extra = max(0, int(total) - int(floors.sum()))
+                while floors.sum() > total + _EPS:  # cannot happen with exact LP values
+                    floors[np.argmax(floors)] -= 1
             for span, value in zip(spans, floors):
                 net[channel][span] -= value
+            placed[key] = (offsets, floors)
             plans.append((members, floors, extra, channel, spans))
         for members, floors, extra, channel, spans in plans:
             for _ in range(extra):
@@ -984,13 +1068,13 @@ class _Model:
             for d in days:
                 np.add.at(net[channel], grid.covered(d * 1440 + start, template.length_minutes), count)
         activity_rows = []
-        for avar, group, template, channel, d, start, activity, offset in self.activity_vars:
+        for avar, group, template, channel, d, start, activity, offset, a_index in self.activity_vars:
             count = int(round((group if avar is None else avar).varValue or 0.0))
             if count <= 0:
                 continue
             activity_rows.append({
                 "template": template.name, "channel": channel, "day": d, "start_minute": start,
-                "blends": group.name in self.blending_groups, "activity": activity.kind,
+                "blends": group.name in self.blending_groups, "activity_index": a_index, "activity": activity.kind,
                 "offset_minutes": offset, "length_minutes": activity.length_minutes, "count": count,
             })
             np.add.at(net[channel], grid.covered(d * 1440 + start + offset, activity.length_minutes), -count)
@@ -1007,12 +1091,17 @@ class _Model:
             "template", "contract", "channel", "start_minute", "pattern", "days", "agents",
             "paid_hours_per_agent", "cost_per_agent", "blends"])
         activities = pd.DataFrame(activity_rows, columns=[
-            "template", "channel", "day", "start_minute", "blends", "activity", "offset_minutes", "length_minutes",
-            "count"])
+            "template", "channel", "day", "start_minute", "blends", "activity_index", "activity", "offset_minutes",
+            "length_minutes", "count"])
         times = grid.times()
         coverage = pd.concat([
             pd.DataFrame({"interval_start": times, "channel": c, "required": d.required, "scheduled": net[c]})
             for c, d in self.demands.items()
+        ], ignore_index=True)
+        priced = pd.concat([
+            pd.DataFrame({"interval_start": times, "channel": c,
+                          "scheduled": [pulp.LpAffineExpression(terms).value() for terms in self.cover[c]]})
+            for c in self.demands
         ], ignore_index=True)
         cost = float((tours["agents"] * tours["cost_per_agent"]).sum())
         paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
@@ -1025,7 +1114,7 @@ class _Model:
             objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound, gap=float(max(gap, 0.0)),
             solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
             under_agent_hours=under * dt / 60, late_work_minutes=late, solver=self.solver_name,
-            demands=self.demands, undone_work_minutes=undone,
+            demands=self.demands, undone_work_minutes=undone, priced_coverage=priced,
         )
 
 

@@ -13,6 +13,7 @@ EXAMPLE = """\
 Writes DIR/forecast.csv, requirements.csv, roster.csv, activities.csv, coverage.csv,
 summary.json, scenarios.csv, roster.xlsx and ics/AGENT.ics, and saves the plan (with the
 forecast snapshot it used) in the store. Paths in plan.toml are relative to the file.
+Exit 3 when a scenario's roster breaks a rule: nothing is written or stored.
 
 Example:
   planner plan --config data/sample/plan.toml --out out/sample

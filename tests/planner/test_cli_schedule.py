@@ -162,3 +162,132 @@ def test_deferred_on_time_counts_work_done_on_time_in_an_overloaded_week():
     assert _on_time_share(demand, np.full(4, 15.0), grid) == pytest.approx(1.0)
     # all capacity in the last interval: only the two newest intervals' work is still due -> 30 of 60
     assert _on_time_share(demand, np.array([0.0, 0.0, 0.0, 60.0]), grid) == pytest.approx(0.5)
+
+
+def _break_a_lunch(monkeypatch):
+    """After solving, move one agent's first lunch 3 h earlier (outside its window)."""
+    import dataclasses
+
+    import planner.rostering
+
+    real = planner.rostering.build_roster
+
+    def broken(plan, rules, *, agents=None):
+        roster = real(plan, rules, agents=agents)
+        acts = roster.activities.copy()
+        k = acts.index[acts["activity"] == "lunch"][0]
+        acts.loc[k, "start"] -= pd.Timedelta(hours=3)
+        acts.loc[k, "end"] -= pd.Timedelta(hours=3)
+        return dataclasses.replace(roster, activities=acts)
+
+    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+
+
+def test_a_violation_injected_after_solving_exits_3_and_writes_nothing(files, capsys, monkeypatch):
+    _break_a_lunch(monkeypatch)
+    out = files / "week"
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(out)])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "planner schedule: error: the solver found no rule-abiding plan:" in err
+    assert "'lunch' starts 0 min after the shift start, outside 180..300" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+ISSUE_18_RULES = """\
+# issue 18's user case: 24/7 voice on a 15-minute grid
+interval_minutes = 15
+min_rest_hours = 11
+max_consecutive_days = 6
+
+[[contract]]
+name = "full_time"
+days_per_week = 5
+consecutive_days_off = 2
+hourly_cost = 24.0
+
+[[contract]]
+name = "part_time"
+days_per_week = [3, 5]
+consecutive_days_off = 2
+hourly_cost = 21.0
+
+[[shift]]
+name = "full_day"
+contract = "full_time"
+channels = ["voice"]
+length_minutes = 540
+earliest_start = "00:00"
+latest_start = "23:00"
+start_step_minutes = 60
+
+  [[shift.activity]]
+  kind = "break"
+  length_minutes = 15
+  paid = true
+  earliest_after_start = 90
+  latest_after_start = 150
+
+  [[shift.activity]]
+  kind = "lunch"
+  length_minutes = 60
+  paid = false
+  earliest_after_start = 210
+  latest_after_start = 300
+
+  [[shift.activity]]
+  kind = "break"
+  length_minutes = 15
+  paid = true
+  earliest_after_start = 360
+  latest_after_start = 420
+
+[[shift]]
+name = "part_day"
+contract = "part_time"
+channels = ["voice"]
+length_minutes = 240
+earliest_start = "06:00"
+latest_start = "20:00"
+start_step_minutes = 60
+
+  [[shift.activity]]
+  kind = "break"
+  length_minutes = 15
+  paid = true
+  earliest_after_start = 90
+  latest_after_start = 150
+"""
+
+
+@pytest.mark.slow
+def test_issue_18_user_case_keeps_every_rule(tmp_path, capsys):
+    """24/7 voice, 15-minute grid; full-time 9 h shifts starting around the clock with a 60-minute
+    unpaid lunch (210-300 min) and two paid 15-minute breaks of one kind (90-150 and 360-420);
+    part-time 4 h shifts with one break. Every full-time shift gets both breaks, the rule check
+    finds nothing and coverage.csv is the roster's recount."""
+    times = pd.date_range("2026-09-07", periods=7 * 96, freq="15min")
+    hour = np.asarray(times.hour + times.minute / 60)
+    weekday = np.asarray(times.day_of_week) < 5
+    voice = (4 + 14 * np.exp(-((hour - 11) / 3.0) ** 2) + 9 * np.exp(-((hour - 18) / 2.5) ** 2)) * np.where(weekday, 1.0, 0.7)
+    pd.DataFrame({"interval_start": times.strftime("%Y-%m-%dT%H:%M:%S"), "queue": "main", "channel": "voice",
+                  "required_agents": np.round(voice, 3)}).to_csv(tmp_path / "req.csv", index=False)
+    (tmp_path / "rules.toml").write_text(ISSUE_18_RULES)
+    out = tmp_path / "week"
+    assert main(["schedule", str(tmp_path / "req.csv"), "--rules", str(tmp_path / "rules.toml"), "--out", str(out)]) == 0
+    assert "rule check: 0 violations" in capsys.readouterr().out
+    roster = pd.read_csv(out / "roster.csv")
+    activities = pd.read_csv(out / "activities.csv")
+    coverage = pd.read_csv(out / "coverage.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rule_check"]["violations"] == 0
+    rules = RuleSet.from_mapping(__import__("tomllib").loads(ISSUE_18_RULES))
+    assert check_roster(roster, activities, rules, coverage=coverage) == []
+    length = pd.to_datetime(roster["shift_end"]) - pd.to_datetime(roster["shift_start"])
+    full = roster[length == pd.Timedelta(hours=9)]
+    assert len(full) > 0
+    per_agent = activities.groupby(["agent_id", "activity"]).size().unstack(fill_value=0)
+    days = full.groupby("agent_id").size()
+    assert (per_agent.loc[days.index, "break"] == 2 * days).all()
+    assert (per_agent.loc[days.index, "lunch"] == days).all()

@@ -381,3 +381,64 @@ def test_control_characters_do_not_break_xlsx_or_ics(tmp_path):
     vcal = parse_ics(path.read_bytes())["children"][0]
     summaries = sorted(unescape(prop(e, "SUMMARY")[2]) for e in vcal["children"] if e["name"] == "VEVENT")
     assert summaries == ["Lunch", "Shift (voice)"]
+
+
+@pytest.fixture(scope="module")
+def two_break_roster():
+    """A solved and rostered week whose 9-hour shift has two breaks of one kind and a lunch."""
+    from scheduling.roster import build_roster
+    from scheduling.rules import RuleSet
+    from scheduling.shifts import plan_shifts
+
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 15, "coverage": "hard",
+        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 20.0}],
+        "shift": [{"name": "day", "contract": "ft", "channels": ["voice"], "length_minutes": 540,
+                   "earliest_start": "08:00", "activity": [
+                       {"kind": "break", "length_minutes": 15, "earliest_after_start": 90, "latest_after_start": 150},
+                       {"kind": "lunch", "length_minutes": 60, "paid": False, "earliest_after_start": 210,
+                        "latest_after_start": 300},
+                       {"kind": "break", "length_minutes": 15, "earliest_after_start": 360,
+                        "latest_after_start": 420}]}],
+    })
+    times = pd.date_range("2025-03-24", periods=7 * 96, freq="15min")
+    hour = times.hour + times.minute / 60
+    need = ((hour >= 8) & (hour < 17) & (times.day_of_week < 5)) * 2.0
+    plan = plan_shifts(pd.DataFrame({"interval_start": times, "channel": "voice", "required_agents": need}), rules)
+    roster = build_roster(plan, rules)
+    return roster.roster, roster.activities, roster.coverage
+
+
+def test_exports_keep_both_breaks_of_a_shift(tmp_path, two_break_roster):
+    roster, activities, coverage = two_break_roster
+    assert len(roster) >= 10
+    per_shift = 3 * len(roster)
+    assert len(activities) == per_shift and (activities["activity"] == "break").sum() == 2 * len(roster)
+    write_csv(activities, tmp_path / "activities.csv")
+    back = pd.read_csv(tmp_path / "activities.csv")
+    assert (back["activity"] == "break").sum() == 2 * len(roster)
+    write_roster_xlsx(roster, activities, coverage, tmp_path / "roster.xlsx", week_start="2025-03-24")
+    rows = list(load_workbook(tmp_path / "roster.xlsx")["Activities"].values)[1:]
+    assert len(rows) == per_shift and sum(r[3] == "break" for r in rows) == 2 * len(roster)
+    written = write_ics(roster, activities, tmp_path / "ics", timezone="UTC", calendar_name="Week 13", dtstamp=STAMP)
+    for agent_id, path in written.items():
+        events = [c for c in parse_ics(path.read_bytes())["children"][0]["children"] if c["name"] == "VEVENT"]
+        shifts = int((roster["agent_id"] == agent_id).sum())
+        summaries = [unescape(prop(e, "SUMMARY")[2]) for e in events]
+        assert summaries.count("Break") == 2 * shifts and summaries.count("Lunch") == shifts
+        uids = [prop(e, "UID")[2] for e in events]
+        assert len(set(uids)) == len(uids)
+        described = [unescape(prop(e, "DESCRIPTION")[2]) for e in events
+                     if unescape(prop(e, "SUMMARY")[2]).startswith("Shift")]
+        assert len(described) == shifts and all(text.count(" break") == 2 for text in described)
+
+
+def test_schedule_views_draw_both_breaks(two_break_roster):
+    from planner.ui.figures import roster_timeline
+
+    roster, activities, _ = two_break_roster
+    day = pd.to_datetime(roster["date"]).min()
+    figure = roster_timeline(roster, activities, day=day)
+    drawn = [trace for trace in figure.data if trace.name == "break"]
+    shifts = int((pd.to_datetime(roster["date"]) == day).sum())
+    assert len(drawn) == 1 and len(drawn[0].y) == 2 * shifts

@@ -224,3 +224,33 @@ def test_plan_config_errors_name_the_key(tmp_path, us_bank_path):
     text = textwrap.dedent(PLAN_TOML).replace('start = "2003-10-20"', 'start = "2003-10-20T08:00"')
     with pytest.raises(ValueError, match="start = '2003-10-20T08:00' must be a date at midnight"):
         load_plan_config(write_config(tmp_path, us_bank_path, text))
+
+
+@pytest.mark.slow
+def test_a_plan_whose_roster_breaks_a_rule_is_neither_written_nor_stored(tmp_path, us_bank_path, store_url, capsys,
+                                                                          monkeypatch):
+    import dataclasses
+
+    import planner.rostering
+
+    real = planner.rostering.build_roster
+
+    def broken(plan, rules, *, agents=None):  # one lunch moved 3 h early, after solving
+        roster = real(plan, rules, agents=agents)
+        acts = roster.activities.copy()
+        k = acts.index[acts["activity"] == "lunch"][0]
+        acts.loc[k, ["start", "end"]] = [acts.loc[k, "start"] - pd.Timedelta(hours=3),
+                                         acts.loc[k, "end"] - pd.Timedelta(hours=3)]
+        return dataclasses.replace(roster, activities=acts)
+
+    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous plan")
+    single = PLAN_TOML[:PLAN_TOML.index("[[scenario]]")]  # no scenarios: planned in this process
+    code = main(["plan", "--config", str(write_config(tmp_path, us_bank_path, single)), "--out", str(out),
+                 "--workers", "1"])
+    assert code == 3
+    assert "the solver found no rule-abiding plan" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert Store.open(store_url).list_plans().empty

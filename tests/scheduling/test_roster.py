@@ -69,8 +69,9 @@ def week():
     return rules, requirements, plan, build_roster(plan, rules)
 
 
-def test_generated_week_passes_every_rule(week):
+def test_generated_week_passes_every_rule(week, keeps_rules):
     rules, _, plan, roster = week
+    keeps_rules(plan, rules, roster=roster)
     assert check_roster(roster.roster, roster.activities, rules, agents=roster.agents,
                         coverage=roster.coverage) == []
     assert list(roster.roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
@@ -138,7 +139,7 @@ def test_checker_catches_each_broken_rule(week, breakage, expected):
     assert any(expected in p for p in problems), problems
 
 
-def test_named_agents_honour_skills_unavailability_and_preferences(week):
+def test_named_agents_honour_skills_unavailability_and_preferences(week, keeps_rules):
     rules, requirements, plan, generated = week
     n_ft = int(plan.tours.loc[plan.tours["contract"] == "full_time", "agents"].sum())
     n_pt = int(plan.tours.loc[plan.tours["contract"] == "part_time", "agents"].sum())
@@ -153,6 +154,7 @@ def test_named_agents_honour_skills_unavailability_and_preferences(week):
                      "weekend_days_worked": 0.0})
     agents = agents_from_frame(pd.DataFrame(rows), rules)
     plan2 = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
+    keeps_rules(plan2, rules, agents=agents)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no unfilled tours
         roster = build_roster(plan2, rules, agents=agents)
@@ -180,7 +182,7 @@ def test_bad_agent_rows_are_named():
         agents_from_frame(frame, rules)
 
 
-def test_overlapping_skills_cap_every_channel_set():
+def test_overlapping_skills_cap_every_channel_set(keeps_rules):
     early = {**RULES["shift"][0], "channels": ["voice", "chat", "email"], "activity": []}
     rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1], "shift": [early]})
     rows = ([{"agent_id": f"V{k}", "contract": "full_time", "channels": "voice|chat"} for k in range(10)]
@@ -196,21 +198,25 @@ def test_overlapping_skills_cap_every_channel_set():
         pd.DataFrame({"interval_start": times, "channel": channel, "required_agents": 8 * day_time})
         for channel in ("voice", "chat")], ignore_index=True)
     free = plan_shifts(requirements, rules, caps=dataclasses.replace(caps, pools=()))
+    keeps_rules(free, rules)
     capped = plan_shifts(requirements, rules, caps=caps)
+    keeps_rules(capped, rules)
     # voice or chat: only the same 10 agents; the per-channel caps alone allow 20
     assert int(free.tours["agents"].sum()) > 10
     assert int(capped.tours["agents"].sum()) <= 10
 
 
-def test_pool_rows_bind_in_the_shift_plan():
+def test_pool_rows_bind_in_the_shift_plan(keeps_rules):
     rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
                                   "shift": RULES["shift"][:2]})
     requirements = _requirements()
     free = plan_shifts(requirements, rules)
+    keeps_rules(free, rules)
     planned = int(free.tours["agents"].sum())
     limit = planned - 3
     capped = plan_shifts(requirements, rules, caps=HeadcountCaps(
         pools=(AgentPool("full_time", frozenset({"email", "voice"}), frozenset(range(7)), limit),)))
+    keeps_rules(capped, rules)
     assert int(capped.tours["agents"].sum()) <= limit < planned
 
 
@@ -257,7 +263,7 @@ def test_hall_rows_hold_exactly_when_every_tour_finds_an_agent():
     assert agreed[True] > 30 and agreed[False] > 30  # both outcomes exercised
 
 
-def test_skills_and_days_off_together_leave_no_tour_unfilled():
+def test_skills_and_days_off_together_leave_no_tour_unfilled(keeps_rules):
     """Chat agents off on weekends and weekend chat work: per-skill and per-weekday counts both
     allow tours that no single agent can take; the pool rows do not."""
     early = {**RULES["shift"][0], "channels": ["voice", "chat"], "activity": []}
@@ -275,6 +281,7 @@ def test_skills_and_days_off_together_leave_no_tour_unfilled():
     agents = agents_from_frame(pd.DataFrame(rows), rules)
     caps = headcount_caps(agents, MONDAY)
     plan = plan_shifts(requirements, rules, caps=caps)
+    keeps_rules(plan, rules, agents=agents)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         roster = build_roster(plan, rules, agents=agents)
@@ -331,7 +338,7 @@ def test_a_cap_below_the_pools_headcount_stays_in_the_model():
     assert int(plan_shifts(requirements, rules, caps=tight).tours["agents"].sum()) <= planned - 2
 
 
-def test_blending_never_counts_on_more_agents_than_have_both_skills():
+def test_blending_never_counts_on_more_agents_than_have_both_skills(keeps_rules):
     """Blended e-mail in the plan is capped by the agents who have both skills (before, the
     idle time of voice-only agents was planned as e-mail capacity no one in the roster could
     use), and the integer completion keeps the cap."""
@@ -341,6 +348,7 @@ def test_blending_never_counts_on_more_agents_than_have_both_skills():
     voice_only = [Agent(f"V{n:02d}", "full_time", ("voice",)) for n in range(30)]
     agents = voice_only + [Agent(f"E{n}", "full_time", ("voice", "email")) for n in range(3)]
     plan = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
+    keeps_rules(plan, rules, agents=agents)
     per_interval = plan.blending.groupby("interval")["agents"].sum()
     assert per_interval.max() == 3  # the cap binds: idle voice time would take more
 
@@ -354,7 +362,7 @@ def test_email_with_no_one_skilled_for_it_is_explained():
         plan_shifts(_requirements(), rules, caps=headcount_caps(agents, MONDAY))
 
 
-def test_the_roster_does_all_the_blended_email_the_plan_counts_on():
+def test_the_roster_does_all_the_blended_email_the_plan_counts_on(keeps_rules):
     """Tours that blend go only to agents with the deferred skill (their own variable in the
     plan, taken by the pools that have it), so the named roster's e-mail coverage is the plan's
     in every interval, with most of the agents voice-only."""
@@ -364,6 +372,7 @@ def test_the_roster_does_all_the_blended_email_the_plan_counts_on():
     agents = ([Agent(f"V{n:02d}", "full_time", ("voice",)) for n in range(30)]
               + [Agent(f"E{n}", "full_time", ("voice", "email")) for n in range(3)])
     plan = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
+    keeps_rules(plan, rules, agents=agents)
     assert plan.tours["blends"].any() and not plan.tours["blends"].all()
     roster = build_roster(plan, rules, agents=agents)
     assert not len(roster.unfilled)

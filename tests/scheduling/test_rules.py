@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduling.rules import Contract, RuleSet, day_patterns
+from scheduling.rules import Activity, Contract, RuleSet, activity_order, day_patterns, placement_windows
 
 BASE = {
     "interval_minutes": 15,
@@ -48,7 +48,6 @@ def test_design_example_parses():
      "rules.toml: [[shift]] 'early' [[shift.activity]] 'lunch': length_minutes=25 is not a multiple of interval_minutes=15"),
     (("shift", 0, "activity", 1, "length_minutes"), 600, "is not shorter than the shift's length_minutes=510"),
     (("shift", 0, "activity", 1, "latest_after_start"), 495, "window ends at 525 min, outside the shift"),
-    (("shift", 0, "activity", 0, "latest_after_start"), 180, "windows of activities 'break' and 'lunch' overlap"),
     (("shift", 0, "length_minutes"), 500, "[[shift]] 'early': length_minutes=500 is not a multiple"),
     (("shift", 0, "contract"), "temp", "contract='temp' is not a [[contract]]"),
     (("shift", 0, "earliest_start"), "6am", "earliest_start='6am' is not a clock time"),
@@ -62,6 +61,31 @@ def test_validation_names_the_rule_and_value(path, value, message):
     with pytest.raises(ValueError) as info:
         RuleSet.from_mapping(_with(path, value))
     assert message in str(info.value)
+
+
+def test_overlapping_windows_are_taken_one_after_another():
+    # the break's window now overlaps the lunch's: accepted, and placed apart (break first)
+    rules = RuleSet.from_mapping(_with(("shift", 0, "activity", 0, "latest_after_start"), 195))
+    shift = rules.shifts[0]
+    assert activity_order(shift.activities) == (0, 1)
+    assert placement_windows(shift.activities) == ((90, 195), (180, 300))
+    # two breaks of one kind with the same window: the first ends before the second starts
+    same = (Activity("break", 15, True, 60, 120), Activity("break", 15, True, 60, 120))
+    assert placement_windows(same) == ((60, 105), (75, 120))
+
+
+def test_activities_that_cannot_fit_are_named():
+    data = copy.deepcopy(BASE)
+    data["shift"][0]["activity"] = [
+        {"kind": "break", "length_minutes": 15, "earliest_after_start": 90, "latest_after_start": 90},
+        {"kind": "break", "length_minutes": 15, "earliest_after_start": 90, "latest_after_start": 90},
+        {"kind": "lunch", "length_minutes": 30, "paid": False, "earliest_after_start": 180, "latest_after_start": 300},
+    ]
+    with pytest.raises(ValueError) as info:
+        RuleSet.from_mapping(data)
+    message = str(info.value)
+    assert message.startswith("rules.toml: [[shift]] 'early': activity 'break' (number ")
+    assert "cannot fit" in message and "'break' (number 2, 15 min from 90..90)" in message
 
 
 def test_rules_that_can_never_be_met_are_rejected():

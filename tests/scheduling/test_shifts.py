@@ -35,10 +35,12 @@ def _hourly(values_by_day_hour, channel: str = "voice") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_winston_post_office_lp_and_integer_optimum():
+def test_winston_post_office_lp_and_integer_optimum(keeps_rules):
     # Winston, Operations Research, post office: 5 consecutive days on, minimise employees
     need = [17, 13, 15, 19, 14, 16, 11]
-    plan = plan_shifts(_hourly(lambda d, h: need[d] if h == 0 else 0), _rules())
+    rules = _rules()
+    plan = plan_shifts(_hourly(lambda d, h: need[d] if h == 0 else 0), rules)
+    keeps_rules(plan, rules)
     assert plan.lower_bound == pytest.approx(5 * 67 / 3, abs=1e-6)  # LP 22.33 employees x 5 h
     assert plan.tours["agents"].sum() == 23
     assert plan.cost == pytest.approx(115.0)
@@ -49,7 +51,7 @@ def test_winston_post_office_lp_and_integer_optimum():
     assert (daily >= need).all()
 
 
-def test_cyclic_24_hour_centre_with_8_hour_shifts_needs_55():
+def test_cyclic_24_hour_centre_with_8_hour_shifts_needs_55(keeps_rules):
     need = [6, 6, 6, 6, 6, 8, 9, 12, 18, 22, 25, 21, 21, 20, 18, 21, 21, 24, 24, 18, 18, 18, 12, 8]
     rules = _rules(
         min_rest_hours=0, max_consecutive_days=7,
@@ -58,11 +60,12 @@ def test_cyclic_24_hour_centre_with_8_hour_shifts_needs_55():
                 "earliest_start": "00:00", "latest_start": "23:00", "start_step_minutes": 60}],
     )
     plan = plan_shifts(_hourly(lambda d, h: need[h]), rules)
+    keeps_rules(plan, rules)
     assert plan.tours["agents"].sum() == 55
     assert plan.coverage["scheduled"].min() >= 6
 
 
-def test_night_shift_hours_land_on_the_next_day_and_wrap_the_week():
+def test_night_shift_hours_land_on_the_next_day_and_wrap_the_week(keeps_rules):
     # only 02:00-04:00 needs one agent; the only template starts at 22:00 for 6 h
     rules = _rules(
         contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}], max_consecutive_days=7,
@@ -71,6 +74,7 @@ def test_night_shift_hours_land_on_the_next_day_and_wrap_the_week():
                 "earliest_start": "22:00"}],
     )
     plan = plan_shifts(_hourly(lambda d, h: 1 if 2 <= h < 4 else 0), rules)
+    keeps_rules(plan, rules)
     assert plan.tours["agents"].sum() == 1
     cov = plan.coverage.set_index("interval_start")["scheduled"]
     assert cov[MONDAY + pd.Timedelta(hours=2)] == 1  # Sunday's night shift, wrapped to Monday
@@ -91,7 +95,7 @@ def test_without_wrap_monday_early_hours_cannot_be_covered():
     assert any("template windows" in b for b in info.value.explanation["binding"])
 
 
-def test_break_is_placed_inside_its_window_and_coverage_is_net_of_it():
+def test_break_is_placed_inside_its_window_and_coverage_is_net_of_it(keeps_rules):
     # 15-min grid: 2 agents needed 08:00-12:00 except none at 10:00-10:15 -> 2 shifts, both breaks at 10:00
     rows = []
     for i in range(7 * 96):
@@ -108,6 +112,7 @@ def test_break_is_placed_inside_its_window_and_coverage_is_net_of_it():
                                  "latest_after_start": 180}]}],
     })
     plan = plan_shifts(pd.DataFrame(rows), rules)
+    keeps_rules(plan, rules)
     assert plan.tours["agents"].sum() == 2
     assert set(plan.activities["offset_minutes"]) == {120}  # 10:00, the only interval with slack
     assert (plan.activities["offset_minutes"].between(60, 180)).all()
@@ -116,11 +121,12 @@ def test_break_is_placed_inside_its_window_and_coverage_is_net_of_it():
     assert cov[MONDAY + pd.Timedelta(hours=9)] == 2
 
 
-def test_days_off_are_consecutive():
+def test_days_off_are_consecutive(keeps_rules):
     need = [3, 3, 3, 3, 3, 0, 0]
-    plan = plan_shifts(_hourly(lambda d, h: need[d] if h == 12 else 0), _rules(
-        shift=[{"name": "s", "contract": "ft", "channels": ["voice"], "length_minutes": 60,
-                "earliest_start": "12:00"}]))
+    rules = _rules(shift=[{"name": "s", "contract": "ft", "channels": ["voice"], "length_minutes": 60,
+                           "earliest_start": "12:00"}])
+    plan = plan_shifts(_hourly(lambda d, h: need[d] if h == 12 else 0), rules)
+    keeps_rules(plan, rules)
     assert plan.tours["agents"].sum() == 3
     assert set(plan.tours["pattern"]) == {"MTWTF.."}
 
@@ -135,17 +141,18 @@ def test_headcount_cap_makes_hard_coverage_infeasible_and_is_named():
     assert info.value.explanation["shortfalls"][0]["channel"] == "voice"
 
 
-def test_soft_coverage_reports_under_coverage_instead_of_failing():
+def test_soft_coverage_reports_under_coverage_instead_of_failing(keeps_rules):
     rules = _rules(coverage="soft", under_penalty=100.0,
                    contract=[{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2,
                               "hourly_cost": 1.0, "max_agents": 2}])
     plan = plan_shifts(_hourly(lambda d, h: 3 if h == 0 else 0), rules)
+    keeps_rules(plan, rules)
     assert plan.tours["agents"].sum() == 2
     # 7 days x 3 needed = 21 agent-hours; 2 agents x 5 days = 10 covered
     assert plan.under_agent_hours == pytest.approx(11.0)
 
 
-def test_deferred_channel_fills_the_valley_of_voice():
+def test_deferred_channel_fills_the_valley_of_voice(keeps_rules):
     # voice needs 2 agents 08-12 and 14-18 but 0 at 12-14; email: 4 agent-hours arriving at 08:00
     # due within the day. Two 10-hour shifts 08-18 serve voice or email; email must be worked 12-14.
     voice = lambda d, h: 2 if (8 <= h < 12 or 14 <= h < 18) else 0  # noqa: E731
@@ -163,6 +170,7 @@ def test_deferred_channel_fills_the_valley_of_voice():
         min_rest_hours=12,
     )
     plan = plan_shifts(requirements, rules)
+    keeps_rules(plan, rules)
     tours = plan.tours.groupby("channel")["agents"].sum().to_dict()
     assert tours == {"voice": 2}  # voice agents work email in the valley, no email-only shift
     assert plan.late_work_minutes == 0
@@ -183,9 +191,10 @@ def _email_only(coverage: str) -> tuple[pd.DataFrame, RuleSet]:
     return pd.DataFrame(rows), rules
 
 
-def test_soft_plan_leaves_work_undone_when_the_week_has_no_capacity_for_it():
+def test_soft_plan_leaves_work_undone_when_the_week_has_no_capacity_for_it(keeps_rules):
     requirements, rules = _email_only("soft")
     plan = plan_shifts(requirements, rules)
+    keeps_rules(plan, rules)
     assert plan.tours["agents"].sum() == 1
     assert plan.undone_work_minutes == pytest.approx(600.0)  # 3,000 of work, 2,400 of capacity
     assert plan.late_work_minutes == pytest.approx(0.0)
@@ -233,13 +242,14 @@ def _breaks_dive_instance() -> tuple[pd.DataFrame, RuleSet]:
     return requirements, rules
 
 
-def test_breaks_dive_instance_is_not_left_far_above_the_lp_bound():
+def test_breaks_dive_instance_is_not_left_far_above_the_lp_bound(keeps_rules):
     # regression: the dive and a time-limited break-placement MIP used to end with a poor plan
     # (gap >= 0.20, and on a loaded machine a from-scratch MIP plan with gap 0.97). Tours now
     # come from the spread-break model (dive and drop) and are completed in the full model:
     # gap 0.077 on this instance (the drop is time-bounded, hence the margin).
     requirements, rules = _breaks_dive_instance()
     plan = plan_shifts(requirements, rules)
+    keeps_rules(plan, rules)
     assert plan.status in ("Optimal", "Feasible")
     assert plan.gap < 0.10, (plan.gap, plan.objective, plan.lower_bound)
     assert plan.under_agent_hours < 3.0

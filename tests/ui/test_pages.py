@@ -410,3 +410,43 @@ def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, us_ba
         plan_dataset(store, dataset="us_bank", start="2003-10-20 08:00", interval_minutes=15)
     with pytest.raises(ValueError, match="us_bnk"):
         plan_dataset(store, dataset="us_bnk", start="2003-10-20", interval_minutes=15)
+
+
+@pytest.mark.slow
+def test_schedule_page_shows_an_error_instead_of_a_roster_that_breaks_a_rule(app_on, tmp_path, us_bank_path, data_dir,
+                                                                             monkeypatch):
+    """A lunch moved out of its window after solving: the page says the solver found no
+    rule-abiding plan, and nothing is stored as a plan."""
+    import dataclasses
+
+    import planner.rostering
+    from planner.config import read_toml
+    from planner.datasets import import_file
+    from planner.ui.jobs import plan_dataset
+
+    real = planner.rostering.build_roster
+
+    def broken(plan, rules, *, agents=None):
+        roster = real(plan, rules, agents=agents)
+        acts = roster.activities.copy()
+        k = acts.index[acts["activity"] == "lunch"][0]
+        acts.loc[k, ["start", "end"]] = [acts.loc[k, "start"] - pd.Timedelta(hours=3),
+                                         acts.loc[k, "end"] - pd.Timedelta(hours=3)]
+        return dataclasses.replace(roster, activities=acts)
+
+    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+    example = read_toml(data_dir / "sample" / "us_bank_plan.toml")
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    app_on(url)
+    store = Store.open(url)
+    import_file(us_bank_path, dataset="us_bank", store=store)
+    schedule = _page("schedule")
+    def hourly_rules(store, **kwargs):  # no stored plan yet: the example's hourly rules, not the sample's
+        return plan_dataset(store, **{**kwargs, "staffing": example["staffing"], "rules": example["rules"]})
+
+    monkeypatch.setattr(schedule, "plan_dataset", hourly_rules)
+    message = schedule.build(lambda _progress: None, 1, "us_bank", "2003-10-20", 60, "US")
+    text = str(message)
+    assert "The schedule could not be built: the solver found no rule-abiding plan" in text
+    assert "'lunch' starts" in text and "schedule-built" not in text
+    assert Store.open(url).list_plans().empty

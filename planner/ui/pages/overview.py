@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import forecast_figure
@@ -83,6 +84,6 @@ def layout(**_query) -> html.Div:
 def run_demo(set_progress, _clicks):
     try:
         text = load_demo(context.store(), progress=lambda share, stage: set_progress((str(round(100 * share)), stage)))
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The demo stopped: {exc}", kind="error")
     return ui.message([text, " ", dcc.Link("Reload the overview", href="/", refresh=True)], kind="ok")

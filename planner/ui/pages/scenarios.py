@@ -8,6 +8,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
@@ -149,7 +150,7 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added
                                        hourly_cost={i["contract"]: v for i, v in zip(cost_ids, costs)})
         row = run_scenario(store, plan, name=name or "", overrides=overrides,
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The scenario could not be planned: {exc}", kind="error"), dash.no_update, dash.no_update
     added = [r for r in (added or []) if r.get("name") != row["name"]] + [row]
     table = comparison(scenario_rows(store, plan), added)
@@ -171,7 +172,7 @@ def frontier(set_progress, _clicks):
     try:
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The frontier could not be computed: {exc}", kind="error")
     return html.Div([ui.graph("sc-frontier-figure", frontier_figure(table)), ui.grid("sc-frontier-table", ui.records(table), height=200)])
 
@@ -189,7 +190,7 @@ def budget(_clicks, value):
     plan = latest_plan(store)
     try:
         result = budget_buys(store, plan, budget=value if value is not None else 0)
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The budget question could not be answered: {exc}", kind="error")
     parts = [f"{k.replace('_', ' ')}: {v:,.3g}" if isinstance(v, (int, float)) else f"{k.replace('_', ' ')}: {v}"
              for k, v in result.items() if not isinstance(v, (pd.DataFrame, dict, list))]

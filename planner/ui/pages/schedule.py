@@ -14,6 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from planner.exports import write_csv, write_ics, write_roster_xlsx
+from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
@@ -175,7 +176,7 @@ def build(set_progress, _clicks, dataset, start, interval, country):
                                staffing=plan.config.get("staffing") if plan is not None else None,
                                rules=plan.config.get("rules") if plan is not None else None,
                                progress=lambda share, text: set_progress((str(round(100 * share)), text)))
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The schedule could not be built: {exc}", kind="error")
     built = latest_plan(store)
     if built.table("roster").empty:

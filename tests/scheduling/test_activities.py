@@ -1,0 +1,196 @@
+"""Several activities of one kind, overlapping windows, and the three coverages agreeing.
+
+Each template shape (two breaks of one kind plus a lunch; three breaks; activities whose
+windows overlap) is solved on every scheduling path: the spread-break dive (soft coverage),
+the full-model dive (hard coverage), the placement MIP the full model falls back to, and
+exact branch and bound; plus blending. On each the independent rule check finds nothing and
+the coverage the LP priced, the plan's coverage and the roster's recount agree exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scheduling import shifts
+from scheduling.checks import check_roster
+from scheduling.coverage import channel_demands, week_grid
+from scheduling.rules import RuleSet
+from scheduling.shifts import HeadcountCaps, _Model, plan_shifts
+
+MONDAY = pd.Timestamp("2024-01-01")
+
+
+def _break(earliest: int, latest: int, length: int = 15, kind: str = "break", paid: bool = True) -> dict:
+    return {"kind": kind, "length_minutes": length, "paid": paid, "earliest_after_start": earliest,
+            "latest_after_start": latest}
+
+
+SHAPES = {
+    # the issue's full-time shift: lunch 60 unpaid 210-300, breaks 90-150 and 360-420
+    "two_breaks_and_lunch": [_break(90, 150), _break(210, 300, 60, "lunch", False), _break(360, 420)],
+    "three_breaks": [_break(60, 120), _break(180, 240), _break(300, 360)],
+    # windows overlap: both breaks may fall anywhere in 60..180, the lunch overlaps them too
+    "overlapping": [_break(60, 180), _break(60, 180), _break(150, 270, 45, "lunch", False)],
+}
+
+
+def _rules(shape: str, *, coverage: str = "soft", channels=("voice",), **extra) -> RuleSet:
+    return RuleSet.from_mapping({
+        "interval_minutes": 15, "coverage": coverage, "max_consecutive_days": 6, "min_rest_hours": 11,
+        "time_limit_s": 5.0, "gap_rel": 0.05, **extra,
+        "contract": [{"name": "full_time", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0},
+                     {"name": "part_time", "days_per_week": [3, 4], "consecutive_days_off": 2,
+                      "hourly_cost": 20.0}],
+        "shift": [
+            {"name": "day", "contract": "full_time", "channels": list(channels), "length_minutes": 540,
+             "earliest_start": "06:00", "latest_start": "10:00", "start_step_minutes": 60,
+             "activity": SHAPES[shape]},
+            {"name": "part", "contract": "part_time", "channels": ["voice"], "length_minutes": 240,
+             "earliest_start": "10:00", "latest_start": "14:00", "start_step_minutes": 120,
+             "activity": [_break(90, 150)]},
+        ],
+    })
+
+
+def _requirements(*, email: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(18)
+    times = pd.date_range(MONDAY, periods=7 * 96, freq="15min")
+    hour = np.asarray(times.hour + times.minute / 60)
+    open_ = (hour >= 6) & (hour < 19)
+    voice = np.where(open_, 3 + 5 * np.exp(-((hour - 11) / 3) ** 2) + 3 * np.exp(-((hour - 16) / 2) ** 2), 0.0)
+    voice = np.where(open_, voice + rng.uniform(0, 1, len(times)), 0.0)
+    frames = [pd.DataFrame({"interval_start": times, "channel": "voice", "required_agents": voice})]
+    if email:
+        work = np.where((hour >= 8) & (hour < 17), 30.0, 0.0)
+        frames.append(pd.DataFrame({"interval_start": times, "channel": "email", "required_agents": work / 15,
+                                    "workload_minutes": work, "due_minutes": 480.0}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _solve(requirements, rules, **kwargs):
+    stages: list[str] = []
+    plan = plan_shifts(requirements, rules, progress=stages.append, **kwargs)
+    return plan, stages
+
+
+def _every_shift_has_every_activity(roster, rules) -> None:
+    """Each full-time shift carries one row per template activity (two breaks, not one)."""
+    template = next(t for t in rules.shifts if t.name == "day")
+    kinds = sorted(a.kind for a in template.activities)
+    acts = roster.activities.assign(start=pd.to_datetime(roster.activities["start"]))
+    long_shifts = roster.roster[(pd.to_datetime(roster.roster["shift_end"])
+                                 - pd.to_datetime(roster.roster["shift_start"])) == pd.Timedelta(minutes=540)]
+    assert len(long_shifts)
+    for row in long_shifts.itertuples():
+        own = acts[(acts["agent_id"] == row.agent_id) & (acts["start"] >= pd.Timestamp(row.shift_start))
+                   & (acts["start"] < pd.Timestamp(row.shift_end)) & ~acts["activity"].isin(["email"])]
+        assert sorted(own["activity"]) == kinds, (row, own)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_spread_dive_soft_coverage(shape, keeps_rules):
+    rules = _rules(shape)
+    plan, stages = _solve(_requirements(), rules)
+    assert "rounding the spread-break LP (dive)" in stages
+    roster = keeps_rules(plan, rules)
+    _every_shift_has_every_activity(roster, rules)
+    assert set(plan.activities["activity_index"]) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_full_model_dive_hard_coverage(shape, keeps_rules):
+    rules = _rules(shape, coverage="hard")
+    plan, stages = _solve(_requirements(), rules)
+    assert "rounding the spread-break LP (dive)" not in stages
+    assert any(s.startswith("dive: ") for s in stages)
+    roster = keeps_rules(plan, rules)
+    _every_shift_has_every_activity(roster, rules)
+    required = np.ceil(plan.coverage["required"].to_numpy() - 1e-6)
+    assert (roster.coverage["scheduled"].to_numpy() >= required).all()
+
+
+def test_placement_mip_fallback(monkeypatch, keeps_rules):
+    """When rounding places no plan (hard coverage), the placement MIP does, ordering rows and all."""
+    rules = _rules("overlapping", coverage="hard")
+    monkeypatch.setattr(shifts._Model, "_complete", lambda self, h, idx, tours, act_idx: (None, float("inf")))
+    plan, stages = _solve(_requirements(), rules)
+    assert any(s.startswith("placement MIP: ") for s in stages)
+    _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
+
+
+@pytest.mark.parametrize("shape", ["two_breaks_and_lunch", "overlapping"])
+def test_exact_branch_and_bound(shape, monkeypatch, keeps_rules):
+    """Without the LP rounding (as without highspy), the plan comes from branch and bound."""
+    rules = _rules(shape, gap_rel=0.02)
+    monkeypatch.setattr(shifts, "highspy", None)
+    plan, stages = _solve(_requirements(), rules)
+    assert "solving integer model" in stages and not any(s.startswith("dive: ") for s in stages)
+    _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
+
+
+def test_blending_with_two_breaks(keeps_rules):
+    rules = _rules("two_breaks_and_lunch", channels=("voice", "email"))
+    plan, _ = _solve(_requirements(email=True), rules)
+    assert len(plan.blending) and plan.blending["agents"].sum() > 0
+    roster = keeps_rules(plan, rules)
+    _every_shift_has_every_activity(roster, rules)
+    assert (roster.activities["activity"] == "email").any()
+
+
+def test_ordering_rows_keep_overlapping_activities_apart():
+    """In the LP itself (no rounding) the placements of two same-window breaks admit a start-order
+    matching that never overlaps: for each start s, breaks #2 started by s <= breaks #1 ended by s."""
+    rules = _rules("overlapping", coverage="hard")
+    requirements = _requirements()
+    grid = week_grid(requirements, interval_minutes=15, wrap=True)
+    model = _Model(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=True,
+                   integer_activities=False)
+    assert model.solve(mip=False)[0] == "Optimal"
+    assert shifts._chain_links(rules.shifts[0], 15) == {0: None, 1: 0, 2: 1}
+    placed: dict[tuple[str, int], dict[int, float]] = {}
+    for avar, count, template, *_rest, offset, a_index in model.activity_vars:
+        value = (avar if avar is not None else count).varValue or 0.0
+        placed.setdefault((count.name, a_index), {})[offset] = value
+    checked = 0
+    for (group, a_index), first in placed.items():
+        if a_index != 0 or not group.startswith("n_0_") or sum(first.values()) < 1e-6:
+            continue
+        second = placed[(group, 1)]
+        for s in second:
+            started = sum(v for o, v in second.items() if o <= s)
+            ended = sum(v for o, v in first.items() if o <= s - 15)
+            assert started <= ended + 1e-6
+            checked += 1
+    assert checked > 0
+
+
+def test_checker_names_a_missing_second_break(keeps_rules):
+    rules = _rules("two_breaks_and_lunch")
+    plan, _ = _solve(_requirements(), rules)
+    roster = keeps_rules(plan, rules)
+    acts = roster.activities
+    breaks = acts.index[acts["activity"] == "break"]
+    first_agent = acts.loc[breaks[0], "agent_id"]
+    own_breaks = [k for k in breaks if acts.loc[k, "agent_id"] == first_agent]
+    problems = check_roster(roster.roster, acts.drop(index=own_breaks[1]), rules, agents=roster.agents)
+    assert any("1 'break' activities, [[shift]] 'day' needs exactly 2" in p for p in problems), problems
+    # both breaks in the morning window: the second is outside its 360..420
+    moved = acts.copy()
+    moved.loc[own_breaks[1], ["start", "end"]] = [moved.loc[own_breaks[0], "start"] + pd.Timedelta(minutes=15),
+                                                  moved.loc[own_breaks[0], "end"] + pd.Timedelta(minutes=15)]
+    problems = check_roster(roster.roster, moved, rules, agents=roster.agents)
+    assert any("'break' starts" in p and "outside" in p for p in problems), problems
+
+
+def test_rule_violation_error_names_the_first_violations_and_crosses_processes():
+    import pickle
+
+    from scheduling.checks import RuleViolationError
+
+    error = RuleViolationError(["FT001 2026-09-07: 1 'break' activities", "b", "c", "d"])
+    again = pickle.loads(pickle.dumps(error))  # scenario workers send it back to the parent
+    assert isinstance(again, RuleViolationError) and again.violations == error.violations
+    assert str(again) == ("the solver found no rule-abiding plan: 4 rule violation(s) in the roster, first: "
+                          "FT001 2026-09-07: 1 'break' activities; b; c (and 1 more)")
