@@ -174,7 +174,7 @@ def schedule_week(
         "unfilled_tours": roster.unfilled.to_dict("records") if len(roster.unfilled) else [],
         "idle_agents": list(roster.idle_agents),
         "fairness": roster.fairness,
-        "rule_check": {"violations": len(problems), "first": problems[:20]},
+        "rule_check": {"violations": len(problems), "first": [str(p) for p in problems[:20]]},
         "service_check": service,
     }
     return {

@@ -3,8 +3,12 @@
 It reads ``roster.csv``/``activities.csv``-shaped frames, the rules and the agents and
 knows nothing of the model that produced them (no tours, no coverage matrix): shifts
 are matched to templates by channel, length and start time of day; coverage is
-recounted minute by minute. It returns a list of violations (empty = clean), so tests
-and ``planner schedule`` can both use it.
+recounted interval by interval.
+
+Each rule is one function of a :class:`RosterView` (the frames read once) that yields
+:class:`Violation` records; :data:`RULES` lists them and :func:`check_roster` runs them all,
+so ``[]`` means the roster keeps every rule. A new rule is a function here, added to
+:data:`RULES`, with a small test that breaks exactly that rule.
 
 Example::
 
@@ -15,14 +19,32 @@ Example::
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from scheduling.channels import DEFERRED_CHANNELS
 from scheduling.coverage import planning_week_start
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which ``rule`` (a :data:`RULES` function's name), whose (``agent_id``,
+    ``None`` for coverage), when (the shift, activity or interval start) and what, in words."""
+
+    rule: str
+    agent_id: str | None
+    when: pd.Timestamp | None
+    detail: str
+
+    def __str__(self) -> str:
+        who = f"{self.agent_id} " if self.agent_id is not None else ""
+        at = f"{self.when}: " if self.when is not None else ""
+        return f"{who}{at}{self.detail}"
 
 
 class RuleViolationError(RuntimeError):
@@ -32,10 +54,10 @@ class RuleViolationError(RuntimeError):
     is never a result: it is not written, stored or shown.
     """
 
-    def __init__(self, violations: Sequence[str], *, shown: int = 3):
+    def __init__(self, violations: Sequence[Violation | str], *, shown: int = 3):
         self.violations = list(violations)
         self.shown = shown
-        first = "; ".join(self.violations[:shown])
+        first = "; ".join(str(v) for v in self.violations[:shown])
         more = f" (and {len(self.violations) - shown} more)" if len(self.violations) > shown else ""
         super().__init__(f"the solver found no rule-abiding plan: {len(self.violations)} rule violation(s) in the "
                          f"roster, first: {first}{more}")
@@ -44,12 +66,12 @@ class RuleViolationError(RuntimeError):
         return (_rebuild_error, (self.violations, self.shown))
 
 
-def _rebuild_error(violations: list[str], shown: int) -> RuleViolationError:
+def _rebuild_error(violations: list, shown: int) -> RuleViolationError:
     return RuleViolationError(violations, shown=shown)
 
 
 def compare_coverage(expected: pd.DataFrame, actual: pd.DataFrame, *, expected_name: str,
-                     actual_name: str) -> list[str]:
+                     actual_name: str) -> list[Violation]:
     """Where two coverage frames (``interval_start, channel, scheduled``) differ; ``[]`` when they
     agree in every interval of every channel (to 1e-6 agents: both count whole agents)."""
     keys = ["interval_start", "channel"]
@@ -61,9 +83,81 @@ def compare_coverage(expected: pd.DataFrame, actual: pd.DataFrame, *, expected_n
     if not len(wrong):
         return []
     first = wrong.sort_values(keys).iloc[0]
-    return [f"coverage {first['channel']} {first['interval_start']}: {expected_name} has "
-            f"{first['scheduled_a']:g}, {actual_name} has {first['scheduled_b']:g} "
-            f"({len(wrong)} interval(s) differ)"]
+    return [Violation("coverage_agreement", None, first["interval_start"],
+                      f"coverage {first['channel']}: {expected_name} has {first['scheduled_a']:g}, {actual_name} "
+                      f"has {first['scheduled_b']:g} ({len(wrong)} interval(s) differ)")]
+
+
+# ------------------------------------------------------------------------ the roster, read once
+
+@dataclass
+class RosterView:
+    """The frames of one roster with what every rule needs, computed once.
+
+    ``shifts``/``acts``: the roster and activities with datetime columns; ``matched[k]``: the
+    templates shift ``k`` fits; ``worked[agent_id]``: 7 flags, day 0 = ``week_start``;
+    ``in_shift[k]``: the activity rows inside shift ``k``; ``stray``: activity rows inside no
+    shift of their agent; ``agents``: by id (``None`` without an agent list).
+    """
+
+    rules: RuleSet
+    shifts: pd.DataFrame
+    acts: pd.DataFrame
+    week_start: pd.Timestamp | None
+    agents: dict | None
+    coverage: pd.DataFrame | None
+    matched: dict[int, list[ShiftTemplate]] = field(default_factory=dict)
+    worked: dict[str, list[bool]] = field(default_factory=dict)
+    in_shift: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+    stray: list = field(default_factory=list)
+
+    @property
+    def channels(self) -> set[str]:
+        return self.rules.channels()
+
+    def day_names(self) -> tuple[str, ...]:
+        if self.week_start is None:
+            return WEEKDAYS
+        return tuple(WEEKDAYS[(self.week_start.weekday() + d) % 7] for d in range(7))
+
+    def listed_agents(self) -> Iterator[tuple[str, object, pd.DataFrame]]:
+        """(agent id, agent, their shifts in time order) for rostered agents on the agent list."""
+        if self.agents is None:
+            return
+        for agent_id, own in self.shifts.groupby("agent_id"):
+            if agent_id in self.agents:
+                yield agent_id, self.agents[agent_id], own.sort_values("shift_start")
+
+
+def read_roster(roster: pd.DataFrame, activities: pd.DataFrame, rules: RuleSet, *, agents: Sequence | None = None,
+                coverage: pd.DataFrame | None = None, week_start: pd.Timestamp | None = None) -> RosterView:
+    """The :class:`RosterView` of a roster (see :func:`check_roster` for the arguments)."""
+    shifts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]),
+                           shift_end=pd.to_datetime(roster["shift_end"]),
+                           date=pd.to_datetime(roster["date"]))
+    acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
+    if week_start is None and len(shifts):
+        week_start = planning_week_start(shifts["date"], first_weekday=rules.week_start)
+    view = RosterView(rules, shifts, acts, week_start, {a.agent_id: a for a in agents} if agents is not None else None,
+                      coverage)
+    for k, row in shifts.iterrows():
+        length = int((row.shift_end - row.shift_start) / pd.Timedelta(minutes=1))
+        view.matched[k] = _templates_for(rules, row.channel, row.shift_start, row.date, length)
+    for agent_id, own in shifts.groupby("agent_id"):
+        flags = [False] * 7
+        for day in own["date"]:
+            flags[int((day - week_start) / pd.Timedelta(days=1)) % 7] = True
+        view.worked[agent_id] = flags
+    spans: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, int]]] = defaultdict(list)
+    for k, agent_id, begin, end in zip(shifts.index, shifts["agent_id"], shifts["shift_start"], shifts["shift_end"]):
+        spans[agent_id].append((begin, end, k))
+    for row in acts.itertuples():
+        hit = next((k for begin, end, k in spans.get(row.agent_id, []) if begin <= row.start and end >= row.end), None)
+        if hit is None:
+            view.stray.append(row)
+        else:
+            view.in_shift[hit].append(row)
+    return view
 
 
 def _templates_for(rules: RuleSet, channel: str, start: pd.Timestamp, day: pd.Timestamp,
@@ -83,6 +177,250 @@ def _runs(flags: list[bool], value: bool, cyclic: bool) -> int:
     return min(best, len(flags))
 
 
+def _paid_hours(view: RosterView, own: pd.DataFrame) -> float:
+    return sum(view.matched[k][0].paid_minutes / 60 for k in own.index if view.matched[k])
+
+
+# ------------------------------------------------------------------------ the rules, one function each
+
+Rule = Callable[[RosterView], Iterator[Violation]]
+
+
+def shift_matches_a_template(view: RosterView) -> Iterator[Violation]:
+    """Every shift is some ``[[shift]]``: its channel, length, start time and weekday."""
+    for k, row in view.shifts.iterrows():
+        if not view.matched[k]:
+            yield Violation("shift_matches_a_template", row.agent_id, row.shift_start,
+                            f"shift {row.shift_start}-{row.shift_end} on {row.channel} matches no [[shift]] "
+                            "(channel, length, start window, days)")
+
+
+def one_shift_a_day(view: RosterView) -> Iterator[Violation]:
+    """An agent works at most one shift per date."""
+    for agent_id, own in view.shifts.groupby("agent_id"):
+        twice = own.loc[own["date"].duplicated(), "date"]
+        if len(twice):
+            yield Violation("one_shift_a_day", agent_id, twice.iloc[0], f"more than one shift on {twice.iloc[0].date()}")
+
+
+def min_rest(view: RosterView) -> Iterator[Violation]:
+    """At least ``min_rest_hours`` between the end of a shift and the start of the next."""
+    for agent_id, own in view.shifts.groupby("agent_id"):
+        own = own.sort_values("shift_start")
+        gaps = (own["shift_start"].iloc[1:].to_numpy() - own["shift_end"].iloc[:-1].to_numpy()) / pd.Timedelta(hours=1)
+        for gap, when in zip(gaps, own["shift_start"].iloc[1:]):
+            if gap < view.rules.min_rest_hours - 1e-9:
+                yield Violation("min_rest", agent_id, when, f"only {gap:g} h rest before the shift at {when} "
+                                                            f"(min_rest_hours={view.rules.min_rest_hours:g})")
+
+
+def max_consecutive_days(view: RosterView) -> Iterator[Violation]:
+    """No more than ``max_consecutive_days`` days worked in a row (the week wraps with ``wrap_week``)."""
+    for agent_id, worked in view.worked.items():
+        run = _runs(worked, True, view.rules.wrap_week)
+        if run > view.rules.max_consecutive_days:
+            yield Violation("max_consecutive_days", agent_id, None,
+                            f"works {run} days in a row (max_consecutive_days={view.rules.max_consecutive_days})")
+
+
+def agent_is_listed(view: RosterView) -> Iterator[Violation]:
+    """With an agent list, every rostered agent is on it."""
+    if view.agents is None:
+        return
+    for agent_id in view.worked:
+        if agent_id not in view.agents:
+            yield Violation("agent_is_listed", agent_id, None, "not in the agent list")
+
+
+def contract_days(view: RosterView) -> Iterator[Violation]:
+    """The days worked lie within the agent's contract's ``days_per_week``."""
+    for agent_id, agent, _own in view.listed_agents():
+        contract = view.rules.contract(agent.contract)
+        days = sum(view.worked[agent_id])
+        if not contract.min_days <= days <= contract.max_days:
+            yield Violation("contract_days", agent_id, None, f"works {days} days; contract {contract.name!r} allows "
+                                                             f"{contract.min_days}..{contract.max_days}")
+
+
+def consecutive_days_off(view: RosterView) -> Iterator[Violation]:
+    """The days off include a run of the contract's ``consecutive_days_off``."""
+    for agent_id, agent, _own in view.listed_agents():
+        contract = view.rules.contract(agent.contract)
+        worked = view.worked[agent_id]
+        if contract.consecutive_days_off and sum(worked) < 7 and \
+                _runs(worked, False, view.rules.wrap_week) < contract.consecutive_days_off:
+            off = [view.day_names()[d] for d in range(7) if not worked[d]]
+            yield Violation("consecutive_days_off", agent_id, None,
+                            f"days off {off} are not {contract.consecutive_days_off} consecutive days")
+
+
+def skill(view: RosterView) -> Iterator[Violation]:
+    """An agent's shifts are on channels they have the skill for."""
+    for agent_id, agent, own in view.listed_agents():
+        for row in own.itertuples():
+            if row.channel not in agent.channels:
+                yield Violation("skill", agent_id, row.shift_start,
+                                f"channel {row.channel!r} not in skills {agent.channels}")
+
+
+def availability(view: RosterView) -> Iterator[Violation]:
+    """No shift on a weekday or date the agent is unavailable."""
+    for agent_id, agent, own in view.listed_agents():
+        for row in own.itertuples():
+            if row.date.weekday() in agent.unavailable_weekdays or row.date.date() in agent.unavailable_dates:
+                yield Violation("availability", agent_id, row.shift_start,
+                                f"works on {row.date.date()} ({WEEKDAYS[row.date.weekday()]}), marked unavailable")
+
+
+def weekly_hours(view: RosterView) -> Iterator[Violation]:
+    """Paid hours within the agent's ``min_hours``..``max_hours``."""
+    for agent_id, agent, own in view.listed_agents():
+        paid = _paid_hours(view, own)
+        if agent.min_hours is not None and paid < agent.min_hours - 1e-9:
+            yield Violation("weekly_hours", agent_id, None, f"{paid:g} paid hours < min_hours={agent.min_hours:g}")
+        if agent.max_hours is not None and paid > agent.max_hours + 1e-9:
+            yield Violation("weekly_hours", agent_id, None, f"{paid:g} paid hours > max_hours={agent.max_hours:g}")
+
+
+def activity_inside_a_shift(view: RosterView) -> Iterator[Violation]:
+    """Every activity lies inside one of its agent's shifts."""
+    for row in view.stray:
+        yield Violation("activity_inside_a_shift", row.agent_id, row.start,
+                        f"activity {row.activity!r} {row.start}-{row.end} is outside their shifts")
+
+
+def activities_do_not_overlap(view: RosterView) -> Iterator[Violation]:
+    """No two activities of one shift at the same time."""
+    for k, rows in view.in_shift.items():
+        rows = sorted(rows, key=lambda r: r.start)
+        for first, second in zip(rows, rows[1:]):
+            if second.start < first.end:
+                yield Violation("activities_do_not_overlap", view.shifts.loc[k, "agent_id"], second.start,
+                                f"activities {first.activity!r} and {second.activity!r} overlap at {second.start}")
+
+
+def blended_work_allowed(view: RosterView) -> Iterator[Violation]:
+    """Deferred work inside a shift only where its template serves that channel and the agent has the skill."""
+    channels = view.channels
+    for k, rows in view.in_shift.items():
+        agent_id = view.shifts.loc[k, "agent_id"]
+        served = {c for t in view.matched[k] for c in t.channels}
+        for row in rows:
+            if row.activity not in channels:
+                continue
+            if row.activity not in served:
+                yield Violation("blended_work_allowed", agent_id, row.start,
+                                f"works {row.activity!r} in a shift whose template does not serve it")
+            if view.agents is not None and agent_id in view.agents and row.activity not in view.agents[agent_id].channels:
+                yield Violation("blended_work_allowed", agent_id, row.start, f"works {row.activity!r} without that skill")
+
+
+def template_activities(view: RosterView) -> Iterator[Violation]:
+    """Each shift has exactly its template's activities, each in its window and of its length.
+
+    Activities are identified by their place in the template, and several may share a kind,
+    so the rows of one kind are matched to that kind's activities by a maximum matching (a
+    row fits an activity when it starts on the grid inside its window and has its length).
+    """
+    channels, step = view.channels, view.rules.interval_minutes
+    for k, fits in view.matched.items():
+        if not fits:
+            continue
+        template, shift = fits[0], view.shifts.loc[k]
+        own = [r for r in view.in_shift.get(k, []) if r.activity not in channels]
+        for kind in dict.fromkeys(a.kind for a in template.activities):
+            wanted = [a for a in template.activities if a.kind == kind]
+            rows = sorted((r for r in own if r.activity == kind), key=lambda r: r.start)
+            if len(rows) != len(wanted):
+                yield Violation("template_activities", shift.agent_id, shift.shift_start,
+                                f"{len(rows)} {kind!r} activities, [[shift]] {template.name!r} needs exactly {len(wanted)}")
+                continue
+            offsets = [(r.start - shift.shift_start) / pd.Timedelta(minutes=1) for r in rows]
+            lengths = [(r.end - r.start) / pd.Timedelta(minutes=1) for r in rows]
+            fit = np.array([[a.earliest_after_start <= off <= a.latest_after_start and not off % step
+                             and length == a.length_minutes for a in wanted]
+                            for off, length in zip(offsets, lengths)], dtype=float)
+            for r, c in zip(*linear_sum_assignment(-fit)):
+                if fit[r, c]:
+                    continue
+                activity = wanted[c]
+                if not activity.earliest_after_start <= offsets[r] <= activity.latest_after_start or offsets[r] % step:
+                    detail = (f"{kind!r} starts {offsets[r]:g} min after the shift start, outside "
+                              f"{activity.earliest_after_start}..{activity.latest_after_start}")
+                else:
+                    detail = f"{kind!r} lasts {lengths[r]:g} min, not {activity.length_minutes}"
+                yield Violation("template_activities", shift.agent_id, rows[r].start, detail)
+        extra = {r.activity for r in own} - {a.kind for a in template.activities}
+        if extra:
+            yield Violation("template_activities", shift.agent_id, shift.shift_start,
+                            f"activities {sorted(extra)} are not in [[shift]] {template.name!r}")
+
+
+def _recount(view: RosterView) -> dict[str, np.ndarray]:
+    """Agents on duty per interval and channel, from the shifts net of their activities."""
+    step = view.rules.interval_minutes
+    n = 7 * 1440 // step
+    count: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+
+    def add(channel: str, start: pd.Timestamp, end: pd.Timestamp, value: float) -> None:
+        first = int((start - view.week_start) / pd.Timedelta(minutes=1)) // step
+        idx = np.arange(first, first + int((end - start) / pd.Timedelta(minutes=1)) // step)
+        idx = idx % n if view.rules.wrap_week else idx[(idx >= 0) & (idx < n)]
+        np.add.at(count[channel], idx, value)
+
+    for k, row in view.shifts.iterrows():
+        add(row.channel, row.shift_start, row.shift_end, 1.0)
+        for act in view.in_shift.get(k, []):
+            add(row.channel, act.start, act.end, -1.0)
+            if act.activity in view.channels:
+                add(act.activity, act.start, act.end, 1.0)
+    return count
+
+
+def _coverage_rows(view: RosterView) -> Iterator[tuple[str, pd.DataFrame, np.ndarray]]:
+    count = _recount(view)
+    frame = view.coverage.assign(interval_start=pd.to_datetime(view.coverage["interval_start"]))
+    step = view.rules.interval_minutes
+    for channel, rows in frame.groupby("channel"):
+        idx = ((rows["interval_start"] - view.week_start) / pd.Timedelta(minutes=step)).astype(int).to_numpy()
+        yield channel, rows, count[channel][idx]
+
+
+def coverage_recount(view: RosterView) -> Iterator[Violation]:
+    """``coverage.csv``'s ``scheduled`` equals the agents the roster puts on each channel."""
+    if view.coverage is None or view.week_start is None:
+        return
+    for channel, rows, recount in _coverage_rows(view):
+        wrong = np.flatnonzero(np.abs(recount - rows["scheduled"].to_numpy(dtype=float)) > 1e-9)
+        if len(wrong):
+            i = wrong[0]
+            yield Violation("coverage_recount", None, rows["interval_start"].iloc[i],
+                            f"coverage {channel}: file says {rows['scheduled'].iloc[i]:g}, the roster has "
+                            f"{recount[i]:g} ({len(wrong)} interval(s) differ)")
+
+
+def hard_coverage(view: RosterView) -> Iterator[Violation]:
+    """With ``coverage = "hard"``, every immediate channel's interval has its required agents."""
+    if view.coverage is None or view.week_start is None or view.rules.coverage != "hard":
+        return
+    for channel, rows, recount in _coverage_rows(view):
+        if channel in DEFERRED_CHANNELS:
+            continue
+        short = np.flatnonzero(recount < np.ceil(rows["required"].to_numpy(dtype=float) - 1e-6))
+        if len(short):
+            i = short[0]
+            yield Violation("hard_coverage", None, rows["interval_start"].iloc[i],
+                            f"coverage {channel}: {recount[i]:g} scheduled < required {rows['required'].iloc[i]:g} "
+                            f"({len(short)} interval(s) short)")
+
+
+RULES: tuple[Rule, ...] = (
+    shift_matches_a_template, one_shift_a_day, min_rest, max_consecutive_days, agent_is_listed, contract_days,
+    consecutive_days_off, skill, availability, weekly_hours, activity_inside_a_shift, activities_do_not_overlap,
+    blended_work_allowed, template_activities, coverage_recount, hard_coverage,
+)
+
+
 def check_roster(
     roster: pd.DataFrame,
     activities: pd.DataFrame,
@@ -91,8 +429,8 @@ def check_roster(
     agents: Sequence | None = None,
     coverage: pd.DataFrame | None = None,
     week_start: pd.Timestamp | None = None,
-) -> list[str]:
-    """All rule violations found in a roster; ``[]`` when it is clean.
+) -> list[Violation]:
+    """Every rule violation found in a roster (:data:`RULES` in order); ``[]`` when it is clean.
 
     ``agents``: objects with ``agent_id, contract, channels, unavailable_weekdays,
     unavailable_dates, min_hours, max_hours`` (see :class:`scheduling.roster.Agent`);
@@ -102,194 +440,5 @@ def check_roster(
     midnight the planning week starts (consecutive days and days off are counted in that
     week); by default the rules' ``week_start`` weekday, else the first shift's day.
     """
-    problems: list[str] = []
-    shifts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]),
-                           shift_end=pd.to_datetime(roster["shift_end"]),
-                           date=pd.to_datetime(roster["date"]))
-    acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
-    channels = rules.channels()
-    if week_start is None and len(shifts):
-        week_start = planning_week_start(shifts["date"], first_weekday=rules.week_start)
-    day_names = [WEEKDAYS[(week_start.weekday() + d) % 7] for d in range(7)] if week_start is not None else WEEKDAYS
-    matched: dict[int, list[ShiftTemplate]] = {}
-
-    # per shift: a template fits it
-    for k, row in shifts.iterrows():
-        length = int((row.shift_end - row.shift_start) / pd.Timedelta(minutes=1))
-        fits = _templates_for(rules, row.channel, row.shift_start, row.date, length)
-        matched[k] = fits
-        if not fits:
-            problems.append(f"{row.agent_id} {row.date.date()}: shift {row.shift_start}-{row.shift_end} on "
-                            f"{row.channel} matches no [[shift]] (channel, length, start window, days)")
-
-    # per agent: one shift a day, rest, consecutive days, contract days and days off
-    by_id = {a.agent_id: a for a in agents} if agents is not None else {}
-    for agent_id, own in shifts.groupby("agent_id"):
-        own = own.sort_values("shift_start")
-        if own["date"].duplicated().any():
-            problems.append(f"{agent_id}: more than one shift on {own.loc[own['date'].duplicated(), 'date'].iloc[0].date()}")
-        gaps = (own["shift_start"].iloc[1:].to_numpy() - own["shift_end"].iloc[:-1].to_numpy()) / pd.Timedelta(hours=1)
-        for gap, when in zip(gaps, own["shift_start"].iloc[1:]):
-            if gap < rules.min_rest_hours - 1e-9:
-                problems.append(f"{agent_id}: only {gap:g} h rest before the shift at {when} "
-                                f"(min_rest_hours={rules.min_rest_hours:g})")
-        worked = [False] * 7
-        for day in own["date"]:
-            worked[int((day - week_start) / pd.Timedelta(days=1)) % 7] = True
-        if _runs(worked, True, rules.wrap_week) > rules.max_consecutive_days:
-            problems.append(f"{agent_id}: works {_runs(worked, True, rules.wrap_week)} days in a row "
-                            f"(max_consecutive_days={rules.max_consecutive_days})")
-        agent = by_id.get(agent_id)
-        if agents is not None and agent is None:
-            problems.append(f"{agent_id}: not in the agent list")
-            continue
-        if agent is None:
-            continue
-        contract = rules.contract(agent.contract)
-        days = sum(worked)
-        if not contract.min_days <= days <= contract.max_days:
-            problems.append(f"{agent_id}: works {days} days; contract {contract.name!r} allows "
-                            f"{contract.min_days}..{contract.max_days}")
-        if contract.consecutive_days_off and days < 7 and _runs(worked, False, rules.wrap_week) < contract.consecutive_days_off:
-            problems.append(f"{agent_id}: days off {[day_names[d] for d in range(7) if not worked[d]]} are not "
-                            f"{contract.consecutive_days_off} consecutive days")
-        for row in own.itertuples():
-            if row.channel not in agent.channels:
-                problems.append(f"{agent_id} {row.date.date()}: channel {row.channel!r} not in skills {agent.channels}")
-            if row.date.weekday() in agent.unavailable_weekdays or row.date.date() in agent.unavailable_dates:
-                problems.append(f"{agent_id}: works on {row.date.date()} ({WEEKDAYS[row.date.weekday()]}), "
-                                "marked unavailable")
-        paid = 0.0
-        for k in own.index:
-            if matched[k]:
-                paid += matched[k][0].paid_minutes / 60
-        if agent.min_hours is not None and paid < agent.min_hours - 1e-9:
-            problems.append(f"{agent_id}: {paid:g} paid hours < min_hours={agent.min_hours:g}")
-        if agent.max_hours is not None and paid > agent.max_hours + 1e-9:
-            problems.append(f"{agent_id}: {paid:g} paid hours > max_hours={agent.max_hours:g}")
-
-    # activities: inside one shift, in their windows, one row per template activity, no overlaps
-    spans: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, int]]] = defaultdict(list)
-    for k, agent_id, begin, end in zip(shifts.index, shifts["agent_id"], shifts["shift_start"], shifts["shift_end"]):
-        spans[agent_id].append((begin, end, k))
-    in_shift: dict[int, list] = defaultdict(list)
-    for row in acts.itertuples():
-        hit = next((k for begin, end, k in spans.get(row.agent_id, []) if begin <= row.start and end >= row.end), None)
-        if hit is None:
-            problems.append(f"{row.agent_id}: activity {row.activity!r} {row.start}-{row.end} is outside their shifts")
-            continue
-        in_shift[hit].append(row)
-    for k, rows in in_shift.items():
-        shift = shifts.loc[k]
-        rows = sorted(rows, key=lambda r: r.start)
-        for first, second in zip(rows, rows[1:]):
-            if second.start < first.end:
-                problems.append(f"{shift.agent_id}: activities {first.activity!r} and {second.activity!r} overlap "
-                                f"at {second.start}")
-        for row in rows:
-            if row.activity in channels:
-                template_channels = {c for t in matched[k] for c in t.channels}
-                if row.activity not in template_channels:
-                    problems.append(f"{shift.agent_id}: works {row.activity!r} in a shift whose template does not serve it")
-                if agents is not None and shift.agent_id in by_id and row.activity not in by_id[shift.agent_id].channels:
-                    problems.append(f"{shift.agent_id}: works {row.activity!r} without that skill")
-    for k, fits in matched.items():
-        if not fits:
-            continue
-        template = fits[0]
-        shift = shifts.loc[k]
-        own = [r for r in in_shift.get(k, []) if r.activity not in channels]
-        problems += _check_activities(shift, template, own, rules.interval_minutes)
-        extra = {r.activity for r in own} - {a.kind for a in template.activities}
-        if extra:
-            problems.append(f"{shift.agent_id} {shift.date.date()}: activities {sorted(extra)} are not in "
-                            f"[[shift]] {template.name!r}")
-
-    if coverage is not None and week_start is not None:
-        problems += _check_coverage(shifts, acts, coverage, rules, week_start, channels)
-    return problems
-
-
-def _check_activities(shift, template: ShiftTemplate, own: list, interval_minutes: int) -> list[str]:
-    """The shift's activity rows against the template's activities, kind by kind.
-
-    Activities are identified by their place in the template, and several may share a kind,
-    so the rows of one kind are matched to that kind's activities by a maximum matching
-    (a row fits an activity when it starts on the grid inside its window and has its
-    length); every activity needs exactly one row.
-    """
-    problems = []
-    for kind in dict.fromkeys(a.kind for a in template.activities):
-        wanted = [a for a in template.activities if a.kind == kind]
-        rows = sorted((r for r in own if r.activity == kind), key=lambda r: r.start)
-        if len(rows) != len(wanted):
-            problems.append(f"{shift.agent_id} {shift.date.date()}: {len(rows)} {kind!r} activities, [[shift]] "
-                            f"{template.name!r} needs exactly {len(wanted)}")
-            continue
-        offsets = [(r.start - shift.shift_start) / pd.Timedelta(minutes=1) for r in rows]
-        lengths = [(r.end - r.start) / pd.Timedelta(minutes=1) for r in rows]
-        fits = np.array([[a.earliest_after_start <= off <= a.latest_after_start and not off % interval_minutes
-                          and length == a.length_minutes for a in wanted]
-                         for off, length in zip(offsets, lengths)], dtype=float)
-        row_ind, col_ind = linear_sum_assignment(-fits)
-        unmatched_rows = [r for r, c in zip(row_ind, col_ind) if not fits[r, c]]
-        unmatched = [c for r, c in zip(row_ind, col_ind) if not fits[r, c]]
-        for r, c in zip(unmatched_rows, unmatched):
-            activity = wanted[c]
-            if not (activity.earliest_after_start <= offsets[r] <= activity.latest_after_start) or offsets[r] % interval_minutes:
-                problems.append(f"{shift.agent_id} {shift.date.date()}: {kind!r} starts {offsets[r]:g} min after "
-                                f"the shift start, outside {activity.earliest_after_start}..{activity.latest_after_start}")
-            else:
-                problems.append(f"{shift.agent_id} {shift.date.date()}: {kind!r} lasts {lengths[r]:g} min, "
-                                f"not {activity.length_minutes}")
-    return problems
-
-
-def _check_coverage(shifts, acts, coverage, rules, week_start, channels) -> list[str]:
-    """Recount agents per interval minute by minute and compare with ``coverage``."""
-    step = rules.interval_minutes
-    n = 7 * 1440 // step
-    count: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-
-    def slot(t: pd.Timestamp) -> int | None:
-        minute = int((t - week_start) / pd.Timedelta(minutes=1))
-        if rules.wrap_week:
-            return (minute % (7 * 1440)) // step
-        return minute // step if 0 <= minute < 7 * 1440 else None
-
-    def add(channel: str, start: pd.Timestamp, end: pd.Timestamp, value: float) -> None:
-        t = start
-        while t < end:
-            i = slot(t)
-            if i is not None:
-                count[channel][i] += value
-            t += pd.Timedelta(minutes=step)
-
-    shift_of = {}
-    for row in shifts.itertuples():
-        add(row.channel, row.shift_start, row.shift_end, 1.0)
-        shift_of.setdefault(row.agent_id, []).append(row)
-    for row in acts.itertuples():
-        home = [s for s in shift_of.get(row.agent_id, []) if s.shift_start <= row.start and row.end <= s.shift_end]
-        if not home:
-            continue
-        add(home[0].channel, row.start, row.end, -1.0)
-        if row.activity in channels:
-            add(row.activity, row.start, row.end, 1.0)
-    problems = []
-    frame = coverage.assign(interval_start=pd.to_datetime(coverage["interval_start"]))
-    for channel, rows in frame.groupby("channel"):
-        idx = ((rows["interval_start"] - week_start) / pd.Timedelta(minutes=step)).astype(int).to_numpy()
-        recount = count[channel][idx]
-        wrong = np.flatnonzero(np.abs(recount - rows["scheduled"].to_numpy(dtype=float)) > 1e-9)
-        if len(wrong):
-            i = wrong[0]
-            problems.append(f"coverage {channel} {rows['interval_start'].iloc[i]}: file says "
-                            f"{rows['scheduled'].iloc[i]:g}, the roster has {recount[i]:g} ({len(wrong)} interval(s) differ)")
-        if rules.coverage == "hard" and channel not in {"email", "social", "backoffice"}:
-            short = np.flatnonzero(recount < np.ceil(rows["required"].to_numpy(dtype=float) - 1e-6))
-            if len(short):
-                i = short[0]
-                problems.append(f"coverage {channel} {rows['interval_start'].iloc[i]}: {recount[i]:g} scheduled < "
-                                f"required {rows['required'].iloc[i]:g} ({len(short)} interval(s) short)")
-    return problems
+    view = read_roster(roster, activities, rules, agents=agents, coverage=coverage, week_start=week_start)
+    return [violation for rule in RULES for violation in rule(view)]

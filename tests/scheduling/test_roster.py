@@ -90,15 +90,15 @@ def test_night_shift_rows_cross_midnight(week):
     assert (pd.to_datetime(nights["shift_end"]).dt.date > pd.to_datetime(nights["shift_start"]).dt.date).all()
 
 
-@pytest.mark.parametrize("breakage, expected", [
-    ("rest", "rest before the shift"),
-    ("double", "more than one shift"),
-    ("break_window", "outside"),
-    ("coverage", "file says"),
-    ("days_off", "consecutive days"),
-    ("unavailable", "marked unavailable"),
+@pytest.mark.parametrize("breakage, rule, expected", [
+    ("rest", "min_rest", "rest before the shift"),
+    ("double", "one_shift_a_day", "more than one shift"),
+    ("break_window", "template_activities", "outside"),
+    ("coverage", "coverage_recount", "file says"),
+    ("days_off", "consecutive_days_off", "consecutive days"),
+    ("unavailable", "availability", "marked unavailable"),
 ])
-def test_checker_catches_each_broken_rule(week, breakage, expected):
+def test_checker_catches_each_broken_rule(week, breakage, rule, expected):
     rules, _, _, roster = week
     shifts, acts, agents, coverage = roster.roster.copy(), roster.activities.copy(), list(roster.agents), roster.coverage
     ft = shifts[shifts["agent_id"].str.startswith("FT")]
@@ -136,7 +136,7 @@ def test_checker_catches_each_broken_rule(week, breakage, expected):
         agents = [dataclasses.replace(a, unavailable_weekdays=frozenset({day})) if a.agent_id == agent_id else a
                   for a in agents]
     problems = check_roster(shifts, acts, rules, agents=agents, coverage=coverage)
-    assert any(expected in p for p in problems), problems
+    assert any(p.rule == rule and expected in str(p) for p in problems), problems
 
 
 def test_named_agents_honour_skills_unavailability_and_preferences(week, keeps_rules):
