@@ -2,8 +2,10 @@
 
 Every subcommand lives in :mod:`planner.commands` and registers itself. User
 mistakes (bad arguments, unreadable or invalid input) end with a one-line message
-naming the file, field and value and exit code 2 - never a traceback. Set
-``PLANNER_DEBUG=1`` to see the traceback anyway.
+naming the file, field and value and exit code 2 - never a traceback. A solver that
+returns no usable plan (``scheduling.shifts.SolveError``, ``scheduling.capacity.SolveError``)
+ends with one line naming what was tried and the time limit, exit code 3
+(:data:`EXIT_NO_PLAN`). Set ``PLANNER_DEBUG=1`` to see the traceback anyway.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from planner.commands import COMMANDS
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read, and it has errors (validate)
 EXIT_USAGE = 2  # bad arguments or unreadable input
+EXIT_NO_PLAN = 3  # the solver returned no usable plan (scheduling SolveError)
 
 
 class UsageError(Exception):
@@ -68,9 +71,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{exc.filename}: {exc.strerror or message}"
         print(f"planner {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as exc:
+        if os.environ.get("PLANNER_DEBUG") or not _is_no_plan(exc):
+            raise
+        print(f"planner {args.command}: no usable plan from the solver: {exc}", file=sys.stderr)
+        return EXIT_NO_PLAN
     except KeyboardInterrupt:
         print(f"planner {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _is_no_plan(exc: BaseException) -> bool:
+    """Whether ``exc`` is a solver's "no usable plan" (shift plan or hiring plan)."""
+    from scheduling.capacity import SolveError as HiringSolveError
+    from scheduling.shifts import SolveError
+
+    return isinstance(exc, (SolveError, HiringSolveError))
 
 
 if __name__ == "__main__":  # pragma: no cover

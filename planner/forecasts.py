@@ -10,8 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,22 +18,9 @@ import pandas as pd
 
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting import metrics
+from planner.writers import write_csv
 
-__all__ = ["run_forecast", "write_csv_atomic", "accuracy_report", "align_actuals"]
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` as CSV through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["run_forecast", "accuracy_report", "align_actuals"]
 
 
 def run_forecast(history_path: str | Path, *, start: str, days: int, interval_minutes: int,
@@ -58,7 +43,7 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
                             special_days=special, opening_hours=opening_hours, progress=progress,
                             timezone=timezone)
     if out is not None:
-        write_csv_atomic(result.frame, out)
+        write_csv(result.frame, out)
     snapshot = None
     if save:
         from planner.store import Store

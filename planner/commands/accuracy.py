@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.forecasts import accuracy_report, write_csv_atomic
+    from planner.forecasts import accuracy_report
+    from planner.writers import write_csv
     from planner.store import Store
 
     store = Store.open()
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     print("\nper time of day")
     _print(report["interval"], ["time"])
     if args.out:
-        write_csv_atomic(report["detail"], args.out)
+        write_csv(report["detail"], args.out)
         print(f"\nwrote {len(report['detail'])} rows to {args.out}")
     return 0
 
