@@ -29,6 +29,7 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
                  opening_hours: str | None = None, timezone: str | None = None,
                  out: str | Path | None = None, store_url: str | None = None,
                  save: bool = True, progress: Callable[[int, int], None] | None = None,
+                 history_options: dict | None = None,
                  ) -> tuple[ForecastResult, int | None]:
     """Forecast a History file; write ``out`` atomically; save the snapshot in the store.
 
@@ -36,7 +37,7 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
     """
     from planner.io import load_history
 
-    history = load_history(history_path, timezone=timezone)
+    history = load_history(history_path, timezone=timezone, **(history_options or {}))
     special = read_special_days(special_days_path) if special_days_path else None
     result = forecast_frame(history, start=start, days=days, interval_minutes=interval_minutes,
                             country=country, subdivision=subdivision, method=method,

@@ -238,7 +238,9 @@ def _table_from_bytes(data: bytes, name: str, *, max_decompressed_bytes: int = M
         frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise UnreadableFileError(f"{name}: not a readable CSV table ({exc})") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    headers = {str(c).strip().lower(): str(c).strip() for c in frame.columns}
+    frame.columns = list(headers)
+    frame.attrs["headers"] = headers  # the file's own spelling, for messages
     return frame, True
 
 

@@ -102,7 +102,7 @@ class PlanResult:
 def load_plan_history(config: PlanConfig, store: Store | None = None) -> pd.DataFrame:
     """The history the plan trains on: the file, or the stored dataset."""
     if config.history is not None:
-        return load_history(config.history, timezone=config.timezone)
+        return load_history(config.history, timezone=config.timezone, **config.history_options)
     return (store or Store.open()).dataset(config.dataset)
 
 

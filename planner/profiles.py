@@ -291,6 +291,11 @@ def _check_mapping(mapping: dict[str, str], where: str) -> dict[str, str]:
     return mapping
 
 
+def _header(raw: pd.DataFrame, column: Any) -> str:
+    """The file's own spelling of a (lower-cased) column."""
+    return raw.attrs.get("headers", {}).get(column, str(column))
+
+
 def _find(raw: pd.DataFrame, names: Sequence[str]) -> str | None:
     columns = {str(c).strip().lower(): c for c in raw.columns}
     for name in names:
@@ -356,7 +361,7 @@ def _apply_interval_profile(raw: pd.DataFrame, line: np.ndarray, report: Validat
                             mapping: Mapping[str, str]) -> MappedTable | None:
     columns = {**profile.columns, **{f: (h,) for f, h in mapping.items()}}
     found = {f: _find(raw, names) for f, names in columns.items()}
-    sources = {f: str(c) for f, c in found.items() if c is not None and f in HISTORY_FIELDS}
+    sources = {f: _header(raw, c) for f, c in found.items() if c is not None and f in HISTORY_FIELDS}
     needed = ["interval_start"] + ([] if profile.offered_from else ["offered"])
     missing = [f for f in needed + list(profile.offered_from) if found.get(f) is None]
     if missing:
@@ -389,7 +394,7 @@ def _apply_interval_profile(raw: pd.DataFrame, line: np.ndarray, report: Validat
         acw = (pd.to_numeric(duration_seconds(raw[found["acw_s"]]), errors="coerce").fillna(0)
                if found.get("acw_s") is not None else 0)
         frame["aht_s"] = (talk + acw).map(lambda v: "" if pd.isna(v) else f"{v:g}").loc[frame.index]
-        sources["aht_s"] = " + ".join(str(found[f]) for f in ("talk_s", "acw_s") if found.get(f) is not None)
+        sources["aht_s"] = " + ".join(_header(raw, found[f]) for f in ("talk_s", "acw_s") if found.get(f) is not None)
     return MappedTable(frame, line, sources, profile.name, profile.allow_flow_outs)
 
 
@@ -421,7 +426,7 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         times = pd.Series(times, index=raw.index)
     unparsed = times.isna().to_numpy() & ~bad
     for i in np.flatnonzero(unparsed):
-        report.error("bad_timestamp", "not a date-time", row=int(line[i]), column=str(found["time"]),
+        report.error("bad_timestamp", "not a date-time", row=int(line[i]), column=_header(raw, found["time"]),
                      value=time_text.iloc[i])
     bad |= times.isna().to_numpy()
     outcome = pd.Series("offered", index=raw.index, dtype=object)
@@ -431,7 +436,7 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         unknown = ~key.isin(list(profile.outcomes))
         for i in np.flatnonzero(unknown.to_numpy()):
             report.error("bad_outcome", f"unknown value; {profile.name} knows {', '.join(profile.outcomes)}",
-                         row=int(line[i]), column=str(found["outcome"]), value=raw[found["outcome"]].iloc[i])
+                         row=int(line[i]), column=_header(raw, found["outcome"]), value=raw[found["outcome"]].iloc[i])
         bad |= unknown.to_numpy()
         mapped = key.map(lambda k: profile.outcomes.get(k, "offered"))
         drop |= (mapped.isna() & ~unknown).to_numpy()
@@ -451,7 +456,7 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         wrong = (values.isna() | ~np.isfinite(values) | (values < 0)).to_numpy() & (outcome == "handled").to_numpy()
         for i in np.flatnonzero(wrong & ~bad):
             report.error("not_numeric", "handle time is not a non-negative number of seconds", row=int(line[i]),
-                         column=str(column), value=raw[column].iloc[i])
+                         column=_header(raw, column), value=raw[column].iloc[i])
         bad |= wrong
         seconds += values.fillna(0)
     keep = ~bad & ~drop
@@ -471,16 +476,16 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
     frame = pd.DataFrame({"interval_start": grouped["interval_start"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
                           "queue": grouped["queue"], "channel": grouped["channel"],
                           "offered": grouped["offered"].astype(str)})
-    sources = {"interval_start": str(found["time"])}
+    sources = {"interval_start": _header(raw, found["time"])}
     if profile.outcomes:
         frame["handled"] = grouped["handled"].astype(str)
         frame["abandoned"] = grouped["abandoned"].astype(str)
-        sources["handled"] = sources["abandoned"] = str(found.get("outcome"))
+        sources["handled"] = sources["abandoned"] = _header(raw, found.get("outcome"))
     if handle:
         aht = grouped["handle_time_s"] / grouped["handled"].where(grouped["handled"] > 0)
         frame["handle_time_s"] = grouped["handle_time_s"].map(lambda v: f"{v:g}")
         frame["aht_s"] = aht.map(lambda v: "" if pd.isna(v) else f"{v:g}")
-        sources["handle_time_s"] = sources["aht_s"] = " + ".join(map(str, handle))
+        sources["handle_time_s"] = sources["aht_s"] = " + ".join(_header(raw, c) for c in handle)
     report.summary["contacts_counted"] = int(keep.sum())
     report.summary["contacts_dropped"] = int((drop & ~bad).sum())
     return MappedTable(frame, grouped["_line"].to_numpy(), sources, profile.name, profile.allow_flow_outs)
