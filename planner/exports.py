@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from planner.writers import (FORMULA_PREFIXES, atomic_write, neutralize, neutralize_frame, safe_filename,
-                             unique_filenames, write_bytes, write_csv, write_outputs)
+from planner.writers import (FORMULA_PREFIXES, atomic_write, neutralize, neutralize_frame,  # noqa: F401
+                             safe_filename, unique_filenames, write_bytes, write_csv, write_outputs)
 
 __all__ = [
     "neutralize",
