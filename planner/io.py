@@ -244,6 +244,18 @@ def _table_from_bytes(data: bytes, name: str, *, max_decompressed_bytes: int = M
     return frame, True
 
 
+def table_headers(data: bytes, *, name: str = "upload") -> list[str]:
+    """The column headers of an uploaded table as the file spells them (for a mapping form).
+
+    Example:
+        >>> table_headers(b"Start;Calls In\\n2025-03-03 08:00;4\\n")
+        ['Start', 'Calls In']
+    """
+    raw, _ = _table_from_bytes(data, name)
+    headers = raw.attrs.get("headers", {})
+    return [headers.get(c, str(c)) for c in raw.columns]
+
+
 # -- validation ---------------------------------------------------------------------------
 def validate_history(
     source: str | Path | bytes,
