@@ -51,6 +51,7 @@ DEFAULT_CHANNEL = "voice"
 MAX_LISTED_PER_KIND = 10  # problems of one kind printed in full; the rest are counted
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024  # a gzip file may expand to at most 1 GiB (gzip bombs)
+MAX_ROWS = 20_000_000  # rows of a Parquet file (its dictionary-encoded columns can expand a lot in memory)
 MAX_COUNT = 1_000_000  # contacts in one interval of one series: more is a unit or export mistake
 MAX_AHT_S = 4 * 3600  # average handle time must lie in (0 s, 4 h]
 MAX_ASA_S = 24 * 3600  # average speed of answer at most a day
@@ -215,6 +216,18 @@ def _table_from_bytes(data: bytes, name: str, *, max_decompressed_bytes: int = M
                       ) -> tuple[pd.DataFrame, bool]:
     """Parse bytes into a frame of strings (CSV) or typed columns (Parquet); returns (frame, is_csv)."""
     if data[:4] == b"PAR1":
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(io.BytesIO(data)).metadata
+            expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+            raise UnreadableFileError(f"{name}: not a readable Parquet file ({exc})") from None
+        if expanded > max_decompressed_bytes:
+            raise UnreadableFileError(f"{name}: its columns decompress to {expanded:,} bytes, over the "
+                                      f"{max_decompressed_bytes:,}-byte limit")
+        if meta.num_rows > MAX_ROWS:
+            raise UnreadableFileError(f"{name}: {meta.num_rows:,} rows, over the {MAX_ROWS:,}-row limit")
         try:
             return pd.read_parquet(io.BytesIO(data)), False
         except Exception as exc:  # pyarrow raises several unrelated types for corrupt files

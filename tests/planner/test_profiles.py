@@ -301,3 +301,15 @@ def test_nothing_is_stored_when_a_check_fails(tmp_path):
 def test_duration_text():
     assert duration_seconds(pd.Series(["0:45", "12:00", "1:02:03", "90", "abc"])).tolist() == \
         ["45", "720", "3723", "90", "abc"]
+
+
+def test_parquet_decompressed_size_is_bounded(tmp_path):
+    frame = pd.DataFrame({"interval_start": pd.date_range("2025-03-03", periods=20_000, freq="15min"),
+                          "offered": 1, "queue": "x" * 200})
+    path = tmp_path / "h.parquet"
+    frame.to_parquet(path, compression="gzip", use_dictionary=False)
+    assert path.stat().st_size < 200_000  # 4 MB of queue names compress to little
+    with pytest.raises(UnreadableFileError, match="over the 1,000,000-byte limit"):
+        validate_history(path, max_decompressed_bytes=1_000_000)
+    accepted, report = validate_history(path)
+    assert report.ok and len(accepted) == 20_000
