@@ -321,7 +321,7 @@ def validate_history(
     from planner.profiles import map_to_history  # profiles import this module's constants
 
     mapped = map_to_history(raw, line, report, mapping=mapping, profile=profile, timezone=timezone,
-                            interval_minutes=interval_minutes)
+                            interval_minutes=interval_minutes, date_order=date_order)
     if mapped is None:
         return empty, report
     raw, line, source_columns, allow_flow_outs = mapped.frame, mapped.line, mapped.source_columns, mapped.allow_flow_outs

@@ -315,7 +315,8 @@ def _channel_words(values: pd.Series, words: Mapping[str, str | None]) -> tuple[
 
 def map_to_history(raw: pd.DataFrame, line: np.ndarray, report: ValidationReport, *,
                    mapping: Mapping[str, str] | None = None, profile: str | None = None,
-                   timezone: str | None = None, interval_minutes: int | None = None) -> MappedTable | None:
+                   timezone: str | None = None, interval_minutes: int | None = None,
+                   date_order: str | None = None) -> MappedTable | None:
     """``raw`` (text cells, headers lower-cased) in History columns; None after reporting an
     error that stops validation (a mapped column missing, a UTC profile without a zone)."""
     if profile is not None and profile not in PROFILES:
@@ -334,7 +335,7 @@ def map_to_history(raw: pd.DataFrame, line: np.ndarray, report: ValidationReport
         return None
     if chosen.kind == "contacts":
         return _count_contacts(raw, line, report, chosen, mapping or {}, timezone,
-                               interval_minutes or DEFAULT_EVENT_INTERVAL_MINUTES)
+                               interval_minutes or DEFAULT_EVENT_INTERVAL_MINUTES, date_order)
     return _apply_interval_profile(raw, line, report, chosen, mapping or {})
 
 
@@ -399,7 +400,8 @@ def _apply_interval_profile(raw: pd.DataFrame, line: np.ndarray, report: Validat
 
 
 def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationReport, profile: Profile,
-                    mapping: Mapping[str, str], timezone: str | None, interval_minutes: int) -> MappedTable | None:
+                    mapping: Mapping[str, str], timezone: str | None, interval_minutes: int,
+                    date_order: str | None = None) -> MappedTable | None:
     """One row per contact -> one row per interval x queue x channel with offered, handled,
     abandoned, handle_time_s and aht_s; rows with errors are named and left out."""
     if interval_minutes not in (5, 6, 10, 15, 30, 60):
@@ -421,7 +423,7 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
     else:
         from planner.io import _parse_times
 
-        times, _, _, bad_ts, _ = _parse_times(time_text, None, report, line)
+        times, _, _, bad_ts, _ = _parse_times(time_text, None, report, line, date_order)
         bad |= bad_ts
         times = pd.Series(times, index=raw.index)
     unparsed = times.isna().to_numpy() & ~bad

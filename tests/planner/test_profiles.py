@@ -313,3 +313,13 @@ def test_parquet_decompressed_size_is_bounded(tmp_path):
         validate_history(path, max_decompressed_bytes=1_000_000)
     accepted, report = validate_history(path)
     assert report.ok and len(accepted) == 20_000
+
+
+def test_contact_logs_follow_the_day_month_order(tmp_path):
+    text = (FIXTURES / "nice_cxone.csv").read_text().replace("2025-03-03 ", "03/04/2025 ")
+    path = write(tmp_path, text, "nice.csv")
+    _, ambiguous = validate_history(path)
+    assert only(ambiguous, "ambiguous_date")[0].row == 2
+    frame, report = validate_history(path, date_order="dayfirst")
+    assert report.ok, report.format()
+    assert frame["interval_start"].min() == pd.Timestamp("2025-04-03 08:00") and frame["offered"].sum() == 5
