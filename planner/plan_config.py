@@ -195,6 +195,9 @@ def load_plan_config(path: str | Path) -> PlanConfig:
             f"{rules_where}: interval_minutes = {rules['interval_minutes']} differs from the plan's "
             f"interval_minutes = {interval_minutes}"
         )
+    days = _positive_int(data, "days", path, 7)
+    if days != 7:
+        raise ValueError(f"{path}: days = {days}: the scheduler plans one week (days = 7)")
     mapping = _history_mapping(data, path)
     profile = data.get("profile") or None
     if profile is not None:
@@ -205,9 +208,6 @@ def load_plan_config(path: str | Path) -> PlanConfig:
     date_order = data.get("date_order") or None
     if date_order not in (None, "dayfirst", "monthfirst"):
         raise ValueError(f"{path}: date_order = {date_order!r} must be \"dayfirst\" or \"monthfirst\"")
-    days = _positive_int(data, "days", path, 7)
-    if days != 7:
-        raise ValueError(f"{path}: days = {days}: the scheduler plans one week (days = 7)")
     return PlanConfig(
         name=str(data.get("name") or path.stem),
         source=path.resolve(),
