@@ -50,7 +50,7 @@ import pandas as pd
 
 from forecasting import MODELS, forecast_frame
 from planner.config import read_toml, resolve
-from planner.exports import write_csv, write_outputs
+from planner.writers import write_csv, write_outputs, write_text
 from planner.io import load_history
 from planner.staffing import staffing_from_mapping
 from scheduling.capacity import HiringClass, HiringPlan, HiringRules, plan_hiring
@@ -493,5 +493,5 @@ def write_capacity_outputs(result: CapacityResult, folder: str | Path) -> None:
         "weekly.csv": lambda p: write_csv(result.weekly, p),
         "hiring.csv": lambda p: write_csv(result.hiring, p),
         "monthly_cost.csv": lambda p: write_csv(result.monthly, p),
-        "summary.json": lambda p: p.write_text(summary + "\n", encoding="utf-8"),
+        "summary.json": lambda p: write_text(summary + "\n", p),
     })

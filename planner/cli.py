@@ -2,9 +2,12 @@
 
 Every subcommand lives in :mod:`planner.commands` and registers itself. User
 mistakes (bad arguments, unreadable or invalid input) end with a one-line message
-naming the file, field and value and exit code 2 - never a traceback. Exit code 3: the
-solver found no rule-abiding plan (the roster it made breaks a rule; nothing is written). Set
-``PLANNER_DEBUG=1`` to see the traceback anyway.
+naming the file, field and value and exit code 2 - never a traceback. Exit code 3
+(:data:`EXIT_NO_PLAN`): no usable plan - the solver returned none within its limits
+(``scheduling.shifts.SolveError``, ``scheduling.capacity.SolveError``: one line naming what was
+tried and the time limit), or the roster it made breaks a rule
+(``scheduling.checks.RuleViolationError``: the first violations named); nothing is written.
+Set ``PLANNER_DEBUG=1`` to see the traceback anyway.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from scheduling.checks import RuleViolationError
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read, and it has errors (validate)
 EXIT_USAGE = 2  # bad arguments or unreadable input
-EXIT_NO_PLAN = 3  # the solver found no rule-abiding plan (nothing is written or stored)
+EXIT_NO_PLAN = 3  # no usable plan: none from the solver, or a roster that breaks a rule (nothing written)
 
 
 class UsageError(Exception):
@@ -76,9 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"planner {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_NO_PLAN
+    except RuntimeError as exc:
+        if os.environ.get("PLANNER_DEBUG") or not _is_no_plan(exc):
+            raise
+        print(f"planner {args.command}: no usable plan from the solver: {exc}", file=sys.stderr)
+        return EXIT_NO_PLAN
     except KeyboardInterrupt:
         print(f"planner {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _is_no_plan(exc: BaseException) -> bool:
+    """Whether ``exc`` is a solver's "no usable plan" (shift plan or hiring plan)."""
+    from scheduling.capacity import SolveError as HiringSolveError
+    from scheduling.shifts import SolveError
+
+    return isinstance(exc, (SolveError, HiringSolveError))
 
 
 if __name__ == "__main__":  # pragma: no cover

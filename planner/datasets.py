@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from planner.io import ValidationReport, read_bytes, validate_history
 from planner.store import Store
@@ -24,9 +25,15 @@ def import_bytes(
     kind: str = "history",
     timezone: str | None = None,
     store: Store | None = None,
+    **options: Any,
 ) -> ImportResult:
-    """Validate an upload and store it unless it has errors (then the store is untouched)."""
-    frame, report = validate_history(data, name=source_name, timezone=timezone)
+    """Validate an upload and store it unless it has errors (then the store is untouched).
+
+    ``options`` are :func:`planner.io.validate_history`'s (``mapping``, ``profile``,
+    ``date_order``, ``interval_minutes``): what is stored is the History table they produce,
+    with the raw upload beside it.
+    """
+    frame, report = validate_history(data, name=source_name, timezone=timezone, **options)
     if not report.ok:
         return ImportResult(dataset, None, report)
     store = store or Store.open()
@@ -51,8 +58,10 @@ def import_file(
     kind: str = "history",
     timezone: str | None = None,
     store: Store | None = None,
+    **options: Any,
 ) -> ImportResult:
     """:func:`import_bytes` on a file (its name is kept as the source name)."""
     return import_bytes(
-        read_bytes(path), source_name=Path(path).name, dataset=dataset, kind=kind, timezone=timezone, store=store
+        read_bytes(path), source_name=Path(path).name, dataset=dataset, kind=kind, timezone=timezone, store=store,
+        **options,
     )

@@ -1,14 +1,8 @@
 """Files a workforce manager hands out: CSV, an Excel roster, iCalendar feeds, written safely.
 
-Everything here is written so that a half-finished run never leaves half-written files:
-single files go through a temporary file in the same folder and ``os.replace``; a whole
-output folder is built beside the target and swapped in at the end (:func:`write_outputs`).
-
-User-provided text (agent ids, channel and activity names, queue names) can reach a
-spreadsheet, where a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return is read as a formula (CSV injection, OWASP). :func:`neutralize` prefixes such text
-with a single quote; numbers stay numbers. File names built from agent ids go through
-:func:`safe_filename` / :func:`unique_filenames`.
+This module formats the files (the Excel roster grid, iCalendar text); writing them - atomic,
+neutralized against formula injection - is :mod:`planner.writers`' job, the one module that
+writes files. The writer functions are re-exported here for existing callers.
 
 Example:
     >>> neutralize("=1+2")
@@ -22,17 +16,17 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
+
+from planner.writers import (FORMULA_PREFIXES, atomic_write, neutralize, neutralize_frame,  # noqa: F401
+                             safe_filename, unique_filenames, write_bytes, write_csv, write_outputs)
 
 __all__ = [
     "neutralize",
@@ -46,170 +40,8 @@ __all__ = [
     "ics_text",
 ]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-MAX_FILENAME_CHARS = 100
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in iCalendar TEXT
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-# -- neutralization --------------------------------------------------------------------------
-def neutralize(value: Any) -> Any:
-    """``value`` made safe for a spreadsheet cell.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
-    ``'``; anything else (numbers, including negative ones, dates, missing values) is
-    returned unchanged.
-
-    Example:
-        >>> neutralize("@SUM(A1)"), neutralize("voice"), neutralize(-2)
-        ("'@SUM(A1)", 'voice', -2)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell passed through :func:`neutralize`.
-
-    Text, object and categorical columns are mapped; numeric, boolean and date-time columns
-    are kept as they are (a negative number is not text). Column names are neutralized too.
-
-    Example:
-        >>> neutralize_frame(pd.DataFrame({"agent_id": ["-1", "A"], "x": [-1, 2]})).values.tolist()
-        [["'-1", -1], ['A', 2]]
-    """
-    out = frame.copy()
-    types = pd.api.types
-    for column in out.columns:
-        series = out[column]
-        if not (types.is_numeric_dtype(series) or types.is_bool_dtype(series)
-                or types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series)):
-            out[column] = series.astype(object).map(neutralize)
-    out.columns = [neutralize(str(c)) if isinstance(c, str) else c for c in out.columns]
-    return out
-
-
-# -- file names ------------------------------------------------------------------------------
-def safe_filename(agent_id: Any) -> str:
-    """A file name stem from an agent id: only ``[A-Za-z0-9._-]``, no leading dot, at most
-    100 characters, never empty (``agent`` when nothing usable is left).
-
-    Runs of other characters (spaces, slashes, accents) become one ``_``; leading dots and
-    underscores are stripped so ``..`` can never name a parent folder.
-
-    Example:
-        >>> safe_filename("a/b\\\\c"), safe_filename("..."), safe_filename("Zoë Smith")
-        ('a_b_c', 'agent', 'Zo_Smith')
-    """
-    text = _UNSAFE.sub("_", str(agent_id))
-    text = text.lstrip("._-").rstrip("_")
-    text = text[:MAX_FILENAME_CHARS].rstrip("_")
-    if not text or text in (".", ".."):
-        return "agent"
-    return text
-
-
-def unique_filenames(ids: Iterable[Any]) -> dict[Any, str]:
-    """A distinct safe file name stem per id (case-insensitively distinct, for Windows and
-    macOS file systems); ids that sanitize to the same stem get ``-2``, ``-3``... in the
-    order given.
-
-    Example:
-        >>> unique_filenames(["a b", "a_b", "A_B"])
-        {'a b': 'a_b', 'a_b': 'a_b-2', 'A_B': 'A_B-3'}
-    """
-    taken: set[str] = set()
-    names: dict[Any, str] = {}
-    for agent_id in ids:
-        if agent_id in names:
-            continue
-        stem = safe_filename(agent_id)
-        candidate, n = stem, 1
-        while candidate.lower() in taken:
-            n += 1
-            suffix = f"-{n}"
-            candidate = stem[: MAX_FILENAME_CHARS - len(suffix)] + suffix
-        taken.add(candidate.lower())
-        names[agent_id] = candidate
-    return names
-
-
-# -- atomic writes ---------------------------------------------------------------------------
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` for a temporary file beside ``path``, then ``os.replace`` it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` as UTF-8 CSV (no index), neutralized, atomically.
-
-    Example:
-        >>> write_csv(pd.DataFrame({"agent_id": ["=cmd"]}), "/tmp/x.csv")   # doctest: +SKIP
-    """
-    safe = neutralize_frame(frame)
-
-    def write(tmp: Path) -> None:
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            safe.to_csv(handle, index=False)
-
-    _atomic_write(Path(path), write)
-
-
-def write_outputs(folder: str | Path, files: Mapping[str, Callable[[Path], None]]) -> None:
-    """Build an output folder as a whole: each ``files[name](path)`` writes ``folder/name``.
-
-    The callables run against a temporary folder beside ``folder``; only when all succeed is
-    it swapped in (the old folder is renamed aside, the new one renamed into place, the old
-    one removed). If any callable raises, the temporary folder is removed and ``folder``
-    keeps its previous content; the exception propagates.
-
-    Example:
-        >>> write_outputs("out", {"a.csv": lambda p: write_csv(frame, p)})   # doctest: +SKIP
-    """
-    folder = Path(folder)
-    parent = folder.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--out {folder}: exists and is not a folder")
-    for name in files:
-        rel = Path(name)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-            raise ValueError(f"write_outputs: file name {name!r} must be a relative path inside the folder")
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new.", dir=parent))
-    try:
-        for name, write in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = None
-    if folder.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=parent))
-        old.rmdir()
-        os.replace(folder, old)
-    try:
-        os.replace(staging, folder)
-    except BaseException:
-        if old is not None:
-            os.replace(old, folder)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # -- the Excel roster ------------------------------------------------------------------------
@@ -363,7 +195,7 @@ def write_roster_xlsx(roster: pd.DataFrame, activities: pd.DataFrame, coverage: 
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in row:
             cell.number_format = "yyyy-mm-dd hh:mm"
-    _atomic_write(Path(path), lambda tmp: workbook.save(tmp))
+    atomic_write(Path(path), lambda tmp: workbook.save(tmp))
 
 
 # -- iCalendar ---------------------------------------------------------------------------------
@@ -549,10 +381,6 @@ def write_ics(roster: pd.DataFrame, activities: pd.DataFrame, folder: str | Path
         text = ics_text(shifts, acts.reset_index(drop=True), agent_id=agent_id, timezone=timezone,
                         calendar_name=calendar_name, dtstamp=stamp, uid_prefix=stem)
         path = folder / f"{stem}.ics"
-
-        def write(tmp: Path, text: str = text) -> None:
-            tmp.write_bytes(text.encode("utf-8"))
-
-        _atomic_write(path, write)
+        write_bytes(text.encode("utf-8"), path)
         written[agent_id] = path
     return written

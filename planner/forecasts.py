@@ -10,8 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,22 +18,9 @@ import pandas as pd
 
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting import metrics
+from planner.writers import write_csv
 
-__all__ = ["run_forecast", "write_csv_atomic", "accuracy_report", "align_actuals"]
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` as CSV through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["run_forecast", "accuracy_report", "align_actuals"]
 
 
 def run_forecast(history_path: str | Path, *, start: str, days: int, interval_minutes: int,
@@ -44,6 +29,7 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
                  opening_hours: str | None = None, timezone: str | None = None,
                  out: str | Path | None = None, store_url: str | None = None,
                  save: bool = True, progress: Callable[[int, int], None] | None = None,
+                 history_options: dict | None = None,
                  ) -> tuple[ForecastResult, int | None]:
     """Forecast a History file; write ``out`` atomically; save the snapshot in the store.
 
@@ -51,14 +37,14 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
     """
     from planner.io import load_history
 
-    history = load_history(history_path, timezone=timezone)
+    history = load_history(history_path, timezone=timezone, **(history_options or {}))
     special = read_special_days(special_days_path) if special_days_path else None
     result = forecast_frame(history, start=start, days=days, interval_minutes=interval_minutes,
                             country=country, subdivision=subdivision, method=method,
                             special_days=special, opening_hours=opening_hours, progress=progress,
                             timezone=timezone)
     if out is not None:
-        write_csv_atomic(result.frame, out)
+        write_csv(result.frame, out)
     snapshot = None
     if save:
         from planner.store import Store

@@ -25,9 +25,9 @@ weekday that is normally open) and missing intervals inside a day's normal openi
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,27 @@ DEFAULT_QUEUE = "main"
 DEFAULT_CHANNEL = "voice"
 MAX_LISTED_PER_KIND = 10  # problems of one kind printed in full; the rest are counted
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024  # a gzip file may expand to at most 1 GiB (gzip bombs)
+MAX_ROWS = 20_000_000  # rows of a Parquet file (its dictionary-encoded columns can expand a lot in memory)
+MAX_COUNT = 1_000_000  # contacts in one interval of one series: more is a unit or export mistake
+MAX_AHT_S = 4 * 3600  # average handle time must lie in (0 s, 4 h]
+MAX_ASA_S = 24 * 3600  # average speed of answer at most a day
+DATE_ORDERS = ("dayfirst", "monthfirst")
+
+# Channel words of ACD and ticketing exports (case-insensitive, spaces/underscores/hyphens
+# alike) -> the History channel. Anything else is a named error.
+CHANNEL_WORDS: dict[str, str] = {
+    **{w: "voice" for w in ("voice", "phone", "phone call", "call", "calls", "inbound", "inbound call",
+                            "inbound voice", "telephony", "telephone", "voice call", "callback", "audio")},
+    **{w: "chat" for w in ("chat", "webchat", "web chat", "live chat", "livechat", "web messaging chat")},
+    **{w: "messaging" for w in ("messaging", "message", "messages", "messaging apps", "whatsapp", "sms",
+                                "text", "text message", "messenger", "facebook messenger", "apple messages",
+                                "web messaging", "rcs")},
+    **{w: "email" for w in ("email", "e mail", "mail", "ticket", "tickets", "web form", "webform")},
+    **{w: "social" for w in ("social", "social media", "twitter", "x", "facebook", "instagram")},
+    **{w: "backoffice" for w in ("backoffice", "back office", "task", "tasks", "work item", "workitem",
+                                 "case", "cases")},
+}
 
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
@@ -66,6 +87,17 @@ class HistoryError(ValueError):
 
 class UnreadableFileError(ValueError):
     """The file could not be read as a table at all (not text, not Parquet, too large)."""
+
+
+def channel_of(word: Any) -> str | None:
+    """The History channel a channel word means, or None.
+
+    Example:
+        >>> channel_of("Live Chat"), channel_of("PHONE"), channel_of("pigeon")
+        ('chat', 'voice', None)
+    """
+    key = re.sub(r"[\s_\-]+", " ", str(word).strip().lower())
+    return CHANNEL_WORDS.get(key)
 
 
 @dataclass(frozen=True)
@@ -150,18 +182,58 @@ def read_bytes(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
     return path.read_bytes()
 
 
-def _table_from_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, bool]:
+def gunzip_bounded(data: bytes, *, name: str, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Decompress gzip ``data`` (several members allowed), refusing to expand past ``max_bytes``.
+
+    Raises :class:`UnreadableFileError` naming the file when the data is damaged or would
+    decompress to more than ``max_bytes`` (a gzip bomb: a few kB that expand to gigabytes).
+    """
+    out: list[bytes] = []
+    total = 0
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = inflater.decompress(rest, max_bytes - total + 1)
+            while True:
+                total += len(chunk)
+                if total > max_bytes:
+                    raise UnreadableFileError(
+                        f"{name}: decompresses to more than the {max_bytes:,}-byte limit (a gzip bomb or a file too large)")
+                out.append(chunk)
+                if inflater.eof or not inflater.unconsumed_tail:
+                    break
+                chunk = inflater.decompress(inflater.unconsumed_tail, max_bytes - total + 1)
+            if not inflater.eof:
+                raise UnreadableFileError(f"{name}: a damaged gzip file (it ends early)")
+            rest = inflater.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        raise UnreadableFileError(f"{name}: a damaged gzip file ({exc})") from None
+    return b"".join(out)
+
+
+def _table_from_bytes(data: bytes, name: str, *, max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES
+                      ) -> tuple[pd.DataFrame, bool]:
     """Parse bytes into a frame of strings (CSV) or typed columns (Parquet); returns (frame, is_csv)."""
     if data[:4] == b"PAR1":
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(io.BytesIO(data)).metadata
+            expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+            raise UnreadableFileError(f"{name}: not a readable Parquet file ({exc})") from None
+        if expanded > max_decompressed_bytes:
+            raise UnreadableFileError(f"{name}: its columns decompress to {expanded:,} bytes, over the "
+                                      f"{max_decompressed_bytes:,}-byte limit")
+        if meta.num_rows > MAX_ROWS:
+            raise UnreadableFileError(f"{name}: {meta.num_rows:,} rows, over the {MAX_ROWS:,}-row limit")
         try:
             return pd.read_parquet(io.BytesIO(data)), False
         except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
             raise UnreadableFileError(f"{name}: not a readable Parquet file ({exc})") from None
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise UnreadableFileError(f"{name}: a damaged gzip file ({exc})") from None
+        data = gunzip_bounded(data, name=name, max_bytes=max_decompressed_bytes)
     if b"\x00" in data[:65536]:
         raise UnreadableFileError(f"{name}: not a text file (binary content); expected CSV or Parquet")
     try:
@@ -179,8 +251,22 @@ def _table_from_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, bool]:
         frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise UnreadableFileError(f"{name}: not a readable CSV table ({exc})") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    headers = {str(c).strip().lower(): str(c).strip() for c in frame.columns}
+    frame.columns = list(headers)
+    frame.attrs["headers"] = headers  # the file's own spelling, for messages
     return frame, True
+
+
+def table_headers(data: bytes, *, name: str = "upload") -> list[str]:
+    """The column headers of an uploaded table as the file spells them (for a mapping form).
+
+    Example:
+        >>> table_headers(b"Start;Calls In\\n2025-03-03 08:00;4\\n")
+        ['Start', 'Calls In']
+    """
+    raw, _ = _table_from_bytes(data, name)
+    headers = raw.attrs.get("headers", {})
+    return [headers.get(c, str(c)) for c in raw.columns]
 
 
 # -- validation ---------------------------------------------------------------------------
@@ -190,6 +276,11 @@ def validate_history(
     name: str | None = None,
     timezone: str | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
+    date_order: str | None = None,
+    mapping: dict[str, str] | None = None,
+    profile: str | None = None,
+    interval_minutes: int | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Validate a History file; return the accepted rows and the report.
 
@@ -199,9 +290,19 @@ def validate_history(
     the report has errors the frame holds only the rows without errors (for display); the
     pipeline must not use it - :func:`load_history` enforces that.
 
-    Raises ``OSError`` when a path can't be opened and :class:`UnreadableFileError` when the
-    content is not a table (binary, damaged, too large); everything else is in the report.
+    Files in another layout are read through a column ``mapping`` (History field -> the
+    file's column, e.g. ``{"offered": "Offer"}``) or a vendor ``profile`` (see
+    :mod:`planner.profiles`; detected from the header when the History columns are missing).
+    ``date_order`` (``"dayfirst"`` or ``"monthfirst"``) reads dates like ``03/04/2025`` that
+    no row of the file decides; ISO dates need neither. ``interval_minutes`` is the grid
+    that one-row-per-contact exports (tickets, call logs) are counted into (default 15).
+
+    Raises ``OSError`` when a path can't be opened, :class:`UnreadableFileError` when the
+    content is not a table (binary, damaged, too large, a gzip bomb) and ``ValueError`` for a
+    bad argument (unknown zone, profile or field); everything else is in the report.
     """
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise ValueError(f"date order {date_order!r}: use dayfirst or monthfirst")
     if isinstance(source, bytes):
         data, label = source, name or "upload"
         if len(data) > max_bytes:
@@ -209,35 +310,48 @@ def validate_history(
     else:
         data, label = read_bytes(source, max_bytes=max_bytes), name or str(source)
     zone = _zone(timezone)
-    raw, is_csv = _table_from_bytes(data, label)
+    raw, is_csv = _table_from_bytes(data, label, max_decompressed_bytes=max_decompressed_bytes)
     report = ValidationReport(file=label)
     empty = pd.DataFrame(columns=["interval_start", "queue", "channel", "offered"])
     if raw.empty and len(raw.columns) == 0:
         report.error("empty", "the file is empty: expected a header line and interval rows")
         return empty, report
+    line = np.arange(len(raw)) + (2 if is_csv else 1)  # CSV: header is line 1
+    rows_read = len(raw)
+    from planner.profiles import map_to_history  # profiles import this module's constants
+
+    mapped = map_to_history(raw, line, report, mapping=mapping, profile=profile, timezone=timezone,
+                            interval_minutes=interval_minutes, date_order=date_order)
+    if mapped is None:
+        return empty, report
+    raw, line, source_columns, allow_flow_outs = mapped.frame, mapped.line, mapped.source_columns, mapped.allow_flow_outs
+    if mapped.profile:
+        report.summary["profile"] = mapped.profile
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         report.error(
             "missing_column",
-            f"required column(s) {', '.join(missing)} missing; the file has: {', '.join(map(str, raw.columns))}",
+            f"required column(s) {', '.join(missing)} missing; the file has: {', '.join(map(str, raw.columns))}. "
+            "Name the file's columns with --map FIELD=COLUMN (or --mapping FILE.toml), or choose a vendor "
+            "--profile NAME (listed in 'planner validate --help')",
             column=missing[0],
         )
-        return empty, report
+        return empty, _named(report, source_columns)
     if raw.empty:
         report.error("empty", "the file has a header but no interval rows")
-        return empty, report
+        return empty, _named(report, source_columns)
     unknown = [c for c in raw.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
         report.warn("unknown_column", f"column(s) {', '.join(unknown)} are not part of the History format and are ignored")
 
-    line = np.arange(len(raw)) + (2 if is_csv else 1)  # CSV: header is line 1
     bad = np.zeros(len(raw), dtype=bool)
     frame = pd.DataFrame(index=raw.index)
 
-    starts, offsets_known, bad_ts = _parse_times(raw["interval_start"], zone, report, line)
+    starts, offsets_known, utc_ns, bad_ts, order_note = _parse_times(raw["interval_start"], zone, report, line, date_order)
     bad |= bad_ts
     frame["interval_start"] = starts
 
+    channel_notes: dict[str, str] = {}
     for column, default in (("queue", DEFAULT_QUEUE), ("channel", DEFAULT_CHANNEL)):
         if column not in raw:
             frame[column] = default
@@ -247,10 +361,16 @@ def validate_history(
         for i in np.flatnonzero(blank.to_numpy()):
             report.error("blank", f"{column} is empty (leave the column out to default to {default!r})", row=int(line[i]), column=column, value="")
         bad |= blank.to_numpy()
-        frame[column] = values.str.lower() if column == "channel" else values
+        if column == "channel":
+            words = values.drop_duplicates()
+            meaning = {w: channel_of(w) for w in words}
+            channel_notes = {w: m for w, m in meaning.items() if m is not None and w != m}
+            values = values.map(lambda w: meaning.get(w) or w.lower())
+        frame[column] = values
     unknown_channel = ~frame["channel"].isin(CHANNELS) & ~bad
     for i in np.flatnonzero(unknown_channel.to_numpy()):
-        report.error("bad_channel", f"unknown channel; use one of {', '.join(CHANNELS)}", row=int(line[i]), column="channel", value=raw["channel"].iloc[i])
+        report.error("bad_channel", f"unknown channel word; use one of {', '.join(CHANNELS)} or a word such as "
+                     "phone, webchat, whatsapp, ticket", row=int(line[i]), column="channel", value=raw["channel"].iloc[i])
     bad |= unknown_channel.to_numpy()
 
     for column in COUNT_COLUMNS + SECONDS_COLUMNS:
@@ -259,30 +379,54 @@ def validate_history(
         values, bad_col = _parse_numbers(raw[column], column, integer=column in COUNT_COLUMNS, required=column == "offered", report=report, line=line)
         bad |= bad_col
         frame[column] = values
+    bad |= _check_consistency(frame, raw, bad, report, line, allow_flow_outs=allow_flow_outs)
 
     accepted = frame.loc[~bad].copy()
     accepted["_line"] = line[~bad]
     accepted["_offset_known"] = offsets_known[~bad]
+    accepted["_utc"] = utc_ns[~bad]
     accepted = _resolve_duplicates(accepted, zone, report)
-    interval_minutes = _check_grid(accepted, report)
-    accepted = accepted.drop(columns=["_line", "_offset_known"]).sort_values(list(KEY_COLUMNS[1:]) + ["interval_start"])
+    interval_minutes_found = _check_grid(accepted, report)
+    accepted = accepted.drop(columns=["_line", "_offset_known", "_utc"]).sort_values(list(KEY_COLUMNS[1:]) + ["interval_start"])
     accepted["offered"] = accepted["offered"].astype("int64")
     accepted = accepted.reset_index(drop=True)
-    gaps = _report_gaps(accepted, interval_minutes, report) if interval_minutes and report.ok else None
-    report.summary = _summary(accepted, interval_minutes, len(raw), timezone)
+    gaps = _report_gaps(accepted, interval_minutes_found, report) if interval_minutes_found and report.ok else None
+    summary = dict(report.summary)
+    summary.update(_summary(accepted, interval_minutes_found, rows_read, timezone))
+    if channel_notes:
+        summary["channel_words"] = "; ".join(f"channel {w!r} read as {m}" for w, m in sorted(channel_notes.items()))
+    if order_note:
+        summary["date_order"] = order_note
+    if source_columns:
+        summary["columns"] = ", ".join(f"{field} <- {header!r}" for field, header in source_columns.items())
+    report.summary = summary
     if gaps is not None:
         report.summary["missing_days"], report.summary["missing_intervals"] = gaps
-    return accepted, report
+    return accepted, _named(report, source_columns)
 
 
-def load_history(path: str | Path, *, timezone: str | None = None) -> pd.DataFrame:
+def _named(report: ValidationReport, source_columns: dict[str, str]) -> ValidationReport:
+    """Problems name the file's own column (``'Offer' (offered)``) when it was mapped."""
+    if not source_columns:
+        return report
+    from dataclasses import replace
+
+    report.problems = [replace(p, column=f"{source_columns[p.column]} ({p.column})")
+                       if p.column in source_columns else p for p in report.problems]
+    return report
+
+
+def load_history(path: str | Path, *, timezone: str | None = None, **options: Any) -> pd.DataFrame:
     """A validated History frame; raises :class:`HistoryError` when the file has errors.
+
+    ``options`` are :func:`validate_history`'s (``date_order``, ``mapping``, ``profile``,
+    ``interval_minutes``).
 
     >>> frame = load_history("data/us_bank_2003_5min.csv.gz")   # doctest: +SKIP
     >>> list(frame.columns)                                       # doctest: +SKIP
     ['interval_start', 'queue', 'channel', 'offered']
     """
-    frame, report = validate_history(path, timezone=timezone)
+    frame, report = validate_history(path, timezone=timezone, **options)
     if not report.ok:
         raise HistoryError(report)
     return frame
@@ -306,36 +450,52 @@ def _zone(timezone: str | None) -> ZoneInfo | None:
         raise ValueError(f"timezone: {timezone!r} is not a known IANA time zone (e.g. 'Europe/Berlin')") from None
 
 
+_DMY_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})\b(.*)$")
+
+
 def _parse_times(
-    values: pd.Series, zone: ZoneInfo | None, report: ValidationReport, line: np.ndarray
-) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Wall-clock times (naive), whether each had an offset, and which rows failed."""
+    values: pd.Series, zone: ZoneInfo | None, report: ValidationReport, line: np.ndarray, date_order: str | None = None,
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, str | None]:
+    """Wall-clock times (naive), whether each had an offset, its UTC instant in ns (NaT-like
+    minimum where it had none), which rows failed, and a note on the day/month order used."""
+    nat = np.iinfo(np.int64).min
     if pd.api.types.is_datetime64_any_dtype(values):  # Parquet
         parsed = pd.Series(values)
         has_offset = np.full(len(values), parsed.dt.tz is not None)
+        utc = np.full(len(values), nat, dtype=np.int64)
         if parsed.dt.tz is not None:
+            utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
             parsed = parsed.dt.tz_convert(zone or "UTC").dt.tz_localize(None) if zone else parsed.dt.tz_localize(None)
         bad = parsed.isna().to_numpy()
         for i in np.flatnonzero(bad):
             report.error("bad_timestamp", "interval_start is empty", row=int(line[i]), column="interval_start", value=None)
-        return parsed.astype("datetime64[ns]"), has_offset, bad
+        return parsed.astype("datetime64[ns]"), has_offset, utc, bad, None
     text = values.astype(str).str.strip()
     has_offset = text.str.contains(_OFFSET_RE).to_numpy()
     wall = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    utc = np.full(len(values), nat, dtype=np.int64)
     naive_text = text.where(~has_offset, text.str.replace(_OFFSET_RE, "", regex=True))
-    if has_offset.any() and zone is not None:
+    note = None
+    if has_offset.any():
         instants = pd.to_datetime(text[has_offset], errors="coerce", utc=True, format="ISO8601")
-        wall[has_offset] = instants.dt.tz_convert(zone).dt.tz_localize(None).astype("datetime64[ns]")
-        rest = ~has_offset
+        ok = instants.notna().to_numpy()
+        utc[np.flatnonzero(has_offset)[ok]] = instants[ok].dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        if zone is not None:
+            wall[has_offset] = instants.dt.tz_convert(zone).dt.tz_localize(None).astype("datetime64[ns]")
+            rest = ~has_offset
+        else:
+            rest = np.ones(len(text), dtype=bool)
     else:
         rest = np.ones(len(text), dtype=bool)
+    ambiguous = np.zeros(len(text), dtype=bool)
     if rest.any():
         parsed = pd.to_datetime(naive_text[rest], errors="coerce", format="ISO8601")
-        if parsed.isna().all():  # e.g. "03/03/2003 07:00": try pandas' general parser
-            parsed = pd.to_datetime(naive_text[rest], errors="coerce", format="mixed", dayfirst=False)
+        if parsed.isna().all():  # e.g. "03/03/2003 07:00": day and month order decided below
+            parsed, note, undecided = _parse_day_month(naive_text[rest], date_order, report, line[rest])
+            ambiguous[np.flatnonzero(rest)[undecided]] = True
         wall[rest] = parsed.astype("datetime64[ns]")
     bad = wall.isna().to_numpy().copy()
-    for i in np.flatnonzero(bad):
+    for i in np.flatnonzero(bad & ~ambiguous):
         report.error("bad_timestamp", "interval_start is not a date-time (use ISO-8601, e.g. 2024-03-04T08:30)", row=int(line[i]), column="interval_start", value=values.iloc[i])
     if zone is not None:
         naive_rows = ~has_offset & ~bad
@@ -348,7 +508,55 @@ def _parse_times(
                     continue  # ambiguous (fall-back hour): resolved with the duplicates
                 report.error("dst_nonexistent", f"this local time does not exist in {zone.key} (daylight-saving change)", row=int(line[i]), column="interval_start", value=values.iloc[i])
                 bad[i] = True
-    return wall, has_offset, bad
+    return wall, has_offset, utc, bad, note
+
+
+def _parse_day_month(text: pd.Series, date_order: str | None, report: ValidationReport, line: np.ndarray
+                     ) -> tuple[pd.Series, str | None, np.ndarray]:
+    """Parse ``DD/MM/YYYY``-or-``MM/DD/YYYY`` dates (``/``, ``.`` or ``-``; time may follow).
+
+    The order is ``date_order`` when given; otherwise a row whose first number is above 12
+    proves day-first and one whose second is above 12 proves month-first. When no row
+    decides, one ``ambiguous_date`` error names the first row and every row is refused
+    (returned as undecided). Returns the times (NaT where unparsed), a note for the summary
+    and the undecided mask.
+    """
+    parts = text.str.extract(_DMY_RE)
+    matched = parts[0].notna().to_numpy()
+    undecided = np.zeros(len(text), dtype=bool)
+    if not matched.any():  # not a day/month layout: pandas' general parser (e.g. "Mar 3 2003 07:00")
+        return pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=False), None, undecided
+    first = pd.to_numeric(parts[0], errors="coerce").to_numpy()
+    second = pd.to_numeric(parts[1], errors="coerce").to_numpy()
+    day_evidence = np.flatnonzero(matched & (first > 12))
+    month_evidence = np.flatnonzero(matched & (second > 12))
+    if date_order is not None:
+        order, note = date_order, f"{'day' if date_order == 'dayfirst' else 'month'}-first (given)"
+    elif len(day_evidence) and len(month_evidence):
+        i, j = day_evidence[0], month_evidence[0]
+        report.error("mixed_date_order", f"day/month order differs between rows: row {int(line[i])} is day-first "
+                     f"({text.iloc[i]!r}), row {int(line[j])} month-first; export one order",
+                     row=int(line[j]), column="interval_start", value=text.iloc[j])
+        undecided[:] = matched
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]"), None, undecided
+    elif len(day_evidence) or len(month_evidence):
+        i = (day_evidence if len(day_evidence) else month_evidence)[0]
+        order = "dayfirst" if len(day_evidence) else "monthfirst"
+        note = f"{order[:-5]}-first (inferred from row {int(line[i])}: {text.iloc[i]!r})"
+    else:
+        i = int(np.flatnonzero(matched)[0])
+        report.error("ambiguous_date", "dates like this read as day/month or month/day (no day above 12 in the file); "
+                     "pass --dayfirst or --monthfirst (ISO dates, 2025-03-04, need neither)",
+                     row=int(line[i]), column="interval_start", value=text.iloc[i])
+        undecided[:] = matched
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]"), None, undecided
+    day, month = (parts[0], parts[1]) if order == "dayfirst" else (parts[1], parts[0])
+    year = parts[2].where(parts[2].str.len() == 4, "20" + parts[2])
+    iso = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[3].fillna("")
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if matched.any():
+        parsed[matched] = pd.to_datetime(iso[matched], errors="coerce", format="mixed").astype("datetime64[ns]")
+    return parsed, note, undecided
 
 
 def _exists(stamp: pd.Timestamp, zone: ZoneInfo) -> bool:
@@ -375,6 +583,18 @@ def _parse_numbers(
     for i in np.flatnonzero(unparsed):
         report.error("not_numeric", f"{column} is not a number", row=int(line[i]), column=column, value=values.iloc[i])
     bad |= unparsed
+    infinite = np.isinf(numbers.to_numpy())  # "inf", "1e400"
+    for i in np.flatnonzero(infinite):
+        report.error("not_finite", f"{column} is not a finite number", row=int(line[i]), column=column, value=values.iloc[i])
+    bad |= infinite
+    numbers = numbers.where(~infinite)
+    limit = MAX_COUNT if integer else (MAX_ASA_S if column == "asa_s" else None)
+    if limit is not None:
+        too_big = (numbers > limit).to_numpy()
+        unit = "contacts in one interval" if integer else "seconds"
+        for i in np.flatnonzero(too_big):
+            report.error("out_of_range", f"{column} is above {limit:,} {unit}", row=int(line[i]), column=column, value=values.iloc[i])
+        bad |= too_big
     negative = (numbers < 0).to_numpy()
     for i in np.flatnonzero(negative):
         report.error("negative", f"{column} is negative", row=int(line[i]), column=column, value=values.iloc[i])
@@ -387,6 +607,46 @@ def _parse_numbers(
     return numbers, bad
 
 
+def _check_consistency(frame: pd.DataFrame, raw: pd.DataFrame, bad: np.ndarray, report: ValidationReport,
+                       line: np.ndarray, *, allow_flow_outs: bool = False) -> np.ndarray:
+    """Row checks across columns; returns the rows that fail.
+
+    * ``aht_s`` in (0 s, 4 h]; 0 (or blank) is allowed only where nothing was handled;
+    * ``handled + abandoned <= offered`` unless ``allow_flow_outs`` (a vendor that counts
+      offered in the interval a contact entered the queue and answers in the one it was
+      answered in, or whose offered excludes flow-ins);
+    * ``answered_within_sl <= offered``.
+    """
+    failed = np.zeros(len(frame), dtype=bool)
+    if "aht_s" in frame:
+        aht = frame["aht_s"].to_numpy(dtype=float)
+        volume = (frame["handled"] if "handled" in frame else frame["offered"]).to_numpy(dtype=float)
+        wrong = ((aht > MAX_AHT_S) | ((aht <= 0) & (np.nan_to_num(volume) > 0))) & ~bad
+        for i in np.flatnonzero(wrong):
+            report.error("aht_range", f"aht_s must lie in (0 s, {MAX_AHT_S} s] (4 hours) where contacts were handled",
+                         row=int(line[i]), column="aht_s", value=raw["aht_s"].iloc[i])
+        failed |= wrong
+    offered = frame["offered"].to_numpy(dtype=float)
+    if ("handled" in frame or "abandoned" in frame) and not allow_flow_outs:
+        handled = frame["handled"].to_numpy(dtype=float) if "handled" in frame else np.zeros(len(frame))
+        abandoned = frame["abandoned"].to_numpy(dtype=float) if "abandoned" in frame else np.zeros(len(frame))
+        over = (np.nan_to_num(handled) + np.nan_to_num(abandoned) > offered) & ~bad & ~failed
+        for i in np.flatnonzero(over):
+            report.error("over_offered", "handled + abandoned is more than offered (a profile whose vendor counts "
+                         "flow-outs or answers in a later interval allows this; --map files do not)",
+                         row=int(line[i]), column="handled",
+                         value=f"offered {offered[i]:g}, handled {handled[i]:g}, abandoned {abandoned[i]:g}")
+        failed |= over
+    if "answered_within_sl" in frame:
+        within = frame["answered_within_sl"].to_numpy(dtype=float)
+        over = (np.nan_to_num(within) > offered) & ~bad & ~failed
+        for i in np.flatnonzero(over):
+            report.error("over_offered", "answered_within_sl is more than offered", row=int(line[i]),
+                         column="answered_within_sl", value=raw["answered_within_sl"].iloc[i])
+        failed |= over
+    return failed
+
+
 def _resolve_duplicates(frame: pd.DataFrame, zone: ZoneInfo | None, report: ValidationReport) -> pd.DataFrame:
     """Merge the repeated fall-back hour (recognised by zone or offsets); report real duplicates."""
     dup = frame.duplicated(list(KEY_COLUMNS), keep=False)
@@ -394,11 +654,13 @@ def _resolve_duplicates(frame: pd.DataFrame, zone: ZoneInfo | None, report: Vali
         return frame
     groups = frame[dup].groupby(list(KEY_COLUMNS), sort=False)
     merged_rows, drop_index = [], []
+    nat = np.iinfo(np.int64).min
     for key, group in groups:
         stamp = key[0]
-        is_dst_repeat = len(group) == 2 and (
-            (zone is not None and not _unambiguous(stamp, zone)) or group["_offset_known"].all()
-        )
+        instants = group["_utc"].to_numpy()
+        same_instant = bool((instants != nat).all() and instants[0] == instants[-1])
+        is_dst_repeat = (len(group) == 2 and zone is not None and not _unambiguous(stamp, zone)
+                         and _exists(stamp, zone) and not same_instant)
         if is_dst_repeat:
             merged = group.iloc[0].copy()
             for column in COUNT_COLUMNS + ("handle_time_s",):
@@ -420,10 +682,19 @@ def _resolve_duplicates(frame: pd.DataFrame, zone: ZoneInfo | None, report: Vali
             )
         else:
             first = int(group["_line"].iloc[0])
+            if zone is None:
+                hint = "; if this is the repeated hour of a daylight-saving fall-back, pass --timezone"
+            elif not _unambiguous(stamp, zone) and same_instant:
+                hint = "; both rows are the same instant, not the two passes of the fall-back hour"
+            elif not _unambiguous(stamp, zone):
+                hint = f"; the fall-back hour of {zone.key} occurs twice, not {len(group)} times"
+            else:
+                hint = f"; {stamp:%Y-%m-%d %H:%M} is not a repeated (fall-back) hour of {zone.key}"
             for _, row in group.iloc[1:].iterrows():
                 report.error(
                     "duplicate",
-                    f"duplicate key (interval_start, queue, channel) = ({stamp:%Y-%m-%dT%H:%M}, {key[1]}, {key[2]}); first seen on row {first}",
+                    f"duplicate key (interval_start, queue, channel) = ({stamp:%Y-%m-%dT%H:%M}, {key[1]}, {key[2]}) "
+                    f"on this row and row {first}; first seen on row {first}{hint}",
                     row=int(row["_line"]),
                     column="interval_start",
                 )
@@ -463,6 +734,17 @@ def _check_grid(frame: pd.DataFrame, report: ValidationReport) -> int | None:
     minutes = _infer_minutes(frame)
     if minutes is None:
         report.warn("short", "only one interval per series: the interval length can't be inferred")
+        return None
+    per_series = {f"{q}/{c}": _infer_minutes(g) for (q, c), g in frame.groupby(["queue", "channel"], sort=True)}
+    lengths = {m for m in per_series.values() if m is not None}
+    if len(lengths) > 1:
+        for series, length in per_series.items():
+            if length is not None and length != minutes:
+                shown = f"{length} minutes" if length > 0 else "not a whole number of minutes"
+                report.error("interval_length_mixed",
+                             f"series {series} has {shown} intervals, the rest of the file {minutes} minutes; "
+                             "one file holds one interval length (aggregate or split it)",
+                             column="interval_start", value=series)
         return None
     if minutes not in SUPPORTED_INTERVAL_MINUTES:
         shown = f"{minutes} minutes" if minutes > 0 else "not a whole number of minutes"

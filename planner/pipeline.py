@@ -102,7 +102,7 @@ class PlanResult:
 def load_plan_history(config: PlanConfig, store: Store | None = None) -> pd.DataFrame:
     """The history the plan trains on: the file, or the stored dataset."""
     if config.history is not None:
-        return load_history(config.history, timezone=config.timezone)
+        return load_history(config.history, timezone=config.timezone, **config.history_options)
     return (store or Store.open()).dataset(config.dataset)
 
 
@@ -341,7 +341,8 @@ def json_ready(value: Any) -> Any:
 
 def write_plan_outputs(result: PlanResult, folder: Path) -> None:
     """Every output file of DESIGN.md section 4, built in a temp folder and swapped in."""
-    from planner.exports import write_csv, write_ics, write_outputs, write_roster_xlsx
+    from planner.exports import write_ics, write_roster_xlsx
+    from planner.writers import write_csv, write_outputs, write_text
 
     base = result.base
     summary = json.dumps(json_ready(result.summary), indent=2)
@@ -358,7 +359,7 @@ def write_plan_outputs(result: PlanResult, folder: Path) -> None:
             "roster.csv": lambda p: write_csv(base.roster, p),
             "activities.csv": lambda p: write_csv(base.activities, p),
             "coverage.csv": lambda p: write_csv(base.coverage, p),
-            "summary.json": lambda p: p.write_text(summary),
+            "summary.json": lambda p: write_text(summary, p),
             "scenarios.csv": lambda p: write_csv(result.scenarios, p),
             "roster.xlsx": lambda p: write_roster_xlsx(base.roster, base.activities, base.coverage, p, week_start=result.config.start),
             "ics": ics,

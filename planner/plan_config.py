@@ -34,6 +34,7 @@ KNOWN_KEYS = {
     "name", "history", "dataset", "start", "days", "interval_minutes", "country", "subdivision",
     "timezone", "method", "special_days", "opening_hours", "staffing", "rules", "agents",
     "fte_hours_per_week", "simulate", "replications", "scenario", "backtest_windows",
+    "mapping", "profile", "date_order",
 }
 SCENARIO_SCALARS = {"volume_factor", "aht_factor"}
 SCENARIO_PREFIXES = ("channel.", "contract.", "shift.", "rules.")
@@ -78,6 +79,14 @@ class PlanConfig:
     backtest_windows: int = 3
     fte_hours_per_week: float = 40.0
     simulate: bool = True
+    mapping: tuple[tuple[str, str], ...] = ()  # [mapping] History field -> the history file's column
+    profile: str | None = None  # a vendor profile of planner.profiles
+    date_order: str | None = None  # "dayfirst" | "monthfirst" for dates like 03/04/2025
+
+    @property
+    def history_options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`planner.io.load_history` for this plan's history file."""
+        return {"mapping": dict(self.mapping) or None, "profile": self.profile, "date_order": self.date_order}
     replications: int = 10
     scenarios: tuple[Scenario, ...] = ()
 
@@ -195,6 +204,16 @@ def load_plan_config(path: str | Path) -> PlanConfig:
     days = _positive_int(data, "days", path, 7)
     if days != 7:
         raise ValueError(f"{path}: days = {days}: the scheduler plans one week (days = 7)")
+    mapping = _history_mapping(data, path)
+    profile = data.get("profile") or None
+    if profile is not None:
+        from planner.profiles import PROFILES
+
+        if profile not in PROFILES:
+            raise ValueError(f"{path}: profile = {profile!r} is unknown; use one of {', '.join(sorted(PROFILES))}")
+    date_order = data.get("date_order") or None
+    if date_order not in (None, "dayfirst", "monthfirst"):
+        raise ValueError(f"{path}: date_order = {date_order!r} must be \"dayfirst\" or \"monthfirst\"")
     return PlanConfig(
         name=str(data.get("name") or path.stem),
         source=path.resolve(),
@@ -217,7 +236,25 @@ def load_plan_config(path: str | Path) -> PlanConfig:
         simulate=bool(data.get("simulate", True)),
         replications=_positive_int(data, "replications", path, 10),
         scenarios=parse_scenarios(data.get("scenario"), path),
+        mapping=mapping,
+        profile=profile,
+        date_order=date_order,
     )
+
+
+def _history_mapping(data: dict[str, Any], path: Path) -> tuple[tuple[str, str], ...]:
+    """The ``[mapping]`` table (History field = "column of the history file"), checked."""
+    table = data.get("mapping")
+    if table is None:
+        return ()
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ValueError(f"{path}: [mapping] must hold FIELD = \"COLUMN\" lines, e.g. offered = \"Offer\"")
+    from planner.profiles import HISTORY_FIELDS
+
+    unknown = [k for k in table if k not in HISTORY_FIELDS]
+    if unknown:
+        raise ValueError(f"{path}: [mapping] {unknown[0]!r} is not a History field; use one of {', '.join(HISTORY_FIELDS)}")
+    return tuple(table.items())
 
 
 def apply_overrides(staffing: dict[str, Any], rules: dict[str, Any], scenario: Scenario, *, where: str = "scenario") -> tuple[dict, dict]:

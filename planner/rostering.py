@@ -13,11 +13,7 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -341,33 +337,28 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_outputs(result: Mapping[str, Any], out: str | Path) -> list[Path]:
-    """Write roster.csv, activities.csv, coverage.csv and summary.json into ``out``.
+    """Write roster.csv, activities.csv, coverage.csv and summary.json into the folder ``out``.
 
-    Files are written into a temporary folder beside ``out`` and moved into place only when
-    all four are complete, so a failure never leaves half-written outputs.
+    Through :func:`planner.writers.write_outputs`: the folder is built beside ``out`` and
+    swapped in whole (its previous content replaced), so a failure never leaves a mix of
+    old and new files; text cells are neutralized against formula injection.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        roster = result["roster"].copy()
-        for column in ("shift_start", "shift_end"):
-            roster[column] = pd.to_datetime(roster[column]).dt.strftime(_ISO)
-        roster.to_csv(staging / "roster.csv", index=False)
-        activities = result["activities"].copy()
-        for column in ("start", "end"):
-            activities[column] = pd.to_datetime(activities[column]).dt.strftime(_ISO)
-        activities.to_csv(staging / "activities.csv", index=False)
-        coverage = result["coverage"].copy()
-        coverage["interval_start"] = pd.to_datetime(coverage["interval_start"]).dt.strftime(_ISO)
-        coverage.to_csv(staging / "coverage.csv", index=False)
-        with (staging / "summary.json").open("w") as handle:
-            json.dump(_jsonable(result["summary"]), handle, indent=2)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, out / name)
-            written.append(out / name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    from planner.writers import write_csv, write_json
+    from planner.writers import write_outputs as write_folder
+
+    roster = result["roster"].copy()
+    for column in ("shift_start", "shift_end"):
+        roster[column] = pd.to_datetime(roster[column]).dt.strftime(_ISO)
+    activities = result["activities"].copy()
+    for column in ("start", "end"):
+        activities[column] = pd.to_datetime(activities[column]).dt.strftime(_ISO)
+    coverage = result["coverage"].copy()
+    coverage["interval_start"] = pd.to_datetime(coverage["interval_start"]).dt.strftime(_ISO)
+    summary = _jsonable(result["summary"])
+    write_folder(out, {
+        "roster.csv": lambda p: write_csv(roster, p),
+        "activities.csv": lambda p: write_csv(activities, p),
+        "coverage.csv": lambda p: write_csv(coverage, p),
+        "summary.json": lambda p: write_json(summary, p),
+    })
+    return [Path(out) / name for name in OUTPUT_FILES]

@@ -219,9 +219,12 @@ def plan_shifts(
     if rules.coverage == "hard" and lp_status == "Infeasible":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if lp_status != "Optimal":
-        raise SolveError(f"LP relaxation ended with solver status {lp_status}")
+        raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
+                         f"(time limit {rules.time_limit_s:g} s, rules.toml time_limit_s)")
     status, objective, mip_bound, kept = None, float("nan"), None, None
+    tried = ["the LP relaxation"]
     if model.solver_name == "HiGHS" and highspy is not None:
+        tried.append("LP rounding (dive)")
         try:
             tours = _spread_dive(rules, grid, demands, caps or HeadcountCaps(), model, progress=say)
             say("placing breaks, lunches and blended work")
@@ -233,6 +236,7 @@ def plan_shifts(
     remaining = rules.time_limit_s - model.seconds
     if not close and (status is None or (model.n_integers <= EXACT_MAX_INTEGERS and remaining > 1.0)):
         say("solving integer model")
+        tried.append("branch and bound")
         model.set_activities_integer()
         exact = model.solve(mip=True, time_limit_s=max(1.0, remaining))
         better = exact[0] in ("Optimal", "Feasible") and (
@@ -245,7 +249,8 @@ def plan_shifts(
     if status == "Infeasible" and rules.coverage == "hard":
         raise _explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
     if status not in ("Optimal", "Feasible"):
-        raise SolveError(f"integer model ended with solver status {status} after {model.seconds:.1f} s")
+        raise SolveError(f"tried {', '.join(tried)}: no integer plan (solver status {status}) after "
+                         f"{model.seconds:.1f} s of the {rules.time_limit_s:g} s time limit (rules.toml time_limit_s)")
     say("reading solution")
     return model.result(status, objective, lp_objective, mip_bound)
 

@@ -27,11 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--dataset", metavar="NAME", help="actuals dataset already in the store")
     p.add_argument("--timezone", metavar="TZ", help="IANA zone of the actuals' local times")
     p.add_argument("--out", metavar="F.csv", help="write the per-interval detail here")
+    from planner.commands.inputs import add_input_options
+
+    add_input_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.forecasts import accuracy_report, write_csv_atomic
+    from planner.forecasts import accuracy_report
+    from planner.writers import write_csv
     from planner.store import Store
 
     store = Store.open()
@@ -39,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     if args.actuals:
         from planner.io import load_history
 
-        actuals = load_history(args.actuals, timezone=args.timezone)
+        from planner.commands.inputs import input_options
+
+        actuals = load_history(args.actuals, timezone=args.timezone, **input_options(args))
     else:
         actuals = store.actuals(args.dataset)
     report = accuracy_report(forecast, actuals)
@@ -52,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     print("\nper time of day")
     _print(report["interval"], ["time"])
     if args.out:
-        write_csv_atomic(report["detail"], args.out)
+        write_csv(report["detail"], args.out)
         print(f"\nwrote {len(report['detail'])} rows to {args.out}")
     return 0
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from planner.commands.inputs import PROFILES_HELP, add_input_options, input_options
 from planner.datasets import import_file
 
 EXAMPLE = """\
@@ -23,17 +24,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "actuals",
         help="import today's actuals so far (History format) for intraday",
         description="Import actual interval volumes (the History format) for intraday tracking.",
-        epilog=EXAMPLE,
+        epilog=EXAMPLE + "\n" + PROFILES_HELP,
     )
     parser.add_argument("file", metavar="FILE", help="CSV (optionally .gz) or Parquet in the History format")
     parser.add_argument("--dataset", metavar="NAME", help="dataset name (default: actuals_<file name>)")
     parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the file's local times")
+    add_input_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     name = args.dataset or f"actuals_{Path(args.file).name.split('.')[0]}"
-    result = import_file(args.file, dataset=name, kind="actuals", timezone=args.timezone)
+    result = import_file(args.file, dataset=name, kind="actuals", timezone=args.timezone, **input_options(args))
     if not result.report.ok:
         print(result.report.format(), file=sys.stderr)
         print(f"planner actuals: error: {args.file} has {len(result.report.errors)} error(s); nothing was stored", file=sys.stderr)

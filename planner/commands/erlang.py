@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from planner.cli import UsageError
-from planner.commands.staff import write_csv_atomic
+from planner.writers import write_csv
 from scheduling.erlang import SL_DEFINITIONS, metrics, required_agents
 
 EXAMPLE = """\
@@ -221,6 +221,6 @@ def run_batch(cases: Path, out: Path) -> int:
         result[key] = m[key]
     result["required_agents"] = pd.array(np.where(has_target, req, 0), dtype="Int64")
     result.loc[~has_target, "required_agents"] = pd.NA
-    write_csv_atomic(result, out)
+    write_csv(result, out, create_folder=False)
     print(f"wrote {len(result):,} cases to {out}", file=sys.stderr)
     return 0

@@ -42,12 +42,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--timezone", metavar="TZ", help="IANA zone of the history's local times")
     p.add_argument("--out", required=True, metavar="F.csv", help="where to write the forecast")
     p.add_argument("--no-store", action="store_true", help="do not save the snapshot in the store")
+    from planner.commands.inputs import add_input_options
+
+    add_input_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from planner.commands.inputs import input_options
     from planner.forecasts import run_forecast
 
     if args.days < 1:
@@ -63,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             args.history, start=args.start, days=args.days, interval_minutes=args.interval_minutes,
             country=args.country, subdivision=args.subdivision, method=args.method,
             special_days_path=args.special_days, opening_hours=args.opening_hours,
-            timezone=args.timezone, out=args.out, save=not args.no_store, progress=progress)
+            timezone=args.timezone, out=args.out, save=not args.no_store, progress=progress,
+            history_options=input_options(args))
     finally:
         bar.close()
     sel = result.selection

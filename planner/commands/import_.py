@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from planner.commands.inputs import PROFILES_HELP, add_input_options, input_options
 from planner.datasets import import_file
 
 EXAMPLE = """\
@@ -23,17 +24,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="validate a History or actuals file and store it",
         description="Validate a History (or actuals) file and store it in the planner's database, "
         "raw upload included.",
-        epilog=EXAMPLE,
+        epilog=EXAMPLE + "\n" + PROFILES_HELP,
     )
     parser.add_argument("file", metavar="FILE", help="CSV (optionally .gz) or Parquet file")
     parser.add_argument("--dataset", required=True, metavar="NAME", help="name to store it under")
     parser.add_argument("--kind", choices=("history", "actuals"), default="history")
     parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the file's local times")
+    add_input_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = import_file(args.file, dataset=args.dataset, kind=args.kind, timezone=args.timezone)
+    result = import_file(args.file, dataset=args.dataset, kind=args.kind, timezone=args.timezone, **input_options(args))
     if not result.report.ok:
         print(result.report.format(), file=sys.stderr)
         print(f"planner import: error: {args.file} has {len(result.report.errors)} error(s); nothing was stored", file=sys.stderr)

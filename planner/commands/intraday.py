@@ -42,14 +42,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise ValueError(f"--date: {args.date!r} is not a date (e.g. 2025-06-03)") from None
     result = intraday(date, plan_id=args.plan, actuals_dataset=args.actuals)
-    from planner.exports import write_csv, write_outputs
+    from planner.writers import write_csv, write_outputs, write_text
 
     payload = json.dumps(summary_dict(result), indent=2, default=str)
     write_outputs(
         Path(args.out),
         {
             "intraday.csv": lambda path: write_csv(result.intervals, path),
-            "summary.json": lambda path: path.write_text(payload),
+            "summary.json": lambda path: write_text(payload, path),
         },
     )
     for row in result.summary.to_dict("records"):

@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="service goals per channel, for the service check in summary.json")
     p.add_argument("--replications", type=int, default=10, metavar="N",
                    help="simulation replications for the service check (default 10)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (built aside and swapped in whole: its previous content is replaced)")
     p.set_defaults(func=run)
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from planner.staffing import load_staffing, requirements
+from planner.writers import write_csv
 
 EXAMPLE = """\
 The forecast needs columns interval_start, queue, channel, forecast (lo, hi, model and aht_s
@@ -88,25 +87,6 @@ def _cell(value) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
-def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OSError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            frame.to_csv(handle, index=False)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     targets = load_staffing(args.config)
     forecast = read_forecast_csv(args.forecast)
@@ -119,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         out["interval_start"] = out["interval_start"].map(lambda t: t.isoformat())
     else:
         out["interval_start"] = out["interval_start"].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    write_csv_atomic(out, args.out)
+    write_csv(out, args.out, create_folder=False)
     per = req.groupby("channel")["required_agents"].agg(["max", "sum"])
     lines = [f"wrote {len(req):,} rows to {args.out}"]
     for channel, row in per.iterrows():

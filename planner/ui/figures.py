@@ -57,6 +57,27 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
+def history_preview_figure(history: pd.DataFrame, *, title: str = "Preview: offered per interval") -> go.Figure:
+    """Offered contacts per interval, one line per queue/channel series (a History frame from
+    :func:`planner.io.validate_history`), to check a column mapping before storing.
+
+    Example:
+        >>> h = pd.DataFrame({"interval_start": pd.to_datetime(["2025-01-06 08:00", "2025-01-06 08:30"]),
+        ...                   "queue": "main", "channel": "voice", "offered": [3, 5]})
+        >>> [t.name for t in history_preview_figure(h).data]
+        ['main/voice']
+    """
+    if history.empty:
+        return empty_figure("no rows to preview")
+    fig = go.Figure()
+    for (queue, channel), part in history.sort_values("interval_start").groupby(["queue", "channel"], sort=True):
+        fig.add_trace(go.Scatter(x=part["interval_start"], y=part["offered"], name=f"{queue}/{channel}",
+                                 mode="lines+markers" if len(part) < 200 else "lines"))
+    fig.update_layout(title=title, xaxis_title="interval start", yaxis_title="offered contacts",
+                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h"), showlegend=True)
+    return fig
+
+
 def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast") -> go.Figure:
     """Offered history (grey), forecast (blue) and its 10-90 % band (``lo``..``hi``) per interval.
 

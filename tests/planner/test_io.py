@@ -204,10 +204,15 @@ def test_spring_forward_time_does_not_exist(tmp_path):
     assert problem.row == 3 and "Europe/Berlin" in problem.message
 
 
-def test_offsets_identify_the_repeated_hour_without_a_zone(tmp_path):
+def test_offsets_merge_the_repeated_hour_only_with_its_zone(tmp_path):
+    # issue 16: rows with offsets are merged only on a real fall-back hour of --timezone
     text = ("interval_start,offered\n2024-10-27T01:30+02:00,1\n2024-10-27T02:00+02:00,2\n2024-10-27T02:30+02:00,3\n"
             "2024-10-27T02:00+01:00,4\n2024-10-27T02:30+01:00,5\n2024-10-27T03:00+01:00,6\n")
-    frame, report = validate_history(write(tmp_path, text))
+    path = write(tmp_path, text)
+    _, plain = validate_history(path)
+    first = only(plain, "duplicate")[0]
+    assert first.row == 5 and "row 3" in first.message and "--timezone" in first.message
+    frame, report = validate_history(path, timezone="Europe/Berlin")
     assert report.ok, report.format()
     assert frame["offered"].sum() == 21 and len(frame) == 4
 

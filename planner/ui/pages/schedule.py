@@ -13,8 +13,9 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from planner.exports import write_csv, write_ics, write_roster_xlsx
+from planner.exports import write_ics, write_roster_xlsx
 from planner.rostering import RuleViolationError
+from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
@@ -35,8 +36,7 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder)
         if kind == "csv":
-            write_csv(roster, target / "roster.csv")
-            return (target / "roster.csv").read_bytes(), f"roster_plan{plan.plan_id}.csv"
+            return csv_bytes(roster), f"roster_plan{plan.plan_id}.csv"
         if kind == "xlsx":
             write_roster_xlsx(roster, activities, coverage, target / "roster.xlsx", week_start=plan.week_start)
             return (target / "roster.xlsx").read_bytes(), f"roster_plan{plan.plan_id}.xlsx"
