@@ -1,6 +1,6 @@
 """Forecast every queue and channel of a history frame: :func:`forecast_frame`.
 
-History frame in (DESIGN.md section 3): ``interval_start`` (tz-naive local time), ``queue``,
+History frame in (docs/architecture.md section 3): ``interval_start`` (tz-naive local time), ``queue``,
 ``channel``, ``offered`` and optionally ``handled``, ``aht_s`` or ``handle_time_s``. Missing
 intervals are absent rows. Forecast frame out: ``interval_start, queue, channel, forecast, lo,
 hi, model`` (+ ``aht_s`` when the history has handle time), contacts per interval, lo/hi the

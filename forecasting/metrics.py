@@ -5,7 +5,7 @@ per interval, or per day). Missing actuals (NaN) are skipped, so a backtest over
 gaps scores only the intervals that were observed. Every metric is a plain float; ``nan`` when
 nothing is left to score.
 
-Definitions (DESIGN.md section 5):
+Definitions (README.md, Definitions):
 
 * WAPE = sum|F - A| / sum A
 * bias = sum(F - A) / sum A (positive: over-forecast)

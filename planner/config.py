@@ -1,4 +1,4 @@
-"""Reading the TOML config files of DESIGN.md section 6.
+"""Reading the TOML config files of docs/architecture.md section 7.
 
 The domain types themselves live where their rules are known: service targets in
 :mod:`scheduling.requirements`, shift rules in :mod:`scheduling.rules`. This module

@@ -1,4 +1,4 @@
-"""Reading and validating History files (DESIGN.md section 3).
+"""Reading and validating History files (docs/architecture.md section 3).
 
 A History file is long: one row per interval x queue x channel, with ``interval_start``
 and ``offered`` required, ``queue`` (default ``main``) and ``channel`` (default ``voice``)

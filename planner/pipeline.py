@@ -1,6 +1,6 @@
 """``plan()``: history -> forecast -> requirements -> shift plan -> roster -> cost, in one place.
 
-This is the only module that chains the stages (DESIGN.md section 1). A plan is built for
+This is the only module that chains the stages (docs/architecture.md section 2). A plan is built for
 the base config and for each ``[[scenario]]``; scenarios are independent and run in
 parallel processes. The base plan's tables, its scenarios and the forecast snapshot it used
 are saved in the store in one transaction each, and written to the output folder:
@@ -218,7 +218,7 @@ def run_scenarios(
 
 
 def scenario_table(outcomes: dict[str, Outcome]) -> pd.DataFrame:
-    """One tidy row per scenario (DESIGN.md: name, fte, paid_hours, cost, cost_per_contact,
+    """One tidy row per scenario (docs/architecture.md section 3: name, fte, paid_hours, cost, cost_per_contact,
     service_level, occupancy, ...), with differences to the base."""
     table = pd.DataFrame([o.row for o in outcomes.values()])
     if "base" in outcomes and len(table) > 1:
@@ -340,7 +340,7 @@ def json_ready(value: Any) -> Any:
 
 
 def write_plan_outputs(result: PlanResult, folder: Path) -> None:
-    """Every output file of DESIGN.md section 4, built in a temp folder and swapped in."""
+    """Every output file of docs/architecture.md section 3, built in a temp folder and swapped in."""
     from planner.exports import write_ics, write_roster_xlsx
     from planner.writers import write_csv, write_outputs, write_text
 

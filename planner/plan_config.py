@@ -1,4 +1,4 @@
-"""``plan.toml``: what to plan, and the scenarios that override it (DESIGN.md section 6).
+"""``plan.toml``: what to plan, and the scenarios that override it (docs/architecture.md section 7).
 
 A plan config names the history (a file, or a dataset in the store), the week to plan
 (``start``, ``days``, ``interval_minutes``), the holiday ``country``, the service goals

@@ -3,7 +3,7 @@
 Chains :mod:`scheduling.shifts` (the LP/MIP shift plan), :mod:`scheduling.roster` (named
 agents) and :mod:`scheduling.checks` (independent rule check), adds the service check
 (expected service level per interval and per day by Erlang, and by simulation with its
-P10-P90 spread) and writes the four output files of DESIGN.md section 3 atomically.
+P10-P90 spread) and writes the four output files of docs/architecture.md section 3 atomically.
 
 Example::
 
@@ -77,7 +77,7 @@ def schedule_week(
 ) -> dict[str, Any]:
     """Plan, roster and check one week; returns the frames and the summary.
 
-    ``requirements``: the Requirements frame (DESIGN.md section 3). ``agents``: ``agents.csv``
+    ``requirements``: the Requirements frame (docs/architecture.md section 3). ``agents``: ``agents.csv``
     path or frame, or None to create agents per contract. ``targets``: channel ->
     :class:`scheduling.requirements.ServiceTarget` (e.g. from ``planner.staffing.load_staffing``)
     for the service check; without it the check is skipped and the summary says so.

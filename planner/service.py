@@ -123,7 +123,7 @@ def plan_row(
     cost: float,
     fte_hours_per_week: float,
 ) -> dict[str, Any]:
-    """The tidy scenario row of DESIGN.md (scenarios.csv), plus per-channel service levels."""
+    """The tidy scenario row of docs/architecture.md section 3 (scenarios.csv), plus per-channel service levels."""
     contacts = float(requirements["volume"].sum())
     short = coverage["scheduled"].to_numpy(dtype=float) + 1e-6 < coverage["required"].to_numpy(dtype=float)
     row: dict[str, Any] = {

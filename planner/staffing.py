@@ -1,6 +1,6 @@
 """Planner-side glue for staffing: read staffing.toml into service targets, build requirements.
 
-``staffing.toml`` (DESIGN.md section 6) has one ``[channel.X]`` table per channel; see
+``staffing.toml`` (docs/architecture.md section 7) has one ``[channel.X]`` table per channel; see
 :class:`scheduling.requirements.ServiceTarget` for the keys. The pipeline calls
 :func:`load_staffing` (a file) or :func:`staffing_from_mapping` (a table already parsed, e.g.
 the inline ``[staffing]`` of plan.toml) and then :func:`requirements`.

@@ -137,7 +137,7 @@ def week_grid(requirements: pd.DataFrame, *, interval_minutes: int, wrap: bool =
 
 
 def validate_requirements(requirements: pd.DataFrame, *, source: str = "requirements") -> pd.DataFrame:
-    """Check the Requirements frame of DESIGN.md section 3 and return a clean copy.
+    """Check the Requirements frame of docs/architecture.md section 3 and return a clean copy.
 
     Missing columns, negative or non-numeric ``required_agents`` raise ``ValueError``
     naming the source, row and value; ``queue`` defaults to ``main``.

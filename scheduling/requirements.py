@@ -1,7 +1,7 @@
 """Service targets per channel and the Requirements frame built from a forecast.
 
 :class:`ServiceTarget` holds the goals of one channel (``[channel.X]`` of staffing.toml).
-:func:`requirements` turns a Forecast frame (DESIGN.md section 3) into the Requirements frame:
+:func:`requirements` turns a Forecast frame (docs/architecture.md section 3) into the Requirements frame:
 
 ``interval_start, queue, channel, volume, aht_s, required_agents, workload_minutes,
 due_minutes`` and, so that every number can be traced, ``net_agents, traffic_erlangs,

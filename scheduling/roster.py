@@ -78,7 +78,7 @@ class Roster:
 
 
 def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "agents.csv") -> tuple[Agent, ...]:
-    """Validate an ``agents.csv`` frame (DESIGN.md section 6) into agents.
+    """Validate an ``agents.csv`` frame (docs/architecture.md section 7) into agents.
 
     Raises ``ValueError`` naming the file, row, column and value (unknown contract or
     channel, bad weekday or date, min_hours > max_hours, duplicate id).

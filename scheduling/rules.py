@@ -1,6 +1,6 @@
 """Shift rules for one planning week: contracts, shift templates, activities.
 
-The rules come from ``rules.toml`` (DESIGN.md section 6) and are validated once,
+The rules come from ``rules.toml`` (docs/architecture.md section 7) and are validated once,
 here, with messages that name the offending rule. Everything downstream trusts a
 :class:`RuleSet`. Times are minutes (``length_minutes``, ``earliest_after_start``)
 or ``"HH:MM"`` clock strings in the file; inside they are minutes after midnight.

@@ -189,7 +189,7 @@ def plan_shifts(
     caps: HeadcountCaps | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ShiftPlan:
-    """Solve the weekly shift plan for a Requirements frame (DESIGN.md section 3).
+    """Solve the weekly shift plan for a Requirements frame (docs/architecture.md section 3).
 
     Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
     when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver

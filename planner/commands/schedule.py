@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and write the roster, activities, coverage and a summary.",
         epilog=EXAMPLE,
     )
-    p.add_argument("requirements", metavar="REQUIREMENTS.csv", help="requirements CSV (DESIGN.md section 3)")
+    p.add_argument("requirements", metavar="REQUIREMENTS.csv", help="requirements CSV (docs/architecture.md section 3)")
     p.add_argument("--rules", required=True, metavar="rules.toml", help="contracts, shift templates, activities")
     p.add_argument("--agents", metavar="agents.csv", help="named agents (default: created per contract)")
     p.add_argument("--staffing", metavar="staffing.toml",

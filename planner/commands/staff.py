@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "goals of staffing.toml, from a Forecast CSV.",
         epilog=EXAMPLE,
     )
-    p.add_argument("forecast", metavar="FORECAST.csv", help="forecast CSV (DESIGN.md section 3)")
+    p.add_argument("forecast", metavar="FORECAST.csv", help="forecast CSV (docs/architecture.md section 3)")
     p.add_argument("--config", required=True, metavar="staffing.toml", help="service goals per channel")
     p.add_argument("--out", required=True, metavar="REQUIREMENTS.csv", help="where to write the requirements")
     p.add_argument("--interval-minutes", type=int, default=None, metavar="M",

@@ -1,4 +1,4 @@
-"""Pure figure builders: a frame in (DESIGN.md section 3 shapes), a ``go.Figure`` out.
+"""Pure figure builders: a frame in (docs/architecture.md section 3 shapes), a ``go.Figure`` out.
 
 No store, no Dash: every function here is tested without a browser. Times on the x axes are
 local clock times as in the frames; counts are contacts per interval; agents are heads.

@@ -1,4 +1,4 @@
-"""``planner schedule``: outputs as DESIGN.md section 3, named errors with exit 2."""
+"""``planner schedule``: outputs as docs/architecture.md section 3, named errors with exit 2."""
 
 from __future__ import annotations
 
