@@ -181,8 +181,9 @@ def instance(seed: int, *, time_limit_s: float = 60.0) -> Instance:
                   "target_sl": 0.8, "concurrency": 1},
         "chat": {"share": 0.45, "aht_s": float(rng.choice([480, 600, 720])), "answer_s": 60.0,
                  "target_sl": 0.8, "concurrency": 2},
+        # a daytime centre closes for the night and on Sunday: its e-mail may wait two days
         "email": {"share": 0.35, "aht_s": float(rng.choice([300, 360, 480])),
-                  "due_minutes": float(rng.choice([240, 480, 1440]))},
+                  "due_minutes": float(rng.choice([240, 480, 1440])) if open_24_7 else 2880.0},
         "messaging": {"share": 0.3, "aht_s": 900.0, "answer_s": 300.0, "target_sl": 0.8, "concurrency": 3},
     }
     # scale volumes so the required agent-hours match the seed's size (~36 productive hours per agent)
