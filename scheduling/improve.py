@@ -139,13 +139,16 @@ def _clock(minute: int) -> str:
 
 def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float, started: float,
             progress: Callable[[str], None], log: list[Improvement],
-            first_width_minutes: int | None = None) -> tuple[np.ndarray, float, float]:
+            first_width_minutes: int | None = None,
+            whole_first: bool | None = None) -> tuple[np.ndarray, float, float]:
     """Improve ``incumbent`` (every HiGHS column's value; ``objective`` with the model's constant)
     until it is within ``gap_rel`` of ``bound`` or ``deadline_s`` seconds after ``started``
     (a ``time.perf_counter()`` value) have passed.
 
     Returns (columns, objective, bound): the best plan found (never worse than the incumbent)
     and the best proven bound (raised when branch and bound on the whole model proves more).
+    ``whole_first``: start with branch and bound on the whole model for a share of the time
+    (None: when the model has at most ``EXACT_MAX_INTEGERS`` integer columns).
     Appends an :class:`Improvement` to ``log`` for each better plan. Leaves the integer
     decisions fixed at the returned plan in the HiGHS instance, with its solution loaded.
     """
@@ -163,7 +166,9 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     width = first_width_minutes or WINDOW_MINUTES
     everything_hood = Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)))
     hoods = neighbourhoods(model, width_minutes=width)
-    if n_tours and model.n_integers <= _exact_max_integers():
+    if whole_first is None:
+        whole_first = model.n_integers <= _exact_max_integers()
+    if n_tours and whole_first:
         hoods = [everything_hood] + hoods  # small: branch and bound first, for a share of the time
     position, gained_in_pass, final = 0, False, False
 
