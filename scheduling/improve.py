@@ -9,11 +9,14 @@ that MIP warm-started from the incumbent, so a sub-MIP returns the incumbent or 
 better plan is accepted only after its integer decisions are rounded and the model is
 solved again with them fixed (every row of the model holds: every rule is kept).
 
-Windows start at ``WINDOW_MINUTES`` wide; a pass over all windows without a gain doubles
-the width, a sub-MIP that runs out of time halves it, and a neighbourhood that has grown to
-every tour is branch and bound on the whole model (its dual bound is then a proven bound of
-the week, and is used). The search stops when the plan is within ``gap_rel`` of the bound or
-the time is spent, never earlier. Each accepted plan is logged as an :class:`Improvement`.
+A pass tries every start-time window (``WINDOW_MINUTES`` wide, overlapping by half), then
+per contract and weekday the tours off that day, then each contract and each channel, and on
+a small model (at most ``EXACT_MAX_INTEGERS`` integer columns) branch and bound on the whole
+model for a share of the time left (its dual bound is a proven bound of the week, and is
+used). A pass without a gain doubles the window width, or halves it when windows ran out of
+time; once a window spans two days, the rest of the time is branch and bound on the whole
+model. The search stops when the plan is within ``gap_rel`` of the bound or the time is
+spent, never earlier. Each accepted plan is logged as an :class:`Improvement`.
 
 Example::
 
@@ -24,12 +27,15 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from scheduling.rules import WEEKDAYS
 
 try:
     import highspy
@@ -40,7 +46,8 @@ WINDOW_MINUTES = 120  # first width of a start-time window (minutes of the clock
 SUB_MIP_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
 WHOLE_SHARE = 0.15  # share of the time left given to branch and bound on a small model before the windows
 MIN_SUB_MIP_SECONDS = 0.5  # below this much time left, stop
-SUB_MIP_REL_GAP = 1e-4  # a neighbourhood is solved (nearly) to optimality
+SUB_MIP_REL_GAP = 1e-4
+INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is interrupted  # a neighbourhood is solved (nearly) to optimality
 _TOL = 1e-6
 _DEBUG = bool(__import__("os").environ.get("WFM_LNS_DEBUG"))
 
@@ -62,6 +69,7 @@ class Neighbourhood:
 
     label: str
     tours: tuple[int, ...]
+    kind: str = "window"  # "window" (start times), "days off", "contract", "channel" or "all"
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,9 @@ def _columns(model) -> _Columns:
 
 
 def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
-    """Start-time windows ``width_minutes`` wide (overlapping by half), then one per contract and
-    one per channel when they are not the whole model; every list covers every tour."""
+    """Start-time windows ``width_minutes`` wide (overlapping by half), then per contract and
+    weekday the tours off that day, then one per contract and one per channel when they are
+    not the whole model; every list covers every tour."""
     starts = defaultdict(list)
     for j, (_var, _template, _channel, start, _pattern, _blends) in enumerate(model.tours):
         starts[start].append(j)
@@ -122,13 +131,24 @@ def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
             if members:
                 hoods.append(Neighbourhood(f"starts {_clock(a)}-{_clock(a + width_minutes)}", members))
             a += step
+    # the days off: a contract's tours that do not work day d, at every start (moves shifts
+    # between start times while keeping the week's shape of days off)
+    by_day_off = defaultdict(list)
+    for j, (_var, template, _channel, _start, pattern, _blends) in enumerate(model.tours):
+        for d in range(7):
+            if not pattern[d]:
+                by_day_off[(template.contract, d)].append(j)
+    n_tours = len(model.tours)
+    for (contract, d), members in sorted(by_day_off.items()):
+        if len(members) < n_tours:
+            hoods.append(Neighbourhood(f"contract {contract} off {WEEKDAYS[d]}", tuple(members), "days off"))
     by_contract, by_channel = defaultdict(list), defaultdict(list)
     for j, (_var, template, channel, *_rest) in enumerate(model.tours):
         by_contract[template.contract].append(j)
         by_channel[channel].append(j)
     for kind, table in (("contract", by_contract), ("channel", by_channel)):
         if len(table) > 1:
-            hoods += [Neighbourhood(f"{kind} {name}", tuple(members)) for name, members in sorted(table.items())]
+            hoods += [Neighbourhood(f"{kind} {name}", tuple(members), kind) for name, members in sorted(table.items())]
     return hoods
 
 
@@ -164,13 +184,35 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     best = float(objective)
     n_tours = len(cols.tours)
     width = first_width_minutes or WINDOW_MINUTES
-    everything_hood = Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)))
-    hoods = neighbourhoods(model, width_minutes=width)
+    everything_hood = Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all")
     if whole_first is None:
         whole_first = model.n_integers <= _exact_max_integers()
-    if n_tours and whole_first:
-        hoods = [everything_hood] + hoods  # small: branch and bound first, for a share of the time
-    position, gained_in_pass, final = 0, False, False
+    small = bool(n_tours and whole_first)
+
+    def one_pass() -> list[Neighbourhood]:
+        # the kinds taken in turn (a window, a day off, ...); on small models branch and bound on
+        # the whole model closes each pass, for a share of the time. Neighbourhoods already
+        # solved to optimality around the current incumbent are left out.
+        by_kind: dict[str, list[Neighbourhood]] = defaultdict(list)
+        for hood in neighbourhoods(model, width_minutes=width):
+            if hood.label not in proven:
+                by_kind[hood.kind].append(hood)
+        turns = [hood for group in itertools.zip_longest(*by_kind.values()) for hood in group if hood is not None]
+        return turns + ([everything_hood] if small else [])
+
+    proven: set[str] = set()  # neighbourhoods with no better plan around the incumbent
+
+    hoods = one_pass() or [everything_hood]
+    position, gained_in_pass, final, timed_out = 0, False, False, False
+    # HiGHS checks its time limit only now and then (a root node can run several times over
+    # it on a loaded machine): its interrupt callbacks stop a run at our own clock
+    stop_at = [float("inf")]
+
+    def interrupt(event) -> None:
+        event.interrupt(time.perf_counter() > stop_at[0])  # the flag is sticky across runs: always set it
+
+    h.cbMipInterrupt.subscribe(interrupt)
+    h.cbSimplexInterrupt.subscribe(interrupt)
 
     def left() -> float:
         return deadline_s - (time.perf_counter() - started)
@@ -196,36 +238,55 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         h.setSolution(warm)
         h.setOptionValue("time_limit", max(limit, MIN_SUB_MIP_SECONDS))  # a MIP run's limit counts from its start
         ran = time.perf_counter()
+        stop_at[0] = min(ran + limit + INTERRUPT_GRACE_SECONDS, started + deadline_s)
+        if _DEBUG and hood.kind in ("contract", "all"):
+            h.setOptionValue("output_flag", True)
+            h.setOptionValue("log_to_console", True)
         h.run()
+        if _DEBUG:
+            h.setOptionValue("output_flag", False)
         info = h.getInfo()
         solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         if everything and np.isfinite(info.mip_dual_bound):
             bound = max(bound, float(info.mip_dual_bound) + constant)
         gained = False
         if info.primal_solution_status == 2 and info.objective_function_value + constant < best - _TOL * max(1, abs(best)):
+            stop_at[0] = float("inf")  # the check is one LP with every integer fixed: never cut short
             checked = _checked(h, cols, np.asarray(h.getSolution().col_value))
             if checked is not None and checked[1] + constant < best - _TOL * max(1, abs(best)):
                 x, best = checked[0], checked[1] + constant
                 gained = gained_in_pass = True
+                proven.clear()
                 seconds = time.perf_counter() - started
                 log.append(Improvement(seconds, best, bound, f"neighbourhood: {hood.label}"))
                 progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%} ({hood.label}, {seconds:.1f} s)")
         elif everything:
             progress(f"branch and bound: incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%}")
         took = time.perf_counter() - ran
+        if solved and not gained:
+            proven.add(hood.label)
         if _DEBUG:
             print(f"  [lns] {hood.label}: {len(hood.tours)} tours, {len(free)} free, {h.modelStatusToString(h.getModelStatus())}, "
                   f"obj {info.objective_function_value + constant:,.1f}, {took:.1f} s, gained {gained}", flush=True)
         position += 1
-        if not gained and not solved and not everything and took >= limit * 0.9 and width > 2 * model.grid.interval_minutes:
-            width = max(model.grid.interval_minutes, width // 2)  # too big to solve in time: smaller windows
-            hoods, position, gained_in_pass = neighbourhoods(model, width_minutes=width), 0, False
-        elif position >= len(hoods):
-            if not gained_in_pass:  # a whole pass without a gain: larger neighbourhoods
+        if not solved and not everything and hood.kind == "window" and took >= limit * 0.9:
+            timed_out = True  # a window too big to solve in its time
+        if position >= len(hoods):
+            if not gained_in_pass:  # a whole pass without a gain: larger windows, or smaller if they time out
+                if timed_out and width > 2 * model.grid.interval_minutes:
+                    width = max(model.grid.interval_minutes, width // 2)
+                else:
+                    width *= 2
+                    final = width >= 2880  # every window has grown to the whole week: branch and bound to the end
+            hoods = [everything_hood] if final else one_pass()
+            while not hoods and not final:  # every neighbourhood of this width is proven: larger ones
                 width *= 2
-                final = width >= 2880  # every window has grown to the whole week: branch and bound to the end
-                hoods = [everything_hood] if final else neighbourhoods(model, width_minutes=width)
-            position, gained_in_pass = 0, False
+                final = width >= 2880
+                hoods = [everything_hood] if final else one_pass()
+            position, gained_in_pass, timed_out = 0, False, False
+    stop_at[0] = float("inf")
+    h.cbMipInterrupt.unsubscribe(interrupt)
+    h.cbSimplexInterrupt.unsubscribe(interrupt)
     _load(h, cols, x)
     return x, best, bound
 

@@ -731,32 +731,10 @@ class _Model:
         return tours
 
     def integer_tours(self, *, progress: Callable[[str], None]) -> np.ndarray:
-        """Two roundings of the solved LP, the cheaper kept: :meth:`dive` then
-        :meth:`drop_redundant` (``DROP_KEEP_SHARE``, at most 30 % of ``time_limit_s``), and the
-        LP's tours rounded up then the same drop (at most 15 %; the dive can go far astray on
-        weeks with many small fractions, e.g. 11 % above the bound where this is 2.7 %). Leaves
-        the tours fixed in the instance."""
-        h = self.prob.solverModel
-        idx = self.tour_columns()
-        lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
-        dived = self.drop_redundant(self.dive(progress=progress), keep_share=DROP_KEEP_SHARE,
-                                    seconds=0.3 * self.rules.time_limit_s, progress=progress)
-        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        dived_objective = h.getInfo().objective_function_value if ok else float("inf")
-        up = np.ceil(lp_tours - _EPS)
-        h.changeColsBounds(len(idx), idx, up, up)
-        h.run()
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:  # e.g. not over a headcount cap
-            ceiled = self.drop_redundant(up, keep_share=DROP_KEEP_SHARE, seconds=0.15 * self.rules.time_limit_s,
-                                         progress=progress)
-            if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-                    and h.getInfo().objective_function_value < dived_objective - _EPS):
-                progress(f"the rounded-up LP after the drop beats the dive "
-                         f"({h.getInfo().objective_function_value:,.0f} < {dived_objective:,.0f})")
-                return ceiled
-        h.changeColsBounds(len(idx), idx, dived, dived)
-        h.run()
-        return dived
+        """:meth:`dive`, then :meth:`drop_redundant` with ``DROP_KEEP_SHARE`` for at most 30 %
+        of ``time_limit_s``. Leaves the tours fixed in the instance."""
+        return self.drop_redundant(self.dive(progress=progress), keep_share=DROP_KEEP_SHARE,
+                                   seconds=0.3 * self.rules.time_limit_s, progress=progress)
 
     def drop_redundant(self, tours: np.ndarray, *, keep_share: float, seconds: float,
                        progress: Callable[[str], None]) -> np.ndarray:
