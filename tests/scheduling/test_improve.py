@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -194,3 +195,36 @@ def test_a_plan_below_its_bound_fails_loudly():
         model.result("Feasible", lp - 1.0, lp, None)
     with pytest.raises(BoundError):
         model.result("Feasible", first, lp, first + 1.0)  # a MIP dual bound above the plan
+
+
+def test_a_short_time_limit_keeps_the_best_plan_and_warns_with_its_gap():
+    rng = np.random.default_rng(7)
+    profile = rng.choice([0.0, 1.0, 2.2, 3.0, 4.5, 6.1], size=(7, 24))
+    profile[:, :6] = 0.0
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 60, "coverage": "hard", "over_penalty": 0.01, "min_rest_hours": 11,
+        "gap_rel": 0.0, "time_limit_s": 2.0,
+        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0},
+                     {"name": "pt", "days_per_week": [3, 4], "hourly_cost": 21.0}],
+        "shift": [
+            {"name": "long", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
+             "earliest_start": "06:00", "latest_start": "16:00", "start_step_minutes": 60,
+             "activity": [{"kind": "break", "length_minutes": 60, "paid": False, "earliest_after_start": 180,
+                           "latest_after_start": 300}]},
+            {"name": "short", "contract": "pt", "channels": ["voice"], "length_minutes": 240,
+             "earliest_start": "06:00", "latest_start": "20:00", "start_step_minutes": 60}],
+    })
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plan = plan_shifts(_hourly(lambda d, h: profile[d, h]), rules)
+    warned = [w for w in caught if "time_limit_s=2 spent" in str(w.message)]
+    assert bool(warned) == (plan.gap > rules.gap_rel + 1e-6)  # warned exactly when the gap is left open
+    if warned:
+        assert f"{plan.gap:.2%}" in str(warned[0].message)
+    assert plan.status in ("Optimal", "Feasible")
+    first = plan.improvements[0]
+    assert first.method.startswith("first complete plan")
+    assert plan.objective <= first.objective + 1e-6  # the plan found early is never thrown away
+    assert plan.bound >= plan.lower_bound
+    cov = plan.coverage
+    assert (cov["scheduled"] >= np.ceil(cov["required"] - 1e-6)).all()
