@@ -79,6 +79,7 @@ DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
 DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
+MIR_MIN_SHARE = 0.05  # soft coverage: rounding rows for requirements whose fraction is at least this (coefficients <= 20)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 MAX_HALL_ROWS = 2048  # pool sets per contract given a cap row; beyond, the re-plan loop catches what is left
 
@@ -569,6 +570,14 @@ class _Model:
                         u = prob.add_variable(f"u_{channel}_{i}", lowBound=0)
                         objective[u] += (penalty + rules.over_penalty) * hours_per_interval
                         prob += (expr + u >= float(demand.required[i]), f"cover_{channel}_{i}")
+                        share = float(demand.required[i] - np.floor(demand.required[i]))
+                        if not elastic and not spread_activities and MIR_MIN_SHARE <= share < 1.0 - _EPS:
+                            # net coverage is integer (whole shifts, placements and blended agents):
+                            # the mixed-integer rounding of the row above is valid and tighter,
+                            # net + u / share >= ceil(required) (a short fraction costs its share
+                            # of an agent or the penalty on it, never less)
+                            prob += (expr + (1.0 / share) * u >= float(np.ceil(demand.required[i])),
+                                     f"cover_mir_{channel}_{i}")
                         unders.append(u)
                 self.under[channel] = unders
                 continue
