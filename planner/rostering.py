@@ -150,6 +150,7 @@ def schedule_week(
         "solver_status": plan.status,
         "objective": plan.objective,
         "lower_bound": plan.lower_bound,
+        "bound": plan.bound,
         "gap": plan.gap,
         "solve_seconds": plan.solve_seconds,
         "solver": solver,

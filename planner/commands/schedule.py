@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         write_outputs(result, args.out)
     summary = result["summary"]
     print(f"cost {summary['cost']:.2f}  paid hours {summary['paid_hours']:.1f}  "
-          f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs LP bound {summary['lower_bound']:.2f}  "
+          f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs bound {summary['bound']:.2f}  "
           f"solve {summary['solve_seconds']:.1f} s")
     if result["problems"]:
         print(f"rule check: {len(result['problems'])} violation(s), first: {result['problems'][0]}", file=sys.stderr)
