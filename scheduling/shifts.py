@@ -79,6 +79,7 @@ DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
 DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
+EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model's spread rounding gets a second, exact one
 MIR_MIN_SHARE = 0.05  # soft coverage: rounding rows for requirements whose fraction is at least this (coefficients <= 20)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
 MAX_HALL_ROWS = 2048  # pool sets per contract given a cap row; beyond, the re-plan loop catches what is left
@@ -225,7 +226,7 @@ def plan_shifts(
     if lp_status != "Optimal":
         raise SolveError(f"the LP relaxation of the shift model ended with solver status {lp_status} "
                          f"(time_limit_s={rules.time_limit_s:g})")
-    status, objective, mip_bound, kept = None, float("nan"), None, None
+    status, objective, mip_bound, tours = None, float("nan"), None, None
     log: list[Improvement] = []
     tried = []
     if model.solver_name == "HiGHS" and highspy is not None:
@@ -240,16 +241,29 @@ def plan_shifts(
             bound = lp_objective
             log.append(Improvement(time.perf_counter() - clock, objective, bound, "first complete plan (LP rounding)"))
             say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {_gap(objective, bound):.2%} (first complete plan)")
+            x = model.incumbent.copy()
+            if (tours is not None and _gap(objective, bound) > rules.gap_rel + _EPS
+                    and time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s):
+                # the tours came from the spread-break model: round the exact model too (its dive
+                # must end within 70 % of the time), and keep the better plan
+                say("rounding the exact model")
+                tried.append("LP rounding on the exact model")
+                second = model.exact_rounding(progress=say, deadline=clock + 0.7 * rules.time_limit_s)
+                if second is not None and second[1] < objective - _EPS:
+                    x, objective = second
+                    log.append(Improvement(time.perf_counter() - clock, objective, bound, "LP rounding on the exact model"))
+                    say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {_gap(objective, bound):.2%} "
+                        "(LP rounding on the exact model)")
             if _gap(objective, bound) > rules.gap_rel + _EPS and rules.time_limit_s - (time.perf_counter() - clock) > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
-                x, objective, bound = improve(model, model.incumbent, objective, bound=bound,
+                x, objective, bound = improve(model, x, objective, bound=bound,
                                               deadline_s=rules.time_limit_s, started=clock, progress=say, log=log)
-                for var in model.prob.variables():
-                    var.varValue = float(x[var.index])
-                if bound > lp_objective + _EPS:
-                    mip_bound = bound
-                status = "Optimal" if _gap(objective, bound) <= rules.gap_rel + _EPS else "Feasible"
+            for var in model.prob.variables():
+                var.varValue = float(x[var.index])
+            if bound > lp_objective + _EPS:
+                mip_bound = bound
+            status = "Optimal" if _gap(objective, bound) <= rules.gap_rel + _EPS else "Feasible"
     if status is None:  # no plan from the rounding (or no HiGHS): branch and bound for the time left
         remaining = max(1.0, rules.time_limit_s - (time.perf_counter() - clock))
         say("solving integer model")
@@ -429,6 +443,7 @@ class _Model:
                  spread_activities: bool = False):
         self.rules, self.grid, self.demands, self.caps = rules, grid, demands, caps
         self.seconds = 0.0
+        self.dive_deadline = float("inf")  # time.perf_counter() value a dive may not pass
         dt = grid.interval_minutes
         n = grid.n_intervals
         hours_per_interval = dt / 60
@@ -706,6 +721,8 @@ class _Model:
         steps = 0
         while True:
             steps += 1
+            if time.perf_counter() > self.dive_deadline:
+                raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
             x = np.asarray(h.getSolution().col_value)[idx]
             floors = np.floor(x + _EPS)
             raise_to = floors > lower
@@ -744,6 +761,35 @@ class _Model:
         self.seconds += time.perf_counter() - started
         progress(f"dive: {steps} LP re-solves, {time.perf_counter() - started:.1f} s")
         return tours
+
+    def exact_rounding(self, *, progress: Callable[[str], None], deadline: float) -> tuple[np.ndarray, float] | None:
+        """A second first plan, from the dive on this (exact) model instead of the spread-break
+        one: (column values, objective with the constant), or None when the dive cannot finish
+        before ``deadline`` (a ``time.perf_counter()`` value) or completes no plan. Used on
+        large models when the spread dive's plan is not within ``gap_rel``."""
+        h = self.prob.solverModel
+        idx = self.tour_columns()
+        act_idx = np.array([a.index for a, *_ in self.activity_vars if a is not None]
+                           + [z.index for zs in self.blend_vars.values() for z in zs.values()], dtype=np.int32)
+        h.changeColsBounds(len(idx), idx, np.zeros(len(idx)), np.full(len(idx), highspy.kHighsInf))
+        if len(act_idx):
+            h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("time_limit", max(1.0, deadline - time.perf_counter()))
+        h.run()
+        h.setOptionValue("time_limit", highspy.kHighsInf)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        self.dive_deadline = deadline
+        try:
+            _status, objective, _ = self.round_lp(progress=progress, tours=None)
+        except SolveError as exc:
+            progress(f"the exact model's rounding stopped: {exc}")
+            return None
+        finally:
+            self.dive_deadline = float("inf")
+        return self.incumbent.copy(), objective
 
     def integer_tours(self, *, progress: Callable[[str], None]) -> np.ndarray:
         """:meth:`dive`, then :meth:`drop_redundant` with ``DROP_KEEP_SHARE`` for at most 30 %
