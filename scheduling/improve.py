@@ -9,7 +9,7 @@ that MIP warm-started from the incumbent, so a sub-MIP returns the incumbent or 
 better plan is accepted only after its integer decisions are rounded and the model is
 solved again with them fixed (every row of the model holds: every rule is kept).
 
-A pass tries every start-time window (``WINDOW_MINUTES`` wide, overlapping by half), then
+A pass tries every start-time window (``WINDOW_INTERVALS`` wide, overlapping by half), then
 per contract and weekday the tours off that day, then each contract and each channel, and on
 a small model (at most ``EXACT_MAX_INTEGERS`` integer columns) branch and bound on the whole
 model for a share of the time left (its dual bound is a proven bound of the week, and is
@@ -42,7 +42,7 @@ try:
 except ImportError:  # CBC fallback: no improvement phase
     highspy = None
 
-WINDOW_MINUTES = 120  # first width of a start-time window (minutes of the clock)
+WINDOW_INTERVALS = 4  # first width of a start-time window, in grid intervals (15-min grid: 1 h)
 SUB_MIP_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
 WHOLE_SHARE = 0.15  # share of the time left given to branch and bound on a small model before the windows
 MIN_SUB_MIP_SECONDS = 0.5  # below this much time left, stop
@@ -183,22 +183,24 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     x = np.asarray(incumbent, dtype=float).copy()
     best = float(objective)
     n_tours = len(cols.tours)
-    width = first_width_minutes or WINDOW_MINUTES
+    width = first_width_minutes or WINDOW_INTERVALS * model.grid.interval_minutes
     everything_hood = Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all")
     if whole_first is None:
         whole_first = model.n_integers <= _exact_max_integers()
     small = bool(n_tours and whole_first)
 
     def one_pass() -> list[Neighbourhood]:
-        # the kinds taken in turn (a window, a day off, ...); on small models branch and bound on
-        # the whole model closes each pass, for a share of the time. Neighbourhoods already
+        # windows and days off taken in turn, then the larger contract and channel neighbourhoods;
+        # on small models branch and bound on the whole model closes each pass, for a share of the time. Neighbourhoods already
         # solved to optimality around the current incumbent are left out.
         by_kind: dict[str, list[Neighbourhood]] = defaultdict(list)
         for hood in neighbourhoods(model, width_minutes=width):
             if hood.label not in proven:
                 by_kind[hood.kind].append(hood)
-        turns = [hood for group in itertools.zip_longest(*by_kind.values()) for hood in group if hood is not None]
-        return turns + ([everything_hood] if small else [])
+        small_kinds = [by_kind.pop(kind, []) for kind in ("window", "days off")]
+        turns = [hood for group in itertools.zip_longest(*small_kinds) for hood in group if hood is not None]
+        large = [hood for hoods_of_kind in by_kind.values() for hood in hoods_of_kind]  # contracts, channels
+        return turns + large + ([everything_hood] if small else [])
 
     proven: set[str] = set()  # neighbourhoods with no better plan around the incumbent
 
