@@ -11,8 +11,8 @@ solved again with them fixed (every row of the model holds: every rule is kept).
 
 A pass tries every start-time window (``WINDOW_INTERVALS`` wide, overlapping by half), then
 per contract and weekday the tours off that day, then each contract and each channel, and on
-a small model (at most ``EXACT_MAX_INTEGERS`` integer columns) branch and bound on the whole
-model for a share of the time left (its dual bound is a proven bound of the week, and is
+a small model (``branch_and_bound``) branch and bound on the whole model for a share of the
+time left (its dual bound is a proven bound of the week, and is
 used). A pass without a gain doubles the window width, or halves it when windows ran out of
 time; once a window spans two days, the rest of the time is branch and bound on the whole
 model. The search stops when the plan is within ``gap_rel`` of the bound or the time is
@@ -49,7 +49,6 @@ MIN_SUB_MIP_SECONDS = 0.5  # below this much time left, stop
 SUB_MIP_REL_GAP = 1e-4
 INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is interrupted  # a neighbourhood is solved (nearly) to optimality
 _TOL = 1e-6
-_DEBUG = bool(__import__("os").environ.get("WFM_LNS_DEBUG"))
 
 
 @dataclass(frozen=True)
@@ -160,15 +159,16 @@ def _clock(minute: int) -> str:
 def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float, started: float,
             progress: Callable[[str], None], log: list[Improvement],
             first_width_minutes: int | None = None,
-            whole_first: bool | None = None) -> tuple[np.ndarray, float, float]:
+            branch_and_bound: bool = False) -> tuple[np.ndarray, float, float]:
     """Improve ``incumbent`` (every HiGHS column's value; ``objective`` with the model's constant)
     until it is within ``gap_rel`` of ``bound`` or ``deadline_s`` seconds after ``started``
     (a ``time.perf_counter()`` value) have passed.
 
     Returns (columns, objective, bound): the best plan found (never worse than the incumbent)
     and the best proven bound (raised when branch and bound on the whole model proves more).
-    ``whole_first``: start with branch and bound on the whole model for a share of the time
-    (None: when the model has at most ``EXACT_MAX_INTEGERS`` integer columns).
+    ``first_width_minutes``: the first start-time window width (default ``WINDOW_INTERVALS``
+    grid intervals). ``branch_and_bound``: close each pass with branch and bound on the whole
+    model for a share of the time left (worth it on small models).
     Appends an :class:`Improvement` to ``log`` for each better plan. Leaves the integer
     decisions fixed at the returned plan in the HiGHS instance, with its solution loaded.
     """
@@ -185,14 +185,12 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     n_tours = len(cols.tours)
     width = first_width_minutes or WINDOW_INTERVALS * model.grid.interval_minutes
     everything_hood = Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all")
-    if whole_first is None:
-        whole_first = model.n_integers <= _exact_max_integers()
-    small = bool(n_tours and whole_first)
+    small = bool(n_tours and branch_and_bound)
 
     def one_pass() -> list[Neighbourhood]:
-        # windows and days off taken in turn, then the larger contract and channel neighbourhoods;
-        # on small models branch and bound on the whole model closes each pass, for a share of the time. Neighbourhoods already
-        # solved to optimality around the current incumbent are left out.
+        # windows and days off taken in turn, then the larger contract and channel
+        # neighbourhoods, then (small models) branch and bound on the whole model; those
+        # already solved to optimality around the current incumbent are left out
         by_kind: dict[str, list[Neighbourhood]] = defaultdict(list)
         for hood in neighbourhoods(model, width_minutes=width):
             if hood.label not in proven:
@@ -222,81 +220,68 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     def gap() -> float:
         return (best - bound) / max(abs(best), _TOL)
 
-    while gap() > gap_rel + _TOL and left() > MIN_SUB_MIP_SECONDS and hoods:
-        hood = hoods[position]
-        everything = len(hood.tours) == n_tours
-        limit = left() if final else min(max(SUB_MIP_SECONDS, WHOLE_SHARE * left()) if everything
-                                         else SUB_MIP_SECONDS, left())
-        free = _free_columns(cols, hood)
-        lower = np.round(x[cols.integer])
-        upper = lower.copy()
-        mask = np.isin(cols.integer, free)
-        lower[mask] = 0.0
-        upper[mask] = inf
-        h.changeColsBounds(n_int, cols.integer, lower, upper)
-        warm = h.getSolution()
-        warm.col_value = x.tolist()
-        warm.value_valid = True
-        h.setSolution(warm)
-        h.setOptionValue("time_limit", max(limit, MIN_SUB_MIP_SECONDS))  # a MIP run's limit counts from its start
-        ran = time.perf_counter()
-        stop_at[0] = min(ran + limit + INTERRUPT_GRACE_SECONDS, started + deadline_s)
-        if _DEBUG and hood.kind in ("contract", "all"):
-            h.setOptionValue("output_flag", True)
-            h.setOptionValue("log_to_console", True)
-        h.run()
-        if _DEBUG:
-            h.setOptionValue("output_flag", False)
-        info = h.getInfo()
-        solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        if everything and np.isfinite(info.mip_dual_bound):
-            bound = max(bound, float(info.mip_dual_bound) + constant)
-        gained = False
-        if info.primal_solution_status == 2 and info.objective_function_value + constant < best - _TOL * max(1, abs(best)):
-            stop_at[0] = float("inf")  # the check is one LP with every integer fixed: never cut short
-            checked = _checked(h, cols, np.asarray(h.getSolution().col_value))
-            if checked is not None and checked[1] + constant < best - _TOL * max(1, abs(best)):
-                x, best = checked[0], checked[1] + constant
-                gained = gained_in_pass = True
-                proven.clear()
-                seconds = time.perf_counter() - started
-                log.append(Improvement(seconds, best, bound, f"neighbourhood: {hood.label}"))
-                progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%} ({hood.label}, {seconds:.1f} s)")
-        elif everything:
-            progress(f"branch and bound: incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%}")
-        took = time.perf_counter() - ran
-        if solved and not gained:
-            proven.add(hood.label)
-        if _DEBUG:
-            print(f"  [lns] {hood.label}: {len(hood.tours)} tours, {len(free)} free, {h.modelStatusToString(h.getModelStatus())}, "
-                  f"obj {info.objective_function_value + constant:,.1f}, {took:.1f} s, gained {gained}", flush=True)
-        position += 1
-        if not solved and not everything and hood.kind == "window" and took >= limit * 0.9:
-            timed_out = True  # a window too big to solve in its time
-        if position >= len(hoods):
-            if not gained_in_pass:  # a whole pass without a gain: larger windows, or smaller if they time out
-                if timed_out and width > 2 * model.grid.interval_minutes:
-                    width = max(model.grid.interval_minutes, width // 2)
-                else:
-                    width *= 2
-                    final = width >= 2880  # every window has grown to the whole week: branch and bound to the end
-            hoods = [everything_hood] if final else one_pass()
-            while not hoods and not final:  # every neighbourhood of this width is proven: larger ones
-                width *= 2
-                final = width >= 2880
+    try:
+        while gap() > gap_rel + _TOL and left() > MIN_SUB_MIP_SECONDS and hoods:
+            hood = hoods[position]
+            everything = len(hood.tours) == n_tours
+            limit = left() if final else min(max(SUB_MIP_SECONDS, WHOLE_SHARE * left()) if everything
+                                             else SUB_MIP_SECONDS, left())
+            free = _free_columns(cols, hood)
+            lower = np.round(x[cols.integer])
+            upper = lower.copy()
+            mask = np.isin(cols.integer, free)
+            lower[mask] = 0.0
+            upper[mask] = inf
+            h.changeColsBounds(n_int, cols.integer, lower, upper)
+            warm = h.getSolution()
+            warm.col_value = x.tolist()
+            warm.value_valid = True
+            h.setSolution(warm)
+            h.setOptionValue("time_limit", max(limit, MIN_SUB_MIP_SECONDS))  # a MIP run's limit counts from its start
+            ran = time.perf_counter()
+            stop_at[0] = min(ran + limit + INTERRUPT_GRACE_SECONDS, started + deadline_s)
+            h.run()
+            info = h.getInfo()
+            solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            if everything and np.isfinite(info.mip_dual_bound):
+                bound = max(bound, float(info.mip_dual_bound) + constant)
+            gained = False
+            if info.primal_solution_status == 2 and info.objective_function_value + constant < best - _TOL * max(1, abs(best)):
+                stop_at[0] = float("inf")  # the check is one LP with every integer fixed: never cut short
+                checked = _checked(h, cols, np.asarray(h.getSolution().col_value))
+                if checked is not None and checked[1] + constant < best - _TOL * max(1, abs(best)):
+                    x, best = checked[0], checked[1] + constant
+                    gained = gained_in_pass = True
+                    proven.clear()
+                    seconds = time.perf_counter() - started
+                    log.append(Improvement(seconds, best, bound, f"neighbourhood: {hood.label}"))
+                    progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%} ({hood.label}, {seconds:.1f} s)")
+            elif everything:
+                progress(f"branch and bound: incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%}")
+            took = time.perf_counter() - ran
+            if solved and not gained:
+                proven.add(hood.label)
+            position += 1
+            if not solved and not everything and hood.kind == "window" and took >= limit * 0.9:
+                timed_out = True  # a window too big to solve in its time
+            if position >= len(hoods):
+                if not gained_in_pass:  # a whole pass without a gain: larger windows, or smaller if they time out
+                    if timed_out and width > 2 * model.grid.interval_minutes:
+                        width = max(model.grid.interval_minutes, width // 2)
+                    else:
+                        width *= 2
+                        final = width >= 2880  # every window has grown to the whole week: branch and bound to the end
                 hoods = [everything_hood] if final else one_pass()
-            position, gained_in_pass, timed_out = 0, False, False
-    stop_at[0] = float("inf")
-    h.cbMipInterrupt.unsubscribe(interrupt)
-    h.cbSimplexInterrupt.unsubscribe(interrupt)
+                while not hoods and not final:  # every neighbourhood of this width is proven: larger ones
+                    width *= 2
+                    final = width >= 2880
+                    hoods = [everything_hood] if final else one_pass()
+                position, gained_in_pass, timed_out = 0, False, False
+    finally:
+        h.cbMipInterrupt.unsubscribe(interrupt)
+        h.cbSimplexInterrupt.unsubscribe(interrupt)
     _load(h, cols, x)
     return x, best, bound
-
-
-def _exact_max_integers() -> int:
-    from scheduling.shifts import EXACT_MAX_INTEGERS  # one owner of the threshold
-
-    return EXACT_MAX_INTEGERS
 
 
 def _free_columns(cols: _Columns, hood: Neighbourhood) -> np.ndarray:

@@ -257,8 +257,9 @@ def plan_shifts(
             if _gap(objective, bound) > rules.gap_rel + _EPS and rules.time_limit_s - (time.perf_counter() - clock) > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
-                x, objective, bound = improve(model, x, objective, bound=bound,
-                                              deadline_s=rules.time_limit_s, started=clock, progress=say, log=log)
+                x, objective, bound = improve(model, x, objective, bound=bound, deadline_s=rules.time_limit_s,
+                                              started=clock, progress=say, log=log,
+                                              branch_and_bound=model.n_integers <= EXACT_MAX_INTEGERS)
             for var in model.prob.variables():
                 var.varValue = float(x[var.index])
             if bound > lp_objective + _EPS:

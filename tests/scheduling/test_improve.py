@@ -169,7 +169,7 @@ def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(seed):
     log = []
     x, objective, bound = improve(model, model.incumbent, first, bound=lp, deadline_s=1.5,
                                   started=time.perf_counter(), progress=lambda _s: None, log=log,
-                                  first_width_minutes=120, whole_first=False)
+                                  first_width_minutes=120)
     assert objective <= first + 1e-6
     assert lp - 1e-6 <= bound <= objective + 1e-6
     assert [i.objective for i in log] == sorted((i.objective for i in log), reverse=True)
