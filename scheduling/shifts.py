@@ -444,7 +444,7 @@ class _Model:
                  spread_activities: bool = False):
         self.rules, self.grid, self.demands, self.caps = rules, grid, demands, caps
         self.seconds = 0.0
-        self.dive_deadline = float("inf")  # time.perf_counter() value a dive may not pass
+        self.dive_deadline = float("inf")  # time.perf_counter() value a dive and a drop may not pass
         dt = grid.interval_minutes
         n = grid.n_intervals
         hours_per_interval = dt / 60
@@ -813,7 +813,7 @@ class _Model:
         current = h.getInfo().objective_function_value
         tried = 0
         for j in sorted(np.flatnonzero(tours > 0), key=lambda j: -cost[j]):
-            while tours[j] > 0 and time.perf_counter() - started < seconds:
+            while tours[j] > 0 and time.perf_counter() - started < seconds and time.perf_counter() < self.dive_deadline:
                 tried += 1
                 h.changeColBounds(int(idx[j]), tours[j] - 1, tours[j] - 1)
                 h.run()
@@ -886,7 +886,7 @@ class _Model:
         # an integer plan in hand before any time-limited MIP: the dive's tours, and the LP tours
         # rounded up (always feasible in soft coverage); the better one is the incumbent
         incumbent, incumbent_objective = self._complete(h, idx, tours, act_idx)
-        if self.rules.coverage == "soft":
+        if self.rules.coverage == "soft" and time.perf_counter() < self.dive_deadline:
             ceil_plan = self._complete(h, idx, np.ceil(lp_tours - _EPS), act_idx)
             progress(f"integer plans: dive {incumbent_objective + self.prob.objective.constant:.0f}, "
                      f"rounded-up LP {ceil_plan[1] + self.prob.objective.constant:.0f}")
