@@ -145,8 +145,11 @@ def schedule_week(
         service = {"skipped": "no service targets given (planner schedule --staffing staffing.toml)"}
     solver = {
         "status": plan.status, "solver": plan.solver, "objective": plan.objective, "lower_bound": plan.lower_bound,
-        "lower_bound_kind": "LP relaxation", "mip_bound": plan.mip_bound, "gap": plan.gap,
+        "lower_bound_kind": "LP relaxation", "mip_bound": plan.mip_bound, "bound": plan.bound,
+        "bound_kind": "the higher of the LP relaxation and the MIP dual bound", "gap": plan.gap,
         "solve_seconds": plan.solve_seconds,
+        "improvements": [{"seconds": round(i.seconds, 3), "objective": i.objective, "bound": i.bound, "method": i.method}
+                         for i in plan.improvements],
     }
     headcount = roster.assignments.groupby("contract")["agent_id"].nunique().to_dict()
     summary = {
@@ -155,6 +158,7 @@ def schedule_week(
         "solver_status": plan.status,
         "objective": plan.objective,
         "lower_bound": plan.lower_bound,
+        "bound": plan.bound,
         "gap": plan.gap,
         "solve_seconds": plan.solve_seconds,
         "solver": solver,

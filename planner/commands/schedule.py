@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         write_outputs(result, args.out)
     summary = result["summary"]
     print(f"cost {summary['cost']:.2f}  paid hours {summary['paid_hours']:.1f}  "
-          f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs LP bound {summary['lower_bound']:.2f}  "
+          f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs bound {summary['bound']:.2f}  "
           f"solve {summary['solve_seconds']:.1f} s")
     print(f"rule check: {summary['rule_check']['violations']} violations")
     print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}")

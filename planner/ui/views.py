@@ -223,8 +223,9 @@ def solver_text(plan: PlanView) -> str:
         parts.append(f"gap {_fmt(solver.get('gap'), '.2%')}")
     if solver.get("objective") is not None:
         parts.append(f"objective {_fmt(solver.get('objective'), ',.1f')}")
-    if solver.get("lower_bound") is not None:
-        parts.append(f"lower bound {_fmt(solver.get('lower_bound'), ',.1f')}")
+    bound = solver.get("bound", solver.get("lower_bound"))  # plans stored before the MIP bound was kept
+    if bound is not None:
+        parts.append(f"lower bound {_fmt(bound, ',.1f')}")
     seconds = solver.get("solve_seconds", solver.get("seconds"))
     if seconds is not None:
         parts.append(f"{_fmt(seconds, ',.1f')} s")
