@@ -42,7 +42,7 @@ from scheduling.requirements import requirements as build_requirements
 PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
 #: fitted intraday models per (store url, plan id, channel): fitting takes seconds, a page refresh should not
-_MODELS: dict[tuple[str, int, str], IntradayModel | str] = {}
+_MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,8 @@ def intraday(
 def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
     """Per channel, the intraday model fitted on the plan's history before its start (cached),
     or a note why there is none (the damped ratio is used then)."""
-    key = (str(store.engine.url), plan_id)
+    forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
+    key = (str(store.engine.url), f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
     channels = sorted(forecast["channel"].unique())
     if all((*key, c) in _MODELS for c in channels):
         out = {c: _MODELS[(*key, c)] for c in channels}

@@ -101,32 +101,44 @@ def propose(date: str | pd.Timestamp, *, store: Store | None = None, plan_id: in
 def accept(proposal: Proposal, *, store: Store | None = None, change_ids: list[int] | None = None) -> int:
     """Store the plan with the accepted changes (all when ``change_ids`` is None) as a new plan;
     returns its id. Raises ``ValueError`` when a change id is unknown or a rule would break."""
+    return accept_edits(proposal.plan_id, proposal.date, proposal.now, proposal.result.edits, proposal.result.changes,
+                        store=store, change_ids=change_ids)
+
+
+def accept_edits(plan_id: int, date: pd.Timestamp, now: pd.Timestamp, edits: pd.DataFrame, changes: pd.DataFrame, *,
+                 store: Store | None = None, change_ids: list[int] | None = None) -> int:
+    """:func:`accept` from a proposal's ``edits`` and ``changes`` tables (e.g. kept by the web page)."""
     store = store or Store.open()
-    info = store.plan(proposal.plan_id)
+    date = pd.Timestamp(date)
+    now = pd.Timestamp(now)
+    info = store.plan(plan_id)
     config = info["config"]
     rules = _rules(config)
-    roster = store.plan_table(proposal.plan_id, "roster")
-    activities = store.plan_table(proposal.plan_id, "activities")
-    new_roster, new_activities = apply_changes(roster, activities, proposal.result, accept=change_ids)
-    day_rows = pd.to_datetime(new_roster["date"]).dt.normalize() == proposal.date
+    roster = store.plan_table(plan_id, "roster")
+    activities = store.plan_table(plan_id, "activities")
+    edits = edits.assign(**{c: pd.to_datetime(edits[c]) for c in ("old_start", "old_end", "new_start", "new_end")})
+    if "activity_row" in edits:
+        edits["activity_row"] = edits["activity_row"].astype("Int64")
+    new_roster, new_activities = apply_changes(roster, activities, edits, accept=change_ids)
+    day_rows = pd.to_datetime(new_roster["date"]).dt.normalize() == date
     problems = check_day(new_roster[day_rows], new_activities, rules)
     if problems:
         raise ValueError("the accepted changes break rules: " + "; ".join(problems[:3]))
-    coverage = store.plan_table(proposal.plan_id, "coverage")
-    coverage = _recount(coverage, roster, activities, new_roster, new_activities, proposal.date, rules.interval_minutes)
-    tables = {name: store.plan_table(proposal.plan_id, name) for name in info["tables"]}
+    coverage = store.plan_table(plan_id, "coverage")
+    coverage = _recount(coverage, roster, activities, new_roster, new_activities, date, rules.interval_minutes)
+    tables = {name: store.plan_table(plan_id, name) for name in info["tables"]}
     tables.update(roster=new_roster, activities=new_activities, coverage=coverage)
-    accepted = proposal.result.changes if change_ids is None else proposal.result.changes[
-        proposal.result.changes["change_id"].isin([int(c) for c in change_ids])]
+    accepted = changes if change_ids is None else changes[changes["change_id"].isin([int(c) for c in change_ids])]
     summary = dict(info["summary"])
     summary["intraday_replan"] = {
-        "of_plan": proposal.plan_id, "date": f"{proposal.date:%Y-%m-%d}", "from": f"{proposal.now:%H:%M}",
+        "of_plan": plan_id, "date": f"{date:%Y-%m-%d}", "from": f"{now:%H:%M}",
         "accepted_changes": [int(c) for c in accepted["change_id"]],
         "extra_cost": float(accepted["extra_cost"].sum()),
         "overtime_minutes": float(accepted["overtime_minutes"].sum()),
         "vto_minutes": float(accepted["vto_minutes"].sum()),
     }
-    name = f"{info['name']} - re-plan {proposal.date:%Y-%m-%d} {proposal.now:%H:%M}"
+    base_name = str(info["name"]).split(" - re-plan ")[0]
+    name = f"{base_name} - re-plan {date:%Y-%m-%d} {now:%H:%M}"
     return store.save_plan(name, config=config, summary=json.loads(json.dumps(summary, default=str)), tables=tables,
                            forecast_id=info.get("forecast_id"))
 
