@@ -80,7 +80,7 @@ class ReplanOptions:
     value_per_contact: float = 3.0
     surplus_value: float = 0.1
     change_cost: float = 0.05
-    time_limit_s: float = 20.0
+    time_limit_s: float = 12.0  # per stage (moves first, then overtime and VTO)
     gap_rel: float = 0.005
 
 

@@ -91,7 +91,7 @@ def store_day_plan(store) -> int:
     counts = count_on_duty(roster, activities, start=day, end=day + pd.Timedelta(days=1), interval_minutes=15,
                            channels=["voice", "chat"])
     coverage = counts.assign(required=0.0)[["interval_start", "channel", "required", "scheduled"]]
-    config = {"name": "Day plan (test)", "start": "2025-06-02", "days": 7, "interval_minutes": 15,
+    config = {"name": "Day plan (test)", "start": REPLAN_DAY, "days": 1, "interval_minutes": 15,
               "staffing": REPLAN_STAFFING, "rules": REPLAN_RULES, "timezone": None}
     return store.save_plan("Day plan (test)", config=config, summary={"name": "Day plan (test)"},
                            tables={"forecast": forecast, "roster": roster, "activities": activities, "coverage": coverage})

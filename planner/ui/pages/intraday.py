@@ -180,9 +180,15 @@ def propose_replan(_clicks, day, levers, now):
     prevent_initial_call=True,
 )
 def accept_replan(_selected, _all, rows, kept):
+    return accept_view(dash.ctx.triggered_id, rows, kept)
+
+
+def accept_view(trigger: str | None, rows: list[dict] | None, kept: dict | None) -> html.Div:
+    """Accept the kept proposal: the selected rows' changes (``trigger`` = the "Accept selected"
+    button) or all of them; a message naming the new plan, or what went wrong."""
     if not kept:
         return ui.message("Propose a re-plan first.", kind="error")
-    if dash.ctx.triggered_id == "replan-accept-selected":
+    if trigger == "replan-accept-selected":
         if not rows:
             return ui.message("Select the changes to accept in the table first.", kind="error")
         ids = [int(r["change_id"]) for r in rows]
