@@ -57,9 +57,9 @@ def _weeks(first: str, count: int) -> list[pd.Timestamp]:
 # name -> (file, channel or None, country, tune weeks, report weeks)
 SERIES = {
     "us": ("us_bank_2003_5min.csv.gz", None, "US", _weeks("2003-06-30", 4), _weeks("2003-08-11", 10)),
-    "il": ("anonymous_bank_1999_6min.csv.gz", None, "IL", _weeks("1999-06-06", 4), _weeks("1999-09-05", 8)),
+    "il": ("anonymous_bank_1999_6min.csv.gz", None, "IL", _weeks("1999-06-06", 4), _weeks("1999-09-05", 7)),
     "sample": ("sample/history.csv.gz", ("voice", "chat", "messaging", "email"), "US",
-               _weeks("2025-02-17", 3), _weeks("2025-03-31", 9)),
+               _weeks("2025-02-17", 3), _weeks("2025-04-14", 7)),
 }
 
 
@@ -97,7 +97,8 @@ def plan_forecast(frame: pd.DataFrame, channel: str, country: str, week: pd.Time
 def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp, acc: dict) -> None:
     plan = plan_forecast(frame, channel, country, week)
     ts, y = series_arrays(frame, channel, week)
-    baseline = past_forecasts(y, ts, model=str(plan["model"].iloc[0]), interval_minutes=MINUTES, country=country)
+    baseline = past_forecasts(y, ts, model=str(plan["model"].iloc[0]), interval_minutes=MINUTES, country=country,
+                              cache=acc.setdefault("past", {}))
     model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline)
     acc.setdefault("methods", []).append(model.method)
     ts_all, y_all = series_arrays(frame, channel, week + pd.Timedelta(days=7))

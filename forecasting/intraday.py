@@ -324,10 +324,13 @@ def _score_day(method: str, fit: _Fit, f: np.ndarray, a: np.ndarray, cut: int, s
 
 
 def past_forecasts(y: np.ndarray, ts: pd.DatetimeIndex, *, model: str, interval_minutes: int, weeks: int = 16,
-                   country: str | None = None, subdivision: str | None = None) -> np.ndarray:
+                   country: str | None = None, subdivision: str | None = None,
+                   cache: dict | None = None) -> np.ndarray:
     """What the week-ahead ``model`` (a registry name, e.g. the plan's chosen one) forecast for
     each of the last ``weeks`` weeks of ``y``, refitted at each weekly origin on the data before
-    it (as the plan's backtest does); NaN before the first origin. Contacts per interval."""
+    it (as the plan's backtest does); NaN before the first origin. Contacts per interval.
+    ``cache`` (a dict the caller keeps for one series): forecasts by (model, origin), reused
+    when the same series is asked again a week later."""
     ts = pd.DatetimeIndex(ts)
     y = np.asarray(y, dtype=float)
     opening = learn_opening_hours(y, ts, interval_minutes=interval_minutes)
@@ -336,8 +339,14 @@ def past_forecasts(y: np.ndarray, ts: pd.DatetimeIndex, *, model: str, interval_
     for origin in bt.origins(ts, windows=weeks, horizon_days=7):
         train = ts < origin
         test = (ts >= origin) & (ts < origin + pd.Timedelta(days=7))
+        key = (model, origin, int(train.sum()))
+        if cache is not None and key in cache:
+            out[test] = cache[key]
+            continue
         fitted = make_model(model).fit(y[train], ts[train], calendar)
         out[test] = fitted.predict_mean(ts[test])
+        if cache is not None:
+            cache[key] = out[test].copy()
     return out
 
 
