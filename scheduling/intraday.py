@@ -290,6 +290,7 @@ class _Agent:
     movable: list                # (activity_row, kind, length_slots, [(offset_start_slot, covers array)], current option index)
     ot_options: list             # (minutes, covers array)
     vto_options: list            # (minutes, covers array)
+    old_switches: pd.DataFrame = None  # activity rows of earlier switches ahead (re-decided)
 
 
 def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFrame,
@@ -504,6 +505,9 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
             if not options.move_activities or p.start < now:
                 continue
             fixed_rows.discard(p.Index)
+        # earlier re-plans' channel switches still ahead are decided again (the agent is free for them)
+        old_switches = own[own["activity"].isin(immediate) & (own["start"] >= now)] if options.switch_channels else own.iloc[:0]
+        fixed_rows -= set(old_switches.index)
         fixed = np.zeros(n)
         for r in own.loc[sorted(fixed_rows)].itertuples():
             fixed = np.maximum(fixed, covers(r.start, r.end))
@@ -548,7 +552,7 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
                 vto.append((k * dt_min, covers(s, row.shift_end)))
         out.append(_Agent(agent_id=row.agent_id, row=int(idx), start=row.shift_start, end=row.shift_end, home=row.channel,
                           group_channels=chans, template=template, hourly_cost=contract.hourly_cost, base=base,
-                          movable=movable, ot_options=ot, vto_options=vto))
+                          movable=movable, ot_options=ot, vto_options=vto, old_switches=old_switches))
     return out
 
 
@@ -609,17 +613,28 @@ def _edits(agents, choice, split, groups, horizon, now, dt_min, roster, acts, im
                     switched[(agent, c)].append(t)
                 pool = pool[counts[c]:]
         previous = current
+    new_switches = defaultdict(list)
     for (agent, channel), slots in switched.items():
         first = last = slots[0]
         for s in slots[1:] + [None]:
             if s is not None and s == last + 1:
                 last = s
                 continue
-            rows.append({"agent_id": agent, "kind": "switch", "activity_row": None, "activity": channel,
-                         "old_start": None, "old_end": None, "new_start": horizon[first],
-                         "new_end": horizon[last] + step, "channel": channel})
+            new_switches[agent].append((horizon[first], horizon[last] + step, channel))
             if s is not None:
                 first = last = s
+    old_switches = {a.agent_id: a.old_switches for a in agents if a.old_switches is not None and len(a.old_switches)}
+    for agent in sorted(set(new_switches) | set(old_switches)):
+        old = old_switches.get(agent)
+        old_set = set() if old is None else {(pd.Timestamp(r.start), pd.Timestamp(r.end), r.activity) for r in old.itertuples()}
+        if old_set == set(new_switches.get(agent, [])):
+            continue  # the earlier re-plan's switches stand as they are
+        for r in ([] if old is None else old.itertuples()):
+            rows.append({"agent_id": agent, "kind": "unswitch", "activity_row": r.Index, "activity": r.activity,
+                         "old_start": r.start, "old_end": r.end, "new_start": None, "new_end": None, "channel": None})
+        for begin, end, channel in sorted(new_switches.get(agent, [])):
+            rows.append({"agent_id": agent, "kind": "switch", "activity_row": None, "activity": channel,
+                         "old_start": None, "old_end": None, "new_start": begin, "new_end": end, "channel": channel})
     frame = pd.DataFrame(rows, columns=[c for c in EDIT_COLUMNS if c != "change_id"])
     ids = {a: i + 1 for i, a in enumerate(sorted(frame["agent_id"].unique()))}
     frame.insert(0, "change_id", frame["agent_id"].map(ids).astype("Int64"))
@@ -656,6 +671,8 @@ def apply_changes(roster: pd.DataFrame, activities: pd.DataFrame, result: Replan
             minutes = abs((pd.Timestamp(e.new_end) - pd.Timestamp(e.old_end)) / pd.Timedelta(minutes=1))
             roster.loc[hit, "shift_end"] = _like(e.new_end, roster["shift_end"].dtype)
             roster.loc[hit, f"{'overtime' if e.kind == 'overtime' else 'vto'}_minutes"] = minutes
+    dropped = edits.loc[edits["kind"] == "unswitch", "activity_row"].dropna().astype(int)
+    activities = activities.drop(index=[i for i in dropped if i in activities.index])
     switches = edits[edits["kind"] == "switch"]
     if len(switches):
         new = pd.DataFrame({"agent_id": switches["agent_id"].to_numpy(),
@@ -709,6 +726,8 @@ def _result(roster, activities, demand, targets, rules, edits, agents, *, now, d
                 parts.append(f"overtime {pd.Timestamp(r.old_end):%H:%M}->{pd.Timestamp(r.new_end):%H:%M}")
             elif r.kind == "vto":
                 parts.append(f"VTO from {pd.Timestamp(r.new_end):%H:%M}")
+            elif r.kind == "unswitch":
+                parts.append(f"cancel {r.activity} {pd.Timestamp(r.old_start):%H:%M}-{pd.Timestamp(r.old_end):%H:%M}")
             else:
                 parts.append(f"{r.channel} {pd.Timestamp(r.new_start):%H:%M}-{pd.Timestamp(r.new_end):%H:%M}")
         change_rows.append({"change_id": int(cid), "agent_id": agent, "summary": "; ".join(parts), "moved_activities": moved,

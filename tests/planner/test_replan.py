@@ -40,6 +40,13 @@ def test_propose_and_accept_part_then_all(store, day_plan):
     # the intraday view of the new version projects what the proposal promised
     again = propose(REPLAN_DAY, store=store, now="12:00")
     assert again.result.shortfall_before == pytest.approx(r.shortfall_after, abs=1e-6)
+    # re-planning the re-planned day (its switches are decided again) never makes it worse
+    assert again.result.shortfall_after <= again.result.shortfall_before + 1e-6
+    third = accept(again, store=store)
+    info = store.plan(third)
+    assert check_day(store.plan_table(third, "roster"), store.plan_table(third, "activities"),
+                     RuleSet.from_mapping(info["config"]["rules"])) == []
+    assert info["name"].count("re-plan") == 1
 
 
 def test_cli_replan_and_accept(store, day_plan, tmp_path, capsys):
