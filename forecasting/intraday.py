@@ -1,33 +1,37 @@
 """Intraday updating: the rest of today from this morning's actuals, learned from past days.
 
 Statistics only (no ``planner`` or ``scheduling`` imports). Per series, the day x interval
-matrix of history is compared with a week-ahead baseline (the mean of the same weekday over the
-previous four weeks), and the log ratio of actual to baseline,
+matrix of history is compared with what was forecast for those days - best the plan's own model
+refitted at weekly origins (:func:`past_forecasts`), else the mean of the same weekday over the
+previous four weeks - as the log ratio
 
     r[d, t] = log((x[d, t] + 1/2) / (b[d, t] + 1/2)),
 
-is decomposed into a day level and a few shape factors (Shen & Huang 2008: SVD of the day x
-interval matrix; here of the residual matrix after each day's level):
+whose Poisson noise is about ``1/(b + 1/2)``. Two ways to carry the morning into the afternoon:
 
-    r[d, t] = beta0[d] + sum_k beta_k[d] phi_k(t) + e[d, t],   e ~ N(0, sigma2 + 1/(b + 1/2))
+* **Level and shape factors** (Shen & Huang 2008: SVD of the day x interval matrix; here of
+  the residuals after each day's level): ``r[d, t] = beta0[d] + sum_k beta_k[d] phi_k(t) + e``,
+  ``e ~ N(0, sigma2 + 1/(b + 1/2))``. The spread of past days' scores (method of moments, the
+  estimation noise taken off) is a Gaussian prior ``P``; today's intervals so far give the
+  penalised least-squares (posterior) estimate ``beta = (P^-1 + Phi_s' W Phi_s)^-1 Phi_s' W r_s``.
+* **Within-day covariance** (the Bayesian update of Weinberg, Brown & Stroud 2007 in Gaussian
+  form): the covariance of ``r`` between intervals learned from past days (Poisson noise off
+  its diagonal), optionally shrunk towards its diagonal; the rest of the day is the Gaussian
+  conditional mean given the intervals seen.
 
-where ``1/(b + 1/2)`` is the Poisson noise of the log count. The spread of the day scores
-``beta`` over past days is a Gaussian prior (covariance ``P``); today's intervals so far give
-the penalised least-squares / posterior estimate
+Each remaining interval becomes ``f[t] exp(shift[t])`` (f: the plan's forecast). With no actuals
+the shift is 0 and the update is the plan's forecast; with every interval seen it is the
+actuals. The 10-90 % band is the Poisson-lognormal count with the posterior variance of the
+shift, scaled by a factor calibrated on past days to cover 80 %.
 
-    beta = (P^-1 + Phi_s' W Phi_s)^-1 Phi_s' W r_s
-
-and each remaining interval becomes ``f[t] exp(Phi_t beta)`` (f: the plan's forecast). With no
-actuals ``beta = 0`` and the update is the plan's forecast; the 10-90 % band is the
-Poisson-lognormal count with the posterior variance of ``Phi_t beta`` plus ``sigma2``, its
-variance scaled by a factor calibrated on past days to cover 80 %.
-
-The method (plan unchanged, naive ratio, damped ratio, level-only or level + 1..4 shape
-factors) is chosen per series by a backtest on the last ``backtest_days`` days before the
-plan's start, at three cut times across the opening hours, by rest-of-day WAPE.
+The method (plan unchanged, naive ratio, damped ratio, level, level + 1..4 shape factors,
+covariance with 0/30/60 % shrinkage) is chosen per series by a backtest on the last
+``backtest_days`` days before the plan's start (factors learned on the days before those), at
+three cut times across the opening hours, by rest-of-day WAPE.
 
 Example:
-    >>> model = fit_intraday_model(y, ts, interval_minutes=30)          # history before the plan
+    >>> base = past_forecasts(y, ts, model="decomposition", interval_minutes=30)  # history before the plan
+    >>> model = fit_intraday_model(y, ts, interval_minutes=30, baseline=base)
     >>> update = model.update(forecast_today, actual_today)              # NaN = not seen yet
     >>> update.mean, update.lo, update.hi                                # per interval of the day
 """

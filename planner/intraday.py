@@ -8,19 +8,19 @@ Re-forecast of the rest of the day, per channel: **the learned update**
 (:mod:`forecasting.intraday`) when the plan's history can be read - how the plan's model's
 errors in the morning carried into the afternoon over the 16 weeks before the plan (level,
 shape factors or the within-day covariance, the method chosen by backtest on those days),
-with its 10-90 % band - else the damped ratio below (with a note saying why):
+with its 10-90 % band - else the damped ratio below (with a note saying why).
 
-1. **Damped ratio.** The day's multiplier ``m`` has a Gamma prior with mean 1 and strength
-   ``k`` contacts (``k = max(30, prior_share x the day's forecast)``); after ``A`` actual
-   contacts against ``F`` forecast so far its posterior is Gamma(A + k, F + k), with mean
-   ``(A + k) / (F + k)``. Early in the day the ratio is damped towards 1; as volume comes in it
-   takes over. Each remaining interval's forecast ``f`` becomes ``m f``, and its 10-90 % range
-   is that of the Poisson-Gamma (negative binomial) count, so it covers both the unknown level
-   and arrival noise.
+**Damped ratio.** The day's multiplier ``m`` has a Gamma prior with mean 1 and strength
+``k`` contacts (``k = max(30, prior_share x the day's forecast)``); after ``A`` actual
+contacts against ``F`` forecast so far its posterior is Gamma(A + k, F + k), with mean
+``(A + k) / (F + k)``. Early in the day the ratio is damped towards 1; as volume comes in it
+takes over. Each remaining interval's forecast ``f`` becomes ``m f``, and its 10-90 % range
+is that of the Poisson-Gamma (negative binomial) count, so it covers both the unknown level
+and arrival noise. (The summary's ``multiplier`` is this ratio, shown in either case.)
 
-Required agents under it come from the same service
-targets as the plan; the gap is scheduled (net of breaks) minus required; the projected
-service level is the Erlang value of the scheduled coverage under the re-forecast.
+Required agents under the re-forecast come from the same service targets as the plan; the
+gap is scheduled (net of breaks) minus required; the projected service level is the Erlang
+value of the scheduled coverage under the re-forecast.
 """
 
 from __future__ import annotations

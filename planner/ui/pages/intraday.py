@@ -23,7 +23,7 @@ dash.register_page(__name__, path="/intraday", name="Intraday", title="wfm-plann
 
 REFRESH_MS = 5 * 60 * 1000
 SUMMARY_COLUMNS = ["channel", "intervals_so_far", "actual_so_far", "forecast_so_far", "wape_so_far", "bias_so_far",
-                   "multiplier", "day_forecast", "day_reforecast", "short_intervals", "projected_service_level"]
+                   "multiplier", "method", "day_forecast", "day_reforecast", "short_intervals", "projected_service_level"]
 
 
 def default_day(plan, store) -> str:
@@ -54,8 +54,9 @@ def day_view(day: str, channel: str | None = None) -> html.Div:
         ui.field("channel", dcc.Dropdown(id="intraday-channel", options=channels, value=channel, clearable=False,
                                          style={"width": "220px"})),
         ui.graph("intraday-figure", intraday_figure(result.intervals, channel=channel, now=result.now)),
-        html.P("Re-forecast: remaining forecast x damped ratio (A + k) / (F + k), range = 10-90% of the Poisson-Gamma "
-               "count. Gap = scheduled agents (net of breaks) - required under the re-forecast. Projected service "
+        html.P("Re-forecast: the morning's deviation from the plan carried into the rest of the day as learned from "
+               "the plan's history (method per channel in the table, chosen by backtest; 'damped' = remaining forecast x "
+               "(A + k) / (F + k) when no history can be read); range = 10-90%. Gap = scheduled agents (net of breaks) - required under the re-forecast. Projected service "
                "level: share of offered answered within T with the scheduled agents, rest of the day.",
                className="definitions"),
     ])
