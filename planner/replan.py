@@ -169,7 +169,7 @@ def proposal_summary(proposal: Proposal) -> dict[str, Any]:
         "status": r.status, "seconds": round(r.seconds, 2), "changes": int(len(r.changes)),
         "shortfall_before": r.shortfall_before, "shortfall_after": r.shortfall_after,
         "answered_within_t_before": r.answered_before, "answered_within_t_after": r.answered_after,
-        "extra_cost": r.extra_cost, "extra_paid_hours": r.extra_paid_hours,
+        "extra_cost": r.extra_cost, "extra_paid_hours": r.extra_paid_hours, "notes": list(r.notes),
         "definitions": {
             "shortfall": "contacts answered within T short of target_sl x re-forecast volume, summed over the "
             "remaining intervals of the immediate channels",

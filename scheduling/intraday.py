@@ -53,7 +53,7 @@ from scheduling import erlang
 from scheduling.channels import IMMEDIATE_CHANNELS, chat_metrics
 from scheduling.requirements import ServiceTarget
 from scheduling.rules import RuleSet, ShiftTemplate
-from scheduling.solvers import lp_solver
+from scheduling.solvers import highspy, lp_solver
 
 __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "count_on_duty", "project_service",
            "check_day", "template_of"]
@@ -80,7 +80,8 @@ class ReplanOptions:
     value_per_contact: float = 3.0
     surplus_value: float = 0.1
     change_cost: float = 0.05
-    time_limit_s: float = 12.0  # per stage (moves first, then overtime and VTO)
+    max_change_agents: int = 8  # per interval and channel, at most this many fewer agents than planned
+    time_limit_s: float = 10.0  # per stage (moves first, then overtime and VTO)
     gap_rel: float = 0.005
 
 
@@ -184,13 +185,15 @@ def check_day(roster: pd.DataFrame, activities: pd.DataFrame, rules: RuleSet, *,
     return problems
 
 
-def _match_activities(template: ShiftTemplate, placed: pd.DataFrame) -> tuple[list, list]:
-    """Pair a shift's placed breaks/lunches with the template's activities: per kind, in order
-    of start and of window (issue 18: several activities of one kind keep their own windows)."""
+def _match_activities(template: ShiftTemplate, placed) -> tuple[list, list]:
+    """Pair a shift's placed breaks/lunches (records with ``Index, start, activity``) with the
+    template's activities: per kind, in order of start and of window (issue 18: several
+    activities of one kind keep their own windows)."""
+    records = list(placed.itertuples()) if isinstance(placed, pd.DataFrame) else list(placed)
     pairs_t, pairs_p = [], []
     for kind in dict.fromkeys(a.kind for a in template.activities):
         wanted = sorted((a for a in template.activities if a.kind == kind), key=lambda a: (a.earliest_after_start, a.latest_after_start))
-        rows = list(placed[placed["activity"] == kind].sort_values("start").itertuples())
+        rows = sorted((r for r in records if r.activity == kind), key=lambda r: r.start)
         for a, r in zip(wanted, rows):
             pairs_t.append(a)
             pairs_p.append(r)
@@ -324,8 +327,36 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     volume = {(r.interval_start, r.channel): (float(r.volume), float(getattr(r, "aht_s", np.nan)))
               for r in demand.itertuples()}
 
-    def solve(options: ReplanOptions, short_cap: float | None):
+    # answered-within-T contacts per remaining interval and channel as a function of the
+    # scheduled count, from max_change_agents below the plan's count to as many as could be there
+    model_base = defaultdict(lambda: np.zeros(n))
+    most_there = defaultdict(lambda: np.zeros(n))
+    for a in agents:
+        work = a.base.copy()
+        for _, _, _, opts, current in a.movable:
+            work -= opts[current][1]
+        model_base[a.home] += work
+        reach = a.base + sum((c for _, c in a.ot_options), np.zeros(n))
+        for c in a.group_channels:
+            most_there[c] += np.minimum(reach, 1.0)
+    curves = {}
+    base_answered = 0.0
+    for (when, channel), (vol, aht) in volume.items():
+        t = int((when - now) / step)
+        target = targets[channel]
+        aht = aht if np.isfinite(aht) and aht > 0 else float(target.aht_s)
+        base_n = int(round(model_base[channel][t]))
+        top = max(int(np.ceil(most_there[channel][t])), base_n + 1)
+        curve = _answered_curve(vol, aht, target, dt_min, top)
+        curves[(channel, t)] = (vol, target, curve, base_n)
+        base_answered += curve[base_n]
+
+    def solve(options: ReplanOptions, short_cap: float | None, start: dict[str, float] | None):
+        """One MIP; ``start`` (variable name -> value) is handed to HiGHS as a first solution,
+        None = the unchanged roster's (built here, so the solver always holds a feasible one)."""
         prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
+        initial: dict[str, float] = {}
+        base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
         objective = []
         avail = defaultdict(lambda: defaultdict(list))  # group -> t -> terms (expr pieces)
         constant = defaultdict(lambda: np.zeros(n))    # group -> fixed availability
@@ -334,8 +365,11 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         for a in agents:
             g = (a.group_channels, a.home)
             constant[g] += a.base
+            base_group[g] += a.base
             for j, (act_row, kind, length, opts, current) in enumerate(a.movable):
                 ys = [pulp.LpVariable(f"y_{a.row}_{j}_{k}", cat="Binary") for k in range(len(opts))]
+                initial[ys[current].name] = 1.0
+                base_group[g] -= opts[current][1]
                 prob += pulp.lpSum(ys) == 1
                 choice[(a.row, j)] = ys
                 for k, (slot, covers) in enumerate(opts):
@@ -389,7 +423,9 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                     continue
                 vs = {}
                 for c in usable:
-                    vs[c] = pulp.LpVariable(f"v_{len(split)}_{c}", lowBound=0, cat="Integer")
+                    vs[c] = pulp.LpVariable(f"v_{'-'.join(chans)}_{home}_{t}_{c}", lowBound=0, cat="Integer")
+                    if c == home:
+                        initial[vs[c].name] = float(round(base_group[g][t]))
                     split[(g, t, c)] = vs[c]
                     scheduled_terms[(c, t)].append(vs[c])
                     upper[(c, t)] += most
@@ -398,33 +434,22 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                 prob += pulp.lpSum(vs.values()) == total
         answered_total = []
         shorts = {}
-        base_answered = 0.0
-        base_short = 0.0
-        model_base = defaultdict(lambda: np.zeros(n))
-        for a in agents:
-            work = a.base.copy()
-            for _, _, _, opts, current in a.movable:
-                work -= opts[current][1]
-            model_base[a.home] += work
-        before_map = pd.Series({(horizon[t], c): model_base[c][t] for c in model_base for t in range(n)}, dtype=float)
-        for (when, channel), (vol, aht) in volume.items():
-            t = int((when - now) / step)
-            target = targets[channel]
-            aht = aht if np.isfinite(aht) and aht > 0 else float(target.aht_s)
-            top = int(np.ceil(upper.get((channel, t), 0.0)))
-            curve = _answered_curve(vol, aht, target, dt_min, max(top, int(before_map.get((when, channel), 0)) + 1))
-            base_n = int(round(before_map.get((when, channel), 0.0)))
-            base_answered += curve[min(base_n, len(curve) - 1)]
-            base_short += max(target.target_sl * vol - curve[min(base_n, len(curve) - 1)], 0.0)
-            gains = np.diff(curve)
+        for (channel, t), (vol, target, curve, base_n) in curves.items():
+            low = max(0, base_n - options.max_change_agents)
+            scheduled = pulp.lpSum(scheduled_terms[(channel, t)])
+            prob += scheduled >= low  # at most max_change_agents fewer than planned
+            gains = np.diff(curve[low:])
             last = int(np.flatnonzero(gains > 1e-9)[-1]) + 1 if (gains > 1e-9).any() else 0
             zs = [pulp.LpVariable(f"z_{channel}_{t}_{k}", cat="Binary") for k in range(last)]
+            for z in zs[:max(base_n - low, 0)]:
+                initial[z.name] = 1.0
             for z1, z2 in zip(zs, zs[1:]):
                 prob += z1 >= z2
             if zs:
-                prob += pulp.lpSum(zs) <= pulp.lpSum(scheduled_terms[(channel, t)])
-            answered = pulp.lpSum(float(gains[k]) * zs[k] for k in range(last))
+                prob += pulp.lpSum(zs) <= scheduled - low
+            answered = float(curve[low]) + pulp.lpSum(float(gains[k]) * zs[k] for k in range(last))
             short = pulp.LpVariable(f"short_{channel}_{t}", lowBound=0)
+            initial[short.name] = max(target.target_sl * vol - float(curve[min(base_n, len(curve) - 1)]), 0.0)
             prob += short >= target.target_sl * vol - answered
             shorts[(channel, t)] = (short, target.target_sl * vol)
             objective.append(options.value_per_contact * short - options.surplus_value * answered)
@@ -441,15 +466,16 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         if not options.vto and answered_total:
             prob += pulp.lpSum(answered_total) >= base_answered - 1e-6
         prob += pulp.lpSum(objective)
-        solver = lp_solver(time_limit_s=options.time_limit_s, gap_rel=options.gap_rel)
+        solver = _started_solver(start if start is not None else initial, time_limit_s=options.time_limit_s,
+                                 gap_rel=options.gap_rel)
         prob.solve(solver)
         status = pulp.LpStatus[prob.status]
         if status not in ("Optimal",) and prob.sol_status not in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
-            raise RuntimeError(f"intraday re-plan: the solver returned {status!r} (no feasible proposal within "
-                               f"{options.time_limit_s:g} s); the unchanged roster stands")
+            return None
         if status != "Optimal":
             status = "Feasible (time limit)"
-        return choice, split, groups, status, sum(_value(v) for v, _ in shorts.values())
+        values = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
+        return choice, split, groups, status, sum(_value(v) for v, _ in shorts.values()), values
 
     # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
     # stage 2: overtime and VTO on top, never giving back what stage 1 recovered
@@ -457,12 +483,23 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     if (options.overtime or options.vto) and (options.move_activities or options.switch_channels):
         free = dataclasses.replace(options, overtime=False, vto=False)
         if any(a.ot_options or a.vto_options for a in agents):
-            cap = solve(free, None)[4]
-    choice, split, groups, status, _ = solve(options, cap)
-    edits = _edits(agents, choice, split, groups, horizon, now, dt_min, roster, acts, immediate)
+            first = solve(free, None, None)
+            cap = first[4] if first is not None else None
+    solved = solve(options, cap, first[5] if cap is not None else None)
+    notes = []
+    if solved is None and cap is not None:  # no time left for stage 2: stage 1's moves stand
+        solved = first
+        notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
+    if solved is None:
+        notes.append(f"the solver found no proposal within {options.time_limit_s:g} s: the roster stands unchanged")
+        edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
+        status = "Not solved (time limit)"
+    else:
+        choice, split, groups, status = solved[:4]
+        edits = _edits(agents, choice, split, groups, horizon, now, dt_min, roster, acts, immediate)
     result = _result(roster, activities, demand, targets, rules, edits, agents, now=now, day_end=day_end,
                      status=status, started=started, options=options)
-    return result
+    return dataclasses.replace(result, notes=tuple(notes))
 
 
 def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, contracts, options, rule_channels) -> list[_Agent]:
@@ -470,8 +507,15 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
     step = pd.Timedelta(minutes=dt_min)
     n = len(horizon)
     out = []
-    by_agent = {a: g for a, g in acts.groupby("agent_id")}
-    shifts_of = {a: g.sort_values("shift_start") for a, g in roster.groupby("agent_id")}
+    live = roster[(roster["shift_end"] > now) & (roster["shift_start"] < day_end) & roster["channel"].isin(immediate)]
+    wanted = set(live["agent_id"])
+    by_agent: dict[str, list] = defaultdict(list)
+    for r in acts[acts["agent_id"].isin(wanted)].itertuples():
+        by_agent[r.agent_id].append(r)
+    starts_of: dict[str, list] = defaultdict(list)
+    for agent, start in zip(roster["agent_id"], roster["shift_start"]):
+        if agent in wanted:
+            starts_of[agent].append(start)
 
     def covers(a: pd.Timestamp, b: pd.Timestamp) -> np.ndarray:
         arr = np.zeros(n)
@@ -481,11 +525,7 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
             arr[i0:i1] = 1.0
         return arr
 
-    for idx, row in roster.iterrows():
-        if not (row.shift_end > now and row.shift_start < day_end):
-            continue
-        if row.channel not in immediate:
-            continue
+    for idx, row in live.iterrows():
         length = int((_base_end(row) - row.shift_start) / pd.Timedelta(minutes=1))
         template = template_of(rules, row.shift_start, row.date, length, row.channel)
         if template is None:
@@ -494,39 +534,39 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
         own_skills = set(skills.get(row.agent_id, template.channels)) if skills is not None else set(template.channels)
         chans = tuple(c for c in immediate if c in template.channels and c in own_skills or c == row.channel)
         contract = rules.contract(contracts.get(row.agent_id, template.contract) if contracts else template.contract)
-        own = by_agent.get(row.agent_id, acts.iloc[:0])
-        own = own[(own["start"] >= row.shift_start) & (own["end"] <= row.shift_end)]
+        own = [r for r in by_agent.get(row.agent_id, []) if r.start >= row.shift_start and r.end <= row.shift_end]
         base = covers(row.shift_start, row.shift_end)
-        kinds = own[~own["activity"].isin(rule_channels)]
-        template_acts, placed = _match_activities(template, kinds)
+        template_acts, placed = _match_activities(template, [r for r in own if r.activity not in rule_channels])
         movable = []
-        fixed_rows = set(own.index)
+        fixed_rows = {r.Index for r in own}
         for activity, p in zip(template_acts, placed):
-            if not options.move_activities or p.start < now:
-                continue
-            fixed_rows.discard(p.Index)
+            if options.move_activities and p.start >= now:
+                fixed_rows.discard(p.Index)
         # earlier re-plans' channel switches still ahead are decided again (the agent is free for them)
-        old_switches = own[own["activity"].isin(immediate) & (own["start"] >= now)] if options.switch_channels else own.iloc[:0]
-        fixed_rows -= set(old_switches.index)
+        old = [r for r in own if r.activity in immediate and r.start >= now] if options.switch_channels else []
+        fixed_rows -= {r.Index for r in old}
+        old_switches = pd.DataFrame([{"start": r.start, "end": r.end, "activity": r.activity} for r in old],
+                                    index=[r.Index for r in old], columns=["start", "end", "activity"])
         fixed = np.zeros(n)
-        for r in own.loc[sorted(fixed_rows)].itertuples():
-            fixed = np.maximum(fixed, covers(r.start, r.end))
+        for r in own:
+            if r.Index in fixed_rows:
+                fixed = np.maximum(fixed, covers(r.start, r.end))
         base = base - fixed
         for activity, p in zip(template_acts, placed):
             if p.Index in fixed_rows:
                 continue
             opts, current = [], None
             for offset in activity.offsets(dt_min):
-                s = row.shift_start + pd.Timedelta(minutes=offset)
-                e = s + pd.Timedelta(minutes=activity.length_minutes)
-                if s < now or e > row.shift_end:
+                s_ = row.shift_start + pd.Timedelta(minutes=offset)
+                e = s_ + pd.Timedelta(minutes=activity.length_minutes)
+                if s_ < now or e > row.shift_end:
                     continue
-                c = covers(s, e)
+                c = covers(s_, e)
                 if (c * fixed).any():
                     continue
-                if s == p.start:
+                if s_ == p.start:
                     current = len(opts)
-                opts.append((s, c))
+                opts.append((s_, c))
             if current is None:  # its own place is always an option
                 current = len(opts)
                 opts.append((p.start, covers(p.start, p.end)))
@@ -534,26 +574,43 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
         ot, vto = [], []
         if options.overtime and not _minutes(row, "overtime_minutes"):
             latest_end = min(row.date + pd.Timedelta(minutes=template.latest_start + template.length_minutes), day_end)
-            nxt = shifts_of[row.agent_id]
-            nxt = nxt[nxt["shift_start"] > row.shift_start]
-            if len(nxt):
-                latest_end = min(latest_end, nxt["shift_start"].iloc[0] - pd.Timedelta(hours=rules.min_rest_hours))
+            later = [t for t in starts_of[row.agent_id] if t > row.shift_start]
+            if later:
+                latest_end = min(latest_end, min(later) - pd.Timedelta(hours=rules.min_rest_hours))
             for k in range(1, options.overtime_max_minutes // dt_min + 1):
                 e = row.shift_end + k * step
                 if e > latest_end:
                     break
                 ot.append((k * dt_min, covers(row.shift_end, e)))
         if options.vto:
-            last_act = own["end"].max() if len(own) else row.shift_start
+            last_act = max((r.end for r in own), default=row.shift_start)
             for k in range(1, options.vto_max_minutes // dt_min + 1):
-                s = row.shift_end - k * step
-                if s < now or s < last_act or s <= row.shift_start:
+                s_ = row.shift_end - k * step
+                if s_ < now or s_ < last_act or s_ <= row.shift_start:
                     break
-                vto.append((k * dt_min, covers(s, row.shift_end)))
+                vto.append((k * dt_min, covers(s_, row.shift_end)))
         out.append(_Agent(agent_id=row.agent_id, row=int(idx), start=row.shift_start, end=row.shift_end, home=row.channel,
                           group_channels=chans, template=template, hourly_cost=contract.hourly_cost, base=base,
                           movable=movable, ot_options=ot, vto_options=vto, old_switches=old_switches))
     return out
+
+
+def _started_solver(start: dict[str, float], *, time_limit_s: float, gap_rel: float) -> pulp.LpSolver:
+    """HiGHS given a first feasible solution (``start``: variable name -> value; others 0), so a
+    time limit always ends with a proposal at least as good as the start; CBC without one."""
+    solver = lp_solver(time_limit_s=time_limit_s, gap_rel=gap_rel)
+    if not isinstance(solver, pulp.HiGHS) or highspy is None:
+        return solver
+
+    class Started(pulp.HiGHS):
+        def callSolver(self, lp):
+            solution = highspy.HighsSolution()
+            solution.col_value = [float(start.get(v.name, 0.0)) for v in lp.variables()]
+            solution.value_valid = True
+            lp.solverModel.setSolution(solution)
+            lp.solverModel.run()
+
+    return Started(msg=False, timeLimit=time_limit_s, gapRel=gap_rel, mip=True)
 
 
 def _value(var) -> float:

@@ -119,6 +119,7 @@ def _replan(args: argparse.Namespace, date: pd.Timestamp, ids: list[int] | None,
     lines.append(f"re-plan from {proposal.now:%H:%M} ({r.status}, {r.seconds:.1f} s): {len(r.changes)} agent(s) changed; "
                  f"shortfall {r.shortfall_before:,.1f} -> {r.shortfall_after:,.1f} contacts answered within T; "
                  f"extra cost {r.extra_cost:+,.2f} ({r.extra_paid_hours:+.2f} paid hours)")
+    lines += [f"note: {note}" for note in r.notes]
     if args.accept:
         new_plan = accept(proposal, store=store, change_ids=ids)
         payload["accepted_as_plan"] = new_plan

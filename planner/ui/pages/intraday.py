@@ -143,7 +143,7 @@ def proposal_view(day: str, *, levers: list[str], now: str | None) -> tuple[html
             f"({recovered / r.shortfall_before:.0%} recovered); " if r.shortfall_before > 0 else
             f"From {proposal.now:%H:%M} ({r.status}, {r.seconds:.1f} s): {len(r.changes)} agent(s) change; no shortfall "
             "projected; ")
-    text += f"extra cost {r.extra_cost:+,.2f} ({r.extra_paid_hours:+.2f} paid hours)."
+    text += f"extra cost {r.extra_cost:+,.2f} ({r.extra_paid_hours:+.2f} paid hours)." + "".join(f" Note: {n}." for n in r.notes)
     body = html.Div([
         html.P(text, id="replan-totals"),
         ui.grid("replan-changes", ui.records(r.changes, digits=2), pinned=("change_id",), height=260, selectable=True,
