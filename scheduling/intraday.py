@@ -408,7 +408,6 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         groups = sorted(set(constant) | set(avail), key=str)
         split = {}
         scheduled_terms = defaultdict(list)  # (channel, t) -> terms
-        upper = defaultdict(float)
         for g in groups:
             chans, home = g
             for t in range(n):
@@ -419,7 +418,6 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                 usable = chans if options.switch_channels else (home,)
                 if len(usable) == 1:
                     scheduled_terms[(usable[0], t)].append(total)
-                    upper[(usable[0], t)] += most
                     continue
                 vs = {}
                 for c in usable:
@@ -428,7 +426,6 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                         initial[vs[c].name] = float(round(base_group[g][t]))
                     split[(g, t, c)] = vs[c]
                     scheduled_terms[(c, t)].append(vs[c])
-                    upper[(c, t)] += most
                     if c != home:
                         objective.append(options.change_cost * 0.2 * vs[c])
                 prob += pulp.lpSum(vs.values()) == total
