@@ -66,6 +66,8 @@ def _markdown(table: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", help="store URL holding the sample plan (default: build one in a temp folder)")
+    parser.add_argument("--time-limit-s", type=float, default=ReplanOptions().time_limit_s,
+                        help="solver time limit per stage (default: the re-plan's)")
     args = parser.parse_args()
     url = args.store
     if url is None:
@@ -85,7 +87,8 @@ def main() -> None:
             actual = morning.assign(offered=rng.poisson(morning["forecast"].to_numpy() * factor))
             store.save_dataset(f"bench_{day}_{factor}", actual[["interval_start", "queue", "channel", "offered"]], raw=b"",
                                source_name="bench.csv", kind="actuals")
-            for label, options in (("moves only", ReplanOptions(overtime=False, vto=False)), ("all levers", ReplanOptions())):
+            for label, options in (("moves only", ReplanOptions(overtime=False, vto=False, time_limit_s=args.time_limit_s)),
+                                   ("all levers", ReplanOptions(time_limit_s=args.time_limit_s))):
                 started = time.perf_counter()
                 proposal = propose(day, store=store, plan_id=plan_id, actuals_dataset=f"bench_{day}_{factor}", options=options)
                 wall = time.perf_counter() - started
@@ -101,7 +104,7 @@ def main() -> None:
     moves = short[short["levers"] == "moves only"]
     text = (f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
             f"load average {os.getloadavg()[0]:.1f}\n\nCommand: `.venv/bin/python benchmarks/intraday_replan.py"
-            f"{' --store ' + args.store if args.store else ''}` (sample plan {plan_id}; re-plan from 12:00; actuals until "
+            f"{' --store ' + args.store if args.store else ''} --time-limit-s {args.time_limit_s:g}` (sample plan {plan_id}; re-plan from 12:00; actuals until "
             "12:00 = Poisson(heat x plan forecast); mip_s = both MIP stages, wall_s = with the re-forecast)\n\n"
             + _markdown(table) + "\n\n"
             f"Moves only, days with a projected shortfall: recovered {moves['recovered'].min():.0%} (worst) .. "

@@ -466,11 +466,14 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         solver = _started_solver(start if start is not None else initial, time_limit_s=options.time_limit_s,
                                  gap_rel=options.gap_rel)
         prob.solve(solver)
-        status = pulp.LpStatus[prob.status]
-        if status not in ("Optimal",) and prob.sol_status not in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
-            return None
-        if status != "Optimal":
+        # pulp reports "Optimal" for any solution found; the solution status tells a proven
+        # optimum from the best found when the time limit struck
+        if prob.sol_status == pulp.LpSolutionOptimal:
+            status = "Optimal"
+        elif prob.sol_status == pulp.LpSolutionIntegerFeasible:
             status = "Feasible (time limit)"
+        else:
+            return None
         values = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
         return choice, split, groups, status, sum(_value(v) for v, _ in shorts.values()), values
 
@@ -487,6 +490,8 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     if solved is None and cap is not None:  # no time left for stage 2: stage 1's moves stand
         solved = first
         notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
+    if solved is not None and solved[3] != "Optimal":
+        notes.append(f"the solver stopped at its time limit ({options.time_limit_s:g} s per stage): a better proposal may exist")
     if solved is None:
         notes.append(f"the solver found no proposal within {options.time_limit_s:g} s: the roster stands unchanged")
         edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
