@@ -13,7 +13,8 @@ the rest of the day (from the cut to midnight) is forecast by
   method chosen there by backtest, and updated with the day's actuals so far,
 
 and scored by pooled rest-of-day WAPE (sum |F - A| / sum A over every day and interval after
-the cut) and the share of rest-of-day intervals inside our 10-90 % band.
+the cut) and the share of rest-of-day intervals inside our 10-90 % band; the noise floor is the WAPE a
+forecast equal to the true rate would still show (Poisson arrivals), at the plan's forecast.
 
 Tuning vs report: the method's settings (candidate list, baseline, band calibration grid)
 were tuned on the TUNE weeks below; the table reports the REPORT weeks only (>= 40 days per
@@ -45,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from forecasting import forecast_frame  # noqa: E402
 from forecasting.api import aggregate  # noqa: E402
 from forecasting.intraday import fit_intraday_model, naive_ratio, past_forecasts  # noqa: E402
+from forecasting.metrics import poisson_mad  # noqa: E402
 
 MINUTES = 30
 CUTS = ("10:00", "12:00", "14:00")
@@ -119,7 +121,10 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
             rest = (np.arange(slots) >= cut) & ~np.isnan(a)
             ours = model.update(f, np.where(seen, a, np.nan))
             naive = naive_ratio(f, np.where(seen, a, 0.0), seen)
-            row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0))
+            row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
+                                                forecast=0.0))
+            row["floor"] += poisson_mad(np.nan_to_num(f[rest])).sum()
+            row["forecast"] += np.nan_to_num(f[rest]).sum()
             row["actual"] += a[rest].sum()
             row["plan"] += np.abs(f[rest] - a[rest]).sum()
             row["naive"] += np.abs(naive[rest] - a[rest]).sum()
@@ -153,7 +158,8 @@ def main() -> None:
                 r = acc[cut]
                 plan, naive, ours = r["plan"] / r["actual"], r["naive"] / r["actual"], r["ours"] / r["actual"]
                 cover = r["inside"] / r["n"] if r["n"] else float("nan")
-                lines.append(f"| {name} | {acc['days']} ({first:%Y-%m-%d}..{last:%Y-%m-%d}) | {cut} | {plan:.4f} | {naive:.4f} "
+                floor = r["floor"] / r["forecast"] if r["forecast"] else float("nan")
+                lines.append(f"| {name} | {acc['days']} ({first:%Y-%m-%d}..{last:%Y-%m-%d}) | {cut} | {floor:.4f} | {plan:.4f} | {naive:.4f} "
                              f"({naive / plan:.2f}) | {ours:.4f} ({ours / plan:.2f}) | {cover:.3f} | "
                              f"{', '.join(f'{m} x{c}' for m, c in methods.items())} |")
                 beats = ours < naive
@@ -161,8 +167,8 @@ def main() -> None:
                 verdicts.append((name, cut, beats, ok_ratio, 0.75 <= cover <= 0.85))
             print("\n".join(lines[-3:]), flush=True)
     elapsed = time.perf_counter() - started
-    header = ("| series | days (report weeks) | cut | plan WAPE | naive ratio (x plan) | ours (x plan) | 10-90 % coverage | "
-              "method chosen per week |\n|---|---|---|---:|---:|---:|---:|---|")
+    header = ("| series | days (report weeks) | cut | noise floor | plan WAPE | naive ratio (x plan) | ours (x plan) | "
+              "10-90 % coverage | method chosen per week |\n|---|---|---|---:|---:|---:|---:|---:|---|")
     met_ratio = all(v[3] for v in verdicts)
     met_naive = all(v[2] for v in verdicts)
     met_cover = all(v[4] for v in verdicts)
