@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 APT_PACKAGES := chromium chromium-driver
 
-.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app clean
+.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday clean
 
 run: $(STAMP)
 	$(BIN)/planner demo --reuse
@@ -44,7 +44,7 @@ browser:
 bench-install: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 
-bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app
+bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday
 
 bench-erlang: bench-install
 	$(BIN)/python benchmarks/erlang_speed.py
@@ -60,6 +60,10 @@ bench-plan: bench-install
 
 bench-app: bench-install browser
 	$(BIN)/python benchmarks/app_pages.py
+
+bench-intraday: bench-install
+	$(BIN)/python benchmarks/intraday_accuracy.py
+	$(BIN)/python benchmarks/intraday_replan.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis tests/ui/artifacts

@@ -4,22 +4,23 @@ Everything is measured against the forecast snapshot the stored plan (and so the
 was built from, per channel, on the plan's interval grid (actuals at a finer grid are
 summed; only complete intervals count as "so far").
 
-Re-forecast of the rest of the day, per channel:
+Re-forecast of the rest of the day, per channel: **the learned update**
+(:mod:`forecasting.intraday`) when the plan's history can be read - how the plan's model's
+errors in the morning carried into the afternoon over the 16 weeks before the plan (level,
+shape factors or the within-day covariance, the method chosen by backtest on those days),
+with its 10-90 % band - else the damped ratio below (with a note saying why).
 
-1. **Damped ratio.** The day's multiplier ``m`` has a Gamma prior with mean 1 and strength
-   ``k`` contacts (``k = max(30, prior_share x the day's forecast)``); after ``A`` actual
-   contacts against ``F`` forecast so far its posterior is Gamma(A + k, F + k), with mean
-   ``(A + k) / (F + k)``. Early in the day the ratio is damped towards 1; as volume comes in it
-   takes over. Each remaining interval's forecast ``f`` becomes ``m f``, and its 10-90 % range
-   is that of the Poisson-Gamma (negative binomial) count, so it covers both the unknown level
-   and arrival noise.
-2. **Model re-run.** The plan's forecasting method re-run on history plus today's actuals,
-   from the next interval (when the history is available to the planner).
+**Damped ratio.** The day's multiplier ``m`` has a Gamma prior with mean 1 and strength
+``k`` contacts (``k = max(30, prior_share x the day's forecast)``); after ``A`` actual
+contacts against ``F`` forecast so far its posterior is Gamma(A + k, F + k), with mean
+``(A + k) / (F + k)``. Early in the day the ratio is damped towards 1; as volume comes in it
+takes over. Each remaining interval's forecast ``f`` becomes ``m f``, and its 10-90 % range
+is that of the Poisson-Gamma (negative binomial) count, so it covers both the unknown level
+and arrival noise. (The summary's ``multiplier`` is this ratio, shown in either case.)
 
-The re-forecast used for the staffing gap is the mean of the two (or the damped ratio alone
-when the model re-run is unavailable). Required agents under it come from the same service
-targets as the plan; the gap is scheduled (net of breaks) minus required; the projected
-service level is the Erlang value of the scheduled coverage under the re-forecast.
+Required agents under the re-forecast come from the same service targets as the plan; the
+gap is scheduled (net of breaks) minus required; the projected service level is the Erlang
+value of the scheduled coverage under the re-forecast.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from forecasting.api import aggregate
+from forecasting.intraday import IntradayModel, fit_intraday_model, past_forecasts
 from planner.service import expected_service
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
@@ -38,6 +41,8 @@ from scheduling.requirements import requirements as build_requirements
 
 PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
+#: fitted intraday models per (store url, plan id, channel): fitting takes seconds, a page refresh should not
+_MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
 
 
 @dataclass(frozen=True)
@@ -103,13 +108,8 @@ def intraday(
     store: Store | None = None,
     plan_id: int | None = None,
     actuals_dataset: str | None = None,
-    model_rerun: pd.DataFrame | None = None,
 ) -> IntradayResult:
-    """Forecast vs actual so far, re-forecast, staffing gap and projected service for ``date``.
-
-    ``model_rerun`` (optional): a Forecast frame for the rest of the day from the model re-run
-    (:func:`planner.pipeline.rerun_forecast` makes it); averaged with the damped ratio.
-    """
+    """Forecast vs actual so far, re-forecast, staffing gap and projected service for ``date``."""
     store = store or Store.open()
     date = pd.Timestamp(date).normalize()
     plan_id = plan_id or _plan_covering(store, date)
@@ -123,9 +123,9 @@ def intraday(
     day_forecast = forecast[(forecast["interval_start"] >= date) & (forecast["interval_start"] < date + pd.Timedelta(days=1))]
     if day_forecast.empty:
         raise ValueError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
+    models = _learned_models(store, plan_id, config, forecast, notes := [])
     actual_rows = store.actuals(actuals_dataset)
     actual, now = actuals_on_grid(actual_rows, date=date, interval_minutes=interval_minutes)
-    notes = []
     if now is None:
         notes.append(f"no actuals for {date:%Y-%m-%d} yet: the re-forecast is the plan's forecast")
     per_channel = day_forecast.groupby(["interval_start", "channel"], as_index=False).agg(
@@ -144,17 +144,19 @@ def intraday(
         actual_so_far, forecast_so_far = float(a[seen].sum()), float(f[seen].sum())
         multiplier, mean, lo, hi = damped_reforecast(f, actual_so_far, forecast_so_far, float(f.sum()))
         ref = mean.copy()
-        if model_rerun is not None:
-            rerun = model_rerun[model_rerun["channel"] == channel].groupby("interval_start")["forecast"].sum()
-            model_values = rows["interval_start"].map(rerun).to_numpy(dtype=float)
-            has_model = np.isfinite(model_values)
-            ref = np.where(has_model, 0.5 * (mean + np.nan_to_num(model_values)), mean)
-            rows["model_reforecast"] = model_values
+        method = "damped"
+        model = models.get(channel)
+        if isinstance(model, IntradayModel):
+            update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date)
+            if update is not None:
+                ref, lo, hi = update
+                method = model.method
         rows["seen"] = seen
         rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
         rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
         rows["actual"] = np.where(seen, a, np.nan)
         rows["ratio_reforecast"] = np.where(seen, np.nan, mean)
+        rows["method"] = method
         rows["reforecast"] = np.where(seen, a, ref)
         rows["reforecast_lo"] = np.where(seen, a, lo)
         rows["reforecast_hi"] = np.where(seen, a, hi)
@@ -169,6 +171,7 @@ def intraday(
                 "wape_so_far": float(errors.sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
                 "bias_so_far": float((f[seen] - a[seen]).sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
                 "multiplier": multiplier,
+                "method": method,
                 "day_forecast": float(f.sum()),
                 "day_reforecast": float(np.where(seen, a, ref).sum()),
             }
@@ -188,6 +191,80 @@ def intraday(
     summary = summary.merge(gap_by_channel.reset_index(), on="channel", how="left")
     intervals = intervals.drop(columns=["projected_sl_weighted", "reforecast_for_sl"])
     return IntradayResult(date=date, plan_id=plan_id, now=now, intervals=intervals, summary=summary, notes=notes)
+
+
+def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
+    """Per channel, the intraday model fitted on the plan's history before its start (cached),
+    or a note why there is none (the damped ratio is used then)."""
+    forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
+    key = (str(store.engine.url), f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
+    channels = sorted(forecast["channel"].unique())
+    if all((*key, c) in _MODELS for c in channels):
+        out = {c: _MODELS[(*key, c)] for c in channels}
+    else:
+        out = _fit_models(store, config, forecast, channels)
+        for c, m in out.items():
+            _MODELS[(*key, c)] = m
+    for channel, model in out.items():
+        if isinstance(model, str):
+            notes.append(f"{channel}: {model}; the re-forecast is the damped ratio")
+    return out
+
+
+def _fit_models(store: Store, config: dict, forecast: pd.DataFrame, channels: list[str]) -> dict[str, Any]:
+    interval_minutes = int(config["interval_minutes"])
+    start = pd.Timestamp(config["start"])
+    try:
+        if config.get("history"):
+            from planner.io import load_history
+
+            history = load_history(config["history"], timezone=config.get("timezone"))
+        elif config.get("dataset"):
+            history = store.dataset(config["dataset"])
+        else:
+            return {c: "the plan names no history to learn from" for c in channels}
+    except (OSError, ValueError) as exc:
+        return {c: f"the plan's history could not be read ({exc})" for c in channels}
+    if "channel" not in history:
+        history = history.assign(channel="voice")
+    history = history[pd.to_datetime(history["interval_start"]) < start]
+    out: dict[str, Any] = {}
+    for channel in channels:
+        rows = history[history["channel"] == channel]
+        if rows.empty:
+            out[channel] = "no history for this channel"
+            continue
+        rows = rows.groupby("interval_start", as_index=False)["offered"].sum()
+        rows["interval_start"] = pd.to_datetime(rows["interval_start"])
+        step = _step_minutes(rows["interval_start"]) or interval_minutes
+        if interval_minutes % step:
+            out[channel] = f"history intervals of {step} min do not add up to {interval_minutes} min"
+            continue
+        ts, y, _ = aggregate(rows, step_minutes=step, interval_minutes=interval_minutes, end=start)
+        models = forecast.loc[forecast["channel"] == channel, ["queue", "model"]].drop_duplicates()
+        baseline = None
+        if len(models) == 1:  # one queue: learn from what its model forecast in the past weeks
+            try:
+                baseline = past_forecasts(y, ts, model=str(models["model"].iloc[0]), interval_minutes=interval_minutes,
+                                          country=config.get("country"))
+            except ValueError:
+                baseline = None
+        out[channel] = fit_intraday_model(y, ts, interval_minutes=interval_minutes, baseline=baseline)
+    return out
+
+
+def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray, actual: np.ndarray,
+                    date: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The model's update on the day's slots (the plan's rows may skip closed intervals)."""
+    slots = ((pd.to_datetime(times) - date) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
+    if (slots < 0).any() or (slots >= model.slots).any():
+        return None
+    f = np.zeros(model.slots)
+    a = np.full(model.slots, np.nan)
+    f[slots] = forecast
+    a[slots] = actual
+    update = model.update(f, a)
+    return update.mean[slots], update.lo[slots], update.hi[slots]
 
 
 def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, interval_minutes: int) -> pd.DataFrame:
@@ -234,8 +311,9 @@ def summary_dict(result: IntradayResult) -> dict[str, Any]:
         "definitions": {
             "wape": "sum |forecast - actual| / sum actual over the intervals so far",
             "bias": "sum (forecast - actual) / sum actual (positive = over-forecast)",
-            "reforecast": "remaining forecast x damped ratio (A + k) / (F + k), averaged with the model re-run when available; "
-            "range = 10-90 % of the Poisson-Gamma count",
+            "reforecast": "learned update (forecasting.intraday; method per channel chosen by backtest on the 16 weeks "
+            "before the plan): the morning's deviation from the plan carried into the rest of the day; range = 10-90 %; "
+            "without the plan's history: remaining forecast x damped ratio (A + k) / (F + k)",
             "gap": "scheduled agents (net of breaks) - required agents under the re-forecast",
         },
     }

@@ -71,3 +71,71 @@ def keeps_rules():
     """``keeps_rules(plan, rules, agents=None, roster=None)``: asserts rule check = 0 and that
     the priced, planned and roster coverages agree; returns the roster."""
     return _keeps_rules
+
+
+# -- a small stored plan whose roster keeps its rules (intraday re-plan tests) -------------
+REPLAN_DAY = "2025-06-03"
+REPLAN_RULES = {
+    "interval_minutes": 15, "min_rest_hours": 11,
+    "contract": [{"name": "ft", "days_per_week": [1, 5], "hourly_cost": 20.0}],
+    "shift": [{"name": "day", "contract": "ft", "channels": ["voice", "chat"], "length_minutes": 480, "paid_minutes": 450,
+               "earliest_start": "08:00", "latest_start": "10:00", "start_step_minutes": 60,
+               "activity": [{"kind": "lunch", "length_minutes": 30, "paid": False, "earliest_after_start": 180,
+                             "latest_after_start": 300},
+                            {"kind": "break", "length_minutes": 15, "paid": True, "earliest_after_start": 90,
+                             "latest_after_start": 150}]}],
+}
+REPLAN_STAFFING = {"channel": {"voice": {"aht_s": 300, "target_sl": 0.8, "answer_s": 20, "shrinkage": 0.0},
+                               "chat": {"aht_s": 300, "target_sl": 0.8, "answer_s": 60, "shrinkage": 0.0, "concurrency": 2}}}
+
+
+def store_day_plan(store) -> int:
+    """One day (2025-06-03) of a plan: 12 voice agents 08:00-16:00 who all lunch at 12:00 and
+    4 chat agents; the forecast is busy at noon, so the roster as planned is short then."""
+    import numpy as np
+    import pandas as pd
+
+    day = pd.Timestamp(REPLAN_DAY)
+    times = pd.date_range(day + pd.Timedelta(hours=8), day + pd.Timedelta(hours=16), freq="15min", inclusive="left")
+    hours = np.asarray(times.hour, dtype=float)
+    rows = []
+    for channel, volume in (("voice", np.where((hours >= 12) & (hours < 13), 10.0, 5.0)), ("chat", np.full(len(times), 2.0))):
+        rows.append(pd.DataFrame({"interval_start": times, "queue": "main", "channel": channel, "forecast": volume,
+                                  "lo": volume * 0.8, "hi": volume * 1.2, "model": "test"}))
+    forecast = pd.concat(rows, ignore_index=True)
+    shifts, acts = [], []
+    for i in range(16):
+        agent, channel = (f"V{i:02d}", "voice") if i < 12 else (f"C{i:02d}", "chat")
+        start = day + pd.Timedelta(hours=8)
+        shifts.append({"agent_id": agent, "date": day, "shift_start": start, "shift_end": start + pd.Timedelta(hours=8),
+                       "channel": channel})
+        acts.append({"agent_id": agent, "start": start + pd.Timedelta(minutes=90), "end": start + pd.Timedelta(minutes=105),
+                     "activity": "break"})
+        acts.append({"agent_id": agent, "start": day + pd.Timedelta(hours=12), "end": day + pd.Timedelta(hours=12, minutes=30),
+                     "activity": "lunch"})
+    roster, activities = pd.DataFrame(shifts), pd.DataFrame(acts)
+    from scheduling.intraday import count_on_duty
+
+    counts = count_on_duty(roster, activities, start=day, end=day + pd.Timedelta(days=1), interval_minutes=15,
+                           channels=["voice", "chat"])
+    coverage = counts.assign(required=0.0)[["interval_start", "channel", "required", "scheduled"]]
+    config = {"name": "Day plan (test)", "start": REPLAN_DAY, "days": 1, "interval_minutes": 15,
+              "staffing": REPLAN_STAFFING, "rules": REPLAN_RULES, "timezone": None}
+    return store.save_plan("Day plan (test)", config=config, summary={"name": "Day plan (test)"},
+                           tables={"forecast": forecast, "roster": roster, "activities": activities, "coverage": coverage})
+
+
+@pytest.fixture
+def day_plan(store) -> int:
+    """:func:`store_day_plan` in the test's fresh store (also PLANNER_DB_URL); returns the plan id."""
+    return store_day_plan(store)
+
+
+@pytest.fixture(scope="module")
+def day_plan_url(tmp_path_factory) -> str:
+    """A store URL holding :func:`store_day_plan` (one per test module)."""
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('day-plan') / 'planner.db'}"
+    store_day_plan(Store.open(url))
+    return url

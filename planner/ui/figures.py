@@ -28,6 +28,7 @@ __all__ = [
     "scenario_bars",
     "frontier_figure",
     "intraday_figure",
+    "replan_figure",
     "empty_figure",
 ]
 
@@ -301,6 +302,29 @@ def intraday_figure(intervals: pd.DataFrame, *, channel: str, now: pd.Timestamp 
     if now is not None:
         fig.add_vline(x=pd.Timestamp(now), line=dict(color="#555", dash="dot"))
     fig.update_layout(**LAYOUT, title=f"Intraday, {channel}", height=520, bargap=0)
+    return fig
+
+
+def replan_figure(projection: pd.DataFrame) -> go.Figure:
+    """Projected service level per remaining interval, unchanged roster (dashed) vs the
+    proposal (solid), one colour per channel, with each channel's target (dotted).
+
+    ``projection``: :attr:`scheduling.intraday.ReplanResult.projection` (``interval_start,
+    channel, sl_before, sl_after, target_sl``).
+    """
+    if projection.empty:
+        return empty_figure("Nothing left to re-plan today")
+    fig = go.Figure()
+    colours = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+    for i, (channel, part) in enumerate(projection.sort_values("interval_start").groupby("channel", sort=True)):
+        colour = colours[i % len(colours)]
+        fig.add_trace(go.Scatter(x=part["interval_start"], y=part["sl_before"], name=f"{channel}: unchanged", mode="lines",
+                                 line=dict(color=colour, dash="dash", width=1.5)))
+        fig.add_trace(go.Scatter(x=part["interval_start"], y=part["sl_after"], name=f"{channel}: proposal", mode="lines",
+                                 line=dict(color=colour, width=2.5)))
+        fig.add_hline(y=float(part["target_sl"].iloc[0]), line=dict(color=colour, dash="dot", width=1))
+    fig.update_layout(**LAYOUT, title="Projected service level, rest of the day", yaxis=dict(tickformat=".0%", range=[0, 1.02]),
+                      xaxis_title="interval start")
     return fig
 
 

@@ -1,6 +1,7 @@
 """Intraday (/intraday): today's forecast vs actual by interval, the re-forecast with its range,
 the staffing gap and projected service level for the rest of the day; actuals uploadable and
-the page refreshable."""
+the page refreshable; a re-plan of the rest of the day proposed, inspected and accepted (all or
+the selected agents' changes) as a new version of the plan."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.datasets import import_bytes
 from planner.intraday import intraday
+from planner.replan import accept_edits, propose
+from scheduling.intraday import ReplanOptions
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.figures import empty_figure, intraday_figure
+from planner.ui.figures import empty_figure, intraday_figure, replan_figure
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
 from planner.ui.views import latest_plan
 
@@ -20,7 +23,7 @@ dash.register_page(__name__, path="/intraday", name="Intraday", title="wfm-plann
 
 REFRESH_MS = 5 * 60 * 1000
 SUMMARY_COLUMNS = ["channel", "intervals_so_far", "actual_so_far", "forecast_so_far", "wape_so_far", "bias_so_far",
-                   "multiplier", "day_forecast", "day_reforecast", "short_intervals", "projected_service_level"]
+                   "multiplier", "method", "day_forecast", "day_reforecast", "short_intervals", "projected_service_level"]
 
 
 def default_day(plan, store) -> str:
@@ -51,8 +54,9 @@ def day_view(day: str, channel: str | None = None) -> html.Div:
         ui.field("channel", dcc.Dropdown(id="intraday-channel", options=channels, value=channel, clearable=False,
                                          style={"width": "220px"})),
         ui.graph("intraday-figure", intraday_figure(result.intervals, channel=channel, now=result.now)),
-        html.P("Re-forecast: remaining forecast x damped ratio (A + k) / (F + k), range = 10-90% of the Poisson-Gamma "
-               "count. Gap = scheduled agents (net of breaks) - required under the re-forecast. Projected service "
+        html.P("Re-forecast: the morning's deviation from the plan carried into the rest of the day as learned from "
+               "the plan's history (method per channel in the table, chosen by backtest; 'damped' = remaining forecast x "
+               "(A + k) / (F + k) when no history can be read); range = 10-90%. Gap = scheduled agents (net of breaks) - required under the re-forecast. Projected service "
                "level: share of offered answered within T with the scheduled agents, rest of the day.",
                className="definitions"),
     ])
@@ -82,6 +86,7 @@ def layout(**_query) -> html.Div:
             ], className="row"),
             dcc.Loading(html.Div(body, id="intraday-body")),
         ], className="card"),
+        replan_card(),
         html.Div([
             html.H3("Upload today's actuals"),
             html.P("Same format as history (interval_start, channel, offered ...); finer intervals are summed onto the plan's grid."),
@@ -90,6 +95,120 @@ def layout(**_query) -> html.Div:
             html.Div(id="intraday-upload-result"),
         ], className="card"),
     ])
+
+
+LEVERS = {"moves": "move breaks and lunches", "switch": "switch blended agents", "overtime": "overtime", "vto": "voluntary time off"}
+CHANGE_COLUMNS = ["change_id", "agent_id", "summary", "extra_cost", "overtime_minutes", "vto_minutes", "switched_minutes",
+                  "moved_activities"]
+
+
+def replan_card() -> html.Div:
+    """Controls for the re-plan of the rest of the day and the place its proposal is shown."""
+    return html.Div([
+        html.H3("Re-plan the rest of the day"),
+        html.P("Proposes changes that cut the projected shortfall (contacts answered within T short of target under the "
+               "re-forecast) at least extra cost: breaks and lunches moved within their windows, blended agents moved "
+               "between channels, overtime (within the shift's latest end and the rest rule) and voluntary time off "
+               "where overstaffed. Moves come first: paid hours never buy back what moves alone recover.",
+               className="definitions"),
+        html.Div([
+            dcc.Checklist(id="replan-levers", options=[{"label": v, "value": k} for k, v in LEVERS.items()],
+                          value=list(LEVERS), inline=True),
+            ui.field("from", dcc.Input(id="replan-now", placeholder="HH:MM (default: end of actuals)", debounce=True,
+                                       style={"width": "220px"})),
+            html.Button("Propose", id="replan-propose", n_clicks=0),
+        ], className="row"),
+        dcc.Loading(html.Div(id="replan-body")),
+        dcc.Store(id="replan-store"),
+        html.Div([
+            html.Button("Accept selected", id="replan-accept-selected", n_clicks=0),
+            html.Button("Accept all", id="replan-accept-all", n_clicks=0),
+        ], className="row"),
+        html.Div(id="replan-accept-result"),
+    ], className="card")
+
+
+def proposal_view(day: str, *, levers: list[str], now: str | None) -> tuple[html.Div, dict]:
+    """The proposal for ``day`` (totals, one row per changed agent, the before/after chart) and
+    what accepting it needs (kept in the page)."""
+    store = context.store()
+    plan = latest_plan(store)
+    options = ReplanOptions(move_activities="moves" in levers, switch_channels="switch" in levers,
+                            overtime="overtime" in levers, vto="vto" in levers)
+    proposal = propose(day, store=store, plan_id=plan.plan_id, now=now or None, options=options)
+    r = proposal.result
+    recovered = r.shortfall_before - r.shortfall_after
+    text = (f"From {proposal.now:%H:%M} ({r.status}, {r.seconds:.1f} s): {len(r.changes)} agent(s) change; shortfall "
+            f"{r.shortfall_before:,.1f} -> {r.shortfall_after:,.1f} contacts answered within T "
+            f"({recovered / r.shortfall_before:.0%} recovered); " if r.shortfall_before > 0 else
+            f"From {proposal.now:%H:%M} ({r.status}, {r.seconds:.1f} s): {len(r.changes)} agent(s) change; no shortfall "
+            "projected; ")
+    text += f"extra cost {r.extra_cost:+,.2f} ({r.extra_paid_hours:+.2f} paid hours)." + "".join(f" Note: {n}." for n in r.notes)
+    body = html.Div([
+        html.P(text, id="replan-totals"),
+        ui.grid("replan-changes", ui.records(r.changes, digits=2), pinned=("change_id",), height=260, selectable=True,
+                columns=CHANGE_COLUMNS),
+        ui.graph("replan-figure", replan_figure(r.projection)),
+    ])
+    kept = {"plan_id": proposal.plan_id, "date": f"{proposal.date:%Y-%m-%d}", "now": proposal.now.isoformat(),
+            "edits": r.edits.astype(object).where(r.edits.notna(), None).astype(str).replace("None", None).to_dict("records"),
+            "changes": r.changes.to_dict("records")}
+    return body, kept
+
+
+@callback(
+    Output("replan-body", "children"),
+    Output("replan-store", "data"),
+    Input("replan-propose", "n_clicks"),
+    State("intraday-day", "value"),
+    State("replan-levers", "value"),
+    State("replan-now", "value"),
+    prevent_initial_call=True,
+)
+def propose_replan(_clicks, day, levers, now):
+    try:
+        return proposal_view(day, levers=levers or [], now=now)
+    except (ValueError, RuntimeError) as exc:
+        return ui.message(str(exc), kind="error"), None
+
+
+@callback(
+    Output("replan-accept-result", "children"),
+    Input("replan-accept-selected", "n_clicks"),
+    Input("replan-accept-all", "n_clicks"),
+    State("replan-changes", "selectedRows"),
+    State("replan-store", "data"),
+    prevent_initial_call=True,
+)
+def accept_replan(_selected, _all, rows, kept):
+    return accept_view(dash.ctx.triggered_id, rows, kept)
+
+
+def accept_view(trigger: str | None, rows: list[dict] | None, kept: dict | None) -> html.Div:
+    """Accept the kept proposal: the selected rows' changes (``trigger`` = the "Accept selected"
+    button) or all of them; a message naming the new plan, or what went wrong."""
+    if not kept:
+        return ui.message("Propose a re-plan first.", kind="error")
+    if trigger == "replan-accept-selected":
+        if not rows:
+            return ui.message("Select the changes to accept in the table first.", kind="error")
+        ids = [int(r["change_id"]) for r in rows]
+    else:
+        ids = None
+    edits = pd.DataFrame(kept["edits"])
+    changes = pd.DataFrame(kept["changes"])
+    if edits.empty:
+        return ui.message("The proposal changes nothing.", kind="error")
+    edits["change_id"] = edits["change_id"].astype(int)
+    edits["activity_row"] = pd.to_numeric(edits["activity_row"]).astype("Int64")
+    try:
+        new_id = accept_edits(int(kept["plan_id"]), pd.Timestamp(kept["date"]), pd.Timestamp(kept["now"]), edits, changes,
+                              store=context.store(), change_ids=ids)
+    except ValueError as exc:
+        return ui.message(str(exc), kind="error")
+    which = "all changes" if ids is None else f"changes {', '.join(map(str, ids))}"
+    return ui.message(f"Accepted {which}: stored as plan {new_id} (exports and calendars on the Schedule page follow it). "
+                      "Refresh to see the new projection.", kind="ok", id="replan-accepted")
 
 
 @callback(

@@ -1,0 +1,192 @@
+"""Intraday re-forecast accuracy (issue 13): the rest of the day from the morning.
+
+For every series (US bank 2003, Anonymous Bank 1999, the sample's four channels), 30-minute
+intervals, weekly plans: the plan's forecast is ``forecasting.forecast_frame(method="auto")``
+trained on the history before the week's Monday (Sunday for the Israeli bank), as
+``planner plan`` makes it. On each day of the week with actuals, at 10:00, 12:00 and 14:00,
+the rest of the day (from the cut to midnight) is forecast by
+
+* the plan (unchanged),
+* the naive ratio update: rest x actual so far / plan so far,
+* ours: :func:`forecasting.intraday.fit_intraday_model` fitted on the history before the week
+  against what the plan's model forecast for the 16 weeks before (``past_forecasts``), its
+  method chosen there by backtest, and updated with the day's actuals so far,
+
+and scored by pooled rest-of-day WAPE (sum |F - A| / sum A over every day and interval after
+the cut) and the share of rest-of-day intervals inside our 10-90 % band; the noise floor is the WAPE a
+forecast equal to the true rate would still show (Poisson arrivals), at the plan's forecast.
+
+Tuning vs report: the method's settings (candidate list, baseline, band calibration grid)
+were tuned on the TUNE weeks below; the table reports the REPORT weeks only (>= 40 days per
+series), which no setting was chosen on.
+
+Run:  .venv/bin/python benchmarks/intraday_accuracy.py [--series us,il,sample] [--tune]
+Appends to benchmarks/RESULTS.md under ``## intraday_accuracy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from results import append_section
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from forecasting import forecast_frame  # noqa: E402
+from forecasting.api import aggregate  # noqa: E402
+from forecasting.intraday import fit_intraday_model, naive_ratio, past_forecasts  # noqa: E402
+from forecasting.metrics import poisson_mad  # noqa: E402
+
+MINUTES = 30
+CUTS = ("10:00", "12:00", "14:00")
+
+
+def _weeks(first: str, count: int) -> list[pd.Timestamp]:
+    return [pd.Timestamp(first) + pd.Timedelta(weeks=i) for i in range(count)]
+
+
+# name -> (file, channel or None, country, tune weeks, report weeks)
+SERIES = {
+    "us": ("us_bank_2003_5min.csv.gz", None, "US", _weeks("2003-06-30", 4), _weeks("2003-08-11", 10)),
+    "il": ("anonymous_bank_1999_6min.csv.gz", None, "IL", _weeks("1999-06-06", 4), _weeks("1999-09-05", 7)),
+    "sample": ("sample/history.csv.gz", ("voice", "chat", "messaging", "email"), "US",
+               _weeks("2025-02-17", 3), _weeks("2025-04-14", 7)),
+}
+
+
+def load(file: str) -> pd.DataFrame:
+    frame = pd.read_csv(ROOT / "data" / file, parse_dates=["interval_start"])
+    if "queue" not in frame:
+        frame = frame.assign(queue="main", channel="voice")
+    return frame
+
+
+def series_arrays(frame: pd.DataFrame, channel: str, end: pd.Timestamp) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    rows = frame[(frame["channel"] == channel) & (frame["interval_start"] < end)]
+    step = int((np.diff(np.sort(rows["interval_start"].unique())).min()) / np.timedelta64(1, "m"))
+    ts, y, _ = aggregate(rows[["interval_start", "offered"]], step_minutes=step, interval_minutes=MINUTES, end=end)
+    return ts, y
+
+
+def plan_forecast(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp) -> pd.DataFrame:
+    """The week-ahead forecast ``planner plan`` would make (cached under $INTRADAY_BENCH_CACHE when set)."""
+    cache = os.environ.get("INTRADAY_BENCH_CACHE")
+    path = Path(cache) / f"{channel}_{country}_{week:%Y%m%d}_{len(frame)}.pkl" if cache else None
+    if path is not None and path.exists():
+        return pd.read_pickle(path)
+    train = frame[(frame["channel"] == channel) & (frame["interval_start"] < week)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = forecast_frame(train, start=week, days=7, interval_minutes=MINUTES, country=country,
+                              backtest_windows=4, max_workers=1).frame
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plan.to_pickle(path)
+    return plan
+
+
+def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp, acc: dict) -> None:
+    plan = plan_forecast(frame, channel, country, week)
+    ts, y = series_arrays(frame, channel, week)
+    baseline = past_forecasts(y, ts, model=str(plan["model"].iloc[0]), interval_minutes=MINUTES, country=country,
+                              cache=acc.setdefault("past", {}))
+    model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline)
+    acc.setdefault("methods", []).append(model.method)
+    ts_all, y_all = series_arrays(frame, channel, week + pd.Timedelta(days=7))
+    truth = pd.Series(y_all, index=ts_all)
+    slots = 1440 // MINUTES
+    for d in range(7):
+        day = week + pd.Timedelta(days=d)
+        grid = pd.date_range(day, periods=slots, freq=f"{MINUTES}min")
+        a = truth.reindex(grid).to_numpy(dtype=float)
+        f = plan.set_index("interval_start")["forecast"].reindex(grid).to_numpy(dtype=float)
+        if np.isnan(a).all() or np.nansum(a) == 0:
+            continue
+        acc["days"] = acc.get("days", 0) + 1
+        for cut_text in CUTS:
+            cut = (pd.Timedelta(cut_text + ":00") // pd.Timedelta(minutes=MINUTES))
+            seen = np.arange(slots) < cut
+            seen &= ~np.isnan(a)
+            rest = (np.arange(slots) >= cut) & ~np.isnan(a)
+            ours = model.update(f, np.where(seen, a, np.nan))
+            naive = naive_ratio(f, np.where(seen, a, 0.0), seen)
+            row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
+                                                forecast=0.0))
+            row["floor"] += poisson_mad(np.nan_to_num(f[rest])).sum()
+            row["forecast"] += np.nan_to_num(f[rest]).sum()
+            row["actual"] += a[rest].sum()
+            row["plan"] += np.abs(f[rest] - a[rest]).sum()
+            row["naive"] += np.abs(naive[rest] - a[rest]).sum()
+            row["ours"] += np.abs(ours.mean[rest] - a[rest]).sum()
+            band = rest & (f > 0)
+            row["inside"] += ((a[band] >= ours.lo[band]) & (a[band] <= ours.hi[band])).sum()
+            row["n"] += band.sum()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--series", default="us,il,sample", help="comma list of us, il, sample")
+    parser.add_argument("--tune", action="store_true", help="score the TUNE weeks instead (not appended)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    lines = []
+    verdicts = []
+    for key in args.series.split(","):
+        file, channels, country, tune, report = SERIES[key]
+        frame = load(file)
+        for channel in channels or ("voice",):
+            name = key if channels is None else f"{key}/{channel}"
+            acc: dict = {}
+            for week in (tune if args.tune else report):
+                if key == "il":  # the Israeli week starts on Sunday
+                    week = week - pd.Timedelta(days=week.day_of_week + 1) if week.day_of_week != 6 else week
+                run_week(frame, channel, country, week, acc)
+            methods = pd.Series(acc["methods"]).value_counts().to_dict()
+            first, last = ((tune if args.tune else report)[0], (tune if args.tune else report)[-1] + pd.Timedelta(days=6))
+            for cut in CUTS:
+                r = acc[cut]
+                plan, naive, ours = r["plan"] / r["actual"], r["naive"] / r["actual"], r["ours"] / r["actual"]
+                cover = r["inside"] / r["n"] if r["n"] else float("nan")
+                floor = r["floor"] / r["forecast"] if r["forecast"] else float("nan")
+                lines.append(f"| {name} | {acc['days']} ({first:%Y-%m-%d}..{last:%Y-%m-%d}) | {cut} | {floor:.4f} | {plan:.4f} | {naive:.4f} "
+                             f"({naive / plan:.2f}) | {ours:.4f} ({ours / plan:.2f}) | {cover:.3f} | "
+                             f"{', '.join(f'{m} x{c}' for m, c in methods.items())} |")
+                beats = ours < naive
+                ok_ratio = ours <= 0.8 * plan if cut == "12:00" else True
+                verdicts.append((name, cut, beats, ok_ratio, 0.75 <= cover <= 0.85))
+            print("\n".join(lines[-3:]), flush=True)
+    elapsed = time.perf_counter() - started
+    header = ("| series | days (report weeks) | cut | noise floor | plan WAPE | naive ratio (x plan) | ours (x plan) | "
+              "10-90 % coverage | method chosen per week |\n|---|---|---|---:|---:|---:|---:|---:|---|")
+    met_ratio = all(v[3] for v in verdicts)
+    met_naive = all(v[2] for v in verdicts)
+    met_cover = all(v[4] for v in verdicts)
+    missed = [f"{v[0]} {v[1]}" for v in verdicts if not (v[2] and v[3] and v[4])]
+    summary = (f"Targets: ours <= 0.80 x plan at 12:00 on every series: {'met' if met_ratio else 'NOT met'}; "
+               f"better than the naive ratio at every cut on every series: {'met' if met_naive else 'NOT met'}; "
+               f"coverage within 0.75-0.85: {'met' if met_cover else 'NOT met'}"
+               + (f" (misses: {', '.join(missed)})" if missed else "") + ".")
+    text = (f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
+            f"load average {os.getloadavg()[0]:.1f}\n\nCommand: `.venv/bin/python benchmarks/intraday_accuracy.py"
+            f"{' --series ' + args.series if args.series != 'us,il,sample' else ''}{' --tune' if args.tune else ''}` "
+            f"({'TUNE' if args.tune else 'REPORT'} weeks, 30-min intervals, rest of day = cut to midnight; {elapsed:.0f} s)\n\n"
+            + header + "\n" + "\n".join(lines) + "\n\n" + summary + "\n")
+    print(text)
+    if not args.tune:
+        append_section("intraday_accuracy", text, intro="Rest-of-day WAPE of the intraday re-forecast vs the plan's "
+                       "forecast and the naive ratio update (issue 13); written by benchmarks/intraday_accuracy.py.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+"""Intraday updating: the rest of today from this morning's actuals, learned from past days.
+
+Statistics only (no ``planner`` or ``scheduling`` imports). Per series, the day x interval
+matrix of history is compared with what was forecast for those days - best the plan's own model
+refitted at weekly origins (:func:`past_forecasts`), else the mean of the same weekday over the
+previous four weeks - as the log ratio
+
+    r[d, t] = log((x[d, t] + 1/2) / (b[d, t] + 1/2)),
+
+whose Poisson noise is about ``1/(b + 1/2)``. Two ways to carry the morning into the afternoon:
+
+* **Level and shape factors** (Shen & Huang 2008: SVD of the day x interval matrix; here of
+  the residuals after each day's level): ``r[d, t] = beta0[d] + sum_k beta_k[d] phi_k(t) + e``,
+  ``e ~ N(0, sigma2 + 1/(b + 1/2))``. The spread of past days' scores (method of moments, the
+  estimation noise taken off) is a Gaussian prior ``P``; today's intervals so far give the
+  penalised least-squares (posterior) estimate ``beta = (P^-1 + Phi_s' W Phi_s)^-1 Phi_s' W r_s``.
+* **Within-day covariance** (the Bayesian update of Weinberg, Brown & Stroud 2007 in Gaussian
+  form): the covariance of ``r`` between intervals learned from past days (Poisson noise off
+  its diagonal), optionally shrunk towards its diagonal; the rest of the day is the Gaussian
+  conditional mean given the intervals seen.
+
+Each remaining interval becomes ``f[t] exp(shift[t])`` (f: the plan's forecast). With no actuals
+the shift is 0 and the update is the plan's forecast; with every interval seen it is the
+actuals. The 10-90 % band is the Poisson-lognormal count with the posterior variance of the
+shift, scaled by a factor calibrated on past days to cover 80 %.
+
+The method (plan unchanged, naive ratio, damped ratio, level, level + 1..4 shape factors,
+covariance with 0/30/60 % shrinkage) is chosen per series by a backtest on the last
+``backtest_days`` days before the plan's start (factors learned on the days before those), at
+three cut times across the opening hours, by rest-of-day WAPE.
+
+Example:
+    >>> base = past_forecasts(y, ts, model="decomposition", interval_minutes=30)  # history before the plan
+    >>> model = fit_intraday_model(y, ts, interval_minutes=30, baseline=base)
+    >>> update = model.update(forecast_today, actual_today)              # NaN = not seen yet
+    >>> update.mean, update.lo, update.hi                                # per interval of the day
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecasting import backtest as bt
+from forecasting import metrics
+from forecasting.calendar import Calendar, learn_opening_hours
+from forecasting.models import make_model
+
+__all__ = ["IntradayModel", "IntradayUpdate", "fit_intraday_model", "day_matrix", "baseline_matrix",
+           "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "METHODS"]
+
+#: candidate methods, in the order they are tried
+METHODS = ("plan", "ratio", "damped", "level", "factor1", "factor2", "factor3", "factor4", "cov", "cov30", "cov60")
+DAMPED_PRIOR_SHARE = 0.15
+DAMPED_MIN_PRIOR = 30.0
+VARIANCE_SCALES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0)
+QUANTILES = (0.1, 0.9)
+MIN_TRAIN_DAYS = 28
+#: slots whose mean baseline is below this many contacts carry no shape factor (too noisy)
+MIN_OPEN_MEAN = 2.0
+#: days whose level is further than this many (robust) standard deviations out are not learned from
+OUTLIER_MADS = 3.0
+
+
+@dataclass(frozen=True)
+class IntradayUpdate:
+    """Per interval of one day (length ``1440 / interval_minutes``): ``mean`` (the re-forecast,
+    equal to the actual where seen), ``lo``/``hi`` its 10 % / 90 % quantiles (contacts)."""
+
+    mean: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    method: str
+
+
+@dataclass(frozen=True)
+class IntradayModel:
+    """A fitted intraday update for one series on an ``interval_minutes`` grid.
+
+    ``components``: (slots, K+1) level column of ones then K shape factors (unit norm over
+    open slots); ``prior``: (K+1, K+1) second moment of past days' scores; ``sigma2``: extra
+    per-interval log-rate variance beyond Poisson; ``variance_scale``: band calibration;
+    ``backtest``: rest-of-day WAPE per method on the backtest days (method, wape, coverage, n).
+    """
+
+    interval_minutes: int
+    method: str
+    components: np.ndarray
+    prior: np.ndarray
+    sigma2: float
+    covariance: np.ndarray
+    variance_scale: float
+    backtest: pd.DataFrame
+    train_days: int
+
+    @property
+    def slots(self) -> int:
+        return 1440 // self.interval_minutes
+
+    def update(self, forecast: np.ndarray, actual: np.ndarray) -> IntradayUpdate:
+        """Re-forecast one day: ``forecast`` (contacts per slot, the whole day from midnight),
+        ``actual`` (same length, NaN where not seen yet). Seen slots keep their actuals."""
+        forecast = np.asarray(forecast, dtype=float)
+        actual = np.asarray(actual, dtype=float)
+        if forecast.shape != (self.slots,) or actual.shape != (self.slots,):
+            raise ValueError(f"forecast and actual must have {self.slots} values (one day of "
+                             f"{self.interval_minutes}-minute intervals), got {forecast.shape} and {actual.shape}")
+        seen = ~np.isnan(actual)
+        mean, var = _point(self.method, self, forecast, actual, seen)
+        lo, hi = _band(mean, var * self.variance_scale)
+        return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
+                              hi=np.where(seen, actual, hi), method=self.method)
+
+
+# -- matrices ------------------------------------------------------------------------------
+def day_matrix(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Days (every calendar day from the first to the last) x slots of ``y`` (NaN = missing)."""
+    ts = pd.DatetimeIndex(ts)
+    slots = 1440 // interval_minutes
+    days = pd.date_range(ts[0].normalize(), ts[-1].normalize(), freq="D")
+    out = np.full((len(days), slots), np.nan)
+    row = ((ts.normalize() - days[0]) // pd.Timedelta(days=1)).to_numpy()
+    col = ((ts.hour * 60 + ts.minute) // interval_minutes).to_numpy()
+    out[row, col] = y
+    return days, out
+
+
+def baseline_matrix(x: np.ndarray, *, weeks: int = 4, min_weeks: int = 2) -> np.ndarray:
+    """Per day and slot, the mean of the same weekday over the previous ``weeks`` weeks (NaN
+    when fewer than ``min_weeks`` of them were observed). Rows of ``x`` are consecutive days."""
+    stack = np.full((weeks,) + x.shape, np.nan)
+    for w in range(1, weeks + 1):
+        stack[w - 1, 7 * w:] = x[:-7 * w] if 7 * w < len(x) else np.nan
+    count = np.sum(~np.isnan(stack), axis=0)
+    with np.errstate(invalid="ignore"):
+        mean = np.nansum(stack, axis=0) / np.where(count > 0, count, 1)
+    return np.where(count >= min_weeks, mean, np.nan)
+
+
+# -- the update methods --------------------------------------------------------------------
+def naive_ratio(forecast: np.ndarray, actual: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Rest of the day x actual so far / forecast so far (the plan's forecast when nothing seen)."""
+    f_seen = forecast[seen].sum()
+    ratio = actual[seen].sum() / f_seen if f_seen > 0 else 1.0
+    return forecast * ratio
+
+
+def damped_ratio(forecast: np.ndarray, actual: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """The ratio damped towards 1: (A + k) / (F + k), k = max(30, 0.15 x the day's forecast)."""
+    k = max(DAMPED_MIN_PRIOR, DAMPED_PRIOR_SHARE * float(forecast.sum()))
+    return forecast * (actual[seen].sum() + k) / (forecast[seen].sum() + k)
+
+
+def _factor_count(method: str) -> int:
+    if method.startswith("factor"):
+        return int(method[len("factor"):])
+    return 0
+
+
+def _log_ratio(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    return np.log((actual + 0.5) / (forecast + 0.5))
+
+
+def _posterior(phi: np.ndarray, prior: np.ndarray, sigma2: float, forecast: np.ndarray, actual: np.ndarray,
+               seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior log-rate deviation mean and variance per slot (zero mean / prior variance when
+    nothing is seen)."""
+    use = seen & (forecast > 0)
+    precision = np.linalg.inv(prior)
+    rhs = np.zeros(phi.shape[1])
+    if use.any():
+        w = 1.0 / (1.0 / (forecast[use] + 0.5) + sigma2)
+        ps = phi[use]
+        precision = precision + ps.T @ (ps * w[:, None])
+        rhs = ps.T @ (w * _log_ratio(actual[use], forecast[use]))
+    cov = np.linalg.inv(precision)
+    beta = cov @ rhs
+    shift = phi @ beta
+    var = np.einsum("ij,jk,ik->i", phi, cov, phi) + sigma2
+    return shift, var
+
+
+def _conditional(cov: np.ndarray, forecast: np.ndarray, actual: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian conditioning of the day's log-rate deviations on the seen slots: ``cov`` is
+    the within-day signal covariance learned from past days, plus today's Poisson noise."""
+    use = seen & (forecast > 0)
+    if not use.any():
+        return np.zeros(len(forecast)), np.diag(cov).copy()
+    noise = 1.0 / (forecast[use] + 0.5)
+    s_ss = cov[np.ix_(use, use)] + np.diag(noise)
+    s_as = cov[:, use]
+    gain = np.linalg.solve(s_ss, s_as.T).T
+    shift = gain @ _log_ratio(actual[use], forecast[use])
+    var = np.diag(cov) - np.einsum("ij,ij->i", gain, s_as)
+    return shift, np.maximum(var, 0.0)
+
+
+def _point(method: str, model: IntradayModel | _Fit, forecast: np.ndarray, actual: np.ndarray,
+           seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Point re-forecast (contacts per slot) and the log-rate variance for its band."""
+    if method.startswith("cov"):
+        cov = model.covariance * (1.0 - _shrink(method)) + np.diag(np.diag(model.covariance)) * _shrink(method)
+        shift, var = _conditional(cov, forecast, actual, seen)
+        return (forecast * np.exp(shift) if seen.any() else forecast.copy()), var
+    k = _factor_count(method)
+    shift, var = _posterior(model.components[:, :k + 1], model.prior[:k + 1, :k + 1], model.sigma2, forecast, actual, seen)
+    if method == "plan" or not seen.any():
+        return forecast.copy(), var
+    if method == "ratio":
+        return naive_ratio(forecast, actual, seen), var
+    if method == "damped":
+        return damped_ratio(forecast, actual, seen), var
+    return forecast * np.exp(shift), var
+
+
+def _shrink(method: str) -> float:
+    """``cov`` methods: share of the off-diagonal covariance shrunk away (cov30 = 0.3)."""
+    digits = method[len("cov"):]
+    return int(digits) / 100 if digits else 0.0
+
+
+def _band(mean: np.ndarray, log_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """10/90 % quantiles of a Poisson count whose rate is ``mean`` x lognormal(0, log_var),
+    by the negative binomial with the same mean and variance."""
+    mean = np.maximum(mean, 0.0)
+    spread = np.expm1(np.maximum(log_var, 1e-9))
+    shape = 1.0 / spread
+    p = shape / (shape + np.maximum(mean, 1e-12))
+    lo = stats.nbinom.ppf(QUANTILES[0], shape, p)
+    hi = stats.nbinom.ppf(QUANTILES[1], shape, p)
+    zero = mean <= 0
+    return np.where(zero, 0.0, lo), np.where(zero, 0.0, hi)
+
+
+# -- fitting -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Fit:
+    components: np.ndarray
+    prior: np.ndarray
+    sigma2: float
+    covariance: np.ndarray
+
+
+def _fit_factors(x: np.ndarray, b: np.ndarray, *, max_factors: int) -> _Fit:
+    """Level + shape factors from days with both actuals and baseline (rows of ``x``/``b``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a slot never forecast is closed
+        open_slot = np.nanmean(b, axis=0) >= MIN_OPEN_MEAN
+    ok = ~np.isnan(x) & ~np.isnan(b) & open_slot[None, :] & (b > 0)
+    rows = ok[:, open_slot].mean(axis=1) >= 0.8 if open_slot.any() else np.zeros(len(x), bool)
+    slots = x.shape[1]
+    if rows.sum() < 5 or open_slot.sum() < 2:
+        return _Fit(components=np.ones((slots, max_factors + 1)) * np.r_[1.0, np.zeros(max_factors)],
+                    prior=np.diag(np.r_[0.05, np.full(max_factors, 1e-6)]), sigma2=0.01,
+                    covariance=np.full((slots, slots), 0.05))
+    r = np.where(ok, _log_ratio(np.nan_to_num(x), np.nan_to_num(b)), 0.0)
+    w = np.where(ok, 1.0 / (1.0 / (np.nan_to_num(b) + 0.5) + 0.01), 0.0)
+    level = (r * w).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-12)
+    # holidays and outages (a day far from its baseline) would swamp the day-to-day spread
+    centre = np.median(level[rows])
+    mad = 1.4826 * np.median(np.abs(level[rows] - centre)) + 1e-6
+    rows &= np.abs(level - centre) <= OUTLIER_MADS * mad
+    r, w, level = r[rows], w[rows], level[rows]
+    resid = np.where(ok[rows], r - level[:, None], 0.0)[:, open_slot] * np.sqrt(w[:, open_slot] / w[:, open_slot].mean())
+    _, _, vt = np.linalg.svd(resid, full_matrices=False)
+    shapes = np.zeros((slots, max_factors))
+    k_avail = min(max_factors, vt.shape[0])
+    shapes[open_slot, :k_avail] = vt[:k_avail].T
+    phi = np.column_stack([np.where(open_slot, 1.0, 0.0), shapes])
+    # day scores by weighted least squares; their second moment minus the average estimation
+    # covariance (method of moments) is the prior, its eigenvalues floored
+    scores = np.zeros((rows.sum(), phi.shape[1]))
+    noise = np.zeros((phi.shape[1], phi.shape[1]))
+    okr = ok[rows]
+    for i in range(len(scores)):
+        use = okr[i]
+        a = phi[use] * w[i, use][:, None]
+        info = phi[use].T @ a + 1e-6 * np.eye(phi.shape[1])
+        scores[i] = np.linalg.solve(info, a.T @ r[i, use])
+        noise += np.linalg.inv(info)
+    moment = scores.T @ scores / len(scores) - noise / len(scores)
+    vals, vecs = np.linalg.eigh((moment + moment.T) / 2)
+    prior = (vecs * np.maximum(vals, 1e-6)) @ vecs.T
+    fitted = scores @ phi.T
+    poisson = 1.0 / (np.nan_to_num(b[rows]) + 0.5)
+    excess = ((r - fitted) ** 2 - poisson)[okr]
+    sigma2 = float(max(np.mean(excess), 1e-4)) if excess.size else 0.01
+    # the within-day covariance of the log-rate deviations (signal: Poisson noise taken off the
+    # diagonal), eigenvalues floored so that it stays a covariance
+    mask = okr.astype(float)
+    pairs = mask.T @ mask
+    second = (r * mask).T @ (r * mask) / np.maximum(pairs, 1.0)
+    second -= np.diag((poisson * mask).sum(axis=0) / np.maximum(mask.sum(axis=0), 1.0))
+    second[~open_slot, :] = 0.0
+    second[:, ~open_slot] = 0.0
+    vals, vecs = np.linalg.eigh((second + second.T) / 2)
+    covariance = (vecs * np.maximum(vals, 0.0)) @ vecs.T + np.diag(np.where(open_slot, 1e-4, 0.0))
+    return _Fit(components=phi, prior=prior, sigma2=sigma2, covariance=covariance)
+
+
+def _cut_slots(open_slot: np.ndarray) -> list[int]:
+    """Three cut points across the open hours: a quarter, half and three quarters through."""
+    idx = np.flatnonzero(open_slot)
+    if len(idx) < 4:
+        return []
+    first, last = idx[0], idx[-1] + 1
+    return sorted({int(first + q * (last - first)) for q in (0.25, 0.5, 0.75)})
+
+
+def _score_day(method: str, fit: _Fit, f: np.ndarray, a: np.ndarray, cut: int, scale: float | None) -> tuple[float, float, float, float]:
+    """(sum |error|, sum actual, inside-band count, band count) on the rest of one day after ``cut``."""
+    seen = np.zeros(len(f), bool)
+    seen[:cut] = True
+    seen &= ~np.isnan(a)
+    rest = (np.arange(len(f)) >= cut) & ~np.isnan(a) & (f > 0)
+    mean, var = _point(method, fit, f, np.where(seen, a, np.nan), seen)
+    err = float(np.abs(mean[rest] - a[rest]).sum())
+    inside = count = 0.0
+    if scale is not None:
+        lo, hi = _band(mean, var * scale)
+        inside = float(((a[rest] >= lo[rest]) & (a[rest] <= hi[rest])).sum())
+        count = float(rest.sum())
+    return err, float(a[rest].sum()), inside, count
+
+
+def past_forecasts(y: np.ndarray, ts: pd.DatetimeIndex, *, model: str, interval_minutes: int, weeks: int = 16,
+                   country: str | None = None, subdivision: str | None = None,
+                   cache: dict | None = None) -> np.ndarray:
+    """What the week-ahead ``model`` (a registry name, e.g. the plan's chosen one) forecast for
+    each of the last ``weeks`` weeks of ``y``, refitted at each weekly origin on the data before
+    it (as the plan's backtest does); NaN before the first origin. Contacts per interval.
+    ``cache`` (a dict the caller keeps for one series): forecasts by (model, origin), reused
+    when the same series is asked again a week later."""
+    ts = pd.DatetimeIndex(ts)
+    y = np.asarray(y, dtype=float)
+    opening = learn_opening_hours(y, ts, interval_minutes=interval_minutes)
+    calendar = Calendar(country, subdivision, (), opening)
+    out = np.full(len(y), np.nan)
+    for origin in bt.origins(ts, windows=weeks, horizon_days=7):
+        train = ts < origin
+        test = (ts >= origin) & (ts < origin + pd.Timedelta(days=7))
+        key = (model, origin, int(train.sum()))
+        if cache is not None and key in cache:
+            out[test] = cache[key]
+            continue
+        fitted = make_model(model).fit(y[train], ts[train], calendar)
+        out[test] = fitted.predict_mean(ts[test])
+        if cache is not None:
+            cache[key] = out[test].copy()
+    return out
+
+
+def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes: int, backtest_days: int = 21,
+                       methods: tuple[str, ...] = METHODS, max_factors: int = 4,
+                       baseline: np.ndarray | None = None) -> IntradayModel:
+    """Fit the intraday update for one series from its history ``y`` on ``ts`` (a regular
+    ``interval_minutes`` grid, contacts per interval, NaN = missing; pass only data before the
+    plan's start). The method is the candidate with the lowest rest-of-day WAPE over the last
+    ``backtest_days`` days with actuals (factors fitted on the days before them), then the
+    factors are refitted on all days and the band variance is scaled to cover 80 %.
+
+    ``baseline`` (same length as ``y``): the forecast each past interval had - best
+    :func:`past_forecasts` of the plan's own model, so that what is learned is how *that*
+    forecast's errors in the morning carry into the afternoon; default (None) the mean of the
+    same weekday over the previous four weeks.
+    """
+    if 1440 % interval_minutes:
+        raise ValueError(f"interval_minutes must divide a day, got {interval_minutes}")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"methods: {unknown[0]!r} is not one of {', '.join(METHODS)}")
+    days, x = day_matrix(np.asarray(y, dtype=float), pd.DatetimeIndex(ts), interval_minutes=interval_minutes)
+    if baseline is None:
+        b = baseline_matrix(x)
+    else:
+        if len(baseline) != len(y):
+            raise ValueError(f"baseline has {len(baseline)} values, y has {len(y)}")
+        _, b = day_matrix(np.asarray(baseline, dtype=float), pd.DatetimeIndex(ts), interval_minutes=interval_minutes)
+    usable = np.flatnonzero((~np.isnan(x)).any(axis=1) & (~np.isnan(b)).any(axis=1) & (np.nansum(x, axis=1) > 0))
+    test = usable[-backtest_days:] if len(usable) >= MIN_TRAIN_DAYS // 2 + 5 else np.array([], int)
+    train_rows = usable[~np.isin(usable, test)] if len(test) else usable
+    fit_early = _fit_factors(x[train_rows], b[train_rows], max_factors=max_factors)
+    with np.errstate(invalid="ignore"):
+        open_slot = (np.nanmean(b[usable], axis=0) > 0.05) if len(usable) else np.zeros(x.shape[1], bool)
+    cuts = _cut_slots(open_slot)
+    rows = []
+    if len(test) and cuts:
+        for method in methods:
+            err = tot = 0.0
+            for d in test:
+                f = np.nan_to_num(b[d])
+                for cut in cuts:
+                    e, t, _, _ = _score_day(method, fit_early, f, x[d], cut, None)
+                    err, tot = err + e, tot + t
+            rows.append({"method": method, "wape": err / tot if tot > 0 else np.nan})
+    table = pd.DataFrame(rows, columns=["method", "wape"])
+    if table["wape"].notna().any():
+        method = str(table.loc[table["wape"].idxmin(), "method"])
+    else:
+        method = "damped" if "damped" in methods else methods[0]
+    # band calibration on the same days, with the chosen method
+    scale = 1.0
+    if len(test) and cuts:
+        best_gap = np.inf
+        for s in VARIANCE_SCALES:
+            inside = count = 0.0
+            for d in test:
+                f = np.nan_to_num(b[d])
+                for cut in cuts:
+                    _, _, i, c = _score_day(method, fit_early, f, x[d], cut, s)
+                    inside, count = inside + i, count + c
+            cover = inside / count if count else np.nan
+            if abs(cover - 0.8) < best_gap:
+                best_gap, scale = abs(cover - 0.8), s
+    fit = _fit_factors(x[usable], b[usable], max_factors=max_factors)
+    return IntradayModel(interval_minutes=interval_minutes, method=method, components=fit.components,
+                         prior=fit.prior, sigma2=fit.sigma2, covariance=fit.covariance, variance_scale=scale, backtest=table,
+                         train_days=int(len(usable)))
+
+
+def rest_of_day_wape(actual: np.ndarray, mean: np.ndarray, cut: int) -> float:
+    """WAPE over the slots from ``cut`` on (a share)."""
+    return metrics.wape(actual[cut:], mean[cut:])

@@ -1,0 +1,801 @@
+"""Re-plan the rest of a day: move breaks, switch blended agents, overtime and VTO (a small MIP).
+
+Operations research only (no ``planner`` or ``forecasting`` imports). Given the day's roster
+(``agent_id, date, shift_start, shift_end, channel``), its activities (``agent_id, start, end,
+activity``; a row is identified by its index, the row of activities.csv), the re-forecast
+volume per interval and immediate channel, the service targets and the shift rules, from
+``now`` to the end of the day the model chooses:
+
+* a new start for every break or lunch that has not started yet, inside its window of the
+  shift template (``earliest_after_start..latest_after_start``), not overlapping the agent's
+  other activities (several activities of one kind are matched to the template's in order of
+  their windows, so each keeps its own window);
+* per interval, how many on-duty agents of each skill group work each immediate channel the
+  group's template and skills allow (a blended agent moved from voice to chat becomes an
+  activity row named ``chat`` inside the voice shift);
+* overtime: a shift extended by whole intervals, at most ``overtime_max_minutes``, never past
+  the template's latest end (latest start + length) nor the end of the day, keeping
+  ``min_rest_hours`` before the agent's next shift, paid ``overtime_rate`` x the contract's
+  hourly cost;
+* voluntary time off: a shift shortened at its end (after its last activity), at most
+  ``vto_max_minutes``, saving the hourly cost, only where overstaffed: no interval it frees
+  may fall short of its target.
+
+Objective (currency): ``value_per_contact`` per contact of **shortfall** (the answered-within-T
+contacts short of ``target_sl`` x volume, per interval and channel) + overtime cost - VTO
+saving - ``surplus_value`` per answered-within-T contact (so surplus service is only given
+up for a saving), + a small charge per change so that nothing moves for nothing.
+Answered-within-T contacts of an interval = volume x service level of the productive agents
+``floor(scheduled x (1 - shrinkage))`` (Erlang C/A, chat concurrency), exactly as
+:mod:`planner.service` projects them; the MIP takes it as an increasing step function of the
+scheduled count. Without VTO the total answered within T may not fall below the unchanged
+roster's, so a proposal never lowers one interval by more than it gains elsewhere.
+
+Example:
+    >>> result = replan_day(roster, activities, demand, targets, rules, now=pd.Timestamp("2025-06-03 12:00"))
+    >>> result.changes                       # one row per agent whose day changes
+    >>> roster2, activities2 = apply_changes(roster, activities, result, accept=result.changes["change_id"])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from scheduling import erlang
+from scheduling.channels import IMMEDIATE_CHANNELS, chat_metrics
+from scheduling.requirements import ServiceTarget
+from scheduling.rules import RuleSet, ShiftTemplate
+from scheduling.solvers import highspy, lp_solver
+
+__all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "count_on_duty", "project_service",
+           "check_day", "template_of"]
+
+CHANGE_COLUMNS = ("change_id", "agent_id", "summary", "moved_activities", "switched_minutes", "overtime_minutes",
+                  "vto_minutes", "extra_cost")
+EDIT_COLUMNS = ("change_id", "agent_id", "kind", "activity_row", "activity", "old_start", "old_end", "new_start",
+                "new_end", "channel")
+PROJECTION_COLUMNS = ("interval_start", "channel", "volume", "target_sl", "scheduled_before", "scheduled_after",
+                      "sl_before", "sl_after", "answered_before", "answered_after", "short_before", "short_after")
+
+
+@dataclass(frozen=True)
+class ReplanOptions:
+    """What the re-plan may change and what things are worth (currency, minutes)."""
+
+    move_activities: bool = True
+    switch_channels: bool = True
+    overtime: bool = True
+    vto: bool = True
+    overtime_max_minutes: int = 120
+    overtime_rate: float = 1.5
+    vto_max_minutes: int = 240
+    value_per_contact: float = 3.0
+    surplus_value: float = 0.1
+    change_cost: float = 0.05
+    max_change_agents: int = 8  # per interval and channel, at most this many fewer agents than planned
+    time_limit_s: float = 10.0  # per stage (moves first, then overtime and VTO)
+    gap_rel: float = 0.005
+
+
+@dataclass(frozen=True)
+class ReplanResult:
+    """A proposal: ``changes`` (one row per agent, :data:`CHANGE_COLUMNS`), ``edits`` (every
+    single edit, :data:`EDIT_COLUMNS`), ``projection`` (per remaining interval and immediate
+    channel before/after, :data:`PROJECTION_COLUMNS`), totals and the solver's status."""
+
+    now: pd.Timestamp
+    changes: pd.DataFrame
+    edits: pd.DataFrame
+    projection: pd.DataFrame
+    shortfall_before: float
+    shortfall_after: float
+    answered_before: float
+    answered_after: float
+    extra_cost: float
+    extra_paid_hours: float
+    status: str
+    seconds: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# -- rules ---------------------------------------------------------------------------------
+def template_of(rules: RuleSet, shift_start: pd.Timestamp, date: pd.Timestamp, length_minutes: int,
+                channel: str) -> ShiftTemplate | None:
+    """The [[shift]] template a roster row was built from (channel, length, start window, weekday)."""
+    minute = int((shift_start - date) / pd.Timedelta(minutes=1))
+    for t in rules.shifts:
+        if channel in t.channels and t.length_minutes == length_minutes and minute in t.start_minutes() \
+                and date.weekday() in t.weekdays:
+            return t
+    return None
+
+
+def _base_end(row) -> pd.Timestamp:
+    """A roster row's end without its overtime / VTO (the template's length)."""
+    end = pd.Timestamp(row["shift_end"])
+    return end - pd.Timedelta(minutes=_minutes(row, "overtime_minutes")) + pd.Timedelta(minutes=_minutes(row, "vto_minutes"))
+
+
+def _minutes(row, column: str) -> float:
+    value = row.get(column, 0)
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+def check_day(roster: pd.DataFrame, activities: pd.DataFrame, rules: RuleSet, *,
+              overtime_max_minutes: int = 120) -> list[str]:
+    """Rules the re-plan must keep, on a roster with optional ``overtime_minutes`` /
+    ``vto_minutes`` columns: every shift without them matches a template; every break/lunch is
+    inside its shift and its window; overtime within its limit and the template's latest end;
+    ``min_rest_hours`` between consecutive shifts (with the overtime); no overlapping activities."""
+    problems = []
+    shifts = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]), shift_end=pd.to_datetime(roster["shift_end"]),
+                           date=pd.to_datetime(roster["date"]))
+    acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
+    channels = rules.channels()
+    by_agent = {a: g.sort_values("start") for a, g in acts.groupby("agent_id")}
+    for _, row in shifts.iterrows():
+        base_end = _base_end(row)
+        length = int((base_end - row.shift_start) / pd.Timedelta(minutes=1))
+        template = template_of(rules, row.shift_start, row.date, length, row.channel)
+        if template is None:
+            problems.append(f"{row.agent_id} {row.date.date()}: shift {row.shift_start}-{base_end} matches no [[shift]]")
+            continue
+        ot = _minutes(row, "overtime_minutes")
+        if ot > overtime_max_minutes + 1e-9:
+            problems.append(f"{row.agent_id} {row.date.date()}: {ot:g} min overtime > {overtime_max_minutes}")
+        latest_end = row.date + pd.Timedelta(minutes=template.latest_start + template.length_minutes)
+        if ot > 0 and row.shift_end > latest_end:
+            problems.append(f"{row.agent_id} {row.date.date()}: overtime ends {row.shift_end}, after the latest end "
+                            f"{latest_end} of [[shift]] {template.name!r}")
+        own = by_agent.get(row.agent_id)
+        if own is None:
+            own = acts.iloc[:0]
+        inside = own[(own["start"] >= row.shift_start) & (own["start"] < base_end)]
+        kinds = inside[~inside["activity"].isin(channels)]
+        for activity, placed in zip(*_match_activities(template, kinds)):
+            offset = (placed.start - row.shift_start) / pd.Timedelta(minutes=1)
+            if not activity.earliest_after_start <= offset <= activity.latest_after_start:
+                problems.append(f"{row.agent_id} {row.date.date()}: {activity.kind!r} (activities row {placed.Index}) starts "
+                                f"{offset:g} min after the shift start, outside {activity.earliest_after_start}.."
+                                f"{activity.latest_after_start}")
+        if len(kinds) != len(template.activities):
+            problems.append(f"{row.agent_id} {row.date.date()}: {len(kinds)} activities, [[shift]] {template.name!r} has "
+                            f"{len(template.activities)}")
+        late = inside[inside["end"] > row.shift_end]
+        if len(late):
+            problems.append(f"{row.agent_id} {row.date.date()}: activity row {late.index[0]} ends after the shift end {row.shift_end}")
+    for agent_id, own in shifts.sort_values("shift_start").groupby("agent_id"):
+        gaps = (own["shift_start"].iloc[1:].to_numpy() - own["shift_end"].iloc[:-1].to_numpy()) / pd.Timedelta(hours=1)
+        for gap, when in zip(gaps, own["shift_start"].iloc[1:]):
+            if gap < rules.min_rest_hours - 1e-9:
+                problems.append(f"{agent_id}: only {gap:g} h rest before the shift at {when} (min_rest_hours={rules.min_rest_hours:g})")
+    for agent_id, own in by_agent.items():
+        ends = own["end"].to_numpy()[:-1]
+        starts = own["start"].to_numpy()[1:]
+        if (starts < ends).any():
+            problems.append(f"{agent_id}: activities overlap at {pd.Timestamp(starts[np.argmax(starts < ends)])}")
+    return problems
+
+
+def _match_activities(template: ShiftTemplate, placed) -> tuple[list, list]:
+    """Pair a shift's placed breaks/lunches (records with ``Index, start, activity``) with the
+    template's activities: per kind, in order of start and of window (issue 18: several
+    activities of one kind keep their own windows)."""
+    records = list(placed.itertuples()) if isinstance(placed, pd.DataFrame) else list(placed)
+    pairs_t, pairs_p = [], []
+    for kind in dict.fromkeys(a.kind for a in template.activities):
+        wanted = sorted((a for a in template.activities if a.kind == kind), key=lambda a: (a.earliest_after_start, a.latest_after_start))
+        rows = sorted((r for r in records if r.activity == kind), key=lambda r: r.start)
+        for a, r in zip(wanted, rows):
+            pairs_t.append(a)
+            pairs_p.append(r)
+    return pairs_t, pairs_p
+
+
+# -- counting and projecting ---------------------------------------------------------------
+def count_on_duty(roster: pd.DataFrame, activities: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp,
+                  interval_minutes: int, channels: Iterable[str]) -> pd.DataFrame:
+    """Agents at work per interval of ``[start, end)`` and channel: on shift on their shift's
+    channel, minus breaks/lunches and work on other channels (activity rows named after a
+    channel count for that channel). Returns ``interval_start, channel, scheduled``."""
+    channels = list(channels)
+    grid = pd.date_range(start, end, freq=f"{interval_minutes}min", inclusive="left")
+    n = len(grid)
+    step = pd.Timedelta(minutes=interval_minutes)
+    count = {c: np.zeros(n) for c in channels}
+
+    def add(channel: str, a: pd.Timestamp, b: pd.Timestamp, value: float) -> None:
+        if channel not in count:
+            return
+        i0 = max(int(np.ceil((a - start) / step)), 0)
+        i1 = min(int(np.ceil((b - start) / step)), n)
+        if i1 > i0:
+            count[channel][i0:i1] += value
+
+    homes: dict[str, list] = defaultdict(list)
+    for row in roster.itertuples():
+        s, e = pd.Timestamp(row.shift_start), pd.Timestamp(row.shift_end)
+        homes[row.agent_id].append((s, e, row.channel))
+        add(row.channel, s, e, 1.0)
+    for row in activities.itertuples():
+        s, e = pd.Timestamp(row.start), pd.Timestamp(row.end)
+        home = next((h for h in homes.get(row.agent_id, []) if h[0] <= s and e <= h[1]), None)
+        if home is None:
+            continue
+        add(home[2], s, e, -1.0)
+        add(row.activity, s, e, 1.0)
+    return pd.DataFrame([{"interval_start": t, "channel": c, "scheduled": count[c][i]} for c in channels for i, t in enumerate(grid)])
+
+
+def _answered_curve(volume: float, aht_s: float, target: ServiceTarget, interval_minutes: int, max_agents: int) -> np.ndarray:
+    """Answered-within-T contacts for 0..max_agents scheduled agents (non-decreasing)."""
+    scheduled = np.arange(max_agents + 1, dtype=float)
+    productive = np.floor(scheduled * (1.0 - target.shrinkage) + 1e-9)
+    if volume <= 0:
+        return np.zeros(max_agents + 1)
+    sl = _service_level(np.full_like(productive, volume), np.full_like(productive, aht_s), productive, target, interval_minutes)
+    return np.maximum.accumulate(volume * np.nan_to_num(sl))
+
+
+def _service_level(calls, aht, productive, target: ServiceTarget, interval_minutes: int) -> np.ndarray:
+    kwargs = {"patience_s": target.patience_s}
+    if target.concurrency and target.concurrency > 1:
+        result = chat_metrics(calls, interval_minutes * 60.0, aht, productive, target.answer_s,
+                              concurrency=int(target.concurrency), **kwargs)
+    else:
+        result = erlang.metrics(calls, interval_minutes * 60.0, aht, productive, target.answer_s,
+                                sl_definition=target.sl_definition, short_abandon_s=target.short_abandon_s, **kwargs)
+    sl = np.asarray(result["service_level"], dtype=float)
+    return np.where(productive > 0, np.clip(np.nan_to_num(sl), 0.0, 1.0), 0.0)
+
+
+def project_service(counts: pd.DataFrame, demand: pd.DataFrame, targets: Mapping[str, ServiceTarget], *,
+                    interval_minutes: int) -> pd.DataFrame:
+    """Per interval and immediate channel of ``demand`` (``interval_start, channel, volume``, optional
+    ``aht_s``): service level and answered-within-T contacts of the ``counts`` (``scheduled``)."""
+    frame = demand.merge(counts, on=["interval_start", "channel"], how="left")
+    frame["scheduled"] = frame["scheduled"].fillna(0.0)
+    parts = []
+    for channel, rows in frame.groupby("channel", sort=True):
+        target = targets[channel]
+        rows = rows.copy()
+        aht = rows["aht_s"].fillna(target.aht_s).to_numpy(dtype=float) if "aht_s" in rows else np.full(len(rows), float(target.aht_s))
+        productive = np.floor(rows["scheduled"].to_numpy(dtype=float) * (1.0 - target.shrinkage) + 1e-9)
+        volume = rows["volume"].to_numpy(dtype=float)
+        sl = _service_level(volume, aht, productive, target, interval_minutes)
+        rows["service_level"] = np.where(volume > 0, sl, np.nan)
+        rows["answered_within_t"] = volume * np.nan_to_num(sl)
+        rows["shortfall"] = np.maximum(target.target_sl * volume - rows["answered_within_t"], 0.0)
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True) if parts else frame.assign(service_level=[], answered_within_t=[], shortfall=[])
+
+
+# -- the model -----------------------------------------------------------------------------
+@dataclass
+class _Agent:
+    agent_id: str
+    row: int                     # roster index
+    start: pd.Timestamp
+    end: pd.Timestamp
+    home: str
+    group_channels: tuple[str, ...]
+    template: ShiftTemplate
+    hourly_cost: float
+    base: np.ndarray             # 1 where at work (any immediate channel) in the horizon, fixed activities removed
+    movable: list                # (activity_row, kind, length_slots, [(offset_start_slot, covers array)], current option index)
+    ot_options: list             # (minutes, covers array)
+    vto_options: list            # (minutes, covers array)
+    old_switches: pd.DataFrame = None  # activity rows of earlier switches ahead (re-decided)
+
+
+def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFrame,
+               targets: Mapping[str, ServiceTarget], rules: RuleSet, *, now: pd.Timestamp,
+               skills: Mapping[str, Sequence[str]] | None = None, contracts: Mapping[str, str] | None = None,
+               options: ReplanOptions = ReplanOptions()) -> ReplanResult:
+    """Propose changes to the rest of ``now``'s day (see the module docstring).
+
+    ``roster``/``activities``: the plan's (any days; the shifts working after ``now`` on that day
+    are re-planned, the others only bound rest times). ``demand``: ``interval_start, channel,
+    volume`` (+ ``aht_s``) on the rules' interval grid - the re-forecast of the rest of the day.
+    ``skills``: agent id -> channels (default: every channel of the agent's template).
+    ``contracts``: agent id -> contract name (default: the template's contract).
+    """
+    started = time.perf_counter()
+    dt_min = rules.interval_minutes
+    step = pd.Timedelta(minutes=dt_min)
+    now = pd.Timestamp(now).ceil(f"{dt_min}min")
+    day = now.normalize()
+    day_end = day + pd.Timedelta(days=1)
+    horizon = pd.date_range(now, day_end, freq=f"{dt_min}min", inclusive="left")
+    n = len(horizon)
+    immediate = [c for c in IMMEDIATE_CHANNELS if c in targets]
+    demand = demand[(demand["interval_start"] >= now) & (demand["interval_start"] < day_end) & demand["channel"].isin(immediate)]
+    roster = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]), shift_end=pd.to_datetime(roster["shift_end"]),
+                           date=pd.to_datetime(roster["date"]))
+    acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
+    rule_channels = rules.channels()
+    agents = _agents(roster, acts, rules, now=now, day_end=day_end, horizon=horizon, immediate=immediate,
+                     skills=skills, contracts=contracts, options=options, rule_channels=rule_channels)
+    volume = {(r.interval_start, r.channel): (float(r.volume), float(getattr(r, "aht_s", np.nan)))
+              for r in demand.itertuples()}
+
+    # answered-within-T contacts per remaining interval and channel as a function of the
+    # scheduled count, from max_change_agents below the plan's count to as many as could be there
+    model_base = defaultdict(lambda: np.zeros(n))
+    most_there = defaultdict(lambda: np.zeros(n))
+    for a in agents:
+        work = a.base.copy()
+        for _, _, _, opts, current in a.movable:
+            work -= opts[current][1]
+        model_base[a.home] += work
+        reach = a.base + sum((c for _, c in a.ot_options), np.zeros(n))
+        for c in a.group_channels:
+            most_there[c] += np.minimum(reach, 1.0)
+    curves = {}
+    base_answered = 0.0
+    for (when, channel), (vol, aht) in volume.items():
+        t = int((when - now) / step)
+        target = targets[channel]
+        aht = aht if np.isfinite(aht) and aht > 0 else float(target.aht_s)
+        base_n = int(round(model_base[channel][t]))
+        top = max(int(np.ceil(most_there[channel][t])), base_n + 1)
+        curve = _answered_curve(vol, aht, target, dt_min, top)
+        curves[(channel, t)] = (vol, target, curve, base_n)
+        base_answered += curve[base_n]
+
+    def solve(options: ReplanOptions, short_cap: float | None, start: dict[str, float] | None):
+        """One MIP; ``start`` (variable name -> value) is handed to HiGHS as a first solution,
+        None = the unchanged roster's (built here, so the solver always holds a feasible one)."""
+        prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
+        initial: dict[str, float] = {}
+        base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
+        objective = []
+        avail = defaultdict(lambda: defaultdict(list))  # group -> t -> terms (expr pieces)
+        constant = defaultdict(lambda: np.zeros(n))    # group -> fixed availability
+        choice = {}
+        vto_links = []  # (variable, slots it frees, channels the agent could work)
+        for a in agents:
+            g = (a.group_channels, a.home)
+            constant[g] += a.base
+            base_group[g] += a.base
+            for j, (act_row, kind, length, opts, current) in enumerate(a.movable):
+                ys = [pulp.LpVariable(f"y_{a.row}_{j}_{k}", cat="Binary") for k in range(len(opts))]
+                initial[ys[current].name] = 1.0
+                base_group[g] -= opts[current][1]
+                prob += pulp.lpSum(ys) == 1
+                choice[(a.row, j)] = ys
+                for k, (slot, covers) in enumerate(opts):
+                    if k != current:
+                        objective.append(options.change_cost * ys[k])
+                    for t in np.flatnonzero(covers):
+                        avail[g][t].append((-1.0, ys[k]))
+            if len(a.movable) > 1:
+                for t in range(n):
+                    terms = [ys_k for j, (_, _, _, opts, _) in enumerate(a.movable)
+                             for ys_k, (slot, covers) in zip(choice[(a.row, j)], opts) if covers[t]]
+                    if len(terms) > 1:
+                        prob += pulp.lpSum(terms) <= 1
+            extra = []
+            for k, (minutes, covers) in enumerate(a.ot_options if options.overtime else []):
+                u = pulp.LpVariable(f"ot_{a.row}_{k}", cat="Binary")
+                extra.append(u)
+                choice[(a.row, "ot", k)] = u
+                objective.append((minutes / 60 * a.hourly_cost * options.overtime_rate + options.change_cost) * u)
+                for t in np.flatnonzero(covers):
+                    avail[g][t].append((1.0, u))
+            for k, (minutes, covers) in enumerate(a.vto_options if options.vto else []):
+                w = pulp.LpVariable(f"vto_{a.row}_{k}", cat="Binary")
+                extra.append(w)
+                choice[(a.row, "vto", k)] = w
+                vto_links.append((w, covers, a.group_channels))
+                for j, (_, _, _, opts, _) in enumerate(a.movable):  # no break or lunch in the time given off
+                    for y, (_, act_covers) in zip(choice[(a.row, j)], opts):
+                        if (act_covers * covers).any():
+                            prob += y + w <= 1
+                objective.append((-minutes / 60 * a.hourly_cost + options.change_cost) * w)
+                for t in np.flatnonzero(covers):
+                    avail[g][t].append((-1.0, w))
+            if len(extra) > 1:
+                prob += pulp.lpSum(extra) <= 1
+        groups = sorted(set(constant) | set(avail), key=str)
+        split = {}
+        scheduled_terms = defaultdict(list)  # (channel, t) -> terms
+        for g in groups:
+            chans, home = g
+            for t in range(n):
+                total = constant[g][t] + pulp.lpSum(c * v for c, v in avail[g][t])
+                most = constant[g][t] + sum(1 for c, _ in avail[g][t] if c > 0)
+                if most <= 0 and not avail[g][t]:
+                    continue
+                usable = chans if options.switch_channels else (home,)
+                if len(usable) == 1:
+                    scheduled_terms[(usable[0], t)].append(total)
+                    continue
+                vs = {}
+                for c in usable:
+                    vs[c] = pulp.LpVariable(f"v_{'-'.join(chans)}_{home}_{t}_{c}", lowBound=0, cat="Integer")
+                    if c == home:
+                        initial[vs[c].name] = float(round(base_group[g][t]))
+                    split[(g, t, c)] = vs[c]
+                    scheduled_terms[(c, t)].append(vs[c])
+                    if c != home:
+                        objective.append(options.change_cost * 0.2 * vs[c])
+                prob += pulp.lpSum(vs.values()) == total
+        answered_total = []
+        shorts = {}
+        for (channel, t), (vol, target, curve, base_n) in curves.items():
+            low = max(0, base_n - options.max_change_agents)
+            scheduled = pulp.lpSum(scheduled_terms[(channel, t)])
+            prob += scheduled >= low  # at most max_change_agents fewer than planned
+            gains = np.diff(curve[low:])
+            last = int(np.flatnonzero(gains > 1e-9)[-1]) + 1 if (gains > 1e-9).any() else 0
+            zs = [pulp.LpVariable(f"z_{channel}_{t}_{k}", cat="Binary") for k in range(last)]
+            for z in zs[:max(base_n - low, 0)]:
+                initial[z.name] = 1.0
+            for z1, z2 in zip(zs, zs[1:]):
+                prob += z1 >= z2
+            if zs:
+                prob += pulp.lpSum(zs) <= scheduled - low
+            answered = float(curve[low]) + pulp.lpSum(float(gains[k]) * zs[k] for k in range(last))
+            short = pulp.LpVariable(f"short_{channel}_{t}", lowBound=0)
+            initial[short.name] = max(target.target_sl * vol - float(curve[min(base_n, len(curve) - 1)]), 0.0)
+            prob += short >= target.target_sl * vol - answered
+            shorts[(channel, t)] = (short, target.target_sl * vol)
+            objective.append(options.value_per_contact * short - options.surplus_value * answered)
+            answered_total.append(answered)
+        # voluntary time off only where overstaffed: no interval it frees may be short afterwards
+        for w, covers, chans in vto_links:
+            for t in np.flatnonzero(covers):
+                for c in chans:
+                    if (c, int(t)) in shorts:
+                        short, most = shorts[(c, int(t))]
+                        prob += short <= most * (1 - w)
+        if short_cap is not None and shorts:
+            prob += pulp.lpSum(v for v, _ in shorts.values()) <= short_cap + 1e-6
+        if not options.vto and answered_total:
+            prob += pulp.lpSum(answered_total) >= base_answered - 1e-6
+        prob += pulp.lpSum(objective)
+        solver = _started_solver(start if start is not None else initial, time_limit_s=options.time_limit_s,
+                                 gap_rel=options.gap_rel)
+        prob.solve(solver)
+        # pulp reports "Optimal" for any solution found; the solution status tells a proven
+        # optimum from the best found when the time limit struck
+        if prob.sol_status == pulp.LpSolutionOptimal:
+            status = "Optimal"
+        elif prob.sol_status == pulp.LpSolutionIntegerFeasible:
+            status = "Feasible (time limit)"
+        else:
+            return None
+        values = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
+        return choice, split, groups, status, sum(_value(v) for v, _ in shorts.values()), values
+
+    # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
+    # stage 2: overtime and VTO on top, never giving back what stage 1 recovered
+    cap = None
+    if (options.overtime or options.vto) and (options.move_activities or options.switch_channels):
+        free = dataclasses.replace(options, overtime=False, vto=False)
+        if any(a.ot_options or a.vto_options for a in agents):
+            first = solve(free, None, None)
+            cap = first[4] if first is not None else None
+    solved = solve(options, cap, first[5] if cap is not None else None)
+    notes = []
+    if solved is None and cap is not None:  # no time left for stage 2: stage 1's moves stand
+        solved = first
+        notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
+    if solved is not None and solved[3] != "Optimal":
+        notes.append(f"the solver stopped at its time limit ({options.time_limit_s:g} s per stage): a better proposal may exist")
+    if solved is None:
+        notes.append(f"the solver found no proposal within {options.time_limit_s:g} s: the roster stands unchanged")
+        edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
+        status = "Not solved (time limit)"
+    else:
+        choice, split, groups, status = solved[:4]
+        edits = _edits(agents, choice, split, groups, horizon, now, dt_min, roster, acts, immediate)
+    result = _result(roster, activities, demand, targets, rules, edits, agents, now=now, day_end=day_end,
+                     status=status, started=started, options=options)
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, contracts, options, rule_channels) -> list[_Agent]:
+    dt_min = rules.interval_minutes
+    step = pd.Timedelta(minutes=dt_min)
+    n = len(horizon)
+    out = []
+    live = roster[(roster["shift_end"] > now) & (roster["shift_start"] < day_end) & roster["channel"].isin(immediate)]
+    wanted = set(live["agent_id"])
+    by_agent: dict[str, list] = defaultdict(list)
+    for r in acts[acts["agent_id"].isin(wanted)].itertuples():
+        by_agent[r.agent_id].append(r)
+    starts_of: dict[str, list] = defaultdict(list)
+    for agent, start in zip(roster["agent_id"], roster["shift_start"]):
+        if agent in wanted:
+            starts_of[agent].append(start)
+
+    def covers(a: pd.Timestamp, b: pd.Timestamp) -> np.ndarray:
+        arr = np.zeros(n)
+        i0 = max(int(np.ceil((a - now) / step)), 0)
+        i1 = min(int(np.ceil((b - now) / step)), n)
+        if i1 > i0:
+            arr[i0:i1] = 1.0
+        return arr
+
+    for idx, row in live.iterrows():
+        length = int((_base_end(row) - row.shift_start) / pd.Timedelta(minutes=1))
+        template = template_of(rules, row.shift_start, row.date, length, row.channel)
+        if template is None:
+            raise ValueError(f"roster row {idx}: {row.agent_id} {row.shift_start}-{row.shift_end} on {row.channel} matches "
+                             "no [[shift]] of the rules")
+        own_skills = set(skills.get(row.agent_id, template.channels)) if skills is not None else set(template.channels)
+        chans = tuple(c for c in immediate if c in template.channels and c in own_skills or c == row.channel)
+        contract = rules.contract(contracts.get(row.agent_id, template.contract) if contracts else template.contract)
+        own = [r for r in by_agent.get(row.agent_id, []) if r.start >= row.shift_start and r.end <= row.shift_end]
+        base = covers(row.shift_start, row.shift_end)
+        template_acts, placed = _match_activities(template, [r for r in own if r.activity not in rule_channels])
+        movable = []
+        fixed_rows = {r.Index for r in own}
+        for activity, p in zip(template_acts, placed):
+            if options.move_activities and p.start >= now:
+                fixed_rows.discard(p.Index)
+        # earlier re-plans' channel switches still ahead are decided again (the agent is free for them)
+        old = [r for r in own if r.activity in immediate and r.start >= now] if options.switch_channels else []
+        fixed_rows -= {r.Index for r in old}
+        old_switches = pd.DataFrame([{"start": r.start, "end": r.end, "activity": r.activity} for r in old],
+                                    index=[r.Index for r in old], columns=["start", "end", "activity"])
+        fixed = np.zeros(n)
+        for r in own:
+            if r.Index in fixed_rows:
+                fixed = np.maximum(fixed, covers(r.start, r.end))
+        base = base - fixed
+        for activity, p in zip(template_acts, placed):
+            if p.Index in fixed_rows:
+                continue
+            opts, current = [], None
+            for offset in activity.offsets(dt_min):
+                s_ = row.shift_start + pd.Timedelta(minutes=offset)
+                e = s_ + pd.Timedelta(minutes=activity.length_minutes)
+                if s_ < now or e > row.shift_end:
+                    continue
+                c = covers(s_, e)
+                if (c * fixed).any():
+                    continue
+                if s_ == p.start:
+                    current = len(opts)
+                opts.append((s_, c))
+            if current is None:  # its own place is always an option
+                current = len(opts)
+                opts.append((p.start, covers(p.start, p.end)))
+            movable.append((p.Index, activity.kind, activity.length_minutes, opts, current))
+        ot, vto = [], []
+        if options.overtime and not _minutes(row, "overtime_minutes"):
+            latest_end = min(row.date + pd.Timedelta(minutes=template.latest_start + template.length_minutes), day_end)
+            later = [t for t in starts_of[row.agent_id] if t > row.shift_start]
+            if later:
+                latest_end = min(latest_end, min(later) - pd.Timedelta(hours=rules.min_rest_hours))
+            for k in range(1, options.overtime_max_minutes // dt_min + 1):
+                e = row.shift_end + k * step
+                if e > latest_end:
+                    break
+                ot.append((k * dt_min, covers(row.shift_end, e)))
+        if options.vto:
+            last_act = max((r.end for r in own), default=row.shift_start)
+            for k in range(1, options.vto_max_minutes // dt_min + 1):
+                s_ = row.shift_end - k * step
+                if s_ < now or s_ < last_act or s_ <= row.shift_start:
+                    break
+                vto.append((k * dt_min, covers(s_, row.shift_end)))
+        out.append(_Agent(agent_id=row.agent_id, row=int(idx), start=row.shift_start, end=row.shift_end, home=row.channel,
+                          group_channels=chans, template=template, hourly_cost=contract.hourly_cost, base=base,
+                          movable=movable, ot_options=ot, vto_options=vto, old_switches=old_switches))
+    return out
+
+
+def _started_solver(start: dict[str, float], *, time_limit_s: float, gap_rel: float) -> pulp.LpSolver:
+    """HiGHS given a first feasible solution (``start``: variable name -> value; others 0), so a
+    time limit always ends with a proposal at least as good as the start; CBC without one."""
+    solver = lp_solver(time_limit_s=time_limit_s, gap_rel=gap_rel)
+    if not isinstance(solver, pulp.HiGHS) or highspy is None:
+        return solver
+
+    class Started(pulp.HiGHS):
+        def callSolver(self, lp):
+            solution = highspy.HighsSolution()
+            solution.col_value = [float(start.get(v.name, 0.0)) for v in lp.variables()]
+            solution.value_valid = True
+            lp.solverModel.setSolution(solution)
+            lp.solverModel.run()
+
+    return Started(msg=False, timeLimit=time_limit_s, gapRel=gap_rel, mip=True)
+
+
+def _value(var) -> float:
+    return float(var.value() or 0.0)
+
+
+def _edits(agents, choice, split, groups, horizon, now, dt_min, roster, acts, immediate) -> pd.DataFrame:
+    step = pd.Timedelta(minutes=dt_min)
+    n = len(horizon)
+    rows = []
+    on_duty = defaultdict(lambda: defaultdict(list))  # group -> t -> agents free to work
+    for a in agents:
+        g = (a.group_channels, a.home)
+        busy = np.zeros(n)
+        for j, (act_row, kind, length, opts, current) in enumerate(a.movable):
+            k = int(np.argmax([_value(y) for y in choice[(a.row, j)]]))
+            busy = np.maximum(busy, opts[k][1])
+            if k != current:
+                old = acts.loc[act_row]
+                rows.append({"agent_id": a.agent_id, "kind": "move", "activity_row": act_row, "activity": kind,
+                             "old_start": old["start"], "old_end": old["end"], "new_start": opts[k][0],
+                             "new_end": opts[k][0] + pd.Timedelta(minutes=length), "channel": None})
+        work = a.base - busy
+        for k, (minutes, covers) in enumerate(a.ot_options):
+            if (a.row, "ot", k) in choice and _value(choice[(a.row, "ot", k)]) > 0.5:
+                rows.append({"agent_id": a.agent_id, "kind": "overtime", "activity_row": None, "activity": None,
+                             "old_start": a.start, "old_end": a.end, "new_start": a.start,
+                             "new_end": a.end + pd.Timedelta(minutes=minutes), "channel": None})
+                work = work + covers
+        for k, (minutes, covers) in enumerate(a.vto_options):
+            if (a.row, "vto", k) in choice and _value(choice[(a.row, "vto", k)]) > 0.5:
+                rows.append({"agent_id": a.agent_id, "kind": "vto", "activity_row": None, "activity": None,
+                             "old_start": a.start, "old_end": a.end, "new_start": a.start,
+                             "new_end": a.end - pd.Timedelta(minutes=minutes), "channel": None})
+                work = work - covers
+        for t in np.flatnonzero(work > 0.5):
+            on_duty[g][t].append(a.agent_id)
+    # channel switches: per group and interval, who works which channel (keep runs together)
+    previous: dict[str, str] = {}
+    switched = defaultdict(list)  # (agent, channel) -> slots
+    for t in range(n):
+        current: dict[str, str] = {}
+        for g in groups:
+            chans, home = g
+            members = sorted(on_duty[g][t])
+            counts = {c: int(round(_value(split[(g, t, c)]))) for c in chans if (g, t, c) in split}
+            if not counts:
+                continue
+            counts[home] = counts.get(home, 0)
+            pool = list(members)
+            for c in sorted(counts, key=lambda c: (c == home, c)):
+                if c == home:
+                    continue
+                pool.sort(key=lambda a: (previous.get(a) != c, a))
+                for agent in pool[:counts[c]]:
+                    current[agent] = c
+                    switched[(agent, c)].append(t)
+                pool = pool[counts[c]:]
+        previous = current
+    new_switches = defaultdict(list)
+    for (agent, channel), slots in switched.items():
+        first = last = slots[0]
+        for s in slots[1:] + [None]:
+            if s is not None and s == last + 1:
+                last = s
+                continue
+            new_switches[agent].append((horizon[first], horizon[last] + step, channel))
+            if s is not None:
+                first = last = s
+    old_switches = {a.agent_id: a.old_switches for a in agents if a.old_switches is not None and len(a.old_switches)}
+    for agent in sorted(set(new_switches) | set(old_switches)):
+        old = old_switches.get(agent)
+        old_set = set() if old is None else {(pd.Timestamp(r.start), pd.Timestamp(r.end), r.activity) for r in old.itertuples()}
+        if old_set == set(new_switches.get(agent, [])):
+            continue  # the earlier re-plan's switches stand as they are
+        for r in ([] if old is None else old.itertuples()):
+            rows.append({"agent_id": agent, "kind": "unswitch", "activity_row": r.Index, "activity": r.activity,
+                         "old_start": r.start, "old_end": r.end, "new_start": None, "new_end": None, "channel": None})
+        for begin, end, channel in sorted(new_switches.get(agent, [])):
+            rows.append({"agent_id": agent, "kind": "switch", "activity_row": None, "activity": channel,
+                         "old_start": None, "old_end": None, "new_start": begin, "new_end": end, "channel": channel})
+    frame = pd.DataFrame(rows, columns=[c for c in EDIT_COLUMNS if c != "change_id"])
+    ids = {a: i + 1 for i, a in enumerate(sorted(frame["agent_id"].unique()))}
+    frame.insert(0, "change_id", frame["agent_id"].map(ids).astype("Int64"))
+    return frame.sort_values(["change_id", "kind", "new_start"], ignore_index=True)
+
+
+def apply_changes(roster: pd.DataFrame, activities: pd.DataFrame, result: ReplanResult | pd.DataFrame, *,
+                  accept: Iterable[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster and activities with the accepted changes (``change_id`` values; all when
+    None). Moves keep the activity row (its index); overtime/VTO set ``shift_end`` and the
+    ``overtime_minutes`` / ``vto_minutes`` columns; switches add activity rows named after the
+    channel (new rows get new indexes after the existing ones)."""
+    edits = result.edits if isinstance(result, ReplanResult) else result
+    if accept is not None:
+        wanted = {int(c) for c in accept}
+        unknown = wanted - set(int(c) for c in edits["change_id"].dropna())
+        if unknown:
+            raise ValueError(f"accept: change id {sorted(unknown)[0]} is not in the proposal "
+                             f"(ids {sorted(set(int(c) for c in edits['change_id']))})")
+        edits = edits[edits["change_id"].isin(wanted)]
+    roster = roster.copy()
+    activities = activities.copy()
+    for col in ("overtime_minutes", "vto_minutes"):
+        if col not in roster:
+            roster[col] = 0
+    start_dtype = activities["start"].dtype
+    for e in edits.itertuples():
+        if e.kind == "move":
+            activities.loc[e.activity_row, "start"] = _like(e.new_start, start_dtype)
+            activities.loc[e.activity_row, "end"] = _like(e.new_end, start_dtype)
+        elif e.kind in ("overtime", "vto"):
+            shift_start = pd.to_datetime(roster["shift_start"])
+            hit = roster.index[(roster["agent_id"] == e.agent_id) & (shift_start == pd.Timestamp(e.old_start))]
+            minutes = abs((pd.Timestamp(e.new_end) - pd.Timestamp(e.old_end)) / pd.Timedelta(minutes=1))
+            roster.loc[hit, "shift_end"] = _like(e.new_end, roster["shift_end"].dtype)
+            roster.loc[hit, f"{'overtime' if e.kind == 'overtime' else 'vto'}_minutes"] = minutes
+    dropped = edits.loc[edits["kind"] == "unswitch", "activity_row"].dropna().astype(int)
+    activities = activities.drop(index=[i for i in dropped if i in activities.index])
+    switches = edits[edits["kind"] == "switch"]
+    if len(switches):
+        new = pd.DataFrame({"agent_id": switches["agent_id"].to_numpy(),
+                            "start": [_like(v, start_dtype) for v in switches["new_start"]],
+                            "end": [_like(v, start_dtype) for v in switches["new_end"]],
+                            "activity": switches["channel"].to_numpy()},
+                           index=pd.RangeIndex(activities.index.max() + 1 if len(activities) else 0,
+                                               (activities.index.max() + 1 if len(activities) else 0) + len(switches)))
+        activities = pd.concat([activities, new])
+    return roster, activities
+
+
+def _like(value, dtype):
+    """A timestamp as the column stores it (ISO text for object columns, else a Timestamp)."""
+    ts = pd.Timestamp(value)
+    return ts.isoformat() if dtype == object else ts
+
+
+def _result(roster, activities, demand, targets, rules, edits, agents, *, now, day_end, status, started, options) -> ReplanResult:
+    dt_min = rules.interval_minutes
+    immediate = [c for c in IMMEDIATE_CHANNELS if c in targets]
+    roster_after, acts_after = apply_changes(roster, activities, edits)
+    before = project_service(count_on_duty(roster, activities, start=now, end=day_end, interval_minutes=dt_min, channels=immediate),
+                             demand, targets, interval_minutes=dt_min)
+    after = project_service(count_on_duty(roster_after, acts_after, start=now, end=day_end, interval_minutes=dt_min, channels=immediate),
+                            demand, targets, interval_minutes=dt_min)
+    keys = ["interval_start", "channel"]
+    proj = before[keys + ["volume", "scheduled", "service_level", "answered_within_t", "shortfall"]].merge(
+        after[keys + ["scheduled", "service_level", "answered_within_t", "shortfall"]], on=keys, suffixes=("_before", "_after"))
+    proj = proj.rename(columns={"scheduled_before": "scheduled_before", "service_level_before": "sl_before",
+                                "service_level_after": "sl_after", "answered_within_t_before": "answered_before",
+                                "answered_within_t_after": "answered_after", "shortfall_before": "short_before",
+                                "shortfall_after": "short_after"})
+    proj["target_sl"] = proj["channel"].map({c: targets[c].target_sl for c in targets})
+    proj = proj[list(PROJECTION_COLUMNS)].sort_values(["channel", "interval_start"], ignore_index=True)
+    cost_of = {a.agent_id: a.hourly_cost for a in agents}
+    change_rows = []
+    for cid, rows in edits.groupby("change_id"):
+        agent = rows["agent_id"].iloc[0]
+        minutes = {k: float(((pd.to_datetime(r["new_end"]) - pd.to_datetime(r["old_end"])).abs() / pd.Timedelta(minutes=1)).sum())
+                   if len(r) else 0.0 for k, r in ((k, rows[rows["kind"] == k]) for k in ("overtime", "vto"))}
+        switched = float(((pd.to_datetime(rows.loc[rows["kind"] == "switch", "new_end"]) -
+                           pd.to_datetime(rows.loc[rows["kind"] == "switch", "new_start"])) / pd.Timedelta(minutes=1)).sum())
+        moved = int((rows["kind"] == "move").sum())
+        cost = cost_of[agent] * (minutes["overtime"] / 60 * options.overtime_rate - minutes["vto"] / 60)
+        parts = []
+        for r in rows.itertuples():
+            if r.kind == "move":
+                parts.append(f"{r.activity} {pd.Timestamp(r.old_start):%H:%M}->{pd.Timestamp(r.new_start):%H:%M}")
+            elif r.kind == "overtime":
+                parts.append(f"overtime {pd.Timestamp(r.old_end):%H:%M}->{pd.Timestamp(r.new_end):%H:%M}")
+            elif r.kind == "vto":
+                parts.append(f"VTO from {pd.Timestamp(r.new_end):%H:%M}")
+            elif r.kind == "unswitch":
+                parts.append(f"cancel {r.activity} {pd.Timestamp(r.old_start):%H:%M}-{pd.Timestamp(r.old_end):%H:%M}")
+            else:
+                parts.append(f"{r.channel} {pd.Timestamp(r.new_start):%H:%M}-{pd.Timestamp(r.new_end):%H:%M}")
+        change_rows.append({"change_id": int(cid), "agent_id": agent, "summary": "; ".join(parts), "moved_activities": moved,
+                            "switched_minutes": switched, "overtime_minutes": minutes["overtime"], "vto_minutes": minutes["vto"],
+                            "extra_cost": cost})
+    changes = pd.DataFrame(change_rows, columns=list(CHANGE_COLUMNS))
+    extra_paid = float((changes["overtime_minutes"].sum() - changes["vto_minutes"].sum()) / 60) if len(changes) else 0.0
+    return ReplanResult(now=now, changes=changes, edits=edits, projection=proj,
+                        shortfall_before=float(proj["short_before"].sum()), shortfall_after=float(proj["short_after"].sum()),
+                        answered_before=float(proj["answered_before"].sum()), answered_after=float(proj["answered_after"].sum()),
+                        extra_cost=float(changes["extra_cost"].sum()) if len(changes) else 0.0,
+                        extra_paid_hours=extra_paid, status=status, seconds=time.perf_counter() - started)

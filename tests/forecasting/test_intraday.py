@@ -1,0 +1,165 @@
+"""The intraday update: its limits (nothing seen, everything seen), a scaled day recovered,
+bands that cover, the method chosen by backtest and inputs checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.intraday import (METHODS, IntradayModel, baseline_matrix, damped_ratio, day_matrix,
+                                  fit_intraday_model, naive_ratio, past_forecasts)
+
+MINUTES = 30
+SLOTS = 1440 // MINUTES
+LEVEL_SD = 0.25  # day-to-day spread of the level (log scale) in the synthetic history
+
+
+def _profile() -> np.ndarray:
+    hours = np.arange(SLOTS) * MINUTES / 60
+    rate = 60 + 90 * np.exp(-0.5 * ((hours - 11) / 2) ** 2) + 60 * np.exp(-0.5 * ((hours - 15.5) / 2) ** 2)
+    return np.where((hours >= 8) & (hours < 20), rate, 0.0)
+
+
+def _history(weeks: int = 14, seed: int = 5, level_sd: float = LEVEL_SD) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Days of Poisson counts around one profile, each day scaled by its own level."""
+    rng = np.random.default_rng(seed)
+    days = weeks * 7
+    ts = pd.date_range("2025-01-06", periods=days * SLOTS, freq=f"{MINUTES}min")
+    levels = np.exp(rng.normal(0.0, level_sd, size=days))
+    rate = (levels[:, None] * _profile()[None, :]).ravel()
+    return ts, rng.poisson(rate).astype(float), levels
+
+
+@pytest.fixture(scope="module")
+def model() -> IntradayModel:
+    ts, y, _ = _history()
+    return fit_intraday_model(y, ts, interval_minutes=MINUTES)
+
+
+def test_no_actuals_is_the_plans_forecast(model):
+    f = _profile() * 1.1
+    update = model.update(f, np.full(SLOTS, np.nan))
+    np.testing.assert_allclose(update.mean, f)
+    assert ((update.lo <= update.mean + 1e-9) & (update.mean <= update.hi + 1e-9)).all()
+    assert (update.lo[f > 0] < update.hi[f > 0]).all()  # the band is not degenerate
+
+
+def test_a_whole_day_of_actuals_is_returned_as_is(model):
+    rng = np.random.default_rng(2)
+    a = rng.poisson(_profile() * 0.9).astype(float)
+    update = model.update(_profile(), a)
+    np.testing.assert_array_equal(update.mean, a)
+    np.testing.assert_array_equal(update.lo, a)
+    np.testing.assert_array_equal(update.hi, a)
+
+
+@pytest.mark.parametrize("factor", [0.75, 1.3])
+@pytest.mark.parametrize("cut_hour", [10, 12, 14])
+def test_a_day_that_is_a_multiple_of_the_profile_is_recovered(model, factor, cut_hour):
+    f = _profile()
+    seen = np.arange(SLOTS) < cut_hour * 60 // MINUTES
+    update = model.update(f, np.where(seen, factor * f, np.nan))
+    rest = ~seen & (f > 0)
+    # the plan is off by the whole factor (about one day-to-day spread); the update lands
+    # within 3 % of the truth, with the profile's shape (every interval within 5 %)
+    assert update.mean[rest].sum() == pytest.approx(factor * f[rest].sum(), rel=0.03)
+    np.testing.assert_allclose(update.mean[rest], factor * f[rest], rtol=0.05)
+
+
+def test_every_method_recovers_the_level_and_keeps_the_limits(model):
+    f = _profile()
+    seen = np.arange(SLOTS) < 24
+    for method in METHODS:
+        m = IntradayModel(**{**model.__dict__, "method": method})
+        update = m.update(f, np.where(seen, 1.2 * f, np.nan))
+        rest = ~seen & (f > 0)
+        ratio = update.mean[rest].sum() / f[rest].sum()
+        if method == "plan":
+            assert ratio == pytest.approx(1.0)
+        elif method == "ratio":
+            assert ratio == pytest.approx(1.2)
+        else:
+            assert 1.05 < ratio < 1.21, method
+        np.testing.assert_allclose(m.update(f, np.full(SLOTS, np.nan)).mean, f)
+
+
+def test_bands_cover_about_80_percent_on_fresh_days(model):
+    """Days from the same process as the history: the 10-90 % band holds ~80 % of intervals."""
+    rng = np.random.default_rng(9)
+    f = _profile()
+    inside = total = 0
+    for _ in range(60):
+        level = np.exp(rng.normal(0.0, LEVEL_SD))
+        a = rng.poisson(level * f).astype(float)
+        cut = int(rng.integers(18, 30))
+        seen = np.arange(SLOTS) < cut
+        update = model.update(f, np.where(seen, a, np.nan))
+        rest = ~seen & (f > 0)
+        inside += int(((a[rest] >= update.lo[rest]) & (a[rest] <= update.hi[rest])).sum())
+        total += int(rest.sum())
+    assert 0.72 <= inside / total <= 0.88
+
+
+def test_the_update_beats_the_plan_and_the_naive_ratio_on_level_shifted_days(model):
+    rng = np.random.default_rng(4)
+    f = _profile()
+    err = {"plan": 0.0, "naive": 0.0, "ours": 0.0}
+    for _ in range(40):
+        a = rng.poisson(np.exp(rng.normal(0.0, LEVEL_SD)) * f).astype(float)
+        seen = np.arange(SLOTS) < 20  # 10:00
+        rest = ~seen
+        ours = model.update(f, np.where(seen, a, np.nan)).mean
+        err["plan"] += np.abs(f[rest] - a[rest]).sum()
+        err["naive"] += np.abs(naive_ratio(f, a, seen)[rest] - a[rest]).sum()
+        err["ours"] += np.abs(ours[rest] - a[rest]).sum()
+    assert err["ours"] < err["plan"] and err["ours"] <= err["naive"] * 1.01
+
+
+def test_method_is_chosen_by_backtest_and_reported(model):
+    assert model.method in METHODS
+    table = model.backtest
+    assert set(table["method"]) == set(METHODS)
+    assert table.loc[table["wape"].idxmin(), "method"] == model.method
+    # the plan forecast that ignores the morning cannot win when days differ by level
+    assert table.set_index("method").loc["plan", "wape"] > table["wape"].min()
+
+
+def test_ratios_known_values():
+    f = np.array([10.0, 10.0, 20.0, 20.0])
+    a = np.array([15.0, 15.0, 0.0, 0.0])
+    seen = np.array([True, True, False, False])
+    np.testing.assert_allclose(naive_ratio(f, a, seen)[2:], [30.0, 30.0])
+    # k = max(30, 0.15 x 60) = 30: (30 + 30) / (20 + 30) = 1.2
+    np.testing.assert_allclose(damped_ratio(f, a, seen)[2:], [24.0, 24.0])
+
+
+def test_day_and_baseline_matrices():
+    ts = pd.date_range("2025-01-06", periods=21 * SLOTS, freq=f"{MINUTES}min")
+    y = np.arange(len(ts), dtype=float)
+    days, x = day_matrix(y, ts, interval_minutes=MINUTES)
+    assert x.shape == (21, SLOTS) and x[1, 0] == SLOTS
+    b = baseline_matrix(x, weeks=4, min_weeks=2)
+    assert np.isnan(b[:14]).all()
+    np.testing.assert_allclose(b[14], (x[7] + x[0]) / 2)
+
+
+def test_past_forecasts_are_out_of_sample():
+    ts, y, _ = _history(weeks=8)
+    base = past_forecasts(y, ts, model="week_mean_4", interval_minutes=MINUTES, weeks=3)
+    known = ~np.isnan(base)
+    assert known.sum() == 3 * 7 * SLOTS and not known[: 5 * 7 * SLOTS].any()
+    # week_mean_4 at an origin = the mean of the 4 weeks before it: changing a later week never changes it
+    days, x = day_matrix(y, ts, interval_minutes=MINUTES)
+    np.testing.assert_allclose(base[5 * 7 * SLOTS: 5 * 7 * SLOTS + SLOTS][_profile() > 0],
+                               x[[7, 14, 21, 28], :].mean(axis=0)[_profile() > 0], rtol=1e-9)
+
+
+def test_bad_inputs_are_named(model):
+    with pytest.raises(ValueError, match="48 values"):
+        model.update(np.ones(10), np.ones(10))
+    ts, y, _ = _history(weeks=6)
+    with pytest.raises(ValueError, match="not one of"):
+        fit_intraday_model(y, ts, interval_minutes=MINUTES, methods=("magic",))
+    with pytest.raises(ValueError, match="baseline has 3 values"):
+        fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=np.ones(3))
