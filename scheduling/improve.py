@@ -91,7 +91,7 @@ def _columns(model) -> _Columns:
         groups_of.append(tuple((template.name, channel, d, start, blends) for d in range(7) if pattern[d]))
     activity_group: dict[tuple, list[int]] = defaultdict(list)
     intervals: dict[tuple, np.ndarray] = {}
-    for avar, count, template, channel, d, start, _activity, _offset in model.activity_vars:
+    for avar, count, template, channel, d, start, *_ in model.activity_vars:
         key = (template.name, channel, d, start, count.name in model.blending_groups)
         if avar is not None:
             activity_group[key].append(avar.index)

@@ -350,7 +350,12 @@ def test_blending_never_counts_on_more_agents_than_have_both_skills(keeps_rules)
     plan = plan_shifts(requirements, rules, caps=headcount_caps(agents, MONDAY))
     keeps_rules(plan, rules, agents=agents)
     per_interval = plan.blending.groupby("interval")["agents"].sum()
-    assert per_interval.max() == 3  # the cap binds: idle voice time would take more
+    assert per_interval.max() <= 3
+    # the cap binds: the 3 skilled agents all work e-mail at the peak, blended or on an e-mail
+    # shift (since the anytime scheduler, one of them takes a dedicated e-mail shift: 1.5 % cheaper),
+    # where idle voice time would take more
+    email = plan.coverage[plan.coverage["channel"] == "email"]["scheduled"]
+    assert email.max() == 3 and (email <= 3 + 1e-9).all()
 
 
 def test_email_with_no_one_skilled_for_it_is_explained():
