@@ -25,9 +25,9 @@ weekday that is normally open) and missing intervals inside a day's normal openi
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,7 @@ DEFAULT_QUEUE = "main"
 DEFAULT_CHANNEL = "voice"
 MAX_LISTED_PER_KIND = 10  # problems of one kind printed in full; the rest are counted
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024  # a gzip upload may inflate to at most 1 GiB
 
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
@@ -150,6 +151,32 @@ def read_bytes(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
     return path.read_bytes()
 
 
+def gunzip_limited(data: bytes, *, name: str, max_bytes: int | None = None) -> bytes:
+    """Decompress gzip ``data`` (one or more members) without ever holding more than
+    ``max_bytes`` (default :data:`MAX_DECOMPRESSED_BYTES`): a small upload that inflates to
+    gigabytes is refused, not unpacked."""
+    limit = MAX_DECOMPRESSED_BYTES if max_bytes is None else max_bytes
+    out, total, rest = [], 0, data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)
+            chunk = inflater.decompress(rest, limit - total + 1)
+            while True:
+                total += len(chunk)
+                if total > limit:
+                    raise UnreadableFileError(f"{name}: decompresses to more than the {limit:,}-byte limit")
+                out.append(chunk)
+                if inflater.eof or not inflater.unconsumed_tail:
+                    break
+                chunk = inflater.decompress(inflater.unconsumed_tail, limit - total + 1)
+            if not inflater.eof:
+                raise UnreadableFileError(f"{name}: a damaged gzip file (truncated)")
+            rest = inflater.unused_data.lstrip(b"\x00")
+    except zlib.error as exc:
+        raise UnreadableFileError(f"{name}: a damaged gzip file ({exc})") from None
+    return b"".join(out)
+
+
 def _table_from_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, bool]:
     """Parse bytes into a frame of strings (CSV) or typed columns (Parquet); returns (frame, is_csv)."""
     if data[:4] == b"PAR1":
@@ -158,10 +185,7 @@ def _table_from_bytes(data: bytes, name: str) -> tuple[pd.DataFrame, bool]:
         except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
             raise UnreadableFileError(f"{name}: not a readable Parquet file ({exc})") from None
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise UnreadableFileError(f"{name}: a damaged gzip file ({exc})") from None
+        data = gunzip_limited(data, name=name)
     if b"\x00" in data[:65536]:
         raise UnreadableFileError(f"{name}: not a text file (binary content); expected CSV or Parquet")
     try:

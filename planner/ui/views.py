@@ -101,6 +101,34 @@ def latest_plan(store: Store) -> PlanView | None:
     return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
 
 
+def published_plan(store: Store) -> PlanView | None:
+    """The plan of the newest publication, or None when nothing is published."""
+    plan_id = store.published_plan_id()
+    if plan_id is None:
+        return None
+    info = store.plan(plan_id)
+    return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+
+
+def operating_plan(store: Store) -> PlanView | None:
+    """The plan intraday and the exports for payroll work from: the published one; while nothing
+    has ever been published (a single-user store, the demo) the newest plan."""
+    return published_plan(store) or (latest_plan(store) if store.published_plan_id() is None else None)
+
+
+def publication_text(store: Store, plan_id: int) -> str:
+    """``published as version 2 by ana at ...`` or ``draft (published: plan 3, version 1)``."""
+    table = store.publications()
+    mine = table[table["plan_id"] == plan_id]
+    if len(mine):
+        row = mine.iloc[0]
+        current = " (the published plan)" if int(table["plan_id"].iloc[0]) == plan_id else " (a newer publication replaced it)"
+        return f"Published as version {row['version']} by {row['published_by']} at {row['published_at']}{current}."
+    if len(table):
+        return f"Draft: not published. Published now: plan {table['plan_id'].iloc[0]} (version {table['version'].iloc[0]})."
+    return "Draft: not published. Intraday and the exports use the newest plan until one is published."
+
+
 def plan_history_dataset(store: Store, plan: PlanView) -> str | None:
     """The stored dataset the plan trained on: its ``dataset``, or the history dataset imported
     from the same file name as its ``history`` path; None when it is not in the store."""

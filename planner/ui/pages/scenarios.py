@@ -151,6 +151,7 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError) as exc:
         return ui.message(f"The scenario could not be planned: {exc}", kind="error"), dash.no_update, dash.no_update
+    store.add_scenario(plan.plan_id, row["name"], overrides=row["overrides"], result=row)  # kept, and audited
     added = [r for r in (added or []) if r.get("name") != row["name"]] + [row]
     table = comparison(scenario_rows(store, plan), added)
     return (ui.message(f"Scenario {row['name']!r}: cost {row['cost']:,.0f}, FTE {row['fte']:.1f}, service level "

@@ -18,7 +18,8 @@ from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
 from planner.ui.jobs import plan_dataset
-from planner.ui.views import datasets_rows, latest_plan, plan_history_dataset, roster_week_grid, solver_text
+from planner.ui.views import (datasets_rows, latest_plan, plan_history_dataset, publication_text, roster_week_grid,
+                              solver_text)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -75,6 +76,20 @@ def build_panel(plan) -> html.Div:
     ], className="card")
 
 
+def publish_panel(plan) -> html.Div:
+    """Draft or published (which version, by whom); the publish button for those who may."""
+    from planner.ui.auth import current_user
+
+    user = current_user()
+    may_publish = user is None or user.can("publish")
+    return html.Div([
+        html.P(publication_text(context.store(), plan.plan_id), id="schedule-publication"),
+        html.Button("Publish this plan", id="schedule-publish", n_clicks=0, hidden=not may_publish),
+        dcc.Store(id="schedule-plan-id", data=plan.plan_id),
+        html.Div(id="schedule-publish-result"),
+    ], style={"marginTop": "8px"})
+
+
 def layout(**_query) -> html.Div:
     plan = latest_plan(context.store())
     if plan is None:
@@ -109,6 +124,7 @@ def layout(**_query) -> html.Div:
                 html.Button("Download iCal (zip)", id="schedule-dl-ics", n_clicks=0, className="secondary"),
                 dcc.Download(id="schedule-download"),
             ], className="row"),
+            publish_panel(plan),
         ], className="card"),
         html.Div([
             ui.field("channel", dcc.Dropdown(id="schedule-channel", options=channels, value=channels[0], clearable=False,
@@ -151,6 +167,23 @@ def download(_csv, _xlsx, _ics):
     kind = dash.ctx.triggered_id.rsplit("-", 1)[-1]
     data, filename = export_bytes(latest_plan(context.store()), kind)
     return dcc.send_bytes(data, filename)
+
+
+@callback(
+    Output("schedule-publish-result", "children"),
+    Input("schedule-publish", "n_clicks"),
+    State("schedule-plan-id", "data"),
+    prevent_initial_call=True,
+)
+def publish(_clicks, plan_id):
+    """Publish the plan shown (managers and admins: the server checks the role before this runs)."""
+    store = context.store()
+    try:
+        version = store.publish_plan(int(plan_id))
+    except (TypeError, ValueError) as exc:
+        return ui.message(f"Not published: {exc}", kind="error")
+    return ui.message(f"Plan {plan_id} published as version {version}: intraday, the exports and team leads use it now.",
+                      kind="ok", id="schedule-published")
 
 
 @callback(
