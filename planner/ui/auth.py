@@ -247,7 +247,7 @@ class Guard:
         if user is None:
             if request.authorization is not None:
                 return _challenge(SIGN_IN_FAILED)
-            if request.method == "GET" and request.accept_mimetypes.accept_html and not path.startswith("/_dash"):
+            if request.method == "GET" and (path.rstrip("/") or "/") in PAGE_PERMISSIONS:
                 return flask.redirect(f"/login?next={path}")
             return _challenge("sign in first (or send HTTP Basic credentials)")
         flask.g.planner_user = user
