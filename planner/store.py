@@ -31,6 +31,7 @@ Tables (one line each):
 - ``publications`` (version 3): each publish of a plan, numbered; the newest is the
   published plan; earlier versions stay.
 - ``login_failures`` (version 3): failed sign-ins per account name, for the sign-in delay.
+- ``jobs`` (version 3): the app's background jobs - kind, owner, process, progress, status.
 
 Who acts: :func:`acting_as` sets the actor for the writes in its block (the CLI uses
 ``cli:<login>``, the app the signed-in account); :data:`LOCAL_ACTOR` otherwise.
@@ -241,6 +242,21 @@ login_failures = sa.Table(
     sa.Index("ix_login_failures_name", "name", "at_s"),
 )
 
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("owner", sa.String, nullable=False),
+    sa.Column("host", sa.String, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("share", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("started_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+
 _V1_TABLES = ("datasets", "intervals", "forecasts", "forecast_rows", "forecast_backtests", "plans", "plan_tables", "scenarios")
 
 
@@ -256,7 +272,7 @@ def _migrate_2(conn: Connection) -> None:
 
 def _migrate_3(conn: Connection) -> None:
     """Version 3 adds accounts, the audit trail, publications and failed sign-ins."""
-    for table in (users, audit, publications, login_failures):
+    for table in (users, audit, publications, login_failures, jobs):
         table.create(conn, checkfirst=True)
 
 
@@ -866,6 +882,34 @@ class Store:
     def clear_login_failures(self, name: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(login_failures.delete().where(login_failures.c.name == name))
+
+    # -- background jobs ------------------------------------------------------------------------
+    def start_job(self, kind: str, *, host: str, pid: int) -> int:
+        """Register a running job of the current actor; its id."""
+        now = _now()
+        with self.engine.begin() as conn:
+            return int(conn.execute(jobs.insert().values(kind=kind, owner=current_actor(), host=host, pid=int(pid),
+                                                         status="running", share=0.0, text="", started_at=now,
+                                                         updated_at=now)).inserted_primary_key[0])
+
+    def update_job(self, job_id: int, *, share: float | None = None, text: str | None = None, status: str | None = None) -> None:
+        values: dict[str, Any] = {"updated_at": _now()}
+        if share is not None:
+            values["share"] = float(share)
+        if text is not None:
+            values["text"] = str(text)[:500]
+        if status is not None:
+            values["status"] = status
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+
+    def jobs(self, *, status: str | None = None, limit: int = 50) -> pd.DataFrame:
+        """Background jobs, newest first: id, kind, owner, host, pid, status, share, text, started_at, updated_at."""
+        query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(jobs.c.status == status)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
 
     # -- audit ----------------------------------------------------------------------------------
     def record(self, action: str, target: str, detail: Any = "") -> None:

@@ -101,8 +101,10 @@ def navbar(user=None) -> html.Nav:
 def _layout() -> html.Div:
     from planner.ui.auth import current_user
 
+    from planner.ui.jobs_board import board
+
     user = current_user() if flask.has_request_context() else None
-    return html.Div([navbar(user), html.Main(dash.page_container, className="page")])
+    return html.Div([navbar(user), board(), html.Main(dash.page_container, className="page")])
 
 
 def create_app(store_url: str | None = None) -> dash.Dash:

@@ -28,11 +28,15 @@ def team_store(url: str) -> Store:
     return store
 
 
-@pytest.fixture(scope="module")
-def team_server(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def team_server(request, tmp_path_factory):
+    """The production server over a team's store, on SQLite and on a real PostgreSQL server."""
     from .conftest import serve
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('team-store') / 'planner.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('team-store') / 'planner.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
     team_store(url)
     process, base = serve(url, extra_env={"PLANNER_CACHE_DIR": str(tmp_path_factory.mktemp("team-cache"))})
     yield base, url

@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.jobs_board import tracked
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
 from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario, scenario_overrides
 from planner.ui.views import latest_plan, scenario_rows
@@ -140,6 +141,7 @@ def copy_scenario(name):
     progress=[Output("sc-progress", "value"), Output("sc-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("scenario")
 def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added):
     store = context.store()
     plan = latest_plan(store)
@@ -166,6 +168,7 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added
     progress=[Output("sc-frontier-progress", "value"), Output("sc-frontier-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("frontier")
 def frontier(set_progress, _clicks):
     store = context.store()
     plan = latest_plan(store)
@@ -185,6 +188,7 @@ def frontier(set_progress, _clicks):
     running=[(Output("sc-budget-run", "disabled"), True, False)],
     prevent_initial_call=True,
 )
+@tracked("budget question", has_progress=False)
 def budget(_clicks, value):
     store = context.store()
     plan = latest_plan(store)
@@ -217,6 +221,7 @@ def capacity_view(result) -> html.Div:
     progress=[Output("sc-capacity-progress", "value"), Output("sc-capacity-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("capacity plan")
 def capacity(set_progress, _clicks):
     try:
         result = capacity_sample(progress=lambda share, text: set_progress((str(round(100 * share)), text)))

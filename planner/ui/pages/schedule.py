@@ -16,6 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 from planner.exports import write_csv, write_ics, write_roster_xlsx
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.jobs_board import tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
 from planner.ui.jobs import plan_dataset
 from planner.ui.views import (datasets_rows, latest_plan, plan_history_dataset, publication_text, roster_week_grid,
@@ -198,6 +199,7 @@ def publish(_clicks, plan_id):
     progress=[Output("schedule-progress", "value"), Output("schedule-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("plan build")
 def build(set_progress, _clicks, dataset, start, interval, country):
     if not dataset:
         return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")
