@@ -85,7 +85,7 @@ def serve(wsgi_app, *, host: str, port: int, workers: int) -> None:
     class Server(BaseApplication):
         def load_config(self):
             settings = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
-                        "threads": THREADS_PER_WORKER, "timeout": REQUEST_TIMEOUT_S, "graceful_timeout": 10,
+                        "threads": THREADS_PER_WORKER, "timeout": REQUEST_TIMEOUT_S, "graceful_timeout": 3,
                         "accesslog": None, "errorlog": "-", "loglevel": "warning",
                         "limit_request_line": 8190, "limit_request_fields": 100}
             for key, value in settings.items():
