@@ -189,7 +189,7 @@ class Guard:
         server.secret_key = secret_key(cache_folder)
         server.config.update(SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True,
                              SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-                             PERMANENT_SESSION_LIFETIME=12 * 3600)
+                             PERMANENT_SESSION_LIFETIME=12 * 3600, SESSION_REFRESH_EACH_REQUEST=False)
         server.before_request(self.check)
         server.add_url_rule("/login", "planner_login", self.login, methods=["GET", "POST"])
         server.add_url_rule("/logout", "planner_logout", self.logout, methods=["GET", "POST"])
@@ -347,7 +347,7 @@ def _login_page(target: str, *, message: str) -> str:
     error = f'<p id="login-error" class="message error">{html.escape(message)}</p>' if message else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>wfm-planner - sign in</title>
-<link rel="stylesheet" href="/assets/style.css"></head>
+<link rel="icon" href="/_favicon.ico"><link rel="stylesheet" href="/assets/style.css"></head>
 <body><main class="page"><div class="card" style="max-width:360px;margin:60px auto">
 <h2>wfm-planner</h2><h3>Sign in</h3>{error}
 <form method="post" action="/login">

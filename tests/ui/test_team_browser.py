@@ -8,6 +8,7 @@ import json
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -81,7 +82,8 @@ def test_finance_creates_a_scenario_but_cannot_publish_or_delete(team_site, brow
     sign_in(browser, base, "fin", "scenarios")
     assert "Data" not in nav_links(browser) and "Audit" not in nav_links(browser)
     name = _wait(browser, By.ID, "sc-name")
-    name.clear()
+    name.send_keys(Keys.CONTROL, "a")
+    name.send_keys(Keys.DELETE)
     name.send_keys("finance volume +10%")
     browser.find_element(By.ID, "sc-run").click()
     done = _wait(browser, By.ID, "sc-done", timeout=600)
