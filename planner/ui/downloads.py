@@ -53,10 +53,8 @@ def download_roster(kind: str):
                 return _plain(400, f"plan: {wanted!r} is not a plan id")
             if published is None or int(wanted) != published.plan_id:
                 require("read_plan")
-                from planner.ui.views import PlanView as View
-
                 info = store.plan(int(wanted))
-                published = View(store, int(wanted), info["name"], info["config"], info["summary"], info["tables"])
+                published = PlanView(store, int(wanted), info["name"], info["config"], info["summary"], info["tables"])
     except Denied as exc:
         return _plain(403, str(exc))
     except ValueError as exc:

@@ -113,7 +113,7 @@ def published_plan(store: Store) -> PlanView | None:
 def operating_plan(store: Store) -> PlanView | None:
     """The plan intraday and the exports for payroll work from: the published one; while nothing
     has ever been published (a single-user store, the demo) the newest plan."""
-    return published_plan(store) or (latest_plan(store) if store.published_plan_id() is None else None)
+    return published_plan(store) or latest_plan(store)
 
 
 def publication_text(store: Store, plan_id: int) -> str:
