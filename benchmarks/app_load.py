@@ -5,12 +5,14 @@ Set-up (not timed): a store with the bundled samples and the page tests' plan of
 (tests/ui/conftest.py), 20 accounts (5 each of admin, manager, finance, lead), then ``planner
 app --workers W`` on it. PostgreSQL is a throw-away server started here (initdb/pg_ctl, as the
 tests do). Timed: each session signs in, then loads every page its role may open, over and over,
-while ``planner plan --config data/sample/plan.toml`` builds the sample week's plan into the same
-store (forecast, LP/MIP schedule, scenarios: minutes of CPU on this machine). Loading a page is
-what the browser asks for: the page (HTML), the layout, and the page's content callback; its
-response time is the sum of the three. Target: p95 <= 2 s, zero errors.
+pausing ``--think-s`` seconds (x 0.5..1.5, at random) between pages as a reader does (0 = hammer),
+while ``planner plan --config PLAN`` builds a plan into the same store (forecast, LP/MIP schedule,
+scenarios). Loading a page is what the browser asks for: the page (HTML), the layout, and the
+page's content callback; its response time is the sum of the three. Target: p95 <= 2 s, zero
+errors (a failed plan build counts as an error).
 
     .venv/bin/python benchmarks/app_load.py [--db sqlite|postgresql|both] [--sessions 20] [--workers 2]
+        [--think-s 2] [--plan-config data/sample/us_bank_plan.toml]
 
 Appends the result to benchmarks/RESULTS.md under "## app_load". There is no peer: the target
 is the yardstick.
@@ -89,12 +91,13 @@ def serve(url: str, port: int, workers: int, cache: Path) -> subprocess.Popen:
 class Session(threading.Thread):
     """One signed-in user loading every page its role may open until told to stop."""
 
-    def __init__(self, base: str, name: str, role: str, stop: threading.Event):
+    def __init__(self, base: str, name: str, role: str, stop: threading.Event, think_s: float):
         super().__init__(daemon=True)
         from planner.accounts import allowed
         from planner.ui.auth import PAGE_PERMISSIONS
 
-        self.base, self.name, self.role, self.stop = base, name, role, stop
+        self.base, self.name, self.role, self.stop, self.think_s = base, name, role, stop, think_s
+        self.random = np.random.default_rng(sum(map(ord, name)))
         self.pages = [path for path, permission in PAGE_PERMISSIONS.items() if allowed(role, permission)]
         self.times: list[tuple[str, float]] = []
         self.errors: list[str] = []
@@ -135,11 +138,11 @@ class Session(threading.Thread):
                     self.errors.append(f"{self.name} ({self.role}) {path}: HTTP {bad[0].status_code} {bad[0].text[:80]}")
                 else:
                     self.times.append((path, elapsed))
-                if self.stop.is_set():
+                if self.stop.wait(self.think_s * self.random.uniform(0.5, 1.5)):
                     break
 
 
-def run_one(db: str, *, sessions: int, workers: int, folder: Path) -> dict:
+def run_one(db: str, *, sessions: int, workers: int, folder: Path, think_s: float, plan_config: str) -> dict:
     server_pg = None
     if db == "sqlite":
         url = f"sqlite:///{folder / 'load.db'}"
@@ -152,12 +155,12 @@ def run_one(db: str, *, sessions: int, workers: int, folder: Path) -> dict:
         app = serve(url, port, workers, folder / f"cache-{db}")
         base = f"http://127.0.0.1:{port}/"
         try:
-            build = subprocess.Popen([sys.executable, "-m", "planner.cli", "plan", "--config", "data/sample/plan.toml",
+            build = subprocess.Popen([sys.executable, "-m", "planner.cli", "plan", "--config", plan_config,
                                       "--out", str(folder / f"plan-{db}")],
                                      env={**os.environ, "PLANNER_DB_URL": url}, cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             stop = threading.Event()
-            users = [Session(base, name, role, stop) for name, role in accounts]
+            users = [Session(base, name, role, stop, think_s) for name, role in accounts]
             load_before = os.getloadavg()[0]
             started = time.perf_counter()
             for user in users:
@@ -204,6 +207,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think-s", type=float, default=2.0, help="mean pause between a session's page loads (0 = none)")
+    parser.add_argument("--plan-config", default="data/sample/us_bank_plan.toml", help="the plan built during the run")
     parser.add_argument("--no-record", action="store_true", help="print only; don't append to RESULTS.md")
     args = parser.parse_args()
     results = []
@@ -212,12 +217,15 @@ def main() -> int:
             os.chmod(folder, 0o755)
         for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
             print(f"{db}: {args.sessions} sessions while a plan builds ...", file=sys.stderr, flush=True)
-            results.append(run_one(db, sessions=args.sessions, workers=args.workers, folder=Path(folder)))
-    command = f"benchmarks/app_load.py --db {args.db} --sessions {args.sessions} --workers {args.workers}"
+            results.append(run_one(db, sessions=args.sessions, workers=args.workers, folder=Path(folder),
+                                   think_s=args.think_s, plan_config=args.plan_config))
+    command = (f"benchmarks/app_load.py --db {args.db} --sessions {args.sessions} --workers {args.workers} "
+               f"--think-s {args.think_s:g} --plan-config {args.plan_config}")
     text = (f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}\n\n"
             f"`.venv/bin/python {command}`: {args.sessions} signed-in sessions (admin, manager, finance, lead in turn), "
-            f"each loading every page its role may open (page + layout + page-content callback = one load) while "
-            f"`planner plan --config data/sample/plan.toml` builds into the same store; `planner app --workers "
+            f"each loading every page its role may open (page + layout + page-content callback = one load), "
+            f"{args.think_s:g} s mean pause between loads, while `planner plan --config {args.plan_config}` builds "
+            f"into the same store; `planner app --workers "
             f"{args.workers}` (gunicorn, 4 threads per worker). The machine is shared with other jobs (load averages "
             f"below).\n\n{table(results)}\n")
     for r in results:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,30 @@ def datasets_rows(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+_TABLES: OrderedDict[tuple[str, int, str], pd.DataFrame] = OrderedDict()
+_TABLES_LOCK = threading.Lock()
+TABLE_CACHE_SIZE = 48  # decoded plan tables kept per server process (a stored plan never changes)
+
+
+def _stored_table(store: Store, plan_id: int, name: str) -> pd.DataFrame:
+    """A plan table with its time columns as datetimes, decoded once per process: stored plans
+    are immutable, so the server's requests share the decoded frame (each gets a copy)."""
+    key = (store.url, int(plan_id), name)
+    with _TABLES_LOCK:
+        if key in _TABLES:
+            _TABLES.move_to_end(key)
+            return _TABLES[key].copy()
+    frame = store.plan_table(plan_id, name)
+    for column in ("interval_start", "shift_start", "shift_end", "start", "end"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column])
+    with _TABLES_LOCK:
+        _TABLES[key] = frame
+        while len(_TABLES) > TABLE_CACHE_SIZE:
+            _TABLES.popitem(last=False)
+    return frame.copy()
+
+
 @dataclass
 class PlanView:
     """The newest stored plan: id, name, config, summary and its tables (read on demand)."""
@@ -64,11 +90,7 @@ class PlanView:
             if name not in self.tables:
                 self._cache[name] = pd.DataFrame()
             else:
-                frame = self.store.plan_table(self.plan_id, name)
-                for column in ("interval_start", "shift_start", "shift_end", "start", "end"):
-                    if column in frame:
-                        frame[column] = pd.to_datetime(frame[column])
-                self._cache[name] = frame
+                self._cache[name] = _stored_table(self.store, self.plan_id, name)
         return self._cache[name]
 
     @property
