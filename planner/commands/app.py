@@ -23,6 +23,7 @@ Example:
 """
 THREADS_PER_WORKER = 4
 REQUEST_TIMEOUT_S = 300
+KEEPALIVE_S = 75  # idle keep-alive connections stay open this long (a shorter one races the client reusing it)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,7 +87,7 @@ def serve(wsgi_app, *, host: str, port: int, workers: int) -> None:
         def load_config(self):
             settings = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                         "threads": THREADS_PER_WORKER, "timeout": REQUEST_TIMEOUT_S, "graceful_timeout": 3,
-                        "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                        "keepalive": KEEPALIVE_S, "accesslog": None, "errorlog": "-", "loglevel": "warning",
                         "limit_request_line": 8190, "limit_request_fields": 100}
             for key, value in settings.items():
                 self.cfg.set(key, value)
