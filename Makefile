@@ -1,13 +1,13 @@
 # The two set-up commands: `make run` and `make test` (see README.md).
 # Each creates .venv when missing, installs the project into it (editable) and whatever
-# the machine lacks (Debian chromium + chromium-driver for the browser tests), then runs.
+# the machine lacks (Debian chromium + chromium-driver for the browser tests, postgresql for the store tests), then runs.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
-APT_PACKAGES := chromium chromium-driver
+APT_PACKAGES := chromium chromium-driver postgresql
 
 .PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday clean
 
@@ -28,11 +28,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Debian's chromium and its driver; installed with apt-get (sudo when not root) only when missing.
+# Debian's chromium and its driver, and the PostgreSQL server the store tests start; installed with apt-get (sudo when not root) only when missing.
 browser:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

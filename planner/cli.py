@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _act_as_login() -> None:
+    """Store writes from the command line are audited as ``cli:<login name>``."""
+    import getpass
+
+    from planner.store import set_actor
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = str(os.getuid())
+    set_actor(f"cli:{login}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -65,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        _act_as_login()
         return int(args.func(args) or 0)
     except (UsageError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         if os.environ.get("PLANNER_DEBUG"):

@@ -24,16 +24,32 @@ Tables (one line each):
 - ``scenarios``: one row per scenario of a plan: its overrides and its tidy result row.
 - ``capacity_plans`` (schema version 2): a capacity plan's config, summary and tables.
 - ``actuals`` are datasets of kind ``actuals`` (same interval table, same contract).
+- ``users`` (schema version 3): accounts - name, role, salted slow password hash
+  (:mod:`planner.accounts` hashes; the store never sees a password).
+- ``audit`` (version 3): who did what and when - every import, forecast, plan build,
+  publish, scenario, user change and delete, written in the same transaction as the change.
+- ``publications`` (version 3): each publish of a plan, numbered; the newest is the
+  published plan; earlier versions stay.
+- ``login_failures`` (version 3): failed sign-ins per account name, for the sign-in delay.
+- ``jobs`` (version 3): the app's background jobs - kind, owner, process, progress, status.
+
+Who acts: :func:`acting_as` sets the actor for the writes in its block (the CLI uses
+``cli:<login>``, the app the signed-in account); :data:`LOCAL_ACTOR` otherwise.
+
+PostgreSQL (``postgresql+psycopg://user:pass@host/db``) works as SQLite does; an
+unreachable database is a ``ValueError`` naming the URL with its password masked.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +200,63 @@ capacity_plans = sa.Table(
     sa.Column("created_at", sa.String, nullable=False),
 )
 
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("password_hash", sa.String, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.String, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("target", sa.String, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_at", "at"),
+)
+
+publications = sa.Table(
+    "publications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, unique=True),
+    sa.Column("published_by", sa.String, nullable=False),
+    sa.Column("published_at", sa.String, nullable=False),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("at_s", sa.Float, nullable=False),
+    sa.Index("ix_login_failures_name", "name", "at_s"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("owner", sa.String, nullable=False),
+    sa.Column("host", sa.String, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("share", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("started_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+
 _V1_TABLES = ("datasets", "intervals", "forecasts", "forecast_rows", "forecast_backtests", "plans", "plan_tables", "scenarios")
 
 
@@ -197,7 +270,55 @@ def _migrate_2(conn: Connection) -> None:
     capacity_plans.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1), (2, _migrate_2)]
+def _migrate_3(conn: Connection) -> None:
+    """Version 3 adds accounts, the audit trail, publications and failed sign-ins."""
+    for table in (users, audit, publications, login_failures, jobs):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1), (2, _migrate_2), (3, _migrate_3)]
+
+LOCAL_ACTOR = "local"
+_actor: contextvars.ContextVar[str] = contextvars.ContextVar("planner_actor", default=LOCAL_ACTOR)
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Record the store writes inside the block as done by ``actor`` (an account name or
+    ``cli:<login>``). Background jobs forked inside the block inherit it.
+
+    >>> with acting_as("ana"):
+    ...     current_actor()
+    'ana'
+    """
+    token = _actor.set(str(actor))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def set_actor(actor: str) -> None:
+    """Set the actor for the rest of this context (a web request; the CLI process)."""
+    _actor.set(str(actor))
+
+
+def current_actor() -> str:
+    return _actor.get()
+
+
+def mask_url(url: str) -> str:
+    """The database URL with its password replaced by ``***``."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _audit(conn: Connection, action: str, target: Any, detail: Any = "") -> None:
+    """One audit row, written by the caller's transaction (so it exists iff the change does)."""
+    text = detail if isinstance(detail, str) else json.dumps(detail, default=str, sort_keys=True)
+    conn.execute(audit.insert().values(at=_now(), actor=current_actor(), action=action, target=str(target), detail=text))
 
 
 def _now() -> str:
@@ -238,8 +359,15 @@ class Store:
     True
     """
 
+    AUDIT_SCHEMA_VERSION = 3
+
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.audited = False  # set by upgrade(): the audit table exists from schema version 3
+
+    def _audit(self, conn: Connection, action: str, target: Any, detail: Any = "") -> None:
+        if self.audited:
+            _audit(conn, action, target, detail)
 
     # -- opening and schema ------------------------------------------------------------
     @classmethod
@@ -252,12 +380,28 @@ class Store:
         if sa_url.get_backend_name() == "sqlite" and sa_url.database in (None, "", ":memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool  # one shared in-memory database
             kwargs["connect_args"] = {"check_same_thread": False}
-        engine = sa.create_engine(url, **kwargs)
+        if sa_url.get_backend_name() == "postgresql":
+            kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": 10}
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise ValueError(f"database {mask_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
-        store.upgrade()
+        try:
+            store.upgrade()
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            cause = " ".join(str(getattr(exc, "orig", exc)).split()) or type(exc).__name__
+            raise ValueError(f"database {mask_url(url)}: cannot be opened: {cause}") from None
         return store
+
+    @property
+    def url(self) -> str:
+        """The store's URL with the password masked."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     def version(self) -> int:
         with self.engine.connect() as conn:
@@ -273,10 +417,16 @@ class Store:
             if version <= current:
                 continue
             with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # several server processes may open a new database at once: one migrates
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(724100)"))
                 schema_version.create(conn, checkfirst=True)
-                migrate(conn)
-                conn.execute(schema_version.insert().values(version=version, upgraded_at=_now()))
+                done = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+                if done < version:
+                    migrate(conn)
+                    conn.execute(schema_version.insert().values(version=version, upgraded_at=_now()))
             current = version
+        self.audited = current >= self.AUDIT_SCHEMA_VERSION
         return current
 
     # -- datasets ------------------------------------------------------------------------
@@ -324,6 +474,7 @@ class Store:
             rows["dataset_id"] = dataset_id
             if len(rows):
                 conn.execute(intervals.insert(), _records(rows, ["dataset_id", *HISTORY_COLUMNS]))
+            self._audit(conn, "import", f"dataset {name}", {"kind": kind, "source": source_name, "rows": len(rows)})
         return int(dataset_id)
 
     def list_datasets(self, kind: str | None = None) -> pd.DataFrame:
@@ -397,6 +548,7 @@ class Store:
             dataset_id = self._dataset_id(conn, name)
             conn.execute(intervals.delete().where(intervals.c.dataset_id == dataset_id))
             conn.execute(datasets.delete().where(datasets.c.id == dataset_id))
+            self._audit(conn, "delete", f"dataset {name}")
 
     def actuals(self, dataset: str | None = None) -> pd.DataFrame:
         """Interval rows of an actuals dataset (the newest one when ``dataset`` is None)."""
@@ -456,6 +608,7 @@ class Store:
                 conn.execute(
                     forecast_backtests.insert().values(forecast_id=forecast_id, table_parquet=_to_parquet(backtest))
                 )
+            self._audit(conn, "forecast", f"forecast {forecast_id}", {"dataset": dataset, "method": method, "rows": len(rows)})
         return int(forecast_id)
 
     def forecast(self, snapshot_id: int) -> pd.DataFrame:
@@ -536,6 +689,7 @@ class Store:
                         created_at=_now(),
                     )
                 )
+            self._audit(conn, "plan build", f"plan {plan_id}", {"name": name, "tables": sorted(tables)})
         return int(plan_id)
 
     def save_capacity_plan(
@@ -550,7 +704,7 @@ class Store:
     ) -> int:
         """Store a capacity plan (one transaction)."""
         with self.engine.begin() as conn:
-            return int(
+            capacity_id = int(
                 conn.execute(
                     capacity_plans.insert().values(
                         name=name,
@@ -563,6 +717,8 @@ class Store:
                     )
                 ).inserted_primary_key[0]
             )
+            self._audit(conn, "capacity plan", f"capacity plan {capacity_id}", {"name": name})
+        return capacity_id
 
     def capacity_plan(self, capacity_id: int) -> dict[str, Any]:
         """A stored capacity plan: name, config, summary and its weekly, hiring and monthly tables."""
@@ -613,6 +769,26 @@ class Store:
             raise ValueError(f"plan {plan_id}: no table {name!r}")
         return _from_parquet(data)
 
+    def add_scenario(self, plan_id: int, name: str, *, overrides: dict[str, Any], result: dict[str, Any]) -> int:
+        """Store a scenario of a plan (a same-named one is replaced); its id."""
+        if not str(name).strip():
+            raise ValueError("scenario name: must not be empty")
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
+                raise ValueError(f"plan {plan_id}: not in the store")
+            conn.execute(scenarios.delete().where((scenarios.c.plan_id == plan_id) & (scenarios.c.name == name)))
+            scenario_id = conn.execute(
+                scenarios.insert().values(
+                    plan_id=plan_id,
+                    name=name,
+                    overrides_json=json.dumps(overrides, default=str),
+                    result_json=json.dumps(result, default=str),
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]
+            self._audit(conn, "scenario", f"plan {plan_id}", {"name": name, "overrides": overrides})
+        return int(scenario_id)
+
     def scenarios(self, plan_id: int) -> pd.DataFrame:
         """One tidy row per scenario of a plan: name plus the result's fields."""
         query = sa.select(scenarios.c.name, scenarios.c.overrides_json, scenarios.c.result_json).where(
@@ -623,6 +799,135 @@ class Store:
         return pd.DataFrame(
             [{"name": name, **json.loads(result), "overrides": json.loads(overrides)} for name, overrides, result in rows]
         )
+
+    # -- publishing ---------------------------------------------------------------------------
+    def publish_plan(self, plan_id: int) -> int:
+        """Publish a plan: it becomes the one intraday, exports and team leads use. Returns the
+        publication's version (1, 2, ...); earlier publications are kept."""
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
+                raise ValueError(f"plan {plan_id}: not in the store")
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("LOCK TABLE publications IN EXCLUSIVE MODE"))  # versions are numbered in order
+            version = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(publications.c.version), 0))).scalar()) + 1
+            conn.execute(publications.insert().values(plan_id=plan_id, version=version, published_by=current_actor(),
+                                                      published_at=_now()))
+            self._audit(conn, "publish", f"plan {plan_id}", {"version": version})
+        return version
+
+    def published_plan_id(self) -> int | None:
+        """The plan of the newest publication (None when nothing is published)."""
+        query = sa.select(publications.c.plan_id).order_by(publications.c.version.desc()).limit(1)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar()
+        return int(value) if value is not None else None
+
+    def publications(self) -> pd.DataFrame:
+        """Every publication, newest first: version, plan_id, published_by, published_at."""
+        query = sa.select(publications.c.version, publications.c.plan_id, publications.c.published_by,
+                          publications.c.published_at).order_by(publications.c.version.desc())
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+    # -- accounts (hashing lives in planner.accounts) -------------------------------------------
+    def add_user(self, name: str, *, role: str, password_hash: str) -> None:
+        """Add an account; ``ValueError`` when the name is taken."""
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is not None:
+                raise ValueError(f"user {name!r}: already exists (use 'planner users passwd' to change the password)")
+            now = _now()
+            conn.execute(users.insert().values(name=name, role=role, password_hash=password_hash, created_at=now, updated_at=now))
+            self._audit(conn, "user add", f"user {name}", {"role": role})
+
+    def set_password_hash(self, name: str, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(users.update().where(users.c.name == name).values(password_hash=password_hash, updated_at=_now()))
+            if done.rowcount == 0:
+                raise ValueError(f"user {name!r}: no such user")
+            self._audit(conn, "user passwd", f"user {name}")
+
+    def remove_user(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(users.delete().where(users.c.name == name))
+            if done.rowcount == 0:
+                raise ValueError(f"user {name!r}: no such user")
+            self._audit(conn, "user remove", f"user {name}")
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        """``{name, role, password_hash}`` of an account, or None."""
+        query = sa.select(users.c.name, users.c.role, users.c.password_hash).where(users.c.name == name)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row is not None else None
+
+    def list_users(self) -> pd.DataFrame:
+        query = sa.select(users.c.name, users.c.role, users.c.created_at, users.c.updated_at).order_by(users.c.name)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+    def user_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(users)).scalar())
+
+    def record_login_failure(self, name: str, *, at_s: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.insert().values(name=name, at_s=float(at_s)))
+
+    def login_failures_since(self, name: str, *, since_s: float) -> int:
+        query = sa.select(sa.func.count()).select_from(login_failures).where(
+            (login_failures.c.name == name) & (login_failures.c.at_s >= float(since_s)))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar())
+
+    def clear_login_failures(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.name == name))
+
+    # -- background jobs ------------------------------------------------------------------------
+    def start_job(self, kind: str, *, host: str, pid: int) -> int:
+        """Register a running job of the current actor; its id."""
+        now = _now()
+        with self.engine.begin() as conn:
+            return int(conn.execute(jobs.insert().values(kind=kind, owner=current_actor(), host=host, pid=int(pid),
+                                                         status="running", share=0.0, text="", started_at=now,
+                                                         updated_at=now)).inserted_primary_key[0])
+
+    def update_job(self, job_id: int, *, share: float | None = None, text: str | None = None, status: str | None = None) -> None:
+        values: dict[str, Any] = {"updated_at": _now()}
+        if share is not None:
+            values["share"] = float(share)
+        if text is not None:
+            values["text"] = str(text)[:500]
+        if status is not None:
+            values["status"] = status
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+
+    def jobs(self, *, status: str | None = None, limit: int = 50) -> pd.DataFrame:
+        """Background jobs, newest first: id, kind, owner, host, pid, status, share, text, started_at, updated_at."""
+        query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(jobs.c.status == status)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+    # -- audit ----------------------------------------------------------------------------------
+    def record(self, action: str, target: str, detail: Any = "") -> None:
+        """An audit row for an action that changes nothing in the store (sign-in, download)."""
+        with self.engine.begin() as conn:
+            self._audit(conn, action, target, detail)
+
+    def audit_log(self, *, limit: int | None = None, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+        """The audit trail, newest first: at (UTC ISO), actor, action, target, detail."""
+        query = sa.select(audit.c.at, audit.c.actor, audit.c.action, audit.c.target, audit.c.detail).order_by(audit.c.id.desc())
+        if actor:
+            query = query.where(audit.c.actor == actor)
+        if action:
+            query = query.where(audit.c.action == action)
+        if limit:
+            query = query.limit(int(limit))
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

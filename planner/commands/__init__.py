@@ -21,5 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "actuals",
     "intraday",
     "capacity",
+    "publish",
     "app",
+    "users",
+    "audit",
 )

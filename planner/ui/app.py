@@ -5,9 +5,11 @@ call :mod:`planner` functions only - no maths, LP models or file parsing in call
 Long jobs (demo import, forecast, schedule, scenarios) run as background callbacks in
 separate processes (``dash.DiskcacheManager``) so the server keeps answering.
 
-Security: binds 127.0.0.1 unless ``--host`` says otherwise; uploads are size-limited and only
-parsed (:func:`planner.io.validate_history`); with ``PLANNER_AUTH_USER`` and
-``PLANNER_AUTH_PASSWORD`` set every request needs HTTP basic auth.
+Security (:mod:`planner.ui.auth`): with accounts in the store every request needs a signed-in
+account (sign-in page, or HTTP Basic for scripts) whose role allows the page or callback; without
+accounts the app answers this machine only. Request bodies, gzip uploads and grids are
+size-limited; uploads are only parsed (:func:`planner.io.validate_history`). ``planner app`` serves
+it with gunicorn (Dash's development server only with ``--debug``).
 
 Example:
     >>> app = create_app("sqlite://")          # doctest: +SKIP
@@ -39,6 +41,8 @@ NAV = (
     ("Schedule", "/schedule"),
     ("Scenarios", "/scenarios"),
     ("Intraday", "/intraday"),
+    ("Roster", "/roster"),
+    ("Audit", "/audit"),
 )
 AUTH_USER_ENV = "PLANNER_AUTH_USER"
 AUTH_PASSWORD_ENV = "PLANNER_AUTH_PASSWORD"
@@ -66,20 +70,41 @@ def _install_basic_auth(server: flask.Flask, user: str, password: str) -> None:
         return flask.Response("Login required", 401, {"WWW-Authenticate": 'Basic realm="wfm-planner"'})
 
 
+def cache_folder() -> Path:
+    """Where background jobs and the session key live: ``PLANNER_CACHE_DIR`` or a per-user temp folder."""
+    folder = Path(os.environ.get("PLANNER_CACHE_DIR") or Path(tempfile.gettempdir()) / f"wfm-planner-jobs-{os.getuid()}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _background_manager() -> dash.DiskcacheManager:
     import diskcache
 
-    folder = Path(os.environ.get("PLANNER_CACHE_DIR") or Path(tempfile.gettempdir()) / f"wfm-planner-jobs-{os.getuid()}")
-    folder.mkdir(parents=True, exist_ok=True)
-    return dash.DiskcacheManager(diskcache.Cache(str(folder)))
+    return dash.DiskcacheManager(diskcache.Cache(str(cache_folder())))
 
 
-def navbar() -> html.Nav:
-    return html.Nav(
-        [html.Span("wfm-planner", className="brand")]
-        + [dcc.Link(label, href=path, id=f"nav-{label.lower()}", className="nav-link") for label, path in NAV],
-        className="navbar",
-    )
+def navbar(user=None) -> html.Nav:
+    """The links ``user`` may open (all without a user), who is signed in, and sign-out."""
+    from planner.ui.auth import PAGE_PERMISSIONS, SINGLE_USER
+
+    links = [(label, path) for label, path in NAV if user is None or user.can(PAGE_PERMISSIONS.get(path, "read_plan"))]
+    items = [html.Span("wfm-planner", className="brand")]
+    items += [dcc.Link(label, href=path, id=f"nav-{label.lower()}", className="nav-link") for label, path in links]
+    if user is not None and user != SINGLE_USER:
+        items += [html.Span(f"{user.name} ({user.role})", id="nav-user", className="nav-user"),
+                  html.A("Sign out", href="/logout", id="nav-signout", className="nav-link")]
+    elif user is not None:
+        items += [html.Span("single-user mode (no accounts)", id="nav-user", className="nav-user")]
+    return html.Nav(items, className="navbar")
+
+
+def _layout() -> html.Div:
+    from planner.ui.auth import current_user
+
+    from planner.ui.jobs_board import board
+
+    user = current_user() if flask.has_request_context() else None
+    return html.Div([navbar(user), board(), html.Main(dash.page_container, className="page")])
 
 
 def create_app(store_url: str | None = None) -> dash.Dash:
@@ -102,5 +127,9 @@ def create_app(store_url: str | None = None) -> dash.Dash:
     user, password = os.environ.get(AUTH_USER_ENV), os.environ.get(AUTH_PASSWORD_ENV)
     if user and password:
         _install_basic_auth(app.server, user, password)
-    app.layout = html.Div([navbar(), html.Main(dash.page_container, className="page")])
+    from planner.ui import auth, downloads
+
+    auth.Guard(app.server, cache_folder=cache_folder())
+    downloads.install(app.server)
+    app.layout = _layout
     return app

@@ -44,10 +44,15 @@ def no_plan_message(id: str = "no-plan") -> html.Div:
     return message([html.B("No plan in the store yet. "), DEMO_HINT, " ", dcc.Link("Go to the Overview", href="/")], id=id)
 
 
+MAX_GRID_ROWS = 5000
+
+
 def grid(id: str, rows: list[dict[str, Any]] | pd.DataFrame, *, height: int = 360, pinned: Sequence[str] = (),
          editable: bool = False, selectable: bool = False, columns: Sequence[str] | None = None) -> dag.AgGrid:
-    """An AG Grid over ``rows`` (records or a frame), sortable and filterable."""
+    """An AG Grid over ``rows`` (records or a frame), sortable and filterable; the first
+    :data:`MAX_GRID_ROWS` rows only (downloads carry the rest)."""
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    records = records[:MAX_GRID_ROWS]  # the server sends at most this many rows to a browser
     names = list(columns) if columns is not None else (list(records[0]) if records else [])
     column_defs = [{"field": name, "editable": editable, **({"pinned": "left"} if name in pinned else {})} for name in names]
     options: dict[str, Any] = {"animateRows": False}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,30 @@ def datasets_rows(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+_TABLES: OrderedDict[tuple[str, int, str], pd.DataFrame] = OrderedDict()
+_TABLES_LOCK = threading.Lock()
+TABLE_CACHE_SIZE = 48  # decoded plan tables kept per server process (a stored plan never changes)
+
+
+def _stored_table(store: Store, plan_id: int, name: str) -> pd.DataFrame:
+    """A plan table with its time columns as datetimes, decoded once per process: stored plans
+    are immutable, so the server's requests share the decoded frame (each gets a copy)."""
+    key = (store.url, int(plan_id), name)
+    with _TABLES_LOCK:
+        if key in _TABLES:
+            _TABLES.move_to_end(key)
+            return _TABLES[key].copy()
+    frame = store.plan_table(plan_id, name)
+    for column in ("interval_start", "shift_start", "shift_end", "start", "end"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column])
+    with _TABLES_LOCK:
+        _TABLES[key] = frame
+        while len(_TABLES) > TABLE_CACHE_SIZE:
+            _TABLES.popitem(last=False)
+    return frame.copy()
+
+
 @dataclass
 class PlanView:
     """The newest stored plan: id, name, config, summary and its tables (read on demand)."""
@@ -64,11 +90,7 @@ class PlanView:
             if name not in self.tables:
                 self._cache[name] = pd.DataFrame()
             else:
-                frame = self.store.plan_table(self.plan_id, name)
-                for column in ("interval_start", "shift_start", "shift_end", "start", "end"):
-                    if column in frame:
-                        frame[column] = pd.to_datetime(frame[column])
-                self._cache[name] = frame
+                self._cache[name] = _stored_table(self.store, self.plan_id, name)
         return self._cache[name]
 
     @property
@@ -99,6 +121,34 @@ def latest_plan(store: Store) -> PlanView | None:
         return None
     info = store.plan(plan_id)
     return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+
+
+def published_plan(store: Store) -> PlanView | None:
+    """The plan of the newest publication, or None when nothing is published."""
+    plan_id = store.published_plan_id()
+    if plan_id is None:
+        return None
+    info = store.plan(plan_id)
+    return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+
+
+def operating_plan(store: Store) -> PlanView | None:
+    """The plan intraday and the exports for payroll work from: the published one; while nothing
+    has ever been published (a single-user store, the demo) the newest plan."""
+    return published_plan(store) or latest_plan(store)
+
+
+def publication_text(store: Store, plan_id: int) -> str:
+    """``published as version 2 by ana at ...`` or ``draft (published: plan 3, version 1)``."""
+    table = store.publications()
+    mine = table[table["plan_id"] == plan_id]
+    if len(mine):
+        row = mine.iloc[0]
+        current = " (the published plan)" if int(table["plan_id"].iloc[0]) == plan_id else " (a newer publication replaced it)"
+        return f"Published as version {row['version']} by {row['published_by']} at {row['published_at']}{current}."
+    if len(table):
+        return f"Draft: not published. Published now: plan {table['plan_id'].iloc[0]} (version {table['version'].iloc[0]})."
+    return "Draft: not published. Intraday and the exports use the newest plan until one is published."
 
 
 def plan_history_dataset(store: Store, plan: PlanView) -> str | None:

@@ -103,10 +103,14 @@ def write_config(folder, us_bank_path, text: str = PLAN_TOML):
     return path
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, us_bank_path):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def built(request, tmp_path_factory, us_bank_path):
+    """The plan built once per database: SQLite and a real PostgreSQL server."""
     folder = tmp_path_factory.mktemp("plan")
-    store = Store.open(f"sqlite:///{folder / 'planner.db'}")
+    if request.param == "sqlite":
+        store = Store.open(f"sqlite:///{folder / 'planner.db'}")
+    else:
+        store = Store.open(request.getfixturevalue("postgres_server").new_database())
     config = load_plan_config(write_config(folder, us_bank_path))
     stages = []
     result = plan(config, out=folder / "out", store=store, progress=lambda stage, share: stages.append(share))
@@ -205,7 +209,8 @@ def test_budget_inverse_stays_within_budget(built):
     assert more["service_level"] >= bought["service_level"] - 1e-9
 
 
-def test_nothing_is_written_or_stored_on_failure(tmp_path, us_bank_path, store_url, capsys):
+def test_nothing_is_written_or_stored_on_failure(tmp_path, us_bank_path, any_store_url, capsys):
+    store_url = any_store_url
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous plan")

@@ -1,4 +1,5 @@
-"""The embedded store: round trips, atomic replace under failure and kill, schema upgrades."""
+"""The store: round trips, atomic replace under failure and kill, schema upgrades, accounts,
+publications and the audit trail - each on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ import sqlalchemy as sa
 
 import planner.store as store_module
 from planner.store import Store, default_url
+
+
+@pytest.fixture
+def store_url(any_store_url) -> str:
+    """Every test of this module runs on SQLite and on PostgreSQL."""
+    return any_store_url
 
 
 def history(n: int, offered: int = 1) -> pd.DataFrame:
@@ -99,7 +106,8 @@ def test_schema_is_versioned_and_upgraded_in_place(store_url, monkeypatch):
     assert applied == [True]  # never applied twice
 
 
-def test_sqlite_runs_in_wal_mode(store):
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'wal.db'}")
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
 
@@ -145,9 +153,142 @@ def test_a_version_1_store_is_upgraded_to_version_2(store_url, monkeypatch):
     old = Store.open(store_url)
     old.save_dataset("d", history(5), raw=b"x", source_name="x.csv")
     assert old.version() == 1 and not sa.inspect(old.engine).has_table("capacity_plans")
-    monkeypatch.setattr(store_module, "MIGRATIONS", real)
+    monkeypatch.setattr(store_module, "MIGRATIONS", real[:2])
     new = Store.open(store_url)
     assert new.version() == 2 and len(new.dataset("d")) == 5
     weekly = pd.DataFrame({"week": ["2025-06-02"], "channel": ["voice"], "required_fte": [10.5]})
     capacity_id = new.save_capacity_plan("c", config={}, summary={"total_cost": 1.0}, weekly=weekly, hiring=weekly.iloc[:0], monthly=weekly)
     pd.testing.assert_frame_equal(new.capacity_plan(capacity_id)["weekly"], weekly)
+
+
+def test_a_version_2_store_is_upgraded_to_version_3_with_accounts_and_audit(store_url, monkeypatch):
+    real = list(store_module.MIGRATIONS)
+    monkeypatch.setattr(store_module, "MIGRATIONS", real[:2])
+    old = Store.open(store_url)
+    old.save_dataset("d", history(5), raw=b"x", source_name="x.csv")
+    assert not sa.inspect(old.engine).has_table("audit")
+    monkeypatch.setattr(store_module, "MIGRATIONS", real)
+    new = Store.open(store_url)
+    assert new.version() == 3 and len(new.dataset("d")) == 5
+    assert new.audit_log().empty  # nothing is invented for the writes before the upgrade
+    new.delete_dataset("d")
+    assert new.audit_log()[["action", "target"]].values.tolist() == [["delete", "dataset d"]]
+
+
+def _plan_tables(n: int) -> dict[str, pd.DataFrame]:
+    return {"roster": pd.DataFrame({"agent_id": [f"A{i}" for i in range(n)], "hours": [7.5] * n}),
+            "coverage": pd.DataFrame({"interval": range(n), "scheduled": [1.0] * n})}
+
+
+def test_every_change_is_audited_with_who_and_when(store):
+    from planner.store import acting_as
+
+    with acting_as("ana"):
+        store.save_dataset("d", history(3), raw=b"x", source_name="x.csv")
+        plan_id = store.save_plan("p", config={}, summary={}, tables=_plan_tables(3))
+    with acting_as("fin"):
+        store.add_scenario(plan_id, "volume +5%", overrides={"volume_factor": 1.05}, result={"fte": 3.0})
+    with acting_as("ana"):
+        store.publish_plan(plan_id)
+        store.delete_dataset("d")
+    log = store.audit_log()
+    assert log[["actor", "action", "target"]].values.tolist()[::-1] == [
+        ["ana", "import", "dataset d"], ["ana", "plan build", f"plan {plan_id}"], ["fin", "scenario", f"plan {plan_id}"],
+        ["ana", "publish", f"plan {plan_id}"], ["ana", "delete", "dataset d"]]
+    assert log["at"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$").all()
+    assert store.scenarios(plan_id)["name"].tolist() == ["volume +5%"]
+
+
+def test_a_failed_write_leaves_no_audit_row(store):
+    with pytest.raises(ValueError, match="plan 42: not in the store"):
+        store.publish_plan(42)
+    with pytest.raises(ValueError, match="dataset 'nope'"):
+        store.delete_dataset("nope")
+    assert store.audit_log().empty
+
+
+def test_republishing_keeps_the_earlier_versions(store):
+    from planner.store import acting_as
+
+    first = store.save_plan("week 1", config={}, summary={}, tables=_plan_tables(2))
+    second = store.save_plan("week 1 again", config={}, summary={}, tables=_plan_tables(3))
+    assert store.published_plan_id() is None
+    with acting_as("ana"):
+        assert store.publish_plan(first) == 1
+    assert store.published_plan_id() == first and store.latest_plan_id() == second  # a newer draft is not published
+    with acting_as("bo"):
+        assert store.publish_plan(second) == 2
+    assert store.published_plan_id() == second
+    assert store.publications()[["version", "plan_id", "published_by"]].values.tolist() == [[2, second, "bo"], [1, first, "ana"]]
+    pd.testing.assert_frame_equal(store.plan_table(first, "roster"), _plan_tables(2)["roster"])  # version 1 still readable
+
+
+def test_accounts_are_unique_and_their_changes_audited(store):
+    store.add_user("ana", role="manager", password_hash="$argon2id$x")
+    with pytest.raises(ValueError, match="user 'ana': already exists"):
+        store.add_user("ana", role="lead", password_hash="$argon2id$y")
+    store.set_password_hash("ana", "$argon2id$z")
+    assert store.user("ana") == {"name": "ana", "role": "manager", "password_hash": "$argon2id$z"}
+    with pytest.raises(ValueError, match="user 'bo': no such user"):
+        store.remove_user("bo")
+    store.remove_user("ana")
+    assert store.user("ana") is None and store.user_count() == 0
+    assert store.audit_log()["action"].tolist() == ["user remove", "user passwd", "user add"]
+
+
+PLAN_WRITER = """
+import sys
+import pandas as pd
+from planner.store import Store, acting_as
+url, actor, count, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+store = Store.open(url)
+tables = {{"roster": pd.DataFrame({{"agent_id": [f"A{{i}}" for i in range(rows)], "hours": [7.5] * rows}}),
+          "coverage": pd.DataFrame({{"interval": range(rows), "scheduled": [1.0] * rows}})}}
+print("ready", flush=True)
+with acting_as(actor):
+    for i in range(count):
+        store.save_plan(f"{{actor}} {{i}}", config={{"by": actor}}, summary={{"i": i}}, tables=tables)
+"""
+
+
+def _plan_writer(url: str, actor: str, count: int, rows: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PLAN_WRITER.format(), url, actor, str(count), str(rows)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_users_building_plans_at_once_lose_nothing(store_url):
+    Store.open(store_url)
+    writers = [_plan_writer(store_url, actor, 6, 20_000) for actor in ("ana", "bo")]
+    for writer in writers:
+        _out, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err
+    store = Store.open(store_url)
+    plans = store.list_plans()
+    assert sorted(plans["name"]) == sorted(f"{a} {i}" for a in ("ana", "bo") for i in range(6))
+    for plan_id in plans["id"]:
+        assert len(store.plan_table(int(plan_id), "roster")) == 20_000
+    builds = store.audit_log(action="plan build")
+    assert sorted(builds["actor"]) == ["ana"] * 6 + ["bo"] * 6
+
+
+def test_a_plan_build_killed_mid_write_leaves_whole_plans_only(store_url):
+    Store.open(store_url).save_plan("old", config={}, summary={}, tables=_plan_tables(10))
+    writer = _plan_writer(store_url, "ana", 10_000, 400_000)
+    assert writer.stdout.readline().strip() == "ready"
+    time.sleep(2.5)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    store = Store.open(store_url)
+    plans = store.list_plans()
+    assert plans["name"].iloc[0] == "old"
+    for plan_id in plans["id"]:
+        assert store.plan(int(plan_id))["tables"] == ["coverage", "roster"]  # every stored plan is whole
+    assert len(store.audit_log(action="plan build")) == len(plans)  # an audit row for each build that landed, no more
+
+
+def test_an_unreachable_database_is_one_line_naming_the_url_with_the_password_masked():
+    with pytest.raises(ValueError) as caught:
+        Store.open("postgresql+psycopg://ana:s3cret@127.0.0.1:9/planner")
+    message = str(caught.value)
+    assert message.startswith("database postgresql+psycopg://ana:***@127.0.0.1:9/planner: cannot be opened: ")
+    assert "s3cret" not in message and "\n" not in message

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def browser(chromium_paths, tmp_path):
 
 
 def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
-    """Start ``planner app`` on a free port against ``store_url``; returns (process, base url)."""
+    """Start ``planner app`` (the production server) on a free port against ``store_url``;
+    returns (process, base url)."""
     port = _free_port()
     env = {**os.environ, "PLANNER_DB_URL": store_url, **(extra_env or {})}
     # The server's output goes to a file: an undrained pipe fills up and blocks the server.
@@ -92,6 +94,8 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
             raise RuntimeError(f"planner app exited: {log.read()}")
         try:
             urllib.request.urlopen(url, timeout=2)
+            return process, url
+        except urllib.error.HTTPError:  # answering (a sign-in challenge, say)
             return process, url
         except OSError:
             time.sleep(0.3)

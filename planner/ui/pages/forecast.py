@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.jobs_board import tracked
 from planner.ui.figures import empty_figure, forecast_figure
 from planner.ui.jobs import forecast_dataset
 from planner.ui.views import (backtest_rows, datasets_rows, history_window, latest_plan, plan_accuracy,
@@ -131,6 +132,7 @@ def show_series(key):
     progress=[Output("fc-progress", "value"), Output("fc-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("forecast")
 def run_forecast(set_progress, _clicks, dataset, start, days, interval, country, special):
     if not dataset:
         return ui.message("dataset: choose a stored history dataset", kind="error")

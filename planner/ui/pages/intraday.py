@@ -1,7 +1,8 @@
 """Intraday (/intraday): today's forecast vs actual by interval, the re-forecast with its range,
 the staffing gap and projected service level for the rest of the day; actuals uploadable and
 the page refreshable; a re-plan of the rest of the day proposed, inspected and accepted (all or
-the selected agents' changes) as a new version of the plan."""
+the selected agents' changes) as a new version of the plan. It works from the published plan
+(the newest plan while none is published)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, intraday_figure, replan_figure
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
-from planner.ui.views import latest_plan
+from planner.ui.views import operating_plan
 
 dash.register_page(__name__, path="/intraday", name="Intraday", title="wfm-planner - Intraday")
 
@@ -41,7 +42,7 @@ def default_day(plan, store) -> str:
 def day_view(day: str, channel: str | None = None) -> html.Div:
     """Summary table, notes and the chart of one channel for ``day`` (``ValueError`` when no plan covers it)."""
     store = context.store()
-    plan = latest_plan(store)
+    plan = operating_plan(store)
     result = intraday(day, store=store, plan_id=plan.plan_id)
     channels = sorted(result.intervals["channel"].unique())
     channel = channel if channel in channels else channels[0]
@@ -64,7 +65,7 @@ def day_view(day: str, channel: str | None = None) -> html.Div:
 
 def layout(**_query) -> html.Div:
     store = context.store()
-    plan = latest_plan(store)
+    plan = operating_plan(store)
     if plan is None or plan.table("coverage").empty:
         return html.Div([html.H2("Intraday"), html.Div([ui.no_plan_message(), ui.graph("intraday-figure", empty_figure("No plan yet: run planner demo"))],
                                                       className="card")])
@@ -132,7 +133,7 @@ def proposal_view(day: str, *, levers: list[str], now: str | None) -> tuple[html
     """The proposal for ``day`` (totals, one row per changed agent, the before/after chart) and
     what accepting it needs (kept in the page)."""
     store = context.store()
-    plan = latest_plan(store)
+    plan = operating_plan(store)
     options = ReplanOptions(move_activities="moves" in levers, switch_channels="switch" in levers,
                             overtime="overtime" in levers, vto="vto" in levers)
     proposal = propose(day, store=store, plan_id=plan.plan_id, now=now or None, options=options)
@@ -235,7 +236,7 @@ def refresh(day, _clicks, _ticks, _uploaded, channel):
 )
 def show_channel(channel, day):
     store = context.store()
-    plan = latest_plan(store)
+    plan = operating_plan(store)
     result = intraday(day, store=store, plan_id=plan.plan_id)
     return intraday_figure(result.intervals, channel=channel, now=result.now)
 

@@ -8,6 +8,7 @@ from dash import Input, Output, callback, dcc, html
 from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.jobs_board import tracked
 from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
 from planner.ui.views import DEMO_HINT, datasets_rows, latest_plan, overview_kpis, plan_accuracy, service_by_channel
@@ -81,6 +82,7 @@ def layout(**_query) -> html.Div:
     progress=[Output("overview-demo-progress", "value"), Output("overview-demo-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("demo import and plan")
 def run_demo(set_progress, _clicks):
     try:
         text = load_demo(context.store(), progress=lambda share, stage: set_progress((str(round(100 * share)), stage)))

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.jobs_board import tracked
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
 from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario, scenario_overrides
 from planner.ui.views import latest_plan, scenario_rows
@@ -141,6 +142,7 @@ def copy_scenario(name):
     progress=[Output("sc-progress", "value"), Output("sc-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("scenario")
 def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added):
     store = context.store()
     plan = latest_plan(store)
@@ -152,6 +154,7 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The scenario could not be planned: {exc}", kind="error"), dash.no_update, dash.no_update
+    store.add_scenario(plan.plan_id, row["name"], overrides=row["overrides"], result=row)  # kept, and audited
     added = [r for r in (added or []) if r.get("name") != row["name"]] + [row]
     table = comparison(scenario_rows(store, plan), added)
     return (ui.message(f"Scenario {row['name']!r}: cost {row['cost']:,.0f}, FTE {row['fte']:.1f}, service level "
@@ -166,6 +169,7 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added
     progress=[Output("sc-frontier-progress", "value"), Output("sc-frontier-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("frontier")
 def frontier(set_progress, _clicks):
     store = context.store()
     plan = latest_plan(store)
@@ -185,6 +189,7 @@ def frontier(set_progress, _clicks):
     running=[(Output("sc-budget-run", "disabled"), True, False)],
     prevent_initial_call=True,
 )
+@tracked("budget question", has_progress=False)
 def budget(_clicks, value):
     store = context.store()
     plan = latest_plan(store)
@@ -217,6 +222,7 @@ def capacity_view(result) -> html.Div:
     progress=[Output("sc-capacity-progress", "value"), Output("sc-capacity-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("capacity plan")
 def capacity(set_progress, _clicks):
     try:
         result = capacity_sample(progress=lambda share, text: set_progress((str(round(100 * share)), text)))

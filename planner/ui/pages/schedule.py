@@ -18,9 +18,11 @@ from planner.rostering import RuleViolationError
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.jobs_board import tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
 from planner.ui.jobs import plan_dataset
-from planner.ui.views import datasets_rows, latest_plan, plan_history_dataset, roster_week_grid, solver_text
+from planner.ui.views import (datasets_rows, latest_plan, plan_history_dataset, publication_text, roster_week_grid,
+                              solver_text)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -76,6 +78,20 @@ def build_panel(plan) -> html.Div:
     ], className="card")
 
 
+def publish_panel(plan) -> html.Div:
+    """Draft or published (which version, by whom); the publish button for those who may."""
+    from planner.ui.auth import current_user
+
+    user = current_user()
+    may_publish = user is None or user.can("publish")
+    return html.Div([
+        html.P(publication_text(context.store(), plan.plan_id), id="schedule-publication"),
+        html.Button("Publish this plan", id="schedule-publish", n_clicks=0, hidden=not may_publish),
+        dcc.Store(id="schedule-plan-id", data=plan.plan_id),
+        html.Div(id="schedule-publish-result"),
+    ], style={"marginTop": "8px"})
+
+
 def layout(**_query) -> html.Div:
     plan = latest_plan(context.store())
     if plan is None:
@@ -110,6 +126,7 @@ def layout(**_query) -> html.Div:
                 html.Button("Download iCal (zip)", id="schedule-dl-ics", n_clicks=0, className="secondary"),
                 dcc.Download(id="schedule-download"),
             ], className="row"),
+            publish_panel(plan),
         ], className="card"),
         html.Div([
             ui.field("channel", dcc.Dropdown(id="schedule-channel", options=channels, value=channels[0], clearable=False,
@@ -155,6 +172,23 @@ def download(_csv, _xlsx, _ics):
 
 
 @callback(
+    Output("schedule-publish-result", "children"),
+    Input("schedule-publish", "n_clicks"),
+    State("schedule-plan-id", "data"),
+    prevent_initial_call=True,
+)
+def publish(_clicks, plan_id):
+    """Publish the plan shown (managers and admins: the server checks the role before this runs)."""
+    store = context.store()
+    try:
+        version = store.publish_plan(int(plan_id))
+    except (TypeError, ValueError) as exc:
+        return ui.message(f"Not published: {exc}", kind="error")
+    return ui.message(f"Plan {plan_id} published as version {version}: intraday, the exports and team leads use it now.",
+                      kind="ok", id="schedule-published")
+
+
+@callback(
     Output("schedule-build-result", "children"),
     Input("schedule-build", "n_clicks"),
     State("schedule-dataset", "value"),
@@ -166,6 +200,7 @@ def download(_csv, _xlsx, _ics):
     progress=[Output("schedule-progress", "value"), Output("schedule-status", "children")],
     prevent_initial_call=True,
 )
+@tracked("plan build")
 def build(set_progress, _clicks, dataset, start, interval, country):
     if not dataset:
         return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")

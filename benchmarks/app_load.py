@@ -1,0 +1,243 @@
+"""20 concurrent signed-in sessions loading every page while a plan builds, on the production
+server (``planner app``: gunicorn), with SQLite and with PostgreSQL.
+
+Set-up (not timed): a store with the bundled samples and the page tests' plan of the sample week
+(tests/ui/conftest.py), 20 accounts (5 each of admin, manager, finance, lead), then ``planner
+app --workers W`` on it. PostgreSQL is a throw-away server started here (initdb/pg_ctl, as the
+tests do). Timed: each session signs in, then loads every page its role may open, over and over,
+pausing ``--think-s`` seconds (x 0.5..1.5, at random) between pages as a reader does (0 = hammer),
+while ``planner plan --config PLAN`` builds a plan into the same store (forecast, LP/MIP schedule,
+scenarios). Loading a page is what the browser asks for: the page (HTML), the layout, and the
+page's content callback; its response time is the sum of the three. Target: p95 <= 2 s, zero
+errors (a failed plan build counts as an error).
+
+    .venv/bin/python benchmarks/app_load.py [--db sqlite|postgresql|both] [--sessions 20] [--workers 2]
+        [--think-s 2] [--plan-config data/sample/us_bank_plan.toml]
+
+Appends the result to benchmarks/RESULTS.md under "## app_load". There is no peer: the target
+is the yardstick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+
+from results import append_section
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_P95_S = 2.0
+ROLES = ("admin", "manager", "finance", "lead")
+PASSWORD = "load-test-password"
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare_store(url: str, sessions: int) -> list[tuple[str, str]]:
+    """Samples, the test plan and ``sessions`` accounts; returns (name, role) pairs."""
+    from planner.accounts import hash_password
+    from planner.store import Store
+
+    store = Store.open(url)
+    _module(ROOT / "tests" / "ui" / "conftest.py", "ui_conftest").store_sample_plan(store)
+    password_hash = hash_password(PASSWORD)  # one hash for all: set-up time, not what is measured
+    accounts = [(f"user{i:02d}", ROLES[i % len(ROLES)]) for i in range(sessions)]
+    for name, role in accounts:
+        store.add_user(name, role=role, password_hash=password_hash)
+    store.publish_plan(store.latest_plan_id())
+    return accounts
+
+
+def serve(url: str, port: int, workers: int, cache: Path) -> subprocess.Popen:
+    env = {**os.environ, "PLANNER_DB_URL": url, "PLANNER_CACHE_DIR": str(cache)}
+    process = subprocess.Popen([sys.executable, "-m", "planner.cli", "app", "--port", str(port), "--workers", str(workers)],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/login", timeout=2)
+            return process
+        except requests.RequestException:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("planner app did not answer within 120 s")
+
+
+class Session(threading.Thread):
+    """One signed-in user loading every page its role may open until told to stop."""
+
+    def __init__(self, base: str, name: str, role: str, stop: threading.Event, think_s: float):
+        super().__init__(daemon=True)
+        from planner.accounts import allowed
+        from planner.ui.auth import PAGE_PERMISSIONS
+
+        self.base, self.name, self.role, self.stop, self.think_s = base, name, role, stop, think_s
+        self.random = np.random.default_rng(sum(map(ord, name)))
+        self.pages = [path for path, permission in PAGE_PERMISSIONS.items() if allowed(role, permission)]
+        self.times: list[tuple[str, float]] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        http = requests.Session()
+        origin = {"Origin": self.base.rstrip("/")}
+        try:
+            answer = http.post(self.base + "login", data={"name": self.name, "password": PASSWORD}, headers=origin,
+                               allow_redirects=False, timeout=60)
+            if answer.status_code != 302:
+                self.errors.append(f"sign-in {self.name}: HTTP {answer.status_code}")
+                return
+            deps = http.get(self.base + "_dash-dependencies", timeout=60).json()
+            content = next(d["output"] for d in deps if "_pages_content" in d["output"])
+        except requests.RequestException as exc:
+            self.errors.append(f"set-up {self.name}: {exc}")
+            return
+        outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in content.strip(".").split("...")]
+        while not self.stop.is_set():
+            for path in self.pages:
+                body = {"output": content, "outputs": outputs,
+                        "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                                   {"id": "_pages_location", "property": "search", "value": ""}],
+                        "changedPropIds": ["_pages_location.pathname"], "state": []}
+                start = time.perf_counter()
+                try:
+                    steps = [http.get(self.base + path.lstrip("/"), timeout=60),
+                             http.get(self.base + "_dash-layout", timeout=60),
+                             http.post(self.base + "_dash-update-component", data=json.dumps(body), timeout=60,
+                                       headers={**origin, "Content-Type": "application/json"})]
+                except requests.RequestException as exc:
+                    self.errors.append(f"{self.name} {path}: {exc}")
+                    continue
+                elapsed = time.perf_counter() - start
+                bad = [r for r in steps if r.status_code != 200]
+                if bad:
+                    self.errors.append(f"{self.name} ({self.role}) {path}: HTTP {bad[0].status_code} {bad[0].text[:80]}")
+                else:
+                    self.times.append((path, elapsed))
+                if self.stop.wait(self.think_s * self.random.uniform(0.5, 1.5)):
+                    break
+
+
+def run_one(db: str, *, sessions: int, workers: int, folder: Path, think_s: float, plan_config: str) -> dict:
+    server_pg = None
+    if db == "sqlite":
+        url = f"sqlite:///{folder / 'load.db'}"
+    else:
+        server_pg = _module(ROOT / "tests" / "conftest.py", "root_conftest").PostgresServer.start()
+        url = server_pg.new_database()
+    try:
+        accounts = prepare_store(url, sessions)
+        port = _free_port()
+        app = serve(url, port, workers, folder / f"cache-{db}")
+        base = f"http://127.0.0.1:{port}/"
+        try:
+            build = subprocess.Popen([sys.executable, "-m", "planner.cli", "plan", "--config", plan_config,
+                                      "--out", str(folder / f"plan-{db}")],
+                                     env={**os.environ, "PLANNER_DB_URL": url}, cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stop = threading.Event()
+            users = [Session(base, name, role, stop, think_s) for name, role in accounts]
+            load_before = os.getloadavg()[0]
+            started = time.perf_counter()
+            for user in users:
+                user.start()
+            _out, build_err = build.communicate()
+            build_s = time.perf_counter() - started
+            stop.set()
+            for user in users:
+                user.join(timeout=120)
+            load_after = os.getloadavg()[0]
+        finally:
+            app.terminate()
+            app.wait(timeout=30)
+        from planner.store import Store
+
+        store = Store.open(url)
+        plans = len(store.list_plans())
+        store.engine.dispose()
+    finally:
+        if server_pg is not None:
+            server_pg.stop()
+    times = np.array([t for user in users for _path, t in user.times])
+    errors = [e for user in users for e in user.errors]
+    if build.returncode != 0:
+        errors.append(f"plan build exited {build.returncode}: {build_err.strip().splitlines()[-1:]}")
+    return {"db": db, "loads": len(times), "p50": float(np.percentile(times, 50)) if len(times) else float("nan"),
+            "p95": float(np.percentile(times, 95)) if len(times) else float("nan"),
+            "max": float(times.max()) if len(times) else float("nan"), "errors": errors, "build_s": build_s,
+            "plans": plans, "load_before": load_before, "load_after": load_after}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| database | page loads | p50 s | p95 s | max s | errors | plan build s | p95 <= 2 s, 0 errors | load avg before/after |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        ok = r["p95"] <= TARGET_P95_S and not r["errors"]
+        lines.append(f"| {r['db']} | {r['loads']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | {len(r['errors'])} | "
+                     f"{r['build_s']:.0f} | {'yes' if ok else 'NO'} | {r['load_before']:.1f} / {r['load_after']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think-s", type=float, default=2.0, help="mean pause between a session's page loads (0 = none)")
+    parser.add_argument("--plan-config", default="data/sample/us_bank_plan.toml", help="the plan built during the run")
+    parser.add_argument("--no-record", action="store_true", help="print only; don't append to RESULTS.md")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="app-load-") as folder:
+        if os.geteuid() == 0:
+            os.chmod(folder, 0o755)
+        for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+            print(f"{db}: {args.sessions} sessions while a plan builds ...", file=sys.stderr, flush=True)
+            results.append(run_one(db, sessions=args.sessions, workers=args.workers, folder=Path(folder),
+                                   think_s=args.think_s, plan_config=args.plan_config))
+    command = (f"benchmarks/app_load.py --db {args.db} --sessions {args.sessions} --workers {args.workers} "
+               f"--think-s {args.think_s:g} --plan-config {args.plan_config}")
+    text = (f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}\n\n"
+            f"`.venv/bin/python {command}`: {args.sessions} signed-in sessions (admin, manager, finance, lead in turn), "
+            f"each loading every page its role may open (page + layout + page-content callback = one load), "
+            f"{args.think_s:g} s mean pause between loads, while `planner plan --config {args.plan_config}` builds "
+            f"into the same store; `planner app --workers "
+            f"{args.workers}` (gunicorn, 4 threads per worker). The machine is shared with other jobs (load averages "
+            f"below).\n\n{table(results)}\n")
+    for r in results:
+        if r["errors"]:
+            text += f"\nFirst errors ({r['db']}): " + "; ".join(r["errors"][:3]) + "\n"
+    print(text)
+    if not args.no_record:
+        append_section("app_load", text, intro="`.venv/bin/python benchmarks/app_load.py`: concurrent signed-in sessions "
+                       "on the production server while a plan builds (target: p95 page response <= 2 s, zero errors).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

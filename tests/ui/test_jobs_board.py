@@ -1,0 +1,50 @@
+"""Background jobs are registered with their owner and progress, so a reloaded page still shows
+them; a job whose process is gone shows as stopped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from planner.store import Store, acting_as
+from planner.ui import context
+from planner.ui.jobs_board import running_lines, tracked
+
+
+def test_a_tracked_job_records_owner_progress_and_outcome(store_url):
+    context.set_store_url(store_url)
+    store = Store.open(store_url)
+    seen = []
+
+    @tracked("plan build")
+    def build(set_progress, value):
+        set_progress(("40", "scheduling"))
+        assert running_lines(context.store()) == [f"plan build by max since {store.jobs()['started_at'][0][11:16]} UTC: 40% scheduling"]
+        return value * 2
+
+    @tracked("forecast")
+    def broken(set_progress):
+        raise ValueError("no history")
+
+    with acting_as("max"):
+        assert build(seen.append, 21) == 42
+    with acting_as("fin"), pytest.raises(ValueError):
+        broken(seen.append)
+    assert seen == [("40", "scheduling")]
+    table = store.jobs()
+    assert table[["kind", "owner", "status"]].values.tolist() == [["forecast", "fin", "failed"], ["plan build", "max", "done"]]
+    assert running_lines(store) == []
+
+
+def test_a_job_whose_process_died_shows_as_stopped(store_url):
+    import socket
+
+    store = Store.open(store_url)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with acting_as("ana"):
+        job = store.start_job("scenario", host=socket.gethostname(), pid=gone.pid)
+    assert running_lines(store) == []
+    assert store.jobs().set_index("id").loc[job, "status"] == "stopped"
