@@ -118,6 +118,11 @@ class Executor:
         if self.scheduler:
             self._connect(self.scheduler)
 
+    @property
+    def client(self):
+        """The ``distributed.Client`` while a cluster is connected, else None."""
+        return self._client
+
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Executor:
         return self
@@ -194,11 +199,13 @@ class Executor:
 
     # -- work -----------------------------------------------------------------------------
     def map(self, fn: Callable[..., Any], items: Sequence[Any], *, labels: Sequence[str],
-            common: Sequence[Any] = (), progress: Callable[[int, int], None] | None = None) -> list[Any]:
+            common: Sequence[Any] = (), progress: Callable[[int, int], None] | None = None,
+            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
         """``[fn(*common, item) for item in items]``, spread over the cluster when there is one.
 
-        ``labels`` (one per item) name the tasks in errors; ``progress(done, total)`` is called
-        as tasks finish (from this thread, in completion order). Raises :class:`TaskFailed`.
+        ``labels`` (one per item) name the tasks in errors; ``progress(done, total)`` and
+        ``on_result(index, result)`` are called as tasks finish (in this thread, in completion
+        order). Raises :class:`TaskFailed`.
         """
         items = list(items)
         labels = [str(label) for label in labels]
@@ -207,8 +214,8 @@ class Executor:
         if self._client is None and self._spread(len(items)):
             self._start_local()
         if self._client is None:
-            return self._map_here(fn, items, labels, common, progress)
-        return self._map_dask(fn, items, labels, common, progress)
+            return self._map_here(fn, items, labels, common, progress, on_result)
+        return self._map_dask(fn, items, labels, common, progress, on_result)
 
     def _spread(self, tasks: int) -> bool:
         if self.in_process is not None:
@@ -216,15 +223,17 @@ class Executor:
         return tasks >= 2 and self.workers >= 2
 
     @staticmethod
-    def _map_here(fn, items, labels, common, progress) -> list[Any]:
+    def _map_here(fn, items, labels, common, progress, on_result) -> list[Any]:
         results = []
-        for i, (item, label) in enumerate(zip(items, labels), start=1):
+        for i, (item, label) in enumerate(zip(items, labels)):
             results.append(run_task(fn, label, *common, item))
+            if on_result:
+                on_result(i, results[-1])
             if progress:
-                progress(i, len(items))
+                progress(i + 1, len(items))
         return results
 
-    def _map_dask(self, fn, items, labels, common, progress) -> list[Any]:
+    def _map_dask(self, fn, items, labels, common, progress, on_result) -> list[Any]:
         from distributed.scheduler import KilledWorker
 
         client = self._client
@@ -246,6 +255,8 @@ class Executor:
                     raise
                 except Exception as exc:  # noqa: BLE001 - e.g. the function could not be unpickled
                     raise TaskFailed(labels[i], f"{type(exc).__name__}: {exc}") from exc
+                if on_result:
+                    on_result(i, results[i])
                 if progress:
                     progress(done, len(futures))
         finally:

@@ -1,8 +1,8 @@
 """Budget questions: what service level costs, and what a budget buys.
 
 - :func:`frontier`: the cost of reaching each service-level target (70 %...95 % by default)
-  on every immediate channel, each a full plan (requirements -> shift plan -> roster) run in
-  parallel. A plan that meets a higher target also meets every lower one, so the frontier
+  on every immediate channel, each a full plan (requirements -> shift plan -> roster), the
+  plans run as Dask tasks (:mod:`execution`). A plan that meets a higher target also meets every lower one, so the frontier
   reports, for each target, the cheapest plan found that reaches at least that target: cost
   is non-decreasing in the target by construction, and the plan behind each row is named.
 - :func:`budget_service`: the best expected service level a weekly budget buys, found by
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from execution import Executor
 from planner.pipeline import BASE, Outcome, run_scenarios
 from planner.plan_config import PlanConfig, Scenario
 from scheduling.channels import IMMEDIATE_CHANNELS
@@ -39,16 +40,18 @@ def frontier(
     *,
     levels: Sequence[float] = DEFAULT_LEVELS,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """Cost of reaching each target; returns (table, outcomes by scenario name).
 
     Table columns: ``target, cost, fte, paid_hours, service_level, plan`` where ``plan`` names
     the scenario whose plan gives that row (the target's own, or a higher target's when that
     one came out cheaper within the solver's gap) and ``own_cost`` is the target's own plan cost.
+    The plans run on ``executor`` (default a local cluster of ``workers`` processes for the call).
     """
     levels = sorted(float(level) for level in levels)
     scenarios = tuple(target_scenario(config, level) for level in levels)
-    outcomes = run_scenarios(config, forecast, scenarios, workers=workers)
+    outcomes = run_scenarios(config, forecast, scenarios, workers=workers, executor=executor)
     rows = [dict(outcomes[s.name].row, target=level) for s, level in zip(scenarios, levels)]
     table = pd.DataFrame(rows)
     best_cost, best_index = np.inf, None
