@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,17 +41,19 @@ def frontier(
     levels: Sequence[float] = DEFAULT_LEVELS,
     workers: int | None = None,
     executor: Executor | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """Cost of reaching each target; returns (table, outcomes by scenario name).
 
     Table columns: ``target, cost, fte, paid_hours, service_level, plan`` where ``plan`` names
     the scenario whose plan gives that row (the target's own, or a higher target's when that
     one came out cheaper within the solver's gap) and ``own_cost`` is the target's own plan cost.
-    The plans run on ``executor`` (default a local cluster of ``workers`` processes for the call).
+    The plans run on ``executor`` (default a local cluster of ``workers`` processes for the call);
+    ``on_done(outcome)`` is called as each target's plan finishes.
     """
     levels = sorted(float(level) for level in levels)
     scenarios = tuple(target_scenario(config, level) for level in levels)
-    outcomes = run_scenarios(config, forecast, scenarios, workers=workers, executor=executor)
+    outcomes = run_scenarios(config, forecast, scenarios, workers=workers, executor=executor, on_done=on_done)
     rows = [dict(outcomes[s.name].row, target=level) for s, level in zip(scenarios, levels)]
     table = pd.DataFrame(rows)
     best_cost, best_index = np.inf, None
