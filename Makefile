@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 APT_PACKAGES := chromium chromium-driver
 
-.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app clean
+.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-many clean
 
 run: $(STAMP)
 	$(BIN)/planner demo --reuse
@@ -44,7 +44,7 @@ browser:
 bench-install: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 
-bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app
+bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-many
 
 bench-erlang: bench-install
 	$(BIN)/python benchmarks/erlang_speed.py
@@ -60,6 +60,9 @@ bench-plan: bench-install
 
 bench-app: bench-install browser
 	$(BIN)/python benchmarks/app_pages.py
+
+bench-many: bench-install
+	$(BIN)/python benchmarks/many_queues.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis tests/ui/artifacts
