@@ -217,6 +217,10 @@ class Executor:
             return self._map_here(fn, items, labels, common, progress, on_result)
         return self._map_dask(fn, items, labels, common, progress, on_result)
 
+    def spreads(self, tasks: int) -> bool:
+        """Whether a batch of ``tasks`` would run on a cluster (True) or in this process."""
+        return self._client is not None or self._spread(tasks)
+
     def _spread(self, tasks: int) -> bool:
         if self.in_process is not None:
             return not self.in_process

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,7 @@ def budget_service(
     scenario: Scenario = BASE,
     iterations: int = 7,
     max_price: float = 1000.0,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """The best expected service level ``budget`` (money per week) buys, with its plan.
 
@@ -95,30 +97,50 @@ def budget_service(
     evaluated exactly (Erlang) on the coverage it chose. Every plan found within budget is
     kept and the one with the best service level is returned.
 
+    The solves run on ``executor`` (default: a local cluster for the call). On a cluster the top
+    price and the first bisection step are solved side by side (the second kept only when the
+    top plan is over budget, as the sequential search would); the rest one after another.
+
     Returns the tidy plan row plus ``budget``, ``price_per_short_agent_hour``, ``plans_tried``
     and the plan's ``roster``, ``activities`` and ``coverage`` frames.
     """
     if not budget > 0:
         raise ValueError(f"budget {budget!r} must be a positive amount per week")
-    from planner.pipeline import evaluate
+    from planner.pipeline import scenario_task
 
     tried: list[tuple[float, Outcome]] = []
 
-    def solve(price: float) -> Outcome:
+    def at(price: float) -> Scenario:
         overrides = {**scenario.overrides, "rules.under_penalty": price, "rules.coverage": "soft"}
-        outcome = evaluate(config, forecast, Scenario(f"{scenario.name} at {price:.4g}/short agent-hour", overrides))
-        tried.append((price, outcome))
-        return outcome
+        return Scenario(f"{scenario.name} at {price:.4g}/short agent-hour", overrides)
 
-    top = solve(max_price)
-    if top.row["cost"] > budget:
+    def solve(*prices: float) -> list[Outcome]:
+        return ex.map(scenario_task, [at(p) for p in prices], common=(config, forecast),
+                      labels=[f"budget search, price {p:.4g}" for p in prices])
+
+    with ExitStack() as stack:
+        ex = executor or stack.enter_context(Executor())
         low, high = np.log(1e-3), np.log(max_price)
-        for _ in range(iterations):
-            middle = 0.5 * (low + high)
-            if solve(float(np.exp(middle))).row["cost"] <= budget:
-                low = middle
-            else:
-                high = middle
+        middle = 0.5 * (low + high)
+        # the top price and the first bisection step are independent: solved side by side; the
+        # second is used only when the top plan is over budget, as a sequential search would
+        if ex.spreads(2):
+            top, first = solve(max_price, float(np.exp(middle)))
+        else:  # in this process: no solve that may go unused
+            top, first = solve(max_price)[0], None
+        tried.append((max_price, top))
+        if top.row["cost"] > budget:
+            for step in range(iterations):
+                if step == 0 and first is not None:
+                    outcome = first
+                else:
+                    middle = 0.5 * (low + high)
+                    outcome = solve(float(np.exp(middle)))[0]
+                tried.append((float(np.exp(middle)), outcome))
+                if outcome.row["cost"] <= budget:
+                    low = middle
+                else:
+                    high = middle
     within = [(price, outcome) for price, outcome in tried if outcome.row["cost"] <= budget + 1e-6]
     if not within:
         raise ValueError(f"budget {budget:,.2f}: no plan fits it (the cheapest tried costs {min(o.row['cost'] for _, o in tried):,.2f})")
