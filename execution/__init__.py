@@ -182,7 +182,8 @@ class Executor:
             self._procs.append(subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
                  "--nworkers", "1", "--name", f"local-{i}", "--memory-limit", str(memory),
-                 "--no-dashboard", "--host", "127.0.0.1", "--no-nanny"],
+                 "--no-dashboard", "--host", "127.0.0.1", "--no-nanny",
+                 "--death-timeout", "60"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
         self._client = Client(address, set_as_default=False)
         deadline = time.monotonic() + WORKER_START_TIMEOUT_S
