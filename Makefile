@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 APT_PACKAGES := chromium chromium-driver postgresql
 
-.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday clean
+.PHONY: run test install browser bench bench-install bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday bench-many clean
 
 run: $(STAMP)
 	$(BIN)/planner demo --reuse
@@ -45,7 +45,7 @@ browser:
 bench-install: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 
-bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday
+bench: bench-erlang bench-forecast bench-schedule bench-plan bench-app bench-intraday bench-many
 
 bench-erlang: bench-install
 	$(BIN)/python benchmarks/erlang_speed.py
@@ -65,6 +65,9 @@ bench-app: bench-install browser
 bench-intraday: bench-install
 	$(BIN)/python benchmarks/intraday_accuracy.py
 	$(BIN)/python benchmarks/intraday_replan.py
+
+bench-many: bench-install
+	$(BIN)/python benchmarks/many_queues.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis tests/ui/artifacts

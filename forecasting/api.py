@@ -15,17 +15,15 @@ Example:
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
+from execution import Executor
 from forecasting import backtest as bt
 from forecasting import metrics
 from forecasting.calendar import (EVE, HOLIDAY, Calendar, OpeningHours, SpecialDay,
@@ -41,10 +39,8 @@ AUTO_CANDIDATES = ("week_mean_4", "week_median_6", "seasonal_naive", "profile_sc
                    "decomposition", "decomposition_long", "topdown_ets", "fourier_ols", "holt_winters", "mstl")
 FORECAST_COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi", "model"]
 MIN_DAYS = 14
-
-# Workers start fresh: a forked child can inherit a lock held by a solver or I/O thread of
-# the parent (HiGHS keeps a thread pool) and hang forever.
-_SPAWN = multiprocessing.get_context("spawn")
+#: the history columns a series task needs (the rest of the frame stays behind)
+TASK_COLUMNS = ("interval_start", "offered", "handled", "aht_s", "handle_time_s")
 
 
 @dataclass(frozen=True)
@@ -142,11 +138,12 @@ def _aht_forecast(handle: np.ndarray, ts: pd.DatetimeIndex, future: pd.DatetimeI
     return est.reindex(key).fillna(overall).to_numpy()
 
 
-def _series_job(job: dict) -> dict:
-    """Forecast one series (runs in a worker process)."""
+def series_task(settings: dict, job: dict) -> dict:
+    """Forecast one series (a Dask task): ``settings`` are shared by every series of the call,
+    ``job`` holds the series' key and its own rows (plain columns, Arrow-friendly)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = _forecast_one(**job)
+        out = _forecast_one(**settings, **job)
     out["warnings"] = [str(w.message) for w in caught if not issubclass(w.category, (RuntimeWarning,
                                                                                      FutureWarning))]
     return out
@@ -296,7 +293,8 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
                    opening_hours: str | None = None, backtest_windows: int = 6,
                    horizon_days: int | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   max_workers: int | None = None, timezone: str | None = None) -> ForecastResult:
+                   max_workers: int | None = None, timezone: str | None = None,
+                   executor: Executor | None = None) -> ForecastResult:
     """Forecast ``days`` days from ``start`` for every queue and channel of ``history``.
 
     Trains only on rows before ``start`` (local time, on the ``interval_minutes`` grid). With
@@ -304,8 +302,12 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     WAPE over ``backtest_windows`` weekly rolling origins of ``horizon_days`` (default: ``days``,
     at most 14). ``country``/``subdivision`` select public holidays; ``special_days`` are the
     user's; ``opening_hours`` (e.g. ``"Mon-Fri 08:00-18:00"``) overrides the learned hours.
-    ``progress(done, total)`` is called as series finish. Series run in parallel processes
-    (``max_workers``, default the machine's cores). With ``timezone`` (IANA name of the local
+    ``progress(done, total)`` is called as series finish. Series are Dask tasks on ``executor``
+    (:class:`execution.Executor`: an existing cluster, a local one or this process); without
+    one, a local cluster of ``max_workers`` (default the machine's cores) is started for the
+    call when there are several series, and closed after it. Results do not depend on where
+    the series ran; a failing series raises :class:`execution.TaskFailed` naming its queue and
+    channel. With ``timezone`` (IANA name of the local
     clock) the hour skipped by a spring-forward change forecasts 0 and the hour repeated at a
     fall-back change forecasts twice the volume (two real intervals share one local label, as
     they do in the history).
@@ -327,25 +329,20 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     if train.empty:
         raise ValueError(f"history has no rows before start {start_ts}")
     horizon = horizon_days or min(days, 14)
-    jobs = []
+    settings = dict(step=step, interval_minutes=interval_minutes, start=start_ts, days=int(days),
+                    calendar=calendar, method=method, opening_text=opening_hours,
+                    windows=backtest_windows, horizon_days=horizon)
+    columns = [c for c in TASK_COLUMNS if c in train]
+    jobs, labels = [], []
     for key, rows in train.groupby(["queue", "channel"], sort=True):
-        jobs.append(dict(key=(str(key[0]), str(key[1])), rows=rows, step=step,
-                         interval_minutes=interval_minutes, start=start_ts, days=int(days),
-                         calendar=calendar, method=method, opening_text=opening_hours,
-                         windows=backtest_windows, horizon_days=horizon))
-    workers = min(len(jobs), max_workers or os.cpu_count() or 1)
-    results = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
-            for i, res in enumerate(pool.map(_series_job, jobs), start=1):
-                results.append(res)
-                if progress:
-                    progress(i, len(jobs))
+        key = (str(key[0]), str(key[1]))
+        jobs.append(dict(key=key, rows=rows[columns].reset_index(drop=True)))
+        labels.append(f"queue {key[0]!r} channel {key[1]!r}")
+    if executor is None:
+        with Executor(workers=max_workers) as own:
+            results = own.map(series_task, jobs, common=(settings,), labels=labels, progress=progress)
     else:
-        for i, job in enumerate(jobs, start=1):
-            results.append(_series_job(job))
-            if progress:
-                progress(i, len(jobs))
+        results = executor.map(series_task, jobs, common=(settings,), labels=labels, progress=progress)
     for res in results:
         for message in res["warnings"]:
             warnings.warn(message, stacklevel=2)

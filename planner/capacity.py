@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from execution import Executor
 from forecasting import MODELS, forecast_frame
 from planner.config import read_toml, resolve
 from planner.writers import write_csv, write_outputs, write_text
@@ -346,11 +347,12 @@ def _report(progress: Progress | None, stage: str, share: float) -> None:
 
 
 def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None,
-                  progress: Progress | None = None) -> CapacityResult:
+                  progress: Progress | None = None, executor: Executor | None = None) -> CapacityResult:
     """Forecast, required FTE per week, available FTE and the cheapest hiring plan.
 
     ``history`` (a History frame) replaces reading ``config.history`` (tests). ``progress``
-    is called with (stage, share done). Raises :class:`scheduling.capacity.HiringInfeasibleError`
+    is called with (stage, share done). The series forecasts run on ``executor``
+    (:class:`execution.Executor`; default a local cluster for the call). Raises :class:`scheduling.capacity.HiringInfeasibleError`
     (a ``ValueError`` naming the weeks short) when no plan within the hiring rules closes the
     gap.
     """
@@ -374,7 +376,7 @@ def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None
         warnings.filterwarnings("ignore", message=".*no past example.*")
         fc = forecast_frame(history, start=config.start, days=days, interval_minutes=config.interval_minutes,
                             country=config.country, subdivision=config.subdivision, method=config.method,
-                            opening_hours=config.opening_hours, backtest_windows=0,
+                            opening_hours=config.opening_hours, backtest_windows=0, executor=executor,
                             progress=lambda done, total: _report(progress, "forecast", 0.05 + 0.45 * done / total))
     _report(progress, "requirements", 0.5)
     targets = staffing_from_mapping(config.staffing, source=f"{config.source} staffing")

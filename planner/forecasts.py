@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from execution import Executor
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting import metrics
 from planner.writers import write_csv
@@ -29,9 +30,11 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
                  opening_hours: str | None = None, timezone: str | None = None,
                  out: str | Path | None = None, store_url: str | None = None,
                  save: bool = True, progress: Callable[[int, int], None] | None = None,
-                 history_options: dict | None = None,
+                 history_options: dict | None = None, executor: Executor | None = None,
                  ) -> tuple[ForecastResult, int | None]:
     """Forecast a History file; write ``out`` atomically; save the snapshot in the store.
+
+    The series run on ``executor`` (:class:`execution.Executor`; default a local cluster for the call).
 
     Returns the result and the snapshot id (None when ``save`` is False).
     """
@@ -42,7 +45,7 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
     result = forecast_frame(history, start=start, days=days, interval_minutes=interval_minutes,
                             country=country, subdivision=subdivision, method=method,
                             special_days=special, opening_hours=opening_hours, progress=progress,
-                            timezone=timezone)
+                            timezone=timezone, executor=executor)
     if out is not None:
         write_csv(result.frame, out)
     snapshot = None

@@ -1,8 +1,8 @@
 """``plan()``: history -> forecast -> requirements -> shift plan -> roster -> cost, in one place.
 
 This is the only module that chains the stages (docs/architecture.md section 2). A plan is built for
-the base config and for each ``[[scenario]]``; scenarios are independent and run in
-parallel processes. The base plan's tables, its scenarios and the forecast snapshot it used
+the base config and for each ``[[scenario]]``; scenarios are independent Dask tasks (on the
+:class:`execution.Executor` the caller gives, or a local cluster started for the call). The base plan's tables, its scenarios and the forecast snapshot it used
 are saved in the store in one transaction each, and written to the output folder:
 
 ``forecast.csv, requirements.csv, roster.csv, activities.csv, coverage.csv, summary.json,
@@ -20,11 +20,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import multiprocessing
-import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from execution import Executor
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from planner.io import load_history
 from planner.plan_config import PlanConfig, Scenario, apply_overrides
@@ -43,10 +42,6 @@ from scheduling.requirements import requirements as build_requirements
 Progress = Callable[[str, float], None]  # (stage description, share of the whole job done 0..1)
 BASE = Scenario("base")
 STAGES = ("history", "forecast", "plans", "outputs", "store")
-
-# Workers start fresh: a forked child can inherit a lock held by a solver or I/O thread of
-# the parent (HiGHS keeps a thread pool) and hang forever.
-_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -106,8 +101,10 @@ def load_plan_history(config: PlanConfig, store: Store | None = None) -> pd.Data
     return (store or Store.open()).dataset(config.dataset)
 
 
-def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None) -> ForecastResult:
-    """Forecast the plan's days (trains only on history before ``config.start``)."""
+def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None,
+                   executor: Executor | None = None) -> ForecastResult:
+    """Forecast the plan's days (trains only on history before ``config.start``); the series
+    run on ``executor`` (default: a local cluster for the call)."""
     special = read_special_days(config.special_days) if config.special_days else None
     return forecast_frame(
         history,
@@ -121,6 +118,7 @@ def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Calla
         opening_hours=config.opening_hours,
         backtest_windows=config.backtest_windows,
         progress=progress,
+        executor=executor,
     )
 
 
@@ -186,8 +184,9 @@ def _schedule(requirements: pd.DataFrame, rules_mapping: dict[str, Any], config:
     return schedule_week(requirements, rules_mapping, agents=config.agents, source=str(config.source), targets=targets)
 
 
-def _evaluate_job(args: tuple[PlanConfig, pd.DataFrame, Scenario]) -> Outcome:
-    return evaluate(*args)
+def scenario_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
+    """One scenario's plan (a Dask task; ``config`` and ``forecast`` are shared by the batch)."""
+    return evaluate(config, forecast, scenario)
 
 
 def run_scenarios(
@@ -197,24 +196,23 @@ def run_scenarios(
     *,
     workers: int | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Outcome]:
-    """Evaluate scenarios in parallel processes; results keyed by scenario name, in input order."""
-    workers = max(1, min(len(scenarios), workers or os.cpu_count() or 1))
-    jobs = [(config, forecast, scenario) for scenario in scenarios]
-    outcomes: dict[str, Outcome] = {}
-    if workers == 1:
-        for job in jobs:
-            outcome = _evaluate_job(job)
-            outcomes[outcome.scenario.name] = outcome
-            if on_done:
-                on_done(outcome)
-        return outcomes
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
-        for outcome in pool.map(_evaluate_job, jobs):
-            outcomes[outcome.scenario.name] = outcome
-            if on_done:
-                on_done(outcome)
-    return {s.name: outcomes[s.name] for s in scenarios}
+    """Evaluate scenarios as Dask tasks; results keyed by scenario name, in input order.
+
+    ``executor``: where they run (default: a local cluster of ``workers`` processes, default
+    the cores, started for the call; one scenario runs in this process). ``on_done(outcome)``
+    is called as each finishes. A failing scenario raises :class:`execution.TaskFailed` naming
+    the scenario and the cause.
+    """
+    labels = [f"scenario {s.name!r}" for s in scenarios]
+    on_result = None if on_done is None else (lambda _index, outcome: on_done(outcome))
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(Executor(workers=workers))
+        results = executor.map(scenario_task, scenarios, common=(config, forecast), labels=labels,
+                               on_result=on_result)
+    return {s.name: outcome for s, outcome in zip(scenarios, results)}
 
 
 def scenario_table(outcomes: dict[str, Outcome]) -> pd.DataFrame:
@@ -249,21 +247,32 @@ def plan(
     progress: Progress | None = None,
     workers: int | None = None,
     forecast: ForecastResult | None = None,
+    executor: Executor | None = None,
 ) -> PlanResult:
     """Build the plan and its scenarios; save to the store and write ``out`` when given.
 
     ``forecast``: a forecast already made for this config (e.g. by the Forecast page); the
-    history is then not read again and the forecast stage is skipped.
+    history is then not read again and the forecast stage is skipped. ``executor``: where the
+    series forecasts and the scenario plans run (:class:`execution.Executor`; default one
+    local cluster of ``workers`` processes, default the cores, for the whole call).
     """
-    say = progress or (lambda _stage, _share: None)
     check_scenarios(config)
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(Executor(workers=workers))
+        return _plan(config, out=out, store=store, save=save, progress=progress, forecast=forecast, executor=executor)
+
+
+def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor: Executor) -> PlanResult:
+    say = progress or (lambda _stage, _share: None)
     store = store or (Store.open() if save or config.history is None else None)
     started = time.perf_counter()
     if forecast is None:
         say("reading history", 0.0)
         history = load_plan_history(config, store)
         say("forecasting", 0.05)
-        forecast = build_forecast(config, history, progress=lambda done, total: say(f"forecasting series {done}/{total}", 0.05 + 0.25 * done / total))
+        forecast = build_forecast(config, history, executor=executor,
+                                  progress=lambda done, total: say(f"forecasting series {done}/{total}", 0.05 + 0.25 * done / total))
     scenarios = (BASE, *config.scenarios)
     done: list[str] = []
 
@@ -272,7 +281,7 @@ def plan(
         say(f"planned scenario {outcome.scenario.name!r} ({len(done)}/{len(scenarios)})", 0.3 + 0.6 * len(done) / len(scenarios))
 
     say(f"planning {len(scenarios)} scenario(s)", 0.3)
-    outcomes = run_scenarios(config, forecast.frame, scenarios, workers=workers, on_done=scenario_done)
+    outcomes = run_scenarios(config, forecast.frame, scenarios, on_done=scenario_done, executor=executor)
     base = outcomes["base"]
     table = scenario_table(outcomes)
     summary = _summary(config, forecast, base, table, seconds=time.perf_counter() - started)

@@ -136,3 +136,88 @@ def generate_centre(
     history = pd.concat(history_parts, ignore_index=True)
     truth = pd.concat(truth_parts, ignore_index=True)
     return history, truth
+
+
+#: channels of :func:`generate_many_queues` with their open hours ([start, end) hour; None =
+#: 24 hours), weekdays open (Monday = 0) and mean handle time (s)
+MANY_CHANNELS: tuple[tuple[str, tuple[int, int] | None, tuple[int, ...], float], ...] = (
+    ("voice", None, tuple(range(7)), 300.0),
+    ("voice", (8, 20), tuple(range(6)), 330.0),
+    ("chat", (8, 20), tuple(range(6)), 480.0),
+    ("messaging", (8, 22), tuple(range(7)), 600.0),
+    ("email", None, tuple(range(7)), 420.0),
+    ("backoffice", (9, 17), tuple(range(5)), 900.0),
+)
+
+
+def generate_many_queues(
+    *,
+    series: int = 500,
+    weeks: int = 10,
+    start: str = "2025-01-06",
+    interval_minutes: int = 30,
+    seed: int = 15,
+    min_weekly: float = 20.0,
+    max_weekly: float = 20_000.0,
+    country: str = "US",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Many seeded queue x channel series with realistic shapes, for scale benchmarks.
+
+    Each series gets a channel pattern (24/7 voice, business-hours voice, chat, messaging,
+    email, back office), a weekly volume drawn log-uniformly from ``min_weekly`` to
+    ``max_weekly`` contacts, its own intraday peaks, weekday profile and growth; about a third
+    follow public holidays (closed, or volume x 0.3-0.7) and about a quarter have gaps (whole
+    days or half-day blocks of missing rows - missing, never zero). Counts are Poisson around
+    the true rate.
+
+    Returns ``(history, series_table)``: History rows (``interval_start, queue, channel,
+    offered, aht_s``; closed intervals and gaps have no row) and one row per series
+    (``queue, channel, weekly_volume, holidays, gaps``). The same arguments give the same frames.
+    """
+    if series < 1 or weeks < 1:
+        raise ValueError(f"series ({series}) and weeks ({weeks}) must be >= 1")
+    rng = np.random.default_rng(seed)
+    times = pd.date_range(start, periods=weeks * 7 * 24 * 60 // interval_minutes, freq=f"{interval_minutes}min")
+    hours = times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + interval_minutes / 120.0
+    weekday = times.day_of_week.to_numpy()
+    day_index = (times.normalize() - times[0].normalize()).days.to_numpy()
+    holiday_dates = set(holidays.country_holidays(country, years=range(times[0].year, times[-1].year + 1)))
+    is_holiday = np.array([d in holiday_dates for d in times.date])
+    parts, table = [], []
+    for i in range(series):
+        channel, open_hours, open_days, aht_s = MANY_CHANNELS[int(rng.integers(len(MANY_CHANNELS)))]
+        weekly = float(np.exp(rng.uniform(np.log(min_weekly), np.log(max_weekly))))
+        morning, afternoon = rng.uniform(9.0, 12.0), rng.uniform(13.5, 17.0)
+        shape = (0.05 + np.exp(-0.5 * ((hours - morning) / rng.uniform(1.2, 2.5)) ** 2)
+                 + rng.uniform(0.4, 1.0) * np.exp(-0.5 * ((hours - afternoon) / rng.uniform(1.5, 3.0)) ** 2))
+        days = WEEKDAY_FACTOR * rng.uniform(0.85, 1.15, 7)
+        is_open = np.isin(weekday, open_days)
+        if open_hours is not None:
+            is_open &= (hours >= open_hours[0]) & (hours < open_hours[1])
+        follows = rng.random() < 0.35
+        holiday_effect = 0.0 if follows and rng.random() < 0.5 else float(rng.uniform(0.3, 0.7))
+        rate = shape * days[weekday] * (1.0 + rng.uniform(-0.005, 0.01) * day_index / 7.0)
+        rate = np.where(is_open, rate, 0.0)
+        first_week = day_index < 7
+        rate *= weekly / max(rate[first_week].sum(), 1e-9)
+        if follows:
+            rate = np.where(is_holiday, rate * holiday_effect, rate)
+        keep = is_open & ~(follows & is_holiday & (holiday_effect == 0.0))
+        gaps = rng.random() < 0.25
+        if gaps:  # whole missing days and half-day blocks, never in the last two weeks
+            last = max(1, weeks * 7 - 14)
+            for day in rng.choice(last, size=min(last, int(rng.integers(1, 4))), replace=False):
+                block = day_index == day
+                if rng.random() < 0.5:
+                    block &= hours < 12
+                keep &= ~block
+        offered = rng.poisson(rate)
+        handled = np.maximum(offered, 1)
+        sampled_aht = rng.gamma(2.0 * handled, aht_s / (2.0 * handled))
+        queue = f"q{i:03d}"
+        parts.append(pd.DataFrame({"interval_start": times[keep], "queue": queue, "channel": channel,
+                                   "offered": offered[keep], "aht_s": np.round(sampled_aht[keep], 1)}))
+        table.append({"queue": queue, "channel": channel, "weekly_volume": round(weekly, 1),
+                      "holidays": "closed" if follows and holiday_effect == 0.0 else
+                      (f"x{holiday_effect:.2f}" if follows else "ignored"), "gaps": gaps})
+    return pd.concat(parts, ignore_index=True), pd.DataFrame(table)

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import socket
 
+from planner.cluster import add_arguments, use_scheduler
 from planner.ui.app import DEFAULT_HOST, DEFAULT_PORT
 
 EXAMPLE = """\
@@ -20,6 +21,7 @@ Example:
   planner app
   planner app --port 8060 --workers 4
   planner users add ana --role admin && planner app --host 0.0.0.0
+  planner app --scheduler tcp://10.0.0.5:8786   # forecasts, plans and scenarios on a Dask cluster
 """
 THREADS_PER_WORKER = 4
 REQUEST_TIMEOUT_S = 300
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--debug", action="store_true", help="Dash's development server with reloading (never in production)")
+    add_arguments(parser, workers=False)
     parser.set_defaults(func=run)
 
 
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                          "add one first with 'planner users add NAME --role admin'")
     from planner.ui.app import create_app  # imports Dash only when serving
 
+    use_scheduler(args.scheduler)  # the app's jobs (their own processes) find it in the environment
     app = create_app()
     mode = (f"{accounts} account(s): sign-in required" if accounts
             else "single-user mode: no accounts, this machine only (add one with 'planner users add')")

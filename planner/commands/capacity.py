@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 
+from planner.cluster import add_arguments, command_executor
 from planner.progress import stage_bar
 from planner.capacity import capacity_plan, load_capacity_config, write_capacity_outputs
 
@@ -19,6 +20,7 @@ size, fixed), DIR/monthly_cost.csv and DIR/summary.json; the folder is replaced 
 
 Example:
   planner capacity --config data/sample/capacity.toml --out out/capacity
+  planner capacity --config data/sample/capacity.toml --out out/capacity --scheduler tcp://10.0.0.5:8786
 """
 
 
@@ -32,13 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", required=True, metavar="CAPACITY.toml", help="the capacity config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
+    add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_capacity_config(args.config)
-    with stage_bar("capacity") as progress:
-        result = capacity_plan(config, progress=progress)
+    with command_executor(args) as executor, stage_bar("capacity") as progress:
+        result = capacity_plan(config, progress=progress, executor=executor)
         progress("writing", 0.98)
         write_capacity_outputs(result, args.out)
         from planner.store import Store

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from forecasting import MODELS
+from planner.cluster import add_arguments, command_executor
 
 EXAMPLE = """\
 Trains only on rows before --start; picks the model per queue and channel by rolling-origin
@@ -18,6 +19,8 @@ Example:
       --interval-minutes 30 --country US --out forecast.csv
   planner forecast data/anonymous_bank_1999_6min.csv.gz --start 1999-09-19 --days 7 \\
       --interval-minutes 30 --country IL --method decomposition --out il.csv
+  planner forecast many_queues.parquet --start 2025-03-17 --days 7 --interval-minutes 30 \\
+      --scheduler tcp://10.0.0.5:8786 --out many.csv    # the series on an existing Dask cluster
 """
 
 
@@ -45,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from planner.commands.inputs import add_input_options
 
     add_input_options(p)
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -56,21 +60,22 @@ def run(args: argparse.Namespace) -> int:
 
     if args.days < 1:
         raise ValueError(f"--days must be >= 1, got {args.days}")
-    bar = tqdm(total=None, desc="series", unit="series", file=sys.stderr, leave=False)
+    with command_executor(args) as executor:  # connects (or fails) before the bar is drawn
+        bar = tqdm(total=None, desc="series", unit="series", file=sys.stderr, leave=False)
 
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
 
-    try:
-        result, snapshot = run_forecast(
-            args.history, start=args.start, days=args.days, interval_minutes=args.interval_minutes,
-            country=args.country, subdivision=args.subdivision, method=args.method,
-            special_days_path=args.special_days, opening_hours=args.opening_hours,
-            timezone=args.timezone, out=args.out, save=not args.no_store, progress=progress,
-            history_options=input_options(args))
-    finally:
-        bar.close()
+        try:
+            result, snapshot = run_forecast(
+                args.history, start=args.start, days=args.days, interval_minutes=args.interval_minutes,
+                country=args.country, subdivision=args.subdivision, method=args.method,
+                special_days_path=args.special_days, opening_hours=args.opening_hours,
+                timezone=args.timezone, out=args.out, save=not args.no_store, progress=progress,
+                history_options=input_options(args), executor=executor)
+        finally:
+            bar.close()
     sel = result.selection
     print(f"{'queue':<12} {'channel':<10} {'model':<48} {'wape':>7} {'bias':>7} {'floor':>7} {'windows':>7}")
     for row in sel.itertuples():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 
+from planner.cluster import add_arguments, command_executor
 from planner.progress import stage_bar
 from planner.pipeline import plan
 from planner.plan_config import load_plan_config
@@ -17,6 +18,7 @@ Exit 3 when a scenario's roster breaks a rule: nothing is written or stored.
 
 Example:
   planner plan --config data/sample/plan.toml --out out/sample
+  planner plan --config data/sample/plan.toml --out out/sample --scheduler tcp://10.0.0.5:8786
 """
 
 
@@ -29,14 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", required=True, metavar="PLAN.toml", help="the plan config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
-    parser.add_argument("--workers", type=int, metavar="N", help="parallel scenario processes (default: cores)")
+    add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_plan_config(args.config)
-    with stage_bar("plan") as progress:
-        result = plan(config, out=args.out, progress=progress, workers=args.workers)
+    with command_executor(args) as executor, stage_bar("plan") as progress:
+        result = plan(config, out=args.out, progress=progress, executor=executor)
     print_result(result)
     print(f"wrote {args.out}; stored as plan {result.plan_id} (forecast snapshot {result.forecast_id})")
     return 0

@@ -236,7 +236,13 @@ def run_frontier(store: Store, plan_view: PlanView, *, levels: Sequence[float], 
 
     say = progress or _quiet
     say(0.05, f"planning {len(levels)} targets")
-    table, _outcomes = frontier(plan_config(plan_view), plan_view.table("forecast"), levels=levels)
+    done: list[str] = []
+
+    def planned(outcome) -> None:  # called as each plan's Dask future finishes
+        done.append(outcome.scenario.name)
+        say(0.05 + 0.9 * len(done) / len(levels), f"planned {outcome.scenario.name} ({len(done)}/{len(levels)})")
+
+    table, _outcomes = frontier(plan_config(plan_view), plan_view.table("forecast"), levels=levels, on_done=planned)
     say(1.0, "done")
     return table
 

@@ -1,0 +1,199 @@
+"""Many queues, many scenarios on Dask (issue 15): series per minute and the frontier's seconds.
+
+Forecast part: ``--series`` seeded synthetic series (planner.synthetic.generate_many_queues:
+voice/chat/messaging/email/back office, 20 to 20,000 contacts a week, some with holidays and
+gaps; 10 weeks of 30-minute history), ``method="auto"`` with 4 weekly backtest origins, one
+week ahead, run three ways on the same work:
+
+- plain sequential: the series one after another in this process (no Dask);
+- a local Dask cluster of 1 worker, and of 2 workers (``execution.Executor``), each timed
+  from the cluster's start to its close.
+
+All three forecasts must be identical (frames compared exactly). Reported: series per minute,
+the Dask layer's overhead against plain sequential on 1 worker, the speed-up from 1 to 2
+workers, the peak resident memory of each worker, and an extrapolation to N workers from
+the measured task times (sum / N, bounded by the longest task, plus the measured start-up and
+per-task overhead) - an extrapolation, not a measurement.
+
+Frontier part: ``--frontier-points`` service-level targets from 70 % to 95 % on the bundled
+sample week (``planner.scenarios.frontier``, each a full shift plan), with 1 and 2 local workers.
+
+Appends to benchmarks/RESULTS.md (section ``many_queues``). The machine is shared: the load
+average is recorded before and after each run.
+
+Usage: .venv/bin/python benchmarks/many_queues.py [--series 500] [--frontier-points 32]
+       [--skip-forecast] [--skip-frontier] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import resource
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from results import append_section
+
+from execution import Executor, TaskFailed
+from forecasting import forecast_frame
+from planner.synthetic import generate_many_queues
+
+START = "2025-03-17"  # the Monday after the 10 generated weeks
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
+    """One forecast of every series; ``workers=None`` = plain sequential in this process."""
+    stamps: list[float] = []
+    load_before = _load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        up: list[float] = []
+        with Executor(in_process=workers is None, workers=workers or 1,
+                      on_start=lambda _info: up.append(time.perf_counter())) as ex:
+            created = time.perf_counter()
+            result = forecast_frame(history, start=START, days=7, interval_minutes=30, country="US",
+                                    backtest_windows=4, executor=ex,
+                                    progress=lambda done, total: stamps.append(time.perf_counter()))
+            mapped = time.perf_counter()
+            ready = up[0] if up else created  # the local cluster starts with the first batch
+            memory = (sorted(ex.client.run(_peak_rss_mb).values()) if ex.client is not None
+                      else [_peak_rss_mb()])
+        seconds = time.perf_counter() - started
+    if workers is not None and ex.info.kind != "local":
+        raise SystemExit("the local cluster did not run the work")
+    task_s = np.diff([ready] + stamps) if workers is None else None  # in process: one after another
+    return {"workers": workers, "seconds": seconds, "map_seconds": mapped - ready, "frame": result.frame,
+            "memory_mb": memory, "task_s": task_s, "load": f"{load_before} -> {_load()}", "kind": ex.info.kind}
+
+
+def frontier_run(config, forecast: pd.DataFrame, levels, *, workers: int) -> dict:
+    from planner.scenarios import frontier
+
+    load_before = _load()
+    started = time.perf_counter()
+    with Executor(in_process=False, workers=workers) as ex:
+        table, _ = frontier(config, forecast, levels=levels, executor=ex)
+    return {"workers": workers, "seconds": time.perf_counter() - started, "table": table,
+            "load": f"{load_before} -> {_load()}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", type=int, default=500)
+    parser.add_argument("--frontier-points", type=int, default=32)
+    parser.add_argument("--skip-forecast", action="store_true")
+    parser.add_argument("--skip-frontier", action="store_true")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    command = "`.venv/bin/python benchmarks/many_queues.py " + " ".join(sys.argv[1:]) + "`"
+    lines = [f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
+             f"load average at start {_load()} (machine shared with other engineers' jobs)", "",
+             f"Command: {command}", ""]
+    if not args.skip_forecast:
+        history, table = generate_many_queues(series=args.series)
+        print(f"{args.series} series, {len(history):,} history rows; channels "
+              f"{table['channel'].value_counts().to_dict()}", flush=True)
+        runs = []
+        for workers in (None, 1, 2):
+            run = forecast_run(history, workers=workers)
+            print(f"workers={workers}: {run['seconds']:.1f} s (load {run['load']})", flush=True)
+            runs.append(run)
+        for run in runs[1:]:
+            pd.testing.assert_frame_equal(runs[0]["frame"], run["frame"], check_exact=True)
+        seq, one, two = runs
+        n = args.series
+        per_min = {label: 60.0 * n / r["seconds"] for label, r in (("seq", seq), ("one", one), ("two", two))}
+        task_s = seq["task_s"]
+        startup = one["seconds"] - one["map_seconds"]
+        per_task_overhead = max(0.0, (one["map_seconds"] - seq["map_seconds"]) / n)
+        lines += [
+            f"Forecast: {n} synthetic series ({len(history):,} rows of 30-minute history, 10 weeks; "
+            f"{', '.join(f'{k} {v}' for k, v in table['channel'].value_counts().items())}; "
+            f"{int((table['holidays'] != 'ignored').sum())} follow holidays, {int(table['gaps'].sum())} with gaps), "
+            "method auto, 4 weekly backtest origins, 7 days ahead. The three forecasts are identical (compared exactly).",
+            "",
+            "| run | wall s | series per minute | vs plain sequential | peak RSS per worker (MB) | load average (before -> after) |",
+            "|---|---:|---:|---:|---|---|",
+            f"| plain sequential, in process | {seq['seconds']:.1f} | {per_min['seq']:.1f} | 1.00 | "
+            f"{seq['memory_mb'][0]:.0f} (this process) | {seq['load']} |",
+            f"| Dask, local cluster, 1 worker | {one['seconds']:.1f} | {per_min['one']:.1f} | "
+            f"{one['seconds'] / seq['seconds']:.2f} | {', '.join(f'{m:.0f}' for m in one['memory_mb'])} | {one['load']} |",
+            f"| Dask, local cluster, 2 workers | {two['seconds']:.1f} | {per_min['two']:.1f} | "
+            f"{two['seconds'] / seq['seconds']:.2f} | {', '.join(f'{m:.0f}' for m in two['memory_mb'])} | {two['load']} |",
+            "",
+            f"- Dask layer overhead on 1 worker vs plain sequential: {100 * (one['seconds'] / seq['seconds'] - 1):+.1f} % "
+            f"(target <= 10 %); of which starting the cluster (scheduler and worker processes) and closing it "
+            f"{startup:.1f} s.",
+            f"- Speed-up from 1 to 2 workers: {one['seconds'] / two['seconds']:.2f}x (target >= 1.8x on 2 cores; "
+            "only meaningful when the load average leaves both cores free).",
+            f"- Task times (plain sequential run): mean {task_s.mean():.2f} s, median {np.median(task_s):.2f} s, "
+            f"longest {task_s.max():.2f} s, total {task_s.sum():.1f} s.",
+        ]
+        extrapolated = []
+        for w in (4, 8, 16, 32, 64):
+            t = max(task_s.sum() / w, task_s.max()) + startup + per_task_overhead * n
+            extrapolated.append(f"{w} workers ~{t:.0f} s ({60.0 * n / t:.0f} series/min)")
+        lines += [f"- Extrapolation (not measured): max(total task time / N, longest task) + start-up "
+                  f"{startup:.1f} s + {per_task_overhead * 1000:.0f} ms per task: " + "; ".join(extrapolated)
+                  + ". For 500 series scale the total task time by 500 / series.", ""]
+    if not args.skip_forecast:  # recorded even if the frontier part fails
+        record("\n".join(lines), save=not args.no_record)
+        lines = [f"Frontier part of the run above ({dt.datetime.now():%H:%M}, load average {_load()}):", ""]
+    if not args.skip_frontier:
+        from planner.pipeline import build_forecast, load_plan_history
+        from planner.plan_config import load_plan_config
+
+        config = load_plan_config(os.path.join(os.path.dirname(__file__), "..", "data", "sample", "plan.toml"))
+        with warnings.catch_warnings(), Executor(in_process=True) as ex:
+            warnings.simplefilter("ignore")
+            forecast = build_forecast(config, load_plan_history(config), executor=ex).frame
+        levels = [round(x, 4) for x in np.linspace(0.70, 0.95, args.frontier_points)]
+        runs = []
+        for workers in (1, 2):
+            try:
+                run = frontier_run(config, forecast, levels, workers=workers)
+            except TaskFailed as exc:  # a time-limited solve on a loaded machine: say so, keep the log
+                lines += [f"Frontier with {workers} worker(s) failed: {exc} (load average {_load()}).", ""]
+                break
+            print(f"frontier workers={workers}: {run['seconds']:.1f} s (load {run['load']})", flush=True)
+            runs.append(run)
+    if not args.skip_frontier and len(runs) == 2:
+        same = runs[0]["table"].equals(runs[1]["table"])
+        lines += [
+            f"Frontier: {args.frontier_points} targets from 70 % to 95 % on the bundled sample week "
+            "(15 min, 4 channels, 160 named agents), each a full shift plan and roster; "
+            + ("both tables identical." if same else "the tables differ: each plan is a time-limited MIP "
+             "(`time_limit_s` in rules.toml) and the load differed between the runs."), "",
+            "| workers | wall s | plans per minute | load average (before -> after) |", "|---:|---:|---:|---|",
+        ] + [f"| {r['workers']} | {r['seconds']:.1f} | {60.0 * args.frontier_points / r['seconds']:.1f} | {r['load']} |"
+             for r in runs] + [
+            "", f"- Speed-up from 1 to 2 workers: {runs[0]['seconds'] / runs[1]['seconds']:.2f}x.", ""]
+    if not args.skip_frontier:
+        record("\n".join(lines), save=not args.no_record)
+
+
+def record(text: str, *, save: bool) -> None:
+    print(text, flush=True)
+    if save:
+            append_section("many_queues", text, intro="Issue 15: the heavy work on Dask - series per minute with 1 "
+                       "and 2 local workers against plain sequential, and a frontier's seconds. Appended by "
+                       "`benchmarks/many_queues.py`.")
+
+
+if __name__ == "__main__":
+    main()
