@@ -138,6 +138,7 @@ def day_plan_url(tmp_path_factory) -> str:
 
     url = f"sqlite:///{tmp_path_factory.mktemp('day-plan') / 'planner.db'}"
     store_day_plan(Store.open(url))
+    return url
 
 
 # -- a real PostgreSQL server, started by the tests ----------------------------------------------
