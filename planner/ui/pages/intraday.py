@@ -12,8 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.datasets import import_bytes
 from planner.intraday import intraday
-from planner.replan import accept_edits, propose
-from scheduling.intraday import ReplanOptions
+from planner.replan import ReplanOptions, accept_edits, propose
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, intraday_figure, replan_figure
