@@ -114,22 +114,21 @@ class PlanView:
         return sorted(requirements["channel"].unique()) if len(requirements) else []
 
 
-def latest_plan(store: Store) -> PlanView | None:
-    """The newest plan in the store, or None when there is none yet."""
-    plan_id = store.latest_plan_id()
+def _plan_view(store: Store, plan_id: int | None) -> PlanView | None:
     if plan_id is None:
         return None
     info = store.plan(plan_id)
     return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+
+
+def latest_plan(store: Store) -> PlanView | None:
+    """The newest plan in the store, or None when there is none yet."""
+    return _plan_view(store, store.latest_plan_id())
 
 
 def published_plan(store: Store) -> PlanView | None:
     """The plan of the newest publication, or None when nothing is published."""
-    plan_id = store.published_plan_id()
-    if plan_id is None:
-        return None
-    info = store.plan(plan_id)
-    return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+    return _plan_view(store, store.published_plan_id())
 
 
 def operating_plan(store: Store) -> PlanView | None:
