@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Sequence
 
 from planner.commands import COMMANDS
+from execution import TaskFailed
 from scheduling.checks import RuleViolationError
 
 EXIT_OK = 0
@@ -80,6 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _act_as_login()
         return int(args.func(args) or 0)
+    except TaskFailed as exc:  # a scenario or series task: its cause decides the exit code
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        cause = exc.__cause__
+        if isinstance(cause, RuleViolationError) or _is_no_plan(cause):
+            print(f"planner {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_NO_PLAN
+        print(f"planner {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (UsageError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         if os.environ.get("PLANNER_DEBUG"):
             raise
@@ -103,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _is_no_plan(exc: BaseException) -> bool:
+def _is_no_plan(exc: BaseException | None) -> bool:
     """Whether ``exc`` is a solver's "no usable plan" (shift plan or hiring plan)."""
     from scheduling.capacity import SolveError as HiringSolveError
     from scheduling.shifts import SolveError
