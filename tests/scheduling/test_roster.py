@@ -123,14 +123,15 @@ def test_checker_catches_each_broken_rule(week, breakage, rule, expected):
         dates = sorted(pd.to_datetime(shifts.loc[own, "date"]))
         worked = {d.weekday() for d in dates}
         off = [d for d in range(7) if d not in worked]
-        target = MONDAY + pd.Timedelta(days=off[0])
+        pair = [d for d in off if (d + 1) % 7 in off]  # the first day of the pair (Sun of a Sun-Mon pair)
+        assert len(off) == 2 and pair, off  # the contract's two consecutive days off, the week wrapping
+        target = MONDAY + pd.Timedelta(days=pair[0])
         k = [i for i in own if pd.Timestamp(shifts.loc[i, "date"]) == dates[2]][0]
         delta = target - pd.Timestamp(shifts.loc[k, "date"])
-        if len(off) == 2 and (off[1] - off[0]) % 7 == 1:  # split the pair: move into its first day
-            shifts.loc[k, "date"] = target.date().isoformat()
-            shifts.loc[k, "shift_start"] += delta
-            shifts.loc[k, "shift_end"] += delta
-            acts = acts[acts["agent_id"] != agent_id]
+        shifts.loc[k, "date"] = target.date().isoformat()  # split the pair: work its first day
+        shifts.loc[k, "shift_start"] += delta
+        shifts.loc[k, "shift_end"] += delta
+        acts = acts[acts["agent_id"] != agent_id]
     elif breakage == "unavailable":
         day = pd.Timestamp(shifts.loc[own[0], "date"]).weekday()
         agents = [dataclasses.replace(a, unavailable_weekdays=frozenset({day})) if a.agent_id == agent_id else a
