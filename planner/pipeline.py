@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from execution import Executor
+from execution import Executor, TaskFailed
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from planner.io import load_history
 from planner.plan_config import PlanConfig, Scenario, apply_overrides
@@ -187,6 +187,17 @@ def _schedule(requirements: pd.DataFrame, rules_mapping: dict[str, Any], config:
 def scenario_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
     """One scenario's plan (a Dask task; ``config`` and ``forecast`` are shared by the batch)."""
     return evaluate(config, forecast, scenario)
+
+
+def shown_error(exc: BaseException) -> BaseException:
+    """What to tell the user about a failed plan: a scenario task's own error when it is one
+    of the user-facing ones (no rule-abiding roster, or no plan within the time limit), else
+    ``exc`` itself (the task wrapper names the scenario and the cause's type)."""
+    from scheduling.checks import RuleViolationError
+    from scheduling.shifts import SolveError
+
+    cause = exc.__cause__ if isinstance(exc, TaskFailed) else None
+    return cause if isinstance(cause, (RuleViolationError, SolveError)) else exc
 
 
 def run_scenarios(

@@ -14,6 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from planner.exports import write_ics, write_roster_xlsx
+from planner.pipeline import shown_error
 from planner.rostering import RuleViolationError
 from planner.writers import csv_bytes
 from planner.ui import components as ui
@@ -212,7 +213,7 @@ def build(set_progress, _clicks, dataset, start, interval, country):
                                rules=plan.config.get("rules") if plan is not None else None,
                                progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The schedule could not be built: {exc}", kind="error")
+        return ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error")
     built = latest_plan(store)
     if built.table("roster").empty:
         return ui.message(f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
