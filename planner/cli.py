@@ -84,12 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TaskFailed as exc:  # a scenario or series task: its cause decides the exit code
         if os.environ.get("PLANNER_DEBUG"):
             raise
-        cause = exc.__cause__
-        if isinstance(cause, RuleViolationError) or _is_no_plan(cause):
-            print(f"planner {args.command}: error: {exc}", file=sys.stderr)
-            return EXIT_NO_PLAN
+        from planner.pipeline import shown_error  # the one place that tells a task's no-plan cause
+
         print(f"planner {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_NO_PLAN if shown_error(exc) is not exc else EXIT_USAGE
     except (UsageError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         if os.environ.get("PLANNER_DEBUG"):
             raise

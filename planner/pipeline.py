@@ -190,14 +190,15 @@ def scenario_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario
 
 
 def shown_error(exc: BaseException) -> BaseException:
-    """What to tell the user about a failed plan: a scenario task's own error when it is one
-    of the user-facing ones (no rule-abiding roster, or no plan within the time limit), else
-    ``exc`` itself (the task wrapper names the scenario and the cause's type)."""
+    """What to tell the user about a failed plan: a scenario task's own error when it is one of
+    the user-facing ones (no rule-abiding roster, or no shift or hiring plan within the time
+    limit), else ``exc`` itself (the task wrapper names the scenario and the cause's type)."""
+    from scheduling.capacity import SolveError as HiringSolveError
     from scheduling.checks import RuleViolationError
     from scheduling.shifts import SolveError
 
     cause = exc.__cause__ if isinstance(exc, TaskFailed) else None
-    return cause if isinstance(cause, (RuleViolationError, SolveError)) else exc
+    return cause if isinstance(cause, (RuleViolationError, SolveError, HiringSolveError)) else exc
 
 
 def run_scenarios(
