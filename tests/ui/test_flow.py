@@ -45,7 +45,8 @@ def _number(text: str) -> float:
 def test_upload_forecast_schedule_and_compare_a_scenario(flow_server, browser, artifacts, us_bank_path):
     # 1. Data: upload, read the report, store
     browser.get(flow_server + "data")
-    upload = _wait(browser, By.CSS_SELECTOR, "#data-upload input[type=file]")
+    # the first page of a fresh server: its workers load Dash's bundles on first use (slow on a busy machine)
+    upload = _wait(browser, By.CSS_SELECTOR, "#data-upload input[type=file]", timeout=90)
     upload.send_keys(str(us_bank_path))
     verdict = _wait(browser, By.ID, "data-verdict", timeout=60)
     assert "0 errors" in verdict.text and "ready to store" in verdict.text

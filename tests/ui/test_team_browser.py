@@ -126,7 +126,7 @@ def test_a_lead_sees_the_published_roster_and_intraday_only_then_signs_out(team_
     browser.get(base + "scenarios")
     assert "may not open /scenarios" in browser.find_element(By.TAG_NAME, "body").text
     browser.get(base + "roster")
-    browser.find_element(By.ID, "nav-signout").click()
+    _wait(browser, By.ID, "nav-signout").click()  # the page's layout arrives after the load event
     _wait(browser, By.ID, "login-name")
     browser.get(base + "roster")
     assert "/login" in browser.current_url
