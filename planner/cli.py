@@ -17,6 +17,7 @@ import importlib
 import os
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 
 from planner.commands import COMMANDS
@@ -119,5 +120,17 @@ def _is_no_plan(exc: BaseException | None) -> bool:
     return isinstance(exc, (SolveError, HiringSolveError))
 
 
+def console_main() -> int:
+    """The ``planner`` command itself: :func:`main` with warnings shown to the user as
+    ``planner: warning: ...`` instead of Python's ``path/module.py:102: UserWarning: ...``
+    (Python's form with ``PLANNER_DEBUG`` set). Callers of :func:`main` keep Python's handling."""
+    if not os.environ.get("PLANNER_DEBUG"):
+        def show(message, category, filename, lineno, file=None, line=None):
+            print(f"planner: warning: {message}", file=file or sys.stderr)
+
+        warnings.showwarning = show
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console_main())

@@ -106,3 +106,14 @@ def test_help_has_an_example(command):
     done = subprocess.run([sys.executable, "-m", "planner.cli", command, "--help"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "Example:" in done.stdout and f"planner {command}" in done.stdout
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_warning_reaches_the_user_as_a_line_not_a_python_warning(small_history, tmp_path, store_url, workers):
+    done = subprocess.run([sys.executable, "-m", "planner.cli", "forecast", str(small_history),
+                           "--start", "2024-01-09", "--days", "7", "--interval-minutes", "60", "--no-store",
+                           "--workers", workers, "--out", str(tmp_path / "fc.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "planner: warning: " in done.stderr and "only 8 days of history" in done.stderr
+    assert "UserWarning" not in done.stderr and ".py:" not in done.stderr
