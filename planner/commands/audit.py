@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from planner.store import Store
+from planner.writers import csv_bytes
 
 EXAMPLE = """\
 Newest first; times are UTC.
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--limit: {args.limit} must be >= 0")
     log = Store.open().audit_log(limit=args.limit or None, actor=args.user, action=args.action)
     if args.csv:
-        print(log.to_csv(index=False), end="")
+        print(csv_bytes(log).decode("utf-8"), end="")  # neutralized: it is opened in spreadsheets too
     elif log.empty:
         print("the audit trail is empty" + (" for these filters" if args.user or args.action else ""))
     else:

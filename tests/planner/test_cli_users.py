@@ -108,3 +108,12 @@ def test_publish_and_audit_from_the_command_line(store_url, capsys):
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if ",publish," in line]
     assert len(rows) == 2 and rows[0].split(",")[3] == f"plan {second}"
+
+
+def test_the_audit_csv_neutralizes_formula_cells(store_url, capsys):
+    store = Store.open(store_url)
+    store.record("import", "=HYPERLINK(\"http://x\")", "@SUM(A1)")
+    assert main(["audit", "--csv"]) == 0
+    out = capsys.readouterr().out
+    assert "'=HYPERLINK(" in out and "'@SUM(A1)" in out
+    assert not any(cell.startswith(("=", "@", "+", "-")) for line in out.splitlines() for cell in line.split(","))
