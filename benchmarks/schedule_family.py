@@ -69,7 +69,7 @@ from scheduling.erlang import required_agents  # noqa: E402
 from scheduling.requirements import ServiceTarget  # noqa: E402
 from scheduling.roster import agents_from_frame, headcount_caps  # noqa: E402
 from scheduling.rules import RuleSet  # noqa: E402
-from scheduling.shifts import HeadcountCaps, SolveError, _Model, plan_shifts  # noqa: E402
+from scheduling.shifts import HeadcountCaps, ShiftModel, SolveError, plan_shifts  # noqa: E402
 
 SEEDS = tuple(range(24))
 SHRINKAGE = 0.30
@@ -361,7 +361,7 @@ def run_highs(inst: Instance) -> dict:
     started = time.perf_counter()
     grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
     demands = channel_demands(inst.requirements, grid)
-    model = _Model(rules, grid, demands, caps, hard=rules.coverage == "hard", integer_activities=True)
+    model = ShiftModel(rules, grid, demands, caps, hard=rules.coverage == "hard", integer_activities=True)
     status, objective, bound = model.solve(mip=True, time_limit_s=rules.time_limit_s)
     ok = status in ("Optimal", "Feasible")
     return {"highs_status": status, "highs_objective": objective if ok else float("nan"),
