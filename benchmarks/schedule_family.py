@@ -2,7 +2,7 @@
 
 The family is a generator: ``instance(seed)`` builds one week (requirements, rules, optional
 named agents, service targets) from its seed alone, so a seed is the same week on every run
-and machine. Seeds 0..23 span what contact centres run, by fixed rotations of the seed:
+and machine. Seeds 0..31 span what contact centres run, by fixed rotations of the seed:
 
 * opening: 24/7 (early, day, late and night shifts; nights cross midnight, and Sunday's
   night wraps to Monday) or daytime-only (opening hours drawn per seed, Sunday closed);
@@ -21,8 +21,11 @@ Requirements come from the project's own staffing maths on seeded synthetic arri
 profiles (two daily peaks, weekday factors, Poisson noise): Erlang C for voice,
 :func:`scheduling.channels.chat_required_agents` for chat and messaging, and workload with
 a due time for e-mail; 30 % shrinkage. Volumes are scaled so the required agent-hours
-match the seed's size. Every week starts on ``week_start`` (a Monday; the field is there for
-Sunday-start weeks once the planner supports them).
+match the seed's size. Seeds 0..23 are weeks starting on a Monday. Seeds 24..31 (added after
+the first 24, which they leave unchanged) are Sunday-to-Saturday weeks (rules
+``week_start = "Sun"``), as Israeli and Gulf centres work them: the busiest day is Sunday,
+Friday is the short day and Saturday the closed one (the Monday weeks' pattern moved back a
+day); nights of a 24/7 seed cross midnight and the week's wrap (Saturday night into Sunday).
 
 Per instance, ours (:func:`scheduling.shifts.plan_shifts`) and HiGHS branch and bound on the
 same model (activities and blending integer, one MIP solve) with the same ``time_limit_s``:
@@ -69,9 +72,10 @@ from scheduling.erlang import required_agents  # noqa: E402
 from scheduling.requirements import ServiceTarget  # noqa: E402
 from scheduling.roster import agents_from_frame, headcount_caps  # noqa: E402
 from scheduling.rules import RuleSet  # noqa: E402
-from scheduling.shifts import HeadcountCaps, SolveError, _Model, plan_shifts  # noqa: E402
+from scheduling.shifts import HeadcountCaps, ShiftModel, SolveError, plan_shifts  # noqa: E402
 
-SEEDS = tuple(range(24))
+SEEDS = tuple(range(32))
+SUNDAY_SEEDS = range(24, 32)  # weeks starting on a Sunday
 SHRINKAGE = 0.30
 FIRST_MONDAY = pd.Timestamp("2025-01-06")
 CHANNEL_ORDER = ("voice", "chat", "email", "messaging")
@@ -153,12 +157,15 @@ def instance(seed: int, *, time_limit_s: float = 60.0) -> Instance:
     part_time = seed % 5 != 4
     capped = seed % 3 == 1
     named = seed % 4 == 3
-    week_start = FIRST_MONDAY + pd.Timedelta(weeks=seed)
+    sunday = seed in SUNDAY_SEEDS
+    week_start = FIRST_MONDAY + pd.Timedelta(weeks=seed) - pd.Timedelta(days=1 if sunday else 0)
 
     n = 7 * 1440 // interval
     times = pd.date_range(week_start, periods=n, freq=f"{interval}min")
     hours = np.asarray(times.hour + times.minute / 60)
-    weekday = np.asarray(times.day_of_week)
+    # the centre's own day of the week, 0 = its first (and busiest) working day: Monday, or
+    # Sunday on a Sunday-start seed (whose Friday is then the short day and Saturday closed)
+    weekday = np.asarray((times.day_of_week + (1 if sunday else 0)) % 7)
     if open_24_7:
         opens, closes = 0, 24 * 60
         chat_open = (hours >= 8) & (hours < 20)
@@ -267,6 +274,8 @@ def instance(seed: int, *, time_limit_s: float = 60.0) -> Instance:
         "time_limit_s": float(time_limit_s), "gap_rel": 0.01, "over_penalty": 0.01,
         "contract": contracts, "shift": shifts,
     }
+    if sunday:
+        rules["week_start"] = "Sun"
 
     agents = None
     if named:
@@ -298,7 +307,8 @@ def instance(seed: int, *, time_limit_s: float = 60.0) -> Instance:
                                          due_minutes=params["email"]["due_minutes"])
     features = (("24/7" if open_24_7 else f"{_hhmm(opens)}-{_hhmm(closes)}"), f"{interval}m grid", f"step {step}",
                 ["break+lunch", "lunch", "break"][activity_kind], ("part-time " + "-".join(map(str, pt_days)))
-                if part_time else "no part-time", "caps" if capped else "", "named agents" if named else "", coverage)
+                if part_time else "no part-time", "caps" if capped else "", "named agents" if named else "", coverage,
+                "week starts Sun" if sunday else "")
     label = f"s{seed:02d} {'+'.join(channels)} {agents_target}a"
     return Instance(seed=seed, label=label, week_start=week_start, interval_minutes=interval, channels=channels,
                     open_24_7=open_24_7, agents_target=agents_target, requirements=req, rules=rules,
@@ -359,9 +369,10 @@ def run_highs(inst: Instance) -> dict:
     rules = RuleSet.from_mapping(inst.rules, source=f"family seed {inst.seed}")
     caps = _caps(inst, rules) or HeadcountCaps()
     started = time.perf_counter()
-    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                     first_weekday=rules.week_start)
     demands = channel_demands(inst.requirements, grid)
-    model = _Model(rules, grid, demands, caps, hard=rules.coverage == "hard", integer_activities=True)
+    model = ShiftModel(rules, grid, demands, caps, hard=rules.coverage == "hard", integer_activities=True)
     status, objective, bound = model.solve(mip=True, time_limit_s=rules.time_limit_s)
     ok = status in ("Optimal", "Feasible")
     return {"highs_status": status, "highs_objective": objective if ok else float("nan"),
@@ -453,7 +464,7 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0-23", help="e.g. 0-5,9 (default: the whole family, 0-23)")
+    parser.add_argument("--seeds", default="0-31", help="e.g. 0-5,9 (default: the whole family, 0-31)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="time_limit_s for ours and for HiGHS")
     parser.add_argument("--jobs", type=int, default=1, help="instances solved at a time (processes)")
     parser.add_argument("--no-highs", action="store_true", help="skip the HiGHS branch-and-bound baseline")
@@ -480,8 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         pd.DataFrame(rows).to_csv(args.csv, index=False)
     if not args.no_record:
         append_section("schedule_family", text, intro=(
-            "`.venv/bin/python benchmarks/schedule_family.py`: the shift plan on a seeded family of 24 weeks "
-            "(see the script's docstring), ours vs HiGHS branch and bound with the same time limit (issue 11)."))
+            "`.venv/bin/python benchmarks/schedule_family.py`: the shift plan on a seeded family of weeks "
+            "(24 Monday-start, from 2026-11-29 also 8 Sunday-start; see the script's docstring), ours vs HiGHS branch and bound with the same time limit (issue 11)."))
     return 0
 
 

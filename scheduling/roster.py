@@ -297,7 +297,7 @@ def _lay_out_activities(plan: ShiftPlan, shifts_of: dict, agent_shifts: dict, te
         template, channel, d, start, _blends = key
         # each activity of the template (by its place there, several may share a kind) goes to
         # the group's agents in start order: the k-th agent takes the k-th earliest of each, which
-        # never overlaps under the plan's ordering rows (scheduling.shifts._ordering_rows)
+        # never overlaps under the plan's ordering rows (scheduling.shifts.formulation.activities.ordering_rows)
         for _index, placed in group.groupby("activity_index", sort=True):
             kind = placed["activity"].iloc[0]
             offsets = [int(o) for o, c in zip(placed["offset_minutes"], placed["count"]) for _ in range(int(c))]

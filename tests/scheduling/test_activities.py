@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scheduling import shifts
+from scheduling.shifts import heuristics, solve
 from scheduling.checks import check_roster
 from scheduling.coverage import channel_demands, week_grid
 from scheduling.rules import RuleSet
-from scheduling.shifts import HeadcountCaps, _Model, plan_shifts
+from scheduling.shifts import HeadcountCaps, ShiftModel, plan_shifts
+from scheduling.shifts.formulation.activities import chain_links
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -93,7 +94,7 @@ def _every_shift_has_every_activity(roster, rules) -> None:
 def test_spread_dive_soft_coverage(shape, keeps_rules, monkeypatch):
     # models this small are rounded on the exact model since the anytime scheduler (issue 11);
     # the spread-break path is what larger weeks take, so force it here
-    monkeypatch.setattr(shifts, "EXACT_MAX_INTEGERS", 0)
+    monkeypatch.setattr(heuristics, "EXACT_MAX_INTEGERS", 0)
     rules = _rules(shape)
     plan, stages = _solve(_requirements(), rules)
     assert "rounding the spread-break LP (dive)" in stages
@@ -117,7 +118,7 @@ def test_full_model_dive_hard_coverage(shape, keeps_rules):
 def test_placement_mip_fallback(monkeypatch, keeps_rules):
     """When rounding places no plan (hard coverage), the placement MIP does, ordering rows and all."""
     rules = _rules("overlapping", coverage="hard")
-    monkeypatch.setattr(shifts._Model, "_complete", lambda self, h, idx, tours, act_idx: (None, float("inf")))
+    monkeypatch.setattr(heuristics, "complete", lambda model, h, idx, tours, act_idx: (None, float("inf")))
     plan, stages = _solve(_requirements(), rules)
     assert any(s.startswith("placement MIP: ") for s in stages)
     _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
@@ -127,7 +128,7 @@ def test_placement_mip_fallback(monkeypatch, keeps_rules):
 def test_exact_branch_and_bound(shape, monkeypatch, keeps_rules):
     """Without the LP rounding (as without highspy), the plan comes from branch and bound."""
     rules = _rules(shape, gap_rel=0.02)
-    monkeypatch.setattr(shifts, "highspy", None)
+    monkeypatch.setattr(solve, "highspy", None)
     plan, stages = _solve(_requirements(), rules)
     assert "solving integer model" in stages and not any(s.startswith("dive: ") for s in stages)
     _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
@@ -148,14 +149,13 @@ def test_ordering_rows_keep_overlapping_activities_apart():
     rules = _rules("overlapping", coverage="hard")
     requirements = _requirements()
     grid = week_grid(requirements, interval_minutes=15, wrap=True)
-    model = _Model(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=True,
+    model = ShiftModel(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=True,
                    integer_activities=False)
     assert model.solve(mip=False)[0] == "Optimal"
-    assert shifts._chain_links(rules.shifts[0], 15) == {0: None, 1: 0, 2: 1}
+    assert chain_links(rules.shifts[0], 15) == {0: None, 1: 0, 2: 1}
     placed: dict[tuple[str, int], dict[int, float]] = {}
-    for avar, count, template, *_rest, offset, a_index in model.activity_vars:
-        value = (avar if avar is not None else count).varValue or 0.0
-        placed.setdefault((count.name, a_index), {})[offset] = value
+    for p in model.placements:
+        placed.setdefault((p.group.count.name, p.activity_index), {})[p.offset_minutes] = p.count.varValue or 0.0
     checked = 0
     for (group, a_index), first in placed.items():
         if a_index != 0 or not group.startswith("n_0_") or sum(first.values()) < 1e-6:

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from scheduling.coverage import channel_demands, week_grid
-from scheduling.improve import improve, neighbourhoods
+from scheduling.shifts.improve import improve, neighbourhoods
 from scheduling.rules import RuleSet
-from scheduling.shifts import BoundError, HeadcountCaps, _Model, plan_shifts
+from scheduling.shifts import BoundError, HeadcountCaps, ShiftModel, plan_shifts
+from scheduling.shifts.heuristics import round_lp
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -136,11 +137,11 @@ def _model_and_first_plan(need, rules):
     requirements = _hourly(need)
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
     demands = channel_demands(requirements, grid)
-    model = _Model(rules, grid, demands, HeadcountCaps(), hard=True, integer_activities=False)
+    model = ShiftModel(rules, grid, demands, HeadcountCaps(), hard=True, integer_activities=False)
     status, lp, _ = model.solve(mip=False)
     assert status == "Optimal"
     model.lp_objective = lp
-    _status, objective, _ = model.round_lp(progress=lambda _s: None)
+    _status, objective, _ = round_lp(model, progress=lambda _s: None)
     return model, lp, objective
 
 

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 
 from scheduling.checks import check_roster
-from scheduling import shifts
+from scheduling.shifts.formulation import headcount
 from scheduling.coverage import channel_demands, week_grid
 from scheduling.roster import Agent, agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
 from scipy.optimize import linear_sum_assignment
 
-from scheduling.shifts import AgentPool, HeadcountCaps, InfeasibleError, _hall_rows, _Model, plan_shifts
+from scheduling.shifts import AgentPool, HeadcountCaps, InfeasibleError, ShiftModel, plan_shifts
+from scheduling.shifts.formulation.headcount import hall_rows
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -257,7 +258,7 @@ def test_hall_rows_hold_exactly_when_every_tour_finds_an_agent():
         takeable = all(any(p.can_take("full_time", c, list(d), 8.0 * len(d)) for p in pools)
                        for (c, d), count in tours.items() if count)
         rows_hold = takeable and all(sum(tours[k] for k in members) <= limit
-                                     for _label, members, limit in _hall_rows(tuple(pools), pool_vars)[0])
+                                     for _label, members, limit in hall_rows(tuple(pools), pool_vars)[0])
         matched = _matching_fills_every_tour(pools, tours)
         assert rows_hold == matched, (pools, tours)
         agreed[matched] += 1
@@ -295,7 +296,7 @@ def test_skills_and_days_off_together_leave_no_tour_unfilled(keeps_rules):
 
 def _lp_objective(rules: RuleSet, requirements: pd.DataFrame, caps: HeadcountCaps) -> tuple[float, int]:
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
-    model = _Model(rules, grid, channel_demands(requirements, grid), caps, hard=False, integer_activities=False)
+    model = ShiftModel(rules, grid, channel_demands(requirements, grid), caps, hard=False, integer_activities=False)
     status, objective, _ = model.solve(mip=False)
     assert status == "Optimal"
     return objective, len(model.cap_rows)
@@ -317,7 +318,7 @@ def test_caps_the_pool_rows_imply_are_left_out_without_changing_the_lp(monkeypat
             agents.append(Agent(f"A{n}", contract, skills, unavailable_weekdays=off))
         caps = headcount_caps(agents, MONDAY)
         lean, lean_rows = _lp_objective(rules, requirements, caps)
-        monkeypatch.setattr(shifts, "_implied_caps", lambda _caps: {})
+        monkeypatch.setattr(headcount, "implied_caps", lambda _caps: {})
         full, full_rows = _lp_objective(rules, requirements, caps)
         monkeypatch.undo()
         assert full_rows > lean_rows  # the aggregated caps were really left out

@@ -10,7 +10,8 @@ import pytest
 
 from scheduling.rules import RuleSet
 from scheduling.coverage import channel_demands, week_grid
-from scheduling.shifts import HeadcountCaps, InfeasibleError, _Model, plan_shifts
+from scheduling.shifts import HeadcountCaps, InfeasibleError, ShiftModel, plan_shifts
+from scheduling.shifts.heuristics import dive, drop_redundant
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -262,15 +263,15 @@ def test_spread_breaks_are_a_restriction_of_placed_breaks():
     requirements, rules = _breaks_dive_instance()
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
     demands = channel_demands(requirements, grid)
-    full = _Model(rules, grid, demands, HeadcountCaps(), hard=False, integer_activities=False)
-    spread = _Model(rules, grid, demands, HeadcountCaps(), hard=False, integer_activities=False,
-                    spread_activities=True)
+    full = ShiftModel(rules, grid, demands, HeadcountCaps(), hard=False, integer_activities=False)
+    spread = ShiftModel(rules, grid, demands, HeadcountCaps(), hard=False, integer_activities=False,
+                        spread_activities=True)
     full_lp, spread_lp = full.solve(mip=False)[1], spread.solve(mip=False)[1]
     assert full_lp <= spread_lp + 1e-6
     assert spread_lp <= 1.06 * full_lp  # 5.0 % here (two small days); 0.5 % on the bundled sample week
     assert not any(name.startswith("a_") for name in spread.prob.variablesDict())  # no placement columns
-    tours = spread.drop_redundant(spread.dive(progress=lambda _m: None), keep_share=0.5, seconds=60.0,
-                                  progress=lambda _m: None)
+    tours = drop_redundant(spread, dive(spread, progress=lambda _m: None), keep_share=0.5, seconds=60.0,
+                           progress=lambda _m: None)
     assert np.array_equal(tours, np.round(tours)) and tours.sum() > 0
     for model in (spread, full):
         h = model.prob.solverModel
@@ -286,15 +287,15 @@ def test_a_drop_keeps_shifts_whose_removal_saves_less_than_the_share():
     """After the drop, taking out any one more shift saves less than half its cost."""
     requirements, rules = _breaks_dive_instance()
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
-    spread = _Model(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=False,
-                    integer_activities=False, spread_activities=True)
+    spread = ShiftModel(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=False,
+                        integer_activities=False, spread_activities=True)
     spread.solve(mip=False)
-    tours = spread.drop_redundant(spread.dive(progress=lambda _m: None), keep_share=0.5, seconds=60.0,
-                                  progress=lambda _m: None)
+    tours = drop_redundant(spread, dive(spread, progress=lambda _m: None), keep_share=0.5, seconds=60.0,
+                           progress=lambda _m: None)
     h, idx = spread.prob.solverModel, spread.tour_columns()
     h.run()
     kept = h.getInfo().objective_function_value
-    cost = [spread.prob.objective.get(var, 0.0) for var, *_ in spread.tours]
+    cost = [spread.prob.objective.get(t.var, 0.0) for t in spread.tours]
     checked = 0
     for j in np.flatnonzero(tours > 0):
         h.changeColBounds(int(idx[j]), tours[j] - 1, tours[j] - 1)

@@ -1,6 +1,6 @@
 """Anytime improvement of a complete shift plan: large-neighbourhood search with HiGHS.
 
-After the first complete plan (:mod:`scheduling.shifts` rounds the LP), the rest of
+After the first complete plan (:mod:`scheduling.shifts.heuristics` rounds the LP), the rest of
 ``time_limit_s`` goes to a sequence of small MIPs on the *exact* model: one neighbourhood of
 tours is freed (the tours starting in a clock window, the tours of one contract, or of one
 channel), with the breaks, lunches and blended work of their shifts, and every other integer
@@ -34,8 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-
-from scheduling.rules import WEEKDAYS
 
 try:
     import highspy
@@ -84,29 +82,21 @@ class _Columns:
 
 
 def _columns(model) -> _Columns:
-    grid = model.grid
     tour_cols, groups_of = [], []
-    for var, template, channel, start, pattern, blends in model.tours:
-        tour_cols.append(var.index)
-        groups_of.append(tuple((template.name, channel, d, start, blends) for d in range(7) if pattern[d]))
+    for tour in model.tours:
+        tour_cols.append(tour.var.index)
+        groups_of.append(tuple((tour.template.name, tour.channel, d, tour.start_minute, tour.blends)
+                               for d in tour.days))
     activity_group: dict[tuple, list[int]] = defaultdict(list)
-    intervals: dict[tuple, np.ndarray] = {}
-    for avar, count, template, channel, d, start, *_ in model.activity_vars:
-        key = (template.name, channel, d, start, count.name in model.blending_groups)
-        if avar is not None:
-            activity_group[key].append(avar.index)
-    for var, template, channel, start, pattern, blends in model.tours:
-        for d in range(7):
-            if pattern[d]:
-                key = (template.name, channel, d, start, blends)
-                if key not in intervals:
-                    intervals[key] = grid.covered(d * 1440 + start, template.length_minutes)
+    for p in model.placements:
+        if p.var is not None:
+            activity_group[p.group.key].append(p.var.index)
+    intervals = {group.key: group.intervals for group in model.groups}
     blend_at: dict[tuple[str, int], list[int]] = defaultdict(list)
     blend_cols = []
-    for (channel, _other), zs in model.blend_vars.items():
-        for i, z in zs.items():
-            blend_at[(channel, i)].append(z.index)
-            blend_cols.append(z.index)
+    for blend in model.blends:
+        blend_at[(blend.channel, blend.interval)].append(blend.var.index)
+        blend_cols.append(blend.var.index)
     act_cols = [c for cols in activity_group.values() for c in cols]
     integer = np.array(tour_cols + act_cols + blend_cols, dtype=np.int32)
     return _Columns(integer, np.array(tour_cols, dtype=np.int32), tuple(groups_of), dict(activity_group),
@@ -118,8 +108,8 @@ def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
     weekday the tours off that day, then one per contract and one per channel when they are
     not the whole model; every list covers every tour."""
     starts = defaultdict(list)
-    for j, (_var, _template, _channel, start, _pattern, _blends) in enumerate(model.tours):
-        starts[start].append(j)
+    for j, tour in enumerate(model.tours):
+        starts[tour.start_minute].append(j)
     hoods = []
     if starts:
         first, last = min(starts), max(starts)
@@ -133,18 +123,18 @@ def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
     # the days off: a contract's tours that do not work day d, at every start (moves shifts
     # between start times while keeping the week's shape of days off)
     by_day_off = defaultdict(list)
-    for j, (_var, template, _channel, _start, pattern, _blends) in enumerate(model.tours):
+    for j, tour in enumerate(model.tours):
         for d in range(7):
-            if not pattern[d]:
-                by_day_off[(template.contract, d)].append(j)
+            if not tour.pattern[d]:
+                by_day_off[(tour.contract, d)].append(j)
     n_tours = len(model.tours)
     for (contract, d), members in sorted(by_day_off.items()):
         if len(members) < n_tours:
-            hoods.append(Neighbourhood(f"contract {contract} off {WEEKDAYS[d]}", tuple(members), "days off"))
+            hoods.append(Neighbourhood(f"contract {contract} off {model.grid.day_names()[d]}", tuple(members), "days off"))
     by_contract, by_channel = defaultdict(list), defaultdict(list)
-    for j, (_var, template, channel, *_rest) in enumerate(model.tours):
-        by_contract[template.contract].append(j)
-        by_channel[channel].append(j)
+    for j, tour in enumerate(model.tours):
+        by_contract[tour.contract].append(j)
+        by_channel[tour.channel].append(j)
     for kind, table in (("contract", by_contract), ("channel", by_channel)):
         if len(table) > 1:
             hoods += [Neighbourhood(f"{kind} {name}", tuple(members), kind) for name, members in sorted(table.items())]

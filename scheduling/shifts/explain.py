@@ -1,0 +1,87 @@
+"""Why hard coverage cannot be met: the elastic model's shortfalls and the rules that bind.
+
+The elastic model is the exact model with every shortfall priced at 1e6 instead of forbidden
+(:class:`~scheduling.shifts.model.ShiftModel` with ``elastic=True``); its LP says which
+intervals fall short, by how much, and which headcount rows are used up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scheduling.coverage import ChannelDemand, WeekGrid
+from scheduling.rules import WEEKDAYS, RuleSet
+from scheduling.shifts.formulation.context import EPS
+from scheduling.shifts.model import ShiftModel
+from scheduling.shifts.records import HeadcountCaps, InfeasibleError
+
+
+def interval_runs(indexes: list[int], grid: WeekGrid) -> list[str]:
+    """Human-readable runs of consecutive intervals, e.g. 'Tue 03:00-04:00'."""
+    if not indexes:
+        return []
+    times = grid.times()
+    runs, first, last = [], indexes[0], indexes[0]
+    for i in indexes[1:] + [None]:
+        if i is not None and i == last + 1:
+            last = i
+            continue
+        end = times[last] + pd.Timedelta(minutes=grid.interval_minutes)
+        runs.append(f"{WEEKDAYS[times[first].weekday()]} {times[first]:%H:%M}-{end:%H:%M}")
+        if i is not None:
+            first = last = i
+    return runs
+
+
+def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand],
+                        caps: HeadcountCaps) -> InfeasibleError:
+    """Solve the elastic model and say which intervals fall short and which rule binds."""
+    model = ShiftModel(rules, grid, demands, caps, hard=True, elastic=True)
+    status, _, _ = model.solve(mip=False)
+    if status != "Optimal":
+        return InfeasibleError(f"hard coverage is infeasible and the elastic model ended with {status}",
+                               {"shortfalls": [], "binding": []})
+    shortfalls = []
+    reachable = {c: np.zeros(grid.n_intervals, dtype=bool) for c in demands}
+    for template in rules.shifts:
+        for channel in template.channels:
+            if channel in reachable:
+                for d in grid.days_on(template.weekdays):
+                    for start in template.start_minutes():
+                        reachable[channel][grid.covered(d * 1440 + start, template.length_minutes)] = True
+    binding: list[str] = []
+    for channel, unders in model.coverage.under.items():
+        short = [i for i, u in enumerate(unders) if u is not None and (u.varValue or 0) > EPS]
+        if short:
+            worst = max(unders[i].varValue for i in short)
+            shortfalls.append({"channel": channel, "intervals": len(short), "max_short_agents": float(worst),
+                               "when": interval_runs(short, grid)})
+            outside = [i for i in short if not reachable[channel][i]]
+            if outside:
+                binding.append(f"template windows / opening hours: no [[shift]] serving {channel!r} is on duty "
+                               f"{', '.join(interval_runs(outside, grid)[:5])}")
+    for channel, lates in model.backlog.late.items():
+        short = [i for i, v in enumerate(lates) if v is not None and (v.varValue or 0) > EPS]
+        if short:
+            shortfalls.append({"channel": channel, "intervals": len(short),
+                               "max_overdue_minutes": float(max(lates[i].varValue for i in short)),
+                               "when": interval_runs(short, grid)})
+    for channel, undone in model.backlog.undone.items():
+        minutes = sum(float(v.varValue or 0.0) for v in undone)
+        if minutes > EPS:
+            shortfalls.append({"channel": channel, "intervals": 0, "undone_minutes": minutes, "when": []})
+    for cap in model.cap_rows:
+        used = sum((v.varValue or 0.0) * coef for v, coef in cap.row.items())
+        if used >= cap.limit - EPS:
+            binding.append(f"headcount cap: {cap.label} (all used)")
+    if shortfalls and not binding:
+        binding.append("the weekly patterns (days_per_week, consecutive_days_off, max_consecutive_days), "
+                       "start windows and activity windows together cannot follow the requirement")
+    parts = [f"{s['channel']}: {s['undone_minutes']:,.0f} minutes of work the week has no capacity for"
+             if "undone_minutes" in s else
+             f"{s['channel']} short in {s['intervals']} interval(s) ({', '.join(s['when'][:4])}"
+             f"{', ...' if len(s['when']) > 4 else ''})" for s in shortfalls]
+    message = ("hard coverage cannot be met: " + "; ".join(parts) + ". Binding: " + "; ".join(binding)
+               if shortfalls else "hard coverage is infeasible but the elastic model found no shortfall")
+    return InfeasibleError(message, {"shortfalls": shortfalls, "binding": binding})

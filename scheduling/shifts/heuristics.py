@@ -1,0 +1,460 @@
+"""From the LP to a first complete plan: the roundings (heuristics, apart from the formulation).
+
+All work on the HiGHS instance PuLP leaves in ``model.prob.solverModel`` (warm-started LP
+re-solves with column bounds changed), and read the model's records by name.
+
+* :func:`spread_dive`: integer tours from the *spread-break* model (each break and lunch in
+  equal shares over its window: no placement columns, cheap LP re-solves), for large soft
+  models;
+* :func:`dive`: fix the floors of the tour values, round the largest fractions up, warm
+  re-solve, until the tours are integer; :func:`drop_redundant` then removes shifts while each
+  removal saves at least ``DROP_KEEP_SHARE`` of its cost; :func:`integer_tours` is the two;
+* :func:`round_lp`: complete those tours in the exact model (:func:`complete`: activities
+  rounded and placed where agents are spare, keeping every ordering row; :func:`blend_integer`:
+  blended agents by carried rounding and a short MIP), also from the LP's tours rounded up
+  (soft coverage), and the better plan is kept; a placement MIP when hard coverage rounds to
+  no plan;
+* :func:`exact_rounding`: a second first plan from the exact model's own dive.
+
+The improvement after the first plan is :mod:`scheduling.shifts.improve`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+import pulp
+
+try:
+    import highspy
+except ImportError:  # CBC fallback: no rounding, branch and bound instead
+    highspy = None
+
+from scheduling.rules import activity_order
+from scheduling.shifts.formulation.activities import chain_links
+from scheduling.shifts.formulation.context import EPS
+from scheduling.shifts.model import ShiftModel
+from scheduling.shifts.records import SolveError
+
+DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
+DIVE_FINE_STEPS = 10  # steps at that share; 4x after
+BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
+DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
+EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
+
+
+def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray | None:
+    """Integer tours from the dive of the spread-activity model, or None to dive on ``model``.
+
+    In the spread model each break or lunch is taken in equal shares at every offset of its
+    window instead of being placed: no placement columns or rows, and an LP whose re-solves
+    after a rounding step take a few hundred simplex iterations instead of thousands (on the
+    bundled sample a dive of 1.4 s instead of 20 s, at an LP value 0.5 % above the full
+    model's). The tours are then completed in the full model, whose LP stays the bound.
+    Hard coverage is left to the full model (spread breaks may not cover an integer
+    requirement the placed ones can), and so are models with at most ``EXACT_MAX_INTEGERS``
+    integer columns (their exact dive is fast, and much closer to the bound).
+    """
+    rules = model.rules
+    if rules.coverage == "hard" or not any(len(offsets) > 1 for t in rules.shifts
+                                           for offsets in t.placement_offsets(model.grid.interval_minutes)):
+        return None
+    if model.n_integers <= EXACT_MAX_INTEGERS:
+        # small enough to dive on the exact model, whose rounding is far better where breaks are
+        # long next to the grid (family seeds 5, 11, 17: 1.6-28 % above the bound from the spread
+        # dive, 0.2-1.3 % from the exact model's, in a few seconds)
+        return None
+    started = time.perf_counter()
+    progress("solving the spread-break LP")
+    spread = ShiftModel(rules, model.grid, model.demands, model.caps, hard=False, integer_activities=False,
+                        spread_activities=True)
+    status, _objective, _ = spread.solve(mip=False)
+    if status != "Optimal" or len(spread.tours) != len(model.tours):
+        model.seconds += time.perf_counter() - started
+        return None
+    progress("rounding the spread-break LP (dive)")
+    try:
+        tours = integer_tours(spread, progress=progress)
+    except SolveError:
+        tours = None
+    model.seconds += time.perf_counter() - started
+    return tours
+
+
+def dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray:
+    """Integer tour counts from the solved LP on the same HiGHS instance (in ``model.tours``
+    order): fix the floors of the tour values, round the largest fractions up, re-solve the
+    LP (warm start), until the tours are integer. Leaves the tours fixed in the instance."""
+    h = model.prob.solverModel
+    inf = highspy.kHighsInf
+    started = time.perf_counter()
+    idx = model.tour_columns()
+    lower = np.zeros(len(idx))
+    upper = np.full(len(idx), inf)
+
+    def optimal() -> bool:
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    h.setOptionValue("solver", "simplex")  # warm-started re-solves after each rounding step
+    h.setOptionValue("time_limit", inf)  # HiGHS counts its own total run time; the caller keeps the clock
+    steps = 0
+    while True:
+        steps += 1
+        if time.perf_counter() > model.dive_deadline:
+            raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
+        x = np.asarray(h.getSolution().col_value)[idx]
+        floors = np.floor(x + EPS)
+        raise_to = floors > lower
+        if raise_to.any():
+            lower[raise_to] = floors[raise_to]
+            h.changeColsBounds(int(raise_to.sum()), idx[raise_to], lower[raise_to], upper[raise_to])
+        frac = x - floors
+        fractional = np.flatnonzero(frac > EPS)
+        if not fractional.size:
+            break
+        order = fractional[np.argsort(-frac[fractional])]
+        # fine steps first, then coarser: a step count, not the clock, so the plan does not
+        # depend on the machine's speed
+        share = DIVE_SHARE if steps <= DIVE_FINE_STEPS else 4 * DIVE_SHARE
+        up = order[: max(1, int(len(order) * share))]
+        lower[up] = floors[up] + 1
+        h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
+        h.run()
+        if not optimal():  # e.g. a headcount cap: undo, and round only the largest fraction
+            lower[up] = floors[up]
+            h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
+            first = up[:1]
+            lower[first] = floors[first] + 1
+            h.changeColsBounds(1, idx[first], lower[first], upper[first])
+            h.run()
+            if not optimal():  # it cannot go up: round it down for good
+                lower[first] = floors[first]
+                upper[first] = floors[first]
+                h.changeColsBounds(1, idx[first], lower[first], upper[first])
+                h.run()
+                if not optimal():
+                    raise SolveError("could not round the LP relaxation to an integer plan: "
+                                     f"{h.modelStatusToString(h.getModelStatus())}")
+    tours = np.round(np.asarray(h.getSolution().col_value)[idx])
+    h.changeColsBounds(len(idx), idx, tours, tours)
+    model.seconds += time.perf_counter() - started
+    progress(f"dive: {steps} LP re-solves, {time.perf_counter() - started:.1f} s")
+    return tours
+
+
+def exact_rounding(model: ShiftModel, *, progress: Callable[[str], None],
+                   deadline: float) -> tuple[np.ndarray, float] | None:
+    """A second first plan, from the dive on this (exact) model instead of the spread-break
+    one: (column values, objective with the constant), or None when the dive cannot finish
+    before ``deadline`` (a ``time.perf_counter()`` value) or completes no plan. Used on
+    large models when the spread dive's plan is not within ``gap_rel``."""
+    h = model.prob.solverModel
+    idx = model.tour_columns()
+    act_idx = model.placement_and_blend_columns()
+    h.changeColsBounds(len(idx), idx, np.zeros(len(idx)), np.full(len(idx), highspy.kHighsInf))
+    if len(act_idx):
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("time_limit", max(1.0, deadline - time.perf_counter()))
+    h.run()
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    model.dive_deadline = deadline
+    try:
+        _status, objective, _ = round_lp(model, progress=progress, tours=None)
+    except SolveError as exc:
+        progress(f"the exact model's rounding stopped: {exc}")
+        return None
+    finally:
+        model.dive_deadline = float("inf")
+    return model.incumbent.copy(), objective
+
+
+def integer_tours(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray:
+    """:func:`dive`, then :func:`drop_redundant` with ``DROP_KEEP_SHARE`` for at most 30 %
+    of ``time_limit_s``. Leaves the tours fixed in the instance."""
+    return drop_redundant(model, dive(model, progress=progress), keep_share=DROP_KEEP_SHARE,
+                               seconds=0.3 * model.rules.time_limit_s, progress=progress)
+
+
+def drop_redundant(model: ShiftModel, tours: np.ndarray, *, keep_share: float, seconds: float,
+                   progress: Callable[[str], None]) -> np.ndarray:
+    """Remove shifts one at a time (most expensive first) while each removal saves at least
+    ``keep_share`` of its cost in the LP with the tours fixed (the rest of the saving may go
+    to shortfall penalties). Leaves the tours fixed in the instance."""
+    h = model.prob.solverModel
+    started = time.perf_counter()
+    idx = model.tour_columns()
+    tours = tours.copy()
+    cost = np.array([model.prob.objective.get(t.var, 0.0) for t in model.tours])
+    h.changeColsBounds(len(idx), idx, tours, tours)
+    h.run()
+    current = h.getInfo().objective_function_value
+    tried = 0
+    for j in sorted(np.flatnonzero(tours > 0), key=lambda j: -cost[j]):
+        while tours[j] > 0 and time.perf_counter() - started < seconds and time.perf_counter() < model.dive_deadline:
+            tried += 1
+            h.changeColBounds(int(idx[j]), tours[j] - 1, tours[j] - 1)
+            h.run()
+            # keep the cut only when still feasible and cheaper (soft coverage is always feasible)
+            if (h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+                    or h.getInfo().objective_function_value > current - keep_share * cost[j] - EPS):
+                h.changeColBounds(int(idx[j]), tours[j], tours[j])
+                break
+            current = h.getInfo().objective_function_value
+            tours[j] -= 1
+    h.run()
+    model.seconds += time.perf_counter() - started
+    progress(f"dropped shifts: {tried} tried, {time.perf_counter() - started:.1f} s")
+    return tours
+
+
+def round_lp(model: ShiftModel, *, progress: Callable[[str], None],
+             tours: np.ndarray | None = None) -> tuple[str, float, float | None]:
+    """Integer plan from the solved LP on the same HiGHS instance.
+
+    1. Tours: ``tours`` when given (from the spread-activity model, :func:`spread_dive`),
+       else :func:`integer_tours` on this model.
+    2. Complete: integer activities and blending for those tours (:func:`complete`); in
+       soft coverage also for the LP's tours rounded up, and the better plan is kept.
+    3. Only when no plan completes (hard coverage): a placement MIP for the time left.
+    Status is "Optimal" when the plan is within ``gap_rel`` of the LP bound, else "Feasible".
+    Returns (status, objective, best MIP bound or None).
+    """
+    h = model.prob.solverModel
+    inf = highspy.kHighsInf
+    idx = model.tour_columns()
+    act_idx = model.placement_and_blend_columns()
+    lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
+
+    if tours is None:
+        tours = integer_tours(model, progress=progress)
+    else:
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("time_limit", inf)
+        tours = np.asarray(tours, dtype=float).copy()
+        h.changeColsBounds(len(idx), idx, tours, tours)
+        # solved afresh: presolve removes the fixed tours (0.1 s), where a warm start from
+        # the LP's basis takes 3.5 s on the sample
+        h.clearSolver()
+    started = time.perf_counter()
+    limit = max(1.0, model.rules.time_limit_s - model.seconds)  # the LP, dive and drop count against the limit
+    h.run()
+    current = h.getInfo().objective_function_value
+    progress(f"placing breaks and lunches (rounded plan {current + model.prob.objective.constant:.0f} with "
+             f"breaks spread, LP bound {model.lp_objective:.0f})")
+    # an integer plan in hand before any time-limited MIP: the dive's tours, and the LP tours
+    # rounded up (always feasible in soft coverage); the better one is the incumbent
+    incumbent, incumbent_objective = complete(model, h, idx, tours, act_idx)
+    if model.rules.coverage == "soft" and time.perf_counter() < model.dive_deadline:
+        ceil_plan = complete(model, h, idx, np.ceil(lp_tours - EPS), act_idx)
+        progress(f"integer plans: dive {incumbent_objective + model.prob.objective.constant:.0f}, "
+                 f"rounded-up LP {ceil_plan[1] + model.prob.objective.constant:.0f}")
+        if ceil_plan[0] is not None and (incumbent is None or ceil_plan[1] < incumbent_objective - EPS):
+            progress("the rounded-up LP beats the dive")
+            incumbent, incumbent_objective = ceil_plan
+    if incumbent is None:
+        # hard coverage the rounding could not place: a MIP over the placement (tours fixed)
+        # for the time left. Soft coverage always completes (shortfalls are priced), and a
+        # MIP from the completed plan did not improve on it (sample: no gain in 16 s).
+        h.changeColsBounds(len(idx), idx, tours, tours)
+        if len(act_idx):
+            h.changeColsIntegrality(len(act_idx), act_idx,
+                                    np.full(len(act_idx), highspy.HighsVarType.kInteger))
+        left = max(1.0, limit - (time.perf_counter() - started))
+        h.setOptionValue("time_limit", left)  # a MIP run's limit counts from its own start
+        placing = time.perf_counter()
+        h.run()
+        progress(f"placement MIP: {h.modelStatusToString(h.getModelStatus())}, "
+                 f"{time.perf_counter() - placing:.1f} s (limit {left:.1f} s)")
+        if h.getInfo().primal_solution_status == 2:
+            incumbent = np.asarray(h.getSolution().col_value)
+            incumbent_objective = h.getInfo().objective_function_value
+    if incumbent is None:
+        raise SolveError("breaks and lunches could not be placed in the rounded plan: "
+                         f"{h.modelStatusToString(h.getModelStatus())}")
+    lp_bound = model.lp_objective - float(model.prob.objective.constant)
+    status = "Feasible"
+    bound = None
+    gap = (incumbent_objective - lp_bound) / max(abs(incumbent_objective), EPS)
+    if gap <= model.rules.gap_rel + EPS:
+        status = "Optimal"  # within the requested gap of the LP bound
+    model.seconds += time.perf_counter() - started
+    model.incumbent = np.asarray(incumbent, dtype=float).copy()
+    for var in model.prob.variables():
+        var.varValue = float(incumbent[var.index])
+    return status, float(incumbent_objective) + float(model.prob.objective.constant), bound
+
+
+def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
+             act_idx: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """A full integer solution with these tours: LP placement, activities and blending rounded, LP for the rest.
+
+    Activity counts of each shift group are rounded down, and the units left are placed one
+    by one at the offset whose intervals have the most agents to spare (they add up to the
+    group's shifts); blended agents by :func:`blend_integer`. Returns (column values, objective
+    without constant) or (None, inf) when the fixed model has no solution. Activity and
+    blending columns are left continuous and free.
+    """
+    inf = highspy.kHighsInf
+    h.changeColsBounds(len(idx), idx, tours, tours)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, float("inf")
+    vals = np.asarray(h.getSolution().col_value).copy()
+    fixed: dict[int, float] = {}
+    grid = model.grid
+    # net agents per channel from the shifts and the single-offset activities; the
+    # remaining activity units go one by one where the coverage has the most to spare
+    net = {c: np.zeros(grid.n_intervals) for c in model.demands}
+    need = {c: (np.zeros(grid.n_intervals) if d.deferred else d.required) for c, d in model.demands.items()}
+    seen: set[str] = set()
+    groups: dict[tuple[str, int], list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
+    placed: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # rounded (offsets, counts)
+    where: dict[tuple[str, int], tuple] = {}
+    for p in model.placements:
+        avar, count, activity, offset, a_index = p.var, p.group.count, p.activity, p.offset_minutes, p.activity_index
+        template, channel, d, start = p.group.template, p.group.channel, p.group.day, p.group.start_minute
+        shifts = float(round(vals[count.index]))
+        if count.name not in seen:
+            seen.add(count.name)
+            net[channel][grid.covered(d * 1440 + start, template.length_minutes)] += shifts
+        if avar is None:
+            net[channel][grid.covered(d * 1440 + start + offset, activity.length_minutes)] -= shifts
+            placed[(count.name, a_index)] = (np.array([offset]), np.array([shifts]))
+        else:
+            groups[(count.name, a_index)].append((avar, offset))
+            where[(count.name, a_index)] = (count, template, channel, d, start, activity)
+    plans = []
+    # activities that share an ordering row with the one before them: their cumulative
+    # counts are rounded (to nearest, capped by the rounded counts of the one before), which
+    # keeps every ordering row of the LP; the others round down and place the rest by slack
+    links_of = {t.name: chain_links(t, model.grid.interval_minutes) for t in model.rules.shifts}
+    chained = {key for key in groups if key[1] in links_of[where[key][1].name]}
+    ordered = [key for key in groups if key not in chained] + sorted(
+        chained, key=lambda k: (k[0], activity_order(where[k][1].activities).index(k[1])))
+    for key in ordered:
+        members = groups[key]
+        count, template, channel, d, start, activity = where[key]
+        total = float(round(vals[count.index]))
+        x = np.array([max(vals[a.index], 0.0) for a, _ in members])
+        offsets = np.array([off for _, off in members])
+        spans = [grid.covered(d * 1440 + start + off, activity.length_minutes) for _, off in members]
+        links = links_of[template.name]
+        if key in chained:
+            cumulative = np.floor(np.cumsum(x) + 0.5)
+            cumulative[-1] = total
+            previous = links[key[1]]
+            if previous is not None:
+                before_offsets, before_counts = placed[(key[0], previous)]
+                before_length = template.activities[previous].length_minutes
+                ended = np.array([before_counts[before_offsets <= off - before_length].sum() for off in offsets])
+                cumulative = np.minimum(cumulative, ended)
+            floors = np.diff(cumulative, prepend=0.0)
+            extra = 0
+        else:
+            floors = np.floor(x + EPS)
+            extra = max(0, int(total) - int(floors.sum()))
+            while floors.sum() > total + EPS:  # cannot happen with exact LP values
+                floors[np.argmax(floors)] -= 1
+        for span, value in zip(spans, floors):
+            net[channel][span] -= value
+        placed[key] = (offsets, floors)
+        plans.append((members, floors, extra, channel, spans))
+    for members, floors, extra, channel, spans in plans:
+        for _ in range(extra):
+            slack = net[channel] - need[channel]
+            best = max(range(len(spans)), key=lambda j: (slack[spans[j]].min(), slack[spans[j]].sum()))
+            floors[best] += 1
+            net[channel][spans[best]] -= 1
+        for (a, _off), value in zip(members, floors):
+            fixed[a.index] = value
+            vals[a.index] = value
+    cols = np.array(list(fixed), dtype=np.int32)
+    if len(cols):
+        values = np.array([fixed[c] for c in cols])
+        h.changeColsBounds(len(cols), cols, values, values)
+    ok = blend_integer(model, h, vals, net, need)
+    solution = np.asarray(h.getSolution().col_value).copy() if ok else None
+    objective = h.getInfo().objective_function_value if ok else float("inf")
+    if len(act_idx):
+        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
+    return solution, objective
+
+
+def blend_integer(model: ShiftModel, h, vals: np.ndarray, net: dict, need: dict) -> bool:
+    """Integer blended agents with tours and activities fixed; leaves the solution in ``h``.
+
+    First a rounding in time order that keeps the deferred channel's capacity within an
+    agent-interval of the LP's at every point of the week (the remainder is carried
+    forward; fractions round up where the immediate channel has an agent to spare), then
+    raised one at a time where the most is spare until the deferred channel has the
+    capacity for its week of work (the flow needs it). Then a small MIP from that start
+    (``BLEND_MIP_SECONDS``) may improve it. True when ``h`` holds an optimal LP solution with integer blending.
+    """
+    z_idx = model.blend_columns()
+    if not len(z_idx):
+        h.run()
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    rounded: dict[int, float] = {}
+    upper: dict[int, float] = {}
+    for (channel, other), blends in itertools.groupby(model.blends, key=lambda b: (b.channel, b.work_channel)):
+        carry = 0.0  # blended agent-intervals owed to the deferred channel so far (LP minus rounded)
+        for blend in blends:
+            i, z, row = blend.interval, blend.var, blend.row
+            free = max(0.0, np.floor(-sum(coef * vals[var.index] for var, coef in row.items()
+                                           if var is not z) + EPS))
+            target = max(vals[z.index], 0.0) + carry
+            value = np.floor(target + EPS)
+            spare = np.floor(max(net[channel][i] - need[channel][i], 0.0) + EPS)
+            if target - value > 0.5 or (target - value > EPS and spare > value):
+                value += 1
+            value = min(max(value, 0.0), free)
+            carry = target - value
+            rounded[z.index] = value
+            upper[z.index] = free
+            net[channel][i] -= value
+            net[other][i] += value
+    dt = model.grid.interval_minutes
+    for other, demand in model.demands.items():
+        if not demand.deferred:
+            continue
+        short = int(np.ceil(demand.work_minutes.sum() / dt - net[other].sum() - EPS))
+        pairs = [(b.channel, b.interval, b.var) for b in model.blends if b.work_channel == other]
+        for _ in range(max(short, 0)):
+            room = [(net[c][i] - need[c][i], c, i, z) for c, i, z in pairs if rounded[z.index] < upper[z.index]]
+            if not room:
+                break
+            _slack, channel, i, z = max(room, key=lambda r: r[0])
+            rounded[z.index] += 1
+            net[channel][i] -= 1
+            net[other][i] += 1
+    start = np.array([rounded[j] for j in z_idx])
+    h.changeColsBounds(len(z_idx), z_idx, start, start)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    rounded_objective = h.getInfo().objective_function_value
+    warm = h.getSolution()
+    h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), np.full(len(z_idx), highspy.kHighsInf))
+    h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kInteger))
+    h.setSolution(warm)
+    h.setOptionValue("time_limit", BLEND_MIP_SECONDS)  # a MIP run's limit counts from its own start
+    h.setOptionValue("mip_rel_gap", model.rules.gap_rel / 10)
+    h.run()
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    h.setOptionValue("mip_rel_gap", model.rules.gap_rel)
+    h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kContinuous))
+    values = start
+    if h.getInfo().primal_solution_status == 2 and h.getInfo().objective_function_value < rounded_objective - EPS:
+        values = np.round(np.asarray(h.getSolution().col_value)[z_idx])
+    h.changeColsBounds(len(z_idx), z_idx, values, values)
+    h.run()  # the LP for the continuous rest, with the blending fixed
+    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+

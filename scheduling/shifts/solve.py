@@ -1,0 +1,147 @@
+"""``plan_shifts``: the weekly shift plan, from the LP bound to the best plan the time allows.
+
+1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
+   relaxation: the proven lower bound.
+2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
+   spread-break dive on large soft models, else the exact model's dive; completed with
+   activities and blending. On a large model whose plan is not within ``gap_rel``, a second
+   rounding of the exact model if time allows (``EXACT_ROUNDING_BEFORE``); the better plan.
+3. Improvement (:mod:`scheduling.shifts.improve`) until within ``gap_rel`` of the bound or
+   ``time_limit_s`` is spent; on small models it also runs branch and bound, whose dual bound
+   may raise the bound.
+4. Without HiGHS (CBC) or when no rounding completes: branch and bound for the time left.
+
+Infeasible hard coverage raises :class:`InfeasibleError` with the explanation
+(:mod:`scheduling.shifts.explain`); no plan at all raises :class:`SolveError`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+try:
+    import highspy
+except ImportError:  # CBC fallback
+    highspy = None
+
+from scheduling.coverage import channel_demands, validate_requirements, week_grid
+from scheduling.rules import RuleSet
+from scheduling.shifts import heuristics
+from scheduling.shifts.explain import explain_infeasible
+from scheduling.shifts.formulation.context import EPS
+from scheduling.shifts.improve import Improvement, improve
+from scheduling.shifts.model import ShiftModel, gap
+from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan, SolveError
+
+EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model's spread rounding gets a second, exact one
+
+
+def plan_shifts(
+    requirements: pd.DataFrame,
+    rules: RuleSet,
+    *,
+    caps: HeadcountCaps | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ShiftPlan:
+    """Solve the weekly shift plan for a Requirements frame (docs/architecture.md section 3).
+
+    Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
+    when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver
+    returns no solution.
+    """
+    say = progress or (lambda _stage: None)
+    clock = time.perf_counter()
+    requirements = validate_requirements(requirements)
+    served = rules.channels()
+    unknown = sorted(set(requirements["channel"]) - served)
+    if unknown:
+        raise ValueError(
+            f"requirements: channel {unknown[0]!r} is not served by any [[shift]] in the rules "
+            f"(served: {sorted(served)})"
+        )
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                     first_weekday=rules.week_start)
+    demands = channel_demands(requirements, grid)
+    say("building model")
+    model = ShiftModel(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
+                   integer_activities=False)
+    unserved = model.unserved_deferred()
+    if unserved:  # a configuration mistake, not a shortfall to price: say so before solving
+        raise InfeasibleError("; ".join(unserved), {"shortfalls": [], "binding": unserved})
+    say("solving LP relaxation")
+    lp_status, lp_objective, _ = model.solve(mip=False)
+    model.lp_objective = lp_objective
+    if rules.coverage == "hard" and lp_status == "Infeasible":
+        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
+    if lp_status != "Optimal":
+        raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
+                         f"(time limit {rules.time_limit_s:g} s, rules.toml time_limit_s)")
+    status, objective, mip_bound, tours = None, float("nan"), None, None
+    log: list[Improvement] = []
+    tried = ["the LP relaxation"]
+    if model.solver_name == "HiGHS" and highspy is not None:
+        tried.append("LP rounding (dive, drop, completion)")
+        try:
+            tours = heuristics.spread_dive(model, progress=say)
+            say("placing breaks, lunches and blended work")
+            status, objective, mip_bound = heuristics.round_lp(model, progress=say, tours=tours)
+        except SolveError as exc:
+            say(f"LP rounding failed ({exc}); branch and bound")
+        if status is not None:
+            bound = lp_objective
+            log.append(Improvement(time.perf_counter() - clock, objective, bound, "first complete plan (LP rounding)"))
+            say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} (first complete plan)")
+            x = model.incumbent.copy()
+            if (tours is not None and gap(objective, bound) > rules.gap_rel + EPS
+                    and time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s):
+                # the tours came from the spread-break model: round the exact model too (its dive
+                # must end within 70 % of the time), and keep the better plan
+                say("rounding the exact model")
+                tried.append("LP rounding on the exact model")
+                second = heuristics.exact_rounding(model, progress=say, deadline=clock + 0.7 * rules.time_limit_s)
+                if second is not None and second[1] < objective - EPS:
+                    x, objective = second
+                    log.append(Improvement(time.perf_counter() - clock, objective, bound, "LP rounding on the exact model"))
+                    say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} "
+                        "(LP rounding on the exact model)")
+            if gap(objective, bound) > rules.gap_rel + EPS and rules.time_limit_s - (time.perf_counter() - clock) > 1.0:
+                say("improving the plan (large-neighbourhood search)")
+                tried.append("large-neighbourhood search")
+                x, objective, bound = improve(model, x, objective, bound=bound, deadline_s=rules.time_limit_s,
+                                              started=clock, progress=say, log=log,
+                                              branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
+            for var in model.prob.variables():
+                var.varValue = float(x[var.index])
+            if bound > lp_objective + EPS:
+                mip_bound = bound
+            status = "Optimal" if gap(objective, bound) <= rules.gap_rel + EPS else "Feasible"
+    if status is None:  # no plan from the rounding (or no HiGHS): branch and bound for the time left
+        remaining = max(1.0, rules.time_limit_s - (time.perf_counter() - clock))
+        say("solving integer model")
+        tried.append(f"branch and bound ({remaining:.0f} s)")
+        model.set_activities_integer()
+        status, objective, mip_bound = model.solve(mip=True, time_limit_s=remaining)
+        if status in ("Optimal", "Feasible"):
+            log.append(Improvement(time.perf_counter() - clock, objective,
+                                   max(lp_objective, mip_bound if mip_bound is not None else -np.inf),
+                                   "branch and bound"))
+    if status == "Infeasible" and rules.coverage == "hard":
+        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
+    if status not in ("Optimal", "Feasible"):
+        raise SolveError(f"tried {', then '.join(tried)}: no integer plan (solver status {status}) after "
+                         f"{time.perf_counter() - clock:.1f} s of the {rules.time_limit_s:g} s time limit "
+                         "(rules.toml time_limit_s)")
+    say("reading solution")
+    plan = model.result(status, objective, lp_objective, mip_bound, improvements=tuple(log))
+    if plan.gap > rules.gap_rel + EPS:
+        warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the shift plan is {plan.gap:.2%} above its proven "
+                      f"lower bound (gap_rel={rules.gap_rel:g}); a longer time_limit_s may find a cheaper plan",
+                      stacklevel=2)
+    return plan
+
+
