@@ -168,6 +168,7 @@ def schedule_week(
         "week_start": plan.grid.start.date().isoformat(),
         "agents_by_contract": {k: int(v) for k, v in headcount.items()},
         "under_coverage_agent_hours": plan.under_agent_hours,
+        "unreachable_agent_hours": plan.unreachable_agent_hours,  # part of the line above: no shift reaches them
         "deferred_undone_minutes": plan.undone_work_minutes,
         "roster_short_of_plan_agent_hours": not_placed,
         "deferred_on_time": on_time,

@@ -76,9 +76,14 @@ def run(args: argparse.Namespace) -> int:
         progress("writing outputs")
         write_outputs(result, args.out)
     summary = result["summary"]
-    print(f"cost {summary['cost']:.2f}  paid hours {summary['paid_hours']:.1f}  "
-          f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs bound {summary['bound']:.2f}  "
-          f"solve {summary['solve_seconds']:.1f} s")
+    print(f"cost {summary['cost']:,.2f}  paid hours {summary['paid_hours']:,.1f}  status {summary['solver_status']}  "
+          f"time {summary['solve_seconds']:.1f} s")
+    print(f"objective {summary['objective']:,.2f} (pay plus priced shortfall and over-coverage), "
+          f"{summary['gap']:.2%} above its proven lower bound {summary['bound']:,.2f}")
+    short, unreachable = summary["under_coverage_agent_hours"], summary.get("unreachable_agent_hours", 0.0)
+    if short > 0.05:
+        print(f"short of the requirement: {short:,.1f} agent-hours"
+              + (f", {unreachable:,.1f} of them in intervals no shift reaches (not in the objective)" if unreachable > 0.05 else ""))
     print(f"rule check: {summary['rule_check']['violations']} violations")
     print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}")
     return 0

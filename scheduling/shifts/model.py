@@ -196,6 +196,8 @@ class ShiftModel:
         cost = float((tours["agents"] * tours["cost_per_agent"]).sum())
         paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
         under = sum(float(u.varValue or 0.0) for us in self.coverage.under.values() for u in us if u is not None)
+        out_of_reach = sum(float(self.demands[c].required[i]) for c, idx in self.coverage.unreachable.items()
+                           for i in idx)
         late = sum(float(v.varValue or 0.0) for vs in self.backlog.late.values() for v in vs if v is not None)
         undone = sum(float(v.varValue or 0.0) for vs in self.backlog.undone.values() for v in vs)
         bound = max(lp_bound, mip_bound) if mip_bound is not None and np.isfinite(mip_bound) else lp_bound
@@ -206,7 +208,8 @@ class ShiftModel:
             grid=grid, tours=tours, activities=activities, blending=blending, coverage=coverage, status=status,
             objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound,
             gap=float(gap(objective, bound)), solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
-            under_agent_hours=under * dt / 60, late_work_minutes=late, solver=self.solver_name,
+            under_agent_hours=(under + out_of_reach) * dt / 60, late_work_minutes=late, solver=self.solver_name,
             demands=self.demands, undone_work_minutes=undone, priced_coverage=priced, bound=float(bound),
-            improvements=improvements,
+            improvements=improvements, unreachable_agent_hours=out_of_reach * dt / 60,
+            unreachable={c: tuple(idx) for c, idx in self.coverage.unreachable.items()},
         )

@@ -115,6 +115,10 @@ class ShiftPlan:
     (a proven lower bound on the objective) and ``gap = (objective - bound) / objective``, not
     clamped. ``improvements``: the plans found, in order (seconds since the solve started,
     objective, bound then, method); the first is the first complete plan.
+
+    ``unreachable[channel]``: grid intervals whose requirement no shift of the rules can reach
+    (soft coverage); their ``unreachable_agent_hours`` are part of ``under_agent_hours`` but not
+    of the objective, the bound or the gap (a constant no plan can change).
     """
 
     grid: WeekGrid
@@ -138,6 +142,8 @@ class ShiftPlan:
     priced_coverage: pd.DataFrame | None = None
     bound: float = float("nan")
     improvements: tuple[Improvement, ...] = ()
+    unreachable_agent_hours: float = 0.0
+    unreachable: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------- model records
@@ -247,10 +253,12 @@ class Coverage:
     channel to the deferred channel they work). A builder added after coverage (a service
     goal, say) writes its rows on these. ``under[channel][i]``: the under-coverage column of an
     immediate channel's interval (agents short of ``required_agents``), or None where the
-    interval requires nobody or coverage is hard."""
+    interval requires nobody or coverage is hard. ``unreachable[channel]``: the intervals of soft
+    coverage with a requirement that no shift can reach (left out of the model, reported apart)."""
 
     staffed: Mapping[str, tuple[pulp.LpAffineExpression, ...]]
     under: Mapping[str, tuple[pulp.LpVariable | None, ...]]
+    unreachable: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

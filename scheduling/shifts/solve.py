@@ -17,6 +17,7 @@ Infeasible hard coverage raises :class:`InfeasibleError` with the explanation
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable
@@ -32,7 +33,7 @@ except ImportError:  # CBC fallback
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
 from scheduling.rules import RuleSet
 from scheduling.shifts import heuristics
-from scheduling.shifts.explain import explain_infeasible
+from scheduling.shifts.explain import explain_infeasible, interval_runs
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.improve import Improvement, improve
 from scheduling.shifts.model import ShiftModel, gap
@@ -138,6 +139,14 @@ def plan_shifts(
                          "(rules.toml time_limit_s)")
     say("reading solution")
     plan = model.result(status, objective, lp_objective, mip_bound, improvements=tuple(log))
+    plan = dataclasses.replace(plan, solve_seconds=time.perf_counter() - clock)  # all of it, not only the solver's
+    for channel, intervals in plan.unreachable.items():
+        runs = interval_runs(list(intervals), grid)
+        hours = float(demands[channel].required[list(intervals)].sum()) * grid.interval_minutes / 60
+        warnings.warn(f"no [[shift]] serving {channel} is on duty in {len(intervals)} interval(s) with a requirement "
+                      f"({', '.join(runs[:4])}{', ...' if len(runs) > 4 else ''}): {hours:,.1f} agent-hours stay "
+                      "uncovered whatever the plan; widen a shift's start times or add one to cover them",
+                      stacklevel=2)
     if plan.gap > rules.gap_rel + EPS:
         warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the shift plan is {plan.gap:.2%} above its proven "
                       f"lower bound (gap_rel={rules.gap_rel:g}); a longer time_limit_s may find a cheaper plan",

@@ -312,3 +312,24 @@ def test_a_drop_keeps_shifts_whose_removal_saves_less_than_the_share():
         h.changeColBounds(int(idx[j]), tours[j], tours[j])
         checked += 1
     assert checked >= 5
+
+
+def test_intervals_no_shift_reaches_are_reported_apart_and_left_out_of_the_gap(keeps_rules):
+    """Soft coverage, a day shift 08:00-16:00 and a requirement that also runs 20:00-22:00: those
+    two hours a day are short whatever the plan. They count in ``under_agent_hours`` and are named
+    in a warning, but the objective, the bound and the gap are those of the week without them
+    (pricing a shortfall nobody can avoid only added a constant to both and shrank the gap)."""
+    rules = _rules(coverage="soft", under_penalty=50.0, min_rest_hours=0,
+                   shift=[{"name": "day", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
+                           "earliest_start": "08:00", "latest_start": "08:00"}])
+    reachable = lambda d, h: 3 if 8 <= h < 16 else 0  # noqa: E731
+    with pytest.warns(UserWarning, match=r"no \[\[shift\]\] serving voice is on duty in 14 interval\(s\).*"
+                                         r"Mon 20:00-22:00.*28.0 agent-hours stay uncovered"):
+        plan = plan_shifts(_hourly(lambda d, h: reachable(d, h) or (2 if 20 <= h < 22 else 0)), rules)
+    alone = plan_shifts(_hourly(reachable), rules)
+    keeps_rules(plan, rules)
+    assert plan.unreachable == {"voice": tuple(d * 24 + h for d in range(7) for h in (20, 21))}
+    assert plan.unreachable_agent_hours == pytest.approx(28.0)
+    assert plan.under_agent_hours == pytest.approx(alone.under_agent_hours + 28.0)
+    assert plan.objective == pytest.approx(alone.objective) and plan.bound == pytest.approx(alone.bound)
+    assert plan.gap == pytest.approx(alone.gap)

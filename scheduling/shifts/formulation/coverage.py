@@ -16,6 +16,11 @@ Rows, per immediate channel ``c`` and interval ``i`` with ``r = required_agents 
   ``staffed[c][i] + u / f >= ceil(r)`` (valid because net coverage is integer; not in the
   spread-break or the elastic model);
 * the elastic model (explanation of an infeasible hard plan) is soft with a 1e6 penalty.
+
+Soft coverage leaves out the intervals no shift can reach (``staffed[c][i]`` has no term: no
+template serves ``c`` then): their shortfall is the whole requirement whatever the plan does,
+so pricing it would only add a constant to the objective and to its bound and make the gap
+look smaller than it is. They are listed in ``Coverage.unreachable`` and reported apart.
 """
 
 from __future__ import annotations
@@ -42,15 +47,20 @@ def add_coverage(build: Build) -> Coverage:
     staffed = staffed_expressions(build)
     penalty = rules.under_penalty if not build.elastic else 1e6
     under: dict[str, tuple] = {}
+    unreachable: dict[str, tuple[int, ...]] = {}
     for position, (channel, demand) in enumerate(build.demands.items()):
         if demand.deferred:
             continue
         order = (ROWS_CHANNEL, position)
-        unders = []
+        unders, out_of_reach = [], []
         for i, expr in enumerate(staffed[channel]):
             required = float(demand.required[i])
             if required <= EPS:
                 unders.append(None)
+                continue
+            if not build.hard and not any(abs(c) > EPS for c in expr.values()):  # no shift reaches it
+                unders.append(None)
+                out_of_reach.append(i)
                 continue
             if build.hard and not build.elastic:
                 build.add_row(expr >= float(np.ceil(required - EPS)), f"cover_{channel}_{i}", order=order)
@@ -65,4 +75,6 @@ def add_coverage(build: Build) -> Coverage:
                               f"cover_mir_{channel}_{i}", order=order)
             unders.append(u)
         under[channel] = tuple(unders)
-    return Coverage(staffed=staffed, under=under)
+        if out_of_reach:
+            unreachable[channel] = tuple(out_of_reach)
+    return Coverage(staffed=staffed, under=under, unreachable=unreachable)
