@@ -72,6 +72,10 @@ def browser(chromium_paths, tmp_path):
     driver.quit()
 
 
+#: how long a fresh server may take to answer: 60 s ran out on a 2-core machine at load 15
+SERVER_START_S = 180
+
+
 def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
     """Start ``planner app`` (the production server) on a free port against ``store_url``;
     returns (process, base url)."""
@@ -87,7 +91,7 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
         text=True,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
@@ -100,7 +104,7 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError("planner app did not answer within 60 s")
+    raise RuntimeError(f"planner app did not answer within {SERVER_START_S} s")
 
 
 def severe_console_errors(driver) -> list[str]:
