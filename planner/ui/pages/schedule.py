@@ -44,7 +44,7 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
             write_roster_xlsx(roster, activities, coverage, target / "roster.xlsx", week_start=plan.week_start)
             return (target / "roster.xlsx").read_bytes(), f"roster_plan{plan.plan_id}.xlsx"
         if kind == "ics":
-            paths = write_ics(roster, activities, target / "ics", timezone=plan.config.get("timezone") or "UTC",
+            paths = write_ics(roster, activities, target / "ics", timezone=plan.config.get("timezone") or None,
                               calendar_name=plan.name)
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
