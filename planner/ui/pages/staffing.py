@@ -81,6 +81,18 @@ def _number_input(id: str, value, step="any") -> dcc.Input:
     return dcc.Input(id=id, type="number", value=value, step=step, debounce=True, style={"width": "110px"})
 
 
+HEATMAP_HEIGHT_PX = 450
+
+
+def heatmap_graph(figure) -> dcc.Graph:
+    """The requirements heatmap at a fixed height: a responsive graph takes its container's
+    height, which a loading wrapper has none of while it redraws, so the chart collapsed to
+    nothing and spilled over the targets table and the recompute result."""
+    graph = ui.graph("staffing-heatmap", figure)
+    graph.style = {"height": f"{HEATMAP_HEIGHT_PX}px"}
+    return graph
+
+
 def layout(**_query) -> html.Div:
     plan = latest_plan(context.store())
     calc_cards, calc_figure = calculator_view(CALC_DEFAULTS)
@@ -93,7 +105,7 @@ def layout(**_query) -> html.Div:
             html.H3(f"Requirements of plan {plan.plan_id} ({plan.name})"),
             ui.field("channel", dcc.Dropdown(id="staffing-channel", options=channels, value=channels[0], clearable=False,
                                              style={"width": "220px"})),
-            dcc.Loading(ui.graph("staffing-heatmap", requirements_heatmap(plan.table("requirements"), channel=channels[0]))),
+            dcc.Loading(heatmap_graph(requirements_heatmap(plan.table("requirements"), channel=channels[0]))),
             html.H3("Service targets"),
             html.P("Edit a cell and press 'Recompute' to see the requirements under the new targets "
                    "(the stored plan is not changed; rebuild it on the Schedule page)."),
