@@ -113,6 +113,7 @@ def plan_dataset(
     from planner.demo import data_dir
     from planner.pipeline import plan
     from planner.plan_config import PlanConfig
+    from planner.rostering import grid_choices
 
     if int(interval_minutes) not in (15, 30, 60):
         raise ValueError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
@@ -122,10 +123,13 @@ def plan_dataset(
         raise ValueError(f"start: {start!r} is not a date (YYYY-MM-DD)") from None
     if week != week.normalize():
         raise ValueError(f"start: {start!r} must be a date (plans cover whole days)")
-    store.dataset_info(dataset)  # ValueError naming the dataset when it is not stored
+    info = store.dataset_info(dataset)  # ValueError naming the dataset when it is not stored
     folder = data_dir() / "sample"
     staffing = copy.deepcopy(dict(staffing)) if staffing else read_toml(folder / "staffing.toml")
     rules = copy.deepcopy(dict(rules)) if rules else read_toml(folder / "rules.toml")
+    chosen = {c.minutes: c for c in grid_choices(rules, history_interval_minutes=info.get("interval_minutes"))}
+    if int(interval_minutes) in chosen and not chosen[int(interval_minutes)].usable:
+        raise ValueError(f"a {int(interval_minutes)}-minute plan isn't possible: {chosen[int(interval_minutes)].why_not}")
     rules["interval_minutes"] = int(interval_minutes)
     config = PlanConfig(name=f"{dataset}, week of {week:%Y-%m-%d}", source=Path(f"app: dataset {dataset}"), start=week,
                         days=7, interval_minutes=int(interval_minutes), staffing=staffing, rules=rules, dataset=dataset,

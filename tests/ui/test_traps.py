@@ -82,3 +82,80 @@ def test_staffing_recompute_keeps_the_heatmap_and_shows_its_result(traps_server,
     shown_hours = float(text.split("needs ")[1].split(" scheduled")[0].replace(",", ""))
     assert shown_hours == pytest.approx(edited, rel=0.02), text
     assert severe_console_errors(browser) == []
+
+
+def _choose(browser, dropdown_id: str, option: str) -> None:
+    """Open a Dash dropdown and click the option with this text."""
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element(By.ID, dropdown_id).click()
+    WebDriverWait(browser, 10).until(
+        lambda d: any(o.text == option for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")))
+    [o for o in browser.find_elements(By.CSS_SELECTOR, "[role=option]") if o.text == option][0].click()
+    WebDriverWait(browser, 10).until(lambda d: option in d.find_element(By.ID, dropdown_id).text)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    time.sleep(0.2)
+
+
+def _options(browser, dropdown_id: str) -> dict[str, bool]:
+    """The options of a Dash dropdown, text -> selectable."""
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.find_element(By.ID, dropdown_id).click()
+    time.sleep(0.5)
+    found = {o.text: o.find_element(By.CSS_SELECTOR, "input").is_enabled()
+             for o in browser.find_elements(By.CSS_SELECTOR, "[role=option]")}
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    time.sleep(0.2)
+    return found
+
+
+def test_schedule_offers_only_the_intervals_the_rules_can_use(traps_server, browser, artifacts):
+    """The sample rules (15-minute breaks, 8.5-hour shifts) on the 15-minute sample: only 15 is
+    selectable, and the page says why 30 and 60 are not, in words; a 6-minute history fits no
+    interval of these rules and the page says so, and the build button says it too."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import severe_console_errors
+
+    browser.get(traps_server + "schedule")
+    _wait(browser, By.ID, "schedule-interval")
+    note = _wait(browser, By.ID, "schedule-interval-note")
+    assert "sample_centre" in browser.find_element(By.ID, "schedule-dataset").text
+    assert _options(browser, "schedule-interval") == {"15": True, "30 (not possible)": False, "60 (not possible)": False}
+    assert browser.find_element(By.ID, "schedule-interval").text.strip().startswith("15")
+    browser.find_element(By.ID, "schedule-interval").click()  # clicking a refused interval changes nothing
+    WebDriverWait(browser, 10).until(lambda b: [o for o in b.find_elements(By.CSS_SELECTOR, "[role=option]")
+                                                if o.text == "30 (not possible)"])[0].click()
+    _options(browser, "schedule-interval")
+    assert browser.find_element(By.ID, "schedule-interval").text.strip().startswith("15")
+    assert note.text.splitlines() == [
+        "30 min is not offered: the 15-minute breaks of the 'early' shifts don't fill whole 30-minute intervals.",
+        "60 min is not offered: the 'early' shifts last 510 minutes (8.5 h), which is not a whole number of "
+        "60-minute intervals.",
+    ]
+    assert "interval_minutes" not in note.text and "[[shift" not in note.text
+
+    _choose(browser, "schedule-dataset", "anonymous_bank_1999")
+    WebDriverWait(browser, 30).until(lambda b: "No planning interval" in b.find_element(By.ID, "schedule-interval-note").text)
+    lines = browser.find_element(By.ID, "schedule-interval-note").text.splitlines()
+    assert lines[0] == "No planning interval fits the shift rules and this dataset, so it can't be scheduled here."
+    assert lines[1] == ("15 min is not offered: the history's 6-minute intervals don't add up to 15-minute ones.")
+    assert all(v is False for v in _options(browser, "schedule-interval").values())
+    browser.find_element(By.ID, "schedule-build").click()
+    result = WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "schedule-build-result").text)
+    assert result.startswith("No planning interval fits the shift rules and this dataset")
+    browser.save_screenshot(str(artifacts / "traps_schedule_intervals.png"))
+
+    _choose(browser, "schedule-dataset", "sample_centre")
+    WebDriverWait(browser, 30).until(lambda b: "No planning interval" not in b.find_element(By.ID, "schedule-interval-note").text)
+    assert browser.find_element(By.ID, "schedule-interval").text.strip().startswith("15")
+    assert severe_console_errors(browser) == []

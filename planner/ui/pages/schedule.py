@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.exports import write_ics, write_roster_xlsx
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError
+from planner.rostering import RuleViolationError, grid_choices
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
@@ -54,11 +54,43 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
     raise ValueError(f"export kind {kind!r} is not csv, xlsx or ics")
 
 
+def build_rules(plan) -> dict:
+    """The shift rules a build uses: the current plan's, else the bundled sample's."""
+    if plan is not None and plan.config.get("rules"):
+        return dict(plan.config["rules"])
+    from planner.config import read_toml
+    from planner.demo import data_dir
+
+    return read_toml(data_dir() / "sample" / "rules.toml")
+
+
+def interval_choices(store, dataset: str | None, rules: dict, *, current: int | None = None):
+    """(dropdown options, chosen value, note) for the interval of a build: only the grids the
+    shift rules and the dataset's history allow are selectable; the note says why the others
+    are not, in the user's words."""
+    try:
+        step = store.dataset_info(dataset).get("interval_minutes") if dataset else None
+    except ValueError:
+        step = None
+    choices = grid_choices(rules, history_interval_minutes=step)
+    options = [{"label": f"{c.minutes}" if c.usable else f"{c.minutes} (not possible)", "value": c.minutes,
+                "disabled": not c.usable} for c in choices]
+    usable = [c.minutes for c in choices if c.usable]
+    value = current if current in usable else (usable[0] if usable else None)
+    lines = [f"{c.minutes} min is not offered: {c.why_not}." for c in choices if not c.usable]
+    if not usable:
+        lines.insert(0, "No planning interval fits the shift rules and this dataset, so it can't be scheduled here.")
+    note = [html.Span(line, style={"display": "block"}) for line in lines] or None
+    return options, value, note
+
+
 def build_panel(plan) -> html.Div:
     """The form that plans a week for a stored dataset (defaults: the current plan's)."""
     store = context.store()
     datasets = [r["dataset"] for r in datasets_rows(store) if r["kind"] == "history"]
     dataset = (plan_history_dataset(store, plan) if plan is not None else None) or (datasets[0] if datasets else None)
+    options, value, note = interval_choices(store, dataset, build_rules(plan),
+                                            current=plan.interval_minutes if plan is not None else 15)
     return html.Div([
         html.H3("Build the schedule"),
         html.P("Forecasts the week from the dataset (training on the days before it), turns it into requirements, "
@@ -68,12 +100,13 @@ def build_panel(plan) -> html.Div:
             ui.field("dataset", dcc.Dropdown(id="schedule-dataset", options=datasets, value=dataset, style={"width": "240px"})),
             ui.field("week start (a date)", dcc.Input(id="schedule-start", type="text",
                                                       value=f"{plan.week_start:%Y-%m-%d}" if plan is not None else "")),
-            ui.field("interval (min)", dcc.Dropdown(id="schedule-interval", options=[15, 30, 60],
-                                                    value=plan.interval_minutes if plan is not None else 15, clearable=False)),
+            ui.field("interval (min)", dcc.Dropdown(id="schedule-interval", options=options, value=value,
+                                                    clearable=False, style={"width": "170px"})),
             ui.field("holidays (country)", dcc.Input(id="schedule-country", type="text",
                                                      value=(plan.config.get("country") if plan is not None else "") or "")),
             html.Button("Build the schedule", id="schedule-build", n_clicks=0),
         ], className="row"),
+        html.P(note, id="schedule-interval-note", style={"fontSize": "13px", "color": "#555"}),
         ui.progress_block("schedule"),
         html.Div(id="schedule-build-result"),
     ], className="card")
@@ -147,6 +180,20 @@ def layout(**_query) -> html.Div:
     ])
 
 
+@callback(
+    Output("schedule-interval", "options"),
+    Output("schedule-interval", "value"),
+    Output("schedule-interval-note", "children"),
+    Input("schedule-dataset", "value"),
+    State("schedule-interval", "value"),
+    prevent_initial_call=True,
+)
+def offer_intervals(dataset, current):
+    """The intervals the chosen dataset and the shift rules allow, and why not the others."""
+    store = context.store()
+    return interval_choices(store, dataset, build_rules(latest_plan(store)), current=current)
+
+
 @callback(Output("schedule-coverage", "figure"), Input("schedule-channel", "value"), prevent_initial_call=True)
 def show_coverage(channel):
     plan = latest_plan(context.store())
@@ -205,6 +252,9 @@ def publish(_clicks, plan_id):
 def build(set_progress, _clicks, dataset, start, interval, country):
     if not dataset:
         return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")
+    if not interval:
+        return ui.message("No planning interval fits the shift rules and this dataset (see the note above the "
+                          "progress bar): choose another dataset or change the shift rules.", kind="error")
     store = context.store()
     plan = latest_plan(store)
     try:
