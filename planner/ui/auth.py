@@ -75,7 +75,7 @@ CALLBACK_PERMISSIONS = {
     "schedule-coverage": "read_plan", "schedule-timeline": "read_plan", "schedule-download": "read_plan",
     "schedule-build-result": "build", "schedule-build": "build", "schedule-progress": "build", "schedule-status": "build",
     "schedule-publish-result": "publish",
-    "schedule-interval": "read_plan", "schedule-interval-note": "read_plan",
+    "schedule-interval": "read_plan", "schedule-interval-note": "read_plan", "schedule-timeline-note": "read_plan",
     # Scenarios
     "sc-name": "read_plan", "sc-volume": "read_plan", "sc-aht": "read_plan", "sc-target": "read_plan",
     "sc-result": "scenario", "sc-added": "scenario", "scenarios-compare": "scenario", "sc-run": "scenario",

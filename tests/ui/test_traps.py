@@ -159,3 +159,44 @@ def test_schedule_offers_only_the_intervals_the_rules_can_use(traps_server, brow
     WebDriverWait(browser, 30).until(lambda b: "No planning interval" not in b.find_element(By.ID, "schedule-interval-note").text)
     assert browser.find_element(By.ID, "schedule-interval").text.strip().startswith("15")
     assert severe_console_errors(browser) == []
+
+
+def test_schedule_timeline_draws_every_shift_of_the_day(traps_server, plan_store_url, browser, artifacts):
+    """Tuesday of the test plan has more shifts than the old 60-row cut: the note names how many
+    are drawn, the chart holds a bar for each shift and a labelled row for each agent, and the
+    last agent's row is reached by scrolling inside the chart's box."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from planner.ui.views import latest_plan
+
+    from .conftest import severe_console_errors
+
+    roster = latest_plan(Store.open(plan_store_url)).table("roster")
+    day = roster[roster["date"] == "2025-06-03"]
+    assert len(day) > 60
+    browser.get(traps_server + "schedule")
+    _wait(browser, By.CSS_SELECTOR, "#schedule-timeline .main-svg")
+    _choose(browser, "schedule-day", "Tue 2025-06-03")
+    note = f"The timeline draws all {len(day)} shifts of Tue 2025-06-03 ({day['agent_id'].nunique()} agents)"
+    WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "schedule-timeline-note").text.startswith(note))
+    WebDriverWait(browser, 30).until(lambda b: "Tue 2025-06-03" in b.find_element(By.CSS_SELECTOR, "#schedule-timeline .gtitle").text)
+    drawn = browser.execute_script("""
+        const gd = document.querySelector('#schedule-timeline .js-plotly-plot');
+        const traces = Array.from(gd.querySelectorAll('.barlayer .trace'));
+        return gd._fullData.map((t, i) => [t.name, traces[i].querySelectorAll('.point path').length]);""")
+    shift_bars = sum(n for name, n in drawn if name.startswith("shift"))
+    assert shift_bars == len(day)
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#schedule-timeline .ytick text")]
+    assert sorted(labels) == sorted(day["agent_id"].astype(str).unique())
+    box, chart = _box(browser, "schedule-timeline-box"), _box(browser, "schedule-timeline")
+    assert chart["height"] > box["height"] + 500  # all rows at full height, inside a scrolling box
+    last = day.sort_values(["shift_start", "agent_id"])["agent_id"].iloc[-1]
+    browser.execute_script("const b = document.getElementById('schedule-timeline-box'); b.scrollTop = b.scrollHeight;")
+    label = [e for e in browser.find_elements(By.CSS_SELECTOR, "#schedule-timeline .ytick text") if e.text == last][0]
+    inside = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect(), b = document.getElementById('schedule-timeline-box')"
+        ".getBoundingClientRect(); return r.top >= b.top && r.bottom <= b.bottom;", label)
+    assert inside
+    browser.save_screenshot(str(artifacts / "traps_schedule_timeline.png"))
+    assert severe_console_errors(browser) == []

@@ -20,12 +20,21 @@ from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked
-from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
+from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
 from planner.ui.views import (datasets_rows, latest_plan, plan_history_dataset, publication_text, roster_week_grid,
                               solver_text)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
+
+
+TIMELINE_BOX_PX = 720  # the shift timeline scrolls inside a box this tall
+
+
+def timeline_note(roster: pd.DataFrame, day) -> str:
+    """The line above the shift timeline: which shifts it draws (all of the day's)."""
+    caption = timeline_caption(roster, day=day)
+    return f"The timeline draws {caption}, one row per agent; scroll inside it to see them all."
 
 
 def day_options(plan) -> list[dict[str, str]]:
@@ -174,7 +183,10 @@ def layout(**_query) -> html.Div:
         html.Div([
             ui.field("day", dcc.Dropdown(id="schedule-day", options=days, value=days[0]["value"], clearable=False,
                                          style={"width": "220px"})),
-            ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"), day=days[0]["value"])),
+            html.P(timeline_note(plan.table("roster"), days[0]["value"]), id="schedule-timeline-note"),
+            html.Div(ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"),
+                                                                   day=days[0]["value"])),
+                     id="schedule-timeline-box", style={"maxHeight": f"{TIMELINE_BOX_PX}px", "overflowY": "auto"}),
         ], className="card"),
         build_panel(plan),
     ])
@@ -200,10 +212,11 @@ def show_coverage(channel):
     return coverage_figure(plan.table("coverage"), channel=channel)
 
 
-@callback(Output("schedule-timeline", "figure"), Input("schedule-day", "value"), prevent_initial_call=True)
+@callback(Output("schedule-timeline", "figure"), Output("schedule-timeline-note", "children"),
+          Input("schedule-day", "value"), prevent_initial_call=True)
 def show_timeline(day):
     plan = latest_plan(context.store())
-    return roster_timeline(plan.table("roster"), plan.table("activities"), day=day)
+    return roster_timeline(plan.table("roster"), plan.table("activities"), day=day), timeline_note(plan.table("roster"), day)
 
 
 @callback(
