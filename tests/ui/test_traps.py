@@ -200,3 +200,28 @@ def test_schedule_timeline_draws_every_shift_of_the_day(traps_server, plan_store
     assert inside
     browser.save_screenshot(str(artifacts / "traps_schedule_timeline.png"))
     assert severe_console_errors(browser) == []
+
+
+def test_intraday_actuals_outside_every_plan_are_named_and_warned(traps_server, plan_store_url, browser, artifacts,
+                                                                  tmp_path):
+    """A file called actuals_2003-10-20.csv dated 2003 beside a plan of June 2025: stored as
+    'actuals_2003-10-20' (not 'actuals_actuals_...'), with a warning naming its dates and the plan's."""
+    from selenium.webdriver.common.by import By
+
+    import pandas as pd
+
+    plan_id = Store.open(plan_store_url).latest_plan_id()
+    times = pd.date_range("2003-10-20 08:00", periods=8, freq="15min")
+    path = tmp_path / "actuals_2003-10-20.csv"
+    pd.DataFrame({"interval_start": times.strftime("%Y-%m-%dT%H:%M"), "channel": "voice", "offered": 7}).to_csv(path, index=False)
+    browser.get(traps_server + "intraday")
+    # the page fits the day's re-forecast model before it shows (tens of seconds on a loaded machine)
+    _wait(browser, By.CSS_SELECTOR, "#intraday-upload input[type=file]", timeout=240).send_keys(str(path))
+    warning = _wait(browser, By.ID, "intraday-upload-warning", timeout=120)
+    stored = browser.find_element(By.CSS_SELECTOR, "#intraday-upload-result .message.ok").text
+    assert stored == "Stored actuals_2003-10-20.csv as actuals dataset 'actuals_2003-10-20'."
+    assert warning.text == ("These actuals were stored, but they are dated Mon 2003-10-20, outside every plan's dates "
+                            f"(plan {plan_id}: 2025-06-02 .. 2025-06-08), so intraday can't compare them with a forecast. "
+                            "Check the file's dates, or build a plan for those days.")
+    assert "actuals_2003-10-20" in Store.open(plan_store_url).list_datasets(kind="actuals")["name"].tolist()
+    browser.save_screenshot(str(artifacts / "traps_intraday_actuals.png"))
