@@ -80,11 +80,14 @@ def history_preview_figure(history: pd.DataFrame, *, title: str = "Preview: offe
     return fig
 
 
-def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast") -> go.Figure:
+def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast",
+                    interval_minutes: int | None = None) -> go.Figure:
     """Offered history (grey), forecast (blue) and its 10-90 % band (``lo``..``hi``) per interval.
 
-    ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None;
-    ``forecast``: Forecast frame rows of the same series. Rows of several series are summed.
+    ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None,
+    on the forecast's grid (:func:`planner.forecasts.history_on_grid`); ``forecast``: Forecast
+    frame rows of the same series. Rows of several series are summed. ``interval_minutes``
+    names the grid on the y axis ("contacts per 30 minutes").
     """
     fig = go.Figure()
     if history is not None and len(history):
@@ -98,7 +101,8 @@ def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, tit
                              name="10-90% range", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=fc["interval_start"], y=fc["forecast"], name="forecast", mode="lines",
                              line=dict(color=FORECAST_COLOR, width=2)))
-    fig.update_layout(**LAYOUT, title=title, xaxis_title="interval start (local time)", yaxis_title="contacts per interval")
+    per = f"contacts per {int(interval_minutes)} minutes" if interval_minutes else "contacts per interval"
+    fig.update_layout(**LAYOUT, title=title, xaxis_title="interval start (local time)", yaxis_title=per)
     return fig
 
 

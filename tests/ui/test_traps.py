@@ -225,3 +225,109 @@ def test_intraday_actuals_outside_every_plan_are_named_and_warned(traps_server, 
                             "Check the file's dates, or build a plan for those days.")
     assert "actuals_2003-10-20" in Store.open(plan_store_url).list_datasets(kind="actuals")["name"].tolist()
     browser.save_screenshot(str(artifacts / "traps_intraday_actuals.png"))
+
+
+def _set_input(browser, element_id: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element(By.ID, element_id)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text, Keys.TAB)
+
+
+def _figure(browser, graph_id: str) -> dict:
+    """The figure a Dash graph draws: trace names, x and y, and the y-axis title."""
+    return browser.execute_script("""
+        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+        // _fullData holds the decoded arrays (a figure may send numbers as base64 typed arrays)
+        return {traces: gd._fullData.map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || [])})),
+                ytitle: (gd.layout.yaxis.title || {}).text || gd.layout.yaxis.title};""", graph_id)
+
+
+@pytest.mark.slow
+def test_forecast_page_starts_after_the_history_warns_plots_on_one_grid_and_feeds_staffing_and_schedule(
+        traps_server, plan_store_url, browser, artifacts):
+    """On the Forecast page: the plan's dataset keeps the plan's week, another dataset starts
+    the day after its history, a start years later is warned about; a forecast of the 5-minute
+    US bank history on a 15-minute grid over Memorial Day shows its holiday warning on the page
+    and plots the history summed to 15 minutes (same axis, comparable level); its snapshot then
+    opens on Staffing (requirements of that snapshot) and fills in the Schedule build form."""
+    import pandas as pd
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import severe_console_errors
+
+    store = Store.open(plan_store_url)
+    browser.get(traps_server + "forecast")
+    _wait(browser, By.CSS_SELECTOR, "#fc-figure .main-svg")
+    top = _figure(browser, "fc-figure")
+    assert top["ytitle"] == "contacts per 15 minutes"
+    assert browser.find_element(By.ID, "fc-start").get_attribute("value") == "2025-06-02"  # the plan's own week
+    assert browser.find_element(By.ID, "fc-start-warning").text == ""
+
+    _choose(browser, "fc-dataset", "us_bank_2003")
+    WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "fc-start").get_attribute("value") == "2003-10-25")
+    assert browser.find_element(By.ID, "fc-start-warning").text == ""
+    _set_input(browser, "fc-start", "2025-06-02")
+    warning = WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "fc-start-warning").text)
+    assert warning == ("The history of 'us_bank_2003' ends on Fri 2003-10-24, 21.6 years before the start 2025-06-02: "
+                       "the forecast would repeat patterns that old, and the backtest can't tell how far off that is. "
+                       "Start on 2003-10-25 for a forecast that follows on from the history.")
+
+    _set_input(browser, "fc-start", "2003-05-19")
+    WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "fc-start-warning").text == "")
+    _set_input(browser, "fc-days", "14")
+    _set_input(browser, "fc-interval", "15")
+    _set_input(browser, "fc-country", "US")
+    browser.find_element(By.ID, "fc-run").click()
+    done = _wait(browser, By.ID, "fc-done", timeout=420)
+    snapshot = int(done.text.split("Forecast snapshot ")[1].split(" ")[0])
+    said = browser.find_element(By.ID, "fc-warnings").text
+    assert "The forecast warns (1):" in said and "no past example of Memorial Day in the history" in said
+    _wait(browser, By.CSS_SELECTOR, "#fc-new-figure .main-svg")
+    browser.save_screenshot(str(artifacts / "traps_forecast_run.png"))
+
+    figure = _figure(browser, "fc-new-figure")
+    assert figure["ytitle"] == "contacts per 15 minutes"
+    traces = {t["name"]: t for t in figure["traces"]}
+    hist = pd.Series(traces["history (offered)"]["y"], index=pd.to_datetime(traces["history (offered)"]["x"]), dtype=float)
+    raw = store.dataset("us_bank_2003").set_index("interval_start")["offered"]
+    sums = raw.resample("15min").sum()
+    counts = raw.resample("15min").count()
+    expected = sums[counts == 3]  # complete 15-minute intervals of the 5-minute history
+    expected = expected[(expected.index >= hist.index.min()) & (expected.index <= hist.index.max())]
+    assert len(hist) == len(expected) > 500
+    assert (hist.to_numpy() == expected.to_numpy()).all() and (hist.index == expected.index).all()
+    fc = pd.Series(traces["forecast"]["y"], index=pd.to_datetime(traces["forecast"]["x"]), dtype=float)
+    last_week = hist[hist.index >= hist.index.max() - pd.Timedelta(days=7)]
+    ratio = fc[fc > 0].mean() / last_week[last_week > 0].mean()
+    assert 0.6 < ratio < 1.6, ratio  # one grid: the forecast is no longer several times the history
+
+    links = {e.get_attribute("id"): e.get_attribute("href") for e in browser.find_elements(By.CSS_SELECTOR, "#fc-done a")}
+    assert links["fc-use-staffing"].endswith(f"/staffing?forecast={snapshot}")
+    assert links["fc-use-schedule"].endswith(f"/schedule?forecast={snapshot}")
+
+    browser.get(links["fc-use-staffing"])
+    note = _wait(browser, By.ID, "staffing-snapshot-note")
+    assert note.text.startswith(f"Showing the requirements of forecast snapshot {snapshot}: us_bank_2003, 2003-05-19 + 14 days, "
+                                "15 min, under the service targets below:")
+    assert f"snapshot {snapshot}:" in browser.find_element(By.ID, "staffing-forecast").text
+    _wait(browser, By.CSS_SELECTOR, "#staffing-heatmap .main-svg")
+    heat = browser.execute_script("const gd = document.querySelector('#staffing-heatmap .js-plotly-plot');"
+                                  "return [gd.layout.title.text, Array.from(gd._fullData[0].y)];")
+    assert heat[0] == "Required agents, voice (scheduled, after shrinkage)"
+    assert heat[1][0] == "Mon 2003-05-19" and len(heat[1]) == 14
+    browser.save_screenshot(str(artifacts / "traps_forecast_staffing.png"))
+
+    browser.get(links["fc-use-schedule"])
+    note = _wait(browser, By.ID, "schedule-snapshot-note")
+    assert note.text.startswith(f"The schedule is built on forecast snapshot {snapshot}: us_bank_2003, 2003-05-19")
+    assert "us_bank_2003" in browser.find_element(By.ID, "schedule-dataset").text
+    assert browser.find_element(By.ID, "schedule-start").get_attribute("value") == "2003-05-19"
+    assert browser.find_element(By.ID, "schedule-interval").text.strip().startswith("15")
+    assert f"snapshot {snapshot}:" in browser.find_element(By.ID, "schedule-forecast").text
+    browser.save_screenshot(str(artifacts / "traps_forecast_schedule.png"))
+    assert severe_console_errors(browser) == []
