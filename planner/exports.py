@@ -303,18 +303,21 @@ def _zone_or_error(timezone: str) -> ZoneInfo | None:
         raise ValueError(f"timezone = {timezone!r}: not an IANA time zone (e.g. Europe/London, America/New_York)") from None
 
 
-def ics_text(shifts: pd.DataFrame, activities: pd.DataFrame, *, agent_id: Any, timezone: str,
+def ics_text(shifts: pd.DataFrame, activities: pd.DataFrame, *, agent_id: Any, timezone: str | None,
              calendar_name: str, dtstamp: dt.datetime | None = None, uid_prefix: str | None = None) -> str:
     """One agent's iCalendar (RFC 5545) text with CRLF line endings.
 
     ``shifts``/``activities`` are that agent's rows (local times in ``timezone``). Each shift
     is a VEVENT ``Shift (voice)``; each break, lunch or other activity a VEVENT of its own
     (``Break``, ``Lunch``...) and listed in the shift's DESCRIPTION. Times carry
-    ``TZID=<timezone>`` with a VTIMEZONE built from the IANA data, or are UTC (``Z``) when
-    ``timezone`` is UTC. UIDs start with ``uid_prefix`` (default: the safe file name of the
-    agent id), so a republished roster updates the same events.
+    ``TZID=<timezone>`` with a VTIMEZONE built from the IANA data, are UTC (``Z``) when
+    ``timezone`` is UTC, and are floating local times (no zone: a 06:00 shift shows at 06:00 in
+    any calendar) when ``timezone`` is None, a plan without a time zone. UIDs start with
+    ``uid_prefix`` (default: the safe file name of the agent id), so a republished roster
+    updates the same events.
     """
-    zone = _zone_or_error(timezone)
+    floating = timezone is None
+    zone = None if floating else _zone_or_error(timezone)
     stamp = (dtstamp or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     stamp_text = f"{stamp:%Y%m%dT%H%M%SZ}"
     starts = _times(shifts["shift_start"], "shift_start")
@@ -323,6 +326,8 @@ def ics_text(shifts: pd.DataFrame, activities: pd.DataFrame, *, agent_id: Any, t
     act_end = _times(activities["end"], "end") if len(activities) else pd.Series([], dtype="datetime64[ns]")
 
     def when(name: str, ts: pd.Timestamp) -> str:
+        if floating:
+            return f"{name}:{_local(ts)}"
         if zone is None:
             return f"{name}:{_local(ts)}Z"
         return f"{name};TZID={timezone}:{_local(ts)}"
@@ -355,12 +360,14 @@ def ics_text(shifts: pd.DataFrame, activities: pd.DataFrame, *, agent_id: Any, t
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
-def write_ics(roster: pd.DataFrame, activities: pd.DataFrame, folder: str | Path, *, timezone: str,
+def write_ics(roster: pd.DataFrame, activities: pd.DataFrame, folder: str | Path, *, timezone: str | None,
               calendar_name: str, dtstamp: dt.datetime | None = None) -> dict[Any, Path]:
     """One iCalendar file per agent, ``folder/<safe agent id>.ics``; returns id -> path.
 
-    Shift and activity times are local times in the IANA ``timezone`` (``UTC`` writes UTC
-    times). Each file is written atomically. ``dtstamp`` (UTC) fixes the DTSTAMP of every
+    Shift and activity times are local times in the IANA ``timezone`` (written with its TZID
+    and VTIMEZONE; ``UTC`` writes UTC times); ``None`` (the plan has no time zone) writes
+    floating local times, shown at the same clock time wherever the calendar is. Each file is
+    written atomically. ``dtstamp`` (UTC) fixes the DTSTAMP of every
     event (default: now).
 
     Example:
@@ -369,7 +376,8 @@ def write_ics(roster: pd.DataFrame, activities: pd.DataFrame, folder: str | Path
     """
     _check_columns(roster, ("agent_id", "shift_start", "shift_end", "channel"), "roster")
     _check_columns(activities, ("agent_id", "start", "end", "activity"), "activities")
-    _zone_or_error(timezone)
+    if timezone is not None:
+        _zone_or_error(timezone)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dtstamp or dt.datetime.now(dt.timezone.utc)

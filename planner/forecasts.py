@@ -118,3 +118,80 @@ def accuracy_report(forecast: pd.DataFrame, actuals: pd.DataFrame) -> dict[str, 
         columns={"intervals": "days"})
     return {"queue": _table(joined, ["queue", "channel"]), "day": _table(joined, ["date"]),
             "daily": daily_tab, "interval": _table(joined, ["time"]), "detail": joined}
+
+
+# -- the Forecast page's defaults and checks -------------------------------------------------
+LONG_GAP_DAYS = 14  # more than this many days between the history's last day and the start: warn
+
+
+def history_last_day(store, dataset: str) -> pd.Timestamp | None:
+    """The last day (a date) with history in a stored ``dataset``; None when it has no rows."""
+    summary = store.dataset_info(dataset).get("summary") or {}
+    last = summary.get("last_interval")
+    return pd.Timestamp(last).normalize() if last else None
+
+
+def default_start(store, dataset: str | None, *, plan_start: pd.Timestamp | None = None,
+                  plan_dataset: str | None = None) -> pd.Timestamp | None:
+    """Where a forecast of ``dataset`` starts by default: the plan's start when the dataset is
+    the plan's own and that start is not after the day following the history, else the day
+    after the history's last day (so a 2003 dataset starts in 2003, not at a 2025 plan's week)."""
+    if not dataset:
+        return None
+    last = history_last_day(store, dataset)
+    if last is None:
+        return None
+    following = last + pd.Timedelta(days=1)
+    if plan_start is not None and dataset == plan_dataset and pd.Timestamp(plan_start).normalize() <= following:
+        return pd.Timestamp(plan_start).normalize()
+    return following
+
+
+def start_gap_warning(store, dataset: str | None, start) -> str | None:
+    """A warning, in words, when ``start`` lies more than :data:`LONG_GAP_DAYS` days after the
+    history's last day: the forecast would repeat patterns that old, and the backtest can't say
+    how far off that is. None otherwise (also when ``start`` is not a date)."""
+    if not dataset or not start:
+        return None
+    try:
+        begin = pd.Timestamp(str(start)).normalize()
+    except ValueError:
+        return None
+    last = history_last_day(store, dataset)
+    if last is None:
+        return None
+    gap_days = int((begin - last).days) - 1
+    if gap_days <= LONG_GAP_DAYS:
+        return None
+    span = f"{gap_days / 365.25:.1f} years" if gap_days >= 730 else f"{gap_days:,} days"
+    return (f"The history of {dataset!r} ends on {last:%a %Y-%m-%d}, {span} before the start {begin:%Y-%m-%d}: "
+            f"the forecast would repeat patterns that old, and the backtest can't tell how far off that is. "
+            f"Start on {last + pd.Timedelta(days=1):%Y-%m-%d} for a forecast that follows on from the history.")
+
+
+def history_on_grid(history: pd.DataFrame, *, interval_minutes: int) -> pd.DataFrame:
+    """Offered contacts of ``history`` (``interval_start, offered``, one series, any finer grid)
+    summed onto the forecast's ``interval_minutes`` grid, so both are contacts per the same
+    interval; only complete intervals are kept (a partly missing one would look like a dip).
+
+    Example:
+        >>> h = pd.DataFrame({"interval_start": pd.date_range("2025-01-06 08:00", periods=7, freq="5min"),
+        ...                   "offered": [1, 2, 3, 4, 5, 6, 7]})
+        >>> history_on_grid(h, interval_minutes=15)["offered"].tolist()
+        [6, 15]
+    """
+    if history is None or history.empty:
+        return pd.DataFrame(columns=["interval_start", "offered"])
+    times = pd.to_datetime(history["interval_start"])
+    distinct = np.sort(times.unique())
+    steps = np.diff(distinct).astype("timedelta64[m]").astype(np.int64) if len(distinct) > 1 else np.array([interval_minutes])
+    step = int(steps[steps > 0].min()) if (steps > 0).any() else int(interval_minutes)
+    if step >= interval_minutes:
+        out = history.assign(interval_start=times).groupby("interval_start", as_index=False)["offered"].sum()
+        return out.sort_values("interval_start", ignore_index=True)
+    per_bucket = int(interval_minutes) // step
+    frame = pd.DataFrame({"interval_start": times.dt.floor(f"{int(interval_minutes)}min"), "slot": times,
+                          "offered": history["offered"].to_numpy()})
+    grouped = frame.groupby("interval_start").agg(offered=("offered", "sum"), slots=("slot", "nunique"))
+    complete = grouped[grouped["slots"] >= per_bucket]
+    return complete.reset_index()[["interval_start", "offered"]].sort_values("interval_start", ignore_index=True)

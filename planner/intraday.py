@@ -26,6 +26,7 @@ value of the scheduled coverage under the re-forecast.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,79 @@ PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
 #: fitted intraday models per (store url, plan id, channel): fitting takes seconds, a page refresh should not
 _MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
+
+
+ACTUALS_PREFIX = "actuals_"
+_FILE_SUFFIXES = (".gz", ".zip", ".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".parquet")
+
+
+def actuals_dataset_name(filename: str) -> str:
+    """The dataset name an uploaded actuals file is stored under: ``actuals_`` and the file's
+    name without its extensions, never the prefix twice, only letters, digits and ``._-``.
+
+    Example:
+        >>> actuals_dataset_name("actuals_2025-06-03.csv"), actuals_dataset_name("ACD today.csv.gz")
+        ('actuals_2025-06-03', 'actuals_ACD_today')
+    """
+    import re
+
+    stem = Path(str(filename)).name
+    lowered = stem.lower()
+    while lowered.endswith(_FILE_SUFFIXES):
+        cut = next(len(x) for x in _FILE_SUFFIXES if lowered.endswith(x))
+        stem, lowered = stem[:-cut], lowered[:-cut]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")
+    while stem.lower() == "actuals" or stem.lower().startswith(("actuals_", "actuals-", "actuals.")):
+        stem = stem[len("actuals"):].strip("._-")
+    return ACTUALS_PREFIX + (stem or "upload")
+
+
+@dataclass(frozen=True)
+class PlanWeek:
+    """A stored plan's dates: ``first_day`` .. ``last_day`` (local dates, both included)."""
+
+    plan_id: int
+    name: str
+    first_day: pd.Timestamp
+    last_day: pd.Timestamp
+
+
+def plan_weeks(store: Store) -> list[PlanWeek]:
+    """Every stored plan's dates, oldest first."""
+    weeks = []
+    for plan_id in store.list_plans()["id"].tolist():
+        info = store.plan(int(plan_id))
+        config, summary = info["config"], info["summary"]
+        start = pd.Timestamp(config.get("start") or summary.get("week_start")).normalize()
+        days = int(config.get("days") or summary.get("days") or 7)
+        weeks.append(PlanWeek(int(plan_id), str(info.get("name") or summary.get("name") or ""), start,
+                              start + pd.Timedelta(days=days - 1)))
+    return weeks
+
+
+def actuals_outside_plans(store: Store, actuals: pd.DataFrame) -> str | None:
+    """A warning, in words, when some days of ``actuals`` (``interval_start``) lie in no stored
+    plan's dates (intraday compares actuals only with a plan's forecast); None when every
+    day is covered."""
+    if actuals.empty:
+        return None
+    days = pd.DatetimeIndex(pd.to_datetime(actuals["interval_start"]).dt.normalize().unique()).sort_values()
+    weeks = plan_weeks(store)
+    covered = np.zeros(len(days), dtype=bool)
+    for week in weeks:
+        covered |= (days >= week.first_day) & (days <= week.last_day)
+    if covered.all():
+        return None
+    outside = days[~covered]
+    span = f"{outside[0]:%a %Y-%m-%d}" + (f" .. {outside[-1]:%a %Y-%m-%d}" if len(outside) > 1 else "")
+    what = (f"{len(outside)} of their {len(days)} days ({span}) are" if covered.any()
+            else f"they are dated {span},")
+    if not weeks:
+        return f"These actuals can't be compared with a forecast yet: {what} and there is no plan in the store."
+    listed = "; ".join(f"plan {w.plan_id}: {w.first_day:%Y-%m-%d} .. {w.last_day:%Y-%m-%d}" for w in weeks[-3:])
+    more = f" (and {len(weeks) - 3} older)" if len(weeks) > 3 else ""
+    return (f"These actuals were stored, but {what} outside every plan's dates ({listed}{more}), so intraday "
+            "can't compare them with a forecast. Check the file's dates, or build a plan for those days.")
 
 
 @dataclass(frozen=True)

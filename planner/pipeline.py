@@ -370,7 +370,7 @@ def write_plan_outputs(result: PlanResult, folder: Path) -> None:
 
     def ics(folder_path: Path) -> None:
         folder_path.mkdir(parents=True, exist_ok=True)
-        write_ics(base.roster, base.activities, folder_path, timezone=result.config.timezone or "UTC", calendar_name=result.config.name)
+        write_ics(base.roster, base.activities, folder_path, timezone=result.config.timezone or None, calendar_name=result.config.name)
 
     write_outputs(
         folder,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,107 @@ def load_rules(rules: RuleSet | Mapping[str, Any] | str | Path, *, source: str =
     if isinstance(rules, (str, Path)):
         return RuleSet.from_mapping(read_toml(rules), source=str(rules))
     return RuleSet.from_mapping(rules, source=source)
+
+
+PLANNING_GRIDS_MINUTES = (15, 30, 60)  # the grids the app and `planner plan` offer for a week's schedule
+
+
+@dataclass(frozen=True)
+class GridChoice:
+    """Whether a week can be planned on a grid of ``minutes``; ``why_not`` says why not in the
+    user's words (empty when it can)."""
+
+    minutes: int
+    why_not: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return not self.why_not
+
+
+def _minutes(text: Any) -> int | None:
+    try:
+        hours, minutes = str(text).split(":")
+        return int(hours) * 60 + int(minutes)
+    except ValueError:
+        return None
+
+
+def _off_grid(value: Any, grid: int) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and value % grid != 0
+
+
+def _plural(word: str) -> str:
+    return word + ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
+
+
+def _length_text(minutes: float) -> str:
+    return f"{minutes:g}-minute" if minutes < 60 or minutes % 60 else f"{minutes / 60:g}-hour"
+
+
+def _rules_why_not(rules: Mapping[str, Any], grid: int) -> str:
+    """The first thing in the shift rules a grid of ``grid`` minutes can't represent, in words."""
+    for shift in rules.get("shift", []) or []:
+        name = shift.get("name", "?")
+        length = shift.get("length_minutes")
+        if _off_grid(length, grid):
+            return (f"the {name!r} shifts last {length:g} minutes ({length / 60:g} h), which is not a whole number of "
+                    f"{grid}-minute intervals")
+        for key, what in (("earliest_start", "may start at"), ("latest_start", "may start until")):
+            at = _minutes(shift.get(key, "00:00"))
+            if at is not None and at % grid:
+                return f"the {name!r} shifts {what} {shift.get(key)}, which is not on a {grid}-minute boundary"
+        step = shift.get("start_step_minutes")
+        if _off_grid(step, grid):
+            return f"the {name!r} shifts start every {step:g} minutes, finer than {grid}-minute intervals"
+        for activity in shift.get("activity", []) or []:
+            kind = activity.get("kind", "activity")
+            act_len = activity.get("length_minutes")
+            if _off_grid(act_len, grid):
+                return (f"the {_length_text(act_len)} {_plural(kind)} of the {name!r} shifts don't fill whole "
+                        f"{grid}-minute intervals")
+            for key in ("earliest_after_start", "latest_after_start"):
+                offset = activity.get(key)
+                if _off_grid(offset, grid):
+                    return (f"the {_plural(kind)} of the {name!r} shifts may start {offset:g} minutes into the shift, "
+                            f"which is not on a {grid}-minute boundary")
+    return ""
+
+
+def grid_choices(rules: Mapping[str, Any], *, history_interval_minutes: int | None = None,
+                 grids: tuple[int, ...] = PLANNING_GRIDS_MINUTES) -> tuple[GridChoice, ...]:
+    """Which planning grids (minutes) the shift ``rules`` (a rules.toml mapping; its own
+    ``interval_minutes`` is replaced by each grid) and a history in ``history_interval_minutes``
+    intervals allow, each with the reason when not, e.g. ``"the 15-minute breaks of the 'early'
+    shifts don't fill whole 30-minute intervals"``. The rule set's own validation has the last
+    word: a grid it rejects is never offered.
+
+    Example:
+        >>> [c.minutes for c in grid_choices({"contract": [{"name": "ft", "days_per_week": 5, "hourly_cost": 20}],
+        ...     "shift": [{"name": "day", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
+        ...                "earliest_start": "08:00", "activity": [{"kind": "break", "length_minutes": 15}]}]})
+        ...  if c.usable]
+        [15]
+    """
+    choices = []
+    for grid in grids:
+        why = ""
+        step = int(history_interval_minutes or 0)
+        if step and grid < step:
+            why = f"the history is in {step}-minute intervals, and a plan can't be finer than its history"
+        elif step and grid % step:
+            why = f"the history's {step}-minute intervals don't add up to {grid}-minute ones"
+        if not why:
+            why = _rules_why_not(rules, grid)
+        if not why:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    RuleSet.from_mapping({**dict(rules), "interval_minutes": grid}, source="the shift rules")
+            except ValueError as exc:
+                why = f"the shift rules don't allow it ({exc})"
+        choices.append(GridChoice(grid, why))
+    return tuple(choices)
 
 
 def read_agents_csv(path: str | Path, rules: RuleSet):

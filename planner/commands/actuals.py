@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--poll-s", type=float, default=5.0, metavar="S", help="--watch: seconds between looks (default 5)")
     parser.add_argument("--once", action="store_true", help="--watch: ingest the files there now, then stop")
     parser.add_argument("--max-files", type=int, metavar="N", help="--watch: stop after N files (ingested or skipped)")
-    parser.add_argument("--dataset", metavar="NAME", help="dataset name (default: actuals_<file name>)")
+    parser.add_argument("--dataset", metavar="NAME", help="dataset name (default: actuals_<file name without its extension and any actuals_ prefix>)")
     parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the file's local times")
     add_input_options(parser)
     parser.set_defaults(func=run)
@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.file:
         print("planner actuals: error: give FILE or --watch DIR", file=sys.stderr)
         return 2
-    name = args.dataset or f"actuals_{Path(args.file).name.split('.')[0]}"
+    from planner.intraday import actuals_dataset_name, actuals_outside_plans
+
+    name = args.dataset or actuals_dataset_name(Path(args.file).name)
     result = import_file(args.file, dataset=name, kind="actuals", timezone=args.timezone, **input_options(args))
     if not result.report.ok:
         print(result.report.format(), file=sys.stderr)
@@ -72,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     summary = result.report.summary
     print(f"stored actuals {name!r}: {summary['rows_accepted']:,} rows, {summary['first_interval']} .. {summary['last_interval']}")
+    store = Store.open()
+    warning = actuals_outside_plans(store, store.dataset(name))
+    if warning:
+        print(f"planner actuals: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -131,7 +131,7 @@ def _replan(args: argparse.Namespace, date: pd.Timestamp, ids: list[int] | None,
 
         def ics(path: Path) -> None:
             path.mkdir(parents=True, exist_ok=True)
-            write_ics(roster, activities, path, timezone=config.get("timezone") or "UTC",
+            write_ics(roster, activities, path, timezone=config.get("timezone") or None,
                       calendar_name=str(config.get("name") or "roster"))
 
         files.update({

@@ -68,13 +68,16 @@ CALLBACK_PERMISSIONS = {
     # Forecast
     "fc-figure": "read_plan", "fc-backtest-wrap": "read_plan",
     "fc-result": "build", "fc-run": "build", "fc-progress": "build", "fc-status": "build",
+    "fc-start": "read_plan", "fc-start-warning": "read_plan",
     # Staffing
     "calc-curve": "read_plan", "calc-error": "read_plan", "calc-results": "read_plan", "staffing-heatmap": "read_plan",
-    "staffing-recompute-result": "read_plan",
+    "staffing-recompute-result": "read_plan", "staffing-forecast-note": "read_plan",
     # Schedule
     "schedule-coverage": "read_plan", "schedule-timeline": "read_plan", "schedule-download": "read_plan",
     "schedule-build-result": "build", "schedule-build": "build", "schedule-progress": "build", "schedule-status": "build",
     "schedule-publish-result": "publish",
+    "schedule-interval": "read_plan", "schedule-interval-note": "read_plan", "schedule-timeline-note": "read_plan",
+    "schedule-dataset": "read_plan", "schedule-start": "read_plan", "schedule-forecast-note": "read_plan",
     # Scenarios
     "sc-name": "read_plan", "sc-volume": "read_plan", "sc-aht": "read_plan", "sc-target": "read_plan",
     "sc-result": "scenario", "sc-added": "scenario", "scenarios-compare": "scenario", "sc-run": "scenario",

@@ -24,6 +24,7 @@ __all__ = [
     "requirements_heatmap",
     "coverage_figure",
     "roster_timeline",
+    "timeline_caption",
     "sl_curve_figure",
     "scenario_bars",
     "frontier_figure",
@@ -79,11 +80,14 @@ def history_preview_figure(history: pd.DataFrame, *, title: str = "Preview: offe
     return fig
 
 
-def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast") -> go.Figure:
+def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast",
+                    interval_minutes: int | None = None) -> go.Figure:
     """Offered history (grey), forecast (blue) and its 10-90 % band (``lo``..``hi``) per interval.
 
-    ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None;
-    ``forecast``: Forecast frame rows of the same series. Rows of several series are summed.
+    ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None,
+    on the forecast's grid (:func:`planner.forecasts.history_on_grid`); ``forecast``: Forecast
+    frame rows of the same series. Rows of several series are summed. ``interval_minutes``
+    names the grid on the y axis ("contacts per 30 minutes").
     """
     fig = go.Figure()
     if history is not None and len(history):
@@ -97,7 +101,8 @@ def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, tit
                              name="10-90% range", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=fc["interval_start"], y=fc["forecast"], name="forecast", mode="lines",
                              line=dict(color=FORECAST_COLOR, width=2)))
-    fig.update_layout(**LAYOUT, title=title, xaxis_title="interval start (local time)", yaxis_title="contacts per interval")
+    per = f"contacts per {int(interval_minutes)} minutes" if interval_minutes else "contacts per interval"
+    fig.update_layout(**LAYOUT, title=title, xaxis_title="interval start (local time)", yaxis_title=per)
     return fig
 
 
@@ -145,13 +150,34 @@ def coverage_figure(coverage: pd.DataFrame, *, channel: str) -> go.Figure:
     return fig
 
 
+TIMELINE_ROW_PX = 22  # height of one agent's row in the shift timeline
+
+
+def timeline_caption(roster: pd.DataFrame, *, day: str | pd.Timestamp | None = None, max_shifts: int | None = None) -> str:
+    """What :func:`roster_timeline` draws for ``day``, in words: ``"all 120 shifts of Tue
+    2025-06-03 (120 agents)"`` or ``"the first 60 of 120 shifts of Tue 2025-06-03, by start time"``."""
+    if roster.empty:
+        return "no shifts in the roster"
+    dates = pd.to_datetime(roster["date"]).dt.normalize()
+    chosen = pd.Timestamp(day).normalize() if day is not None else dates.min()
+    on_day = roster[dates == chosen]
+    total = len(on_day)
+    if total == 0:
+        return f"no shifts on {chosen:%a %Y-%m-%d}"
+    if max_shifts is not None and total > max_shifts:
+        return f"the first {max_shifts} of {total} shifts of {chosen:%a %Y-%m-%d}, by start time"
+    return f"all {total} shifts of {chosen:%a %Y-%m-%d} ({on_day['agent_id'].nunique()} agents)"
+
+
 def roster_timeline(roster: pd.DataFrame, activities: pd.DataFrame, *, day: str | pd.Timestamp | None = None,
-                    max_agents: int = 60) -> go.Figure:
+                    max_shifts: int | None = None) -> go.Figure:
     """Shifts (one bar per agent) with their activities drawn over them, for one day.
 
     ``roster``: ``agent_id, date, shift_start, shift_end, channel``; ``activities``: ``agent_id,
     start, end, activity``. ``day`` (default: the roster's first date) selects the shifts of that
-    date; at most ``max_agents`` agents are drawn, by shift start.
+    date. Every shift is drawn (the figure is :data:`TIMELINE_ROW_PX` px per agent tall, its
+    time axis on top) unless ``max_shifts`` limits it to the first ones by start; the title says
+    which (:func:`timeline_caption`).
     """
     frame = roster.copy()
     frame["shift_start"] = pd.to_datetime(frame["shift_start"])
@@ -160,10 +186,12 @@ def roster_timeline(roster: pd.DataFrame, activities: pd.DataFrame, *, day: str 
     if frame.empty:
         return empty_figure("No shifts in the roster")
     chosen = pd.Timestamp(day).normalize() if day is not None else frame["date"].min()
-    shifts = frame[frame["date"] == chosen].sort_values(["shift_start", "agent_id"]).head(max_agents)
+    shifts = frame[frame["date"] == chosen].sort_values(["shift_start", "agent_id"])
+    if max_shifts is not None:
+        shifts = shifts.head(max_shifts)
     if shifts.empty:
         return empty_figure(f"No shifts on {chosen:%a %Y-%m-%d}")
-    agents = shifts["agent_id"].astype(str).tolist()
+    agents = shifts["agent_id"].astype(str).drop_duplicates().tolist()
     fig = go.Figure()
     for channel, part in shifts.groupby("channel", sort=True):
         fig.add_trace(go.Bar(
@@ -189,10 +217,17 @@ def roster_timeline(roster: pd.DataFrame, activities: pd.DataFrame, *, day: str 
                 marker_color=ACTIVITY_COLORS.get(str(activity), "#17becf"),
                 hovertemplate="%{y}: " + str(activity) + "<extra></extra>",
             ))
-    fig.update_layout(**LAYOUT, title=f"Shifts and activities, {chosen:%a %Y-%m-%d}", barmode="overlay",
-                      xaxis=dict(type="date", title="time"),
-                      yaxis=dict(categoryorder="array", categoryarray=agents[::-1], title="agent"),
-                      height=max(300, 22 * len(agents) + 120))
+    caption = timeline_caption(roster, day=chosen, max_shifts=max_shifts)
+    height = max(300, TIMELINE_ROW_PX * len(agents) + 160)
+    top, bottom = 130, 20  # title, legend and the time axis are on top, seen without scrolling a tall chart
+    plot_px = height - top - bottom
+    fig.update_layout(**{**LAYOUT, "margin": dict(l=60, r=20, t=top, b=bottom),
+                         "legend": dict(orientation="h", x=0, y=1 + 52 / plot_px, yanchor="bottom")},
+                      title=dict(text=f"Shifts and activities: {caption}", y=1 - 8 / height, yanchor="top"),
+                      barmode="overlay", height=height,
+                      xaxis=dict(type="date", title=None, side="top"),
+                      yaxis=dict(categoryorder="array", categoryarray=agents[::-1], title="agent",
+                                 range=[-0.6, len(agents) - 0.4]))
     return fig
 
 

@@ -103,16 +103,26 @@ def plan_dataset(
     staffing: Mapping[str, Any] | None = None,
     rules: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    forecast_snapshot: int | None = None,
 ) -> int:
     """Plan the week from ``start`` for a stored dataset: forecast, requirements, shift plan,
     roster. Service goals and shift rules default to the bundled ``data/sample`` files (the
-    rules' ``interval_minutes`` follows the plan's). Returns the stored plan's id."""
+    rules' ``interval_minutes`` follows the plan's). Returns the stored plan's id.
+
+    ``forecast_snapshot``: plan the first week of that stored snapshot (e.g. one made on the
+    Forecast page) instead of forecasting again; its dataset, first day, interval and country
+    then replace ``dataset``, ``start``, ``interval_minutes`` and ``country``."""
+    forecast = None
+    if forecast_snapshot is not None:
+        dataset, start, interval_minutes, country, forecast = _snapshot_week(store, int(forecast_snapshot),
+                                                                              country=country)
     import copy
 
     from planner.config import read_toml
     from planner.demo import data_dir
     from planner.pipeline import plan
     from planner.plan_config import PlanConfig
+    from planner.rostering import grid_choices
 
     if int(interval_minutes) not in (15, 30, 60):
         raise ValueError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
@@ -122,17 +132,44 @@ def plan_dataset(
         raise ValueError(f"start: {start!r} is not a date (YYYY-MM-DD)") from None
     if week != week.normalize():
         raise ValueError(f"start: {start!r} must be a date (plans cover whole days)")
-    store.dataset_info(dataset)  # ValueError naming the dataset when it is not stored
+    info = store.dataset_info(dataset)  # ValueError naming the dataset when it is not stored
     folder = data_dir() / "sample"
     staffing = copy.deepcopy(dict(staffing)) if staffing else read_toml(folder / "staffing.toml")
     rules = copy.deepcopy(dict(rules)) if rules else read_toml(folder / "rules.toml")
+    chosen = {c.minutes: c for c in grid_choices(rules, history_interval_minutes=info.get("interval_minutes"))}
+    if int(interval_minutes) in chosen and not chosen[int(interval_minutes)].usable:
+        raise ValueError(f"a {int(interval_minutes)}-minute plan isn't possible: {chosen[int(interval_minutes)].why_not}")
     rules["interval_minutes"] = int(interval_minutes)
     config = PlanConfig(name=f"{dataset}, week of {week:%Y-%m-%d}", source=Path(f"app: dataset {dataset}"), start=week,
                         days=7, interval_minutes=int(interval_minutes), staffing=staffing, rules=rules, dataset=dataset,
                         country=country or None)
     say = progress or _quiet
-    result = plan(config, store=store, progress=lambda stage, share: say(share, stage))
+    result = plan(config, store=store, progress=lambda stage, share: say(share, stage), forecast=forecast)
     return int(result.plan_id)
+
+
+def _snapshot_week(store: Store, snapshot_id: int, *, country: str | None):
+    """(dataset, start, interval, country, ForecastResult) of the first week of a stored
+    forecast snapshot; ``ValueError`` in words when it can't make a week's schedule."""
+    from forecasting import ForecastResult
+    from planner.ui.views import snapshot_choice
+
+    choice = snapshot_choice(store, snapshot_id)
+    if choice is None:
+        raise ValueError(f"forecast snapshot {snapshot_id} has no rows")
+    if choice.days < 7:
+        raise ValueError(f"forecast snapshot {snapshot_id} covers {choice.days} day(s) from {choice.first_day:%Y-%m-%d}; "
+                         "a schedule needs a week: run the forecast again with 7 days or more")
+    if not choice.dataset:
+        raise ValueError(f"forecast snapshot {snapshot_id} does not name the dataset it was made from")
+    info = store.forecast_info(snapshot_id)
+    frame = store.forecast(snapshot_id)
+    week = choice.first_day
+    frame = frame[(frame["interval_start"] >= week) & (frame["interval_start"] < week + pd.Timedelta(days=7))]
+    selection = pd.DataFrame(info["params"].get("selection") or [])
+    result = ForecastResult(frame.reset_index(drop=True), selection, store.forecast_backtest(snapshot_id))
+    return (choice.dataset, f"{week:%Y-%m-%d}", choice.interval_minutes, info["params"].get("country") or country,
+            result)
 
 
 def special_days_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple:
@@ -175,22 +212,34 @@ def forecast_dataset(
     special_days: Sequence[Mapping[str, Any]] = (),
     progress: Progress | None = None,
 ) -> int:
-    """Forecast a stored dataset from ``start`` for ``days`` days; store the snapshot; its id."""
+    """Forecast a stored dataset from ``start`` for ``days`` days; store the snapshot; its id.
+
+    What the forecast warned about (a holiday with no past example, too short a history, a
+    long gap between the history and the start) is kept with the snapshot, in its
+    ``params["warnings"]``, for the page to show."""
+    import warnings
+
     from forecasting import forecast_frame
+    from planner.forecasts import start_gap_warning
 
     say = progress or _quiet
     say(0.02, f"reading {dataset}")
     history = store.dataset(dataset)
     special = special_days_from_rows(special_days)
-    result = forecast_frame(
-        history, start=start, days=int(days), interval_minutes=int(interval_minutes), country=country or None,
-        special_days=special, backtest_windows=BACKTEST_WINDOWS,
-        progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = forecast_frame(
+            history, start=start, days=int(days), interval_minutes=int(interval_minutes), country=country or None,
+            special_days=special, backtest_windows=BACKTEST_WINDOWS,
+            progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
+        )
+    said = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    gap = start_gap_warning(store, dataset, start)
+    said = ([gap] if gap else []) + list(dict.fromkeys(said))
     say(0.97, "saving the snapshot")
     params = {"start": str(start), "days": int(days), "interval_minutes": int(interval_minutes), "country": country,
               "special_days": [dict(r) for r in special_days if r.get("date")],
-              "selection": result.selection.to_dict("records")}
+              "selection": result.selection.to_dict("records"), "warnings": said}
     return store.save_forecast(result.frame, dataset=dataset, method="auto", params=params, backtest=result.backtest,
                                train_end=str(pd.Timestamp(start)), created_by="app")
 

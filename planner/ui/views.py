@@ -318,3 +318,50 @@ def history_window(store: Store, dataset: str, *, queue: str, channel: str, star
     """Offered contacts of one series of a stored dataset with ``start <= interval_start < end``
     (``interval_start, queue, channel, offered``): one indexed query, not the whole dataset."""
     return store.dataset_window(dataset, queue=queue, channel=channel, start=start, end=end)
+
+
+# -- forecast snapshots made on the Forecast page, for Staffing and Schedule -----------------------
+@dataclass(frozen=True)
+class SnapshotChoice:
+    """A stored forecast snapshot as the pages offer it: id, dataset, first day, days, interval."""
+
+    snapshot_id: int
+    dataset: str | None
+    first_day: pd.Timestamp
+    days: int
+    interval_minutes: int
+
+    @property
+    def label(self) -> str:
+        return (f"snapshot {self.snapshot_id}: {self.dataset or '?'}, {self.first_day:%Y-%m-%d} + {self.days} days, "
+                f"{self.interval_minutes} min")
+
+
+def forecast_snapshots(store: Store, *, limit: int = 30) -> list[SnapshotChoice]:
+    """The newest stored forecast snapshots (``limit`` of them), newest first."""
+    listing = store.list_forecasts()
+    out = []
+    for record in listing.sort_values("id", ascending=False).head(limit).to_dict("records"):
+        choice = snapshot_choice(store, int(record["id"]), record=record)
+        if choice is not None:
+            out.append(choice)
+    return out
+
+
+def snapshot_choice(store: Store, snapshot_id: int, *, record: dict | None = None) -> SnapshotChoice | None:
+    """One snapshot's dates and grid (``ValueError`` naming it when it is not stored; None when
+    it has no rows)."""
+    if record is None:
+        info = store.forecast_info(int(snapshot_id))
+        record = {**info, "params_json": json.dumps(info["params"])}
+    params = json.loads(record["params_json"]) if isinstance(record.get("params_json"), str) else record.get("params", {})
+    if not record.get("horizon_start"):
+        return None
+    first = pd.Timestamp(record["horizon_start"]).normalize()
+    last = pd.Timestamp(record["horizon_end"]).normalize()
+    interval = params.get("interval_minutes")
+    if not interval:
+        frame = store.forecast(int(snapshot_id))
+        steps = pd.Series(frame["interval_start"].unique()).sort_values().diff().dropna()
+        interval = int(steps[steps > pd.Timedelta(0)].min().total_seconds() // 60)
+    return SnapshotChoice(int(snapshot_id), record.get("dataset"), first, int((last - first).days) + 1, int(interval))

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -442,3 +443,63 @@ def test_schedule_views_draw_both_breaks(two_break_roster):
     drawn = [trace for trace in figure.data if trace.name == "break"]
     shifts = int((pd.to_datetime(roster["date"]) == day).sum())
     assert len(drawn) == 1 and len(drawn[0].y) == 2 * shifts
+
+
+# -- iCalendar read by a calendar library (icalendar), as a calendar app would ------------------
+def _six_o_clock_week(first_day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One agent with a 06:00-14:30 shift on each of seven days from ``first_day`` and a
+    10:00-10:15 break in each."""
+    days = pd.date_range(first_day, periods=7, freq="D")
+    roster = pd.DataFrame({"agent_id": "A1", "date": days.strftime("%Y-%m-%d"),
+                           "shift_start": days + pd.Timedelta(hours=6), "shift_end": days + pd.Timedelta(hours=14, minutes=30),
+                           "channel": "voice"})
+    acts = pd.DataFrame({"agent_id": "A1", "start": days + pd.Timedelta(hours=10),
+                         "end": days + pd.Timedelta(hours=10, minutes=15), "activity": "break"})
+    return roster, acts
+
+
+@pytest.mark.parametrize("zone_name, first_day, change_day", [
+    ("Europe/London", "2025-03-27", "2025-03-30"),      # clocks go forward on Sunday 30 March 01:00
+    ("America/New_York", "2025-10-30", "2025-11-02"),   # clocks go back on Sunday 2 November 02:00
+    ("Australia/Sydney", "2025-04-03", "2025-04-06"),   # clocks go back on Sunday 6 April 03:00
+])
+def test_ics_shift_at_six_is_six_local_across_a_dst_change(tmp_path, zone_name, first_day, change_day):
+    """A calendar library reads each 06:00 shift as 06:00 in the centre's zone, on both sides of
+    the change; the UTC instant moves by the hour the clocks moved; the file's own VTIMEZONE
+    (read without looking the TZID up) gives the same instants as the IANA data."""
+    roster, acts = _six_o_clock_week(first_day)
+    (path,) = write_ics(roster, acts, tmp_path, timezone=zone_name, calendar_name="week", dtstamp=STAMP).values()
+    cal = icalendar.Calendar.from_ical(path.read_bytes())
+    shifts = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]).startswith("Shift")]
+    assert len(shifts) == 7
+    zone = ZoneInfo(zone_name)
+    (vtimezone,) = cal.walk("VTIMEZONE")
+    own = vtimezone.to_tz(lookup_tzid=False)  # built from the file's VTIMEZONE alone
+    utc_hours = []
+    for event, day in zip(shifts, pd.date_range(first_day, periods=7, freq="D")):
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        assert start.tzinfo is not None and str(start.tzinfo) == zone_name
+        assert (start.date(), start.hour, start.minute) == (day.date(), 6, 0)
+        assert (end.hour, end.minute) == (14, 30)
+        instant = start.astimezone(dt.timezone.utc)
+        assert instant == start.replace(tzinfo=None).replace(tzinfo=zone).astimezone(dt.timezone.utc)
+        assert start.replace(tzinfo=None).replace(tzinfo=own).astimezone(dt.timezone.utc) == instant
+        utc_hours.append((day >= pd.Timestamp(change_day), instant.hour))
+    before = {h for after, h in utc_hours if not after}
+    after = {h for after_, h in utc_hours if after_}
+    assert len(before) == 1 and len(after) == 1 and before != after  # the shift stays at 06:00 local
+    breaks = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]) == "Break"]
+    assert [(b["DTSTART"].dt.hour, b["DTSTART"].dt.minute) for b in breaks] == [(10, 0)] * 7
+
+
+def test_ics_without_a_timezone_is_floating_local_time(tmp_path):
+    """A plan without a time zone: the times carry no zone (floating), so every calendar shows
+    the 06:00 shift at 06:00; no VTIMEZONE, no UTC 'Z'."""
+    roster, acts = _six_o_clock_week("2025-03-27")
+    (path,) = write_ics(roster, acts, tmp_path, timezone=None, calendar_name="week", dtstamp=STAMP).values()
+    data = path.read_bytes()
+    assert b"DTSTART:20250327T060000\r\n" in data and b"T060000Z" not in data and b"TZID" not in data
+    cal = icalendar.Calendar.from_ical(data)
+    assert not cal.walk("VTIMEZONE")
+    shifts = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]).startswith("Shift")]
+    assert [(e["DTSTART"].dt.tzinfo, e["DTSTART"].dt.hour, e["DTEND"].dt.hour) for e in shifts] == [(None, 6, 14)] * 7

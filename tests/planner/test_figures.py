@@ -186,3 +186,20 @@ def test_capacity_figure_required_available_and_hires():
     assert list(by_name["hires starting"].y) == [0, 6, 0, 0] and by_name["hires starting"].yaxis == "y2"
     with pytest.raises(ValueError, match="email"):
         figures.capacity_figure(weekly, channel="email")
+
+
+def test_roster_timeline_draws_every_shift_and_says_so():
+    """113 shifts on one day: all drawn, one row per agent, and the title says how many; a
+    limit, when asked for, is stated in the title."""
+    starts = pd.Timestamp("2025-06-02 06:00") + pd.to_timedelta(np.arange(113) * 5, unit="min")
+    roster = pd.DataFrame({"agent_id": [f"A{i:03d}" for i in range(113)], "date": "2025-06-02",
+                           "shift_start": starts, "shift_end": starts + pd.Timedelta(hours=8), "channel": "voice"})
+    acts = pd.DataFrame(columns=["agent_id", "start", "end", "activity"])
+    fig = figures.roster_timeline(roster, acts, day="2025-06-02")
+    (bars,) = fig.data
+    assert len(bars.y) == 113 and len(fig.layout.yaxis.categoryarray) == 113
+    assert fig.layout.height >= 113 * figures.TIMELINE_ROW_PX
+    assert fig.layout.title.text == "Shifts and activities: all 113 shifts of Mon 2025-06-02 (113 agents)"
+    cut = figures.roster_timeline(roster, acts, day="2025-06-02", max_shifts=60)
+    assert len(cut.data[0].y) == 60
+    assert cut.layout.title.text == "Shifts and activities: the first 60 of 113 shifts of Mon 2025-06-02, by start time"

@@ -177,6 +177,16 @@ def test_schedule_exports(app_on, plan_store_url):
         names = archive.namelist()
         assert len(names) == plan.table("roster")["agent_id"].nunique()
         assert b"BEGIN:VCALENDAR" in archive.read(names[0])
+        # the test plan has no time zone: shifts are floating local times, at the roster's clock time
+        import icalendar
+
+        roster = plan.table("roster")
+        first = roster.sort_values("shift_start").iloc[0]
+        text = archive.read(f"{first['agent_id']}.ics")
+        starts = [e["DTSTART"].dt for e in icalendar.Calendar.from_ical(text).walk("VEVENT")
+                  if str(e["SUMMARY"]).startswith("Shift")]
+        assert all(s.tzinfo is None for s in starts)
+        assert pd.Timestamp(first["shift_start"]).to_pydatetime() in starts
 
 
 def test_scenario_comparison_and_overrides(app_on, plan_store_url):

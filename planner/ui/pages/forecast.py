@@ -8,6 +8,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from planner.forecasts import default_start, history_on_grid, start_gap_warning
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked
@@ -26,17 +27,29 @@ def series_options(forecast: pd.DataFrame) -> list[dict[str, str]]:
     return [{"label": f"{q} / {c}", "value": f"{q}|{c}"} for q, c in keys.itertuples(index=False)]
 
 
+def grid_minutes(forecast: pd.DataFrame, default: int | None = None) -> int | None:
+    """The forecast's interval in minutes (the smallest step between its interval starts)."""
+    starts = pd.Series(pd.to_datetime(forecast["interval_start"]).unique()).sort_values()
+    steps = starts.diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    return int(steps.min().total_seconds() // 60) if len(steps) else default
+
+
 def series_figure(forecast: pd.DataFrame, dataset: str | None, key: str, *, title: str):
-    """History of the stored ``dataset`` (the weeks before the forecast) and the forecast of one
-    ``queue|channel``."""
+    """History of the stored ``dataset`` (the weeks before the forecast), summed onto the
+    forecast's interval grid, and the forecast of one ``queue|channel``: both in contacts per
+    the same interval."""
     queue, channel = key.split("|", 1)
     fc = forecast[(forecast["queue"] == queue) & (forecast["channel"] == channel)]
+    interval = grid_minutes(forecast)
     hist = None
     if dataset:
         starts = pd.to_datetime(fc["interval_start"])
         hist = history_window(context.store(), dataset, queue=queue, channel=channel,
                               start=starts.min() - pd.Timedelta(weeks=HISTORY_WEEKS), end=starts.max() + pd.Timedelta(minutes=1))
-    return forecast_figure(hist, fc, title=title)
+        if interval:
+            hist = history_on_grid(hist, interval_minutes=interval)
+    return forecast_figure(hist, fc, title=title, interval_minutes=interval)
 
 
 def accuracy_rows(report: dict | None) -> list[dict]:
@@ -48,11 +61,28 @@ def accuracy_rows(report: dict | None) -> list[dict]:
              "intervals": r["intervals"]} for r in report["queue"].to_dict("records")]
 
 
+def start_for(dataset: str | None, plan) -> str:
+    """The default start of a forecast of ``dataset``: after its history (or the plan's week
+    when it is the plan's own dataset)."""
+    store = context.store()
+    try:
+        start = default_start(store, dataset, plan_start=plan.week_start if plan is not None else None,
+                              plan_dataset=plan_history_dataset(store, plan) if plan is not None else None)
+    except ValueError:
+        start = None
+    return f"{start:%Y-%m-%d}" if start is not None else ""
+
+
+def gap_message(dataset: str | None, start: str | None):
+    text = start_gap_warning(context.store(), dataset, start) if dataset else None
+    return ui.message(text, id="fc-gap-warning") if text else None
+
+
 def rerun_form(plan) -> html.Div:
     datasets = [r["dataset"] for r in datasets_rows(context.store()) if r["kind"] == "history"]
     default_dataset = plan_history_dataset(context.store(), plan) if plan is not None else None
     default_dataset = default_dataset or (datasets[0] if datasets else None)
-    start = f"{plan.week_start:%Y-%m-%d}" if plan is not None else ""
+    start = start_for(default_dataset, plan)
     return html.Div([
         html.H3("Re-run the forecast"),
         html.P("Trains only on the rows before the start date. Special days: date (YYYY-MM-DD), label and effect "
@@ -64,6 +94,7 @@ def rerun_form(plan) -> html.Div:
             ui.field("interval (min)", dcc.Input(id="fc-interval", type="number", value=plan.interval_minutes if plan else 30)),
             ui.field("holidays (country)", dcc.Input(id="fc-country", type="text", value=(plan.config.get("country") if plan else "") or "")),
         ], className="row"),
+        html.Div(gap_message(default_dataset, start), id="fc-start-warning", style={"marginTop": "8px"}),
         html.H4("Special days"),
         ui.grid("fc-special", [{"date": "", "label": "", "effect": ""} for _ in range(3)], editable=True, height=150,
                 columns=["date", "label", "effect"]),
@@ -118,6 +149,18 @@ def show_series(key):
                            columns=["model", "chosen", "wape", "bias", "mase", "noise_floor"])
 
 
+@callback(Output("fc-start", "value"), Input("fc-dataset", "value"), prevent_initial_call=True)
+def start_after_history(dataset):
+    """A new dataset starts the forecast after its own history by default."""
+    return start_for(dataset, latest_plan(context.store()))
+
+
+@callback(Output("fc-start-warning", "children"), Input("fc-start", "value"), Input("fc-dataset", "value"),
+          prevent_initial_call=True)
+def warn_on_gap(start, dataset):
+    return gap_message(dataset, start)
+
+
 @callback(
     Output("fc-result", "children"),
     Input("fc-run", "n_clicks"),
@@ -148,9 +191,17 @@ def run_forecast(set_progress, _clicks, dataset, start, days, interval, country,
     info = store.forecast_info(snapshot)
     selection = pd.DataFrame(info["params"].get("selection", []))
     columns = [c for c in ("queue", "channel", "model", "wape", "bias", "noise_floor") if c in selection]
+    said = info["params"].get("warnings") or []
+    warned = ui.message([html.B(f"The forecast warns ({len(said)}):"), html.Ul([html.Li(text) for text in said])],
+                        id="fc-warnings") if said else None
     return html.Div([
-        ui.message(f"Forecast snapshot {snapshot} stored: {len(forecast):,} rows, {forecast['forecast'].sum():,.0f} contacts.",
+        ui.message([f"Forecast snapshot {snapshot} stored: {len(forecast):,} rows, {forecast['forecast'].sum():,.0f} contacts. ",
+                    "Use it: ", dcc.Link("requirements on Staffing", href=f"/staffing?forecast={snapshot}",
+                                         id="fc-use-staffing", refresh=True),
+                    ", ", dcc.Link("a schedule on Schedule", href=f"/schedule?forecast={snapshot}",
+                                   id="fc-use-schedule", refresh=True), "."],
                    kind="ok", id="fc-done"),
+        warned,
         ui.graph("fc-new-figure", series_figure(forecast, dataset, key, title=f"snapshot {snapshot}: {key.replace('|', ' / ')}")),
         ui.grid("fc-selection", ui.records(selection[columns]) if columns else [], height=180),
     ])

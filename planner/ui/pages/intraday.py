@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from planner.datasets import import_bytes
-from planner.intraday import intraday
+from planner.intraday import actuals_dataset_name, actuals_outside_plans, intraday
 from planner.replan import ReplanOptions, accept_edits, propose
 from planner.ui import components as ui
 from planner.ui import context
@@ -249,11 +249,15 @@ def show_channel(channel, day):
 def upload_actuals(contents, filename):
     try:
         data = decode_upload(contents, filename)
-        result = import_bytes(data, source_name=filename, dataset=f"actuals_{filename.split('.')[0]}", kind="actuals",
+        result = import_bytes(data, source_name=filename, dataset=actuals_dataset_name(filename), kind="actuals",
                               store=context.store())
     except ValueError as exc:
         return ui.message(str(exc), kind="error")
     if result.dataset_id is None:
         problems = "; ".join(p.describe() for p in result.report.errors[:3])
         return ui.message(f"{filename} has errors, nothing stored: {problems}", kind="error")
-    return ui.message(f"Stored {filename} as actuals dataset {result.dataset!r}.", kind="ok")
+    stored = ui.message(f"Stored {filename} as actuals dataset {result.dataset!r}.", kind="ok")
+    warning = actuals_outside_plans(context.store(), context.store().dataset(result.dataset))
+    if warning is None:
+        return stored
+    return html.Div([stored, ui.message(warning, id="intraday-upload-warning")])

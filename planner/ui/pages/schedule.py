@@ -15,17 +15,26 @@ from dash import Input, Output, State, callback, dcc, html
 
 from planner.exports import write_ics, write_roster_xlsx
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError
+from planner.rostering import RuleViolationError, grid_choices
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked
-from planner.ui.figures import coverage_figure, empty_figure, roster_timeline
+from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
-from planner.ui.views import (datasets_rows, latest_plan, plan_history_dataset, publication_text, roster_week_grid,
-                              solver_text)
+from planner.ui.views import (datasets_rows, forecast_snapshots, latest_plan, plan_history_dataset, publication_text,
+                              roster_week_grid, snapshot_choice, solver_text)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
+
+
+TIMELINE_BOX_PX = 720  # the shift timeline scrolls inside a box this tall
+
+
+def timeline_note(roster: pd.DataFrame, day) -> str:
+    """The line above the shift timeline: which shifts it draws (all of the day's)."""
+    caption = timeline_caption(roster, day=day)
+    return f"The timeline draws {caption}, one row per agent; scroll inside it to see them all."
 
 
 def day_options(plan) -> list[dict[str, str]]:
@@ -44,7 +53,7 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
             write_roster_xlsx(roster, activities, coverage, target / "roster.xlsx", week_start=plan.week_start)
             return (target / "roster.xlsx").read_bytes(), f"roster_plan{plan.plan_id}.xlsx"
         if kind == "ics":
-            paths = write_ics(roster, activities, target / "ics", timezone=plan.config.get("timezone") or "UTC",
+            paths = write_ics(roster, activities, target / "ics", timezone=plan.config.get("timezone") or None,
                               calendar_name=plan.name)
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -54,26 +63,91 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
     raise ValueError(f"export kind {kind!r} is not csv, xlsx or ics")
 
 
-def build_panel(plan) -> html.Div:
-    """The form that plans a week for a stored dataset (defaults: the current plan's)."""
+def build_rules(plan) -> dict:
+    """The shift rules a build uses: the current plan's, else the bundled sample's."""
+    if plan is not None and plan.config.get("rules"):
+        return dict(plan.config["rules"])
+    from planner.config import read_toml
+    from planner.demo import data_dir
+
+    return read_toml(data_dir() / "sample" / "rules.toml")
+
+
+def interval_choices(store, dataset: str | None, rules: dict, *, current: int | None = None):
+    """(dropdown options, chosen value, note) for the interval of a build: only the grids the
+    shift rules and the dataset's history allow are selectable; the note says why the others
+    are not, in the user's words."""
+    try:
+        step = store.dataset_info(dataset).get("interval_minutes") if dataset else None
+    except ValueError:
+        step = None
+    choices = grid_choices(rules, history_interval_minutes=step)
+    options = [{"label": f"{c.minutes}" if c.usable else f"{c.minutes} (not possible)", "value": c.minutes,
+                "disabled": not c.usable} for c in choices]
+    usable = [c.minutes for c in choices if c.usable]
+    value = current if current in usable else (usable[0] if usable else None)
+    lines = [f"{c.minutes} min is not offered: {c.why_not}." for c in choices if not c.usable]
+    if not usable:
+        lines.insert(0, "No planning interval fits the shift rules and this dataset, so it can't be scheduled here.")
+    note = [html.Span(line, style={"display": "block"}) for line in lines] or None
+    return options, value, note
+
+
+NEW_FORECAST = "new"
+
+
+def snapshot_note(choice) -> html.Div | None:
+    if choice is None:
+        return None
+    return ui.message(f"The schedule is built on forecast {choice.label}: its dataset, first day and interval are "
+                      "filled in above; nothing is forecast again.", id="schedule-snapshot-note")
+
+
+def chosen_snapshot(store, value):
+    """The snapshot a forecast choice names, or None for a new forecast (or a snapshot not stored)."""
+    if value in (None, "", NEW_FORECAST):
+        return None
+    try:
+        return snapshot_choice(store, int(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def build_panel(plan, *, forecast=None) -> html.Div:
+    """The form that plans a week for a stored dataset (defaults: the current plan's), or on a
+    stored forecast snapshot (``forecast``: its id, e.g. from the Forecast page's link)."""
     store = context.store()
     datasets = [r["dataset"] for r in datasets_rows(store) if r["kind"] == "history"]
     dataset = (plan_history_dataset(store, plan) if plan is not None else None) or (datasets[0] if datasets else None)
+    start = f"{plan.week_start:%Y-%m-%d}" if plan is not None else ""
+    interval = plan.interval_minutes if plan is not None else 15
+    forecasts = [{"label": "a new forecast of the dataset", "value": NEW_FORECAST}] + [
+        {"label": c.label, "value": str(c.snapshot_id)} for c in forecast_snapshots(store)]
+    snapshot = chosen_snapshot(store, forecast)
+    if snapshot is not None:
+        dataset, start, interval = snapshot.dataset, f"{snapshot.first_day:%Y-%m-%d}", snapshot.interval_minutes
+    options, value, note = interval_choices(store, dataset, build_rules(plan), current=interval)
     return html.Div([
         html.H3("Build the schedule"),
         html.P("Forecasts the week from the dataset (training on the days before it), turns it into requirements, "
                "plans shifts and breaks (LP/MIP) and names agents. Service goals and shift rules: the current plan's, "
                "or the bundled sample's when there is no plan."),
         html.Div([
+            ui.field("forecast", dcc.Dropdown(id="schedule-forecast", options=forecasts,
+                                              value=str(snapshot.snapshot_id) if snapshot is not None else NEW_FORECAST,
+                                              clearable=False, style={"width": "440px"})),
+        ], className="row", style={"marginBottom": "8px"}),
+        html.Div([
             ui.field("dataset", dcc.Dropdown(id="schedule-dataset", options=datasets, value=dataset, style={"width": "240px"})),
-            ui.field("week start (a date)", dcc.Input(id="schedule-start", type="text",
-                                                      value=f"{plan.week_start:%Y-%m-%d}" if plan is not None else "")),
-            ui.field("interval (min)", dcc.Dropdown(id="schedule-interval", options=[15, 30, 60],
-                                                    value=plan.interval_minutes if plan is not None else 15, clearable=False)),
+            ui.field("week start (a date)", dcc.Input(id="schedule-start", type="text", value=start)),
+            ui.field("interval (min)", dcc.Dropdown(id="schedule-interval", options=options, value=value,
+                                                    clearable=False, style={"width": "170px"})),
             ui.field("holidays (country)", dcc.Input(id="schedule-country", type="text",
                                                      value=(plan.config.get("country") if plan is not None else "") or "")),
             html.Button("Build the schedule", id="schedule-build", n_clicks=0),
         ], className="row"),
+        html.P(note, id="schedule-interval-note", style={"fontSize": "13px", "color": "#555"}),
+        html.Div(snapshot_note(snapshot), id="schedule-forecast-note"),
         ui.progress_block("schedule"),
         html.Div(id="schedule-build-result"),
     ], className="card")
@@ -93,13 +167,13 @@ def publish_panel(plan) -> html.Div:
     ], style={"marginTop": "8px"})
 
 
-def layout(**_query) -> html.Div:
+def layout(forecast=None, **_query) -> html.Div:
     plan = latest_plan(context.store())
     if plan is None:
         return html.Div([html.H2("Schedule"),
                          html.Div([ui.no_plan_message(), ui.graph("schedule-coverage", empty_figure("No schedule yet: run planner demo"))],
                                   className="card"),
-                         build_panel(plan)])
+                         build_panel(plan, forecast=forecast)])
     if plan.table("roster").empty:
         short = int((plan.table("coverage")["scheduled"] + 1e-6 < plan.table("coverage")["required"]).sum()) if len(plan.table("coverage")) else 0
         explain = ui.message([html.B(f"Plan {plan.plan_id} ({plan.name}) has no shifts. "),
@@ -109,7 +183,7 @@ def layout(**_query) -> html.Div:
         figure = (coverage_figure(plan.table("coverage"), channel=sorted(plan.table("coverage")["channel"].unique())[0])
                   if len(plan.table("coverage")) else empty_figure("No coverage"))
         return html.Div([html.H2("Schedule"), html.Div([explain, ui.graph("schedule-coverage", figure)], className="card"),
-                         build_panel(plan)])
+                         build_panel(plan, forecast=forecast)])
     channels = sorted(plan.table("coverage")["channel"].unique())
     days = day_options(plan)
     grid = roster_week_grid(plan.table("roster"), week_start=plan.week_start, days=plan.days)
@@ -141,10 +215,47 @@ def layout(**_query) -> html.Div:
         html.Div([
             ui.field("day", dcc.Dropdown(id="schedule-day", options=days, value=days[0]["value"], clearable=False,
                                          style={"width": "220px"})),
-            ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"), day=days[0]["value"])),
+            html.P(timeline_note(plan.table("roster"), days[0]["value"]), id="schedule-timeline-note"),
+            html.Div(ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"),
+                                                                   day=days[0]["value"])),
+                     id="schedule-timeline-box", style={"maxHeight": f"{TIMELINE_BOX_PX}px", "overflowY": "auto"}),
         ], className="card"),
-        build_panel(plan),
+        build_panel(plan, forecast=forecast),
     ])
+
+
+@callback(
+    Output("schedule-interval", "options"),
+    Output("schedule-interval", "value"),
+    Output("schedule-interval-note", "children"),
+    Input("schedule-dataset", "value"),
+    Input("schedule-forecast", "value"),
+    State("schedule-interval", "value"),
+    prevent_initial_call=True,
+)
+def offer_intervals(dataset, forecast, current):
+    """The intervals the chosen dataset and the shift rules allow, and why not the others (a
+    chosen forecast snapshot's own interval first)."""
+    store = context.store()
+    snapshot = chosen_snapshot(store, forecast)
+    if snapshot is not None:
+        current = snapshot.interval_minutes
+    return interval_choices(store, dataset, build_rules(latest_plan(store)), current=current)
+
+
+@callback(
+    Output("schedule-dataset", "value"),
+    Output("schedule-start", "value"),
+    Output("schedule-forecast-note", "children"),
+    Input("schedule-forecast", "value"),
+    prevent_initial_call=True,
+)
+def use_snapshot(forecast):
+    """A chosen forecast snapshot fills in its dataset and first day."""
+    snapshot = chosen_snapshot(context.store(), forecast)
+    if snapshot is None:
+        return dash.no_update, dash.no_update, None
+    return snapshot.dataset, f"{snapshot.first_day:%Y-%m-%d}", snapshot_note(snapshot)
 
 
 @callback(Output("schedule-coverage", "figure"), Input("schedule-channel", "value"), prevent_initial_call=True)
@@ -153,10 +264,11 @@ def show_coverage(channel):
     return coverage_figure(plan.table("coverage"), channel=channel)
 
 
-@callback(Output("schedule-timeline", "figure"), Input("schedule-day", "value"), prevent_initial_call=True)
+@callback(Output("schedule-timeline", "figure"), Output("schedule-timeline-note", "children"),
+          Input("schedule-day", "value"), prevent_initial_call=True)
 def show_timeline(day):
     plan = latest_plan(context.store())
-    return roster_timeline(plan.table("roster"), plan.table("activities"), day=day)
+    return roster_timeline(plan.table("roster"), plan.table("activities"), day=day), timeline_note(plan.table("roster"), day)
 
 
 @callback(
@@ -189,6 +301,14 @@ def publish(_clicks, plan_id):
                       kind="ok", id="schedule-published")
 
 
+def snapshot_argument(forecast) -> dict:
+    """``{"forecast_snapshot": id}`` when a stored snapshot is chosen (only then, so callers
+    that plan without one keep their signature)."""
+    if forecast in (None, "", NEW_FORECAST):
+        return {}
+    return {"forecast_snapshot": int(forecast)}
+
+
 @callback(
     Output("schedule-build-result", "children"),
     Input("schedule-build", "n_clicks"),
@@ -196,22 +316,27 @@ def publish(_clicks, plan_id):
     State("schedule-start", "value"),
     State("schedule-interval", "value"),
     State("schedule-country", "value"),
+    State("schedule-forecast", "value"),
     background=True,
     running=[(Output("schedule-build", "disabled"), True, False)],
     progress=[Output("schedule-progress", "value"), Output("schedule-status", "children")],
     prevent_initial_call=True,
 )
 @tracked("plan build")
-def build(set_progress, _clicks, dataset, start, interval, country):
+def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW_FORECAST):
     if not dataset:
         return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")
+    if not interval:
+        return ui.message("No planning interval fits the shift rules and this dataset (see the note above the "
+                          "progress bar): choose another dataset or change the shift rules.", kind="error")
     store = context.store()
     plan = latest_plan(store)
     try:
         plan_id = plan_dataset(store, dataset=dataset, start=start, interval_minutes=interval, country=country,
                                staffing=plan.config.get("staffing") if plan is not None else None,
                                rules=plan.config.get("rules") if plan is not None else None,
-                               progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+                               progress=lambda share, text: set_progress((str(round(100 * share)), text)),
+                               **snapshot_argument(forecast))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error")
     built = latest_plan(store)

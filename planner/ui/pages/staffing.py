@@ -12,7 +12,7 @@ from planner.staffing import requirements, staffing_from_mapping
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, requirements_heatmap, sl_curve_figure
-from planner.ui.views import latest_plan
+from planner.ui.views import forecast_snapshots, latest_plan, snapshot_choice
 
 dash.register_page(__name__, path="/staffing", name="Staffing", title="wfm-planner - Staffing")
 
@@ -81,19 +81,59 @@ def _number_input(id: str, value, step="any") -> dcc.Input:
     return dcc.Input(id=id, type="number", value=value, step=step, debounce=True, style={"width": "110px"})
 
 
-def layout(**_query) -> html.Div:
-    plan = latest_plan(context.store())
+HEATMAP_HEIGHT_PX = 450
+
+
+def heatmap_graph(figure) -> dcc.Graph:
+    """The requirements heatmap at a fixed height: a responsive graph takes its container's
+    height, which a loading wrapper has none of while it redraws, so the chart collapsed to
+    nothing and spilled over the targets table and the recompute result."""
+    graph = ui.graph("staffing-heatmap", figure)
+    graph.style = {"height": f"{HEATMAP_HEIGHT_PX}px"}
+    return graph
+
+
+PLAN_FORECAST = "plan"
+
+
+def forecast_options(plan, store) -> list[dict]:
+    """The plan's own forecast, then the stored forecast snapshots (newest first)."""
+    return [{"label": f"plan {plan.plan_id}'s forecast", "value": PLAN_FORECAST}] + [
+        {"label": c.label, "value": str(c.snapshot_id)} for c in forecast_snapshots(store)]
+
+
+def layout(forecast=None, **_query) -> html.Div:
+    store = context.store()
+    plan = latest_plan(store)
     calc_cards, calc_figure = calculator_view(CALC_DEFAULTS)
     if plan is None:
         plan_part = html.Div([ui.no_plan_message(), ui.graph("staffing-heatmap", empty_figure("No plan yet: run planner demo"))],
                              className="card")
     else:
         channels = plan.channels
+        options = forecast_options(plan, store)
+        chosen = str(forecast) if forecast is not None and str(forecast) in {o["value"] for o in options} else PLAN_FORECAST
+        channel = channels[0]
+        if chosen == PLAN_FORECAST:
+            figure, note = requirements_heatmap(plan.table("requirements"), channel=channel), None
+        else:
+            in_snapshot = sorted(pd.unique(store.forecast(int(chosen))["channel"]).tolist())
+            channels = sorted(set(channels) | set(in_snapshot))
+            channel = in_snapshot[0] if in_snapshot else channel
+            try:
+                figure, note = snapshot_heatmap(plan, int(chosen), channel, target_rows(plan.config.get("staffing", {})))
+            except ValueError as exc:
+                figure, note = empty_figure("No requirements"), ui.message(str(exc), kind="error")
         plan_part = html.Div([
             html.H3(f"Requirements of plan {plan.plan_id} ({plan.name})"),
-            ui.field("channel", dcc.Dropdown(id="staffing-channel", options=channels, value=channels[0], clearable=False,
-                                             style={"width": "220px"})),
-            dcc.Loading(ui.graph("staffing-heatmap", requirements_heatmap(plan.table("requirements"), channel=channels[0]))),
+            html.Div([
+                ui.field("forecast", dcc.Dropdown(id="staffing-forecast", options=options, value=chosen, clearable=False,
+                                                  style={"width": "460px"})),
+                ui.field("channel", dcc.Dropdown(id="staffing-channel", options=channels, value=channel,
+                                                 clearable=False, style={"width": "220px"})),
+            ], className="row"),
+            html.Div(note, id="staffing-forecast-note"),
+            dcc.Loading(heatmap_graph(figure)),
             html.H3("Service targets"),
             html.P("Edit a cell and press 'Recompute' to see the requirements under the new targets "
                    "(the stored plan is not changed; rebuild it on the Schedule page)."),
@@ -144,15 +184,52 @@ def update_calculator(*values):
     return cards, figure, None
 
 
+def snapshot_heatmap(plan, snapshot_id: int, channel: str, rows: list[dict]):
+    """The heatmap of a stored forecast snapshot's requirements under the targets in ``rows``,
+    and a note saying what it shows (``ValueError`` on bad targets)."""
+    store = context.store()
+    choice = snapshot_choice(store, snapshot_id)
+    if choice is None:
+        return empty_figure(f"Forecast snapshot {snapshot_id} has no rows"), None
+    targets = staffing_from_mapping(staffing_from_rows(rows or []), source="targets table")
+    table = requirements(store.forecast(snapshot_id), targets, interval_minutes=choice.interval_minutes)
+    hours = table["required_agents"].sum() * choice.interval_minutes / 60
+    note = ui.message(f"Showing the requirements of forecast {choice.label}, under the service targets below: "
+                      f"{hours:,.0f} scheduled agent-hours over {choice.days} days. Build a schedule from it on the "
+                      "Schedule page.", kind="ok", id="staffing-snapshot-note")
+    if channel not in set(pd.unique(table["channel"])):
+        return empty_figure(f"Forecast snapshot {snapshot_id} has no {channel} contacts"), note
+    return requirements_heatmap(table, channel=channel), note
+
+
 @callback(
     Output("staffing-heatmap", "figure"),
     Output("staffing-recompute-result", "children"),
+    Output("staffing-forecast-note", "children"),
     Input("staffing-channel", "value"),
     Input("staffing-recompute", "n_clicks"),
+    Input("staffing-forecast", "value"),
     State("staffing-targets", "rowData"),
     prevent_initial_call=True,
 )
+def show_heatmap(channel, clicks, source, rows):
+    """The heatmap of the chosen forecast: the plan's (recomputed under edited targets after
+    'Recompute') or a stored snapshot's under the targets table."""
+    plan = latest_plan(context.store())
+    if plan is None:
+        return empty_figure("No plan yet"), None, None
+    if source not in (None, PLAN_FORECAST):
+        try:
+            figure, note = snapshot_heatmap(plan, int(source), channel, rows)
+        except ValueError as exc:
+            return dash.no_update, ui.message(str(exc), kind="error"), None
+        return figure, None, note
+    figure, note = update_heatmap(channel, clicks, rows)
+    return figure, note, None
+
+
 def update_heatmap(channel, clicks, rows):
+    """The plan's requirements heatmap, recomputed under the edited targets once 'Recompute' was pressed."""
     plan = latest_plan(context.store())
     if plan is None:
         return empty_figure("No plan yet"), None
