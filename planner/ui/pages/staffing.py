@@ -12,7 +12,7 @@ from planner.staffing import requirements, staffing_from_mapping
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, requirements_heatmap, sl_curve_figure
-from planner.ui.views import latest_plan
+from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
 
 dash.register_page(__name__, path="/staffing", name="Staffing", title="wfm-planner - Staffing")
 
@@ -81,8 +81,8 @@ def _number_input(id: str, value, step="any") -> dcc.Input:
     return dcc.Input(id=id, type="number", value=value, step=step, debounce=True, style={"width": "110px"})
 
 
-def layout(**_query) -> html.Div:
-    plan = latest_plan(context.store())
+def layout(**query) -> html.Div:
+    plan, picker = page_plan(context.store(), query.get("plan"))
     calc_cards, calc_figure = calculator_view(CALC_DEFAULTS)
     if plan is None:
         plan_part = html.Div([ui.no_plan_message(), ui.graph("staffing-heatmap", empty_figure("No plan yet: run planner demo"))],
@@ -119,7 +119,7 @@ def layout(**_query) -> html.Div:
         html.Div(calc_cards, id="calc-results", style={"marginTop": "12px"}),
         ui.graph("calc-curve", calc_figure),
     ], className="card")
-    return html.Div([html.H2("Staffing"), plan_part, html.Div([html.H3("Definitions"), definitions], className="card"), calculator])
+    return html.Div([html.H2("Staffing"), picker, plan_part, html.Div([html.H3("Definitions"), definitions], className="card"), calculator])
 
 
 CALC_FIELDS = list(CALC_DEFAULTS)
@@ -150,10 +150,11 @@ def update_calculator(*values):
     Input("staffing-channel", "value"),
     Input("staffing-recompute", "n_clicks"),
     State("staffing-targets", "rowData"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def update_heatmap(channel, clicks, rows):
-    plan = latest_plan(context.store())
+def update_heatmap(channel, clicks, rows, plan_id=None):
+    plan = shown_plan(context.store(), plan_id)
     if plan is None:
         return empty_figure("No plan yet"), None
     table, note = plan.table("requirements"), None
