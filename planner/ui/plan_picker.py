@@ -47,8 +47,8 @@ def _choose(records: tuple[PlanRecord, ...], store: Store) -> PlanRecord | None:
 def page_plan(store: Store, requested: str | None) -> tuple[PlanView | None, html.Div]:
     """The plan a page shows for the link's ``?plan=`` value ``requested`` (None: the default)
     and the picker bar. A link naming a plan that is not stored, or that the account may not
-    open, shows the default plan under a message saying so. ``(None, empty bar)`` when the
-    account may open no plan (the page says how to get one)."""
+    open, shows the default plan under a message saying so. When the account may open no plan:
+    ``(None, a bar holding only PLAN_ID = None)`` (the page says how to get a plan)."""
     user = _user()
     records = visible_plans(store, user)
     chosen, problem = None, None
@@ -66,8 +66,9 @@ def page_plan(store: Store, requested: str | None) -> tuple[PlanView | None, htm
     if problem and default is not None:
         problem += f" Showing plan {default.plan_id}, the {'published' if default.is_published else 'newest'} plan."
     chosen = chosen or default
-    if chosen is None:
-        return None, html.Div(ui.message(problem, kind="error", id="plan-problem") if problem else [], className="plan-bar")
+    if chosen is None:  # the page's callbacks still find PLAN_ID: None, the default plan when they run
+        return None, html.Div([ui.message(problem, kind="error", id="plan-problem") if problem else None,
+                               dcc.Store(id=PLAN_ID, data=None)])
     options = [{"label": plan_option_label(r), "value": r.plan_id} for r in records]
     bar = html.Div([
         html.Div([

@@ -82,7 +82,9 @@ def test_a_link_names_the_plan_and_a_wrong_one_says_so(three_plans):
         assert _ids(bar)["plan-problem"].children == f"{text} Showing plan {third}, the newest plan."
     assert shown_plan(store, second).plan_id == second and shown_plan(store, None).plan_id == third
     empty = Store.open("sqlite://")
-    assert page_plan(empty, None)[0] is None and shown_plan(empty, None) is None
+    plan, bar = page_plan(empty, None)
+    assert plan is None and shown_plan(empty, None) is None
+    assert _ids(bar)["plan-id"].data is None  # the page's callbacks (a first build) still run
 
 
 def test_a_lead_may_open_published_plans_only(three_plans):

@@ -12,6 +12,7 @@ import json
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -48,9 +49,12 @@ def _wait(browser, by, value, timeout=60):
 
 def _caption(browser, plan_id: int, timeout=PAGE_LOAD_S) -> str:
     """Wait until the page names plan ``plan_id`` as the plan shown; the caption's text."""
-    WebDriverWait(browser, timeout).until(
-        lambda d: d.find_elements(By.ID, "plan-caption") and d.find_element(By.ID, "plan-caption").text.startswith(f"Plan {plan_id}:"))
-    return browser.find_element(By.ID, "plan-caption").text
+    def shown(driver):
+        found = driver.find_elements(By.ID, "plan-caption")
+        text = found[0].text if found else ""
+        return text if text.startswith(f"Plan {plan_id}:") else False
+
+    return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(shown)
 
 
 def choose(browser, dropdown_id: str, option_text: str) -> None:
@@ -81,8 +85,14 @@ def _form(browser) -> dict[str, str]:
 
 
 def _table_names(browser) -> list[str]:
-    rows = browser.find_elements(By.CSS_SELECTOR, "#scenarios-table .ag-pinned-left-cols-container .ag-row")
-    return [r.text for r in sorted(rows, key=lambda r: int(r.get_attribute("row-index")))]
+    """The scenario names in the comparison table, top to bottom (re-read while the grid redraws)."""
+    for _attempt in range(20):
+        try:
+            rows = browser.find_elements(By.CSS_SELECTOR, "#scenarios-table .ag-pinned-left-cols-container .ag-row")
+            return [r.text for r in sorted(rows, key=lambda r: int(r.get_attribute("row-index")))]
+        except StaleElementReferenceException:
+            time.sleep(0.25)
+    raise AssertionError("the scenario table kept redrawing")
 
 
 # -- one team's store for the module: the tests run in file order, the last one publishes ---------------
@@ -109,10 +119,15 @@ def team_plans(tmp_path_factory):
     process.wait(timeout=20)
 
 
+PAGE_MARKS = {"": "kpi-fte", "forecast": "fc-series", "staffing": "staffing-channel", "schedule": "schedule-solver",
+              "scenarios": "scenarios-table", "intraday": "intraday-now", "roster": "roster-plan"}
+
+
 def _page_shows(browser, path: str, store: Store, plan_id: int) -> None:
     """The page at ``path`` shows plan ``plan_id``'s own values (not only its number)."""
     info = store.plan(plan_id)
     roster = store.plan_table(plan_id, "roster")
+    _wait(browser, By.ID, PAGE_MARKS[path])  # the page itself, not the one before it
     if path == "":
         assert browser.find_element(By.ID, "kpi-fte").text == f"{info['summary']['fte']:,.1f}"
         assert browser.find_element(By.ID, "kpi-cost").text == f"{info['summary']['cost']:,.0f}"
@@ -291,8 +306,8 @@ def test_the_picker_switches_every_page_and_a_link_reproduces_it(team_plans, bro
     other = webdriver.Chrome(service=Service(chromium_paths[1]), options=options)
     try:
         other.get(links["schedule"])  # signing in keeps the link's plan
-        _wait(other, By.ID, "login-name").send_keys("fin")
-        other.find_element(By.ID, "login-password").send_keys(PASSWORDS["fin"])
+        _wait(other, By.ID, "login-name").send_keys("ada")
+        other.find_element(By.ID, "login-password").send_keys(PASSWORDS["ada"])
         other.find_element(By.ID, "login-submit").click()
         _caption(other, a)
         assert other.current_url.endswith(f"/schedule?plan={a}")

@@ -21,8 +21,8 @@ from planner.ui.views import scenario_rows
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
 
-TABLE_COLUMNS = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate",
-                 "understaffed_intervals", "cost_vs_base", "fte_vs_base", "created_by"]
+TABLE_COLUMNS = ["name", "created_by", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy",
+                 "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
 NEW_SCENARIO = ScenarioForm("volume +10%", volume_factor=1.1)  # what the form shows before a copy
 FRONTIER_LEVELS = (0.7, 0.8, 0.9)
 
