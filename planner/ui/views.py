@@ -317,14 +317,15 @@ def backtest_rows(plan: PlanView, *, queue: str, channel: str) -> list[dict[str,
 
 def scenario_rows(store: Store, plan: PlanView) -> pd.DataFrame:
     """The plan's scenarios as stored now (one tidy row each, with ``created_by``): those built
-    with the plan and those made, renamed or deleted since, by anyone. A plan stored without
-    scenario rows falls back to its build-time ``scenarios`` table."""
-    records = store.scenario_records(plan.plan_id)
-    if records:
-        return pd.DataFrame([{"name": r.name, **{k: v for k, v in r.result.items() if k != "name"},
-                              "created_by": r.created_by} for r in records])
+    with the plan and those made, renamed or deleted since, by anyone. A plan stored without a
+    ``base`` row (a re-planned version of a plan) shows the ``base`` of its ``scenarios`` table."""
+    rows = [{"name": r.name, **{k: v for k, v in r.result.items() if k != "name"}, "created_by": r.created_by}
+            for r in store.scenario_records(plan.plan_id)]
     table = plan.table("scenarios")
-    return table.drop(columns=[c for c in ("overrides",) if c in table])
+    if "base" not in {row["name"] for row in rows} and "name" in table and (table["name"] == "base").any():
+        base = table[table["name"] == "base"].drop(columns=[c for c in ("overrides",) if c in table]).iloc[0]
+        rows.insert(0, {**base.to_dict(), "created_by": ""})
+    return pd.DataFrame(rows)
 
 
 def solver_text(plan: PlanView) -> str:

@@ -117,6 +117,14 @@ def test_scenario_rows_are_the_stored_ones_with_who_made_them(three_plans):
     assert rows[["name", "cost", "created_by"]].values.tolist() == [["base", 1.0, "ana"], ["pay rise", 2.0, "fin"]]
     store.rename_scenario(first, "pay rise", "pay rise 2026")
     assert scenario_rows(store, shown_plan(store, first))["name"].tolist() == ["base", "pay rise 2026"]
+    # a re-planned version is stored with its plan's tables but no scenario rows: its base still shows
+    import pandas as pd
+
+    table = pd.DataFrame({"name": ["base", "volume +10%"], "cost": [5.0, 6.0]})
+    version = store.save_plan("re-plan", config={}, summary={}, tables={"scenarios": table})
+    assert scenario_rows(store, shown_plan(store, version))[["name", "cost"]].values.tolist() == [["base", 5.0]]
+    store.create_scenario(version, "after the re-plan", overrides={"volume_factor": 1.1}, result={"cost": 7.0})
+    assert scenario_rows(store, shown_plan(store, version))["name"].tolist() == ["base", "after the re-plan"]
 
 
 SOURCES = [
@@ -182,3 +190,16 @@ def test_a_links_plan_is_kept_through_sign_in(tmp_path):
     signed = client.post("/login", data={"name": "max", "password": "max-password", "next": "/schedule?plan=3"},
                          headers={"Origin": "http://localhost"})
     assert signed.status_code == 302 and signed.headers["Location"] == "/schedule?plan=3"
+
+
+def test_no_page_reads_the_newest_plan():
+    """Pages show the plan picked (plan_picker.page_plan / shown_plan): a page or callback that
+    asks for "the newest plan" would follow other users' builds again."""
+    from pathlib import Path
+
+    from planner.ui.app import PAGES_FOLDER as folder
+
+    offenders = [f"{path.name}:{number}" for path in sorted(folder.glob("*.py"))
+                 for number, line in enumerate(path.read_text().splitlines(), start=1)
+                 if "latest_plan(" in line or "operating_plan(" in line]
+    assert offenders == []  # use planner.ui.plan_picker.shown_plan(store, plan_id) with State(PLAN_ID, "data")

@@ -59,8 +59,11 @@ def _may_change() -> bool:
 
 
 def scenario_names(store, plan, *, editable: bool = False) -> list[str]:
-    """The plan's stored scenarios by name (``editable``: without ``base``, the plan itself)."""
-    return [r.name for r in store.scenario_records(plan.plan_id) if not (editable and r.name == "base")]
+    """The plan's scenarios by name, as the table lists them (``editable``: without ``base``,
+    the plan itself)."""
+    rows = scenario_rows(store, plan)
+    names = rows["name"].tolist() if len(rows) else []
+    return [n for n in names if not (editable and n == "base")]
 
 
 def scenario_list_card(store, plan) -> html.Div:
@@ -169,8 +172,8 @@ def copy_scenario(name, cost_ids, plan_id=None):
         return (dash.no_update,) * 4 + ([dash.no_update] * len(cost_ids or []), dash.no_update)
     store = context.store()
     plan = shown_plan(store, plan_id)
-    record = store.scenario_record(plan.plan_id, name)
-    form = form_from_overrides(f"{name} (copy)", record.overrides, channels=plan.channels, contracts=contracts(plan))
+    overrides = {} if name == "base" else store.scenario_record(plan.plan_id, name).overrides  # base: the plan as built
+    form = form_from_overrides(f"{name} (copy)", overrides, channels=plan.channels, contracts=contracts(plan))
     costs = [form.hourly_cost.get(i["contract"]) for i in (cost_ids or [])]
     return form.name, form.volume_factor, form.aht_factor, form.target_sl, costs, form.other
 
