@@ -134,12 +134,13 @@ def test_plan_records_say_which_week_who_built_it_and_what_is_published(store):
         first = _plan(store, "week 1")
     with acting_as("bo"):
         second = _plan(store, "week 2", "2025-06-09")
-    store.save_plan("bare", config={}, summary={"week_start": "2025-06-16", "days": 5}, tables={})
+    with acting_as("cli:dee"):
+        store.save_plan("bare", config={}, summary={"week_start": "2025-06-16", "days": 5}, tables={})
     records = store.plan_records()
     assert [r.plan_id for r in records] == [first + 2, second, first]  # newest first
     assert records[-1] == PlanRecord(first, "week 1", "2025-06-02", 7, 15, records[-1].created_at, "ana", None, False)
     assert (records[0].week_start, records[0].days, records[0].interval_minutes, records[0].created_by) == (
-        "2025-06-16", 5, None, "local")
+        "2025-06-16", 5, None, "cli:dee")
     store.publish_plan(first)
     store.publish_plan(second)
     store.publish_plan(first)

@@ -100,7 +100,7 @@ PAY_RISE = {"contract.full_time.hourly_cost": 30.0, "volume_factor": 1.2, "shift
 
 @pytest.fixture(scope="module")
 def team_plans(tmp_path_factory):
-    """A team's store (accounts ada/max/fin/lea) with plan A (the test plan, built by 'local':
+    """A team's store (accounts ada/max/fin/lea) with plan A (the test plan, built by this process's actor:
     base, volume +10% and max's 'pay rise') and the newer plan B (half the agents, cost x 1.5,
     base only, built by max); nothing published; the production server over it."""
     from .test_auth import team_store
@@ -280,7 +280,7 @@ def test_the_picker_switches_every_page_and_a_link_reproduces_it(team_plans, bro
         _page_shows(browser, path, store, b)
         choose(browser, "plan-picker", f"{a} - ")
         caption = _caption(browser, a)
-        assert "week Mon 2025-06-02 - Sun 2025-06-08" in caption and "by local" in caption
+        assert "week Mon 2025-06-02 - Sun 2025-06-08" in caption and f"by {store.plan_record(a).created_by};" in caption
         _page_shows(browser, path, store, a)
         WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(f"/{path}?plan={a}"))
         links[path] = browser.current_url
