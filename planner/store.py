@@ -21,7 +21,8 @@ Tables (one line each):
   method, parameters, training cut-off and creation time; the rows; the backtest table.
 - ``plans`` / ``plan_tables``: a plan's config and summary; its tables (requirements, shift
   plan, roster, activities, coverage, ...) as Parquet.
-- ``scenarios``: one row per scenario of a plan: its overrides and its tidy result row.
+- ``scenarios``: one row per scenario of a plan: its overrides and its tidy result row; names
+  are unique per plan (version 4), and who created it is kept (``created_by``, version 4).
 - ``capacity_plans`` (schema version 2): a capacity plan's config, summary and tables.
 - ``actuals`` are datasets of kind ``actuals`` (same interval table, same contract).
 - ``users`` (schema version 3): accounts - name, role, salted slow password hash
@@ -32,6 +33,11 @@ Tables (one line each):
   published plan; earlier versions stay.
 - ``login_failures`` (version 3): failed sign-ins per account name, for the sign-in delay.
 - ``jobs`` (version 3): the app's background jobs - kind, owner, process, progress, status.
+- version 4: ``plans.created_by`` (who built it; earlier plans take it from the audit trail),
+  ``scenarios.created_by`` and ``scenarios.updated_at``, one scenario name per plan.
+
+Records at the seam: :class:`PlanRecord` (a plan as the plan picker lists it) and
+:class:`ScenarioRecord` (a stored scenario) are frozen dataclasses.
 
 Who acts: :func:`acting_as` sets the actor for the writes in its block (the CLI uses
 ``cli:<login>``, the app the signed-in account); :data:`LOCAL_ACTOR` otherwise.
@@ -49,8 +55,10 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -164,6 +172,7 @@ plans = sa.Table(
     sa.Column("config_json", sa.Text, nullable=False),
     sa.Column("summary_json", sa.Text, nullable=False),
     sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("created_by", sa.String, nullable=False, server_default=""),  # version 4
 )
 
 plan_tables = sa.Table(
@@ -184,7 +193,10 @@ scenarios = sa.Table(
     sa.Column("overrides_json", sa.Text, nullable=False),
     sa.Column("result_json", sa.Text, nullable=False),
     sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("created_by", sa.String, nullable=False, server_default=""),  # version 4
+    sa.Column("updated_at", sa.String),  # version 4: the last rename
 )
+SCENARIO_NAME_INDEX = sa.Index("ux_scenarios_plan_name", scenarios.c.plan_id, scenarios.c.name, unique=True)
 
 
 capacity_plans = sa.Table(
@@ -276,7 +288,49 @@ def _migrate_3(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1), (2, _migrate_2), (3, _migrate_3)]
+def _migrate_4(conn: Connection) -> None:
+    """Version 4: who built each plan and created each scenario; one scenario name per plan.
+
+    Plans and scenarios stored before take their author from the audit trail (the ``plan
+    build`` and ``scenario`` rows), else the plan's builder, else ``""`` (not recorded). Where
+    a plan holds a name twice (impossible through this module) the newest row is kept."""
+    inspector = sa.inspect(conn)
+    for table, column in ((plans, "created_by"), (scenarios, "created_by"), (scenarios, "updated_at")):
+        if column not in {c["name"] for c in inspector.get_columns(table.name)}:
+            kind = "VARCHAR NOT NULL DEFAULT ''" if column == "created_by" else "VARCHAR"
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}"))
+    builders: dict[str, str] = {}
+    scenario_authors: dict[tuple[str, str], str] = {}
+    if inspector.has_table("audit"):
+        rows = conn.execute(sa.select(audit.c.actor, audit.c.action, audit.c.target, audit.c.detail)
+                            .where(audit.c.action.in_(("plan build", "scenario"))).order_by(audit.c.id)).all()
+        for actor, action, target, detail in rows:
+            if action == "plan build":
+                builders.setdefault(target, actor)
+            else:
+                try:
+                    name = json.loads(detail).get("name")
+                except (ValueError, AttributeError):
+                    continue
+                scenario_authors[(target, str(name))] = actor  # the newest write of that name
+    for plan_id in conn.execute(sa.select(plans.c.id).where(plans.c.created_by == "")).scalars().all():
+        if f"plan {plan_id}" in builders:
+            conn.execute(plans.update().where(plans.c.id == plan_id).values(created_by=builders[f"plan {plan_id}"]))
+    for scenario_id, plan_id, name in conn.execute(
+            sa.select(scenarios.c.id, scenarios.c.plan_id, scenarios.c.name).where(scenarios.c.created_by == "")).all():
+        author = scenario_authors.get((f"plan {plan_id}", name)) or builders.get(f"plan {plan_id}")
+        if author:
+            conn.execute(scenarios.update().where(scenarios.c.id == scenario_id).values(created_by=author))
+    newest = sa.select(scenarios.c.plan_id, scenarios.c.name, sa.func.max(scenarios.c.id).label("keep")).group_by(
+        scenarios.c.plan_id, scenarios.c.name).having(sa.func.count() > 1)
+    for plan_id, name, keep in conn.execute(newest).all():
+        conn.execute(scenarios.delete().where((scenarios.c.plan_id == plan_id) & (scenarios.c.name == name)
+                                              & (scenarios.c.id != keep)))
+    SCENARIO_NAME_INDEX.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _migrate_1), (2, _migrate_2), (3, _migrate_3),
+                                                               (4, _migrate_4)]
 
 LOCAL_ACTOR = "local"
 _actor: contextvars.ContextVar[str] = contextvars.ContextVar("planner_actor", default=LOCAL_ACTOR)
@@ -344,6 +398,69 @@ def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]
     out = frame.loc[:, list(columns)].astype(object)
     out = out.where(pd.notna(out), None)
     return out.to_dict("records")
+
+
+SCENARIO_NAME_MAX_CHARS = 80
+BASE_SCENARIO = "base"  # the plan itself: stored with the plan, never renamed or deleted
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A stored plan as the plan picker lists it: which week, built when (UTC, ISO) and by whom
+    (``""`` when not recorded), and whether it is published (``published_version``: its newest
+    publication, None for a draft; ``is_published``: it is the published plan now)."""
+
+    plan_id: int
+    name: str
+    week_start: str | None
+    days: int
+    interval_minutes: int | None
+    created_at: str
+    created_by: str
+    published_version: int | None
+    is_published: bool
+
+
+@dataclass(frozen=True)
+class ScenarioRecord:
+    """A stored scenario of a plan: its overrides (flat plan.toml ``[[scenario]]`` keys), its
+    tidy result row (:func:`planner.service.plan_row` fields), who created it and when (UTC, ISO),
+    and its last rename (``updated_at``, None when never renamed). The mappings are read-only."""
+
+    scenario_id: int
+    plan_id: int
+    name: str
+    overrides: Mapping[str, Any]
+    result: Mapping[str, Any]
+    created_by: str
+    created_at: str
+    updated_at: str | None
+
+
+def scenario_name(name: Any) -> str:
+    """A scenario name as stored: stripped, not empty, at most :data:`SCENARIO_NAME_MAX_CHARS`
+    characters; ``ValueError`` naming the value otherwise.
+
+    >>> scenario_name("  pay rise ")
+    'pay rise'
+    """
+    text = str(name if name is not None else "").strip()
+    if not text:
+        raise ValueError("scenario name: must not be empty")
+    if len(text) > SCENARIO_NAME_MAX_CHARS:
+        raise ValueError(f"scenario name {text[:20]!r}...: {len(text)} characters, at most {SCENARIO_NAME_MAX_CHARS}")
+    return text
+
+
+def _scenario_record(row: Mapping[str, Any]) -> ScenarioRecord:
+    result = json.loads(row["result_json"])
+    result["name"] = row["name"]
+    return ScenarioRecord(int(row["id"]), int(row["plan_id"]), row["name"],
+                          MappingProxyType(json.loads(row["overrides_json"])), MappingProxyType(result),
+                          row["created_by"] or "", row["created_at"], row["updated_at"])
+
+
+_PLAN_WEEKS: dict[tuple[str, int], tuple[str | None, int, int | None]] = {}  # stored plans never change
 
 
 def default_url() -> str:
@@ -671,6 +788,7 @@ class Store:
                     config_json=json.dumps(config, default=str),
                     summary_json=json.dumps(summary, default=str),
                     created_at=_now(),
+                    created_by=current_actor(),
                 )
             ).inserted_primary_key[0]
             for table_name, frame in tables.items():
@@ -687,6 +805,7 @@ class Store:
                         overrides_json=json.dumps(overrides, default=str),
                         result_json=json.dumps(result, default=str),
                         created_at=_now(),
+                        created_by=current_actor(),
                     )
                 )
             self._audit(conn, "plan build", f"plan {plan_id}", {"name": name, "tables": sorted(tables)})
@@ -745,6 +864,48 @@ class Store:
             value = conn.execute(sa.select(sa.func.max(plans.c.id))).scalar()
         return int(value) if value is not None else None
 
+    def plan_records(self) -> tuple[PlanRecord, ...]:
+        """Every stored plan, newest first, as the plan picker lists it."""
+        return self._plan_records(None)
+
+    def plan_record(self, plan_id: int) -> PlanRecord:
+        """One stored plan's record; ``ValueError`` naming the id when it is not stored."""
+        found = self._plan_records(int(plan_id))
+        if not found:
+            raise ValueError(f"plan {plan_id}: not in the store")
+        return found[0]
+
+    def _plan_records(self, plan_id: int | None) -> tuple[PlanRecord, ...]:
+        query = sa.select(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by).order_by(plans.c.id.desc())
+        if plan_id is not None:
+            query = query.where(plans.c.id == plan_id)
+        versions = sa.select(publications.c.plan_id, publications.c.version).order_by(publications.c.version)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            newest_version: dict[int, int] = {}
+            published_now = None
+            for pid, version in conn.execute(versions).all():
+                newest_version[int(pid)] = int(version)
+                published_now = int(pid)
+            weeks = _PLAN_WEEKS if self.engine.url.database not in (None, "", ":memory:") else {}
+            missing = [int(r[0]) for r in rows if (self.url, int(r[0])) not in weeks]
+            for start in range(0, len(missing), 500):
+                chunk = missing[start:start + 500]
+                for pid, config_json, summary_json in conn.execute(
+                        sa.select(plans.c.id, plans.c.config_json, plans.c.summary_json).where(plans.c.id.in_(chunk))):
+                    config, summary = json.loads(config_json), json.loads(summary_json)
+                    start_day = config.get("start") or summary.get("week_start")
+                    interval = config.get("interval_minutes") or summary.get("interval_minutes")
+                    weeks[(self.url, int(pid))] = (
+                        str(pd.Timestamp(start_day).date()) if start_day else None,
+                        int(config.get("days") or summary.get("days") or 7), int(interval) if interval else None)
+        records = []
+        for pid, name, created_at, created_by in rows:
+            week, days, interval = weeks[(self.url, int(pid))]
+            records.append(PlanRecord(int(pid), name, week, days, interval, created_at, created_by or "",
+                                      newest_version.get(int(pid)), int(pid) == published_now))
+        return tuple(records)
+
     def plan(self, plan_id: int) -> dict[str, Any]:
         """A plan's config, summary and the names of its tables."""
         with self.engine.connect() as conn:
@@ -770,35 +931,114 @@ class Store:
         return _from_parquet(data)
 
     def add_scenario(self, plan_id: int, name: str, *, overrides: dict[str, Any], result: dict[str, Any]) -> int:
-        """Store a scenario of a plan (a same-named one is replaced); its id."""
-        if not str(name).strip():
-            raise ValueError("scenario name: must not be empty")
+        """Store a scenario of a plan, replacing a same-named one; its id. (The app creates with
+        :meth:`create_scenario`, which refuses a name the plan has.)"""
+        name = scenario_name(name)
         with self.engine.begin() as conn:
-            if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
-                raise ValueError(f"plan {plan_id}: not in the store")
+            self._plan_exists(conn, plan_id)
             conn.execute(scenarios.delete().where((scenarios.c.plan_id == plan_id) & (scenarios.c.name == name)))
-            scenario_id = conn.execute(
-                scenarios.insert().values(
-                    plan_id=plan_id,
-                    name=name,
-                    overrides_json=json.dumps(overrides, default=str),
-                    result_json=json.dumps(result, default=str),
-                    created_at=_now(),
-                )
-            ).inserted_primary_key[0]
+            scenario_id = self._insert_scenario(conn, plan_id, name, overrides, result)
             self._audit(conn, "scenario", f"plan {plan_id}", {"name": name, "overrides": overrides})
-        return int(scenario_id)
+        return scenario_id
+
+    @staticmethod
+    def _plan_exists(conn: Connection, plan_id: int) -> None:
+        if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
+            raise ValueError(f"plan {plan_id}: not in the store")
+
+    @staticmethod
+    def _insert_scenario(conn: Connection, plan_id: int, name: str, overrides: Mapping[str, Any],
+                         result: Mapping[str, Any]) -> int:
+        row = {**dict(result), "name": name}
+        return int(conn.execute(scenarios.insert().values(
+            plan_id=plan_id, name=name, overrides_json=json.dumps(dict(overrides), default=str),
+            result_json=json.dumps(row, default=str), created_at=_now(), created_by=current_actor(),
+        )).inserted_primary_key[0])
+
+    @staticmethod
+    def _name_taken(plan_id: int, name: str) -> ValueError:
+        return ValueError(f"plan {plan_id}: a scenario named {name!r} exists already: choose another name "
+                          "(or rename or delete that one)")
+
+    def _scenario_row(self, conn: Connection, plan_id: int, name: str) -> Mapping[str, Any]:
+        row = conn.execute(sa.select(scenarios).where((scenarios.c.plan_id == plan_id) & (scenarios.c.name == name))
+                           ).mappings().first()
+        if row is None:
+            self._plan_exists(conn, plan_id)
+            raise ValueError(f"plan {plan_id}: no scenario named {name!r}")
+        return row
+
+    def create_scenario(self, plan_id: int, name: str, *, overrides: Mapping[str, Any], result: Mapping[str, Any],
+                        copied_from: str | None = None) -> ScenarioRecord:
+        """Store a new scenario of a plan (one transaction, audited as ``scenario``); a name the
+        plan already has, ``base`` included, is a ``ValueError`` and nothing is written.
+        ``copied_from`` (the source's name, when the form was copied) goes into the audit entry."""
+        name = scenario_name(name)
+        detail: dict[str, Any] = {"name": name, "overrides": dict(overrides)}
+        if copied_from is not None:
+            detail["copied_from"] = str(copied_from)
+        try:
+            with self.engine.begin() as conn:
+                self._plan_exists(conn, plan_id)
+                if conn.execute(sa.select(scenarios.c.id).where((scenarios.c.plan_id == plan_id)
+                                                                & (scenarios.c.name == name))).first() is not None:
+                    raise self._name_taken(plan_id, name)
+                scenario_id = self._insert_scenario(conn, plan_id, name, overrides, result)
+                self._audit(conn, "scenario", f"plan {plan_id}", detail)
+                row = conn.execute(sa.select(scenarios).where(scenarios.c.id == scenario_id)).mappings().one()
+        except sa.exc.IntegrityError:  # another user stored the same name in the meantime
+            raise self._name_taken(plan_id, name) from None
+        return _scenario_record(row)
+
+    def rename_scenario(self, plan_id: int, name: str, new_name: str) -> ScenarioRecord:
+        """Rename a scenario of a plan (audited as ``scenario rename``); ``base`` is the plan
+        itself and keeps its name; a name the plan has is refused."""
+        new_name = scenario_name(new_name)
+        if BASE_SCENARIO in (name, new_name):
+            raise ValueError(f"plan {plan_id}: 'base' is the plan itself: it keeps its name, and no scenario may take it")
+        try:
+            with self.engine.begin() as conn:
+                row = self._scenario_row(conn, plan_id, name)
+                if new_name != name and conn.execute(sa.select(scenarios.c.id).where(
+                        (scenarios.c.plan_id == plan_id) & (scenarios.c.name == new_name))).first() is not None:
+                    raise self._name_taken(plan_id, new_name)
+                result = {**json.loads(row["result_json"]), "name": new_name}
+                conn.execute(scenarios.update().where(scenarios.c.id == row["id"]).values(
+                    name=new_name, result_json=json.dumps(result, default=str), updated_at=_now()))
+                self._audit(conn, "scenario rename", f"plan {plan_id}", {"name": name, "new_name": new_name})
+                row = conn.execute(sa.select(scenarios).where(scenarios.c.id == row["id"])).mappings().one()
+        except sa.exc.IntegrityError:
+            raise self._name_taken(plan_id, new_name) from None
+        return _scenario_record(row)
+
+    def delete_scenario(self, plan_id: int, name: str) -> None:
+        """Delete a scenario of a plan (audited as ``scenario delete`` with its overrides);
+        ``base`` is the plan itself and is not deleted."""
+        if name == BASE_SCENARIO:
+            raise ValueError(f"plan {plan_id}: 'base' is the plan itself and cannot be deleted")
+        with self.engine.begin() as conn:
+            row = self._scenario_row(conn, plan_id, name)
+            conn.execute(scenarios.delete().where(scenarios.c.id == row["id"]))
+            self._audit(conn, "scenario delete", f"plan {plan_id}",
+                        {"name": name, "overrides": json.loads(row["overrides_json"])})
+
+    def scenario_records(self, plan_id: int) -> tuple[ScenarioRecord, ...]:
+        """The scenarios of a plan in the order they were stored (``base`` and the plan's own
+        scenarios first)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(scenarios).where(scenarios.c.plan_id == plan_id).order_by(scenarios.c.id)
+                                ).mappings().all()
+        return tuple(_scenario_record(row) for row in rows)
+
+    def scenario_record(self, plan_id: int, name: str) -> ScenarioRecord:
+        """One scenario of a plan; ``ValueError`` naming the plan and the name when there is none."""
+        with self.engine.connect() as conn:
+            return _scenario_record(self._scenario_row(conn, plan_id, name))
 
     def scenarios(self, plan_id: int) -> pd.DataFrame:
-        """One tidy row per scenario of a plan: name plus the result's fields."""
-        query = sa.select(scenarios.c.name, scenarios.c.overrides_json, scenarios.c.result_json).where(
-            scenarios.c.plan_id == plan_id
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(scenarios.c.id)).all()
-        return pd.DataFrame(
-            [{"name": name, **json.loads(result), "overrides": json.loads(overrides)} for name, overrides, result in rows]
-        )
+        """One tidy row per scenario of a plan: name plus the result's fields, and ``overrides``."""
+        return pd.DataFrame([{"name": r.name, **{k: v for k, v in r.result.items() if k != "name"},
+                              "overrides": dict(r.overrides)} for r in self.scenario_records(plan_id)])
 
     # -- publishing ---------------------------------------------------------------------------
     def publish_plan(self, plan_id: int) -> int:

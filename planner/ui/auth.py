@@ -29,7 +29,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import flask
 
@@ -79,9 +79,12 @@ CALLBACK_PERMISSIONS = {
     "schedule-interval": "read_plan", "schedule-interval-note": "read_plan", "schedule-timeline-note": "read_plan",
     "schedule-dataset": "read_plan", "schedule-start": "read_plan", "schedule-forecast-note": "read_plan",
     # Scenarios
+    # (copying a scenario into the form only reads; running, renaming and deleting store: "scenario")
     "sc-name": "read_plan", "sc-volume": "read_plan", "sc-aht": "read_plan", "sc-target": "read_plan",
-    "sc-result": "scenario", "sc-added": "scenario", "scenarios-compare": "scenario", "sc-run": "scenario",
-    "sc-progress": "scenario", "sc-status": "scenario",
+    "sc-cost": "read_plan", "sc-other": "read_plan",
+    "sc-result": "scenario", "scenarios-compare": "scenario", "sc-run": "scenario",
+    "sc-progress": "scenario", "sc-status": "scenario", "sc-copy": "scenario",
+    "sc-manage-result": "scenario", "sc-manage-name": "scenario",
     "sc-frontier-result": "scenario", "sc-frontier": "scenario", "sc-frontier-progress": "scenario",
     "sc-frontier-status": "scenario", "sc-budget-result": "scenario", "sc-budget-run": "scenario",
     "sc-capacity-result": "scenario", "sc-capacity": "scenario", "sc-capacity-progress": "scenario",
@@ -94,6 +97,7 @@ CALLBACK_PERMISSIONS = {
     "roster-grid": "read_published", "audit-grid": "audit",
     # the running-jobs line every page shows
     "jobs-running": None,
+    # the plan picker (planner.ui.plan_picker) works in the browser alone: no server callback
 }
 DEFAULT_CALLBACK_PERMISSION = "build"
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login", "/_reload-hash")
@@ -254,7 +258,8 @@ class Guard:
             if request.authorization is not None:
                 return _challenge(SIGN_IN_FAILED)
             if request.method == "GET" and (path.rstrip("/") or "/") in PAGE_PERMISSIONS:
-                return flask.redirect(f"/login?next={path}")
+                query = request.query_string.decode("latin-1")  # ?plan=ID: the link's plan after sign-in
+                return flask.redirect("/login?next=" + quote(f"{path}?{query}" if query else path, safe="/"))
             return _challenge("sign in first (or send HTTP Basic credentials)")
         flask.g.planner_user = user
         set_actor(user.name)

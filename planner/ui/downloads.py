@@ -2,7 +2,7 @@
 
 - ``/download/roster.csv`` and ``/download/roster.xlsx``: the published roster (the plan intraday
   uses: :func:`planner.ui.views.operating_plan`); ``?plan=ID`` picks a plan (needs ``read_plan``
-  unless it is the published one).
+  unless it is, or once was, a published plan: the plans the Roster page's picker offers a lead).
 
 Example:
     curl -u lea:PASSWORD -o roster.csv http://HOST:8050/download/roster.csv
@@ -18,7 +18,7 @@ import flask
 from planner.exports import write_csv, write_roster_xlsx
 from planner.ui import context
 from planner.ui.auth import Denied, _plain, require
-from planner.ui.views import PlanView, operating_plan
+from planner.ui.views import PlanView, operating_plan, visible_plans
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -52,7 +52,9 @@ def download_roster(kind: str):
             if not wanted.isdigit():
                 return _plain(400, f"plan: {wanted!r} is not a plan id")
             if published is None or int(wanted) != published.plan_id:
-                require("read_plan")
+                user = require("read_published")
+                if int(wanted) not in {r.plan_id for r in visible_plans(store, user)}:
+                    require("read_plan")
                 info = store.plan(int(wanted))
                 published = PlanView(store, int(wanted), info["name"], info["config"], info["summary"], info["tables"])
     except Denied as exc:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.store import Store
+from planner.store import PlanRecord, Store
 
 DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) to load the sample data and build the example plan."
 
@@ -119,6 +119,67 @@ def _plan_view(store: Store, plan_id: int | None) -> PlanView | None:
         return None
     info = store.plan(plan_id)
     return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+
+
+def plan_by_id(store: Store, plan_id: int) -> PlanView:
+    """A stored plan by id; ``ValueError`` naming the id when it is not stored."""
+    return _plan_view(store, int(plan_id))
+
+
+def default_plan_id(store: Store) -> int | None:
+    """The plan a page shows when none is asked for: the published plan (the newest
+    publication's), else the newest plan; None when the store has no plan."""
+    published = store.published_plan_id()
+    return published if published is not None else store.latest_plan_id()
+
+
+def visible_plans(store: Store, user=None) -> tuple[PlanRecord, ...]:
+    """The plans ``user`` (a :class:`planner.accounts.User`; None = no accounts, all) may open,
+    newest first: every plan with ``read_plan``; with ``read_published`` only, the plans that
+    were ever published (the newest plan while nothing has been published, as intraday uses)."""
+    records = store.plan_records()
+    if user is None or user.can("read_plan"):
+        return records
+    if not user.can("read_published"):
+        return ()
+    published = tuple(r for r in records if r.published_version is not None)
+    return published if published else records[:1]
+
+
+def plan_status(record: PlanRecord) -> str:
+    """``published (version 3)``, ``published as version 1, since replaced`` or ``draft``."""
+    if record.published_version is None:
+        return "draft"
+    if record.is_published:
+        return f"published (version {record.published_version})"
+    return f"published as version {record.published_version}, since replaced"
+
+
+def plan_week(record: PlanRecord) -> str:
+    """``Mon 2025-06-02 - Sun 2025-06-08`` (the plan's days), or ``week not recorded``."""
+    if not record.week_start:
+        return "week not recorded"
+    start = pd.Timestamp(record.week_start)
+    end = start + pd.Timedelta(days=max(record.days, 1) - 1)
+    return f"{start:%a %Y-%m-%d} - {end:%a %Y-%m-%d}"
+
+
+def plan_caption(record: PlanRecord) -> str:
+    """One line naming the plan shown: id, name, week, built when and by whom, published or draft.
+
+    >>> r = PlanRecord(3, "Sample", "2025-06-02", 7, 15, "2026-11-29T13:02:05+00:00", "max", None, False)
+    >>> plan_caption(r)
+    'Plan 3: Sample; week Mon 2025-06-02 - Sun 2025-06-08; built 2026-11-29 13:02 UTC by max; draft'
+    """
+    built = f"built {record.created_at[:10]} {record.created_at[11:16]} UTC"
+    built += f" by {record.created_by}" if record.created_by else " (builder not recorded)"
+    return f"Plan {record.plan_id}: {record.name}; week {plan_week(record)}; {built}; {plan_status(record)}"
+
+
+def plan_option_label(record: PlanRecord) -> str:
+    """The picker's entry for a plan: ``3 - Sample - week of Mon 2025-06-02 - draft``."""
+    week = f"week of {pd.Timestamp(record.week_start):%a %Y-%m-%d}" if record.week_start else "week not recorded"
+    return f"{record.plan_id} - {record.name} - {week} - {plan_status(record)}"
 
 
 def latest_plan(store: Store) -> PlanView | None:
@@ -255,11 +316,16 @@ def backtest_rows(plan: PlanView, *, queue: str, channel: str) -> list[dict[str,
 
 
 def scenario_rows(store: Store, plan: PlanView) -> pd.DataFrame:
-    """The plan's scenario comparison (one tidy row per scenario), the stored table first."""
+    """The plan's scenarios as stored now (one tidy row each, with ``created_by``): those built
+    with the plan and those made, renamed or deleted since, by anyone. A plan stored without a
+    ``base`` row (a re-planned version of a plan) shows the ``base`` of its ``scenarios`` table."""
+    rows = [{"name": r.name, **{k: v for k, v in r.result.items() if k != "name"}, "created_by": r.created_by}
+            for r in store.scenario_records(plan.plan_id)]
     table = plan.table("scenarios")
-    if table.empty:
-        table = store.scenarios(plan.plan_id)
-    return table.drop(columns=[c for c in ("overrides",) if c in table])
+    if "base" not in {row["name"] for row in rows} and "name" in table and (table["name"] == "base").any():
+        base = table[table["name"] == "base"].drop(columns=[c for c in ("overrides",) if c in table]).iloc[0]
+        rows.insert(0, {**base.to_dict(), "created_by": ""})
+    return pd.DataFrame(rows)
 
 
 def solver_text(plan: PlanView) -> str:

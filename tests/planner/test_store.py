@@ -167,7 +167,7 @@ def test_a_version_2_store_is_upgraded_to_version_3_with_accounts_and_audit(stor
     old = Store.open(store_url)
     old.save_dataset("d", history(5), raw=b"x", source_name="x.csv")
     assert not sa.inspect(old.engine).has_table("audit")
-    monkeypatch.setattr(store_module, "MIGRATIONS", real)
+    monkeypatch.setattr(store_module, "MIGRATIONS", real[:3])
     new = Store.open(store_url)
     assert new.version() == 3 and len(new.dataset("d")) == 5
     assert new.audit_log().empty  # nothing is invented for the writes before the upgrade

@@ -14,8 +14,8 @@ from planner.ui import context
 from planner.ui.jobs_board import tracked
 from planner.ui.figures import empty_figure, forecast_figure
 from planner.ui.jobs import forecast_dataset
-from planner.ui.views import (backtest_rows, datasets_rows, history_window, latest_plan, plan_accuracy,
-                              plan_history_dataset)
+from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
+from planner.ui.views import backtest_rows, datasets_rows, history_window, plan_accuracy, plan_history_dataset
 
 dash.register_page(__name__, path="/forecast", name="Forecast", title="wfm-planner - Forecast")
 
@@ -104,12 +104,12 @@ def rerun_form(plan) -> html.Div:
     ], className="card")
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     store = context.store()
-    plan = latest_plan(store)
+    plan, picker = page_plan(store, query.get("plan"))
     if plan is None or plan.table("forecast").empty:
         top = html.Div([ui.no_plan_message(), ui.graph("fc-figure", empty_figure("No forecast yet: run planner demo"))], className="card")
-        return html.Div([html.H2("Forecast"), top, rerun_form(plan)])
+        return html.Div([html.H2("Forecast"), picker, top, rerun_form(plan)])
     forecast = plan.table("forecast")
     options = series_options(forecast)
     key = options[0]["value"]
@@ -131,28 +131,29 @@ def layout(**_query) -> html.Div:
         if report else html.P("No actuals overlap the plan's week yet: upload them on the Data page (kind 'actuals').",
                               id="fc-accuracy"),
     ], className="card")
-    return html.Div([html.H2("Forecast"), top, rerun_form(plan)])
+    return html.Div([html.H2("Forecast"), picker, top, rerun_form(plan)])
 
 
 @callback(
     Output("fc-figure", "figure"),
     Output("fc-backtest-wrap", "children"),
     Input("fc-series", "value"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def show_series(key):
+def show_series(key, plan_id=None):
     store = context.store()
-    plan = latest_plan(store)
+    plan = shown_plan(store, plan_id)
     queue, channel = key.split("|", 1)
     figure = series_figure(plan.table("forecast"), plan_history_dataset(store, plan), key, title=f"{queue} / {channel}")
     return figure, ui.grid("fc-backtest", backtest_rows(plan, queue=queue, channel=channel), height=260,
                            columns=["model", "chosen", "wape", "bias", "mase", "noise_floor"])
 
 
-@callback(Output("fc-start", "value"), Input("fc-dataset", "value"), prevent_initial_call=True)
-def start_after_history(dataset):
+@callback(Output("fc-start", "value"), Input("fc-dataset", "value"), State(PLAN_ID, "data"), prevent_initial_call=True)
+def start_after_history(dataset, plan_id=None):
     """A new dataset starts the forecast after its own history by default."""
-    return start_for(dataset, latest_plan(context.store()))
+    return start_for(dataset, shown_plan(context.store(), plan_id))
 
 
 @callback(Output("fc-start-warning", "children"), Input("fc-start", "value"), Input("fc-dataset", "value"),

@@ -1,8 +1,8 @@
 """Intraday (/intraday): today's forecast vs actual by interval, the re-forecast with its range,
 the staffing gap and projected service level for the rest of the day; actuals uploadable and
 the page refreshable; a re-plan of the rest of the day proposed, inspected and accepted (all or
-the selected agents' changes) as a new version of the plan. It works from the published plan
-(the newest plan while none is published)."""
+the selected agents' changes) as a new version of the plan. It works from the plan picked at the
+top, by default the published plan (the newest plan while none is published)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, intraday_figure, replan_figure
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
-from planner.ui.views import operating_plan
+from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
 
 dash.register_page(__name__, path="/intraday", name="Intraday", title="wfm-planner - Intraday")
 
@@ -38,10 +38,11 @@ def default_day(plan, store) -> str:
     return f"{days[0]:%Y-%m-%d}"
 
 
-def day_view(day: str, channel: str | None = None) -> html.Div:
-    """Summary table, notes and the chart of one channel for ``day`` (``ValueError`` when no plan covers it)."""
+def day_view(day: str, channel: str | None = None, plan_id: int | None = None) -> html.Div:
+    """Summary table, notes and the chart of one channel for ``day`` under the plan ``plan_id``
+    (None: the published plan); ``ValueError`` when the plan does not cover the day."""
     store = context.store()
-    plan = operating_plan(store)
+    plan = shown_plan(store, plan_id)
     result = intraday(day, store=store, plan_id=plan.plan_id)
     channels = sorted(result.intervals["channel"].unique())
     channel = channel if channel in channels else channels[0]
@@ -62,20 +63,21 @@ def day_view(day: str, channel: str | None = None) -> html.Div:
     ])
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     store = context.store()
-    plan = operating_plan(store)
+    plan, picker = page_plan(store, query.get("plan"))
     if plan is None or plan.table("coverage").empty:
-        return html.Div([html.H2("Intraday"), html.Div([ui.no_plan_message(), ui.graph("intraday-figure", empty_figure("No plan yet: run planner demo"))],
+        return html.Div([html.H2("Intraday"), picker, html.Div([ui.no_plan_message(), ui.graph("intraday-figure", empty_figure("No plan yet: run planner demo"))],
                                                       className="card")])
     days = [plan.week_start + pd.Timedelta(days=i) for i in range(plan.days)]
     day = default_day(plan, store)
     try:
-        body = day_view(day)
+        body = day_view(day, plan_id=plan.plan_id)
     except ValueError as exc:
         body = ui.message(str(exc), kind="error")
     return html.Div([
         html.H2("Intraday"),
+        picker,
         html.Div([
             html.Div([
                 ui.field("day", dcc.Dropdown(id="intraday-day", options=[f"{d:%Y-%m-%d}" for d in days], value=day,
@@ -128,11 +130,11 @@ def replan_card() -> html.Div:
     ], className="card")
 
 
-def proposal_view(day: str, *, levers: list[str], now: str | None) -> tuple[html.Div, dict]:
-    """The proposal for ``day`` (totals, one row per changed agent, the before/after chart) and
-    what accepting it needs (kept in the page)."""
+def proposal_view(day: str, *, levers: list[str], now: str | None, plan_id: int | None = None) -> tuple[html.Div, dict]:
+    """The proposal for ``day`` under the plan ``plan_id`` (None: the published plan): totals,
+    one row per changed agent, the before/after chart; and what accepting it needs (kept in the page)."""
     store = context.store()
-    plan = operating_plan(store)
+    plan = shown_plan(store, plan_id)
     options = ReplanOptions(move_activities="moves" in levers, switch_channels="switch" in levers,
                             overtime="overtime" in levers, vto="vto" in levers)
     proposal = propose(day, store=store, plan_id=plan.plan_id, now=now or None, options=options)
@@ -163,11 +165,12 @@ def proposal_view(day: str, *, levers: list[str], now: str | None) -> tuple[html
     State("intraday-day", "value"),
     State("replan-levers", "value"),
     State("replan-now", "value"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def propose_replan(_clicks, day, levers, now):
+def propose_replan(_clicks, day, levers, now, plan_id=None):
     try:
-        return proposal_view(day, levers=levers or [], now=now)
+        return proposal_view(day, levers=levers or [], now=now, plan_id=plan_id)
     except (ValueError, RuntimeError) as exc:
         return ui.message(str(exc), kind="error"), None
 
@@ -207,8 +210,9 @@ def accept_view(trigger: str | None, rows: list[dict] | None, kept: dict | None)
     except ValueError as exc:
         return ui.message(str(exc), kind="error")
     which = "all changes" if ids is None else f"changes {', '.join(map(str, ids))}"
-    return ui.message(f"Accepted {which}: stored as plan {new_id} (exports and calendars on the Schedule page follow it). "
-                      "Refresh to see the new projection.", kind="ok", id="replan-accepted")
+    return ui.message([f"Accepted {which}: stored as plan {new_id} (exports and calendars on the Schedule page follow it). ",
+                       dcc.Link(f"Show plan {new_id}", href=plan_link("/intraday", new_id)), " to see the new projection."],
+                      kind="ok", id="replan-accepted")
 
 
 @callback(
@@ -218,11 +222,12 @@ def accept_view(trigger: str | None, rows: list[dict] | None, kept: dict | None)
     Input("intraday-tick", "n_intervals"),
     Input("intraday-upload-result", "children"),
     State("intraday-channel", "value"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def refresh(day, _clicks, _ticks, _uploaded, channel):
+def refresh(day, _clicks, _ticks, _uploaded, channel, plan_id=None):
     try:
-        return day_view(day, channel)
+        return day_view(day, channel, plan_id)
     except ValueError as exc:
         return ui.message(str(exc), kind="error")
 
@@ -231,11 +236,12 @@ def refresh(day, _clicks, _ticks, _uploaded, channel):
     Output("intraday-figure", "figure"),
     Input("intraday-channel", "value"),
     State("intraday-day", "value"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def show_channel(channel, day):
+def show_channel(channel, day, plan_id=None):
     store = context.store()
-    plan = operating_plan(store)
+    plan = shown_plan(store, plan_id)
     result = intraday(day, store=store, plan_id=plan.plan_id)
     return intraday_figure(result.intervals, channel=channel, now=result.now)
 

@@ -11,7 +11,8 @@ from planner.ui import context
 from planner.ui.jobs_board import tracked
 from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
-from planner.ui.views import DEMO_HINT, datasets_rows, latest_plan, overview_kpis, plan_accuracy, service_by_channel
+from planner.ui.plan_picker import page_plan
+from planner.ui.views import DEMO_HINT, datasets_rows, overview_kpis, plan_accuracy, service_by_channel
 
 dash.register_page(__name__, path="/", name="Overview", title="wfm-planner - Overview")
 
@@ -54,15 +55,16 @@ def accuracy_block(store, plan) -> html.Div:
     ])
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     store = context.store()
-    plan = latest_plan(store)
+    plan, picker = page_plan(store, query.get("plan"))
     title = html.H2("Overview")
     if plan is None:
-        return html.Div([title, demo_panel(bool(datasets_rows(store)))])
+        return html.Div([title, picker, demo_panel(bool(datasets_rows(store)))])
     links = html.Ul([html.Li([dcc.Link(label, href=href), f": {text}"]) for label, href, text in LINKS])
     return html.Div([
         title,
+        picker,
         ui.kpi_cards(overview_kpis(plan)),
         html.Div(ui.graph("overview-forecast", forecast_figure(None, plan.table("forecast"),
                                                                title="Forecast of the week, all queues and channels")),

@@ -1,6 +1,7 @@
-"""Scenarios (/scenarios): compare the plan's scenarios side by side (table and bars); create a
-scenario (or copy one and edit it) and run it with progress; the service-level vs cost
-frontier and what a weekly budget buys."""
+"""Scenarios (/scenarios): the scenarios stored with the plan picked at the top, side by side
+(table and bars), for everyone who opens that plan; create a scenario (blank, or a copy of any
+of the plan's scenarios with all its overrides) and run it with progress; rename and delete
+them; the service-level vs cost frontier and what a weekly budget buys."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
-from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario, scenario_overrides
-from planner.ui.views import latest_plan, scenario_rows
+from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario
+from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
+from planner.ui.scenario_form import ScenarioForm, form_from_overrides, overrides_from_form
+from planner.ui.views import scenario_rows
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
 
-TABLE_COLUMNS = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate",
-                 "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
+TABLE_COLUMNS = ["name", "created_by", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy",
+                 "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
+NEW_SCENARIO = ScenarioForm("volume +10%", volume_factor=1.1)  # what the form shows before a copy
 FRONTIER_LEVELS = (0.7, 0.8, 0.9)
 
 
-def comparison(stored: pd.DataFrame, added: list[dict] | None) -> pd.DataFrame:
-    """Stored scenarios plus the ones created in this session; differences to ``base`` recomputed."""
+def comparison(stored: pd.DataFrame, added: list[dict] | None = None) -> pd.DataFrame:
+    """The stored scenarios (plus ``added`` rows not stored, for callers that have some);
+    differences to ``base`` recomputed."""
     table = pd.concat([stored, pd.DataFrame(added or [])], ignore_index=True) if added else stored.copy()
     table = table.drop(columns=[c for c in ("overrides",) if c in table]).drop_duplicates("name", keep="last")
     if "base" in set(table["name"]):
@@ -46,40 +51,82 @@ def contracts(plan) -> list[str]:
     return [c.get("name") for c in plan.config.get("rules", {}).get("contract", []) if c.get("name")]
 
 
-def layout(**_query) -> html.Div:
+def _may_change() -> bool:
+    from planner.ui.auth import current_user
+
+    user = current_user()
+    return user is None or user.can("scenario")
+
+
+def scenario_names(store, plan, *, editable: bool = False) -> list[str]:
+    """The plan's scenarios by name, as the table lists them (``editable``: without ``base``,
+    the plan itself)."""
+    rows = scenario_rows(store, plan)
+    names = rows["name"].tolist() if len(rows) else []
+    return [n for n in names if not (editable and n == "base")]
+
+
+def scenario_list_card(store, plan) -> html.Div:
+    """The plan's stored scenarios compared, and renaming or deleting one."""
+    return html.Div([
+        html.H3(f"Compare: plan {plan.plan_id} ({plan.name})"),
+        html.P("Cost = paid hours x contract hourly cost (agent pay only); FTE = paid hours / hours per FTE; service "
+               "level = expected share of offered answered within T, volume-weighted; cost per contact = cost / "
+               "forecast contacts. The scenarios are stored with this plan: everyone who opens it sees them."),
+        html.Div(comparison_view(comparison(scenario_rows(store, plan))), id="scenarios-compare"),
+        html.Div([
+            ui.field("scenario", dcc.Dropdown(id="sc-manage-name", options=scenario_names(store, plan, editable=True),
+                                              placeholder="(choose)", style={"width": "240px"})),
+            ui.field("new name", dcc.Input(id="sc-new-name", type="text")),
+            html.Button("Rename", id="sc-rename", n_clicks=0, className="secondary"),
+            html.Button("Delete", id="sc-delete", n_clicks=0, className="secondary"),
+        ], className="row", style={"marginTop": "8px"}, hidden=not _may_change()),
+        html.Div(id="sc-manage-result"),
+    ], className="card")
+
+
+def _form_fields(form: ScenarioForm, plan) -> list:
+    costs = [ui.field(f"hourly cost {name}", dcc.Input(id={"type": "sc-cost", "contract": name}, type="number", step="any",
+                                                       value=form.hourly_cost.get(name)))
+             for name in contracts(plan)]
+    return [
+        ui.field("name", dcc.Input(id="sc-name", type="text", value=form.name)),
+        ui.field("volume factor", dcc.Input(id="sc-volume", type="number", value=form.volume_factor, step="any")),
+        ui.field("handle-time factor", dcc.Input(id="sc-aht", type="number", value=form.aht_factor, step="any")),
+        ui.field("target SL (immediate channels)", dcc.Input(id="sc-target", type="number", step="any", value=form.target_sl)),
+        *costs,
+    ]
+
+
+def create_card(store, plan) -> html.Div:
+    """The form that creates a scenario of the plan: blank, or copied from one of its scenarios."""
+    return html.Div([
+        html.H3("Create a scenario"),
+        html.Div([
+            ui.field("copy from", dcc.Dropdown(id="sc-copy", options=scenario_names(store, plan), placeholder="(new)",
+                                               style={"width": "200px"})),
+            *_form_fields(NEW_SCENARIO, plan),
+        ], className="row"),
+        ui.field("other overrides (key = value lines, as in plan.toml [[scenario]]; e.g. shift.early.latest_start = \"11:00\")",
+                 dcc.Textarea(id="sc-other", value=NEW_SCENARIO.other, style={"width": "100%", "height": "60px"})),
+        html.Button("Run the scenario", id="sc-run", n_clicks=0, style={"marginTop": "8px"}),
+        ui.progress_block("sc"),
+        html.Div(id="sc-result"),
+    ], className="card")
+
+
+def layout(**query) -> html.Div:
     store = context.store()
-    plan = latest_plan(store)
+    plan, picker = page_plan(store, query.get("plan"))
     if plan is None:
-        return html.Div([html.H2("Scenarios"), html.Div([ui.no_plan_message(), ui.graph("scenarios-bars", empty_figure("No scenarios yet: run planner demo"))],
-                                                       className="card")])
-    stored = scenario_rows(store, plan)
-    names = stored["name"].tolist() if len(stored) else []
-    contract_fields = [ui.field(f"hourly cost {name}", dcc.Input(id={"type": "sc-cost", "contract": name}, type="number", step="any"))
-                       for name in contracts(plan)]
+        return html.Div([html.H2("Scenarios"), picker,
+                         html.Div([ui.no_plan_message(), ui.graph("scenarios-bars", empty_figure("No scenarios yet: run planner demo"))],
+                                  className="card")])
     return html.Div([
         html.H2("Scenarios"),
-        html.Div([
-            html.H3(f"Compare: plan {plan.plan_id} ({plan.name})"),
-            html.P("Cost = paid hours x contract hourly cost (agent pay only); FTE = paid hours / hours per FTE; service "
-                   "level = expected share of offered answered within T, volume-weighted; cost per contact = cost / "
-                   "forecast contacts."),
-            html.Div(comparison_view(comparison(stored, None)), id="scenarios-compare"),
-        ], className="card"),
-        html.Div([
-            html.H3("Create a scenario"),
-            html.Div([
-                ui.field("copy from", dcc.Dropdown(id="sc-copy", options=names, placeholder="(new)", style={"width": "200px"})),
-                ui.field("name", dcc.Input(id="sc-name", type="text", value="volume +10%")),
-                ui.field("volume factor", dcc.Input(id="sc-volume", type="number", value=1.1, step="any")),
-                ui.field("handle-time factor", dcc.Input(id="sc-aht", type="number", value=1.0, step="any")),
-                ui.field("target SL (immediate channels)", dcc.Input(id="sc-target", type="number", step="any")),
-                *contract_fields,
-            ], className="row"),
-            html.Button("Run the scenario", id="sc-run", n_clicks=0, style={"marginTop": "8px"}),
-            ui.progress_block("sc"),
-            html.Div(id="sc-result"),
-            dcc.Store(id="sc-added", storage_type="session"),
-        ], className="card"),
+        picker,
+        scenario_list_card(store, plan),
+        create_card(store, plan),
         html.Div([
             html.H3("Service level vs cost"),
             html.P(f"Plans the week for each target ({', '.join(f'{x:.0%}' for x in FRONTIER_LEVELS)}) on every immediate "
@@ -111,24 +158,37 @@ def layout(**_query) -> html.Div:
     Output("sc-volume", "value"),
     Output("sc-aht", "value"),
     Output("sc-target", "value"),
+    Output({"type": "sc-cost", "contract": dash.ALL}, "value"),
+    Output("sc-other", "value"),
     Input("sc-copy", "value"),
+    State({"type": "sc-cost", "contract": dash.ALL}, "id"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def copy_scenario(name):
+def copy_scenario(name, cost_ids, plan_id=None):
+    """Fill every field of the form from the stored scenario ``name``: its overrides, and the
+    plan's own values where it sets none (nothing of what the form held before stays)."""
     if not name:
-        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
+        return (dash.no_update,) * 4 + ([dash.no_update] * len(cost_ids or []), dash.no_update)
     store = context.store()
-    plan = latest_plan(store)
-    overrides = store.scenarios(plan.plan_id).set_index("name")["overrides"].get(name) or {}
-    targets = [v for k, v in overrides.items() if k.endswith(".target_sl")]
-    return (f"{name} (copy)", overrides.get("volume_factor", 1.0), overrides.get("aht_factor", 1.0),
-            targets[0] if targets else None)
+    plan = shown_plan(store, plan_id)
+    overrides = {} if name == "base" else store.scenario_record(plan.plan_id, name).overrides  # base: the plan as built
+    form = form_from_overrides(f"{name} (copy)", overrides, channels=plan.channels, contracts=contracts(plan))
+    costs = [form.hourly_cost.get(i["contract"]) for i in (cost_ids or [])]
+    return form.name, form.volume_factor, form.aht_factor, form.target_sl, costs, form.other
+
+
+def _listing(store, plan):
+    """What changes on the page when the plan's scenarios change: table, copy and manage lists."""
+    return (comparison_view(comparison(scenario_rows(store, plan))), scenario_names(store, plan),
+            scenario_names(store, plan, editable=True))
 
 
 @callback(
     Output("sc-result", "children"),
-    Output("sc-added", "data"),
     Output("scenarios-compare", "children"),
+    Output("sc-copy", "options"),
+    Output("sc-manage-name", "options"),
     Input("sc-run", "n_clicks"),
     State("sc-name", "value"),
     State("sc-volume", "value"),
@@ -136,43 +196,83 @@ def copy_scenario(name):
     State("sc-target", "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "id"),
-    State("sc-added", "data"),
+    State("sc-other", "value"),
+    State("sc-copy", "value"),
+    State(PLAN_ID, "data"),
     background=True,
     running=[(Output("sc-run", "disabled"), True, False)],
     progress=[Output("sc-progress", "value"), Output("sc-status", "children")],
     prevent_initial_call=True,
 )
 @tracked("scenario")
-def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added):
+def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, other, copied_from, plan_id=None):
+    """Plan the form's scenario over the shown plan and store it with that plan (audited)."""
     store = context.store()
-    plan = latest_plan(store)
-    immediate = [c for c in plan.channels if c in ("voice", "chat", "messaging")]
+    unchanged = (dash.no_update,) * 3
     try:
-        overrides = scenario_overrides(volume_factor=volume, aht_factor=aht, target_sl=target, channels=immediate,
-                                       hourly_cost={i["contract"]: v for i, v in zip(cost_ids, costs)})
-        row = run_scenario(store, plan, name=name or "", overrides=overrides,
+        plan = shown_plan(store, plan_id)
+        form = ScenarioForm(str(name or "").strip(), volume, aht, target,
+                            {i["contract"]: v for i, v in zip(cost_ids or [], costs or [])}, other or "")
+        overrides = overrides_from_form(form, channels=plan.channels)
+        if form.name in scenario_names(store, plan):
+            raise ValueError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "
+                             "(or rename or delete that one)")
+        row = run_scenario(store, plan, name=form.name, overrides=overrides,
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+        record = store.create_scenario(plan.plan_id, form.name, overrides=overrides, result=row, copied_from=copied_from)
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The scenario could not be planned: {exc}", kind="error"), dash.no_update, dash.no_update
-    store.add_scenario(plan.plan_id, row["name"], overrides=row["overrides"], result=row)  # kept, and audited
-    added = [r for r in (added or []) if r.get("name") != row["name"]] + [row]
-    table = comparison(scenario_rows(store, plan), added)
-    return (ui.message(f"Scenario {row['name']!r}: cost {row['cost']:,.0f}, FTE {row['fte']:.1f}, service level "
-                       f"{row['service_level']:.1%}.", kind="ok", id="sc-done"), added, comparison_view(table))
+        return (ui.message(f"The scenario could not be planned: {exc}", kind="error"), *unchanged)
+    result = record.result
+    return (ui.message(f"Scenario {record.name!r} of plan {plan.plan_id}: cost {result['cost']:,.0f}, FTE "
+                       f"{result['fte']:.1f}, service level {result['service_level']:.1%}; stored with the plan.",
+                       kind="ok", id="sc-done"), *_listing(store, plan))
+
+
+@callback(
+    Output("sc-manage-result", "children"),
+    Output("scenarios-compare", "children", allow_duplicate=True),
+    Output("sc-copy", "options", allow_duplicate=True),
+    Output("sc-manage-name", "options", allow_duplicate=True),
+    Output("sc-manage-name", "value"),
+    Input("sc-rename", "n_clicks"),
+    Input("sc-delete", "n_clicks"),
+    State("sc-manage-name", "value"),
+    State("sc-new-name", "value"),
+    State(PLAN_ID, "data"),
+    prevent_initial_call=True,
+)
+def manage(_rename, _delete, name, new_name, plan_id=None):
+    """Rename or delete the chosen scenario of the shown plan (audited; ``base`` is the plan)."""
+    store = context.store()
+    unchanged = (dash.no_update,) * 4
+    if not name:
+        return (ui.message("Choose a scenario first.", kind="error"), *unchanged)
+    try:
+        plan = shown_plan(store, plan_id)
+        if dash.ctx.triggered_id == "sc-rename":
+            record = store.rename_scenario(plan.plan_id, name, new_name or "")
+            text, chosen = f"Scenario {name!r} renamed to {record.name!r}.", record.name
+        else:
+            store.delete_scenario(plan.plan_id, name)
+            text, chosen = f"Scenario {name!r} deleted from plan {plan.plan_id}.", None
+    except ValueError as exc:
+        return (ui.message(str(exc), kind="error"), *unchanged)
+    return (ui.message(text, kind="ok", id="sc-managed"), *_listing(store, plan), chosen)
 
 
 @callback(
     Output("sc-frontier-result", "children"),
     Input("sc-frontier", "n_clicks"),
+    State(PLAN_ID, "data"),
     background=True,
     running=[(Output("sc-frontier", "disabled"), True, False)],
     progress=[Output("sc-frontier-progress", "value"), Output("sc-frontier-status", "children")],
     prevent_initial_call=True,
 )
 @tracked("frontier")
-def frontier(set_progress, _clicks):
+def frontier(set_progress, _clicks, plan_id=None):
     store = context.store()
-    plan = latest_plan(store)
+    plan = shown_plan(store, plan_id)
     try:
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
@@ -185,14 +285,15 @@ def frontier(set_progress, _clicks):
     Output("sc-budget-result", "children"),
     Input("sc-budget-run", "n_clicks"),
     State("sc-budget", "value"),
+    State(PLAN_ID, "data"),
     background=True,
     running=[(Output("sc-budget-run", "disabled"), True, False)],
     prevent_initial_call=True,
 )
 @tracked("budget question", has_progress=False)
-def budget(_clicks, value):
+def budget(_clicks, value, plan_id=None):
     store = context.store()
-    plan = latest_plan(store)
+    plan = shown_plan(store, plan_id)
     try:
         result = budget_buys(store, plan, budget=value if value is not None else 0)
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:

@@ -22,7 +22,8 @@ from planner.ui import context
 from planner.ui.jobs_board import tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
-from planner.ui.views import (datasets_rows, forecast_snapshots, latest_plan, plan_history_dataset, publication_text,
+from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
+from planner.ui.views import (datasets_rows, forecast_snapshots, plan_by_id, plan_history_dataset, publication_text,
                               roster_week_grid, snapshot_choice, solver_text)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
@@ -167,10 +168,10 @@ def publish_panel(plan) -> html.Div:
     ], style={"marginTop": "8px"})
 
 
-def layout(forecast=None, **_query) -> html.Div:
-    plan = latest_plan(context.store())
+def layout(forecast=None, **query) -> html.Div:
+    plan, picker = page_plan(context.store(), query.get("plan"))
     if plan is None:
-        return html.Div([html.H2("Schedule"),
+        return html.Div([html.H2("Schedule"), picker,
                          html.Div([ui.no_plan_message(), ui.graph("schedule-coverage", empty_figure("No schedule yet: run planner demo"))],
                                   className="card"),
                          build_panel(plan, forecast=forecast)])
@@ -182,7 +183,7 @@ def layout(forecast=None, **_query) -> html.Div:
                              kind="error", id="schedule-empty")
         figure = (coverage_figure(plan.table("coverage"), channel=sorted(plan.table("coverage")["channel"].unique())[0])
                   if len(plan.table("coverage")) else empty_figure("No coverage"))
-        return html.Div([html.H2("Schedule"), html.Div([explain, ui.graph("schedule-coverage", figure)], className="card"),
+        return html.Div([html.H2("Schedule"), picker, html.Div([explain, ui.graph("schedule-coverage", figure)], className="card"),
                          build_panel(plan, forecast=forecast)])
     channels = sorted(plan.table("coverage")["channel"].unique())
     days = day_options(plan)
@@ -190,6 +191,7 @@ def layout(forecast=None, **_query) -> html.Div:
     short = int((plan.table("coverage")["scheduled"] + 1e-6 < plan.table("coverage")["required"]).sum())
     return html.Div([
         html.H2("Schedule"),
+        picker,
         html.Div([
             html.H3(f"Plan {plan.plan_id}: {plan.name}"),
             html.P(solver_text(plan), id="schedule-solver"),
@@ -231,16 +233,17 @@ def layout(forecast=None, **_query) -> html.Div:
     Input("schedule-dataset", "value"),
     Input("schedule-forecast", "value"),
     State("schedule-interval", "value"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def offer_intervals(dataset, forecast, current):
+def offer_intervals(dataset, forecast, current, plan_id=None):
     """The intervals the chosen dataset and the shift rules allow, and why not the others (a
     chosen forecast snapshot's own interval first)."""
     store = context.store()
     snapshot = chosen_snapshot(store, forecast)
     if snapshot is not None:
         current = snapshot.interval_minutes
-    return interval_choices(store, dataset, build_rules(latest_plan(store)), current=current)
+    return interval_choices(store, dataset, build_rules(shown_plan(store, plan_id)), current=current)
 
 
 @callback(
@@ -258,16 +261,17 @@ def use_snapshot(forecast):
     return snapshot.dataset, f"{snapshot.first_day:%Y-%m-%d}", snapshot_note(snapshot)
 
 
-@callback(Output("schedule-coverage", "figure"), Input("schedule-channel", "value"), prevent_initial_call=True)
-def show_coverage(channel):
-    plan = latest_plan(context.store())
+@callback(Output("schedule-coverage", "figure"), Input("schedule-channel", "value"), State(PLAN_ID, "data"),
+          prevent_initial_call=True)
+def show_coverage(channel, plan_id=None):
+    plan = shown_plan(context.store(), plan_id)
     return coverage_figure(plan.table("coverage"), channel=channel)
 
 
 @callback(Output("schedule-timeline", "figure"), Output("schedule-timeline-note", "children"),
-          Input("schedule-day", "value"), prevent_initial_call=True)
-def show_timeline(day):
-    plan = latest_plan(context.store())
+          Input("schedule-day", "value"), State(PLAN_ID, "data"), prevent_initial_call=True)
+def show_timeline(day, plan_id=None):
+    plan = shown_plan(context.store(), plan_id)
     return roster_timeline(plan.table("roster"), plan.table("activities"), day=day), timeline_note(plan.table("roster"), day)
 
 
@@ -276,11 +280,13 @@ def show_timeline(day):
     Input("schedule-dl-csv", "n_clicks"),
     Input("schedule-dl-xlsx", "n_clicks"),
     Input("schedule-dl-ics", "n_clicks"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def download(_csv, _xlsx, _ics):
+def download(_csv, _xlsx, _ics, plan_id=None):
+    """The export of the plan the page shows (not whichever plan is newest by now)."""
     kind = dash.ctx.triggered_id.rsplit("-", 1)[-1]
-    data, filename = export_bytes(latest_plan(context.store()), kind)
+    data, filename = export_bytes(shown_plan(context.store(), plan_id), kind)
     return dcc.send_bytes(data, filename)
 
 
@@ -317,20 +323,21 @@ def snapshot_argument(forecast) -> dict:
     State("schedule-interval", "value"),
     State("schedule-country", "value"),
     State("schedule-forecast", "value"),
+    State(PLAN_ID, "data"),
     background=True,
     running=[(Output("schedule-build", "disabled"), True, False)],
     progress=[Output("schedule-progress", "value"), Output("schedule-status", "children")],
     prevent_initial_call=True,
 )
 @tracked("plan build")
-def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW_FORECAST):
+def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW_FORECAST, shown_id=None):
     if not dataset:
         return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")
     if not interval:
         return ui.message("No planning interval fits the shift rules and this dataset (see the note above the "
                           "progress bar): choose another dataset or change the shift rules.", kind="error")
     store = context.store()
-    plan = latest_plan(store)
+    plan = shown_plan(store, shown_id)  # its goals and rules are the defaults
     try:
         plan_id = plan_dataset(store, dataset=dataset, start=start, interval_minutes=interval, country=country,
                                staffing=plan.config.get("staffing") if plan is not None else None,
@@ -339,9 +346,10 @@ def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW
                                **snapshot_argument(forecast))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error")
-    built = latest_plan(store)
+    built = plan_by_id(store, plan_id)  # this build's plan, whatever others built meanwhile
     if built.table("roster").empty:
-        return ui.message(f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
-                          "cover the requirement.", kind="error")
-    return ui.message([f"Plan {plan_id} built: {solver_text(built)}. ", dcc.Link("Show it", href="/schedule", refresh=True)],
+        return ui.message([f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
+                           "cover the requirement. ", dcc.Link("Show it", href=plan_link("/schedule", plan_id))], kind="error")
+    return ui.message([f"Plan {plan_id} built: {solver_text(built)}. A draft: pages already open keep showing their plan. ",
+                       dcc.Link("Show it", href=plan_link("/schedule", plan_id), id="schedule-show-built")],
                       kind="ok", id="schedule-built")

@@ -12,7 +12,8 @@ from planner.staffing import requirements, staffing_from_mapping
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.figures import empty_figure, requirements_heatmap, sl_curve_figure
-from planner.ui.views import forecast_snapshots, latest_plan, snapshot_choice
+from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
+from planner.ui.views import forecast_snapshots, snapshot_choice
 
 dash.register_page(__name__, path="/staffing", name="Staffing", title="wfm-planner - Staffing")
 
@@ -102,9 +103,9 @@ def forecast_options(plan, store) -> list[dict]:
         {"label": c.label, "value": str(c.snapshot_id)} for c in forecast_snapshots(store)]
 
 
-def layout(forecast=None, **_query) -> html.Div:
+def layout(forecast=None, **query) -> html.Div:
     store = context.store()
-    plan = latest_plan(store)
+    plan, picker = page_plan(store, query.get("plan"))
     calc_cards, calc_figure = calculator_view(CALC_DEFAULTS)
     if plan is None:
         plan_part = html.Div([ui.no_plan_message(), ui.graph("staffing-heatmap", empty_figure("No plan yet: run planner demo"))],
@@ -159,7 +160,7 @@ def layout(forecast=None, **_query) -> html.Div:
         html.Div(calc_cards, id="calc-results", style={"marginTop": "12px"}),
         ui.graph("calc-curve", calc_figure),
     ], className="card")
-    return html.Div([html.H2("Staffing"), plan_part, html.Div([html.H3("Definitions"), definitions], className="card"), calculator])
+    return html.Div([html.H2("Staffing"), picker, plan_part, html.Div([html.H3("Definitions"), definitions], className="card"), calculator])
 
 
 CALC_FIELDS = list(CALC_DEFAULTS)
@@ -210,12 +211,13 @@ def snapshot_heatmap(plan, snapshot_id: int, channel: str, rows: list[dict]):
     Input("staffing-recompute", "n_clicks"),
     Input("staffing-forecast", "value"),
     State("staffing-targets", "rowData"),
+    State(PLAN_ID, "data"),
     prevent_initial_call=True,
 )
-def show_heatmap(channel, clicks, source, rows):
+def show_heatmap(channel, clicks, source, rows, plan_id=None):
     """The heatmap of the chosen forecast: the plan's (recomputed under edited targets after
     'Recompute') or a stored snapshot's under the targets table."""
-    plan = latest_plan(context.store())
+    plan = shown_plan(context.store(), plan_id)
     if plan is None:
         return empty_figure("No plan yet"), None, None
     if source not in (None, PLAN_FORECAST):
@@ -224,13 +226,13 @@ def show_heatmap(channel, clicks, source, rows):
         except ValueError as exc:
             return dash.no_update, ui.message(str(exc), kind="error"), None
         return figure, None, note
-    figure, note = update_heatmap(channel, clicks, rows)
+    figure, note = update_heatmap(channel, clicks, rows, plan_id)
     return figure, note, None
 
 
-def update_heatmap(channel, clicks, rows):
+def update_heatmap(channel, clicks, rows, plan_id=None):
     """The plan's requirements heatmap, recomputed under the edited targets once 'Recompute' was pressed."""
-    plan = latest_plan(context.store())
+    plan = shown_plan(context.store(), plan_id)
     if plan is None:
         return empty_figure("No plan yet"), None
     table, note = plan.table("requirements"), None
