@@ -172,7 +172,10 @@ class ShiftPlan:
     branch and bound on the whole model (None when none ran), ``bound`` the higher of the two
     (a proven lower bound on the objective) and ``gap = (objective - bound) / objective``, not
     clamped. ``improvements``: the plans found, in order (seconds since the solve started,
-    objective, bound then, method); the first is the first complete plan.
+    objective, bound then, method); the first is the first complete plan. ``binding_caps``:
+    the headcount caps the plan uses to the last agent (``contract 'full_time'
+    max_agents=400``, an agent pool's skill or weekday count), the agent pool's limits that
+    a plan short of its requirement ran into.
     """
 
     grid: WeekGrid
@@ -196,6 +199,7 @@ class ShiftPlan:
     priced_coverage: pd.DataFrame | None = None
     bound: float = float("nan")
     improvements: tuple[Improvement, ...] = ()
+    binding_caps: tuple[str, ...] = ()
 
 
 def plan_shifts(
@@ -1220,13 +1224,15 @@ class _Model:
             raise BoundError(f"bug: the shift plan's objective {objective:,.6f} is below its proven lower bound "
                              f"{bound:,.6f} (LP relaxation {lp_bound:,.6f}, MIP dual bound {mip_bound})")
         gap = _gap(objective, bound)
+        binding = tuple(label for label, row, limit in self.cap_rows
+                        if sum((v.varValue or 0.0) * coef for v, coef in row.items()) >= limit - _EPS)
         return ShiftPlan(
             grid=grid, tours=tours, activities=activities, blending=blending, coverage=coverage, status=status,
             objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound, gap=float(gap),
             solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
             under_agent_hours=under * dt / 60, late_work_minutes=late, solver=self.solver_name,
             demands=self.demands, undone_work_minutes=undone, priced_coverage=priced, bound=float(bound),
-            improvements=improvements,
+            improvements=improvements, binding_caps=binding,
         )
 
 

@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"cost {summary['cost']:.2f}  paid hours {summary['paid_hours']:.1f}  "
           f"status {summary['solver_status']}  gap {summary['gap']:.2%} vs bound {summary['bound']:.2f}  "
           f"solve {summary['solve_seconds']:.1f} s")
+    if summary["coverage_limit"]["text"]:
+        print(summary["coverage_limit"]["text"])
     print(f"rule check: {summary['rule_check']['violations']} violations")
     print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}")
     return 0
