@@ -334,8 +334,9 @@ class PlanSearch:
         ``hi`` the lowest known level above it (its plan, and by the choice of ``lo`` every plan
         above, costs more); each round solves ``width()`` levels evenly inside ``(lo, hi)``
         (:data:`LEVEL_MIN` / :data:`LEVEL_MAX` first while unknown) until ``hi - lo <=
-        tolerance`` or ``max_solves`` plans were solved for it. Raises ``ValueError`` when even
-        the plan at :data:`LEVEL_MIN` costs more than the budget.
+        tolerance`` or ``max_solves`` plans were solved for it (0: answer from the plans known).
+        Raises ``ValueError`` when even the plan at :data:`LEVEL_MIN` costs more than the budget,
+        or when no plan is known and ``max_solves`` is 0.
         """
         budget = check_budget(budget)
         solved_before = self.solved
@@ -353,6 +354,8 @@ class PlanSearch:
             spent = (self.solved - solved_before) / max_solves
             self.solve(probes, share=(spent, min(1.0, spent + len(probes) / max_solves)))
         plan = self.best_within(budget)
+        if plan is None and not self._plans:
+            raise ValueError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")
         if plan is None:
             cheapest = min(self._plans.values(), key=lambda p: p.cost)
             raise ValueError(f"budget {budget:,.2f} a week: no plan fits it; the cheapest plan found (staffing level "
