@@ -24,6 +24,8 @@ from planner.ui.views import PlanView
 
 Progress = Callable[[float, str], None]
 BACKTEST_WINDOWS = 3  # weekly origins scored per model, as a plan.toml does by default
+BUDGET_TOLERANCE = 0.02  # the app's budget search stops when the levels that fit and do not fit are this close
+BUDGET_MAX_SOLVES = 6  # or when it planned this many new plans
 
 
 def _quiet(_share: float, _text: str) -> None:
@@ -242,16 +244,19 @@ def run_frontier(store: Store, plan_view: PlanView, *, levels: Sequence[float], 
     return table
 
 
-def budget_buys(store: Store, plan_view: PlanView, *, budget: float, progress: Progress | None = None):
+def budget_buys(store: Store, plan_view: PlanView, *, budget: float, tolerance: float = BUDGET_TOLERANCE,
+                max_solves: int = BUDGET_MAX_SOLVES, progress: Progress | None = None):
     """What a weekly budget buys (:func:`planner.scenarios.budget_service`): a
     :class:`planner.scenarios.BudgetAnswer`. ``ValueError`` naming the budget when it is not a
-    positive amount or no plan fits it."""
+    positive amount or no plan fits it. The app's defaults answer within a few rounds of plans
+    (each a full week's shift plan): levels 2 points apart at most, 6 new plans at most."""
     from planner.scenarios import budget_service, check_budget
 
     say = progress or _quiet
     amount = check_budget(budget)
     config, forecast, known = finance_inputs(plan_view)
-    answer = budget_service(config, forecast, budget=amount, known=known, progress=lambda text, share: say(share, text))
+    answer = budget_service(config, forecast, budget=amount, known=known, tolerance=tolerance, max_solves=max_solves,
+                            progress=lambda text, share: say(share, text))
     say(1.0, "done")
     return answer
 
