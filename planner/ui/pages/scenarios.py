@@ -20,7 +20,7 @@ from planner.ui.views import latest_plan, scenario_rows
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
 
 TABLE_COLUMNS = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate",
-                 "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
+                 "understaffed_intervals", "cost_vs_base", "fte_vs_base", "coverage_limit"]
 FRONTIER_LEVELS = (0.7, 0.8, 0.9)
 
 
@@ -145,8 +145,9 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added
     store.add_scenario(plan.plan_id, row["name"], overrides=row["overrides"], result=row)  # kept, and audited
     added = [r for r in (added or []) if r.get("name") != row["name"]] + [row]
     table = comparison(scenario_rows(store, plan), added)
+    wall = f" It is {row['coverage_limit']}." if row.get("coverage_limit") else ""
     return (ui.message(f"Scenario {row['name']!r}: cost {row['cost']:,.0f}, FTE {row['fte']:.1f}, service level "
-                       f"{row['service_level']:.1%}.", kind="ok", id="sc-done"), added, comparison_view(table))
+                       f"{row['service_level']:.1%}.{wall}", kind="ok", id="sc-done"), added, comparison_view(table))
 
 
 def finance_panel(plan) -> html.Div:
