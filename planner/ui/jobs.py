@@ -278,7 +278,9 @@ def finance_inputs(plan_view: PlanView) -> tuple[Any, pd.DataFrame, dict[float, 
     from planner.scenarios import stored_plan_levels
 
     config = plan_config(plan_view)
-    return config, plan_view.table("forecast"), stored_plan_levels(config, plan_view.store.scenarios(plan_view.plan_id))
+    same_agents = (config.agents is not None) == bool(plan_view.config.get("agents"))  # else the stored plan is another model
+    known = stored_plan_levels(config, plan_view.store.scenarios(plan_view.plan_id)) if same_agents else {}
+    return config, plan_view.table("forecast"), known
 
 
 def plan_view(store: Store, plan_id: int | None) -> PlanView:
