@@ -87,7 +87,7 @@ def frontier_run(config, forecast: pd.DataFrame, levels, *, workers: int) -> dic
     load_before = _load()
     started = time.perf_counter()
     with Executor(in_process=False, workers=workers) as ex:
-        table, _ = frontier(config, forecast, levels=levels, executor=ex)
+        table = frontier(config, forecast, levels=levels, executor=ex, cache=False)
     return {"workers": workers, "seconds": time.perf_counter() - started, "table": table,
             "load": f"{load_before} -> {_load()}"}
 

@@ -162,6 +162,8 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> 
     )
     row["solver_status"] = schedule["solver"].get("status")
     row["gap"] = schedule["solver"].get("gap")
+    # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.rostering.CoverageLimit)
+    row["coverage_limit"] = schedule["summary"]["coverage_limit"]["text"]
     return Outcome(
         scenario=scenario,
         requirements=requirements,
@@ -329,6 +331,7 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "understaffed_intervals": row["understaffed_intervals"],
         "service_by_channel": base.channels.to_dict("records"),
         "solver": base.solver,
+        "coverage_limit": base.checks.get("coverage_limit"),
         "schedule_checks": {key: base.checks[key] for key in (
             "service_check", "rule_check", "fairness", "unfilled_tours", "roster_short_of_plan_agent_hours",
             "under_coverage_agent_hours", "deferred_undone_minutes", "deferred_on_time", "agents_by_contract", "idle_agents") if key in base.checks},

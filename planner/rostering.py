@@ -17,6 +17,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, plan_shifts
 
 REPLAN_ROUNDS = 2  # re-plans with tighter caps when some tours fit no agent
+SHORT_AGENTS = 1.0  # an interval counts as short when a whole agent or more is missing
 
 OUTPUT_FILES = ("roster.csv", "activities.csv", "coverage.csv", "summary.json")
 _ISO = "%Y-%m-%dT%H:%M:%S"
@@ -166,6 +168,75 @@ def read_requirements_csv(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: not a readable CSV: {exc}") from None
 
 
+@dataclass(frozen=True)
+class CoverageLimit:
+    """Where a plan falls short of its requirement by whole agents, and whether the agent pool is why.
+
+    ``short_intervals``: intervals of the immediate channels (voice, chat, messaging) where the
+    roster's agents (net of breaks) are at least :data:`SHORT_AGENTS` below the requirement;
+    ``worst_short_agents`` the largest such gap (agents), at ``worst_at`` on ``worst_channel``;
+    ``binding_caps``: the headcount limits the plan used to the last agent
+    (:attr:`scheduling.shifts.ShiftPlan.binding_caps`); ``unfilled_tours``: planned tours no
+    agent could take. The plan is **limited by the agent pool** when it is short somewhere and
+    a headcount limit is used up (or tours found no agent): more agents, not a better solve,
+    would cover it. Fractional gaps (3.2 required, 3 scheduled) are the soft plan's own
+    trade-off and are not counted here (``understaffed_intervals`` in the plan row counts them).
+
+    >>> CoverageLimit(3, 2.5, pd.Timestamp("2025-06-03 10:00"), "voice", ("contract 'full_time' max_agents=40",), 0).text()
+    'limited by the agent pool: 3 intervals short, worst 2.5 agents at Tue 2025-06-03 10:00 (voice)'
+    """
+
+    short_intervals: int
+    worst_short_agents: float
+    worst_at: pd.Timestamp | None
+    worst_channel: str | None
+    binding_caps: tuple[str, ...] = ()
+    unfilled_tours: int = 0
+
+    @property
+    def limited_by_pool(self) -> bool:
+        return self.short_intervals > 0 and (bool(self.binding_caps) or self.unfilled_tours > 0)
+
+    def text(self) -> str:
+        """One line for the pages and the CLI; empty when the plan is not short by a whole agent."""
+        if self.short_intervals == 0:
+            return ""
+        where = f"{self.worst_at:%a %Y-%m-%d %H:%M} ({self.worst_channel})" if self.worst_at is not None else ""
+        head = "limited by the agent pool" if self.limited_by_pool else "short of the requirement"
+        return (f"{head}: {self.short_intervals} interval{'s' if self.short_intervals != 1 else ''} short, "
+                f"worst {self.worst_short_agents:.3g} agents at {where}")
+
+    def to_summary(self) -> dict[str, Any]:
+        return {"limited_by_pool": self.limited_by_pool, "short_intervals": self.short_intervals,
+                "worst_short_agents": self.worst_short_agents,
+                "worst_at": self.worst_at.strftime(_ISO) if self.worst_at is not None else None,
+                "worst_channel": self.worst_channel, "binding_caps": list(self.binding_caps),
+                "unfilled_tours": self.unfilled_tours, "text": self.text(),
+                "definition": f"intervals of voice/chat/messaging at least {SHORT_AGENTS:g} agent below requirement; "
+                              "limited by the agent pool when a headcount limit is used up"}
+
+    @classmethod
+    def from_summary(cls, data: Mapping[str, Any]) -> CoverageLimit:
+        at = data.get("worst_at")
+        return cls(int(data.get("short_intervals") or 0), float(data.get("worst_short_agents") or 0.0),
+                   pd.Timestamp(at) if at else None, data.get("worst_channel"),
+                   tuple(data.get("binding_caps") or ()), int(data.get("unfilled_tours") or 0))
+
+
+def coverage_limit(coverage: pd.DataFrame, *, binding_caps: tuple[str, ...] = (), unfilled_tours: int = 0) -> CoverageLimit:
+    """The :class:`CoverageLimit` of a coverage frame (``interval_start, channel, required, scheduled``)."""
+    from scheduling.channels import IMMEDIATE_CHANNELS
+
+    rows = coverage[coverage["channel"].isin(IMMEDIATE_CHANNELS)]
+    gap = rows["required"].to_numpy(dtype=float) - rows["scheduled"].to_numpy(dtype=float)
+    short = gap >= SHORT_AGENTS - 1e-6
+    if not short.any():
+        return CoverageLimit(0, 0.0, None, None, tuple(binding_caps), int(unfilled_tours))
+    worst = int(np.argmax(gap))
+    return CoverageLimit(int(short.sum()), float(gap[worst]), pd.Timestamp(rows["interval_start"].iloc[worst]),
+                         str(rows["channel"].iloc[worst]), tuple(binding_caps), int(unfilled_tours))
+
+
 def schedule_week(
     requirements: pd.DataFrame,
     rules: RuleSet | Mapping[str, Any] | str | Path,
@@ -254,6 +325,8 @@ def schedule_week(
                          for i in plan.improvements],
     }
     headcount = roster.assignments.groupby("contract")["agent_id"].nunique().to_dict()
+    limit = coverage_limit(roster.coverage, binding_caps=plan.binding_caps,
+                           unfilled_tours=int(roster.unfilled["agents"].sum()) if len(roster.unfilled) else 0)
     summary = {
         "cost": plan.cost,
         "paid_hours": plan.paid_hours,
@@ -279,6 +352,7 @@ def schedule_week(
         "fairness": roster.fairness,
         "rule_check": {"violations": len(problems), "first": [str(p) for p in problems[:20]]},
         "service_check": service,
+        "coverage_limit": limit.to_summary(),
     }
     return {
         "roster": roster.roster, "activities": roster.activities, "coverage": roster.coverage,

@@ -1,38 +1,452 @@
-"""Budget questions: what service level costs, and what a budget buys.
+"""Budget questions: what a service level costs, and what a budget buys - answers that are exact
+about the plans they name and monotone by construction.
 
-- :func:`frontier`: the cost of reaching each service-level target (70 %...95 % by default)
-  on every immediate channel, each a full plan (requirements -> shift plan -> roster), the
-  plans run as Dask tasks (:mod:`execution`). A plan that meets a higher target also meets every lower one, so the frontier
-  reports, for each target, the cheapest plan found that reaches at least that target: cost
-  is non-decreasing in the target by construction, and the plan behind each row is named.
-- :func:`budget_service`: the best expected service level a weekly budget buys, found by
-  optimising the scheduling model itself (a Lagrangian search on the price of a short
-  agent-hour; each step is a full shift plan with the plan's rules), not by guessing targets.
+Both questions are answered over one family of full plans (requirements -> shift plan ->
+roster -> expected service), indexed by a **staffing level** ``x``: the plan whose requirement
+is staffed for ``target_sl = x`` on every immediate channel (voice, chat, messaging). Each
+plan is solved once and kept (:class:`PlanSearch`: in memory, and in a JSON file per plan
+config and forecast under :func:`cache_dir`, so the app's jobs and the CLI share them), with its
+cost and its **expected service level** - the volume-weighted share of offered contacts
+answered within T that the Scenarios, Schedule and Overview pages show
+(:func:`planner.service.plan_row`).
+
+- :meth:`PlanSearch.frontier` (and :func:`frontier`): for each target ``t``, the cheapest
+  solved plan whose expected service level is at least ``t``. A target that no plan reaches
+  yet is re-solved at a higher level (extrapolated from the plans solved so far, always
+  ending at :data:`LEVEL_MAX`) until one reaches it; when even the plan at ``LEVEL_MAX``
+  misses it the row says so (``reached = False``) with the best level reached.
+- :meth:`PlanSearch.budget` (and :func:`budget_service`): the solved plan with the highest
+  expected service level whose cost is within the budget, after a bisection on the staffing
+  level between the highest level known to fit and the lowest level above it known not to.
+
+Why the answers are monotone (with ``P`` the plans solved so far, each with cost ``c`` and
+service level ``s``): the frontier answer for ``t`` is ``min{c(p): p in P, s(p) >= t}`` - the
+sets shrink as ``t`` grows, so cost never falls as the target rises, and every point reaches its
+target because it is a plan whose evaluated ``s >= t``, not a level assumed to deliver it. The
+budget answer for ``B`` is ``max{s(p): p in P, c(p) <= B}`` - the sets grow with ``B``, so a
+larger budget never buys less, and it is never below a frontier point that costs no more,
+because frontier plans are members of ``P``. ``P`` only grows, so an answer given later from
+the same cache is never worse than an earlier one for the same or a smaller budget. The
+bisection works on the monotone envelope ``C(x) = min{c(p): level(p) >= x}`` (the cheapest
+known plan at level ``x`` or above), which is non-decreasing even where single solves are not
+(a time-limited solver may price a higher level lower).
+
+What is *not* guaranteed: that no plan outside the family is cheaper for the same service
+(that is one optimisation, min cost s.t. SL >= target, once the scheduler has a global
+service-level goal); "cheapest" and "best" are over the plans solved, which the search places
+where the answer changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from execution import Executor
-from planner.pipeline import BASE, Outcome, run_scenarios
+from planner.pipeline import BASE, evaluate, json_ready
 from planner.plan_config import PlanConfig, Scenario
 from scheduling.channels import IMMEDIATE_CHANNELS
 
 DEFAULT_LEVELS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
+LEVEL_MIN = 0.05  # the lowest staffing level the budget search asks for (target_sl on every immediate channel)
+LEVEL_MAX = 0.99  # the highest: a target that its plan misses is reported unreachable
+LEVEL_DIGITS = 3  # levels are rounded to 0.1 % so that a level is solved once
+CACHE_VERSION = 1  # bump when a cached row's meaning changes
+ROW_COLUMNS = ("name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate",
+               "understaffed_intervals", "coverage_limit")
+
+Progress = Callable[[str, float], None]  # (what happened, share of the search done 0..1)
 
 
-def target_scenario(config: PlanConfig, level: float) -> Scenario:
-    """A scenario setting ``target_sl = level`` on every immediate channel of the staffing config."""
+def target_scenario(config: PlanConfig, level: float, *, base: Scenario = BASE) -> Scenario:
+    """``base`` with ``target_sl = level`` on every immediate channel of the staffing config."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"service-level target {level!r} must be between 0 and 1")
     channels = [c for c in config.staffing.get("channel", {}) if c in IMMEDIATE_CHANNELS]
-    return Scenario(f"target {level:.0%}", {f"channel.{c}.target_sl": level for c in channels})
+    overrides = {**base.overrides, **{f"channel.{c}.target_sl": level for c in channels}}
+    return Scenario(level_name(level), overrides)
+
+
+def level_name(level: float) -> str:
+    return f"staffing level {level:.1%}"
+
+
+def common_target(config: PlanConfig) -> float | None:
+    """The ``target_sl`` every immediate channel of the config shares, or None (then the plan
+    itself is not a point of the staffing-level family)."""
+    channels = config.staffing.get("channel", {})
+    values = {float(v.get("target_sl", 0.8)) for c, v in channels.items() if c in IMMEDIATE_CHANNELS}
+    return values.pop() if len(values) == 1 else None
+
+
+def parse_targets(text: str) -> tuple[float, ...]:
+    """``"0.7,0.8,0.9"`` -> ``(0.7, 0.8, 0.9)``; each in (0, 1), else a ``ValueError`` naming it."""
+    values = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            value = float(part.rstrip("%")) / (100.0 if part.endswith("%") else 1.0)
+        except ValueError:
+            raise ValueError(f"--targets: {part!r} is not a number (write shares like 0.8 or 80%)") from None
+        if not 0.0 < value < 1.0 or not math.isfinite(value):
+            raise ValueError(f"--targets: {part!r} must be a service level between 0 and 1 (exclusive), e.g. 0.8")
+        values.append(value)
+    if not values:
+        raise ValueError("--targets: give at least one service level, e.g. 0.7,0.8,0.9")
+    return tuple(sorted(set(values)))
+
+
+def check_budget(budget: Any) -> float:
+    """The budget as a positive finite amount per week, else a ``ValueError`` naming it."""
+    try:
+        value = float(budget)
+    except (TypeError, ValueError):
+        raise ValueError(f"budget {budget!r} is not a number (money per week)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"budget {budget!r} must be a positive amount per week")
+    return value
+
+
+def cache_dir() -> Path:
+    """Where solved plans are kept between calls: ``PLANNER_CACHE_DIR/finance`` or a per-user
+    temp folder (the same root as the app's background jobs)."""
+    root = Path(os.environ.get("PLANNER_CACHE_DIR") or Path(tempfile.gettempdir()) / f"wfm-planner-jobs-{os.getuid()}")
+    return root / "finance"
+
+
+def level_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
+    """One staffing level's plan (a Dask task): its tidy row, JSON-ready."""
+    return json_ready(evaluate(config, forecast, scenario).row)
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """One solved plan of the family: its staffing ``level`` and its tidy plan row."""
+
+    level: float
+    row: Mapping[str, Any]
+
+    @property
+    def cost(self) -> float:
+        return float(self.row["cost"])
+
+    @property
+    def service_level(self) -> float:
+        value = self.row.get("service_level")
+        return float(value) if value is not None and math.isfinite(float(value)) else 0.0
+
+    @property
+    def limited_by_pool(self) -> bool:
+        return str(self.row.get("coverage_limit") or "").startswith("limited by the agent pool")
+
+
+@dataclass(frozen=True)
+class BudgetAnswer:
+    """What a weekly budget buys: ``plan`` (the best plan within it) and ``next_plan`` (the
+    cheapest known plan with a higher service level, which costs more than the budget; None
+    when no solved plan serves better). ``solved``: plans solved for this answer; ``known``:
+    plans the answer chose from."""
+
+    budget: float
+    plan: LevelPlan
+    next_plan: LevelPlan | None
+    solved: int
+    known: int
+
+    @property
+    def unspent(self) -> float:
+        return self.budget - self.plan.cost
+
+    def text(self) -> str:
+        """The answer in one paragraph (CLI)."""
+        row = self.plan.row
+        head = (f"budget {self.budget:,.0f} a week buys {row['service_level']:.1%} expected service level: "
+                f"cost {self.plan.cost:,.0f}, {row['fte']:,.1f} FTE ({self.unspent:,.0f} unspent)")
+        return f"{head}; {self.next_text()}"
+
+    def next_text(self) -> str:
+        """What money beyond the plan would buy next."""
+        if self.next_plan is None:
+            limit = self.plan.row.get("coverage_limit") or ""
+            return ("no solved plan serves better: more money buys no more service"
+                    + (f" ({limit})" if limit else f" (the highest staffing level, {LEVEL_MAX:.0%}, is within the budget)"
+                       if self.plan.level >= LEVEL_MAX else ""))
+        more = self.next_plan.cost - self.plan.cost
+        return (f"{more:,.0f} more ({self.next_plan.cost - self.budget:,.0f} above the budget) buys "
+                f"{self.next_plan.service_level:.1%}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the scenario row columns of the plan, then the budget's own."""
+        row = {c: self.plan.row.get(c) for c in ROW_COLUMNS}
+        row.update(budget=self.budget, unspent=self.unspent, level=self.plan.level,
+                   next_cost=self.next_plan.cost if self.next_plan else None,
+                   next_service_level=self.next_plan.service_level if self.next_plan else None,
+                   plans_solved=self.solved, plans_known=self.known)
+        return pd.DataFrame([row])
+
+
+@dataclass
+class PlanSearch:
+    """The staffing-level family of one plan config and forecast: plans solved on demand, kept.
+
+    ``base``: the scenario the family varies (its other overrides hold for every level);
+    ``executor``: where plans run (:class:`execution.Executor`; several levels of one round run
+    side by side when it spreads); ``cache``: the JSON file that keeps solved plans across calls
+    (default one under :func:`cache_dir` named by a hash of the config and forecast; ``False``:
+    memory only); ``progress(text, share)`` is called as each plan is solved.
+
+    Example::
+
+        >>> search = PlanSearch(config, forecast, executor=Executor(in_process=True))  # doctest: +SKIP
+        >>> search.frontier((0.8, 0.9))[["target", "reached", "cost", "service_level"]]  # doctest: +SKIP
+        >>> search.budget(90_000).plan.row["service_level"]                             # doctest: +SKIP
+    """
+
+    config: PlanConfig
+    forecast: pd.DataFrame
+    executor: Executor
+    base: Scenario = BASE
+    cache: Path | bool | None = None
+    progress: Progress | None = None
+    _plans: dict[float, LevelPlan] = field(default_factory=dict, init=False, repr=False)
+    solved: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.cache is None or self.cache is True:
+            self.cache = cache_dir() / f"{self.key()}.json"
+        self._load()
+
+    # -- the family --------------------------------------------------------------------------
+    def key(self) -> str:
+        """A hash of everything a level's plan depends on (config, agents file, forecast, base)."""
+        c = self.config
+        agents = hashlib.sha256(Path(c.agents).read_bytes()).hexdigest() if c.agents and Path(c.agents).is_file() else None
+        facts = json_ready({"version": CACHE_VERSION, "staffing": c.staffing, "rules": c.rules, "agents": agents,
+                            "interval_minutes": c.interval_minutes, "fte_hours_per_week": c.fte_hours_per_week,
+                            "base": self.base.overrides})
+        digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode())
+        frame = self.forecast.sort_values(["interval_start", "queue", "channel"]).reset_index(drop=True)
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return digest.hexdigest()[:32]
+
+    @property
+    def plans(self) -> list[LevelPlan]:
+        """Every plan solved so far, by level."""
+        return [self._plans[level] for level in sorted(self._plans)]
+
+    def add(self, level: float, row: Mapping[str, Any]) -> None:
+        """A plan solved elsewhere (e.g. the stored plan, when it is this family's plan at ``level``)."""
+        self._plans[round(float(level), LEVEL_DIGITS)] = LevelPlan(round(float(level), LEVEL_DIGITS), dict(row))
+
+    def solve(self, levels: Iterable[float], *, share: tuple[float, float] = (0.0, 1.0)) -> list[LevelPlan]:
+        """The plans at ``levels`` (rounded to 0.1 %), solving those not known yet side by side."""
+        wanted = sorted({round(float(x), LEVEL_DIGITS) for x in levels})
+        new = [x for x in wanted if x not in self._plans]
+        if new:
+            say = self.progress or (lambda _text, _share: None)
+            scenarios = [target_scenario(self.config, x, base=self.base) for x in new]
+            done: list[float] = []
+
+            def finished(index: int, row: dict[str, Any]) -> None:
+                done.append(new[index])
+                self._plans[new[index]] = LevelPlan(new[index], dict(row, name=level_name(new[index])))
+                say(f"planned staffing level {new[index]:.1%}: cost {row['cost']:,.0f}, service level "
+                    f"{row['service_level']:.1%} ({self.solved + len(done)} plans solved)",
+                    share[0] + (share[1] - share[0]) * len(done) / len(new))
+
+            say(f"planning {len(new)} staffing level(s): {', '.join(f'{x:.1%}' for x in new)}", share[0])
+            self.executor.map(level_task, scenarios, common=(self.config, self.forecast),
+                              labels=[f"plan at staffing level {x:.1%}" for x in new], on_result=finished)
+            self.solved += len(new)
+            self._save()
+        return [self._plans[x] for x in wanted]
+
+    def width(self) -> int:
+        """Levels solved side by side per round: the workers when the executor spreads, else 1."""
+        return max(1, min(4, self.executor.workers)) if self.executor.spreads(2) else 1
+
+    # -- the answers ---------------------------------------------------------------------------
+    def reaching(self, target: float) -> LevelPlan | None:
+        """The cheapest known plan whose service level is at least ``target`` (higher SL on a tie)."""
+        hits = [p for p in self._plans.values() if p.service_level >= target]
+        return min(hits, key=lambda p: (p.cost, -p.service_level)) if hits else None
+
+    def best_within(self, budget: float) -> LevelPlan | None:
+        """The known plan with the highest service level costing at most ``budget`` (cheaper on a tie)."""
+        fits = [p for p in self._plans.values() if p.cost <= budget + 1e-6]
+        return max(fits, key=lambda p: (p.service_level, -p.cost)) if fits else None
+
+    def frontier(self, targets: Sequence[float], *, max_rounds: int = 4) -> pd.DataFrame:
+        """For each target, the cheapest plan reaching it, or the best reachable when none can.
+
+        Round 0 solves every target's own level; each later round re-solves the targets not
+        reached yet one level higher (extrapolated from the two highest plans, or straight to
+        :data:`LEVEL_MAX` when the highest plan is limited by the agent pool; the last round
+        always asks for ``LEVEL_MAX``). Returns one row per target: ``target, reached, level``,
+        the scenario row columns (:data:`ROW_COLUMNS`) and ``note``.
+        """
+        targets = sorted({float(t) for t in targets})
+        for t in targets:
+            if not 0.0 < t < 1.0:
+                raise ValueError(f"service-level target {t!r} must be between 0 and 1")
+        rounds = max(2, int(max_rounds))
+        self.solve([min(t, LEVEL_MAX) for t in targets], share=(0.0, 1.0 / rounds))
+        for number in range(1, rounds):
+            pending = [t for t in targets if self.reaching(t) is None]
+            if not pending or LEVEL_MAX in self._plans:
+                break
+            last = number == rounds - 1
+            self.solve({self._next_level(t, last=last) for t in pending},
+                       share=(number / rounds, (number + 1) / rounds))
+        if any(self.reaching(t) is None for t in targets) and LEVEL_MAX not in self._plans:
+            self.solve([LEVEL_MAX])  # unreachable is said only after the highest level was tried
+        rows = []
+        best = max(self._plans.values(), key=lambda p: (p.service_level, -p.cost))
+        for t in targets:
+            plan = self.reaching(t)
+            if plan is not None:
+                note = "" if abs(plan.level - t) < 1e-9 else f"the plan staffed for {plan.level:.1%} is the cheapest reaching it"
+                rows.append(self._frontier_row(t, True, plan, note))
+                continue
+            limit = best.row.get("coverage_limit") or ""
+            note = (f"unreachable: the best plan reaches {best.service_level:.1%}"
+                    + (f" ({limit})" if limit else f" (even staffing every interval for {LEVEL_MAX:.0%})"))
+            rows.append(self._frontier_row(t, False, best, note))
+        return pd.DataFrame(rows)
+
+    def budget(self, budget: float, *, tolerance: float = 0.01, max_solves: int = 8) -> BudgetAnswer:
+        """The plan with the highest expected service level whose cost is within ``budget``.
+
+        Bisection on the staffing level: ``lo`` is the highest known level whose plan fits,
+        ``hi`` the lowest known level above it (its plan, and by the choice of ``lo`` every plan
+        above, costs more); each round solves ``width()`` levels evenly inside ``(lo, hi)``
+        (:data:`LEVEL_MIN` / :data:`LEVEL_MAX` first while unknown) until ``hi - lo <=
+        tolerance`` or ``max_solves`` plans were solved for it (0: answer from the plans known).
+        Raises ``ValueError`` when even the plan at :data:`LEVEL_MIN` costs more than the budget,
+        or when no plan is known and ``max_solves`` is 0.
+        """
+        budget = check_budget(budget)
+        solved_before = self.solved
+        while self.solved - solved_before < max_solves:
+            lo, hi = self._bracket(budget)
+            if lo is None and LEVEL_MIN in self._plans:
+                break  # nothing fits
+            if lo is not None and hi is None and lo >= LEVEL_MAX:
+                break  # the highest level fits
+            if lo is not None and hi is not None and hi - lo <= tolerance:
+                break
+            probes = self._probes(lo, hi, tolerance)
+            if not probes:
+                break
+            spent = (self.solved - solved_before) / max_solves
+            self.solve(probes, share=(spent, min(1.0, spent + len(probes) / max_solves)))
+        plan = self.best_within(budget)
+        if plan is None and not self._plans:
+            raise ValueError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")
+        if plan is None:
+            cheapest = min(self._plans.values(), key=lambda p: p.cost)
+            raise ValueError(f"budget {budget:,.2f} a week: no plan fits it; the cheapest plan found (staffing level "
+                             f"{cheapest.level:.1%}, service level {cheapest.service_level:.1%}) costs {cheapest.cost:,.2f}")
+        better = [p for p in self._plans.values() if p.service_level > plan.service_level + 1e-12]
+        next_plan = min(better, key=lambda p: (p.cost, -p.service_level)) if better else None
+        return BudgetAnswer(budget, plan, next_plan, self.solved - solved_before, len(self._plans))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _frontier_row(self, target: float, reached: bool, plan: LevelPlan, note: str) -> dict[str, Any]:
+        return {"target": target, "reached": reached, "level": plan.level,
+                **{c: plan.row.get(c) for c in ROW_COLUMNS}, "note": note}
+
+    def _next_level(self, target: float, *, last: bool) -> float:
+        """The next level to try for a target no known plan reaches (all known plans miss it)."""
+        known = self.plans
+        top = known[-1]
+        if last or top.limited_by_pool or top.level >= LEVEL_MAX:
+            return LEVEL_MAX
+        slope = 1.0
+        if len(known) >= 2:
+            below = known[-2]
+            rise = (top.service_level - below.service_level) / (top.level - below.level)
+            slope = rise if rise > 0.05 else slope
+        step = (target - top.service_level) / slope + 0.005
+        return round(min(LEVEL_MAX, max(top.level + 0.01, top.level + step)), LEVEL_DIGITS)
+
+    def _bracket(self, budget: float) -> tuple[float | None, float | None]:
+        fits = [p.level for p in self._plans.values() if p.cost <= budget + 1e-6]
+        lo = max(fits) if fits else None
+        above = [level for level in self._plans if lo is None or level > lo]
+        return lo, (min(above) if above else None)
+
+    def _probes(self, lo: float | None, hi: float | None, tolerance: float) -> list[float]:
+        probes = []
+        if lo is None:
+            probes.append(LEVEL_MIN)
+        if hi is None:
+            probes.append(LEVEL_MAX)
+        a = lo if lo is not None else LEVEL_MIN
+        b = hi if hi is not None else LEVEL_MAX
+        room = self.width() - len(probes)
+        if room > 0 and b - a > tolerance:
+            probes += [a + (b - a) * k / (room + 1) for k in range(1, room + 1)]
+        rounded = {round(x, LEVEL_DIGITS) for x in probes}
+        return sorted(x for x in rounded if x not in self._plans and (lo is None or x > lo - 1e-12))
+
+    def _load(self) -> None:
+        if not self.cache:
+            return
+        try:
+            data = json.loads(Path(self.cache).read_text())
+        except (OSError, ValueError):
+            return
+        for item in data.get("plans", []) if isinstance(data, dict) else []:
+            try:
+                level, row = float(item["level"]), dict(item["row"])
+                float(row["cost"])
+            except (KeyError, TypeError, ValueError):
+                continue  # a damaged entry is solved again
+            self._plans.setdefault(round(level, LEVEL_DIGITS), LevelPlan(round(level, LEVEL_DIGITS), row))
+
+    def _save(self) -> None:
+        if not self.cache:
+            return
+        from planner.writers import write_text
+
+        path = Path(self.cache)
+        merged = dict(self._plans)
+        keep = PlanSearch.__new__(PlanSearch)  # re-read: another job may have added plans meanwhile
+        keep.cache, keep._plans = path, {}
+        keep._load()
+        for level, plan in keep._plans.items():
+            merged.setdefault(level, plan)
+        payload = {"version": CACHE_VERSION, "plans": [{"level": p.level, "row": json_ready(dict(p.row))}
+                                                       for p in (merged[x] for x in sorted(merged))]}
+        try:
+            write_text(json.dumps(payload), path)
+        except OSError:
+            pass  # the cache is an optimisation: a read-only folder only costs solves
+
+
+def _search(config: PlanConfig, forecast: pd.DataFrame, stack: ExitStack, *, executor: Executor | None,
+            workers: int | None, scenario: Scenario, cache: Path | bool | None, progress: Progress | None,
+            known: Mapping[float, Mapping[str, Any]] | None) -> PlanSearch:
+    ex = executor or stack.enter_context(Executor(workers=workers))
+    search = PlanSearch(config, forecast, ex, base=scenario, cache=cache, progress=progress)
+    for level, row in (known or {}).items():
+        if round(float(level), LEVEL_DIGITS) not in {p.level for p in search.plans}:
+            search.add(level, dict(row, name=level_name(float(level))))
+    return search
 
 
 def frontier(
@@ -42,39 +456,23 @@ def frontier(
     levels: Sequence[float] = DEFAULT_LEVELS,
     workers: int | None = None,
     executor: Executor | None = None,
-    on_done: Callable[[Outcome], None] | None = None,
-) -> tuple[pd.DataFrame, dict[str, Outcome]]:
-    """Cost of reaching each target; returns (table, outcomes by scenario name).
+    scenario: Scenario = BASE,
+    cache: Path | bool | None = None,
+    progress: Progress | None = None,
+    known: Mapping[float, Mapping[str, Any]] | None = None,
+    max_rounds: int = 4,
+) -> pd.DataFrame:
+    """The cheapest plan reaching each service-level target in ``levels`` (:meth:`PlanSearch.frontier`).
 
-    Table columns: ``target, cost, fte, paid_hours, service_level, plan`` where ``plan`` names
-    the scenario whose plan gives that row (the target's own, or a higher target's when that
-    one came out cheaper within the solver's gap) and ``own_cost`` is the target's own plan cost.
-    The plans run on ``executor`` (default a local cluster of ``workers`` processes for the call);
-    ``on_done(outcome)`` is called as each target's plan finishes.
+    ``executor``: where the plans run (default a local cluster of ``workers`` processes for the
+    call); ``cache``: see :class:`PlanSearch`; ``known``: plans already solved, by staffing level
+    (their tidy rows: e.g. the stored plan when its targets are one level); ``progress(text,
+    share)`` as plans finish.
     """
-    levels = sorted(float(level) for level in levels)
-    scenarios = tuple(target_scenario(config, level) for level in levels)
-    outcomes = run_scenarios(config, forecast, scenarios, workers=workers, executor=executor, on_done=on_done)
-    rows = [dict(outcomes[s.name].row, target=level) for s, level in zip(scenarios, levels)]
-    table = pd.DataFrame(rows)
-    best_cost, best_index = np.inf, None
-    chosen = [0] * len(table)
-    for i in range(len(table) - 1, -1, -1):  # cheapest plan reaching at least each target
-        if table.loc[i, "cost"] < best_cost:
-            best_cost, best_index = table.loc[i, "cost"], i
-        chosen[i] = best_index
-    result = pd.DataFrame(
-        {
-            "target": table["target"],
-            "cost": [table.loc[j, "cost"] for j in chosen],
-            "fte": [table.loc[j, "fte"] for j in chosen],
-            "paid_hours": [table.loc[j, "paid_hours"] for j in chosen],
-            "service_level": [table.loc[j, "service_level"] for j in chosen],
-            "plan": [table.loc[j, "name"] for j in chosen],
-            "own_cost": table["cost"],
-        }
-    )
-    return result, outcomes
+    with ExitStack() as stack:
+        search = _search(config, forecast, stack, executor=executor, workers=workers, scenario=scenario, cache=cache,
+                         progress=progress, known=known)
+        return search.frontier(levels, max_rounds=max_rounds)
 
 
 def budget_service(
@@ -83,68 +481,30 @@ def budget_service(
     *,
     budget: float,
     scenario: Scenario = BASE,
-    iterations: int = 7,
-    max_price: float = 1000.0,
+    workers: int | None = None,
     executor: Executor | None = None,
-) -> dict[str, Any]:
-    """The best expected service level ``budget`` (money per week) buys, with its plan.
-
-    Lagrangian search over the scheduling model: the soft-coverage shift plan minimises
-    ``paid cost + price x agent-hours short of requirement``; as the price of a short
-    agent-hour rises the plan buys more coverage and costs more. The search (bisection on
-    the price, in log space) finds the highest price whose plan fits the budget, i.e. the
-    plan that covers the requirement best for that money; its service level is then
-    evaluated exactly (Erlang) on the coverage it chose. Every plan found within budget is
-    kept and the one with the best service level is returned.
-
-    The solves run on ``executor`` (default: a local cluster for the call). On a cluster the top
-    price and the first bisection step are solved side by side (the second kept only when the
-    top plan is over budget, as the sequential search would); the rest one after another.
-
-    Returns the tidy plan row plus ``budget``, ``price_per_short_agent_hour``, ``plans_tried``
-    and the plan's ``roster``, ``activities`` and ``coverage`` frames.
-    """
-    if not budget > 0:
-        raise ValueError(f"budget {budget!r} must be a positive amount per week")
-    from planner.pipeline import scenario_task
-
-    tried: list[tuple[float, Outcome]] = []
-
-    def at(price: float) -> Scenario:
-        overrides = {**scenario.overrides, "rules.under_penalty": price, "rules.coverage": "soft"}
-        return Scenario(f"{scenario.name} at {price:.4g}/short agent-hour", overrides)
-
-    def solve(*prices: float) -> list[Outcome]:
-        return ex.map(scenario_task, [at(p) for p in prices], common=(config, forecast),
-                      labels=[f"budget search, price {p:.4g}" for p in prices])
-
+    cache: Path | bool | None = None,
+    progress: Progress | None = None,
+    known: Mapping[float, Mapping[str, Any]] | None = None,
+    tolerance: float = 0.01,
+    max_solves: int = 8,
+) -> BudgetAnswer:
+    """What ``budget`` (money per week) buys: the plan with the highest expected service level
+    within it (:meth:`PlanSearch.budget`); options as :func:`frontier`."""
+    budget = check_budget(budget)
     with ExitStack() as stack:
-        ex = executor or stack.enter_context(Executor())
-        low, high = np.log(1e-3), np.log(max_price)
-        middle = 0.5 * (low + high)
-        # the top price and the first bisection step are independent: solved side by side; the
-        # second is used only when the top plan is over budget, as a sequential search would
-        if ex.spreads(2):
-            top, first = solve(max_price, float(np.exp(middle)))
-        else:  # in this process: no solve that may go unused
-            top, first = solve(max_price)[0], None
-        tried.append((max_price, top))
-        if top.row["cost"] > budget:
-            for step in range(iterations):
-                if step == 0 and first is not None:
-                    outcome = first
-                else:
-                    middle = 0.5 * (low + high)
-                    outcome = solve(float(np.exp(middle)))[0]
-                tried.append((float(np.exp(middle)), outcome))
-                if outcome.row["cost"] <= budget:
-                    low = middle
-                else:
-                    high = middle
-    within = [(price, outcome) for price, outcome in tried if outcome.row["cost"] <= budget + 1e-6]
-    if not within:
-        raise ValueError(f"budget {budget:,.2f}: no plan fits it (the cheapest tried costs {min(o.row['cost'] for _, o in tried):,.2f})")
-    price, best = max(within, key=lambda pair: (np.nan_to_num(pair[1].row["service_level"]), -pair[1].row["cost"]))
-    row = dict(best.row, name=f"budget {budget:,.0f}")
-    return {"budget": float(budget), **row, "price_per_short_agent_hour": price, "plans_tried": len(tried),
-            "roster": best.roster, "activities": best.activities, "coverage": best.coverage}
+        search = _search(config, forecast, stack, executor=executor, workers=workers, scenario=scenario, cache=cache,
+                         progress=progress, known=known)
+        return search.budget(budget, tolerance=tolerance, max_solves=max_solves)
+
+
+def stored_plan_levels(config: PlanConfig, rows: pd.DataFrame) -> dict[float, dict[str, Any]]:
+    """The stored plan as a known member of its family: ``{level: base row}`` when every immediate
+    channel shares one ``target_sl`` and the scenario table has the base row; else ``{}``."""
+    level = common_target(config)
+    if level is None or rows is None or rows.empty or "name" not in rows or not (rows["name"] == "base").any():
+        return {}
+    row = rows[rows["name"] == "base"].iloc[0].to_dict()
+    if not isinstance(row.get("coverage_limit"), str) or not np.isfinite(float(row.get("cost", np.nan))):
+        return {}  # a plan stored before the coverage limit was recorded: solve the level again
+    return {level: {k: v for k, v in row.items() if not isinstance(v, (dict, list))}}

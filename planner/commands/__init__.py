@@ -18,6 +18,8 @@ COMMANDS: tuple[str, ...] = (
     "staff",
     "schedule",
     "plan",
+    "frontier",
+    "budget",
     "actuals",
     "intraday",
     "capacity",

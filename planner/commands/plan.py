@@ -49,8 +49,14 @@ def print_result(result) -> None:
     print(f"{summary['name']}: week of {summary['week_start']}, channels {', '.join(summary['channels'])}")
     print(f"  forecast {summary['forecast_contacts']:,.0f} contacts; solver {summary['solver'].get('status')} "
           f"(gap {summary['solver'].get('gap', float('nan')):.2%})")
+    if (summary.get("coverage_limit") or {}).get("text"):
+        print(f"  {summary['coverage_limit']['text']}")
     columns = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate", "understaffed_intervals"]
     table = result.scenarios[columns].copy()
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"))
+    if "coverage_limit" in result.scenarios:
+        for name, limit in zip(result.scenarios["name"], result.scenarios["coverage_limit"]):
+            if isinstance(limit, str) and limit:
+                print(f"  scenario {name!r}: {limit}")
     print("  service level = share of offered answered within T (abandons count against), volume-weighted; "
           "cost = paid hours x hourly cost")

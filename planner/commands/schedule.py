@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if short > 0.05:
         print(f"short of the requirement: {short:,.1f} agent-hours"
               + (f", {unreachable:,.1f} of them in intervals no shift reaches (not in the objective)" if unreachable > 0.05 else ""))
+    if summary["coverage_limit"]["text"]:
+        print(summary["coverage_limit"]["text"])
     print(f"rule check: {summary['rule_check']['violations']} violations")
     print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}")
     return 0

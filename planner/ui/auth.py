@@ -87,6 +87,7 @@ CALLBACK_PERMISSIONS = {
     "sc-manage-result": "scenario", "sc-manage-name": "scenario",
     "sc-frontier-result": "scenario", "sc-frontier": "scenario", "sc-frontier-progress": "scenario",
     "sc-frontier-status": "scenario", "sc-budget-result": "scenario", "sc-budget-run": "scenario",
+    "sc-budget-progress": "scenario", "sc-budget-status": "scenario",
     "sc-capacity-result": "scenario", "sc-capacity": "scenario", "sc-capacity-progress": "scenario",
     "sc-capacity-status": "scenario",
     # Intraday (leads run it, including today's actuals)

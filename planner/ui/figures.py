@@ -287,23 +287,38 @@ def scenario_bars(scenarios: pd.DataFrame) -> go.Figure:
 
 
 def frontier_figure(frontier: pd.DataFrame, *, budget: tuple[float, float] | None = None) -> go.Figure:
-    """Weekly cost of reaching each service-level target (``target, cost, service_level, plan``).
+    """Weekly cost of reaching each service-level target (``target, cost, service_level``, and
+    ``name`` or ``plan``: the plan behind the point; ``reached``: False for a target no plan
+    reaches, drawn apart as a cross at the best level reached, not on the line).
 
-    ``budget``: optional ``(cost, service_level)`` point of "what does budget X buy".
+    ``budget``: optional ``(cost, service_level)`` point of "what does budget X buy". A cost
+    axis whose points differ by less than 1 % is widened to +-5 %, so equal costs look equal.
     """
     table = frontier.sort_values("target")
+    reached = table["reached"].astype(bool) if "reached" in table else pd.Series(True, index=table.index)
+    label = "name" if "name" in table else ("plan" if "plan" in table else None)
+    on_line = table[reached]
     fig = go.Figure(go.Scatter(
-        x=table["service_level"], y=table["cost"], mode="lines+markers+text", name="cheapest plan per target",
-        text=[f"{t:.0%}" for t in table["target"]], textposition="top left",
-        customdata=table[["target", "plan"]].to_numpy() if "plan" in table else None,
+        x=on_line["service_level"], y=on_line["cost"], mode="lines+markers+text", name="cheapest plan per target",
+        text=[f"{t:.0%}" for t in on_line["target"]], textposition="top left",
+        customdata=on_line[["target", label]].to_numpy() if label else None,
         hovertemplate="target %{customdata[0]:.0%}: SL %{x:.1%}, cost %{y:,.0f} (%{customdata[1]})<extra></extra>"
-        if "plan" in table else None,
+        if label else None,
     ))
+    missed = table[~reached]
+    if len(missed):
+        fig.add_trace(go.Scatter(x=missed["service_level"], y=missed["cost"], mode="markers+text", name="unreachable target",
+                                 text=[f"{t:.0%} unreachable" for t in missed["target"]], textposition="bottom right",
+                                 marker=dict(size=12, symbol="x", color=REQUIRED_COLOR)))
     if budget is not None:
         fig.add_trace(go.Scatter(x=[budget[1]], y=[budget[0]], mode="markers", name="budget",
                                  marker=dict(size=14, symbol="diamond", color=REQUIRED_COLOR)))
+    yaxis: dict = {"title": "cost per week"}
+    costs = table["cost"].astype(float)
+    if len(costs) and costs.max() > 0 and costs.max() - costs.min() < 0.01 * costs.max():
+        yaxis["range"] = [0.95 * costs.min(), 1.05 * costs.max()]
     fig.update_layout(**LAYOUT, title="Service level vs cost", xaxis=dict(title="expected service level", tickformat=".0%"),
-                      yaxis_title="cost per week")
+                      yaxis=yaxis)
     return fig
 
 

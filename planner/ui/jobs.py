@@ -24,6 +24,8 @@ from planner.ui.views import PlanView
 
 Progress = Callable[[float, str], None]
 BACKTEST_WINDOWS = 3  # weekly origins scored per model, as a plan.toml does by default
+BUDGET_TOLERANCE = 0.02  # the app's budget search stops when the levels that fit and do not fit are this close
+BUDGET_MAX_SOLVES = 6  # or when it planned this many new plans
 
 
 def _quiet(_share: float, _text: str) -> None:
@@ -280,27 +282,32 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
 
 
 def run_frontier(store: Store, plan_view: PlanView, *, levels: Sequence[float], progress: Progress | None = None) -> pd.DataFrame:
-    """The service-level vs cost frontier of the stored plan (:func:`planner.scenarios.frontier`)."""
+    """The service-level vs cost frontier of the stored plan (:func:`planner.scenarios.frontier`):
+    one row per target, ``reached`` False (with a ``note``) where no plan reaches it."""
     from planner.scenarios import frontier
 
     say = progress or _quiet
-    say(0.05, f"planning {len(levels)} targets")
-    done: list[str] = []
-
-    def planned(outcome) -> None:  # called as each plan's Dask future finishes
-        done.append(outcome.scenario.name)
-        say(0.05 + 0.9 * len(done) / len(levels), f"planned {outcome.scenario.name} ({len(done)}/{len(levels)})")
-
-    table, _outcomes = frontier(plan_config(plan_view), plan_view.table("forecast"), levels=levels, on_done=planned)
+    config, forecast, known = finance_inputs(plan_view)
+    table = frontier(config, forecast, levels=levels, known=known, progress=lambda text, share: say(share, text))
     say(1.0, "done")
     return table
 
 
-def budget_buys(store: Store, plan_view: PlanView, *, budget: float) -> dict[str, Any]:
-    """What a weekly budget buys (:func:`planner.scenarios.budget_service`)."""
-    from planner.scenarios import budget_service
+def budget_buys(store: Store, plan_view: PlanView, *, budget: float, tolerance: float = BUDGET_TOLERANCE,
+                max_solves: int = BUDGET_MAX_SOLVES, progress: Progress | None = None):
+    """What a weekly budget buys (:func:`planner.scenarios.budget_service`): a
+    :class:`planner.scenarios.BudgetAnswer`. ``ValueError`` naming the budget when it is not a
+    positive amount or no plan fits it. The app's defaults answer within a few rounds of plans
+    (each a full week's shift plan): levels 2 points apart at most, 6 new plans at most."""
+    from planner.scenarios import budget_service, check_budget
 
-    return budget_service(plan_config(plan_view), plan_view.table("forecast"), budget=float(budget))
+    say = progress or _quiet
+    amount = check_budget(budget)
+    config, forecast, known = finance_inputs(plan_view)
+    answer = budget_service(config, forecast, budget=amount, known=known, tolerance=tolerance, max_solves=max_solves,
+                            progress=lambda text, share: say(share, text))
+    say(1.0, "done")
+    return answer
 
 
 def capacity_sample(*, progress: Progress | None = None):
@@ -312,3 +319,26 @@ def capacity_sample(*, progress: Progress | None = None):
     say = progress or _quiet
     config = load_capacity_config(data_dir() / "sample" / "capacity.toml")
     return capacity_plan(config, progress=lambda stage, share: say(share, stage))
+
+
+def finance_inputs(plan_view: PlanView) -> tuple[Any, pd.DataFrame, dict[float, dict[str, Any]]]:
+    """What the finance search of a stored plan needs: its config, its forecast and the plan
+    itself as a known member of the staffing-level family (:func:`planner.scenarios.stored_plan_levels`)."""
+    from planner.scenarios import stored_plan_levels
+
+    config = plan_config(plan_view)
+    same_agents = (config.agents is not None) == bool(plan_view.config.get("agents"))  # else the stored plan is another model
+    known = stored_plan_levels(config, plan_view.store.scenarios(plan_view.plan_id)) if same_agents else {}
+    return config, plan_view.table("forecast"), known
+
+
+def plan_view(store: Store, plan_id: int | None) -> PlanView:
+    """The stored plan ``plan_id`` (the newest when None); ``ValueError`` naming it when it is not there."""
+    from planner.ui.views import PlanView as View
+
+    if plan_id is None:
+        plan_id = store.latest_plan_id()
+        if plan_id is None:
+            raise ValueError("no plan in the store: build one first (planner plan, or planner demo)")
+    info = store.plan(int(plan_id))  # ValueError "plan N: not in the store"
+    return View(store, int(plan_id), info["name"], info["config"], info["summary"], info["tables"])

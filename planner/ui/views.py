@@ -328,12 +328,33 @@ def scenario_rows(store: Store, plan: PlanView) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def coverage_limit(plan: PlanView):
+    """The plan's :class:`planner.rostering.CoverageLimit` from its summary (None for plans stored
+    before it was recorded)."""
+    from planner.rostering import CoverageLimit
+
+    data = plan.summary.get("coverage_limit")
+    return CoverageLimit.from_summary(data) if isinstance(data, dict) else None
+
+
+def limit_text(plan: PlanView) -> str:
+    """``limited by the agent pool: 37 intervals short, worst 12 agents at Tue ... (voice)``, or
+    ``short of the requirement: ...``, or "" when no interval is a whole agent short."""
+    limit = coverage_limit(plan)
+    return limit.text() if limit is not None else ""
+
+
 def solver_text(plan: PlanView) -> str:
-    """The solver's status, gap and time as one line."""
+    """The solver's status, gap and time as one line. A plan limited by its agent pool is not
+    called "Optimal": it is the best plan for the agents there are, and says so."""
     solver = plan.summary.get("solver") or {}
     if not solver:
         return "solver: no details stored"
-    parts = [f"status {solver.get('status', 'unknown')}"]
+    limit = coverage_limit(plan)
+    if limit is not None and limit.limited_by_pool:
+        parts = ["status limited by the agent pool (the best plan for the agents there are)"]
+    else:
+        parts = [f"status {solver.get('status', 'unknown')}"]
     if solver.get("gap") is not None:
         parts.append(f"gap {_fmt(solver.get('gap'), '.2%')}")
     if solver.get("objective") is not None:

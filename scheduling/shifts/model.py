@@ -132,6 +132,11 @@ class ShiftModel:
 
     # --------------------------------------------------------------- read back
 
+    def binding_caps(self) -> tuple[str, ...]:
+        """The labels of the headcount rows the current solution uses to the last agent."""
+        return tuple(cap.label for cap in self.cap_rows
+                     if sum((v.varValue or 0.0) * coef for v, coef in cap.row.items()) >= cap.limit - EPS)
+
     def result(self, status: str, objective: float, lp_bound: float, mip_bound: float | None, *,
                improvements: tuple[Improvement, ...] = ()) -> ShiftPlan:
         """The plan from the variables' values. Raises :class:`BoundError` when the objective is
@@ -210,6 +215,6 @@ class ShiftModel:
             gap=float(gap(objective, bound)), solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
             under_agent_hours=(under + out_of_reach) * dt / 60, late_work_minutes=late, solver=self.solver_name,
             demands=self.demands, undone_work_minutes=undone, priced_coverage=priced, bound=float(bound),
-            improvements=improvements, unreachable_agent_hours=out_of_reach * dt / 60,
+            improvements=improvements, binding_caps=self.binding_caps(), unreachable_agent_hours=out_of_reach * dt / 60,
             unreachable={c: tuple(idx) for c, idx in self.coverage.unreachable.items()},
         )

@@ -116,6 +116,10 @@ class ShiftPlan:
     clamped. ``improvements``: the plans found, in order (seconds since the solve started,
     objective, bound then, method); the first is the first complete plan.
 
+    ``binding_caps``: the headcount caps the plan uses to the last agent (``contract
+    'full_time' max_agents=400``, an agent pool's skill or weekday count), the agent pool's
+    limits that a plan short of its requirement ran into.
+
     ``unreachable[channel]``: grid intervals whose requirement no shift of the rules can reach
     (soft coverage); their ``unreachable_agent_hours`` are part of ``under_agent_hours`` but not
     of the objective, the bound or the gap (a constant no plan can change).
@@ -142,6 +146,7 @@ class ShiftPlan:
     priced_coverage: pd.DataFrame | None = None
     bound: float = float("nan")
     improvements: tuple[Improvement, ...] = ()
+    binding_caps: tuple[str, ...] = ()
     unreachable_agent_hours: float = 0.0
     unreachable: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 

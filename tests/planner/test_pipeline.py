@@ -18,7 +18,6 @@ from openpyxl import load_workbook
 from planner.cli import main
 from planner.pipeline import plan
 from planner.plan_config import load_plan_config
-from planner.scenarios import budget_service, frontier
 from planner.store import Store
 from scheduling.checks import check_roster
 from scheduling.rules import RuleSet
@@ -189,24 +188,6 @@ def test_exports_open(built):
     assert zipfile.is_zipfile(out / "roster.xlsx")
     text = next((out / "ics").glob("*.ics")).read_text()
     assert text.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in text and text.rstrip().endswith("END:VCALENDAR")
-
-
-def test_frontier_is_monotone(built):
-    result, _out, _store, _ = built
-    table, _ = frontier(result.config, result.forecast, levels=(0.7, 0.8, 0.9), workers=2)
-    assert np.all(np.diff(table["cost"]) >= 0)
-    assert np.all(table["service_level"] >= table["target"] - 0.02)
-
-
-def test_budget_inverse_stays_within_budget(built):
-    result, _out, _store, _ = built
-    base = result.base.row
-    budget = 0.9 * base["cost"]
-    bought = budget_service(result.config, result.forecast, budget=budget)
-    assert bought["cost"] <= budget + 1e-6
-    assert 0.0 < bought["service_level"] <= base["service_level"] + 0.02
-    more = budget_service(result.config, result.forecast, budget=base["cost"])
-    assert more["service_level"] >= bought["service_level"] - 1e-9
 
 
 def test_nothing_is_written_or_stored_on_failure(tmp_path, us_bank_path, any_store_url, capsys):

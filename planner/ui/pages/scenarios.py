@@ -9,6 +9,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from planner.pipeline import shown_error
 from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
@@ -22,7 +23,7 @@ from planner.ui.views import scenario_rows
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
 
 TABLE_COLUMNS = ["name", "created_by", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy",
-                 "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
+                 "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base", "coverage_limit"]
 NEW_SCENARIO = ScenarioForm("volume +10%", volume_factor=1.1)  # what the form shows before a copy
 FRONTIER_LEVELS = (0.7, 0.8, 0.9)
 
@@ -127,20 +128,7 @@ def layout(**query) -> html.Div:
         picker,
         scenario_list_card(store, plan),
         create_card(store, plan),
-        html.Div([
-            html.H3("Service level vs cost"),
-            html.P(f"Plans the week for each target ({', '.join(f'{x:.0%}' for x in FRONTIER_LEVELS)}) on every immediate "
-                   "channel and reports the cheapest plan reaching at least each target."),
-            html.Button("Compute the frontier", id="sc-frontier", n_clicks=0),
-            ui.progress_block("sc-frontier"),
-            html.Div(id="sc-frontier-result"),
-            html.Div([
-                ui.field("weekly budget", dcc.Input(id="sc-budget", type="number", step="any",
-                                                    value=round(float(plan.summary.get("cost") or 0)) or None)),
-                html.Button("What does it buy?", id="sc-budget-run", n_clicks=0),
-            ], className="row", style={"marginTop": "12px"}),
-            dcc.Loading(html.Div(id="sc-budget-result")),
-        ], className="card"),
+        finance_panel(plan),
         html.Div([
             html.H3("Capacity plan by week: hiring and attrition"),
             html.P("From data/sample/capacity.toml: 26 weeks of forecast turned into required FTE per week (from interval "
@@ -223,8 +211,9 @@ def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, other
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return (ui.message(f"The scenario could not be planned: {exc}", kind="error"), *unchanged)
     result = record.result
+    wall = f" It is {result['coverage_limit']}." if result.get("coverage_limit") else ""
     return (ui.message(f"Scenario {record.name!r} of plan {plan.plan_id}: cost {result['cost']:,.0f}, FTE "
-                       f"{result['fte']:.1f}, service level {result['service_level']:.1%}; stored with the plan.",
+                       f"{result['fte']:.1f}, service level {result['service_level']:.1%}; stored with the plan.{wall}",
                        kind="ok", id="sc-done"), *_listing(store, plan))
 
 
@@ -260,6 +249,69 @@ def manage(_rename, _delete, name, new_name, plan_id=None):
     return (ui.message(text, kind="ok", id="sc-managed"), *_listing(store, plan), chosen)
 
 
+def finance_panel(plan) -> html.Div:
+    """The frontier and "What does it buy?" card: both answer over solved plans of the staffing-level
+    family (:mod:`planner.scenarios`), with progress and formatted results."""
+    return html.Div([
+        html.H3("Service level vs cost"),
+        html.P(f"Plans the week for each target ({', '.join(f'{x:.0%}' for x in FRONTIER_LEVELS)}) on every immediate "
+               "channel and shows the cheapest plan whose expected service level reaches each target (planned again at a "
+               "higher staffing level when it falls short); a target no plan reaches is marked unreachable."),
+        html.Button("Compute the frontier", id="sc-frontier", n_clicks=0),
+        ui.progress_block("sc-frontier"),
+        html.Div(id="sc-frontier-result"),
+        html.Div([
+            ui.field("weekly budget", dcc.Input(id="sc-budget", type="number", step="any",
+                                                value=round(float(plan.summary.get("cost") or 0)) or None)),
+            html.Button("What does it buy?", id="sc-budget-run", n_clicks=0),
+        ], className="row", style={"marginTop": "12px"}),
+        ui.progress_block("sc-budget"),
+        html.Div(id="sc-budget-result"),
+    ], className="card")
+
+
+def frontier_view(table: pd.DataFrame) -> html.Div:
+    """The frontier's chart, its table (shares as percentages) and a line per unreachable target."""
+    shown = pd.DataFrame({
+        "target": [f"{t:.0%}" for t in table["target"]],
+        "reached": ["yes" if r else "no" for r in table["reached"]],
+        "service level": [f"{v:.1%}" for v in table["service_level"]],
+        "cost": [f"{v:,.0f}" for v in table["cost"]],
+        "FTE": [f"{v:,.1f}" for v in table["fte"]],
+        "cost per contact": [f"{v:,.2f}" for v in table["cost_per_contact"]],
+        "plan": table["name"],
+        "note": table["note"].fillna(""),
+    })
+    missed = table[~table["reached"].astype(bool)]
+    notes = [ui.message(f"Target {row['target']:.0%}: {row['note']}.", kind="error") for row in missed.to_dict("records")]
+    return html.Div([ui.graph("sc-frontier-figure", frontier_figure(table)),
+                     html.Div(notes, id="sc-frontier-unreachable") if notes else None,
+                     ui.grid("sc-frontier-table", ui.records(shown), height=200)], id="sc-frontier-done")
+
+
+def budget_card(answer) -> html.Div:
+    """A :class:`planner.scenarios.BudgetAnswer` as a card: cost, FTE, service level, what is
+    left of the budget and what more money would buy."""
+    row = answer.plan.row
+    items = [
+        {"label": "Cost", "value": f"{answer.plan.cost:,.0f}", "note": f"a week, of the budget {answer.budget:,.0f}"},
+        {"label": "FTE", "value": f"{row['fte']:,.1f}", "note": "paid hours / hours per FTE"},
+        {"label": "Service level", "value": f"{answer.plan.service_level:.1%}",
+         "note": "expected, share of offered answered within T"},
+        {"label": "Unspent", "value": f"{answer.unspent:,.0f}", "note": "budget - cost"},
+    ]
+    limit = row.get("coverage_limit") or ""
+    return html.Div([
+        html.H4(f"A weekly budget of {answer.budget:,.0f} buys {answer.plan.service_level:.1%} expected service level"),
+        ui.kpi_cards(items, id_prefix="sc-budget"),
+        html.P(["With more money: ", html.Span(answer.next_text(), id="sc-budget-next")]),
+        ui.message(limit[0].upper() + limit[1:] + ".", kind="error") if limit else None,
+        html.P(f"The best of {answer.known} plans of this week staffed for different service levels "
+               f"({answer.solved} planned for this answer); the plan is staffed for {answer.plan.level:.1%}.",
+               className="definitions"),
+    ], className="card", id="sc-budget-card")
+
+
 @callback(
     Output("sc-frontier-result", "children"),
     Input("sc-frontier", "n_clicks"),
@@ -277,8 +329,8 @@ def frontier(set_progress, _clicks, plan_id=None):
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The frontier could not be computed: {exc}", kind="error")
-    return html.Div([ui.graph("sc-frontier-figure", frontier_figure(table)), ui.grid("sc-frontier-table", ui.records(table), height=200)])
+        return ui.message(f"The frontier could not be computed: {shown_error(exc)}", kind="error")
+    return frontier_view(table)
 
 
 @callback(
@@ -288,19 +340,20 @@ def frontier(set_progress, _clicks, plan_id=None):
     State(PLAN_ID, "data"),
     background=True,
     running=[(Output("sc-budget-run", "disabled"), True, False)],
+    progress=[Output("sc-budget-progress", "value"), Output("sc-budget-status", "children")],
     prevent_initial_call=True,
 )
-@tracked("budget question", has_progress=False)
-def budget(_clicks, value, plan_id=None):
+@tracked("budget question")
+def budget(set_progress, _clicks, value, plan_id=None):
     store = context.store()
     plan = shown_plan(store, plan_id)
     try:
-        result = budget_buys(store, plan, budget=value if value is not None else 0)
+        answer = budget_buys(store, plan, budget=value,
+                             progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The budget question could not be answered: {exc}", kind="error")
-    parts = [f"{k.replace('_', ' ')}: {v:,.3g}" if isinstance(v, (int, float)) else f"{k.replace('_', ' ')}: {v}"
-             for k, v in result.items() if not isinstance(v, (pd.DataFrame, dict, list))]
-    return ui.message("; ".join(parts), kind="ok", id="sc-budget-answer")
+        return ui.message(f"The budget question could not be answered: {shown_error(exc)}", kind="error",
+                          id="sc-budget-error")
+    return budget_card(answer)
 
 
 def capacity_view(result) -> html.Div:

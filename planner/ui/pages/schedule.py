@@ -23,8 +23,8 @@ from planner.ui.jobs_board import tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
-from planner.ui.views import (datasets_rows, forecast_snapshots, plan_by_id, plan_history_dataset, publication_text,
-                              roster_week_grid, snapshot_choice, solver_text)
+from planner.ui.views import (datasets_rows, forecast_snapshots, limit_text, plan_by_id, plan_history_dataset,
+                              publication_text, roster_week_grid, snapshot_choice, solver_text)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -168,6 +168,17 @@ def publish_panel(plan) -> html.Div:
     ], style={"marginTop": "8px"})
 
 
+def limit_message(plan) -> html.Div | None:
+    """The plan's coverage limit in words ("limited by the agent pool: N intervals short, worst K
+    agents at <time>"), shown above the solver line; nothing when no interval is an agent short."""
+    text = limit_text(plan)
+    if not text:
+        return None
+    return ui.message([html.B(text[0].upper() + text[1:] + ". "),
+                       "More agents (agents.csv, contract max_agents) would cover it; the service level and cost "
+                       "below are what these agents deliver."], kind="error", id="schedule-limit")
+
+
 def layout(forecast=None, **query) -> html.Div:
     plan, picker = page_plan(context.store(), query.get("plan"))
     if plan is None:
@@ -194,6 +205,7 @@ def layout(forecast=None, **query) -> html.Div:
         picker,
         html.Div([
             html.H3(f"Plan {plan.plan_id}: {plan.name}"),
+            limit_message(plan),
             html.P(solver_text(plan), id="schedule-solver"),
             html.P(f"{plan.table('roster')['agent_id'].nunique()} agents, {len(plan.table('roster'))} shifts; "
                    f"{short} interval(s) below requirement."),
