@@ -181,6 +181,9 @@ def sample_scenarios(expected: pd.DataFrame, spread: pd.DataFrame, *, scenarios:
     for (queue, channel), part in frame.groupby(["queue", "channel"], sort=True):
         f = part["forecast"].to_numpy(dtype=float)
         day_cv, interval_cv = known.get((str(queue), str(channel)), (0.0, 0.0))
+        if not (math.isfinite(day_cv) and math.isfinite(interval_cv) and day_cv >= 0 and interval_cv >= 0):
+            raise ValueError(f"spread: queue {queue!r} channel {channel!r}: day_cv = {day_cv!r}, interval_cv = "
+                             f"{interval_cv!r}: must be finite and >= 0")
         day_index, _days = pd.factorize(part["interval_start"].dt.normalize())
         d = _lognormal_mean_one(rng, day_cv, (scenarios, int(day_index.max()) + 1))
         e = _lognormal_mean_one(rng, interval_cv, (scenarios, f.size))

@@ -222,8 +222,13 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
         raise ValueError("scenario name: must not be empty")
     say = progress or _quiet
     say(0.05, f"planning scenario {name!r}")
+    from forecasting.scenarios import forecast_spread
+    from planner.uncertainty import with_spread
+
     config = plan_config(plan_view)
-    outcomes = run_scenarios(config, plan_view.table("forecast"), (Scenario(str(name), dict(overrides)),), workers=1)
+    forecast = plan_view.table("forecast")
+    spread = forecast_spread(forecast, plan_view.table("selection"), plan_view.table("backtest"))
+    outcomes = run_scenarios(config, with_spread(forecast, spread), (Scenario(str(name), dict(overrides)),), workers=1)
     say(1.0, "done")
     row = json_ready(outcomes[str(name)].row)
     row["overrides"] = dict(overrides)

@@ -160,6 +160,23 @@ def test_summary_states_cost_service_and_solver(built):
     assert checks["deferred_undone_minutes"] == 0 and checks["rule_check"]["violations"] == 0
 
 
+def test_every_plan_reports_the_probability_it_meets_its_target(built):
+    result, out, _store, _ = built
+    summary = json.loads((out / "summary.json").read_text())
+    report = summary["uncertainty"]
+    assert report["scenarios"] >= 50 and 0.0 <= summary["p_meets_target"] <= 1.0
+    (voice,) = report["per_channel"]
+    assert voice["channel"] == "voice" and voice["p_goal"] == summary["p_meets_target"]
+    assert 0.0 <= voice["weekly_p10"] <= voice["weekly_p50"] <= voice["weekly_p90"] <= 1.0
+    assert {d["date"] for d in report["per_day"]} == {f"2003-10-{d}" for d in range(20, 27)}
+    assert report["spread"][0]["source"].startswith("backtest")
+    # forecast error widens the weekly spread beyond Poisson noise at the point forecast
+    poisson = summary["schedule_checks"]["service_check"]["per_channel"]["voice"]
+    assert voice["weekly_p90"] - voice["weekly_p10"] >= poisson["sim_p90"] - poisson["sim_p10"]
+    table = pd.read_csv(out / "scenarios.csv").set_index("name")
+    assert table["p_meets_target"].between(0, 1).all() and (table["p_meets_target"] == table["p_target_voice"]).all()
+
+
 def test_scenarios_are_monotone(built):
     result, out, _store, _ = built
     table = pd.read_csv(out / "scenarios.csv").set_index("name")
