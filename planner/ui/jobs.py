@@ -196,9 +196,14 @@ def forecast_dataset(
 
 
 def scenario_overrides(*, volume_factor: float | None = None, aht_factor: float | None = None,
-                       target_sl: float | None = None, channels: Sequence[str] = (), hourly_cost: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """Flat scenario overrides (plan.toml ``[[scenario]]`` keys) from the scenario form."""
+                       target_sl: float | None = None, channels: Sequence[str] = (), hourly_cost: Mapping[str, float] | None = None,
+                       service_goal: str | None = None) -> dict[str, Any]:
+    """Flat scenario overrides (plan.toml ``[[scenario]]`` keys) from the scenario form; ``service_goal``
+    (``interval``, ``daily``, ``weekly``) is set on every immediate channel in ``channels``."""
     overrides: dict[str, Any] = {}
+    if service_goal not in (None, ""):
+        for channel in channels:
+            overrides[f"channel.{channel}.service_goal"] = str(service_goal)
     if volume_factor not in (None, ""):
         overrides["volume_factor"] = float(volume_factor)
     if aht_factor not in (None, ""):

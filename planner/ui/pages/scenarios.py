@@ -18,8 +18,9 @@ from planner.ui.views import latest_plan, scenario_rows
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
 
-TABLE_COLUMNS = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate",
-                 "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
+TABLE_COLUMNS = ["name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "p_meets_target",
+                 "occupancy", "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base"]
+GOALS = ("interval", "daily", "weekly")
 FRONTIER_LEVELS = (0.7, 0.8, 0.9)
 
 
@@ -73,6 +74,9 @@ def layout(**_query) -> html.Div:
                 ui.field("volume factor", dcc.Input(id="sc-volume", type="number", value=1.1, step="any")),
                 ui.field("handle-time factor", dcc.Input(id="sc-aht", type="number", value=1.0, step="any")),
                 ui.field("target SL (immediate channels)", dcc.Input(id="sc-target", type="number", step="any")),
+                ui.field("service goal (immediate channels)", dcc.Dropdown(id="sc-goal", options=list(GOALS),
+                                                                           placeholder="(unchanged)",
+                                                                           style={"width": "160px"})),
                 *contract_fields,
             ], className="row"),
             html.Button("Run the scenario", id="sc-run", n_clicks=0, style={"marginTop": "8px"}),
@@ -134,6 +138,7 @@ def copy_scenario(name):
     State("sc-volume", "value"),
     State("sc-aht", "value"),
     State("sc-target", "value"),
+    State("sc-goal", "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "id"),
     State("sc-added", "data"),
@@ -143,13 +148,14 @@ def copy_scenario(name):
     prevent_initial_call=True,
 )
 @tracked("scenario")
-def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, added):
+def run(set_progress, _clicks, name, volume, aht, target, goal, costs, cost_ids, added):
     store = context.store()
     plan = latest_plan(store)
     immediate = [c for c in plan.channels if c in ("voice", "chat", "messaging")]
     try:
         overrides = scenario_overrides(volume_factor=volume, aht_factor=aht, target_sl=target, channels=immediate,
-                                       hourly_cost={i["contract"]: v for i, v in zip(cost_ids, costs)})
+                                       hourly_cost={i["contract"]: v for i, v in zip(cost_ids, costs)},
+                                       service_goal=goal)
         row = run_scenario(store, plan, name=name or "", overrides=overrides,
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
