@@ -90,11 +90,12 @@ def schedule_week(
     """
     say = progress or (lambda _stage: None)
     rule_set = load_rules(rules, source=source)
-    goals = sorted(f"{c} {t.service_goal}" for c, t in (targets or {}).items()
-                   if getattr(t, "service_goal", "interval") != "interval")
+    goals = sorted(f"{c} {t.service_goal}" + (f" (risk {t.risk:g})" if t.risk is not None else "")
+                   for c, t in (targets or {}).items() if getattr(t, "service_goal", "interval") != "interval")
     if goals:
         warnings.warn(f"service goal(s) {', '.join(goals)}: the shift plan still covers every interval's requirement; "
-                      "the goal is checked against the plan in summary.json (service_check, goal)", stacklevel=2)
+                      "the goal is checked against the plan in summary.json (service_check, goal; planner plan: "
+                      "uncertainty, p_goal and meets_risk)", stacklevel=2)
     agent_list = None
     if isinstance(agents, pd.DataFrame):
         agent_list = agents_from_frame(agents, rule_set)

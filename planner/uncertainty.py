@@ -13,7 +13,8 @@ shrinkage) rounded down, as in :mod:`planner.service`), :func:`roster_under_unce
    P(weekly service level >= target), P(every day >= target), and P(the channel's goal is met):
    the week for goals "weekly" and "interval" (an interval goal is judged in the same weekly
    terms here: no week meets every interval's target under noise), every day for "daily";
-   ``p_meets_target`` is the share of paths in which every channel meets its goal at once.
+   ``p_meets_target`` is the share of paths in which every channel meets its goal at once;
+   with ``risk`` in staffing.toml, ``meets_risk`` says whether P(goal met) >= risk.
    Beside the simulation, ``erlang_p_goal`` gives the same probability with each path's
    service taken as the queueing model's expectation at that path's rates (no Poisson noise).
 
@@ -47,7 +48,7 @@ __all__ = ["UncertaintyReport", "roster_under_uncertainty", "with_spread", "spre
            "DAY_COLUMNS"]
 
 CHANNEL_COLUMNS = ("channel", "service_goal", "target_sl", "weekly_p10", "weekly_p50", "weekly_p90", "p_weekly",
-                   "p_all_days", "p_goal", "erlang_p_goal", "scenarios")
+                   "p_all_days", "p_goal", "erlang_p_goal", "risk", "meets_risk", "scenarios")
 DAY_COLUMNS = ("date", "channel", "p10", "p50", "p90", "p_target")
 #: the Forecast-frame columns that carry the spread to the scenario tasks (see :func:`with_spread`)
 _SPREAD_CARRIED = ("day_cv", "interval_cv", "spread_source")
@@ -216,6 +217,8 @@ def roster_under_uncertainty(
                              "weekly_p10": p10, "weekly_p50": p50, "weekly_p90": p90,
                              "p_weekly": float(week_ok.mean()), "p_all_days": float(days_ok.mean()),
                              "p_goal": float(goal_ok.mean()), "erlang_p_goal": float(erlang_ok.mean()),
+                             "risk": target.risk,
+                             "meets_risk": None if target.risk is None else bool(goal_ok.mean() >= target.risk),
                              "scenarios": n_paths})
     return UncertaintyReport(
         per_channel=pd.DataFrame(channel_rows, columns=list(CHANNEL_COLUMNS)),

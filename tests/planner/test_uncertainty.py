@@ -64,6 +64,7 @@ def test_lognormal_scenarios_agree_with_the_closed_form():
                                       scenarios=n, seed=11)
     row = report.per_channel.iloc[0]
     assert abs(row["erlang_p_goal"] - closed) <= 4 * math.sqrt(closed * (1 - closed) / n)
+    assert row["risk"] is None and row["meets_risk"] is None
     # the simulated probability adds Poisson noise on 100 calls: near the closed form, not equal to it
     assert abs(row["p_goal"] - closed) < 0.15
     assert row["weekly_p10"] <= row["weekly_p50"] <= row["weekly_p90"]
@@ -90,8 +91,9 @@ def test_daily_goal_needs_every_day():
     paths = pd.DataFrame({"scenario": np.repeat(np.arange(3), 2), "interval_start": np.tile(times, 3), "queue": "main",
                           "channel": "voice", "volume": vol.ravel()})
     daily = roster_under_uncertainty(coverage, requirements, {"voice": ServiceTarget(
-        aht_s=180, target_sl=0.8, answer_s=20, service_goal="daily")}, interval_minutes=30, volumes=paths)
+        aht_s=180, target_sl=0.8, answer_s=20, service_goal="daily", risk=0.6)}, interval_minutes=30, volumes=paths)
     row = daily.per_channel.iloc[0]
+    assert row["risk"] == 0.6 and row["meets_risk"]  # 2/3 of the paths >= 0.6
     assert row["p_all_days"] == pytest.approx(2 / 3) and row["p_goal"] == pytest.approx(2 / 3)
     days = daily.per_day.set_index("date")["p_target"]
     assert days["2025-06-02"] == 1.0 and days["2025-06-03"] == pytest.approx(2 / 3)
