@@ -248,6 +248,20 @@ def test_plan_config_errors_name_the_key(tmp_path, us_bank_path):
         load_plan_config(write_config(tmp_path, us_bank_path, text))
 
 
+@pytest.mark.parametrize("override,named", [
+    ('channel.voice.service_goal = "monthly"', "channel.voice] service_goal = 'monthly'"),
+    ('channel.voice.service_goal = "weekly"\nchannel.voice.min_interval_sl = 0.95', "min_interval_sl = 0.95"),  # target 0.9
+])
+def test_planner_plan_reads_service_goals_and_names_a_bad_one(tmp_path, us_bank_path, capsys, override, named):
+    """A scenario's service goal is checked before any work: exit 2, nothing written."""
+    text = PLAN_TOML.replace('name = "voice 90/20"\n', f'name = "voice 90/20"\n{override}\n')
+    out = tmp_path / "out"
+    code = main(["plan", "--config", str(write_config(tmp_path, us_bank_path, text)), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and named in err and "scenario 'voice 90/20'" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_a_plan_whose_roster_breaks_a_rule_is_neither_written_nor_stored(tmp_path, us_bank_path, store_url, capsys,
                                                                           monkeypatch):
