@@ -32,16 +32,20 @@ import pandas as pd
 
 from execution import Executor, TaskFailed
 from forecasting import ForecastResult, forecast_frame, read_special_days
+from forecasting.scenarios import forecast_spread
 from planner.io import load_history
 from planner.plan_config import PlanConfig, Scenario, apply_overrides
 from planner.service import channel_summary, expected_service, plan_row
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
+from planner.uncertainty import UncertaintyReport, roster_under_uncertainty, spread_of, with_spread
 from scheduling.requirements import requirements as build_requirements
 
 Progress = Callable[[str, float], None]  # (stage description, share of the whole job done 0..1)
 BASE = Scenario("base")
 STAGES = ("history", "forecast", "plans", "outputs", "store")
+#: forecast scenarios each plan's roster is simulated over (planner.uncertainty)
+UNCERTAINTY_SCENARIOS = 50
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Outcome:
     solver: dict[str, Any]
     row: dict[str, Any]
     checks: dict[str, Any] = field(default_factory=dict)  # the schedule's summary: simulation, rule check, fairness
+    uncertainty: UncertaintyReport | None = None  # the roster over the forecast scenarios
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,11 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> 
         cost=schedule["cost"],
         fte_hours_per_week=config.fte_hours_per_week,
     )
+    # the roster over forecast scenarios drawn from the forecast's spread (carried by the frame, see _plan)
+    uncertainty = roster_under_uncertainty(schedule["coverage"], requirements, targets,
+                                           interval_minutes=config.interval_minutes, spread=spread_of(forecast),
+                                           scenarios=UNCERTAINTY_SCENARIOS, seed=0)
+    row.update(uncertainty.row_fields())
     row["solver_status"] = schedule["solver"].get("status")
     row["gap"] = schedule["solver"].get("gap")
     # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.rostering.CoverageLimit)
@@ -176,6 +186,7 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> 
         solver=schedule["solver"],
         row=row,
         checks=schedule.get("summary", {}),
+        uncertainty=uncertainty,
     )
 
 
@@ -295,7 +306,10 @@ def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor:
         say(f"planned scenario {outcome.scenario.name!r} ({len(done)}/{len(scenarios)})", 0.3 + 0.6 * len(done) / len(scenarios))
 
     say(f"planning {len(scenarios)} scenario(s)", 0.3)
-    outcomes = run_scenarios(config, forecast.frame, scenarios, on_done=scenario_done, executor=executor)
+    # each plan's roster is simulated over scenarios drawn from the forecast's backtested spread
+    spread = forecast_spread(forecast.frame, forecast.selection, forecast.backtest)
+    outcomes = run_scenarios(config, with_spread(forecast.frame, spread), scenarios, on_done=scenario_done,
+                             executor=executor)
     base = outcomes["base"]
     table = scenario_table(outcomes)
     summary = _summary(config, forecast, base, table, seconds=time.perf_counter() - started)
@@ -330,6 +344,8 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "abandon_rate": row["abandon_rate"],
         "understaffed_intervals": row["understaffed_intervals"],
         "service_by_channel": base.channels.to_dict("records"),
+        "p_meets_target": row.get("p_meets_target"),
+        "uncertainty": base.uncertainty.to_summary() if base.uncertainty is not None else None,
         "solver": base.solver,
         "coverage_limit": base.checks.get("coverage_limit"),
         "schedule_checks": {key: base.checks[key] for key in (

@@ -263,6 +263,12 @@ def schedule_week(
     """
     say = progress or (lambda _stage: None)
     rule_set = load_rules(rules, source=source)
+    goals = sorted(f"{c} {t.service_goal}" + (f" (risk {t.risk:g})" if t.risk is not None else "")
+                   for c, t in (targets or {}).items() if getattr(t, "service_goal", "interval") != "interval")
+    if goals:
+        warnings.warn(f"service goal(s) {', '.join(goals)}: the shift plan still covers every interval's requirement; "
+                      "the goal is checked against the plan in summary.json (service_check, goal; planner plan: "
+                      "uncertainty, p_goal and meets_risk)", stacklevel=2)
     agent_list = None
     if isinstance(agents, pd.DataFrame):
         agent_list = agents_from_frame(agents, rule_set)
@@ -438,9 +444,11 @@ def service_check(
     """Expected service per interval and per day by Erlang, and by simulation (P10/P50/P90).
 
     Agents in the queue = scheduled (net of breaks) x (1 - shrinkage), rounded down, as in
-    :mod:`planner.service`. Returns ``{"definition", "per_channel", "per_day", "per_interval"}``.
+    :mod:`planner.service`. Returns ``{"definition", "per_channel", "per_day", "per_interval"}``;
+    each channel's ``goal`` says how the expected (Erlang) service meets its ``service_goal``
+    (:func:`planner.service.goal_check`).
     """
-    from planner.service import expected_service
+    from planner.service import expected_service, goal_check
     from scheduling.simulation import simulate
 
     immediate = {c: t for c, t in targets.items() if c not in DEFERRED_CHANNELS}
@@ -473,6 +481,7 @@ def service_check(
             "sim_service_level": sim.overall.get("service_level"),
             "sim_p10": sim.overall.get("service_level_p10"), "sim_p90": sim.overall.get("service_level_p90"),
             "replications": replications,
+            "goal": goal_check(rows, target),
         }
         for day, part in frame.groupby(pd.to_datetime(frame["interval_start"]).dt.date):
             per_day.append({"date": day.isoformat(), "channel": channel, "volume": float(part["volume"].sum()),

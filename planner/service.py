@@ -141,3 +141,49 @@ def plan_row(
     for record in channels.to_dict("records"):
         row[f"service_level_{record['channel']}"] = record["service_level"]
     return row
+
+
+def goal_check(service: pd.DataFrame, target: ServiceTarget) -> dict[str, Any]:
+    """How one channel's expected service meets its goal (``target.service_goal``).
+
+    ``service``: the channel's rows of :func:`expected_service` (``interval_start, volume,
+    service_level``). Service levels are volume-weighted over the day or the week (answered
+    within T / offered). Returns ``service_goal, target_sl, min_interval_sl`` (the floor),
+    ``weekly_service_level``, ``days`` (date, volume, service level, meets), the open
+    intervals below the target and below the floor, and ``met``: the week (goal "weekly"),
+    every day ("daily") or every open interval ("interval") at or above ``target_sl``, and for
+    daily and weekly goals also no open interval below the floor.
+
+    Example:
+        >>> rows = pd.DataFrame({"interval_start": pd.to_datetime(["2025-06-02 09:00", "2025-06-02 09:30"]),
+        ...                      "volume": [100.0, 100.0], "service_level": [0.7, 0.95]})
+        >>> goal_check(rows, ServiceTarget(target_sl=0.8, service_goal="weekly"))["met"]
+        True
+    """
+    rows = service[service["volume"] > 0]
+    volume = rows["volume"].to_numpy(dtype=float)
+    level = rows["service_level"].to_numpy(dtype=float)
+    target_sl = float(target.target_sl)
+    floor = float(target.interval_floor_sl)
+    tie = 1.0 - erlang.TIE_RTOL
+    days = []
+    for day, part in rows.groupby(pd.to_datetime(rows["interval_start"]).dt.date, sort=True):
+        sl = _weighted(part["service_level"], part["volume"])
+        days.append({"date": day.isoformat(), "volume": float(part["volume"].sum()), "service_level": sl,
+                     "meets_target": bool(sl >= target_sl * tie)})
+    weekly = float(np.sum(volume * level) / volume.sum()) if volume.sum() > 0 else float("nan")
+    below_target = int(np.sum(level < target_sl * tie))
+    below_floor = int(np.sum(level < floor * tie))
+    goal = target.service_goal
+    if goal == "weekly":
+        met = bool(not volume.sum() or weekly >= target_sl * tie) and below_floor == 0
+    elif goal == "daily":
+        met = all(d["meets_target"] for d in days) and below_floor == 0
+    else:
+        met = below_target == 0
+    return {
+        "service_goal": goal, "target_sl": target_sl, "min_interval_sl": floor,
+        "weekly_service_level": weekly, "days": days, "open_intervals": int(volume.size),
+        "intervals_below_target": below_target, "intervals_below_floor": below_floor, "met": met,
+    }
+

@@ -80,8 +80,11 @@ def session_handle_s(aht_s, *, concurrency: int):
 
 
 def chat_metrics(calls, interval_s, aht_s, agents, answer_s, *, concurrency: int, patience_s=None,
-                 sl_definition: str = "offered", short_abandon_s=0.0) -> dict[str, np.ndarray]:
+                 sl_definition: str = "offered", short_abandon_s=0.0,
+                 fractional_agents: bool = False) -> dict[str, np.ndarray]:
     """:func:`scheduling.erlang.metrics` for ``agents`` agents with ``concurrency`` slots each.
+
+    ``fractional_agents``: as in :func:`scheduling.erlang.metrics` (interpolation between whole agents).
 
     ``traffic_erlangs`` is in busy slots, ``occupancy`` is slot occupancy.
 
@@ -94,7 +97,8 @@ def chat_metrics(calls, interval_s, aht_s, agents, answer_s, *, concurrency: int
     _capacity(c)
     agents = np.asarray(agents, dtype=float)
     return erlang.metrics(calls, interval_s, session_handle_s(aht_s, concurrency=c), agents * c, answer_s,
-                          patience_s=patience_s, sl_definition=sl_definition, short_abandon_s=short_abandon_s)
+                          patience_s=patience_s, sl_definition=sl_definition, short_abandon_s=short_abandon_s,
+                          fractional_agents=fractional_agents)
 
 
 def chat_required_agents(calls, interval_s, aht_s, answer_s, target_sl, *, concurrency: int,

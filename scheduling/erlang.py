@@ -131,6 +131,7 @@ def _log_inv_erlang_b(n: np.ndarray, a: np.ndarray) -> np.ndarray:
         q = special.gammaincc(n + 1.0, a)
         out = np.log(q) + a + special.gammaln(n + 1.0) - n * np.log(a)
     use_series = ~(q > _TINY) | (n < 0.5 * a) | ((n > _BIG) & (q < _LOOSE))
+    use_series &= n == np.floor(n)  # the finite series is exact for whole agents only
     if np.any(use_series):
         idx = np.nonzero(use_series)[0] if out.ndim else None
         if out.ndim == 0:
@@ -355,6 +356,7 @@ def metrics(
     patience_s=None,
     sl_definition: str = "offered",
     short_abandon_s=0.0,
+    fractional_agents: bool = False,
 ) -> dict[str, np.ndarray]:
     """Queue performance for ``agents`` staffed: Erlang C, or Erlang A when ``patience_s`` is given.
 
@@ -370,6 +372,12 @@ def metrics(
     handled workload / staffed time; ``p_abandon`` share of offered contacts that abandon
     (0 under Erlang C).
 
+    ``fractional_agents=True`` accepts any real ``agents >= 0``: the formulas' continuous
+    interpolation between whole agents (Erlang B through the incomplete gamma function,
+    ``1/B = e^a a^-n Gamma(n+1, a)``). It is what "between breakpoints" means for the service
+    curve (:mod:`scheduling.service_curve`); it is not a staffing quantity, and it is accurate
+    where ``Gamma(n+1, a)`` is representable (``n`` not far below the load).
+
     Example:
         >>> r = metrics(360, 1800, 240, 55, 15)
         >>> round(float(r["p_wait"]), 4), round(float(r["service_level"]), 4)
@@ -379,7 +387,10 @@ def metrics(
         calls, interval_s, aht_s, answer_s, patience_s, sl_definition, short_abandon_s
     )
     agents = _as_array("agents", agents)
-    _check("agents", agents, (agents < 0) | (agents != np.floor(agents)), "must be a whole number >= 0")
+    if fractional_agents:
+        _check("agents", agents, agents < 0, "must be >= 0")
+    else:
+        _check("agents", agents, (agents < 0) | (agents != np.floor(agents)), "must be a whole number >= 0")
     shape = np.broadcast_shapes(calls.shape, interval_s.shape, aht_s.shape, agents.shape,
                                 answer_s.shape, patience.shape, short.shape)
     b = [np.broadcast_to(v, shape).ravel() for v in (calls, interval_s, aht_s, agents, answer_s, patience, short)]

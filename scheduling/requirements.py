@@ -47,7 +47,13 @@ import pandas as pd
 from scheduling import channels as _channels
 from scheduling import erlang
 
-__all__ = ["ServiceTarget", "requirements", "REQUIREMENT_COLUMNS", "CHANNELS"]
+__all__ = ["ServiceTarget", "requirements", "REQUIREMENT_COLUMNS", "CHANNELS", "SERVICE_GOALS",
+           "DEFAULT_MIN_INTERVAL_SL"]
+
+#: what the service target is judged on: each interval, the volume-weighted day, or the week
+SERVICE_GOALS = ("interval", "daily", "weekly")
+#: the service floor of every open interval under a daily or weekly goal (capped at the target)
+DEFAULT_MIN_INTERVAL_SL = 0.5
 
 CHANNELS = _channels.IMMEDIATE_CHANNELS + _channels.DEFERRED_CHANNELS
 REQUIREMENT_COLUMNS = (
@@ -88,8 +94,14 @@ _RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "sl_definition": (f"must be one of {', '.join(erlang.SL_DEFINITIONS)}",
                       lambda v: isinstance(v, str) and v in erlang.SL_DEFINITIONS),
     "short_abandon_s": ("must be a number >= 0", lambda v: _is_number(v) and v >= 0),
+    "service_goal": (f"must be one of {', '.join(SERVICE_GOALS)}", lambda v: isinstance(v, str) and v in SERVICE_GOALS),
+    "min_interval_sl": ("must be a number in [0, target_sl]", lambda v: _is_number(v) and 0 <= v <= 1),
+    "risk": ("must be a number in (0, 1) (the share of forecast scenarios in which the goal must hold)",
+             lambda v: _is_number(v) and 0 < v < 1),
 }
-_OPTIONAL = {"aht_s", "patience_s", "due_minutes", "max_asa_s", "max_abandon"}
+_OPTIONAL = {"aht_s", "patience_s", "due_minutes", "max_asa_s", "max_abandon", "min_interval_sl", "risk"}
+#: keys that set a service goal: immediate channels only (deferred ones keep their due-time rule)
+_GOAL_KEYS = ("service_goal", "min_interval_sl", "risk")
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,15 @@ class ServiceTarget:
     channels, required there); optional ``max_asa_s`` and ``max_abandon``;
     ``short_abandon_s`` for ``sl_definition="short_abandon"``. Change with
     ``dataclasses.replace``.
+
+    Service goals (immediate channels; deferred channels keep their due-time rule):
+    ``service_goal`` is what ``target_sl`` is judged on: ``"interval"`` (every interval, the
+    default), ``"daily"`` (the volume-weighted service level of each day) or ``"weekly"`` (of
+    the week); ``min_interval_sl`` the floor no open interval may fall below under a daily or
+    weekly goal (None: :data:`DEFAULT_MIN_INTERVAL_SL`, or ``target_sl`` when that is lower; see
+    :attr:`interval_floor_sl`); ``risk`` the share of forecast scenarios in which the daily or
+    weekly goal must hold (None: the point forecast only). Daily and weekly goals sum answered
+    contacts, so they need ``sl_definition = "offered"``.
 
     Example:
         >>> ServiceTarget.from_mapping({"target_sl": 0.9, "answer_s": 10}, channel="voice").target_sl
@@ -124,6 +145,9 @@ class ServiceTarget:
     max_abandon: float | None = None
     sl_definition: str = "offered"
     short_abandon_s: float = 0.0
+    service_goal: str = "interval"
+    min_interval_sl: float | None = None
+    risk: float | None = None
 
     def __post_init__(self) -> None:
         _validate(self.__dict__, lambda key: f"ServiceTarget(channel={self.channel!r}).{key}")
@@ -132,6 +156,19 @@ class ServiceTarget:
     def deferred(self) -> bool:
         """True for email, social and backoffice."""
         return self.channel in _channels.DEFERRED_CHANNELS
+
+    @property
+    def interval_floor_sl(self) -> float:
+        """The service floor of every open interval: ``min_interval_sl``, by default
+        :data:`DEFAULT_MIN_INTERVAL_SL` capped at ``target_sl``.
+
+        Example:
+            >>> ServiceTarget(target_sl=0.4, service_goal="weekly").interval_floor_sl
+            0.4
+        """
+        if self.min_interval_sl is not None:
+            return float(self.min_interval_sl)
+        return min(DEFAULT_MIN_INTERVAL_SL, self.target_sl)
 
     @classmethod
     def from_mapping(cls, d: Mapping[str, Any], *, channel: str, source: str = "staffing.toml") -> ServiceTarget:
@@ -152,6 +189,11 @@ class ServiceTarget:
                              f"(known keys: {', '.join(known)})")
         if channel not in CHANNELS:
             raise ValueError(f"{source}: [channel.{channel}] unknown channel (known: {', '.join(CHANNELS)})")
+        given = [key for key in _GOAL_KEYS if key in d]
+        if given and channel in _channels.DEFERRED_CHANNELS:
+            raise ValueError(f"{source}: [channel.{channel}] {given[0]} = {d[given[0]]!r}: service goals are for "
+                             f"immediate channels ({', '.join(_channels.IMMEDIATE_CHANNELS)}); the deferred channel "
+                             f"{channel!r} keeps its due-time rule (due_minutes)")
         values = dict(d)
         values["channel"] = channel
         _validate(values, lambda key: f"{source}: [channel.{channel}] {key}")
@@ -176,9 +218,31 @@ def _validate(values: Mapping[str, Any], label: Callable[[str], str]) -> None:
     if not deferred and values.get("due_minutes") is not None:
         raise ValueError(f"{label('due_minutes')} = {values['due_minutes']!r}: only for deferred channels "
                          f"({', '.join(_channels.DEFERRED_CHANNELS)})")
+    _validate_goal(values, label, deferred=deferred)
     if channel not in ("chat", "messaging") and values.get("concurrency", 1) != 1:
         raise ValueError(f"{label('concurrency')} = {values['concurrency']!r}: only chat and messaging "
                          f"hold several sessions")
+
+
+def _validate_goal(values: Mapping[str, Any], label: Callable[[str], str], *, deferred: bool) -> None:
+    """The rules between the goal keys and the rest of the target (each value's own rule is in _RULES)."""
+    goal = values.get("service_goal", "interval")
+    floor, risk = values.get("min_interval_sl"), values.get("risk")
+    if deferred:
+        for key, default in (("service_goal", "interval"), ("min_interval_sl", None), ("risk", None)):
+            if values.get(key, default) != default:
+                raise ValueError(f"{label(key)} = {values[key]!r}: service goals are for immediate channels; "
+                                 f"deferred channels keep their due-time rule (due_minutes)")
+        return
+    target = values.get("target_sl", 0.8)
+    if floor is not None and floor > target:
+        raise ValueError(f"{label('min_interval_sl')} = {floor!r}: must be in [0, target_sl] = [0, {target!r}]")
+    if goal == "interval" and risk is not None:
+        raise ValueError(f"{label('risk')} = {risk!r}: needs service_goal = \"daily\" or \"weekly\" (the share of "
+                         f"forecast scenarios in which the day's or the week's service level meets target_sl)")
+    if goal != "interval" and values.get("sl_definition", "offered") != "offered":
+        raise ValueError(f"{label('service_goal')} = {goal!r}: a daily or weekly goal adds up answered contacts, so it "
+                         f"needs sl_definition = \"offered\" (got {values['sl_definition']!r})")
 
 
 # ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ import pandas as pd
 
 from scheduling.channels import session_handle_s
 
-__all__ = ["simulate", "SimulationResult"]
+__all__ = ["simulate", "SimulationResult", "simulate_paths", "PathCounts"]
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,78 @@ def simulate(
         p10, p50, p90 = _nanq(np.asarray(values, dtype=float), axis=0)
         overall[f"{name}_p10"], overall[f"{name}_p50"], overall[f"{name}_p90"] = float(p10), float(p50), float(p90)
     return SimulationResult(per_interval=per, overall=overall)
+
+
+@dataclass(frozen=True)
+class PathCounts:
+    """Counts per scenario (rows) and interval (columns) of :func:`simulate_paths`: contacts
+    ``offered``, ``answered``, ``within`` (answered within ``answer_s``) and ``abandoned``."""
+
+    offered: np.ndarray
+    answered: np.ndarray
+    within: np.ndarray
+    abandoned: np.ndarray
+
+
+def simulate_paths(
+    calls,
+    agents,
+    *,
+    interval_s: float,
+    aht_s,
+    answer_s: float,
+    patience_s: float | None = None,
+    concurrency: int = 1,
+    seed: int = 0,
+) -> PathCounts:
+    """One run of the queue per row of ``calls`` (scenarios x intervals: each scenario's expected
+    arrivals per interval), all with the same ``agents`` per interval; the model of
+    :func:`simulate` (Poisson arrivals at each scenario's rates, exponential handle times,
+    FIFO). Returns the counts per scenario and interval, seeded.
+
+    Example:
+        >>> counts = simulate_paths(np.array([[20.0], [2000.0]]), [30], interval_s=1800, aht_s=180, answer_s=20)
+        >>> (counts.within / counts.offered).round(1)[:, 0].tolist()
+        [1.0, 0.0]
+    """
+    calls = np.asarray(calls, dtype=float)
+    if calls.ndim != 2 or calls.size == 0:
+        raise ValueError(f"calls must be a non-empty 2-D array (scenarios x intervals), got shape {calls.shape}")
+    if not np.all(np.isfinite(calls)) or np.any(calls < 0):
+        raise ValueError("calls must be finite and >= 0")
+    n_int = calls.shape[1]
+    agents = _vec("agents", agents, n_int)
+    if np.any(agents < 0) or np.any(agents != np.floor(agents)):
+        raise ValueError("agents must be whole numbers >= 0")
+    aht = _vec("aht_s", aht_s, n_int)
+    if np.any(aht <= 0):
+        raise ValueError("aht_s must be > 0")
+    if not interval_s > 0:
+        raise ValueError(f"interval_s = {interval_s!r}: must be > 0")
+    if patience_s is not None and not patience_s > 0:
+        raise ValueError(f"patience_s = {patience_s!r}: must be > 0 or None")
+    if int(concurrency) != concurrency or concurrency < 1:
+        raise ValueError(f"concurrency = {concurrency!r}: must be a whole number >= 1")
+    mean_h = aht * session_handle_s(1.0, concurrency=int(concurrency))
+    slots = (agents * int(concurrency)).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    shape = calls.shape
+    offered, answered, within = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for r in range(shape[0]):
+        counts = rng.poisson(calls[r])
+        k = int(counts.sum())
+        which = np.repeat(np.arange(n_int), counts)
+        arrivals = (which + rng.random(k)) * interval_s
+        order = np.argsort(arrivals, kind="stable")
+        arrivals, which = arrivals[order], which[order]
+        handle = rng.exponential(1.0, k) * mean_h[which]
+        patience = rng.exponential(patience_s, k) if patience_s is not None else np.full(k, np.inf)
+        start = _fifo(arrivals, handle, patience, slots, float(interval_s))
+        served = np.isfinite(start)
+        offered[r] = counts
+        answered[r] = np.bincount(which[served], minlength=n_int)
+        within[r] = np.bincount(which[served & (start - arrivals <= answer_s)], minlength=n_int)
+    return PathCounts(offered=offered, answered=answered, within=within, abandoned=offered - answered)
 
 
 def _ratio(num, den):

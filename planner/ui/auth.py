@@ -81,7 +81,7 @@ CALLBACK_PERMISSIONS = {
     # Scenarios
     # (copying a scenario into the form only reads; running, renaming and deleting store: "scenario")
     "sc-name": "read_plan", "sc-volume": "read_plan", "sc-aht": "read_plan", "sc-target": "read_plan",
-    "sc-cost": "read_plan", "sc-other": "read_plan",
+    "sc-cost": "read_plan", "sc-other": "read_plan", "sc-goal": "read_plan",
     "sc-result": "scenario", "scenarios-compare": "scenario", "sc-run": "scenario",
     "sc-progress": "scenario", "sc-status": "scenario", "sc-copy": "scenario",
     "sc-manage-result": "scenario", "sc-manage-name": "scenario",

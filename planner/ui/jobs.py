@@ -247,9 +247,14 @@ def forecast_dataset(
 
 
 def scenario_overrides(*, volume_factor: float | None = None, aht_factor: float | None = None,
-                       target_sl: float | None = None, channels: Sequence[str] = (), hourly_cost: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """Flat scenario overrides (plan.toml ``[[scenario]]`` keys) from the scenario form."""
+                       target_sl: float | None = None, channels: Sequence[str] = (), hourly_cost: Mapping[str, float] | None = None,
+                       service_goal: str | None = None) -> dict[str, Any]:
+    """Flat scenario overrides (plan.toml ``[[scenario]]`` keys) from the scenario form; ``service_goal``
+    (``interval``, ``daily``, ``weekly``) is set on every immediate channel in ``channels``."""
     overrides: dict[str, Any] = {}
+    if service_goal not in (None, ""):
+        for channel in channels:
+            overrides[f"channel.{channel}.service_goal"] = str(service_goal)
     if volume_factor not in (None, ""):
         overrides["volume_factor"] = float(volume_factor)
     if aht_factor not in (None, ""):
@@ -273,8 +278,13 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
         raise ValueError("scenario name: must not be empty")
     say = progress or _quiet
     say(0.05, f"planning scenario {name!r}")
+    from forecasting.scenarios import forecast_spread
+    from planner.uncertainty import with_spread
+
     config = plan_config(plan_view)
-    outcomes = run_scenarios(config, plan_view.table("forecast"), (Scenario(str(name), dict(overrides)),), workers=1)
+    forecast = plan_view.table("forecast")
+    spread = forecast_spread(forecast, plan_view.table("selection"), plan_view.table("backtest"))
+    outcomes = run_scenarios(config, with_spread(forecast, spread), (Scenario(str(name), dict(overrides)),), workers=1)
     say(1.0, "done")
     row = json_ready(outcomes[str(name)].row)
     row["overrides"] = dict(overrides)

@@ -36,7 +36,8 @@ NEUTRAL_FACTOR = 1.0
 class ScenarioForm:
     """What the form shows: the scenario's name, the two forecast factors (1 = unchanged), the
     target service level of the immediate channels (None = the plan's), each contract's hourly
-    cost (None = the plan's) and the other overrides as ``key = value`` lines."""
+    cost (None = the plan's), the other overrides as ``key = value`` lines and the service goal
+    of the immediate channels (``interval``/``daily``/``weekly``; None = the plan's)."""
 
     name: str
     volume_factor: float | None = NEUTRAL_FACTOR
@@ -44,6 +45,7 @@ class ScenarioForm:
     target_sl: float | None = None
     hourly_cost: Mapping[str, float | None] = field(default_factory=lambda: MappingProxyType({}))
     other: str = ""
+    service_goal: str | None = None
 
 
 def immediate_channels(channels: Sequence[str]) -> list[str]:
@@ -85,9 +87,16 @@ def form_from_overrides(name: str, overrides: Mapping[str, Any], *, channels: Se
         target = targets.pop()
         for key in target_keys:
             del rest[key]
+    goal_keys = [f"channel.{c}.service_goal" for c in immediate]
+    goals = {rest.get(k) for k in goal_keys}
+    goal = None
+    if immediate and all(k in rest for k in goal_keys) and len(goals) == 1:
+        goal = goals.pop()
+        for key in goal_keys:
+            del rest[key]
     costs = {c: rest.pop(f"contract.{c}.hourly_cost", None) for c in contracts}
     other = "\n".join(f"{key} = {toml_value(value)}" for key, value in rest.items())
-    return ScenarioForm(str(name), volume, aht, target, MappingProxyType(costs), other)
+    return ScenarioForm(str(name), volume, aht, target, MappingProxyType(costs), other, goal)
 
 
 def parse_other(text: str | None) -> dict[str, Any]:
@@ -138,6 +147,9 @@ def overrides_from_form(form: ScenarioForm, *, channels: Sequence[str]) -> dict[
             raise ValueError(f"target SL: {form.target_sl!r} must be a share between 0 and 1 (0.8 = 80 %)")
         for channel in immediate_channels(channels):
             overrides[f"channel.{channel}.target_sl"] = target
+    if form.service_goal not in (None, ""):
+        for channel in immediate_channels(channels):
+            overrides[f"channel.{channel}.service_goal"] = str(form.service_goal)
     for contract, value in form.hourly_cost.items():
         cost = _number(f"hourly cost {contract}", value)
         if cost is not None:

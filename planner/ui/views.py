@@ -452,3 +452,19 @@ def snapshot_choice(store: Store, snapshot_id: int, *, record: dict | None = Non
         steps = pd.Series(frame["interval_start"].unique()).sort_values().diff().dropna()
         interval = int(steps[steps > pd.Timedelta(0)].min().total_seconds() // 60)
     return SnapshotChoice(int(snapshot_id), record.get("dataset"), first, int((last - first).days) + 1, int(interval))
+def uncertainty_view(plan: PlanView) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The plan's roster over forecast scenarios (summary.json ``uncertainty``): a one-line
+    verdict, one row per channel (P10/P50/P90 of the weekly service level, P(goal met)) and
+    one row per day and channel. Plans stored before it was computed give an explanation and
+    empty frames."""
+    report = plan.summary.get("uncertainty")
+    if not report:
+        return ("No forecast-scenario check stored with this plan (plans built before it was added): "
+                "build the schedule again.", pd.DataFrame(), pd.DataFrame())
+    channels = pd.DataFrame(report.get("per_channel", []))
+    days = pd.DataFrame(report.get("per_day", []))
+    p = report.get("p_meets_target")
+    text = (f"Over {report.get('scenarios')} forecast scenarios (the forecast's backtested error, a day's intervals "
+            f"moving together), the roster meets every channel's service goal in {_fmt(p, '.0%')} of them.")
+    return text, channels, days
+

@@ -291,3 +291,42 @@ def test_issue_18_user_case_keeps_every_rule(tmp_path, capsys):
     days = full.groupby("agent_id").size()
     assert (per_agent.loc[days.index, "break"] == 2 * days).all()
     assert (per_agent.loc[days.index, "lunch"] == days).all()
+
+
+# -- service goals (staffing.toml service_goal, min_interval_sl, risk) ----------------------
+def test_schedule_reads_the_goals_and_reports_them(files, capsys):
+    (files / "staffing.toml").write_text(STAFFING.replace("answer_s = 20\n", "answer_s = 20\nservice_goal = \"weekly\"\n"
+                                                                             "min_interval_sl = 0.6\n"))
+    out = files / "week"
+    with pytest.warns(UserWarning, match="service goal.*voice weekly"):
+        code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"),
+                     "--staffing", str(files / "staffing.toml"), "--replications", "2", "--out", str(out)])
+    assert code == 0
+    goal = json.loads((out / "summary.json").read_text())["service_check"]["per_channel"]["voice"]["goal"]
+    assert goal["service_goal"] == "weekly" and goal["min_interval_sl"] == 0.6
+    assert goal["met"] == (goal["weekly_service_level"] >= 0.8 and goal["intervals_below_floor"] == 0)
+
+
+@pytest.mark.parametrize("line,named", [
+    ('service_goal = "hourly"', "service_goal = 'hourly'"),
+    ("min_interval_sl = 0.95", "min_interval_sl = 0.95"),
+    ("risk = 1.5", "risk = 1.5"),
+])
+def test_schedule_with_a_bad_goal_exits_2_naming_file_channel_key_and_value(files, capsys, line, named):
+    (files / "staffing.toml").write_text(STAFFING.replace("answer_s = 20\n", f"answer_s = 20\nservice_goal = \"weekly\"\n{line}\n"
+                                                          if "service_goal" not in line else f"answer_s = 20\n{line}\n"))
+    out = files / "week"
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"),
+                 "--staffing", str(files / "staffing.toml"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert str(files / "staffing.toml") in err and "[channel.voice]" in err and named in err
+    assert not out.exists()
+
+
+def test_a_goal_on_email_exits_2(files, capsys):
+    (files / "staffing.toml").write_text(STAFFING + 'service_goal = "daily"\n')
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"),
+                 "--staffing", str(files / "staffing.toml"), "--out", str(files / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "[channel.email] service_goal = 'daily'" in err and "due-time rule" in err

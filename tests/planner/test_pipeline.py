@@ -159,6 +159,23 @@ def test_summary_states_cost_service_and_solver(built):
     assert checks["deferred_undone_minutes"] == 0 and checks["rule_check"]["violations"] == 0
 
 
+def test_every_plan_reports_the_probability_it_meets_its_target(built):
+    result, out, _store, _ = built
+    summary = json.loads((out / "summary.json").read_text())
+    report = summary["uncertainty"]
+    assert report["scenarios"] >= 50 and 0.0 <= summary["p_meets_target"] <= 1.0
+    (voice,) = report["per_channel"]
+    assert voice["channel"] == "voice" and voice["p_goal"] == summary["p_meets_target"]
+    assert 0.0 <= voice["weekly_p10"] <= voice["weekly_p50"] <= voice["weekly_p90"] <= 1.0
+    assert {d["date"] for d in report["per_day"]} == {f"2003-10-{d}" for d in range(20, 27)}
+    assert report["spread"][0]["source"].startswith("backtest")
+    # forecast error widens the weekly spread beyond Poisson noise at the point forecast
+    poisson = summary["schedule_checks"]["service_check"]["per_channel"]["voice"]
+    assert voice["weekly_p90"] - voice["weekly_p10"] >= poisson["sim_p90"] - poisson["sim_p10"]
+    table = pd.read_csv(out / "scenarios.csv").set_index("name")
+    assert table["p_meets_target"].between(0, 1).all() and (table["p_meets_target"] == table["p_target_voice"]).all()
+
+
 def test_scenarios_are_monotone(built):
     result, out, _store, _ = built
     table = pd.read_csv(out / "scenarios.csv").set_index("name")
@@ -210,6 +227,20 @@ def test_plan_config_errors_name_the_key(tmp_path, us_bank_path):
     text = textwrap.dedent(PLAN_TOML).replace('start = "2003-10-20"', 'start = "2003-10-20T08:00"')
     with pytest.raises(ValueError, match="start = '2003-10-20T08:00' must be a date at midnight"):
         load_plan_config(write_config(tmp_path, us_bank_path, text))
+
+
+@pytest.mark.parametrize("override,named", [
+    ('channel.voice.service_goal = "monthly"', "channel.voice] service_goal = 'monthly'"),
+    ('channel.voice.service_goal = "weekly"\nchannel.voice.min_interval_sl = 0.95', "min_interval_sl = 0.95"),  # target 0.9
+])
+def test_planner_plan_reads_service_goals_and_names_a_bad_one(tmp_path, us_bank_path, capsys, override, named):
+    """A scenario's service goal is checked before any work: exit 2, nothing written."""
+    text = PLAN_TOML.replace('name = "voice 90/20"\n', f'name = "voice 90/20"\n{override}\n')
+    out = tmp_path / "out"
+    code = main(["plan", "--config", str(write_config(tmp_path, us_bank_path, text)), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and named in err and "scenario 'voice 90/20'" in err and "Traceback" not in err
+    assert not out.exists()
 
 
 @pytest.mark.slow

@@ -200,11 +200,22 @@ def store_sample_plan(store) -> int:
         rows.append((name, {} if factor == 1 else {"volume_factor": factor}, row))
         if name == "base":
             base_service, base_channels, base_row = service, channels, row
-    scenarios = pd.DataFrame([r for _n, _o, r in rows])
     selection = pd.DataFrame([{"queue": q, "channel": c, "model": "seasonal_naive", "wape": 0.2, "bias": 0.0}
                               for q, c in forecast[["queue", "channel"]].drop_duplicates().itertuples(index=False)])
     backtest = pd.concat([selection.assign(model=m, wape=w, origin=o, level="interval", noise_floor=0.15)
                           for m, w in (("seasonal_naive", 0.2), ("week_mean_4", 0.25)) for o in ("2025-05-19", "2025-05-26")])
+    # the base roster over forecast scenarios (planner.uncertainty), as planner plan stores it
+    from forecasting.scenarios import forecast_spread
+    from planner.uncertainty import roster_under_uncertainty
+
+    base_cov = coverage.drop(columns="required").merge(
+        base_req.groupby(["interval_start", "channel"], as_index=False)["required_agents"].sum().rename(
+            columns={"required_agents": "required"}), on=["interval_start", "channel"])
+    uncertainty = roster_under_uncertainty(base_cov, base_req, targets, interval_minutes=15,
+                                           spread=forecast_spread(forecast, selection, backtest))
+    rows[0][2].update(uncertainty.row_fields())
+    base_row = rows[0][2]
+    scenarios = pd.DataFrame([r for _n, _o, r in rows])
     tables = {"forecast": forecast, "requirements": base_req, "roster": roster, "activities": acts, "coverage": coverage,
               "service": base_service, "scenarios": scenarios, "backtest": backtest, "selection": selection}
     summary = {
@@ -215,6 +226,8 @@ def store_sample_plan(store) -> int:
         "service_by_channel": base_channels.to_dict("records"),
         "solver": {"status": "Optimal", "gap": 0.0, "objective": base_row["cost"]},
         "scenarios": scenarios["name"].tolist(),
+        "p_meets_target": base_row["p_meets_target"],
+        "uncertainty": uncertainty.to_summary(),
     }
     config = {"name": summary["name"], "source": str(folder / "plan.toml"), "start": SAMPLE_WEEK, "days": 7,
               "interval_minutes": 15, "country": "US", "timezone": None, "history": str(folder / "history.csv.gz"),

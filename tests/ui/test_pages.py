@@ -84,7 +84,8 @@ def test_plan_pages_show_their_charts_and_numbers(app_on, plan_store_url):
     expected = {
         "/forecast": {"fc-figure", "fc-backtest", "fc-series", "fc-special", "fc-run"},
         "/staffing": {"staffing-heatmap", "staffing-targets", "calc-curve"},
-        "/schedule": {"schedule-coverage", "schedule-roster", "schedule-timeline", "schedule-solver"},
+        "/schedule": {"schedule-coverage", "schedule-roster", "schedule-timeline", "schedule-solver",
+                      "schedule-uncertainty", "schedule-uncertainty-channels", "schedule-uncertainty-days"},
         "/scenarios": {"scenarios-table", "scenarios-bars", "sc-run", "sc-frontier"},
         "/intraday": {"intraday-figure", "intraday-summary", "intraday-upload"},
     }
@@ -141,6 +142,9 @@ def test_staffing_calculator_callback_and_targets(app_on, plan_store_url):
     assert rows[0]["channel"] == "voice" and rows[0]["patience_s"] is None
     rows[0]["shrinkage"] = "0.4"
     assert staffing.staffing_from_rows(rows) == {"channel": {"voice": {"aht_s": 300.0, "target_sl": 0.8, "shrinkage": 0.4}}}
+    rows[0]["service_goal"], rows[0]["min_interval_sl"] = "weekly", "0.6"
+    assert staffing.staffing_from_rows(rows)["channel"]["voice"] == {
+        "aht_s": 300.0, "target_sl": 0.8, "shrinkage": 0.4, "service_goal": "weekly", "min_interval_sl": 0.6}
     rows[0]["shrinkage"] = "lots"
     with pytest.raises(ValueError, match=r"\[channel.voice\] shrinkage"):
         staffing.staffing_from_rows(rows)
@@ -199,8 +203,12 @@ def test_scenario_comparison_and_overrides(app_on, plan_store_url):
                                    hourly_cost={"full_time": 26, "part_time": None})
     assert overrides == {"volume_factor": 1.1, "channel.voice.target_sl": 0.9, "channel.chat.target_sl": 0.9,
                          "contract.full_time.hourly_cost": 26.0}
+    assert scenario_overrides(service_goal="weekly", channels=["voice", "chat"]) == {
+        "channel.voice.service_goal": "weekly", "channel.chat.service_goal": "weekly"}
     store = Store.open(plan_store_url)
     stored = scenario_rows(store, latest_plan(store))
+    assert stored["p_meets_target"].notna().iloc[0]  # the base plan's probability of meeting its goals
+    assert "p_meets_target" in scenarios.TABLE_COLUMNS and "sc-goal" in _ids(scenarios.layout())
     added = [{"name": "pricey", "cost": float(stored["cost"].iloc[0]) + 1000.0, "fte": 1.0, "service_level": 0.9}]
     table = scenarios.comparison(stored, added)
     assert list(table["name"]) == ["base", "volume +10%", "pricey"]

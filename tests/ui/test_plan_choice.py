@@ -136,6 +136,10 @@ SOURCES = [
     {"channel.voice.target_sl": 0.9, "channel.email.due_minutes": 120, "shift.early.latest_start": "11:00",
      "rules.coverage": "hard", "contract.part_time.max_agents": 40, "shift.late.days": ["Mon", "Tue"],
      "channel.voice.answer_s": 30, "volume_factor": 1.1, "contract.part_time.hourly_cost": 22.5},
+    {"channel.voice.service_goal": "weekly", "channel.chat.service_goal": "weekly",
+     "channel.messaging.service_goal": "weekly"},  # one goal: the form's dropdown
+    {"channel.voice.service_goal": "daily", "channel.chat.service_goal": "interval",
+     "channel.messaging.service_goal": "daily"},  # not one goal: kept as other lines
 ]
 
 
@@ -144,6 +148,8 @@ def test_a_copied_form_describes_exactly_the_source(overrides):
     form = form_from_overrides("source", overrides, channels=CHANNELS, contracts=CONTRACTS)
     assert overrides_from_form(form, channels=CHANNELS) == overrides
     assert set(form.hourly_cost) == set(CONTRACTS)  # every contract field is set: the plan's value or the source's
+    goals = {v for k, v in overrides.items() if k.endswith(".service_goal")}
+    assert form.service_goal == (goals.pop() if len(goals) == 1 else None)
 
 
 def test_copying_base_clears_every_field():

@@ -22,9 +22,10 @@ from planner.ui.views import scenario_rows
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="wfm-planner - Scenarios")
 
-TABLE_COLUMNS = ["name", "created_by", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy",
-                 "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base", "coverage_limit"]
+TABLE_COLUMNS = ["name", "created_by", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "p_meets_target",
+                 "occupancy", "abandon_rate", "understaffed_intervals", "cost_vs_base", "fte_vs_base", "coverage_limit"]
 NEW_SCENARIO = ScenarioForm("volume +10%", volume_factor=1.1)  # what the form shows before a copy
+GOALS = ("interval", "daily", "weekly")
 FRONTIER_LEVELS = (0.7, 0.8, 0.9)
 
 
@@ -95,6 +96,8 @@ def _form_fields(form: ScenarioForm, plan) -> list:
         ui.field("volume factor", dcc.Input(id="sc-volume", type="number", value=form.volume_factor, step="any")),
         ui.field("handle-time factor", dcc.Input(id="sc-aht", type="number", value=form.aht_factor, step="any")),
         ui.field("target SL (immediate channels)", dcc.Input(id="sc-target", type="number", step="any", value=form.target_sl)),
+        ui.field("service goal (immediate channels)", dcc.Dropdown(id="sc-goal", options=list(GOALS), value=form.service_goal,
+                                                                   placeholder="(the plan's)", style={"width": "160px"})),
         *costs,
     ]
 
@@ -148,6 +151,7 @@ def layout(**query) -> html.Div:
     Output("sc-target", "value"),
     Output({"type": "sc-cost", "contract": dash.ALL}, "value"),
     Output("sc-other", "value"),
+    Output("sc-goal", "value"),
     Input("sc-copy", "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "id"),
     State(PLAN_ID, "data"),
@@ -157,13 +161,13 @@ def copy_scenario(name, cost_ids, plan_id=None):
     """Fill every field of the form from the stored scenario ``name``: its overrides, and the
     plan's own values where it sets none (nothing of what the form held before stays)."""
     if not name:
-        return (dash.no_update,) * 4 + ([dash.no_update] * len(cost_ids or []), dash.no_update)
+        return (dash.no_update,) * 4 + ([dash.no_update] * len(cost_ids or []), dash.no_update, dash.no_update)
     store = context.store()
     plan = shown_plan(store, plan_id)
     overrides = {} if name == "base" else store.scenario_record(plan.plan_id, name).overrides  # base: the plan as built
     form = form_from_overrides(f"{name} (copy)", overrides, channels=plan.channels, contracts=contracts(plan))
     costs = [form.hourly_cost.get(i["contract"]) for i in (cost_ids or [])]
-    return form.name, form.volume_factor, form.aht_factor, form.target_sl, costs, form.other
+    return form.name, form.volume_factor, form.aht_factor, form.target_sl, costs, form.other, form.service_goal
 
 
 def _listing(store, plan):
@@ -182,6 +186,7 @@ def _listing(store, plan):
     State("sc-volume", "value"),
     State("sc-aht", "value"),
     State("sc-target", "value"),
+    State("sc-goal", "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "value"),
     State({"type": "sc-cost", "contract": dash.ALL}, "id"),
     State("sc-other", "value"),
@@ -193,14 +198,14 @@ def _listing(store, plan):
     prevent_initial_call=True,
 )
 @tracked("scenario")
-def run(set_progress, _clicks, name, volume, aht, target, costs, cost_ids, other, copied_from, plan_id=None):
+def run(set_progress, _clicks, name, volume, aht, target, goal, costs, cost_ids, other, copied_from, plan_id=None):
     """Plan the form's scenario over the shown plan and store it with that plan (audited)."""
     store = context.store()
     unchanged = (dash.no_update,) * 3
     try:
         plan = shown_plan(store, plan_id)
         form = ScenarioForm(str(name or "").strip(), volume, aht, target,
-                            {i["contract"]: v for i, v in zip(cost_ids or [], costs or [])}, other or "")
+                            {i["contract"]: v for i, v in zip(cost_ids or [], costs or [])}, other or "", goal)
         overrides = overrides_from_form(form, channels=plan.channels)
         if form.name in scenario_names(store, plan):
             raise ValueError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "

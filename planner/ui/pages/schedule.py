@@ -24,7 +24,7 @@ from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, t
 from planner.ui.jobs import plan_dataset
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
 from planner.ui.views import (datasets_rows, forecast_snapshots, limit_text, plan_by_id, plan_history_dataset,
-                              publication_text, roster_week_grid, snapshot_choice, solver_text)
+                              publication_text, roster_week_grid, snapshot_choice, solver_text, uncertainty_view)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -154,6 +154,22 @@ def build_panel(plan, *, forecast=None) -> html.Div:
     ], className="card")
 
 
+def uncertainty_panel(plan) -> html.Div:
+    """Will the roster meet its targets when the forecast is off? P10/P50/P90 and P(goal met)."""
+    text, channels, days = uncertainty_view(plan)
+    parts = [html.H3("Will it meet the target? (forecast scenarios)"), html.P(text, id="schedule-uncertainty")]
+    if len(channels):
+        parts += [
+            html.P("Service level = answered within answer_s / offered, over the week (or each day); "
+                   "p_goal = share of scenarios meeting the channel's goal (the week for goals weekly and interval, "
+                   "every day for daily); erlang_p_goal = the same judged by the queueing model at each scenario's "
+                   "volume, without Poisson noise."),
+            ui.grid("schedule-uncertainty-channels", ui.records(channels, digits=3), pinned=("channel",), height=160),
+            ui.grid("schedule-uncertainty-days", ui.records(days, digits=3), pinned=("date",), height=260),
+        ]
+    return html.Div(parts, className="card")
+
+
 def publish_panel(plan) -> html.Div:
     """Draft or published (which version, by whom); the publish button for those who may."""
     from planner.ui.auth import current_user
@@ -222,6 +238,7 @@ def layout(forecast=None, **query) -> html.Div:
                                              style={"width": "220px"})),
             ui.graph("schedule-coverage", coverage_figure(plan.table("coverage"), channel=channels[0])),
         ], className="card"),
+        uncertainty_panel(plan),
         html.Div([
             html.H3("Roster (agent x day)"),
             ui.grid("schedule-roster", ui.records(grid), pinned=("agent_id",), height=420),

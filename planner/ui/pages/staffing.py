@@ -18,7 +18,8 @@ from planner.ui.views import forecast_snapshots, snapshot_choice
 dash.register_page(__name__, path="/staffing", name="Staffing", title="wfm-planner - Staffing")
 
 TARGET_KEYS = ("aht_s", "target_sl", "answer_s", "max_occupancy", "shrinkage", "patience_s", "min_agents",
-               "concurrency", "due_minutes")
+               "concurrency", "due_minutes", "service_goal", "min_interval_sl", "risk")
+TEXT_KEYS = ("service_goal",)  # words, not numbers
 DEFINITIONS = (
     ("Service level", "share of offered contacts answered within answer_s seconds; abandons count against "
                       "(Erlang C, or Erlang A when patience_s is set)."),
@@ -27,6 +28,9 @@ DEFINITIONS = (
     ("Occupancy", "handled workload / staffed time, capped by max_occupancy."),
     ("Chat and messaging", "agents hold concurrency sessions at once (capacity 1, 1.7, 2.5, 2.9, 3.5 for 1..5)."),
     ("Deferred channels", "email, social, back office: the work must be done within due_minutes open minutes."),
+    ("Service goal", "what target_sl is judged on: every interval (interval), each day's volume-weighted service "
+                     "level (daily) or the week's (weekly); min_interval_sl is the floor of every open interval "
+                     "(default 0.5); risk the share of forecast scenarios in which the goal must hold."),
 )
 CALC_DEFAULTS = {"calls": 100, "interval_min": 30, "aht_s": 180, "answer_s": 20, "target_sl": 0.8,
                  "max_occupancy": 1.0, "shrinkage": 0.3, "patience_s": None}
@@ -45,6 +49,9 @@ def staffing_from_rows(rows: list[dict]) -> dict:
         for key in TARGET_KEYS:
             value = row.get(key)
             if value in (None, ""):
+                continue
+            if key in TEXT_KEYS:
+                values[key] = str(value).strip()
                 continue
             try:
                 number = float(value)
