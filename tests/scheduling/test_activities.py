@@ -103,6 +103,24 @@ def test_spread_dive_soft_coverage(shape, keeps_rules, monkeypatch):
     assert set(plan.activities["activity_index"]) == {0, 1, 2}
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("far_gap, rounds_again", [(-1.0, True), (1.0, False)])
+def test_a_late_spread_plan_far_off_the_bound_still_gets_the_exact_rounding(far_gap, rounds_again, keeps_rules,
+                                                                            monkeypatch):
+    """Past EXACT_ROUNDING_BEFORE of the time limit (here from the start, as on a loaded machine)
+    the exact model is rounded again only when the spread plan is more than EXACT_ROUNDING_GAP
+    above the bound; the plan keeps every rule either way and is never worse for it."""
+    monkeypatch.setattr(heuristics, "EXACT_MAX_INTEGERS", 0)
+    monkeypatch.setattr(solve, "EXACT_ROUNDING_BEFORE", 0.0)
+    monkeypatch.setattr(solve, "EXACT_ROUNDING_GAP", far_gap)
+    rules = _rules("two_breaks_and_lunch", gap_rel=0.0, time_limit_s=12.0)  # 12 s: room for a loaded machine
+    plan, stages = _solve(_requirements(), rules)
+    assert "rounding the spread-break LP (dive)" in stages
+    assert ("rounding the exact model" in stages) == rounds_again
+    assert plan.objective <= plan.improvements[0].objective + 1e-6
+    _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
+
+
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_full_model_dive_hard_coverage(shape, keeps_rules):
     rules = _rules(shape, coverage="hard")
