@@ -9,7 +9,7 @@ import flask
 import pytest
 
 from planner.accounts import User
-from planner.store import Store, acting_as
+from planner.store import LOCAL_ACTOR, Store, acting_as, current_actor
 from planner.ui.plan_picker import page_plan, shown_plan
 from planner.ui.scenario_form import ScenarioForm, form_from_overrides, overrides_from_form, parse_other
 from planner.ui.views import default_plan_id, plan_caption, scenario_rows, visible_plans
@@ -190,12 +190,14 @@ def test_a_links_plan_is_kept_through_sign_in(tmp_path):
     url = f"sqlite:///{tmp_path / 'team.db'}"
     add_user(Store.open(url), "max", role="manager", password="max-password")
     client = create_app(url).server.test_client()
-    answer = client.get("/schedule?plan=3")
-    assert answer.status_code == 302 and answer.headers["Location"] == "/login?next=/schedule%3Fplan%3D3"
-    assert client.get("/data").headers["Location"] == "/login?next=/data"
-    signed = client.post("/login", data={"name": "max", "password": "max-password", "next": "/schedule?plan=3"},
-                         headers={"Origin": "http://localhost"})
+    with acting_as(LOCAL_ACTOR):  # the requests run in this thread and set its actor: put it back after
+        answer = client.get("/schedule?plan=3")
+        assert answer.status_code == 302 and answer.headers["Location"] == "/login?next=/schedule%3Fplan%3D3"
+        assert client.get("/data").headers["Location"] == "/login?next=/data"
+        signed = client.post("/login", data={"name": "max", "password": "max-password", "next": "/schedule?plan=3"},
+                             headers={"Origin": "http://localhost"})
     assert signed.status_code == 302 and signed.headers["Location"] == "/schedule?plan=3"
+    assert current_actor() == LOCAL_ACTOR
 
 
 def test_no_page_reads_the_newest_plan():

@@ -6,12 +6,13 @@ window.dash_clientside.planPicker = {
         if (planId === null || planId === undefined) {
             return;
         }
-        const params = new URLSearchParams(window.location.search);
-        if (params.get("plan") === String(planId)) {
+        // the whole address, so a path such as "//intraday" stays on this site
+        const url = new URL(window.location.href);
+        if (url.searchParams.get("plan") === String(planId)) {
             return;
         }
-        params.set("plan", String(planId));
-        window.history.pushState({}, "", window.location.pathname + "?" + params.toString());
+        url.searchParams.set("plan", String(planId));
+        window.history.pushState({}, "", url.href);
         window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
         window.scrollTo(0, 0);
     },
@@ -21,10 +22,10 @@ window.dash_clientside.planPicker = {
             return window.dash_clientside.no_update;
         }
         const plan = String(planId);
-        const params = new URLSearchParams(window.location.search);
-        if (params.get("plan") !== plan) {
-            params.set("plan", plan);
-            window.history.replaceState(window.history.state, "", window.location.pathname + "?" + params.toString());
+        const url = new URL(window.location.href);
+        if (url.searchParams.get("plan") !== plan) {
+            url.searchParams.set("plan", plan);
+            window.history.replaceState(window.history.state, "", url.href);
         }
         document.querySelectorAll(".navbar a.nav-link[id^='nav-']").forEach(function (link) {
             if (link.id === "nav-signout") {
