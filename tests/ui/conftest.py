@@ -74,6 +74,35 @@ def browser(chromium_paths, tmp_path):
 
 #: how long a fresh server may take to answer: 60 s ran out on a 2-core machine at load 15
 SERVER_START_S = 180
+#: the output file of each server :func:`serve` started, by base url (read when a test fails)
+SERVER_LOGS: dict[str, Path] = {}
+#: how much of the page text and of each server's output a failure report shows
+FAILURE_TEXT_CHARS = 3000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, say what the browser showed: its address, the page's text,
+    its console and the tail of the servers' output, in the report, and a screenshot in
+    artifacts/. A timeout alone says only that something did not appear."""
+    report = yield
+    driver = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or driver is None:
+        return report
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / f"FAILED_{item.name}.png"))
+        text = driver.execute_script("return document.body ? document.body.innerText : ''") or ""
+        console = "\n".join(f"{e['level']} {e['message']}" for e in driver.get_log("browser"))
+        shown = f"address: {driver.current_url}\n--- page text ---\n{text[:FAILURE_TEXT_CHARS]}\n--- console ---\n{console}"
+    except Exception as exc:  # the browser itself may be what failed
+        shown = f"the browser could not be read: {exc!r}"
+    report.sections.append(("what the browser showed", shown))
+    for url, path in SERVER_LOGS.items():
+        if path.exists():
+            tail = path.read_text(errors="replace")[-FAILURE_TEXT_CHARS:]
+            report.sections.append((f"server {url} output (tail)", tail))
+    return report
 
 
 def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
@@ -91,6 +120,7 @@ def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
         text=True,
     )
     url = f"http://127.0.0.1:{port}/"
+    SERVER_LOGS[url] = Path(log.name)
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
