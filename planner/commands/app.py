@@ -83,8 +83,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def warm_up(wsgi_app) -> None:
+    """Answer one request in this process before it serves any.
+
+    Dash finishes setting itself up on a process's first request (the callbacks of the pages,
+    the pages' router, the asset scripts) after flagging the set-up as done, so a request that
+    another thread serves meanwhile sees a half set-up app: the browser showed the menu over a
+    page that never filled in. One request first, alone, closes that window. Its answer (the
+    index, or the sign-in redirect) is not used."""
+    with wsgi_app.test_client() as client:
+        client.get("/")
+
+
 def serve(wsgi_app, *, host: str, port: int, workers: int) -> None:
-    """Run ``wsgi_app`` under gunicorn (threaded workers) until interrupted."""
+    """Run ``wsgi_app`` under gunicorn (threaded workers) until interrupted; each worker is
+    :func:`warm_up`-ed before it takes a connection."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -92,7 +105,8 @@ def serve(wsgi_app, *, host: str, port: int, workers: int) -> None:
             settings = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                         "threads": THREADS_PER_WORKER, "timeout": REQUEST_TIMEOUT_S, "graceful_timeout": 3,
                         "keepalive": KEEPALIVE_S, "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                        "limit_request_line": 8190, "limit_request_fields": 100}
+                        "limit_request_line": 8190, "limit_request_fields": 100,
+                        "post_worker_init": lambda worker: warm_up(worker.wsgi)}
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
