@@ -37,6 +37,7 @@ except ImportError:  # CBC fallback: no rounding, branch and bound instead
 from scheduling.rules import activity_order
 from scheduling.shifts.formulation.activities import chain_links
 from scheduling.shifts.formulation.context import EPS
+from scheduling.shifts.formulation.service_goal import fix_net_agents
 from scheduling.shifts.model import ShiftModel
 from scheduling.shifts.records import SolveError
 
@@ -71,7 +72,7 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
     started = time.perf_counter()
     progress("solving the spread-break LP")
     spread = ShiftModel(rules, model.grid, model.demands, model.caps, hard=False, integer_activities=False,
-                        spread_activities=True)
+                        spread_activities=True, goals=model.goals)
     status, _objective, _ = spread.solve(mip=False)
     if status != "Optimal" or len(spread.tours) != len(model.tours):
         model.seconds += time.perf_counter() - started
@@ -381,6 +382,8 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
         values = np.array([fixed[c] for c in cols])
         h.changeColsBounds(len(cols), cols, values, values)
     ok = blend_integer(model, h, vals, net, need)
+    if ok and model.goal_rows:  # daily/weekly goals: whole productive agents, and their rows checked
+        ok = fix_net_agents(model.goal_rows, h)
     solution = np.asarray(h.getSolution().col_value).copy() if ok else None
     objective = h.getInfo().objective_function_value if ok else float("inf")
     if len(act_idx):
