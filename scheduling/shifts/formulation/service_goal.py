@@ -12,7 +12,7 @@ shift can reach:
   integer, ``net_c_i = floor((1 - s) * staffed)``: the definition of productive agents the
   service check uses (:func:`planner.service.expected_service`), so a plan that meets the goal
   here meets it there by the exact Erlang formula.
-* column ``goal_answered_c_i`` (continuous, ``0 .. v_i``): expected contacts answered within
+* column ``goal_answered_c_i`` (continuous, at most ``v_i``, no lower bound): expected contacts answered within
   ``answer_s`` - rows ``goal_curve_c_i_k``, one per linear piece ``k`` of the interval's concave
   service curve (:func:`scheduling.service_curve.service_curves`, breakpoints at integer net
   agents ``k``: ``answered_c_i <= f(k) + (f(k+1) - f(k)) * (net_c_i - k)``; the last piece is
@@ -23,9 +23,10 @@ shift can reach:
   concave start ``min_agents`` and the target's ``min_agents``). Hard coverage: no slack.
   Soft coverage: slack ``v`` (net agents short) priced like under-coverage, ``(under_penalty
   + over_penalty) x interval hours / (1 - s)`` per net agent (one scheduled agent short).
-  Below the floor the curve's first piece is extended and may credit more than the queue
-  answers: a plan short of its floor is priced and reported (``under_agent_hours``), never
-  planned on.
+  Below the curve's start the first piece is extended (down to negative values, which the
+  answered column may take: an overloaded interval then counts against its period); near the
+  start it may credit a little more than the queue answers, so a plan short of its floor is
+  priced and reported (``under_agent_hours``), never planned on.
 
 and per period ``p`` (each day 0..6 of the planning week for ``"daily"``, the whole week for
 ``"weekly"``) - row ``goal_c_p``: ``sum_i answered_c_i (+ g_c_p) >= target_sl x sum_i v_i``,
@@ -194,7 +195,8 @@ def add_service_goals(build: Build, coverage: Coverage) -> dict[str, GoalRows]:
                 exprs.append(None)
                 continue
             net = prob.add_variable(f"goal_net_{channel}_{i}", lowBound=0, cat="Integer")
-            answered = prob.add_variable(f"goal_answered_{channel}_{i}", lowBound=0, upBound=volume)
+            # no lower bound: below the curve's start its first piece, extended, falls under 0
+            answered = prob.add_variable(f"goal_answered_{channel}_{i}", upBound=volume)
             build.add_row(keep * expr - net >= 0, f"goal_net_{channel}_{i}", order=order)
             lo, values = int(curves.min_agents[i]), curves.values[curves.offsets[i]:curves.offsets[i + 1]]
             for k in range(values.size):
