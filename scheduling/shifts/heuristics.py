@@ -37,7 +37,7 @@ except ImportError:  # CBC fallback: no rounding, branch and bound instead
 from scheduling.rules import activity_order
 from scheduling.shifts.formulation.activities import chain_links
 from scheduling.shifts.formulation.context import EPS
-from scheduling.shifts.formulation.service_goal import fix_net_agents
+from scheduling.shifts.formulation.service_goal import fix_net_agents, goal_floor_need
 from scheduling.shifts.model import ShiftModel
 from scheduling.shifts.records import SolveError
 
@@ -315,6 +315,7 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
     # remaining activity units go one by one where the coverage has the most to spare
     net = {c: np.zeros(grid.n_intervals) for c in model.demands}
     need = {c: (np.zeros(grid.n_intervals) if d.deferred else d.required) for c, d in model.demands.items()}
+    need.update(goal_floor_need(model.goal_rows))  # daily/weekly goals: their floors, in scheduled agents
     seen: set[str] = set()
     groups: dict[tuple[str, int], list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
     placed: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # rounded (offsets, counts)

@@ -247,6 +247,17 @@ def net_columns(goals: Mapping[str, GoalRows]) -> np.ndarray:
     return np.array([v.index for rows in goals.values() for v in rows.net if v is not None], dtype=np.int32)
 
 
+def goal_floor_need(goals: Mapping[str, GoalRows]) -> dict[str, np.ndarray]:
+    """Per goal channel and grid interval, the fewest scheduled agents whose productive agents
+    reach the floor: ``ceil(n_floor / (1 - s))`` (0 where closed). The completion of a rounded
+    plan places breaks and lunches where the agents on duty are most above this."""
+    out = {}
+    for channel, rows in goals.items():
+        keep = 1.0 - rows.goal.shrinkage
+        out[channel] = np.ceil(rows.goal.floor_agents / keep - 1e-9)
+    return out
+
+
 def fix_net_agents(goals: Mapping[str, GoalRows], h) -> bool:
     """Fix every net-agent column at ``floor((1 - s) x staffed)`` of the solution in HiGHS
     instance ``h`` (scheduled agents fixed by the caller: tours, activities, blending) and
