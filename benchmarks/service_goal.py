@@ -47,7 +47,7 @@ from planner.rostering import service_check  # noqa: E402
 from planner.service import expected_service  # noqa: E402
 from scheduling.coverage import DEFERRED_CHANNELS  # noqa: E402
 from scheduling.rules import RuleSet  # noqa: E402
-from scheduling.shifts import plan_shifts  # noqa: E402
+from scheduling.shifts import InfeasibleError, SolveError, plan_shifts  # noqa: E402
 
 
 def _weeks(seeds: tuple[int, ...], *, sample: bool, time_limit_s: float) -> list[dict]:
@@ -89,9 +89,12 @@ def _solve(week: dict, goal: str, *, floor: float | None) -> dict:
     targets = {c: (dataclasses.replace(t, service_goal=goal, min_interval_sl=floor) if goal != "interval"
                    and c not in DEFERRED_CHANNELS else t) for c, t in week["targets"].items()}
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        plan = plan_shifts(week["requirements"], week["rules"], caps=week["caps"], targets=targets)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            plan = plan_shifts(week["requirements"], week["rules"], caps=week["caps"], targets=targets)
+    except (SolveError, InfeasibleError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:300], "seconds": time.perf_counter() - started}
     seconds = time.perf_counter() - started
     immediate = {c: t for c, t in targets.items() if c not in DEFERRED_CHANNELS}
     service = service_check(plan.coverage, week["requirements"], immediate, interval_minutes=week["interval_minutes"],
@@ -133,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _line(row: dict) -> str:
     a, b = row["interval"], row["weekly"]
+    if "error" in a or "error" in b:
+        return f"| {row['week']} | no plan: interval {a.get('error', 'ok')}; weekly {b.get('error', 'ok')} |"
     sl = ", ".join(f"{c} {s:.3f}/{t:g}" for c, (s, t) in b["sl"].items())
     low = ", ".join(f"{c} {v:.3f}>={b['floor'][c]:g}" for c, v in b["lowest"].items())
     return (f"| {row['week']} | {a['paid_hours']:,.1f} | {b['paid_hours']:,.1f} | {b['paid_hours'] / a['paid_hours'] - 1:+.2%} "
@@ -142,6 +147,10 @@ def _line(row: dict) -> str:
 
 def _report(rows: list[dict], *, args, wall_s: float) -> str:
     load = os.getloadavg()
+    failed = [r["week"] for r in rows if "error" in r["interval"] or "error" in r["weekly"]]
+    rows = [r for r in rows if r["week"] not in failed]
+    if not rows:
+        return f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC: no week planned both ways ({', '.join(failed)})"
     saving = [1 - r["weekly"]["paid_hours"] / r["interval"]["paid_hours"] for r in rows]
     ok_sl = all(s >= t - 0.005 for r in rows for s, t in r["weekly"]["sl"].values())
     ok_floor = all(v >= r["weekly"]["floor"][c] - 1e-9 for r in rows for c, v in r["weekly"]["lowest"].items())
@@ -154,7 +163,7 @@ def _report(rows: list[dict], *, args, wall_s: float) -> str:
             "| week | paid h interval | paid h weekly | change | LP bound interval | LP bound weekly | bound change "
             "| weekly: simulated weekly SL / target | weekly: lowest interval SL (Erlang) >= floor "
             "| solve s interval / weekly | gap interval / weekly |\n|---|---|---|---|---|---|---|---|---|---|---|")
-    body = "\n".join(_line(r) for r in rows)
+    body = "\n".join(_line(r) for r in rows) + "".join(f"\n| {w} | no plan (see the log line) |" for w in failed)
     verdict = (f"\n\nMean paid-hours saving {np.mean(saving):.2%} (target >= 4 %: "
                f"{'met' if np.mean(saving) >= 0.04 else 'NOT met'}); never more on any week: "
                f"{'yes' if all(s >= -1e-9 for s in saving) else 'NO'}; simulated weekly SL >= target - 0.005 on every "

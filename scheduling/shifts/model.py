@@ -212,9 +212,8 @@ class ShiftModel:
         cost = float((tours["agents"] * tours["cost_per_agent"]).sum())
         paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
         under = sum(float(u.varValue or 0.0) for us in self.coverage.under.values() for u in us if u is not None)
-        # a goal's floor short in net agents, counted in scheduled agents like under-coverage
-        under += sum(float(v.varValue or 0.0) / (1.0 - g.goal.shrinkage)
-                     for g in self.goal_rows.values() for v in g.floor_short if v is not None)
+        # a goal's floor short, in scheduled agents like under-coverage
+        under += sum(float(v.varValue or 0.0) for g in self.goal_rows.values() for v in g.floor_short if v is not None)
         out_of_reach = sum(float(self.demands[c].required[i]) for c, idx in self.coverage.unreachable.items()
                            for i in idx)
         late = sum(float(v.varValue or 0.0) for vs in self.backlog.late.values() for v in vs if v is not None)

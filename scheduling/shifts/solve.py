@@ -38,7 +38,7 @@ from scheduling.shifts import heuristics
 from scheduling.shifts.explain import explain_infeasible, interval_runs
 from scheduling.requirements import ServiceTarget
 from scheduling.shifts.formulation.context import EPS
-from scheduling.shifts.formulation.service_goal import service_goals
+from scheduling.shifts.formulation.service_goal import goal_short, service_goals
 from scheduling.shifts.improve import Improvement, improve
 from scheduling.shifts.model import ShiftModel, gap
 from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan, SolveError
@@ -97,6 +97,9 @@ def plan_shifts(
     lp_status, lp_objective, _ = model.solve(mip=False)
     model.lp_objective = lp_objective
     if rules.coverage == "hard" and lp_status == "Infeasible":
+        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
+    if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
+        # even the LP relaxation misses a daily/weekly goal: no plan can reach it
         raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
     if lp_status != "Optimal":
         raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "

@@ -18,26 +18,30 @@ shift can reach:
   agents ``k``: ``answered_c_i <= f(k) + (f(k+1) - f(k)) * (net_c_i - k)``; the last piece is
   flat, from the first breakpoint where the service level is within ``TOP_SHARE`` of 1). At integer ``net`` the tightest piece is ``f(net)`` itself, the Erlang C (or A, or
   chat concurrency) value; it is never above it.
-* the **floor** - row ``goal_floor_c_i``: ``net_c_i (+ v_c_i) >= n_floor(i)``, the fewest net
-  agents whose service level is at least ``min_interval_sl`` (and at least the curve's
-  concave start ``min_agents`` and the target's ``min_agents``). Hard coverage: no slack.
-  Soft coverage: slack ``v`` (net agents short) priced like under-coverage, ``(under_penalty
-  + over_penalty) x interval hours / (1 - s)`` per net agent (one scheduled agent short).
+* the **floor** - row ``goal_floor_c_i``: ``staffed[c][i] (+ v_c_i) >= ceil(n_floor(i) / (1 - s))``,
+  with ``n_floor`` the fewest net agents whose service level is at least ``min_interval_sl``
+  (and at least the curve's concave start ``min_agents`` and the target's ``min_agents``): in
+  scheduled agents, the same as ``net >= n_floor`` for whole agents and tighter in the LP.
+  Hard coverage: no slack. Soft coverage: slack ``v`` (scheduled agents short) priced like
+  under-coverage, ``(under_penalty + over_penalty) x interval hours``.
   Below the curve's start the first piece is extended (down to negative values, which the
   answered column may take: an overloaded interval then counts against its period); near the
   start it may credit a little more than the queue answers, so a plan short of its floor is
   priced and reported (``under_agent_hours``), never planned on.
 
 and per period ``p`` (each day 0..6 of the planning week for ``"daily"``, the whole week for
-``"weekly"``) - row ``goal_c_p``: ``sum_i answered_c_i (+ g_c_p) >= target_sl x sum_i v_i``,
+``"weekly"``) - row ``goal_c_p``: ``sum_i answered_c_i + g_c_p >= target_sl x sum_i v_i``,
 the volume-weighted service level of the period at least ``target_sl``. The sum of volume
 includes open intervals no shift can reach (they answer nothing; they are listed in
-``Coverage.unreachable`` as under interval goals). Hard coverage: no slack. Soft coverage:
-slack ``g`` (contacts short of the goal) priced at ``(under_penalty + over_penalty) x
-interval hours`` per contact - a contact short of the goal costs what an agent short for an
-interval costs, far above what answering it costs near any target below 1; so the plan meets
-the goal whenever the rules allow and says by how much it misses it when they do not. The
-elastic model (why hard coverage is infeasible) prices both slacks at 1e6.
+``Coverage.unreachable`` as under interval goals). Slack ``g`` (contacts short of the goal)
+is priced at ``(under_penalty + over_penalty) x interval hours`` per contact under soft
+coverage - a contact short of the goal costs what an agent short for an interval costs, far
+above what answering it costs near any target below 1 - and at 1e6 under hard coverage and
+in the elastic model. Hard coverage keeps the slack (at that price) because a rounded plan's
+whole productive agents may fall a little short of what the LP's fractional ones answered:
+the rounded plan is then complete and the improvement buys the shortfall back; a goal the
+LP relaxation itself cannot meet is unreachable, and :func:`scheduling.shifts.plan_shifts`
+explains it (which day, which channel, the best level reachable) instead of planning.
 
 Units: volume in contacts per interval, handle and answer times in seconds, ``staffed`` in
 scheduled agents, ``net`` in productive agents, ``answered`` in contacts. Queues of a channel
@@ -62,7 +66,8 @@ from scheduling.service_curve import ServiceCurves, service_curves
 from scheduling.shifts.formulation.context import EPS, ROWS_LATER, Build
 from scheduling.shifts.records import Coverage
 
-__all__ = ["ChannelGoal", "GoalRows", "service_goals", "add_service_goals", "goal_levels", "net_columns"]
+__all__ = ["ChannelGoal", "GoalRows", "service_goals", "add_service_goals", "goal_levels", "goal_short", "goal_floor_need",
+           "fix_net_agents", "net_columns"]
 
 ELASTIC_PRICE = 1e6  # the elastic model's price of a goal's and a floor's slack
 # the curve is cut flat from the first breakpoint whose service level is within this of 1: the
@@ -185,8 +190,8 @@ def add_service_goals(build: Build, coverage: Coverage) -> dict[str, GoalRows]:
             continue
         order = (ROWS_LATER, channels.index(channel))
         keep = 1.0 - goal.shrinkage
-        floor_price = ELASTIC_PRICE if build.elastic else interval_price / keep
-        goal_price = ELASTIC_PRICE if build.elastic else interval_price
+        floor_price = ELASTIC_PRICE if build.elastic else interval_price
+        goal_price = ELASTIC_PRICE if build.elastic or build.hard else interval_price
         curves = goal.curves
         nets, answers, shorts, exprs = [], [], [], []
         for i, expr in enumerate(coverage.staffed[channel]):
@@ -211,14 +216,15 @@ def add_service_goals(build: Build, coverage: Coverage) -> dict[str, GoalRows]:
                 build.add_row(answered - slope * net <= float(values[k]) - slope * (lo + k),
                               f"goal_curve_{channel}_{i}_{k}", order=order)
             short = None
-            floor = int(goal.floor_agents[i])
+            # the floor in scheduled agents: floor((1 - s) m) >= n_floor  <=>  m >= ceil(n_floor / (1 - s))
+            floor = float(np.ceil(goal.floor_agents[i] / keep - 1e-9))
             if floor > 0:
                 if hard:
-                    build.add_row(net >= floor, f"goal_floor_{channel}_{i}", order=order)
+                    build.add_row(expr >= floor, f"goal_floor_{channel}_{i}", order=order)
                 else:
                     short = prob.add_variable(f"goal_floor_short_{channel}_{i}", lowBound=0)
                     build.objective[short] += floor_price
-                    build.add_row(net + short >= floor, f"goal_floor_{channel}_{i}", order=order)
+                    build.add_row(expr + short >= floor, f"goal_floor_{channel}_{i}", order=order)
             nets.append(net)
             answers.append(answered)
             shorts.append(short)
@@ -229,17 +235,18 @@ def add_service_goals(build: Build, coverage: Coverage) -> dict[str, GoalRows]:
             if wanted <= 0:
                 continue
             total = pulp.lpSum(answers[i] for i in idx if answers[i] is not None)
-            slack = None
-            if hard:
-                build.add_row(total >= wanted, f"goal_{channel}_{label.split()[0]}", order=order)
-            else:
-                slack = prob.add_variable(f"goal_short_{channel}_{label.split()[0]}", lowBound=0)
-                build.objective[slack] += goal_price
-                build.add_row(total + slack >= wanted, f"goal_{channel}_{label.split()[0]}", order=order)
+            slack = prob.add_variable(f"goal_short_{channel}_{label.split()[0]}", lowBound=0)
+            build.objective[slack] += goal_price
+            build.add_row(total + slack >= wanted, f"goal_{channel}_{label.split()[0]}", order=order)
             periods.append((label, idx, slack))
         out[channel] = GoalRows(goal=goal, net=tuple(nets), answered=tuple(answers), floor_short=tuple(shorts),
                                 periods=tuple(periods), staffed=tuple(exprs))
     return out
+
+
+def goal_short(goals: Mapping[str, GoalRows]) -> float:
+    """Contacts short of the daily/weekly goals at the current column values (their slacks)."""
+    return sum(float(slack.varValue or 0.0) for rows in goals.values() for _l, _i, slack in rows.periods)
 
 
 def net_columns(goals: Mapping[str, GoalRows]) -> np.ndarray:
