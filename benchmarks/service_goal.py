@@ -102,10 +102,12 @@ def _solve(week: dict, goal: str, *, floor: float | None) -> dict:
     erlang = expected_service(plan.coverage, week["requirements"], immediate, interval_minutes=week["interval_minutes"])
     open_ = erlang[erlang["volume"] > 0]
     lowest = {c: float(rows["service_level"].min()) for c, rows in open_.groupby("channel")}
+    weekly_erlang = {c: float((rows["volume"] * rows["service_level"]).sum() / rows["volume"].sum())
+                     for c, rows in open_.groupby("channel")}
     return {"paid_hours": plan.paid_hours, "lp_bound": plan.lower_bound, "objective": plan.objective,
             "seconds": seconds, "status": plan.status, "gap": plan.gap,
             "sl": {c: (row["sim_service_level"], row["target_sl"]) for c, row in service["per_channel"].items()},
-            "lowest": lowest, "floor": {c: t.interval_floor_sl for c, t in immediate.items()}}
+            "lowest": lowest, "erlang": weekly_erlang, "floor": {c: t.interval_floor_sl for c, t in immediate.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +140,8 @@ def _line(row: dict) -> str:
     a, b = row["interval"], row["weekly"]
     if "error" in a or "error" in b:
         return f"| {row['week']} | no plan: interval {a.get('error', 'ok')}; weekly {b.get('error', 'ok')} |"
-    sl = ", ".join(f"{c} {s:.3f}/{t:g}" for c, (s, t) in b["sl"].items())
+    sl = ", ".join(f"{c} {s:.3f} ({b['erlang'][c]:.3f}; interval plan {a['sl'][c][0]:.3f} ({a['erlang'][c]:.3f}))/{t:g}"
+                   for c, (s, t) in b["sl"].items())
     low = ", ".join(f"{c} {v:.3f}>={b['floor'][c]:g}" for c, v in b["lowest"].items())
     return (f"| {row['week']} | {a['paid_hours']:,.1f} | {b['paid_hours']:,.1f} | {b['paid_hours'] / a['paid_hours'] - 1:+.2%} "
             f"| {a['lp_bound']:,.0f} | {b['lp_bound']:,.0f} | {b['lp_bound'] / a['lp_bound'] - 1:+.2%} | {sl} | {low} "
@@ -161,7 +164,7 @@ def _report(rows: list[dict], *, args, wall_s: float) -> str:
             f"{' --no-sample' if args.no_sample else ''}{f' --floor {args.floor:g}' if args.floor is not None else ''}` "
             f"({wall_s / 60:.1f} min). Floor min_interval_sl: {args.floor if args.floor is not None else 'default 0.5'}.\n\n"
             "| week | paid h interval | paid h weekly | change | LP bound interval | LP bound weekly | bound change "
-            "| weekly: simulated weekly SL / target | weekly: lowest interval SL (Erlang) >= floor "
+            "| weekly plan: simulated weekly SL (Erlang; interval plan's simulated (Erlang)) / target | weekly: lowest interval SL (Erlang) >= floor "
             "| solve s interval / weekly | gap interval / weekly |\n|---|---|---|---|---|---|---|---|---|---|---|")
     body = "\n".join(_line(r) for r in rows) + "".join(f"\n| {w} | no plan (see the log line) |" for w in failed)
     verdict = (f"\n\nMean paid-hours saving {np.mean(saving):.2%} (target >= 4 %: "
