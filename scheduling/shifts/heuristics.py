@@ -37,7 +37,7 @@ except ImportError:  # CBC fallback: no rounding, branch and bound instead
 from scheduling.rules import activity_order
 from scheduling.shifts.formulation.activities import chain_links
 from scheduling.shifts.formulation.context import EPS
-from scheduling.shifts.formulation.service_goal import fix_net_agents, goal_floor_need
+from scheduling.shifts.formulation.service_goal import fix_net_agents, goal_floor_need, rounding_margin
 from scheduling.shifts.model import ShiftModel
 from scheduling.shifts.records import SolveError
 
@@ -79,7 +79,8 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
         return None
     progress("rounding the spread-break LP (dive)")
     try:
-        tours = integer_tours(spread, progress=progress)
+        with rounding_margin(spread):
+            tours = integer_tours(spread, progress=progress)
     except SolveError:
         tours = None
     model.seconds += time.perf_counter() - started
@@ -235,7 +236,8 @@ def round_lp(model: ShiftModel, *, progress: Callable[[str], None],
     lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
 
     if tours is None:
-        tours = integer_tours(model, progress=progress)
+        with rounding_margin(model):  # daily/weekly goals: round for whole productive agents
+            tours = integer_tours(model, progress=progress)
     else:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("time_limit", inf)
