@@ -35,9 +35,10 @@ def interval_runs(indexes: list[int], grid: WeekGrid) -> list[str]:
 
 
 def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand],
-                        caps: HeadcountCaps) -> InfeasibleError:
-    """Solve the elastic model and say which intervals fall short and which rule binds."""
-    model = ShiftModel(rules, grid, demands, caps, hard=True, elastic=True)
+                        caps: HeadcountCaps, *, goals: dict | None = None) -> InfeasibleError:
+    """Solve the elastic model and say which intervals fall short and which rule binds
+    (``goals``: the daily/weekly service goals, whose shortfalls it also names)."""
+    model = ShiftModel(rules, grid, demands, caps, hard=True, elastic=True, goals=goals)
     status, _, _ = model.solve(mip=False)
     if status != "Optimal":
         return InfeasibleError(f"hard coverage is infeasible and the elastic model ended with {status}",
@@ -71,6 +72,19 @@ def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Channe
         minutes = sum(float(v.varValue or 0.0) for v in undone)
         if minutes > EPS:
             shortfalls.append({"channel": channel, "intervals": 0, "undone_minutes": minutes, "when": []})
+    for channel, rows in model.goal_rows.items():
+        floor_short = [i for i, v in enumerate(rows.floor_short) if v is not None and (v.varValue or 0) > EPS]
+        if floor_short:
+            shortfalls.append({"channel": channel, "intervals": len(floor_short),
+                               "max_short_agents": float(max(rows.floor_short[i].varValue for i in floor_short)),
+                               "when": interval_runs(floor_short, grid),
+                               "goal": f"min_interval_sl {rows.goal.floor_sl:g}"})
+        for label, idx, slack in rows.periods:
+            if slack is not None and (slack.varValue or 0) > EPS:
+                volume = float(rows.goal.volume[idx].sum())
+                shortfalls.append({"channel": channel, "intervals": 0, "when": [], "period": label,
+                                   "goal": f"{rows.goal.goal} target_sl {rows.goal.target_sl:g}",
+                                   "best_service_level": (rows.goal.target_sl * volume - slack.varValue) / volume})
     for cap in model.cap_rows:
         used = sum((v.varValue or 0.0) * coef for v, coef in cap.row.items())
         if used >= cap.limit - EPS:
@@ -80,6 +94,9 @@ def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Channe
                        "start windows and activity windows together cannot follow the requirement")
     parts = [f"{s['channel']}: {s['undone_minutes']:,.0f} minutes of work the week has no capacity for"
              if "undone_minutes" in s else
+             f"{s['channel']} {s['goal']} not reachable in {s['period']}: the best service level the rules allow "
+             f"there is {s['best_service_level']:.3f}"
+             if "period" in s else
              f"{s['channel']} short in {s['intervals']} interval(s) ({', '.join(s['when'][:4])}"
              f"{', ...' if len(s['when']) > 4 else ''})" for s in shortfalls]
     message = ("hard coverage cannot be met: " + "; ".join(parts) + ". Binding: " + "; ".join(binding)

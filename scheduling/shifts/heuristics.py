@@ -37,6 +37,7 @@ except ImportError:  # CBC fallback: no rounding, branch and bound instead
 from scheduling.rules import activity_order
 from scheduling.shifts.formulation.activities import chain_links
 from scheduling.shifts.formulation.context import EPS
+from scheduling.shifts.formulation.service_goal import fix_net_agents, goal_floor_need, rounding_margin
 from scheduling.shifts.model import ShiftModel
 from scheduling.shifts.records import SolveError
 
@@ -71,14 +72,15 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
     started = time.perf_counter()
     progress("solving the spread-break LP")
     spread = ShiftModel(rules, model.grid, model.demands, model.caps, hard=False, integer_activities=False,
-                        spread_activities=True)
+                        spread_activities=True, goals=model.goals)
     status, _objective, _ = spread.solve(mip=False)
     if status != "Optimal" or len(spread.tours) != len(model.tours):
         model.seconds += time.perf_counter() - started
         return None
     progress("rounding the spread-break LP (dive)")
     try:
-        tours = integer_tours(spread, progress=progress)
+        with rounding_margin(spread):
+            tours = integer_tours(spread, progress=progress)
     except SolveError:
         tours = None
     model.seconds += time.perf_counter() - started
@@ -234,7 +236,8 @@ def round_lp(model: ShiftModel, *, progress: Callable[[str], None],
     lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
 
     if tours is None:
-        tours = integer_tours(model, progress=progress)
+        with rounding_margin(model):  # daily/weekly goals: round for whole productive agents
+            tours = integer_tours(model, progress=progress)
     else:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("time_limit", inf)
@@ -314,6 +317,7 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
     # remaining activity units go one by one where the coverage has the most to spare
     net = {c: np.zeros(grid.n_intervals) for c in model.demands}
     need = {c: (np.zeros(grid.n_intervals) if d.deferred else d.required) for c, d in model.demands.items()}
+    need.update(goal_floor_need(model.goal_rows))  # daily/weekly goals: their floors, in scheduled agents
     seen: set[str] = set()
     groups: dict[tuple[str, int], list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
     placed: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # rounded (offsets, counts)
@@ -381,6 +385,8 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
         values = np.array([fixed[c] for c in cols])
         h.changeColsBounds(len(cols), cols, values, values)
     ok = blend_integer(model, h, vals, net, need)
+    if ok and model.goal_rows:  # daily/weekly goals: whole productive agents, and their rows checked
+        ok = fix_net_agents(model.goal_rows, h)
     solution = np.asarray(h.getSolution().col_value).copy() if ok else None
     objective = h.getInfo().objective_function_value if ok else float("inf")
     if len(act_idx):

@@ -31,7 +31,7 @@ import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -79,6 +79,7 @@ class _Columns:
     activity_group: dict[tuple, list[int]]  # shift group -> its activity columns
     blend_at: dict[tuple[str, int], list[int]]  # (immediate channel, interval) -> blending columns
     group_intervals: dict[tuple, np.ndarray]  # shift group -> intervals it covers
+    always_free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # integer columns every neighbourhood frees (goal net agents)
 
 
 def _columns(model) -> _Columns:
@@ -98,9 +99,11 @@ def _columns(model) -> _Columns:
         blend_at[(blend.channel, blend.interval)].append(blend.var.index)
         blend_cols.append(blend.var.index)
     act_cols = [c for cols in activity_group.values() for c in cols]
-    integer = np.array(tour_cols + act_cols + blend_cols, dtype=np.int32)
+    # a daily/weekly goal's net agents follow the scheduled ones: integer, and free in every neighbourhood
+    goal_cols = model.goal_net_columns().tolist() if hasattr(model, "goal_net_columns") else []
+    integer = np.array(tour_cols + act_cols + blend_cols + goal_cols, dtype=np.int32)
     return _Columns(integer, np.array(tour_cols, dtype=np.int32), tuple(groups_of), dict(activity_group),
-                    dict(blend_at), intervals)
+                    dict(blend_at), intervals, np.array(goal_cols, dtype=np.int32))
 
 
 def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
@@ -284,6 +287,7 @@ def _free_columns(cols: _Columns, hood: Neighbourhood) -> np.ndarray:
         channel = g[1]
         for i in cols.group_intervals[g]:
             free += cols.blend_at.get((channel, int(i)), [])
+    free += cols.always_free.tolist()
     return np.unique(np.array(free, dtype=np.int32))
 
 

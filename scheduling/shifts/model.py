@@ -25,6 +25,7 @@ from scheduling.rules import RuleSet
 from scheduling.shifts.formulation import formulate
 from scheduling.shifts.formulation.context import EPS, Build
 from scheduling.shifts.formulation.days import pattern_label
+from scheduling.shifts.formulation.service_goal import goal_levels, net_columns
 from scheduling.shifts.improve import Improvement
 from scheduling.shifts.records import BoundError, HeadcountCaps, ShiftPlan
 from scheduling.solvers import lp_solver
@@ -41,14 +42,16 @@ class ShiftModel:
     ``hard``: hard coverage rows; ``elastic``: every shortfall priced at 1e6 (for the
     infeasibility explanation); ``integer_activities``: placement and blending columns integer;
     ``spread_activities``: breaks and lunches in equal shares over their windows (the spread
-    dive's model; no placement columns). Mutable solve state: ``seconds`` (solver time so far),
+    dive's model; no placement columns); ``goals``: channel ->
+    :class:`~scheduling.shifts.formulation.service_goal.ChannelGoal` (daily and weekly service
+    goals, :func:`~scheduling.shifts.formulation.service_goal.service_goals`). Mutable solve state: ``seconds`` (solver time so far),
     ``lp_objective``, ``incumbent`` (every column's value in the current plan),
     ``dive_deadline`` (a ``time.perf_counter()`` value a dive and a drop may not pass).
     """
 
     def __init__(self, rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand], caps: HeadcountCaps,
                  *, hard: bool, elastic: bool = False, integer_activities: bool = True,
-                 spread_activities: bool = False):
+                 spread_activities: bool = False, goals: dict | None = None):
         self.rules, self.grid, self.demands, self.caps = rules, grid, demands, caps
         self.seconds = 0.0
         self.dive_deadline = float("inf")
@@ -57,11 +60,13 @@ class ShiftModel:
         self.solver_name = ""
         self.formulation = formulate(Build(rules=rules, grid=grid, demands=demands, caps=caps, hard=hard,
                                            elastic=elastic, integer_activities=integer_activities,
-                                           spread_activities=spread_activities))
+                                           spread_activities=spread_activities, goals=dict(goals or {})))
         f = self.formulation
         self.prob = f.prob
         self.tours, self.groups, self.placements, self.blends = f.tours, f.groups, f.placements, f.blends
         self.coverage, self.backlog, self.cap_rows = f.coverage, f.backlog, f.cap_rows
+        self.goals = dict(goals or {})
+        self.goal_rows = f.goals  # channel -> GoalRows (daily/weekly goals only)
         self.n_integers = len(self.tours) + sum(1 for p in self.placements if p.var is not None) + len(self.blends)
 
     # ------------------------------------------------------------------ columns
@@ -71,9 +76,15 @@ class ShiftModel:
         return np.array([t.var.index for t in self.tours], dtype=np.int32)
 
     def placement_and_blend_columns(self) -> np.ndarray:
-        """HiGHS column index of every placement column, then every blended-agent column."""
+        """HiGHS column index of every placement column, then every blended-agent column, then
+        the service goals' net-agent columns (integer decisions the completion rounds)."""
         return np.array([p.var.index for p in self.placements if p.var is not None]
-                        + [b.var.index for b in self.blends], dtype=np.int32)
+                        + [b.var.index for b in self.blends] + self.goal_net_columns().tolist(), dtype=np.int32)
+
+    def goal_net_columns(self) -> np.ndarray:
+        """HiGHS column index of every service goal's net-agent column (empty without daily or
+        weekly goals): integer, determined by the scheduled agents (rounded down)."""
+        return net_columns(self.goal_rows)
 
     def blend_columns(self) -> np.ndarray:
         """HiGHS column index of every blended-agent column, in ``self.blends`` order."""
@@ -201,6 +212,8 @@ class ShiftModel:
         cost = float((tours["agents"] * tours["cost_per_agent"]).sum())
         paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
         under = sum(float(u.varValue or 0.0) for us in self.coverage.under.values() for u in us if u is not None)
+        # a goal's floor short, in scheduled agents like under-coverage
+        under += sum(float(v.varValue or 0.0) for g in self.goal_rows.values() for v in g.floor_short if v is not None)
         out_of_reach = sum(float(self.demands[c].required[i]) for c, idx in self.coverage.unreachable.items()
                            for i in idx)
         late = sum(float(v.varValue or 0.0) for vs in self.backlog.late.values() for v in vs if v is not None)
@@ -217,4 +230,5 @@ class ShiftModel:
             demands=self.demands, undone_work_minutes=undone, priced_coverage=priced, bound=float(bound),
             improvements=improvements, binding_caps=self.binding_caps(), unreachable_agent_hours=out_of_reach * dt / 60,
             unreachable={c: tuple(idx) for c, idx in self.coverage.unreachable.items()},
+            service_goals=goal_levels(self.goal_rows) if self.goal_rows else None,
         )

@@ -123,6 +123,11 @@ class ShiftPlan:
     ``unreachable[channel]``: grid intervals whose requirement no shift of the rules can reach
     (soft coverage); their ``unreachable_agent_hours`` are part of ``under_agent_hours`` but not
     of the objective, the bound or the gap (a constant no plan can change).
+
+    ``service_goals``: for channels with a daily or weekly service goal, per channel and period
+    (day or week) ``channel, goal, period, volume, answered_within, service_level, target_sl,
+    short_contacts`` at the plan (the model's piecewise-linear answered-within-T, never above
+    the queueing model at the plan's whole productive agents); None without such goals.
     """
 
     grid: WeekGrid
@@ -149,6 +154,7 @@ class ShiftPlan:
     binding_caps: tuple[str, ...] = ()
     unreachable_agent_hours: float = 0.0
     unreachable: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    service_goals: pd.DataFrame | None = None
 
 
 # ------------------------------------------------------------------------- model records

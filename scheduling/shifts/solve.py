@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,9 @@ from scheduling.coverage import channel_demands, validate_requirements, week_gri
 from scheduling.rules import RuleSet
 from scheduling.shifts import heuristics
 from scheduling.shifts.explain import explain_infeasible, interval_runs
+from scheduling.requirements import ServiceTarget
 from scheduling.shifts.formulation.context import EPS
+from scheduling.shifts.formulation.service_goal import goal_short, service_goals
 from scheduling.shifts.improve import Improvement, improve
 from scheduling.shifts.model import ShiftModel, gap
 from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan, SolveError
@@ -56,8 +58,16 @@ def plan_shifts(
     *,
     caps: HeadcountCaps | None = None,
     progress: Callable[[str], None] | None = None,
+    targets: Mapping[str, ServiceTarget] | None = None,
 ) -> ShiftPlan:
     """Solve the weekly shift plan for a Requirements frame (docs/architecture.md section 3).
+
+    ``targets``: channel -> :class:`~scheduling.requirements.ServiceTarget` (staffing.toml); a
+    channel whose ``service_goal`` is "daily" or "weekly" is planned on its goal (answered
+    within T over the day or the week, and ``min_interval_sl`` in every open interval:
+    :mod:`scheduling.shifts.formulation.service_goal`) instead of every interval's
+    ``required_agents``; the requirements must then carry ``volume`` and ``aht_s``. Without
+    targets, or with "interval" goals, every interval's requirement is covered (as before).
 
     Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
     when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver
@@ -76,9 +86,10 @@ def plan_shifts(
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
                      first_weekday=rules.week_start)
     demands = channel_demands(requirements, grid)
+    goals = service_goals(requirements, targets, grid)
     say("building model")
     model = ShiftModel(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
-                   integer_activities=False)
+                   integer_activities=False, goals=goals)
     unserved = model.unserved_deferred()
     if unserved:  # a configuration mistake, not a shortfall to price: say so before solving
         raise InfeasibleError("; ".join(unserved), {"shortfalls": [], "binding": unserved})
@@ -86,7 +97,10 @@ def plan_shifts(
     lp_status, lp_objective, _ = model.solve(mip=False)
     model.lp_objective = lp_objective
     if rules.coverage == "hard" and lp_status == "Infeasible":
-        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
+        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
+    if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
+        # even the LP relaxation misses a daily/weekly goal: no plan can reach it
+        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
     if lp_status != "Optimal":
         raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
                          f"(time limit {rules.time_limit_s:g} s, rules.toml time_limit_s)")
@@ -144,7 +158,7 @@ def plan_shifts(
                                    max(lp_objective, mip_bound if mip_bound is not None else -np.inf),
                                    "branch and bound"))
     if status == "Infeasible" and rules.coverage == "hard":
-        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps())
+        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
     if status not in ("Optimal", "Feasible"):
         raise SolveError(f"tried {', then '.join(tried)}: no integer plan (solver status {status}) after "
                          f"{time.perf_counter() - clock:.1f} s of the {rules.time_limit_s:g} s time limit "
@@ -159,6 +173,12 @@ def plan_shifts(
                       f"({', '.join(runs[:4])}{', ...' if len(runs) > 4 else ''}): {hours:,.1f} agent-hours stay "
                       "uncovered whatever the plan; widen a shift's start times or add one to cover them",
                       stacklevel=2)
+    if plan.service_goals is not None:
+        for row in plan.service_goals[plan.service_goals["short_contacts"] > 1e-6].itertuples():
+            warnings.warn(f"{row.channel} {row.goal} goal, {row.period}: the rules reach a service level of "
+                          f"{row.service_level:.3f}, short of target_sl {row.target_sl:g} by {row.short_contacts:,.1f} "
+                          "contacts answered in time (headcount caps or shift windows); priced as under-coverage",
+                          stacklevel=2)
     if plan.gap > rules.gap_rel + EPS:
         warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the shift plan is {plan.gap:.2%} above its proven "
                       f"lower bound (gap_rel={rules.gap_rel:g}); a longer time_limit_s may find a cheaper plan",

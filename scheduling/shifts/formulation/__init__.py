@@ -11,6 +11,9 @@ builder           columns                                rows
 ``blending``      ``done``, ``backlog``, ``late``,       ``capacity``, ``flow``, ``due``
 (backlog)         ``undone``
 ``headcount``     ``pooled``                             ``cap_*``, ``pooled``, ``hall``
+``service_goal``  ``goal_net`` (integer), ``goal_      ``goal_net``, ``goal_curve``,
+(daily/weekly     answered``, slacks (soft)              ``goal_floor``, ``goal`` (per day/week)
+goals only)
 ================  =====================================  =======================================
 
 Each module's docstring gives its rows in full. A builder is a function ``add_x(build, ...)``
@@ -38,6 +41,7 @@ from scheduling.shifts.formulation.context import Build
 from scheduling.shifts.formulation.coverage import add_coverage
 from scheduling.shifts.formulation.days import add_shift_groups
 from scheduling.shifts.formulation.headcount import add_headcount
+from scheduling.shifts.formulation.service_goal import GoalRows, add_service_goals
 from scheduling.shifts.formulation.tours import add_tours
 from scheduling.shifts.records import Backlog, Blend, CapRow, Coverage, Placement, ShiftGroup, Tour
 
@@ -54,6 +58,7 @@ class Formulation:
     coverage: Coverage
     backlog: Backlog
     cap_rows: tuple[CapRow, ...]
+    goals: dict[str, GoalRows]
 
 
 def formulate(build: Build) -> Formulation:
@@ -65,6 +70,7 @@ def formulate(build: Build) -> Formulation:
     coverage = add_coverage(build)
     backlog = add_backlog(build, coverage)
     cap_rows = add_headcount(build, tours)
+    goals = add_service_goals(build, coverage)
     build.finish()
     return Formulation(prob=build.prob, tours=tours, groups=groups, placements=placements, blends=blends,
-                       coverage=coverage, backlog=backlog, cap_rows=cap_rows)
+                       coverage=coverage, backlog=backlog, cap_rows=cap_rows, goals=goals)

@@ -66,7 +66,9 @@ class Build:
     ``elastic``: every shortfall priced at 1e6 (the infeasibility explanation's model);
     ``integer_activities``: placement and blending columns integer (else continuous, as the
     LP stage wants them); ``spread_activities``: breaks and lunches taken in equal shares over
-    their windows (no placement columns; the spread dive's model)."""
+    their windows (no placement columns; the spread dive's model); ``goals``: channel ->
+    :class:`~scheduling.shifts.formulation.service_goal.ChannelGoal` for the channels whose
+    service goal is daily or weekly (their rows replace the interval coverage rows)."""
 
     rules: RuleSet
     grid: WeekGrid
@@ -76,6 +78,7 @@ class Build:
     elastic: bool = False
     integer_activities: bool = True
     spread_activities: bool = False
+    goals: dict = field(default_factory=dict)  # channel -> service_goal.ChannelGoal (daily/weekly goals)
     prob: pulp.LpProblem = field(default_factory=lambda: pulp.LpProblem("weekly_shift_plan", pulp.LpMinimize))
     objective: dict = field(default_factory=lambda: defaultdict(float))
     staffing: Staffing | None = None

@@ -15,7 +15,9 @@ Rows, per immediate channel ``c`` and interval ``i`` with ``r = required_agents 
   least ``MIR_MIN_SHARE`` its mixed-integer rounding ``cover_mir_c_i``:
   ``staffed[c][i] + u / f >= ceil(r)`` (valid because net coverage is integer; not in the
   spread-break or the elastic model);
-* the elastic model (explanation of an infeasible hard plan) is soft with a 1e6 penalty.
+* the elastic model (explanation of an infeasible hard plan) is soft with a 1e6 penalty;
+* channels with a daily or weekly service goal (``build.goals``) get no rows here: their
+  rows are the goal's (:mod:`scheduling.shifts.formulation.service_goal`).
 
 Soft coverage leaves out the intervals no shift can reach (``staffed[c][i]`` has no term: no
 template serves ``c`` then): their shortfall is the whole requirement whatever the plan does,
@@ -61,6 +63,9 @@ def add_coverage(build: Build) -> Coverage:
             if not build.hard and not any(abs(c) > EPS for c in expr.values()):  # no shift reaches it
                 unders.append(None)
                 out_of_reach.append(i)
+                continue
+            if channel in build.goals:  # a daily or weekly goal: its own rows (service_goal.py)
+                unders.append(None)
                 continue
             if build.hard and not build.elastic:
                 build.add_row(expr >= float(np.ceil(required - EPS)), f"cover_{channel}_{i}", order=order)
