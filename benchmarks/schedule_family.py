@@ -380,11 +380,20 @@ def run_highs(inst: Instance) -> dict:
             "highs_s": time.perf_counter() - started}
 
 
-def run_instance(seed: int, time_limit_s: float, highs: bool) -> dict:
+HIGHS_COLUMNS = ("highs_status", "highs_objective", "highs_mip_bound", "highs_s")
+
+
+def run_instance(seed: int, time_limit_s: float, highs: bool, *, ours: bool = True,
+                 highs_row: dict | None = None) -> dict:
+    """One seed: ours (unless ``ours`` is False) and HiGHS B&B (when ``highs``), or HiGHS's
+    columns from an earlier run (``highs_row``, from ``--highs-csv``)."""
     inst = instance(seed, time_limit_s=time_limit_s)
     row = {"seed": seed, "label": inst.label, "features": ", ".join(inst.features)}
-    row.update(run_ours(inst))
-    if highs:
+    if ours:
+        row.update(run_ours(inst))
+    if highs_row is not None:
+        row.update({k: highs_row[k] for k in HIGHS_COLUMNS if k in highs_row})
+    elif highs:
         row.update(run_highs(inst))
     bounds = [row.get("lp_bound"), row.get("ours_mip_bound"), row.get("highs_mip_bound")]
     bound = max((b for b in bounds if b is not None and math.isfinite(b)), default=float("nan"))
@@ -471,19 +480,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-record", action="store_true", help="print only, do not append to RESULTS.md")
     parser.add_argument("--csv", type=Path, help="also write the per-instance table to this CSV")
     parser.add_argument("--note", default="", help="a line recorded above the table (what changed)")
+    parser.add_argument("--no-ours", action="store_true",
+                        help="run only the HiGHS baseline (needs --csv; nothing recorded), for --highs-csv later")
+    parser.add_argument("--highs-csv", type=Path,
+                        help="take the HiGHS baseline from this earlier --csv (same seeds and --time-limit) "
+                             "instead of solving it again; say so in --note")
     args = parser.parse_args(argv)
     seeds = _parse_seeds(args.seeds)
+    if args.no_ours and not args.csv:
+        parser.error("--no-ours needs --csv (the baseline is kept for a later --highs-csv run)")
+    earlier: dict[int, dict] = {}
+    if args.highs_csv:
+        frame = pd.read_csv(args.highs_csv)
+        earlier = {int(r["seed"]): r for r in frame.to_dict("records")}
+        missing = sorted(set(seeds) - set(earlier))
+        if missing:
+            parser.error(f"--highs-csv {args.highs_csv}: no row for seed(s) {missing}")
     load = os.getloadavg()
     started = time.perf_counter()
     rows = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_instance, s, args.time_limit, not args.no_highs): s for s in seeds}
+        futures = {pool.submit(run_instance, s, args.time_limit, not args.no_highs, ours=not args.no_ours,
+                               highs_row=earlier.get(s)): s for s in seeds}
         for future in concurrent.futures.as_completed(futures):
             row = future.result()
             rows.append(row)
             print(f"seed {row['seed']:2d} {row['label']}: ours {row.get('ours_ratio', float('nan')):.4f} "
                   f"({row.get('ours_status', row.get('ours_error'))}, {row.get('ours_s', 0):.1f} s), "
                   f"HiGHS {row.get('highs_ratio', float('nan')):.4f} ({row.get('highs_status', '-')})", flush=True)
+    if args.no_ours:
+        pd.DataFrame(rows).to_csv(args.csv, index=False)
+        print(f"HiGHS baseline of {len(rows)} seed(s) written to {args.csv}")
+        return 0
     text = report(rows, time_limit_s=args.time_limit, seeds=seeds, jobs=args.jobs,
                   wall_s=time.perf_counter() - started, load=load, note=args.note)
     print(text)
