@@ -459,7 +459,9 @@ def blend_integer(model: ShiftModel, h, vals: np.ndarray, net: dict, need: dict)
     h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), np.full(len(z_idx), highspy.kHighsInf))
     h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kInteger))
     h.setSolution(warm)
-    h.setOptionValue("time_limit", BLEND_MIP_SECONDS)  # a MIP run's limit counts from its own start
+    # a MIP run's limit counts from its own start; never past the whole solve's deadline (the
+    # rounded blending above is a complete answer already)
+    h.setOptionValue("time_limit", max(0.05, min(BLEND_MIP_SECONDS, model.deadline - time.perf_counter())))
     h.setOptionValue("mip_rel_gap", model.rules.gap_rel / 10)
     h.run()
     h.setOptionValue("time_limit", highspy.kHighsInf)
@@ -585,6 +587,46 @@ def greedy_tours(model: ShiftModel, *, margin: float = 0.0) -> np.ndarray:
         tours[j] += copies
         deficit[rows_j] -= copies * values_j
     return tours
+
+
+def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
+                    progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
+    """A complete plan from the LP relaxation's tours rounded up (``lp_tours``, read right after
+    the LP), completed by :func:`complete`: the quick plan when the dive cannot finish in its
+    time; hard coverage the rounded activities miss gets a placement MIP for the time left.
+    None when it does not complete (a headcount cap, or no placement found). Returns (column
+    values, objective with the constant)."""
+    h = model.prob.solverModel
+    idx = model.tour_columns()
+    act_idx = model.placement_and_blend_columns()
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    if len(act_idx):
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
+    started = time.perf_counter()
+    tours = np.ceil(np.asarray(lp_tours, dtype=float) - 1e-4)  # an interior LP point has tiny positive values
+    h.clearSolver()
+    solution, objective = complete(model, h, idx, tours, act_idx)
+    if solution is None and model.rules.coverage == "hard" and len(act_idx):
+        # hard coverage the rounded breaks miss: a placement MIP (tours fixed) for the time left
+        h.changeColsBounds(len(idx), idx, tours, tours)
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kInteger))
+        h.setOptionValue("time_limit", max(0.5, model.deadline - time.perf_counter()))
+        h.run()
+        h.setOptionValue("time_limit", highspy.kHighsInf)
+        if h.getInfo().primal_solution_status == 2:
+            solution = np.asarray(h.getSolution().col_value).copy()
+            objective = h.getInfo().objective_function_value
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+    progress(f"rounded-up LP plan ({int(tours.sum())} tours): {'completed' if solution is not None else 'no plan'}, "
+             f"{time.perf_counter() - started:.1f} s")
+    if solution is None:
+        return None
+    model.incumbent = np.asarray(solution, dtype=float).copy()
+    for var in model.prob.variables():
+        var.varValue = float(solution[var.index])
+    return model.incumbent.copy(), float(objective) + float(model.prob.objective.constant)
 
 
 def greedy_plan(model: ShiftModel, *, progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:

@@ -3,16 +3,17 @@
 ``time_limit_s`` is the wall time of the whole call (model build, LP, roundings, improvement).
 
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
-   relaxation (the proven lower bound) in the time left less a reserve
-   (``GREEDY_RESERVE_S`` / ``GREEDY_RESERVE_SHARE``); on large soft models without crossover
+   relaxation (the proven lower bound) in the time left less a reserve (the smaller of
+   ``GREEDY_RESERVE_S`` and ``GREEDY_RESERVE_SHARE``); on large soft models without crossover
    (the bound only: the rounding works on the spread-break model).
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
-   activities and blending; the rounding must end before the reserve. On a large model whose
+   activities and blending; the rounding must end within the time limit. On a large model whose
    plan is not within ``gap_rel``, a second rounding of the exact model if time allows
    (``EXACT_ROUNDING_BEFORE``, or later while time remains when the first plan is more than
    ``EXACT_ROUNDING_GAP`` above the bound); the better plan.
-   When the LP or the rounding does not finish in its time: the greedy plan
+   When the rounding does not finish in its time: the LP's tours rounded up and completed;
+   when that does not complete or the LP did not finish either: the greedy plan
    (:func:`~scheduling.shifts.heuristics.greedy_plan`, no LP), so a short limit still ends
    with a rule-abiding plan; without the LP its proven bound is 0 (every objective term is
    non-negative), the gap says so and a warning names the time limit.
@@ -58,9 +59,9 @@ EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model'
 EXACT_ROUNDING_GAP = 0.05
 EXACT_ROUNDING_LATE_DEADLINE = 0.9
 # kept for a plan without the LP (heuristics.greedy_plan): the LP may use the time limit up to
-# this, then the rounding; either one stopped by the clock leaves the greedy plan the rest
+# the smaller of these; the greedy plan (a second or two on the bundled sample) runs to its end
 GREEDY_RESERVE_S = 2.0
-GREEDY_RESERVE_SHARE = 0.15
+GREEDY_RESERVE_SHARE = 0.1
 
 
 def plan_shifts(
@@ -100,7 +101,7 @@ def plan_shifts(
     # for a plan without the LP, so that a short limit still ends with a rule-abiding plan
     deadline = clock + rules.time_limit_s
     model.deadline = deadline
-    reserve = min(max(GREEDY_RESERVE_S, GREEDY_RESERVE_SHARE * rules.time_limit_s), 0.5 * rules.time_limit_s)
+    reserve = min(GREEDY_RESERVE_S, GREEDY_RESERVE_SHARE * rules.time_limit_s)
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
     lp_status, lp_objective, _ = model.solve(
@@ -117,6 +118,9 @@ def plan_shifts(
     if highs_rounding:
         model.prob.solverModel.setOptionValue("run_crossover", "on")
     lp_seconds = time.perf_counter() - clock
+    lp_tours = None  # the relaxation's tours, for a rounded-up plan when the dive runs out of time
+    if highs_rounding and lp_solved:
+        lp_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
     if not lp_solved:
         # no LP bound in the time: every term of the objective (pay, shortfall and over-coverage
         # prices, late work) is non-negative, so 0 is the proven bound, and the gap says so
@@ -132,8 +136,8 @@ def plan_shifts(
         first_method = "LP rounding"
         if lp_solved:
             tried.append("LP rounding (dive, drop, completion)")
-            # the rounding may take the time up to the greedy plan's reserve
-            model.dive_deadline = deadline - reserve
+            # the rounding may take the time left; when it runs out, the quick plans below
+            model.dive_deadline = deadline
             try:
                 tours = heuristics.spread_dive(model, progress=say)
                 say("placing breaks, lunches and blended work")
@@ -143,6 +147,14 @@ def plan_shifts(
                 say(f"LP rounding stopped ({exc}); a greedy plan instead")
             finally:
                 model.dive_deadline = float("inf")
+        if x is None and lp_tours is not None:
+            tried.append("the LP's tours rounded up")
+            first = heuristics.rounded_up_plan(model, lp_tours, progress=say)
+            tours = None
+            if first is not None:
+                x, objective = first
+                first_method = "LP rounded up"
+                status = "Feasible"
         if x is None:
             tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
             first_method = "greedy"
@@ -209,9 +221,9 @@ def plan_shifts(
                       "uncovered whatever the plan; widen a shift's start times or add one to cover them",
                       stacklevel=2)
     if not lp_solved:
-        warnings.warn(f"time_limit_s={rules.time_limit_s:g}: the LP relaxation did not finish in {lp_seconds:.1f} s, "
-                      "so the plan is a greedy one and its only proven lower bound is 0 (gap "
-                      f"{plan.gap:.0%}); a longer time_limit_s gives the LP bound and a rounded plan",
+        warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the LP relaxation did not finish in "
+                      f"{lp_seconds:.1f} s, so the plan is a greedy one and its only proven lower bound is 0 (gap "
+                      f"{plan.gap:.2%}); a longer time_limit_s gives the LP bound and a rounded plan",
                       stacklevel=2)
     elif plan.gap > rules.gap_rel + EPS:
         warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the shift plan is {plan.gap:.2%} above its proven "
