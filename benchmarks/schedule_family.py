@@ -39,7 +39,9 @@ the ratios, appended to benchmarks/RESULTS.md (section ``schedule_family``).
 Run: ``.venv/bin/python benchmarks/schedule_family.py`` (all 24 seeds, ``time_limit_s=60``, one
 process: about 50 CPU-minutes); ``--seeds 0-5,9 --time-limit 20 --jobs 2`` for a subset;
 ``--no-highs`` to skip the baseline; ``--no-record`` to only print; ``--csv path`` for the
-per-instance table.
+per-instance table. ``--no-ours --csv base.csv`` runs only the HiGHS baseline and keeps it;
+``--highs-csv base.csv`` then takes the baseline from it (the same seeds, limit and model)
+instead of solving it again, and the recorded command says so.
 """
 
 from __future__ import annotations
@@ -420,13 +422,14 @@ def _q(values: list[float], q: float) -> float:
 
 
 def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], jobs: int, wall_s: float,
-           load: tuple[float, float, float], note: str) -> str:
+           load: tuple[float, float, float], note: str, highs_csv: Path | None = None) -> str:
     rows = sorted(rows, key=lambda r: r["seed"])
     full = tuple(seeds) == SEEDS
     cmd = "`.venv/bin/python benchmarks/schedule_family.py"
     cmd += "" if full else f" --seeds {','.join(map(str, seeds))}"
     cmd += "" if time_limit_s == 60 else f" --time-limit {time_limit_s:g}"
     cmd += "" if jobs == 1 else f" --jobs {jobs}"
+    cmd += "" if highs_csv is None else f" --highs-csv {highs_csv}"
     cmd += "`"
     lines = [f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
              f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min, at the start)", "",
@@ -513,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HiGHS baseline of {len(rows)} seed(s) written to {args.csv}")
         return 0
     text = report(rows, time_limit_s=args.time_limit, seeds=seeds, jobs=args.jobs,
-                  wall_s=time.perf_counter() - started, load=load, note=args.note)
+                  wall_s=time.perf_counter() - started, load=load, note=args.note, highs_csv=args.highs_csv)
     print(text)
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)
