@@ -39,7 +39,9 @@ the ratios, appended to benchmarks/RESULTS.md (section ``schedule_family``).
 Run: ``.venv/bin/python benchmarks/schedule_family.py`` (all 24 seeds, ``time_limit_s=60``, one
 process: about 50 CPU-minutes); ``--seeds 0-5,9 --time-limit 20 --jobs 2`` for a subset;
 ``--no-highs`` to skip the baseline; ``--no-record`` to only print; ``--csv path`` for the
-per-instance table.
+per-instance table. ``--no-ours --csv base.csv`` runs only the HiGHS baseline and keeps it;
+``--highs-csv base.csv`` then takes the baseline from it (the same seeds, limit and model)
+instead of solving it again, and the recorded command says so.
 """
 
 from __future__ import annotations
@@ -380,11 +382,20 @@ def run_highs(inst: Instance) -> dict:
             "highs_s": time.perf_counter() - started}
 
 
-def run_instance(seed: int, time_limit_s: float, highs: bool) -> dict:
+HIGHS_COLUMNS = ("highs_status", "highs_objective", "highs_mip_bound", "highs_s")
+
+
+def run_instance(seed: int, time_limit_s: float, highs: bool, *, ours: bool = True,
+                 highs_row: dict | None = None) -> dict:
+    """One seed: ours (unless ``ours`` is False) and HiGHS B&B (when ``highs``), or HiGHS's
+    columns from an earlier run (``highs_row``, from ``--highs-csv``)."""
     inst = instance(seed, time_limit_s=time_limit_s)
     row = {"seed": seed, "label": inst.label, "features": ", ".join(inst.features)}
-    row.update(run_ours(inst))
-    if highs:
+    if ours:
+        row.update(run_ours(inst))
+    if highs_row is not None:
+        row.update({k: highs_row[k] for k in HIGHS_COLUMNS if k in highs_row})
+    elif highs:
         row.update(run_highs(inst))
     bounds = [row.get("lp_bound"), row.get("ours_mip_bound"), row.get("highs_mip_bound")]
     bound = max((b for b in bounds if b is not None and math.isfinite(b)), default=float("nan"))
@@ -411,13 +422,14 @@ def _q(values: list[float], q: float) -> float:
 
 
 def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], jobs: int, wall_s: float,
-           load: tuple[float, float, float], note: str) -> str:
+           load: tuple[float, float, float], note: str, highs_csv: Path | None = None) -> str:
     rows = sorted(rows, key=lambda r: r["seed"])
     full = tuple(seeds) == SEEDS
     cmd = "`.venv/bin/python benchmarks/schedule_family.py"
     cmd += "" if full else f" --seeds {','.join(map(str, seeds))}"
     cmd += "" if time_limit_s == 60 else f" --time-limit {time_limit_s:g}"
     cmd += "" if jobs == 1 else f" --jobs {jobs}"
+    cmd += "" if highs_csv is None else f" --highs-csv {highs_csv}"
     cmd += "`"
     lines = [f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
              f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min, at the start)", "",
@@ -471,21 +483,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-record", action="store_true", help="print only, do not append to RESULTS.md")
     parser.add_argument("--csv", type=Path, help="also write the per-instance table to this CSV")
     parser.add_argument("--note", default="", help="a line recorded above the table (what changed)")
+    parser.add_argument("--no-ours", action="store_true",
+                        help="run only the HiGHS baseline (needs --csv; nothing recorded), for --highs-csv later")
+    parser.add_argument("--highs-csv", type=Path,
+                        help="take the HiGHS baseline from this earlier --csv (same seeds and --time-limit) "
+                             "instead of solving it again; say so in --note")
     args = parser.parse_args(argv)
     seeds = _parse_seeds(args.seeds)
+    if args.no_ours and not args.csv:
+        parser.error("--no-ours needs --csv (the baseline is kept for a later --highs-csv run)")
+    earlier: dict[int, dict] = {}
+    if args.highs_csv:
+        frame = pd.read_csv(args.highs_csv)
+        earlier = {int(r["seed"]): r for r in frame.to_dict("records")}
+        missing = sorted(set(seeds) - set(earlier))
+        if missing:
+            parser.error(f"--highs-csv {args.highs_csv}: no row for seed(s) {missing}")
     load = os.getloadavg()
     started = time.perf_counter()
     rows = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_instance, s, args.time_limit, not args.no_highs): s for s in seeds}
+        futures = {pool.submit(run_instance, s, args.time_limit, not args.no_highs, ours=not args.no_ours,
+                               highs_row=earlier.get(s)): s for s in seeds}
         for future in concurrent.futures.as_completed(futures):
             row = future.result()
             rows.append(row)
             print(f"seed {row['seed']:2d} {row['label']}: ours {row.get('ours_ratio', float('nan')):.4f} "
                   f"({row.get('ours_status', row.get('ours_error'))}, {row.get('ours_s', 0):.1f} s), "
                   f"HiGHS {row.get('highs_ratio', float('nan')):.4f} ({row.get('highs_status', '-')})", flush=True)
+    if args.no_ours:
+        pd.DataFrame(rows).to_csv(args.csv, index=False)
+        print(f"HiGHS baseline of {len(rows)} seed(s) written to {args.csv}")
+        return 0
     text = report(rows, time_limit_s=args.time_limit, seeds=seeds, jobs=args.jobs,
-                  wall_s=time.perf_counter() - started, load=load, note=args.note)
+                  wall_s=time.perf_counter() - started, load=load, note=args.note, highs_csv=args.highs_csv)
     print(text)
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)

@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     req = requirements()
+    load = os.getloadavg()
     started = time.perf_counter()
     result = schedule_week(req, RULES, targets=None)
     wall = time.perf_counter() - started
@@ -192,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = summary["objective"] / summary["lower_bound"]
     agents = sum(summary["agents_by_contract"].values())
     lines = [
-        f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}",
+        f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
         "",
         f"Command: `.venv/bin/python benchmarks/schedule_week.py`. Week of {WEEK.date()}, 15-min grid, "
         f"{agents} agents ({summary['agents_by_contract']}), hard coverage.",

@@ -14,7 +14,10 @@ re-solves with column bounds changed), and read the model's records by name.
   blended agents by carried rounding and a short MIP), also from the LP's tours rounded up
   (soft coverage), and the better plan is kept; a placement MIP when hard coverage rounds to
   no plan;
-* :func:`exact_rounding`: a second first plan from the exact model's own dive.
+* :func:`exact_rounding`: a second first plan from the exact model's own dive;
+* :func:`greedy_plan`: a first plan without the LP (tours added greedily where the most
+  requirement is uncovered per unit of cost, within the headcount rows, then completed like
+  a rounding), for when the LP or its rounding cannot finish within ``time_limit_s``.
 
 The improvement after the first plan is :mod:`scheduling.shifts.improve`.
 """
@@ -28,6 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pulp
+import scipy.sparse as sp
 
 try:
     import highspy
@@ -46,6 +50,14 @@ DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
+GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)  # hard coverage: requirement raised by these shares until the plan completes
+
+
+def uses_spread_dive(model: ShiftModel) -> bool:
+    """True when :func:`spread_dive` rounds this model (large soft models with placed breaks)."""
+    rules = model.rules
+    return (rules.coverage != "hard" and model.n_integers > EXACT_MAX_INTEGERS
+            and any(len(offsets) > 1 for t in rules.shifts for offsets in t.placement_offsets(model.grid.interval_minutes)))
 
 
 def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray | None:
@@ -73,7 +85,9 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
     progress("solving the spread-break LP")
     spread = ShiftModel(rules, model.grid, model.demands, model.caps, hard=False, integer_activities=False,
                         spread_activities=True, goals=model.goals)
-    status, _objective, _ = spread.solve(mip=False)
+    spread.dive_deadline = model.dive_deadline
+    status, _objective, _ = spread.solve(mip=False, crossover=True,
+                                         time_limit_s=max(0.1, model.dive_deadline - time.perf_counter()))
     if status != "Optimal" or len(spread.tours) != len(model.tours):
         model.seconds += time.perf_counter() - started
         return None
@@ -182,7 +196,7 @@ def integer_tours(model: ShiftModel, *, progress: Callable[[str], None]) -> np.n
     """:func:`dive`, then :func:`drop_redundant` with ``DROP_KEEP_SHARE`` for at most 30 %
     of ``time_limit_s``. Leaves the tours fixed in the instance."""
     return drop_redundant(model, dive(model, progress=progress), keep_share=DROP_KEEP_SHARE,
-                               seconds=0.3 * model.rules.time_limit_s, progress=progress)
+                          seconds=0.3 * model.rules.time_limit_s, progress=progress)
 
 
 def drop_redundant(model: ShiftModel, tours: np.ndarray, *, keep_share: float, seconds: float,
@@ -247,7 +261,6 @@ def round_lp(model: ShiftModel, *, progress: Callable[[str], None],
         # the LP's basis takes 3.5 s on the sample
         h.clearSolver()
     started = time.perf_counter()
-    limit = max(1.0, model.rules.time_limit_s - model.seconds)  # the LP, dive and drop count against the limit
     h.run()
     current = h.getInfo().objective_function_value
     progress(f"placing breaks and lunches (rounded plan {current + model.prob.objective.constant:.0f} with "
@@ -270,10 +283,11 @@ def round_lp(model: ShiftModel, *, progress: Callable[[str], None],
         if len(act_idx):
             h.changeColsIntegrality(len(act_idx), act_idx,
                                     np.full(len(act_idx), highspy.HighsVarType.kInteger))
-        left = max(1.0, limit - (time.perf_counter() - started))
+        left = max(0.5, model.deadline - time.perf_counter())  # the time left of the whole plan_shifts
         h.setOptionValue("time_limit", left)  # a MIP run's limit counts from its own start
         placing = time.perf_counter()
         h.run()
+        h.setOptionValue("time_limit", inf)
         progress(f"placement MIP: {h.modelStatusToString(h.getModelStatus())}, "
                  f"{time.perf_counter() - placing:.1f} s (limit {left:.1f} s)")
         if h.getInfo().primal_solution_status == 2:
@@ -451,7 +465,9 @@ def blend_integer(model: ShiftModel, h, vals: np.ndarray, net: dict, need: dict)
     h.changeColsBounds(len(z_idx), z_idx, np.zeros(len(z_idx)), np.full(len(z_idx), highspy.kHighsInf))
     h.changeColsIntegrality(len(z_idx), z_idx, np.full(len(z_idx), highspy.HighsVarType.kInteger))
     h.setSolution(warm)
-    h.setOptionValue("time_limit", BLEND_MIP_SECONDS)  # a MIP run's limit counts from its own start
+    # a MIP run's limit counts from its own start; never past the whole solve's deadline (the
+    # rounded blending above is a complete answer already)
+    h.setOptionValue("time_limit", max(0.05, min(BLEND_MIP_SECONDS, model.deadline - time.perf_counter())))
     h.setOptionValue("mip_rel_gap", model.rules.gap_rel / 10)
     h.run()
     h.setOptionValue("time_limit", highspy.kHighsInf)
@@ -464,3 +480,185 @@ def blend_integer(model: ShiftModel, h, vals: np.ndarray, net: dict, need: dict)
     h.run()  # the LP for the continuous rest, with the blending fixed
     return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
+
+
+def tour_coverage(model: ShiftModel) -> tuple[sp.csc_matrix, list[str]]:
+    """Agents each tour puts on its channel per grid interval, with each break and lunch
+    taken in equal shares over its window (as in the spread model): a sparse (channel x
+    interval) by tour matrix, rows channel after channel in ``model.demands`` order."""
+    grid = model.grid
+    n = grid.n_intervals
+    channels = list(model.demands)
+    offset_of = {c: k * n for k, c in enumerate(channels)}
+    rows, cols, vals = [], [], []
+    offsets_of = {t.name: t.placement_offsets(grid.interval_minutes) for t in model.rules.shifts}
+    shift_cache: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def one_shift(template, start: int) -> tuple[np.ndarray, np.ndarray]:
+        key = (template.name, start)
+        if key not in shift_cache:
+            on = np.zeros(n)
+            np.add.at(on, grid.covered(start, template.length_minutes), 1.0)
+            for activity, offsets in zip(template.activities, offsets_of[template.name]):
+                for off in offsets:
+                    np.add.at(on, grid.covered(start + off, activity.length_minutes), -1.0 / len(offsets))
+            where = np.flatnonzero(np.abs(on) > EPS)
+            shift_cache[key] = (where, on[where])
+        return shift_cache[key]
+
+    for j, tour in enumerate(model.tours):
+        base = offset_of[tour.channel]
+        for d in tour.days:
+            where, value = one_shift(tour.template, d * 1440 + tour.start_minute)
+            rows.append(base + where)
+            cols.append(np.full(len(where), j))
+            vals.append(value)
+    if not rows:
+        return sp.csc_matrix((len(channels) * n, len(model.tours))), channels
+    matrix = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(len(channels) * n, len(model.tours)))
+    return matrix.tocsc(), channels  # duplicates summed
+
+
+def greedy_tours(model: ShiftModel, *, margin: float = 0.0) -> np.ndarray:
+    """Integer tour counts without the LP, in ``model.tours`` order.
+
+    Each step adds the tour (as many agents of it as its least-covered hour still needs) that
+    covers the most uncovered requirement per unit of its cost, among the tours every
+    headcount row still has room for. Requirements are met per interval with breaks and
+    lunches spread over their windows: immediate channels to the next whole agent (hard
+    coverage, raised by ``margin``) or while a tour saves more in shortfall price than it
+    costs (soft); a deferred channel's workload where it arrives, by its own tours (blended
+    agents do the rest). It runs to its end whatever the clock says: it is the plan of last
+    resort (a second or two on the bundled sample).
+    """
+    matrix, channels = tour_coverage(model)
+    n = model.grid.n_intervals
+    hard = model.rules.coverage == "hard"
+    target = np.zeros(len(channels) * n)
+    for k, channel in enumerate(channels):
+        required = np.asarray(model.demands[channel].required, dtype=float)
+        if hard and not model.demands[channel].deferred:
+            required = np.ceil(required * (1.0 + margin) - EPS)
+        target[k * n:(k + 1) * n] = required
+    cost = np.array([max(t.cost, EPS) for t in model.tours])
+    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
+    # a headcount row sums tours, or the pooled columns of named agents (pooled_k: the tours
+    # the k-th set of pools, in order of first appearance, can take; formulation.headcount)
+    members_of: dict[str, list[int]] = {t.var.name: [j] for j, t in enumerate(model.tours)}
+    pool_sets: dict[frozenset[int], list[int]] = {}
+    for j, tour in enumerate(model.tours):
+        if tour.takers:
+            pool_sets.setdefault(tour.takers, []).append(j)
+    for n_set, members in enumerate(pool_sets.values()):
+        members_of[f"pooled_{n_set}"] = members
+    r, c, v = [], [], []
+    for k, cap in enumerate(model.cap_rows):
+        for var, coef in cap.row.items():
+            for j in members_of.get(var.name, ()):
+                r.append(k)
+                c.append(j)
+                v.append(coef)
+    n_caps = len(model.cap_rows)
+    cap_t = sp.csr_matrix((v, (c, r)), shape=(len(model.tours), n_caps))  # tour x headcount row
+    limits = np.array([float(cap.limit) for cap in model.cap_rows])
+    used = np.zeros(n_caps)
+    tours = np.zeros(len(model.tours))
+    deficit = target.copy()
+    allowed = np.ones(len(model.tours), dtype=bool)
+    matrix_t = matrix.T.tocsr()
+    cap_rows_t = cap_t.tocsc()  # headcount row -> its tours
+    while True:
+        gain = matrix_t @ np.clip(deficit, 0.0, 1.0)
+        score = np.where(allowed, gain / cost, -np.inf)
+        j = int(np.argmax(score))
+        if not np.isfinite(score[j]) or gain[j] <= EPS or (not hard and gain[j] * price <= cost[j]):
+            break
+        rows_j = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
+        values_j = matrix.data[matrix.indptr[j]:matrix.indptr[j + 1]]
+        on = rows_j[values_j >= 1.0 - EPS]
+        copies = max(1, int(np.floor(deficit[on].min() + EPS))) if len(on) else 1
+        if n_caps:
+            ks = cap_t.indices[cap_t.indptr[j]:cap_t.indptr[j + 1]]
+            coefs = cap_t.data[cap_t.indptr[j]:cap_t.indptr[j + 1]]
+            if len(ks):
+                copies = min(copies, int(np.min(np.floor((limits[ks] - used[ks]) / coefs + EPS))))
+            if copies < 1:
+                allowed[j] = False
+                continue
+            used[ks] += copies * coefs
+            full_rows = ks[limits[ks] - used[ks] < 1.0 - EPS]
+            for k in full_rows:  # a full headcount row closes every tour it counts
+                allowed[cap_rows_t.indices[cap_rows_t.indptr[k]:cap_rows_t.indptr[k + 1]]] = False
+        tours[j] += copies
+        deficit[rows_j] -= copies * values_j
+    return tours
+
+
+def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
+                    progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
+    """A complete plan from the LP relaxation's tours rounded up (``lp_tours``, read right after
+    the LP), completed by :func:`complete`: the quick plan when the dive cannot finish in its
+    time; hard coverage the rounded activities miss gets a placement MIP for the time left.
+    None when it does not complete (a headcount cap, or no placement found). Returns (column
+    values, objective with the constant)."""
+    h = model.prob.solverModel
+    idx = model.tour_columns()
+    act_idx = model.placement_and_blend_columns()
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    if len(act_idx):
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
+    started = time.perf_counter()
+    tours = np.ceil(np.asarray(lp_tours, dtype=float) - 1e-4)  # an interior LP point has tiny positive values
+    h.clearSolver()
+    solution, objective = complete(model, h, idx, tours, act_idx)
+    if solution is None and model.rules.coverage == "hard" and len(act_idx):
+        # hard coverage the rounded breaks miss: a placement MIP (tours fixed) for the time left
+        h.changeColsBounds(len(idx), idx, tours, tours)
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kInteger))
+        h.setOptionValue("time_limit", max(0.5, model.deadline - time.perf_counter()))
+        h.run()
+        h.setOptionValue("time_limit", highspy.kHighsInf)
+        if h.getInfo().primal_solution_status == 2:
+            solution = np.asarray(h.getSolution().col_value).copy()
+            objective = h.getInfo().objective_function_value
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+    progress(f"rounded-up LP plan ({int(tours.sum())} tours): {'completed' if solution is not None else 'no plan'}, "
+             f"{time.perf_counter() - started:.1f} s")
+    if solution is None:
+        return None
+    model.incumbent = np.asarray(solution, dtype=float).copy()
+    for var in model.prob.variables():
+        var.varValue = float(solution[var.index])
+    return model.incumbent.copy(), float(objective) + float(model.prob.objective.constant)
+
+
+def greedy_plan(model: ShiftModel, *, progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
+    """A complete plan without the LP: :func:`greedy_tours`, completed by :func:`complete` on
+    the model's HiGHS instance (built by an LP solve, finished or not). Hard coverage retries
+    with the requirement raised by ``GREEDY_MARGINS`` until the plan completes. Returns
+    (column values, objective with the constant) or None. Leaves the tours fixed."""
+    h = model.prob.solverModel
+    idx = model.tour_columns()
+    act_idx = model.placement_and_blend_columns()
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    if len(act_idx):
+        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
+    margins = GREEDY_MARGINS if model.rules.coverage == "hard" else (0.0,)
+    for margin in margins:
+        started = time.perf_counter()
+        tours = greedy_tours(model, margin=margin)
+        h.clearSolver()  # the fixed tours leave a small LP: solved afresh, not from the relaxation's state
+        solution, objective = complete(model, h, idx, tours, act_idx)
+        progress(f"greedy plan ({int(tours.sum())} tours, margin {margin:.0%}): "
+                 f"{'completed' if solution is not None else 'no plan'}, {time.perf_counter() - started:.1f} s")
+        if solution is not None:
+            model.incumbent = np.asarray(solution, dtype=float).copy()
+            for var in model.prob.variables():
+                var.varValue = float(solution[var.index])
+            return model.incumbent.copy(), float(objective) + float(model.prob.objective.constant)
+    return None

@@ -1,17 +1,27 @@
 """``plan_shifts``: the weekly shift plan, from the LP bound to the best plan the time allows.
 
+``time_limit_s`` is the wall time of the whole call (model build, LP, roundings, improvement).
+
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
-   relaxation: the proven lower bound.
+   relaxation (the proven lower bound) in the time left less a reserve (the smaller of
+   ``GREEDY_RESERVE_S`` and ``GREEDY_RESERVE_SHARE``); on large soft models without crossover
+   (the bound only: the rounding works on the spread-break model).
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
-   activities and blending. On a large model whose plan is not within ``gap_rel``, a second
-   rounding of the exact model if time allows (``EXACT_ROUNDING_BEFORE``, or later while time
-   remains when the first plan is more than ``EXACT_ROUNDING_GAP`` above the bound); the better
-   plan.
+   activities and blending; the rounding must end within the time limit. On a large model whose
+   plan is not within ``gap_rel``, a second rounding of the exact model if time allows
+   (``EXACT_ROUNDING_BEFORE``, or later while time remains when the first plan is more than
+   ``EXACT_ROUNDING_GAP`` above the bound); the better plan.
+   When the rounding does not finish in its time: the LP's tours rounded up and completed;
+   when that does not complete or the LP did not finish either: the greedy plan
+   (:func:`~scheduling.shifts.heuristics.greedy_plan`, no LP), so a short limit still ends
+   with a rule-abiding plan; without the LP its proven bound is 0 (every objective term is
+   non-negative), the gap says so and a warning names the time limit.
 3. Improvement (:mod:`scheduling.shifts.improve`) until within ``gap_rel`` of the bound or
    ``time_limit_s`` is spent; on small models it also runs branch and bound, whose dual bound
    may raise the bound.
-4. Without HiGHS (CBC) or when no rounding completes: branch and bound for the time left.
+4. Without HiGHS (CBC), or hard coverage no rounding or greedy plan completes: branch and
+   bound for the time left.
 
 Infeasible hard coverage raises :class:`InfeasibleError` with the explanation
 (:mod:`scheduling.shifts.explain`); no plan at all raises :class:`SolveError`.
@@ -50,6 +60,10 @@ EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model'
 # bound; with it, 1.014 at once and 1.0096 after the search
 EXACT_ROUNDING_GAP = 0.05
 EXACT_ROUNDING_LATE_DEADLINE = 0.9
+# kept for a plan without the LP (heuristics.greedy_plan): the LP may use the time limit up to
+# the smaller of these; the greedy plan (a second or two on the bundled sample) runs to its end
+GREEDY_RESERVE_S = 2.0
+GREEDY_RESERVE_SHARE = 0.1
 
 
 def plan_shifts(
@@ -93,33 +107,80 @@ def plan_shifts(
     unserved = model.unserved_deferred()
     if unserved:  # a configuration mistake, not a shortfall to price: say so before solving
         raise InfeasibleError("; ".join(unserved), {"shortfalls": [], "binding": unserved})
+    # time_limit_s is the wall time of this whole call: the model build above, the LP, the
+    # roundings and the improvement all count against it, and GREEDY_RESERVE of it is kept
+    # for a plan without the LP, so that a short limit still ends with a rule-abiding plan
+    deadline = clock + rules.time_limit_s
+    model.deadline = deadline
+    reserve = min(GREEDY_RESERVE_S, GREEDY_RESERVE_SHARE * rules.time_limit_s)
+    highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
-    lp_status, lp_objective, _ = model.solve(mip=False)
-    model.lp_objective = lp_objective
+    lp_status, lp_objective, _ = model.solve(
+        mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()) if highs_rounding else None,
+        # the spread dive rounds another model: this LP gives the bound only, and its
+        # crossover (a basis) is 40 % of its time on the bundled sample
+        crossover=not (highs_rounding and heuristics.uses_spread_dive(model)))
     if rules.coverage == "hard" and lp_status == "Infeasible":
         raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
     if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
         # even the LP relaxation misses a daily/weekly goal: no plan can reach it
         raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
-    if lp_status != "Optimal":
+    lp_solved = lp_status == "Optimal"
+    if not lp_solved and not (highs_rounding and model.solver_name == "HiGHS" and "time limit" in lp_status.lower()):
         raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
                          f"(time limit {rules.time_limit_s:g} s, rules.toml time_limit_s)")
+    if highs_rounding:
+        model.prob.solverModel.setOptionValue("run_crossover", "on")
+    lp_seconds = time.perf_counter() - clock
+    lp_tours = None  # the relaxation's tours, for a rounded-up plan when the dive runs out of time
+    if highs_rounding and lp_solved:
+        lp_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
+    if not lp_solved:
+        # no LP bound in the time: every term of the objective (pay, shortfall and over-coverage
+        # prices, late work) is non-negative, so 0 is the proven bound, and the gap says so
+        lp_objective = 0.0
+        say(f"the LP relaxation did not finish in {lp_seconds:.1f} s of the {rules.time_limit_s:g} s time limit; "
+            "a greedy plan instead")
+    model.lp_objective = lp_objective
     status, objective, mip_bound, tours = None, float("nan"), None, None
     log: list[Improvement] = []
-    tried = ["the LP relaxation"]
-    if model.solver_name == "HiGHS" and highspy is not None:
-        tried.append("LP rounding (dive, drop, completion)")
-        try:
-            tours = heuristics.spread_dive(model, progress=say)
-            say("placing breaks, lunches and blended work")
-            status, objective, mip_bound = heuristics.round_lp(model, progress=say, tours=tours)
-        except SolveError as exc:
-            say(f"LP rounding failed ({exc}); branch and bound")
-        if status is not None:
+    tried = ["the LP relaxation" + ("" if lp_solved else f" (stopped at the time limit after {lp_seconds:.1f} s)")]
+    if highs_rounding:
+        x = None
+        first_method = "LP rounding"
+        if lp_solved:
+            tried.append("LP rounding (dive, drop, completion)")
+            # the rounding may take the time left; when it runs out, the quick plans below
+            model.dive_deadline = deadline
+            try:
+                tours = heuristics.spread_dive(model, progress=say)
+                say("placing breaks, lunches and blended work")
+                status, objective, mip_bound = heuristics.round_lp(model, progress=say, tours=tours)
+                x = model.incumbent.copy()
+            except SolveError as exc:
+                say(f"LP rounding stopped ({exc}); a greedy plan instead")
+            finally:
+                model.dive_deadline = float("inf")
+        if x is None and lp_tours is not None:
+            tried.append("the LP's tours rounded up")
+            first = heuristics.rounded_up_plan(model, lp_tours, progress=say)
+            tours = None
+            if first is not None:
+                x, objective = first
+                first_method = "LP rounded up"
+                status = "Feasible"
+        if x is None:
+            tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
+            first_method = "greedy"
+            first = heuristics.greedy_plan(model, progress=say)
+            tours = None
+            if first is not None:
+                x, objective = first
+                status = "Feasible"
+        if x is not None:
             bound = lp_objective
-            log.append(Improvement(time.perf_counter() - clock, objective, bound, "first complete plan (LP rounding)"))
+            log.append(Improvement(time.perf_counter() - clock, objective, bound, f"first complete plan ({first_method})"))
             say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} (first complete plan)")
-            x = model.incumbent.copy()
             early = time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s
             far = gap(objective, bound) > EXACT_ROUNDING_GAP
             share = 0.7 if early else EXACT_ROUNDING_LATE_DEADLINE
@@ -136,7 +197,7 @@ def plan_shifts(
                     log.append(Improvement(time.perf_counter() - clock, objective, bound, "LP rounding on the exact model"))
                     say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} "
                         "(LP rounding on the exact model)")
-            if gap(objective, bound) > rules.gap_rel + EPS and rules.time_limit_s - (time.perf_counter() - clock) > 1.0:
+            if gap(objective, bound) > rules.gap_rel + EPS and deadline - time.perf_counter() > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
                 x, objective, bound = improve(model, x, objective, bound=bound, deadline_s=rules.time_limit_s,
@@ -147,8 +208,8 @@ def plan_shifts(
             if bound > lp_objective + EPS:
                 mip_bound = bound
             status = "Optimal" if gap(objective, bound) <= rules.gap_rel + EPS else "Feasible"
-    if status is None:  # no plan from the rounding (or no HiGHS): branch and bound for the time left
-        remaining = max(1.0, rules.time_limit_s - (time.perf_counter() - clock))
+    if status is None and lp_solved:  # no plan from the roundings (or no HiGHS): branch and bound for the time left
+        remaining = max(1.0, deadline - time.perf_counter())
         say("solving integer model")
         tried.append(f"branch and bound ({remaining:.0f} s)")
         model.set_activities_integer()
@@ -179,7 +240,12 @@ def plan_shifts(
                           f"{row.service_level:.3f}, short of target_sl {row.target_sl:g} by {row.short_contacts:,.1f} "
                           "contacts answered in time (headcount caps or shift windows); priced as under-coverage",
                           stacklevel=2)
-    if plan.gap > rules.gap_rel + EPS:
+    if not lp_solved:
+        warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the LP relaxation did not finish in "
+                      f"{lp_seconds:.1f} s, so the plan is a greedy one and its only proven lower bound is 0 (gap "
+                      f"{plan.gap:.2%}); a longer time_limit_s gives the LP bound and a rounded plan",
+                      stacklevel=2)
+    elif plan.gap > rules.gap_rel + EPS:
         warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the shift plan is {plan.gap:.2%} above its proven "
                       f"lower bound (gap_rel={rules.gap_rel:g}); a longer time_limit_s may find a cheaper plan",
                       stacklevel=2)
