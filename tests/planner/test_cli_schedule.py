@@ -195,6 +195,34 @@ def test_a_violation_injected_after_solving_exits_3_and_writes_nothing(files, ca
     assert not out.exists()
 
 
+def test_coverage_the_plan_did_not_price_exits_3_and_writes_nothing(files, capsys, monkeypatch):
+    """The plan's coverage read back from its rounded shifts and activities must be the coverage
+    its objective priced: one agent added to one interval of the priced coverage after solving
+    (the rounding and the model disagreeing) is no usable plan."""
+    import dataclasses
+
+    import planner.rostering
+
+    real = planner.rostering.plan_shifts
+
+    def mispriced(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        priced = plan.priced_coverage.copy()
+        k = priced.index[(priced["channel"] == "voice") & (priced["scheduled"] > 0)][0]
+        priced.loc[k, "scheduled"] += 1.0
+        return dataclasses.replace(plan, priced_coverage=priced)
+
+    monkeypatch.setattr(planner.rostering, "plan_shifts", mispriced)
+    out = files / "week"
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(out)])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "planner schedule: error: the solver found no rule-abiding plan: 1 rule violation(s)" in err
+    assert "coverage voice: the coverage the plan priced has" in err and "(1 interval(s) differ)" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
 ISSUE_18_RULES = """\
 # issue 18's user case: 24/7 voice on a 15-minute grid
 interval_minutes = 15

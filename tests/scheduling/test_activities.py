@@ -217,3 +217,63 @@ def test_rule_violation_error_names_the_first_violations_and_crosses_processes()
     assert isinstance(again, RuleViolationError) and again.violations == error.violations
     assert str(again) == ("the solver found no rule-abiding plan: 4 rule violation(s) in the roster, first: "
                           "FT001 2026-09-07: 1 'break' activities; b; c (and 1 more)")
+
+
+# -- the remaining scheduling paths: the improvement, named agents, a Sunday-start 24/7 week ----------
+@pytest.mark.parametrize("shape, coverage", [("two_breaks_and_lunch", "soft"), ("overlapping", "hard")])
+def test_improvement_keeps_every_rule(shape, coverage, keeps_rules):
+    """The anytime improvement (large-neighbourhood search, branch and bound on small models)
+    re-solves tours with their activity placements: its plan keeps every rule and the three
+    coverages agree. gap_rel = 0 so the search runs until the time limit."""
+    rules = _rules(shape, coverage=coverage, gap_rel=0.0, time_limit_s=6.0)
+    plan, stages = _solve(_requirements(), rules)
+    assert "improving the plan (large-neighbourhood search)" in stages
+    assert plan.objective <= plan.improvements[0].objective + 1e-6
+    _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
+
+
+def test_named_agents_take_every_activity(keeps_rules):
+    """Named agents (skills, a weekday off, part-timers) on the issue's full-time shift: the plan
+    is made under their headcount caps and given to them; every shift has both breaks and the
+    lunch, nothing is left unfilled, the check (agents' rules included) finds nothing."""
+    from scheduling.roster import Agent, build_roster, headcount_caps
+
+    rules = _rules("two_breaks_and_lunch", channels=("voice", "email"))
+    agents = ([Agent(f"F{n:02d}", "full_time", ("voice", "email") if n % 3 else ("voice",),
+                     unavailable_weekdays=frozenset({n % 7}) if n % 4 == 0 else frozenset()) for n in range(40)]
+              + [Agent(f"P{n:02d}", "part_time", ("voice",)) for n in range(15)])
+    plan = plan_shifts(_requirements(email=True), rules, caps=headcount_caps(agents, MONDAY))
+    roster = build_roster(plan, rules, agents=agents)
+    assert not len(roster.unfilled)
+    keeps_rules(plan, rules, agents=agents, roster=roster)
+    _every_shift_has_every_activity(roster, rules)
+    off = {a.agent_id: a.unavailable_weekdays for a in agents}
+    assert all(pd.Timestamp(r.date).weekday() not in off[r.agent_id] for r in roster.roster.itertuples())
+
+
+def test_sunday_week_around_the_clock(keeps_rules):
+    """A Sunday-to-Saturday week (week_start = "Sun") of 24/7 voice, the issue's full-time shift
+    starting every 4 hours: Saturday's late shifts take their second break and part of their
+    lunch in the first morning of the week (the week wraps). Rule check = 0, the three coverages
+    agree, and every shift has both breaks and the lunch."""
+    sunday = pd.Timestamp("2024-01-07")
+    times = pd.date_range(sunday, periods=7 * 96, freq="15min")
+    hour = np.asarray(times.hour + times.minute / 60)
+    voice = 2 + 6 * np.exp(-((hour - 11) / 3) ** 2) + 4 * np.exp(-((hour - 18) / 2.5) ** 2)
+    requirements = pd.DataFrame({"interval_start": times, "channel": "voice", "required_agents": voice})
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 15, "coverage": "soft", "week_start": "Sun", "max_consecutive_days": 6,
+        "min_rest_hours": 11, "time_limit_s": 5.0, "gap_rel": 0.05,
+        "contract": [{"name": "full_time", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0}],
+        "shift": [{"name": "day", "contract": "full_time", "channels": ["voice"], "length_minutes": 540,
+                   "earliest_start": "00:00", "latest_start": "20:00", "start_step_minutes": 240,
+                   "activity": SHAPES["two_breaks_and_lunch"]}],
+    })
+    plan, _ = _solve(requirements, rules)
+    assert plan.grid.start == sunday
+    roster = keeps_rules(plan, rules)
+    _every_shift_has_every_activity(roster, rules)
+    starts = pd.to_datetime(roster.roster["shift_start"])
+    assert (starts == sunday + pd.Timedelta(days=6, hours=20)).any()  # Saturday 20:00: its breaks wrap
+    assert (pd.to_datetime(roster.activities["start"]) >= sunday + pd.Timedelta(days=7)).any()
+    assert pd.to_datetime(roster.roster["date"]).min() == sunday

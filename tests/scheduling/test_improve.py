@@ -97,7 +97,7 @@ def _daily_instances(draw):
 @settings(max_examples=16, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow])
 @given(_daily_instances())
-def test_bound_never_exceeds_the_exhaustive_optimum_and_the_gap_is_not_clamped(instance):
+def test_bound_never_exceeds_the_exhaustive_optimum_and_the_gap_is_not_clamped(keeps_rules, instance):
     length_h, n_starts, first_h, with_break, need, under_penalty = instance
     if not any(need):
         return
@@ -119,9 +119,10 @@ def test_bound_never_exceeds_the_exhaustive_optimum_and_the_gap_is_not_clamped(i
     objectives = [i.objective for i in plan.improvements]
     assert objectives and all(b < a for a, b in zip(objectives, objectives[1:]))
     assert objectives[-1] == pytest.approx(plan.objective)
+    keeps_rules(plan, rules)  # rule check = 0; priced, planned and roster coverage agree
 
 
-def test_part_time_day_patterns_known_optimum():
+def test_part_time_day_patterns_known_optimum(keeps_rules):
     # one agent needed at 09:00 every day; part-timers work any 3 days: LP 7 agent-days, integer 3 agents
     rules = _rules(length_h=1, first_h=9, n_starts=1, with_break=False, days=3)
     plan = plan_shifts(_hourly(lambda d, h: 1 if h == 9 else 0), rules)
@@ -131,6 +132,7 @@ def test_part_time_day_patterns_known_optimum():
     assert plan.bound <= 9.0 + 1e-6
     daily = plan.coverage[plan.coverage["interval_start"].dt.hour == 9]["scheduled"].to_numpy()
     assert (daily >= 1).all()
+    keeps_rules(plan, rules)
 
 
 def _model_and_first_plan(need, rules):
@@ -148,7 +150,7 @@ def _model_and_first_plan(need, rules):
 @settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000))
-def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(seed):
+def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(keeps_rules, seed):
     rng = np.random.default_rng(seed)
     profile = rng.choice([0.0, 0.6, 1.0, 2.2, 3.0, 4.5], size=(7, 24))
     profile[:, :6] = 0.0
@@ -189,6 +191,7 @@ def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(seed):
     assert not broken, broken[:5]
     assert objective == pytest.approx(pulp.value(model.prob.objective), rel=1e-9, abs=1e-6)
     assert all(abs(v.varValue - round(v.varValue)) < 1e-9 for v in model.prob.variables() if v.cat == pulp.LpInteger)
+    keeps_rules(plan, rules)  # the improved plan's roster: rule check = 0, the three coverages agree
 
 
 def test_every_tour_is_in_some_neighbourhood():
@@ -208,7 +211,7 @@ def test_a_plan_below_its_bound_fails_loudly():
         model.result("Feasible", first, lp, first + 1.0)  # a MIP dual bound above the plan
 
 
-def test_a_short_time_limit_keeps_the_best_plan_and_warns_with_its_gap():
+def test_a_short_time_limit_keeps_the_best_plan_and_warns_with_its_gap(keeps_rules):
     rng = np.random.default_rng(7)
     profile = rng.choice([0.0, 1.0, 2.2, 3.0, 4.5, 6.1], size=(7, 24))
     profile[:, :6] = 0.0
@@ -239,3 +242,4 @@ def test_a_short_time_limit_keeps_the_best_plan_and_warns_with_its_gap():
     assert plan.bound >= plan.lower_bound
     cov = plan.coverage
     assert (cov["scheduled"] >= np.ceil(cov["required"] - 1e-6)).all()
+    keeps_rules(plan, rules)

@@ -327,7 +327,7 @@ def test_caps_the_pool_rows_imply_are_left_out_without_changing_the_lp(monkeypat
         assert lean > free + 1.0  # and the agents do bind: the instance tests something
 
 
-def test_a_cap_below_the_pools_headcount_stays_in_the_model():
+def test_a_cap_below_the_pools_headcount_stays_in_the_model(keeps_rules):
     """A cap lowered under the pools' own headcount (the re-plan tightening, or max_agents) is
     not implied, so it is kept and binds."""
     rules = RuleSet.from_mapping({**RULES, "coverage": "soft", "contract": RULES["contract"][:1],
@@ -335,9 +335,13 @@ def test_a_cap_below_the_pools_headcount_stays_in_the_model():
     requirements = _requirements()
     agents = [Agent(f"A{n}", "full_time", ("voice", "email")) for n in range(40)]
     caps = headcount_caps(agents, MONDAY)
-    planned = int(plan_shifts(requirements, rules, caps=caps).tours["agents"].sum())
+    loose = plan_shifts(requirements, rules, caps=caps)
+    planned = int(loose.tours["agents"].sum())
     tight = dataclasses.replace(caps, by_contract={"full_time": planned - 2})
-    assert int(plan_shifts(requirements, rules, caps=tight).tours["agents"].sum()) <= planned - 2
+    capped = plan_shifts(requirements, rules, caps=tight)
+    assert int(capped.tours["agents"].sum()) <= planned - 2
+    for plan in (loose, capped):  # both rosters keep every rule, on the agents the caps came from
+        assert not len(keeps_rules(plan, rules, agents=agents).unfilled)
 
 
 def test_blending_never_counts_on_more_agents_than_have_both_skills(keeps_rules):
@@ -390,7 +394,7 @@ def test_the_roster_does_all_the_blended_email_the_plan_counts_on(keeps_rules):
     np.testing.assert_allclose(both["scheduled"], both["scheduled_plan"])  # every channel, every interval
 
 
-def test_a_week_starting_on_sunday_keeps_weekdays_days_off_and_availability():
+def test_a_week_starting_on_sunday_keeps_weekdays_days_off_and_availability(keeps_rules):
     """Israeli and Gulf centres plan Sunday to Saturday: the week starts on the requirements'
     first day, templates' days and agents' unavailable weekdays are calendar days, and the
     days off of a no-wrap week are counted inside that Sunday week."""
@@ -419,6 +423,7 @@ def test_a_week_starting_on_sunday_keeps_weekdays_days_off_and_availability():
     assert days == ["Sun", "Mon", "Tue", "Wed", "Thu"] and set(roster.roster["agent_id"]) == {"ANY"}
     assert check_roster(roster.roster, roster.activities, rules, agents=agents, coverage=roster.coverage,
                         week_start=sunday) == []
+    keeps_rules(plan, rules, agents=agents, roster=roster)  # and the priced, planned and roster coverage agree
     # a pool's days off are named by the calendar, not by their place in the week
     caps = headcount_caps(agents, grid.start)
     assert {pool.label() for pool in caps.pools} == {"voice off Sun", "voice"}

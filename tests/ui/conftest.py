@@ -105,15 +105,17 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def serve(store_url: str, *, extra_env: dict[str, str] | None = None):
+def serve(store_url: str, *, extra_env: dict[str, str] | None = None,
+          program: tuple[str, ...] = ("-m", "planner.cli")):
     """Start ``planner app`` (the production server) on a free port against ``store_url``;
-    returns (process, base url)."""
+    returns (process, base url). ``program``: what Python runs with ``app --port N`` (a test
+    launcher such as ``rule_breaking_app.py`` wraps the same command)."""
     port = _free_port()
     env = {**os.environ, "PLANNER_DB_URL": store_url, **(extra_env or {})}
     # The server's output goes to a file: an undrained pipe fills up and blocks the server.
     log = tempfile.NamedTemporaryFile("w+", prefix="planner-app-", suffix=".log", delete=False)
     process = subprocess.Popen(
-        [sys.executable, "-m", "planner.cli", "app", "--port", str(port)],
+        [sys.executable, *program, "app", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
