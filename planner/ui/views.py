@@ -27,7 +27,8 @@ DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) 
 
 
 def datasets_rows(store: Store) -> list[dict[str, Any]]:
-    """The stored datasets as table rows: name, kind, rows, interval, date range, channels."""
+    """The stored datasets as table rows: name, kind, source file, rows, interval_minutes, first
+    and last interval, channels, offered contacts, imported (numbers as numbers: the grid formats them)."""
     rows = []
     for record in store.list_datasets().to_dict("records"):
         summary = json.loads(record["summary_json"])
@@ -36,12 +37,12 @@ def datasets_rows(store: Store) -> list[dict[str, Any]]:
                 "dataset": record["name"],
                 "kind": record["kind"],
                 "source": record["source_name"],
-                "rows": f"{record['row_count']:,}",
-                "interval": f"{record['interval_minutes']} min",
+                "rows": int(record["row_count"]),
+                "interval_minutes": record["interval_minutes"],
                 "from": summary.get("first_interval", ""),
                 "to": summary.get("last_interval", ""),
                 "channels": summary.get("channels", ""),
-                "offered": f"{summary.get('offered_total', 0):,}",
+                "offered": summary.get("offered_total", 0),
                 "imported": record["created_at"],
             }
         )
@@ -260,18 +261,10 @@ def overview_kpis(plan: PlanView) -> list[dict[str, str]]:
 
 
 def service_by_channel(plan: PlanView) -> list[dict[str, str]]:
-    """Expected service per channel as table rows (shares formatted as percentages)."""
-    rows = []
-    for record in plan.summary.get("service_by_channel", []):
-        rows.append({
-            "channel": record.get("channel"),
-            "volume": _fmt(record.get("volume"), ",.0f", "deferred"),
-            "service level": _fmt(record.get("service_level"), ".1%"),
-            "ASA (s)": _fmt(record.get("asa_s"), ",.1f"),
-            "occupancy": _fmt(record.get("occupancy"), ".1%"),
-            "abandon": _fmt(record.get("abandon_rate"), ".1%"),
-        })
-    return rows
+    """Expected service per channel as table rows: ``channel, volume`` (contacts), ``service_level,
+    occupancy, abandon_rate`` (shares 0..1) and ``asa_s`` (seconds); the grid formats them."""
+    keys = ("channel", "volume", "service_level", "asa_s", "occupancy", "abandon_rate")
+    return [{key: record.get(key) for key in keys} for record in plan.summary.get("service_by_channel", [])]
 
 
 def plan_accuracy(store: Store, plan: PlanView) -> dict[str, pd.DataFrame] | None:
