@@ -134,13 +134,22 @@ COLUMNS: Mapping[str, ColumnFormat] = {
     # -- capacity plans ----------------------------------------------------------------------------
     "capacity_id": _f("Capacity plan", "count"), "required_fte": _f("Required FTE", "number", 1),
     "available_fte": _f("Available FTE", "number", 1), "gap_fte": _f("Gap (FTE, available - required)", "number", 1),
-    "hires_starting": _f("Hires starting", "number", 1), "in_training": _f("In training (FTE)", "number", 1),
+    "hires_starting": _f("Hires starting (people)", "count"), "in_training": _f("In training (FTE)", "number", 1),
     "ramping": _f("Ramping up (FTE)", "number", 1), "headcount_fte": _f("Headcount (FTE)", "number", 1),
     "required_hours": _f("Required hours (h)", "number", 0), "hiring_can_close": _f("Hiring can close the gap", "yes_no"),
     "size": _f("Class size (people)", "number", 0), "fixed": _f("Already planned", "yes_no"),
     "staff_cost": _f("Staff cost", "money"), "trainee_cost": _f("Trainee cost", "money"),
     "hiring_cost": _f("Hiring cost", "money"), "total_cost": _f("Total cost", "money"),
     "hourly_cost": _f("Hourly cost", "money", 2),
+    "starting_headcount_fte": _f("Headcount at start (FTE)", "number", 1),
+    "ending_headcount_fte": _f("Headcount at end (FTE)", "number", 1),
+    "required_fte_mean": _f("Required FTE, mean", "number", 1), "required_fte_peak": _f("Required FTE, peak week", "number", 1),
+    "daily_average_fte_mean": _f("Daily-average FTE, mean (comparison)", "number", 1),
+    "new_hires": _f("New hires (people)", "count"), "new_classes": _f("New classes", "count"),
+    "planned_hires": _f("Hires already planned (people)", "number", 0),
+    "weeks_short_unavoidable": _f("Weeks short before hiring can help", "count"),
+    "attrition_per_month": _f("Attrition per month", "percent", 1),
+    "paid_hours_per_fte_week": _f("Paid hours per FTE-week (h)", "number", 1),
 }
 
 #: a roster grid's day columns ("Mon 2025-06-02") are their own label
@@ -191,6 +200,7 @@ def column_def(name: str, *, editable: bool = False) -> dict[str, Any]:
     if fmt is None or editable or fmt.kind == "text":
         return out
     out["valueFormatter"] = {"function": f"wfmFormat(params.value, '{fmt.kind}', {fmt.digits})"}
+    out["cellDataType"] = False  # AG Grid's own types (a checkbox for booleans) would bypass the formatter
     if fmt.kind in NUMERIC_KINDS:
         out["type"] = "rightAligned"
         out["filter"] = "agNumberColumnFilter"

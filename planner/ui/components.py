@@ -61,7 +61,9 @@ def grid(id: str, rows: list[dict[str, Any]] | pd.DataFrame, *, height: int = 36
     names = list(columns) if columns is not None else (list(records[0]) if records else [])
     column_defs = [{**column_def(name, editable=editable), "editable": editable, **({"pinned": "left"} if name in pinned else {})}
                    for name in names]
-    options: dict[str, Any] = {"animateRows": False}
+    # every column rendered (the grids have a few dozen at most): auto-size then fits the columns
+    # scrolled out of view too, and what is on the page is the whole table
+    options: dict[str, Any] = {"animateRows": False, "suppressColumnVirtualisation": True}
     if selectable:
         options["rowSelection"] = {"mode": "multiRow"}
     return dag.AgGrid(

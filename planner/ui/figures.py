@@ -30,6 +30,8 @@ __all__ = [
     "frontier_figure",
     "intraday_figure",
     "replan_figure",
+    "capacity_figure",
+    "capacity_cost_figure",
     "empty_figure",
 ]
 
@@ -457,4 +459,30 @@ def capacity_figure(weekly: pd.DataFrame, *, channel: str) -> go.Figure:
     fig.update_layout(**LAYOUT, title=f"Capacity plan by week, {channel}", xaxis_title="week starting")
     fig.update_yaxes(title_text="FTE", secondary_y=False)
     fig.update_yaxes(title_text="hires", secondary_y=True, showgrid=False)
+    return fig
+
+
+def capacity_cost_figure(monthly: pd.DataFrame) -> go.Figure:
+    """Cost per calendar month, one stacked bar per channel (``total_cost``: staff, trainees and
+    hiring), for finance.
+
+    ``monthly``: :attr:`planner.capacity.CapacityResult.monthly` (``month, channel, total_cost``).
+
+    Example:
+        >>> m = pd.DataFrame({"month": ["2025-06", "2025-06", "2025-07"], "channel": ["voice", "chat", "voice"],
+        ...                   "total_cost": [100.0, 40.0, 110.0]})
+        >>> [(t.name, list(t.y)) for t in capacity_cost_figure(m).data]
+        [('chat', [40.0, 0.0]), ('voice', [100.0, 110.0])]
+    """
+    if monthly.empty:
+        return empty_figure("No months in the capacity plan")
+    table = monthly.pivot_table(index="month", columns="channel", values="total_cost", aggfunc="sum", fill_value=0.0)
+    table = table.sort_index()
+    months = [pd.Timestamp(f"{m}-01").strftime("%b %Y") for m in table.index]
+    fig = go.Figure()
+    for channel in sorted(table.columns):
+        fig.add_trace(go.Bar(x=months, y=table[channel].astype(float).tolist(), name=str(channel),
+                             marker_color=CHANNEL_COLORS.get(str(channel))))
+    fig.update_layout(**LAYOUT, title="Cost per month (staff, trainees and hiring)", barmode="stack",
+                      xaxis_title="month", yaxis=dict(title="cost per month", tickformat=",.0f"))
     return fig

@@ -13,7 +13,8 @@ from planner.ui.columns import (COLUMNS, KINDS, ColumnFormat, column_def, column
                                 formatted)
 
 
-@pytest.mark.parametrize("value, kind, digits, shown", [
+#: (value, kind, digits, shown): the Python and the browser formatter are both held to these
+FORMAT_CASES = [
     (108410.4, "money", 0, "108,410"),
     (108410.5, "money", 0, "108,411"),           # half away from zero, as the browser rounds
     (25.035, "money", 2, "25.04"),
@@ -41,7 +42,10 @@ from planner.ui.columns import (COLUMNS, KINDS, ColumnFormat, column_def, column
     (True, "yes_no", 0, "yes"),
     (False, "yes_no", 0, "no"),
     ("Limited by the agent pool", "text", 0, "Limited by the agent pool"),
-])
+]
+
+
+@pytest.mark.parametrize("value, kind, digits, shown", FORMAT_CASES)
 def test_format_known_answers(value, kind, digits, shown):
     assert format_value(value, kind, digits) == shown
 
@@ -137,6 +141,9 @@ def test_every_grid_on_every_page_is_labelled_from_the_vocabulary(plan_store_url
     from planner.ui.app import create_app
     from planner.ui.views import latest_plan
 
+    from .conftest import store_capacity_plan
+
+    store_capacity_plan(Store.open(plan_store_url), tmp_path)
     create_app(plan_store_url)
     layouts = {page["path"]: page["layout"] for page in dash.page_registry.values()}
     seen = set()
@@ -145,7 +152,8 @@ def test_every_grid_on_every_page_is_labelled_from_the_vocabulary(plan_store_url
             _assert_labelled(grid)
             seen.add(grid.id)
     assert {"scenarios-table", "intraday-summary", "overview-service", "roster-grid", "schedule-roster",
-            "audit-grid", "datasets", "fc-backtest", "staffing-targets"} <= seen
+            "audit-grid", "datasets", "fc-backtest", "staffing-targets", "capacity-monthly", "capacity-monthly-channels",
+            "capacity-hiring", "capacity-channels", "capacity-weekly"} <= seen
 
     scenarios = sys.modules["pages.scenarios"]
     frontier = pd.DataFrame({"target": [0.8, 0.9], "reached": [True, False], "service_level": [0.81, 0.86],
@@ -172,3 +180,24 @@ def test_sorting_stays_by_value(plan_store_url):
     assert [type(r["cost"]) for r in grid.rowData] == [float, float]
     assert [d["field"] for d in grid.columnDefs] == ["name", "cost"]
     assert not math.isnan(grid.rowData[0]["cost"])
+
+
+def test_capacity_page_without_a_plan_and_with_a_wrong_link(tmp_path):
+    """No capacity plan: how to make one. A link to a plan not stored: said, and the newest shown."""
+    import dash
+
+    from planner.store import Store
+    from planner.ui.app import create_app
+
+    from .conftest import store_capacity_plan
+
+    url = f"sqlite:///{tmp_path / 'capacity.db'}"
+    create_app(url)
+    layout = {page["path"]: page["layout"] for page in dash.page_registry.values()}["/capacity"]
+    assert "planner capacity --config data/sample/capacity.toml" in str(layout())
+    assert "capacity-page" not in str(layout())
+    _result, capacity_id = store_capacity_plan(Store.open(url), tmp_path)
+    page = str(layout(capacity="99"))
+    assert "The link asks for capacity plan 99: not in the store." in page
+    assert f"Showing capacity plan {capacity_id}, the newest." in page and "capacity-weekly" in page
+    assert "The link asks" not in str(layout(capacity=str(capacity_id)))

@@ -13,7 +13,7 @@ import pytest
 
 from planner.store import Store
 
-PAGES = ("/", "/data", "/forecast", "/staffing", "/schedule", "/scenarios", "/intraday", "/roster", "/audit")
+PAGES = ("/", "/data", "/forecast", "/staffing", "/schedule", "/scenarios", "/capacity", "/intraday", "/roster", "/audit")
 
 
 def _ids(component) -> set[str]:

@@ -22,6 +22,7 @@ LINKS = (
     ("Staffing", "/staffing", "requirements heatmap, service targets, Erlang calculator"),
     ("Schedule", "/schedule", "coverage, roster grid and timeline, exports"),
     ("Scenarios", "/scenarios", "compare budget scenarios, the service-level vs cost frontier"),
+    ("Capacity", "/capacity", "months ahead: required vs available FTE by week, hiring classes, cost by month"),
     ("Intraday", "/intraday", "today's forecast vs actual, re-forecast, staffing gap"),
 )
 
