@@ -416,6 +416,8 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, naive: pd.DataFrame,
              forecast: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     per_channel = {}
+    targets = staffing_from_mapping(config.staffing, source=f"{config.source} staffing")
+    shrinkage = {c: float(t.shrinkage) for c, t in targets.items()}
     for channel in config.channels:
         w = weekly[weekly["channel"] == channel]
         n = naive[naive["channel"] == channel]
@@ -437,6 +439,10 @@ def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, nai
             "unavoidable_short_fte_max": round(float(unavoidable["short_fte"].max()), 2) if len(unavoidable) else 0.0,
             "hourly_cost": round(rules.hourly_cost, 4),
             "attrition_per_month": rules.attrition_per_month,
+            "paid_hours_per_fte_week": rules.paid_hours_per_fte_week,
+            "training_weeks": rules.training_weeks, "ramp_weeks": rules.ramp_weeks,
+            "lead_time_weeks": rules.lead_time_weeks, "hire_cost": rules.hire_cost, "class_cost": rules.class_cost,
+            "shrinkage": shrinkage.get(channel),
             "total_cost": round(float(money["total_cost"].sum()), 2),
         }
     return _json_ready({
@@ -452,6 +458,16 @@ def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, nai
         "solver": {"status": plan.status, "objective": round(plan.objective, 2), "seconds": round(plan.seconds, 3)},
         "seconds": round(seconds, 2),
         "definitions": {
+            "fte": "full-time equivalent: paid hours / paid_hours_per_fte_week (one person working the full "
+                   "paid week is 1 FTE; two half-time people are 1 FTE)",
+            "shrinkage": "share of paid time not available for contacts (breaks, meetings, training, absence), per "
+                         "channel from staffing.toml; required agents = net agents from the queueing model / "
+                         "(1 - shrinkage), so required FTE includes it",
+            "attrition": "attrition_per_month: share of staff leaving per month, compounded weekly "
+                         "((1 - attrition_per_month) ** (12/52) stay each week), applied to the starting "
+                         "headcount and every class",
+            "training_and_ramp": "a hire is paid from the class's first week, 0 productive for training_weeks, "
+                                 "then r/(ramp_weeks+1) productive in ramp week r, then fully productive",
             "required_fte": "sum over the week's intervals of required_agents (scheduled staff after shrinkage, "
                             "from the queueing model per interval) x interval hours / paid_hours_per_fte_week",
             "daily_average_fte": "for comparison only: each day's volume spread evenly over its open intervals, "

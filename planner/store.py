@@ -36,8 +36,9 @@ Tables (one line each):
 - version 4: ``plans.created_by`` (who built it; earlier plans take it from the audit trail),
   ``scenarios.created_by`` and ``scenarios.updated_at``, one scenario name per plan.
 
-Records at the seam: :class:`PlanRecord` (a plan as the plan picker lists it) and
-:class:`ScenarioRecord` (a stored scenario) are frozen dataclasses.
+Records at the seam: :class:`PlanRecord` (a plan as the plan picker lists it),
+:class:`ScenarioRecord` (a stored scenario) and :class:`CapacityRecord` (a capacity plan as the
+Capacity page lists it) are frozen dataclasses.
 
 Who acts: :func:`acting_as` sets the actor for the writes in its block (the CLI uses
 ``cli:<login>``, the app the signed-in account); :data:`LOCAL_ACTOR` otherwise.
@@ -419,6 +420,22 @@ class PlanRecord:
     created_by: str
     published_version: int | None
     is_published: bool
+
+
+@dataclass(frozen=True)
+class CapacityRecord:
+    """A stored capacity plan as the Capacity page lists it: its first week (a Monday, ISO) and
+    number of weeks, channels, total cost over the horizon, built when (UTC, ISO) and by whom
+    (from the audit trail: ``""`` when not recorded)."""
+
+    capacity_id: int
+    name: str
+    start: str | None
+    weeks: int | None
+    channels: tuple[str, ...]
+    total_cost: float | None
+    created_at: str
+    created_by: str
 
 
 @dataclass(frozen=True)
@@ -853,6 +870,25 @@ class Store:
             "hiring": _from_parquet(row["hiring_parquet"]),
             "monthly": _from_parquet(row["monthly_parquet"]),
         }
+
+    def capacity_records(self) -> tuple[CapacityRecord, ...]:
+        """Every stored capacity plan, newest first (who built it: the ``capacity plan`` row of
+        the audit trail, written in the same transaction as the plan)."""
+        query = sa.select(capacity_plans.c.id, capacity_plans.c.name, capacity_plans.c.summary_json,
+                          capacity_plans.c.created_at).order_by(capacity_plans.c.id.desc())
+        builders = sa.select(audit.c.target, audit.c.actor).where(audit.c.action == "capacity plan").order_by(audit.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            by = {target: actor for target, actor in conn.execute(builders).all()}
+        records = []
+        for capacity_id, name, summary_json, created_at in rows:
+            summary = json.loads(summary_json)
+            total = summary.get("total_cost")
+            records.append(CapacityRecord(
+                int(capacity_id), name, summary.get("start"), int(summary["weeks"]) if summary.get("weeks") else None,
+                tuple(summary.get("channels") or ()), float(total) if total is not None else None, created_at,
+                by.get(f"capacity plan {capacity_id}", "")))
+        return tuple(records)
 
     def list_plans(self) -> pd.DataFrame:
         query = sa.select(plans.c.id, plans.c.name, plans.c.forecast_id, plans.c.created_at).order_by(plans.c.id)

@@ -40,6 +40,7 @@ NAV = (
     ("Staffing", "/staffing"),
     ("Schedule", "/schedule"),
     ("Scenarios", "/scenarios"),
+    ("Capacity", "/capacity"),
     ("Intraday", "/intraday"),
     ("Roster", "/roster"),
     ("Audit", "/audit"),

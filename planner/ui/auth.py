@@ -50,6 +50,7 @@ PAGE_PERMISSIONS = {
     "/staffing": "read_plan",
     "/schedule": "read_plan",
     "/scenarios": "read_plan",
+    "/capacity": "read_plan",
     "/intraday": "intraday",
     "/roster": "read_published",
     "/audit": "audit",

@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
+from planner.ui.columns import column_def
 from planner.ui.views import DEMO_HINT
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -50,12 +51,19 @@ MAX_GRID_ROWS = 5000
 def grid(id: str, rows: list[dict[str, Any]] | pd.DataFrame, *, height: int = 360, pinned: Sequence[str] = (),
          editable: bool = False, selectable: bool = False, columns: Sequence[str] | None = None) -> dag.AgGrid:
     """An AG Grid over ``rows`` (records or a frame), sortable and filterable; the first
-    :data:`MAX_GRID_ROWS` rows only (downloads carry the rest)."""
+    :data:`MAX_GRID_ROWS` rows only (downloads carry the rest).
+
+    Columns are the rows' machine names (``cost_per_contact``); each is labelled and formatted
+    by the one vocabulary, :func:`planner.ui.columns.column_def` ("Cost per contact", money
+    with 2 decimals), and sorts by its value."""
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
     records = records[:MAX_GRID_ROWS]  # the server sends at most this many rows to a browser
     names = list(columns) if columns is not None else (list(records[0]) if records else [])
-    column_defs = [{"field": name, "editable": editable, **({"pinned": "left"} if name in pinned else {})} for name in names]
-    options: dict[str, Any] = {"animateRows": False}
+    column_defs = [{**column_def(name, editable=editable), "editable": editable, **({"pinned": "left"} if name in pinned else {})}
+                   for name in names]
+    # every column rendered (the grids have a few dozen at most): auto-size then fits the columns
+    # scrolled out of view too, and what is on the page is the whole table
+    options: dict[str, Any] = {"animateRows": False, "suppressColumnVirtualisation": True}
     if selectable:
         options["rowSelection"] = {"mode": "multiRow"}
     return dag.AgGrid(

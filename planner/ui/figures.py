@@ -30,6 +30,8 @@ __all__ = [
     "frontier_figure",
     "intraday_figure",
     "replan_figure",
+    "capacity_figure",
+    "capacity_cost_figure",
     "empty_figure",
 ]
 
@@ -73,11 +75,68 @@ def history_preview_figure(history: pd.DataFrame, *, title: str = "Preview: offe
         return empty_figure("no rows to preview")
     fig = go.Figure()
     for (queue, channel), part in history.sort_values("interval_start").groupby(["queue", "channel"], sort=True):
-        fig.add_trace(go.Scatter(x=part["interval_start"], y=part["offered"], name=f"{queue}/{channel}",
+        x, y = gapped(part["interval_start"], part["offered"])  # no line across closed hours
+        fig.add_trace(go.Scatter(x=x, y=y, name=f"{queue}/{channel}", connectgaps=False,
                                  mode="lines+markers" if len(part) < 200 else "lines"))
     fig.update_layout(title=title, xaxis_title="interval start", yaxis_title="offered contacts",
                       margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h"), showlegend=True)
     return fig
+
+
+def _step(times: pd.Series, interval_minutes: int | None) -> pd.Timedelta | None:
+    """The grid's interval: ``interval_minutes``, else the smallest step between the times."""
+    if interval_minutes:
+        return pd.Timedelta(minutes=int(interval_minutes))
+    steps = pd.Series(pd.to_datetime(times).sort_values().unique()).diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    return steps.min() if len(steps) else None
+
+
+def segments(times: pd.Series, *, interval_minutes: int | None = None) -> list[np.ndarray]:
+    """Positions of ``times`` (sorted) split where the next time is more than one interval
+    later: the runs of intervals with rows, so a line is not drawn across hours or days the
+    centre was closed (rows missing there).
+
+    >>> t = pd.Series(pd.to_datetime(["2025-06-06 16:00", "2025-06-06 16:30", "2025-06-09 08:00"]))
+    >>> [s.tolist() for s in segments(t, interval_minutes=30)]
+    [[0, 1], [2]]
+    """
+    times = pd.to_datetime(pd.Series(times)).reset_index(drop=True)
+    if times.empty:
+        return []
+    step = _step(times, interval_minutes)
+    if step is None:
+        return [np.arange(len(times))]
+    breaks = np.flatnonzero(times.diff().to_numpy()[1:] > step.to_timedelta64()) + 1
+    return np.split(np.arange(len(times)), breaks)
+
+
+def gapped(times: pd.Series, values: pd.Series, *, interval_minutes: int | None = None) -> tuple[list, list]:
+    """``(x, y)`` for a line with a ``None`` between :func:`segments`: plotly leaves a gap there."""
+    times, values = pd.Series(times).reset_index(drop=True), pd.Series(values).reset_index(drop=True)
+    x: list = []
+    y: list = []
+    for part in segments(times, interval_minutes=interval_minutes):
+        if x:
+            x.append(None)
+            y.append(None)
+        x.extend(times.iloc[part].tolist())
+        y.extend(values.iloc[part].tolist())
+    return x, y
+
+
+def _band(times: pd.Series, lo: pd.Series, hi: pd.Series, *, interval_minutes: int | None) -> tuple[list, list]:
+    """One closed polygon (hi forward, lo back) per run of intervals, separated by ``None``."""
+    times, lo, hi = (pd.Series(v).reset_index(drop=True) for v in (times, lo, hi))
+    x: list = []
+    y: list = []
+    for part in segments(times, interval_minutes=interval_minutes):
+        if x:
+            x.append(None)
+            y.append(None)
+        x.extend(times.iloc[part].tolist() + times.iloc[part[::-1]].tolist())
+        y.extend(hi.iloc[part].tolist() + lo.iloc[part[::-1]].tolist())
+    return x, y
 
 
 def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, title: str = "History and forecast",
@@ -87,19 +146,22 @@ def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, tit
     ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None,
     on the forecast's grid (:func:`planner.forecasts.history_on_grid`); ``forecast``: Forecast
     frame rows of the same series. Rows of several series are summed. ``interval_minutes``
-    names the grid on the y axis ("contacts per 30 minutes").
+    names the grid on the y axis ("contacts per 30 minutes"). Where rows are missing for more
+    than one interval (a centre closed at night and at weekends has no rows there) the lines
+    and the band break instead of joining the evening to the next morning.
     """
     fig = go.Figure()
     if history is not None and len(history):
         hist = history.groupby("interval_start", as_index=False)["offered"].sum().sort_values("interval_start")
-        fig.add_trace(go.Scatter(x=hist["interval_start"], y=hist["offered"], name="history (offered)",
-                                 mode="lines", line=dict(color=HISTORY_COLOR, width=1)))
+        hx, hy = gapped(hist["interval_start"], hist["offered"], interval_minutes=interval_minutes)
+        fig.add_trace(go.Scatter(x=hx, y=hy, name="history (offered)", mode="lines", connectgaps=False,
+                                 line=dict(color=HISTORY_COLOR, width=1)))
     fc = forecast.groupby("interval_start", as_index=False)[["forecast", "lo", "hi"]].sum().sort_values("interval_start")
-    x = pd.concat([fc["interval_start"], fc["interval_start"][::-1]])
-    y = pd.concat([fc["hi"], fc["lo"][::-1]])
-    fig.add_trace(go.Scatter(x=x, y=y, fill="toself", fillcolor=BAND_COLOR, line=dict(width=0),
+    bx, by = _band(fc["interval_start"], fc["lo"], fc["hi"], interval_minutes=interval_minutes)
+    fig.add_trace(go.Scatter(x=bx, y=by, fill="toself", fillcolor=BAND_COLOR, line=dict(width=0),
                              name="10-90% range", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=fc["interval_start"], y=fc["forecast"], name="forecast", mode="lines",
+    fx, fy = gapped(fc["interval_start"], fc["forecast"], interval_minutes=interval_minutes)
+    fig.add_trace(go.Scatter(x=fx, y=fy, name="forecast", mode="lines", connectgaps=False,
                              line=dict(color=FORECAST_COLOR, width=2)))
     per = f"contacts per {int(interval_minutes)} minutes" if interval_minutes else "contacts per interval"
     fig.update_layout(**LAYOUT, title=title, xaxis_title="interval start (local time)", yaxis_title=per)
@@ -397,4 +459,30 @@ def capacity_figure(weekly: pd.DataFrame, *, channel: str) -> go.Figure:
     fig.update_layout(**LAYOUT, title=f"Capacity plan by week, {channel}", xaxis_title="week starting")
     fig.update_yaxes(title_text="FTE", secondary_y=False)
     fig.update_yaxes(title_text="hires", secondary_y=True, showgrid=False)
+    return fig
+
+
+def capacity_cost_figure(monthly: pd.DataFrame) -> go.Figure:
+    """Cost per calendar month, one stacked bar per channel (``total_cost``: staff, trainees and
+    hiring), for finance.
+
+    ``monthly``: :attr:`planner.capacity.CapacityResult.monthly` (``month, channel, total_cost``).
+
+    Example:
+        >>> m = pd.DataFrame({"month": ["2025-06", "2025-06", "2025-07"], "channel": ["voice", "chat", "voice"],
+        ...                   "total_cost": [100.0, 40.0, 110.0]})
+        >>> [(t.name, list(t.y)) for t in capacity_cost_figure(m).data]
+        [('chat', [40.0, 0.0]), ('voice', [100.0, 110.0])]
+    """
+    if monthly.empty:
+        return empty_figure("No months in the capacity plan")
+    table = monthly.pivot_table(index="month", columns="channel", values="total_cost", aggfunc="sum", fill_value=0.0)
+    table = table.sort_index()
+    months = [pd.Timestamp(f"{m}-01").strftime("%b %Y") for m in table.index]
+    fig = go.Figure()
+    for channel in sorted(table.columns):
+        fig.add_trace(go.Bar(x=months, y=table[channel].astype(float).tolist(), name=str(channel),
+                             marker_color=CHANNEL_COLORS.get(str(channel))))
+    fig.update_layout(**LAYOUT, title="Cost per month (staff, trainees and hiring)", barmode="stack",
+                      xaxis_title="month", yaxis=dict(title="cost per month", tickformat=",.0f"))
     return fig

@@ -27,7 +27,8 @@ DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) 
 
 
 def datasets_rows(store: Store) -> list[dict[str, Any]]:
-    """The stored datasets as table rows: name, kind, rows, interval, date range, channels."""
+    """The stored datasets as table rows: name, kind, source file, rows, interval_minutes, first
+    and last interval, channels, offered contacts, imported (numbers as numbers: the grid formats them)."""
     rows = []
     for record in store.list_datasets().to_dict("records"):
         summary = json.loads(record["summary_json"])
@@ -36,12 +37,12 @@ def datasets_rows(store: Store) -> list[dict[str, Any]]:
                 "dataset": record["name"],
                 "kind": record["kind"],
                 "source": record["source_name"],
-                "rows": f"{record['row_count']:,}",
-                "interval": f"{record['interval_minutes']} min",
+                "rows": int(record["row_count"]),
+                "interval_minutes": record["interval_minutes"],
                 "from": summary.get("first_interval", ""),
                 "to": summary.get("last_interval", ""),
                 "channels": summary.get("channels", ""),
-                "offered": f"{summary.get('offered_total', 0):,}",
+                "offered": summary.get("offered_total", 0),
                 "imported": record["created_at"],
             }
         )
@@ -260,18 +261,10 @@ def overview_kpis(plan: PlanView) -> list[dict[str, str]]:
 
 
 def service_by_channel(plan: PlanView) -> list[dict[str, str]]:
-    """Expected service per channel as table rows (shares formatted as percentages)."""
-    rows = []
-    for record in plan.summary.get("service_by_channel", []):
-        rows.append({
-            "channel": record.get("channel"),
-            "volume": _fmt(record.get("volume"), ",.0f", "deferred"),
-            "service level": _fmt(record.get("service_level"), ".1%"),
-            "ASA (s)": _fmt(record.get("asa_s"), ",.1f"),
-            "occupancy": _fmt(record.get("occupancy"), ".1%"),
-            "abandon": _fmt(record.get("abandon_rate"), ".1%"),
-        })
-    return rows
+    """Expected service per channel as table rows: ``channel, volume`` (contacts), ``service_level,
+    occupancy, abandon_rate`` (shares 0..1) and ``asa_s`` (seconds); the grid formats them."""
+    keys = ("channel", "volume", "service_level", "asa_s", "occupancy", "abandon_rate")
+    return [{key: record.get(key) for key in keys} for record in plan.summary.get("service_by_channel", [])]
 
 
 def plan_accuracy(store: Store, plan: PlanView) -> dict[str, pd.DataFrame] | None:
@@ -468,3 +461,92 @@ def uncertainty_view(plan: PlanView) -> tuple[str, pd.DataFrame, pd.DataFrame]:
             f"moving together), the roster meets every channel's service goal in {_fmt(p, '.0%')} of them.")
     return text, channels, days
 
+
+
+# -- capacity plans (the Capacity page) --------------------------------------------------------------
+CAPACITY_TERMS = (  # (label, summary.json definitions key), in the order the page lists them
+    ("FTE", "fte"), ("Shrinkage", "shrinkage"), ("Attrition", "attrition"), ("Training and ramp-up", "training_and_ramp"),
+    ("Required FTE", "required_fte"), ("Available FTE", "available_fte"), ("Gap", "gap_fte"),
+    ("Hiring can close the gap", "hiring_can_close"), ("Cost", "cost"), ("Daily-average FTE (comparison)", "daily_average_fte"),
+)
+CHANNEL_COLUMNS = ("channel", "starting_headcount_fte", "ending_headcount_fte", "required_fte_mean", "required_fte_peak",
+                   "daily_average_fte_mean", "new_hires", "new_classes", "planned_hires", "weeks_short_unavoidable",
+                   "shrinkage", "attrition_per_month", "paid_hours_per_fte_week", "hourly_cost", "total_cost")
+
+
+@dataclass(frozen=True)
+class CapacityView:
+    """A stored capacity plan as the Capacity page shows it: its record, summary (summary.json of
+    ``planner capacity``) and its ``weekly``, ``hiring`` and ``monthly`` tables (machine names;
+    the grids label and format them)."""
+
+    record: Any  # planner.store.CapacityRecord
+    summary: dict[str, Any]
+    weekly: pd.DataFrame
+    hiring: pd.DataFrame
+    monthly: pd.DataFrame
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted(self.weekly["channel"].astype(str).unique()) if len(self.weekly) else []
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """``(term, definition)`` for the terms the plan stored a definition of, in :data:`CAPACITY_TERMS` order."""
+        stored = self.summary.get("definitions") or {}
+        return [(label, stored[key]) for label, key in CAPACITY_TERMS if stored.get(key)]
+
+    def channel_rows(self) -> pd.DataFrame:
+        """One row per channel (:data:`CHANNEL_COLUMNS`): headcount at the start and the end, mean
+        and peak required FTE, hires, the rules (shrinkage, attrition, paid hours, hourly cost) and cost."""
+        rows = [{"channel": name, **values} for name, values in (self.summary.get("channels") or {}).items()]
+        frame = pd.DataFrame(rows)
+        return frame[[c for c in CHANNEL_COLUMNS if c in frame]] if len(frame) else frame
+
+    def monthly_totals(self) -> pd.DataFrame:
+        """Cost per month over all channels: ``month, headcount_fte`` (sum of the channels' mean),
+        ``staff_cost, trainee_cost, hiring_cost, total_cost``."""
+        columns = ["headcount_fte", "staff_cost", "trainee_cost", "hiring_cost", "total_cost"]
+        if self.monthly.empty:
+            return pd.DataFrame(columns=["month", *columns])
+        return self.monthly.groupby("month", as_index=False, sort=True)[columns].sum()
+
+
+def capacity_view(store: Store, capacity_id: int | str | None = None) -> CapacityView | None:
+    """The stored capacity plan ``capacity_id`` (None: the newest); None when none is stored,
+    ``ValueError`` naming an id that is not stored."""
+    records = store.capacity_records()
+    if capacity_id in (None, ""):
+        if not records:
+            return None
+        record = records[0]
+    else:
+        text = str(capacity_id).strip()
+        record = next((r for r in records if text.isdigit() and r.capacity_id == int(text)), None)
+        if record is None:
+            raise ValueError(f"capacity plan {text}: not in the store")
+    stored = store.capacity_plan(record.capacity_id)
+    return CapacityView(record, stored["summary"], stored["weekly"], stored["hiring"], stored["monthly"])
+
+
+def capacity_caption(record) -> str:
+    """One line naming a capacity plan: id, name, weeks, built when and by whom.
+
+    >>> from planner.store import CapacityRecord
+    >>> capacity_caption(CapacityRecord(2, "Sample", "2025-06-02", 26, ("voice",), 1.0, "2026-11-29T13:02:05+00:00", "cli:ana"))
+    'Capacity plan 2: Sample; 26 weeks, Mon 2025-06-02 - Sun 2025-11-30; built 2026-11-29 13:02 UTC by cli:ana'
+    """
+    if record.start and record.weeks:
+        first = pd.Timestamp(record.start)
+        last = first + pd.Timedelta(weeks=record.weeks) - pd.Timedelta(days=1)
+        span = f"{record.weeks} weeks, {first:%a %Y-%m-%d} - {last:%a %Y-%m-%d}"
+    else:
+        span = "weeks not recorded"
+    built = f"built {record.created_at[:10]} {record.created_at[11:16]} UTC"
+    built += f" by {record.created_by}" if record.created_by else " (builder not recorded)"
+    return f"Capacity plan {record.capacity_id}: {record.name}; {span}; {built}"
+
+
+def capacity_option_label(record) -> str:
+    """The picker's entry: ``2 - Sample - from Mon 2025-06-02, 26 weeks``."""
+    start = f"from {pd.Timestamp(record.start):%a %Y-%m-%d}" if record.start else "start not recorded"
+    return f"{record.capacity_id} - {record.name} - {start}, {record.weeks or '?'} weeks"

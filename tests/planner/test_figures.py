@@ -89,6 +89,52 @@ def test_forecast_figure_sums_queues():
     assert np.allclose(fig.data[-1].y, 2 * a["forecast"].to_numpy())
 
 
+def _open_hours(days: pd.DatetimeIndex, *, first: str = "08:00", last: str = "17:30") -> pd.DatetimeIndex:
+    """30-minute intervals from ``first`` to ``last`` on each of ``days``: the rows of a centre
+    closed at night (and on the days not listed)."""
+    return pd.DatetimeIndex([t for d in days for t in pd.date_range(f"{d:%Y-%m-%d} {first}", f"{d:%Y-%m-%d} {last}",
+                                                                      freq="30min")])
+
+
+def test_history_and_forecast_break_where_the_centre_is_closed():
+    """Fri 6 and Mon 9 June (closed 18:00-08:00 and at the weekend): no line joins Friday 17:30
+    to Monday 08:00 or an evening to the next morning; inside a day the line is whole."""
+    hist_days = pd.DatetimeIndex(["2025-06-05", "2025-06-06", "2025-06-09"])  # Thu, Fri, (weekend), Mon
+    hist_times = _open_hours(hist_days)
+    history = pd.DataFrame({"interval_start": hist_times, "offered": np.arange(len(hist_times)) % 7 + 1})
+    fc_times = _open_hours(pd.DatetimeIndex(["2025-06-10", "2025-06-11"]))
+    values = np.linspace(5, 25, len(fc_times))
+    fc = pd.DataFrame({"interval_start": fc_times, "queue": "main", "channel": "voice", "forecast": values,
+                       "lo": values - 2, "hi": values + 2, "model": "m"})
+    fig = figures.forecast_figure(history, fc, interval_minutes=30)
+    hist, band, line = fig.data
+    per_day = len(_open_hours(pd.DatetimeIndex(["2025-06-05"])))  # 20 intervals, 08:00..17:30
+    assert per_day == 20
+    # history: three runs of 20 points, a None between runs (Thu|Fri and Fri|Mon), nothing else missing
+    x = list(hist.x)
+    assert [i for i, v in enumerate(x) if v is None] == [per_day, 2 * per_day + 1]
+    assert len(x) == 3 * per_day + 2 and hist.connectgaps is False
+    friday_end, monday_start = x[2 * per_day], x[2 * per_day + 2]
+    assert (pd.Timestamp(friday_end), pd.Timestamp(monday_start)) == (pd.Timestamp("2025-06-06 17:30"),
+                                                                       pd.Timestamp("2025-06-09 08:00"))
+    assert [v for v in hist.y if v is not None] == history["offered"].tolist()
+    # forecast line and band: one run per day
+    assert [i for i, v in enumerate(line.x) if v is None] == [per_day]
+    assert np.allclose([v for v in line.y if v is not None], values)
+    assert [i for i, v in enumerate(band.x) if v is None] == [2 * per_day]
+    first_day = np.asarray(band.y[: 2 * per_day], float)
+    assert np.allclose(first_day, np.r_[values[:per_day] + 2, (values[:per_day] - 2)[::-1]])
+
+
+def test_a_complete_grid_is_one_unbroken_line():
+    fc = _forecast(2)
+    fig = figures.forecast_figure(None, fc, interval_minutes=15)
+    assert None not in list(fig.data[-1].x) and len(fig.data[-1].x) == len(fc)
+    # without interval_minutes the grid's step is the smallest step between the rows
+    assert [list(s) for s in figures.segments(pd.Series(pd.to_datetime(
+        ["2025-06-02 08:00", "2025-06-02 08:15", "2025-06-02 08:30", "2025-06-02 12:00"])))] == [[0, 1, 2], [3]]
+
+
 def test_requirements_heatmap_is_day_by_time_of_day():
     fc = _forecast(3)
     req = fc.rename(columns={"forecast": "required_agents"})

@@ -287,3 +287,68 @@ def plan_store_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('plan-store') / 'planner.db'}"
     store_sample_plan(Store.open(url))
     return url
+
+
+# -- a stored capacity plan for the Capacity page ------------------------------------------------
+CAPACITY_TOML = """
+name = "Sample centre, capacity (test)"
+history = "{history}"
+start = "2025-06-02"
+weeks = 13
+interval_minutes = 60
+country = "US"
+method = "decomposition"
+staffing = "{staffing}"
+paid_hours_per_fte_week = 37.5
+attrition_per_month = 0.02
+time_limit_s = 30
+
+[hiring]
+training_weeks = 3
+ramp_weeks = 2
+lead_time_weeks = 2
+min_class_size = 2
+max_class_size = 15
+
+[cost]
+hourly_cost = 24.0
+hire_cost = 2500.0
+class_cost = 4000.0
+
+[channel.voice]
+headcount = 50
+
+[channel.chat]
+headcount = 15
+hourly_cost = 22.0
+
+[[class]]
+start = "2025-06-09"
+channel = "voice"
+size = 4
+"""
+
+
+def store_capacity_plan(store, folder: Path, *, actor: str = "cli:fin"):
+    """Run the capacity plan of the bundled sample history (voice and chat, 13 weeks of hourly
+    requirements, the flat-level forecast) in this process and store it as ``planner capacity``
+    does, as ``actor``. Returns the :class:`planner.capacity.CapacityResult` and its id."""
+    import warnings
+
+    from execution import Executor
+    from planner.capacity import capacity_plan, load_capacity_config
+    from planner.demo import data_dir
+    from planner.store import acting_as
+
+    sample = data_dir() / "sample"
+    path = folder / "capacity.toml"
+    path.write_text(CAPACITY_TOML.format(history=(sample / "history.csv.gz").as_posix(),
+                                         staffing=(sample / "staffing.toml").as_posix()))
+    config = load_capacity_config(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the sample's other channels are left out, on purpose
+        result = capacity_plan(config, executor=Executor(in_process=True))
+    with acting_as(actor):
+        capacity_id = store.save_capacity_plan(result.summary["name"], config={"source": str(path)}, summary=result.summary,
+                                               weekly=result.weekly, hiring=result.hiring, monthly=result.monthly)
+    return result, capacity_id

@@ -13,7 +13,7 @@ import pytest
 
 from planner.store import Store
 
-PAGES = ("/", "/data", "/forecast", "/staffing", "/schedule", "/scenarios", "/intraday", "/roster", "/audit")
+PAGES = ("/", "/data", "/forecast", "/staffing", "/schedule", "/scenarios", "/capacity", "/intraday", "/roster", "/audit")
 
 
 def _ids(component) -> set[str]:
@@ -113,7 +113,7 @@ def test_data_page_reports_bad_rows_and_stores_good_files(app_on, tmp_path, us_b
     assert disabled is False and name == "us_bank_2003_5min"
     result, rows = data.store_upload(1, good, us_bank_path.name, "us_bank", "history")
     assert "Stored" in str(result) and [r["dataset"] for r in rows] == ["us_bank"]
-    assert rows[0]["rows"] == "27,716"
+    assert rows[0]["rows"] == 27_716
     message, rows = data.delete_selected(1, [{"dataset": "us_bank"}])
     assert rows == [] and Store.open(url).list_datasets().empty
 

@@ -18,6 +18,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from planner.store import Store, acting_as
+from planner.ui.columns import formatted
 
 from .conftest import serve, severe_console_errors
 from .test_auth import PASSWORDS
@@ -226,7 +227,7 @@ def test_a_scenario_is_stored_with_its_plan_for_everyone_and_renamed_and_deleted
         _open_scenarios(manager, base, a)
         assert _table_names(manager) == ["base", "volume +10%", "pay rise", "finance volume +5%"]
         cost = manager.find_element(By.CSS_SELECTOR, "#scenarios-table .ag-center-cols-container .ag-row[row-index='3'] [col-id=cost]")
-        assert cost.text.replace(",", "") == f"{made.result['cost']:.3f}".rstrip("0").rstrip(".")
+        assert cost.text == formatted("cost", made.result["cost"])  # money, 0 decimals: "92,160"
         by = manager.find_element(By.CSS_SELECTOR, "#scenarios-table .ag-center-cols-container .ag-row[row-index='3'] [col-id=created_by]")
         assert by.text == "fin"
         _open_scenarios(manager, base, b)

@@ -293,7 +293,13 @@ def test_forecast_page_starts_after_the_history_warns_plots_on_one_grid_and_feed
     figure = _figure(browser, "fc-new-figure")
     assert figure["ytitle"] == "contacts per 15 minutes"
     traces = {t["name"]: t for t in figure["traces"]}
-    hist = pd.Series(traces["history (offered)"]["y"], index=pd.to_datetime(traces["history (offered)"]["x"]), dtype=float)
+    # the lines break (a None point) where the bank is closed: nights and weekends (issue 17)
+    points = list(zip(traces["history (offered)"]["x"], traces["history (offered)"]["y"]))
+    breaks = [i for i, (x, _y) in enumerate(points) if x is None]
+    assert breaks and all(points[i - 1][0] is not None and points[i + 1][0] is not None for i in breaks)
+    assert all(pd.Timestamp(points[i + 1][0]) - pd.Timestamp(points[i - 1][0]) > pd.Timedelta(minutes=15) for i in breaks)
+    points = [p for p in points if p[0] is not None]
+    hist = pd.Series([y for _x, y in points], index=pd.to_datetime([x for x, _y in points]), dtype=float)
     raw = store.dataset("us_bank_2003").set_index("interval_start")["offered"]
     sums = raw.resample("15min").sum()
     counts = raw.resample("15min").count()
@@ -301,7 +307,8 @@ def test_forecast_page_starts_after_the_history_warns_plots_on_one_grid_and_feed
     expected = expected[(expected.index >= hist.index.min()) & (expected.index <= hist.index.max())]
     assert len(hist) == len(expected) > 500
     assert (hist.to_numpy() == expected.to_numpy()).all() and (hist.index == expected.index).all()
-    fc = pd.Series(traces["forecast"]["y"], index=pd.to_datetime(traces["forecast"]["x"]), dtype=float)
+    fc_points = [(x, y) for x, y in zip(traces["forecast"]["x"], traces["forecast"]["y"]) if x is not None]
+    fc = pd.Series([y for _x, y in fc_points], index=pd.to_datetime([x for x, _y in fc_points]), dtype=float)
     last_week = hist[hist.index >= hist.index.max() - pd.Timedelta(days=7)]
     ratio = fc[fc > 0].mean() / last_week[last_week > 0].mean()
     assert 0.6 < ratio < 1.6, ratio  # one grid: the forecast is no longer several times the history

@@ -107,7 +107,7 @@ def layout(**_query) -> html.Div:
         html.Div([
             html.H3("Stored datasets"),
             html.Div(ui.grid("datasets", datasets_rows(context.store()), selectable=True, height=260,
-                             columns=["dataset", "kind", "source", "rows", "interval", "from", "to", "channels", "offered", "imported"]),
+                             columns=["dataset", "kind", "source", "rows", "interval_minutes", "from", "to", "channels", "offered", "imported"]),
                      id="data-datasets"),
             html.Button("Delete selected", id="data-delete", n_clicks=0, className="secondary", style={"marginTop": "8px"}),
             html.Div(id="data-delete-result"),

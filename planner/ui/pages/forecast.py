@@ -55,8 +55,8 @@ def series_figure(forecast: pd.DataFrame, dataset: str | None, key: str, *, titl
 def accuracy_rows(report: dict | None) -> list[dict]:
     if report is None:
         return []
-    return [{"queue": r["queue"], "channel": r["channel"], "actual": round(r["actual"]), "forecast": round(r["forecast"]),
-             "WAPE": f"{r['wape']:.1%}", "bias": f"{r['bias']:+.1%}", "noise floor": f"{r['noise_floor']:.1%}",
+    return [{"queue": r["queue"], "channel": r["channel"], "actual": r["actual"], "forecast": r["forecast"],
+             "wape": r["wape"], "bias": r["bias"], "noise_floor": r["noise_floor"],
              "verdict": "within noise" if r["wape"] <= r["noise_floor"] * 1.1 else "above noise: worth a look",
              "intervals": r["intervals"]} for r in report["queue"].to_dict("records")]
 
@@ -127,7 +127,7 @@ def layout(**query) -> html.Div:
                          columns=["model", "chosen", "wape", "bias", "mase", "noise_floor"]), id="fc-backtest-wrap"),
         html.H3("Accuracy vs actuals"),
         ui.grid("fc-accuracy", accuracy_rows(report), height=160,
-                columns=["queue", "channel", "actual", "forecast", "WAPE", "bias", "noise floor", "verdict", "intervals"])
+                columns=["queue", "channel", "actual", "forecast", "wape", "bias", "noise_floor", "verdict", "intervals"])
         if report else html.P("No actuals overlap the plan's week yet: upload them on the Data page (kind 'actuals').",
                               id="fc-accuracy"),
     ], className="card")

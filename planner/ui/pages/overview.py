@@ -22,6 +22,7 @@ LINKS = (
     ("Staffing", "/staffing", "requirements heatmap, service targets, Erlang calculator"),
     ("Schedule", "/schedule", "coverage, roster grid and timeline, exports"),
     ("Scenarios", "/scenarios", "compare budget scenarios, the service-level vs cost frontier"),
+    ("Capacity", "/capacity", "months ahead: required vs available FTE by week, hiring classes, cost by month"),
     ("Intraday", "/intraday", "today's forecast vs actual, re-forecast, staffing gap"),
 )
 
@@ -45,8 +46,7 @@ def accuracy_block(store, plan) -> html.Div:
         return html.P("Forecast accuracy: no actuals for the plan's week yet (upload actuals on the Data page).",
                       id="overview-accuracy")
     queue = report["queue"]
-    rows = [{"queue": r["queue"], "channel": r["channel"], "WAPE": f"{r['wape']:.1%}", "bias": f"{r['bias']:+.1%}",
-             "noise floor": f"{r['noise_floor']:.1%}", "intervals": r["intervals"]} for r in queue.to_dict("records")]
+    rows = ui.records(queue[["queue", "channel", "wape", "bias", "noise_floor", "intervals"]])
     return html.Div([
         html.H3("Forecast accuracy vs actuals (interval level)"),
         html.P("WAPE = sum|F - A| / sum A; bias = sum(F - A) / sum A; the noise floor is the WAPE that random "

@@ -276,17 +276,9 @@ def finance_panel(plan) -> html.Div:
 
 
 def frontier_view(table: pd.DataFrame) -> html.Div:
-    """The frontier's chart, its table (shares as percentages) and a line per unreachable target."""
-    shown = pd.DataFrame({
-        "target": [f"{t:.0%}" for t in table["target"]],
-        "reached": ["yes" if r else "no" for r in table["reached"]],
-        "service level": [f"{v:.1%}" for v in table["service_level"]],
-        "cost": [f"{v:,.0f}" for v in table["cost"]],
-        "FTE": [f"{v:,.1f}" for v in table["fte"]],
-        "cost per contact": [f"{v:,.2f}" for v in table["cost_per_contact"]],
-        "plan": table["name"],
-        "note": table["note"].fillna(""),
-    })
+    """The frontier's chart, its table (formatted by the grid) and a line per unreachable target."""
+    shown = table.assign(target_sl=table["target"], reached=table["reached"].astype(bool), note=table["note"].fillna(""))[
+        ["target_sl", "reached", "service_level", "cost", "fte", "cost_per_contact", "name", "note"]]
     missed = table[~table["reached"].astype(bool)]
     notes = [ui.message(f"Target {row['target']:.0%}: {row['note']}.", kind="error") for row in missed.to_dict("records")]
     return html.Div([ui.graph("sc-frontier-figure", frontier_figure(table)),
