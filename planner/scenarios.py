@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from execution import Executor
-from planner.pipeline import BASE, evaluate, json_ready
+from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
 from scheduling.channels import IMMEDIATE_CHANNELS
 
@@ -128,8 +128,10 @@ def cache_dir() -> Path:
 
 
 def level_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
-    """One staffing level's plan (a Dask task): its tidy row, JSON-ready."""
-    return json_ready(evaluate(config, forecast, scenario).row)
+    """One staffing level's plan (a Dask task): its tidy row, JSON-ready. The roster is not
+    simulated over forecast scenarios (``p_meets_target``): the answers use cost and expected
+    service only, and the simulation took about as long as the shift plan."""
+    return json_ready(evaluate(config, forecast, scenario, uncertainty=False).row)
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ class PlanSearch:
     cache: Path | bool | None = None
     progress: Progress | None = None
     _plans: dict[float, LevelPlan] = field(default_factory=dict, init=False, repr=False)
+    _hours: dict[float, float] = field(default_factory=dict, init=False, repr=False)
     solved: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -278,6 +281,43 @@ class PlanSearch:
         """Levels solved side by side per round: the workers when the executor spreads, else 1."""
         return max(1, min(4, self.executor.workers)) if self.executor.spreads(2) else 1
 
+    def required_hours(self, level: float) -> float:
+        """The agent-hours the requirement staffed for ``level`` asks for (queueing model only, no
+        shift plan: a fraction of a second) - the budget search's guide to where a plan's cost
+        will land. Non-decreasing in ``level``."""
+        key = round(float(level), LEVEL_DIGITS)
+        if key not in self._hours:
+            requirements, _targets, _rules = scenario_requirements(self.config, self.forecast,
+                                                                   target_scenario(self.config, key, base=self.base))
+            self._hours[key] = float(requirements["required_agents"].sum()) * self.config.interval_minutes / 60.0
+        return self._hours[key]
+
+    def aimed_level(self, budget: float, lo: float | None = None, hi: float | None = None) -> float:
+        """The staffing level whose plan the guide expects to cost ``budget``, inside ``[lo, hi]``.
+
+        The guide: a plan's cost against the agent-hours its requirement asks for
+        (:meth:`required_hours`), interpolated through the solved plans (their costs made
+        non-decreasing in hours, as the envelope is), proportional beyond them. Used only to
+        place the levels to solve; the answer is always a solved plan."""
+        known = sorted(((self.required_hours(p.level), p.cost) for p in self._plans.values()), key=lambda t: t[0])
+        hours = np.array([h for h, _c in known], dtype=float)
+        costs = np.minimum.accumulate(np.array([c for _h, c in known], dtype=float)[::-1])[::-1]
+        if budget <= costs[0]:
+            wanted = hours[0] * budget / costs[0]
+        elif budget >= costs[-1]:
+            wanted = hours[-1] * budget / costs[-1]
+        else:
+            wanted = float(np.interp(budget, costs, hours))
+        a, b = (lo if lo is not None else LEVEL_MIN), (hi if hi is not None else LEVEL_MAX)
+        if self.required_hours(a) >= wanted:
+            return a
+        if self.required_hours(b) <= wanted:
+            return b
+        while b - a > 10 ** -LEVEL_DIGITS:  # hours are non-decreasing in the level: bisect
+            middle = round((a + b) / 2, LEVEL_DIGITS + 1)
+            a, b = (middle, b) if self.required_hours(middle) < wanted else (a, middle)
+        return round(b, LEVEL_DIGITS)
+
     # -- the answers ---------------------------------------------------------------------------
     def reaching(self, target: float) -> LevelPlan | None:
         """The cheapest known plan whose service level is at least ``target`` (higher SL on a tie)."""
@@ -330,16 +370,24 @@ class PlanSearch:
     def budget(self, budget: float, *, tolerance: float = 0.01, max_solves: int = 8) -> BudgetAnswer:
         """The plan with the highest expected service level whose cost is within ``budget``.
 
-        Bisection on the staffing level: ``lo`` is the highest known level whose plan fits,
-        ``hi`` the lowest known level above it (its plan, and by the choice of ``lo`` every plan
-        above, costs more); each round solves ``width()`` levels evenly inside ``(lo, hi)``
-        (:data:`LEVEL_MIN` / :data:`LEVEL_MAX` first while unknown) until ``hi - lo <=
-        tolerance`` or ``max_solves`` plans were solved for it (0: answer from the plans known).
+        A bracket search on the staffing level: ``lo`` is the highest known level whose plan
+        fits, ``hi`` the lowest known level above it (its plan, and by the choice of ``lo`` every
+        plan above, costs more); each round solves ``width()`` levels inside ``(lo, hi)`` until
+        ``hi - lo <= tolerance`` or ``max_solves`` plans were solved for it (0: answer from the
+        plans known). Where: the first round solves the two levels ``tolerance / 2`` either side
+        of the level the guide expects to cost the budget (:meth:`aimed_level`: cost against the
+        requirement's agent-hours, from the plans known), so one round usually closes the
+        bracket; later rounds solve the guide's level and the middle of ``(lo, hi)`` (the bracket
+        at least halves), and :data:`LEVEL_MIN` / :data:`LEVEL_MAX` when the guide points past
+        them. With no plan known the first round is :data:`LEVEL_MIN`, :data:`LEVEL_MAX` and
+        levels evenly between. The guide only places the solves: the answer is the best solved
+        plan within the budget, so the guarantees in the module docstring hold whatever it says.
         Raises ``ValueError`` when even the plan at :data:`LEVEL_MIN` costs more than the budget,
         or when no plan is known and ``max_solves`` is 0.
         """
         budget = check_budget(budget)
         solved_before = self.solved
+        rounds = 0
         while self.solved - solved_before < max_solves:
             lo, hi = self._bracket(budget)
             if lo is None and LEVEL_MIN in self._plans:
@@ -348,7 +396,9 @@ class PlanSearch:
                 break  # the highest level fits
             if lo is not None and hi is not None and hi - lo <= tolerance:
                 break
-            probes = self._probes(lo, hi, tolerance)
+            probes = (self._guided_probes(budget, lo, hi, tolerance, round_number=rounds) if self._plans
+                      else self._probes(lo, hi, tolerance))
+            rounds += 1
             if not probes:
                 break
             spent = (self.solved - solved_before) / max_solves
@@ -388,6 +438,22 @@ class PlanSearch:
         lo = max(fits) if fits else None
         above = [level for level in self._plans if lo is None or level > lo]
         return lo, (min(above) if above else None)
+
+    def _guided_probes(self, budget: float, lo: float | None, hi: float | None, tolerance: float, *,
+                       round_number: int) -> list[float]:
+        """The levels to solve next for ``budget`` inside the bracket ``(lo, hi)`` (see :meth:`budget`)."""
+        step = 10.0 ** -LEVEL_DIGITS
+        aim = self.aimed_level(budget, lo, hi)
+        a = lo if lo is not None else LEVEL_MIN
+        b = hi if hi is not None else LEVEL_MAX
+        if round_number == 0:
+            wanted = [aim - tolerance / 2, aim + tolerance / 2] if self.width() >= 2 else [aim]
+        else:
+            wanted = [aim, (a + b) / 2] if self.width() >= 2 else [aim if round_number % 2 else (a + b) / 2]
+        low = a + step if lo is not None else LEVEL_MIN  # strictly inside a known end, else the end itself
+        high = b - step if hi is not None else LEVEL_MAX
+        chosen = {round(min(high, max(low, x)), LEVEL_DIGITS) for x in wanted}
+        return sorted(x for x in chosen if x not in self._plans and low - 1e-12 <= x <= high + 1e-12)
 
     def _probes(self, lo: float | None, hi: float | None, tolerance: float) -> list[float]:
         probes = []

@@ -107,6 +107,33 @@ def test_the_envelope_takes_a_cheaper_plan_from_a_higher_level(bank):
     assert "unreachable: the best plan reaches 95.0%" in unreachable["note"].iloc[0]
 
 
+def test_the_budget_guide_aims_where_the_cost_meets_the_budget(bank):
+    """Item 4's guide (nothing is solved here): with known plans whose cost is a fixed price per
+    required agent-hour, the level it aims at for a budget is the lowest level (to 0.1 %) whose
+    requirement costs at least the budget; the first round of a budget search solves exactly
+    around it, and later rounds also split the bracket."""
+    config, forecast = bank
+    search = PlanSearch(config, forecast.frame, Executor(in_process=True), cache=False)
+    levels = (0.05, 0.3, 0.6, 0.8, 0.9, 0.99)
+    hours = [search.required_hours(x) for x in levels]
+    assert hours == sorted(hours) and hours[-1] > 1.1 * hours[0]  # more service asks for more agent-hours
+    price = 26.4  # money per required agent-hour
+    row = {"fte": 1.0, "paid_hours": 40.0, "cost_per_contact": 1.0, "occupancy": 0.8, "abandon_rate": 0.0,
+           "understaffed_intervals": 0, "coverage_limit": ""}
+    for level in (0.6, 0.9):
+        search.add(level, dict(row, name=f"{level}", cost=price * search.required_hours(level), service_level=level))
+    step = 0.001
+    for level in (0.3, 0.75, 0.85, 0.95):  # below, between and above the known plans
+        wanted = search.required_hours(level)
+        aim = search.aimed_level(price * wanted)
+        assert search.required_hours(aim) >= wanted - 1e-9 and search.required_hours(aim - step) < wanted, level
+        assert aim <= level
+    budget = price * search.required_hours(0.75)
+    aim = search.aimed_level(budget, 0.6, 0.9)
+    assert search._guided_probes(budget, 0.6, 0.9, 0.02, round_number=0) == [aim]  # one worker: the aim itself
+    assert search._guided_probes(budget, 0.6, 0.9, 0.02, round_number=1) == [0.75]  # then the bracket's middle
+
+
 def test_a_plan_its_agents_cannot_cover_says_so(bank, tmp_path, monkeypatch):
     """Item 4: the agent pool's wall in summary.json, on the Schedule line (not "Optimal"), in the
     scenario row, and the frontier calls the target unreachable."""
