@@ -55,11 +55,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", default="0.9,1.1", help="budgets as shares of the base plan's cost")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="rules time_limit_s for every plan (default the sample's, 60 s): a loaded machine needs more")
+    parser.add_argument("--gap-rel", type=float, default=None, help="rules gap_rel for every plan (default the sample's)")
     parser.add_argument("--commit", default=None, help="the commit the code is from, when not a git checkout")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     shares = [float(x) for x in args.budgets.split(",") if x.strip()]
     config = dataclasses.replace(load_plan_config(CONFIG), scenarios=())
+    changed = {k: v for k, v in (("time_limit_s", args.time_limit), ("gap_rel", args.gap_rel)) if v is not None}
+    config = dataclasses.replace(config, rules={**config.rules, **changed})  # the stored plan's and every level's
     load_start = os.getloadavg()[0]
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -104,9 +109,12 @@ def main() -> None:
     assert [r["sl"] for r in answered] == sorted(r["sl"] for r in answered), "a larger budget bought less"
     lines = [f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC - commit {args.commit or commit()} - {platform.platform()}, "
              f"nproc {os.cpu_count()}, load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end", "",
-             f"Command: `.venv/bin/python benchmarks/finance_search.py --budgets {args.budgets} --workers {args.workers}` "
+             f"Command: `.venv/bin/python benchmarks/finance_search.py --budgets {args.budgets} --workers {args.workers}"
+             + "".join(f" --{k} {v:g}" for k, v in (("time-limit", args.time_limit), ("gap-rel", args.gap_rel)) if v is not None)
+             + "` "
              f"(set-up: the sample plan built in {setup_s:.0f} s, base cost {base_cost:,.0f}; app settings: tolerance "
-             f"{BUDGET_TOLERANCE}, at most {BUDGET_MAX_SOLVES} plans)", "",
+             f"{BUDGET_TOLERANCE}, at most {BUDGET_MAX_SOLVES} plans; rules time_limit_s {config.rules.get('time_limit_s', 60):g}, "
+             f"gap_rel {config.rules.get('gap_rel', 0.01):g})", "",
              "| budget (x base cost) | wall s | plans solved | level | cost | service level | with more money | load |",
              "|---|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
