@@ -16,8 +16,10 @@ answered within T that the Scenarios, Schedule and Overview pages show
   ending at :data:`LEVEL_MAX`) until one reaches it; when even the plan at ``LEVEL_MAX``
   misses it the row says so (``reached = False``) with the best level reached.
 - :meth:`PlanSearch.budget` (and :func:`budget_service`): the solved plan with the highest
-  expected service level whose cost is within the budget, after a bisection on the staffing
-  level between the highest level known to fit and the lowest level above it known not to.
+  expected service level whose cost is within the budget, after narrowing the staffing level
+  between the highest level known to fit and the lowest level above it known not to; the
+  levels solved are placed by a guide (:meth:`PlanSearch.aimed_level`: the requirement's
+  agent-hours priced like the plans known), which decides where to look, never the answer.
 
 Why the answers are monotone (with ``P`` the plans solved so far, each with cost ``c`` and
 service level ``s``): the frontier answer for ``t`` is ``min{c(p): p in P, s(p) >= t}`` - the
@@ -35,6 +37,9 @@ What is *not* guaranteed: that no plan outside the family is cheaper for the sam
 (that is one optimisation, min cost s.t. SL >= target, once the scheduler has a global
 service-level goal); "cheapest" and "best" are over the plans solved, which the search places
 where the answer changes.
+
+Level plans are not simulated over forecast scenarios (:func:`level_task`): the answers need
+cost and expected service only.
 """
 
 from __future__ import annotations
