@@ -135,8 +135,17 @@ def cache_dir() -> Path:
 def level_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
     """One staffing level's plan (a Dask task): its tidy row, JSON-ready. The roster is not
     simulated over forecast scenarios (``p_meets_target``): the answers use cost and expected
-    service only, and the simulation took about as long as the shift plan."""
-    return json_ready(evaluate(config, forecast, scenario, uncertainty=False).row)
+    service only, and the simulation took about as long as the shift plan.
+
+    A level the scheduler finds no plan for within ``time_limit_s`` (:class:`SolveError`, e.g.
+    its LP relaxation out of time on a loaded machine) is ``{"failed": reason}``: the search
+    goes on without it instead of the whole question failing."""
+    from scheduling.shifts import SolveError
+
+    try:
+        return json_ready(evaluate(config, forecast, scenario, uncertainty=False).row)
+    except SolveError as exc:
+        return {"failed": str(exc)}
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,7 @@ class PlanSearch:
     progress: Progress | None = None
     _plans: dict[float, LevelPlan] = field(default_factory=dict, init=False, repr=False)
     _hours: dict[float, float] = field(default_factory=dict, init=False, repr=False)
+    failed: dict[float, str] = field(default_factory=dict, init=False)  # levels with no plan in the time limit: why
     solved: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -260,9 +270,11 @@ class PlanSearch:
         self._plans[round(float(level), LEVEL_DIGITS)] = LevelPlan(round(float(level), LEVEL_DIGITS), dict(row))
 
     def solve(self, levels: Iterable[float], *, share: tuple[float, float] = (0.0, 1.0)) -> list[LevelPlan]:
-        """The plans at ``levels`` (rounded to 0.1 %), solving those not known yet side by side."""
+        """The plans at ``levels`` (rounded to 0.1 %), solving those not known yet side by side;
+        a level that got no plan within the time limit is left out (and kept in :attr:`failed`
+        for this search, not in the cache: it is not tried again by this search)."""
         wanted = sorted({round(float(x), LEVEL_DIGITS) for x in levels})
-        new = [x for x in wanted if x not in self._plans]
+        new = [x for x in wanted if x not in self._plans and x not in self.failed]
         if new:
             say = self.progress or (lambda _text, _share: None)
             scenarios = [target_scenario(self.config, x, base=self.base) for x in new]
@@ -270,17 +282,21 @@ class PlanSearch:
 
             def finished(index: int, row: dict[str, Any]) -> None:
                 done.append(new[index])
+                at = share[0] + (share[1] - share[0]) * len(done) / len(new)
+                if "failed" in row:
+                    self.failed[new[index]] = str(row["failed"])
+                    say(f"staffing level {new[index]:.1%}: no plan within the time limit, left out ({row['failed']})", at)
+                    return
                 self._plans[new[index]] = LevelPlan(new[index], dict(row, name=level_name(new[index])))
                 say(f"planned staffing level {new[index]:.1%}: cost {row['cost']:,.0f}, service level "
-                    f"{row['service_level']:.1%} ({self.solved + len(done)} plans solved)",
-                    share[0] + (share[1] - share[0]) * len(done) / len(new))
+                    f"{row['service_level']:.1%} ({self.solved + len(done)} plans solved)", at)
 
             say(f"planning {len(new)} staffing level(s): {', '.join(f'{x:.1%}' for x in new)}", share[0])
             self.executor.map(level_task, scenarios, common=(self.config, self.forecast),
                               labels=[f"plan at staffing level {x:.1%}" for x in new], on_result=finished)
             self.solved += len(new)
             self._save()
-        return [self._plans[x] for x in wanted]
+        return [self._plans[x] for x in wanted if x in self._plans]
 
     def width(self) -> int:
         """Levels solved side by side per round: the workers when the executor spreads, else 1."""
@@ -351,13 +367,17 @@ class PlanSearch:
         self.solve([min(t, LEVEL_MAX) for t in targets], share=(0.0, 1.0 / rounds))
         for number in range(1, rounds):
             pending = [t for t in targets if self.reaching(t) is None]
-            if not pending or LEVEL_MAX in self._plans:
+            if not pending or LEVEL_MAX in self._plans or LEVEL_MAX in self.failed:
                 break
             last = number == rounds - 1
             self.solve({self._next_level(t, last=last) for t in pending},
                        share=(number / rounds, (number + 1) / rounds))
         if any(self.reaching(t) is None for t in targets) and LEVEL_MAX not in self._plans:
             self.solve([LEVEL_MAX])  # unreachable is said only after the highest level was tried
+        if not self._plans:
+            level, reason = min(self.failed.items())
+            raise ValueError(f"no plan of this week could be made at the staffing levels tried "
+                             f"({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {reason}")
         rows = []
         best = max(self._plans.values(), key=lambda p: (p.service_level, -p.cost))
         for t in targets:
@@ -366,9 +386,13 @@ class PlanSearch:
                 note = "" if abs(plan.level - t) < 1e-9 else f"the plan staffed for {plan.level:.1%} is the cheapest reaching it"
                 rows.append(self._frontier_row(t, True, plan, note))
                 continue
-            limit = best.row.get("coverage_limit") or ""
-            note = (f"unreachable: the best plan reaches {best.service_level:.1%}"
-                    + (f" ({limit})" if limit else f" (even staffing every interval for {LEVEL_MAX:.0%})"))
+            if LEVEL_MAX in self.failed:  # not shown unreachable: the highest level was not planned
+                note = (f"not reached by the plans made: the best reaches {best.service_level:.1%}; the plan staffed for "
+                        f"{LEVEL_MAX:.0%} could not be made ({self.failed[LEVEL_MAX]})")
+            else:
+                limit = best.row.get("coverage_limit") or ""
+                note = (f"unreachable: the best plan reaches {best.service_level:.1%}"
+                        + (f" ({limit})" if limit else f" (even staffing every interval for {LEVEL_MAX:.0%})"))
             rows.append(self._frontier_row(t, False, best, note))
         return pd.DataFrame(rows)
 
@@ -395,8 +419,8 @@ class PlanSearch:
         rounds = 0
         while self.solved - solved_before < max_solves:
             lo, hi = self._bracket(budget)
-            if lo is None and LEVEL_MIN in self._plans:
-                break  # nothing fits
+            if lo is None and (LEVEL_MIN in self._plans or LEVEL_MIN in self.failed):
+                break  # nothing fits (or the lowest level could not be planned: the error says which)
             if lo is not None and hi is None and lo >= LEVEL_MAX:
                 break  # the highest level fits
             if lo is not None and hi is not None and hi - lo <= tolerance:
@@ -409,6 +433,9 @@ class PlanSearch:
             spent = (self.solved - solved_before) / max_solves
             self.solve(probes, share=(spent, min(1.0, spent + len(probes) / max_solves)))
         plan = self.best_within(budget)
+        if plan is None and not self._plans and self.failed:
+            raise ValueError(f"budget {budget:,.2f} a week: no plan of this week could be made at the staffing levels "
+                             f"tried ({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {min(self.failed.items())[1]}")
         if plan is None and not self._plans:
             raise ValueError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")
         if plan is None:
@@ -427,6 +454,8 @@ class PlanSearch:
     def _next_level(self, target: float, *, last: bool) -> float:
         """The next level to try for a target no known plan reaches (all known plans miss it)."""
         known = self.plans
+        if not known:  # every level tried so far had no plan in the time limit
+            return LEVEL_MAX
         top = known[-1]
         if last or top.limited_by_pool or top.level >= LEVEL_MAX:
             return LEVEL_MAX
@@ -458,7 +487,8 @@ class PlanSearch:
         low = a + step if lo is not None else LEVEL_MIN  # strictly inside a known end, else the end itself
         high = b - step if hi is not None else LEVEL_MAX
         chosen = {round(min(high, max(low, x)), LEVEL_DIGITS) for x in wanted}
-        return sorted(x for x in chosen if x not in self._plans and low - 1e-12 <= x <= high + 1e-12)
+        return sorted(x for x in chosen if x not in self._plans and x not in self.failed
+                      and low - 1e-12 <= x <= high + 1e-12)
 
     def _probes(self, lo: float | None, hi: float | None, tolerance: float) -> list[float]:
         probes = []
@@ -472,7 +502,8 @@ class PlanSearch:
         if room > 0 and b - a > tolerance:
             probes += [a + (b - a) * k / (room + 1) for k in range(1, room + 1)]
         rounded = {round(x, LEVEL_DIGITS) for x in probes}
-        return sorted(x for x in rounded if x not in self._plans and (lo is None or x > lo - 1e-12))
+        return sorted(x for x in rounded if x not in self._plans and x not in self.failed
+                      and (lo is None or x > lo - 1e-12))
 
     def _load(self) -> None:
         if not self.cache:

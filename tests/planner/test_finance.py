@@ -134,6 +134,37 @@ def test_the_budget_guide_aims_where_the_cost_meets_the_budget(bank):
     assert search._guided_probes(budget, 0.6, 0.9, 0.02, round_number=1) == [0.75]  # then the bracket's middle
 
 
+def test_a_level_with_no_plan_in_the_time_limit_is_left_out(bank):
+    """A level the scheduler can't plan within time_limit_s (here 1 ms: the LP relaxation never
+    finishes; on a loaded machine it happened with the sample's 60 s) no longer ends the question:
+    the answer comes from the plans there are, the progress says which level was left out, and
+    the frontier does not call a target unreachable when the highest level was not planned."""
+    config, forecast = bank
+    said: list[str] = []
+    hopeless = Scenario("base", {"rules.time_limit_s": 0.001})
+    search = PlanSearch(config, forecast.frame, Executor(in_process=True), base=hopeless, cache=False,
+                        progress=lambda text, _share: said.append(text))
+    row = {"fte": 1.0, "paid_hours": 40.0, "cost_per_contact": 1.0, "occupancy": 0.8, "abandon_rate": 0.0,
+           "understaffed_intervals": 0, "coverage_limit": ""}
+    search.add(0.8, dict(row, name="stored", cost=1000.0, service_level=0.85))
+    answer = search.budget(2000.0, tolerance=0.02, max_solves=2)
+    assert answer.plan.row["name"] == "stored" and answer.next_plan is None
+    assert search.failed and answer.solved == len(search.failed) and all(x > 0.8 for x in search.failed)
+    assert all("tried the LP relaxation" in reason for reason in search.failed.values())
+    assert any(text.endswith("no plan within the time limit, left out (" + search.failed[min(search.failed)] + ")")
+               for text in said), said
+    table = search.frontier((0.9,))
+    assert not table["reached"].iloc[0] and table["service_level"].iloc[0] == 0.85
+    assert table["note"].iloc[0].startswith("not reached by the plans made: the best reaches 85.0%; the plan staffed "
+                                            "for 99% could not be made (tried the LP relaxation")
+    nothing = PlanSearch(config, forecast.frame, Executor(in_process=True), base=hopeless, cache=False)
+    with pytest.raises(ValueError, match=r"no plan of this week could be made at the staffing levels tried \(5.0%, 99.0%\)"):
+        nothing.budget(2000.0, max_solves=2)
+    fresh = PlanSearch(config, forecast.frame, Executor(in_process=True), base=hopeless, cache=False)
+    with pytest.raises(ValueError, match=r"no plan of this week could be made at the staffing levels tried \(80.0%, 99.0%\)"):
+        fresh.frontier((0.8,))
+
+
 def test_a_plan_its_agents_cannot_cover_says_so(bank, tmp_path, monkeypatch):
     """Item 4: the agent pool's wall in summary.json, on the Schedule line (not "Optimal"), in the
     scenario row, and the frontier calls the target unreachable."""
