@@ -62,6 +62,7 @@ from execution import Executor
 from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
 from scheduling.channels import IMMEDIATE_CHANNELS
+from scheduling.shifts import SolveError
 
 DEFAULT_LEVELS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
 LEVEL_MIN = 0.05  # the lowest staffing level the budget search asks for (target_sl on every immediate channel)
@@ -140,8 +141,6 @@ def level_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -
     A level the scheduler finds no plan for within ``time_limit_s`` (:class:`SolveError`, e.g.
     its LP relaxation out of time on a loaded machine) is ``{"failed": reason}``: the search
     goes on without it instead of the whole question failing."""
-    from scheduling.shifts import SolveError
-
     try:
         return json_ready(evaluate(config, forecast, scenario, uncertainty=False).row)
     except SolveError as exc:
@@ -376,7 +375,7 @@ class PlanSearch:
             self.solve([LEVEL_MAX])  # unreachable is said only after the highest level was tried
         if not self._plans:
             level, reason = min(self.failed.items())
-            raise ValueError(f"no plan of this week could be made at the staffing levels tried "
+            raise SolveError(f"no plan of this week could be made at the staffing levels tried "
                              f"({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {reason}")
         rows = []
         best = max(self._plans.values(), key=lambda p: (p.service_level, -p.cost))
@@ -412,7 +411,8 @@ class PlanSearch:
         levels evenly between. The guide only places the solves: the answer is the best solved
         plan within the budget, so the guarantees in the module docstring hold whatever it says.
         Raises ``ValueError`` when even the plan at :data:`LEVEL_MIN` costs more than the budget,
-        or when no plan is known and ``max_solves`` is 0.
+        or when no plan is known and ``max_solves`` is 0; :class:`scheduling.shifts.SolveError`
+        when no level tried got a plan within the time limit.
         """
         budget = check_budget(budget)
         solved_before = self.solved
@@ -434,7 +434,7 @@ class PlanSearch:
             self.solve(probes, share=(spent, min(1.0, spent + len(probes) / max_solves)))
         plan = self.best_within(budget)
         if plan is None and not self._plans and self.failed:
-            raise ValueError(f"budget {budget:,.2f} a week: no plan of this week could be made at the staffing levels "
+            raise SolveError(f"budget {budget:,.2f} a week: no plan of this week could be made at the staffing levels "
                              f"tried ({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {min(self.failed.items())[1]}")
         if plan is None and not self._plans:
             raise ValueError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")

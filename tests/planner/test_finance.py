@@ -24,6 +24,7 @@ from planner.plan_config import Scenario, load_plan_config
 from planner.scenarios import (LEVEL_MAX, PlanSearch, budget_service, check_budget, frontier, parse_targets,
                                stored_plan_levels)
 from planner.store import Store
+from scheduling.shifts import SolveError
 
 QUICK = Scenario("base", {"rules.time_limit_s": 10})  # the bank's hourly week solves in seconds
 
@@ -158,10 +159,10 @@ def test_a_level_with_no_plan_in_the_time_limit_is_left_out(bank):
     assert table["note"].iloc[0].startswith("not reached by the plans made: the best reaches 85.0%; the plan staffed "
                                             "for 99% could not be made (tried the LP relaxation")
     nothing = PlanSearch(config, forecast.frame, Executor(in_process=True), base=hopeless, cache=False)
-    with pytest.raises(ValueError, match=r"no plan of this week could be made at the staffing levels tried \(5.0%, 99.0%\)"):
+    with pytest.raises(SolveError, match=r"no plan of this week could be made at the staffing levels tried \(5.0%, 99.0%\)"):
         nothing.budget(2000.0, max_solves=2)
     fresh = PlanSearch(config, forecast.frame, Executor(in_process=True), base=hopeless, cache=False)
-    with pytest.raises(ValueError, match=r"no plan of this week could be made at the staffing levels tried \(80.0%, 99.0%\)"):
+    with pytest.raises(SolveError, match=r"no plan of this week could be made at the staffing levels tried \(80.0%, 99.0%\)"):
         fresh.frontier((0.8,))
 
 
