@@ -40,7 +40,7 @@ from planner.plan_config import load_plan_config  # noqa: E402
 from planner.scenarios import budget_service, stored_plan_levels  # noqa: E402
 from planner.ui.jobs import BUDGET_MAX_SOLVES, BUDGET_TOLERANCE  # noqa: E402
 
-CONFIG = ROOT / "data/sample/plan.toml"
+CONFIGS = {"sample": ROOT / "data/sample/plan.toml", "us_bank": ROOT / "data/sample/us_bank_plan.toml"}
 
 
 def commit() -> str:
@@ -55,6 +55,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", default="0.9,1.1", help="budgets as shares of the base plan's cost")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--config", default="sample", choices=sorted(CONFIGS),
+                        help="sample: data/sample/plan.toml (default); us_bank: data/sample/us_bank_plan.toml (hourly, voice)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="rules time_limit_s for every plan (default the sample's, 60 s): a loaded machine needs more")
     parser.add_argument("--gap-rel", type=float, default=None, help="rules gap_rel for every plan (default the sample's)")
@@ -62,7 +64,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     shares = [float(x) for x in args.budgets.split(",") if x.strip()]
-    config = dataclasses.replace(load_plan_config(CONFIG), scenarios=())
+    config = dataclasses.replace(load_plan_config(CONFIGS[args.config]), scenarios=())
     changed = {k: v for k, v in (("time_limit_s", args.time_limit), ("gap_rel", args.gap_rel)) if v is not None}
     config = dataclasses.replace(config, rules={**config.rules, **changed})  # the stored plan's and every level's
     load_start = os.getloadavg()[0]
@@ -77,7 +79,7 @@ def main() -> None:
     import planner
 
     print(f"code: {Path(planner.__file__).parent}")
-    print(f"set-up: sample plan built in {setup_s:.0f} s; base cost {base_cost:,.0f}, "
+    print(f"set-up: {args.config} plan built in {setup_s:.0f} s; base cost {base_cost:,.0f}, "
           f"SL {built.base.row['service_level']:.1%}; known levels {sorted(known)}", flush=True)
     rows = []
     for share in shares:
@@ -109,10 +111,11 @@ def main() -> None:
     assert [r["sl"] for r in answered] == sorted(r["sl"] for r in answered), "a larger budget bought less"
     lines = [f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC - commit {args.commit or commit()} - {platform.platform()}, "
              f"nproc {os.cpu_count()}, load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end", "",
-             f"Command: `.venv/bin/python benchmarks/finance_search.py --budgets {args.budgets} --workers {args.workers}"
+             f"Command: `.venv/bin/python benchmarks/finance_search.py --config {args.config} --budgets {args.budgets} "
+             f"--workers {args.workers}"
              + "".join(f" --{k} {v:g}" for k, v in (("time-limit", args.time_limit), ("gap-rel", args.gap_rel)) if v is not None)
              + "` "
-             f"(set-up: the sample plan built in {setup_s:.0f} s, base cost {base_cost:,.0f}; app settings: tolerance "
+             f"(set-up: the {args.config} plan built in {setup_s:.0f} s, base cost {base_cost:,.0f}; app settings: tolerance "
              f"{BUDGET_TOLERANCE}, at most {BUDGET_MAX_SOLVES} plans; rules time_limit_s {config.rules.get('time_limit_s', 60):g}, "
              f"gap_rel {config.rules.get('gap_rel', 0.01):g})", "",
              "| budget (x base cost) | wall s | plans solved | level | cost | service level | with more money | load |",
