@@ -423,7 +423,7 @@ class PlanSearch:
                 break  # nothing fits (or the lowest level could not be planned: the error says which)
             if lo is not None and hi is None and lo >= LEVEL_MAX:
                 break  # the highest level fits
-            if lo is not None and hi is not None and hi - lo <= tolerance:
+            if lo is not None and hi is not None and hi - lo <= tolerance + 1e-9:  # levels are rounded: 0.447 - 0.427 > 0.02 in floats
                 break
             probes = (self._guided_probes(budget, lo, hi, tolerance, round_number=rounds) if self._plans
                       else self._probes(lo, hi, tolerance))
