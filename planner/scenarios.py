@@ -406,8 +406,8 @@ class PlanSearch:
         of the level the guide expects to cost the budget (:meth:`aimed_level`: cost against the
         requirement's agent-hours, from the plans known), so one round usually closes the
         bracket; later rounds solve the guide's level and the middle of ``(lo, hi)`` (the bracket
-        at least halves), and :data:`LEVEL_MIN` / :data:`LEVEL_MAX` when the guide points past
-        them. With no plan known the first round is :data:`LEVEL_MIN`, :data:`LEVEL_MAX` and
+        at least halves) - or :data:`LEVEL_MAX` / :data:`LEVEL_MIN` while no known plan is above /
+        below the budget, so that flat costs (a pool used up) don't make it creep towards them. With no plan known the first round is :data:`LEVEL_MIN`, :data:`LEVEL_MAX` and
         levels evenly between. The guide only places the solves: the answer is the best solved
         plan within the budget, so the guarantees in the module docstring hold whatever it says.
         Raises ``ValueError`` when even the plan at :data:`LEVEL_MIN` costs more than the budget,
@@ -480,10 +480,13 @@ class PlanSearch:
         aim = self.aimed_level(budget, lo, hi)
         a = lo if lo is not None else LEVEL_MIN
         b = hi if hi is not None else LEVEL_MAX
+        # the other end of the bracket: its middle, or the end of the levels while that side is still open
+        # (creeping towards it would cost a round each time the costs there are flat, e.g. a pool used up)
+        split = LEVEL_MAX if hi is None else (LEVEL_MIN if lo is None else (a + b) / 2)
         if round_number == 0:
             wanted = [aim - tolerance / 2, aim + tolerance / 2] if self.width() >= 2 else [aim]
         else:
-            wanted = [aim, (a + b) / 2] if self.width() >= 2 else [aim if round_number % 2 else (a + b) / 2]
+            wanted = [aim, split] if self.width() >= 2 else [aim if round_number % 2 else split]
         low = a + step if lo is not None else LEVEL_MIN  # strictly inside a known end, else the end itself
         high = b - step if hi is not None else LEVEL_MAX
         chosen = {round(min(high, max(low, x)), LEVEL_DIGITS) for x in wanted}
