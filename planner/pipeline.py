@@ -21,6 +21,7 @@ import dataclasses
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class Outcome:
     row: dict[str, Any]
     checks: dict[str, Any] = field(default_factory=dict)  # the schedule's summary: simulation, rule check, fairness
     uncertainty: UncertaintyReport | None = None  # the roster over the forecast scenarios
+    warnings: tuple[str, ...] = ()  # what planning this scenario warned about (in the worker that ran it), in order
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,22 @@ def scenario_requirements(config: PlanConfig, forecast: pd.DataFrame, scenario: 
     return build_requirements(frame, targets, interval_minutes=config.interval_minutes), targets, rules
 
 
-def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
-    """Requirements, shift plan, roster and service for one scenario (runs in a worker)."""
+def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool = True) -> Outcome:
+    """Requirements, shift plan, roster and service for one scenario (runs in a worker).
+
+    What the stages warn about (a time limit spent above the bound, intervals no shift reaches,
+    tours no agent could take, ...) is kept in ``Outcome.warnings``: a worker's warnings would
+    otherwise stay in its own log. ``uncertainty=False`` skips simulating the roster over the
+    forecast scenarios (``Outcome.uncertainty`` None, no ``p_meets_target`` in the row): for
+    callers that only need cost and expected service (:mod:`planner.scenarios`)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _evaluate(config, forecast, scenario, uncertainty=uncertainty)
+    said = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+    return dataclasses.replace(outcome, warnings=said)
+
+
+def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
     schedule = _schedule(requirements, rules, config, targets)
     service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
@@ -165,11 +181,12 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> 
         cost=schedule["cost"],
         fte_hours_per_week=config.fte_hours_per_week,
     )
-    # the roster over forecast scenarios drawn from the forecast's spread (carried by the frame, see _plan)
-    uncertainty = roster_under_uncertainty(schedule["coverage"], requirements, targets,
-                                           interval_minutes=config.interval_minutes, spread=spread_of(forecast),
-                                           scenarios=UNCERTAINTY_SCENARIOS, seed=0)
-    row.update(uncertainty.row_fields())
+    report = None
+    if uncertainty:  # the roster over forecast scenarios drawn from the forecast's spread (carried by the frame, see _plan)
+        report = roster_under_uncertainty(schedule["coverage"], requirements, targets,
+                                          interval_minutes=config.interval_minutes, spread=spread_of(forecast),
+                                          scenarios=UNCERTAINTY_SCENARIOS, seed=0)
+        row.update(report.row_fields())
     row["solver_status"] = schedule["solver"].get("status")
     row["gap"] = schedule["solver"].get("gap")
     # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.rostering.CoverageLimit)
@@ -186,7 +203,7 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> 
         solver=schedule["solver"],
         row=row,
         checks=schedule.get("summary", {}),
-        uncertainty=uncertainty,
+        uncertainty=report,
     )
 
 
@@ -296,8 +313,14 @@ def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor:
         say("reading history", 0.0)
         history = load_plan_history(config, store)
         say("forecasting", 0.05)
-        forecast = build_forecast(config, history, executor=executor,
-                                  progress=lambda done, total: say(f"forecasting series {done}/{total}", 0.05 + 0.25 * done / total))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            forecast = build_forecast(config, history, executor=executor,
+                                      progress=lambda done, total: say(f"forecasting series {done}/{total}",
+                                                                       0.05 + 0.25 * done / total))
+        forecast_warnings = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+    else:
+        forecast_warnings = []
     scenarios = (BASE, *config.scenarios)
     done: list[str] = []
 
@@ -313,6 +336,9 @@ def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor:
     base = outcomes["base"]
     table = scenario_table(outcomes)
     summary = _summary(config, forecast, base, table, seconds=time.perf_counter() - started)
+    summary["warnings"] = plan_warnings(forecast_warnings, outcomes)
+    for message in summary["warnings"]:  # shown by the CLI (planner: warning: ...) as before, wherever it ran
+        warnings.warn(message, UserWarning, stacklevel=2)
     result = PlanResult(config=config, forecast=forecast.frame, selection=forecast.selection, backtest=forecast.backtest,
                         base=base, scenarios=table, summary=summary, outcomes=outcomes)
     if out is not None:
@@ -323,6 +349,15 @@ def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor:
         result = _save(result, store)
     say("done", 1.0)
     return result
+
+
+def plan_warnings(forecast_warnings: list[str], outcomes: dict[str, Outcome]) -> list[str]:
+    """What a plan build warned about, for summary.json ``warnings`` and the pages: the forecast's
+    warnings, the base plan's, then each other scenario's prefixed with its name."""
+    said = list(forecast_warnings)
+    for name, outcome in outcomes.items():
+        said += [m if name == BASE.name else f"scenario {name!r}: {m}" for m in outcome.warnings]
+    return list(dict.fromkeys(said))
 
 
 def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table: pd.DataFrame, *, seconds: float) -> dict[str, Any]:

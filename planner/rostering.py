@@ -29,7 +29,7 @@ from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
-from scheduling.shifts import HeadcountCaps, plan_shifts
+from scheduling.shifts import HeadcountCaps, SolveError, plan_shifts  # SolveError: for callers (the pages) that import planner only
 
 REPLAN_ROUNDS = 2  # re-plans with tighter caps when some tours fit no agent
 SHORT_AGENTS = 1.0  # an interval counts as short when a whole agent or more is missing

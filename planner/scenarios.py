@@ -16,8 +16,10 @@ answered within T that the Scenarios, Schedule and Overview pages show
   ending at :data:`LEVEL_MAX`) until one reaches it; when even the plan at ``LEVEL_MAX``
   misses it the row says so (``reached = False``) with the best level reached.
 - :meth:`PlanSearch.budget` (and :func:`budget_service`): the solved plan with the highest
-  expected service level whose cost is within the budget, after a bisection on the staffing
-  level between the highest level known to fit and the lowest level above it known not to.
+  expected service level whose cost is within the budget, after narrowing the staffing level
+  between the highest level known to fit and the lowest level above it known not to; the
+  levels solved are placed by a guide (:meth:`PlanSearch.aimed_level`: the requirement's
+  agent-hours priced like the plans known), which decides where to look, never the answer.
 
 Why the answers are monotone (with ``P`` the plans solved so far, each with cost ``c`` and
 service level ``s``): the frontier answer for ``t`` is ``min{c(p): p in P, s(p) >= t}`` - the
@@ -35,6 +37,9 @@ What is *not* guaranteed: that no plan outside the family is cheaper for the sam
 (that is one optimisation, min cost s.t. SL >= target, once the scheduler has a global
 service-level goal); "cheapest" and "best" are over the plans solved, which the search places
 where the answer changes.
+
+Level plans are not simulated over forecast scenarios (:func:`level_task`): the answers need
+cost and expected service only.
 """
 
 from __future__ import annotations
@@ -54,9 +59,10 @@ import numpy as np
 import pandas as pd
 
 from execution import Executor
-from planner.pipeline import BASE, evaluate, json_ready
+from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
 from scheduling.channels import IMMEDIATE_CHANNELS
+from scheduling.shifts import SolveError
 
 DEFAULT_LEVELS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
 LEVEL_MIN = 0.05  # the lowest staffing level the budget search asks for (target_sl on every immediate channel)
@@ -128,8 +134,17 @@ def cache_dir() -> Path:
 
 
 def level_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
-    """One staffing level's plan (a Dask task): its tidy row, JSON-ready."""
-    return json_ready(evaluate(config, forecast, scenario).row)
+    """One staffing level's plan (a Dask task): its tidy row, JSON-ready. The roster is not
+    simulated over forecast scenarios (``p_meets_target``): the answers use cost and expected
+    service only, and the simulation took about as long as the shift plan.
+
+    A level the scheduler finds no plan for within ``time_limit_s`` (:class:`SolveError`, e.g.
+    its LP relaxation out of time on a loaded machine) is ``{"failed": reason}``: the search
+    goes on without it instead of the whole question failing."""
+    try:
+        return json_ready(evaluate(config, forecast, scenario, uncertainty=False).row)
+    except SolveError as exc:
+        return {"failed": str(exc)}
 
 
 @dataclass(frozen=True)
@@ -222,6 +237,8 @@ class PlanSearch:
     cache: Path | bool | None = None
     progress: Progress | None = None
     _plans: dict[float, LevelPlan] = field(default_factory=dict, init=False, repr=False)
+    _hours: dict[float, float] = field(default_factory=dict, init=False, repr=False)
+    failed: dict[float, str] = field(default_factory=dict, init=False)  # levels with no plan in the time limit: why
     solved: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -252,9 +269,11 @@ class PlanSearch:
         self._plans[round(float(level), LEVEL_DIGITS)] = LevelPlan(round(float(level), LEVEL_DIGITS), dict(row))
 
     def solve(self, levels: Iterable[float], *, share: tuple[float, float] = (0.0, 1.0)) -> list[LevelPlan]:
-        """The plans at ``levels`` (rounded to 0.1 %), solving those not known yet side by side."""
+        """The plans at ``levels`` (rounded to 0.1 %), solving those not known yet side by side;
+        a level that got no plan within the time limit is left out (and kept in :attr:`failed`
+        for this search, not in the cache: it is not tried again by this search)."""
         wanted = sorted({round(float(x), LEVEL_DIGITS) for x in levels})
-        new = [x for x in wanted if x not in self._plans]
+        new = [x for x in wanted if x not in self._plans and x not in self.failed]
         if new:
             say = self.progress or (lambda _text, _share: None)
             scenarios = [target_scenario(self.config, x, base=self.base) for x in new]
@@ -262,21 +281,62 @@ class PlanSearch:
 
             def finished(index: int, row: dict[str, Any]) -> None:
                 done.append(new[index])
+                at = share[0] + (share[1] - share[0]) * len(done) / len(new)
+                if "failed" in row:
+                    self.failed[new[index]] = str(row["failed"])
+                    say(f"staffing level {new[index]:.1%}: no plan within the time limit, left out ({row['failed']})", at)
+                    return
                 self._plans[new[index]] = LevelPlan(new[index], dict(row, name=level_name(new[index])))
                 say(f"planned staffing level {new[index]:.1%}: cost {row['cost']:,.0f}, service level "
-                    f"{row['service_level']:.1%} ({self.solved + len(done)} plans solved)",
-                    share[0] + (share[1] - share[0]) * len(done) / len(new))
+                    f"{row['service_level']:.1%} ({self.solved + len(done)} plans solved)", at)
 
             say(f"planning {len(new)} staffing level(s): {', '.join(f'{x:.1%}' for x in new)}", share[0])
             self.executor.map(level_task, scenarios, common=(self.config, self.forecast),
                               labels=[f"plan at staffing level {x:.1%}" for x in new], on_result=finished)
             self.solved += len(new)
             self._save()
-        return [self._plans[x] for x in wanted]
+        return [self._plans[x] for x in wanted if x in self._plans]
 
     def width(self) -> int:
         """Levels solved side by side per round: the workers when the executor spreads, else 1."""
         return max(1, min(4, self.executor.workers)) if self.executor.spreads(2) else 1
+
+    def required_hours(self, level: float) -> float:
+        """The agent-hours the requirement staffed for ``level`` asks for (queueing model only, no
+        shift plan: a fraction of a second) - the budget search's guide to where a plan's cost
+        will land. Non-decreasing in ``level``."""
+        key = round(float(level), LEVEL_DIGITS)
+        if key not in self._hours:
+            requirements, _targets, _rules = scenario_requirements(self.config, self.forecast,
+                                                                   target_scenario(self.config, key, base=self.base))
+            self._hours[key] = float(requirements["required_agents"].sum()) * self.config.interval_minutes / 60.0
+        return self._hours[key]
+
+    def aimed_level(self, budget: float, lo: float | None = None, hi: float | None = None) -> float:
+        """The staffing level whose plan the guide expects to cost ``budget``, inside ``[lo, hi]``.
+
+        The guide: a plan's cost against the agent-hours its requirement asks for
+        (:meth:`required_hours`), interpolated through the solved plans (their costs made
+        non-decreasing in hours, as the envelope is), proportional beyond them. Used only to
+        place the levels to solve; the answer is always a solved plan."""
+        known = sorted(((self.required_hours(p.level), p.cost) for p in self._plans.values()), key=lambda t: t[0])
+        hours = np.array([h for h, _c in known], dtype=float)
+        costs = np.minimum.accumulate(np.array([c for _h, c in known], dtype=float)[::-1])[::-1]
+        if budget <= costs[0]:
+            wanted = hours[0] * budget / costs[0]
+        elif budget >= costs[-1]:
+            wanted = hours[-1] * budget / costs[-1]
+        else:
+            wanted = float(np.interp(budget, costs, hours))
+        a, b = (lo if lo is not None else LEVEL_MIN), (hi if hi is not None else LEVEL_MAX)
+        if self.required_hours(a) >= wanted:
+            return a
+        if self.required_hours(b) <= wanted:
+            return b
+        while b - a > 10 ** -LEVEL_DIGITS:  # hours are non-decreasing in the level: bisect
+            middle = round((a + b) / 2, LEVEL_DIGITS + 1)
+            a, b = (middle, b) if self.required_hours(middle) < wanted else (a, middle)
+        return round(b, LEVEL_DIGITS)
 
     # -- the answers ---------------------------------------------------------------------------
     def reaching(self, target: float) -> LevelPlan | None:
@@ -306,13 +366,17 @@ class PlanSearch:
         self.solve([min(t, LEVEL_MAX) for t in targets], share=(0.0, 1.0 / rounds))
         for number in range(1, rounds):
             pending = [t for t in targets if self.reaching(t) is None]
-            if not pending or LEVEL_MAX in self._plans:
+            if not pending or LEVEL_MAX in self._plans or LEVEL_MAX in self.failed:
                 break
             last = number == rounds - 1
             self.solve({self._next_level(t, last=last) for t in pending},
                        share=(number / rounds, (number + 1) / rounds))
         if any(self.reaching(t) is None for t in targets) and LEVEL_MAX not in self._plans:
             self.solve([LEVEL_MAX])  # unreachable is said only after the highest level was tried
+        if not self._plans:
+            level, reason = min(self.failed.items())
+            raise SolveError(f"no plan of this week could be made at the staffing levels tried "
+                             f"({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {reason}")
         rows = []
         best = max(self._plans.values(), key=lambda p: (p.service_level, -p.cost))
         for t in targets:
@@ -321,39 +385,57 @@ class PlanSearch:
                 note = "" if abs(plan.level - t) < 1e-9 else f"the plan staffed for {plan.level:.1%} is the cheapest reaching it"
                 rows.append(self._frontier_row(t, True, plan, note))
                 continue
-            limit = best.row.get("coverage_limit") or ""
-            note = (f"unreachable: the best plan reaches {best.service_level:.1%}"
-                    + (f" ({limit})" if limit else f" (even staffing every interval for {LEVEL_MAX:.0%})"))
+            if LEVEL_MAX in self.failed:  # not shown unreachable: the highest level was not planned
+                note = (f"not reached by the plans made: the best reaches {best.service_level:.1%}; the plan staffed for "
+                        f"{LEVEL_MAX:.0%} could not be made ({self.failed[LEVEL_MAX]})")
+            else:
+                limit = best.row.get("coverage_limit") or ""
+                note = (f"unreachable: the best plan reaches {best.service_level:.1%}"
+                        + (f" ({limit})" if limit else f" (even staffing every interval for {LEVEL_MAX:.0%})"))
             rows.append(self._frontier_row(t, False, best, note))
         return pd.DataFrame(rows)
 
     def budget(self, budget: float, *, tolerance: float = 0.01, max_solves: int = 8) -> BudgetAnswer:
         """The plan with the highest expected service level whose cost is within ``budget``.
 
-        Bisection on the staffing level: ``lo`` is the highest known level whose plan fits,
-        ``hi`` the lowest known level above it (its plan, and by the choice of ``lo`` every plan
-        above, costs more); each round solves ``width()`` levels evenly inside ``(lo, hi)``
-        (:data:`LEVEL_MIN` / :data:`LEVEL_MAX` first while unknown) until ``hi - lo <=
-        tolerance`` or ``max_solves`` plans were solved for it (0: answer from the plans known).
+        A bracket search on the staffing level: ``lo`` is the highest known level whose plan
+        fits, ``hi`` the lowest known level above it (its plan, and by the choice of ``lo`` every
+        plan above, costs more); each round solves ``width()`` levels inside ``(lo, hi)`` until
+        ``hi - lo <= tolerance`` or ``max_solves`` plans were solved for it (0: answer from the
+        plans known). Where: the first round solves the two levels ``tolerance / 2`` either side
+        of the level the guide expects to cost the budget (:meth:`aimed_level`: cost against the
+        requirement's agent-hours, from the plans known), so one round usually closes the
+        bracket; later rounds solve the guide's level and the middle of ``(lo, hi)`` (the bracket
+        at least halves) - or :data:`LEVEL_MAX` / :data:`LEVEL_MIN` while no known plan is above /
+        below the budget, so that flat costs (a pool used up) don't make it creep towards them. With no plan known the first round is :data:`LEVEL_MIN`, :data:`LEVEL_MAX` and
+        levels evenly between. The guide only places the solves: the answer is the best solved
+        plan within the budget, so the guarantees in the module docstring hold whatever it says.
         Raises ``ValueError`` when even the plan at :data:`LEVEL_MIN` costs more than the budget,
-        or when no plan is known and ``max_solves`` is 0.
+        or when no plan is known and ``max_solves`` is 0; :class:`scheduling.shifts.SolveError`
+        when no level tried got a plan within the time limit.
         """
         budget = check_budget(budget)
         solved_before = self.solved
+        rounds = 0
         while self.solved - solved_before < max_solves:
             lo, hi = self._bracket(budget)
-            if lo is None and LEVEL_MIN in self._plans:
-                break  # nothing fits
+            if lo is None and (LEVEL_MIN in self._plans or LEVEL_MIN in self.failed):
+                break  # nothing fits (or the lowest level could not be planned: the error says which)
             if lo is not None and hi is None and lo >= LEVEL_MAX:
                 break  # the highest level fits
-            if lo is not None and hi is not None and hi - lo <= tolerance:
+            if lo is not None and hi is not None and hi - lo <= tolerance + 1e-9:  # levels are rounded: 0.447 - 0.427 > 0.02 in floats
                 break
-            probes = self._probes(lo, hi, tolerance)
+            probes = (self._guided_probes(budget, lo, hi, tolerance, round_number=rounds) if self._plans
+                      else self._probes(lo, hi, tolerance))
+            rounds += 1
             if not probes:
                 break
             spent = (self.solved - solved_before) / max_solves
             self.solve(probes, share=(spent, min(1.0, spent + len(probes) / max_solves)))
         plan = self.best_within(budget)
+        if plan is None and not self._plans and self.failed:
+            raise SolveError(f"budget {budget:,.2f} a week: no plan of this week could be made at the staffing levels "
+                             f"tried ({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {min(self.failed.items())[1]}")
         if plan is None and not self._plans:
             raise ValueError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")
         if plan is None:
@@ -372,6 +454,8 @@ class PlanSearch:
     def _next_level(self, target: float, *, last: bool) -> float:
         """The next level to try for a target no known plan reaches (all known plans miss it)."""
         known = self.plans
+        if not known:  # every level tried so far had no plan in the time limit
+            return LEVEL_MAX
         top = known[-1]
         if last or top.limited_by_pool or top.level >= LEVEL_MAX:
             return LEVEL_MAX
@@ -389,6 +473,26 @@ class PlanSearch:
         above = [level for level in self._plans if lo is None or level > lo]
         return lo, (min(above) if above else None)
 
+    def _guided_probes(self, budget: float, lo: float | None, hi: float | None, tolerance: float, *,
+                       round_number: int) -> list[float]:
+        """The levels to solve next for ``budget`` inside the bracket ``(lo, hi)`` (see :meth:`budget`)."""
+        step = 10.0 ** -LEVEL_DIGITS
+        aim = self.aimed_level(budget, lo, hi)
+        a = lo if lo is not None else LEVEL_MIN
+        b = hi if hi is not None else LEVEL_MAX
+        # the other end of the bracket: its middle, or the end of the levels while that side is still open
+        # (creeping towards it would cost a round each time the costs there are flat, e.g. a pool used up)
+        split = LEVEL_MAX if hi is None else (LEVEL_MIN if lo is None else (a + b) / 2)
+        if round_number == 0:
+            wanted = [aim - tolerance / 2, aim + tolerance / 2] if self.width() >= 2 else [aim]
+        else:
+            wanted = [aim, split] if self.width() >= 2 else [aim if round_number % 2 else split]
+        low = a + step if lo is not None else LEVEL_MIN  # strictly inside a known end, else the end itself
+        high = b - step if hi is not None else LEVEL_MAX
+        chosen = {round(min(high, max(low, x)), LEVEL_DIGITS) for x in wanted}
+        return sorted(x for x in chosen if x not in self._plans and x not in self.failed
+                      and low - 1e-12 <= x <= high + 1e-12)
+
     def _probes(self, lo: float | None, hi: float | None, tolerance: float) -> list[float]:
         probes = []
         if lo is None:
@@ -401,7 +505,8 @@ class PlanSearch:
         if room > 0 and b - a > tolerance:
             probes += [a + (b - a) * k / (room + 1) for k in range(1, room + 1)]
         rounded = {round(x, LEVEL_DIGITS) for x in probes}
-        return sorted(x for x in rounded if x not in self._plans and (lo is None or x > lo - 1e-12))
+        return sorted(x for x in rounded if x not in self._plans and x not in self.failed
+                      and (lo is None or x > lo - 1e-12))
 
     def _load(self) -> None:
         if not self.cache:

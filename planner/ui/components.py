@@ -41,6 +41,13 @@ def message(text: Any, *, kind: str = "", id: str | None = None) -> html.Div:
     return html.Div(text, className=f"message {kind}".strip(), **props)
 
 
+def warnings_message(said: Sequence[str], *, id: str, what: str = "The build") -> html.Div | None:
+    """A list of warnings under a heading that counts them ("The build warned (2):"); None when there are none."""
+    if not said:
+        return None
+    return message([html.B(f"{what} warned ({len(said)}):"), html.Ul([html.Li(text) for text in said])], id=id)
+
+
 def no_plan_message(id: str = "no-plan") -> html.Div:
     return message([html.B("No plan in the store yet. "), DEMO_HINT, " ", dcc.Link("Go to the Overview", href="/")], id=id)
 

@@ -337,6 +337,14 @@ def limit_text(plan: PlanView) -> str:
     return limit.text() if limit is not None else ""
 
 
+def build_warnings(plan: PlanView) -> list[str]:
+    """What the plan's build warned about (summary.json ``warnings``: the forecast's, the base
+    plan's, then other scenarios' prefixed with their name); [] for plans stored before they
+    were kept."""
+    said = plan.summary.get("warnings") or []
+    return [str(text) for text in said if str(text).strip()]
+
+
 def solver_text(plan: PlanView) -> str:
     """The solver's status, gap and time as one line. A plan limited by its agent pool is not
     called "Optimal": it is the best plan for the agents there are, and says so."""

@@ -165,6 +165,52 @@ def test_staffing_recompute_more_shrinkage_needs_more_agents(app_on, plan_store_
     assert more == pytest.approx(same * 0.7 / 0.55, rel=0.02)  # net / (1 - s)
 
 
+def test_staffing_heading_says_which_forecast_is_shown(app_on, plan_store_url):
+    """Issue 19: with a forecast snapshot chosen the heading names that forecast, not the plan,
+    on the page as opened (``?forecast=N``) and when the choice changes."""
+    from planner.ui.views import plan_by_id
+
+    url = plan_store_url
+    store = Store.open(url)
+    plan_id = store.latest_plan_id()
+    frame = plan_by_id(store, plan_id).table("forecast")
+    snapshot = store.save_forecast(frame, dataset="sample_centre", method="seasonal_naive",
+                                   params={"interval_minutes": 15}, backtest=None, train_end="2025-06-02")
+    layouts = app_on(url)
+    staffing = _page("staffing")
+    from planner.ui.views import snapshot_choice
+
+    label = snapshot_choice(store, snapshot).label
+    assert label.startswith(f"snapshot {snapshot}: sample_centre, 2025-06-02 + 7 days, 15 min")
+
+    def heading(layout):
+        found = [n for n in _walk(layout) if getattr(n, "id", None) == "staffing-heading"]
+        assert len(found) == 1
+        return found[0].children
+
+    name = store.plan(plan_id)["name"]
+    assert heading(layouts["/staffing"]()) == f"Requirements of plan {plan_id} ({name})"
+    assert heading(layouts["/staffing"](forecast=str(snapshot))) == f"Requirements of forecast {label} under the targets below"
+    rows = staffing.target_rows(store.plan(plan_id)["config"]["staffing"])
+    *_rest, shown = staffing.show_heatmap("voice", 0, str(snapshot), rows, plan_id)
+    assert shown == f"Requirements of forecast {label} under the targets below"
+    *_rest, shown = staffing.show_heatmap("voice", 0, staffing.PLAN_FORECAST, rows, plan_id)
+    assert shown == f"Requirements of plan {plan_id} ({name})"
+
+
+def _walk(component):
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "to_plotly_json"):
+            continue
+        yield node
+        stack.append(getattr(node, "children", None))
+
+
 def test_schedule_exports(app_on, plan_store_url):
     app_on(plan_store_url)
     schedule = _page("schedule")

@@ -322,6 +322,8 @@ def test_forecast_page_starts_after_the_history_warns_plots_on_one_grid_and_feed
     assert note.text.startswith(f"Showing the requirements of forecast snapshot {snapshot}: us_bank_2003, 2003-05-19 + 14 days, "
                                 "15 min, under the service targets below:")
     assert f"snapshot {snapshot}:" in browser.find_element(By.ID, "staffing-forecast").text
+    assert browser.find_element(By.ID, "staffing-heading").text == (
+        f"Requirements of forecast snapshot {snapshot}: us_bank_2003, 2003-05-19 + 14 days, 15 min under the targets below")
     _wait(browser, By.CSS_SELECTOR, "#staffing-heatmap .main-svg")
     heat = browser.execute_script("const gd = document.querySelector('#staffing-heatmap .js-plotly-plot');"
                                   "return [gd.layout.title.text, Array.from(gd._fullData[0].y)];")

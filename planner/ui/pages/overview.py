@@ -12,7 +12,8 @@ from planner.ui.jobs_board import tracked
 from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
 from planner.ui.plan_picker import page_plan
-from planner.ui.views import DEMO_HINT, datasets_rows, limit_text, overview_kpis, plan_accuracy, service_by_channel
+from planner.ui.views import (DEMO_HINT, build_warnings, datasets_rows, limit_text, overview_kpis, plan_accuracy,
+                              service_by_channel)
 
 dash.register_page(__name__, path="/", name="Overview", title="wfm-planner - Overview")
 
@@ -67,6 +68,7 @@ def layout(**query) -> html.Div:
         title,
         picker,
         ui.message(f"Plan {plan.plan_id} is {limit}.", kind="error", id="overview-limit") if limit else None,
+        ui.warnings_message(build_warnings(plan), id="overview-warnings", what=f"Building plan {plan.plan_id}"),
         ui.kpi_cards(overview_kpis(plan)),
         html.Div(ui.graph("overview-forecast", forecast_figure(None, plan.table("forecast"),
                                                                title="Forecast of the week, all queues and channels")),

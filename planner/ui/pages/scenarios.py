@@ -10,7 +10,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError
+from planner.rostering import RuleViolationError, SolveError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked
@@ -325,7 +325,7 @@ def frontier(set_progress, _clicks, plan_id=None):
     try:
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
-    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
         return ui.message(f"The frontier could not be computed: {shown_error(exc)}", kind="error")
     return frontier_view(table)
 
@@ -347,7 +347,7 @@ def budget(set_progress, _clicks, value, plan_id=None):
     try:
         answer = budget_buys(store, plan, budget=value,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
-    except (ValueError, OSError, ImportError, RuleViolationError) as exc:
+    except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
         return ui.message(f"The budget question could not be answered: {shown_error(exc)}", kind="error",
                           id="sc-budget-error")
     return budget_card(answer)

@@ -23,8 +23,9 @@ from planner.ui.jobs_board import tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
-from planner.ui.views import (datasets_rows, forecast_snapshots, limit_text, plan_by_id, plan_history_dataset,
-                              publication_text, roster_week_grid, snapshot_choice, solver_text, uncertainty_view)
+from planner.ui.views import (build_warnings, datasets_rows, forecast_snapshots, limit_text, plan_by_id,
+                              plan_history_dataset, publication_text, roster_week_grid, snapshot_choice, solver_text,
+                              uncertainty_view)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
 
@@ -208,6 +209,8 @@ def layout(forecast=None, **query) -> html.Div:
                               f"{solver_text(plan)}; {short} interval(s) below requirement. Check the shift rules "
                               "(start windows, contracts, max_agents) against the requirement, then build again."],
                              kind="error", id="schedule-empty")
+        explain = html.Div([explain, ui.warnings_message(build_warnings(plan), id="schedule-warnings",
+                                                         what=f"Building plan {plan.plan_id}")])
         figure = (coverage_figure(plan.table("coverage"), channel=sorted(plan.table("coverage")["channel"].unique())[0])
                   if len(plan.table("coverage")) else empty_figure("No coverage"))
         return html.Div([html.H2("Schedule"), picker, html.Div([explain, ui.graph("schedule-coverage", figure)], className="card"),
@@ -223,6 +226,7 @@ def layout(forecast=None, **query) -> html.Div:
             html.H3(f"Plan {plan.plan_id}: {plan.name}"),
             limit_message(plan),
             html.P(solver_text(plan), id="schedule-solver"),
+            ui.warnings_message(build_warnings(plan), id="schedule-warnings", what=f"Building plan {plan.plan_id}"),
             html.P(f"{plan.table('roster')['agent_id'].nunique()} agents, {len(plan.table('roster'))} shifts; "
                    f"{short} interval(s) below requirement."),
             html.Div([
@@ -377,8 +381,14 @@ def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW
         return ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error")
     built = plan_by_id(store, plan_id)  # this build's plan, whatever others built meanwhile
     if built.table("roster").empty:
-        return ui.message([f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
-                           "cover the requirement. ", dcc.Link("Show it", href=plan_link("/schedule", plan_id))], kind="error")
-    return ui.message([f"Plan {plan_id} built: {solver_text(built)}. A draft: pages already open keep showing their plan. ",
-                       dcc.Link("Show it", href=plan_link("/schedule", plan_id), id="schedule-show-built")],
-                      kind="ok", id="schedule-built")
+        return html.Div([
+            ui.message([f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
+                        "cover the requirement. ", dcc.Link("Show it", href=plan_link("/schedule", plan_id))], kind="error"),
+            ui.warnings_message(build_warnings(built), id="schedule-built-warnings", what=f"Building plan {plan_id}"),
+        ])
+    return html.Div([
+        ui.message([f"Plan {plan_id} built: {solver_text(built)}. A draft: pages already open keep showing their plan. ",
+                    dcc.Link("Show it", href=plan_link("/schedule", plan_id), id="schedule-show-built")],
+                   kind="ok", id="schedule-built"),
+        ui.warnings_message(build_warnings(built), id="schedule-built-warnings", what=f"Building plan {plan_id}"),
+    ])

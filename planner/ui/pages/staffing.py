@@ -110,6 +110,14 @@ def forecast_options(plan, store) -> list[dict]:
         {"label": c.label, "value": str(c.snapshot_id)} for c in forecast_snapshots(store)]
 
 
+def heading_text(plan, choice=None) -> str:
+    """What the heatmap shows: the plan's requirements, or (``choice``: a chosen forecast snapshot,
+    :func:`planner.ui.views.snapshot_choice`) that forecast's under the targets table."""
+    if choice is not None:
+        return f"Requirements of forecast {choice.label} under the targets below"
+    return f"Requirements of plan {plan.plan_id} ({plan.name})"
+
+
 def layout(forecast=None, **query) -> html.Div:
     store = context.store()
     plan, picker = page_plan(store, query.get("plan"))
@@ -122,18 +130,20 @@ def layout(forecast=None, **query) -> html.Div:
         options = forecast_options(plan, store)
         chosen = str(forecast) if forecast is not None and str(forecast) in {o["value"] for o in options} else PLAN_FORECAST
         channel = channels[0]
+        heading = heading_text(plan)
         if chosen == PLAN_FORECAST:
             figure, note = requirements_heatmap(plan.table("requirements"), channel=channel), None
         else:
             in_snapshot = sorted(pd.unique(store.forecast(int(chosen))["channel"]).tolist())
             channels = sorted(set(channels) | set(in_snapshot))
             channel = in_snapshot[0] if in_snapshot else channel
+            heading = heading_text(plan, snapshot_choice(store, int(chosen)))
             try:
                 figure, note = snapshot_heatmap(plan, int(chosen), channel, target_rows(plan.config.get("staffing", {})))
             except ValueError as exc:
                 figure, note = empty_figure("No requirements"), ui.message(str(exc), kind="error")
         plan_part = html.Div([
-            html.H3(f"Requirements of plan {plan.plan_id} ({plan.name})"),
+            html.H3(heading, id="staffing-heading"),
             html.Div([
                 ui.field("forecast", dcc.Dropdown(id="staffing-forecast", options=options, value=chosen, clearable=False,
                                                   style={"width": "460px"})),
@@ -214,6 +224,7 @@ def snapshot_heatmap(plan, snapshot_id: int, channel: str, rows: list[dict]):
     Output("staffing-heatmap", "figure"),
     Output("staffing-recompute-result", "children"),
     Output("staffing-forecast-note", "children"),
+    Output("staffing-heading", "children"),
     Input("staffing-channel", "value"),
     Input("staffing-recompute", "n_clicks"),
     Input("staffing-forecast", "value"),
@@ -224,17 +235,19 @@ def snapshot_heatmap(plan, snapshot_id: int, channel: str, rows: list[dict]):
 def show_heatmap(channel, clicks, source, rows, plan_id=None):
     """The heatmap of the chosen forecast: the plan's (recomputed under edited targets after
     'Recompute') or a stored snapshot's under the targets table."""
-    plan = shown_plan(context.store(), plan_id)
+    store = context.store()
+    plan = shown_plan(store, plan_id)
     if plan is None:
-        return empty_figure("No plan yet"), None, None
+        return empty_figure("No plan yet"), None, None, dash.no_update
     if source not in (None, PLAN_FORECAST):
+        heading = heading_text(plan, snapshot_choice(store, int(source)))
         try:
             figure, note = snapshot_heatmap(plan, int(source), channel, rows)
         except ValueError as exc:
-            return dash.no_update, ui.message(str(exc), kind="error"), None
-        return figure, None, note
+            return dash.no_update, ui.message(str(exc), kind="error"), None, heading
+        return figure, None, note, heading
     figure, note = update_heatmap(channel, clicks, rows, plan_id)
-    return figure, note, None
+    return figure, note, None, heading_text(plan)
 
 
 def update_heatmap(channel, clicks, rows, plan_id=None):
