@@ -62,7 +62,7 @@ from execution import Executor
 from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
 from scheduling.channels import IMMEDIATE_CHANNELS
-from scheduling.shifts import SolveError
+from scheduling.shifts import InfeasibleError, SolveError
 
 DEFAULT_LEVELS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
 LEVEL_MIN = 0.05  # the lowest staffing level the budget search asks for (target_sl on every immediate channel)
@@ -138,12 +138,13 @@ def level_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -
     simulated over forecast scenarios (``p_meets_target``): the answers use cost and expected
     service only, and the simulation took about as long as the shift plan.
 
-    A level the scheduler finds no plan for within ``time_limit_s`` (:class:`SolveError`, e.g.
-    its LP relaxation out of time on a loaded machine) is ``{"failed": reason}``: the search
-    goes on without it instead of the whole question failing."""
+    A level the scheduler finds no plan for (:class:`SolveError`: no plan within ``time_limit_s``;
+    :class:`InfeasibleError`: hard coverage the rules can't reach at this level, e.g. a capped
+    agent pool) is ``{"failed": reason}``: the search goes on without it instead of the whole
+    question failing, and the answers say which levels could not be made and why."""
     try:
         return json_ready(evaluate(config, forecast, scenario, uncertainty=False).row)
-    except SolveError as exc:
+    except (SolveError, InfeasibleError) as exc:
         return {"failed": str(exc)}
 
 
@@ -270,7 +271,7 @@ class PlanSearch:
 
     def solve(self, levels: Iterable[float], *, share: tuple[float, float] = (0.0, 1.0)) -> list[LevelPlan]:
         """The plans at ``levels`` (rounded to 0.1 %), solving those not known yet side by side;
-        a level that got no plan within the time limit is left out (and kept in :attr:`failed`
+        a level that got no plan (time limit, or rules it cannot meet) is left out (and kept in :attr:`failed`
         for this search, not in the cache: it is not tried again by this search)."""
         wanted = sorted({round(float(x), LEVEL_DIGITS) for x in levels})
         new = [x for x in wanted if x not in self._plans and x not in self.failed]
@@ -284,7 +285,7 @@ class PlanSearch:
                 at = share[0] + (share[1] - share[0]) * len(done) / len(new)
                 if "failed" in row:
                     self.failed[new[index]] = str(row["failed"])
-                    say(f"staffing level {new[index]:.1%}: no plan within the time limit, left out ({row['failed']})", at)
+                    say(f"staffing level {new[index]:.1%}: no plan, left out ({row['failed']})", at)
                     return
                 self._plans[new[index]] = LevelPlan(new[index], dict(row, name=level_name(new[index])))
                 say(f"planned staffing level {new[index]:.1%}: cost {row['cost']:,.0f}, service level "
