@@ -17,6 +17,8 @@ import functools
 import os
 import socket
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import dash
 from dash import Input, Output, callback, dcc, html
@@ -27,8 +29,18 @@ REFRESH_MS = 5000
 PROGRESS_WRITE_S = 1.0  # at most one progress write per second and job
 
 
+@dataclass(frozen=True)
+class Failed:
+    """What a tracked callback returns when its job did not do its work (the user's input or rules
+    stopped it): ``output`` is shown as usual, the job is recorded as failed, and the progress line
+    says where it stopped instead of standing at its last step as if still at work."""
+
+    output: Any
+
+
 def tracked(kind: str, *, has_progress: bool = True):
-    """Register the wrapped background callback's runs as jobs of the signed-in account."""
+    """Register the wrapped background callback's runs as jobs of the signed-in account. A run that
+    returns :class:`Failed` is recorded as failed and its progress line says where it stopped."""
 
     def wrap(function):
         @functools.wraps(function)
@@ -36,11 +48,13 @@ def tracked(kind: str, *, has_progress: bool = True):
             store = context.store()
             job_id = store.start_job(kind, host=socket.gethostname(), pid=os.getpid())
             last = [0.0]
+            shown = ["0", ""]  # the progress bar's value and line as the user last saw them
             if has_progress:
                 set_progress, rest = args[0], args[1:]
 
                 def progress(value):
                     set_progress(value)
+                    shown[:] = value
                     now = time.monotonic()
                     if now - last[0] >= PROGRESS_WRITE_S:
                         last[0] = now
@@ -51,6 +65,11 @@ def tracked(kind: str, *, has_progress: bool = True):
             status = "failed"
             try:
                 result = function(*args)
+                if isinstance(result, Failed):
+                    if has_progress:
+                        where = f" at {shown[1]}" if shown[1] else ""
+                        set_progress((shown[0], f"Stopped{where}: see the message below."))
+                    return result.output
                 status = "done"
                 return result
             finally:

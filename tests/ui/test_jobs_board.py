@@ -10,7 +10,7 @@ import pytest
 
 from planner.store import Store, acting_as
 from planner.ui import context
-from planner.ui.jobs_board import running_lines, tracked
+from planner.ui.jobs_board import Failed, running_lines, tracked
 
 
 def test_a_tracked_job_records_owner_progress_and_outcome(store_url):
@@ -35,6 +35,30 @@ def test_a_tracked_job_records_owner_progress_and_outcome(store_url):
     assert seen == [("40", "scheduling")]
     table = store.jobs()
     assert table[["kind", "owner", "status"]].values.tolist() == [["forecast", "fin", "failed"], ["plan build", "max", "done"]]
+    assert running_lines(store) == []
+
+
+def test_a_job_that_stops_on_the_users_input_is_failed_and_its_progress_line_says_where(store_url):
+    context.set_store_url(store_url)
+    store = Store.open(store_url)
+    seen = []
+
+    @tracked("plan build")
+    def build(set_progress):
+        set_progress(("30", "planning 1 scenario(s)"))
+        return Failed("The schedule could not be built: no rule-abiding roster")
+
+    @tracked("forecast")
+    def refused(set_progress):
+        return Failed("dataset: choose a stored history dataset")
+
+    with acting_as("max"):
+        assert build(seen.append) == "The schedule could not be built: no rule-abiding roster"
+        assert refused(seen.append) == "dataset: choose a stored history dataset"
+    assert seen == [("30", "planning 1 scenario(s)"),
+                    ("30", "Stopped at planning 1 scenario(s): see the message below."),
+                    ("0", "Stopped: see the message below.")]
+    assert store.jobs()[["kind", "status"]].values.tolist() == [["forecast", "failed"], ["plan build", "failed"]]
     assert running_lines(store) == []
 
 

@@ -106,6 +106,10 @@ def test_a_roster_that_breaks_a_rule_is_an_error_on_the_page_and_never_offered(r
     assert "error" in (result.get_attribute("class") or "")
     assert not browser.find_elements(By.ID, "schedule-built")  # no "Plan N built" message ...
     assert not browser.find_elements(By.ID, "schedule-show-built")  # ... and no link to a roster
+    # the progress line says the build stopped, not the last step it reached as if still at work
+    WebDriverWait(browser, PAGE_LOAD_S).until(
+        EC.text_to_be_present_in_element((By.ID, "schedule-status"), "Stopped at "))
+    assert browser.find_element(By.ID, "schedule-status").text.endswith(": see the message below.")
     assert severe_console_errors(browser) == []
 
     # 2. Nothing stored: the store has the good plan only, and the pages and the download show it
@@ -133,6 +137,8 @@ def test_a_roster_that_breaks_a_rule_is_an_error_on_the_page_and_never_offered(r
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", failed)
     browser.save_screenshot(str(artifacts / "rule_breaking_2_scenario.png"))
     assert "The scenario could not be planned" in failed.text and "no rule-abiding plan" in failed.text, failed.text
+    assert "Error" not in failed.text and "TaskFailed" not in failed.text, failed.text  # no Python class names
+    WebDriverWait(browser, PAGE_LOAD_S).until(EC.text_to_be_present_in_element((By.ID, "sc-status"), "Stopped"))
     assert not browser.find_elements(By.ID, "sc-done")
     assert "volume +10%" not in Store.open(url).scenarios(plan_id)["name"].tolist()
     assert severe_console_errors(browser) == []

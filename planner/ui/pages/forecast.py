@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from planner.forecasts import default_start, history_on_grid, start_gap_warning
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import tracked
+from planner.ui.jobs_board import Failed, tracked
 from planner.ui.figures import empty_figure, forecast_figure
 from planner.ui.jobs import forecast_dataset
 from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
@@ -179,14 +179,14 @@ def warn_on_gap(start, dataset):
 @tracked("forecast")
 def run_forecast(set_progress, _clicks, dataset, start, days, interval, country, special):
     if not dataset:
-        return ui.message("dataset: choose a stored history dataset", kind="error")
+        return Failed(ui.message("dataset: choose a stored history dataset", kind="error"))
     store = context.store()
     try:
         snapshot = forecast_dataset(store, dataset=dataset, start=start, days=days, interval_minutes=interval,
                                     country=country, special_days=special or [],
                                     progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError) as exc:
-        return ui.message(str(exc), kind="error")
+        return Failed(ui.message(str(exc), kind="error"))
     forecast = store.forecast(snapshot)
     key = series_options(forecast)[0]["value"]
     info = store.forecast_info(snapshot)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from planner.pipeline import shown_error
 from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import tracked
+from planner.ui.jobs_board import Failed, tracked
 from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
 from planner.ui.plan_picker import page_plan
@@ -93,5 +94,5 @@ def run_demo(set_progress, _clicks):
     try:
         text = load_demo(context.store(), progress=lambda share, stage: set_progress((str(round(100 * share)), stage)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The demo stopped: {exc}", kind="error")
+        return Failed(ui.message(f"The demo stopped: {shown_error(exc)}", kind="error"))
     return ui.message([text, " ", dcc.Link("Reload the overview", href="/", refresh=True)], kind="ok")

@@ -13,7 +13,7 @@ from planner.pipeline import shown_error
 from planner.rostering import RuleViolationError, SolveError
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import tracked
+from planner.ui.jobs_board import Failed, tracked
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
 from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario
 from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
@@ -214,7 +214,7 @@ def run(set_progress, _clicks, name, volume, aht, target, goal, costs, cost_ids,
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
         record = store.create_scenario(plan.plan_id, form.name, overrides=overrides, result=row, copied_from=copied_from)
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return (ui.message(f"The scenario could not be planned: {exc}", kind="error"), *unchanged)
+        return Failed((ui.message(f"The scenario could not be planned: {shown_error(exc)}", kind="error"), *unchanged))
     result = record.result
     wall = f" It is {result['coverage_limit']}." if result.get("coverage_limit") else ""
     return (ui.message(f"Scenario {record.name!r} of plan {plan.plan_id}: cost {result['cost']:,.0f}, FTE "
@@ -326,7 +326,7 @@ def frontier(set_progress, _clicks, plan_id=None):
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
-        return ui.message(f"The frontier could not be computed: {shown_error(exc)}", kind="error")
+        return Failed(ui.message(f"The frontier could not be computed: {shown_error(exc)}", kind="error"))
     return frontier_view(table)
 
 
@@ -348,8 +348,8 @@ def budget(set_progress, _clicks, value, plan_id=None):
         answer = budget_buys(store, plan, budget=value,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
-        return ui.message(f"The budget question could not be answered: {shown_error(exc)}", kind="error",
-                          id="sc-budget-error")
+        return Failed(ui.message(f"The budget question could not be answered: {shown_error(exc)}", kind="error",
+                                 id="sc-budget-error"))
     return budget_card(answer)
 
 
@@ -378,5 +378,5 @@ def capacity(set_progress, _clicks):
     try:
         result = capacity_sample(progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError) as exc:
-        return ui.message(f"The capacity plan could not be made: {exc}", kind="error")
+        return Failed(ui.message(f"The capacity plan could not be made: {exc}", kind="error"))
     return capacity_view(result)

@@ -19,7 +19,7 @@ from planner.rostering import RuleViolationError, grid_choices
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import tracked
+from planner.ui.jobs_board import Failed, tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
@@ -365,10 +365,10 @@ def snapshot_argument(forecast) -> dict:
 @tracked("plan build")
 def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW_FORECAST, shown_id=None):
     if not dataset:
-        return ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error")
+        return Failed(ui.message("dataset: choose a stored history dataset (upload one on the Data page)", kind="error"))
     if not interval:
-        return ui.message("No planning interval fits the shift rules and this dataset (see the note above the "
-                          "progress bar): choose another dataset or change the shift rules.", kind="error")
+        return Failed(ui.message("No planning interval fits the shift rules and this dataset (see the note above "
+                                 "the progress bar): choose another dataset or change the shift rules.", kind="error"))
     store = context.store()
     plan = shown_plan(store, shown_id)  # its goals and rules are the defaults
     try:
@@ -378,14 +378,14 @@ def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW
                                progress=lambda share, text: set_progress((str(round(100 * share)), text)),
                                **snapshot_argument(forecast))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error")
+        return Failed(ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error"))
     built = plan_by_id(store, plan_id)  # this build's plan, whatever others built meanwhile
     if built.table("roster").empty:
-        return html.Div([
+        return Failed(html.Div([
             ui.message([f"Plan {plan_id} was built but has no shifts ({solver_text(built)}): the shift rules could not "
                         "cover the requirement. ", dcc.Link("Show it", href=plan_link("/schedule", plan_id))], kind="error"),
             ui.warnings_message(build_warnings(built), id="schedule-built-warnings", what=f"Building plan {plan_id}"),
-        ])
+        ]))
     return html.Div([
         ui.message([f"Plan {plan_id} built: {solver_text(built)}. A draft: pages already open keep showing their plan. ",
                     dcc.Link("Show it", href=plan_link("/schedule", plan_id), id="schedule-show-built")],
