@@ -124,7 +124,8 @@ class ServiceTarget:
     weekly goal (None: :data:`DEFAULT_MIN_INTERVAL_SL`, or ``target_sl`` when that is lower; see
     :attr:`interval_floor_sl`); ``risk`` the share of forecast scenarios in which the daily or
     weekly goal must hold (None: the point forecast only). Daily and weekly goals sum answered
-    contacts, so they need ``sl_definition = "offered"``.
+    contacts, so they need ``sl_definition = "offered"``. They pool ``target_sl`` only:
+    ``max_occupancy``, ``max_asa_s`` and ``max_abandon`` still hold in every open interval.
 
     Example:
         >>> ServiceTarget.from_mapping({"target_sl": 0.9, "answer_s": 10}, channel="voice").target_sl

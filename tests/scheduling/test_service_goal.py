@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -72,12 +73,15 @@ def _target(goal: str, *, target_sl: float = 0.8, floor: float | None = 0.6, shr
 TOY = {(0, 9): 300.0, (0, 10): 330.0}
 
 
-def _toy_brute_force(target_sl: float, floor_sl: float) -> int:
-    """Fewest agents (both intervals) whose volume-weighted Erlang C service level meets the target."""
+def _toy_brute_force(target_sl: float, floor_sl: float, max_occupancy: float = 1.0) -> int:
+    """Fewest agents (both intervals) whose volume-weighted Erlang C service level meets the target,
+    each interval at or above the floor and at most ``max_occupancy`` busy (traffic / agents)."""
     (va, vb) = TOY.values()
     best = None
     for na, nb in itertools.product(range(1, 40), repeat=2):
         if _sl(va, na) < floor_sl or _sl(vb, nb) < floor_sl:
+            continue
+        if va * AHT_S / 3600 / na > max_occupancy or vb * AHT_S / 3600 / nb > max_occupancy:
             continue
         if (va * _sl(va, na) + vb * _sl(vb, nb)) / (va + vb) >= target_sl and (best is None or na + nb < best):
             best = na + nb
@@ -101,6 +105,21 @@ def test_two_interval_toy_weekly_goal_is_cheaper_and_optimal():
     assert monday["scheduled"].tolist() == [19.0, 20.0]
     levels = weekly.service_goals
     assert levels["service_level"].iloc[0] == pytest.approx((300 * _sl(300, 19) + 330 * _sl(330, 20)) / 630)
+
+
+@pytest.mark.parametrize("max_occupancy, agents", [(0.8, 40), (0.85, 39)])
+def test_occupancy_cap_holds_in_every_interval_under_a_weekly_goal(max_occupancy, agents):
+    # traffic 15 and 16.5 erlangs: a cap of 0.8 needs 19 and 21 agents (the weekly goal's 19 + 20
+    # would run 10:00 at 0.825), a cap of 0.85 needs 18 and 20 (19 + 20 keep it)
+    assert _toy_brute_force(0.8, 0.6, max_occupancy) == agents
+    req = _requirements(TOY)
+    rules = _rules(earliest="09:00", latest="10:00", hours=1)
+    targets = {"voice": replace(_target("weekly")["voice"], max_occupancy=max_occupancy)}
+    plan = plan_shifts(req, rules, targets=targets)
+    assert plan.status == "Optimal" and plan.paid_hours == pytest.approx(agents * 7)
+    service = expected_service(plan.coverage, req, targets, interval_minutes=60)
+    open_ = service[service["volume"] > 0]
+    assert (open_["occupancy"] <= max_occupancy + 1e-9).all(), open_
 
 
 def test_interval_goal_plans_exactly_as_without_targets():

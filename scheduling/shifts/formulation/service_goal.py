@@ -20,7 +20,9 @@ shift can reach:
   chat concurrency) value; it is never above it.
 * the **floor** - row ``goal_floor_c_i``: ``staffed[c][i] (+ v_c_i) >= ceil(n_floor(i) / (1 - s))``,
   with ``n_floor`` the fewest net agents whose service level is at least ``min_interval_sl``
-  (and at least the curve's concave start ``min_agents`` and the target's ``min_agents``): in
+  (and at least the curve's concave start ``min_agents``, the target's ``min_agents`` and the
+  agents its per-interval caps ``max_occupancy``, ``max_asa_s`` and ``max_abandon`` need,
+  :func:`interval_caps_need`: a goal pools the service level, not those caps): in
   scheduled agents, the same as ``net >= n_floor`` for whole agents and tighter in the LP.
   Hard coverage: no slack. Soft coverage: slack ``v`` (scheduled agents short) priced like
   under-coverage, ``(under_penalty + over_penalty) x interval hours``.
@@ -61,6 +63,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from scheduling.channels import chat_required_agents
 from scheduling.coverage import WeekGrid
 from scheduling.requirements import ServiceTarget
 from scheduling.service_curve import ServiceCurves, service_curves
@@ -68,8 +71,10 @@ from scheduling.shifts.formulation.context import EPS, ROWS_LATER, Build
 from scheduling.shifts.records import Coverage
 
 __all__ = ["ChannelGoal", "GoalRows", "service_goals", "add_service_goals", "goal_levels", "goal_short", "goal_floor_need",
-           "fix_net_agents", "net_columns"]
+           "fix_net_agents", "net_columns", "interval_caps_need"]
 
+# the service level asked of :func:`interval_caps_need`'s requirement: any positive share, so that only the caps bind
+CAPS_ONLY_SL = 1e-9
 ELASTIC_PRICE = 1e6  # the elastic model's price of a goal's and a floor's slack
 # the curve is cut flat from the first breakpoint whose service level is within this of 1: the
 # pieces above it (slopes of a thousandth of a contact per agent and less) only slow the LP, and
@@ -84,7 +89,8 @@ class ChannelGoal:
     ``goal`` "daily" or "weekly"; ``target_sl`` and ``floor_sl`` shares; ``shrinkage`` in
     [0, 1) (productive = scheduled x (1 - shrinkage), rounded down); ``volume`` contacts per
     grid interval; ``curves`` the service curve of each grid interval in net agents;
-    ``floor_agents`` the fewest net agents per interval (0 where closed).
+    ``floor_agents`` the fewest net agents per interval (0 where closed): the floor service
+    level, ``min_agents`` and the per-interval caps (:func:`interval_caps_need`).
     """
 
     channel: str
@@ -173,10 +179,31 @@ def service_goals(requirements: pd.DataFrame, targets: Mapping[str, ServiceTarge
             ok = np.flatnonzero(values >= floor_sl * volume[i] * (1.0 - 1e-9))
             k = int(ok[0]) if ok.size else values.size - 1
             floor[i] = max(int(curves.min_agents[i]) + k, int(target.min_agents))
+        floor = np.maximum(floor, interval_caps_need(volume, aht, interval_s=interval_s, target=target))
         goals[channel] = ChannelGoal(channel=channel, goal=target.service_goal, target_sl=float(target.target_sl),
                                      floor_sl=float(floor_sl), shrinkage=float(target.shrinkage), volume=volume,
                                      curves=curves, floor_agents=floor)
     return goals
+
+
+def interval_caps_need(volume: np.ndarray, aht_s: np.ndarray, *, interval_s: float,
+                       target: ServiceTarget) -> np.ndarray:
+    """Fewest net agents per interval meeting the target's per-interval caps: ``max_occupancy``,
+    ``max_asa_s`` and ``max_abandon`` (0 where closed, and everywhere when none is set).
+
+    A daily or weekly goal pools ``target_sl`` only: these caps protect the agents (occupancy)
+    and each interval's callers (waiting time, abandons), so they hold in every open interval as
+    under the interval goal, by the same queueing model (:func:`scheduling.channels.chat_required_agents`)."""
+    need = np.zeros(volume.size, dtype=np.int64)
+    if target.max_occupancy >= 1.0 and target.max_asa_s is None and target.max_abandon is None:
+        return need
+    open_ = np.flatnonzero(volume > 0)
+    if open_.size:
+        need[open_] = chat_required_agents(
+            volume[open_], interval_s, aht_s[open_], target.answer_s, CAPS_ONLY_SL, concurrency=target.concurrency,
+            max_occupancy=target.max_occupancy, max_asa_s=target.max_asa_s, max_abandon=target.max_abandon,
+            patience_s=target.patience_s, sl_definition=target.sl_definition, short_abandon_s=target.short_abandon_s)
+    return need
 
 
 def add_service_goals(build: Build, coverage: Coverage) -> dict[str, GoalRows]:
