@@ -102,3 +102,17 @@ def test_bad_input():
         simulate([10.0], [1], interval_s=1800, aht_s=100, answer_s=20, handle_dist="gamma")
     with pytest.raises(ValueError, match="calls"):
         simulate([-1.0], [1], interval_s=1800, aht_s=100, answer_s=20)
+
+
+def test_a_cut_in_staffing_with_demand_keeps_the_service_erlang_gives():
+    # an hour at 2,685 calls and 235 agents, then 1,958 calls and 173 agents (the US bank's
+    # Monday 16:00 and 17:00 at its plan's staffing): Erlang C gives 0.835 and 0.823. The agents
+    # leaving at 17:00 are whoever's shift ends, busy or not; when the simulation removed the
+    # slots free earliest instead, it kept the longest contacts on duty and read 0.55 at 17:00.
+    calls, agents = np.array([2685.0, 1958.0]), np.array([235, 173])
+    erlang_sl = metrics(calls, 3600, 300, agents, 20)["service_level"]
+    assert erlang_sl.round(3).tolist() == [0.835, 0.823]
+    res = simulate(calls, agents, interval_s=3600, aht_s=300, answer_s=20, replications=40, seed=5)
+    after = float(res.per_interval.loc[1, "service_level"])
+    assert abs(after - erlang_sl[1]) < 0.06, after
+    assert (res.per_interval["occupancy"] <= 1 + 1e-9).all()  # leavers' last contacts are overtime
