@@ -50,7 +50,10 @@ from scheduling.rules import RuleSet  # noqa: E402
 from scheduling.shifts import InfeasibleError, SolveError, plan_shifts  # noqa: E402
 
 
-def _weeks(seeds: tuple[int, ...], *, sample: bool, time_limit_s: float) -> list[dict]:
+PLANS = ("plan.toml", "us_bank_plan.toml")
+
+
+def _weeks(seeds: tuple[int, ...], *, plans: tuple[str, ...], time_limit_s: float) -> list[dict]:
     import schedule_family
 
     out = []
@@ -60,9 +63,8 @@ def _weeks(seeds: tuple[int, ...], *, sample: bool, time_limit_s: float) -> list
         out.append({"week": f"family seed {seed} ({inst.label})", "requirements": inst.requirements, "rules": rules,
                     "caps": schedule_family._caps(inst, rules), "targets": inst.targets,
                     "interval_minutes": inst.interval_minutes})
-    if sample:
-        for name in ("plan.toml", "us_bank_plan.toml"):
-            out.append(_plan_week(ROOT / "data/sample" / name, time_limit_s=time_limit_s))
+    for name in plans:
+        out.append(_plan_week(ROOT / "data/sample" / name, time_limit_s=time_limit_s))
     return out
 
 
@@ -116,13 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--floor", type=float, default=None, help="min_interval_sl (default: 0.5 capped at target)")
     parser.add_argument("--no-sample", action="store_true", help="family weeks only")
+    parser.add_argument("--plans", default=",".join(PLANS),
+                        help=f"the plan.toml weeks of data/sample to add, comma-separated (default {','.join(PLANS)})")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     lo, _, hi = args.seeds.partition("-")
     seeds = tuple(range(int(lo), int(hi or lo) + 1))
     started = time.perf_counter()
     rows = []
-    for week in _weeks(seeds, sample=not args.no_sample, time_limit_s=args.time_limit):
+    plans = () if args.no_sample else tuple(p for p in args.plans.split(",") if p)
+    for week in _weeks(seeds, plans=plans, time_limit_s=args.time_limit):
         a = _solve(week, "interval", floor=args.floor)
         b = _solve(week, "weekly", floor=args.floor)
         row = {"week": week["week"], "interval": a, "weekly": b}
@@ -161,7 +166,8 @@ def _report(rows: list[dict], *, args, wall_s: float) -> str:
     head = (f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()} ({os.cpu_count()} CPUs, "
             f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end; shared machine)\n\n"
             f"Command: `.venv/bin/python benchmarks/service_goal.py --seeds {args.seeds} --time-limit {args.time_limit:g}"
-            f"{' --no-sample' if args.no_sample else ''}{f' --floor {args.floor:g}' if args.floor is not None else ''}` "
+            f"{' --no-sample' if args.no_sample else ''}"
+            f"{f' --plans {args.plans}' if not args.no_sample and args.plans != ','.join(PLANS) else ''}{f' --floor {args.floor:g}' if args.floor is not None else ''}` "
             f"({wall_s / 60:.1f} min). Floor min_interval_sl: {args.floor if args.floor is not None else 'default 0.5'}.\n\n"
             "| week | paid h interval | paid h weekly | change | LP bound interval | LP bound weekly | bound change "
             "| weekly plan: simulated weekly SL (Erlang; interval plan's simulated (Erlang)) / target | weekly: lowest interval SL (Erlang) >= floor "
