@@ -55,6 +55,31 @@ def _load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+def _threads() -> str:
+    """The BLAS/OpenMP thread pools of this process and the variables that set them."""
+    from threadpoolctl import threadpool_info
+
+    pools = ", ".join(f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()) or "none loaded"
+    env = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                   if k in os.environ) or "no thread variables"
+    return f"{pools} ({env}; {len(os.listdir('/proc/self/task'))} OS threads)"
+
+
+def task_breakdown(stats, *, map_seconds: float, workers: int) -> dict:
+    """Where a batch's time went, from the tasks' own measurements (``execution.TaskStat``).
+
+    ``wall_s``/``cpu_s``/``thread_cpu_s``: means per task inside the task; ``gap_ms``: per task,
+    the map's wall time on every worker not spent inside a task (start-up of the batch, sending
+    data, scheduling, results travelling back) = (map seconds x workers - sum of task walls) / tasks.
+    """
+    wall = np.array([s.wall_s for s in stats])
+    cpu = np.array([s.cpu_s for s in stats])
+    thread = np.array([s.thread_cpu_s for s in stats])
+    return {"wall_s": wall.mean(), "cpu_s": cpu.mean(), "thread_cpu_s": thread.mean(), "sum_wall_s": wall.sum(),
+            "sum_cpu_s": cpu.sum(), "gap_ms": 1000.0 * max(0.0, map_seconds * workers - wall.sum()) / len(wall),
+            "cpu_per_wall": cpu.sum() / wall.sum(), "workers_seen": len({s.pid for s in stats})}
+
+
 def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
     """One forecast of every series; ``workers=None`` = plain sequential in this process."""
     stamps: list[float] = []
@@ -73,12 +98,27 @@ def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
             ready = up[0] if up else created  # the local cluster starts with the first batch
             memory = (sorted(ex.client.run(_peak_rss_mb).values()) if ex.client is not None
                       else [_peak_rss_mb()])
+            threads = (sorted(set(ex.client.run(_threads).values())) if ex.client is not None else [_threads()])
         seconds = time.perf_counter() - started
     if workers is not None and ex.info.kind != "local":
         raise SystemExit("the local cluster did not run the work")
     task_s = np.diff([ready] + stamps) if workers is None else None  # in process: one after another
+    tasks = task_breakdown(ex.task_stats, map_seconds=mapped - ready, workers=workers or 1)
     return {"workers": workers, "seconds": seconds, "map_seconds": mapped - ready, "frame": result.frame,
-            "memory_mb": memory, "task_s": task_s, "load": f"{load_before} -> {_load()}", "kind": ex.info.kind}
+            "memory_mb": memory, "task_s": task_s, "load": f"{load_before} -> {_load()}", "kind": ex.info.kind,
+            "tasks": tasks, "threads": threads}
+
+
+def task_input_bytes(history: pd.DataFrame) -> np.ndarray:
+    """Pickled bytes of each series' own rows, as a task receives them (forecasting.api.TASK_COLUMNS)."""
+    import pickle
+
+    from forecasting.api import TASK_COLUMNS
+
+    columns = [c for c in TASK_COLUMNS if c in history]
+    frame = history.assign(interval_start=pd.to_datetime(history["interval_start"]))
+    return np.array([len(pickle.dumps(rows[columns].reset_index(drop=True), protocol=5))
+                     for _key, rows in frame.groupby(["queue", "channel"], sort=True)])
 
 
 def frontier_run(config, forecast: pd.DataFrame, levels, *, workers: int) -> dict:
@@ -151,6 +191,18 @@ def main() -> None:
         lines += [f"- Extrapolation (not measured): max(total task time / N, longest task) + start-up "
                   f"{startup:.1f} s + {per_task_overhead * 1000:.0f} ms per task: " + "; ".join(extrapolated)
                   + ". For 500 series scale the total task time by 500 / series.", ""]
+        sizes = task_input_bytes(history)
+        lines += [
+            "Per task, measured inside each task (`execution.TaskStat`: wall seconds, CPU seconds of the whole "
+            "process, CPU seconds of the task's own thread; gap = the map's wall x workers not spent inside a "
+            f"task, per task). Each task receives its series' own rows: {sizes.mean() / 1024:.0f} KiB pickled on "
+            f"average (largest {sizes.max() / 1024:.0f} KiB); the settings are scattered once.", "",
+            "| run | task wall s (mean) | task CPU s, process (mean) | task CPU s, own thread (mean) | "
+            "process CPU / wall | gap per task ms | threads in effect |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ] + [f"| {label} | {r['tasks']['wall_s']:.2f} | {r['tasks']['cpu_s']:.2f} | {r['tasks']['thread_cpu_s']:.2f} | "
+             f"{r['tasks']['cpu_per_wall']:.2f} | {r['tasks']['gap_ms']:.0f} | {'; '.join(r['threads'])} |"
+             for label, r in (("plain sequential", seq), ("Dask, 1 worker", one), ("Dask, 2 workers", two))] + [""]
     if not args.skip_forecast:  # recorded even if the frontier part fails
         record("\n".join(lines), save=not args.no_record)
         lines = [f"Frontier part of the run above ({dt.datetime.now():%H:%M}, load average {_load()}):", ""]

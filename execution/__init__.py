@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "SCHEDULER_ENV",
+__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV",
            "scheduler_from_env"]
 
 SCHEDULER_ENV = "PLANNER_DASK_SCHEDULER"
@@ -74,6 +74,27 @@ class ExecutorInfo:
     dashboard_link: str | None = None
 
 
+@dataclass(frozen=True)
+class TaskStat:
+    """Where one task's time went, measured inside the process that ran it.
+
+    ``wall_s``: seconds from the task's start to its end; ``cpu_s``: CPU seconds of that whole
+    process meanwhile (every thread: the task's, BLAS/OpenMP helpers, the worker's own event loop);
+    ``thread_cpu_s``: CPU seconds of the thread running the task only; ``started``/``finished``:
+    Unix times (seconds) on that machine's clock; ``worker``: ``in-process`` or the worker's
+    address; ``pid``: its process id.
+    """
+
+    label: str
+    worker: str
+    pid: int
+    wall_s: float
+    cpu_s: float
+    thread_cpu_s: float
+    started: float
+    finished: float
+
+
 def scheduler_from_env() -> str | None:
     """``PLANNER_DASK_SCHEDULER`` when set and not blank."""
     value = os.environ.get(SCHEDULER_ENV, "").strip()
@@ -90,6 +111,20 @@ def run_task(fn: Callable[..., Any], label: str, *args: Any) -> Any:
         raise TaskFailed(label, f"{type(exc).__name__}: {exc}") from exc
 
 
+def timed_task(fn: Callable[..., Any], label: str, *args: Any) -> tuple[Any, TaskStat]:
+    """:func:`run_task` and its :class:`TaskStat` (measured where it runs)."""
+    started, wall, cpu, thread_cpu = time.time(), time.perf_counter(), time.process_time(), time.thread_time()
+    result = run_task(fn, label, *args)
+    thread_cpu, cpu, wall = time.thread_time() - thread_cpu, time.process_time() - cpu, time.perf_counter() - wall
+    try:
+        from distributed import get_worker
+
+        where = get_worker().address
+    except (ImportError, ValueError):
+        where = "in-process"
+    return result, TaskStat(label, where, os.getpid(), wall, cpu, thread_cpu, started, started + wall)
+
+
 class Executor:
     """Runs batches of independent tasks; a context manager (closes what it started).
 
@@ -99,6 +134,7 @@ class Executor:
     one worker or one task (benchmarks), None decides by the work; ``on_start(info)`` is called
     once when a cluster is connected or started (the commands print the dashboard address);
     ``connect_timeout_s``: how long to wait for a scheduler before :class:`SchedulerUnreachable`.
+    ``task_stats``: a :class:`TaskStat` per task run so far, each batch in input order.
     """
 
     def __init__(self, *, scheduler: str | None = None, workers: int | None = None,
@@ -115,6 +151,7 @@ class Executor:
         self._cluster = None
         self._procs: list[subprocess.Popen] = []
         self.info = ExecutorInfo("in-process", 1)
+        self.task_stats: list[TaskStat] = []
         if self.scheduler:
             self._connect(self.scheduler)
 
@@ -214,9 +251,13 @@ class Executor:
             raise ValueError(f"map: {len(items)} item(s) but {len(labels)} label(s)")
         if self._client is None and self._spread(len(items)):
             self._start_local()
+        stats: list[TaskStat | None] = [None] * len(items)
         if self._client is None:
-            return self._map_here(fn, items, labels, common, progress, on_result)
-        return self._map_dask(fn, items, labels, common, progress, on_result)
+            results = self._map_here(fn, items, labels, common, progress, on_result, stats)
+        else:
+            results = self._map_dask(fn, items, labels, common, progress, on_result, stats)
+        self.task_stats.extend(stats)
+        return results
 
     def spreads(self, tasks: int) -> bool:
         """Whether a batch of ``tasks`` would run on a cluster (True) or in this process."""
@@ -228,24 +269,25 @@ class Executor:
         return tasks >= 2 and self.workers >= 2
 
     @staticmethod
-    def _map_here(fn, items, labels, common, progress, on_result) -> list[Any]:
+    def _map_here(fn, items, labels, common, progress, on_result, stats) -> list[Any]:
         results = []
         for i, (item, label) in enumerate(zip(items, labels)):
-            results.append(run_task(fn, label, *common, item))
+            result, stats[i] = timed_task(fn, label, *common, item)
+            results.append(result)
             if on_result:
                 on_result(i, results[-1])
             if progress:
                 progress(i + 1, len(items))
         return results
 
-    def _map_dask(self, fn, items, labels, common, progress, on_result) -> list[Any]:
+    def _map_dask(self, fn, items, labels, common, progress, on_result, stats) -> list[Any]:
         from distributed.scheduler import KilledWorker
 
         client = self._client
         shared = [client.scatter(value, hash=False) for value in common]
         name = getattr(fn, "__name__", "task").strip("_").replace("-", "_") or "task"
         batch = uuid.uuid4().hex
-        futures = [client.submit(run_task, fn, label, *shared, item, key=f"{name}-{batch}-{i}", pure=False)
+        futures = [client.submit(timed_task, fn, label, *shared, item, key=f"{name}-{batch}-{i}", pure=False)
                    for i, (item, label) in enumerate(zip(items, labels))]
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
@@ -253,7 +295,7 @@ class Executor:
             for done, future in enumerate(self._completed(futures), start=1):
                 i = index[future.key]
                 try:
-                    results[i] = future.result()
+                    results[i], stats[i] = future.result()
                 except KilledWorker as exc:
                     raise TaskFailed(labels[i], f"the worker running it died repeatedly ({exc})") from None
                 except TaskFailed:
