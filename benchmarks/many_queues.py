@@ -51,6 +51,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children (the local workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
@@ -86,6 +92,7 @@ def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
     load_before = _load()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        cpu = _cpu_s()
         started = time.perf_counter()
         up: list[float] = []
         with Executor(in_process=workers is None, workers=workers or 1,
@@ -100,13 +107,14 @@ def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
                       else [_peak_rss_mb()])
             threads = (sorted(set(ex.client.run(_threads).values())) if ex.client is not None else [_threads()])
         seconds = time.perf_counter() - started
+        cpu = _cpu_s() - cpu
     if workers is not None and ex.info.kind != "local":
         raise SystemExit("the local cluster did not run the work")
     task_s = np.diff([ready] + stamps) if workers is None else None  # in process: one after another
     tasks = task_breakdown(ex.task_stats, map_seconds=mapped - ready, workers=workers or 1)
     return {"workers": workers, "seconds": seconds, "map_seconds": mapped - ready, "frame": result.frame,
             "memory_mb": memory, "task_s": task_s, "load": f"{load_before} -> {_load()}", "kind": ex.info.kind,
-            "tasks": tasks, "threads": threads}
+            "tasks": tasks, "threads": threads, "cpu_s": cpu}
 
 
 def task_input_bytes(history: pd.DataFrame) -> np.ndarray:
@@ -125,11 +133,16 @@ def frontier_run(config, forecast: pd.DataFrame, levels, *, workers: int) -> dic
     from planner.scenarios import frontier
 
     load_before = _load()
+    cpu = _cpu_s()
     started = time.perf_counter()
+    rounds: list[str] = []  # the frontier's batches: "planning N staffing level(s): ..."
     with Executor(in_process=False, workers=workers) as ex:
-        table = frontier(config, forecast, levels=levels, executor=ex, cache=False)
-    return {"workers": workers, "seconds": time.perf_counter() - started, "table": table,
-            "load": f"{load_before} -> {_load()}"}
+        table = frontier(config, forecast, levels=levels, executor=ex, cache=False,
+                         progress=lambda text, _share: rounds.append(text.split()[1]) if text.startswith("planning ") else None)
+    seconds = time.perf_counter() - started
+    return {"workers": workers, "seconds": seconds, "table": table, "cpu_s": _cpu_s() - cpu,
+            "load": f"{load_before} -> {_load()}", "stats": list(ex.task_stats),
+            "rounds": " + ".join(rounds)}
 
 
 def main() -> None:
@@ -167,15 +180,24 @@ def main() -> None:
             f"{int((table['holidays'] != 'ignored').sum())} follow holidays, {int(table['gaps'].sum())} with gaps), "
             "method auto, 4 weekly backtest origins, 7 days ahead. The three forecasts are identical (compared exactly).",
             "",
-            "| run | wall s | series per minute | vs plain sequential | peak RSS per worker (MB) | load average (before -> after) |",
-            "|---|---:|---:|---:|---|---|",
-            f"| plain sequential, in process | {seq['seconds']:.1f} | {per_min['seq']:.1f} | 1.00 | "
-            f"{seq['memory_mb'][0]:.0f} (this process) | {seq['load']} |",
+            "| run | wall s | series per minute | vs plain sequential | CPU s, all processes | CPU vs plain sequential "
+            "| cores obtained (CPU / wall) | peak RSS per worker (MB) | load average (before -> after) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|",
+            f"| plain sequential, in process | {seq['seconds']:.1f} | {per_min['seq']:.1f} | 1.00 | {seq['cpu_s']:.1f} | 1.00 | "
+            f"{seq['cpu_s'] / seq['seconds']:.2f} | {seq['memory_mb'][0]:.0f} (this process) | {seq['load']} |",
             f"| Dask, local cluster, 1 worker | {one['seconds']:.1f} | {per_min['one']:.1f} | "
-            f"{one['seconds'] / seq['seconds']:.2f} | {', '.join(f'{m:.0f}' for m in one['memory_mb'])} | {one['load']} |",
+            f"{one['seconds'] / seq['seconds']:.2f} | {one['cpu_s']:.1f} | {one['cpu_s'] / seq['cpu_s']:.2f} | "
+            f"{one['cpu_s'] / one['seconds']:.2f} | {', '.join(f'{m:.0f}' for m in one['memory_mb'])} | {one['load']} |",
             f"| Dask, local cluster, 2 workers | {two['seconds']:.1f} | {per_min['two']:.1f} | "
-            f"{two['seconds'] / seq['seconds']:.2f} | {', '.join(f'{m:.0f}' for m in two['memory_mb'])} | {two['load']} |",
+            f"{two['seconds'] / seq['seconds']:.2f} | {two['cpu_s']:.1f} | {two['cpu_s'] / seq['cpu_s']:.2f} | "
+            f"{two['cpu_s'] / two['seconds']:.2f} | {', '.join(f'{m:.0f}' for m in two['memory_mb'])} | {two['load']} |",
             "",
+            f"- CPU seconds of every process of the run (this one, the scheduler in it, the workers): the Dask layer's "
+            f"cost on 1 worker is {100 * (one['cpu_s'] / seq['cpu_s'] - 1):+.1f} % CPU against plain sequential "
+            f"({100 * (two['cpu_s'] / seq['cpu_s'] - 1):+.1f} % on 2 workers) - a measure the other sessions' load "
+            "does not move much, unlike the wall times. 'Cores obtained' is what the kernel gave this run: the "
+            "machine schedules each login session as one group (`kernel.sched_autogroup_enabled = 1`), so while other "
+            "sessions are busy a second worker gets no extra CPU and cannot speed the run up.",
             f"- Dask layer overhead on 1 worker vs plain sequential: {100 * (one['seconds'] / seq['seconds'] - 1):+.1f} % "
             f"(target <= 10 %); of which starting the cluster (scheduler and worker processes) and closing it "
             f"{startup:.1f} s.",
@@ -231,9 +253,15 @@ def main() -> None:
             "(15 min, 4 channels, 160 named agents), each a full shift plan and roster; "
             + ("both tables identical." if same else "the tables differ: each plan is a time-limited MIP "
              "(`time_limit_s` in rules.toml) and the load differed between the runs."), "",
-            "| workers | wall s | plans per minute | load average (before -> after) |", "|---:|---:|---:|---|",
-        ] + [f"| {r['workers']} | {r['seconds']:.1f} | {60.0 * args.frontier_points / r['seconds']:.1f} | {r['load']} |"
-             for r in runs] + [
+            "| workers | wall s | plans per minute | plans solved | plan wall s (mean) | plan CPU s, process (mean) | "
+            "plan CPU s, own thread (mean) | CPU s, all processes | cores obtained | load average (before -> after) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ] + [f"| {r['workers']} | {r['seconds']:.1f} | {60.0 * args.frontier_points / r['seconds']:.1f} | {len(r['stats'])} | "
+             f"{np.mean([t.wall_s for t in r['stats']]):.1f} | {np.mean([t.cpu_s for t in r['stats']]):.1f} | "
+             f"{np.mean([t.thread_cpu_s for t in r['stats']]):.1f} | {r['cpu_s']:.1f} | {r['cpu_s'] / r['seconds']:.2f} | "
+             f"{r['load']} |" for r in runs] + [
+            "", "- Plans per round (the frontier solves every target's level, then re-solves the targets not reached "
+            "one level higher): " + "; ".join(f"{r['workers']} worker(s): {r['rounds']}" for r in runs) + ".",
             "", f"- Speed-up from 1 to 2 workers: {runs[0]['seconds'] / runs[1]['seconds']:.2f}x.", ""]
     if not args.skip_frontier:
         record("\n".join(lines), save=not args.no_record)

@@ -215,6 +215,7 @@ class Executor:
         memory = _memory_per_worker(self.workers)
         env = dict(os.environ, PYTHONWARNINGS="ignore")
         env.pop(SCHEDULER_ENV, None)
+        env.update(worker_environ(os.environ))
         for i in range(self.workers):
             self._procs.append(subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
@@ -271,13 +272,14 @@ class Executor:
     @staticmethod
     def _map_here(fn, items, labels, common, progress, on_result, stats) -> list[Any]:
         results = []
-        for i, (item, label) in enumerate(zip(items, labels)):
-            result, stats[i] = timed_task(fn, label, *common, item)
-            results.append(result)
-            if on_result:
-                on_result(i, results[-1])
-            if progress:
-                progress(i + 1, len(items))
+        with one_blas_thread():  # as on a worker: same numbers, and no helper threads spinning
+            for i, (item, label) in enumerate(zip(items, labels)):
+                result, stats[i] = timed_task(fn, label, *common, item)
+                results.append(result)
+                if on_result:
+                    on_result(i, results[-1])
+                if progress:
+                    progress(i + 1, len(items))
         return results
 
     def _map_dask(self, fn, items, labels, common, progress, on_result, stats) -> list[Any]:
@@ -341,6 +343,40 @@ def _accepts_n_workers(client) -> bool:
     import inspect
 
     return "n_workers" in inspect.signature(client.scheduler_info).parameters
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread():
+    """A context in which this process's BLAS/OpenMP pools use one thread (``threadpoolctl``):
+    tasks run here as they run on a worker (:func:`worker_environ`)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def worker_environ(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    """The variables a local worker process starts with, on top of this process's environment.
+
+    A Dask nanny gives its worker ``distributed.nanny.pre-spawn-environ`` (one OpenMP/OpenBLAS/MKL
+    thread, a low ``MALLOC_TRIM_THRESHOLD_``); the ``--no-nanny`` workers started here would get
+    neither, and each worker's BLAS would start a thread per core: with two workers on two cores
+    four busy threads, and an idle OpenBLAS thread spins before it sleeps. The tasks' matrices are
+    small (measured in benchmarks/RESULTS.md, many_queues: a second BLAS thread added ~24 % CPU
+    and no speed), so every task gets one BLAS/OpenMP thread, as under a nanny. A variable
+    already set in ``environ`` (the user's choice) is kept.
+
+    Example:
+        >>> worker_environ({"OMP_NUM_THREADS": "4"})["OPENBLAS_NUM_THREADS"], "OMP_NUM_THREADS" in worker_environ({"OMP_NUM_THREADS": "4"})
+        ('1', False)
+    """
+    import dask
+    import distributed  # noqa: F401 - its defaults (the nanny's settings) join dask.config on import
+
+    settings = {str(k): str(v) for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items()}
+    settings.update({name: "1" for name in THREAD_VARIABLES})
+    return {k: v for k, v in settings.items() if k not in environ}
 
 
 def _memory_per_worker(workers: int) -> int:
