@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from results import append_section
 
-from execution import Executor, TaskFailed
+from execution import Executor, TaskFailed, one_blas_thread
 from forecasting import forecast_frame
 from planner.synthetic import generate_many_queues
 
@@ -105,7 +105,11 @@ def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
             ready = up[0] if up else created  # the local cluster starts with the first batch
             memory = (sorted(ex.client.run(_peak_rss_mb).values()) if ex.client is not None
                       else [_peak_rss_mb()])
-            threads = (sorted(set(ex.client.run(_threads).values())) if ex.client is not None else [_threads()])
+            if ex.client is not None:
+                threads = sorted(set(ex.client.run(_threads).values()))
+            else:
+                with one_blas_thread():  # what execution.Executor sets around a batch run here
+                    threads = [_threads()]
         seconds = time.perf_counter() - started
         cpu = _cpu_s() - cpu
     if workers is not None and ex.info.kind != "local":

@@ -40,8 +40,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV",
-           "scheduler_from_env"]
+__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV", "one_blas_thread",
+           "scheduler_from_env", "worker_environ"]
 
 SCHEDULER_ENV = "PLANNER_DASK_SCHEDULER"
 CONNECT_TIMEOUT_S = 5.0
