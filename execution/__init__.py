@@ -24,6 +24,12 @@ rows). A worker that dies mid-run has its tasks re-run on another worker by the 
 (up to ``distributed.scheduler.allowed-failures`` times); a task that raises comes back as
 :class:`TaskFailed` naming the task's label (queue and channel, or scenario) and the cause.
 
+Threads and measurement: a task runs with one BLAS/OpenMP thread wherever it runs (local
+workers start with the variables a Dask nanny sets, :func:`worker_environ`; a batch run here is
+under :func:`one_blas_thread`), so several workers do not oversubscribe the cores and a task
+gives the same numbers everywhere. :attr:`Executor.task_stats` keeps a :class:`TaskStat` (wall
+and CPU seconds measured inside the task) per task.
+
 Example:
     >>> with Executor(workers=2) as ex:                                      # doctest: +SKIP
     ...     squares = ex.map(pow, [1, 2, 3], common=(), labels=["a", "b", "c"])
