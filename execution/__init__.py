@@ -356,9 +356,14 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 def one_blas_thread():
     """A context in which this process's BLAS/OpenMP pools use one thread (``threadpoolctl``):
-    tasks run here as they run on a worker (:func:`worker_environ`)."""
+    tasks run here as they run on a worker (:func:`worker_environ`). When the user set one of
+    ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS``, that choice stands (no limit)."""
+    from contextlib import nullcontext
+
     from threadpoolctl import threadpool_limits
 
+    if any(os.environ.get(name, "").strip() for name in THREAD_VARIABLES):
+        return nullcontext()
     return threadpool_limits(limits=1)
 
 

@@ -112,15 +112,20 @@ def _blas_threads(_item=None) -> list[int]:
     return sorted({pool["num_threads"] for pool in threadpool_info()})
 
 
-def test_tasks_run_here_with_one_blas_thread_and_the_pools_come_back_after():
+def test_tasks_run_here_with_one_blas_thread_and_the_pools_come_back_after(monkeypatch):
     from threadpoolctl import threadpool_limits
 
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
     with threadpool_limits(limits=2):  # what a 2-core machine starts with, whatever this one has
         before = _blas_threads()
         with Executor(in_process=True) as ex:
             inside = ex.map(_blas_threads, [0, 1], labels=["a", "b"])
         assert inside == [[1], [1]]
         assert _blas_threads() == before == [2]
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # the user's choice stands
+        with Executor(in_process=True) as ex:
+            assert ex.map(_blas_threads, [0], labels=["a"]) == [[2]]
 
 
 def test_task_stats_are_measured_inside_each_task_in_input_order():
