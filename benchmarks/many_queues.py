@@ -81,7 +81,7 @@ def task_breakdown(stats, *, map_seconds: float, workers: int) -> dict:
     wall = np.array([s.wall_s for s in stats])
     cpu = np.array([s.cpu_s for s in stats])
     thread = np.array([s.thread_cpu_s for s in stats])
-    return {"wall_s": wall.mean(), "cpu_s": cpu.mean(), "thread_cpu_s": thread.mean(), "sum_wall_s": wall.sum(),
+    return {"cpu_each": cpu.tolist(), "wall_s": wall.mean(), "cpu_s": cpu.mean(), "thread_cpu_s": thread.mean(), "sum_wall_s": wall.sum(),
             "sum_cpu_s": cpu.sum(), "gap_ms": 1000.0 * max(0.0, map_seconds * workers - wall.sum()) / len(wall),
             "cpu_per_wall": cpu.sum() / wall.sum(), "workers_seen": len({s.pid for s in stats})}
 
@@ -217,6 +217,19 @@ def main() -> None:
         lines += [f"- Extrapolation (not measured): max(total task time / N, longest task) + start-up "
                   f"{startup:.1f} s + {per_task_overhead * 1000:.0f} ms per task: " + "; ".join(extrapolated)
                   + ". For 500 series scale the total task time by 500 / series.", ""]
+        # the same from CPU seconds, which the other sessions' load does not inflate: on idle cores a task's wall
+        # is about its CPU; the layer's cost per task is the worker's extra CPU per task, spread over the workers
+        cpu_each = np.array(seq["tasks"]["cpu_each"])
+        extra = max(0.0, one["tasks"]["cpu_s"] - seq["tasks"]["cpu_s"])
+        per_series = cpu_each.mean()
+        idle = []
+        for w in (1, 2, 4, 8, 16, 32, 64):
+            t = max(500 * (per_series + extra) / w, cpu_each.max()) + startup
+            idle.append(f"{w}: ~{t:.0f} s ({60.0 * 500 / t:.0f} series/min)")
+        lines[-1:] = [f"- Extrapolation from CPU seconds (not measured; idle cores assumed): 500 series x "
+                      f"({per_series:.2f} s per task + {extra:.2f} s the worker adds) / N workers, at least the longest "
+                      f"task ({cpu_each.max():.1f} s), + start-up {startup:.1f} s; plain sequential ~{500 * per_series:.0f} s. "
+                      "N workers: " + "; ".join(idle) + ".", ""]
         sizes = task_input_bytes(history)
         lines += [
             "Per task, measured inside each task (`execution.TaskStat`: wall seconds, CPU seconds of the whole "
