@@ -24,6 +24,12 @@ rows). A worker that dies mid-run has its tasks re-run on another worker by the 
 (up to ``distributed.scheduler.allowed-failures`` times); a task that raises comes back as
 :class:`TaskFailed` naming the task's label (queue and channel, or scenario) and the cause.
 
+Threads and measurement: a task runs with one BLAS/OpenMP thread wherever it runs (local
+workers start with the variables a Dask nanny sets, :func:`worker_environ`; a batch run here is
+under :func:`one_blas_thread`), so several workers do not oversubscribe the cores and a task
+gives the same numbers everywhere. :attr:`Executor.task_stats` keeps a :class:`TaskStat` (wall
+and CPU seconds measured inside the task) per task.
+
 Example:
     >>> with Executor(workers=2) as ex:                                      # doctest: +SKIP
     ...     squares = ex.map(pow, [1, 2, 3], common=(), labels=["a", "b", "c"])
@@ -40,8 +46,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "SCHEDULER_ENV",
-           "scheduler_from_env"]
+__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV", "one_blas_thread",
+           "scheduler_from_env", "worker_environ"]
 
 SCHEDULER_ENV = "PLANNER_DASK_SCHEDULER"
 CONNECT_TIMEOUT_S = 5.0
@@ -74,6 +80,27 @@ class ExecutorInfo:
     dashboard_link: str | None = None
 
 
+@dataclass(frozen=True)
+class TaskStat:
+    """Where one task's time went, measured inside the process that ran it.
+
+    ``wall_s``: seconds from the task's start to its end; ``cpu_s``: CPU seconds of that whole
+    process meanwhile (every thread: the task's, BLAS/OpenMP helpers, the worker's own event loop);
+    ``thread_cpu_s``: CPU seconds of the thread running the task only; ``started``/``finished``:
+    Unix times (seconds) on that machine's clock; ``worker``: ``in-process`` or the worker's
+    address; ``pid``: its process id.
+    """
+
+    label: str
+    worker: str
+    pid: int
+    wall_s: float
+    cpu_s: float
+    thread_cpu_s: float
+    started: float
+    finished: float
+
+
 def scheduler_from_env() -> str | None:
     """``PLANNER_DASK_SCHEDULER`` when set and not blank."""
     value = os.environ.get(SCHEDULER_ENV, "").strip()
@@ -90,6 +117,20 @@ def run_task(fn: Callable[..., Any], label: str, *args: Any) -> Any:
         raise TaskFailed(label, f"{type(exc).__name__}: {exc}") from exc
 
 
+def timed_task(fn: Callable[..., Any], label: str, *args: Any) -> tuple[Any, TaskStat]:
+    """:func:`run_task` and its :class:`TaskStat` (measured where it runs)."""
+    started, wall, cpu, thread_cpu = time.time(), time.perf_counter(), time.process_time(), time.thread_time()
+    result = run_task(fn, label, *args)
+    thread_cpu, cpu, wall = time.thread_time() - thread_cpu, time.process_time() - cpu, time.perf_counter() - wall
+    try:
+        from distributed import get_worker
+
+        where = get_worker().address
+    except (ImportError, ValueError):
+        where = "in-process"
+    return result, TaskStat(label, where, os.getpid(), wall, cpu, thread_cpu, started, started + wall)
+
+
 class Executor:
     """Runs batches of independent tasks; a context manager (closes what it started).
 
@@ -99,6 +140,7 @@ class Executor:
     one worker or one task (benchmarks), None decides by the work; ``on_start(info)`` is called
     once when a cluster is connected or started (the commands print the dashboard address);
     ``connect_timeout_s``: how long to wait for a scheduler before :class:`SchedulerUnreachable`.
+    ``task_stats``: a :class:`TaskStat` per task run so far, each batch in input order.
     """
 
     def __init__(self, *, scheduler: str | None = None, workers: int | None = None,
@@ -115,6 +157,7 @@ class Executor:
         self._cluster = None
         self._procs: list[subprocess.Popen] = []
         self.info = ExecutorInfo("in-process", 1)
+        self.task_stats: list[TaskStat] = []
         if self.scheduler:
             self._connect(self.scheduler)
 
@@ -178,6 +221,7 @@ class Executor:
         memory = _memory_per_worker(self.workers)
         env = dict(os.environ, PYTHONWARNINGS="ignore")
         env.pop(SCHEDULER_ENV, None)
+        env.update(worker_environ(os.environ))
         for i in range(self.workers):
             self._procs.append(subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
@@ -214,9 +258,13 @@ class Executor:
             raise ValueError(f"map: {len(items)} item(s) but {len(labels)} label(s)")
         if self._client is None and self._spread(len(items)):
             self._start_local()
+        stats: list[TaskStat | None] = [None] * len(items)
         if self._client is None:
-            return self._map_here(fn, items, labels, common, progress, on_result)
-        return self._map_dask(fn, items, labels, common, progress, on_result)
+            results = self._map_here(fn, items, labels, common, progress, on_result, stats)
+        else:
+            results = self._map_dask(fn, items, labels, common, progress, on_result, stats)
+        self.task_stats.extend(stats)
+        return results
 
     def spreads(self, tasks: int) -> bool:
         """Whether a batch of ``tasks`` would run on a cluster (True) or in this process."""
@@ -228,24 +276,26 @@ class Executor:
         return tasks >= 2 and self.workers >= 2
 
     @staticmethod
-    def _map_here(fn, items, labels, common, progress, on_result) -> list[Any]:
+    def _map_here(fn, items, labels, common, progress, on_result, stats) -> list[Any]:
         results = []
-        for i, (item, label) in enumerate(zip(items, labels)):
-            results.append(run_task(fn, label, *common, item))
-            if on_result:
-                on_result(i, results[-1])
-            if progress:
-                progress(i + 1, len(items))
+        with one_blas_thread():  # as on a worker: same numbers, and no helper threads spinning
+            for i, (item, label) in enumerate(zip(items, labels)):
+                result, stats[i] = timed_task(fn, label, *common, item)
+                results.append(result)
+                if on_result:
+                    on_result(i, results[-1])
+                if progress:
+                    progress(i + 1, len(items))
         return results
 
-    def _map_dask(self, fn, items, labels, common, progress, on_result) -> list[Any]:
+    def _map_dask(self, fn, items, labels, common, progress, on_result, stats) -> list[Any]:
         from distributed.scheduler import KilledWorker
 
         client = self._client
         shared = [client.scatter(value, hash=False) for value in common]
         name = getattr(fn, "__name__", "task").strip("_").replace("-", "_") or "task"
         batch = uuid.uuid4().hex
-        futures = [client.submit(run_task, fn, label, *shared, item, key=f"{name}-{batch}-{i}", pure=False)
+        futures = [client.submit(timed_task, fn, label, *shared, item, key=f"{name}-{batch}-{i}", pure=False)
                    for i, (item, label) in enumerate(zip(items, labels))]
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
@@ -253,7 +303,7 @@ class Executor:
             for done, future in enumerate(self._completed(futures), start=1):
                 i = index[future.key]
                 try:
-                    results[i] = future.result()
+                    results[i], stats[i] = future.result()
                 except KilledWorker as exc:
                     raise TaskFailed(labels[i], f"the worker running it died repeatedly ({exc})") from None
                 except TaskFailed:
@@ -299,6 +349,45 @@ def _accepts_n_workers(client) -> bool:
     import inspect
 
     return "n_workers" in inspect.signature(client.scheduler_info).parameters
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread():
+    """A context in which this process's BLAS/OpenMP pools use one thread (``threadpoolctl``):
+    tasks run here as they run on a worker (:func:`worker_environ`). When the user set one of
+    ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS``, that choice stands (no limit)."""
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
+    if any(os.environ.get(name, "").strip() for name in THREAD_VARIABLES):
+        return nullcontext()
+    return threadpool_limits(limits=1)
+
+
+def worker_environ(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    """The variables a local worker process starts with, on top of this process's environment.
+
+    A Dask nanny gives its worker ``distributed.nanny.pre-spawn-environ`` (one OpenMP/OpenBLAS/MKL
+    thread, a low ``MALLOC_TRIM_THRESHOLD_``); the ``--no-nanny`` workers started here would get
+    neither, and each worker's BLAS would start a thread per core: with two workers on two cores
+    four busy threads, and an idle OpenBLAS thread spins before it sleeps. The tasks' matrices are
+    small (measured in benchmarks/RESULTS.md, many_queues: a second BLAS thread added ~24 % CPU
+    and no speed), so every task gets one BLAS/OpenMP thread, as under a nanny. A variable
+    already set in ``environ`` (the user's choice) is kept.
+
+    Example:
+        >>> worker_environ({"OMP_NUM_THREADS": "4"})["OPENBLAS_NUM_THREADS"], "OMP_NUM_THREADS" in worker_environ({"OMP_NUM_THREADS": "4"})
+        ('1', False)
+    """
+    import dask
+    import distributed  # noqa: F401 - its defaults (the nanny's settings) join dask.config on import
+
+    settings = {str(k): str(v) for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items()}
+    settings.update({name: "1" for name in THREAD_VARIABLES})
+    return {k: v for k, v in settings.items() if k not in environ}
 
 
 def _memory_per_worker(workers: int) -> int:

@@ -86,3 +86,73 @@ def test_bad_options_are_named(kwargs, message):
 def test_labels_must_match_items():
     with pytest.raises(ValueError, match="2 item"):
         Executor(in_process=True).map(pow, [1, 2], labels=["a"])
+
+
+def _spin(seconds: float) -> float:
+    """Busy for ``seconds`` of this thread's CPU time (a CPU-bound task)."""
+    import time
+
+    start = time.thread_time()
+    while time.thread_time() - start < seconds:
+        pass
+    return seconds
+
+
+def _worker_threads() -> dict[str, str]:
+    import os
+
+    return {name: os.environ.get(name, "") for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def _blas_threads(_item=None) -> list[int]:
+    """The thread counts of the BLAS/OpenMP pools loaded in this process (numpy's OpenBLAS at least)."""
+    import numpy  # noqa: F401 - loads the BLAS
+    from threadpoolctl import threadpool_info
+
+    return sorted({pool["num_threads"] for pool in threadpool_info()})
+
+
+def test_tasks_run_here_with_one_blas_thread_and_the_pools_come_back_after(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    with threadpool_limits(limits=2):  # what a 2-core machine starts with, whatever this one has
+        before = _blas_threads()
+        with Executor(in_process=True) as ex:
+            inside = ex.map(_blas_threads, [0, 1], labels=["a", "b"])
+        assert inside == [[1], [1]]
+        assert _blas_threads() == before == [2]
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # the user's choice stands
+        with Executor(in_process=True) as ex:
+            assert ex.map(_blas_threads, [0], labels=["a"]) == [[2]]
+
+
+def test_task_stats_are_measured_inside_each_task_in_input_order():
+    with Executor(in_process=True) as ex:
+        ex.map(_spin, [0.2, 0.05], labels=["long", "short"])
+    long, short = ex.task_stats
+    assert (long.label, short.label, long.worker) == ("long", "short", "in-process")
+    assert 0.2 <= long.thread_cpu_s <= long.cpu_s + 1e-3 and long.thread_cpu_s <= long.wall_s + 1e-3
+    assert 0.05 <= short.thread_cpu_s < long.thread_cpu_s
+    assert long.finished <= short.started + 1e-3  # one after another, here
+
+
+@pytest.mark.slow
+def test_local_workers_get_one_blas_thread_each_and_report_their_task_stats(monkeypatch):
+    import os
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    with Executor(workers=2, in_process=False) as ex:
+        out = ex.map(_spin, [0.3, 0.3, 0.3, 0.3], labels=list("abcd"))
+        threads = list(ex.client.run(_worker_threads).values())
+        pools = list(ex.client.run(_blas_threads).values())
+    assert out == [0.3] * 4
+    each = "1"  # one BLAS/OpenMP thread per task, as under a Dask nanny
+    assert threads == [{"OMP_NUM_THREADS": each, "OPENBLAS_NUM_THREADS": each, "MKL_NUM_THREADS": each}] * 2
+    assert pools == [[1], [1]]
+    assert [s.label for s in ex.task_stats] == list("abcd")
+    assert all(s.worker.startswith("tcp://127.0.0.1:") and s.pid != os.getpid() and s.thread_cpu_s >= 0.3
+               for s in ex.task_stats)
+    assert len({s.pid for s in ex.task_stats}) == 2  # both workers ran tasks (1 thread each, 4 tasks)
