@@ -51,7 +51,7 @@ from forecasting.calendar import Calendar, learn_opening_hours
 from forecasting.models import make_model
 
 __all__ = ["IntradayModel", "IntradayUpdate", "fit_intraday_model", "day_matrix", "baseline_matrix",
-           "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "METHODS"]
+           "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "METHODS", "MODEL_COLUMNS"]
 
 #: candidate methods, in the order they are tried
 METHODS = ("plan", "ratio", "damped", "level", "factor1", "factor2", "factor3", "factor4", "cov", "cov30", "cov60")
@@ -59,6 +59,8 @@ DAMPED_PRIOR_SHARE = 0.15
 DAMPED_MIN_PRIOR = 30.0
 VARIANCE_SCALES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0)
 QUANTILES = (0.1, 0.9)
+#: columns of :meth:`IntradayModel.to_frame`
+MODEL_COLUMNS = ("field", "row", "col", "value", "text")
 MIN_TRAIN_DAYS = 28
 #: slots whose mean baseline is below this many contacts carry no shape factor (too noisy)
 MIN_OPEN_MEAN = 2.0
@@ -100,6 +102,49 @@ class IntradayModel:
     @property
     def slots(self) -> int:
         return 1440 // self.interval_minutes
+
+    def to_frame(self) -> pd.DataFrame:
+        """The model as a long table (:data:`MODEL_COLUMNS`: ``field, row, col, value, text``),
+        e.g. to keep it with a plan; :meth:`from_frame` reads it back exactly."""
+        parts = [pd.DataFrame({"field": "scalar", "row": 0, "col": 0, "value": [float(v) for v in (
+                     self.interval_minutes, self.sigma2, self.variance_scale, self.train_days)],
+                               "text": ["interval_minutes", "sigma2", "variance_scale", "train_days"]}),
+                 pd.DataFrame({"field": ["method"], "row": [0], "col": [0], "value": [np.nan], "text": [self.method]})]
+        for name in ("components", "prior", "covariance"):
+            m = np.asarray(getattr(self, name), dtype=float)
+            r, c = np.nonzero(m) if name == "covariance" else np.indices(m.shape).reshape(2, -1)
+            parts.append(pd.DataFrame({"field": name, "row": r, "col": c, "value": m[r, c], "text": str(m.shape)}))
+        bt_rows = self.backtest.reset_index(drop=True)
+        parts.append(pd.DataFrame({"field": "backtest", "row": np.arange(len(bt_rows)), "col": 0,
+                                   "value": bt_rows["wape"].to_numpy(dtype=float) if len(bt_rows) else [],
+                                   "text": bt_rows["method"].astype(str).to_numpy() if len(bt_rows) else []}))
+        out = pd.concat(parts, ignore_index=True)
+        return out.astype({"row": "int64", "col": "int64", "value": "float64", "text": "object"})[list(MODEL_COLUMNS)]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> IntradayModel:
+        """The model :meth:`to_frame` wrote."""
+        missing = [c for c in MODEL_COLUMNS if c not in frame]
+        if missing:
+            raise ValueError(f"intraday model table: missing column(s) {', '.join(missing)}")
+        scalar = frame[frame["field"] == "scalar"].set_index("text")["value"]
+        arrays = {}
+        for name in ("components", "prior", "covariance"):
+            rows = frame[frame["field"] == name]
+            if rows.empty:
+                raise ValueError(f"intraday model table: no {name}")
+            shape = tuple(int(v) for v in str(rows["text"].iloc[0]).strip("()").split(",") if v.strip())
+            m = np.zeros(shape)
+            m[rows["row"].to_numpy(dtype=int), rows["col"].to_numpy(dtype=int)] = rows["value"].to_numpy(dtype=float)
+            arrays[name] = m
+        bt_rows = frame[frame["field"] == "backtest"].sort_values("row")
+        return cls(interval_minutes=int(scalar["interval_minutes"]),
+                   method=str(frame.loc[frame["field"] == "method", "text"].iloc[0]),
+                   components=arrays["components"], prior=arrays["prior"], sigma2=float(scalar["sigma2"]),
+                   covariance=arrays["covariance"], variance_scale=float(scalar["variance_scale"]),
+                   backtest=pd.DataFrame({"method": bt_rows["text"].astype(str).to_numpy(),
+                                          "wape": bt_rows["value"].to_numpy(dtype=float)}),
+                   train_days=int(scalar["train_days"]))
 
     def update(self, forecast: np.ndarray, actual: np.ndarray) -> IntradayUpdate:
         """Re-forecast one day: ``forecast`` (contacts per slot, the whole day from midnight),

@@ -163,3 +163,21 @@ def test_bad_inputs_are_named(model):
         fit_intraday_model(y, ts, interval_minutes=MINUTES, methods=("magic",))
     with pytest.raises(ValueError, match="baseline has 3 values"):
         fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=np.ones(3))
+
+
+def test_the_model_table_reads_back_exactly(model):
+    table = model.to_frame()
+    assert list(table.columns) == ["field", "row", "col", "value", "text"]
+    back = IntradayModel.from_frame(table)
+    for name in ("components", "prior", "covariance"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(model, name))
+    assert (back.method, back.sigma2, back.variance_scale, back.train_days, back.interval_minutes) == (
+        model.method, model.sigma2, model.variance_scale, model.train_days, model.interval_minutes)
+    pd.testing.assert_frame_equal(back.backtest, model.backtest.reset_index(drop=True)[["method", "wape"]])
+    rng = np.random.default_rng(8)
+    a = np.where(np.arange(SLOTS) < 24, rng.poisson(_profile() * 1.2), np.nan)
+    u1, u2 = model.update(_profile(), a), back.update(_profile(), a)
+    np.testing.assert_array_equal(u1.mean, u2.mean)
+    np.testing.assert_array_equal(u1.hi, u2.hi)
+    with pytest.raises(ValueError, match="missing column"):
+        IntradayModel.from_frame(table.drop(columns=["text"]))
