@@ -58,6 +58,10 @@ from scheduling.solvers import highspy, lp_solver
 __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "count_on_duty", "project_service",
            "check_day", "template_of"]
 
+#: share of the re-plan's time budget kept for the projection after the last solve
+POST_SOLVE_SHARE = 0.2
+#: the solver always gets at least this long (seconds), even when the model took the budget to build
+MIN_SOLVE_S = 1.0
 CHANGE_COLUMNS = ("change_id", "agent_id", "summary", "moved_activities", "switched_minutes", "overtime_minutes",
                   "vto_minutes", "extra_cost")
 EDIT_COLUMNS = ("change_id", "agent_id", "kind", "activity_row", "activity", "old_start", "old_end", "new_start",
@@ -81,7 +85,7 @@ class ReplanOptions:
     surplus_value: float = 0.1
     change_cost: float = 0.05
     max_change_agents: int = 8  # per interval and channel, at most this many fewer agents than planned
-    time_limit_s: float = 10.0  # per stage (moves first, then overtime and VTO)
+    time_limit_s: float = 25.0  # the whole re-plan (both solver stages and the projection), seconds
     gap_rel: float = 0.005
 
 
@@ -309,6 +313,8 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     ``contracts``: agent id -> contract name (default: the template's contract).
     """
     started = time.perf_counter()
+    budget_s = options.time_limit_s
+    deadline = started + budget_s
     dt_min = rules.interval_minutes
     step = pd.Timedelta(minutes=dt_min)
     now = pd.Timestamp(now).ceil(f"{dt_min}min")
@@ -351,9 +357,10 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         curves[(channel, t)] = (vol, target, curve, base_n)
         base_answered += curve[base_n]
 
-    def solve(options: ReplanOptions, short_cap: float | None, start: dict[str, float] | None):
+    def solve(options: ReplanOptions, short_cap: float | None, start: dict[str, float] | None, share: float = 1.0):
         """One MIP; ``start`` (variable name -> value) is handed to HiGHS as a first solution,
-        None = the unchanged roster's (built here, so the solver always holds a feasible one)."""
+        None = the unchanged roster's (built here, so the solver always holds a feasible one);
+        ``share``: of the solver time left in the budget."""
         prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
         initial: dict[str, float] = {}
         base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
@@ -397,9 +404,9 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                 choice[(a.row, "vto", k)] = w
                 vto_links.append((w, covers, a.group_channels))
                 for j, (_, _, _, opts, _) in enumerate(a.movable):  # no break or lunch in the time given off
-                    for y, (_, act_covers) in zip(choice[(a.row, j)], opts):
-                        if (act_covers * covers).any():
-                            prob += y + w <= 1
+                    clash = [y for y, (_, act_covers) in zip(choice[(a.row, j)], opts) if (act_covers * covers).any()]
+                    if clash:  # one placement per activity: one row per activity, not per placement
+                        prob += pulp.lpSum(clash) + w <= 1
                 objective.append((-minutes / 60 * a.hourly_cost + options.change_cost) * w)
                 for t in np.flatnonzero(covers):
                     avail[g][t].append((-1.0, w))
@@ -463,8 +470,11 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         if not options.vto and answered_total:
             prob += pulp.lpSum(answered_total) >= base_answered - 1e-6
         prob += pulp.lpSum(objective)
-        solver = _started_solver(start if start is not None else initial, time_limit_s=options.time_limit_s,
-                                 gap_rel=options.gap_rel)
+        # the budget is for the whole call: the solver gets what is left after building the
+        # model, less the projection's reserve, and stage 1 half of that when stage 2 follows
+        left = deadline - time.perf_counter() - POST_SOLVE_SHARE * budget_s
+        limit = max(MIN_SOLVE_S, left * share)
+        solver = _started_solver(start if start is not None else initial, time_limit_s=limit, gap_rel=options.gap_rel)
         prob.solve(solver)
         # pulp reports "Optimal" for any solution found; the solution status tells a proven
         # optimum from the best found when the time limit struck
@@ -480,18 +490,19 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
     # stage 2: overtime and VTO on top, never giving back what stage 1 recovered
     cap = None
-    if (options.overtime or options.vto) and (options.move_activities or options.switch_channels):
-        free = dataclasses.replace(options, overtime=False, vto=False)
-        if any(a.ot_options or a.vto_options for a in agents):
-            first = solve(free, None, None)
-            cap = first[4] if first is not None else None
+    stage_two = ((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
+                 and any(a.ot_options or a.vto_options for a in agents))
+    if stage_two:
+        first = solve(dataclasses.replace(options, overtime=False, vto=False), None, None, share=0.4)
+        cap = first[4] if first is not None else None
     solved = solve(options, cap, first[5] if cap is not None else None)
     notes = []
     if solved is None and cap is not None:  # no time left for stage 2: stage 1's moves stand
         solved = first
         notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
     if solved is not None and solved[3] != "Optimal":
-        notes.append(f"the solver stopped at its time limit ({options.time_limit_s:g} s per stage): a better proposal may exist")
+        notes.append(f"the solver stopped at the re-plan's time limit ({options.time_limit_s:g} s in all): a better "
+                     "proposal may exist")
     if solved is None:
         notes.append(f"the solver found no proposal within {options.time_limit_s:g} s: the roster stands unchanged")
         edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
