@@ -62,6 +62,8 @@ __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "coun
 POST_SOLVE_SHARE = 0.2
 #: the solver always gets at least this long (seconds), even when the model took the budget to build
 MIN_SOLVE_S = 1.0
+#: stage 2's model (overtime and VTO added) takes about this many times stage 1's to build
+STAGE_TWO_BUILD = 1.5
 CHANGE_COLUMNS = ("change_id", "agent_id", "summary", "moved_activities", "switched_minutes", "overtime_minutes",
                   "vto_minutes", "extra_cost")
 EDIT_COLUMNS = ("change_id", "agent_id", "kind", "activity_row", "activity", "old_start", "old_end", "new_start",
@@ -361,6 +363,7 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         """One MIP; ``start`` (variable name -> value) is handed to HiGHS as a first solution,
         None = the unchanged roster's (built here, so the solver always holds a feasible one);
         ``share``: of the solver time left in the budget."""
+        built = time.perf_counter()
         prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
         initial: dict[str, float] = {}
         base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
@@ -471,9 +474,11 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
             prob += pulp.lpSum(answered_total) >= base_answered - 1e-6
         prob += pulp.lpSum(objective)
         # the budget is for the whole call: the solver gets what is left after building the
-        # model, less the projection's reserve, and stage 1 half of that when stage 2 follows
-        left = deadline - time.perf_counter() - POST_SOLVE_SHARE * budget_s
-        limit = max(MIN_SOLVE_S, left * share)
+        # model, less the projection's reserve and, before stage 2, the time to build stage 2's
+        # (a larger model: STAGE_TWO_BUILD x this one's), and stage 1 ``share`` of that
+        clock = time.perf_counter()
+        reserve = POST_SOLVE_SHARE * budget_s + (STAGE_TWO_BUILD * (clock - built) if share < 1.0 else 0.0)
+        limit = max(MIN_SOLVE_S, (deadline - clock - reserve) * share)
         solver = _started_solver(start if start is not None else initial, time_limit_s=limit, gap_rel=options.gap_rel)
         prob.solve(solver)
         # pulp reports "Optimal" for any solution found; the solution status tells a proven
@@ -493,7 +498,7 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     stage_two = ((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
                  and any(a.ot_options or a.vto_options for a in agents))
     if stage_two:
-        first = solve(dataclasses.replace(options, overtime=False, vto=False), None, None, share=0.4)
+        first = solve(dataclasses.replace(options, overtime=False, vto=False), None, None, share=0.5)
         cap = first[4] if first is not None else None
     solved = solve(options, cap, first[5] if cap is not None else None)
     notes = []
