@@ -181,3 +181,24 @@ def test_the_model_table_reads_back_exactly(model):
     np.testing.assert_array_equal(u1.hi, u2.hi)
     with pytest.raises(ValueError, match="missing column"):
         IntradayModel.from_frame(table.drop(columns=["text"]))
+
+
+def test_the_band_scale_follows_the_time_of_day(model):
+    """Calibrated at each backtest cut: at a cut its own scale, between two cuts in between
+    (log-linear), before the first / after the last that cut's."""
+    assert len(model.cut_slots) == 3 and len(model.cut_scales) == 3
+    assert list(model.cut_slots) == sorted(model.cut_slots)
+    back = IntradayModel.from_frame(model.to_frame())
+    assert (back.cut_slots, back.cut_scales) == (model.cut_slots, model.cut_scales)
+
+    def seen_until(slot):
+        return np.arange(SLOTS) < slot
+
+    for slot, scale in zip(model.cut_slots, model.cut_scales):
+        assert model._scale(seen_until(slot)) == pytest.approx(scale)
+    assert model._scale(seen_until(1)) == pytest.approx(model.cut_scales[0])
+    assert model._scale(seen_until(SLOTS)) == pytest.approx(model.cut_scales[-1])
+    a, b = model.cut_slots[:2]
+    mid = model._scale(seen_until((a + b) // 2))
+    assert min(model.cut_scales[:2]) - 1e-12 <= mid <= max(model.cut_scales[:2]) + 1e-12
+    assert model._scale(np.zeros(SLOTS, bool)) == model.variance_scale  # nothing seen: the pooled scale
