@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sqlalchemy.exc import SQLAlchemyError
 
 from forecasting.api import aggregate
 from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
@@ -284,7 +285,10 @@ def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataF
         out = _stored_models(store, plan_id, channels)
         if out is None:
             out = _fit_models(store, config, forecast, channels)
-            store.save_plan_table(plan_id, MODEL_TABLE, models_frame(out))
+            try:
+                store.save_plan_table(plan_id, MODEL_TABLE, models_frame(out))
+            except SQLAlchemyError:  # another process kept its fit first (or the store is read-only): it is only a cache
+                pass
         for c, m in out.items():
             _MODELS[(*key, c)] = m
     for channel, model in out.items():
