@@ -375,20 +375,14 @@ def _cut_slots(open_slot: np.ndarray) -> list[int]:
     return sorted({int(first + q * (last - first)) for q in (0.25, 0.5, 0.75)})
 
 
-def _score_day(method: str, fit: _Fit, f: np.ndarray, a: np.ndarray, cut: int, scale: float | None) -> tuple[float, float, float, float]:
-    """(sum |error|, sum actual, inside-band count, band count) on the rest of one day after ``cut``."""
+def _score_day(method: str, fit: _Fit, f: np.ndarray, a: np.ndarray, cut: int) -> tuple[float, float]:
+    """(sum |error|, sum actual) on the rest of one day after ``cut``."""
     seen = np.zeros(len(f), bool)
     seen[:cut] = True
     seen &= ~np.isnan(a)
     rest = (np.arange(len(f)) >= cut) & ~np.isnan(a) & (f > 0)
-    mean, var = _point(method, fit, f, np.where(seen, a, np.nan), seen)
-    err = float(np.abs(mean[rest] - a[rest]).sum())
-    inside = count = 0.0
-    if scale is not None:
-        lo, hi = _band(mean, var * scale)
-        inside = float(((a[rest] >= lo[rest]) & (a[rest] <= hi[rest])).sum())
-        count = float(rest.sum())
-    return err, float(a[rest].sum()), inside, count
+    mean, _ = _point(method, fit, f, np.where(seen, a, np.nan), seen)
+    return float(np.abs(mean[rest] - a[rest]).sum()), float(a[rest].sum())
 
 
 def past_forecasts(y: np.ndarray, ts: pd.DatetimeIndex, *, model: str, interval_minutes: int, weeks: int = 16,
@@ -458,7 +452,7 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
             for d in test:
                 f = np.nan_to_num(b[d])
                 for cut in cuts:
-                    e, t, _, _ = _score_day(method, fit_early, f, x[d], cut, None)
+                    e, t = _score_day(method, fit_early, f, x[d], cut)
                     err, tot = err + e, tot + t
             rows.append({"method": method, "wape": err / tot if tot > 0 else np.nan})
     table = pd.DataFrame(rows, columns=["method", "wape"])
