@@ -67,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", help="store URL holding the sample plan (default: build one in a temp folder)")
     parser.add_argument("--time-limit-s", type=float, default=ReplanOptions().time_limit_s,
-                        help="solver time limit per stage (default: the re-plan's)")
+                        help="the re-plan's time budget, seconds (default: ReplanOptions.time_limit_s)")
     args = parser.parse_args()
     url = args.store
     if url is None:

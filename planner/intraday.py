@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sqlalchemy.exc import SQLAlchemyError
 
 from forecasting.api import aggregate
-from forecasting.intraday import IntradayModel, fit_intraday_model, past_forecasts
+from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
 from planner.service import expected_service
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
@@ -44,6 +45,8 @@ PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
 #: fitted intraday models per (store url, plan id, channel): fitting takes seconds, a page refresh should not
 _MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
+#: the plan table that keeps the fitted intraday models (per channel)
+MODEL_TABLE = "intraday_models"
 
 
 ACTUALS_PREFIX = "actuals_"
@@ -268,20 +271,57 @@ def intraday(
 
 
 def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
-    """Per channel, the intraday model fitted on the plan's history before its start (cached),
-    or a note why there is none (the damped ratio is used then)."""
+    """Per channel, the intraday model fitted on the plan's history before its start, or a note
+    why there is none (the damped ratio is used then). Fitting refits the plan's model at 16
+    weekly origins (minutes); the result is kept in memory and with the plan in the store
+    (table :data:`MODEL_TABLE`, copied to re-planned versions), so later calls - another
+    page, another process, ``planner intraday --replan`` - read it instead."""
     forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
     key = (str(store.engine.url), f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
     channels = sorted(forecast["channel"].unique())
     if all((*key, c) in _MODELS for c in channels):
         out = {c: _MODELS[(*key, c)] for c in channels}
     else:
-        out = _fit_models(store, config, forecast, channels)
+        out = _stored_models(store, plan_id, channels)
+        if out is None:
+            out = _fit_models(store, config, forecast, channels)
+            try:
+                store.save_plan_table(plan_id, MODEL_TABLE, models_frame(out))
+            except SQLAlchemyError:  # another process kept its fit first (or the store is read-only): it is only a cache
+                pass
         for c, m in out.items():
             _MODELS[(*key, c)] = m
     for channel, model in out.items():
         if isinstance(model, str):
             notes.append(f"{channel}: {model}; the re-forecast is the damped ratio")
+    return out
+
+
+def models_frame(models: dict[str, IntradayModel | str]) -> pd.DataFrame:
+    """Per channel, the fitted model's table (:meth:`IntradayModel.to_frame`) or the note why
+    there is none (``field`` = "note"), in one long table: ``channel`` + :data:`MODEL_COLUMNS`."""
+    parts = []
+    for channel, model in sorted(models.items()):
+        part = (model.to_frame() if isinstance(model, IntradayModel)
+                else pd.DataFrame({"field": ["note"], "row": [0], "col": [0], "value": [np.nan], "text": [str(model)]}))
+        parts.append(part.assign(channel=channel))
+    if not parts:
+        return pd.DataFrame(columns=["channel", *MODEL_COLUMNS])
+    return pd.concat(parts, ignore_index=True)[["channel", *MODEL_COLUMNS]]
+
+
+def _stored_models(store: Store, plan_id: int, channels: list[str]) -> dict[str, Any] | None:
+    """The models kept with the plan (None when it has none for every channel yet)."""
+    if MODEL_TABLE not in store.plan(plan_id)["tables"]:
+        return None
+    table = store.plan_table(plan_id, MODEL_TABLE)
+    if not set(channels) <= set(table["channel"]):
+        return None
+    out: dict[str, Any] = {}
+    for channel in channels:
+        rows = table[table["channel"] == channel]
+        note = rows[rows["field"] == "note"]
+        out[channel] = str(note["text"].iloc[0]) if len(note) else IntradayModel.from_frame(rows)
     return out
 
 

@@ -955,6 +955,14 @@ class Store:
         info["tables"] = sorted(names)
         return info
 
+    def save_plan_table(self, plan_id: int, name: str, frame: pd.DataFrame) -> None:
+        """Add (or replace) one table of a stored plan, e.g. a result computed from it later."""
+        with self.engine.begin() as conn:
+            self._plan_exists(conn, plan_id)
+            conn.execute(plan_tables.delete().where((plan_tables.c.plan_id == plan_id) & (plan_tables.c.name == name)))
+            conn.execute(plan_tables.insert().values(plan_id=plan_id, name=name, row_count=len(frame),
+                                                     table_parquet=_to_parquet(frame)))
+
     def plan_table(self, plan_id: int, name: str) -> pd.DataFrame:
         with self.engine.connect() as conn:
             data = conn.execute(

@@ -58,6 +58,10 @@ from scheduling.solvers import highspy, lp_solver
 __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "count_on_duty", "project_service",
            "check_day", "template_of"]
 
+#: share of the re-plan's time budget kept for the projection after the last solve
+POST_SOLVE_SHARE = 0.2
+#: the solver always gets at least this long (seconds), even when the model took the budget to build
+MIN_SOLVE_S = 1.0
 CHANGE_COLUMNS = ("change_id", "agent_id", "summary", "moved_activities", "switched_minutes", "overtime_minutes",
                   "vto_minutes", "extra_cost")
 EDIT_COLUMNS = ("change_id", "agent_id", "kind", "activity_row", "activity", "old_start", "old_end", "new_start",
@@ -81,7 +85,7 @@ class ReplanOptions:
     surplus_value: float = 0.1
     change_cost: float = 0.05
     max_change_agents: int = 8  # per interval and channel, at most this many fewer agents than planned
-    time_limit_s: float = 10.0  # per stage (moves first, then overtime and VTO)
+    time_limit_s: float = 25.0  # the whole re-plan (both solver stages and the projection), seconds
     gap_rel: float = 0.005
 
 
@@ -309,6 +313,8 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     ``contracts``: agent id -> contract name (default: the template's contract).
     """
     started = time.perf_counter()
+    budget_s = options.time_limit_s
+    deadline = started + budget_s
     dt_min = rules.interval_minutes
     step = pd.Timedelta(minutes=dt_min)
     now = pd.Timestamp(now).ceil(f"{dt_min}min")
@@ -351,9 +357,9 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         curves[(channel, t)] = (vol, target, curve, base_n)
         base_answered += curve[base_n]
 
-    def solve(options: ReplanOptions, short_cap: float | None, start: dict[str, float] | None):
-        """One MIP; ``start`` (variable name -> value) is handed to HiGHS as a first solution,
-        None = the unchanged roster's (built here, so the solver always holds a feasible one)."""
+    def build(options: ReplanOptions) -> _Model:
+        """The MIP with the levers ``options`` allows; its start (``initial``) is the unchanged
+        roster, so the solver always holds a feasible solution."""
         prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
         initial: dict[str, float] = {}
         base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
@@ -397,9 +403,9 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                 choice[(a.row, "vto", k)] = w
                 vto_links.append((w, covers, a.group_channels))
                 for j, (_, _, _, opts, _) in enumerate(a.movable):  # no break or lunch in the time given off
-                    for y, (_, act_covers) in zip(choice[(a.row, j)], opts):
-                        if (act_covers * covers).any():
-                            prob += y + w <= 1
+                    clash = [y for y, (_, act_covers) in zip(choice[(a.row, j)], opts) if (act_covers * covers).any()]
+                    if clash:  # one placement per activity: one row per activity, not per placement
+                        prob += pulp.lpSum(clash) + w <= 1
                 objective.append((-minutes / 60 * a.hourly_cost + options.change_cost) * w)
                 for t in np.flatnonzero(covers):
                     avail[g][t].append((-1.0, w))
@@ -458,40 +464,60 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                     if (c, int(t)) in shorts:
                         short, most = shorts[(c, int(t))]
                         prob += short <= most * (1 - w)
-        if short_cap is not None and shorts:
-            prob += pulp.lpSum(v for v, _ in shorts.values()) <= short_cap + 1e-6
         if not options.vto and answered_total:
-            prob += pulp.lpSum(answered_total) >= base_answered - 1e-6
+            prob += (pulp.lpSum(answered_total) >= base_answered - 1e-6, "keep_answered")
         prob += pulp.lpSum(objective)
-        solver = _started_solver(start if start is not None else initial, time_limit_s=options.time_limit_s,
-                                 gap_rel=options.gap_rel)
-        prob.solve(solver)
+        paid = [v for key, v in choice.items() if len(key) == 3 and key[1] in ("ot", "vto")]
+        return _Model(prob, choice, split, groups, shorts, answered_total, initial, paid)
+
+    def run(m: _Model, start: dict[str, float] | None, share: float):
+        """Solve ``m`` from ``start`` (variable name -> value; None = the unchanged roster) with
+        ``share`` of the time the budget leaves (less the projection's reserve)."""
+        clock = time.perf_counter()
+        limit = max(MIN_SOLVE_S, (deadline - clock - POST_SOLVE_SHARE * budget_s) * share)
+        solver = _started_solver(start if start is not None else m.initial, time_limit_s=limit, gap_rel=options.gap_rel)
+        m.prob.solve(solver)
         # pulp reports "Optimal" for any solution found; the solution status tells a proven
         # optimum from the best found when the time limit struck
-        if prob.sol_status == pulp.LpSolutionOptimal:
+        if m.prob.sol_status == pulp.LpSolutionOptimal:
             status = "Optimal"
-        elif prob.sol_status == pulp.LpSolutionIntegerFeasible:
+        elif m.prob.sol_status == pulp.LpSolutionIntegerFeasible:
             status = "Feasible (time limit)"
         else:
             return None
-        values = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
-        return choice, split, groups, status, sum(_value(v) for v, _ in shorts.values()), values
+        values = {v.name: float(v.varValue or 0.0) for v in m.prob.variables()}
+        return m.choice, m.split, m.groups, status, sum(_value(v) for v, _ in m.shorts.values()), values
 
     # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
-    # stage 2: overtime and VTO on top, never giving back what stage 1 recovered
-    cap = None
-    if (options.overtime or options.vto) and (options.move_activities or options.switch_channels):
-        free = dataclasses.replace(options, overtime=False, vto=False)
-        if any(a.ot_options or a.vto_options for a in agents):
-            first = solve(free, None, None)
-            cap = first[4] if first is not None else None
-    solved = solve(options, cap, first[5] if cap is not None else None)
+    # stage 2: overtime and VTO on top, never giving back what stage 1 recovered. One model for
+    # both (building it is most of the time): stage 1 holds overtime and VTO at zero and the
+    # day's answered-within-T total at least the roster's; stage 2 frees them, starts from
+    # stage 1's solution and keeps its shortfall as a cap.
+    stage_two = ((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
+                 and any(a.ot_options or a.vto_options for a in agents))
+    model = build(options)
+    first = cap = None
+    if stage_two:
+        for v in model.paid:
+            v.upBound = 0
+        if options.vto and model.answered_total:
+            model.prob += (pulp.lpSum(model.answered_total) >= base_answered - 1e-6, "keep_answered")
+        first = run(model, None, 0.5)
+        cap = first[4] if first is not None else None
+        for v in model.paid:
+            v.upBound = 1
+        if options.vto and model.answered_total:
+            del model.prob.constraints["keep_answered"]
+        if cap is not None and model.shorts:
+            model.prob += (pulp.lpSum(v for v, _ in model.shorts.values()) <= cap + 1e-6, "keep_stage_one")
+    solved = run(model, first[5] if cap is not None else None, 1.0)
     notes = []
     if solved is None and cap is not None:  # no time left for stage 2: stage 1's moves stand
         solved = first
         notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
     if solved is not None and solved[3] != "Optimal":
-        notes.append(f"the solver stopped at its time limit ({options.time_limit_s:g} s per stage): a better proposal may exist")
+        notes.append(f"the solver stopped at the re-plan's time limit ({options.time_limit_s:g} s in all): a better "
+                     "proposal may exist")
     if solved is None:
         notes.append(f"the solver found no proposal within {options.time_limit_s:g} s: the roster stands unchanged")
         edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
@@ -502,6 +528,20 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     result = _result(roster, activities, demand, targets, rules, edits, agents, now=now, day_end=day_end,
                      status=status, started=started, options=options)
     return dataclasses.replace(result, notes=tuple(notes))
+
+
+@dataclass
+class _Model:
+    """One re-plan MIP and what reads its solution."""
+
+    prob: pulp.LpProblem
+    choice: dict
+    split: dict
+    groups: list
+    shorts: dict
+    answered_total: list
+    initial: dict[str, float]
+    paid: list  # overtime and VTO variables
 
 
 def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, contracts, options, rule_channels) -> list[_Agent]:

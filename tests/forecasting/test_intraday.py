@@ -163,3 +163,42 @@ def test_bad_inputs_are_named(model):
         fit_intraday_model(y, ts, interval_minutes=MINUTES, methods=("magic",))
     with pytest.raises(ValueError, match="baseline has 3 values"):
         fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=np.ones(3))
+
+
+def test_the_model_table_reads_back_exactly(model):
+    table = model.to_frame()
+    assert list(table.columns) == ["field", "row", "col", "value", "text"]
+    back = IntradayModel.from_frame(table)
+    for name in ("components", "prior", "covariance"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(model, name))
+    assert (back.method, back.sigma2, back.variance_scale, back.train_days, back.interval_minutes) == (
+        model.method, model.sigma2, model.variance_scale, model.train_days, model.interval_minutes)
+    pd.testing.assert_frame_equal(back.backtest, model.backtest.reset_index(drop=True)[["method", "wape"]])
+    rng = np.random.default_rng(8)
+    a = np.where(np.arange(SLOTS) < 24, rng.poisson(_profile() * 1.2), np.nan)
+    u1, u2 = model.update(_profile(), a), back.update(_profile(), a)
+    np.testing.assert_array_equal(u1.mean, u2.mean)
+    np.testing.assert_array_equal(u1.hi, u2.hi)
+    with pytest.raises(ValueError, match="missing column"):
+        IntradayModel.from_frame(table.drop(columns=["text"]))
+
+
+def test_the_band_scale_follows_the_time_of_day(model):
+    """Calibrated at each backtest cut: at a cut its own scale, between two cuts in between
+    (log-linear), before the first / after the last that cut's."""
+    assert len(model.cut_slots) == 3 and len(model.cut_scales) == 3
+    assert list(model.cut_slots) == sorted(model.cut_slots)
+    back = IntradayModel.from_frame(model.to_frame())
+    assert (back.cut_slots, back.cut_scales) == (model.cut_slots, model.cut_scales)
+
+    def seen_until(slot):
+        return np.arange(SLOTS) < slot
+
+    for slot, scale in zip(model.cut_slots, model.cut_scales):
+        assert model._scale(seen_until(slot)) == pytest.approx(scale)
+    assert model._scale(seen_until(1)) == pytest.approx(model.cut_scales[0])
+    assert model._scale(seen_until(SLOTS)) == pytest.approx(model.cut_scales[-1])
+    a, b = model.cut_slots[:2]
+    mid = model._scale(seen_until((a + b) // 2))
+    assert min(model.cut_scales[:2]) - 1e-12 <= mid <= max(model.cut_scales[:2]) + 1e-12
+    assert model._scale(np.zeros(SLOTS, bool)) == model.variance_scale  # nothing seen: the pooled scale

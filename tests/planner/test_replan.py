@@ -72,3 +72,23 @@ def test_cli_replan_mistakes_exit_2(store, day_plan, tmp_path, capsys):
     assert main(["intraday", "--date", REPLAN_DAY, "--out", str(tmp_path / "o"), "--replan", "--now", "2025-07-01 12:00"]) == 2
     err = capsys.readouterr().err
     assert "--accept" in err and "--now" in err
+
+
+def test_the_intraday_models_are_kept_with_the_plan(store, day_plan, monkeypatch):
+    """The first intraday view fits (here: finds nothing to learn from) and stores the result
+    with the plan; a fresh process reads it back instead of fitting again."""
+    import planner.intraday as intraday_module
+
+    first = propose(REPLAN_DAY, store=store, now="12:00")
+    assert intraday_module.MODEL_TABLE in store.plan(day_plan)["tables"]
+    kept = store.plan_table(day_plan, intraday_module.MODEL_TABLE)
+    assert set(kept["channel"]) == {"voice", "chat"}
+    monkeypatch.setattr(intraday_module, "_MODELS", {})  # as in a new process
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(intraday_module, "_fit_models", no_fit)
+    again = propose(REPLAN_DAY, store=store, now="12:00")
+    assert again.result.shortfall_before == pytest.approx(first.result.shortfall_before)
+    assert list(again.reforecast.notes) == list(first.reforecast.notes)

@@ -159,3 +159,17 @@ def test_blended_agents_switch_channel_and_accepting_part_keeps_the_rules():
     assert moved.sum() == pytest.approx(0.0)
     with pytest.raises(ValueError, match="change id 999"):
         apply_changes(roster, acts, result, accept=[999])
+
+
+def test_a_short_budget_still_ends_with_a_valid_proposal_no_worse_than_the_roster():
+    """The time limit is for the whole call: with almost none the solvers get their minimum,
+    keep the warm start (the unchanged roster, then stage 1's moves) and the proposal holds."""
+    rules = _rules()
+    roster, acts = _roster(12, lunch="12:00", n_chat=4)
+    demand = pd.concat([_demand({12: 10.0, 13: 5.0, 14: 5.0, 15: 4.0}), _demand({12: 6.0, 13: 6.0}, channel="chat")])
+    result = replan_day(roster, acts, demand, TARGETS, rules, now=DAY + pd.Timedelta(hours=12),
+                        options=ReplanOptions(time_limit_s=0.01))
+    assert result.status.startswith(("Optimal", "Feasible"))
+    assert result.shortfall_after <= result.shortfall_before + 1e-6
+    roster2, acts2 = apply_changes(roster, acts, result)
+    assert check_day(roster2, acts2, rules) == []
