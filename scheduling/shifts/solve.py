@@ -4,7 +4,8 @@
 
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
    relaxation (the proven lower bound) in the time left less a reserve
-   (``GREEDY_RESERVE_SHARE`` of it); on large soft models without crossover
+   (``GREEDY_RESERVE_SHARE`` of the limit, or the model build's seconds when more, at most half
+   the limit); on large soft models without crossover
    (the bound only: the rounding works on the spread-break model).
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
@@ -12,8 +13,8 @@
    plan is not within ``gap_rel``, a second rounding of the exact model if time allows
    (``EXACT_ROUNDING_BEFORE``, or later while time remains when the first plan is more than
    ``EXACT_ROUNDING_GAP`` above the bound); the better plan.
-   When the rounding does not finish in its time (``ROUNDED_UP_RESERVE_SHARE`` of the limit
-   before the end): the LP's tours rounded up, or rounded down and topped up greedily, with
+   When the rounding does not finish in its time (``ROUNDED_UP_RESERVE_SHARE`` of the limit,
+   or the build's seconds, before the end): the LP's tours rounded up, or rounded down and topped up greedily, with
    the surplus dropped and headcount rows mended, completed (the cheaper);
    when that does not complete or the LP did not finish either: the greedy plan
    (:func:`~scheduling.shifts.heuristics.greedy_plan`, no LP), so a short limit still ends
@@ -119,7 +120,10 @@ def plan_shifts(
     # for a plan without the LP, so that a short limit still ends with a rule-abiding plan
     deadline = clock + rules.time_limit_s
     model.deadline = deadline
-    reserve = GREEDY_RESERVE_SHARE * rules.time_limit_s
+    # the reserves scale with the machine's speed too: the model build's seconds (the sample:
+    # 1.4 s quiet, 9.4 s at load 13, where its greedy plan took 1.7 s and 3.5 s)
+    built_s = time.perf_counter() - clock
+    reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
     lp_status, lp_objective, _ = model.solve(
@@ -159,7 +163,8 @@ def plan_shifts(
             tried.append("LP rounding (dive, drop, completion)")
             # the rounding may take the time left but the quick plan's reserve; when it runs
             # out, the quick plans below
-            model.dive_deadline = deadline - ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s
+            model.dive_deadline = deadline - min(0.5 * rules.time_limit_s,
+                                                 max(ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s, built_s))
             try:
                 tours = heuristics.spread_dive(model, progress=say)
                 say("placing breaks, lunches and blended work")
