@@ -15,9 +15,14 @@ re-solves with column bounds changed), and read the model's records by name.
   (soft coverage), and the better plan is kept; a placement MIP when hard coverage rounds to
   no plan;
 * :func:`exact_rounding`: a second first plan from the exact model's own dive;
+* :func:`rounded_up_plan`: when the dive cannot finish in its time, the LP's tours rounded up,
+  or rounded down and topped up greedily, repaired by :func:`drop_surplus` (surplus agents
+  dropped, broken headcount rows mended, on the spread coverage without LP re-solves) and
+  completed; the cheaper plan;
 * :func:`greedy_plan`: a first plan without the LP (tours added greedily where the most
-  requirement is uncovered per unit of cost, within the headcount rows, then completed like
-  a rounding), for when the LP or its rounding cannot finish within ``time_limit_s``.
+  requirement is uncovered per unit of cost, within the headcount rows, repaired the same
+  way, then completed like a rounding), for when the LP cannot finish within ``time_limit_s``.
+  Both go through one helper, :func:`_first_plan`.
 
 The improvement after the first plan is :mod:`scheduling.shifts.improve`.
 """
