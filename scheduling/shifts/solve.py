@@ -4,8 +4,8 @@
 
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
    relaxation (the proven lower bound) in the time left less a reserve
-   (``GREEDY_RESERVE_SHARE`` of the limit, or the model build's seconds when more, at most half
-   the limit); on large soft models without crossover
+   (``GREEDY_RESERVE_SHARE`` of the limit, or 1.5 x the model build's seconds when more, at
+   most half the limit); on large soft models without crossover
    (the bound only: the rounding works on the spread-break model).
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
@@ -121,9 +121,11 @@ def plan_shifts(
     deadline = clock + rules.time_limit_s
     model.deadline = deadline
     # the reserves scale with the machine's speed too: the model build's seconds (the sample:
-    # 1.4 s quiet, 9.4 s at load 13, where its greedy plan took 1.7 s and 3.5 s)
+    # 1.4 s quiet, 8.4-9.4 s at load 13-15, where its greedy plan took 1.7 s and 3.5-6.6 s,
+    # and the LP returned up to 3.7 s past its HiGHS limit: an interior-point iteration and
+    # PuLP reading 30,000 values back), 1.5 x for the LP's
     built_s = time.perf_counter() - clock
-    reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, built_s))
+    reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, 1.5 * built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
     lp_status, lp_objective, _ = model.solve(
