@@ -15,9 +15,14 @@ re-solves with column bounds changed), and read the model's records by name.
   (soft coverage), and the better plan is kept; a placement MIP when hard coverage rounds to
   no plan;
 * :func:`exact_rounding`: a second first plan from the exact model's own dive;
+* :func:`rounded_up_plan`: when the dive cannot finish in its time, the LP's tours rounded up,
+  or rounded down and topped up greedily, repaired by :func:`drop_surplus` (surplus agents
+  dropped, broken headcount rows mended, on the spread coverage without LP re-solves) and
+  completed; the cheaper plan;
 * :func:`greedy_plan`: a first plan without the LP (tours added greedily where the most
-  requirement is uncovered per unit of cost, within the headcount rows, then completed like
-  a rounding), for when the LP or its rounding cannot finish within ``time_limit_s``.
+  requirement is uncovered per unit of cost, within the headcount rows, repaired the same
+  way, then completed like a rounding), for when the LP cannot finish within ``time_limit_s``.
+  Both go through one helper, :func:`_first_plan`.
 
 The improvement after the first plan is :mod:`scheduling.shifts.improve`.
 """
@@ -485,7 +490,15 @@ def blend_integer(model: ShiftModel, h, vals: np.ndarray, net: dict, need: dict)
 def tour_coverage(model: ShiftModel) -> tuple[sp.csc_matrix, list[str]]:
     """Agents each tour puts on its channel per grid interval, with each break and lunch
     taken in equal shares over its window (as in the spread model): a sparse (channel x
-    interval) by tour matrix, rows channel after channel in ``model.demands`` order."""
+    interval) by tour matrix, rows channel after channel in ``model.demands`` order. Built once
+    per model (``model.spread_coverage``)."""
+    if model.spread_coverage is not None:
+        return model.spread_coverage
+    model.spread_coverage = _tour_coverage(model)
+    return model.spread_coverage
+
+
+def _tour_coverage(model: ShiftModel) -> tuple[sp.csc_matrix, list[str]]:
     grid = model.grid
     n = grid.n_intervals
     channels = list(model.demands)
@@ -520,31 +533,29 @@ def tour_coverage(model: ShiftModel) -> tuple[sp.csc_matrix, list[str]]:
     return matrix.tocsc(), channels  # duplicates summed
 
 
-def greedy_tours(model: ShiftModel, *, margin: float = 0.0) -> np.ndarray:
-    """Integer tour counts without the LP, in ``model.tours`` order.
-
-    Each step adds the tour (as many agents of it as its least-covered hour still needs) that
-    covers the most uncovered requirement per unit of its cost, among the tours every
-    headcount row still has room for. Requirements are met per interval with breaks and
-    lunches spread over their windows: immediate channels to the next whole agent (hard
-    coverage, raised by ``margin``) or while a tour saves more in shortfall price than it
-    costs (soft); a deferred channel's workload where it arrives, by its own tours (blended
-    agents do the rest). It runs to its end whatever the clock says: it is the plan of last
-    resort (a second or two on the bundled sample).
-    """
-    matrix, channels = tour_coverage(model)
+def coverage_target(model: ShiftModel, channels: list[str], *, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """What the greedy and the drop cover, per (channel x interval) row of :func:`tour_coverage`:
+    (target agents, True where the row is an immediate channel's). Immediate channels their
+    requirement (hard coverage: to the next whole agent, raised by ``margin``); a deferred
+    channel its workload where it arrives (its own tours do that; blended agents the rest)."""
     n = model.grid.n_intervals
     hard = model.rules.coverage == "hard"
     target = np.zeros(len(channels) * n)
+    immediate = np.zeros(len(channels) * n, dtype=bool)
     for k, channel in enumerate(channels):
         required = np.asarray(model.demands[channel].required, dtype=float)
         if hard and not model.demands[channel].deferred:
             required = np.ceil(required * (1.0 + margin) - EPS)
         target[k * n:(k + 1) * n] = required
-    cost = np.array([max(t.cost, EPS) for t in model.tours])
-    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
-    # a headcount row sums tours, or the pooled columns of named agents (pooled_k: the tours
-    # the k-th set of pools, in order of first appearance, can take; formulation.headcount)
+        immediate[k * n:(k + 1) * n] = not model.demands[channel].deferred
+    return target, immediate
+
+
+def headcount_matrix(model: ShiftModel) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The headcount rows (``model.cap_rows``, upper limits) by tour: (tour x row matrix of
+    coefficients, limits). A row sums tours, or the pooled columns of named agents (pooled_k:
+    the tours the k-th set of pools, in order of first appearance, can take;
+    :mod:`scheduling.shifts.formulation.headcount`)."""
     members_of: dict[str, list[int]] = {t.var.name: [j] for j, t in enumerate(model.tours)}
     pool_sets: dict[frozenset[int], list[int]] = {}
     for j, tour in enumerate(model.tours):
@@ -559,20 +570,51 @@ def greedy_tours(model: ShiftModel, *, margin: float = 0.0) -> np.ndarray:
                 r.append(k)
                 c.append(j)
                 v.append(coef)
-    n_caps = len(model.cap_rows)
-    cap_t = sp.csr_matrix((v, (c, r)), shape=(len(model.tours), n_caps))  # tour x headcount row
-    limits = np.array([float(cap.limit) for cap in model.cap_rows])
-    used = np.zeros(n_caps)
-    tours = np.zeros(len(model.tours))
-    deficit = target.copy()
+    cap_t = sp.csr_matrix((v, (c, r)), shape=(len(model.tours), len(model.cap_rows)))
+    return cap_t, np.array([float(cap.limit) for cap in model.cap_rows])
+
+
+def greedy_tours(model: ShiftModel, *, margin: float = 0.0, start: np.ndarray | None = None,
+                 support: np.ndarray | None = None) -> np.ndarray:
+    """Integer tour counts without the LP, in ``model.tours`` order.
+
+    Each step adds the tour (as many agents of it as its least-covered hour still needs) that
+    covers the most uncovered requirement per unit of its cost, among the tours every
+    headcount row still has room for. Requirements are met per interval with breaks and
+    lunches spread over their windows (:func:`coverage_target`): immediate channels to the
+    next whole agent (hard coverage, raised by ``margin``) or while a tour saves more in
+    shortfall price than it costs (soft); a deferred channel's workload where it arrives, by
+    its own tours (blended agents do the rest). ``start``: tours already in the plan (e.g. the
+    LP relaxation's tours rounded down; within every headcount row), added to; ``support``: a
+    mask of tours (e.g. those the LP uses) the greedy takes from first, the others only when
+    those gain nothing more. It runs to its
+    end whatever the clock says: it is the plan of last resort (a second or two on the bundled
+    sample).
+    """
+    matrix, channels = tour_coverage(model)
+    hard = model.rules.coverage == "hard"
+    target, _immediate = coverage_target(model, channels, margin=margin)
+    cost = np.array([max(t.cost, EPS) for t in model.tours])
+    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
+    cap_t, limits = headcount_matrix(model)
+    n_caps = len(limits)
+    tours = np.zeros(len(model.tours)) if start is None else np.asarray(start, dtype=float).copy()
+    used = cap_t.T @ tours if n_caps else np.zeros(0)
+    deficit = target - matrix @ tours
     allowed = np.ones(len(model.tours), dtype=bool)
-    matrix_t = matrix.T.tocsr()
     cap_rows_t = cap_t.tocsc()  # headcount row -> its tours
+    for k in np.flatnonzero(limits - used < 1.0 - EPS):  # rows the start fills already
+        allowed[cap_rows_t.indices[cap_rows_t.indptr[k]:cap_rows_t.indptr[k + 1]]] = False
+    matrix_t = matrix.T.tocsr()
+    first = np.ones(len(model.tours), dtype=bool) if support is None else np.asarray(support, dtype=bool)
     while True:
         gain = matrix_t @ np.clip(deficit, 0.0, 1.0)
-        score = np.where(allowed, gain / cost, -np.inf)
+        score = np.where(allowed & first, gain / cost, -np.inf)
         j = int(np.argmax(score))
         if not np.isfinite(score[j]) or gain[j] <= EPS or (not hard and gain[j] * price <= cost[j]):
+            if not first.all():  # the support gains nothing more: every tour
+                first[:] = True
+                continue
             break
         rows_j = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
         values_j = matrix.data[matrix.indptr[j]:matrix.indptr[j + 1]]
@@ -595,13 +637,87 @@ def greedy_tours(model: ShiftModel, *, margin: float = 0.0) -> np.ndarray:
     return tours
 
 
-def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
-                    progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
-    """A complete plan from the LP relaxation's tours rounded up (``lp_tours``, read right after
-    the LP), completed by :func:`complete`: the quick plan when the dive cannot finish in its
-    time; hard coverage the rounded activities miss gets a placement MIP for the time left.
-    None when it does not complete (a headcount cap, or no placement found). Returns (column
-    values, objective with the constant)."""
+def drop_surplus(model: ShiftModel, tours: np.ndarray, *, margin: float = 0.0,
+                 keep: np.ndarray | None = None) -> np.ndarray:
+    """The repair after a rounding up or a greedy: remove agents of tours, one at a time, the
+    removal that saves the most first, while it saves anything, on the coverage with breaks and
+    lunches spread (:func:`tour_coverage`) and no LP re-solve (a fraction of a second where
+    :func:`drop_redundant` re-solves the LP per try).
+
+    Hard coverage: a removal must keep every immediate channel's interval at its
+    :func:`coverage_target` (``margin`` as in :func:`greedy_tours`), and it saves the tour's
+    cost. Soft: it saves the tour's cost (pay and over-coverage price) less the shortfall price
+    of the requirement it leaves uncovered. Tours of deferred channels are kept (blending
+    needs their workload covered where it arrives), and so is ``keep`` (e.g. the LP's tours
+    rounded down) of every tour. A headcount row (an upper limit) the tours break is mended
+    first, by the least harmful removals from it; the completion checks every other row. Daily or weekly service goals keep the
+    tours as they are (their rows price answered contacts, not agents per interval).
+    """
+    tours = np.asarray(tours, dtype=float).copy()
+    if model.goal_rows or not len(model.tours):
+        return tours
+    matrix, channels = tour_coverage(model)
+    target, immediate = coverage_target(model, channels, margin=margin)
+    hard = model.rules.coverage == "hard"
+    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
+    floor = np.zeros(len(tours)) if keep is None else np.minimum(np.floor(np.asarray(keep) + EPS), tours)
+    deferred = np.array([model.demands[t.channel].deferred for t in model.tours])
+    active = np.flatnonzero((tours > floor + 0.5) & ~deferred)
+    if not len(active):
+        return tours
+    sub = matrix[:, active].tocsc()
+    rows, values = sub.indices, sub.data
+    column = np.repeat(np.arange(len(active)), np.diff(sub.indptr))
+    cost = np.array([model.tours[j].cost for j in active])
+    slack = matrix @ tours - target
+    slack[~immediate] = np.inf  # deferred rows: not checked here
+    spare = tours[active] - floor[active]
+    cap_t, limits = headcount_matrix(model)
+    cap_active = cap_t[active].tocsr()  # active tour x headcount row
+    over = cap_t.T @ tours - limits  # > 0: a row the tours break (a rounding up)
+    while True:
+        s = slack[rows]
+        more_short = np.maximum(0.0, values - np.maximum(s, 0.0))  # shortfall the removal adds, per row
+        more_short[~np.isfinite(s)] = 0.0
+        if hard:
+            short = np.bincount(column, weights=more_short > EPS, minlength=len(active))
+            saving = np.where(short > 0, -np.inf, cost)
+        else:
+            saving = cost - price * np.bincount(column, weights=more_short, minlength=len(active))
+        saving[spare < 0.5] = -np.inf
+        broken = over > EPS
+        if broken.any():
+            # a headcount row the rounding broke: a removal from it first, the least harmful
+            # (hard coverage: the one that leaves the least short), even if it saves nothing
+            in_broken = cap_active @ broken.astype(float) > 0
+            if hard:
+                saving = cost - 1e9 * np.bincount(column, weights=more_short, minlength=len(active))
+                saving[spare < 0.5] = -np.inf
+            saving = np.where(in_broken, saving, -np.inf)
+            k = int(np.argmax(saving))
+            if not np.isfinite(saving[k]):
+                break  # nothing left to remove from it: the completion says no plan
+        else:
+            k = int(np.argmax(saving))
+            if saving[k] <= EPS:
+                break
+        spare[k] -= 1
+        tours[active[k]] -= 1
+        lo, hi = sub.indptr[k], sub.indptr[k + 1]
+        slack[rows[lo:hi]] -= values[lo:hi]
+        over -= cap_active[k].toarray().ravel()
+    return tours
+
+
+def _first_plan(model: ShiftModel, candidates, *, progress: Callable[[str], None],
+                placement_mip: bool, best_of: bool = False) -> tuple[np.ndarray, float] | None:
+    """The first of ``candidates`` (label, tours, only when none completed yet; a lazy iterable) that completes
+    (:func:`complete` on the model's HiGHS instance, activities continuous and free), or None;
+    ``best_of``: the cheapest of them, trying the next while the time left before
+    ``model.deadline`` is more than the last one took (at least one).
+    ``placement_mip``: when hard coverage the rounded activities miss, a placement MIP
+    (tours fixed) for the time left before ``model.deadline``. Sets ``model.incumbent`` and
+    the variables' values; returns (column values, objective with the constant)."""
     h = model.prob.solverModel
     idx = model.tour_columns()
     act_idx = model.placement_and_blend_columns()
@@ -610,55 +726,84 @@ def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
     if len(act_idx):
         h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
         h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
-    started = time.perf_counter()
-    tours = np.ceil(np.asarray(lp_tours, dtype=float) - 1e-4)  # an interior LP point has tiny positive values
-    h.clearSolver()
-    solution, objective = complete(model, h, idx, tours, act_idx)
-    if solution is None and model.rules.coverage == "hard" and len(act_idx):
-        # hard coverage the rounded breaks miss: a placement MIP (tours fixed) for the time left
-        h.changeColsBounds(len(idx), idx, tours, tours)
-        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kInteger))
-        h.setOptionValue("time_limit", max(0.5, model.deadline - time.perf_counter()))
-        h.run()
-        h.setOptionValue("time_limit", highspy.kHighsInf)
-        if h.getInfo().primal_solution_status == 2:
-            solution = np.asarray(h.getSolution().col_value).copy()
-            objective = h.getInfo().objective_function_value
-        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
-    progress(f"rounded-up LP plan ({int(tours.sum())} tours): {'completed' if solution is not None else 'no plan'}, "
-             f"{time.perf_counter() - started:.1f} s")
-    if solution is None:
+    best = None
+    for label, tours, unless_done in candidates:
+        if unless_done and best is not None:
+            continue
+        started = time.perf_counter()
+        h.clearSolver()  # the fixed tours leave a small LP: solved afresh, not from the relaxation's state
+        solution, objective = complete(model, h, idx, tours, act_idx)
+        left = model.deadline - time.perf_counter()
+        if (solution is None and best is None and placement_mip and model.rules.coverage == "hard" and len(act_idx)
+                and left > 0.5):
+            # hard coverage the rounded breaks miss: a placement MIP (tours fixed) for the time left
+            h.changeColsBounds(len(idx), idx, tours, tours)
+            h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kInteger))
+            h.setOptionValue("time_limit", left)
+            h.run()
+            h.setOptionValue("time_limit", highspy.kHighsInf)
+            if h.getInfo().primal_solution_status == 2:
+                solution = np.asarray(h.getSolution().col_value).copy()
+                objective = h.getInfo().objective_function_value
+            h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
+            h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
+        progress(f"{label} ({int(tours.sum())} tours): {'completed' if solution is not None else 'no plan'}, "
+                 f"{time.perf_counter() - started:.1f} s")
+        if solution is not None and (best is None or objective < best[1] - EPS):
+            best = (np.asarray(solution, dtype=float).copy(), float(objective))
+        took = time.perf_counter() - started
+        if best is not None and (not best_of or model.deadline - time.perf_counter() < took):
+            break  # (another candidate would not end before the deadline)
+    if best is None:
         return None
-    model.incumbent = np.asarray(solution, dtype=float).copy()
+    model.incumbent = best[0].copy()
     for var in model.prob.variables():
-        var.varValue = float(solution[var.index])
-    return model.incumbent.copy(), float(objective) + float(model.prob.objective.constant)
+        var.varValue = float(best[0][var.index])
+    return model.incumbent.copy(), best[1] + float(model.prob.objective.constant)
+
+
+def _repaired(model: ShiftModel, label: str, tours: np.ndarray, *, margin: float = 0.0,
+              keep: np.ndarray | None = None):
+    """Candidates for :func:`_first_plan`: ``tours`` after :func:`drop_surplus`, then as they
+    are when the drop removed anything (the completion may need what the spread coverage
+    calls surplus)."""
+    dropped = drop_surplus(model, tours, margin=margin, keep=keep)
+    yield f"{label}, surplus dropped", dropped, False
+    if dropped.sum() < tours.sum() - 0.5:
+        yield label, tours, True
+
+
+def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
+                    progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
+    """A complete plan from the LP relaxation's tours (``lp_tours``, read right after the LP):
+    the quick plan when the dive cannot finish in its time. The LP's tours rounded down (within
+    every headcount row, as the LP is), topped up by :func:`greedy_tours` where the requirement
+    is still uncovered, then the surplus dropped (:func:`drop_surplus`, never below the rounded
+    down LP); then the LP's tours rounded up with the surplus dropped. Completed by
+    :func:`complete` (hard coverage the rounded activities miss: a placement MIP for the time
+    left). None when none completes. Returns (column values, objective with the constant)."""
+    lp = np.asarray(lp_tours, dtype=float)
+    floors = np.floor(lp + 1e-4)  # an interior LP point has tiny positive values
+
+    def candidates():
+        yield "LP rounded up, surplus dropped", drop_surplus(model, np.ceil(lp - 1e-4), keep=floors), False
+        yield ("LP rounded down, topped up greedily, surplus dropped",
+               drop_surplus(model, greedy_tours(model, start=floors, support=lp > 1e-4), keep=floors), False)
+        yield "LP rounded up", np.ceil(lp - 1e-4), True  # when the drops went too far for hard coverage's placement
+
+    return _first_plan(model, candidates(), progress=progress, placement_mip=True, best_of=True)
 
 
 def greedy_plan(model: ShiftModel, *, progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
-    """A complete plan without the LP: :func:`greedy_tours`, completed by :func:`complete` on
-    the model's HiGHS instance (built by an LP solve, finished or not). Hard coverage retries
-    with the requirement raised by ``GREEDY_MARGINS`` until the plan completes. Returns
-    (column values, objective with the constant) or None. Leaves the tours fixed."""
-    h = model.prob.solverModel
-    idx = model.tour_columns()
-    act_idx = model.placement_and_blend_columns()
-    h.setOptionValue("solver", "simplex")
-    h.setOptionValue("time_limit", highspy.kHighsInf)
-    if len(act_idx):
-        h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
-        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
-    margins = GREEDY_MARGINS if model.rules.coverage == "hard" else (0.0,)
-    for margin in margins:
-        started = time.perf_counter()
-        tours = greedy_tours(model, margin=margin)
-        h.clearSolver()  # the fixed tours leave a small LP: solved afresh, not from the relaxation's state
-        solution, objective = complete(model, h, idx, tours, act_idx)
-        progress(f"greedy plan ({int(tours.sum())} tours, margin {margin:.0%}): "
-                 f"{'completed' if solution is not None else 'no plan'}, {time.perf_counter() - started:.1f} s")
-        if solution is not None:
-            model.incumbent = np.asarray(solution, dtype=float).copy()
-            for var in model.prob.variables():
-                var.varValue = float(solution[var.index])
-            return model.incumbent.copy(), float(objective) + float(model.prob.objective.constant)
-    return None
+    """A complete plan without the LP: :func:`greedy_tours` with the surplus then dropped
+    (:func:`drop_surplus`), completed by :func:`complete` on the model's HiGHS instance (built
+    by an LP solve, finished or not). Hard coverage retries with the requirement raised by
+    ``GREEDY_MARGINS`` until the plan completes. Returns (column values, objective with the
+    constant) or None. Leaves the tours fixed."""
+    def candidates():
+        margins = GREEDY_MARGINS if model.rules.coverage == "hard" else (0.0,)
+        for margin in margins:
+            yield from _repaired(model, f"greedy plan (margin {margin:.0%})", greedy_tours(model, margin=margin),
+                                 margin=margin)
+
+    return _first_plan(model, candidates(), progress=progress, placement_mip=False)

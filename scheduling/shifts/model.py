@@ -47,7 +47,8 @@ class ShiftModel:
     goals, :func:`~scheduling.shifts.formulation.service_goal.service_goals`). Mutable solve state: ``seconds`` (solver time so far),
     ``lp_objective``, ``incumbent`` (every column's value in the current plan),
     ``dive_deadline`` (a ``time.perf_counter()`` value a dive and a drop may not pass),
-    ``deadline`` (the ``time.perf_counter()`` value at which the whole ``plan_shifts`` must end).
+    ``deadline`` (the ``time.perf_counter()`` value at which the whole ``plan_shifts`` must end),
+    ``spread_coverage`` (the heuristics' tour coverage with breaks spread, built once).
     """
 
     def __init__(self, rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand], caps: HeadcountCaps,
@@ -59,6 +60,7 @@ class ShiftModel:
         self.deadline = float("inf")
         self.lp_objective = float("nan")
         self.incumbent: np.ndarray | None = None
+        self.spread_coverage = None  # heuristics.tour_coverage: (matrix, channels), built once
         self.solver_name = ""
         self.formulation = formulate(Build(rules=rules, grid=grid, demands=demands, caps=caps, hard=hard,
                                            elastic=elastic, integer_activities=integer_activities,

@@ -3,8 +3,9 @@
 ``time_limit_s`` is the wall time of the whole call (model build, LP, roundings, improvement).
 
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
-   relaxation (the proven lower bound) in the time left less a reserve (the smaller of
-   ``GREEDY_RESERVE_S`` and ``GREEDY_RESERVE_SHARE``); on large soft models without crossover
+   relaxation (the proven lower bound) in the time left less a reserve
+   (``GREEDY_RESERVE_SHARE`` of the limit, or 1.5 x the model build's seconds when more, at
+   most half the limit); on large soft models without crossover
    (the bound only: the rounding works on the spread-break model).
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
@@ -12,7 +13,9 @@
    plan is not within ``gap_rel``, a second rounding of the exact model if time allows
    (``EXACT_ROUNDING_BEFORE``, or later while time remains when the first plan is more than
    ``EXACT_ROUNDING_GAP`` above the bound); the better plan.
-   When the rounding does not finish in its time: the LP's tours rounded up and completed;
+   When the rounding does not finish in its time (``ROUNDED_UP_RESERVE_SHARE`` of the limit,
+   or the build's seconds when more, before the end): the LP's tours rounded up, or rounded down and topped up greedily, with
+   the surplus dropped and headcount rows mended, completed (the cheaper);
    when that does not complete or the LP did not finish either: the greedy plan
    (:func:`~scheduling.shifts.heuristics.greedy_plan`, no LP), so a short limit still ends
    with a rule-abiding plan; without the LP its proven bound is 0 (every objective term is
@@ -61,9 +64,15 @@ EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model'
 EXACT_ROUNDING_GAP = 0.05
 EXACT_ROUNDING_LATE_DEADLINE = 0.9
 # kept for a plan without the LP (heuristics.greedy_plan): the LP may use the time limit up to
-# the smaller of these; the greedy plan (a second or two on the bundled sample) runs to its end
-GREEDY_RESERVE_S = 2.0
+# this share of it; the greedy plan runs to its end (family seed 12 at load 10: 6.5 s; the
+# bundled sample 2.5-4.6 s), so the reserve is what keeps a 60 s limit from being overrun
 GREEDY_RESERVE_SHARE = 0.1
+# kept for the LP's tours rounded up and repaired (heuristics.rounded_up_plan) when the dive
+# runs out of time: the dives (and their drops) must end by this share of time_limit_s, or the
+# model build's seconds when more, before the deadline (seed 12 at load 10: 3-11 s; the dive
+# ran to the deadline and the quick plan came 14 s after it). Small: a dive cut short gives a
+# plan far worse than the dive's (the sample: 1.23 x the LP against 1.006)
+ROUNDED_UP_RESERVE_SHARE = 0.05
 
 
 def plan_shifts(
@@ -112,7 +121,12 @@ def plan_shifts(
     # for a plan without the LP, so that a short limit still ends with a rule-abiding plan
     deadline = clock + rules.time_limit_s
     model.deadline = deadline
-    reserve = min(GREEDY_RESERVE_S, GREEDY_RESERVE_SHARE * rules.time_limit_s)
+    # the reserves scale with the machine's speed too: the model build's seconds (the sample:
+    # 1.4 s quiet, 8.4-9.4 s at load 13-15, where its greedy plan took 1.7 s and 3.5-6.6 s,
+    # and the LP returned up to 3.7 s past its HiGHS limit: an interior-point iteration and
+    # PuLP reading 30,000 values back), 1.5 x for the LP's
+    built_s = time.perf_counter() - clock
+    reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, 1.5 * built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
     lp_status, lp_objective, _ = model.solve(
@@ -150,8 +164,10 @@ def plan_shifts(
         first_method = "LP rounding"
         if lp_solved:
             tried.append("LP rounding (dive, drop, completion)")
-            # the rounding may take the time left; when it runs out, the quick plans below
-            model.dive_deadline = deadline
+            # the rounding may take the time left but the quick plan's reserve; when it runs
+            # out, the quick plans below
+            model.dive_deadline = deadline - min(0.5 * rules.time_limit_s,
+                                                 max(ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s, built_s))
             try:
                 tours = heuristics.spread_dive(model, progress=say)
                 say("placing breaks, lunches and blended work")
@@ -162,7 +178,7 @@ def plan_shifts(
             finally:
                 model.dive_deadline = float("inf")
         if x is None and lp_tours is not None:
-            tried.append("the LP's tours rounded up")
+            tried.append("the LP's tours rounded (up; down and topped up), surplus dropped")
             first = heuristics.rounded_up_plan(model, lp_tours, progress=say)
             tours = None
             if first is not None:
@@ -200,7 +216,11 @@ def plan_shifts(
             if gap(objective, bound) > rules.gap_rel + EPS and deadline - time.perf_counter() > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
-                x, objective, bound = improve(model, x, objective, bound=bound, deadline_s=rules.time_limit_s,
+                # it stops a little before the deadline: loading its plan and reading the
+                # solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)
+                finish_s = min(0.05 * rules.time_limit_s, max(0.02 * rules.time_limit_s, 0.2 * built_s))
+                x, objective, bound = improve(model, x, objective, bound=bound,
+                                              deadline_s=rules.time_limit_s - finish_s,
                                               started=clock, progress=say, log=log,
                                               branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
             for var in model.prob.variables():
