@@ -15,6 +15,7 @@ from planner.intraday import actuals_dataset_name, actuals_outside_plans, intrad
 from planner.replan import ReplanOptions, accept_edits, propose
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.memo import drawn
 from planner.ui.figures import empty_figure, intraday_figure, replan_figure
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
@@ -54,7 +55,7 @@ def day_view(day: str, channel: str | None = None, plan_id: int | None = None) -
         ui.grid("intraday-summary", ui.records(summary, digits=3), pinned=("channel",), height=200),
         ui.field("channel", dcc.Dropdown(id="intraday-channel", options=channels, value=channel, clearable=False,
                                          style={"width": "220px"})),
-        ui.graph("intraday-figure", intraday_figure(result.intervals, channel=channel, now=result.now)),
+        ui.graph("intraday-figure", drawn(intraday_figure, result.intervals, channel=channel, now=result.now)),
         html.P("Re-forecast: the morning's deviation from the plan carried into the rest of the day as learned from "
                "the plan's history (method per channel in the table, chosen by backtest; 'damped' = remaining forecast x "
                "(A + k) / (F + k) when no history can be read); range = 10-90%. Gap = scheduled agents (net of breaks) - required under the re-forecast. Projected service "
@@ -243,7 +244,7 @@ def show_channel(channel, day, plan_id=None):
     store = context.store()
     plan = shown_plan(store, plan_id)
     result = intraday(day, store=store, plan_id=plan.plan_id)
-    return intraday_figure(result.intervals, channel=channel, now=result.now)
+    return drawn(intraday_figure, result.intervals, channel=channel, now=result.now)
 
 
 @callback(
