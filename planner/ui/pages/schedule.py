@@ -166,8 +166,8 @@ def uncertainty_panel(plan) -> html.Div:
                    "p_goal = share of scenarios meeting the channel's goal (the week for goals weekly and interval, "
                    "every day for daily); erlang_p_goal = the same judged by the queueing model at each scenario's "
                    "volume, without Poisson noise."),
-            ui.grid("schedule-uncertainty-channels", ui.records(channels, digits=3), pinned=("channel",), height=160),
-            ui.grid("schedule-uncertainty-days", ui.records(days, digits=3), pinned=("date",), height=260),
+            ui.grid("schedule-uncertainty-channels", drawn(ui.records, channels, digits=3), pinned=("channel",), height=160),
+            ui.grid("schedule-uncertainty-days", drawn(ui.records, days, digits=3), pinned=("date",), height=260),
         ]
     return html.Div(parts, className="card")
 
