@@ -25,6 +25,7 @@ value of the scheduled coverage under the re-forecast.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
 #: fitted intraday models per (store url, plan id, channel): fitting takes seconds, a page refresh should not
 _MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
+_FITTING: dict[tuple[str, str], threading.Lock] = {}  # one lock per plan's models: one thread fits, the others wait
+_FITTING_GUARD = threading.Lock()
 
 
 ACTUALS_PREFIX = "actuals_"
@@ -273,12 +276,14 @@ def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataF
     forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
     key = (str(store.engine.url), f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
     channels = sorted(forecast["channel"].unique())
-    if all((*key, c) in _MODELS for c in channels):
-        out = {c: _MODELS[(*key, c)] for c in channels}
-    else:
-        out = _fit_models(store, config, forecast, channels)
-        for c, m in out.items():
-            _MODELS[(*key, c)] = m
+    if not all((*key, c) in _MODELS for c in channels):
+        with _FITTING_GUARD:
+            lock = _FITTING.setdefault(key, threading.Lock())
+        with lock:  # a server's threads asking at once (every page load of a fresh worker) fit them once, not each
+            if not all((*key, c) in _MODELS for c in channels):
+                for c, m in _fit_models(store, config, forecast, channels).items():
+                    _MODELS[(*key, c)] = m
+    out = {c: _MODELS[(*key, c)] for c in channels}
     for channel, model in out.items():
         if isinstance(model, str):
             notes.append(f"{channel}: {model}; the re-forecast is the damped ratio")

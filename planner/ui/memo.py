@@ -15,7 +15,7 @@ Example:
     >>> calls = []
     >>> def build(frame, *, scale):
     ...     calls.append(1)
-    ...     return frame["x"].sum() * scale
+    ...     return int(frame["x"].sum()) * scale
     >>> frame = pd.DataFrame({"x": [1, 2]})
     >>> cached("sum", build, frame, scale=2), cached("sum", build, frame.copy(), scale=2), len(calls)
     (6, 6, 1)
@@ -37,6 +37,7 @@ CACHE_ENTRIES = 256  # figures and grids kept per server process (least recently
 
 _ENTRIES: OrderedDict[tuple, Any] = OrderedDict()
 _LOCK = threading.Lock()
+_BUILDING: dict[tuple, threading.Lock] = {}  # per key while it is built: one thread builds, the others wait for it
 _STATS = {"hits": 0, "misses": 0}
 
 
@@ -74,13 +75,26 @@ def cached(name: str, build: Callable[..., T], *frames: pd.DataFrame | None, **o
             _ENTRIES.move_to_end(key)
             _STATS["hits"] += 1
             return _ENTRIES[key]
-    value = build(*frames, **options)  # outside the lock: two threads may build the same one once each
-    with _LOCK:
-        _STATS["misses"] += 1
-        _ENTRIES[key] = value
-        _ENTRIES.move_to_end(key)
-        while len(_ENTRIES) > CACHE_ENTRIES:
-            _ENTRIES.popitem(last=False)
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:  # the threads of a fresh server asking for the same figure at once build it once
+        with _LOCK:
+            if key in _ENTRIES:
+                _ENTRIES.move_to_end(key)
+                _STATS["hits"] += 1
+                return _ENTRIES[key]
+        try:
+            value = build(*frames, **options)
+        except BaseException:
+            with _LOCK:
+                _BUILDING.pop(key, None)
+            raise
+        with _LOCK:  # the entry goes in before the key's lock goes: a later thread finds one or the other
+            _STATS["misses"] += 1
+            _ENTRIES[key] = value
+            _ENTRIES.move_to_end(key)
+            while len(_ENTRIES) > CACHE_ENTRIES:
+                _ENTRIES.popitem(last=False)
+            _BUILDING.pop(key, None)
     return value
 
 
