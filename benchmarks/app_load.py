@@ -11,8 +11,17 @@ scenarios). Loading a page is what the browser asks for: the page (HTML), the la
 page's content callback; its response time is the sum of the three. Target: p95 <= 2 s, zero
 errors (a failed plan build counts as an error).
 
+The report gives p50/p95 per page and per request kind (HTML, layout, callback; wall clock at
+the client, so it depends on the machine's load) and, from a pass before the load run on the same
+store, the server's CPU milliseconds per page and kind (``time.thread_time`` of the serving
+thread in a fresh app process, one signed-in admin, ``--cpu-rounds`` loads each, the first one
+cold). The CPU time depends on the load much less, so it shows what a change saves on a shared
+machine. ``--cpu-only`` skips the load run; ``--profile-page PAGE`` (or ``all``) prints the
+cProfile of that page's requests to standard error.
+
     .venv/bin/python benchmarks/app_load.py [--db sqlite|postgresql|both] [--sessions 20] [--workers 2]
-        [--think-s 2] [--plan-config data/sample/us_bank_plan.toml]
+        [--think-s 2] [--plan-config data/sample/us_bank_plan.toml] [--cpu-rounds 6] [--cpu-only]
+        [--profile-page /schedule|all] [--no-record]
 
 Appends the result to benchmarks/RESULTS.md under "## app_load". There is no peer: the target
 is the yardstick.
