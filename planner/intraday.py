@@ -270,6 +270,16 @@ def intraday(
     return IntradayResult(date=date, plan_id=plan_id, now=now, intervals=intervals, summary=summary, notes=notes)
 
 
+def learn_models(store: Store, plan_id: int) -> list[str]:
+    """Fit the intraday models of plan ``plan_id`` now (kept in this process, as :func:`intraday`
+    does on first use: seconds on a real history); the notes name the channels without one and why.
+    ``planner app`` calls it before its server forks its workers, which inherit the models."""
+    info = store.plan(plan_id)
+    notes: list[str] = []
+    _learned_models(store, plan_id, info["config"], store.plan_table(plan_id, "forecast"), notes)
+    return notes
+
+
 def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
     """Per channel, the intraday model fitted on the plan's history before its start (cached),
     or a note why there is none (the damped ratio is used then)."""

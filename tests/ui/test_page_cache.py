@@ -213,3 +213,28 @@ def test_threads_asking_at_once_build_once():
     for _ in range(2):  # a failed build is not kept, and does not block the next try
         with pytest.raises(ValueError, match="bad data"):
             memo.cached("broken", broken, pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.slow  # one real fit of the sample plan's intraday models (seconds)
+def test_the_server_fits_the_default_plans_intraday_models_before_its_workers_fork(tmp_path, monkeypatch, capsys):
+    """``planner app`` fits the Intraday page's default plan's models in the master process, so
+    the workers inherit them and no page load waits for (or repeats) the fit."""
+    import planner.intraday as module
+    from planner.commands.app import warm_intraday
+
+    from .conftest import store_sample_plan
+
+    store = Store.open(f"sqlite:///{tmp_path / 'warm.db'}")
+    warm_intraday(store)  # no plan yet: nothing to fit, nothing printed
+    assert capsys.readouterr().out == ""
+    plan_id = store_sample_plan(store)
+    monkeypatch.setattr(module, "_MODELS", {})
+    warm_intraday(store)
+    assert f"intraday models of plan {plan_id} fitted" in capsys.readouterr().out
+    fits = []
+    monkeypatch.setattr(module, "_fit_models", lambda *args: fits.append(args) or {})
+    day = f"{pd.Timestamp(store.plan(plan_id)['config']['start']):%Y-%m-%d}"
+    result = module.intraday(day, store=Store.open(store.engine.url.render_as_string(hide_password=False)),
+                             plan_id=plan_id)
+    assert fits == []  # a worker's Store (another engine, same URL) finds them
+    assert set(result.summary["method"]) != {"damped"}, result.summary[["channel", "method"]]
