@@ -349,7 +349,8 @@ def main() -> int:
         print(json.dumps(cpu_pass(args.cpu_pass, rounds=args.cpu_rounds, cache=Path(args.cache),
                                   profile_page=args.profile_page)))
         return 0
-    results, cpu_tables = [], []
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    results, cpu_tables = [], []  # (the commit is taken before the run: the code measured)
     with tempfile.TemporaryDirectory(prefix="app-load-") as folder:
         if os.geteuid() == 0:
             os.chmod(folder, 0o755)
@@ -362,7 +363,6 @@ def main() -> int:
                 results.append(result)
             if cpu is not None:
                 cpu_tables.append(cpu_table(db, cpu))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     command = (f"benchmarks/app_load.py --db {args.db} --sessions {args.sessions} --workers {args.workers} "
                f"--think-s {args.think_s:g} --plan-config {args.plan_config} --cpu-rounds {args.cpu_rounds}"
                + (" --cpu-only" if args.cpu_only else ""))
