@@ -25,6 +25,7 @@ value of the scheduled coverage under the re-forecast.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ MIN_PRIOR = 30.0
 _MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
 #: the plan table that keeps the fitted intraday models (per channel)
 MODEL_TABLE = "intraday_models"
+_FITTING: dict[tuple[str, str], threading.Lock] = {}  # one lock per plan's models: one thread fits, the others wait
+_FITTING_GUARD = threading.Lock()
 
 
 ACTUALS_PREFIX = "actuals_"
@@ -270,6 +273,16 @@ def intraday(
     return IntradayResult(date=date, plan_id=plan_id, now=now, intervals=intervals, summary=summary, notes=notes)
 
 
+def learn_models(store: Store, plan_id: int) -> list[str]:
+    """Fit the intraday models of plan ``plan_id`` now (kept in this process, as :func:`intraday`
+    does on first use: seconds on a real history); the notes name the channels without one and why.
+    ``planner app`` calls it before its server forks its workers, which inherit the models."""
+    info = store.plan(plan_id)
+    notes: list[str] = []
+    _learned_models(store, plan_id, info["config"], store.plan_table(plan_id, "forecast"), notes)
+    return notes
+
+
 def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
     """Per channel, the intraday model fitted on the plan's history before its start, or a note
     why there is none (the damped ratio is used then). Fitting refits the plan's model at 16
@@ -279,18 +292,21 @@ def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataF
     forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
     key = (str(store.engine.url), f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
     channels = sorted(forecast["channel"].unique())
-    if all((*key, c) in _MODELS for c in channels):
-        out = {c: _MODELS[(*key, c)] for c in channels}
-    else:
-        out = _stored_models(store, plan_id, channels)
-        if out is None:
-            out = _fit_models(store, config, forecast, channels)
-            try:
-                store.save_plan_table(plan_id, MODEL_TABLE, models_frame(out))
-            except SQLAlchemyError:  # another process kept its fit first (or the store is read-only): it is only a cache
-                pass
-        for c, m in out.items():
-            _MODELS[(*key, c)] = m
+    if not all((*key, c) in _MODELS for c in channels):
+        with _FITTING_GUARD:
+            lock = _FITTING.setdefault(key, threading.Lock())
+        with lock:  # a server's threads asking at once (every page load of a fresh worker) fit them once, not each
+            if not all((*key, c) in _MODELS for c in channels):
+                found = _stored_models(store, plan_id, channels)
+                if found is None:
+                    found = _fit_models(store, config, forecast, channels)
+                    try:
+                        store.save_plan_table(plan_id, MODEL_TABLE, models_frame(found))
+                    except SQLAlchemyError:  # another process kept its fit first (or the store is read-only): only a cache
+                        pass
+                for c, m in found.items():
+                    _MODELS[(*key, c)] = m
+    out = {c: _MODELS[(*key, c)] for c in channels}
     for channel, model in out.items():
         if isinstance(model, str):
             notes.append(f"{channel}: {model}; the re-forecast is the damped ratio")

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"serving wfm-planner on {url} (gunicorn, {args.workers} worker(s) x {THREADS_PER_WORKER} threads); "
           f"store {store.url}; {mode} (Ctrl+C stops)", flush=True)
+    warm_intraday(store)
     store.engine.dispose()  # the workers open their own connections
     serve(app.server, host=args.host, port=args.port, workers=args.workers)
     return 0
@@ -93,6 +94,30 @@ def warm_up(wsgi_app) -> None:
     index, or the sign-in redirect) is not used."""
     with wsgi_app.test_client() as client:
         client.get("/")
+
+
+def warm_intraday(store) -> None:
+    """Fit the intraday models of the plan the Intraday page opens by default (the published
+    plan, else the newest) in this process, before the server forks its workers: they inherit
+    them. Otherwise the first Intraday load in each worker fits them (seconds of CPU) while the
+    worker's other threads, asking for the same page, wait for that fit and serve nothing else.
+    A plan without a forecast or a readable history has no models: that is printed, not raised."""
+    import time
+
+    from planner.intraday import learn_models
+    from planner.ui.views import default_plan_id
+
+    plan_id = default_plan_id(store)
+    if plan_id is None or "forecast" not in store.plan(plan_id)["tables"]:
+        return
+    started = time.perf_counter()
+    try:
+        notes = learn_models(store, plan_id)
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"intraday models of plan {plan_id}: not fitted ({exc}); the Intraday page fits them on first use", flush=True)
+        return
+    print(f"intraday models of plan {plan_id} fitted in {time.perf_counter() - started:.1f} s"
+          + (f" ({'; '.join(notes)})" if notes else ""), flush=True)
 
 
 def serve(wsgi_app, *, host: str, port: int, workers: int) -> None:

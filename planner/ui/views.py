@@ -401,6 +401,14 @@ def roster_week_grid(roster: pd.DataFrame, *, week_start: pd.Timestamp, days: in
     return grid.sort_values("agent_id", ignore_index=True)[["agent_id", *headers, "shifts", "hours"]]
 
 
+def roster_grid_rows(roster: pd.DataFrame, *, week_start: pd.Timestamp, days: int = 7) -> list[dict[str, Any]]:
+    """The agent x day grid as the pages' grids take it (:func:`roster_week_grid`'s rows with
+    hours rounded); no rows for an empty roster."""
+    from planner.ui.components import records
+
+    return records(roster_week_grid(roster, week_start=week_start, days=days)) if len(roster) else []
+
+
 def history_window(store: Store, dataset: str, *, queue: str, channel: str, start: pd.Timestamp,
                    end: pd.Timestamp) -> pd.DataFrame:
     """Offered contacts of one series of a stored dataset with ``start <= interval_start < end``

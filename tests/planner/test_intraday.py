@@ -87,3 +87,38 @@ def test_no_plan_for_the_day_is_named(store):
     _store_plan(store)
     with pytest.raises(ValueError, match="2025-07-01"):
         intraday("2025-07-01", store=store)
+
+
+def test_threads_asking_at_once_fit_a_plans_models_once(store, day_plan, monkeypatch):
+    """Every page load of a fresh server worker asks for the intraday models at once: one thread
+    fits them (seconds of CPU on a real history), the others wait and use them, instead of each
+    fitting its own."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import planner.intraday as module
+
+    fits = []
+    real_fit = module._fit_models
+
+    def counted_fit(*args):
+        fits.append(1)
+        time.sleep(0.2)  # the window in which the other threads ask
+        return real_fit(*args)
+
+    monkeypatch.setattr(module, "_fit_models", counted_fit)
+    monkeypatch.setattr(module, "_MODELS", {})
+    info = store.plan(day_plan)
+    forecast = store.plan_table(day_plan, "forecast")
+    barrier = threading.Barrier(5)
+
+    def ask(_):
+        barrier.wait()
+        return module._learned_models(store, day_plan, info["config"], forecast, [])
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(ask, range(5)))
+    assert len(fits) == 1
+    assert sorted(answers[0]) == ["chat", "voice"] and all(a == answers[0] for a in answers)
+    assert "names no history" in answers[0]["voice"]

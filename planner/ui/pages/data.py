@@ -18,6 +18,7 @@ from planner.io import UnreadableFileError, iter_problem_rows, table_headers, va
 from planner.profiles import PROFILES
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.memo import drawn
 from planner.ui.figures import empty_figure, history_preview_figure
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
 from planner.ui.views import datasets_rows
@@ -58,7 +59,7 @@ def mapping_panel() -> html.Div:
                                                                     {"label": "month/day", "value": "monthfirst"}])),
             html.Button("Preview", id="data-preview", n_clicks=0),
         ], className="row", style={"marginTop": "8px"}),
-        dcc.Graph(id="data-preview-chart", figure=empty_figure("map the columns, then preview"),
+        dcc.Graph(id="data-preview-chart", figure=drawn(empty_figure, message="map the columns, then preview"),
                   config=ui.GRAPH_CONFIG),
     ], id="data-mapping", className="card", style=HIDDEN)
 

@@ -12,6 +12,7 @@ from planner.forecasts import default_start, history_on_grid, start_gap_warning
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
+from planner.ui.memo import drawn
 from planner.ui.figures import empty_figure, forecast_figure
 from planner.ui.jobs import forecast_dataset
 from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
@@ -49,7 +50,7 @@ def series_figure(forecast: pd.DataFrame, dataset: str | None, key: str, *, titl
                               start=starts.min() - pd.Timedelta(weeks=HISTORY_WEEKS), end=starts.max() + pd.Timedelta(minutes=1))
         if interval:
             hist = history_on_grid(hist, interval_minutes=interval)
-    return forecast_figure(hist, fc, title=title, interval_minutes=interval)
+    return drawn(forecast_figure, hist, fc, title=title, interval_minutes=interval)
 
 
 def accuracy_rows(report: dict | None) -> list[dict]:

@@ -6,6 +6,8 @@ top, by default the published plan (the newest plan while none is published)."""
 
 from __future__ import annotations
 
+import json
+
 import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
@@ -15,6 +17,7 @@ from planner.intraday import actuals_dataset_name, actuals_outside_plans, intrad
 from planner.replan import ReplanOptions, accept_edits, propose
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.memo import cached, drawn
 from planner.ui.figures import empty_figure, intraday_figure, replan_figure
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES, decode_upload
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
@@ -38,12 +41,21 @@ def default_day(plan, store) -> str:
     return f"{days[0]:%Y-%m-%d}"
 
 
+def day_result(store, plan, day: str):
+    """:func:`planner.intraday.intraday` of ``plan`` (a PlanView) on ``day``, worked out once per
+    server process for the same plan tables, configuration and newest actuals (compared by
+    content: an upload changes the key)."""
+    return cached("intraday.day_result", lambda *_frames, **_options: intraday(day, store=store, plan_id=plan.plan_id),
+                  plan.table("forecast"), plan.table("coverage"), store.actuals(), day=str(day), plan_id=plan.plan_id,
+                  store=store.url, config=json.dumps(plan.config, sort_keys=True, default=str))
+
+
 def day_view(day: str, channel: str | None = None, plan_id: int | None = None) -> html.Div:
     """Summary table, notes and the chart of one channel for ``day`` under the plan ``plan_id``
     (None: the published plan); ``ValueError`` when the plan does not cover the day."""
     store = context.store()
     plan = shown_plan(store, plan_id)
-    result = intraday(day, store=store, plan_id=plan.plan_id)
+    result = day_result(store, plan, day)
     channels = sorted(result.intervals["channel"].unique())
     channel = channel if channel in channels else channels[0]
     summary = result.summary[[c for c in SUMMARY_COLUMNS if c in result.summary]]
@@ -54,7 +66,7 @@ def day_view(day: str, channel: str | None = None, plan_id: int | None = None) -
         ui.grid("intraday-summary", ui.records(summary, digits=3), pinned=("channel",), height=200),
         ui.field("channel", dcc.Dropdown(id="intraday-channel", options=channels, value=channel, clearable=False,
                                          style={"width": "220px"})),
-        ui.graph("intraday-figure", intraday_figure(result.intervals, channel=channel, now=result.now)),
+        ui.graph("intraday-figure", drawn(intraday_figure, result.intervals, channel=channel, now=result.now)),
         html.P("Re-forecast: the morning's deviation from the plan carried into the rest of the day as learned from "
                "the plan's history (method per channel in the table, chosen by backtest; 'damped' = remaining forecast x "
                "(A + k) / (F + k) when no history can be read); range = 10-90%. Gap = scheduled agents (net of breaks) - required under the re-forecast. Projected service "
@@ -242,8 +254,8 @@ def refresh(day, _clicks, _ticks, _uploaded, channel, plan_id=None):
 def show_channel(channel, day, plan_id=None):
     store = context.store()
     plan = shown_plan(store, plan_id)
-    result = intraday(day, store=store, plan_id=plan.plan_id)
-    return intraday_figure(result.intervals, channel=channel, now=result.now)
+    result = day_result(store, plan, day)
+    return drawn(intraday_figure, result.intervals, channel=channel, now=result.now)
 
 
 @callback(

@@ -10,6 +10,7 @@ from planner.rostering import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
+from planner.ui.memo import drawn
 from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
 from planner.ui.plan_picker import page_plan
@@ -71,7 +72,7 @@ def layout(**query) -> html.Div:
         ui.message(f"Plan {plan.plan_id} is {limit}.", kind="error", id="overview-limit") if limit else None,
         ui.warnings_message(build_warnings(plan), id="overview-warnings", what=f"Building plan {plan.plan_id}"),
         ui.kpi_cards(overview_kpis(plan)),
-        html.Div(ui.graph("overview-forecast", forecast_figure(None, plan.table("forecast"),
+        html.Div(ui.graph("overview-forecast", drawn(forecast_figure, None, plan.table("forecast"),
                                                                title="Forecast of the week, all queues and channels")),
                  className="card"),
         html.Div([html.H3("Expected service by channel"), ui.grid("overview-service", service_by_channel(plan), height=260)],

@@ -9,7 +9,8 @@ from dash import html
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.plan_picker import page_plan
-from planner.ui.views import publication_text, roster_week_grid, solver_text
+from planner.ui.memo import drawn
+from planner.ui.views import publication_text, roster_grid_rows, solver_text
 
 dash.register_page(__name__, path="/roster", name="Roster", title="wfm-planner - Roster")
 
@@ -21,7 +22,7 @@ def layout(**query) -> html.Div:
         return html.Div([html.H2("Published roster"), picker, html.Div(ui.message(
             "Nothing is published yet: a manager publishes a plan on the Schedule page.", id="roster-none"), className="card")])
     roster = plan.table("roster")
-    grid = roster_week_grid(roster, week_start=plan.week_start, days=plan.days) if len(roster) else roster
+    rows = drawn(roster_grid_rows, roster, week_start=plan.week_start, days=plan.days)
     return html.Div([
         html.H2("Published roster"),
         picker,
@@ -36,5 +37,5 @@ def layout(**query) -> html.Div:
                        className="button"),
             ], className="row"),
         ], className="card"),
-        html.Div(ui.grid("roster-grid", ui.records(grid), pinned=("agent_id",), height=520), className="card"),
+        html.Div(ui.grid("roster-grid", rows, pinned=("agent_id",), height=520), className="card"),
     ])

@@ -14,6 +14,7 @@ from planner.rostering import RuleViolationError, SolveError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
+from planner.ui.memo import drawn
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
 from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario
 from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
@@ -45,7 +46,7 @@ def comparison_view(table: pd.DataFrame) -> html.Div:
     columns = [c for c in TABLE_COLUMNS if c in table]
     return html.Div([
         ui.grid("scenarios-table", ui.records(table[columns], digits=3), pinned=("name",), height=240),
-        ui.graph("scenarios-bars", scenario_bars(table)),
+        ui.graph("scenarios-bars", drawn(scenario_bars, table)),
     ])
 
 

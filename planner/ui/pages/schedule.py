@@ -22,9 +22,10 @@ from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import plan_dataset
+from planner.ui.memo import drawn
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
 from planner.ui.views import (build_warnings, datasets_rows, forecast_snapshots, limit_text, plan_by_id,
-                              plan_history_dataset, publication_text, roster_week_grid, snapshot_choice, solver_text,
+                              plan_history_dataset, publication_text, roster_grid_rows, snapshot_choice, solver_text,
                               uncertainty_view)
 
 dash.register_page(__name__, path="/schedule", name="Schedule", title="wfm-planner - Schedule")
@@ -165,8 +166,8 @@ def uncertainty_panel(plan) -> html.Div:
                    "p_goal = share of scenarios meeting the channel's goal (the week for goals weekly and interval, "
                    "every day for daily); erlang_p_goal = the same judged by the queueing model at each scenario's "
                    "volume, without Poisson noise."),
-            ui.grid("schedule-uncertainty-channels", ui.records(channels, digits=3), pinned=("channel",), height=160),
-            ui.grid("schedule-uncertainty-days", ui.records(days, digits=3), pinned=("date",), height=260),
+            ui.grid("schedule-uncertainty-channels", drawn(ui.records, channels, digits=3), pinned=("channel",), height=160),
+            ui.grid("schedule-uncertainty-days", drawn(ui.records, days, digits=3), pinned=("date",), height=260),
         ]
     return html.Div(parts, className="card")
 
@@ -217,7 +218,7 @@ def layout(forecast=None, **query) -> html.Div:
                          build_panel(plan, forecast=forecast)])
     channels = sorted(plan.table("coverage")["channel"].unique())
     days = day_options(plan)
-    grid = roster_week_grid(plan.table("roster"), week_start=plan.week_start, days=plan.days)
+    rows = drawn(roster_grid_rows, plan.table("roster"), week_start=plan.week_start, days=plan.days)
     short = int((plan.table("coverage")["scheduled"] + 1e-6 < plan.table("coverage")["required"]).sum())
     return html.Div([
         html.H2("Schedule"),
@@ -240,19 +241,19 @@ def layout(forecast=None, **query) -> html.Div:
         html.Div([
             ui.field("channel", dcc.Dropdown(id="schedule-channel", options=channels, value=channels[0], clearable=False,
                                              style={"width": "220px"})),
-            ui.graph("schedule-coverage", coverage_figure(plan.table("coverage"), channel=channels[0])),
+            ui.graph("schedule-coverage", drawn(coverage_figure, plan.table("coverage"), channel=channels[0])),
         ], className="card"),
         uncertainty_panel(plan),
         html.Div([
             html.H3("Roster (agent x day)"),
-            ui.grid("schedule-roster", ui.records(grid), pinned=("agent_id",), height=420),
+            ui.grid("schedule-roster", rows, pinned=("agent_id",), height=420),
         ], className="card"),
         html.Div([
             ui.field("day", dcc.Dropdown(id="schedule-day", options=days, value=days[0]["value"], clearable=False,
                                          style={"width": "220px"})),
             html.P(timeline_note(plan.table("roster"), days[0]["value"]), id="schedule-timeline-note"),
-            html.Div(ui.graph("schedule-timeline", roster_timeline(plan.table("roster"), plan.table("activities"),
-                                                                   day=days[0]["value"])),
+            html.Div(ui.graph("schedule-timeline", drawn(roster_timeline, plan.table("roster"), plan.table("activities"),
+                                                                         day=days[0]["value"])),
                      id="schedule-timeline-box", style={"maxHeight": f"{TIMELINE_BOX_PX}px", "overflowY": "auto"}),
         ], className="card"),
         build_panel(plan, forecast=forecast),
@@ -298,14 +299,14 @@ def use_snapshot(forecast):
           prevent_initial_call=True)
 def show_coverage(channel, plan_id=None):
     plan = shown_plan(context.store(), plan_id)
-    return coverage_figure(plan.table("coverage"), channel=channel)
+    return drawn(coverage_figure, plan.table("coverage"), channel=channel)
 
 
 @callback(Output("schedule-timeline", "figure"), Output("schedule-timeline-note", "children"),
           Input("schedule-day", "value"), State(PLAN_ID, "data"), prevent_initial_call=True)
 def show_timeline(day, plan_id=None):
     plan = shown_plan(context.store(), plan_id)
-    return roster_timeline(plan.table("roster"), plan.table("activities"), day=day), timeline_note(plan.table("roster"), day)
+    return drawn(roster_timeline, plan.table("roster"), plan.table("activities"), day=day), timeline_note(plan.table("roster"), day)
 
 
 @callback(

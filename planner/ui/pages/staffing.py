@@ -11,6 +11,7 @@ from planner.calculator import erlang_calculator, sl_curve
 from planner.staffing import requirements, staffing_from_mapping
 from planner.ui import components as ui
 from planner.ui import context
+from planner.ui.memo import cached, drawn
 from planner.ui.figures import empty_figure, requirements_heatmap, sl_curve_figure
 from planner.ui.plan_picker import PLAN_ID, page_plan, shown_plan
 from planner.ui.views import forecast_snapshots, snapshot_choice
@@ -121,7 +122,7 @@ def heading_text(plan, choice=None) -> str:
 def layout(forecast=None, **query) -> html.Div:
     store = context.store()
     plan, picker = page_plan(store, query.get("plan"))
-    calc_cards, calc_figure = calculator_view(CALC_DEFAULTS)
+    calc_cards, calc_figure = cached("staffing.calculator_view", lambda **values: calculator_view(values), **CALC_DEFAULTS)
     if plan is None:
         plan_part = html.Div([ui.no_plan_message(), ui.graph("staffing-heatmap", empty_figure("No plan yet: run planner demo"))],
                              className="card")
@@ -132,7 +133,7 @@ def layout(forecast=None, **query) -> html.Div:
         channel = channels[0]
         heading = heading_text(plan)
         if chosen == PLAN_FORECAST:
-            figure, note = requirements_heatmap(plan.table("requirements"), channel=channel), None
+            figure, note = drawn(requirements_heatmap, plan.table("requirements"), channel=channel), None
         else:
             in_snapshot = sorted(pd.unique(store.forecast(int(chosen))["channel"]).tolist())
             channels = sorted(set(channels) | set(in_snapshot))
