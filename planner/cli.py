@@ -1,13 +1,17 @@
 """The ``planner`` command.
 
-Every subcommand lives in :mod:`planner.commands` and registers itself. User
-mistakes (bad arguments, unreadable or invalid input) end with a one-line message
-naming the file, field and value and exit code 2 - never a traceback. Exit code 3
-(:data:`EXIT_NO_PLAN`): no usable plan - the solver returned none within its limits
-(``scheduling.shifts.SolveError``, ``scheduling.capacity.SolveError``: one line naming what was
-tried and the time limit), or the roster it made breaks a rule
+Every subcommand lives in :mod:`planner.commands` and registers itself. Exit codes
+(README.md, "Exit codes"): user mistakes (:class:`wfm_errors.PlannerError`: bad arguments,
+unreadable or invalid input, rules that can never be met, a scheduler or database that does
+not answer; and an ``OSError`` about a file the user named, or a TOML syntax error) end with
+a one-line message naming the file, field and value and exit code 2 - never a traceback.
+Exit code 3 (:data:`EXIT_NO_PLAN`): no usable plan - the solver returned none within its
+limits (``scheduling.shifts.SolveError``, ``scheduling.capacity.SolveError``: one line naming
+what was tried and the time limit), or the roster it made breaks a rule
 (``scheduling.checks.RuleViolationError``: the first violations named); nothing is written.
-Set ``PLANNER_DEBUG=1`` to see the traceback anyway.
+Anything else is a bug in the planner: the traceback is printed, with a line asking to
+report it, and the exit code is 70 (:data:`EXIT_BUG`, ``EX_SOFTWARE``). Set
+``PLANNER_DEBUG=1`` to see the traceback of a user mistake too.
 """
 
 from __future__ import annotations
@@ -17,21 +21,25 @@ import importlib
 import os
 import sys
 import tomllib
+import traceback
 import warnings
 from collections.abc import Sequence
 
 from planner.commands import COMMANDS
 from execution import TaskFailed
 from scheduling.checks import RuleViolationError
+from wfm_errors import InputError, PlannerError
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read, and it has errors (validate)
 EXIT_USAGE = 2  # bad arguments or unreadable input
 EXIT_NO_PLAN = 3  # no usable plan: none from the solver, or a roster that breaks a rule (nothing written)
+EXIT_BUG = 70  # a bug in the planner (EX_SOFTWARE): the traceback is printed
+EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
-    """A mistake in what the user asked for; printed without a traceback, exit 2."""
+class UsageError(InputError):
+    """A mistake in what the user asked for on the command line; printed without a traceback, exit 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,34 +90,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _act_as_login()
         return int(args.func(args) or 0)
-    except TaskFailed as exc:  # a scenario or series task: its cause decides the exit code
-        if os.environ.get("PLANNER_DEBUG"):
-            raise
-        from planner.pipeline import shown_error  # the one place that tells a task's no-plan cause
-
-        print(f"planner {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_NO_PLAN if shown_error(exc) is not exc else EXIT_USAGE
-    except (UsageError, ValueError, OSError, tomllib.TOMLDecodeError) as exc:
-        if os.environ.get("PLANNER_DEBUG"):
-            raise
-        message = str(exc)
-        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
-            message = f"{exc.filename}: {exc.strerror or message}"
-        print(f"planner {args.command}: error: {message}", file=sys.stderr)
-        return EXIT_USAGE
-    except RuleViolationError as exc:
-        if os.environ.get("PLANNER_DEBUG"):
-            raise
-        print(f"planner {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_NO_PLAN
-    except RuntimeError as exc:
-        if os.environ.get("PLANNER_DEBUG") or not _is_no_plan(exc):
-            raise
-        print(f"planner {args.command}: no usable plan from the solver: {exc}", file=sys.stderr)
-        return EXIT_NO_PLAN
     except KeyboardInterrupt:
         print(f"planner {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - every failure ends with an exit code that says whose it is
+        if os.environ.get("PLANNER_DEBUG") and exit_code(exc) != EXIT_BUG:
+            raise
+        return _report(args.command, exc)
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for ``exc``: 3 no usable plan, 2 the user's mistake, 70 a bug.
+
+    A scenario or series task's failure (:class:`execution.TaskFailed`) is judged by its cause;
+    when the cause did not travel back (a remote Dask worker), by the task's message only: exit 2.
+    """
+    cause = exc.__cause__ if isinstance(exc, TaskFailed) else exc
+    if isinstance(exc, TaskFailed) and cause is None:
+        return EXIT_USAGE
+    if isinstance(cause, RuleViolationError) or _is_no_plan(cause):
+        return EXIT_NO_PLAN
+    if isinstance(cause, (PlannerError, tomllib.TOMLDecodeError)):
+        return EXIT_USAGE
+    if isinstance(cause, OSError) and not isinstance(cause, (BrokenPipeError, ConnectionResetError)):
+        return EXIT_USAGE  # a file the user named that cannot be read or written
+    return EXIT_BUG
+
+
+def _report(command: str, exc: BaseException) -> int:
+    """Print ``exc`` for the user (one line) or as a bug (the traceback); return its exit code."""
+    code = exit_code(exc)
+    if code == EXIT_BUG:
+        traceback.print_exception(exc, file=sys.stderr)
+        print(f"planner {command}: internal error (a bug in the planner, not in your input; "
+              f"please report it with the traceback above): {type(exc).__name__}: {exc}", file=sys.stderr)
+        return code
+    message = str(exc)
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+        message = f"{exc.filename}: {exc.strerror or message}"
+    if code == EXIT_NO_PLAN and _is_no_plan(exc):
+        print(f"planner {command}: no usable plan from the solver: {message}", file=sys.stderr)
+    else:
+        print(f"planner {command}: error: {message}", file=sys.stderr)
+    return code
 
 
 def _is_no_plan(exc: BaseException | None) -> bool:

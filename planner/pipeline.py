@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ConfigError
 from execution import Executor, TaskFailed
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting.scenarios import forecast_spread
@@ -146,7 +147,7 @@ def scenario_requirements(config: PlanConfig, forecast: pd.DataFrame, scenario: 
     targets = staffing_from_mapping(staffing, source=f"{config.source} (scenario {scenario.name!r})")
     missing = sorted(set(forecast["channel"]) - set(targets))
     if missing:
-        raise ValueError(f"{config.source}: the history has channel {missing[0]!r} but the staffing config has no [channel.{missing[0]}]")
+        raise ConfigError(f"{config.source}: the history has channel {missing[0]!r} but the staffing config has no [channel.{missing[0]}]")
     frame = scenario_forecast(forecast, scenario, targets)
     return build_requirements(frame, targets, interval_minutes=config.interval_minutes), targets, rules
 

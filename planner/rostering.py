@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.config import read_toml
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
@@ -153,7 +154,7 @@ def read_agents_csv(path: str | Path, rules: RuleSet):
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
     for column in ("min_hours", "max_hours", "weekend_days_worked", "night_shifts_worked"):
         if column in frame.columns:
             frame[column] = frame[column].replace("", np.nan)
@@ -165,7 +166,7 @@ def read_requirements_csv(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
 
 
 @dataclass(frozen=True)

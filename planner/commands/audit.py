@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from wfm_errors import InputError
 from planner.store import Store
 from planner.writers import csv_bytes
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.limit < 0:
-        raise ValueError(f"--limit: {args.limit} must be >= 0")
+        raise InputError(f"--limit: {args.limit} must be >= 0")
     log = Store.open().audit_log(limit=args.limit or None, actor=args.user, action=args.action)
     if args.csv:
         print(csv_bytes(log).decode("utf-8"), end="")  # neutralized: it is opened in spreadsheets too

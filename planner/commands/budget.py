@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import InputError
 from planner.cluster import command_executor
 from planner.commands.frontier import add_plan_arguments, stored_inputs
 from planner.progress import stage_bar
@@ -41,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     budget = check_budget(args.budget)
     if not 0 < args.tolerance < 1:
-        raise ValueError(f"--tolerance must be between 0 and 1, got {args.tolerance}")
+        raise InputError(f"--tolerance must be between 0 and 1, got {args.tolerance}")
     if args.max_solves < 1:
-        raise ValueError(f"--max-solves must be >= 1, got {args.max_solves}")
+        raise InputError(f"--max-solves must be >= 1, got {args.max_solves}")
     view, config, forecast, known = stored_inputs(args)
     print(f"plan {view.plan_id} ({view.name}): what {budget:,.0f} a week buys", file=sys.stderr)
     with command_executor(args) as executor, stage_bar("budget") as progress:

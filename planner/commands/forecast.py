@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import InputError
 from forecasting import MODELS
 from planner.cluster import add_arguments, command_executor
 
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.forecasts import run_forecast
 
     if args.days < 1:
-        raise ValueError(f"--days must be >= 1, got {args.days}")
+        raise InputError(f"--days must be >= 1, got {args.days}")
     with command_executor(args) as executor:  # connects (or fails) before the bar is drawn
         bar = tqdm(total=None, desc="series", unit="series", file=sys.stderr, leave=False)
 

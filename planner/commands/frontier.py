@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import InputError
 from planner.cluster import add_arguments, command_executor
 from planner.progress import stage_bar
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     targets = parse_targets(args.targets)
     if args.max_rounds < 2:
-        raise ValueError(f"--max-rounds must be >= 2, got {args.max_rounds}")
+        raise InputError(f"--max-rounds must be >= 2, got {args.max_rounds}")
     view, config, forecast, known = stored_inputs(args)
     print(f"plan {view.plan_id} ({view.name}): frontier for {', '.join(f'{t:.0%}' for t in targets)}", file=sys.stderr)
     with command_executor(args) as executor, stage_bar("frontier") as progress:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.intraday import intraday, summary_dict
 
 EXAMPLE = """\
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         date = pd.Timestamp(args.date)
     except ValueError:
-        raise ValueError(f"--date: {args.date!r} is not a date (e.g. 2025-06-03)") from None
+        raise InputError(f"--date: {args.date!r} is not a date (e.g. 2025-06-03)") from None
     if (args.accept or args.now) and not args.replan:
         print("planner intraday: error: --accept and --now need --replan", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from wfm_errors import StoreError
 from planner.store import Store
 
 EXAMPLE = """\
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     plan_id = args.plan_id if args.plan_id is not None else store.latest_plan_id()
     if plan_id is None:
-        raise ValueError("no plan in the store: build one first (planner plan, or planner demo)")
+        raise StoreError("no plan in the store: build one first (planner plan, or planner demo)")
     version = store.publish_plan(plan_id)
     print(f"published plan {plan_id} as version {version}")
     return 0

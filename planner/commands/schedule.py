@@ -7,6 +7,7 @@ import sys
 
 from tqdm import tqdm
 
+from wfm_errors import InputError
 from planner.rostering import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
 from scheduling.coverage import validate_requirements
 
@@ -53,12 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.replications < 1:
-        raise ValueError(f"--replications={args.replications} must be at least 1")
+        raise InputError(f"--replications={args.replications} must be at least 1")
     rules = load_rules(args.rules)
     requirements = validate_requirements(read_requirements_csv(args.requirements), source=args.requirements)
     unknown = sorted(set(requirements["channel"]) - rules.channels())
     if unknown:
-        raise ValueError(f"{args.requirements}: channel {unknown[0]!r} is not served by any [[shift]] in "
+        raise InputError(f"{args.requirements}: channel {unknown[0]!r} is not served by any [[shift]] in "
                          f"{args.rules} (served: {sorted(rules.channels())})")
     targets = None
     if args.staffing:

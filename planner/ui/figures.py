@@ -19,6 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from wfm_errors import InputError
+
 __all__ = [
     "forecast_figure",
     "requirements_heatmap",
@@ -175,7 +177,7 @@ def requirements_heatmap(requirements: pd.DataFrame, *, channel: str, value: str
     """
     part = requirements[requirements["channel"] == channel]
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the requirements (has {sorted(requirements['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the requirements (has {sorted(requirements['channel'].unique())})")
     starts = pd.to_datetime(part["interval_start"])
     table = (
         part.assign(day=starts.dt.strftime("%a %Y-%m-%d"), date=starts.dt.normalize(), time=starts.dt.strftime("%H:%M"))
@@ -198,7 +200,7 @@ def coverage_figure(coverage: pd.DataFrame, *, channel: str) -> go.Figure:
     """
     part = coverage[coverage["channel"] == channel].sort_values("interval_start")
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the coverage (has {sorted(coverage['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the coverage (has {sorted(coverage['channel'].unique())})")
     gap = part["scheduled"] - part["required"]
     fig = go.Figure()
     fig.add_trace(go.Bar(x=part["interval_start"], y=gap, name="over (+) / under (-)",
@@ -393,7 +395,7 @@ def intraday_figure(intervals: pd.DataFrame, *, channel: str, now: pd.Timestamp 
     """
     part = intervals[intervals["channel"] == channel].sort_values("interval_start")
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the intraday table (has {sorted(intervals['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the intraday table (has {sorted(intervals['channel'].unique())})")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06,
                         subplot_titles=("contacts per interval", "staffing gap (scheduled - required)"))
     rest = part[~part["seen"].astype(bool)]
@@ -448,7 +450,7 @@ def capacity_figure(weekly: pd.DataFrame, *, channel: str) -> go.Figure:
     """
     part = weekly[weekly["channel"] == channel].sort_values("week")
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the capacity plan (has {sorted(weekly['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the capacity plan (has {sorted(weekly['channel'].unique())})")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=part["week"], y=part["hires_starting"], name="hires starting", marker_color="#c7c7c7",
                          opacity=0.7), secondary_y=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from wfm_errors import StoreError
 from planner.store import PlanRecord, Store
 
 DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) to load the sample data and build the example plan."
@@ -531,7 +532,7 @@ def capacity_view(store: Store, capacity_id: int | str | None = None) -> Capacit
         text = str(capacity_id).strip()
         record = next((r for r in records if text.isdigit() and r.capacity_id == int(text)), None)
         if record is None:
-            raise ValueError(f"capacity plan {text}: not in the store")
+            raise StoreError(f"capacity plan {text}: not in the store")
     stored = store.capacity_plan(record.capacity_id)
     return CapacityView(record, stored["summary"], stored["weekly"], stored["hiring"], stored["monthly"])
 

@@ -9,6 +9,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from wfm_errors import InputError
 from planner.pipeline import shown_error
 from planner.rostering import RuleViolationError, SolveError
 from planner.ui import components as ui
@@ -208,7 +209,7 @@ def run(set_progress, _clicks, name, volume, aht, target, goal, costs, cost_ids,
                             {i["contract"]: v for i, v in zip(cost_ids or [], costs or [])}, other or "", goal)
         overrides = overrides_from_form(form, channels=plan.channels)
         if form.name in scenario_names(store, plan):
-            raise ValueError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "
+            raise InputError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "
                              "(or rename or delete that one)")
         row = run_scenario(store, plan, name=form.name, overrides=overrides,
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))

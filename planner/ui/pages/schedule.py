@@ -13,6 +13,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from wfm_errors import InputError
 from planner.exports import write_ics, write_roster_xlsx
 from planner.pipeline import shown_error
 from planner.rostering import RuleViolationError, grid_choices
@@ -62,7 +63,7 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
                 for path in paths.values():
                     archive.write(path, arcname=Path(path).name)
             return buffer.getvalue(), f"calendars_plan{plan.plan_id}.zip"
-    raise ValueError(f"export kind {kind!r} is not csv, xlsx or ics")
+    raise InputError(f"export kind {kind!r} is not csv, xlsx or ics")
 
 
 def build_rules(plan) -> dict:

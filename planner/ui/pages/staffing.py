@@ -7,6 +7,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from wfm_errors import InputError
 from planner.calculator import erlang_calculator, sl_curve
 from planner.staffing import requirements, staffing_from_mapping
 from planner.ui import components as ui
@@ -56,7 +57,7 @@ def staffing_from_rows(rows: list[dict]) -> dict:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"[channel.{row['channel']}] {key} = {value!r}: not a number") from None
+                raise InputError(f"[channel.{row['channel']}] {key} = {value!r}: not a number") from None
             values[key] = int(number) if key in ("min_agents", "concurrency") and number == int(number) else number
         channels[row["channel"]] = values
     return {"channel": channels}
