@@ -10,8 +10,9 @@ limits (``scheduling.shifts.SolveError``, ``scheduling.capacity.SolveError``: on
 what was tried and the time limit), or the roster it made breaks a rule
 (``scheduling.checks.RuleViolationError``: the first violations named); nothing is written.
 Anything else is a bug in the planner: the traceback is printed, with a line asking to
-report it, and the exit code is 70 (:data:`EXIT_BUG`, ``EX_SOFTWARE``). Set
-``PLANNER_DEBUG=1`` to see the traceback of a user mistake too.
+report it, and the exit code is 70 (:data:`EXIT_BUG`, ``EX_SOFTWARE``); :mod:`planner.failures`
+judges which is which, for the app too. Set ``PLANNER_DEBUG=1`` to see the traceback of a user
+mistake too.
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ import argparse
 import importlib
 import os
 import sys
-import tomllib
 import traceback
 import warnings
 from collections.abc import Sequence
 
 from planner.commands import COMMANDS
-from execution import TaskFailed
-from scheduling.checks import RuleViolationError
-from wfm_errors import InputError, PlannerError
+from planner.failures import MISTAKE, NO_PLAN, kind_of
+from wfm_errors import InputError
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read, and it has errors (validate)
@@ -100,21 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def exit_code(exc: BaseException) -> int:
-    """The exit code for ``exc``: 3 no usable plan, 2 the user's mistake, 70 a bug.
-
-    A scenario or series task's failure (:class:`execution.TaskFailed`) is judged by its cause;
-    when the cause did not travel back (a remote Dask worker), by the task's message only: exit 2.
-    """
-    cause = exc.__cause__ if isinstance(exc, TaskFailed) else exc
-    if isinstance(exc, TaskFailed) and cause is None:
-        return EXIT_USAGE
-    if isinstance(cause, RuleViolationError) or _is_no_plan(cause):
-        return EXIT_NO_PLAN
-    if isinstance(cause, (PlannerError, tomllib.TOMLDecodeError)):
-        return EXIT_USAGE
-    if isinstance(cause, OSError) and not isinstance(cause, (BrokenPipeError, ConnectionResetError)):
-        return EXIT_USAGE  # a file the user named that cannot be read or written
-    return EXIT_BUG
+    """The exit code for ``exc``: 2 the user's mistake, 3 no usable plan, 70 a bug
+    (:func:`planner.failures.kind_of` judges)."""
+    return {MISTAKE: EXIT_USAGE, NO_PLAN: EXIT_NO_PLAN}.get(kind_of(exc), EXIT_BUG)
 
 
 def _report(command: str, exc: BaseException) -> int:

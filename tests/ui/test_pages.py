@@ -150,6 +150,26 @@ def test_staffing_calculator_callback_and_targets(app_on, plan_store_url):
         staffing.staffing_from_rows(rows)
 
 
+def test_the_app_shows_a_mistake_in_its_words_and_logs_a_bug(app_on, plan_store_url, monkeypatch, caplog):
+    app_on(plan_store_url)
+    staffing = _page("staffing")
+    with caplog.at_level("ERROR", logger="planner"):
+        _cards, _figure, error = staffing.update_calculator(100, 30, -5, 20, 0.8, 1.0, 0.3, None)
+    assert "aht_s" in str(error) and "bug" not in str(error) and not caplog.records
+
+    def broken_internal(values):
+        raise ValueError("an internal invariant broke")
+
+    monkeypatch.setattr(staffing, "calculator_view", broken_internal)
+    with caplog.at_level("ERROR", logger="planner"):
+        _cards, _figure, error = staffing.update_calculator(100, 30, 180, 20, 0.8, 1.0, 0.3, None)
+    assert "a bug in the planner, not in your input" in str(error)
+    assert "ValueError: an internal invariant broke" in str(error)
+    [record] = caplog.records
+    assert record.levelname == "ERROR" and record.exc_info[0] is ValueError
+    assert record.getMessage() == "bug in the app: ValueError: an internal invariant broke"
+
+
 def test_staffing_recompute_more_shrinkage_needs_more_agents(app_on, plan_store_url):
     app_on(plan_store_url)
     staffing = _page("staffing")

@@ -186,7 +186,7 @@ def run_forecast(set_progress, _clicks, dataset, start, days, interval, country,
                                     country=country, special_days=special or [],
                                     progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError) as exc:
-        return ui.message(str(exc), kind="error")
+        return ui.message(ui.shown(exc), kind="error")
     forecast = store.forecast(snapshot)
     key = series_options(forecast)[0]["value"]
     info = store.forecast_info(snapshot)

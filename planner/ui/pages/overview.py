@@ -93,5 +93,5 @@ def run_demo(set_progress, _clicks):
     try:
         text = load_demo(context.store(), progress=lambda share, stage: set_progress((str(round(100 * share)), stage)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The demo stopped: {exc}", kind="error")
+        return ui.message(f"The demo stopped: {ui.shown(exc)}", kind="error")
     return ui.message([text, " ", dcc.Link("Reload the overview", href="/", refresh=True)], kind="ok")

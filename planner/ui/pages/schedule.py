@@ -336,7 +336,7 @@ def publish(_clicks, plan_id):
     try:
         version = store.publish_plan(int(plan_id))
     except (TypeError, ValueError) as exc:
-        return ui.message(f"Not published: {exc}", kind="error")
+        return ui.message(f"Not published: {ui.shown(exc)}", kind="error")
     return ui.message(f"Plan {plan_id} published as version {version}: intraday, the exports and team leads use it now.",
                       kind="ok", id="schedule-published")
 
@@ -379,7 +379,7 @@ def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW
                                progress=lambda share, text: set_progress((str(round(100 * share)), text)),
                                **snapshot_argument(forecast))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error")
+        return ui.message(f"The schedule could not be built: {ui.shown(shown_error(exc))}", kind="error")
     built = plan_by_id(store, plan_id)  # this build's plan, whatever others built meanwhile
     if built.table("roster").empty:
         return html.Div([
