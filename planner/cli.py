@@ -1,6 +1,6 @@
 """The ``planner`` command.
 
-Every subcommand lives in :mod:`planner.commands` and registers itself. Exit codes
+Every subcommand lives in :mod:`planner.commands` (the table :data:`planner.commands.COMMANDS`). Exit codes
 (README.md, "Exit codes"): user mistakes (:class:`wfm_errors.PlannerError`: bad arguments,
 unreadable or invalid input, rules that can never be met, a scheduler or database that does
 not answer; and an ``OSError`` about a file the user named, or a TOML syntax error) end with
@@ -56,14 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'planner COMMAND --help' for the options and an example of each command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for command in COMMANDS:
         try:
-            module = importlib.import_module(f"planner.commands.{name}")
+            module = importlib.import_module(f"planner.commands.{command.module}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"planner.commands.{name}":
+            if exc.name == f"planner.commands.{command.module}":
                 continue  # that command's issue has not landed yet
             raise
-        module.register(sub)
+        parser_ = sub.add_parser(command.name, help=command.help, description=command.description,
+                                 epilog=getattr(module, "EPILOG", module.EXAMPLE))
+        module.arguments(parser_)
+        if hasattr(module, "run"):
+            parser_.set_defaults(func=module.run)
     return parser
 
 

@@ -29,16 +29,13 @@ REQUEST_TIMEOUT_S = 300
 KEEPALIVE_S = 75  # idle keep-alive connections stay open this long (a shorter one races the client reusing it)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "app", help="serve the web app", description="Serve the planner's web app.", epilog=EXAMPLE
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner app``."""
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--debug", action="store_true", help="Dash's development server with reloading (never in production)")
     add_arguments(parser, workers=False)
-    parser.set_defaults(func=run)
 
 
 def is_loopback(host: str) -> bool:

@@ -19,14 +19,12 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("audit", help="show the audit trail: who changed what and when",
-                                   description="Show the audit trail: who changed what and when.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner audit``."""
     parser.add_argument("--limit", type=int, default=50, help="rows to show (default 50; 0 = all)")
     parser.add_argument("--user", metavar="NAME", help="only this actor")
     parser.add_argument("--action", help="only this action (import, forecast, plan build, publish, scenario, delete, ...)")
     parser.add_argument("--csv", action="store_true", help="CSV on standard output")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,15 +25,13 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("budget", help="the best expected service level a weekly budget buys",
-                                   description="What a weekly budget buys for a stored plan.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner budget``."""
     parser.add_argument("--budget", required=True, metavar="AMOUNT", help="money per week (> 0)")
     add_plan_arguments(parser)
     parser.add_argument("--tolerance", type=float, default=0.01, metavar="SHARE",
                         help="stop when the staffing levels that fit and do not fit are this close (default 0.01)")
     parser.add_argument("--max-solves", type=int, default=8, metavar="N", help="plans solved at most (default 8)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

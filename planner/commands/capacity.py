@@ -24,18 +24,11 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "capacity",
-        help="capacity plan over months: required vs available FTE, hiring plan, cost per month",
-        description="Plan headcount for 13-52 weeks: required FTE from interval requirements, attrition, "
-        "training and ramp-up, and the hiring classes that close the gap at least cost.",
-        epilog=EXAMPLE,
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner capacity``."""
     parser.add_argument("--config", required=True, metavar="CAPACITY.toml", help="the capacity config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
     add_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

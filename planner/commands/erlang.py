@@ -47,14 +47,8 @@ RULES = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "erlang",
-        help="agents needed for a service level (Erlang C / Erlang A), one case or a CSV batch",
-        description="Queueing maths for one interval: required agents and the service level, ASA, "
-        "occupancy and abandon rate they give. Exact Erlang C or Erlang A for any size.",
-        epilog=EXAMPLE,
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner erlang``."""
     p.add_argument("--calls", type=float, help="contacts offered in the interval")
     p.add_argument("--interval-s", type=float, help="interval length, seconds")
     p.add_argument("--aht-s", type=float, help="average handle time, seconds")
@@ -72,7 +66,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--batch", metavar="CASES.csv", help="compute every row of a CSV of cases")
     p.add_argument("--out", metavar="RESULTS.csv", help="output of --batch")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,11 +25,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "forecast", help="forecast volume (and handle time) per queue, channel and interval",
-        description="Forecast every queue and channel of a History file from --start for --days "
-        "days on an --interval-minutes grid.", epilog=EXAMPLE)
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner forecast``."""
     p.add_argument("history", metavar="HISTORY", help="History file (CSV, .csv.gz or Parquet)")
     p.add_argument("--start", required=True, metavar="T",
                    help="first forecast interval, local time on the grid, e.g. 2003-10-20 or 2003-10-20T07:00")
@@ -50,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add_input_options(p)
     add_arguments(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,15 +24,13 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("frontier", help="the cheapest plan reaching each service-level target",
-                                   description="Service level vs cost for a stored plan.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner frontier``."""
     add_plan_arguments(parser)
     parser.add_argument("--targets", default="0.7,0.8,0.9", metavar="LIST",
                         help="service levels, comma-separated shares in (0, 1) or percentages (default 0.7,0.8,0.9)")
     parser.add_argument("--max-rounds", type=int, default=4, metavar="N",
                         help="rounds of re-planning for targets not reached yet (default 4; >= 2)")
-    parser.set_defaults(func=run)
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,12 +18,10 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("publish", help="publish a plan for intraday, exports and team leads",
-                                   description="Publish a stored plan.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner publish``."""
     parser.add_argument("plan_id", metavar="PLAN_ID", type=int, nargs="?", help="the plan (default: the newest)")
     parser.add_argument("--list", action="store_true", help="list the publications instead")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

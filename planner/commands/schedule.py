@@ -32,14 +32,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "schedule",
-        help="weekly shift plan and roster by LP/MIP from staff requirements",
-        description="Plan the week's shifts, breaks and days off at least cost, assign them to agents "
-        "and write the roster, activities, coverage and a summary.",
-        epilog=EXAMPLE,
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner schedule``."""
     p.add_argument("requirements", metavar="REQUIREMENTS.csv", help="requirements CSV (docs/architecture.md section 3)")
     p.add_argument("--rules", required=True, metavar="rules.toml", help="contracts, shift templates, activities")
     p.add_argument("--agents", metavar="agents.csv", help="named agents (default: created per contract)")
@@ -49,7 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="simulation replications for the service check (default 10)")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output folder (built aside and swapped in whole: its previous content is replaced)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

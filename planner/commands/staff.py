@@ -24,20 +24,13 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "staff",
-        help="turn a forecast into staff requirements per interval (Erlang C/A, chat, deferred)",
-        description="Compute the agents needed per interval, queue and channel to meet the service "
-        "goals of staffing.toml, from a Forecast CSV.",
-        epilog=EXAMPLE,
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner staff``."""
     p.add_argument("forecast", metavar="FORECAST.csv", help="forecast CSV (docs/architecture.md section 3)")
     p.add_argument("--config", required=True, metavar="staffing.toml", help="service goals per channel")
     p.add_argument("--out", required=True, metavar="REQUIREMENTS.csv", help="where to write the requirements")
     p.add_argument("--interval-minutes", type=int, default=None, metavar="M",
                    help="interval length (default: inferred from the timestamps)")
-    p.set_defaults(func=run)
 
 
 def read_forecast_csv(path: str | Path) -> pd.DataFrame:

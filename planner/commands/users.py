@@ -24,9 +24,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("users", help="manage the web app's accounts and roles",
-                                   description="Manage the web app's accounts and roles.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner users``."""
     sub = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="add an account", epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("name", metavar="NAME")
