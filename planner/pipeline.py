@@ -190,7 +190,7 @@ def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *,
         row.update(report.row_fields())
     row["solver_status"] = schedule["solver"].get("status")
     row["gap"] = schedule["solver"].get("gap")
-    # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.rostering.CoverageLimit)
+    # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.week_schedule.CoverageLimit)
     row["coverage_limit"] = schedule["summary"]["coverage_limit"]["text"]
     return Outcome(
         scenario=scenario,
@@ -209,8 +209,8 @@ def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *,
 
 
 def _schedule(requirements: pd.DataFrame, rules_mapping: dict[str, Any], config: PlanConfig, targets) -> dict[str, Any]:
-    """Shift plan and roster for the requirements (scheduling via planner.rostering)."""
-    from planner.rostering import schedule_week
+    """Shift plan and roster for the requirements (scheduling via planner.week_schedule)."""
+    from planner.week_schedule import schedule_week
 
     return schedule_week(requirements, rules_mapping, agents=config.agents, source=str(config.source), targets=targets)
 

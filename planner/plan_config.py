@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from wfm_errors import ConfigError
-from planner.config import read_toml, resolve
+from planner.toml_files import read_toml, resolve
 
 KNOWN_KEYS = {
     "name", "history", "dataset", "start", "days", "interval_minutes", "country", "subdivision",

@@ -53,7 +53,7 @@ def _agent_maps(config: dict[str, Any], rules: RuleSet) -> tuple[dict[str, tuple
     path = config.get("agents")
     if not path or not Path(path).exists():
         return None, None
-    from planner.rostering import read_agents_csv
+    from planner.week_schedule import read_agents_csv
 
     agents = read_agents_csv(path, rules)
     return {a.agent_id: tuple(a.channels) for a in agents}, {a.agent_id: a.contract for a in agents}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wfm_errors import ConfigError
-from planner.config import read_toml
+from planner.toml_files import read_toml
 from scheduling.erlang import metrics, required_agents
 from scheduling.requirements import CHANNELS, REQUIREMENT_COLUMNS, ServiceTarget, requirements
 

@@ -30,7 +30,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.forecasts import accuracy_report
+    from planner.forecast_runs import accuracy_report
     from planner.writers import write_csv
     from planner.store import Store
 

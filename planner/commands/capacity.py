@@ -8,7 +8,7 @@ import argparse
 
 from planner.cluster import add_arguments, command_executor
 from planner.progress import stage_bar
-from planner.capacity import capacity_plan, load_capacity_config, write_capacity_outputs
+from planner.capacity_plan import capacity_plan, load_capacity_config, write_capacity_outputs
 
 EXAMPLE = """\
 Forecasts the horizon's interval volumes, turns them into interval requirements (queueing

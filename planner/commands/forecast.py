@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from planner.commands.inputs import input_options
-    from planner.forecasts import run_forecast
+    from planner.forecast_runs import run_forecast
 
     if args.days < 1:
         raise InputError(f"--days must be >= 1, got {args.days}")

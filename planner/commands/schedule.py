@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from wfm_errors import InputError
-from planner.rostering import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
+from planner.week_schedule import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
 from scheduling.coverage import validate_requirements
 
 STAGES = (

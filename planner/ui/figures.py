@@ -146,7 +146,7 @@ def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, tit
     """Offered history (grey), forecast (blue) and its 10-90 % band (``lo``..``hi``) per interval.
 
     ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None,
-    on the forecast's grid (:func:`planner.forecasts.history_on_grid`); ``forecast``: Forecast
+    on the forecast's grid (:func:`planner.forecast_runs.history_on_grid`); ``forecast``: Forecast
     frame rows of the same series. Rows of several series are summed. ``interval_minutes``
     names the grid on the y axis ("contacts per 30 minutes"). Where rows are missing for more
     than one interval (a centre closed at night and at weekends has no rows there) the lines
@@ -445,7 +445,7 @@ def replan_figure(projection: pd.DataFrame) -> go.Figure:
 def capacity_figure(weekly: pd.DataFrame, *, channel: str) -> go.Figure:
     """Required vs available FTE per week for one channel, with new hires starting as bars.
 
-    ``weekly``: :attr:`planner.capacity.CapacityResult.weekly` (``week, channel, required_fte,
+    ``weekly``: :attr:`planner.capacity_plan.CapacityResult.weekly` (``week, channel, required_fte,
     available_fte, hires_starting``).
     """
     part = weekly[weekly["channel"] == channel].sort_values("week")
@@ -468,7 +468,7 @@ def capacity_cost_figure(monthly: pd.DataFrame) -> go.Figure:
     """Cost per calendar month, one stacked bar per channel (``total_cost``: staff, trainees and
     hiring), for finance.
 
-    ``monthly``: :attr:`planner.capacity.CapacityResult.monthly` (``month, channel, total_cost``).
+    ``monthly``: :attr:`planner.capacity_plan.CapacityResult.monthly` (``month, channel, total_cost``).
 
     Example:
         >>> m = pd.DataFrame({"month": ["2025-06", "2025-06", "2025-07"], "channel": ["voice", "chat", "voice"],

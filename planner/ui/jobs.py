@@ -121,11 +121,11 @@ def plan_dataset(
                                                                               country=country)
     import copy
 
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.demo import data_dir
     from planner.pipeline import plan
     from planner.plan_config import PlanConfig
-    from planner.rostering import grid_choices
+    from planner.week_schedule import grid_choices
 
     if int(interval_minutes) not in (15, 30, 60):
         raise InputError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
@@ -223,7 +223,7 @@ def forecast_dataset(
     import warnings
 
     from forecasting import forecast_frame
-    from planner.forecasts import start_gap_warning
+    from planner.forecast_runs import start_gap_warning
 
     say = progress or _quiet
     say(0.02, f"reading {dataset}")
@@ -323,8 +323,8 @@ def budget_buys(store: Store, plan_view: PlanView, *, budget: float, tolerance: 
 
 def capacity_sample(*, progress: Progress | None = None):
     """The capacity plan of the bundled ``data/sample/capacity.toml`` (weeks of required vs
-    available FTE, hiring classes, cost per month): :func:`planner.capacity.capacity_plan`."""
-    from planner.capacity import capacity_plan, load_capacity_config
+    available FTE, hiring classes, cost per month): :func:`planner.capacity_plan.capacity_plan`."""
+    from planner.capacity_plan import capacity_plan, load_capacity_config
     from planner.demo import data_dir
 
     say = progress or _quiet

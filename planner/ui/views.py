@@ -270,8 +270,8 @@ def service_by_channel(plan: PlanView) -> list[dict[str, str]]:
 
 def plan_accuracy(store: Store, plan: PlanView) -> dict[str, pd.DataFrame] | None:
     """Accuracy of the plan's forecast snapshot against the newest actuals (None without any
-    overlapping actuals): :func:`planner.forecasts.accuracy_report`'s tables."""
-    from planner.forecasts import accuracy_report
+    overlapping actuals): :func:`planner.forecast_runs.accuracy_report`'s tables."""
+    from planner.forecast_runs import accuracy_report
 
     actuals = store.actuals()
     forecast = plan.table("forecast")
@@ -323,9 +323,9 @@ def scenario_rows(store: Store, plan: PlanView) -> pd.DataFrame:
 
 
 def coverage_limit(plan: PlanView):
-    """The plan's :class:`planner.rostering.CoverageLimit` from its summary (None for plans stored
+    """The plan's :class:`planner.week_schedule.CoverageLimit` from its summary (None for plans stored
     before it was recorded)."""
-    from planner.rostering import CoverageLimit
+    from planner.week_schedule import CoverageLimit
 
     data = plan.summary.get("coverage_limit")
     return CoverageLimit.from_summary(data) if isinstance(data, dict) else None

@@ -463,7 +463,7 @@ def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, us_ba
     """plan_dataset and run_scenario drive planner.pipeline end to end with the real LP
     scheduler (hourly rules of data/sample/us_bank_plan.toml, so it solves in seconds);
     this checks the app's side: config, storage, pages and the scenario comparison."""
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.datasets import import_file
     from planner.ui.jobs import plan_dataset, run_scenario
     from planner.ui.views import latest_plan
@@ -503,12 +503,12 @@ def test_schedule_page_shows_an_error_instead_of_a_roster_that_breaks_a_rule(app
     rule-abiding plan, and nothing is stored as a plan."""
     import dataclasses
 
-    import planner.rostering
-    from planner.config import read_toml
+    import planner.week_schedule
+    from planner.toml_files import read_toml
     from planner.datasets import import_file
     from planner.ui.jobs import plan_dataset
 
-    real = planner.rostering.build_roster
+    real = planner.week_schedule.build_roster
 
     def broken(plan, rules, *, agents=None):
         roster = real(plan, rules, agents=agents)
@@ -518,7 +518,7 @@ def test_schedule_page_shows_an_error_instead_of_a_roster_that_breaks_a_rule(app
                                          acts.loc[k, "end"] - pd.Timedelta(hours=3)]
         return dataclasses.replace(roster, activities=acts)
 
-    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+    monkeypatch.setattr(planner.week_schedule, "build_roster", broken)
     example = read_toml(data_dir / "sample" / "us_bank_plan.toml")
     url = f"sqlite:///{tmp_path / 'broken.db'}"
     app_on(url)

@@ -8,7 +8,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from planner.forecasts import default_start, history_on_grid, start_gap_warning
+from planner.forecast_runs import default_start, history_on_grid, start_gap_warning
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked

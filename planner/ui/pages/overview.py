@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
-from planner.rostering import RuleViolationError
+from planner.week_schedule import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from wfm_errors import InputError
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError, SolveError
+from planner.week_schedule import RuleViolationError, SolveError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import tracked

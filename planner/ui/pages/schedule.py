@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 from wfm_errors import InputError
 from planner.exports import write_ics, write_roster_xlsx
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError, grid_choices
+from planner.week_schedule import RuleViolationError, grid_choices
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
@@ -70,7 +70,7 @@ def build_rules(plan) -> dict:
     """The shift rules a build uses: the current plan's, else the bundled sample's."""
     if plan is not None and plan.config.get("rules"):
         return dict(plan.config["rules"])
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.demo import data_dir
 
     return read_toml(data_dir() / "sample" / "rules.toml")

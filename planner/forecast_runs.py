@@ -1,4 +1,4 @@
-"""Planner-side glue for forecasting: load history, forecast, write the CSV, keep the snapshot;
+"""Forecast runs (planner side): load history, forecast, write the CSV, keep the snapshot;
 and the accuracy report of a stored snapshot against actuals.
 
 Example:

@@ -1,4 +1,4 @@
-"""Planner-side glue for the weekly schedule: load rules and agents, plan, roster, check, write.
+"""The week's schedule stage (planner side): load rules and agents, plan, roster, check, write.
 
 Chains :mod:`scheduling.shifts` (the LP/MIP shift plan), :mod:`scheduling.roster` (named
 agents) and :mod:`scheduling.checks` (independent rule check), adds the service check
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
-from planner.config import read_toml
+from planner.toml_files import read_toml
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps

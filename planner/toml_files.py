@@ -1,4 +1,4 @@
-"""Reading the TOML config files of docs/architecture.md section 7.
+"""Reading the TOML files (docs/architecture.md section 7): parse with the file named, resolve paths.
 
 The domain types themselves live where their rules are known: service targets in
 :mod:`scheduling.requirements`, shift rules in :mod:`scheduling.rules`. This module

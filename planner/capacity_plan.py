@@ -51,7 +51,7 @@ import pandas as pd
 from wfm_errors import CapacityError
 from execution import Executor
 from forecasting import MODELS, forecast_frame
-from planner.config import read_toml, resolve
+from planner.toml_files import read_toml, resolve
 from planner.writers import write_csv, write_outputs, write_text
 from planner.io import load_history
 from planner.staffing import staffing_from_mapping
