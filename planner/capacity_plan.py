@@ -3,11 +3,12 @@ plan that closes the gap, and cost per month. ``planner capacity`` runs it.
 
 The chain, per channel:
 
-1. **Forecast** the interval volumes (and handle time) of the whole horizon with
-   :func:`forecasting.forecast_frame`, one fixed fast model (default ``topdown_ets``: daily
+1. **Forecast** the interval volumes (and handle time) of the whole horizon with the
+   pipeline's forecast stage (:func:`planner.pipeline.forecast_stage`), one fixed fast model (default ``topdown_ets``: daily
    totals by damped-trend ETS times the weekday's intraday profile; ``decomposition`` is
    flat-level and faster), no backtest.
-2. **Interval requirements** with :func:`scheduling.requirements.requirements` (Erlang C/A,
+2. **Interval requirements** with the pipeline's requirements stage
+   (:func:`planner.pipeline.requirements_stage`: Erlang C/A,
    chat concurrency, deferred work; ``required_agents`` is scheduled staff after shrinkage).
 3. **Required FTE per week** = sum(required_agents x interval hours) over the week /
    ``paid_hours_per_fte_week``. Not a daily average: :func:`daily_average_fte` computes that
@@ -50,13 +51,14 @@ import pandas as pd
 
 from wfm_errors import CapacityError
 from execution import Executor
-from forecasting import MODELS, forecast_frame
+from forecasting import MODELS
+from planner.pipeline import forecast_stage, requirements_stage
 from planner.toml_files import read_toml, resolve
 from planner.writers import write_csv, write_outputs, write_text
 from planner.io import load_history
 from planner.staffing import staffing_from_mapping
 from scheduling.capacity import HiringClass, HiringPlan, HiringRules, plan_hiring
-from scheduling.requirements import ServiceTarget, requirements
+from scheduling.requirements import ServiceTarget
 
 __all__ = ["CapacityConfig", "CapacityResult", "load_capacity_config", "required_fte", "daily_average_fte",
            "capacity_plan", "write_capacity_outputs"]
@@ -307,7 +309,7 @@ def required_fte(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarget], *
         >>> weekly, _ = required_fte(forecast, targets, start="2025-06-02", weeks=13,
         ...                          interval_minutes=30, paid_hours_per_fte_week=37.5)  # doctest: +SKIP
     """
-    reqs = requirements(forecast, targets, interval_minutes=interval_minutes)
+    reqs = requirements_stage(forecast, targets, interval_minutes=interval_minutes, source="capacity plan")
     weekly = _weekly_hours(reqs, start=pd.Timestamp(start), weeks=weeks, interval_minutes=interval_minutes,
                            paid_hours_per_fte_week=paid_hours_per_fte_week)
     return weekly, reqs
@@ -375,7 +377,7 @@ def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None
     days = config.weeks * 7
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*no past example.*")
-        fc = forecast_frame(history, start=config.start, days=days, interval_minutes=config.interval_minutes,
+        fc = forecast_stage(history, start=config.start, days=days, interval_minutes=config.interval_minutes,
                             country=config.country, subdivision=config.subdivision, method=config.method,
                             opening_hours=config.opening_hours, backtest_windows=0, executor=executor,
                             progress=lambda done, total: _report(progress, "forecast", 0.05 + 0.45 * done / total))
