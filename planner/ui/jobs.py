@@ -222,7 +222,7 @@ def forecast_dataset(
     ``params["warnings"]``, for the page to show."""
     import warnings
 
-    from forecasting import forecast_frame
+    from planner.pipeline import forecast_stage
     from planner.forecast_runs import start_gap_warning
 
     say = progress or _quiet
@@ -231,7 +231,7 @@ def forecast_dataset(
     special = special_days_from_rows(special_days)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = forecast_frame(
+        result = forecast_stage(
             history, start=start, days=int(days), interval_minutes=int(interval_minutes), country=country or None,
             special_days=special, backtest_windows=BACKTEST_WINDOWS,
             progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
