@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
         date = pd.Timestamp(args.date)
     except ValueError:
         raise InputError(f"--date: {args.date!r} is not a date (e.g. 2025-06-03)") from None
+    if args.now:
+        try:
+            pd.Timestamp(args.now)
+        except ValueError:
+            raise InputError(f"--now: {args.now!r} is not a time of day (e.g. 14:30) or a date-time") from None
     if (args.accept or args.now) and not args.replan:
         print("planner intraday: error: --accept and --now need --replan", file=sys.stderr)
         return 2

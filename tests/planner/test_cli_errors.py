@@ -90,3 +90,10 @@ def test_user_mistakes_outside_planner_error_keep_exit_2(tmp_path):
     assert exit_code(PlannerError("anything the user can fix")) == EXIT_USAGE
     for bug in (KeyError("x"), TypeError("y"), AttributeError("z"), RuntimeError("w"), ValueError("v")):
         assert exit_code(bug) == EXIT_BUG
+
+
+def test_a_bad_time_the_library_rejects_is_named_as_the_users_mistake(tmp_path, capsys):
+    """pandas' own ValueError for --now would now read as a bug: the command checks the option first."""
+    assert main(["intraday", "--date", "2025-06-03", "--out", str(tmp_path / "o"), "--replan", "--now", "teatime"]) == 2
+    err = capsys.readouterr().err
+    assert err == "planner intraday: error: --now: 'teatime' is not a time of day (e.g. 14:30) or a date-time\n"
