@@ -32,7 +32,7 @@ same model (activities and blending integer, one MIP solve) with the same ``time
 objective / bound, where the bound is the highest proven one (the LP relaxation, our MIP
 dual bound, HiGHS's MIP dual bound); seconds to our first complete plan and in all; the
 simulated weekly service level per immediate channel vs its target
-(:func:`planner.rostering.service_check`, 5 replications); over-coverage (agent-intervals above
+(:func:`planner.week_schedule.service_check`, 5 replications); over-coverage (agent-intervals above
 the requirement / required agent-intervals, immediate channels). Then median, P90 and worst of
 the ratios, appended to benchmarks/RESULTS.md (section ``schedule_family``).
 
@@ -67,7 +67,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from results import append_section  # noqa: E402
 
-from planner.rostering import service_check  # noqa: E402
+from planner.week_schedule import service_check  # noqa: E402
 from scheduling.channels import chat_required_agents  # noqa: E402
 from scheduling.coverage import DEFERRED_CHANNELS, channel_demands, week_grid  # noqa: E402
 from scheduling.erlang import required_agents  # noqa: E402

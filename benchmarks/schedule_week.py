@@ -35,7 +35,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.rostering import schedule_week, service_check  # noqa: E402
+from planner.week_schedule import schedule_week, service_check  # noqa: E402
 from scheduling.channels import chat_required_agents  # noqa: E402
 from scheduling.erlang import required_agents  # noqa: E402
 from scheduling.requirements import ServiceTarget  # noqa: E402

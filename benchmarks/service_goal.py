@@ -6,7 +6,7 @@ Per week, the same requirements, rules and ``time_limit_s`` planned twice with
 (``min_interval_sl`` default 0.5 unless ``--floor``). Reported per week: paid hours of each and
 their ratio, the LP-relaxation bound of each (the weekly bound's paid-hours saving is what the
 formulation allows before any rounding), the simulated weekly service level per channel
-(:func:`planner.rostering.service_check`, 5 replications, productive agents =
+(:func:`planner.week_schedule.service_check`, 5 replications, productive agents =
 floor(scheduled x (1 - shrinkage))) vs its target, the lowest interval service level by Erlang
 vs the floor, and the solve-time ratio. Targets (issue 12): weekly >= 4 % fewer paid hours on
 average and never more, simulated weekly SL >= target - 0.005 on every channel, solve time
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from results import append_section  # noqa: E402
 
-from planner.rostering import service_check  # noqa: E402
+from planner.week_schedule import service_check  # noqa: E402
 from planner.service import expected_service  # noqa: E402
 from scheduling.coverage import DEFERRED_CHANNELS  # noqa: E402
 from scheduling.rules import RuleSet  # noqa: E402

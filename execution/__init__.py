@@ -46,6 +46,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wfm_errors import InputError, UnreachableError
+
 __all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV", "one_blas_thread",
            "scheduler_from_env", "worker_environ"]
 
@@ -54,7 +56,7 @@ CONNECT_TIMEOUT_S = 5.0
 WORKER_START_TIMEOUT_S = 120.0
 
 
-class SchedulerUnreachable(OSError):
+class SchedulerUnreachable(UnreachableError):
     """The Dask scheduler at the given address did not answer (a one-line message)."""
 
 
@@ -147,7 +149,7 @@ class Executor:
                  in_process: bool | None = None, on_start: Callable[[ExecutorInfo], None] | None = None,
                  connect_timeout_s: float = CONNECT_TIMEOUT_S):
         if workers is not None and int(workers) < 1:
-            raise ValueError(f"workers must be >= 1, got {workers!r}")
+            raise InputError(f"workers must be >= 1, got {workers!r}")
         self.scheduler = scheduler or (None if in_process else scheduler_from_env())
         self.workers = int(workers) if workers else (os.cpu_count() or 1)
         self.in_process = in_process

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ForecastInputError
 from execution import Executor
 from forecasting import backtest as bt
 from forecasting import metrics
@@ -63,12 +64,12 @@ class ForecastResult:
 def _step_minutes(ts: pd.Series) -> int:
     values = np.sort(pd.to_datetime(ts).unique())
     if len(values) < 2:
-        raise ValueError("history: need at least two distinct interval_start values")
+        raise ForecastInputError("history: need at least two distinct interval_start values")
     diffs = np.diff(values).astype("timedelta64[s]").astype(np.int64)
     diffs = diffs[diffs > 0]
     step = int(np.min(diffs) // 60)
     if step not in SUPPORTED_MINUTES:
-        raise ValueError(f"history: interval length {step} min is not one of {SUPPORTED_MINUTES}")
+        raise ForecastInputError(f"history: interval length {step} min is not one of {SUPPORTED_MINUTES}")
     return step
 
 
@@ -254,7 +255,7 @@ def dst_factor(ts: pd.DatetimeIndex, timezone: str) -> np.ndarray:
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone {timezone!r} is not a known IANA time zone") from None
+        raise ForecastInputError(f"timezone {timezone!r} is not a known IANA time zone") from None
     gap = ts.tz_localize(zone, nonexistent="NaT", ambiguous=np.ones(len(ts), bool)).isna()
     twice = ts.tz_localize(zone, nonexistent="shift_forward", ambiguous="NaT").isna()
     return np.where(gap, 0.0, np.where(twice, 2.0, 1.0))
@@ -264,26 +265,26 @@ def _validate(history: pd.DataFrame, start, days, interval_minutes, method,
               backtest_windows: int) -> pd.Timestamp:
     missing = {"interval_start", "offered"} - set(history.columns)
     if missing:
-        raise ValueError(f"history lacks column(s) {sorted(missing)}")
+        raise ForecastInputError(f"history lacks column(s) {sorted(missing)}")
     if not isinstance(days, (int, np.integer)) or days < 1:
-        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+        raise ForecastInputError(f"days must be a whole number >= 1, got {days!r}")
     if interval_minutes not in SUPPORTED_MINUTES:
-        raise ValueError(f"interval_minutes must be one of {SUPPORTED_MINUTES}, got {interval_minutes!r}")
+        raise ForecastInputError(f"interval_minutes must be one of {SUPPORTED_MINUTES}, got {interval_minutes!r}")
     try:
         ts = pd.Timestamp(start)
     except (ValueError, TypeError):
-        raise ValueError(f"start {start!r} is not a date/time") from None
+        raise ForecastInputError(f"start {start!r} is not a date/time") from None
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
     minutes = ts.hour * 60 + ts.minute
     if ts.second or ts.microsecond or ts.nanosecond or minutes % interval_minutes:
-        raise ValueError(f"start {start!r} is not on the {interval_minutes}-minute grid "
+        raise ForecastInputError(f"start {start!r} is not on the {interval_minutes}-minute grid "
                          f"(e.g. {ts.floor(f'{interval_minutes}min')})")
     if backtest_windows < 0 or (method == "auto" and backtest_windows < 1):
-        raise ValueError(f"backtest_windows must be >= 1 with method auto (>= 0 otherwise), "
+        raise ForecastInputError(f"backtest_windows must be >= 1 with method auto (>= 0 otherwise), "
                          f"got {backtest_windows}")
     if method != "auto" and not method.startswith("ensemble(") and method not in MODELS:
-        raise ValueError(f"method {method!r} is not one of auto, {', '.join(MODELS)}")
+        raise ForecastInputError(f"method {method!r} is not one of auto, {', '.join(MODELS)}")
     return ts
 
 
@@ -321,13 +322,13 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
         hist["channel"] = "voice"
     step = _step_minutes(hist["interval_start"])
     if interval_minutes % step:
-        raise ValueError(f"interval_minutes {interval_minutes} is not a multiple of the history's "
+        raise ForecastInputError(f"interval_minutes {interval_minutes} is not a multiple of the history's "
                          f"{step}-minute intervals")
     calendar = Calendar(country=country, subdivision=subdivision,
                         special_days=tuple(special_days or ()))
     train = hist[hist["interval_start"] < start_ts]
     if train.empty:
-        raise ValueError(f"history has no rows before start {start_ts}")
+        raise ForecastInputError(f"history has no rows before start {start_ts}")
     horizon = horizon_days or min(days, 14)
     settings = dict(step=step, interval_minutes=interval_minutes, start=start_ts, days=int(days),
                     calendar=calendar, method=method, opening_text=opening_hours,

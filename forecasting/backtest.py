@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ForecastInputError
 from forecasting import metrics
 from forecasting.calendar import Calendar
 from forecasting.models import make_model
@@ -29,7 +30,7 @@ def origins(ts: pd.DatetimeIndex, *, windows: int, horizon_days: int, step_days:
     """Backtest origins (midnights), oldest first, each leaving ``min_train_days`` of training
     before it and ``horizon_days`` of data after it."""
     if windows < 1 or horizon_days < 1 or step_days < 1:
-        raise ValueError(f"windows={windows}, horizon_days={horizon_days} and step_days={step_days} "
+        raise ForecastInputError(f"windows={windows}, horizon_days={horizon_days} and step_days={step_days} "
                          "must all be >= 1")
     end = ts[-1].normalize() + pd.Timedelta(days=1)
     last = end - pd.Timedelta(days=horizon_days)
@@ -109,5 +110,5 @@ def select(table: pd.DataFrame) -> str:
     """The model with the lowest mean interval WAPE over the backtest windows."""
     ranked = ranking(table)
     if ranked.empty:
-        raise ValueError("backtest table has no scored interval rows")
+        raise ForecastInputError("backtest table has no scored interval rows")
     return str(ranked.index[0])

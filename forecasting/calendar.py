@@ -30,6 +30,8 @@ import holidays as holidays_pkg
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ForecastInputError
+
 __all__ = [
     "REGULAR",
     "HOLIDAY",
@@ -73,14 +75,14 @@ def read_special_days(path: str | Path) -> tuple[SpecialDay, ...]:
         reader = csv.DictReader(handle)
         missing = {"date", "label", "effect"} - set(reader.fieldnames or ())
         if missing:
-            raise ValueError(f"{path}: special days file lacks column(s) {sorted(missing)}; "
+            raise ForecastInputError(f"{path}: special days file lacks column(s) {sorted(missing)}; "
                              "expected date,label,effect")
         days: list[SpecialDay] = []
         for row_no, row in enumerate(reader, start=2):
             try:
                 date = dt.date.fromisoformat((row["date"] or "").strip())
             except ValueError:
-                raise ValueError(f"{path}: row {row_no}: date {row['date']!r} is not YYYY-MM-DD") from None
+                raise ForecastInputError(f"{path}: row {row_no}: date {row['date']!r} is not YYYY-MM-DD") from None
             effect = (row["effect"] or "").strip().lower()
             if effect == "closed":
                 days.append(SpecialDay(date, row["label"] or "", closed=True, multiplier=0.0))
@@ -88,10 +90,10 @@ def read_special_days(path: str | Path) -> tuple[SpecialDay, ...]:
             try:
                 mult = float(effect)
             except ValueError:
-                raise ValueError(f"{path}: row {row_no}: effect {row['effect']!r} is neither "
+                raise ForecastInputError(f"{path}: row {row_no}: effect {row['effect']!r} is neither "
                                  "'closed' nor a number") from None
             if not np.isfinite(mult) or mult < 0:
-                raise ValueError(f"{path}: row {row_no}: effect {mult} must be a number >= 0")
+                raise ForecastInputError(f"{path}: row {row_no}: effect {mult} must be a number >= 0")
             days.append(SpecialDay(date, row["label"] or "", closed=mult == 0, multiplier=mult))
     return tuple(days)
 
@@ -130,10 +132,10 @@ class OpeningHours:
                 h0, _, h1 = hours_text.partition("-")
                 m0, m1 = _minutes(h0), _minutes(h1)
             except ValueError:
-                raise ValueError(f"opening hours: cannot read {part!r}; expected e.g. "
+                raise ForecastInputError(f"opening hours: cannot read {part!r}; expected e.g. "
                                  "'Mon-Fri 07:00-21:00'") from None
             if not 0 <= m0 < m1 <= 1440:
-                raise ValueError(f"opening hours: {part!r} must run forward within one day")
+                raise ForecastInputError(f"opening hours: {part!r} must run forward within one day")
             days = range(d0, d1 + 1) if d0 <= d1 else [*range(d0, 7), *range(0, d1 + 1)]
             starts = np.arange(slots) * interval_minutes
             for d in days:
@@ -183,7 +185,7 @@ def _holiday_dates(country: str, subdivision: str | None, years: tuple[int, ...]
     try:
         found = holidays_pkg.country_holidays(country, subdiv=subdivision, years=list(years))
     except NotImplementedError:
-        raise ValueError(f"country {country!r} is not known to the holidays package") from None
+        raise ForecastInputError(f"country {country!r} is not known to the holidays package") from None
     return dict(found)
 
 

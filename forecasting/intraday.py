@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wfm_errors import ForecastInputError
 from forecasting import backtest as bt
 from forecasting import metrics
 from forecasting.calendar import Calendar, learn_opening_hours
@@ -427,10 +428,10 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
     same weekday over the previous four weeks.
     """
     if 1440 % interval_minutes:
-        raise ValueError(f"interval_minutes must divide a day, got {interval_minutes}")
+        raise ForecastInputError(f"interval_minutes must divide a day, got {interval_minutes}")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise ValueError(f"methods: {unknown[0]!r} is not one of {', '.join(METHODS)}")
+        raise ForecastInputError(f"methods: {unknown[0]!r} is not one of {', '.join(METHODS)}")
     days, x = day_matrix(np.asarray(y, dtype=float), pd.DatetimeIndex(ts), interval_minutes=interval_minutes)
     if baseline is None:
         b = baseline_matrix(x)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from wfm_errors import ForecastInputError
 from forecasting.calendar import EVE, HOLIDAY, REGULAR, SPECIAL, Calendar
 
 __all__ = ["Model", "DayModel", "MODELS", "make_model", "Ensemble", "SIMPLE_MODEL"]
@@ -101,11 +102,11 @@ class DayModel:
         if y.shape != (len(ts),):
             raise ValueError(f"y has {y.size} values but ts has {len(ts)} timestamps")
         if len(ts) < 2:
-            raise ValueError("a series needs at least two intervals to fit")
+            raise ForecastInputError("a series needs at least two intervals to fit")
         step = ts[1] - ts[0]
         self.interval_minutes = int(step / pd.Timedelta(minutes=1))
         if self.interval_minutes <= 0 or 1440 % self.interval_minutes:
-            raise ValueError(f"interval of {step} does not divide a day")
+            raise ForecastInputError(f"interval of {step} does not divide a day")
         self.S = 1440 // self.interval_minutes
         self.calendar = calendar
         self.day0 = ts[0].normalize()
@@ -871,8 +872,8 @@ def make_model(name: str) -> DayModel:
         members = name[len("ensemble("):-1].split("+")
         unknown = [m for m in members if m not in MODELS or m == "ensemble"]
         if unknown:
-            raise ValueError(f"method {name!r}: unknown ensemble member(s) {unknown}")
+            raise ForecastInputError(f"method {name!r}: unknown ensemble member(s) {unknown}")
         return Ensemble(members)
     if name not in MODELS:
-        raise ValueError(f"method {name!r} is not one of auto, {', '.join(MODELS)}")
+        raise ForecastInputError(f"method {name!r} is not one of auto, {', '.join(MODELS)}")
     return MODELS[name]()

@@ -46,6 +46,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ForecastInputError
+
 __all__ = ["forecast_spread", "sample_scenarios", "SPREAD_COLUMNS", "SCENARIO_COLUMNS", "MIN_SCENARIOS"]
 
 SPREAD_COLUMNS = ("queue", "channel", "day_cv", "interval_cv", "source")
@@ -170,7 +172,7 @@ def sample_scenarios(expected: pd.DataFrame, spread: pd.DataFrame, *, scenarios:
     the same paths.
     """
     if int(scenarios) != scenarios or scenarios < 1:
-        raise ValueError(f"scenarios = {scenarios!r}: must be a whole number >= 1")
+        raise ForecastInputError(f"scenarios = {scenarios!r}: must be a whole number >= 1")
     scenarios = int(scenarios)
     rng = np.random.default_rng(seed)
     frame = expected.assign(interval_start=pd.to_datetime(expected["interval_start"]))
@@ -182,7 +184,7 @@ def sample_scenarios(expected: pd.DataFrame, spread: pd.DataFrame, *, scenarios:
         f = part["forecast"].to_numpy(dtype=float)
         day_cv, interval_cv = known.get((str(queue), str(channel)), (0.0, 0.0))
         if not (math.isfinite(day_cv) and math.isfinite(interval_cv) and day_cv >= 0 and interval_cv >= 0):
-            raise ValueError(f"spread: queue {queue!r} channel {channel!r}: day_cv = {day_cv!r}, interval_cv = "
+            raise ForecastInputError(f"spread: queue {queue!r} channel {channel!r}: day_cv = {day_cv!r}, interval_cv = "
                              f"{interval_cv!r}: must be finite and >= 0")
         day_index, _days = pd.factorize(part["interval_start"].dt.normalize())
         d = _lognormal_mean_one(rng, day_cv, (scenarios, int(day_index.max()) + 1))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from wfm_errors import InputError
 from planner.store import Store
 
 ROLES = ("admin", "manager", "finance", "lead")
@@ -73,21 +74,21 @@ def allowed(role: str, permission: str) -> bool:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise ValueError(f"role {role!r}: not one of {', '.join(ROLES)}")
+        raise InputError(f"role {role!r}: not one of {', '.join(ROLES)}")
     return role
 
 
 def check_name(name: str) -> str:
     if not NAME_PATTERN.match(name or ""):
-        raise ValueError(f"user name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
+        raise InputError(f"user name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
     return name
 
 
 def check_password(password: str) -> str:
     if not password:
-        raise ValueError("password: must not be empty")
+        raise InputError("password: must not be empty")
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"password: {len(password)} characters is shorter than the minimum {MIN_PASSWORD_CHARS}")
+        raise InputError(f"password: {len(password)} characters is shorter than the minimum {MIN_PASSWORD_CHARS}")
     return password
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wfm_errors import RequirementsError
 from scheduling.erlang import metrics, required_agents
 
 __all__ = ["CalculatorResult", "erlang_calculator", "sl_curve"]
@@ -50,13 +51,13 @@ def _number(name: str, value: object, *, low: float, high: float = math.inf,
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: {value!r} is not a number") from None
+        raise RequirementsError(f"{name}: {value!r} is not a number") from None
     too_low = number <= low if low_open else number < low
     too_high = number >= high if high_open else number > high
     if not math.isfinite(number) or too_low or too_high:
         left = "(" if low_open else "["
         right = ")" if high_open or high == math.inf else "]"
-        raise ValueError(f"{name}: {value!r} is outside {left}{low:g}, {high:g}{right}")
+        raise RequirementsError(f"{name}: {value!r} is outside {left}{low:g}, {high:g}{right}")
     return number
 
 
@@ -135,7 +136,7 @@ def sl_curve(
         agents = range(low, high + 1)
     n = np.asarray(list(agents), dtype=float)
     if n.size == 0 or (n < 0).any():
-        raise ValueError(f"agents: {agents!r} must be a non-empty range of whole numbers >= 0")
+        raise RequirementsError(f"agents: {agents!r} must be a non-empty range of whole numbers >= 0")
     values = metrics(calls, interval_s, aht_s, n, answer_s, patience_s=patience)
     return pd.DataFrame({
         "agents": n.astype(int),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import ConfigError
 from execution import SCHEDULER_ENV, Executor, ExecutorInfo
 
 
@@ -42,7 +43,7 @@ def command_executor(args: argparse.Namespace) -> Executor:
     """The executor for a command's run (a context manager); validates ``--workers``."""
     workers = getattr(args, "workers", None)
     if workers is not None and workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {workers}")
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
     return Executor(scheduler=getattr(args, "scheduler", None), workers=workers, on_start=announce)
 
 

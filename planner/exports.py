@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.writers import (FORMULA_PREFIXES, atomic_write, neutralize, neutralize_frame,  # noqa: F401
                              safe_filename, unique_filenames, write_bytes, write_csv, write_outputs)
 
@@ -49,13 +50,13 @@ def _times(values: pd.Series, field: str) -> pd.Series:
     try:
         return pd.to_datetime(values, format="ISO8601") if values.dtype == object else pd.to_datetime(values)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"roster: column {field} is not ISO date-times: {exc}") from None
+        raise InputError(f"roster: column {field} is not ISO date-times: {exc}") from None
 
 
 def _check_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}")
+        raise InputError(f"{what}: missing column(s) {', '.join(missing)}")
 
 
 def _shift_text(start: pd.Timestamp, end: pd.Timestamp, channel: Any) -> str:
@@ -300,7 +301,7 @@ def _zone_or_error(timezone: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone = {timezone!r}: not an IANA time zone (e.g. Europe/London, America/New_York)") from None
+        raise InputError(f"timezone = {timezone!r}: not an IANA time zone (e.g. Europe/London, America/New_York)") from None
 
 
 def ics_text(shifts: pd.DataFrame, activities: pd.DataFrame, *, agent_id: Any, timezone: str | None,

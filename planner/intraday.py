@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy.exc import SQLAlchemyError
 
+from wfm_errors import InputError
 from forecasting.api import aggregate
 from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
 from planner.service import expected_service
@@ -144,7 +145,7 @@ def actuals_on_grid(actuals: pd.DataFrame, *, date: pd.Timestamp, interval_minut
         return pd.DataFrame(columns=["interval_start", "channel", "actual"]), None
     step = _step_minutes(actuals["interval_start"]) or interval_minutes
     if interval_minutes % step:
-        raise ValueError(f"actuals: {step}-minute intervals don't add up to the plan's {interval_minutes}-minute intervals")
+        raise InputError(f"actuals: {step}-minute intervals don't add up to the plan's {interval_minutes}-minute intervals")
     day["bucket"] = day["interval_start"].dt.floor(f"{interval_minutes}min")
     grouped = day.groupby(["bucket", "channel"]).agg(actual=("offered", "sum"), parts=("offered", "size")).reset_index()
     complete = grouped[grouped["parts"] >= interval_minutes // step]
@@ -202,7 +203,7 @@ def intraday(
     coverage["interval_start"] = pd.to_datetime(coverage["interval_start"])
     day_forecast = forecast[(forecast["interval_start"] >= date) & (forecast["interval_start"] < date + pd.Timedelta(days=1))]
     if day_forecast.empty:
-        raise ValueError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
+        raise InputError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
     models = _learned_models(store, plan_id, config, forecast, notes := [])
     actual_rows = store.actuals(actuals_dataset)
     actual, now = actuals_on_grid(actual_rows, date=date, interval_minutes=interval_minutes)
@@ -427,7 +428,7 @@ def _plan_covering(store: Store, date: pd.Timestamp) -> int:
         start = pd.Timestamp(config["start"])
         if start <= date < start + pd.Timedelta(days=int(config.get("days", 7))):
             return int(plan_id)
-    raise ValueError(f"--date {date:%Y-%m-%d}: no stored plan covers that day (run 'planner plan' for its week first)")
+    raise InputError(f"--date {date:%Y-%m-%d}: no stored plan covers that day (run 'planner plan' for its week first)")
 
 
 def summary_dict(result: IntradayResult) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
+
 REQUIRED_COLUMNS = ("interval_start", "offered")
 KEY_COLUMNS = ("interval_start", "queue", "channel")
 COUNT_COLUMNS = ("offered", "handled", "abandoned", "answered_within_sl")
@@ -75,7 +77,7 @@ CHANNEL_WORDS: dict[str, str] = {
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
-class HistoryError(ValueError):
+class HistoryError(InputError):
     """The file was read but has errors; ``report`` lists them."""
 
     def __init__(self, report: ValidationReport):
@@ -85,7 +87,7 @@ class HistoryError(ValueError):
         super().__init__(first + (f" (and {more} more errors; run 'planner validate {report.file}')" if more else ""))
 
 
-class UnreadableFileError(ValueError):
+class UnreadableFileError(InputError):
     """The file could not be read as a table at all (not text, not Parquet, too large)."""
 
 
@@ -302,7 +304,7 @@ def validate_history(
     bad argument (unknown zone, profile or field); everything else is in the report.
     """
     if date_order is not None and date_order not in DATE_ORDERS:
-        raise ValueError(f"date order {date_order!r}: use dayfirst or monthfirst")
+        raise InputError(f"date order {date_order!r}: use dayfirst or monthfirst")
     if isinstance(source, bytes):
         data, label = source, name or "upload"
         if len(data) > max_bytes:
@@ -436,7 +438,7 @@ def history_interval_minutes(frame: pd.DataFrame) -> int:
     """The interval length of a validated History frame (minutes)."""
     minutes = _infer_minutes(frame)
     if minutes is None:
-        raise ValueError("history: fewer than two intervals, the interval length can't be inferred")
+        raise InputError("history: fewer than two intervals, the interval length can't be inferred")
     return minutes
 
 
@@ -447,7 +449,7 @@ def _zone(timezone: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone: {timezone!r} is not a known IANA time zone (e.g. 'Europe/Berlin')") from None
+        raise InputError(f"timezone: {timezone!r} is not a known IANA time zone (e.g. 'Europe/Berlin')") from None
 
 
 _DMY_RE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})\b(.*)$")

@@ -1,6 +1,8 @@
 """``plan()``: history -> forecast -> requirements -> shift plan -> roster -> cost, in one place.
 
-This is the only module that chains the stages (docs/architecture.md section 2). A plan is built for
+This module owns the stages (docs/architecture.md section 2): :func:`forecast_stage`,
+:func:`requirements_stage`, :func:`schedule_stage` and :func:`evaluate`; other chains (the capacity
+plan) call them instead of chaining forecasting and scheduling themselves. A plan is built for
 the base config and for each ``[[scenario]]``; scenarios are independent Dask tasks (on the
 :class:`execution.Executor` the caller gives, or a local cluster started for the call). The base plan's tables, its scenarios and the forecast snapshot it used
 are saved in the store in one transaction each, and written to the output folder:
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ConfigError
 from execution import Executor, TaskFailed
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting.scenarios import forecast_spread
@@ -108,25 +111,48 @@ def load_plan_history(config: PlanConfig, store: Store | None = None) -> pd.Data
     return (store or Store.open()).dataset(config.dataset)
 
 
+def forecast_stage(history: pd.DataFrame, *, start: Any, days: int, interval_minutes: int,
+                   country: str | None = None, subdivision: str | None = None, method: str = "auto",
+                   special_days: Any = None, opening_hours: str | None = None, backtest_windows: int = 6,
+                   progress: Callable[[int, int], None] | None = None,
+                   executor: Executor | None = None) -> ForecastResult:
+    """The forecast stage: the Forecast frame (docs/architecture.md section 3) of ``days`` days
+    from ``start`` on the ``interval_minutes`` grid, trained on the history before ``start``;
+    the series run on ``executor`` (default: a local cluster for the call). ``backtest_windows=0``
+    with a fixed ``method`` skips model selection (the capacity plan's months)."""
+    return forecast_frame(history, start=start, days=days, interval_minutes=interval_minutes, country=country,
+                          subdivision=subdivision, method=method, special_days=special_days,
+                          opening_hours=opening_hours, backtest_windows=backtest_windows, progress=progress,
+                          executor=executor)
+
+
+def requirements_stage(forecast: pd.DataFrame, targets: dict, *, interval_minutes: int, source: str) -> pd.DataFrame:
+    """The requirements stage: the Requirements frame (agents per interval, queue and channel, after
+    shrinkage) for a Forecast frame and the service targets by channel; a forecast channel
+    without a target is a :class:`wfm_errors.ConfigError` naming ``source`` and the channel."""
+    missing = sorted(set(forecast["channel"]) - set(targets))
+    if missing:
+        raise ConfigError(f"{source}: the history has channel {missing[0]!r} but the staffing config has no [channel.{missing[0]}]")
+    return build_requirements(forecast, targets, interval_minutes=interval_minutes)
+
+
+def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *, agents: Any = None, source: str,
+                   targets: dict | None = None) -> dict[str, Any]:
+    """The schedule stage: shift plan, roster, activities, coverage and checks for a Requirements
+    frame under the rules (:func:`planner.week_schedule.schedule_week`)."""
+    from planner.week_schedule import schedule_week
+
+    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets)
+
+
 def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None,
                    executor: Executor | None = None) -> ForecastResult:
-    """Forecast the plan's days (trains only on history before ``config.start``); the series
-    run on ``executor`` (default: a local cluster for the call)."""
+    """The plan's forecast stage: the plan's days (trains only on history before ``config.start``)."""
     special = read_special_days(config.special_days) if config.special_days else None
-    return forecast_frame(
-        history,
-        start=config.start,
-        days=config.days,
-        interval_minutes=config.interval_minutes,
-        country=config.country,
-        subdivision=config.subdivision,
-        method=config.method,
-        special_days=special,
-        opening_hours=config.opening_hours,
-        backtest_windows=config.backtest_windows,
-        progress=progress,
-        executor=executor,
-    )
+    return forecast_stage(history, start=config.start, days=config.days, interval_minutes=config.interval_minutes,
+                          country=config.country, subdivision=config.subdivision, method=config.method,
+                          special_days=special, opening_hours=config.opening_hours,
+                          backtest_windows=config.backtest_windows, progress=progress, executor=executor)
 
 
 def scenario_forecast(forecast: pd.DataFrame, scenario: Scenario, targets) -> pd.DataFrame:
@@ -144,11 +170,9 @@ def scenario_requirements(config: PlanConfig, forecast: pd.DataFrame, scenario: 
     """The scenario's Requirements frame, its service targets and its rules mapping."""
     staffing, rules = apply_overrides(config.staffing, config.rules, scenario)
     targets = staffing_from_mapping(staffing, source=f"{config.source} (scenario {scenario.name!r})")
-    missing = sorted(set(forecast["channel"]) - set(targets))
-    if missing:
-        raise ValueError(f"{config.source}: the history has channel {missing[0]!r} but the staffing config has no [channel.{missing[0]}]")
     frame = scenario_forecast(forecast, scenario, targets)
-    return build_requirements(frame, targets, interval_minutes=config.interval_minutes), targets, rules
+    return requirements_stage(frame, targets, interval_minutes=config.interval_minutes,
+                              source=str(config.source)), targets, rules
 
 
 def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool = True) -> Outcome:
@@ -168,7 +192,7 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, 
 
 def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
-    schedule = _schedule(requirements, rules, config, targets)
+    schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets)
     service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
     channels = channel_summary(service, schedule["deferred_on_time"])
     row = plan_row(
@@ -189,7 +213,7 @@ def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *,
         row.update(report.row_fields())
     row["solver_status"] = schedule["solver"].get("status")
     row["gap"] = schedule["solver"].get("gap")
-    # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.rostering.CoverageLimit)
+    # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.week_schedule.CoverageLimit)
     row["coverage_limit"] = schedule["summary"]["coverage_limit"]["text"]
     return Outcome(
         scenario=scenario,
@@ -205,13 +229,6 @@ def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *,
         checks=schedule.get("summary", {}),
         uncertainty=report,
     )
-
-
-def _schedule(requirements: pd.DataFrame, rules_mapping: dict[str, Any], config: PlanConfig, targets) -> dict[str, Any]:
-    """Shift plan and roster for the requirements (scheduling via planner.rostering)."""
-    from planner.rostering import schedule_week
-
-    return schedule_week(requirements, rules_mapping, agents=config.agents, source=str(config.source), targets=targets)
 
 
 def scenario_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:

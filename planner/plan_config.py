@@ -28,7 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner.config import read_toml, resolve
+from wfm_errors import ConfigError
+from planner.toml_files import read_toml, resolve
 
 KNOWN_KEYS = {
     "name", "history", "dataset", "start", "days", "interval_minutes", "country", "subdivision",
@@ -107,13 +108,13 @@ def _section(data: dict[str, Any], key: str, base: Path) -> tuple[dict[str, Any]
     """An inline table, or the TOML file a path points to; returns (mapping, where)."""
     value = data.get(key)
     if value is None:
-        raise ValueError(f"{base}: '{key}' is missing: give a path to {key}.toml or an inline [{key}] table")
+        raise ConfigError(f"{base}: '{key}' is missing: give a path to {key}.toml or an inline [{key}] table")
     if isinstance(value, dict):
         return copy.deepcopy(value), f"{base} [{key}]"
     if isinstance(value, str):
         path = resolve(base, value)
         return read_toml(path), str(path)
-    raise ValueError(f"{base}: '{key}' must be a path or a table, not {value!r}")
+    raise ConfigError(f"{base}: '{key}' must be a path or a table, not {value!r}")
 
 
 def _optional_path(data: dict[str, Any], key: str, base: Path) -> Path | None:
@@ -121,19 +122,19 @@ def _optional_path(data: dict[str, Any], key: str, base: Path) -> Path | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{base}: '{key}' must be a path, not {value!r}")
+        raise ConfigError(f"{base}: '{key}' must be a path, not {value!r}")
     path = resolve(base, value)
     if not path.exists():
-        raise ValueError(f"{base}: {key} = {value!r}: no such file ({path})")
+        raise ConfigError(f"{base}: {key} = {value!r}: no such file ({path})")
     return path
 
 
 def _positive_int(data: dict[str, Any], key: str, base: Path, default: int | None = None) -> int:
     value = data.get(key, default)
     if value is None:
-        raise ValueError(f"{base}: '{key}' is missing")
+        raise ConfigError(f"{base}: '{key}' is missing")
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{base}: {key} = {value!r} must be a positive whole number")
+        raise ConfigError(f"{base}: {key} = {value!r} must be a positive whole number")
     return value
 
 
@@ -142,22 +143,22 @@ def parse_scenarios(items: Any, base: Path | str) -> tuple[Scenario, ...]:
     if items is None:
         return ()
     if not isinstance(items, list):
-        raise ValueError(f"{base}: 'scenario' must be [[scenario]] tables")
+        raise ConfigError(f"{base}: 'scenario' must be [[scenario]] tables")
     scenarios, seen = [], set()
     for index, table in enumerate(items, start=1):
         if not isinstance(table, dict):
-            raise ValueError(f"{base}: [[scenario]] #{index} must be a table")
+            raise ConfigError(f"{base}: [[scenario]] #{index} must be a table")
         name = str(table.get("name") or f"scenario {index}")
         if name in seen or name == "base":
-            raise ValueError(f"{base}: [[scenario]] #{index}: the name {name!r} is already used")
+            raise ConfigError(f"{base}: [[scenario]] #{index}: the name {name!r} is already used")
         seen.add(name)
         overrides = flatten({k: v for k, v in table.items() if k != "name"})
         for key, value in overrides.items():
             if key in SCENARIO_SCALARS:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                    raise ValueError(f"{base}: [[scenario]] {name!r}: {key} = {value!r} must be a positive number")
+                    raise ConfigError(f"{base}: [[scenario]] {name!r}: {key} = {value!r} must be a positive number")
             elif not key.startswith(SCENARIO_PREFIXES) or key.count(".") < (1 if key.startswith("rules.") else 2):
-                raise ValueError(
+                raise ConfigError(
                     f"{base}: [[scenario]] {name!r}: unknown override {key!r}; use volume_factor, aht_factor, "
                     "channel.CHANNEL.KEY, contract.NAME.KEY, shift.NAME.KEY or rules.KEY"
                 )
@@ -171,49 +172,49 @@ def load_plan_config(path: str | Path) -> PlanConfig:
     data = read_toml(path)
     unknown = sorted(set(data) - KNOWN_KEYS)
     if unknown:
-        raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_KEYS))}")
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_KEYS))}")
     history = _optional_path(data, "history", path)
     dataset = data.get("dataset")
     if history is None and not dataset:
-        raise ValueError(f"{path}: give 'history' (a file) or 'dataset' (a stored dataset's name)")
+        raise ConfigError(f"{path}: give 'history' (a file) or 'dataset' (a stored dataset's name)")
     if "start" not in data:
-        raise ValueError(f"{path}: 'start' is missing (the first day to plan, e.g. start = \"2025-06-02\")")
+        raise ConfigError(f"{path}: 'start' is missing (the first day to plan, e.g. start = \"2025-06-02\")")
     try:
         start = pd.Timestamp(data["start"].isoformat() if isinstance(data["start"], (dt.date, dt.datetime)) else data["start"])
     except (ValueError, TypeError):
-        raise ValueError(f"{path}: start = {data['start']!r} is not a date") from None
+        raise ConfigError(f"{path}: start = {data['start']!r} is not a date") from None
     if start != start.normalize():
-        raise ValueError(f"{path}: start = {data['start']!r} must be a date at midnight (plans cover whole days)")
+        raise ConfigError(f"{path}: start = {data['start']!r} must be a date at midnight (plans cover whole days)")
     interval_minutes = _positive_int(data, "interval_minutes", path, 15)
     if interval_minutes not in (15, 30, 60):
-        raise ValueError(f"{path}: interval_minutes = {interval_minutes} must be 15, 30 or 60")
+        raise ConfigError(f"{path}: interval_minutes = {interval_minutes} must be 15, 30 or 60")
     staffing, _ = _section(data, "staffing", path)
     rules, rules_where = _section(data, "rules", path)
     rules.setdefault("interval_minutes", interval_minutes)
     if rules["interval_minutes"] != interval_minutes:
-        raise ValueError(
+        raise ConfigError(
             f"{rules_where}: interval_minutes = {rules['interval_minutes']} differs from the plan's "
             f"interval_minutes = {interval_minutes}"
         )
     first_weekday = rules.get("week_start")
     if first_weekday is not None and first_weekday != f"{start:%a}":
-        raise ValueError(
+        raise ConfigError(
             f"{rules_where}: week_start = {first_weekday!r} but the plan's start = {start:%Y-%m-%d} is a "
             f"{start:%A}: the planning week starts on the plan's start (drop week_start or move start)"
         )
     days = _positive_int(data, "days", path, 7)
     if days != 7:
-        raise ValueError(f"{path}: days = {days}: the scheduler plans one week (days = 7)")
+        raise ConfigError(f"{path}: days = {days}: the scheduler plans one week (days = 7)")
     mapping = _history_mapping(data, path)
     profile = data.get("profile") or None
     if profile is not None:
         from planner.profiles import PROFILES
 
         if profile not in PROFILES:
-            raise ValueError(f"{path}: profile = {profile!r} is unknown; use one of {', '.join(sorted(PROFILES))}")
+            raise ConfigError(f"{path}: profile = {profile!r} is unknown; use one of {', '.join(sorted(PROFILES))}")
     date_order = data.get("date_order") or None
     if date_order not in (None, "dayfirst", "monthfirst"):
-        raise ValueError(f"{path}: date_order = {date_order!r} must be \"dayfirst\" or \"monthfirst\"")
+        raise ConfigError(f"{path}: date_order = {date_order!r} must be \"dayfirst\" or \"monthfirst\"")
     return PlanConfig(
         name=str(data.get("name") or path.stem),
         source=path.resolve(),
@@ -248,12 +249,12 @@ def _history_mapping(data: dict[str, Any], path: Path) -> tuple[tuple[str, str],
     if table is None:
         return ()
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise ValueError(f"{path}: [mapping] must hold FIELD = \"COLUMN\" lines, e.g. offered = \"Offer\"")
+        raise ConfigError(f"{path}: [mapping] must hold FIELD = \"COLUMN\" lines, e.g. offered = \"Offer\"")
     from planner.profiles import HISTORY_FIELDS
 
     unknown = [k for k in table if k not in HISTORY_FIELDS]
     if unknown:
-        raise ValueError(f"{path}: [mapping] {unknown[0]!r} is not a History field; use one of {', '.join(HISTORY_FIELDS)}")
+        raise ConfigError(f"{path}: [mapping] {unknown[0]!r} is not a History field; use one of {', '.join(HISTORY_FIELDS)}")
     return tuple(table.items())
 
 
@@ -272,7 +273,7 @@ def apply_overrides(staffing: dict[str, Any], rules: dict[str, Any], scenario: S
         if head == "channel":
             channels = staffing.setdefault("channel", {})
             if name not in channels:
-                raise ValueError(f"{label}: {key}: channel {name!r} is not in the staffing config (has: {', '.join(channels)})")
+                raise ConfigError(f"{label}: {key}: channel {name!r} is not in the staffing config (has: {', '.join(channels)})")
             channels[name][field_name] = value
         else:
             table_key = "contract" if head == "contract" else "shift"
@@ -280,6 +281,6 @@ def apply_overrides(staffing: dict[str, Any], rules: dict[str, Any], scenario: S
             matches = [t for t in tables if t.get("name") == name]
             if not matches:
                 known = ", ".join(str(t.get("name")) for t in tables)
-                raise ValueError(f"{label}: {key}: no [[{table_key}]] named {name!r} in the rules (has: {known})")
+                raise ConfigError(f"{label}: {key}: no [[{table_key}]] named {name!r} in the rules (has: {known})")
             matches[0][field_name] = value
     return staffing, rules

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ConfigError
 from planner.io import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SECONDS_COLUMNS, ValidationReport
 
 __all__ = ["Profile", "PROFILES", "MappedTable", "detect_profile", "map_to_history", "parse_map_options",
@@ -269,7 +270,7 @@ def parse_map_options(items: Sequence[str] | None) -> dict[str, str]:
         field_name, sep, column = item.partition("=")
         field_name, column = field_name.strip(), column.strip().strip('"').strip("'")
         if not sep or not field_name or not column:
-            raise ValueError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map offered=\"Offer\"")
+            raise ConfigError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map offered=\"Offer\"")
         mapping[field_name] = column
     return _check_mapping(mapping, "--map")
 
@@ -280,14 +281,14 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
         data = tomllib.load(handle)
     table = data.get("mapping")
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise ValueError(f"{path}: expected a [mapping] table of FIELD = \"COLUMN\" lines")
+        raise ConfigError(f"{path}: expected a [mapping] table of FIELD = \"COLUMN\" lines")
     return _check_mapping(dict(table), str(path))
 
 
 def _check_mapping(mapping: dict[str, str], where: str) -> dict[str, str]:
     unknown = [f for f in mapping if f not in HISTORY_FIELDS]
     if unknown:
-        raise ValueError(f"{where}: {unknown[0]!r} is not a History field; use one of {', '.join(HISTORY_FIELDS)}")
+        raise ConfigError(f"{where}: {unknown[0]!r} is not a History field; use one of {', '.join(HISTORY_FIELDS)}")
     return mapping
 
 
@@ -320,7 +321,7 @@ def map_to_history(raw: pd.DataFrame, line: np.ndarray, report: ValidationReport
     """``raw`` (text cells, headers lower-cased) in History columns; None after reporting an
     error that stops validation (a mapped column missing, a UTC profile without a zone)."""
     if profile is not None and profile not in PROFILES:
-        raise ValueError(f"--profile {profile!r}: unknown; choose one of {', '.join(sorted(PROFILES))}")
+        raise ConfigError(f"--profile {profile!r}: unknown; choose one of {', '.join(sorted(PROFILES))}")
     chosen = PROFILES[profile] if profile else None
     native = all(c in raw.columns for c in REQUIRED_COLUMNS)
     if chosen is None and not mapping and not native:
@@ -405,7 +406,7 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
     """One row per contact -> one row per interval x queue x channel with offered, handled,
     abandoned, handle_time_s and aht_s; rows with errors are named and left out."""
     if interval_minutes not in (5, 6, 10, 15, 30, 60):
-        raise ValueError(f"--interval-minutes {interval_minutes}: use 5, 6, 10, 15, 30 or 60")
+        raise ConfigError(f"--interval-minutes {interval_minutes}: use 5, 6, 10, 15, 30 or 60")
     columns = {**profile.columns, **{f: (h,) for f, h in mapping.items()}}
     found = {f: _find(raw, names) for f, names in columns.items() if f != "handle"}
     handle = [c for c in (_find(raw, [n]) for n in columns.get("handle", ())) if c is not None]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.intraday import IntradayResult, intraday
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
@@ -52,7 +53,7 @@ def _agent_maps(config: dict[str, Any], rules: RuleSet) -> tuple[dict[str, tuple
     path = config.get("agents")
     if not path or not Path(path).exists():
         return None, None
-    from planner.rostering import read_agents_csv
+    from planner.week_schedule import read_agents_csv
 
     agents = read_agents_csv(path, rules)
     return {a.agent_id: tuple(a.channels) for a in agents}, {a.agent_id: a.contract for a in agents}
@@ -83,7 +84,7 @@ def propose(date: str | pd.Timestamp, *, store: Store | None = None, plan_id: in
         text = str(now)
         moment = pd.Timestamp(f"{result.date:%Y-%m-%d} {text}") if len(text) <= 5 and ":" in text else pd.Timestamp(text)
         if moment.normalize() != result.date:
-            raise ValueError(f"--now {text!r}: not on {result.date:%Y-%m-%d}")
+            raise InputError(f"--now {text!r}: not on {result.date:%Y-%m-%d}")
     else:
         moment = result.now if result.now is not None else result.date
     rules = _rules(config)
@@ -123,7 +124,7 @@ def accept_edits(plan_id: int, date: pd.Timestamp, now: pd.Timestamp, edits: pd.
     day_rows = pd.to_datetime(new_roster["date"]).dt.normalize() == date
     problems = check_day(new_roster[day_rows], new_activities, rules)
     if problems:
-        raise ValueError("the accepted changes break rules: " + "; ".join(problems[:3]))
+        raise InputError("the accepted changes break rules: " + "; ".join(problems[:3]))
     coverage = store.plan_table(plan_id, "coverage")
     coverage = _recount(coverage, roster, activities, new_roster, new_activities, date, rules.interval_minutes)
     tables = {name: store.plan_table(plan_id, name) for name in info["tables"]}

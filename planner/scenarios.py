@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import ConfigError
 from execution import Executor
 from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
@@ -78,7 +79,7 @@ Progress = Callable[[str, float], None]  # (what happened, share of the search d
 def target_scenario(config: PlanConfig, level: float, *, base: Scenario = BASE) -> Scenario:
     """``base`` with ``target_sl = level`` on every immediate channel of the staffing config."""
     if not 0.0 < level < 1.0:
-        raise ValueError(f"service-level target {level!r} must be between 0 and 1")
+        raise ConfigError(f"service-level target {level!r} must be between 0 and 1")
     channels = [c for c in config.staffing.get("channel", {}) if c in IMMEDIATE_CHANNELS]
     overrides = {**base.overrides, **{f"channel.{c}.target_sl": level for c in channels}}
     return Scenario(level_name(level), overrides)
@@ -106,12 +107,12 @@ def parse_targets(text: str) -> tuple[float, ...]:
         try:
             value = float(part.rstrip("%")) / (100.0 if part.endswith("%") else 1.0)
         except ValueError:
-            raise ValueError(f"--targets: {part!r} is not a number (write shares like 0.8 or 80%)") from None
+            raise ConfigError(f"--targets: {part!r} is not a number (write shares like 0.8 or 80%)") from None
         if not 0.0 < value < 1.0 or not math.isfinite(value):
-            raise ValueError(f"--targets: {part!r} must be a service level between 0 and 1 (exclusive), e.g. 0.8")
+            raise ConfigError(f"--targets: {part!r} must be a service level between 0 and 1 (exclusive), e.g. 0.8")
         values.append(value)
     if not values:
-        raise ValueError("--targets: give at least one service level, e.g. 0.7,0.8,0.9")
+        raise ConfigError("--targets: give at least one service level, e.g. 0.7,0.8,0.9")
     return tuple(sorted(set(values)))
 
 
@@ -120,9 +121,9 @@ def check_budget(budget: Any) -> float:
     try:
         value = float(budget)
     except (TypeError, ValueError):
-        raise ValueError(f"budget {budget!r} is not a number (money per week)") from None
+        raise ConfigError(f"budget {budget!r} is not a number (money per week)") from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"budget {budget!r} must be a positive amount per week")
+        raise ConfigError(f"budget {budget!r} must be a positive amount per week")
     return value
 
 
@@ -362,7 +363,7 @@ class PlanSearch:
         targets = sorted({float(t) for t in targets})
         for t in targets:
             if not 0.0 < t < 1.0:
-                raise ValueError(f"service-level target {t!r} must be between 0 and 1")
+                raise ConfigError(f"service-level target {t!r} must be between 0 and 1")
         rounds = max(2, int(max_rounds))
         self.solve([min(t, LEVEL_MAX) for t in targets], share=(0.0, 1.0 / rounds))
         for number in range(1, rounds):
@@ -438,10 +439,10 @@ class PlanSearch:
             raise SolveError(f"budget {budget:,.2f} a week: no plan of this week could be made at the staffing levels "
                              f"tried ({', '.join(f'{x:.1%}' for x in sorted(self.failed))}): {min(self.failed.items())[1]}")
         if plan is None and not self._plans:
-            raise ValueError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")
+            raise ConfigError(f"budget {budget:,.2f} a week: no plan of this week is known yet (max_solves=0)")
         if plan is None:
             cheapest = min(self._plans.values(), key=lambda p: p.cost)
-            raise ValueError(f"budget {budget:,.2f} a week: no plan fits it; the cheapest plan found (staffing level "
+            raise ConfigError(f"budget {budget:,.2f} a week: no plan fits it; the cheapest plan found (staffing level "
                              f"{cheapest.level:.1%}, service level {cheapest.service_level:.1%}) costs {cheapest.cost:,.2f}")
         better = [p for p in self._plans.values() if p.service_level > plan.service_level + 1e-12]
         next_plan = min(better, key=lambda p: (p.cost, -p.service_level)) if better else None

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from planner.config import read_toml
+from wfm_errors import ConfigError
+from planner.toml_files import read_toml
 from scheduling.erlang import metrics, required_agents
 from scheduling.requirements import CHANNELS, REQUIREMENT_COLUMNS, ServiceTarget, requirements
 
@@ -39,16 +40,16 @@ def staffing_from_mapping(d: Mapping[str, Any], *, source: str = "staffing.toml"
     Errors are ``ValueError`` naming ``source``, the table and the key.
     """
     if not isinstance(d, Mapping):
-        raise ValueError(f"{source}: expected a table with [channel.NAME] sections, got {d!r}")
+        raise ConfigError(f"{source}: expected a table with [channel.NAME] sections, got {d!r}")
     unknown = sorted(set(d) - {"channel"})
     if unknown:
-        raise ValueError(f"{source}: unknown key {unknown[0]!r} at the top level "
+        raise ConfigError(f"{source}: unknown key {unknown[0]!r} at the top level "
                          f"(service goals go in [channel.NAME] tables)")
     table = d.get("channel")
     if not table:
-        raise ValueError(f"{source}: no [channel.NAME] tables (channels: {', '.join(CHANNELS)})")
+        raise ConfigError(f"{source}: no [channel.NAME] tables (channels: {', '.join(CHANNELS)})")
     if not isinstance(table, Mapping):
-        raise ValueError(f"{source}: 'channel' must be a table of [channel.NAME] sections")
+        raise ConfigError(f"{source}: 'channel' must be a table of [channel.NAME] sections")
     return {name: ServiceTarget.from_mapping(values, channel=name, source=source) for name, values in table.items()}
 
 

@@ -67,6 +67,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from wfm_errors import StoreError
+
 DEFAULT_PATH = Path("var") / "planner.db"
 
 HISTORY_COLUMNS = (
@@ -463,9 +465,9 @@ def scenario_name(name: Any) -> str:
     """
     text = str(name if name is not None else "").strip()
     if not text:
-        raise ValueError("scenario name: must not be empty")
+        raise StoreError("scenario name: must not be empty")
     if len(text) > SCENARIO_NAME_MAX_CHARS:
-        raise ValueError(f"scenario name {text[:20]!r}...: {len(text)} characters, at most {SCENARIO_NAME_MAX_CHARS}")
+        raise StoreError(f"scenario name {text[:20]!r}...: {len(text)} characters, at most {SCENARIO_NAME_MAX_CHARS}")
     return text
 
 
@@ -520,7 +522,7 @@ class Store:
         try:
             engine = sa.create_engine(url, **kwargs)
         except (sa.exc.ArgumentError, ImportError) as exc:
-            raise ValueError(f"database {mask_url(url)}: {exc}") from None
+            raise StoreError(f"database {mask_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
@@ -529,7 +531,7 @@ class Store:
         except sa.exc.OperationalError as exc:
             engine.dispose()
             cause = " ".join(str(getattr(exc, "orig", exc)).split()) or type(exc).__name__
-            raise ValueError(f"database {mask_url(url)}: cannot be opened: {cause}") from None
+            raise StoreError(f"database {mask_url(url)}: cannot be opened: {cause}") from None
         return store
 
     @property
@@ -579,9 +581,9 @@ class Store:
     ) -> int:
         """Store a validated frame with its raw upload; an existing ``name`` is replaced atomically."""
         if not name or not name.strip():
-            raise ValueError("dataset name: must not be empty")
+            raise StoreError("dataset name: must not be empty")
         if kind not in DATASET_KINDS:
-            raise ValueError(f"dataset kind: {kind!r} is not one of {', '.join(DATASET_KINDS)}")
+            raise StoreError(f"dataset kind: {kind!r} is not one of {', '.join(DATASET_KINDS)}")
         rows = frame.copy()
         for column in HISTORY_COLUMNS:
             if column not in rows:
@@ -665,14 +667,14 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(datasets.c.raw).where(datasets.c.name == name)).first()
         if row is None:
-            raise ValueError(f"dataset {name!r}: not in the store")
+            raise StoreError(f"dataset {name!r}: not in the store")
         return bytes(row[0])
 
     def dataset_info(self, name: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(datasets).where(datasets.c.name == name)).mappings().first()
         if row is None:
-            raise ValueError(f"dataset {name!r}: not in the store")
+            raise StoreError(f"dataset {name!r}: not in the store")
         info = {k: v for k, v in row.items() if k != "raw"}
         info["summary"] = json.loads(info.pop("summary_json"))
         return info
@@ -697,7 +699,7 @@ class Store:
     def _dataset_id(conn: Connection, name: str) -> int:
         dataset_id = conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name)).scalar()
         if dataset_id is None:
-            raise ValueError(f"dataset {name!r}: not in the store")
+            raise StoreError(f"dataset {name!r}: not in the store")
         return int(dataset_id)
 
     # -- forecasts -----------------------------------------------------------------------
@@ -718,7 +720,7 @@ class Store:
             rows["aht_s"] = np.nan
         missing = [c for c in FORECAST_COLUMNS if c not in rows]
         if missing:
-            raise ValueError(f"forecast frame: missing columns {', '.join(missing)}")
+            raise StoreError(f"forecast frame: missing columns {', '.join(missing)}")
         starts = pd.to_datetime(rows["interval_start"])
         rows["interval_start"] = _iso(rows["interval_start"])
         with self.engine.begin() as conn:
@@ -783,7 +785,7 @@ class Store:
     @staticmethod
     def _forecast_exists(conn: Connection, snapshot_id: int) -> None:
         if conn.execute(sa.select(forecasts.c.id).where(forecasts.c.id == snapshot_id)).first() is None:
-            raise ValueError(f"forecast snapshot {snapshot_id}: not in the store")
+            raise StoreError(f"forecast snapshot {snapshot_id}: not in the store")
 
     # -- plans and scenarios -------------------------------------------------------------
     def save_plan(
@@ -861,7 +863,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(capacity_plans).where(capacity_plans.c.id == capacity_id)).mappings().first()
         if row is None:
-            raise ValueError(f"capacity plan {capacity_id}: not in the store")
+            raise StoreError(f"capacity plan {capacity_id}: not in the store")
         return {
             "name": row["name"],
             "config": json.loads(row["config_json"]),
@@ -908,7 +910,7 @@ class Store:
         """One stored plan's record; ``ValueError`` naming the id when it is not stored."""
         found = self._plan_records(int(plan_id))
         if not found:
-            raise ValueError(f"plan {plan_id}: not in the store")
+            raise StoreError(f"plan {plan_id}: not in the store")
         return found[0]
 
     def _plan_records(self, plan_id: int | None) -> tuple[PlanRecord, ...]:
@@ -947,7 +949,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(plans).where(plans.c.id == plan_id)).mappings().first()
             if row is None:
-                raise ValueError(f"plan {plan_id}: not in the store")
+                raise StoreError(f"plan {plan_id}: not in the store")
             names = conn.execute(sa.select(plan_tables.c.name).where(plan_tables.c.plan_id == plan_id)).scalars().all()
         info = dict(row)
         info["config"] = json.loads(info.pop("config_json"))
@@ -971,7 +973,7 @@ class Store:
                 )
             ).scalar()
         if data is None:
-            raise ValueError(f"plan {plan_id}: no table {name!r}")
+            raise StoreError(f"plan {plan_id}: no table {name!r}")
         return _from_parquet(data)
 
     def add_scenario(self, plan_id: int, name: str, *, overrides: dict[str, Any], result: dict[str, Any]) -> int:
@@ -988,7 +990,7 @@ class Store:
     @staticmethod
     def _plan_exists(conn: Connection, plan_id: int) -> None:
         if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
-            raise ValueError(f"plan {plan_id}: not in the store")
+            raise StoreError(f"plan {plan_id}: not in the store")
 
     @staticmethod
     def _insert_scenario(conn: Connection, plan_id: int, name: str, overrides: Mapping[str, Any],
@@ -1000,8 +1002,8 @@ class Store:
         )).inserted_primary_key[0])
 
     @staticmethod
-    def _name_taken(plan_id: int, name: str) -> ValueError:
-        return ValueError(f"plan {plan_id}: a scenario named {name!r} exists already: choose another name "
+    def _name_taken(plan_id: int, name: str) -> StoreError:
+        return StoreError(f"plan {plan_id}: a scenario named {name!r} exists already: choose another name "
                           "(or rename or delete that one)")
 
     def _scenario_row(self, conn: Connection, plan_id: int, name: str) -> Mapping[str, Any]:
@@ -1009,7 +1011,7 @@ class Store:
                            ).mappings().first()
         if row is None:
             self._plan_exists(conn, plan_id)
-            raise ValueError(f"plan {plan_id}: no scenario named {name!r}")
+            raise StoreError(f"plan {plan_id}: no scenario named {name!r}")
         return row
 
     def create_scenario(self, plan_id: int, name: str, *, overrides: Mapping[str, Any], result: Mapping[str, Any],
@@ -1039,7 +1041,7 @@ class Store:
         itself and keeps its name; a name the plan has is refused."""
         new_name = scenario_name(new_name)
         if BASE_SCENARIO in (name, new_name):
-            raise ValueError(f"plan {plan_id}: 'base' is the plan itself: it keeps its name, and no scenario may take it")
+            raise StoreError(f"plan {plan_id}: 'base' is the plan itself: it keeps its name, and no scenario may take it")
         try:
             with self.engine.begin() as conn:
                 row = self._scenario_row(conn, plan_id, name)
@@ -1059,7 +1061,7 @@ class Store:
         """Delete a scenario of a plan (audited as ``scenario delete`` with its overrides);
         ``base`` is the plan itself and is not deleted."""
         if name == BASE_SCENARIO:
-            raise ValueError(f"plan {plan_id}: 'base' is the plan itself and cannot be deleted")
+            raise StoreError(f"plan {plan_id}: 'base' is the plan itself and cannot be deleted")
         with self.engine.begin() as conn:
             row = self._scenario_row(conn, plan_id, name)
             conn.execute(scenarios.delete().where(scenarios.c.id == row["id"]))
@@ -1090,7 +1092,7 @@ class Store:
         publication's version (1, 2, ...); earlier publications are kept."""
         with self.engine.begin() as conn:
             if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
-                raise ValueError(f"plan {plan_id}: not in the store")
+                raise StoreError(f"plan {plan_id}: not in the store")
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("LOCK TABLE publications IN EXCLUSIVE MODE"))  # versions are numbered in order
             version = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(publications.c.version), 0))).scalar()) + 1
@@ -1118,7 +1120,7 @@ class Store:
         """Add an account; ``ValueError`` when the name is taken."""
         with self.engine.begin() as conn:
             if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is not None:
-                raise ValueError(f"user {name!r}: already exists (use 'planner users passwd' to change the password)")
+                raise StoreError(f"user {name!r}: already exists (use 'planner users passwd' to change the password)")
             now = _now()
             conn.execute(users.insert().values(name=name, role=role, password_hash=password_hash, created_at=now, updated_at=now))
             self._audit(conn, "user add", f"user {name}", {"role": role})
@@ -1127,14 +1129,14 @@ class Store:
         with self.engine.begin() as conn:
             done = conn.execute(users.update().where(users.c.name == name).values(password_hash=password_hash, updated_at=_now()))
             if done.rowcount == 0:
-                raise ValueError(f"user {name!r}: no such user")
+                raise StoreError(f"user {name!r}: no such user")
             self._audit(conn, "user passwd", f"user {name}")
 
     def remove_user(self, name: str) -> None:
         with self.engine.begin() as conn:
             done = conn.execute(users.delete().where(users.c.name == name))
             if done.rowcount == 0:
-                raise ValueError(f"user {name!r}: no such user")
+                raise StoreError(f"user {name!r}: no such user")
             self._audit(conn, "user remove", f"user {name}")
 
     def user(self, name: str) -> dict[str, Any] | None:

@@ -28,6 +28,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
+
 
 @dataclass(frozen=True)
 class ChannelSpec:
@@ -175,7 +177,7 @@ def generate_many_queues(
     (``queue, channel, weekly_volume, holidays, gaps``). The same arguments give the same frames.
     """
     if series < 1 or weeks < 1:
-        raise ValueError(f"series ({series}) and weeks ({weeks}) must be >= 1")
+        raise InputError(f"series ({series}) and weeks ({weeks}) must be >= 1")
     rng = np.random.default_rng(seed)
     times = pd.date_range(start, periods=weeks * 7 * 24 * 60 // interval_minutes, freq=f"{interval_minutes}min")
     hours = times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + interval_minutes / 120.0

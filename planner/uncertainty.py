@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from forecasting.scenarios import MIN_SCENARIOS, SCENARIO_COLUMNS, forecast_spread, sample_scenarios
 from planner.service import expected_service
 from scheduling import erlang
@@ -158,7 +159,7 @@ def roster_under_uncertainty(
     present = sorted(set(coverage["channel"]) & set(immediate) & set(requirements["channel"]))
     if volumes is None:
         if int(scenarios) != scenarios or scenarios < MIN_SCENARIOS:
-            raise ValueError(f"scenarios = {scenarios!r}: at least {MIN_SCENARIOS} forecast scenarios are drawn")
+            raise InputError(f"scenarios = {scenarios!r}: at least {MIN_SCENARIOS} forecast scenarios are drawn")
         expected = requirements[requirements["channel"].isin(present)]
         expected = expected[["interval_start", "queue", "channel", "volume"]].rename(columns={"volume": "forecast"})
         no_spread = pd.DataFrame(columns=["queue", "channel", "day_cv", "interval_cv", "source"])

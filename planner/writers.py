@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
+
 __all__ = [
     "FORMULA_PREFIXES",
     "neutralize",
@@ -262,12 +264,12 @@ def write_outputs(folder: str | Path, files: Mapping[str, Callable[[Path], None]
     resolved = folder.resolve()
     protected = {Path.cwd().resolve(), Path.home().resolve(), Path(resolved.anchor)}
     if resolved in protected or resolved in Path.cwd().resolve().parents:
-        raise ValueError(f"--out {folder}: is the current folder, one of its parents or the home folder; "
+        raise InputError(f"--out {folder}: is the current folder, one of its parents or the home folder; "
                          "the output folder is replaced as a whole, so give a folder of its own")
     parent = resolved.parent
     parent.mkdir(parents=True, exist_ok=True)
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--out {folder}: exists and is not a folder")
+        raise InputError(f"--out {folder}: exists and is not a folder")
     for name in files:
         rel = Path(name)
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:

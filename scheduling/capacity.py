@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from wfm_errors import CapacityError
 from scheduling.solvers import lp_solver
 
 __all__ = ["HiringRules", "HiringClass", "HiringPlan", "HiringInfeasibleError", "SolveError",
@@ -68,7 +69,7 @@ WEEKS_PER_YEAR = 52
 TOLERANCE_FTE = 1e-6
 
 
-class HiringInfeasibleError(ValueError):
+class HiringInfeasibleError(CapacityError):
     """No hiring plan within the rules closes the gap; ``shortfall`` has ``week_start, channel,
     short_fte`` for the weeks that stay short even with the best plan."""
 
@@ -83,7 +84,7 @@ class SolveError(RuntimeError):
 
 def _check(name: str, value: Any, ok: bool, rule: str) -> None:
     if not ok:
-        raise ValueError(f"{name} = {value!r}: {rule}")
+        raise CapacityError(f"{name} = {value!r}: {rule}")
 
 
 def _is_number(v: Any) -> bool:
@@ -228,30 +229,30 @@ def _validate_required(required: pd.DataFrame, rules: Mapping[str, HiringRules],
                        starting_fte: Mapping[str, float]) -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
     missing = [c for c in ("week_start", "channel", "required_fte") if c not in required.columns]
     if missing:
-        raise ValueError(f"required: missing column(s) {', '.join(missing)} (need week_start, channel, required_fte)")
+        raise CapacityError(f"required: missing column(s) {', '.join(missing)} (need week_start, channel, required_fte)")
     frame = required.copy()
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     values = pd.to_numeric(frame["required_fte"], errors="coerce")
     bad = values.isna() | (values < 0)
     if bad.any():
         i = bad.idxmax()
-        raise ValueError(f"required: row {i}, required_fte = {required.loc[i, 'required_fte']!r}: must be a number >= 0")
+        raise CapacityError(f"required: row {i}, required_fte = {required.loc[i, 'required_fte']!r}: must be a number >= 0")
     frame["required_fte"] = values.astype(float)
     weeks = pd.DatetimeIndex(sorted(frame["week_start"].unique()))
     if len(weeks) > 1 and (weeks[1:] - weeks[:-1] != pd.Timedelta(days=7)).any():
-        raise ValueError("required: week_start values must be consecutive weeks, 7 days apart")
+        raise CapacityError("required: week_start values must be consecutive weeks, 7 days apart")
     channels = sorted(frame["channel"].astype(str).unique())
     arrays = {}
     for channel in channels:
         if channel not in rules:
-            raise ValueError(f"rules: no hiring rules for channel {channel!r}")
+            raise CapacityError(f"rules: no hiring rules for channel {channel!r}")
         if channel not in starting_fte:
-            raise ValueError(f"starting_fte: no starting headcount for channel {channel!r}")
+            raise CapacityError(f"starting_fte: no starting headcount for channel {channel!r}")
         value = starting_fte[channel]
         _check(f"starting_fte[{channel!r}]", value, _is_number(value) and value >= 0, "must be a number >= 0")
         part = frame[frame["channel"].astype(str) == channel].set_index("week_start")["required_fte"]
         if part.index.duplicated().any():
-            raise ValueError(f"required: channel {channel!r} repeats week_start {part.index[part.index.duplicated()][0]:%Y-%m-%d}")
+            raise CapacityError(f"required: channel {channel!r} repeats week_start {part.index[part.index.duplicated()][0]:%Y-%m-%d}")
         arrays[channel] = part.reindex(weeks).fillna(0.0).to_numpy(dtype=float)
     return weeks, channels, arrays
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wfm_errors import RequirementsError
 from scheduling import erlang
 
 __all__ = [
@@ -62,7 +63,7 @@ CONCURRENCY_CAPACITY = (1.0, 1.7, 2.5, 2.9, 3.5)
 
 def _capacity(concurrency) -> float:
     if int(concurrency) != concurrency or not 1 <= concurrency <= len(CONCURRENCY_CAPACITY):
-        raise ValueError(f"concurrency = {concurrency!r}: must be a whole number from 1 to {len(CONCURRENCY_CAPACITY)}")
+        raise RequirementsError(f"concurrency = {concurrency!r}: must be a whole number from 1 to {len(CONCURRENCY_CAPACITY)}")
     return CONCURRENCY_CAPACITY[int(concurrency) - 1]
 
 
@@ -148,11 +149,11 @@ def deferred_required_agents(workload_minutes, *, interval_minutes: float, due_m
     bad = ~np.isfinite(work) | (work < 0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"workload_minutes[{i}] = {work[i]!r}: must be finite and >= 0")
+        raise RequirementsError(f"workload_minutes[{i}] = {work[i]!r}: must be finite and >= 0")
     if not interval_minutes > 0:
-        raise ValueError(f"interval_minutes = {interval_minutes!r}: must be > 0")
+        raise RequirementsError(f"interval_minutes = {interval_minutes!r}: must be > 0")
     if not due_minutes > 0:
-        raise ValueError(f"due_minutes = {due_minutes!r}: must be > 0")
+        raise RequirementsError(f"due_minutes = {due_minutes!r}: must be > 0")
     n = work.size
     labels = np.zeros(n, dtype=np.int64) if period is None else np.asarray(period)
     if labels.shape != (n,):

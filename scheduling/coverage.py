@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wfm_errors import RequirementsError
 from scheduling.rules import WEEKDAYS
 
 DEFERRED_CHANNELS: frozenset[str] = frozenset({"email", "social", "backoffice"})
@@ -79,7 +80,7 @@ class WeekGrid:
         minutes = np.asarray(minutes, dtype=float)
         bad = (minutes < 0) | (minutes >= MINUTES_PER_WEEK) | (minutes % self.interval_minutes != 0)
         if bad.any():
-            raise ValueError(
+            raise RequirementsError(
                 f"interval_start={times[int(np.argmax(bad))]} is not on the {self.interval_minutes}-minute grid "
                 f"of the week starting {self.start.date()}"
             )
@@ -145,13 +146,13 @@ def validate_requirements(requirements: pd.DataFrame, *, source: str = "requirem
     frame = requirements.copy()
     missing = [c for c in ("interval_start", "channel", "required_agents") if c not in frame.columns]
     if missing:
-        raise ValueError(f"{source}: missing column(s) {', '.join(missing)}")
+        raise RequirementsError(f"{source}: missing column(s) {', '.join(missing)}")
     if "queue" not in frame.columns:
         frame["queue"] = "main"
     try:
         times = pd.to_datetime(frame["interval_start"])
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{source}: column interval_start: {exc}") from None
+        raise RequirementsError(f"{source}: column interval_start: {exc}") from None
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_localize(None)
     frame["interval_start"] = times
@@ -169,12 +170,12 @@ def validate_requirements(requirements: pd.DataFrame, *, source: str = "requirem
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raw = frame[column].iloc[row]
             shown = raw.item() if hasattr(raw, "item") else raw
-            raise ValueError(f"{source}: row {row + 2}: {column}={shown!r} is not a number >= 0")
+            raise RequirementsError(f"{source}: row {row + 2}: {column}={shown!r} is not a number >= 0")
         frame[column] = values
     for channel in sorted(set(frame["channel"]) & DEFERRED_CHANNELS):
         for column in ("workload_minutes", "due_minutes"):
             if column not in frame.columns:
-                raise ValueError(f"{source}: deferred channel {channel!r} needs column {column}")
+                raise RequirementsError(f"{source}: deferred channel {channel!r} needs column {column}")
     return frame
 
 

@@ -52,6 +52,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from wfm_errors import RequirementsError
+
 __all__ = ["metrics", "required_agents", "SL_DEFINITIONS", "TIE_RTOL"]
 
 SL_DEFINITIONS = ("offered", "answered", "short_abandon")
@@ -73,7 +75,7 @@ def _as_array(name: str, value, *, allow_nan: bool = False) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+        raise RequirementsError(f"{name} must be a number or an array of numbers, got {value!r}") from None
     bad = ~np.isfinite(arr)
     if allow_nan:
         bad &= ~np.isnan(arr) & ~np.isposinf(arr)
@@ -84,12 +86,12 @@ def _as_array(name: str, value, *, allow_nan: bool = False) -> np.ndarray:
 
 def _raise_at(name: str, arr: np.ndarray, bad: np.ndarray, rule: str) -> None:
     if arr.ndim == 0:
-        raise ValueError(f"{name} = {float(arr)!r}: {rule}")
+        raise RequirementsError(f"{name} = {float(arr)!r}: {rule}")
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
     where = idx[0] if len(idx) == 1 else idx
     count = int(bad.sum())
     more = f" ({count} values)" if count > 1 else ""
-    raise ValueError(f"{name}[{where}] = {float(arr[idx])!r}: {rule}{more}")
+    raise RequirementsError(f"{name}[{where}] = {float(arr[idx])!r}: {rule}{more}")
 
 
 def _check(name: str, arr: np.ndarray, bad: np.ndarray, rule: str) -> None:
@@ -113,7 +115,7 @@ def _validate_common(calls, interval_s, aht_s, answer_s, patience_s, sl_definiti
         _check("patience_s", patience, patience <= 0, "must be > 0 (None, NaN or inf = Erlang C)")
         patience = np.where(np.isnan(patience), np.inf, patience)
     if sl_definition not in SL_DEFINITIONS:
-        raise ValueError(f"sl_definition = {sl_definition!r}: must be one of {', '.join(SL_DEFINITIONS)}")
+        raise RequirementsError(f"sl_definition = {sl_definition!r}: must be one of {', '.join(SL_DEFINITIONS)}")
     short = _as_array("short_abandon_s", short_abandon_s)
     _check("short_abandon_s", short, short < 0, "must be >= 0")
     return calls, interval_s, aht_s, answer_s, patience, short

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from wfm_errors import InputError, RulesError
 from scheduling import erlang
 from scheduling.channels import IMMEDIATE_CHANNELS, chat_metrics
 from scheduling.requirements import ServiceTarget
@@ -571,7 +572,7 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
         length = int((_base_end(row) - row.shift_start) / pd.Timedelta(minutes=1))
         template = template_of(rules, row.shift_start, row.date, length, row.channel)
         if template is None:
-            raise ValueError(f"roster row {idx}: {row.agent_id} {row.shift_start}-{row.shift_end} on {row.channel} matches "
+            raise RulesError(f"roster row {idx}: {row.agent_id} {row.shift_start}-{row.shift_end} on {row.channel} matches "
                              "no [[shift]] of the rules")
         own_skills = set(skills.get(row.agent_id, template.channels)) if skills is not None else set(template.channels)
         chans = tuple(c for c in immediate if c in template.channels and c in own_skills or c == row.channel)
@@ -751,7 +752,7 @@ def apply_changes(roster: pd.DataFrame, activities: pd.DataFrame, result: Replan
         wanted = {int(c) for c in accept}
         unknown = wanted - set(int(c) for c in edits["change_id"].dropna())
         if unknown:
-            raise ValueError(f"accept: change id {sorted(unknown)[0]} is not in the proposal "
+            raise InputError(f"accept: change id {sorted(unknown)[0]} is not in the proposal "
                              f"(ids {sorted(set(int(c) for c in edits['change_id']))})")
         edits = edits[edits["change_id"].isin(wanted)]
     roster = roster.copy()

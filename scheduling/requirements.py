@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import RequirementsError
 from scheduling import channels as _channels
 from scheduling import erlang
 
@@ -182,17 +183,17 @@ class ServiceTarget:
             ValueError: staffing.toml: [channel.voice] shrinkage = 1.2: must be a number in [0, 1)
         """
         if not isinstance(d, Mapping):
-            raise ValueError(f"{source}: [channel.{channel}] must be a table, got {d!r}")
+            raise RequirementsError(f"{source}: [channel.{channel}] must be a table, got {d!r}")
         known = [f.name for f in fields(cls) if f.name != "channel"]
         unknown = sorted(set(d) - set(known))
         if unknown:
-            raise ValueError(f"{source}: [channel.{channel}] unknown key {unknown[0]!r} "
+            raise RequirementsError(f"{source}: [channel.{channel}] unknown key {unknown[0]!r} "
                              f"(known keys: {', '.join(known)})")
         if channel not in CHANNELS:
-            raise ValueError(f"{source}: [channel.{channel}] unknown channel (known: {', '.join(CHANNELS)})")
+            raise RequirementsError(f"{source}: [channel.{channel}] unknown channel (known: {', '.join(CHANNELS)})")
         given = [key for key in _GOAL_KEYS if key in d]
         if given and channel in _channels.DEFERRED_CHANNELS:
-            raise ValueError(f"{source}: [channel.{channel}] {given[0]} = {d[given[0]]!r}: service goals are for "
+            raise RequirementsError(f"{source}: [channel.{channel}] {given[0]} = {d[given[0]]!r}: service goals are for "
                              f"immediate channels ({', '.join(_channels.IMMEDIATE_CHANNELS)}); the deferred channel "
                              f"{channel!r} keeps its due-time rule (due_minutes)")
         values = dict(d)
@@ -204,7 +205,7 @@ class ServiceTarget:
 def _validate(values: Mapping[str, Any], label: Callable[[str], str]) -> None:
     channel = values.get("channel", "voice")
     if channel not in CHANNELS:
-        raise ValueError(f"{label('channel')} = {channel!r}: unknown channel (known: {', '.join(CHANNELS)})")
+        raise RequirementsError(f"{label('channel')} = {channel!r}: unknown channel (known: {', '.join(CHANNELS)})")
     for key, (rule, ok) in _RULES.items():
         if key not in values:
             continue
@@ -212,16 +213,16 @@ def _validate(values: Mapping[str, Any], label: Callable[[str], str]) -> None:
         if v is None and key in _OPTIONAL:
             continue
         if not ok(v):
-            raise ValueError(f"{label(key)} = {v!r}: {rule}")
+            raise RequirementsError(f"{label(key)} = {v!r}: {rule}")
     deferred = channel in _channels.DEFERRED_CHANNELS
     if deferred and values.get("due_minutes") is None:
-        raise ValueError(f"{label('due_minutes')} is required for the deferred channel {channel!r}")
+        raise RequirementsError(f"{label('due_minutes')} is required for the deferred channel {channel!r}")
     if not deferred and values.get("due_minutes") is not None:
-        raise ValueError(f"{label('due_minutes')} = {values['due_minutes']!r}: only for deferred channels "
+        raise RequirementsError(f"{label('due_minutes')} = {values['due_minutes']!r}: only for deferred channels "
                          f"({', '.join(_channels.DEFERRED_CHANNELS)})")
     _validate_goal(values, label, deferred=deferred)
     if channel not in ("chat", "messaging") and values.get("concurrency", 1) != 1:
-        raise ValueError(f"{label('concurrency')} = {values['concurrency']!r}: only chat and messaging "
+        raise RequirementsError(f"{label('concurrency')} = {values['concurrency']!r}: only chat and messaging "
                          f"hold several sessions")
 
 
@@ -232,17 +233,17 @@ def _validate_goal(values: Mapping[str, Any], label: Callable[[str], str], *, de
     if deferred:
         for key, default in (("service_goal", "interval"), ("min_interval_sl", None), ("risk", None)):
             if values.get(key, default) != default:
-                raise ValueError(f"{label(key)} = {values[key]!r}: service goals are for immediate channels; "
+                raise RequirementsError(f"{label(key)} = {values[key]!r}: service goals are for immediate channels; "
                                  f"deferred channels keep their due-time rule (due_minutes)")
         return
     target = values.get("target_sl", 0.8)
     if floor is not None and floor > target:
-        raise ValueError(f"{label('min_interval_sl')} = {floor!r}: must be in [0, target_sl] = [0, {target!r}]")
+        raise RequirementsError(f"{label('min_interval_sl')} = {floor!r}: must be in [0, target_sl] = [0, {target!r}]")
     if goal == "interval" and risk is not None:
-        raise ValueError(f"{label('risk')} = {risk!r}: needs service_goal = \"daily\" or \"weekly\" (the share of "
+        raise RequirementsError(f"{label('risk')} = {risk!r}: needs service_goal = \"daily\" or \"weekly\" (the share of "
                          f"forecast scenarios in which the day's or the week's service level meets target_sl)")
     if goal != "interval" and values.get("sl_definition", "offered") != "offered":
-        raise ValueError(f"{label('service_goal')} = {goal!r}: a daily or weekly goal adds up answered contacts, so it "
+        raise RequirementsError(f"{label('service_goal')} = {goal!r}: a daily or weekly goal adds up answered contacts, so it "
                          f"needs sl_definition = \"offered\" (got {values['sl_definition']!r})")
 
 
@@ -254,11 +255,11 @@ def _infer_interval_minutes(frame: pd.DataFrame) -> int:
     diffs = times.groupby(["queue", "channel"], sort=False)["interval_start"].diff().dropna()
     diffs = diffs[diffs > pd.Timedelta(0)]
     if diffs.empty:
-        raise ValueError("interval_minutes: cannot be inferred from a forecast with one interval per "
+        raise RequirementsError("interval_minutes: cannot be inferred from a forecast with one interval per "
                          "queue and channel; give interval_minutes")
     minutes = diffs.min() / pd.Timedelta(minutes=1)
     if minutes != int(minutes):
-        raise ValueError(f"interval_start: intervals of {minutes} minutes are not whole minutes")
+        raise RequirementsError(f"interval_start: intervals of {minutes} minutes are not whole minutes")
     return int(minutes)
 
 
@@ -267,23 +268,23 @@ def _validate_forecast(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarg
         raise ValueError(f"forecast must be a pandas DataFrame, got {type(forecast).__name__}")
     missing = [c for c in ("interval_start", "queue", "channel", "forecast") if c not in forecast.columns]
     if missing:
-        raise ValueError(f"forecast: missing column(s) {', '.join(missing)} "
+        raise RequirementsError(f"forecast: missing column(s) {', '.join(missing)} "
                          f"(need interval_start, queue, channel, forecast)")
     frame = forecast.copy()
     try:
         frame["interval_start"] = pd.to_datetime(frame["interval_start"], format="ISO8601")
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"forecast: column interval_start is not ISO-8601 date-times: {exc}") from None
+        raise RequirementsError(f"forecast: column interval_start is not ISO-8601 date-times: {exc}") from None
     values = pd.to_numeric(frame["forecast"], errors="coerce")
     bad = values.isna() | ~np.isfinite(values.astype(float)) | (values < 0)
     if bad.any():
         i = bad.idxmax()
-        raise ValueError(f"forecast: row {i}, column forecast = {_show(forecast.loc[i, 'forecast'])}: "
+        raise RequirementsError(f"forecast: row {i}, column forecast = {_show(forecast.loc[i, 'forecast'])}: "
                          f"must be a number >= 0")
     frame["forecast"] = values.astype(float)
     unknown = sorted(set(frame["channel"].astype(str)) - set(targets))
     if unknown:
-        raise ValueError(f"forecast: channel {unknown[0]!r} has no service target "
+        raise RequirementsError(f"forecast: channel {unknown[0]!r} has no service target "
                          f"(targets given for: {', '.join(sorted(targets)) or 'none'})")
     if "aht_s" in frame.columns:
         aht = pd.to_numeric(frame["aht_s"], errors="coerce")
@@ -291,12 +292,12 @@ def _validate_forecast(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarg
         bad = given & (aht.isna() | ~(aht > 0) | ~np.isfinite(aht.fillna(0.0)))
         if bad.any():
             i = bad.idxmax()
-            raise ValueError(f"forecast: row {i}, column aht_s = {_show(forecast.loc[i, 'aht_s'])}: must be a number > 0")
+            raise RequirementsError(f"forecast: row {i}, column aht_s = {_show(forecast.loc[i, 'aht_s'])}: must be a number > 0")
         frame["aht_s"] = aht
     dup = frame.duplicated(["interval_start", "queue", "channel"])
     if dup.any():
         i = dup.idxmax()
-        raise ValueError(f"forecast: row {i} repeats interval_start {frame.loc[i, 'interval_start']}, "
+        raise RequirementsError(f"forecast: row {i} repeats interval_start {frame.loc[i, 'interval_start']}, "
                          f"queue {frame.loc[i, 'queue']!r}, channel {frame.loc[i, 'channel']!r}")
     return frame
 
@@ -322,13 +323,13 @@ def requirements(
     if interval_minutes is None:
         interval_minutes = _infer_interval_minutes(frame) if len(frame) else 15
     if not isinstance(interval_minutes, (int, np.integer)) or interval_minutes <= 0:
-        raise ValueError(f"interval_minutes = {interval_minutes!r}: must be a whole number > 0")
+        raise RequirementsError(f"interval_minutes = {interval_minutes!r}: must be a whole number > 0")
     if len(frame):
         offsets = (frame["interval_start"] - frame["interval_start"].min()) / pd.Timedelta(minutes=interval_minutes)
         off_grid = offsets != np.round(offsets)
         if off_grid.any():
             i = off_grid.idxmax()
-            raise ValueError(f"forecast: row {i}, interval_start {frame.loc[i, 'interval_start']} is not on "
+            raise RequirementsError(f"forecast: row {i}, interval_start {frame.loc[i, 'interval_start']} is not on "
                              f"the {interval_minutes}-minute grid")
     interval_s = interval_minutes * 60.0
 
@@ -353,7 +354,7 @@ def requirements(
         missing = open_ & np.isnan(a)
         if missing.any():
             i = rows[np.argmax(missing)]
-            raise ValueError(f"channel {name!r}: no aht_s for interval {frame.loc[i, 'interval_start']} "
+            raise RequirementsError(f"channel {name!r}: no aht_s for interval {frame.loc[i, 'interval_start']} "
                              f"(queue {frame.loc[i, 'queue']!r}): the forecast has none and the service target "
                              f"has no aht_s")
         a = np.where(np.isnan(a), 0.0, a)

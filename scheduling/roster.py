@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from wfm_errors import RulesError
 from scheduling.coverage import MINUTES_PER_WEEK, ChannelDemand, coverage_frame
 from scheduling.rules import WEEKDAYS, RuleSet
 from scheduling.shifts import AgentPool, HeadcountCaps, ShiftPlan, blend_targets
@@ -85,7 +86,7 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
     """
     for column in ("agent_id", "contract", "channels"):
         if column not in frame.columns:
-            raise ValueError(f"{source}: missing column {column!r}")
+            raise RulesError(f"{source}: missing column {column!r}")
     contracts = {c.name for c in rules.contracts}
     served = rules.channels()
     seen: set[str] = set()
@@ -94,17 +95,17 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
         where = f"{source}: row {position + 2}"
         agent_id = str(row["agent_id"]).strip()
         if not agent_id or agent_id == "nan":
-            raise ValueError(f"{where}: agent_id is empty")
+            raise RulesError(f"{where}: agent_id is empty")
         if agent_id in seen:
-            raise ValueError(f"{where}: agent_id={agent_id!r} appears twice")
+            raise RulesError(f"{where}: agent_id={agent_id!r} appears twice")
         seen.add(agent_id)
         contract = str(row["contract"]).strip()
         if contract not in contracts:
-            raise ValueError(f"{where}: contract={contract!r} is not a [[contract]] in the rules ({sorted(contracts)})")
+            raise RulesError(f"{where}: contract={contract!r} is not a [[contract]] in the rules ({sorted(contracts)})")
         channels = tuple(c.strip() for c in str(row["channels"]).split("|") if c.strip())
         bad = [c for c in channels if c not in served]
         if not channels or bad:
-            raise ValueError(f"{where}: channels={row['channels']!r}: {bad or 'none'} not served by any [[shift]]")
+            raise RulesError(f"{where}: channels={row['channels']!r}: {bad or 'none'} not served by any [[shift]]")
         weekdays, dates = set(), set()
         unavailable = row.get("unavailable")
         if isinstance(unavailable, str) and unavailable.strip():
@@ -116,7 +117,7 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
                 try:
                     dates.add(dt.date.fromisoformat(item))
                 except ValueError:
-                    raise ValueError(f"{where}: unavailable={item!r} is neither a weekday Mon..Sun nor an ISO date") from None
+                    raise RulesError(f"{where}: unavailable={item!r} is neither a weekday Mon..Sun nor an ISO date") from None
         preferred = row.get("preferred_shift")
         preferred = str(preferred).strip() if isinstance(preferred, str) and preferred.strip() else None
         if preferred and preferred not in {s.name for s in rules.shifts}:
@@ -131,11 +132,11 @@ def agents_from_frame(frame: pd.DataFrame, rules: RuleSet, *, source: str = "age
             try:
                 hours[key] = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"{where}: {key}={value!r} is not a number") from None
+                raise RulesError(f"{where}: {key}={value!r} is not a number") from None
             if hours[key] < 0:
-                raise ValueError(f"{where}: {key}={value!r} must be >= 0")
+                raise RulesError(f"{where}: {key}={value!r} must be >= 0")
         if hours["min_hours"] is not None and hours["max_hours"] is not None and hours["min_hours"] > hours["max_hours"]:
-            raise ValueError(f"{where}: min_hours={hours['min_hours']:g} exceeds max_hours={hours['max_hours']:g}")
+            raise RulesError(f"{where}: min_hours={hours['min_hours']:g} exceeds max_hours={hours['max_hours']:g}")
         agents.append(Agent(
             agent_id, contract, channels, frozenset(weekdays), frozenset(dates), preferred,
             hours["min_hours"], hours["max_hours"], hours["weekend_days_worked"] or 0.0,

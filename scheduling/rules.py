@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wfm_errors import RulesError
+
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 GRIDS_MINUTES: tuple[int, ...] = (5, 10, 15, 20, 30, 60)
 MINUTES_PER_DAY = 1440
@@ -124,7 +126,7 @@ class RuleSet:
         for contract in self.contracts:
             if contract.name == name:
                 return contract
-        raise ValueError(f"contract {name!r} is not defined; defined: {[c.name for c in self.contracts]}")
+        raise RulesError(f"contract {name!r} is not defined; defined: {[c.name for c in self.contracts]}")
 
     def channels(self) -> set[str]:
         """Every channel some shift template serves."""
@@ -231,28 +233,28 @@ def _warn_unknown(where: str, mapping: Mapping[str, Any], known: set[str]) -> No
 def _number(where: str, key: str, value: Any, *, kind: type = float, minimum: float | None = None,
             positive: bool = False) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{where}: {key}={value!r} is not a number")
+        raise RulesError(f"{where}: {key}={value!r} is not a number")
     if kind is int and float(value) != int(value):
-        raise ValueError(f"{where}: {key}={value!r} is not a whole number")
+        raise RulesError(f"{where}: {key}={value!r} is not a whole number")
     value = kind(value)
     if positive and value <= 0:
-        raise ValueError(f"{where}: {key}={value!r} must be positive")
+        raise RulesError(f"{where}: {key}={value!r} must be positive")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{where}: {key}={value!r} must be at least {minimum}")
+        raise RulesError(f"{where}: {key}={value!r} must be at least {minimum}")
     return value
 
 
 def _on_grid(where: str, key: str, value: int, grid: int) -> None:
     if value % grid:
-        raise ValueError(f"{where}: {key}={value} is not a multiple of interval_minutes={grid}")
+        raise RulesError(f"{where}: {key}={value} is not a multiple of interval_minutes={grid}")
 
 
 def _clock(where: str, key: str, value: Any) -> int:
     if not isinstance(value, str) or len(value.split(":")) != 2:
-        raise ValueError(f"{where}: {key}={value!r} is not a clock time 'HH:MM'")
+        raise RulesError(f"{where}: {key}={value!r} is not a clock time 'HH:MM'")
     hours, minutes = value.split(":")
     if not (hours.isdigit() and minutes.isdigit() and int(hours) <= 23 and int(minutes) <= 59):
-        raise ValueError(f"{where}: {key}={value!r} is not a clock time 'HH:MM'")
+        raise RulesError(f"{where}: {key}={value!r} is not a clock time 'HH:MM'")
     return int(hours) * 60 + int(minutes)
 
 
@@ -260,14 +262,14 @@ def _table_list(where: str, key: str, value: Any) -> list[Mapping[str, Any]]:
     if isinstance(value, Mapping):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise ValueError(f"{where}: [[{key}]] must be a list of tables")
+        raise RulesError(f"{where}: [[{key}]] must be a list of tables")
     return value
 
 
 def _name(where: str, table: Mapping[str, Any], index: int) -> str:
     name = table.get("name", table.get("kind"))
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{where} number {index + 1}: missing 'name'")
+        raise RulesError(f"{where} number {index + 1}: missing 'name'")
     return name
 
 
@@ -278,16 +280,16 @@ def _parse_contract(table: Mapping[str, Any], index: int, source: str) -> Contra
     days = table.get("days_per_week", 5)
     if isinstance(days, list):
         if len(days) != 2:
-            raise ValueError(f"{where}: days_per_week={days!r} must be an int or [min, max]")
+            raise RulesError(f"{where}: days_per_week={days!r} must be an int or [min, max]")
         low = _number(where, "days_per_week", days[0], kind=int)
         high = _number(where, "days_per_week", days[1], kind=int)
     else:
         low = high = _number(where, "days_per_week", days, kind=int)
     if not 1 <= low <= high <= 7:
-        raise ValueError(f"{where}: days_per_week={days!r} must lie within 1..7 with min <= max")
+        raise RulesError(f"{where}: days_per_week={days!r} must lie within 1..7 with min <= max")
     off = _number(where, "consecutive_days_off", table.get("consecutive_days_off", 0), kind=int, minimum=0)
     if off and high + off > 7 and low + off > 7:
-        raise ValueError(f"{where}: consecutive_days_off={off} leaves no room for days_per_week={days!r}")
+        raise RulesError(f"{where}: consecutive_days_off={off} leaves no room for days_per_week={days!r}")
     cost = _number(where, "hourly_cost", table.get("hourly_cost", 0.0), minimum=0)
     cap = table.get("max_agents")
     if cap is not None:
@@ -303,20 +305,20 @@ def _parse_activity(table: Mapping[str, Any], index: int, shift_where: str, grid
     act_len = _number(where, "length_minutes", table.get("length_minutes"), kind=int, positive=True)
     _on_grid(where, "length_minutes", act_len, grid)
     if act_len >= length:
-        raise ValueError(f"{where}: length_minutes={act_len} is not shorter than the shift's length_minutes={length}")
+        raise RulesError(f"{where}: length_minutes={act_len} is not shorter than the shift's length_minutes={length}")
     earliest = _number(where, "earliest_after_start", table.get("earliest_after_start", 0), kind=int, minimum=0)
     latest = _number(where, "latest_after_start", table.get("latest_after_start", earliest), kind=int, minimum=0)
     _on_grid(where, "earliest_after_start", earliest, grid)
     _on_grid(where, "latest_after_start", latest, grid)
     if latest < earliest:
-        raise ValueError(f"{where}: latest_after_start={latest} is before earliest_after_start={earliest}")
+        raise RulesError(f"{where}: latest_after_start={latest} is before earliest_after_start={earliest}")
     if latest + act_len > length:
-        raise ValueError(
+        raise RulesError(
             f"{where}: window ends at {latest + act_len} min, outside the shift's length_minutes={length}"
         )
     paid = table.get("paid", True)
     if not isinstance(paid, bool):
-        raise ValueError(f"{where}: paid={paid!r} must be true or false")
+        raise RulesError(f"{where}: paid={paid!r} must be true or false")
     return Activity(kind, act_len, paid, earliest, latest)
 
 
@@ -327,16 +329,16 @@ def _parse_shift(table: Mapping[str, Any], index: int, source: str, grid: int,
     _warn_unknown(where, table, _SHIFT_KEYS)
     contract = table.get("contract")
     if contract not in contracts:
-        raise ValueError(f"{where}: contract={contract!r} is not a [[contract]]; defined: {sorted(contracts)}")
+        raise RulesError(f"{where}: contract={contract!r} is not a [[contract]]; defined: {sorted(contracts)}")
     channels = table.get("channels", ["voice"])
     if isinstance(channels, str):
         channels = [channels]
     if not channels or not all(isinstance(c, str) and c for c in channels):
-        raise ValueError(f"{where}: channels={channels!r} must be a non-empty list of channel names")
+        raise RulesError(f"{where}: channels={channels!r} must be a non-empty list of channel names")
     length = _number(where, "length_minutes", table.get("length_minutes"), kind=int, positive=True)
     _on_grid(where, "length_minutes", length, grid)
     if length + min_rest_hours * 60 > MINUTES_PER_DAY:
-        raise ValueError(
+        raise RulesError(
             f"{where}: length_minutes={length} plus min_rest_hours={min_rest_hours:g} exceeds 24 h, "
             "so the shift can never be worked on consecutive days"
         )
@@ -350,7 +352,7 @@ def _parse_shift(table: Mapping[str, Any], index: int, source: str, grid: int,
             names = ", ".join(f"{activities[j].kind!r} (number {j + 1}, {activities[j].length_minutes} min from "
                               f"{activities[j].earliest_after_start}..{activities[j].latest_after_start})"
                               for j in activity_order(activities))
-            raise ValueError(
+            raise RulesError(
                 f"{where}: activity {activities[k].kind!r} (number {k + 1}) cannot fit: taken one after another "
                 f"in the order {names}, it could start no earlier than {earliest} min and no later than "
                 f"{latest} min after the shift start"
@@ -358,7 +360,7 @@ def _parse_shift(table: Mapping[str, Any], index: int, source: str, grid: int,
     unpaid = sum(a.length_minutes for a in activities if not a.paid)
     paid = _number(where, "paid_minutes", table.get("paid_minutes", length - unpaid), kind=int, positive=True)
     if paid > length:
-        raise ValueError(f"{where}: paid_minutes={paid} exceeds length_minutes={length}")
+        raise RulesError(f"{where}: paid_minutes={paid} exceeds length_minutes={length}")
     earliest = _clock(where, "earliest_start", table.get("earliest_start", "00:00"))
     latest = _clock(where, "latest_start", table.get("latest_start", table.get("earliest_start", "00:00")))
     if latest < earliest:
@@ -369,7 +371,7 @@ def _parse_shift(table: Mapping[str, Any], index: int, source: str, grid: int,
     _on_grid(where, "latest_start", latest, grid)
     days = table.get("days", list(WEEKDAYS))
     if not isinstance(days, list) or not all(d in WEEKDAYS for d in days) or not days:
-        raise ValueError(f"{where}: days={days!r} must be a list of {', '.join(WEEKDAYS)}")
+        raise RulesError(f"{where}: days={days!r} must be a list of {', '.join(WEEKDAYS)}")
     return ShiftTemplate(
         name=name, contract=contract, channels=tuple(channels), length_minutes=length,
         paid_minutes=paid, earliest_start=earliest, latest_start=latest, start_step_minutes=step,
@@ -379,21 +381,21 @@ def _parse_shift(table: Mapping[str, Any], index: int, source: str, grid: int,
 
 def _parse_rules(data: Mapping[str, Any], source: str) -> RuleSet:
     if not isinstance(data, Mapping):
-        raise ValueError(f"{source}: expected a table of rules, got {type(data).__name__}")
+        raise RulesError(f"{source}: expected a table of rules, got {type(data).__name__}")
     _warn_unknown(source, data, _TOP_KEYS)
     grid = _number(source, "interval_minutes", data.get("interval_minutes", 15), kind=int)
     if grid not in GRIDS_MINUTES:
-        raise ValueError(f"{source}: interval_minutes={grid} must be one of {GRIDS_MINUTES}")
+        raise RulesError(f"{source}: interval_minutes={grid} must be one of {GRIDS_MINUTES}")
     rest = _number(source, "min_rest_hours", data.get("min_rest_hours", 11), minimum=0)
     max_consecutive = _number(source, "max_consecutive_days", data.get("max_consecutive_days", 6), kind=int)
     if not 1 <= max_consecutive <= 7:
-        raise ValueError(f"{source}: max_consecutive_days={max_consecutive} must lie within 1..7")
+        raise RulesError(f"{source}: max_consecutive_days={max_consecutive} must lie within 1..7")
     wrap = data.get("wrap_week", True)
     if not isinstance(wrap, bool):
-        raise ValueError(f"{source}: wrap_week={wrap!r} must be true or false")
+        raise RulesError(f"{source}: wrap_week={wrap!r} must be true or false")
     coverage = data.get("coverage", "soft")
     if coverage not in ("soft", "hard"):
-        raise ValueError(f"{source}: coverage={coverage!r} must be 'soft' or 'hard'")
+        raise RulesError(f"{source}: coverage={coverage!r} must be 'soft' or 'hard'")
     under = _number(source, "under_penalty", data.get("under_penalty", 1000.0), minimum=0)
     over = _number(source, "over_penalty", data.get("over_penalty", 0.01), minimum=0)
     time_limit = _number(source, "time_limit_s", data.get("time_limit_s", 60.0), positive=True)
@@ -401,34 +403,34 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> RuleSet:
     week_start = data.get("week_start")
     if week_start is not None:
         if week_start not in WEEKDAYS:
-            raise ValueError(f"{source}: week_start={week_start!r} must be one of {', '.join(WEEKDAYS)}")
+            raise RulesError(f"{source}: week_start={week_start!r} must be one of {', '.join(WEEKDAYS)}")
         week_start = WEEKDAYS.index(week_start)
 
     contracts: dict[str, Contract] = {}
     for i, table in enumerate(_table_list(source, "contract", data.get("contract", []))):
         contract = _parse_contract(table, i, source)
         if contract.name in contracts:
-            raise ValueError(f"{source}: [[contract]] {contract.name!r} is defined twice")
+            raise RulesError(f"{source}: [[contract]] {contract.name!r} is defined twice")
         contracts[contract.name] = contract
     if not contracts:
-        raise ValueError(f"{source}: no [[contract]] defined")
+        raise RulesError(f"{source}: no [[contract]] defined")
     shifts: dict[str, ShiftTemplate] = {}
     for i, table in enumerate(_table_list(source, "shift", data.get("shift", []))):
         shift = _parse_shift(table, i, source, grid, contracts, rest)
         if shift.name in shifts:
-            raise ValueError(f"{source}: [[shift]] {shift.name!r} is defined twice")
+            raise RulesError(f"{source}: [[shift]] {shift.name!r} is defined twice")
         shifts[shift.name] = shift
     if not shifts:
-        raise ValueError(f"{source}: no [[shift]] defined")
+        raise RulesError(f"{source}: no [[shift]] defined")
     all_channels = {c for shift in shifts.values() for c in shift.channels}
     for shift in shifts.values():
         for activity in shift.activities:
             if activity.kind in all_channels:
-                raise ValueError(f"{source}: [[shift]] {shift.name!r} [[shift.activity]] {activity.kind!r}: "
+                raise RulesError(f"{source}: [[shift]] {shift.name!r} [[shift.activity]] {activity.kind!r}: "
                                  "an activity may not be named after a channel")
         contract = contracts[shift.contract]
         if not day_patterns(contract, max_consecutive_days=max_consecutive, wrap=wrap, weekdays=shift.weekdays):
-            raise ValueError(
+            raise RulesError(
                 f"{source}: [[shift]] {shift.name!r}: contract {contract.name!r} "
                 f"(days_per_week {contract.min_days}..{contract.max_days}, consecutive_days_off="
                 f"{contract.consecutive_days_off}) can never be met with max_consecutive_days="

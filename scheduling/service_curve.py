@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wfm_errors import RequirementsError
 from scheduling import erlang
 from scheduling.channels import CONCURRENCY_CAPACITY, chat_metrics
 
@@ -207,19 +208,19 @@ def service_curves(volume, aht_s, *, interval_s: float, answer_s: float, patienc
     bad = ~np.isfinite(vol) | (vol < 0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"volume[{i}] = {float(vol[i])!r}: must be finite and >= 0")
+        raise RequirementsError(f"volume[{i}] = {float(vol[i])!r}: must be finite and >= 0")
     open_ = vol > 0
     bad = open_ & ~(np.isfinite(aht) & (aht > 0))
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"aht_s[{i}] = {float(aht[i])!r}: must be > 0 where volume > 0")
+        raise RequirementsError(f"aht_s[{i}] = {float(aht[i])!r}: must be > 0 where volume > 0")
     if not interval_s > 0:
-        raise ValueError(f"interval_s = {interval_s!r}: must be > 0")
+        raise RequirementsError(f"interval_s = {interval_s!r}: must be > 0")
     if not answer_s >= 0:
-        raise ValueError(f"answer_s = {answer_s!r}: must be >= 0")
+        raise RequirementsError(f"answer_s = {answer_s!r}: must be >= 0")
     c = int(concurrency)
     if c != concurrency or not 1 <= c <= len(CONCURRENCY_CAPACITY):
-        raise ValueError(f"concurrency = {concurrency!r}: must be a whole number from 1 to {len(CONCURRENCY_CAPACITY)}")
+        raise RequirementsError(f"concurrency = {concurrency!r}: must be a whole number from 1 to {len(CONCURRENCY_CAPACITY)}")
     safe_aht = np.where(open_, aht, 1.0)
     # generous top: the slots' load plus a square-root margin, in agents
     load_slots = vol * safe_aht * (c / CONCURRENCY_CAPACITY[c - 1]) / interval_s

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from wfm_errors import RequirementsError
 from scheduling.channels import session_handle_s
 
 __all__ = ["simulate", "SimulationResult", "simulate_paths", "PathCounts"]
@@ -75,7 +76,7 @@ def _vec(name: str, value, size: int) -> np.ndarray:
     if arr.shape != (size,):
         raise ValueError(f"{name} must be a scalar or have one value per interval ({size}), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
+        raise RequirementsError(f"{name} must be finite")
     return arr
 
 
@@ -107,27 +108,27 @@ def simulate(
         raise ValueError(f"calls must be a non-empty 1-D array, got shape {calls.shape}")
     n_int = calls.size
     if not np.all(np.isfinite(calls)) or np.any(calls < 0):
-        raise ValueError("calls must be finite and >= 0")
+        raise RequirementsError("calls must be finite and >= 0")
     agents = _vec("agents", agents, n_int)
     if np.any(agents < 0) or np.any(agents != np.floor(agents)):
-        raise ValueError("agents must be whole numbers >= 0")
+        raise RequirementsError("agents must be whole numbers >= 0")
     if not interval_s > 0:
-        raise ValueError(f"interval_s = {interval_s!r}: must be > 0")
+        raise RequirementsError(f"interval_s = {interval_s!r}: must be > 0")
     aht = _vec("aht_s", aht_s, n_int)
     if np.any(aht <= 0):
-        raise ValueError("aht_s must be > 0")
+        raise RequirementsError("aht_s must be > 0")
     if answer_s < 0:
-        raise ValueError(f"answer_s = {answer_s!r}: must be >= 0")
+        raise RequirementsError(f"answer_s = {answer_s!r}: must be >= 0")
     if patience_s is not None and not patience_s > 0:
-        raise ValueError(f"patience_s = {patience_s!r}: must be > 0 or None")
+        raise RequirementsError(f"patience_s = {patience_s!r}: must be > 0 or None")
     if handle_dist not in ("exponential", "lognormal"):
-        raise ValueError(f"handle_dist = {handle_dist!r}: must be 'exponential' or 'lognormal'")
+        raise RequirementsError(f"handle_dist = {handle_dist!r}: must be 'exponential' or 'lognormal'")
     if not handle_cv > 0:
-        raise ValueError(f"handle_cv = {handle_cv!r}: must be > 0")
+        raise RequirementsError(f"handle_cv = {handle_cv!r}: must be > 0")
     if int(concurrency) != concurrency or concurrency < 1:
-        raise ValueError(f"concurrency = {concurrency!r}: must be a whole number >= 1")
+        raise RequirementsError(f"concurrency = {concurrency!r}: must be a whole number >= 1")
     if int(replications) != replications or replications < 1:
-        raise ValueError(f"replications = {replications!r}: must be a whole number >= 1")
+        raise RequirementsError(f"replications = {replications!r}: must be a whole number >= 1")
     concurrency = int(concurrency)
     mean_h = aht * session_handle_s(1.0, concurrency=concurrency)
     slots = (agents * concurrency).astype(np.int64)
@@ -242,20 +243,20 @@ def simulate_paths(
     if calls.ndim != 2 or calls.size == 0:
         raise ValueError(f"calls must be a non-empty 2-D array (scenarios x intervals), got shape {calls.shape}")
     if not np.all(np.isfinite(calls)) or np.any(calls < 0):
-        raise ValueError("calls must be finite and >= 0")
+        raise RequirementsError("calls must be finite and >= 0")
     n_int = calls.shape[1]
     agents = _vec("agents", agents, n_int)
     if np.any(agents < 0) or np.any(agents != np.floor(agents)):
-        raise ValueError("agents must be whole numbers >= 0")
+        raise RequirementsError("agents must be whole numbers >= 0")
     aht = _vec("aht_s", aht_s, n_int)
     if np.any(aht <= 0):
-        raise ValueError("aht_s must be > 0")
+        raise RequirementsError("aht_s must be > 0")
     if not interval_s > 0:
-        raise ValueError(f"interval_s = {interval_s!r}: must be > 0")
+        raise RequirementsError(f"interval_s = {interval_s!r}: must be > 0")
     if patience_s is not None and not patience_s > 0:
-        raise ValueError(f"patience_s = {patience_s!r}: must be > 0 or None")
+        raise RequirementsError(f"patience_s = {patience_s!r}: must be > 0 or None")
     if int(concurrency) != concurrency or concurrency < 1:
-        raise ValueError(f"concurrency = {concurrency!r}: must be a whole number >= 1")
+        raise RequirementsError(f"concurrency = {concurrency!r}: must be a whole number >= 1")
     mean_h = aht * session_handle_s(1.0, concurrency=int(concurrency))
     slots = (agents * int(concurrency)).astype(np.int64)
     rng = np.random.default_rng(seed)

@@ -59,7 +59,7 @@ def _keeps_rules(plan, rules, *, agents=None, roster=None):
             warnings.simplefilter("ignore", UserWarning)
             roster = build_roster(plan, rules, agents=agents)
     violations = check_roster(roster.roster, roster.activities, rules, agents=roster.agents, coverage=roster.coverage,
-                              week_start=plan.grid.start)  # the week the plan was made on, as planner.rostering does
+                              week_start=plan.grid.start)  # the week the plan was made on, as planner.week_schedule does
     assert violations == [], [str(v) for v in violations[:5]]
     assert plan.priced_coverage is not None
     assert compare_coverage(plan.priced_coverage, plan.coverage, expected_name="priced", actual_name="plan") == []

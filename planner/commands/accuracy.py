@@ -16,11 +16,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "accuracy", help="WAPE and bias of a stored forecast snapshot against actuals",
-        description="Score a forecast snapshot from the store against actual volumes, per queue, "
-        "day and time of day, next to the Poisson noise floor.", epilog=EXAMPLE)
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner accuracy``."""
     p.add_argument("--snapshot", required=True, type=int, metavar="ID", help="forecast snapshot id")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--actuals", metavar="FILE", help="History-format file with the actual volumes")
@@ -30,11 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from planner.commands.inputs import add_input_options
 
     add_input_options(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.forecasts import accuracy_report
+    from planner.forecast_runs import accuracy_report
     from planner.writers import write_csv
     from planner.store import Store
 

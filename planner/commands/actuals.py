@@ -33,13 +33,11 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "actuals",
-        help="import today's actuals so far (History format) for intraday",
-        description="Import actual interval volumes (the History format) for intraday tracking.",
-        epilog=EXAMPLE + "\n" + PROFILES_HELP,
-    )
+EPILOG = EXAMPLE + "\n" + PROFILES_HELP
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner actuals``."""
     parser.add_argument("file", metavar="FILE", nargs="?", help="CSV (optionally .gz) or Parquet in the History format")
     parser.add_argument("--watch", metavar="DIR", help="ingest each new file that lands in DIR")
     parser.add_argument("--poll-s", type=float, default=5.0, metavar="S", help="--watch: seconds between looks (default 5)")
@@ -48,7 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", metavar="NAME", help="dataset name (default: actuals_<file name without its extension and any actuals_ prefix>)")
     parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the file's local times")
     add_input_options(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import socket
 
+from wfm_errors import InputError
 from planner.cluster import add_arguments, use_scheduler
 from planner.ui.app import DEFAULT_HOST, DEFAULT_PORT
 
@@ -28,16 +29,13 @@ REQUEST_TIMEOUT_S = 300
 KEEPALIVE_S = 75  # idle keep-alive connections stay open this long (a shorter one races the client reusing it)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "app", help="serve the web app", description="Serve the planner's web app.", epilog=EXAMPLE
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner app``."""
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--debug", action="store_true", help="Dash's development server with reloading (never in production)")
     add_arguments(parser, workers=False)
-    parser.set_defaults(func=run)
 
 
 def is_loopback(host: str) -> bool:
@@ -55,15 +53,15 @@ def is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
-        raise ValueError(f"--port: {args.port} is not a port number (1-65535)")
+        raise InputError(f"--port: {args.port} is not a port number (1-65535)")
     if not 1 <= args.workers <= 64:
-        raise ValueError(f"--workers: {args.workers} must be between 1 and 64")
+        raise InputError(f"--workers: {args.workers} must be between 1 and 64")
     from planner.store import Store, default_url
 
     store = Store.open(default_url())
     accounts = store.user_count()
     if not accounts and not is_loopback(args.host):
-        raise ValueError(f"--host {args.host}: refused: no accounts yet, so the app is a single-user tool on 127.0.0.1; "
+        raise InputError(f"--host {args.host}: refused: no accounts yet, so the app is a single-user tool on 127.0.0.1; "
                          "add one first with 'planner users add NAME --role admin'")
     from planner.ui.app import create_app  # imports Dash only when serving
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from wfm_errors import InputError
 from planner.store import Store
 from planner.writers import csv_bytes
 
@@ -18,19 +19,17 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("audit", help="show the audit trail: who changed what and when",
-                                   description="Show the audit trail: who changed what and when.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner audit``."""
     parser.add_argument("--limit", type=int, default=50, help="rows to show (default 50; 0 = all)")
     parser.add_argument("--user", metavar="NAME", help="only this actor")
     parser.add_argument("--action", help="only this action (import, forecast, plan build, publish, scenario, delete, ...)")
     parser.add_argument("--csv", action="store_true", help="CSV on standard output")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.limit < 0:
-        raise ValueError(f"--limit: {args.limit} must be >= 0")
+        raise InputError(f"--limit: {args.limit} must be >= 0")
     log = Store.open().audit_log(limit=args.limit or None, actor=args.user, action=args.action)
     if args.csv:
         print(csv_bytes(log).decode("utf-8"), end="")  # neutralized: it is opened in spreadsheets too

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import InputError
 from planner.cluster import command_executor
 from planner.commands.frontier import add_plan_arguments, stored_inputs
 from planner.progress import stage_bar
@@ -24,15 +25,13 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("budget", help="the best expected service level a weekly budget buys",
-                                   description="What a weekly budget buys for a stored plan.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner budget``."""
     parser.add_argument("--budget", required=True, metavar="AMOUNT", help="money per week (> 0)")
     add_plan_arguments(parser)
     parser.add_argument("--tolerance", type=float, default=0.01, metavar="SHARE",
                         help="stop when the staffing levels that fit and do not fit are this close (default 0.01)")
     parser.add_argument("--max-solves", type=int, default=8, metavar="N", help="plans solved at most (default 8)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
     budget = check_budget(args.budget)
     if not 0 < args.tolerance < 1:
-        raise ValueError(f"--tolerance must be between 0 and 1, got {args.tolerance}")
+        raise InputError(f"--tolerance must be between 0 and 1, got {args.tolerance}")
     if args.max_solves < 1:
-        raise ValueError(f"--max-solves must be >= 1, got {args.max_solves}")
+        raise InputError(f"--max-solves must be >= 1, got {args.max_solves}")
     view, config, forecast, known = stored_inputs(args)
     print(f"plan {view.plan_id} ({view.name}): what {budget:,.0f} a week buys", file=sys.stderr)
     with command_executor(args) as executor, stage_bar("budget") as progress:

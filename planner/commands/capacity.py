@@ -8,7 +8,7 @@ import argparse
 
 from planner.cluster import add_arguments, command_executor
 from planner.progress import stage_bar
-from planner.capacity import capacity_plan, load_capacity_config, write_capacity_outputs
+from planner.capacity_plan import capacity_plan, load_capacity_config, write_capacity_outputs
 
 EXAMPLE = """\
 Forecasts the horizon's interval volumes, turns them into interval requirements (queueing
@@ -24,18 +24,11 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "capacity",
-        help="capacity plan over months: required vs available FTE, hiring plan, cost per month",
-        description="Plan headcount for 13-52 weeks: required FTE from interval requirements, attrition, "
-        "training and ramp-up, and the hiring classes that close the gap at least cost.",
-        epilog=EXAMPLE,
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner capacity``."""
     parser.add_argument("--config", required=True, metavar="CAPACITY.toml", help="the capacity config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
     add_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,19 +23,12 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="load the bundled sample data into the store",
-        description="Import the bundled sample data (synthetic multi-channel centre, US bank 2003, "
-        "Anonymous Bank 1999) into the store.",
-        epilog=EXAMPLE,
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner demo``."""
     parser.add_argument("--no-plan", action="store_true", help="only import the sample data")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the stored samples and example plan when they are current")
     parser.add_argument("--out", default="var/demo_plan", metavar="DIR", help="where the example plan's files go")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.cli import UsageError
 from planner.writers import write_csv
 from scheduling.erlang import SL_DEFINITIONS, metrics, required_agents
@@ -46,14 +47,8 @@ RULES = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "erlang",
-        help="agents needed for a service level (Erlang C / Erlang A), one case or a CSV batch",
-        description="Queueing maths for one interval: required agents and the service level, ASA, "
-        "occupancy and abandon rate they give. Exact Erlang C or Erlang A for any size.",
-        epilog=EXAMPLE,
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner erlang``."""
     p.add_argument("--calls", type=float, help="contacts offered in the interval")
     p.add_argument("--interval-s", type=float, help="interval length, seconds")
     p.add_argument("--aht-s", type=float, help="average handle time, seconds")
@@ -71,7 +66,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--batch", metavar="CASES.csv", help="compute every row of a CSV of cases")
     p.add_argument("--out", metavar="RESULTS.csv", help="output of --batch")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         raise UsageError("--out is for --batch; the single case prints to the screen")
     if not 0 <= args.shrinkage < 1:
-        raise ValueError(f"--shrinkage = {args.shrinkage}: must be in [0, 1)")
+        raise InputError(f"--shrinkage = {args.shrinkage}: must be in [0, 1)")
     return run_single(args)
 
 
@@ -108,7 +102,7 @@ def run_single(args: argparse.Namespace) -> int:
                                   max_asa_s=args.max_asa_s, max_abandon=args.max_abandon, **common))
     focus = args.agents if args.agents is not None else net
     if focus < 0:
-        raise ValueError(f"--agents = {focus}: must be >= 0")
+        raise InputError(f"--agents = {focus}: must be >= 0")
     rows = np.arange(max(focus - 2, 0), focus + 3)
     if net is not None and net not in rows:
         rows = np.unique(np.concatenate([rows, [net]]))
@@ -174,15 +168,15 @@ def run_batch(cases: Path, out: Path) -> int:
     except FileNotFoundError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{cases}: not a readable CSV: {exc}") from None
+        raise InputError(f"{cases}: not a readable CSV: {exc}") from None
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise ValueError(f"{cases}: missing column(s) {', '.join(missing)} "
+        raise InputError(f"{cases}: missing column(s) {', '.join(missing)} "
                          f"(need {', '.join(REQUIRED)}; optional {', '.join(OPTIONAL)})")
     clash = [c for c in ADDED if c in frame.columns]
     if clash:
-        raise ValueError(f"{cases}: column(s) {', '.join(clash)} are results; remove them from the cases")
+        raise InputError(f"{cases}: column(s) {', '.join(clash)} are results; remove them from the cases")
     values: dict[str, np.ndarray] = {}
     for col in REQUIRED + OPTIONAL:
         if col not in frame.columns:
@@ -198,13 +192,13 @@ def run_batch(cases: Path, out: Path) -> int:
             bad |= empty
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"{cases}: row {i + 2}, column {col} = {frame[col].iloc[i]!r}: "
+            raise InputError(f"{cases}: row {i + 2}, column {col} = {frame[col].iloc[i]!r}: "
                              f"{'empty' if empty[i] else rule}")
         values[col] = np.where(empty, np.nan, num)
     neither = np.isnan(values["agents"]) & np.isnan(values["target_sl"])
     if neither.any():
         i = int(np.argmax(neither))
-        raise ValueError(f"{cases}: row {i + 2}: give agents or target_sl (both are empty)")
+        raise InputError(f"{cases}: row {i + 2}: give agents or target_sl (both are empty)")
     has_target = ~np.isnan(values["target_sl"])
     req = np.full(len(frame), -1, dtype=np.int64)
     if has_target.any():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import InputError
 from forecasting import MODELS
 from planner.cluster import add_arguments, command_executor
 
@@ -24,11 +25,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "forecast", help="forecast volume (and handle time) per queue, channel and interval",
-        description="Forecast every queue and channel of a History file from --start for --days "
-        "days on an --interval-minutes grid.", epilog=EXAMPLE)
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner forecast``."""
     p.add_argument("history", metavar="HISTORY", help="History file (CSV, .csv.gz or Parquet)")
     p.add_argument("--start", required=True, metavar="T",
                    help="first forecast interval, local time on the grid, e.g. 2003-10-20 or 2003-10-20T07:00")
@@ -49,17 +47,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add_input_options(p)
     add_arguments(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from planner.commands.inputs import input_options
-    from planner.forecasts import run_forecast
+    from planner.forecast_runs import run_forecast
 
     if args.days < 1:
-        raise ValueError(f"--days must be >= 1, got {args.days}")
+        raise InputError(f"--days must be >= 1, got {args.days}")
     with command_executor(args) as executor:  # connects (or fails) before the bar is drawn
         bar = tqdm(total=None, desc="series", unit="series", file=sys.stderr, leave=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wfm_errors import InputError
 from planner.cluster import add_arguments, command_executor
 from planner.progress import stage_bar
 
@@ -23,15 +24,13 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("frontier", help="the cheapest plan reaching each service-level target",
-                                   description="Service level vs cost for a stored plan.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner frontier``."""
     add_plan_arguments(parser)
     parser.add_argument("--targets", default="0.7,0.8,0.9", metavar="LIST",
                         help="service levels, comma-separated shares in (0, 1) or percentages (default 0.7,0.8,0.9)")
     parser.add_argument("--max-rounds", type=int, default=4, metavar="N",
                         help="rounds of re-planning for targets not reached yet (default 4; >= 2)")
-    parser.set_defaults(func=run)
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     targets = parse_targets(args.targets)
     if args.max_rounds < 2:
-        raise ValueError(f"--max-rounds must be >= 2, got {args.max_rounds}")
+        raise InputError(f"--max-rounds must be >= 2, got {args.max_rounds}")
     view, config, forecast, known = stored_inputs(args)
     print(f"plan {view.plan_id} ({view.name}): frontier for {', '.join(f'{t:.0%}' for t in targets)}", file=sys.stderr)
     with command_executor(args) as executor, stage_bar("frontier") as progress:

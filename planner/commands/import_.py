@@ -18,20 +18,16 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "import",
-        help="validate a History or actuals file and store it",
-        description="Validate a History (or actuals) file and store it in the planner's database, "
-        "raw upload included.",
-        epilog=EXAMPLE + "\n" + PROFILES_HELP,
-    )
+EPILOG = EXAMPLE + "\n" + PROFILES_HELP
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner import``."""
     parser.add_argument("file", metavar="FILE", help="CSV (optionally .gz) or Parquet file")
     parser.add_argument("--dataset", required=True, metavar="NAME", help="name to store it under")
     parser.add_argument("--kind", choices=("history", "actuals"), default="history")
     parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the file's local times")
     add_input_options(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.intraday import intraday, summary_dict
 
 EXAMPLE = """\
@@ -30,14 +31,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "intraday",
-        help="today's forecast vs actual, re-forecast and staffing gap",
-        description="Compare today's actuals with the forecast the roster was built from, re-forecast "
-        "the rest of the day and show the staffing gap.",
-        epilog=EXAMPLE,
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner intraday``."""
     parser.add_argument("--date", required=True, metavar="D", help="the day, e.g. 2025-06-03")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument("--plan", type=int, metavar="ID", help="stored plan id (default: the newest covering the date)")
@@ -53,14 +48,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replan.add_argument("--overtime-max-minutes", type=int, default=120, metavar="M", help="longest extension of a shift (default 120)")
     replan.add_argument("--value-per-contact", type=float, default=3.0, metavar="X",
                         help="worth of one contact brought back within target, in cost units (default 3)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         date = pd.Timestamp(args.date)
     except ValueError:
-        raise ValueError(f"--date: {args.date!r} is not a date (e.g. 2025-06-03)") from None
+        raise InputError(f"--date: {args.date!r} is not a date (e.g. 2025-06-03)") from None
+    if args.now:
+        try:
+            pd.Timestamp(args.now)
+        except ValueError:
+            raise InputError(f"--now: {args.now!r} is not a time of day (e.g. 14:30) or a date-time") from None
     if (args.accept or args.now) and not args.replan:
         print("planner intraday: error: --accept and --now need --replan", file=sys.stderr)
         return 2

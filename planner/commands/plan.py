@@ -22,17 +22,11 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "plan",
-        help="history -> forecast -> requirements -> shifts -> roster -> cost, with scenarios",
-        description="Build the week's plan and its budget scenarios from plan.toml.",
-        epilog=EXAMPLE,
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner plan``."""
     parser.add_argument("--config", required=True, metavar="PLAN.toml", help="the plan config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
     add_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

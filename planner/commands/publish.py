@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from wfm_errors import StoreError
 from planner.store import Store
 
 EXAMPLE = """\
@@ -17,12 +18,10 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("publish", help="publish a plan for intraday, exports and team leads",
-                                   description="Publish a stored plan.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner publish``."""
     parser.add_argument("plan_id", metavar="PLAN_ID", type=int, nargs="?", help="the plan (default: the newest)")
     parser.add_argument("--list", action="store_true", help="list the publications instead")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     plan_id = args.plan_id if args.plan_id is not None else store.latest_plan_id()
     if plan_id is None:
-        raise ValueError("no plan in the store: build one first (planner plan, or planner demo)")
+        raise StoreError("no plan in the store: build one first (planner plan, or planner demo)")
     version = store.publish_plan(plan_id)
     print(f"published plan {plan_id} as version {version}")
     return 0

@@ -7,7 +7,8 @@ import sys
 
 from tqdm import tqdm
 
-from planner.rostering import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
+from wfm_errors import InputError
+from planner.week_schedule import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
 from scheduling.coverage import validate_requirements
 
 STAGES = (
@@ -31,14 +32,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "schedule",
-        help="weekly shift plan and roster by LP/MIP from staff requirements",
-        description="Plan the week's shifts, breaks and days off at least cost, assign them to agents "
-        "and write the roster, activities, coverage and a summary.",
-        epilog=EXAMPLE,
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner schedule``."""
     p.add_argument("requirements", metavar="REQUIREMENTS.csv", help="requirements CSV (docs/architecture.md section 3)")
     p.add_argument("--rules", required=True, metavar="rules.toml", help="contracts, shift templates, activities")
     p.add_argument("--agents", metavar="agents.csv", help="named agents (default: created per contract)")
@@ -48,17 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="simulation replications for the service check (default 10)")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output folder (built aside and swapped in whole: its previous content is replaced)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.replications < 1:
-        raise ValueError(f"--replications={args.replications} must be at least 1")
+        raise InputError(f"--replications={args.replications} must be at least 1")
     rules = load_rules(args.rules)
     requirements = validate_requirements(read_requirements_csv(args.requirements), source=args.requirements)
     unknown = sorted(set(requirements["channel"]) - rules.channels())
     if unknown:
-        raise ValueError(f"{args.requirements}: channel {unknown[0]!r} is not served by any [[shift]] in "
+        raise InputError(f"{args.requirements}: channel {unknown[0]!r} is not served by any [[shift]] in "
                          f"{args.rules} (served: {sorted(rules.channels())})")
     targets = None
     if args.staffing:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from planner.staffing import load_staffing, requirements
 from planner.writers import write_csv
 
@@ -23,20 +24,13 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "staff",
-        help="turn a forecast into staff requirements per interval (Erlang C/A, chat, deferred)",
-        description="Compute the agents needed per interval, queue and channel to meet the service "
-        "goals of staffing.toml, from a Forecast CSV.",
-        epilog=EXAMPLE,
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner staff``."""
     p.add_argument("forecast", metavar="FORECAST.csv", help="forecast CSV (docs/architecture.md section 3)")
     p.add_argument("--config", required=True, metavar="staffing.toml", help="service goals per channel")
     p.add_argument("--out", required=True, metavar="REQUIREMENTS.csv", help="where to write the requirements")
     p.add_argument("--interval-minutes", type=int, default=None, metavar="M",
                    help="interval length (default: inferred from the timestamps)")
-    p.set_defaults(func=run)
 
 
 def read_forecast_csv(path: str | Path) -> pd.DataFrame:
@@ -47,20 +41,20 @@ def read_forecast_csv(path: str | Path) -> pd.DataFrame:
     except FileNotFoundError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
     missing = [c for c in ("interval_start", "queue", "channel", "forecast") if c not in frame.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} "
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} "
                          f"(found: {', '.join(map(str, frame.columns))})")
     for col in ("interval_start", "queue", "channel"):
         empty = frame[col].isna()
         if empty.any():
             i = int(np.argmax(empty.to_numpy()))
-            raise ValueError(f"{path}: row {i + 2}, column {col}: empty")
+            raise InputError(f"{path}: row {i + 2}, column {col}: empty")
     times = pd.to_datetime(frame["interval_start"], format="ISO8601", errors="coerce")
     if times.isna().any():
         i = int(np.argmax(times.isna().to_numpy()))
-        raise ValueError(f"{path}: row {i + 2}, column interval_start = {frame['interval_start'].iloc[i]!r}: "
+        raise InputError(f"{path}: row {i + 2}, column interval_start = {frame['interval_start'].iloc[i]!r}: "
                          f"not an ISO-8601 date-time")
     for col in ("forecast", "lo", "hi", "aht_s"):
         if col not in frame.columns:
@@ -75,7 +69,7 @@ def read_forecast_csv(path: str | Path) -> pd.DataFrame:
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
             rule = "must be a number > 0" if col == "aht_s" else "must be a number >= 0"
-            raise ValueError(f"{path}: row {i + 2}, column {col} = {_cell(frame[col].iloc[i])}: {rule}")
+            raise InputError(f"{path}: row {i + 2}, column {col} = {_cell(frame[col].iloc[i])}: {rule}")
         frame[col] = values
     frame["interval_start"] = times
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # CSV line numbers, so later messages name the row
@@ -93,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         req = requirements(forecast, targets, interval_minutes=args.interval_minutes)
     except ValueError as exc:
-        raise ValueError(f"{args.forecast}: {exc}") from None
+        raise InputError(f"{args.forecast}: {exc}") from None
     out = req.copy()
     if hasattr(out["interval_start"].dt, "tz") and out["interval_start"].dt.tz is not None:
         out["interval_start"] = out["interval_start"].map(lambda t: t.isoformat())

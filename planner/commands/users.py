@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 
+from wfm_errors import InputError, StoreError
 from planner.accounts import ROLES, add_user, check_name, set_password
 from planner.store import Store
 
@@ -23,9 +24,8 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("users", help="manage the web app's accounts and roles",
-                                   description="Manage the web app's accounts and roles.", epilog=EXAMPLE)
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner users``."""
     sub = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="add an account", epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("name", metavar="NAME")
@@ -48,10 +48,10 @@ def read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise ValueError("password: standard input is not a terminal; pass --password-stdin to read it from there")
+        raise InputError("password: standard input is not a terminal; pass --password-stdin to read it from there")
     first = getpass.getpass(f"password for {args.name}: ")
     if getpass.getpass("again: ") != first:
-        raise ValueError("password: the two entries differ")
+        raise InputError("password: the two entries differ")
     return first
 
 
@@ -83,7 +83,7 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_passwd(args: argparse.Namespace) -> int:
     store = Store.open()
     if store.user(args.name) is None:
-        raise ValueError(f"user {args.name!r}: no such user")
+        raise StoreError(f"user {args.name!r}: no such user")
     set_password(store, args.name, read_password(args))
     print(f"password of {args.name!r} changed")
     return 0

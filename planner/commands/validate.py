@@ -21,20 +21,16 @@ Example:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        help="check a History file (CSV or Parquet) and report its problems",
-        description="Check a History file against the data contract: required columns, timestamps, "
-        "counts, duplicates, the interval grid, daylight-saving changes and gaps.",
-        epilog=EXAMPLE + "\n" + PROFILES_HELP,
-    )
+EPILOG = EXAMPLE + "\n" + PROFILES_HELP
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments and options of ``planner validate``."""
     parser.add_argument("history", metavar="HISTORY", help="CSV (optionally .gz) or Parquet file")
     parser.add_argument("--timezone", metavar="TZ", help="IANA zone of the local times, e.g. America/New_York; "
                         "needed to recognise daylight-saving changes in files without UTC offsets")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     add_input_options(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

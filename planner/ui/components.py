@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
+from planner.failures import user_text
 from planner.ui.columns import column_def
 from planner.ui.views import DEMO_HINT
 
@@ -39,6 +40,12 @@ def message(text: Any, *, kind: str = "", id: str | None = None) -> html.Div:
     """A highlighted message; ``kind`` is ``""`` (notice), ``"error"`` or ``"ok"``."""
     props = {"id": id} if id else {}
     return html.Div(text, className=f"message {kind}".strip(), **props)
+
+
+def shown(exc: BaseException) -> str:
+    """``exc`` in words for an error message: the user's mistake or "no usable plan" in its own
+    words; a bug is logged with its traceback and named as one (:func:`planner.failures.user_text`)."""
+    return user_text(exc, where="the app")
 
 
 def warnings_message(said: Sequence[str], *, id: str, what: str = "The build") -> html.Div | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import flask
 
+from wfm_errors import InputError
 from planner.exports import write_csv, write_roster_xlsx
 from planner.ui import context
 from planner.ui.auth import Denied, _plain, require
@@ -36,7 +37,7 @@ def roster_bytes(plan: PlanView, kind: str) -> bytes:
             write_roster_xlsx(plan.table("roster"), plan.table("activities"), plan.table("coverage"), target,
                               week_start=plan.week_start)
         else:
-            raise ValueError(f"export kind {kind!r}: not csv or xlsx")
+            raise InputError(f"export kind {kind!r}: not csv or xlsx")
         return target.read_bytes()
 
 

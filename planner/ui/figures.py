@@ -19,6 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from wfm_errors import InputError
+
 __all__ = [
     "forecast_figure",
     "requirements_heatmap",
@@ -144,7 +146,7 @@ def forecast_figure(history: pd.DataFrame | None, forecast: pd.DataFrame, *, tit
     """Offered history (grey), forecast (blue) and its 10-90 % band (``lo``..``hi``) per interval.
 
     ``history``: History frame rows of one queue and channel (``interval_start, offered``) or None,
-    on the forecast's grid (:func:`planner.forecasts.history_on_grid`); ``forecast``: Forecast
+    on the forecast's grid (:func:`planner.forecast_runs.history_on_grid`); ``forecast``: Forecast
     frame rows of the same series. Rows of several series are summed. ``interval_minutes``
     names the grid on the y axis ("contacts per 30 minutes"). Where rows are missing for more
     than one interval (a centre closed at night and at weekends has no rows there) the lines
@@ -175,7 +177,7 @@ def requirements_heatmap(requirements: pd.DataFrame, *, channel: str, value: str
     """
     part = requirements[requirements["channel"] == channel]
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the requirements (has {sorted(requirements['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the requirements (has {sorted(requirements['channel'].unique())})")
     starts = pd.to_datetime(part["interval_start"])
     table = (
         part.assign(day=starts.dt.strftime("%a %Y-%m-%d"), date=starts.dt.normalize(), time=starts.dt.strftime("%H:%M"))
@@ -198,7 +200,7 @@ def coverage_figure(coverage: pd.DataFrame, *, channel: str) -> go.Figure:
     """
     part = coverage[coverage["channel"] == channel].sort_values("interval_start")
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the coverage (has {sorted(coverage['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the coverage (has {sorted(coverage['channel'].unique())})")
     gap = part["scheduled"] - part["required"]
     fig = go.Figure()
     fig.add_trace(go.Bar(x=part["interval_start"], y=gap, name="over (+) / under (-)",
@@ -393,7 +395,7 @@ def intraday_figure(intervals: pd.DataFrame, *, channel: str, now: pd.Timestamp 
     """
     part = intervals[intervals["channel"] == channel].sort_values("interval_start")
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the intraday table (has {sorted(intervals['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the intraday table (has {sorted(intervals['channel'].unique())})")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06,
                         subplot_titles=("contacts per interval", "staffing gap (scheduled - required)"))
     rest = part[~part["seen"].astype(bool)]
@@ -443,12 +445,12 @@ def replan_figure(projection: pd.DataFrame) -> go.Figure:
 def capacity_figure(weekly: pd.DataFrame, *, channel: str) -> go.Figure:
     """Required vs available FTE per week for one channel, with new hires starting as bars.
 
-    ``weekly``: :attr:`planner.capacity.CapacityResult.weekly` (``week, channel, required_fte,
+    ``weekly``: :attr:`planner.capacity_plan.CapacityResult.weekly` (``week, channel, required_fte,
     available_fte, hires_starting``).
     """
     part = weekly[weekly["channel"] == channel].sort_values("week")
     if part.empty:
-        raise ValueError(f"channel: {channel!r} is not in the capacity plan (has {sorted(weekly['channel'].unique())})")
+        raise InputError(f"channel: {channel!r} is not in the capacity plan (has {sorted(weekly['channel'].unique())})")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=part["week"], y=part["hires_starting"], name="hires starting", marker_color="#c7c7c7",
                          opacity=0.7), secondary_y=True)
@@ -466,7 +468,7 @@ def capacity_cost_figure(monthly: pd.DataFrame) -> go.Figure:
     """Cost per calendar month, one stacked bar per channel (``total_cost``: staff, trainees and
     hiring), for finance.
 
-    ``monthly``: :attr:`planner.capacity.CapacityResult.monthly` (``month, channel, total_cost``).
+    ``monthly``: :attr:`planner.capacity_plan.CapacityResult.monthly` (``month, channel, total_cost``).
 
     Example:
         >>> m = pd.DataFrame({"month": ["2025-06", "2025-06", "2025-07"], "channel": ["voice", "chat", "voice"],

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from wfm_errors import InputError, StoreError
 from planner.store import Store
 from planner.ui.views import PlanView
 
@@ -72,7 +73,7 @@ def plan_config(plan_view: PlanView):
 
         dataset = plan_history_dataset(plan_view.store, plan_view)
     if history is None and not dataset:
-        raise ValueError(f"plan {plan_view.plan_id}: its history {c.get('history')!r} is neither a file nor a stored dataset")
+        raise InputError(f"plan {plan_view.plan_id}: its history {c.get('history')!r} is neither a file nor a stored dataset")
     stored = plan_view.store.scenarios(plan_view.plan_id)
     scenarios = tuple(Scenario(str(r["name"]), dict(r["overrides"] or {})) for r in stored.to_dict("records")
                       if r["name"] != "base") if len(stored) else ()
@@ -120,27 +121,27 @@ def plan_dataset(
                                                                               country=country)
     import copy
 
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.demo import data_dir
     from planner.pipeline import plan
     from planner.plan_config import PlanConfig
-    from planner.rostering import grid_choices
+    from planner.week_schedule import grid_choices
 
     if int(interval_minutes) not in (15, 30, 60):
-        raise ValueError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
+        raise InputError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
     try:
         week = pd.Timestamp(str(start))
     except ValueError:
-        raise ValueError(f"start: {start!r} is not a date (YYYY-MM-DD)") from None
+        raise InputError(f"start: {start!r} is not a date (YYYY-MM-DD)") from None
     if week != week.normalize():
-        raise ValueError(f"start: {start!r} must be a date (plans cover whole days)")
+        raise InputError(f"start: {start!r} must be a date (plans cover whole days)")
     info = store.dataset_info(dataset)  # ValueError naming the dataset when it is not stored
     folder = data_dir() / "sample"
     staffing = copy.deepcopy(dict(staffing)) if staffing else read_toml(folder / "staffing.toml")
     rules = copy.deepcopy(dict(rules)) if rules else read_toml(folder / "rules.toml")
     chosen = {c.minutes: c for c in grid_choices(rules, history_interval_minutes=info.get("interval_minutes"))}
     if int(interval_minutes) in chosen and not chosen[int(interval_minutes)].usable:
-        raise ValueError(f"a {int(interval_minutes)}-minute plan isn't possible: {chosen[int(interval_minutes)].why_not}")
+        raise InputError(f"a {int(interval_minutes)}-minute plan isn't possible: {chosen[int(interval_minutes)].why_not}")
     rules["interval_minutes"] = int(interval_minutes)
     config = PlanConfig(name=f"{dataset}, week of {week:%Y-%m-%d}", source=Path(f"app: dataset {dataset}"), start=week,
                         days=7, interval_minutes=int(interval_minutes), staffing=staffing, rules=rules, dataset=dataset,
@@ -158,12 +159,12 @@ def _snapshot_week(store: Store, snapshot_id: int, *, country: str | None):
 
     choice = snapshot_choice(store, snapshot_id)
     if choice is None:
-        raise ValueError(f"forecast snapshot {snapshot_id} has no rows")
+        raise InputError(f"forecast snapshot {snapshot_id} has no rows")
     if choice.days < 7:
-        raise ValueError(f"forecast snapshot {snapshot_id} covers {choice.days} day(s) from {choice.first_day:%Y-%m-%d}; "
+        raise InputError(f"forecast snapshot {snapshot_id} covers {choice.days} day(s) from {choice.first_day:%Y-%m-%d}; "
                          "a schedule needs a week: run the forecast again with 7 days or more")
     if not choice.dataset:
-        raise ValueError(f"forecast snapshot {snapshot_id} does not name the dataset it was made from")
+        raise InputError(f"forecast snapshot {snapshot_id} does not name the dataset it was made from")
     info = store.forecast_info(snapshot_id)
     frame = store.forecast(snapshot_id)
     week = choice.first_day
@@ -188,7 +189,7 @@ def special_days_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple:
         try:
             date = dt.date.fromisoformat(date_text)
         except ValueError:
-            raise ValueError(f"special days row {number}: date {date_text!r} is not YYYY-MM-DD") from None
+            raise InputError(f"special days row {number}: date {date_text!r} is not YYYY-MM-DD") from None
         label = str(row.get("label") or "")
         if effect == "closed":
             days.append(SpecialDay(date, label, closed=True, multiplier=0.0))
@@ -196,9 +197,9 @@ def special_days_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple:
         try:
             multiplier = float(effect)
         except ValueError:
-            raise ValueError(f"special days row {number}: effect {effect!r} is not 'closed' or a number") from None
+            raise InputError(f"special days row {number}: effect {effect!r} is not 'closed' or a number") from None
         if not multiplier >= 0:
-            raise ValueError(f"special days row {number}: effect {effect!r} must be >= 0")
+            raise InputError(f"special days row {number}: effect {effect!r} must be >= 0")
         days.append(SpecialDay(date, label, multiplier=multiplier))
     return tuple(days)
 
@@ -221,8 +222,8 @@ def forecast_dataset(
     ``params["warnings"]``, for the page to show."""
     import warnings
 
-    from forecasting import forecast_frame
-    from planner.forecasts import start_gap_warning
+    from planner.pipeline import forecast_stage
+    from planner.forecast_runs import start_gap_warning
 
     say = progress or _quiet
     say(0.02, f"reading {dataset}")
@@ -230,7 +231,7 @@ def forecast_dataset(
     special = special_days_from_rows(special_days)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = forecast_frame(
+        result = forecast_stage(
             history, start=start, days=int(days), interval_minutes=int(interval_minutes), country=country or None,
             special_days=special, backtest_windows=BACKTEST_WINDOWS,
             progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
@@ -275,7 +276,7 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
     from planner.plan_config import Scenario
 
     if not str(name).strip():
-        raise ValueError("scenario name: must not be empty")
+        raise InputError("scenario name: must not be empty")
     say = progress or _quiet
     say(0.05, f"planning scenario {name!r}")
     from forecasting.scenarios import forecast_spread
@@ -322,8 +323,8 @@ def budget_buys(store: Store, plan_view: PlanView, *, budget: float, tolerance: 
 
 def capacity_sample(*, progress: Progress | None = None):
     """The capacity plan of the bundled ``data/sample/capacity.toml`` (weeks of required vs
-    available FTE, hiring classes, cost per month): :func:`planner.capacity.capacity_plan`."""
-    from planner.capacity import capacity_plan, load_capacity_config
+    available FTE, hiring classes, cost per month): :func:`planner.capacity_plan.capacity_plan`."""
+    from planner.capacity_plan import capacity_plan, load_capacity_config
     from planner.demo import data_dir
 
     say = progress or _quiet
@@ -349,6 +350,6 @@ def plan_view(store: Store, plan_id: int | None) -> PlanView:
     if plan_id is None:
         plan_id = store.latest_plan_id()
         if plan_id is None:
-            raise ValueError("no plan in the store: build one first (planner plan, or planner demo)")
+            raise StoreError("no plan in the store: build one first (planner plan, or planner demo)")
     info = store.plan(int(plan_id))  # ValueError "plan N: not in the store"
     return View(store, int(plan_id), info["name"], info["config"], info["summary"], info["tables"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
+from wfm_errors import InputError
 from planner.store import PlanRecord, Store
 from planner.ui import components as ui
 from planner.ui.views import PlanView, default_plan_id, plan_by_id, plan_caption, plan_option_label, visible_plans
@@ -92,7 +93,7 @@ def shown_plan(store: Store, plan_id: int | str | None) -> PlanView | None:
     user = _user()
     if user is not None and not user.can("read_plan"):
         if int(plan_id) not in {r.plan_id for r in visible_plans(store, user)}:
-            raise ValueError(f"plan {plan_id}: {user.name} ({user.role}) may open published plans only")
+            raise InputError(f"plan {plan_id}: {user.name} ({user.role}) may open published plans only")
     return plan_by_id(store, int(plan_id))
 
 

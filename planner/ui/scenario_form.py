@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from wfm_errors import InputError
 from planner.plan_config import flatten, parse_scenarios
 from scheduling.channels import IMMEDIATE_CHANNELS
 
@@ -63,13 +64,13 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{value!r}: not a finite number")
+            raise InputError(f"{value!r}: not a finite number")
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a TOML basic string
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise ValueError(f"{value!r}: not a TOML value")
+    raise InputError(f"{value!r}: not a TOML value")
 
 
 def form_from_overrides(name: str, overrides: Mapping[str, Any], *, channels: Sequence[str],
@@ -110,11 +111,11 @@ def parse_other(text: str | None) -> dict[str, Any]:
         try:
             parsed = flatten(tomllib.loads(stripped))
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"other overrides, line {number}: {stripped!r} is not 'key = value' "
+            raise InputError(f"other overrides, line {number}: {stripped!r} is not 'key = value' "
                              f"(TOML, e.g. shift.early.latest_start = \"11:00\"): {exc}") from None
         for key, value in parsed.items():
             if key in found:
-                raise ValueError(f"other overrides, line {number}: {key} is given twice")
+                raise InputError(f"other overrides, line {number}: {key} is given twice")
             found[key] = value
     return found
 
@@ -125,9 +126,9 @@ def _number(label: str, value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{label}: {value!r} is not a number") from None
+        raise InputError(f"{label}: {value!r} is not a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{label}: {value!r} is not a finite number")
+        raise InputError(f"{label}: {value!r} is not a finite number")
     return number
 
 
@@ -144,7 +145,7 @@ def overrides_from_form(form: ScenarioForm, *, channels: Sequence[str]) -> dict[
     target = _number("target SL", form.target_sl)
     if target is not None:
         if not 0.0 < target < 1.0:
-            raise ValueError(f"target SL: {form.target_sl!r} must be a share between 0 and 1 (0.8 = 80 %)")
+            raise InputError(f"target SL: {form.target_sl!r} must be a share between 0 and 1 (0.8 = 80 %)")
         for channel in immediate_channels(channels):
             overrides[f"channel.{channel}.target_sl"] = target
     if form.service_goal not in (None, ""):
@@ -154,13 +155,13 @@ def overrides_from_form(form: ScenarioForm, *, channels: Sequence[str]) -> dict[
         cost = _number(f"hourly cost {contract}", value)
         if cost is not None:
             if cost < 0:
-                raise ValueError(f"hourly cost {contract}: {value!r} must be >= 0")
+                raise InputError(f"hourly cost {contract}: {value!r} must be >= 0")
             overrides[f"contract.{contract}.hourly_cost"] = cost
     for key, value in parse_other(form.other).items():
         if key == "name":
-            raise ValueError("other overrides: name is the scenario's name: use the name field")
+            raise InputError("other overrides: name is the scenario's name: use the name field")
         if key in overrides:
-            raise ValueError(f"other overrides: {key} is also set by a field of the form; keep one")
+            raise InputError(f"other overrides: {key} is also set by a field of the form; keep one")
         overrides[key] = value
     parse_scenarios([{"name": form.name or "scenario", **overrides}], "scenario form")
     return overrides

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from wfm_errors import InputError
 from planner.io import MAX_UPLOAD_BYTES
 
 UPLOAD_LIMIT_BYTES = min(MAX_UPLOAD_BYTES, 50 * 1024 * 1024)
@@ -21,7 +22,7 @@ def decode_upload(contents: str, filename: str) -> bytes:
         _header, encoded = contents.split(",", 1)
         data = base64.b64decode(encoded, validate=True)
     except (ValueError, binascii.Error):
-        raise ValueError(f"{filename}: the upload could not be decoded") from None
+        raise InputError(f"{filename}: the upload could not be decoded") from None
     if len(data) > UPLOAD_LIMIT_BYTES:
-        raise ValueError(f"{filename}: {len(data):,} bytes is over the {UPLOAD_LIMIT_BYTES:,}-byte upload limit")
+        raise InputError(f"{filename}: {len(data):,} bytes is over the {UPLOAD_LIMIT_BYTES:,}-byte upload limit")
     return data

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from wfm_errors import StoreError
 from planner.store import PlanRecord, Store
 
 DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) to load the sample data and build the example plan."
@@ -269,8 +270,8 @@ def service_by_channel(plan: PlanView) -> list[dict[str, str]]:
 
 def plan_accuracy(store: Store, plan: PlanView) -> dict[str, pd.DataFrame] | None:
     """Accuracy of the plan's forecast snapshot against the newest actuals (None without any
-    overlapping actuals): :func:`planner.forecasts.accuracy_report`'s tables."""
-    from planner.forecasts import accuracy_report
+    overlapping actuals): :func:`planner.forecast_runs.accuracy_report`'s tables."""
+    from planner.forecast_runs import accuracy_report
 
     actuals = store.actuals()
     forecast = plan.table("forecast")
@@ -322,9 +323,9 @@ def scenario_rows(store: Store, plan: PlanView) -> pd.DataFrame:
 
 
 def coverage_limit(plan: PlanView):
-    """The plan's :class:`planner.rostering.CoverageLimit` from its summary (None for plans stored
+    """The plan's :class:`planner.week_schedule.CoverageLimit` from its summary (None for plans stored
     before it was recorded)."""
-    from planner.rostering import CoverageLimit
+    from planner.week_schedule import CoverageLimit
 
     data = plan.summary.get("coverage_limit")
     return CoverageLimit.from_summary(data) if isinstance(data, dict) else None
@@ -539,7 +540,7 @@ def capacity_view(store: Store, capacity_id: int | str | None = None) -> Capacit
         text = str(capacity_id).strip()
         record = next((r for r in records if text.isdigit() and r.capacity_id == int(text)), None)
         if record is None:
-            raise ValueError(f"capacity plan {text}: not in the store")
+            raise StoreError(f"capacity plan {text}: not in the store")
     stored = store.capacity_plan(record.capacity_id)
     return CapacityView(record, stored["summary"], stored["weekly"], stored["hiring"], stored["monthly"])
 

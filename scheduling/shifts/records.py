@@ -19,11 +19,12 @@ import pulp
 from scheduling.coverage import ChannelDemand, WeekGrid
 from scheduling.rules import WEEKDAYS, Activity, ShiftTemplate
 from scheduling.shifts.improve import Improvement
+from wfm_errors import RulesError
 
 # ------------------------------------------------------------------------- errors
 
 
-class InfeasibleError(ValueError):
+class InfeasibleError(RulesError):
     """Hard coverage cannot be met; ``.explanation`` lists the shortfalls and the binding rules."""
 
     def __init__(self, message: str, explanation: dict):

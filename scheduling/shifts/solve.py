@@ -45,6 +45,7 @@ try:
 except ImportError:  # CBC fallback
     highspy = None
 
+from wfm_errors import RequirementsError
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
 from scheduling.rules import RuleSet
 from scheduling.shifts import heuristics
@@ -102,7 +103,7 @@ def plan_shifts(
     served = rules.channels()
     unknown = sorted(set(requirements["channel"]) - served)
     if unknown:
-        raise ValueError(
+        raise RequirementsError(
             f"requirements: channel {unknown[0]!r} is not served by any [[shift]] in the rules "
             f"(served: {sorted(served)})"
         )

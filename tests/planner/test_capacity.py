@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.capacity import capacity_plan, daily_average_fte, load_capacity_config, required_fte
+from planner.capacity_plan import capacity_plan, daily_average_fte, load_capacity_config, required_fte
 from planner.cli import main
 from planner.staffing import load_staffing
 from planner.synthetic import generate_centre

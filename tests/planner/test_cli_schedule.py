@@ -152,7 +152,7 @@ def test_deferred_on_time_counts_work_done_on_time_in_an_overloaded_week():
     # 4 intervals of 15 min, 15 agent-minutes of e-mail each, due 30 min after arrival, wrapping week
     from types import SimpleNamespace
 
-    from planner.rostering import _on_time_share
+    from planner.week_schedule import _on_time_share
 
     grid = SimpleNamespace(n_intervals=4, interval_minutes=15, wrap=True)
     demand = SimpleNamespace(work_minutes=np.full(4, 15.0), due_minutes=np.full(4, 30.0), channel="email")
@@ -168,9 +168,9 @@ def _break_a_lunch(monkeypatch):
     """After solving, move one agent's first lunch 3 h earlier (outside its window)."""
     import dataclasses
 
-    import planner.rostering
+    import planner.week_schedule
 
-    real = planner.rostering.build_roster
+    real = planner.week_schedule.build_roster
 
     def broken(plan, rules, *, agents=None):
         roster = real(plan, rules, agents=agents)
@@ -180,7 +180,7 @@ def _break_a_lunch(monkeypatch):
         acts.loc[k, "end"] -= pd.Timedelta(hours=3)
         return dataclasses.replace(roster, activities=acts)
 
-    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+    monkeypatch.setattr(planner.week_schedule, "build_roster", broken)
 
 
 def test_a_violation_injected_after_solving_exits_3_and_writes_nothing(files, capsys, monkeypatch):
@@ -201,9 +201,9 @@ def test_coverage_the_plan_did_not_price_exits_3_and_writes_nothing(files, capsy
     (the rounding and the model disagreeing) is no usable plan."""
     import dataclasses
 
-    import planner.rostering
+    import planner.week_schedule
 
-    real = planner.rostering.plan_shifts
+    real = planner.week_schedule.plan_shifts
 
     def mispriced(*args, **kwargs):
         plan = real(*args, **kwargs)
@@ -212,7 +212,7 @@ def test_coverage_the_plan_did_not_price_exits_3_and_writes_nothing(files, capsy
         priced.loc[k, "scheduled"] += 1.0
         return dataclasses.replace(plan, priced_coverage=priced)
 
-    monkeypatch.setattr(planner.rostering, "plan_shifts", mispriced)
+    monkeypatch.setattr(planner.week_schedule, "plan_shifts", mispriced)
     out = files / "week"
     code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(out)])
     assert code == 3

@@ -1,4 +1,4 @@
-"""The Forecast page's defaults and checks (planner.forecasts), and a stored snapshot planned
+"""The Forecast page's defaults and checks (planner.forecast_runs), and a stored snapshot planned
 on as a week's schedule (planner.ui.jobs.plan_dataset(forecast_snapshot=...))."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from planner.forecasts import LONG_GAP_DAYS, default_start, history_on_grid, start_gap_warning
+from planner.forecast_runs import LONG_GAP_DAYS, default_start, history_on_grid, start_gap_warning
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_history_on_grid_sums_complete_intervals_only():
 
 @pytest.mark.slow
 def test_a_forecast_snapshot_is_planned_without_forecasting_again(us_bank_store, data_dir, monkeypatch):
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.ui.jobs import forecast_dataset, plan_dataset
     from planner.ui.views import latest_plan
 

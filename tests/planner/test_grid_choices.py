@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.config import read_toml
-from planner.rostering import grid_choices
+from planner.toml_files import read_toml
+from planner.week_schedule import grid_choices
 from scheduling.rules import RuleSet
 
 CONTRACT = [{"name": "ft", "days_per_week": 5, "hourly_cost": 20.0}]

@@ -248,9 +248,9 @@ def test_a_plan_whose_roster_breaks_a_rule_is_neither_written_nor_stored(tmp_pat
                                                                           monkeypatch):
     import dataclasses
 
-    import planner.rostering
+    import planner.week_schedule
 
-    real = planner.rostering.build_roster
+    real = planner.week_schedule.build_roster
 
     def broken(plan, rules, *, agents=None):  # one lunch moved 3 h early, after solving
         roster = real(plan, rules, agents=agents)
@@ -260,7 +260,7 @@ def test_a_plan_whose_roster_breaks_a_rule_is_neither_written_nor_stored(tmp_pat
                                          acts.loc[k, "end"] - pd.Timedelta(hours=3)]
         return dataclasses.replace(roster, activities=acts)
 
-    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+    monkeypatch.setattr(planner.week_schedule, "build_roster", broken)
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous plan")

@@ -103,7 +103,7 @@ def test_no_plan_from_the_solver_is_exit_3_with_one_line(week, monkeypatch, caps
         raise shifts.SolveError("tried the LP relaxation, LP rounding (dive), branch and bound: no integer plan "
                                 "(solver status Not Solved) after 60.0 s of the 60 s time limit")
 
-    monkeypatch.setattr("planner.rostering.plan_shifts", no_plan)
+    monkeypatch.setattr("planner.week_schedule.plan_shifts", no_plan)
     assert schedule(week, week / "o") == EXIT_NO_PLAN == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err

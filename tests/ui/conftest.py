@@ -195,7 +195,7 @@ def store_sample_plan(store) -> int:
     import pandas as pd
     from scipy import stats
 
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.demo import data_dir, import_samples
     from planner.service import channel_summary, expected_service, plan_row
     from planner.staffing import requirements, staffing_from_mapping
@@ -332,11 +332,11 @@ size = 4
 def store_capacity_plan(store, folder: Path, *, actor: str = "cli:fin"):
     """Run the capacity plan of the bundled sample history (voice and chat, 13 weeks of hourly
     requirements, the flat-level forecast) in this process and store it as ``planner capacity``
-    does, as ``actor``. Returns the :class:`planner.capacity.CapacityResult` and its id."""
+    does, as ``actor``. Returns the :class:`planner.capacity_plan.CapacityResult` and its id."""
     import warnings
 
     from execution import Executor
-    from planner.capacity import capacity_plan, load_capacity_config
+    from planner.capacity_plan import capacity_plan, load_capacity_config
     from planner.demo import data_dir
     from planner.store import acting_as
 

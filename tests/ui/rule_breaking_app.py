@@ -14,10 +14,10 @@ import sys
 
 import pandas as pd
 
-import planner.rostering
+import planner.week_schedule
 from planner.cli import main
 
-_real_build_roster = planner.rostering.build_roster
+_real_build_roster = planner.week_schedule.build_roster
 
 
 def build_roster_with_a_lunch_out_of_its_window(plan, rules, *, agents=None):
@@ -30,7 +30,7 @@ def build_roster_with_a_lunch_out_of_its_window(plan, rules, *, agents=None):
     return dataclasses.replace(roster, activities=acts)
 
 
-planner.rostering.build_roster = build_roster_with_a_lunch_out_of_its_window
+planner.week_schedule.build_roster = build_roster_with_a_lunch_out_of_its_window
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

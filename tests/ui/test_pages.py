@@ -150,6 +150,26 @@ def test_staffing_calculator_callback_and_targets(app_on, plan_store_url):
         staffing.staffing_from_rows(rows)
 
 
+def test_the_app_shows_a_mistake_in_its_words_and_logs_a_bug(app_on, plan_store_url, monkeypatch, caplog):
+    app_on(plan_store_url)
+    staffing = _page("staffing")
+    with caplog.at_level("ERROR", logger="planner"):
+        _cards, _figure, error = staffing.update_calculator(100, 30, -5, 20, 0.8, 1.0, 0.3, None)
+    assert "aht_s" in str(error) and "bug" not in str(error) and not caplog.records
+
+    def broken_internal(values):
+        raise ValueError("an internal invariant broke")
+
+    monkeypatch.setattr(staffing, "calculator_view", broken_internal)
+    with caplog.at_level("ERROR", logger="planner"):
+        _cards, _figure, error = staffing.update_calculator(100, 30, 180, 20, 0.8, 1.0, 0.3, None)
+    assert "a bug in the planner, not in your input" in str(error)
+    assert "ValueError: an internal invariant broke" in str(error)
+    [record] = caplog.records
+    assert record.levelname == "ERROR" and record.exc_info[0] is ValueError
+    assert record.getMessage() == "bug in the app: ValueError: an internal invariant broke"
+
+
 def test_staffing_recompute_more_shrinkage_needs_more_agents(app_on, plan_store_url):
     app_on(plan_store_url)
     staffing = _page("staffing")
@@ -443,7 +463,7 @@ def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, us_ba
     """plan_dataset and run_scenario drive planner.pipeline end to end with the real LP
     scheduler (hourly rules of data/sample/us_bank_plan.toml, so it solves in seconds);
     this checks the app's side: config, storage, pages and the scenario comparison."""
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.datasets import import_file
     from planner.ui.jobs import plan_dataset, run_scenario
     from planner.ui.views import latest_plan
@@ -483,12 +503,12 @@ def test_schedule_page_shows_an_error_instead_of_a_roster_that_breaks_a_rule(app
     rule-abiding plan, and nothing is stored as a plan."""
     import dataclasses
 
-    import planner.rostering
-    from planner.config import read_toml
+    import planner.week_schedule
+    from planner.toml_files import read_toml
     from planner.datasets import import_file
     from planner.ui.jobs import plan_dataset
 
-    real = planner.rostering.build_roster
+    real = planner.week_schedule.build_roster
 
     def broken(plan, rules, *, agents=None):
         roster = real(plan, rules, agents=agents)
@@ -498,7 +518,7 @@ def test_schedule_page_shows_an_error_instead_of_a_roster_that_breaks_a_rule(app
                                          acts.loc[k, "end"] - pd.Timedelta(hours=3)]
         return dataclasses.replace(roster, activities=acts)
 
-    monkeypatch.setattr(planner.rostering, "build_roster", broken)
+    monkeypatch.setattr(planner.week_schedule, "build_roster", broken)
     example = read_toml(data_dir / "sample" / "us_bank_plan.toml")
     url = f"sqlite:///{tmp_path / 'broken.db'}"
     app_on(url)

@@ -41,7 +41,7 @@ def rule_breaking_server(tmp_path_factory, us_bank_path, data_dir):
     """(base url, store url, id of the good plan, its rules): a store with the US bank history and
     a plan of the week of 2003-10-20 built normally (hourly grid, the example's rules with a 10 s
     time limit), served by ``rule_breaking_app.py``."""
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.datasets import import_file
     from planner.ui.jobs import plan_dataset
 

@@ -35,7 +35,7 @@ def _chosen(store, requested: str | None) -> tuple[CapacityView | None, str | No
     except ValueError as exc:
         newest = capacity_view(store)
         shown = f" Showing capacity plan {newest.record.capacity_id}, the newest." if newest else ""
-        return newest, f"The link asks for {exc}.{shown}"
+        return newest, f"The link asks for {ui.shown(exc)}.{shown}"
 
 
 def picker_bar(store, view: CapacityView, problem: str | None) -> html.Div:

@@ -131,7 +131,7 @@ def validate_upload(contents, filename):
         data = decode_upload(contents, filename)
         _frame, report = validate_history(data, name=filename)
     except (ValueError, UnreadableFileError) as exc:
-        return ui.message(str(exc), kind="error", id="data-verdict"), True, no_update
+        return ui.message(ui.shown(exc), kind="error", id="data-verdict"), True, no_update
     return report_view(report), not report.ok, default_dataset_name(filename)
 
 
@@ -190,7 +190,7 @@ def preview_mapping(_clicks, contents, filename, *values):
         data = decode_upload(contents, filename)
         frame, report = validate_history(data, name=filename, **options)
     except (ValueError, UnreadableFileError) as exc:
-        return ui.message(str(exc), kind="error", id="data-verdict"), True, empty_figure(str(exc)), None
+        return ui.message(ui.shown(exc), kind="error", id="data-verdict"), True, empty_figure(ui.shown(exc)), None
     figure = history_preview_figure(frame, title=f"Preview of {filename}: offered per interval")
     return report_view(report), not report.ok, figure, (options if report.ok else None)
 
@@ -215,7 +215,7 @@ def store_upload(_clicks, contents, filename, name, kind, mapping=None):
         result = import_bytes(data, source_name=filename, dataset=(name or "").strip(), kind=kind, store=context.store(),
                               **(mapping or {}))
     except ValueError as exc:
-        return ui.message(str(exc), kind="error"), no_update
+        return ui.message(ui.shown(exc), kind="error"), no_update
     if result.dataset_id is None:
         return ui.message(f"{filename} has errors; nothing was stored.", kind="error"), no_update
     rows = result.report.summary.get("rows_accepted", 0)

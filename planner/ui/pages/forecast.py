@@ -8,7 +8,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from planner.forecasts import default_start, history_on_grid, start_gap_warning
+from planner.forecast_runs import default_start, history_on_grid, start_gap_warning
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
@@ -187,7 +187,7 @@ def run_forecast(set_progress, _clicks, dataset, start, days, interval, country,
                                     country=country, special_days=special or [],
                                     progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError) as exc:
-        return Failed(ui.message(str(exc), kind="error"))
+        return Failed(ui.message(ui.shown(exc), kind="error"))
     forecast = store.forecast(snapshot)
     key = series_options(forecast)[0]["value"]
     info = store.forecast_info(snapshot)

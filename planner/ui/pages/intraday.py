@@ -86,7 +86,7 @@ def layout(**query) -> html.Div:
     try:
         body = day_view(day, plan_id=plan.plan_id)
     except ValueError as exc:
-        body = ui.message(str(exc), kind="error")
+        body = ui.message(ui.shown(exc), kind="error")
     return html.Div([
         html.H2("Intraday"),
         picker,
@@ -184,7 +184,7 @@ def propose_replan(_clicks, day, levers, now, plan_id=None):
     try:
         return proposal_view(day, levers=levers or [], now=now, plan_id=plan_id)
     except (ValueError, RuntimeError) as exc:
-        return ui.message(str(exc), kind="error"), None
+        return ui.message(ui.shown(exc), kind="error"), None
 
 
 @callback(
@@ -220,7 +220,7 @@ def accept_view(trigger: str | None, rows: list[dict] | None, kept: dict | None)
         new_id = accept_edits(int(kept["plan_id"]), pd.Timestamp(kept["date"]), pd.Timestamp(kept["now"]), edits, changes,
                               store=context.store(), change_ids=ids)
     except ValueError as exc:
-        return ui.message(str(exc), kind="error")
+        return ui.message(ui.shown(exc), kind="error")
     which = "all changes" if ids is None else f"changes {', '.join(map(str, ids))}"
     return ui.message([f"Accepted {which}: stored as plan {new_id} (exports and calendars on the Schedule page follow it). ",
                        dcc.Link(f"Show plan {new_id}", href=plan_link("/intraday", new_id)), " to see the new projection."],
@@ -241,7 +241,7 @@ def refresh(day, _clicks, _ticks, _uploaded, channel, plan_id=None):
     try:
         return day_view(day, channel, plan_id)
     except ValueError as exc:
-        return ui.message(str(exc), kind="error")
+        return ui.message(ui.shown(exc), kind="error")
 
 
 @callback(
@@ -270,7 +270,7 @@ def upload_actuals(contents, filename):
         result = import_bytes(data, source_name=filename, dataset=actuals_dataset_name(filename), kind="actuals",
                               store=context.store())
     except ValueError as exc:
-        return ui.message(str(exc), kind="error")
+        return ui.message(ui.shown(exc), kind="error")
     if result.dataset_id is None:
         problems = "; ".join(p.describe() for p in result.report.errors[:3])
         return ui.message(f"{filename} has errors, nothing stored: {problems}", kind="error")

@@ -6,7 +6,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError
+from planner.week_schedule import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
@@ -95,5 +95,5 @@ def run_demo(set_progress, _clicks):
     try:
         text = load_demo(context.store(), progress=lambda share, stage: set_progress((str(round(100 * share)), stage)))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return Failed(ui.message(f"The demo stopped: {shown_error(exc)}", kind="error"))
+        return Failed(ui.message(f"The demo stopped: {ui.shown(shown_error(exc))}", kind="error"))
     return ui.message([text, " ", dcc.Link("Reload the overview", href="/", refresh=True)], kind="ok")

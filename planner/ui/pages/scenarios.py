@@ -9,8 +9,9 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from wfm_errors import InputError
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError, SolveError
+from planner.week_schedule import RuleViolationError, SolveError
 from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
@@ -209,13 +210,14 @@ def run(set_progress, _clicks, name, volume, aht, target, goal, costs, cost_ids,
                             {i["contract"]: v for i, v in zip(cost_ids or [], costs or [])}, other or "", goal)
         overrides = overrides_from_form(form, channels=plan.channels)
         if form.name in scenario_names(store, plan):
-            raise ValueError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "
+            raise InputError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "
                              "(or rename or delete that one)")
         row = run_scenario(store, plan, name=form.name, overrides=overrides,
                            progress=lambda share, text: set_progress((str(round(100 * share)), text)))
         record = store.create_scenario(plan.plan_id, form.name, overrides=overrides, result=row, copied_from=copied_from)
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return Failed((ui.message(f"The scenario could not be planned: {shown_error(exc)}", kind="error"), *unchanged))
+        return Failed((ui.message(f"The scenario could not be planned: {ui.shown(shown_error(exc))}", kind="error"),
+                       *unchanged))
     result = record.result
     wall = f" It is {result['coverage_limit']}." if result.get("coverage_limit") else ""
     return (ui.message(f"Scenario {record.name!r} of plan {plan.plan_id}: cost {result['cost']:,.0f}, FTE "
@@ -251,7 +253,7 @@ def manage(_rename, _delete, name, new_name, plan_id=None):
             store.delete_scenario(plan.plan_id, name)
             text, chosen = f"Scenario {name!r} deleted from plan {plan.plan_id}.", None
     except ValueError as exc:
-        return (ui.message(str(exc), kind="error"), *unchanged)
+        return (ui.message(ui.shown(exc), kind="error"), *unchanged)
     return (ui.message(text, kind="ok", id="sc-managed"), *_listing(store, plan), chosen)
 
 
@@ -327,7 +329,7 @@ def frontier(set_progress, _clicks, plan_id=None):
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
-        return Failed(ui.message(f"The frontier could not be computed: {shown_error(exc)}", kind="error"))
+        return Failed(ui.message(f"The frontier could not be computed: {ui.shown(shown_error(exc))}", kind="error"))
     return frontier_view(table)
 
 
@@ -349,8 +351,8 @@ def budget(set_progress, _clicks, value, plan_id=None):
         answer = budget_buys(store, plan, budget=value,
                              progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
-        return Failed(ui.message(f"The budget question could not be answered: {shown_error(exc)}", kind="error",
-                                 id="sc-budget-error"))
+        return Failed(ui.message(f"The budget question could not be answered: {ui.shown(shown_error(exc))}",
+                                 kind="error", id="sc-budget-error"))
     return budget_card(answer)
 
 
@@ -379,5 +381,5 @@ def capacity(set_progress, _clicks):
     try:
         result = capacity_sample(progress=lambda share, text: set_progress((str(round(100 * share)), text)))
     except (ValueError, OSError) as exc:
-        return Failed(ui.message(f"The capacity plan could not be made: {exc}", kind="error"))
+        return Failed(ui.message(f"The capacity plan could not be made: {ui.shown(exc)}", kind="error"))
     return capacity_view(result)

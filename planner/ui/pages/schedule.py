@@ -13,9 +13,10 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from wfm_errors import InputError
 from planner.exports import write_ics, write_roster_xlsx
 from planner.pipeline import shown_error
-from planner.rostering import RuleViolationError, grid_choices
+from planner.week_schedule import RuleViolationError, grid_choices
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
@@ -63,14 +64,14 @@ def export_bytes(plan, kind: str) -> tuple[bytes, str]:
                 for path in paths.values():
                     archive.write(path, arcname=Path(path).name)
             return buffer.getvalue(), f"calendars_plan{plan.plan_id}.zip"
-    raise ValueError(f"export kind {kind!r} is not csv, xlsx or ics")
+    raise InputError(f"export kind {kind!r} is not csv, xlsx or ics")
 
 
 def build_rules(plan) -> dict:
     """The shift rules a build uses: the current plan's, else the bundled sample's."""
     if plan is not None and plan.config.get("rules"):
         return dict(plan.config["rules"])
-    from planner.config import read_toml
+    from planner.toml_files import read_toml
     from planner.demo import data_dir
 
     return read_toml(data_dir() / "sample" / "rules.toml")
@@ -336,7 +337,7 @@ def publish(_clicks, plan_id):
     try:
         version = store.publish_plan(int(plan_id))
     except (TypeError, ValueError) as exc:
-        return ui.message(f"Not published: {exc}", kind="error")
+        return ui.message(f"Not published: {ui.shown(exc)}", kind="error")
     return ui.message(f"Plan {plan_id} published as version {version}: intraday, the exports and team leads use it now.",
                       kind="ok", id="schedule-published")
 
@@ -379,7 +380,7 @@ def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW
                                progress=lambda share, text: set_progress((str(round(100 * share)), text)),
                                **snapshot_argument(forecast))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
-        return Failed(ui.message(f"The schedule could not be built: {shown_error(exc)}", kind="error"))
+        return Failed(ui.message(f"The schedule could not be built: {ui.shown(shown_error(exc))}", kind="error"))
     built = plan_by_id(store, plan_id)  # this build's plan, whatever others built meanwhile
     if built.table("roster").empty:
         return Failed(html.Div([

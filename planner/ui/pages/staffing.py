@@ -7,6 +7,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from wfm_errors import InputError
 from planner.calculator import erlang_calculator, sl_curve
 from planner.staffing import requirements, staffing_from_mapping
 from planner.ui import components as ui
@@ -57,7 +58,7 @@ def staffing_from_rows(rows: list[dict]) -> dict:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"[channel.{row['channel']}] {key} = {value!r}: not a number") from None
+                raise InputError(f"[channel.{row['channel']}] {key} = {value!r}: not a number") from None
             values[key] = int(number) if key in ("min_agents", "concurrency") and number == int(number) else number
         channels[row["channel"]] = values
     return {"channel": channels}
@@ -142,7 +143,7 @@ def layout(forecast=None, **query) -> html.Div:
             try:
                 figure, note = snapshot_heatmap(plan, int(chosen), channel, target_rows(plan.config.get("staffing", {})))
             except ValueError as exc:
-                figure, note = empty_figure("No requirements"), ui.message(str(exc), kind="error")
+                figure, note = empty_figure("No requirements"), ui.message(ui.shown(exc), kind="error")
         plan_part = html.Div([
             html.H3(heading, id="staffing-heading"),
             html.Div([
@@ -199,7 +200,7 @@ def update_calculator(*values):
     try:
         cards, figure = calculator_view(inputs)
     except ValueError as exc:
-        return dash.no_update, dash.no_update, ui.message(str(exc), kind="error")
+        return dash.no_update, dash.no_update, ui.message(ui.shown(exc), kind="error")
     return cards, figure, None
 
 
@@ -245,7 +246,7 @@ def show_heatmap(channel, clicks, source, rows, plan_id=None):
         try:
             figure, note = snapshot_heatmap(plan, int(source), channel, rows)
         except ValueError as exc:
-            return dash.no_update, ui.message(str(exc), kind="error"), None, heading
+            return dash.no_update, ui.message(ui.shown(exc), kind="error"), None, heading
         return figure, None, note, heading
     figure, note = update_heatmap(channel, clicks, rows, plan_id)
     return figure, note, None, heading_text(plan)
@@ -262,7 +263,7 @@ def update_heatmap(channel, clicks, rows, plan_id=None):
             targets = staffing_from_mapping(staffing_from_rows(rows or []), source="targets table")
             table = requirements(plan.table("forecast"), targets, interval_minutes=plan.interval_minutes)
         except ValueError as exc:
-            return dash.no_update, ui.message(str(exc), kind="error")
+            return dash.no_update, ui.message(ui.shown(exc), kind="error")
         stored = plan.table("requirements")
         note = ui.message(
             f"Under the edited targets the week needs {table['required_agents'].sum() * plan.interval_minutes / 60:,.0f} "

@@ -64,6 +64,7 @@ import pandas as pd
 import pulp
 
 from scheduling.channels import chat_required_agents
+from wfm_errors import RequirementsError
 from scheduling.coverage import WeekGrid
 from scheduling.requirements import ServiceTarget
 from scheduling.service_curve import ServiceCurves, service_curves
@@ -132,7 +133,7 @@ def _pooled(requirements: pd.DataFrame, channel: str, grid: WeekGrid, fallback_a
     rows = requirements[requirements["channel"] == channel]
     for column in ("volume", "aht_s"):
         if column not in rows.columns and not (column == "aht_s" and fallback_aht_s is not None):
-            raise ValueError(f"{source}: service_goal of channel {channel!r} needs column {column} in the "
+            raise RequirementsError(f"{source}: service_goal of channel {channel!r} needs column {column} in the "
                              "requirements (contacts and handle time per interval)")
     idx = grid.index_of(rows["interval_start"])
     volume = np.nan_to_num(pd.to_numeric(rows["volume"], errors="coerce").to_numpy(dtype=float))
@@ -143,7 +144,7 @@ def _pooled(requirements: pd.DataFrame, channel: str, grid: WeekGrid, fallback_a
     missing = (volume > 0) & ~(np.isfinite(aht) & (aht > 0))
     if missing.any():
         k = int(np.flatnonzero(missing)[0])
-        raise ValueError(f"{source}: channel {channel!r} interval {rows['interval_start'].iloc[k]}: volume "
+        raise RequirementsError(f"{source}: channel {channel!r} interval {rows['interval_start'].iloc[k]}: volume "
                          f"{volume[k]:g} with aht_s={aht[k]!r}; a daily or weekly service goal needs the handle "
                          "time (a requirements aht_s or staffing.toml aht_s)")
     vol = np.zeros(grid.n_intervals)

@@ -1,4 +1,4 @@
-"""Planner-side glue for forecasting: load history, forecast, write the CSV, keep the snapshot;
+"""Forecast runs (planner side): load history, forecast, write the CSV, keep the snapshot;
 and the accuracy report of a stored snapshot against actuals.
 
 Example:
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wfm_errors import InputError
 from execution import Executor
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting import metrics
@@ -109,7 +110,7 @@ def accuracy_report(forecast: pd.DataFrame, actuals: pd.DataFrame) -> dict[str, 
     """
     joined = align_actuals(forecast, actuals)
     if joined.empty:
-        raise ValueError("actuals: no interval overlaps the forecast snapshot (check dates, "
+        raise InputError("actuals: no interval overlaps the forecast snapshot (check dates, "
                          "queue and channel)")
     joined = joined.assign(date=joined["interval_start"].dt.date.astype(str),
                            time=joined["interval_start"].dt.strftime("%H:%M"))

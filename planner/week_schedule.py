@@ -1,4 +1,4 @@
-"""Planner-side glue for the weekly schedule: load rules and agents, plan, roster, check, write.
+"""The week's schedule stage (planner side): load rules and agents, plan, roster, check, write.
 
 Chains :mod:`scheduling.shifts` (the LP/MIP shift plan), :mod:`scheduling.roster` (named
 agents) and :mod:`scheduling.checks` (independent rule check), adds the service check
@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.config import read_toml
+from wfm_errors import InputError
+from planner.toml_files import read_toml
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
@@ -153,7 +154,7 @@ def read_agents_csv(path: str | Path, rules: RuleSet):
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
     for column in ("min_hours", "max_hours", "weekend_days_worked", "night_shifts_worked"):
         if column in frame.columns:
             frame[column] = frame[column].replace("", np.nan)
@@ -165,7 +166,7 @@ def read_requirements_csv(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Reading the TOML config files of docs/architecture.md section 7.
+"""Reading the TOML files (docs/architecture.md section 7): parse with the file named, resolve paths.
 
 The domain types themselves live where their rules are known: service targets in
 :mod:`scheduling.requirements`, shift rules in :mod:`scheduling.rules`. This module
@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from wfm_errors import ConfigError
+
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file; errors name the file (``ValueError``) or say it is missing (``OSError``)."""
@@ -20,9 +22,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file") from None
+        raise ConfigError(f"{path}: not a text file") from None
 
 
 def resolve(base_file: str | Path, value: str | Path) -> Path:

@@ -3,11 +3,12 @@ plan that closes the gap, and cost per month. ``planner capacity`` runs it.
 
 The chain, per channel:
 
-1. **Forecast** the interval volumes (and handle time) of the whole horizon with
-   :func:`forecasting.forecast_frame`, one fixed fast model (default ``topdown_ets``: daily
+1. **Forecast** the interval volumes (and handle time) of the whole horizon with the
+   pipeline's forecast stage (:func:`planner.pipeline.forecast_stage`), one fixed fast model (default ``topdown_ets``: daily
    totals by damped-trend ETS times the weekday's intraday profile; ``decomposition`` is
    flat-level and faster), no backtest.
-2. **Interval requirements** with :func:`scheduling.requirements.requirements` (Erlang C/A,
+2. **Interval requirements** with the pipeline's requirements stage
+   (:func:`planner.pipeline.requirements_stage`: Erlang C/A,
    chat concurrency, deferred work; ``required_agents`` is scheduled staff after shrinkage).
 3. **Required FTE per week** = sum(required_agents x interval hours) over the week /
    ``paid_hours_per_fte_week``. Not a daily average: :func:`daily_average_fte` computes that
@@ -48,14 +49,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wfm_errors import CapacityError
 from execution import Executor
-from forecasting import MODELS, forecast_frame
-from planner.config import read_toml, resolve
+from forecasting import MODELS
+from planner.pipeline import forecast_stage, requirements_stage
+from planner.toml_files import read_toml, resolve
 from planner.writers import write_csv, write_outputs, write_text
 from planner.io import load_history
 from planner.staffing import staffing_from_mapping
 from scheduling.capacity import HiringClass, HiringPlan, HiringRules, plan_hiring
-from scheduling.requirements import ServiceTarget, requirements
+from scheduling.requirements import ServiceTarget
 
 __all__ = ["CapacityConfig", "CapacityResult", "load_capacity_config", "required_fte", "daily_average_fte",
            "capacity_plan", "write_capacity_outputs"]
@@ -120,17 +123,17 @@ class CapacityResult:
 # -- config ------------------------------------------------------------------------------------
 def _number(where: str, key: str, value: Any, *, minimum: float = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
-        raise ValueError(f"{where} {key} = {value!r}: must be a number >= {minimum:g}")
+        raise CapacityError(f"{where} {key} = {value!r}: must be a number >= {minimum:g}")
     return float(value)
 
 
 def _table(data: Mapping[str, Any], key: str, source: Path, allowed: set[str]) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
-        raise ValueError(f"{source}: '{key}' must be a table ([{key}]), not {value!r}")
+        raise CapacityError(f"{source}: '{key}' must be a table ([{key}]), not {value!r}")
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise ValueError(f"{source}: [{key}] unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+        raise CapacityError(f"{source}: [{key}] unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
     return dict(value)
 
 
@@ -145,11 +148,11 @@ def _rules(values: Mapping[str, Any], where: str) -> HiringRules:
         values["hourly_cost"] = float(salary) / (52.0 * float(paid))
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{where} {key} = {value!r}: must be a number")
+            raise CapacityError(f"{where} {key} = {value!r}: must be a number")
     try:
         return HiringRules(**values)
     except ValueError as exc:
-        raise ValueError(f"{where} {exc}") from None
+        raise CapacityError(f"{where} {exc}") from None
 
 
 def _date(value: Any, where: str, key: str) -> pd.Timestamp:
@@ -160,7 +163,7 @@ def _date(value: Any, where: str, key: str) -> pd.Timestamp:
             return pd.Timestamp(dt.date.fromisoformat(value.strip()[:10]))
         except ValueError:
             pass
-    raise ValueError(f"{where} {key} = {value!r}: must be a date like 2025-06-02")
+    raise CapacityError(f"{where} {key} = {value!r}: must be a date like 2025-06-02")
 
 
 def load_capacity_config(path: str | Path) -> CapacityConfig:
@@ -171,31 +174,31 @@ def load_capacity_config(path: str | Path) -> CapacityConfig:
     where = f"{source}:"
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        raise ValueError(f"{where} unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})")
+        raise CapacityError(f"{where} unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})")
     history_value = data.get("history")
     if not isinstance(history_value, str) or not history_value:
-        raise ValueError(f"{where} 'history' is missing: give the path of the history file")
+        raise CapacityError(f"{where} 'history' is missing: give the path of the history file")
     history = resolve(source, history_value)
     if not history.exists():
-        raise ValueError(f"{where} history = {history_value!r}: no such file ({history})")
+        raise CapacityError(f"{where} history = {history_value!r}: no such file ({history})")
     if "start" not in data:
-        raise ValueError(f"{where} 'start' is missing: the Monday the plan starts")
+        raise CapacityError(f"{where} 'start' is missing: the Monday the plan starts")
     start = _date(data["start"], where, "start")
     if start.weekday() != 0:
-        raise ValueError(f"{where} start = {data['start']!s}: must be a Monday (it is a {start:%A})")
+        raise CapacityError(f"{where} start = {data['start']!s}: must be a Monday (it is a {start:%A})")
     weeks = data.get("weeks", 26)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or not MIN_WEEKS <= weeks <= MAX_WEEKS:
-        raise ValueError(f"{where} weeks = {weeks!r}: must be a whole number from {MIN_WEEKS} to {MAX_WEEKS}")
+        raise CapacityError(f"{where} weeks = {weeks!r}: must be a whole number from {MIN_WEEKS} to {MAX_WEEKS}")
     interval = data.get("interval_minutes", 30)
     if interval not in INTERVALS or isinstance(interval, bool):
-        raise ValueError(f"{where} interval_minutes = {interval!r}: must be one of {', '.join(map(str, INTERVALS))}")
+        raise CapacityError(f"{where} interval_minutes = {interval!r}: must be one of {', '.join(map(str, INTERVALS))}")
     method = data.get("method", "topdown_ets")
     methods = [m for m in MODELS if m != "ensemble"]
     if method not in methods:
-        raise ValueError(f"{where} method = {method!r}: must be one of {', '.join(methods)}")
+        raise CapacityError(f"{where} method = {method!r}: must be one of {', '.join(methods)}")
     for key in ("country", "subdivision", "timezone", "opening_hours", "name"):
         if key in data and not isinstance(data[key], str):
-            raise ValueError(f"{where} {key} = {data[key]!r}: must be text")
+            raise CapacityError(f"{where} {key} = {data[key]!r}: must be text")
     time_limit = _number(where, "time_limit_s", data.get("time_limit_s", 60.0), minimum=1.0)
 
     staffing_value = data.get("staffing")
@@ -205,63 +208,63 @@ def load_capacity_config(path: str | Path) -> CapacityConfig:
         staffing_path = resolve(source, staffing_value)
         staffing, staffing_source = read_toml(staffing_path), str(staffing_path)
     else:
-        raise ValueError(f"{where} 'staffing' is missing: give a path to staffing.toml or an inline [staffing] table")
+        raise CapacityError(f"{where} 'staffing' is missing: give a path to staffing.toml or an inline [staffing] table")
     targets = staffing_from_mapping(staffing, source=staffing_source)
 
     defaults: dict[str, Any] = {k: data[k] for k in TOP_RULE_KEYS if k in data}
     defaults.update(_table(data, "hiring", source, HIRING_KEYS))
     cost = _table(data, "cost", source, COST_KEYS)
     if "hourly_cost" in cost and "annual_salary" in cost:
-        raise ValueError(f"{where} [cost] give hourly_cost or annual_salary, not both")
+        raise CapacityError(f"{where} [cost] give hourly_cost or annual_salary, not both")
     defaults.update(cost)
     _rules(defaults, where)  # errors in the shared values are reported once, here
 
     channels = data.get("channel")
     if not isinstance(channels, Mapping) or not channels:
-        raise ValueError(f"{where} no [channel.NAME] tables: give at least one channel with its headcount")
+        raise CapacityError(f"{where} no [channel.NAME] tables: give at least one channel with its headcount")
     rules: dict[str, HiringRules] = {}
     starting: dict[str, float] = {}
     for name, table in channels.items():
         cwhere = f"{where} [channel.{name}]"
         if not isinstance(table, Mapping):
-            raise ValueError(f"{cwhere} must be a table")
+            raise CapacityError(f"{cwhere} must be a table")
         bad = sorted(set(table) - CHANNEL_KEYS)
         if bad:
-            raise ValueError(f"{cwhere} unknown key {bad[0]!r} (known: {', '.join(sorted(CHANNEL_KEYS))})")
+            raise CapacityError(f"{cwhere} unknown key {bad[0]!r} (known: {', '.join(sorted(CHANNEL_KEYS))})")
         if name not in targets:
-            raise ValueError(f"{cwhere} has no service target in {staffing_source} "
+            raise CapacityError(f"{cwhere} has no service target in {staffing_source} "
                              f"(targets for: {', '.join(sorted(targets))})")
         if "headcount" not in table:
-            raise ValueError(f"{cwhere} 'headcount' is missing: the FTE employed at the start")
+            raise CapacityError(f"{cwhere} 'headcount' is missing: the FTE employed at the start")
         starting[name] = _number(cwhere, "headcount", table["headcount"])
         pay_keys = {"hourly_cost", "annual_salary"}
         merged = {k: v for k, v in defaults.items() if not (k in pay_keys and pay_keys & set(table))}
         merged.update({k: v for k, v in table.items() if k != "headcount"})
         if "hourly_cost" in table and "annual_salary" in table:
-            raise ValueError(f"{cwhere} give hourly_cost or annual_salary, not both")
+            raise CapacityError(f"{cwhere} give hourly_cost or annual_salary, not both")
         rules[name] = _rules(merged, cwhere)
 
     classes = []
     items = data.get("class", [])
     if not isinstance(items, list):
-        raise ValueError(f"{where} 'class' must be a list of [[class]] tables")
+        raise CapacityError(f"{where} 'class' must be a list of [[class]] tables")
     for i, item in enumerate(items, start=1):
         cwhere = f"{where} [[class]] #{i}"
         if not isinstance(item, Mapping):
-            raise ValueError(f"{cwhere} must be a table")
+            raise CapacityError(f"{cwhere} must be a table")
         bad = sorted(set(item) - {"start", "channel", "size"})
         if bad:
-            raise ValueError(f"{cwhere} unknown key {bad[0]!r} (known: start, channel, size)")
+            raise CapacityError(f"{cwhere} unknown key {bad[0]!r} (known: start, channel, size)")
         for key in ("start", "channel", "size"):
             if key not in item:
-                raise ValueError(f"{cwhere} '{key}' is missing")
+                raise CapacityError(f"{cwhere} '{key}' is missing")
         if item["channel"] not in rules:
-            raise ValueError(f"{cwhere} channel = {item['channel']!r}: not one of the [channel.NAME] tables "
+            raise CapacityError(f"{cwhere} channel = {item['channel']!r}: not one of the [channel.NAME] tables "
                              f"({', '.join(sorted(rules))})")
         size = _number(cwhere, "size", item["size"], minimum=1e-9)
         when = _date(item["start"], cwhere, "start")
         if when >= start + pd.Timedelta(weeks=weeks):
-            raise ValueError(f"{cwhere} start = {item['start']!s}: after the plan's last week")
+            raise CapacityError(f"{cwhere} start = {item['start']!s}: after the plan's last week")
         classes.append(HiringClass(start=when, channel=str(item["channel"]), size=size, fixed=True))
     return CapacityConfig(
         name=str(data.get("name", source.stem)), source=source, history=history, start=start, weeks=weeks,
@@ -306,7 +309,7 @@ def required_fte(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarget], *
         >>> weekly, _ = required_fte(forecast, targets, start="2025-06-02", weeks=13,
         ...                          interval_minutes=30, paid_hours_per_fte_week=37.5)  # doctest: +SKIP
     """
-    reqs = requirements(forecast, targets, interval_minutes=interval_minutes)
+    reqs = requirements_stage(forecast, targets, interval_minutes=interval_minutes, source="capacity plan")
     weekly = _weekly_hours(reqs, start=pd.Timestamp(start), weeks=weeks, interval_minutes=interval_minutes,
                            paid_hours_per_fte_week=paid_hours_per_fte_week)
     return weekly, reqs
@@ -364,7 +367,7 @@ def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None
     present = set(history["channel"].astype(str)) if "channel" in history else {"voice"}
     missing = [c for c in channels if c not in present]
     if missing:
-        raise ValueError(f"{config.source}: [channel.{missing[0]}] has no rows in the history {config.history}")
+        raise CapacityError(f"{config.source}: [channel.{missing[0]}] has no rows in the history {config.history}")
     extra = sorted(present - set(channels))
     if extra:
         warnings.warn(f"{config.source}: history channel(s) {', '.join(extra)} have no [channel.NAME] table; "
@@ -374,7 +377,7 @@ def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None
     days = config.weeks * 7
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*no past example.*")
-        fc = forecast_frame(history, start=config.start, days=days, interval_minutes=config.interval_minutes,
+        fc = forecast_stage(history, start=config.start, days=days, interval_minutes=config.interval_minutes,
                             country=config.country, subdivision=config.subdivision, method=config.method,
                             opening_hours=config.opening_hours, backtest_windows=0, executor=executor,
                             progress=lambda done, total: _report(progress, "forecast", 0.05 + 0.45 * done / total))
