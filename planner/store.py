@@ -84,6 +84,7 @@ HISTORY_COLUMNS = (
     "asa_s",
 )
 FORECAST_COLUMNS = ("interval_start", "queue", "channel", "forecast", "lo", "hi", "model", "aht_s")
+ACTUALS_COLUMNS = ("interval_start", "queue", "channel", "offered")  # what Store.actuals always has
 DATASET_KINDS = ("history", "actuals")
 
 metadata = sa.MetaData()
@@ -691,9 +692,12 @@ class Store:
         if dataset is None:
             listing = self.list_datasets(kind="actuals")
             if listing.empty:
-                return pd.DataFrame(columns=["interval_start", "queue", "channel", "offered"])
+                return pd.DataFrame(columns=list(ACTUALS_COLUMNS))
             dataset = str(listing.sort_values("created_at")["name"].iloc[-1])
-        return self.dataset(dataset)
+        frame = self.dataset(dataset)
+        if frame.empty:  # a stored frame without rows comes back without its columns
+            return pd.DataFrame(columns=list(ACTUALS_COLUMNS))
+        return frame
 
     @staticmethod
     def _dataset_id(conn: Connection, name: str) -> int:

@@ -61,6 +61,16 @@ def test_day_running_20_percent_high_is_reforecast_and_short(store):
     assert row["projected_service_level"] < 0.8
 
 
+def test_an_actuals_dataset_without_rows_reads_as_no_actuals(store):
+    _store_plan(store)
+    empty = pd.DataFrame({"interval_start": pd.to_datetime([]), "queue": [], "channel": [], "offered": []})
+    store.save_dataset("today", empty, raw=b"", source_name="today.csv", kind="actuals")
+    assert list(store.actuals().columns) == ["interval_start", "queue", "channel", "offered"]
+    result = intraday(DAY, store=store)  # was a KeyError 'interval_start' (HTTP 500 on the Intraday page)
+    assert result.now is None and result.notes
+    np.testing.assert_allclose(result.intervals["reforecast"], result.intervals["forecast"])
+
+
 def test_without_actuals_the_reforecast_is_the_plan(store):
     _store_plan(store)
     result = intraday(DAY, store=store)
