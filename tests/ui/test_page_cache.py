@@ -238,3 +238,18 @@ def test_the_server_fits_the_default_plans_intraday_models_before_its_workers_fo
                              plan_id=plan_id)
     assert fits == []  # a worker's Store (another engine, same URL) finds them
     assert set(result.summary["method"]) != {"damped"}, result.summary[["channel", "method"]]
+
+
+def test_two_in_memory_stores_in_one_process_show_their_own_plan_tables():
+    """Every in-memory store has the URL ``sqlite://`` and its first plan the id 1: the decoded
+    table cache must still tell them apart (it keyed on the URL and returned the first store's rows)."""
+    from planner.ui.views import plan_by_id
+
+    shown = []
+    for offered in (11.0, 22.0):
+        store = Store.open("sqlite://")
+        table = pd.DataFrame({"interval_start": ["2025-06-02 08:00"], "channel": ["voice"], "offered": [offered]})
+        plan_id = store.save_plan("week", config={}, summary={}, tables={"requirements": table})
+        assert plan_id == 1
+        shown.append(float(plan_by_id(store, plan_id).table("requirements")["offered"].iloc[0]))
+    assert shown == [11.0, 22.0]
