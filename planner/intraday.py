@@ -45,7 +45,7 @@ from scheduling.requirements import requirements as build_requirements
 
 PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
-#: fitted intraday models per (store url, plan id, channel): fitting takes seconds, a page refresh should not
+#: fitted intraday models per (store identity, forecast or plan, channel): fitting takes seconds, a page refresh should not
 _MODELS: dict[tuple[str, str, str], IntradayModel | str] = {}
 #: the plan table that keeps the fitted intraday models (per channel)
 MODEL_TABLE = "intraday_models"
@@ -291,7 +291,7 @@ def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataF
     (table :data:`MODEL_TABLE`, copied to re-planned versions), so later calls - another
     page, another process, ``planner intraday --replan`` - read it instead."""
     forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
-    key = (str(store.engine.url), f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
+    key = (store.identity, f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
     channels = sorted(forecast["channel"].unique())
     if not all((*key, c) in _MODELS for c in channels):
         with _FITTING_GUARD:

@@ -54,8 +54,11 @@ import contextvars
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import os
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -488,6 +491,11 @@ def default_url() -> str:
     return os.environ.get("PLANNER_DB_URL") or f"sqlite:///{DEFAULT_PATH}"
 
 
+_MEMORY_DATABASES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # in-memory engine -> its number
+_MEMORY_NUMBERS = itertools.count(1)
+_MEMORY_LOCK = threading.Lock()
+
+
 class Store:
     """The planner's database. Open with :meth:`Store.open`; every write is atomic.
 
@@ -539,6 +547,18 @@ class Store:
     def url(self) -> str:
         """The store's URL with the password masked."""
         return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def identity(self) -> str:
+        """What tells this database from every other one this process opened, for caches keyed by
+        store: the URL names a file or a server, but every in-memory SQLite database has the URL
+        ``sqlite://`` (and its first plan the id 1), so each of those gets a number never reused."""
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+            with _MEMORY_LOCK:
+                if self.engine not in _MEMORY_DATABASES:
+                    _MEMORY_DATABASES[self.engine] = next(_MEMORY_NUMBERS)
+                return f"sqlite-memory:{_MEMORY_DATABASES[self.engine]}"
+        return self.url
 
     def version(self) -> int:
         with self.engine.connect() as conn:

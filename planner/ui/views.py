@@ -11,11 +11,9 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import threading
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,27 +52,13 @@ def datasets_rows(store: Store) -> list[dict[str, Any]]:
 
 _TABLES: OrderedDict[tuple[str, int, str], pd.DataFrame] = OrderedDict()
 _TABLES_LOCK = threading.Lock()
-_MEMORY_STORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # in-memory engine -> its number
-_MEMORY_STORE_NUMBERS = itertools.count(1)
 TABLE_CACHE_SIZE = 48  # decoded plan tables kept per server process (a stored plan never changes)
-
-
-def _store_identity(store: Store) -> str:
-    """What tells two stores apart in one process: the URL names a file or a server, but every
-    in-memory SQLite store has the URL ``sqlite://``, so each of those is its own engine."""
-    engine = store.engine
-    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
-        with _TABLES_LOCK:
-            if engine not in _MEMORY_STORES:  # a number never reused, unlike id() after collection
-                _MEMORY_STORES[engine] = next(_MEMORY_STORE_NUMBERS)
-            return f"sqlite-memory:{_MEMORY_STORES[engine]}"
-    return store.url
 
 
 def _stored_table(store: Store, plan_id: int, name: str) -> pd.DataFrame:
     """A plan table with its time columns as datetimes, decoded once per process: stored plans
     are immutable, so the server's requests share the decoded frame (each gets a copy)."""
-    key = (_store_identity(store), int(plan_id), name)
+    key = (store.identity, int(plan_id), name)
     with _TABLES_LOCK:
         if key in _TABLES:
             _TABLES.move_to_end(key)

@@ -292,3 +292,11 @@ def test_an_unreachable_database_is_one_line_naming_the_url_with_the_password_ma
     message = str(caught.value)
     assert message.startswith("database postgresql+psycopg://ana:***@127.0.0.1:9/planner: cannot be opened: ")
     assert "s3cret" not in message and "\n" not in message
+
+
+def test_identity_tells_in_memory_databases_apart_and_names_a_file_by_its_url(tmp_path):
+    first, second = Store.open("sqlite://"), Store.open("sqlite://")
+    assert first.identity != second.identity
+    assert first.identity == first.identity  # stable for one database
+    url = f"sqlite:///{tmp_path / 'planner.db'}"
+    assert Store.open(url).identity == Store.open(url).identity == url

@@ -47,7 +47,7 @@ def day_result(store, plan, day: str):
     content: an upload changes the key)."""
     return cached("intraday.day_result", lambda *_frames, **_options: intraday(day, store=store, plan_id=plan.plan_id),
                   plan.table("forecast"), plan.table("coverage"), store.actuals(), day=str(day), plan_id=plan.plan_id,
-                  store=store.url, config=json.dumps(plan.config, sort_keys=True, default=str))
+                  store=store.identity, config=json.dumps(plan.config, sort_keys=True, default=str))
 
 
 def day_view(day: str, channel: str | None = None, plan_id: int | None = None) -> html.Div:
