@@ -100,22 +100,13 @@ def warm_intraday(store) -> None:
     them. Otherwise the first Intraday load in each worker fits them (seconds of CPU) while the
     worker's other threads, asking for the same page, wait for that fit and serve nothing else.
     A plan without a forecast or a readable history has no models: that is printed, not raised."""
-    import time
-
-    from planner.intraday import learn_models
+    from planner.ui.jobs import fit_intraday_models
     from planner.ui.views import default_plan_id
 
     plan_id = default_plan_id(store)
-    if plan_id is None or "forecast" not in store.plan(plan_id)["tables"]:
-        return
-    started = time.perf_counter()
-    try:
-        notes = learn_models(store, plan_id)
-    except (ValueError, OSError, KeyError) as exc:
-        print(f"intraday models of plan {plan_id}: not fitted ({exc}); the Intraday page fits them on first use", flush=True)
-        return
-    print(f"intraday models of plan {plan_id} fitted in {time.perf_counter() - started:.1f} s"
-          + (f" ({'; '.join(notes)})" if notes else ""), flush=True)
+    line = fit_intraday_models(store, plan_id) if plan_id is not None else None
+    if line:
+        print(line, flush=True)
 
 
 def serve(wsgi_app, *, host: str, port: int, workers: int) -> None:

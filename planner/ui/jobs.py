@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -353,3 +354,37 @@ def plan_view(store: Store, plan_id: int | None) -> PlanView:
             raise StoreError("no plan in the store: build one first (planner plan, or planner demo)")
     info = store.plan(int(plan_id))  # ValueError "plan N: not in the store"
     return View(store, int(plan_id), info["name"], info["config"], info["summary"], info["tables"])
+
+
+def fit_intraday_models(store: Store, plan_id: int) -> str | None:
+    """Fit and keep the intraday models of plan ``plan_id`` (a minute or more of CPU on a real
+    history) so that the Intraday page, in any process, reads them instead of fitting them on a
+    team lead's first view. Returns the line saying what happened; None when the plan has no
+    forecast (nothing to fit). A history that can't be read is said, not raised: the page then
+    fits on first use and shows the error there."""
+    import time
+
+    from planner.intraday import learn_models
+
+    if "forecast" not in store.plan(plan_id)["tables"]:
+        return None
+    started = time.perf_counter()
+    try:
+        notes = learn_models(store, plan_id)
+    except (ValueError, OSError, KeyError) as exc:
+        return f"intraday models of plan {plan_id}: not fitted ({exc}); the Intraday page fits them on first use"
+    return (f"intraday models of plan {plan_id} fitted in {time.perf_counter() - started:.1f} s"
+            + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def fit_intraday_models_in_background(store: Store, plan_id: int) -> threading.Thread:
+    """:func:`fit_intraday_models` on a daemon thread of this server process, started when a plan
+    is published (the plan team leads open next); its line goes to the server's log."""
+    def fit() -> None:
+        line = fit_intraday_models(store, plan_id)
+        if line:
+            print(line, flush=True)
+
+    thread = threading.Thread(target=fit, name=f"intraday-models-plan-{plan_id}", daemon=True)
+    thread.start()
+    return thread

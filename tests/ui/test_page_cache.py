@@ -253,3 +253,26 @@ def test_two_in_memory_stores_in_one_process_show_their_own_plan_tables():
         assert plan_id == 1
         shown.append(float(plan_by_id(store, plan_id).table("requirements")["offered"].iloc[0]))
     assert shown == [11.0, 22.0]
+
+
+def test_publishing_fits_the_plans_intraday_models_in_the_background(tmp_path, monkeypatch):
+    """The app starts the fit when a plan is published, so a team lead's first Intraday view of
+    it reads the kept models instead of fitting them (a minute or more of CPU on a real plan)."""
+    import planner.intraday as module
+    from planner.ui.jobs import fit_intraday_models_in_background
+
+    from .conftest import store_sample_plan
+
+    store = Store.open(f"sqlite:///{tmp_path / 'publish.db'}")
+    plan_id = store_sample_plan(store)
+    assert module.MODEL_TABLE not in store.plan(plan_id)["tables"]
+    store.publish_plan(plan_id)
+    monkeypatch.setattr(module, "_MODELS", {})
+    fit_intraday_models_in_background(store, plan_id).join(timeout=600)
+    assert module.MODEL_TABLE in store.plan(plan_id)["tables"]
+    fits = []
+    monkeypatch.setattr(module, "_MODELS", {})
+    monkeypatch.setattr(module, "_fit_models", lambda *args: fits.append(args) or {})
+    day = f"{pd.Timestamp(store.plan(plan_id)['config']['start']):%Y-%m-%d}"
+    module.intraday(day, store=store, plan_id=plan_id)
+    assert fits == []  # the page reads the models the publish fitted

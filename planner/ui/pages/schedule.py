@@ -22,7 +22,7 @@ from planner.ui import components as ui
 from planner.ui import context
 from planner.ui.jobs_board import Failed, tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
-from planner.ui.jobs import plan_dataset
+from planner.ui.jobs import fit_intraday_models_in_background, plan_dataset
 from planner.ui.memo import drawn
 from planner.ui.plan_picker import PLAN_ID, page_plan, plan_link, shown_plan
 from planner.ui.views import (build_warnings, datasets_rows, forecast_snapshots, limit_text, plan_by_id,
@@ -338,6 +338,7 @@ def publish(_clicks, plan_id):
         version = store.publish_plan(int(plan_id))
     except (TypeError, ValueError) as exc:
         return ui.message(f"Not published: {ui.shown(exc)}", kind="error")
+    fit_intraday_models_in_background(store, int(plan_id))  # before a team lead's first Intraday view asks
     return ui.message(f"Plan {plan_id} published as version {version}: intraday, the exports and team leads use it now.",
                       kind="ok", id="schedule-published")
 
