@@ -17,13 +17,14 @@ offered in one interval. Two shapes exist: **interval** reports (one row per int
 queue, like the History format) and **contact** logs (one row per call, chat or ticket with
 its time; counted here into intervals of ``interval_minutes``).
 
-Every profile cites the vendor documentation its columns were taken from. Five9 has no
-profile: its report column names could not be found in documentation available to us
-(its Call Log report is documented only as a PDF guide we could not read); use ``--map``.
+Every profile cites the vendor documentation its columns were taken from. Five9's Call Log
+report is documented in a PDF guide we could not read; its profile is written from Five9's
+web-services reference (the call types) and from public integrations that quote the report's
+live header and rows verbatim (cited in the profile).
 
 Example:
     >>> sorted(PROFILES)[:3]
-    ['amazon_connect', 'avaya_cms', 'freshdesk']
+    ['amazon_connect', 'avaya_cms', 'five9']
     >>> detect_profile(["Interval Start", "Interval End", "Queue Name", "Media Type", "Offer",
     ...                 "Answer", "Abandon", "Avg Handle"]).name
     'genesys_cloud'
@@ -65,7 +66,12 @@ class Profile:
     outbound). ``outcomes`` (contact logs): value of the outcome column -> ``handled``,
     ``abandoned``, ``offered`` (neither) or ``None`` (not inbound: dropped). ``times``:
     ``"local"`` or ``"utc"`` (then ``--timezone`` is required). ``allow_flow_outs``: the
-    vendor's interval counts can make handled + abandoned exceed offered.
+    vendor's interval counts can make handled + abandoned exceed offered. ``time_formats``
+    (contact logs): ``strftime`` patterns tried in order for a vendor's own time shape. A
+    contact log's ``answered_by`` column names the agent: a contact that was not abandoned and
+    names no agent (empty or ``[None]``) was never agent work (self-service, voicemail, sent
+    on) and is dropped. ``one_contact_per_id``: a contact's legs (rows sharing the ``id``
+    column, e.g. a transfer) count as one contact, at its first leg's time.
     """
 
     name: str
@@ -82,6 +88,8 @@ class Profile:
     outcomes: Mapping[str, str | None] = field(default_factory=dict)
     times: str = "local"
     allow_flow_outs: bool = False
+    time_formats: tuple[str, ...] = ()
+    one_contact_per_id: bool = False
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
@@ -220,6 +228,40 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
         notes="Freshdesk has no native CSV ticket export; the API's fields are used. Tickets from e-mail, the portal "
               "and the feedback widget are email, from phone and chat back-office follow-up; outbound e-mail "
               "(source 10) is not inbound work and is dropped. created_at is UTC: --timezone is required.",
+    ),
+    Profile(
+        name="five9",
+        title="Five9: Call Log report, one row per call leg",
+        docs=("Five9 Configuration Web Services API reference guide, data type callType (INBOUND, OUTBOUND, "
+              "AUTODIAL, AGENT, INTERNAL, TEST, *_VOICEMAIL, OUTBOUND_PREVIEW), as scraped in "
+              "https://github.com/Cloverhound/five9-cli docs/scrape/config-web-services_data-types_callType.md",
+              "The Call Log report's header and rows as exported (CALL ID, TIMESTAMP 'Fri, 21 Aug 2026 09:00:06', "
+              "CAMPAIGN, CALL TYPE, AGENT '[None]' when no agent, TALK TIME, AFTER CALL WORK TIME as hh:mm:ss, "
+              "ABANDONED 0/1; a transfer's legs share a CALL ID), quoted verbatim in public integrations, e.g. "
+              "https://github.com/Pathlight/tap-five9 tap_five9/schemas/call_log.json",
+              "Five9 report columns with SKILL, CALLS count, ABANDONED count, HANDLE TIME, TALK TIME (hold "
+              "included), AFTER CALL WORK TIME: https://github.com/angmarceau1971/five9-call-dashboard "
+              "src/datasources/five9-update.js"),
+        kind="contacts",
+        columns={"time": ("timestamp",), "outcome": ("abandoned",), "queue": ("skill", "campaign"),
+                 "channel": ("call type",), "handle": ("talk time", "after call work time"),
+                 "answered_by": ("agent",), "id": ("call id",)},
+        detect=("call id", "timestamp", "call type"),
+        channel_words={"inbound": "voice", "outbound": None, "preview": None, "outbound preview": None,
+                       "autodial": None, "manual": None, "agent": None, "internal": None, "test": None,
+                       "3rd party transfer": None, "inbound voicemail": None, "internal voicemail": None,
+                       "outbound voicemail": None},
+        outcomes={"0": "handled", "1": "abandoned"},
+        time_formats=("%a, %d %b %Y %H:%M:%S", "%d %b %Y %H:%M:%S"),
+        one_contact_per_id=True,
+        notes="Inbound calls only: CALL TYPE Inbound is voice; outbound, preview, autodial, internal and test "
+              "calls, voicemail legs and the 3rd-party-transfer leg of an inbound call are dropped. ABANDONED 1 is "
+              "abandoned; 0 is handled when AGENT names an agent, and an inbound call with no agent ([None]) "
+              "that was not abandoned (self-service in the IVR, sent to voicemail or transferred out) is not "
+              "agent work and is dropped. Legs sharing a CALL ID are one call, counted at its first leg. Handle "
+              "time = TALK TIME (hold included) + AFTER CALL WORK TIME. The queue is SKILL when the report has "
+              "it, else CAMPAIGN. TIMESTAMP is in the time zone the report was run in (Five9's default is "
+              "Pacific): export in the centre's zone.",
     ),
 )}
 
@@ -421,6 +463,8 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
     if profile.times == "utc":
         instants = pd.to_datetime(time_text, errors="coerce", utc=True, format="ISO8601")
         times = instants.dt.tz_convert(timezone).dt.tz_localize(None)
+    elif profile.time_formats:
+        times = _vendor_times(time_text, profile.time_formats)
     else:
         from planner.io import _parse_times
 
@@ -432,18 +476,7 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         report.error("bad_timestamp", "not a date-time", row=int(line[i]), column=_header(raw, found["time"]),
                      value=time_text.iloc[i])
     bad |= times.isna().to_numpy()
-    outcome = pd.Series("offered", index=raw.index, dtype=object)
     drop = np.zeros(len(raw), dtype=bool)
-    if profile.outcomes and found.get("outcome") is not None:
-        key = raw[found["outcome"]].astype(str).str.strip().str.lower()
-        unknown = ~key.isin(list(profile.outcomes))
-        for i in np.flatnonzero(unknown.to_numpy()):
-            report.error("bad_outcome", f"unknown value; {profile.name} knows {', '.join(profile.outcomes)}",
-                         row=int(line[i]), column=_header(raw, found["outcome"]), value=raw[found["outcome"]].iloc[i])
-        bad |= unknown.to_numpy()
-        mapped = key.map(lambda k: profile.outcomes.get(k, "offered"))
-        drop |= (mapped.isna() & ~unknown).to_numpy()
-        outcome = mapped.fillna("offered")
     if found.get("channel") is not None:
         channel = raw[found["channel"]].astype(str).str.strip()
         if profile.channel_words:
@@ -451,12 +484,26 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
             drop |= dropped
     else:
         channel = pd.Series(profile.default_channel or "voice", index=raw.index)
+    outcome = pd.Series("offered", index=raw.index, dtype=object)
+    if profile.outcomes and found.get("outcome") is not None:
+        key = raw[found["outcome"]].astype(str).str.strip().str.lower()
+        unknown = ~key.isin(list(profile.outcomes)) & ~drop  # a dropped row (outbound) may leave it blank
+        for i in np.flatnonzero(unknown.to_numpy()):
+            report.error("bad_outcome", f"unknown value; {profile.name} knows {', '.join(profile.outcomes)}",
+                         row=int(line[i]), column=_header(raw, found["outcome"]), value=raw[found["outcome"]].iloc[i])
+        bad |= unknown.to_numpy()
+        mapped = key.map(lambda k: profile.outcomes.get(k, "offered"))
+        drop |= (mapped.isna() & ~unknown).to_numpy()
+        if found.get("answered_by") is not None:  # not abandoned and no agent: never agent work
+            drop |= (mapped == "handled").to_numpy() & _no_agent(raw[found["answered_by"]])
+        outcome = mapped.fillna("offered")
     queue = (raw[found["queue"]].astype(str).str.strip().replace("", "main") if found.get("queue") is not None
              else pd.Series("main", index=raw.index))
     seconds = pd.Series(0.0, index=raw.index)
     for column in handle:
         values = pd.to_numeric(duration_seconds(raw[column]).replace("", "0"), errors="coerce")
-        wrong = (values.isna() | ~np.isfinite(values) | (values < 0)).to_numpy() & (outcome == "handled").to_numpy()
+        wrong = ((values.isna() | ~np.isfinite(values) | (values < 0)).to_numpy() & (outcome == "handled").to_numpy()
+                 & ~drop)
         for i in np.flatnonzero(wrong & ~bad):
             report.error("not_numeric", "handle time is not a non-negative number of seconds", row=int(line[i]),
                          column=_header(raw, column), value=raw[column].iloc[i])
@@ -473,6 +520,10 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
                            "abandoned": (outcome[keep] == "abandoned").astype(int),
                            "handle_time_s": seconds[keep].where(outcome[keep] == "handled", 0.0),
                            "_line": line[keep]})
+    if profile.one_contact_per_id and found.get("id") is not None:
+        legs = len(events)
+        events = _one_row_per_contact(events, raw[found["id"]].astype(str).str.strip()[keep], times[keep])
+        report.summary["call_legs_merged"] = legs - len(events)
     grouped = events.groupby(["interval_start", "queue", "channel"], sort=True).agg(
         offered=("handled", "size"), handled=("handled", "sum"), abandoned=("abandoned", "sum"),
         handle_time_s=("handle_time_s", "sum"), _line=("_line", "min")).reset_index()
@@ -489,9 +540,39 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         frame["handle_time_s"] = grouped["handle_time_s"].map(lambda v: f"{v:g}")
         frame["aht_s"] = aht.map(lambda v: "" if pd.isna(v) else f"{v:g}")
         sources["handle_time_s"] = sources["aht_s"] = " + ".join(_header(raw, c) for c in handle)
-    report.summary["contacts_counted"] = int(keep.sum())
+    report.summary["contacts_counted"] = len(events)
     report.summary["contacts_dropped"] = int((drop & ~bad).sum())
     return MappedTable(frame, grouped["_line"].to_numpy(), sources, profile.name, profile.allow_flow_outs)
+
+
+def _vendor_times(text: pd.Series, formats: Sequence[str]) -> pd.Series:
+    """Times in a vendor's own shape (e.g. Five9's ``Fri, 21 Aug 2026 09:00:06``): each
+    ``strftime`` pattern tried in turn on the rows the earlier ones could not read; NaT left."""
+    times = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for pattern in formats:
+        unread = times.isna()
+        if not unread.any():
+            break
+        times[unread] = pd.to_datetime(text[unread], format=pattern, errors="coerce")
+    return times
+
+
+def _no_agent(values: pd.Series) -> np.ndarray:
+    """Rows whose agent column names nobody: blank, or a vendor's ``[None]``."""
+    return values.astype(str).str.strip().str.lower().isin(["", "[none]"]).to_numpy()
+
+
+def _one_row_per_contact(events: pd.DataFrame, ids: pd.Series, times: pd.Series) -> pd.DataFrame:
+    """A contact's legs (rows sharing an id: a transfer, a second queue) as one contact at its
+    first leg's interval, queue and channel: handled when any leg was, abandoned when none was
+    and one was abandoned, handle time summed over the legs."""
+    legs = events.assign(_id=ids.to_numpy(), _time=times.to_numpy()).sort_values(["_id", "_time"], kind="stable")
+    merged = legs.groupby("_id", sort=False).agg(
+        interval_start=("interval_start", "first"), queue=("queue", "first"), channel=("channel", "first"),
+        handled=("handled", "max"), abandoned=("abandoned", "max"), handle_time_s=("handle_time_s", "sum"),
+        _line=("_line", "min"))
+    merged["abandoned"] = merged["abandoned"].where(merged["handled"] == 0, 0)
+    return merged.reset_index(drop=True)
 
 
 def describe_profiles() -> str:

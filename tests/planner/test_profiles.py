@@ -129,6 +129,46 @@ def test_nice_cxone_call_detail():
     assert "channel 'Call' read as voice" in report.summary["channel_words"]
 
 
+def test_five9_call_log_counts_inbound_agent_calls_once_per_call_id():
+    frame, report = validate_history(FIXTURES / "five9.csv")
+    assert report.ok, report.format()
+    assert report.summary["profile"] == "five9"
+    assert set(frame["queue"]) == {"Support"} and set(frame["channel"]) == {"voice"}  # 9007's second leg: Billing
+    first = row(frame, "2025-03-03 08:00")  # 9001, 9002 handled; 9003 abandoned
+    assert (first["offered"], first["handled"], first["abandoned"]) == (3, 2, 1)
+    assert first["aht_s"] == ((240 + 50) + (180 + 60)) / 2  # TALK TIME (hold included) + AFTER CALL WORK TIME
+    second = row(frame, "2025-03-03 08:15")  # 9007 (two legs: one call) and 9008 at 08:29:59
+    assert (second["offered"], second["handled"], second["abandoned"]) == (2, 2, 0)
+    assert second["aht_s"] == ((120 + 30) + (240 + 60) + 360) / 2
+    # outbound, preview, the transfer leg, the agentless inbound leg sent on, voicemail
+    assert report.summary["contacts_counted"] == 5 and report.summary["contacts_dropped"] == 5
+    assert report.summary["call_legs_merged"] == 1
+
+
+def test_five9_names_a_bad_timestamp_and_an_unknown_abandoned_value_on_an_inbound_row(tmp_path):
+    text = (FIXTURES / "five9.csv").read_text()
+    _, bad_time = validate_history(write(tmp_path, text.replace("Mon, 03 Mar 2025 08:07:00", "Mon, 03 Mrz 2025 08:07:00"),
+                                         "t.csv"))
+    problem = only(bad_time, "bad_timestamp")[0]
+    assert (problem.row, problem.column, problem.value) == (3, "TIMESTAMP", "Mon, 03 Mrz 2025 08:07:00")
+    lines = text.splitlines()
+    lines[1] = lines[1][:-3] + ",Y,"  # 9001 (inbound) ABANDONED "Y"
+    _, bad_outcome = validate_history(write(tmp_path, "\n".join(lines) + "\n", "o.csv"))
+    problem = only(bad_outcome, "bad_outcome")[0]
+    assert (problem.row, problem.column, problem.value) == (2, "ABANDONED", "Y")
+    assert kinds(bad_outcome) == ["bad_outcome"]  # the blank ABANDONED of outbound and transfer legs is no error
+
+
+def test_five9_reads_the_skill_as_the_queue_when_the_report_has_it(tmp_path):
+    text = (FIXTURES / "five9.csv").read_text().splitlines()
+    with_skill = [text[0] + ",SKILL"] + [line + (",Billing Skill" if "9007" in line else ",Care Skill")
+                                           for line in text[1:]]
+    frame, report = validate_history(write(tmp_path, "\n".join(with_skill) + "\n", "s.csv"))
+    assert report.ok, report.format()
+    assert set(frame["queue"]) == {"Care Skill", "Billing Skill"}
+    assert row(frame, "2025-03-03 08:15", queue="Billing Skill")["offered"] == 1  # 9007, counted at its first leg
+
+
 def test_zendesk_tickets_are_email_social_and_backoffice_volume():
     frame, report = validate_history(FIXTURES / "zendesk.csv", timezone="Europe/London")
     assert report.ok, report.format()
