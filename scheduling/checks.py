@@ -157,6 +157,10 @@ def read_roster(roster: pd.DataFrame, activities: pd.DataFrame, rules: RuleSet, 
             view.stray.append(row)
         else:
             view.in_shift[hit].append(row)
+    for k, fits in view.matched.items():
+        if len(fits) > 1:  # same channel, length and start (e.g. an early shift's last start is a late one's first):
+            # the shift is the template whose activities it has; every rule reads that one first
+            view.matched[k] = sorted(fits, key=lambda template: len(_activity_violations(view, k, template)))
     return view
 
 
@@ -321,39 +325,48 @@ def template_activities(view: RosterView) -> Iterator[Violation]:
     Activities are identified by their place in the template, and several may share a kind,
     so the rows of one kind are matched to that kind's activities by a maximum matching (a
     row fits an activity when it starts on the grid inside its window and has its length).
+    When several templates match a shift, it is checked against the one whose activities it
+    has (:func:`read_roster` puts that one first).
     """
-    channels, step = view.channels, view.rules.interval_minutes
     for k, fits in view.matched.items():
-        if not fits:
+        if fits:
+            yield from _activity_violations(view, k, fits[0])
+
+
+def _activity_violations(view: RosterView, k: int, template: ShiftTemplate) -> list[Violation]:
+    """What :func:`template_activities` finds wrong with shift ``k`` read as ``template``."""
+    channels, step = view.channels, view.rules.interval_minutes
+    shift = view.shifts.loc[k]
+    own = [r for r in view.in_shift.get(k, []) if r.activity not in channels]
+    found: list[Violation] = []
+    for kind in dict.fromkeys(a.kind for a in template.activities):
+        wanted = [a for a in template.activities if a.kind == kind]
+        rows = sorted((r for r in own if r.activity == kind), key=lambda r: r.start)
+        if len(rows) != len(wanted):
+            found.append(Violation("template_activities", shift.agent_id, shift.shift_start,
+                                   f"{len(rows)} {kind!r} activities, [[shift]] {template.name!r} needs exactly "
+                                   f"{len(wanted)}"))
             continue
-        template, shift = fits[0], view.shifts.loc[k]
-        own = [r for r in view.in_shift.get(k, []) if r.activity not in channels]
-        for kind in dict.fromkeys(a.kind for a in template.activities):
-            wanted = [a for a in template.activities if a.kind == kind]
-            rows = sorted((r for r in own if r.activity == kind), key=lambda r: r.start)
-            if len(rows) != len(wanted):
-                yield Violation("template_activities", shift.agent_id, shift.shift_start,
-                                f"{len(rows)} {kind!r} activities, [[shift]] {template.name!r} needs exactly {len(wanted)}")
+        offsets = [(r.start - shift.shift_start) / pd.Timedelta(minutes=1) for r in rows]
+        lengths = [(r.end - r.start) / pd.Timedelta(minutes=1) for r in rows]
+        fit = np.array([[a.earliest_after_start <= off <= a.latest_after_start and not off % step
+                         and length == a.length_minutes for a in wanted]
+                        for off, length in zip(offsets, lengths)], dtype=float)
+        for r, c in zip(*linear_sum_assignment(-fit)):
+            if fit[r, c]:
                 continue
-            offsets = [(r.start - shift.shift_start) / pd.Timedelta(minutes=1) for r in rows]
-            lengths = [(r.end - r.start) / pd.Timedelta(minutes=1) for r in rows]
-            fit = np.array([[a.earliest_after_start <= off <= a.latest_after_start and not off % step
-                             and length == a.length_minutes for a in wanted]
-                            for off, length in zip(offsets, lengths)], dtype=float)
-            for r, c in zip(*linear_sum_assignment(-fit)):
-                if fit[r, c]:
-                    continue
-                activity = wanted[c]
-                if not activity.earliest_after_start <= offsets[r] <= activity.latest_after_start or offsets[r] % step:
-                    detail = (f"{kind!r} starts {offsets[r]:g} min after the shift start, outside "
-                              f"{activity.earliest_after_start}..{activity.latest_after_start}")
-                else:
-                    detail = f"{kind!r} lasts {lengths[r]:g} min, not {activity.length_minutes}"
-                yield Violation("template_activities", shift.agent_id, rows[r].start, detail)
-        extra = {r.activity for r in own} - {a.kind for a in template.activities}
-        if extra:
-            yield Violation("template_activities", shift.agent_id, shift.shift_start,
-                            f"activities {sorted(extra)} are not in [[shift]] {template.name!r}")
+            activity = wanted[c]
+            if not activity.earliest_after_start <= offsets[r] <= activity.latest_after_start or offsets[r] % step:
+                detail = (f"{kind!r} starts {offsets[r]:g} min after the shift start, outside "
+                          f"{activity.earliest_after_start}..{activity.latest_after_start}")
+            else:
+                detail = f"{kind!r} lasts {lengths[r]:g} min, not {activity.length_minutes}"
+            found.append(Violation("template_activities", shift.agent_id, rows[r].start, detail))
+    extra = {r.activity for r in own} - {a.kind for a in template.activities}
+    if extra:
+        found.append(Violation("template_activities", shift.agent_id, shift.shift_start,
+                               f"activities {sorted(extra)} are not in [[shift]] {template.name!r}"))
+    return found
 
 
 def _recount(view: RosterView) -> dict[str, np.ndarray]:

@@ -201,6 +201,25 @@ def test_template_activities(change, detail):
     assert detail in str(problems[0]) and problems[0].agent_id == "A"
 
 
+def test_a_shift_two_templates_match_is_read_as_the_one_whose_activities_it_has():
+    """An early shift's last start can be a late shift's first, with the same length: the
+    shift at 08:00 is "day" (lunch 60 min) or "late" (lunch 120 min); its activities decide.
+    Found on an unseen family week (seed 55), where every such late shift was flagged."""
+    late = {"name": "late", "contract": "ft", "channels": ["voice", "email"], "length_minutes": 480,
+            "paid_minutes": 360, "earliest_start": "08:00", "latest_start": "12:00", "start_step_minutes": 60,
+            "activity": [{"kind": "lunch", "length_minutes": 120, "paid": False,
+                          "earliest_after_start": 180, "latest_after_start": 240}]}
+    rules = _rules(shift=_rules_table()["shift"] + [late])
+    shifts, acts = _week()
+    assert _fired(shifts, acts, rules=rules) == set()  # lunches of 60 min: day shifts
+    long_lunch = _move(acts, 0, ["end"], pd.Timedelta(hours=1))  # Monday's lunch of 120 min: a late shift
+    assert _fired(shifts, long_lunch, rules=rules) == set()
+    odd = _move(acts, 0, ["end"], pd.Timedelta(hours=2))
+    problems = check_roster(shifts, odd, rules, agents=[AGENT], week_start=MONDAY)  # 180 min fits neither
+    assert {p.rule for p in problems} == {"template_activities"}
+    assert "'lunch' lasts 180 min, not 60" in str(problems[0])
+
+
 def test_coverage_recount():
     shifts, acts = _week()
     coverage = _coverage(shifts, acts)
