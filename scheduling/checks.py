@@ -140,9 +140,12 @@ def read_roster(roster: pd.DataFrame, activities: pd.DataFrame, rules: RuleSet, 
         week_start = planning_week_start(shifts["date"], first_weekday=rules.week_start)
     view = RosterView(rules, shifts, acts, week_start, {a.agent_id: a for a in agents} if agents is not None else None,
                       coverage)
+    named = "shift" in shifts.columns
     for k, row in shifts.iterrows():
         length = int((row.shift_end - row.shift_start) / pd.Timedelta(minutes=1))
         view.matched[k] = _templates_for(rules, row.channel, row.shift_start, row.date, length)
+        if named and isinstance(row["shift"], str) and row["shift"]:  # the roster says which [[shift]] it is
+            view.matched[k] = [t for t in view.matched[k] if t.name == row["shift"]]
     for agent_id, own in shifts.groupby("agent_id"):
         flags = [False] * 7
         for day in own["date"]:
@@ -194,8 +197,9 @@ def shift_matches_a_template(view: RosterView) -> Iterator[Violation]:
     """Every shift is some ``[[shift]]``: its channel, length, start time and weekday."""
     for k, row in view.shifts.iterrows():
         if not view.matched[k]:
+            named = f"[[shift]] {row['shift']!r}" if isinstance(row.get("shift"), str) and row.get("shift") else "[[shift]]"
             yield Violation("shift_matches_a_template", row.agent_id, row.shift_start,
-                            f"shift {row.shift_start}-{row.shift_end} on {row.channel} matches no [[shift]] "
+                            f"shift {row.shift_start}-{row.shift_end} on {row.channel} matches no {named} "
                             "(channel, length, start window, days)")
 
 

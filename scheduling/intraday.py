@@ -113,14 +113,22 @@ class ReplanResult:
 
 # -- rules ---------------------------------------------------------------------------------
 def template_of(rules: RuleSet, shift_start: pd.Timestamp, date: pd.Timestamp, length_minutes: int,
-                channel: str) -> ShiftTemplate | None:
-    """The [[shift]] template a roster row was built from (channel, length, start window, weekday)."""
+                channel: str, name: str | None = None) -> ShiftTemplate | None:
+    """The [[shift]] template a roster row was built from (channel, length, start window, weekday),
+    the one called ``name`` when the roster says (its ``shift`` column): two templates can match
+    one row, e.g. an early shift's last start is a late shift's first."""
     minute = int((shift_start - date) / pd.Timedelta(minutes=1))
     for t in rules.shifts:
         if channel in t.channels and t.length_minutes == length_minutes and minute in t.start_minutes() \
-                and date.weekday() in t.weekdays:
+                and date.weekday() in t.weekdays and (not name or t.name == name):
             return t
     return None
+
+
+def _shift_name(row) -> str | None:
+    """A roster row's [[shift]] name; None for rosters written before the ``shift`` column."""
+    name = row.get("shift")
+    return name if isinstance(name, str) and name else None
 
 
 def _base_end(row) -> pd.Timestamp:
@@ -149,7 +157,7 @@ def check_day(roster: pd.DataFrame, activities: pd.DataFrame, rules: RuleSet, *,
     for _, row in shifts.iterrows():
         base_end = _base_end(row)
         length = int((base_end - row.shift_start) / pd.Timedelta(minutes=1))
-        template = template_of(rules, row.shift_start, row.date, length, row.channel)
+        template = template_of(rules, row.shift_start, row.date, length, row.channel, _shift_name(row))
         if template is None:
             problems.append(f"{row.agent_id} {row.date.date()}: shift {row.shift_start}-{base_end} matches no [[shift]]")
             continue
@@ -570,7 +578,7 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
 
     for idx, row in live.iterrows():
         length = int((_base_end(row) - row.shift_start) / pd.Timedelta(minutes=1))
-        template = template_of(rules, row.shift_start, row.date, length, row.channel)
+        template = template_of(rules, row.shift_start, row.date, length, row.channel, _shift_name(row))
         if template is None:
             raise RulesError(f"roster row {idx}: {row.agent_id} {row.shift_start}-{row.shift_end} on {row.channel} matches "
                              "no [[shift]] of the rules")

@@ -16,7 +16,7 @@ Example::
 
     >>> roster = build_roster(plan, rules)                   # doctest: +SKIP
     >>> list(roster.roster.columns)                          # doctest: +SKIP
-    ['agent_id', 'date', 'shift_start', 'shift_end', 'channel']
+    ['agent_id', 'date', 'shift_start', 'shift_end', 'channel', 'shift']
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from scheduling.coverage import MINUTES_PER_WEEK, ChannelDemand, coverage_frame
 from scheduling.rules import WEEKDAYS, RuleSet
 from scheduling.shifts import AgentPool, HeadcountCaps, ShiftPlan, blend_targets
 
-ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "channel")
+ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "channel", "shift")  # shift: the [[shift]] name
 ACTIVITY_COLUMNS = ("agent_id", "start", "end", "activity")
 _FORBIDDEN = 1e9
 NIGHT_START_MINUTE = 22 * 60  # a shift working any time in 22:00-05:00 counts as a night
@@ -234,7 +234,8 @@ def build_roster(plan: ShiftPlan, rules: RuleSet, *, agents: Sequence[Agent] | N
             start = grid.start + pd.Timedelta(minutes=start_abs)
             end = start + pd.Timedelta(minutes=template.length_minutes)
             roster_rows.append({"agent_id": agent.agent_id, "date": (grid.start + pd.Timedelta(days=d)).date().isoformat(),
-                                "shift_start": start, "shift_end": end, "channel": unit.channel})
+                                "shift_start": start, "shift_end": end, "channel": unit.channel,
+                                "shift": unit.template})
             shifts_of[(unit.template, unit.channel, d, int(unit.start_minute), bool(unit.blends))].append(
                 agent.agent_id)
             agent_shifts[agent.agent_id].append((start_abs, start_abs + template.length_minutes, unit.channel,

@@ -85,7 +85,7 @@ def test_schedule_writes_the_four_files(files, capsys):
     activities = pd.read_csv(out / "activities.csv")
     coverage = pd.read_csv(out / "coverage.csv")
     summary = json.loads((out / "summary.json").read_text())
-    assert list(roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
+    assert list(roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel", "shift"]
     assert list(activities.columns) == ["agent_id", "start", "end", "activity"]
     assert list(coverage.columns) == ["interval_start", "channel", "required", "scheduled"]
     assert pd.to_datetime(roster["shift_start"], format="ISO8601").notna().all()

@@ -122,7 +122,7 @@ def test_outputs_are_complete(built):
     assert {"forecast.csv", "requirements.csv", "roster.csv", "activities.csv", "coverage.csv", "summary.json",
             "scenarios.csv", "roster.xlsx", "ics"} <= names
     roster = pd.read_csv(out / "roster.csv")
-    assert list(roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
+    assert list(roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel", "shift"]
     assert list(pd.read_csv(out / "activities.csv").columns) == ["agent_id", "start", "end", "activity"]
     assert list(pd.read_csv(out / "coverage.csv").columns)[:4] == ["interval_start", "channel", "required", "scheduled"]
     assert len(list((out / "ics").glob("*.ics"))) == roster["agent_id"].nunique()

@@ -218,6 +218,26 @@ def test_a_shift_two_templates_match_is_read_as_the_one_whose_activities_it_has(
     problems = check_roster(shifts, odd, rules, agents=[AGENT], week_start=MONDAY)  # 180 min fits neither
     assert {p.rule for p in problems} == {"template_activities"}
     assert "'lunch' lasts 180 min, not 60" in str(problems[0])
+    said = shifts.assign(shift="day")  # a roster that names its [[shift]] is read as that one, not guessed
+    assert _fired(said, acts, rules=rules) == set()
+    assert _fired(said, long_lunch, rules=rules) == {"template_activities"}
+    assert _fired(said.assign(shift=["late"] + ["day"] * 4), long_lunch, rules=rules) == set()
+    unknown = check_roster(said.assign(shift="night"), acts, rules, agents=[AGENT], week_start=MONDAY)
+    assert "matches no [[shift]] 'night'" in str(unknown[0])
+
+
+def test_the_intraday_re_plan_reads_the_shift_a_roster_names():
+    from scheduling.intraday import template_of
+
+    late = {"name": "late", "contract": "ft", "channels": ["voice", "email"], "length_minutes": 480,
+            "paid_minutes": 360, "earliest_start": "08:00", "latest_start": "12:00", "start_step_minutes": 60,
+            "activity": [{"kind": "lunch", "length_minutes": 120, "paid": False,
+                          "earliest_after_start": 180, "latest_after_start": 240}]}
+    rules = _rules(shift=_rules_table()["shift"] + [late])
+    start = MONDAY + pd.Timedelta(hours=8)
+    assert template_of(rules, start, MONDAY, 480, "voice").name == "day"  # unnamed: the first that matches
+    assert template_of(rules, start, MONDAY, 480, "voice", "late").name == "late"
+    assert template_of(rules, start + pd.Timedelta(hours=3), MONDAY, 480, "voice", "day") is None  # 11:00: not a day start
 
 
 def test_coverage_recount():

@@ -75,9 +75,11 @@ def test_generated_week_passes_every_rule(week, keeps_rules):
     keeps_rules(plan, rules, roster=roster)
     assert check_roster(roster.roster, roster.activities, rules, agents=roster.agents,
                         coverage=roster.coverage) == []
-    assert list(roster.roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel"]
+    assert list(roster.roster.columns) == ["agent_id", "date", "shift_start", "shift_end", "channel", "shift"]
     assert list(roster.activities.columns) == ["agent_id", "start", "end", "activity"]
     assert roster.roster["agent_id"].str.match(r"^(FT|PT)\d{3}$").all()
+    template_of_agent = dict(zip(roster.assignments["agent_id"], roster.assignments["template"]))
+    assert (roster.roster["shift"] == roster.roster["agent_id"].map(template_of_agent)).all()  # each row names its [[shift]]
     # the roster's net coverage is the plan's
     merged = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"])
     np.testing.assert_allclose(merged["scheduled_x"], merged["scheduled_y"])
