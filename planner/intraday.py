@@ -38,10 +38,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from wfm_errors import InputError
 from forecasting.api import aggregate
 from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
+from planner.pipeline import requirements_stage
 from planner.service import expected_service
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
-from scheduling.requirements import requirements as build_requirements
 
 PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
@@ -404,7 +404,7 @@ def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, inte
         ["interval_start", "queue", "channel", "forecast", "model"]
     ]
     known = reforecast[reforecast["channel"].isin(list(targets))]
-    required = build_requirements(known, targets, interval_minutes=interval_minutes)
+    required = requirements_stage(known, targets, interval_minutes=interval_minutes, source="the plan's staffing")
     need = required.groupby(["interval_start", "channel"], as_index=False)["required_agents"].sum()
     merged = intervals.merge(need, on=["interval_start", "channel"], how="left").merge(
         coverage[["interval_start", "channel", "scheduled"]], on=["interval_start", "channel"], how="left"
