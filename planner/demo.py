@@ -64,7 +64,7 @@ def stored_example_plan(store: Store, config) -> int | None:
     if named.empty:
         return None
     plan_id = int(named["id"].max())
-    stored = store.plan(plan_id)["config"]
+    stored = store.plan(plan_id).config
     fresh = json_ready({"staffing": config.staffing, "rules": config.rules})
     if stored.get("staffing") != fresh["staffing"] or stored.get("rules") != fresh["rules"]:
         return None

@@ -106,7 +106,7 @@ def warm_intraday(store) -> None:
     from planner.ui.views import default_plan_id
 
     plan_id = default_plan_id(store)
-    if plan_id is None or "forecast" not in store.plan(plan_id)["tables"]:
+    if plan_id is None or "forecast" not in store.plan(plan_id).tables:
         return
     started = time.perf_counter()
     try:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -62,29 +63,20 @@ def plan_config(plan_view: PlanView):
     config the store keeps (files it named are used when they still exist)."""
     from planner.plan_config import PlanConfig, Scenario
 
-    c = plan_view.config
-
-    def existing(value) -> Path | None:
-        return Path(value) if value and Path(value).is_file() else None
-
-    history, dataset = existing(c.get("history")), c.get("dataset")
-    if history is None and not dataset:
-        from planner.ui.views import plan_history_dataset
-
-        dataset = plan_history_dataset(plan_view.store, plan_view)
-    if history is None and not dataset:
-        raise InputError(f"plan {plan_view.plan_id}: its history {c.get('history')!r} is neither a file nor a stored dataset")
     stored = plan_view.store.scenarios(plan_view.plan_id)
     scenarios = tuple(Scenario(str(r["name"]), dict(r["overrides"] or {})) for r in stored.to_dict("records")
                       if r["name"] != "base") if len(stored) else ()
-    return PlanConfig(
-        name=str(c.get("name") or plan_view.name), source=Path(c.get("source") or f"plan {plan_view.plan_id}"),
-        start=pd.Timestamp(c["start"]), days=int(c.get("days", 7)), interval_minutes=int(c["interval_minutes"]),
-        staffing=c["staffing"], rules=c["rules"], history=history, dataset=dataset if history is None else None,
-        agents=existing(c.get("agents")), country=c.get("country"), timezone=c.get("timezone"),
-        method=str(c.get("method") or "auto"), fte_hours_per_week=float(c.get("fte_hours_per_week") or 40.0),
-        scenarios=scenarios,
-    )
+    config = PlanConfig.from_record(plan_view.config, name=plan_view.name, source=f"plan {plan_view.plan_id}",
+                                    scenarios=scenarios)
+    if config.history is None and not config.dataset:
+        from planner.ui.views import plan_history_dataset
+
+        dataset = plan_history_dataset(plan_view.store, plan_view)
+        if not dataset:
+            raise InputError(f"plan {plan_view.plan_id}: its history {plan_view.config.get('history')!r} is neither a "
+                             "file nor a stored dataset")
+        config = dataclasses.replace(config, dataset=dataset)
+    return config
 
 
 def rebuild_plan(store: Store, plan_view: PlanView, *, progress: Progress | None = None) -> int:
@@ -352,4 +344,4 @@ def plan_view(store: Store, plan_id: int | None) -> PlanView:
         if plan_id is None:
             raise StoreError("no plan in the store: build one first (planner plan, or planner demo)")
     info = store.plan(int(plan_id))  # ValueError "plan N: not in the store"
-    return View(store, int(plan_id), info["name"], info["config"], info["summary"], info["tables"])
+    return View(store, int(plan_id), info.name, info.config, info.summary, info.tables)

@@ -120,7 +120,7 @@ def _plan_view(store: Store, plan_id: int | None) -> PlanView | None:
     if plan_id is None:
         return None
     info = store.plan(plan_id)
-    return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+    return PlanView(store, plan_id, info.name, info.config, info.summary, info.tables)
 
 
 def plan_by_id(store: Store, plan_id: int) -> PlanView:
