@@ -54,17 +54,18 @@ from execution import Executor
 from forecasting import MODELS
 from planner.pipeline import forecast_stage, requirements_stage
 from planner.toml_files import read_toml, resolve
-from planner.writers import write_csv, write_outputs, write_text
+from planner.writers import json_ready, write_csv, write_outputs, write_text
 from planner.io import load_history
 from planner.staffing import staffing_from_mapping
 from scheduling.capacity import HiringClass, HiringPlan, HiringRules, plan_hiring
 from scheduling.requirements import ServiceTarget
+from scheduling.rules import GRIDS_MINUTES
 
 __all__ = ["CapacityConfig", "CapacityResult", "load_capacity_config", "required_fte", "daily_average_fte",
            "capacity_plan", "write_capacity_outputs"]
 
 Progress = Callable[[str, float], None]  # (stage, share of the job done 0..1)
-INTERVALS = (5, 6, 10, 15, 30, 60)
+INTERVALS = GRIDS_MINUTES  # owned by scheduling.rules
 MIN_WEEKS, MAX_WEEKS = 13, 52
 TOP_KEYS = {"name", "history", "start", "weeks", "interval_minutes", "country", "subdivision", "timezone",
             "method", "opening_hours", "staffing", "paid_hours_per_fte_week", "attrition_per_month",
@@ -461,7 +462,7 @@ def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, nai
             "shrinkage": shrinkage.get(channel),
             "total_cost": round(float(money["total_cost"].sum()), 2),
         }
-    return _json_ready({
+    return json_ready({
         "name": config.name,
         "start": f"{config.start:%Y-%m-%d}",
         "weeks": config.weeks,
@@ -501,22 +502,6 @@ def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, nai
             "objective": "hire and class costs plus salary of the new hires to the end of the horizon",
         },
     })
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (pd.Timestamp, Path)):
-        return str(value)
-    return value
 
 
 def write_capacity_outputs(result: CapacityResult, folder: str | Path) -> None:

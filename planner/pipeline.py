@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -30,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from wfm_errors import ConfigError
@@ -42,6 +40,7 @@ from planner.plan_config import PlanConfig, Scenario, apply_overrides
 from planner.service import channel_summary, expected_service, plan_row
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
+from planner.writers import json_ready
 from planner.uncertainty import UncertaintyReport, roster_under_uncertainty, spread_of, with_spread
 from planner.week_schedule import ScheduleChecks, SolverReport, WeekSchedule, schedule_week
 from scheduling.requirements import requirements as build_requirements
@@ -415,20 +414,6 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
             "cost_per_contact": "cost / forecast contacts of the week",
         },
     }
-
-
-def json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (pd.Timestamp, Path)):
-        return str(value)
-    return value
 
 
 def write_plan_outputs(result: PlanResult, folder: Path) -> None:

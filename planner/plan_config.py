@@ -57,6 +57,13 @@ class Scenario:
         return float(self.overrides.get("aht_factor", 1.0))
 
 
+PLANNING_GRIDS_MINUTES = (15, 30, 60)  # the grids the app and `planner plan` offer for a week's schedule
+
+
+def _grids_text() -> str:
+    return f"{', '.join(map(str, PLANNING_GRIDS_MINUTES[:-1]))} or {PLANNING_GRIDS_MINUTES[-1]}"
+
+
 @dataclass(frozen=True)
 class PlanConfig:
     """Everything :func:`planner.pipeline.plan` needs; build with :func:`load_plan_config`."""
@@ -233,8 +240,8 @@ def load_plan_config(path: str | Path) -> PlanConfig:
     if start != start.normalize():
         raise ConfigError(f"{path}: start = {data['start']!r} must be a date at midnight (plans cover whole days)")
     interval_minutes = _positive_int(data, "interval_minutes", path, 15)
-    if interval_minutes not in (15, 30, 60):
-        raise ConfigError(f"{path}: interval_minutes = {interval_minutes} must be 15, 30 or 60")
+    if interval_minutes not in PLANNING_GRIDS_MINUTES:
+        raise ConfigError(f"{path}: interval_minutes = {interval_minutes} must be {_grids_text()}")
     staffing, _ = _section(data, "staffing", path)
     rules, rules_where = _section(data, "rules", path)
     rules.setdefault("interval_minutes", interval_minutes)

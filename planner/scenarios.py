@@ -60,8 +60,9 @@ import pandas as pd
 
 from wfm_errors import ConfigError
 from execution import Executor
-from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
+from planner.pipeline import BASE, evaluate, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
+from planner.writers import json_ready
 from scheduling.channels import IMMEDIATE_CHANNELS
 from scheduling.shifts import InfeasibleError, SolveError
 

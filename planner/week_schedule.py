@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
+from planner.plan_config import PLANNING_GRIDS_MINUTES
 from planner.toml_files import read_toml
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
@@ -48,7 +49,6 @@ def load_rules(rules: RuleSet | Mapping[str, Any] | str | Path, *, source: str =
     return RuleSet.from_mapping(rules, source=source)
 
 
-PLANNING_GRIDS_MINUTES = (15, 30, 60)  # the grids the app and `planner plan` offer for a week's schedule
 
 
 @dataclass(frozen=True)
@@ -631,20 +631,6 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
     return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, (pd.Timestamp,)):
-        return value.strftime(_ISO)
-    return value
-
-
 def write_outputs(result: WeekSchedule, out: str | Path) -> list[Path]:
     """Write roster.csv, activities.csv, coverage.csv and summary.json into the folder ``out``.
 
@@ -652,7 +638,7 @@ def write_outputs(result: WeekSchedule, out: str | Path) -> list[Path]:
     swapped in whole (its previous content replaced), so a failure never leaves a mix of
     old and new files; text cells are neutralized against formula injection.
     """
-    from planner.writers import write_csv, write_json
+    from planner.writers import json_ready, write_csv, write_json
     from planner.writers import write_outputs as write_folder
 
     roster = result.roster.copy()
@@ -663,7 +649,7 @@ def write_outputs(result: WeekSchedule, out: str | Path) -> list[Path]:
         activities[column] = pd.to_datetime(activities[column]).dt.strftime(_ISO)
     coverage = result.coverage.copy()
     coverage["interval_start"] = pd.to_datetime(coverage["interval_start"]).dt.strftime(_ISO)
-    summary = _jsonable(result.to_summary())
+    summary = json_ready(result.to_summary())
     write_folder(out, {
         "roster.csv": lambda p: write_csv(roster, p),
         "activities.csv": lambda p: write_csv(activities, p),

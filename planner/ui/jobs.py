@@ -116,11 +116,12 @@ def plan_dataset(
     from planner.toml_files import read_toml
     from planner.demo import data_dir
     from planner.pipeline import plan
-    from planner.plan_config import PlanConfig
+    from planner.plan_config import PLANNING_GRIDS_MINUTES, PlanConfig
     from planner.week_schedule import grid_choices
 
-    if int(interval_minutes) not in (15, 30, 60):
-        raise InputError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
+    if int(interval_minutes) not in PLANNING_GRIDS_MINUTES:
+        raise InputError(f"interval_minutes: {interval_minutes!r} must be {', '.join(map(str, PLANNING_GRIDS_MINUTES[:-1]))} "
+                         f"or {PLANNING_GRIDS_MINUTES[-1]} for a schedule")
     try:
         week = pd.Timestamp(str(start))
     except ValueError:
@@ -264,7 +265,8 @@ def scenario_overrides(*, volume_factor: float | None = None, aht_factor: float 
 def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Mapping[str, Any],
                  progress: Progress | None = None) -> dict[str, Any]:
     """Plan one scenario over the stored plan's forecast; its tidy row (JSON-ready)."""
-    from planner.pipeline import json_ready, run_scenarios
+    from planner.pipeline import run_scenarios
+    from planner.writers import json_ready
     from planner.plan_config import Scenario
 
     if not str(name).strip():

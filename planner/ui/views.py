@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from wfm_errors import StoreError
+from scheduling.rules import WEEKDAYS
 from planner.store import PlanRecord, Store
 
 DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) to load the sample data and build the example plan."
@@ -370,7 +371,7 @@ def solver_text(plan: PlanView) -> str:
     return "solver: " + ", ".join(parts)
 
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = WEEKDAYS  # owned by scheduling.rules
 
 
 def roster_week_grid(roster: pd.DataFrame, *, week_start: pd.Timestamp, days: int = 7) -> pd.DataFrame:
