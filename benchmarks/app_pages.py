@@ -149,7 +149,7 @@ def main() -> int:
 
         store = Store.open(url)
         plan_id = store.latest_plan_id()
-        name = store.plan(plan_id)["name"] if plan_id else "no plan"
+        name = store.plan(plan_id).name if plan_id else "no plan"
     nproc = os.cpu_count()
     text = (f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {nproc}\n\n"
             f"Store: plan {plan_id} ({name}); {args.repeats} timed loads per page after one warm-up load; "

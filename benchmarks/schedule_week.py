@@ -180,9 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result = schedule_week(req, RULES, targets=None)
     wall = time.perf_counter() - started
-    summary = result["summary"]
-    service = service_check(result["coverage"], req, TARGETS, interval_minutes=15, replications=args.replications)
-    cov = result["coverage"]
+    summary = result.to_summary()
+    solver = summary["solver"]
+    service = service_check(result.coverage, req, TARGETS, interval_minutes=15, replications=args.replications)
+    cov = result.coverage
     immediate = cov[cov["channel"].isin(["voice", "chat"])]
     under = np.clip(np.ceil(immediate["required"] - 1e-6) - immediate["scheduled"], 0, None).sum() * 0.25
     pw = run_pyworkforce(req, 60.0)
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     named = schedule_week(req, RULES, agents=named_agents(500))
     named_wall = time.perf_counter() - started
 
-    ratio = summary["objective"] / summary["lower_bound"]
+    ratio = solver["objective"] / solver["lower_bound"]
     agents = sum(summary["agents_by_contract"].values())
     lines = [
         f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
@@ -201,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| | ours (tours + breaks, LP rounding) | pyworkforce MinRequiredResources (per day, no breaks) |",
         "|---|---:|---:|",
-        f"| solver status | {summary['solver_status']} | {pw['status']} |",
-        f"| solve seconds | {summary['solve_seconds']:.1f} (whole run {wall:.1f}) | {pw['seconds']:.1f} |",
+        f"| solver status | {solver['status']} | {pw['status']} |",
+        f"| solve seconds | {solver['solve_seconds']:.1f} (whole run {wall:.1f}) | {pw['seconds']:.1f} |",
         f"| paid hours | {summary['paid_hours']:,.0f} | {pw['paid_hours']:,.0f} |",
         f"| cost | {summary['cost']:,.0f} | {pw['cost']:,.0f} (all at 24.0/h) |",
-        f"| objective / LP lower bound | {summary['objective']:,.1f} / {summary['lower_bound']:,.1f} = "
+        f"| objective / LP lower bound | {solver['objective']:,.1f} / {solver['lower_bound']:,.1f} = "
         f"**{ratio:.4f}** (target <= 1.03) | - |",
         f"| under-coverage, agent-hours (voice+chat) | {under:.2f} | 0 by construction, but without breaks |",
         f"| rule-check violations | {summary['rule_check']['violations']} | not checked |",
@@ -215,12 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| simulated weekly SL {channel} ({args.replications} reps; P10-P90) | "
                      f"{row['sim_service_level']:.3f} ({row['sim_p10']:.3f}-{row['sim_p90']:.3f}), "
                      f"Erlang {row['erlang_service_level']:.3f}, target {row['target_sl']:.2f} | - |")
-    ns = named["summary"]
+    ns = named.to_summary()
     lines += [
         "",
         f"Named roster from a 500-agent agents.csv (420 full-time, a third voice-only, some unavailable days, "
-        f"preferred shifts; 80 part-time): whole run {named_wall:.1f} s (solve {ns['solve_seconds']:.1f} s), "
-        f"objective / LP bound {ns['objective'] / ns['lower_bound']:.4f}, {len(ns['unfilled_tours'])} unfilled "
+        f"preferred shifts; 80 part-time): whole run {named_wall:.1f} s (solve {ns['solver']['solve_seconds']:.1f} s), "
+        f"objective / LP bound {ns['solver']['objective'] / ns['solver']['lower_bound']:.4f}, {len(ns['unfilled_tours'])} unfilled "
         f"tours, {len(ns['idle_agents'])} agents without shifts, rule-check violations "
         f"{ns['rule_check']['violations']}, roster short of plan {ns['roster_short_of_plan_agent_hours']:.2f} "
         "agent-hours.",

@@ -204,9 +204,9 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
     mean, lo, hi = model.predict(future)
     unknown = []
     kinds = cal.day_kinds(future.normalize().unique())
-    if (kinds == HOLIDAY).any() and getattr(model, "examples", {HOLIDAY: 1})[HOLIDAY] == 0:
+    if (kinds == HOLIDAY).any() and model.examples[HOLIDAY] == 0:
         unknown += list(cal.holidays(future.normalize().unique()).values())
-    if (kinds == EVE).any() and getattr(model, "examples", {EVE: 1})[EVE] == 0:
+    if (kinds == EVE).any() and model.examples[EVE] == 0:
         unknown.append("holiday eves")
     if unknown:
         warnings.warn(f"queue {queue!r} channel {channel!r}: no past example of "

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from scipy.stats import norm
 from wfm_errors import ForecastInputError
 from forecasting.calendar import EVE, HOLIDAY, REGULAR, SPECIAL, Calendar
 
-__all__ = ["Model", "DayModel", "MODELS", "make_model", "Ensemble", "SIMPLE_MODEL"]
+__all__ = ["Model", "DayModel", "MODELS", "make_model", "Ensemble", "SIMPLE_MODEL", "shrunk_ratio"]
 
 DAY = pd.Timedelta(days=1)
 AFTER = 4  # key of the first-day-after-a-holiday effect in DayModel.effect
@@ -42,12 +42,26 @@ AFTER = 4  # key of the first-day-after-a-holiday effect in DayModel.effect
 SIMPLE_MODEL = "seasonal_naive"
 
 
+@runtime_checkable
 class Model(Protocol):
-    """What every forecasting model offers."""
+    """What every forecasting model offers, and what :mod:`forecasting.api` reads of it.
+
+    ``z``: the (lower, upper) standardised quantiles of the 10-90 % band (normal ones until
+    :meth:`calibrate`); ``kappa``: the over-dispersion of the band's scale
+    ``sqrt(f + 1 + kappa^2 f^2)`` (contacts); ``examples``: after :meth:`fit`, how many past
+    days of each calendar kind (``forecasting.calendar.HOLIDAY``, ``EVE``, and the day after)
+    the model learned its effect from (0: the forecast warns that it has no example).
+    """
 
     name: str
+    z: tuple[float, float]
+    kappa: float
+    examples: dict[int, int]
 
     def fit(self, y: np.ndarray, ts: pd.DatetimeIndex, calendar: Calendar) -> Self: ...
+
+    def calibrate(self, actual: np.ndarray, forecast: np.ndarray, *,
+                  quantiles: tuple[float, float] = (0.1, 0.9)) -> Self: ...
 
     def predict(self, ts_future: pd.DatetimeIndex, *,
                 quantiles: tuple[float, float] = (0.1, 0.9)) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
@@ -62,7 +76,7 @@ def _nanmean(a: np.ndarray, axis: int = 0, weights: np.ndarray | None = None) ->
         return np.where(den > 0, total.sum(axis=axis) / np.where(den > 0, den, 1), np.nan)
 
 
-def _shrunk_ratio(ratios: Sequence[float], noise_var: float) -> float:
+def shrunk_ratio(ratios: Sequence[float], noise_var: float) -> float:
     """Geometric mean of ``ratios`` shrunk towards 1 (positive-part James-Stein on the log
     scale): the mean log m of n examples keeps the share max(0, 1 - v / (n m^2)), v the
     variance of one ordinary day's log ratio to its level. An effect that ordinary days reach
@@ -71,7 +85,7 @@ def _shrunk_ratio(ratios: Sequence[float], noise_var: float) -> float:
     rebounds on the origins before the evaluation weeks.)
 
     Example:
-        >>> _shrunk_ratio([1.2, 1.2, 1.2], 0.0), round(_shrunk_ratio([1.02, 1.02], 0.0025), 3)
+        >>> shrunk_ratio([1.2, 1.2, 1.2], 0.0), round(shrunk_ratio([1.02, 1.02], 0.0025), 3)
         (1.2, 1.0)
     """
     x = np.log(np.maximum(np.asarray(ratios, dtype=float), 1e-3))
@@ -128,7 +142,7 @@ class DayModel:
         self.open = mask
         Y = np.where(mask[self.wd], Y, np.nan)  # closed intervals are not data
         self.Y_raw = Y
-        self.after_k = self._after_holiday(self.days)
+        self.after_k = self.after_holiday(self.days)
         self.after = self.after_k > 0
         self.after_gap = self._after_gap(Y) & ~self.after
         self._learn_levels(Y)
@@ -220,7 +234,7 @@ class DayModel:
                 if near.any() and np.median(T[near]) > 0:
                     ratios.append(T[d] / np.median(T[near]))
             if ratios:
-                self.after_effect[k] = _shrunk_ratio(ratios, noise)
+                self.after_effect[k] = shrunk_ratio(ratios, noise)
                 self.after_examples[k] = len(ratios)
         self.effect[AFTER] = float(self.after_effect[1])
         self.examples[AFTER] = int(self.after_examples[1])
@@ -249,7 +263,7 @@ class DayModel:
                 logs.append(np.log(T[d] / np.median(T[near])))
         return float(np.var(logs)) if len(logs) >= 10 else 0.0
 
-    def _after_holiday(self, dates: pd.DatetimeIndex) -> np.ndarray:
+    def after_holiday(self, dates: pd.DatetimeIndex) -> np.ndarray:
         """Per date, k when it is the k-th open regular day (k <= ``rebound_days``) after a
         public holiday that fell on an open weekday, else 0. The work held over from the
         holiday arrives then, most of it on the first day and the rest over the next few
@@ -305,9 +319,9 @@ class DayModel:
     def _fit(self, Y: np.ndarray) -> None:
         raise TypeError(f"{type(self).__name__} must implement _fit")
 
-    def _forecast_days(self, day_idx: np.ndarray) -> np.ndarray:
+    def forecast_days(self, day_idx: np.ndarray) -> np.ndarray:
         """Regular-day forecast (len(day_idx), S) for absolute day numbers >= self.D - 1."""
-        raise TypeError(f"{type(self).__name__} must implement _forecast_days")
+        raise TypeError(f"{type(self).__name__} must implement forecast_days")
 
     # -------------------------------------------------------------- predicting
     def predict_mean(self, ts_future: pd.DatetimeIndex) -> np.ndarray:
@@ -322,7 +336,7 @@ class DayModel:
         first, last = int(day.min()), int(day.max())
         last = max(last, first + 6)  # a full week, so every weekday has a regular forecast
         block = np.arange(first, last + 1)
-        F = np.asarray(self._forecast_days(block), dtype=float)
+        F = np.asarray(self.forecast_days(block), dtype=float)
         dates = self.day0 + pd.to_timedelta(block, unit="D")
         kinds = self.calendar.day_kinds(dates)
         wd = np.asarray(dates.day_of_week)
@@ -335,7 +349,7 @@ class DayModel:
             j = back if back >= 0 else i + ((b - wd[i]) % 7)
             out[i] = F[j] * self.effect[int(kinds[i])]  # F is the regular-day forecast
             open_rows[i] = self.open[b]
-        out *= self.after_effect[self._after_holiday(dates)][:, None]
+        out *= self.after_effect[self.after_holiday(dates)][:, None]
         mult = self.calendar.special_multipliers(dates)
         out[kinds == SPECIAL] *= mult[kinds == SPECIAL][:, None]
         out = np.where(open_rows, out, 0.0)
@@ -389,7 +403,7 @@ class SeasonalNaive(DayModel):
                     filled = np.where(np.isnan(filled), r, filled)
                 self.last[w] = np.nan_to_num(filled)
 
-    def _forecast_days(self, day_idx):
+    def forecast_days(self, day_idx):
         return self.last[(self.day0.weekday() + day_idx) % 7]
 
 
@@ -411,7 +425,7 @@ class WeekMean(DayModel):
                     v = np.nanmean(rows, 0) if self.stat == "mean" else np.nanmedian(rows, 0)
                 self.prof[w] = np.nan_to_num(v)
 
-    def _forecast_days(self, day_idx):
+    def forecast_days(self, day_idx):
         return self.prof[(self.day0.weekday() + day_idx) % 7]
 
 
@@ -432,8 +446,8 @@ class ScaledProfile(WeekMean):
         self.scale = float(obs[ok].sum() / den) if den > 0 else 1.0
         self.scale = float(np.clip(self.scale, 0.5, 2.0))
 
-    def _forecast_days(self, day_idx):
-        return self.scale * super()._forecast_days(day_idx)
+    def forecast_days(self, day_idx):
+        return self.scale * super().forecast_days(day_idx)
 
 
 # --------------------------------------------------- decomposition: level x profile
@@ -504,13 +518,13 @@ class Decomposition(DayModel):
         self.factor = factor / (factor[open_w].mean() if open_w.any() else 1.0)
         x = np.where(self.factor[self.wd] > 0, T / np.where(self.factor[self.wd] > 0,
                                                              self.factor[self.wd], 1), np.nan)
-        self.level_window = (self._choose_level_days(x) if isinstance(self.level_days, tuple)
+        self.level_window = (self.choose_level_days(x) if isinstance(self.level_days, tuple)
                              else self.level_days)
         x = x[recent & ~np.isnan(x)]
         self.level = self._smooth_level(x)
         self.beta = self._shape_slope(Y) if self.shape_by_level else np.zeros(self.S)
 
-    def _choose_level_days(self, x: np.ndarray, *, cuts: int = 8) -> int:
+    def choose_level_days(self, x: np.ndarray, *, cuts: int = 8) -> int:
         """The window (days) among ``level_days`` whose plain mean best forecast the next
         week's deseasonalised daily totals, over ``cuts`` weekly rolling origins inside the
         history (sum of absolute errors); the first candidate when there is too little data."""
@@ -606,7 +620,7 @@ class Decomposition(DayModel):
             level += self.alpha * (v - level)
         return level
 
-    def _forecast_days(self, day_idx):
+    def forecast_days(self, day_idx):
         w = (self.day0.weekday() + day_idx) % 7
         prof = self.prof[w]
         if self.shape_by_level and self.beta.any():
@@ -725,7 +739,7 @@ class FourierRegression(DayModel):
             ridge[0, 0] = 0.0
             self.coef[v] = np.linalg.solve(X.T @ X + ridge, X.T @ target.ravel()[good.ravel()])
 
-    def _forecast_days(self, day_idx):
+    def forecast_days(self, day_idx):
         four, w = self._design(day_idx)
         age = np.minimum(day_idx - self.t_end, 14).astype(float)
         root = self.coef[w] @ four.T + self.trend * age[:, None]
@@ -766,7 +780,7 @@ class HoltWinters(DayModel):
         else:
             self.week_scale = np.ones(7)
 
-    def _forecast_days(self, day_idx):
+    def forecast_days(self, day_idx):
         if self.fitted is None:
             return np.zeros((len(day_idx), self.S))
         h = (int(day_idx.max()) - (self.D - 1)) * self.S
@@ -816,7 +830,7 @@ class MSTLModel(DayModel):
             self.tfit = ExponentialSmoothing(daily_trend, trend="add", damped_trend=True,
                                              initialization_method="estimated").fit()
 
-    def _forecast_days(self, day_idx):
+    def forecast_days(self, day_idx):
         if not self.ok:
             return np.tile(self.fallback, (len(day_idx), 1))
         steps = np.maximum(day_idx - (self.D - 1), 1)

@@ -54,17 +54,18 @@ from execution import Executor
 from forecasting import MODELS
 from planner.pipeline import forecast_stage, requirements_stage
 from planner.toml_files import read_toml, resolve
-from planner.writers import write_csv, write_outputs, write_text
+from planner.writers import json_ready, write_csv, write_outputs, write_text
 from planner.io import load_history
 from planner.staffing import staffing_from_mapping
 from scheduling.capacity import HiringClass, HiringPlan, HiringRules, plan_hiring
 from scheduling.requirements import ServiceTarget
+from scheduling.rules import GRIDS_MINUTES
 
 __all__ = ["CapacityConfig", "CapacityResult", "load_capacity_config", "required_fte", "daily_average_fte",
            "capacity_plan", "write_capacity_outputs"]
 
 Progress = Callable[[str, float], None]  # (stage, share of the job done 0..1)
-INTERVALS = (5, 6, 10, 15, 30, 60)
+INTERVALS = GRIDS_MINUTES  # owned by scheduling.rules
 MIN_WEEKS, MAX_WEEKS = 13, 52
 TOP_KEYS = {"name", "history", "start", "weeks", "interval_minutes", "country", "subdivision", "timezone",
             "method", "opening_hours", "staffing", "paid_hours_per_fte_week", "attrition_per_month",
@@ -166,6 +167,64 @@ def _date(value: Any, where: str, key: str) -> pd.Timestamp:
     raise CapacityError(f"{where} {key} = {value!r}: must be a date like 2025-06-02")
 
 
+def _channel_rules(channels: Any, defaults: dict[str, Any], targets: Mapping[str, Any], *, where: str,
+                   staffing_source: str) -> tuple[dict[str, HiringRules], dict[str, float]]:
+    """The ``[channel.NAME]`` tables of capacity.toml: each channel's hiring rules (the shared
+    ``defaults`` with the channel's own values over them) and its starting headcount (FTE)."""
+    if not isinstance(channels, Mapping) or not channels:
+        raise CapacityError(f"{where} no [channel.NAME] tables: give at least one channel with its headcount")
+    rules: dict[str, HiringRules] = {}
+    starting: dict[str, float] = {}
+    for name, table in channels.items():
+        cwhere = f"{where} [channel.{name}]"
+        if not isinstance(table, Mapping):
+            raise CapacityError(f"{cwhere} must be a table")
+        bad = sorted(set(table) - CHANNEL_KEYS)
+        if bad:
+            raise CapacityError(f"{cwhere} unknown key {bad[0]!r} (known: {', '.join(sorted(CHANNEL_KEYS))})")
+        if name not in targets:
+            raise CapacityError(f"{cwhere} has no service target in {staffing_source} "
+                             f"(targets for: {', '.join(sorted(targets))})")
+        if "headcount" not in table:
+            raise CapacityError(f"{cwhere} 'headcount' is missing: the FTE employed at the start")
+        starting[name] = _number(cwhere, "headcount", table["headcount"])
+        pay_keys = {"hourly_cost", "annual_salary"}
+        merged = {k: v for k, v in defaults.items() if not (k in pay_keys and pay_keys & set(table))}
+        merged.update({k: v for k, v in table.items() if k != "headcount"})
+        if "hourly_cost" in table and "annual_salary" in table:
+            raise CapacityError(f"{cwhere} give hourly_cost or annual_salary, not both")
+        rules[name] = _rules(merged, cwhere)
+    return rules, starting
+
+
+def _fixed_classes(items: Any, rules: Mapping[str, HiringRules], *, start: pd.Timestamp, weeks: int,
+                   where: str) -> tuple[HiringClass, ...]:
+    """The ``[[class]]`` tables of capacity.toml: hiring classes already decided (``fixed``),
+    each on a channel of ``rules`` and starting before the plan's last week."""
+    classes = []
+    if not isinstance(items, list):
+        raise CapacityError(f"{where} 'class' must be a list of [[class]] tables")
+    for i, item in enumerate(items, start=1):
+        cwhere = f"{where} [[class]] #{i}"
+        if not isinstance(item, Mapping):
+            raise CapacityError(f"{cwhere} must be a table")
+        bad = sorted(set(item) - {"start", "channel", "size"})
+        if bad:
+            raise CapacityError(f"{cwhere} unknown key {bad[0]!r} (known: start, channel, size)")
+        for key in ("start", "channel", "size"):
+            if key not in item:
+                raise CapacityError(f"{cwhere} '{key}' is missing")
+        if item["channel"] not in rules:
+            raise CapacityError(f"{cwhere} channel = {item['channel']!r}: not one of the [channel.NAME] tables "
+                             f"({', '.join(sorted(rules))})")
+        size = _number(cwhere, "size", item["size"], minimum=1e-9)
+        when = _date(item["start"], cwhere, "start")
+        if when >= start + pd.Timedelta(weeks=weeks):
+            raise CapacityError(f"{cwhere} start = {item['start']!s}: after the plan's last week")
+        classes.append(HiringClass(start=when, channel=str(item["channel"]), size=size, fixed=True))
+    return tuple(classes)
+
+
 def load_capacity_config(path: str | Path) -> CapacityConfig:
     """Read and check ``capacity.toml``; every error names the file, the table, the key and
     the value (``ValueError``), or says the file is missing (``OSError``)."""
@@ -219,56 +278,11 @@ def load_capacity_config(path: str | Path) -> CapacityConfig:
     defaults.update(cost)
     _rules(defaults, where)  # errors in the shared values are reported once, here
 
-    channels = data.get("channel")
-    if not isinstance(channels, Mapping) or not channels:
-        raise CapacityError(f"{where} no [channel.NAME] tables: give at least one channel with its headcount")
-    rules: dict[str, HiringRules] = {}
-    starting: dict[str, float] = {}
-    for name, table in channels.items():
-        cwhere = f"{where} [channel.{name}]"
-        if not isinstance(table, Mapping):
-            raise CapacityError(f"{cwhere} must be a table")
-        bad = sorted(set(table) - CHANNEL_KEYS)
-        if bad:
-            raise CapacityError(f"{cwhere} unknown key {bad[0]!r} (known: {', '.join(sorted(CHANNEL_KEYS))})")
-        if name not in targets:
-            raise CapacityError(f"{cwhere} has no service target in {staffing_source} "
-                             f"(targets for: {', '.join(sorted(targets))})")
-        if "headcount" not in table:
-            raise CapacityError(f"{cwhere} 'headcount' is missing: the FTE employed at the start")
-        starting[name] = _number(cwhere, "headcount", table["headcount"])
-        pay_keys = {"hourly_cost", "annual_salary"}
-        merged = {k: v for k, v in defaults.items() if not (k in pay_keys and pay_keys & set(table))}
-        merged.update({k: v for k, v in table.items() if k != "headcount"})
-        if "hourly_cost" in table and "annual_salary" in table:
-            raise CapacityError(f"{cwhere} give hourly_cost or annual_salary, not both")
-        rules[name] = _rules(merged, cwhere)
-
-    classes = []
-    items = data.get("class", [])
-    if not isinstance(items, list):
-        raise CapacityError(f"{where} 'class' must be a list of [[class]] tables")
-    for i, item in enumerate(items, start=1):
-        cwhere = f"{where} [[class]] #{i}"
-        if not isinstance(item, Mapping):
-            raise CapacityError(f"{cwhere} must be a table")
-        bad = sorted(set(item) - {"start", "channel", "size"})
-        if bad:
-            raise CapacityError(f"{cwhere} unknown key {bad[0]!r} (known: start, channel, size)")
-        for key in ("start", "channel", "size"):
-            if key not in item:
-                raise CapacityError(f"{cwhere} '{key}' is missing")
-        if item["channel"] not in rules:
-            raise CapacityError(f"{cwhere} channel = {item['channel']!r}: not one of the [channel.NAME] tables "
-                             f"({', '.join(sorted(rules))})")
-        size = _number(cwhere, "size", item["size"], minimum=1e-9)
-        when = _date(item["start"], cwhere, "start")
-        if when >= start + pd.Timedelta(weeks=weeks):
-            raise CapacityError(f"{cwhere} start = {item['start']!s}: after the plan's last week")
-        classes.append(HiringClass(start=when, channel=str(item["channel"]), size=size, fixed=True))
+    rules, starting = _channel_rules(data.get("channel"), defaults, targets, where=where, staffing_source=staffing_source)
+    classes = _fixed_classes(data.get("class", []), rules, start=start, weeks=weeks, where=where)
     return CapacityConfig(
         name=str(data.get("name", source.stem)), source=source, history=history, start=start, weeks=weeks,
-        interval_minutes=interval, staffing=staffing, rules=rules, starting_fte=starting, classes=tuple(classes),
+        interval_minutes=interval, staffing=staffing, rules=rules, starting_fte=starting, classes=classes,
         country=data.get("country"), subdivision=data.get("subdivision"), timezone=data.get("timezone"),
         method=method, opening_hours=data.get("opening_hours"), time_limit_s=time_limit)
 
@@ -448,7 +462,7 @@ def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, nai
             "shrinkage": shrinkage.get(channel),
             "total_cost": round(float(money["total_cost"].sum()), 2),
         }
-    return _json_ready({
+    return json_ready({
         "name": config.name,
         "start": f"{config.start:%Y-%m-%d}",
         "weeks": config.weeks,
@@ -488,22 +502,6 @@ def _summary(config: CapacityConfig, plan: HiringPlan, weekly: pd.DataFrame, nai
             "objective": "hire and class costs plus salary of the new hires to the end of the horizon",
         },
     })
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (pd.Timestamp, Path)):
-        return str(value)
-    return value
 
 
 def write_capacity_outputs(result: CapacityResult, folder: str | Path) -> None:

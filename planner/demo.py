@@ -51,7 +51,7 @@ def stored_example_plan(store: Store, config) -> int | None:
     """The id of the example plan already in ``store`` when it is current: every sample
     dataset holds exactly the bundled file's bytes and the latest plan named like ``config``
     was built with the same staffing and rules. None when anything differs (or is missing)."""
-    from planner.pipeline import json_ready
+    from planner.writers import json_ready
 
     for sample in SAMPLE_FILES:
         try:
@@ -64,7 +64,7 @@ def stored_example_plan(store: Store, config) -> int | None:
     if named.empty:
         return None
     plan_id = int(named["id"].max())
-    stored = store.plan(plan_id)["config"]
+    stored = store.plan(plan_id).config
     fresh = json_ready({"staffing": config.staffing, "rules": config.rules})
     if stored.get("staffing") != fresh["staffing"] or stored.get("rules") != fresh["rules"]:
         return None

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
+from scheduling.rules import WEEKDAYS
 from planner.writers import (FORMULA_PREFIXES, atomic_write, neutralize, neutralize_frame,  # noqa: F401
                              safe_filename, unique_filenames, write_bytes, write_csv, write_outputs)
 
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in iCalendar TEXT
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = WEEKDAYS  # owned by scheduling.rules
 
 
 # -- the Excel roster ------------------------------------------------------------------------

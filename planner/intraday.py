@@ -38,10 +38,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from wfm_errors import InputError
 from forecasting.api import aggregate
 from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
+from planner.pipeline import requirements_stage
 from planner.service import expected_service
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
-from scheduling.requirements import requirements as build_requirements
 
 PRIOR_SHARE = 0.15
 MIN_PRIOR = 30.0
@@ -93,10 +93,10 @@ def plan_weeks(store: Store) -> list[PlanWeek]:
     weeks = []
     for plan_id in store.list_plans()["id"].tolist():
         info = store.plan(int(plan_id))
-        config, summary = info["config"], info["summary"]
+        config, summary = info.config, info.summary
         start = pd.Timestamp(config.get("start") or summary.get("week_start")).normalize()
         days = int(config.get("days") or summary.get("days") or 7)
-        weeks.append(PlanWeek(int(plan_id), str(info.get("name") or summary.get("name") or ""), start,
+        weeks.append(PlanWeek(int(plan_id), str(info.name or summary.get("name") or ""), start,
                               start + pd.Timedelta(days=days - 1)))
     return weeks
 
@@ -195,7 +195,7 @@ def intraday(
     date = pd.Timestamp(date).normalize()
     plan_id = plan_id or _plan_covering(store, date)
     info = store.plan(plan_id)
-    config = info["config"]
+    config = info.config
     interval_minutes = int(config["interval_minutes"])
     forecast = store.plan_table(plan_id, "forecast")
     forecast["interval_start"] = pd.to_datetime(forecast["interval_start"])
@@ -280,7 +280,7 @@ def learn_models(store: Store, plan_id: int) -> list[str]:
     ``planner app`` calls it before its server forks its workers, which inherit the models."""
     info = store.plan(plan_id)
     notes: list[str] = []
-    _learned_models(store, plan_id, info["config"], store.plan_table(plan_id, "forecast"), notes)
+    _learned_models(store, plan_id, info.config, store.plan_table(plan_id, "forecast"), notes)
     return notes
 
 
@@ -290,7 +290,7 @@ def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataF
     weekly origins (minutes); the result is kept in memory and with the plan in the store
     (table :data:`MODEL_TABLE`, copied to re-planned versions), so later calls - another
     page, another process, ``planner intraday --replan`` - read it instead."""
-    forecast_id = store.plan(plan_id).get("forecast_id")  # a re-planned version shares its forecast
+    forecast_id = store.plan(plan_id).forecast_id  # a re-planned version shares its forecast
     key = (store.identity, f"forecast {forecast_id}" if forecast_id else f"plan {plan_id}")
     channels = sorted(forecast["channel"].unique())
     if not all((*key, c) in _MODELS for c in channels):
@@ -329,7 +329,7 @@ def models_frame(models: dict[str, IntradayModel | str]) -> pd.DataFrame:
 
 def _stored_models(store: Store, plan_id: int, channels: list[str]) -> dict[str, Any] | None:
     """The models kept with the plan (None when it has none for every channel yet)."""
-    if MODEL_TABLE not in store.plan(plan_id)["tables"]:
+    if MODEL_TABLE not in store.plan(plan_id).tables:
         return None
     table = store.plan_table(plan_id, MODEL_TABLE)
     if not set(channels) <= set(table["channel"]):
@@ -404,7 +404,7 @@ def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, inte
         ["interval_start", "queue", "channel", "forecast", "model"]
     ]
     known = reforecast[reforecast["channel"].isin(list(targets))]
-    required = build_requirements(known, targets, interval_minutes=interval_minutes)
+    required = requirements_stage(known, targets, interval_minutes=interval_minutes, source="the plan's staffing")
     need = required.groupby(["interval_start", "channel"], as_index=False)["required_agents"].sum()
     merged = intervals.merge(need, on=["interval_start", "channel"], how="left").merge(
         coverage[["interval_start", "channel", "scheduled"]], on=["interval_start", "channel"], how="left"
@@ -424,7 +424,7 @@ def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, inte
 def _plan_covering(store: Store, date: pd.Timestamp) -> int:
     plans = store.list_plans()
     for plan_id in sorted(plans["id"], reverse=True):
-        config = store.plan(int(plan_id))["config"]
+        config = store.plan(int(plan_id)).config
         start = pd.Timestamp(config["start"])
         if start <= date < start + pd.Timedelta(days=int(config.get("days", 7))):
             return int(plan_id)

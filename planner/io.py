@@ -38,16 +38,16 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
+from scheduling.channels import DEFERRED_CHANNELS, IMMEDIATE_CHANNELS
+from scheduling.rules import GRIDS_MINUTES
 
 REQUIRED_COLUMNS = ("interval_start", "offered")
 KEY_COLUMNS = ("interval_start", "queue", "channel")
 COUNT_COLUMNS = ("offered", "handled", "abandoned", "answered_within_sl")
 SECONDS_COLUMNS = ("aht_s", "handle_time_s", "asa_s")
 OPTIONAL_COLUMNS = ("queue", "channel", "handled", "abandoned", "aht_s", "handle_time_s", "answered_within_sl", "asa_s")
-IMMEDIATE_CHANNELS = ("voice", "chat", "messaging")
-DEFERRED_CHANNELS = ("email", "social", "backoffice")
-CHANNELS = IMMEDIATE_CHANNELS + DEFERRED_CHANNELS
-SUPPORTED_INTERVAL_MINUTES = (5, 6, 10, 15, 30, 60)
+CHANNELS = IMMEDIATE_CHANNELS + DEFERRED_CHANNELS  # the channel words, owned by scheduling.channels
+SUPPORTED_INTERVAL_MINUTES = GRIDS_MINUTES  # owned by scheduling.rules
 DEFAULT_QUEUE = "main"
 DEFAULT_CHANNEL = "voice"
 MAX_LISTED_PER_KIND = 10  # problems of one kind printed in full; the rest are counted

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -30,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from wfm_errors import ConfigError
@@ -42,7 +40,9 @@ from planner.plan_config import PlanConfig, Scenario, apply_overrides
 from planner.service import channel_summary, expected_service, plan_row
 from planner.staffing import staffing_from_mapping
 from planner.store import Store
+from planner.writers import json_ready
 from planner.uncertainty import UncertaintyReport, roster_under_uncertainty, spread_of, with_spread
+from planner.week_schedule import ScheduleChecks, SolverReport, WeekSchedule, schedule_week
 from scheduling.requirements import requirements as build_requirements
 
 Progress = Callable[[str, float], None]  # (stage description, share of the whole job done 0..1)
@@ -64,9 +64,9 @@ class Outcome:
     tours: pd.DataFrame
     service: pd.DataFrame
     channels: pd.DataFrame
-    solver: dict[str, Any]
+    solver: SolverReport
     row: dict[str, Any]
-    checks: dict[str, Any] = field(default_factory=dict)  # the schedule's summary: simulation, rule check, fairness
+    checks: ScheduleChecks  # the schedule's checks: simulation, rule check, fairness, coverage limit
     uncertainty: UncertaintyReport | None = None  # the roster over the forecast scenarios
     warnings: tuple[str, ...] = ()  # what planning this scenario warned about (in the worker that ran it), in order
 
@@ -137,11 +137,9 @@ def requirements_stage(forecast: pd.DataFrame, targets: dict, *, interval_minute
 
 
 def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *, agents: Any = None, source: str,
-                   targets: dict | None = None) -> dict[str, Any]:
+                   targets: dict | None = None) -> WeekSchedule:
     """The schedule stage: shift plan, roster, activities, coverage and checks for a Requirements
     frame under the rules (:func:`planner.week_schedule.schedule_week`)."""
-    from planner.week_schedule import schedule_week
-
     return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets)
 
 
@@ -193,40 +191,40 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, 
 def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
     schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets)
-    service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
-    channels = channel_summary(service, schedule["deferred_on_time"])
+    service = expected_service(schedule.coverage, requirements, targets, interval_minutes=config.interval_minutes)
+    channels = channel_summary(service, schedule.checks.deferred_on_time)
     row = plan_row(
         name=scenario.name,
         service=service,
         channels=channels,
-        coverage=schedule["coverage"],
+        coverage=schedule.coverage,
         requirements=requirements,
-        paid_hours=schedule["paid_hours"],
-        cost=schedule["cost"],
+        paid_hours=schedule.paid_hours,
+        cost=schedule.cost,
         fte_hours_per_week=config.fte_hours_per_week,
     )
     report = None
     if uncertainty:  # the roster over forecast scenarios drawn from the forecast's spread (carried by the frame, see _plan)
-        report = roster_under_uncertainty(schedule["coverage"], requirements, targets,
+        report = roster_under_uncertainty(schedule.coverage, requirements, targets,
                                           interval_minutes=config.interval_minutes, spread=spread_of(forecast),
                                           scenarios=UNCERTAINTY_SCENARIOS, seed=0)
         row.update(report.row_fields())
-    row["solver_status"] = schedule["solver"].get("status")
-    row["gap"] = schedule["solver"].get("gap")
+    row["solver_status"] = schedule.solver.status
+    row["gap"] = schedule.solver.gap
     # the wall a scenario hits, in words ("limited by the agent pool: ..."), or "" (planner.week_schedule.CoverageLimit)
-    row["coverage_limit"] = schedule["summary"]["coverage_limit"]["text"]
+    row["coverage_limit"] = schedule.checks.coverage_limit.text()
     return Outcome(
         scenario=scenario,
         requirements=requirements,
-        roster=schedule["roster"],
-        activities=schedule["activities"],
-        coverage=schedule["coverage"],
-        tours=schedule["tours"],
+        roster=schedule.roster,
+        activities=schedule.activities,
+        coverage=schedule.coverage,
+        tours=schedule.tours,
         service=service,
         channels=channels,
-        solver=schedule["solver"],
+        solver=schedule.solver,
         row=row,
-        checks=schedule.get("summary", {}),
+        checks=schedule.checks,
         uncertainty=report,
     )
 
@@ -379,6 +377,7 @@ def plan_warnings(forecast_warnings: list[str], outcomes: dict[str, Outcome]) ->
 
 def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     row = base.row
+    checks = base.checks.to_summary()
     return {
         "name": config.name,
         "week_start": f"{config.start:%Y-%m-%d}",
@@ -398,11 +397,11 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "service_by_channel": base.channels.to_dict("records"),
         "p_meets_target": row.get("p_meets_target"),
         "uncertainty": base.uncertainty.to_summary() if base.uncertainty is not None else None,
-        "solver": base.solver,
-        "coverage_limit": base.checks.get("coverage_limit"),
-        "schedule_checks": {key: base.checks[key] for key in (
+        "solver": base.solver.to_summary(),
+        "coverage_limit": checks["coverage_limit"],
+        "schedule_checks": {key: checks[key] for key in (
             "service_check", "rule_check", "fairness", "unfilled_tours", "roster_short_of_plan_agent_hours",
-            "under_coverage_agent_hours", "deferred_undone_minutes", "deferred_on_time", "agents_by_contract", "idle_agents") if key in base.checks},
+            "under_coverage_agent_hours", "deferred_undone_minutes", "deferred_on_time", "agents_by_contract", "idle_agents")},
         "scenarios": table["name"].tolist(),
         "seconds": seconds,
         "definitions": {
@@ -415,20 +414,6 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
             "cost_per_contact": "cost / forecast contacts of the week",
         },
     }
-
-
-def json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (pd.Timestamp, Path)):
-        return str(value)
-    return value
 
 
 def write_plan_outputs(result: PlanResult, folder: Path) -> None:
@@ -471,24 +456,7 @@ def _save(result: PlanResult, store: Store) -> PlanResult:
         created_by="plan",
     )
     base = result.base
-    stored_config = json_ready(
-        {
-            "name": config.name,
-            "source": str(config.source),
-            "start": f"{config.start:%Y-%m-%d}",
-            "days": config.days,
-            "interval_minutes": config.interval_minutes,
-            "country": config.country,
-            "timezone": config.timezone,
-            "history": str(config.history) if config.history else None,
-            "dataset": config.dataset,
-            "method": config.method,
-            "staffing": config.staffing,
-            "rules": config.rules,
-            "agents": str(config.agents) if config.agents else None,
-            "fte_hours_per_week": config.fte_hours_per_week,
-        }
-    )
+    stored_config = json_ready(config.to_record())
     tables = {
         "forecast": result.forecast,
         "requirements": base.requirements,

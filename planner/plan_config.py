@@ -57,6 +57,13 @@ class Scenario:
         return float(self.overrides.get("aht_factor", 1.0))
 
 
+PLANNING_GRIDS_MINUTES = (15, 30, 60)  # the grids the app and `planner plan` offer for a week's schedule
+
+
+def _grids_text() -> str:
+    return f"{', '.join(map(str, PLANNING_GRIDS_MINUTES[:-1]))} or {PLANNING_GRIDS_MINUTES[-1]}"
+
+
 @dataclass(frozen=True)
 class PlanConfig:
     """Everything :func:`planner.pipeline.plan` needs; build with :func:`load_plan_config`."""
@@ -90,6 +97,53 @@ class PlanConfig:
         return {"mapping": dict(self.mapping) or None, "profile": self.profile, "date_order": self.date_order}
     replications: int = 10
     scenarios: tuple[Scenario, ...] = ()
+
+    def to_record(self) -> dict[str, Any]:
+        """The config as the store keeps it with a plan (paths as text, ``start`` as
+        ``YYYY-MM-DD``; the scenarios are stored apart, one row each). Values are as held
+        (:func:`planner.pipeline.json_ready` makes them JSON).
+
+        >>> PlanConfig("week", Path("plan.toml"), pd.Timestamp("2025-06-02"), 7, 15, {}, {}).to_record()["start"]
+        '2025-06-02'
+        """
+        return {
+            "name": self.name,
+            "source": str(self.source),
+            "start": f"{self.start:%Y-%m-%d}",
+            "days": self.days,
+            "interval_minutes": self.interval_minutes,
+            "country": self.country,
+            "timezone": self.timezone,
+            "history": str(self.history) if self.history else None,
+            "dataset": self.dataset,
+            "method": self.method,
+            "staffing": self.staffing,
+            "rules": self.rules,
+            "agents": str(self.agents) if self.agents else None,
+            "fte_hours_per_week": self.fte_hours_per_week,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], *, name: str = "", source: str = "",
+                    scenarios: tuple[Scenario, ...] = ()) -> PlanConfig:
+        """The config a stored plan was built from, rebuilt from :meth:`to_record`'s record:
+        files it names (history, agents) are used when they still exist, else left out (the
+        history is then the record's ``dataset``, None when it has none); ``name`` and
+        ``source`` are used when the record has none; ``scenarios`` come from the store's rows."""
+
+        def existing(value: Any) -> Path | None:
+            return Path(value) if value and Path(value).is_file() else None
+
+        history = existing(record.get("history"))
+        return cls(
+            name=str(record.get("name") or name), source=Path(record.get("source") or source),
+            start=pd.Timestamp(record["start"]), days=int(record.get("days", 7)),
+            interval_minutes=int(record["interval_minutes"]), staffing=record["staffing"], rules=record["rules"],
+            history=history, dataset=record.get("dataset") if history is None else None,
+            agents=existing(record.get("agents")), country=record.get("country"), timezone=record.get("timezone"),
+            method=str(record.get("method") or "auto"), fte_hours_per_week=float(record.get("fte_hours_per_week") or 40.0),
+            scenarios=tuple(scenarios),
+        )
 
 
 def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -186,8 +240,8 @@ def load_plan_config(path: str | Path) -> PlanConfig:
     if start != start.normalize():
         raise ConfigError(f"{path}: start = {data['start']!r} must be a date at midnight (plans cover whole days)")
     interval_minutes = _positive_int(data, "interval_minutes", path, 15)
-    if interval_minutes not in (15, 30, 60):
-        raise ConfigError(f"{path}: interval_minutes = {interval_minutes} must be 15, 30 or 60")
+    if interval_minutes not in PLANNING_GRIDS_MINUTES:
+        raise ConfigError(f"{path}: interval_minutes = {interval_minutes} must be {_grids_text()}")
     staffing, _ = _section(data, "staffing", path)
     rules, rules_where = _section(data, "rules", path)
     rules.setdefault("interval_minutes", interval_minutes)

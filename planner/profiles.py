@@ -44,6 +44,7 @@ import pandas as pd
 
 from wfm_errors import ConfigError
 from planner.io import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SECONDS_COLUMNS, ValidationReport
+from scheduling.rules import GRIDS_MINUTES
 
 __all__ = ["Profile", "PROFILES", "MappedTable", "detect_profile", "map_to_history", "parse_map_options",
            "read_mapping_file", "duration_seconds", "DEFAULT_EVENT_INTERVAL_MINUTES"]
@@ -447,8 +448,9 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
                     date_order: str | None = None) -> MappedTable | None:
     """One row per contact -> one row per interval x queue x channel with offered, handled,
     abandoned, handle_time_s and aht_s; rows with errors are named and left out."""
-    if interval_minutes not in (5, 6, 10, 15, 30, 60):
-        raise ConfigError(f"--interval-minutes {interval_minutes}: use 5, 6, 10, 15, 30 or 60")
+    if interval_minutes not in GRIDS_MINUTES:
+        raise ConfigError(f"--interval-minutes {interval_minutes}: use {', '.join(map(str, GRIDS_MINUTES[:-1]))} or "
+                          f"{GRIDS_MINUTES[-1]}")
     columns = {**profile.columns, **{f: (h,) for f, h in mapping.items()}}
     found = {f: _find(raw, names) for f, names in columns.items() if f != "handle"}
     handle = [c for c in (_find(raw, [n]) for n in columns.get("handle", ())) if c is not None]

@@ -79,7 +79,7 @@ def propose(date: str | pd.Timestamp, *, store: Store | None = None, plan_id: in
     store = store or Store.open()
     result = intraday(date, store=store, plan_id=plan_id, actuals_dataset=actuals_dataset)
     info = store.plan(result.plan_id)
-    config = info["config"]
+    config = info.config
     if now is not None:
         text = str(now)
         moment = pd.Timestamp(f"{result.date:%Y-%m-%d} {text}") if len(text) <= 5 and ":" in text else pd.Timestamp(text)
@@ -113,7 +113,7 @@ def accept_edits(plan_id: int, date: pd.Timestamp, now: pd.Timestamp, edits: pd.
     date = pd.Timestamp(date)
     now = pd.Timestamp(now)
     info = store.plan(plan_id)
-    config = info["config"]
+    config = info.config
     rules = _rules(config)
     roster = store.plan_table(plan_id, "roster")
     activities = store.plan_table(plan_id, "activities")
@@ -127,10 +127,10 @@ def accept_edits(plan_id: int, date: pd.Timestamp, now: pd.Timestamp, edits: pd.
         raise InputError("the accepted changes break rules: " + "; ".join(problems[:3]))
     coverage = store.plan_table(plan_id, "coverage")
     coverage = _recount(coverage, roster, activities, new_roster, new_activities, date, rules.interval_minutes)
-    tables = {name: store.plan_table(plan_id, name) for name in info["tables"]}
+    tables = {name: store.plan_table(plan_id, name) for name in info.tables}
     tables.update(roster=new_roster, activities=new_activities, coverage=coverage)
     accepted = changes if change_ids is None else changes[changes["change_id"].isin([int(c) for c in change_ids])]
-    summary = dict(info["summary"])
+    summary = dict(info.summary)
     summary["intraday_replan"] = {
         "of_plan": plan_id, "date": f"{date:%Y-%m-%d}", "from": f"{now:%H:%M}",
         "accepted_changes": [int(c) for c in accepted["change_id"]],
@@ -138,10 +138,10 @@ def accept_edits(plan_id: int, date: pd.Timestamp, now: pd.Timestamp, edits: pd.
         "overtime_minutes": float(accepted["overtime_minutes"].sum()),
         "vto_minutes": float(accepted["vto_minutes"].sum()),
     }
-    base_name = str(info["name"]).split(" - re-plan ")[0]
+    base_name = str(info.name).split(" - re-plan ")[0]
     name = f"{base_name} - re-plan {date:%Y-%m-%d} {now:%H:%M}"
     return store.save_plan(name, config=config, summary=json.loads(json.dumps(summary, default=str)), tables=tables,
-                           forecast_id=info.get("forecast_id"))
+                           forecast_id=info.forecast_id)
 
 
 def _recount(coverage: pd.DataFrame, roster, activities, new_roster, new_activities, date: pd.Timestamp,

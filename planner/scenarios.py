@@ -60,8 +60,9 @@ import pandas as pd
 
 from wfm_errors import ConfigError
 from execution import Executor
-from planner.pipeline import BASE, evaluate, json_ready, scenario_requirements
+from planner.pipeline import BASE, evaluate, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
+from planner.writers import json_ready
 from scheduling.channels import IMMEDIATE_CHANNELS
 from scheduling.shifts import InfeasibleError, SolveError
 
@@ -427,7 +428,7 @@ class PlanSearch:
                 break  # the highest level fits
             if lo is not None and hi is not None and hi - lo <= tolerance + 1e-9:  # levels are rounded: 0.447 - 0.427 > 0.02 in floats
                 break
-            probes = (self._guided_probes(budget, lo, hi, tolerance, round_number=rounds) if self._plans
+            probes = (self.guided_probes(budget, lo, hi, tolerance, round_number=rounds) if self._plans
                       else self._probes(lo, hi, tolerance))
             rounds += 1
             if not probes:
@@ -475,7 +476,7 @@ class PlanSearch:
         above = [level for level in self._plans if lo is None or level > lo]
         return lo, (min(above) if above else None)
 
-    def _guided_probes(self, budget: float, lo: float | None, hi: float | None, tolerance: float, *,
+    def guided_probes(self, budget: float, lo: float | None, hi: float | None, tolerance: float, *,
                        round_number: int) -> list[float]:
         """The levels to solve next for ``budget`` inside the bracket ``(lo, hi)`` (see :meth:`budget`)."""
         step = 10.0 ** -LEVEL_DIGITS

@@ -412,6 +412,25 @@ BASE_SCENARIO = "base"  # the plan itself: stored with the plan, never renamed o
 
 
 @dataclass(frozen=True)
+class StoredPlan:
+    """A stored plan as :meth:`Store.plan` reads it: its id and name, the forecast snapshot it
+    was built from (``forecast_id``, None when not recorded), its ``config`` (the plan config as
+    saved: ``name, source, start, days, interval_minutes, ..., staffing, rules``), its
+    ``summary`` (summary.json as saved), the names of its tables (sorted), and when (UTC, ISO)
+    and by whom (``""`` when not recorded) it was built. ``config`` and ``summary`` are the
+    JSON documents as stored (a fresh copy per read)."""
+
+    plan_id: int
+    name: str
+    forecast_id: int | None
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    tables: tuple[str, ...]
+    created_at: str
+    created_by: str = ""
+
+
+@dataclass(frozen=True)
 class PlanRecord:
     """A stored plan as the plan picker lists it: which week, built when (UTC, ISO) and by whom
     (``""`` when not recorded), and whether it is published (``published_version``: its newest
@@ -968,18 +987,18 @@ class Store:
                                       newest_version.get(int(pid)), int(pid) == published_now))
         return tuple(records)
 
-    def plan(self, plan_id: int) -> dict[str, Any]:
-        """A plan's config, summary and the names of its tables."""
+    def plan(self, plan_id: int) -> StoredPlan:
+        """A plan's config, summary and the names of its tables (:class:`StoredPlan`);
+        :class:`wfm_errors.StoreError` when it is not stored."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(plans).where(plans.c.id == plan_id)).mappings().first()
             if row is None:
                 raise StoreError(f"plan {plan_id}: not in the store")
             names = conn.execute(sa.select(plan_tables.c.name).where(plan_tables.c.plan_id == plan_id)).scalars().all()
-        info = dict(row)
-        info["config"] = json.loads(info.pop("config_json"))
-        info["summary"] = json.loads(info.pop("summary_json"))
-        info["tables"] = sorted(names)
-        return info
+        return StoredPlan(plan_id=int(row["id"]), name=row["name"],
+                          forecast_id=int(row["forecast_id"]) if row["forecast_id"] is not None else None,
+                          config=json.loads(row["config_json"]), summary=json.loads(row["summary_json"]),
+                          tables=tuple(sorted(names)), created_at=row["created_at"], created_by=row["created_by"] or "")
 
     def save_plan_table(self, plan_id: int, name: str, frame: pd.DataFrame) -> None:
         """Add (or replace) one table of a stored plan, e.g. a result computed from it later."""

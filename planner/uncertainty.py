@@ -135,6 +135,26 @@ def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
     return float(p10), float(p50), float(p90)
 
 
+def _scenario_volumes(requirements: pd.DataFrame, present: list[str], *, spread: pd.DataFrame | None,
+                      volumes: pd.DataFrame | None, scenarios: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scenario paths (:data:`forecasting.scenarios.SCENARIO_COLUMNS`) of the ``present``
+    channels - the given ``volumes``, else ``scenarios`` paths sampled around the requirements'
+    expected volume with ``spread`` - and the spread used (empty: Poisson noise only)."""
+    if volumes is None:
+        if int(scenarios) != scenarios or scenarios < MIN_SCENARIOS:
+            raise InputError(f"scenarios = {scenarios!r}: at least {MIN_SCENARIOS} forecast scenarios are drawn")
+        expected = requirements[requirements["channel"].isin(present)]
+        expected = expected[["interval_start", "queue", "channel", "volume"]].rename(columns={"volume": "forecast"})
+        no_spread = pd.DataFrame(columns=["queue", "channel", "day_cv", "interval_cv", "source"])
+        spread = no_spread if spread is None else spread
+        return sample_scenarios(expected, spread, scenarios=int(scenarios), seed=seed), spread
+    missing = [c for c in SCENARIO_COLUMNS if c not in volumes.columns]
+    if missing:
+        raise ValueError(f"volumes: missing column(s) {', '.join(missing)}")
+    spread = pd.DataFrame(columns=["queue", "channel", "day_cv", "interval_cv", "source"]) if spread is None else spread
+    return volumes, spread
+
+
 def roster_under_uncertainty(
     coverage: pd.DataFrame,
     requirements: pd.DataFrame,
@@ -157,19 +177,8 @@ def roster_under_uncertainty(
     """
     immediate = {c: t for c, t in targets.items() if c not in DEFERRED_CHANNELS}
     present = sorted(set(coverage["channel"]) & set(immediate) & set(requirements["channel"]))
-    if volumes is None:
-        if int(scenarios) != scenarios or scenarios < MIN_SCENARIOS:
-            raise InputError(f"scenarios = {scenarios!r}: at least {MIN_SCENARIOS} forecast scenarios are drawn")
-        expected = requirements[requirements["channel"].isin(present)]
-        expected = expected[["interval_start", "queue", "channel", "volume"]].rename(columns={"volume": "forecast"})
-        no_spread = pd.DataFrame(columns=["queue", "channel", "day_cv", "interval_cv", "source"])
-        spread = no_spread if spread is None else spread
-        volumes = sample_scenarios(expected, spread, scenarios=int(scenarios), seed=seed)
-    else:
-        missing = [c for c in SCENARIO_COLUMNS if c not in volumes.columns]
-        if missing:
-            raise ValueError(f"volumes: missing column(s) {', '.join(missing)}")
-        spread = pd.DataFrame(columns=["queue", "channel", "day_cv", "interval_cv", "source"]) if spread is None else spread
+    volumes, spread = _scenario_volumes(requirements, present, spread=spread, volumes=volumes, scenarios=scenarios,
+                                        seed=seed)
     n_paths = int(volumes["scenario"].nunique())
     service = expected_service(coverage[coverage["channel"].isin(present)], requirements,
                                {c: immediate[c] for c in present}, interval_minutes=interval_minutes)

@@ -7,15 +7,15 @@ P10-P90 spread) and writes the four output files of docs/architecture.md section
 
 Example::
 
-    >>> result = schedule_week(requirements, read_toml("rules.toml"))   # doctest: +SKIP
-    >>> write_outputs(result, "out/")                                    # doctest: +SKIP
+    >>> week = schedule_week(requirements, read_toml("rules.toml"))     # doctest: +SKIP
+    >>> week.solver.status, week.cost                                  # doctest: +SKIP
+    >>> write_outputs(week, "out/")                                      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +25,13 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
+from planner.plan_config import PLANNING_GRIDS_MINUTES
 from planner.toml_files import read_toml
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
-from scheduling.shifts import HeadcountCaps, SolveError, plan_shifts  # SolveError: for callers (the pages) that import planner only
+from scheduling.shifts import HeadcountCaps, ShiftPlan, SolveError, plan_shifts  # SolveError: for callers (the pages) that import planner only
 
 REPLAN_ROUNDS = 2  # re-plans with tighter caps when some tours fit no agent
 SHORT_AGENTS = 1.0  # an interval counts as short when a whole agent or more is missing
@@ -48,7 +49,6 @@ def load_rules(rules: RuleSet | Mapping[str, Any] | str | Path, *, source: str =
     return RuleSet.from_mapping(rules, source=source)
 
 
-PLANNING_GRIDS_MINUTES = (15, 30, 60)  # the grids the app and `planner plan` offer for a week's schedule
 
 
 @dataclass(frozen=True)
@@ -238,6 +238,129 @@ def coverage_limit(coverage: pd.DataFrame, *, binding_caps: tuple[str, ...] = ()
                          str(rows["channel"].iloc[worst]), tuple(binding_caps), int(unfilled_tours))
 
 
+@dataclass(frozen=True)
+class SolverReport:
+    """What the shift plan's solve reports: HiGHS's ``status`` (``Optimal``, ``Feasible``, ...),
+    the ``solver`` that ran, the plan's ``objective`` (pay plus priced shortfall and
+    over-coverage, money), its ``lower_bound`` (the LP relaxation), ``mip_bound`` (the
+    branch-and-bound dual bound, None when not run), ``bound`` (the higher of the two), ``gap``
+    (relative, objective over bound), ``solve_seconds`` (wall clock) and the ``improvements``
+    (:class:`scheduling.shifts.records.Improvement`: seconds, objective, bound, method)."""
+
+    status: str
+    solver: str
+    objective: float
+    lower_bound: float
+    mip_bound: float | None
+    bound: float
+    gap: float
+    solve_seconds: float
+    improvements: tuple[Any, ...] = ()
+
+    @classmethod
+    def of(cls, plan: ShiftPlan) -> SolverReport:
+        """The report of a solved :class:`scheduling.shifts.ShiftPlan`."""
+        return cls(plan.status, plan.solver, plan.objective, plan.lower_bound, plan.mip_bound, plan.bound, plan.gap,
+                   plan.solve_seconds, tuple(plan.improvements))
+
+    def to_summary(self) -> dict[str, Any]:
+        """The ``solver`` table of summary.json (seconds rounded to milliseconds in ``improvements``)."""
+        return {
+            "status": self.status, "solver": self.solver, "objective": self.objective, "lower_bound": self.lower_bound,
+            "lower_bound_kind": "LP relaxation", "mip_bound": self.mip_bound, "bound": self.bound,
+            "bound_kind": "the higher of the LP relaxation and the MIP dual bound", "gap": self.gap,
+            "solve_seconds": self.solve_seconds,
+            "improvements": [{"seconds": round(i.seconds, 3), "objective": i.objective, "bound": i.bound, "method": i.method}
+                             for i in self.improvements],
+        }
+
+
+@dataclass(frozen=True)
+class ScheduleChecks:
+    """The checks of a week's roster (everything summary.json reports besides cost and solver).
+
+    ``service_check``: :func:`service_check`'s report (or ``{"skipped": why}``);
+    ``coverage_limit``: :class:`CoverageLimit`; ``deferred_on_time``: channel -> share of the
+    deferred work done before due (:func:`deferred_on_time`); agent-hours the roster is short of
+    the plan (``roster_short_of_plan_agent_hours``), the plan short of the requirement
+    (``under_coverage_agent_hours``, of which ``unreachable_agent_hours`` no shift reaches);
+    ``deferred_undone_minutes``: deferred work left undone (agent-minutes); ``unfilled_tours``:
+    planned tours no agent took (``contract, channel, agents, ...``; empty when all were taken);
+    ``idle_agents``; ``fairness`` (weekend and night spread, :class:`scheduling.roster.Roster`);
+    ``agents_by_contract``; ``planned_service_goals``: the daily/weekly goals as planned (a
+    frame, None without such goals); ``rule_violations``: the independent rule check's
+    :class:`scheduling.checks.Violation` records (empty in any result: a roster that breaks a
+    rule raises instead)."""
+
+    service_check: dict[str, Any]
+    coverage_limit: CoverageLimit
+    deferred_on_time: dict[str, float]
+    roster_short_of_plan_agent_hours: float
+    under_coverage_agent_hours: float
+    unreachable_agent_hours: float
+    deferred_undone_minutes: float
+    unfilled_tours: pd.DataFrame
+    idle_agents: tuple[str, ...]
+    fairness: dict[str, Any]
+    agents_by_contract: dict[str, int]
+    planned_service_goals: pd.DataFrame | None = None
+    rule_violations: tuple[Any, ...] = ()
+
+    def to_summary(self) -> dict[str, Any]:
+        """The checks' keys of summary.json (``rule_check``: the count and the first 20 violations)."""
+        return {
+            "agents_by_contract": dict(self.agents_by_contract),
+            "under_coverage_agent_hours": self.under_coverage_agent_hours,
+            "unreachable_agent_hours": self.unreachable_agent_hours,  # part of the line above: no shift reaches them
+            "deferred_undone_minutes": self.deferred_undone_minutes,
+            "roster_short_of_plan_agent_hours": self.roster_short_of_plan_agent_hours,
+            "deferred_on_time": dict(self.deferred_on_time),
+            "unfilled_tours": self.unfilled_tours.to_dict("records") if len(self.unfilled_tours) else [],
+            "idle_agents": list(self.idle_agents),
+            "fairness": self.fairness,
+            "rule_check": {"violations": len(self.rule_violations), "first": [str(p) for p in self.rule_violations[:20]]},
+            "service_check": self.service_check,
+            "coverage_limit": self.coverage_limit.to_summary(),
+            # daily/weekly goals as planned: the model's answered within T per day or week at the plan
+            "planned_service_goals": (self.planned_service_goals.to_dict("records")
+                                      if self.planned_service_goals is not None else []),
+        }
+
+
+@dataclass(frozen=True)
+class WeekSchedule:
+    """One week's schedule (:func:`schedule_week`): the ``roster``, ``activities`` and
+    ``coverage`` frames (docs/architecture.md section 3), the plan's ``tours``, its ``cost``
+    (money) and ``paid_hours``, the :class:`SolverReport`, the :class:`ScheduleChecks`, the
+    ``rules`` it was planned under and the solved ``plan`` itself
+    (:class:`scheduling.shifts.ShiftPlan`). :meth:`to_summary` is summary.json."""
+
+    roster: pd.DataFrame
+    activities: pd.DataFrame
+    coverage: pd.DataFrame
+    tours: pd.DataFrame
+    cost: float
+    paid_hours: float
+    solver: SolverReport
+    checks: ScheduleChecks
+    rules: RuleSet
+    plan: ShiftPlan
+
+    def to_summary(self) -> dict[str, Any]:
+        """summary.json of ``planner schedule``: cost, paid hours, the ``solver`` table, the
+        rule settings the week was planned under, then the checks (:meth:`ScheduleChecks.to_summary`)."""
+        return {
+            "cost": self.cost,
+            "paid_hours": self.paid_hours,
+            "solver": self.solver.to_summary(),
+            "coverage_mode": self.rules.coverage,
+            "wrap_week": self.rules.wrap_week,
+            "interval_minutes": self.rules.interval_minutes,
+            "week_start": self.plan.grid.start.date().isoformat(),
+            **self.checks.to_summary(),
+        }
+
+
 def schedule_week(
     requirements: pd.DataFrame,
     rules: RuleSet | Mapping[str, Any] | str | Path,
@@ -248,15 +371,14 @@ def schedule_week(
     replications: int = 10,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Plan, roster and check one week; returns the frames and the summary.
+) -> WeekSchedule:
+    """Plan, roster and check one week: a :class:`WeekSchedule`.
 
     ``requirements``: the Requirements frame (docs/architecture.md section 3). ``agents``: ``agents.csv``
     path or frame, or None to create agents per contract. ``targets``: channel ->
     :class:`scheduling.requirements.ServiceTarget` (e.g. from ``planner.staffing.load_staffing``)
     for the service check; without it the check is skipped and the summary says so.
-    Keys: ``roster, activities, coverage, tours, solver, paid_hours, cost, deferred_on_time,
-    summary, problems`` (``problems`` is always empty: see below).
+    ``progress(stage)`` is told each step in words.
 
     Raises :class:`scheduling.checks.RuleViolationError` when the independent rule check finds
     a violation in the roster, or the coverage the plan priced, the plan's and the roster's
@@ -264,16 +386,43 @@ def schedule_week(
     """
     say = progress or (lambda _stage: None)
     rule_set = load_rules(rules, source=source)
+    _warn_risk(targets)
+    agent_list = _read_agents(agents, rule_set)
+    plan, roster = _plan_and_roster(requirements, rule_set, agent_list, targets=targets, say=say)
+    say("checking the roster")
+    _check(plan, roster, rule_set)
+    service: dict[str, Any]
+    if targets:
+        say("service check (Erlang and simulation)")
+        service = service_check(roster.coverage, requirements, targets, interval_minutes=rule_set.interval_minutes,
+                                replications=replications, seed=seed)
+    else:
+        service = {"skipped": "no service targets given (planner schedule --staffing staffing.toml)"}
+    return WeekSchedule(roster=roster.roster, activities=roster.activities, coverage=roster.coverage, tours=plan.tours,
+                        cost=plan.cost, paid_hours=plan.paid_hours, solver=SolverReport.of(plan),
+                        checks=_checks(plan, roster, rule_set, service), rules=rule_set, plan=plan)
+
+
+def _warn_risk(targets: Mapping[str, Any] | None) -> None:
     risky = sorted(f"{c} (risk {t.risk:g})" for c, t in (targets or {}).items() if getattr(t, "risk", None) is not None)
     if risky:
         warnings.warn(f"risk for {', '.join(risky)}: the shift plan meets the daily/weekly goal on the point forecast; "
                       "the probability it meets it over the forecast scenarios is reported (planner plan: uncertainty, "
-                      "p_goal and meets_risk), not planned for", stacklevel=2)
-    agent_list = None
+                      "p_goal and meets_risk), not planned for", stacklevel=3)
+
+
+def _read_agents(agents: str | Path | pd.DataFrame | None, rule_set: RuleSet):
+    """The validated agent list (None: agents are created per contract)."""
     if isinstance(agents, pd.DataFrame):
-        agent_list = agents_from_frame(agents, rule_set)
-    elif agents is not None:
-        agent_list = read_agents_csv(agents, rule_set)
+        return agents_from_frame(agents, rule_set)
+    if agents is not None:
+        return read_agents_csv(agents, rule_set)
+    return None
+
+
+def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, *, targets, say):
+    """The shift plan and its roster; with named agents, re-planned (up to :data:`REPLAN_ROUNDS`
+    times) under tighter caps while some tours fit no agent, keeping the roster with fewer unfilled."""
     caps = None
     if agent_list is not None:
         caps = headcount_caps(agent_list, planning_week_start(requirements["interval_start"],
@@ -299,8 +448,13 @@ def schedule_week(
             plan, roster = plan2, roster2
     if len(roster.unfilled):
         warnings.warn(f"{int(roster.unfilled['agents'].sum())} planned tour(s) could not be given to any agent "
-                      "(contract, skills, availability or hours); their shifts are missing", stacklevel=2)
-    say("checking the roster")
+                      "(contract, skills, availability or hours); their shifts are missing", stacklevel=3)
+    return plan, roster
+
+
+def _check(plan: ShiftPlan, roster, rule_set: RuleSet) -> None:
+    """The independent rule check, and the coverage the LP priced = the plan's = the roster's;
+    raises :class:`scheduling.checks.RuleViolationError` on any difference."""
     problems = check_roster(roster.roster, roster.activities, rule_set, agents=roster.agents,
                             coverage=roster.coverage, week_start=plan.grid.start)
     # the coverage the LP priced, the plan's and the roster's are one and the same
@@ -312,63 +466,24 @@ def schedule_week(
                                      actual_name="the roster (coverage.csv)")
     if problems:
         raise RuleViolationError(problems)
+
+
+def _checks(plan: ShiftPlan, roster, rule_set: RuleSet, service: dict[str, Any]) -> ScheduleChecks:
+    """The :class:`ScheduleChecks` of a roster that passed :func:`_check`."""
     on_time = {c: deferred_on_time(d, roster.coverage, plan.grid) for c, d in plan.demands.items() if d.deferred}
     both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
     not_placed = float(np.clip(both["scheduled_plan"] - both["scheduled"], 0, None).sum()) * rule_set.interval_minutes / 60
-    service: dict[str, Any]
-    if targets:
-        say("service check (Erlang and simulation)")
-        service = service_check(roster.coverage, requirements, targets, interval_minutes=rule_set.interval_minutes,
-                                replications=replications, seed=seed)
-    else:
-        service = {"skipped": "no service targets given (planner schedule --staffing staffing.toml)"}
-    solver = {
-        "status": plan.status, "solver": plan.solver, "objective": plan.objective, "lower_bound": plan.lower_bound,
-        "lower_bound_kind": "LP relaxation", "mip_bound": plan.mip_bound, "bound": plan.bound,
-        "bound_kind": "the higher of the LP relaxation and the MIP dual bound", "gap": plan.gap,
-        "solve_seconds": plan.solve_seconds,
-        "improvements": [{"seconds": round(i.seconds, 3), "objective": i.objective, "bound": i.bound, "method": i.method}
-                         for i in plan.improvements],
-    }
     headcount = roster.assignments.groupby("contract")["agent_id"].nunique().to_dict()
     # channels planned on a daily/weekly goal run some intervals below their interval requirement on purpose
     goal_channels = set(plan.service_goals["channel"]) if plan.service_goals is not None else set()
     limit = coverage_limit(roster.coverage[~roster.coverage["channel"].isin(goal_channels)], binding_caps=plan.binding_caps,
                            unfilled_tours=int(roster.unfilled["agents"].sum()) if len(roster.unfilled) else 0)
-    summary = {
-        "cost": plan.cost,
-        "paid_hours": plan.paid_hours,
-        "solver_status": plan.status,
-        "objective": plan.objective,
-        "lower_bound": plan.lower_bound,
-        "bound": plan.bound,
-        "gap": plan.gap,
-        "solve_seconds": plan.solve_seconds,
-        "solver": solver,
-        "coverage_mode": rule_set.coverage,
-        "wrap_week": rule_set.wrap_week,
-        "interval_minutes": rule_set.interval_minutes,
-        "week_start": plan.grid.start.date().isoformat(),
-        "agents_by_contract": {k: int(v) for k, v in headcount.items()},
-        "under_coverage_agent_hours": plan.under_agent_hours,
-        "unreachable_agent_hours": plan.unreachable_agent_hours,  # part of the line above: no shift reaches them
-        "deferred_undone_minutes": plan.undone_work_minutes,
-        "roster_short_of_plan_agent_hours": not_placed,
-        "deferred_on_time": on_time,
-        "unfilled_tours": roster.unfilled.to_dict("records") if len(roster.unfilled) else [],
-        "idle_agents": list(roster.idle_agents),
-        "fairness": roster.fairness,
-        "rule_check": {"violations": len(problems), "first": [str(p) for p in problems[:20]]},
-        "service_check": service,
-        "coverage_limit": limit.to_summary(),
-        # daily/weekly goals as planned: the model's answered within T per day or week at the plan
-        "planned_service_goals": (plan.service_goals.to_dict("records") if plan.service_goals is not None else []),
-    }
-    return {
-        "roster": roster.roster, "activities": roster.activities, "coverage": roster.coverage,
-        "tours": plan.tours, "solver": solver, "paid_hours": plan.paid_hours, "cost": plan.cost,
-        "deferred_on_time": on_time, "summary": summary, "problems": problems, "plan": plan,
-    }
+    return ScheduleChecks(
+        service_check=service, coverage_limit=limit, deferred_on_time=on_time,
+        roster_short_of_plan_agent_hours=not_placed, under_coverage_agent_hours=plan.under_agent_hours,
+        unreachable_agent_hours=plan.unreachable_agent_hours, deferred_undone_minutes=plan.undone_work_minutes,
+        unfilled_tours=roster.unfilled, idle_agents=tuple(roster.idle_agents), fairness=roster.fairness,
+        agents_by_contract={k: int(v) for k, v in headcount.items()}, planned_service_goals=plan.service_goals)
 
 
 def _tightened(caps: HeadcountCaps, tours: pd.DataFrame, unfilled: pd.DataFrame) -> HeadcountCaps:
@@ -398,10 +513,10 @@ def deferred_on_time(demand: ChannelDemand, coverage: pd.DataFrame, grid: WeekGr
     capacity = rows["scheduled"].to_numpy(dtype=float) * grid.interval_minutes
     if len(capacity) != grid.n_intervals or demand.work_minutes is None or demand.work_minutes.sum() <= 0:
         return 1.0
-    return _on_time_share(demand, capacity, grid)
+    return on_time_share(demand, capacity, grid)
 
 
-def _on_time_share(demand: ChannelDemand, capacity: np.ndarray, grid: WeekGrid) -> float:
+def on_time_share(demand: ChannelDemand, capacity: np.ndarray, grid: WeekGrid) -> float:
     """Earliest due first among work that can still be on time; overdue work only with capacity left.
 
     This is the order the plan's backlog model allows (work is done any time before its due
@@ -516,39 +631,25 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
     return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, (pd.Timestamp,)):
-        return value.strftime(_ISO)
-    return value
-
-
-def write_outputs(result: Mapping[str, Any], out: str | Path) -> list[Path]:
+def write_outputs(result: WeekSchedule, out: str | Path) -> list[Path]:
     """Write roster.csv, activities.csv, coverage.csv and summary.json into the folder ``out``.
 
     Through :func:`planner.writers.write_outputs`: the folder is built beside ``out`` and
     swapped in whole (its previous content replaced), so a failure never leaves a mix of
     old and new files; text cells are neutralized against formula injection.
     """
-    from planner.writers import write_csv, write_json
+    from planner.writers import json_ready, write_csv, write_json
     from planner.writers import write_outputs as write_folder
 
-    roster = result["roster"].copy()
+    roster = result.roster.copy()
     for column in ("shift_start", "shift_end"):
         roster[column] = pd.to_datetime(roster[column]).dt.strftime(_ISO)
-    activities = result["activities"].copy()
+    activities = result.activities.copy()
     for column in ("start", "end"):
         activities[column] = pd.to_datetime(activities[column]).dt.strftime(_ISO)
-    coverage = result["coverage"].copy()
+    coverage = result.coverage.copy()
     coverage["interval_start"] = pd.to_datetime(coverage["interval_start"]).dt.strftime(_ISO)
-    summary = _jsonable(result["summary"])
+    summary = json_ready(result.to_summary())
     write_folder(out, {
         "roster.csv": lambda p: write_csv(roster, p),
         "activities.csv": lambda p: write_csv(activities, p),

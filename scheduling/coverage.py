@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import RequirementsError
+from scheduling import channels as _channels
 from scheduling.rules import WEEKDAYS
 
-DEFERRED_CHANNELS: frozenset[str] = frozenset({"email", "social", "backoffice"})
-REQUIREMENT_COLUMNS: tuple[str, ...] = ("interval_start", "queue", "channel", "volume", "aht_s", "required_agents")
+DEFERRED_CHANNELS: frozenset[str] = frozenset(_channels.DEFERRED_CHANNELS)
 MINUTES_PER_WEEK = 7 * 1440
 
 

@@ -62,7 +62,6 @@ REQUIREMENT_COLUMNS = (
     "due_minutes", "net_agents", "traffic_erlangs", "expected_sl", "expected_asa_s", "occupancy",
     "p_abandon", "shrinkage", "model",
 )
-_ALLOWED_INTERVALS = (5, 6, 10, 15, 30, 60)
 
 
 def _show(v: Any) -> str:

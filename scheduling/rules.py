@@ -29,7 +29,7 @@ from typing import Any
 from wfm_errors import RulesError
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-GRIDS_MINUTES: tuple[int, ...] = (5, 10, 15, 20, 30, 60)
+GRIDS_MINUTES: tuple[int, ...] = (5, 6, 10, 15, 30, 60)  # every interval length the project supports (history, forecast, requirements, rules)
 MINUTES_PER_DAY = 1440
 
 

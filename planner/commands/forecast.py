@@ -7,6 +7,7 @@ import sys
 
 from wfm_errors import InputError
 from forecasting import MODELS
+from forecasting.api import SUPPORTED_MINUTES
 from planner.cluster import add_arguments, command_executor
 
 EXAMPLE = """\
@@ -32,7 +33,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
                    help="first forecast interval, local time on the grid, e.g. 2003-10-20 or 2003-10-20T07:00")
     p.add_argument("--days", required=True, type=int, metavar="D", help="days to forecast")
     p.add_argument("--interval-minutes", required=True, type=int, metavar="M",
-                   choices=(5, 6, 10, 15, 30, 60), help="forecast grid: 5, 6, 10, 15, 30 or 60")
+                   choices=SUPPORTED_MINUTES, help=f"forecast grid: {', '.join(map(str, SUPPORTED_MINUTES[:-1]))} or "
+                   f"{SUPPORTED_MINUTES[-1]}")
     p.add_argument("--country", metavar="CC", help="public holidays of this country, e.g. US, IL, GB")
     p.add_argument("--subdivision", metavar="SUB", help="state/province for the holidays, e.g. CA")
     p.add_argument("--method", default="auto", metavar="NAME",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from planner.io import SUPPORTED_INTERVAL_MINUTES
 from planner.profiles import PROFILES, describe_profiles, parse_map_options, read_mapping_file
 
 PROFILES_HELP = "Vendor profiles (detected from the header, or forced with --profile):\n" + describe_profiles()
@@ -28,7 +29,7 @@ def add_input_options(parser: argparse.ArgumentParser, *, interval_option: bool 
     order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
                        help="read dates like 03/04/2025 as month/day")
     if interval_option:
-        group.add_argument("--contact-interval-minutes", type=int, metavar="M", choices=(5, 6, 10, 15, 30, 60),
+        group.add_argument("--contact-interval-minutes", type=int, metavar="M", choices=SUPPORTED_INTERVAL_MINUTES,
                            help="grid that one-row-per-contact exports (call logs, tickets) are counted into "
                            "(default 15)")
 

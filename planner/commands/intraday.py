@@ -126,7 +126,7 @@ def _replan(args: argparse.Namespace, date: pd.Timestamp, ids: list[int] | None,
         roster = store.plan_table(new_plan, "roster")
         activities = store.plan_table(new_plan, "activities")
         coverage = store.plan_table(new_plan, "coverage")
-        config = store.plan(new_plan)["config"]
+        config = store.plan(new_plan).config
 
         def ics(path: Path) -> None:
             path.mkdir(parents=True, exist_ok=True)

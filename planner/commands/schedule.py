@@ -69,17 +69,17 @@ def run(args: argparse.Namespace) -> int:
                                replications=args.replications, source=args.rules, progress=progress)
         progress("writing outputs")
         write_outputs(result, args.out)
-    summary = result["summary"]
-    print(f"cost {summary['cost']:,.2f}  paid hours {summary['paid_hours']:,.1f}  status {summary['solver_status']}  "
-          f"time {summary['solve_seconds']:.1f} s")
-    print(f"objective {summary['objective']:,.2f} (pay plus priced shortfall and over-coverage), "
-          f"{summary['gap']:.2%} above its proven lower bound {summary['bound']:,.2f}")
-    short, unreachable = summary["under_coverage_agent_hours"], summary.get("unreachable_agent_hours", 0.0)
+    solver, checks = result.solver, result.checks
+    print(f"cost {result.cost:,.2f}  paid hours {result.paid_hours:,.1f}  status {solver.status}  "
+          f"time {solver.solve_seconds:.1f} s")
+    print(f"objective {solver.objective:,.2f} (pay plus priced shortfall and over-coverage), "
+          f"{solver.gap:.2%} above its proven lower bound {solver.bound:,.2f}")
+    short, unreachable = checks.under_coverage_agent_hours, checks.unreachable_agent_hours
     if short > 0.05:
         print(f"short of the requirement: {short:,.1f} agent-hours"
               + (f", {unreachable:,.1f} of them in intervals no shift reaches (not in the objective)" if unreachable > 0.05 else ""))
-    if summary["coverage_limit"]["text"]:
-        print(summary["coverage_limit"]["text"])
-    print(f"rule check: {summary['rule_check']['violations']} violations")
+    if checks.coverage_limit.text():
+        print(checks.coverage_limit.text())
+    print(f"rule check: {len(checks.rule_violations)} violations")
     print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}")
     return 0

@@ -47,6 +47,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scheduling.rules import WEEKDAYS
+
 KINDS = ("text", "count", "number", "money", "percent", "signed_pct", "seconds", "date", "datetime", "timestamp",
          "month", "yes_no")
 NUMERIC_KINDS = frozenset({"count", "number", "money", "percent", "signed_pct", "seconds"})
@@ -208,7 +210,6 @@ def column_def(name: str, *, editable: bool = False) -> dict[str, Any]:
 
 
 # -- the same formats in Python (tests compare the browser's cells with these) ----------------------
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

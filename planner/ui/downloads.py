@@ -57,7 +57,7 @@ def download_roster(kind: str):
                 if int(wanted) not in {r.plan_id for r in visible_plans(store, user)}:
                     require("read_plan")
                 info = store.plan(int(wanted))
-                published = PlanView(store, int(wanted), info["name"], info["config"], info["summary"], info["tables"])
+                published = PlanView(store, int(wanted), info.name, info.config, info.summary, info.tables)
     except Denied as exc:
         return _plain(403, str(exc))
     except ValueError as exc:

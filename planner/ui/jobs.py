@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -63,29 +64,20 @@ def plan_config(plan_view: PlanView):
     config the store keeps (files it named are used when they still exist)."""
     from planner.plan_config import PlanConfig, Scenario
 
-    c = plan_view.config
-
-    def existing(value) -> Path | None:
-        return Path(value) if value and Path(value).is_file() else None
-
-    history, dataset = existing(c.get("history")), c.get("dataset")
-    if history is None and not dataset:
-        from planner.ui.views import plan_history_dataset
-
-        dataset = plan_history_dataset(plan_view.store, plan_view)
-    if history is None and not dataset:
-        raise InputError(f"plan {plan_view.plan_id}: its history {c.get('history')!r} is neither a file nor a stored dataset")
     stored = plan_view.store.scenarios(plan_view.plan_id)
     scenarios = tuple(Scenario(str(r["name"]), dict(r["overrides"] or {})) for r in stored.to_dict("records")
                       if r["name"] != "base") if len(stored) else ()
-    return PlanConfig(
-        name=str(c.get("name") or plan_view.name), source=Path(c.get("source") or f"plan {plan_view.plan_id}"),
-        start=pd.Timestamp(c["start"]), days=int(c.get("days", 7)), interval_minutes=int(c["interval_minutes"]),
-        staffing=c["staffing"], rules=c["rules"], history=history, dataset=dataset if history is None else None,
-        agents=existing(c.get("agents")), country=c.get("country"), timezone=c.get("timezone"),
-        method=str(c.get("method") or "auto"), fte_hours_per_week=float(c.get("fte_hours_per_week") or 40.0),
-        scenarios=scenarios,
-    )
+    config = PlanConfig.from_record(plan_view.config, name=plan_view.name, source=f"plan {plan_view.plan_id}",
+                                    scenarios=scenarios)
+    if config.history is None and not config.dataset:
+        from planner.ui.views import plan_history_dataset
+
+        dataset = plan_history_dataset(plan_view.store, plan_view)
+        if not dataset:
+            raise InputError(f"plan {plan_view.plan_id}: its history {plan_view.config.get('history')!r} is neither a "
+                             "file nor a stored dataset")
+        config = dataclasses.replace(config, dataset=dataset)
+    return config
 
 
 def rebuild_plan(store: Store, plan_view: PlanView, *, progress: Progress | None = None) -> int:
@@ -125,11 +117,12 @@ def plan_dataset(
     from planner.toml_files import read_toml
     from planner.demo import data_dir
     from planner.pipeline import plan
-    from planner.plan_config import PlanConfig
+    from planner.plan_config import PLANNING_GRIDS_MINUTES, PlanConfig
     from planner.week_schedule import grid_choices
 
-    if int(interval_minutes) not in (15, 30, 60):
-        raise InputError(f"interval_minutes: {interval_minutes!r} must be 15, 30 or 60 for a schedule")
+    if int(interval_minutes) not in PLANNING_GRIDS_MINUTES:
+        raise InputError(f"interval_minutes: {interval_minutes!r} must be {', '.join(map(str, PLANNING_GRIDS_MINUTES[:-1]))} "
+                         f"or {PLANNING_GRIDS_MINUTES[-1]} for a schedule")
     try:
         week = pd.Timestamp(str(start))
     except ValueError:
@@ -273,7 +266,8 @@ def scenario_overrides(*, volume_factor: float | None = None, aht_factor: float 
 def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Mapping[str, Any],
                  progress: Progress | None = None) -> dict[str, Any]:
     """Plan one scenario over the stored plan's forecast; its tidy row (JSON-ready)."""
-    from planner.pipeline import json_ready, run_scenarios
+    from planner.pipeline import run_scenarios
+    from planner.writers import json_ready
     from planner.plan_config import Scenario
 
     if not str(name).strip():
@@ -353,7 +347,7 @@ def plan_view(store: Store, plan_id: int | None) -> PlanView:
         if plan_id is None:
             raise StoreError("no plan in the store: build one first (planner plan, or planner demo)")
     info = store.plan(int(plan_id))  # ValueError "plan N: not in the store"
-    return View(store, int(plan_id), info["name"], info["config"], info["summary"], info["tables"])
+    return View(store, int(plan_id), info.name, info.config, info.summary, info.tables)
 
 
 def fit_intraday_models(store: Store, plan_id: int) -> str | None:
@@ -366,7 +360,7 @@ def fit_intraday_models(store: Store, plan_id: int) -> str | None:
 
     from planner.intraday import learn_models
 
-    if "forecast" not in store.plan(plan_id)["tables"]:
+    if "forecast" not in store.plan(plan_id).tables:
         return None
     started = time.perf_counter()
     try:

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from wfm_errors import StoreError
+from scheduling.rules import WEEKDAYS
 from planner.store import PlanRecord, Store
 
 DEMO_HINT = "Run 'planner demo' (or press 'Load the demo' on the Overview page) to load the sample data and build the example plan."
@@ -120,7 +121,7 @@ def _plan_view(store: Store, plan_id: int | None) -> PlanView | None:
     if plan_id is None:
         return None
     info = store.plan(plan_id)
-    return PlanView(store, plan_id, info["name"], info["config"], info["summary"], info["tables"])
+    return PlanView(store, plan_id, info.name, info.config, info.summary, info.tables)
 
 
 def plan_by_id(store: Store, plan_id: int) -> PlanView:
@@ -370,7 +371,7 @@ def solver_text(plan: PlanView) -> str:
     return "solver: " + ", ".join(parts)
 
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = WEEKDAYS  # owned by scheduling.rules
 
 
 def roster_week_grid(roster: pd.DataFrame, *, week_start: pd.Timestamp, days: int = 7) -> pd.DataFrame:

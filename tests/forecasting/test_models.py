@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from forecasting import metrics
-from forecasting.calendar import Calendar, learn_opening_hours
-from forecasting.models import MODELS, make_model
+from forecasting.calendar import EVE, HOLIDAY, Calendar, learn_opening_hours
+from forecasting.models import MODELS, Model, make_model
 
 ALL_MODELS = [*MODELS, "ensemble(week_mean_4+decomposition)"]
 
@@ -37,6 +37,10 @@ def test_model_contract(name, train, rate):
     assert (hi > lo).any()
     for a, b in zip((mean, lo, hi), again):
         np.testing.assert_array_equal(a, b)  # deterministic
+    model = make_model(name).fit(y, ts, cal)  # what forecasting.api reads (the Model protocol)
+    assert isinstance(model, Model)
+    assert model.z[0] < 0 < model.z[1] and model.kappa >= 0
+    assert set(model.examples) >= {HOLIDAY, EVE} and all(v >= 0 for v in model.examples.values())
     closed = ~cal.is_open(future)
     assert closed.any() and (mean[closed] == 0).all() and (hi[closed] == 0).all()
     # the model follows the known rate: far better than a flat forecast
@@ -172,8 +176,8 @@ def test_level_window_chosen_by_rolling_origin():
     rng = np.random.default_rng(3)
     noise = rng.normal(0.0, 5.0, 140)
     steps = 100.0 + 30.0 * (np.arange(140) // 14 % 2) + noise  # the level jumps every 2 weeks
-    assert model._choose_level_days(steps) == 5
-    assert model._choose_level_days(100.0 + noise) == 20
+    assert model.choose_level_days(steps) == 5
+    assert model.choose_level_days(100.0 + noise) == 20
 
 
 def _rebound_series(day1: float, day2: float, *, seed: int) -> tuple[np.ndarray, pd.DatetimeIndex, Calendar]:
@@ -213,7 +217,7 @@ def test_rebound_over_two_days_after_a_holiday_is_learned():
     totals = model.predict_mean(pd.date_range("2024-01-02", periods=3 * 48, freq="30min")
                                 ).reshape(3, 48).sum(axis=1)
     day_idx = (pd.date_range("2024-01-02", periods=3) - model.day0).days.to_numpy()
-    regular = model._forecast_days(day_idx).sum(axis=1)  # the same days as ordinary days
+    regular = model.forecast_days(day_idx).sum(axis=1)  # the same days as ordinary days
     np.testing.assert_allclose(totals / regular, [*model.after_effect[1:3], 1.0], rtol=1e-9)
 
 
@@ -227,13 +231,13 @@ def test_rebound_without_a_real_effect_shrinks_to_one():
 
 
 def test_shrunk_ratio_keeps_clear_effects_and_drops_noise():
-    from forecasting.models import _shrunk_ratio
+    from forecasting.models import shrunk_ratio
 
-    assert _shrunk_ratio([1.2, 1.2, 1.2], 0.0) == pytest.approx(1.2)
+    assert shrunk_ratio([1.2, 1.2, 1.2], 0.0) == pytest.approx(1.2)
     # mean log 0.1 over 4 examples, noise variance 0.01: keeps 1 - 0.01 / (4 * 0.01) = 3/4
-    assert _shrunk_ratio(np.exp([0.1] * 4), 0.01) == pytest.approx(np.exp(0.075))
-    assert _shrunk_ratio([1.02, 0.99], 0.0025) == 1.0  # within noise: no effect
-    assert _shrunk_ratio([0.7], 0.0) == pytest.approx(0.7)  # a drop is kept too
+    assert shrunk_ratio(np.exp([0.1] * 4), 0.01) == pytest.approx(np.exp(0.075))
+    assert shrunk_ratio([1.02, 0.99], 0.0025) == 1.0  # within noise: no effect
+    assert shrunk_ratio([0.7], 0.0) == pytest.approx(0.7)  # a drop is kept too
 
 
 def test_days_after_a_holiday_are_counted_in_open_days():
@@ -243,9 +247,9 @@ def test_days_after_a_holiday_are_counted_in_open_days():
     y = np.where((ts.day_of_week < 5) & (ts.hour >= 8) & (ts.hour < 18), 10.0, np.nan)
     cal = Calendar(country="US", opening=learn_opening_hours(np.nan_to_num(y), ts, interval_minutes=30))
     model = make_model("decomposition").fit(y, ts, cal)
-    k = model._after_holiday(pd.date_range("2003-07-03", "2003-07-10"))
+    k = model.after_holiday(pd.date_range("2003-07-03", "2003-07-10"))
     assert k.tolist() == [0, 0, 0, 0, 1, 2, 0, 0]  # Thu 3 .. Thu 10 July
-    k = model._after_holiday(pd.date_range("2003-11-26", "2003-12-02"))
+    k = model.after_holiday(pd.date_range("2003-11-26", "2003-12-02"))
     assert k.tolist() == [0, 0, 1, 0, 0, 2, 0]  # Wed 26 Nov .. Tue 2 Dec
 
 

@@ -131,11 +131,11 @@ def test_the_budget_guide_aims_where_the_cost_meets_the_budget(bank):
         assert aim <= level
     budget = price * search.required_hours(0.75)
     aim = search.aimed_level(budget, 0.6, 0.9)
-    assert search._guided_probes(budget, 0.6, 0.9, 0.02, round_number=0) == [aim]  # one worker: the aim itself
-    assert search._guided_probes(budget, 0.6, 0.9, 0.02, round_number=1) == [0.75]  # then the bracket's middle
+    assert search.guided_probes(budget, 0.6, 0.9, 0.02, round_number=0) == [aim]  # one worker: the aim itself
+    assert search.guided_probes(budget, 0.6, 0.9, 0.02, round_number=1) == [0.75]  # then the bracket's middle
     above = price * search.required_hours(0.95)  # nothing known costs more: the open side's end, not its middle
-    assert search._guided_probes(above, 0.9, None, 0.02, round_number=1) == [0.95]  # one worker: the aim, then
-    assert search._guided_probes(above, 0.9, None, 0.02, round_number=2) == [LEVEL_MAX]
+    assert search.guided_probes(above, 0.9, None, 0.02, round_number=1) == [0.95]  # one worker: the aim, then
+    assert search.guided_probes(above, 0.9, None, 0.02, round_number=2) == [LEVEL_MAX]
 
 
 def test_a_level_with_no_plan_is_left_out(bank):

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from planner.cli import main
 from planner.pipeline import plan
-from planner.plan_config import load_plan_config
+from planner.plan_config import PlanConfig, load_plan_config
 from planner.store import Store
 from scheduling.checks import check_roster
 from scheduling.rules import RuleSet
@@ -189,11 +189,18 @@ def test_scenarios_are_monotone(built):
 def test_store_holds_the_plan_its_snapshot_and_scenarios(built):
     result, _out, store, _ = built
     info = store.plan(result.plan_id)
-    assert info["forecast_id"] == result.forecast_id
-    assert {"forecast", "requirements", "roster", "activities", "coverage", "scenarios"} <= set(info["tables"])
+    assert info.forecast_id == result.forecast_id
+    assert {"forecast", "requirements", "roster", "activities", "coverage", "scenarios"} <= set(info.tables)
     pd.testing.assert_frame_equal(store.plan_table(result.plan_id, "roster"), result.roster.reset_index(drop=True), check_dtype=False)
     assert len(store.forecast(result.forecast_id)) == len(result.forecast)
     assert store.scenarios(result.plan_id)["name"].tolist() == ["base", "volume +10%", "voice 90/20"]
+    # the stored config is PlanConfig.to_record(), and from_record() rebuilds the config the plan was built from
+    assert info.plan_id == result.plan_id and info.name == result.config.name
+    assert info.config == json.loads(json.dumps(result.config.to_record()))
+    again = PlanConfig.from_record(info.config, scenarios=result.config.scenarios)
+    for name in ("name", "source", "start", "days", "interval_minutes", "staffing", "rules", "history", "dataset",
+                 "agents", "country", "timezone", "method", "fte_hours_per_week", "scenarios"):
+        assert getattr(again, name) == getattr(result.config, name), name
 
 
 def test_exports_open(built):

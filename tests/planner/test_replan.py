@@ -27,9 +27,9 @@ def test_propose_and_accept_part_then_all(store, day_plan):
     part = accept(proposal, store=store, change_ids=[first])
     assert part != plan_id and store.latest_plan_id() == part
     info = store.plan(part)
-    assert info["summary"]["intraday_replan"]["accepted_changes"] == [first]
+    assert info.summary["intraday_replan"]["accepted_changes"] == [first]
     roster, acts = store.plan_table(part, "roster"), store.plan_table(part, "activities")
-    assert check_day(roster, acts, RuleSet.from_mapping(info["config"]["rules"])) == []
+    assert check_day(roster, acts, RuleSet.from_mapping(info.config["rules"])) == []
     whole = accept(proposal, store=store)
     roster, acts = store.plan_table(whole, "roster"), store.plan_table(whole, "activities")
     coverage = store.plan_table(whole, "coverage")
@@ -45,8 +45,8 @@ def test_propose_and_accept_part_then_all(store, day_plan):
     third = accept(again, store=store)
     info = store.plan(third)
     assert check_day(store.plan_table(third, "roster"), store.plan_table(third, "activities"),
-                     RuleSet.from_mapping(info["config"]["rules"])) == []
-    assert info["name"].count("re-plan") == 1
+                     RuleSet.from_mapping(info.config["rules"])) == []
+    assert info.name.count("re-plan") == 1
 
 
 def test_cli_replan_and_accept(store, day_plan, tmp_path, capsys):
@@ -80,7 +80,7 @@ def test_the_intraday_models_are_kept_with_the_plan(store, day_plan, monkeypatch
     import planner.intraday as intraday_module
 
     first = propose(REPLAN_DAY, store=store, now="12:00")
-    assert intraday_module.MODEL_TABLE in store.plan(day_plan)["tables"]
+    assert intraday_module.MODEL_TABLE in store.plan(day_plan).tables
     kept = store.plan_table(day_plan, intraday_module.MODEL_TABLE)
     assert set(kept["channel"]) == {"voice", "chat"}
     monkeypatch.setattr(intraday_module, "_MODELS", {})  # as in a new process

@@ -135,7 +135,7 @@ def test_plan_with_tables_and_scenarios_round_trip(store):
         scenario_rows=[("base", {}, {"fte": 10.0}), ("volume +10%", {"volume_factor": 1.1}, {"fte": 11.0})],
     )
     assert store.latest_plan_id() == plan_id
-    assert store.plan(plan_id)["summary"] == {"cost": 1234.5}
+    assert store.plan(plan_id).summary == {"cost": 1234.5}
     pd.testing.assert_frame_equal(store.plan_table(plan_id, "roster"), roster)
     assert store.scenarios(plan_id)["fte"].tolist() == [10.0, 11.0]
 
@@ -282,7 +282,7 @@ def test_a_plan_build_killed_mid_write_leaves_whole_plans_only(store_url):
     plans = store.list_plans()
     assert plans["name"].iloc[0] == "old"
     for plan_id in plans["id"]:
-        assert store.plan(int(plan_id))["tables"] == ["coverage", "roster"]  # every stored plan is whole
+        assert store.plan(int(plan_id)).tables == ("coverage", "roster")  # every stored plan is whole
     assert len(store.audit_log(action="plan build")) == len(plans)  # an audit row for each build that landed, no more
 
 

@@ -82,7 +82,7 @@ def test_a_sunday_week_plans_end_to_end(tmp_path, il_bank_path, store_url):
     # every agent works the template's five days with Friday and Saturday off, inside the Sunday week
     assert (roster.groupby("agent_id")["date"].apply(lambda d: "".join(d.sort_values().dt.strftime("%a").str[:2]))
             == "SuMoTuWeTh").all()
-    rules = RuleSet.from_mapping(json.loads(json.dumps(Store.open(store_url).plan(1)["config"]["rules"])))
+    rules = RuleSet.from_mapping(json.loads(json.dumps(Store.open(store_url).plan(1).config["rules"])))
     activities = pd.read_csv(out / "activities.csv")
     coverage = pd.read_csv(out / "coverage.csv")
     assert check_roster(roster.assign(date=roster["date"].dt.strftime("%Y-%m-%d")), activities, rules,

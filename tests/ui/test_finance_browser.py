@@ -47,7 +47,7 @@ def finance_site(tmp_path_factory, data_dir):
     old = os.environ.get("PLANNER_CACHE_DIR")
     os.environ["PLANNER_CACHE_DIR"] = str(cache)
     try:
-        budget = 1.02 * store.plan(plan_id)["summary"]["cost"]
+        budget = 1.02 * store.plan(plan_id).summary["cost"]
         answer = budget_buys(store, plan_view(store, plan_id), budget=budget)  # the page's own call
     finally:
         if old is None:
@@ -89,7 +89,7 @@ def test_budget_card_shows_the_answer(finance_site, browser, artifacts):
 
 def test_schedule_and_overview_say_the_pool_is_the_limit(finance_site, browser, artifacts):
     base, store, plan_id, _answer = finance_site
-    limit = store.plan(plan_id)["summary"]["coverage_limit"]
+    limit = store.plan(plan_id).summary["coverage_limit"]
     assert limit["limited_by_pool"]
     browser.get(base + "schedule")
     message = _wait(browser, By.ID, "schedule-limit")

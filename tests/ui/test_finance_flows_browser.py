@@ -175,7 +175,7 @@ def test_the_build_warnings_are_on_schedule_and_overview(bank_site, browser, art
     no shift reaches those intervals, the warning is stored with the plan and the Schedule and
     Overview pages list it (not only the server log); a plan that warned of nothing lists nothing."""
     base, store, clean_id, _cache, plan_id = bank_site
-    said = store.plan(plan_id)["summary"]["warnings"]
+    said = store.plan(plan_id).summary["warnings"]
     known = [s for s in said if s.startswith("no [[shift]] serving voice is on duty in 5 interval(s) with a requirement "
                                              "(Mon 20:00-21:00, Tue 20:00-21:00, Wed 20:00-21:00, Thu 20:00-21:00, ...)")]
     assert known, said
@@ -187,7 +187,7 @@ def test_the_build_warnings_are_on_schedule_and_overview(bank_site, browser, art
     browser.get(base + f"?plan={plan_id}")
     overview = _wait(browser, By.ID, "overview-warnings").text
     assert all(s in overview for s in said)
-    if not store.plan(clean_id)["summary"]["warnings"]:
+    if not store.plan(clean_id).summary["warnings"]:
         browser.get(base + f"schedule?plan={clean_id}")
         _wait(browser, By.ID, "schedule-solver")
         assert not browser.find_elements(By.ID, "schedule-warnings")

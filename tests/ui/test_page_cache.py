@@ -119,7 +119,7 @@ def test_new_and_republished_plans_deleted_datasets_and_new_actuals_show_on_the_
     first = store_sample_plan(store)
     store.publish_plan(first)
     info = store.plan(first)
-    tables = {name: store.plan_table(first, name) for name in info["tables"]}
+    tables = {name: store.plan_table(first, name) for name in info.tables}
     client = create_app(any_store_url).server.test_client()
     with acting_as(LOCAL_ACTOR):  # the requests run in this thread and set its actor
         deps = client.get("/_dash-dependencies").get_json()
@@ -142,8 +142,8 @@ def test_new_and_republished_plans_deleted_datasets_and_new_actuals_show_on_the_
         # the pages that show the published plan move to it
         kept = sorted(agents)[2:]
         smaller = tables["roster"][tables["roster"]["agent_id"].astype(str).isin(kept)].reset_index(drop=True)
-        second = store.save_plan(info["name"], config={**info["config"], "history": None}, summary=info["summary"],
-                                 tables={**tables, "roster": smaller}, forecast_id=info["forecast_id"])
+        second = store.save_plan(info.name, config={**info.config, "history": None}, summary=info.summary,
+                                 tables={**tables, "roster": smaller}, forecast_id=info.forecast_id)
         store.publish_plan(second)
         roster = load("/roster")
         assert f"Plan {second}:" in _text(_component(roster, "roster-plan"))
@@ -156,7 +156,7 @@ def test_new_and_republished_plans_deleted_datasets_and_new_actuals_show_on_the_
         history = plan_history_dataset(store, plan_by_id(store, first))
         assert history == "sample_centre"
         rows = store.dataset(history)
-        day = pd.Timestamp(info["config"]["start"])
+        day = pd.Timestamp(info.config["start"])
         week_before = rows[(rows["interval_start"] >= day - pd.Timedelta(days=7))
                            & (rows["interval_start"] < day - pd.Timedelta(days=7, hours=-10))]
         morning = week_before.assign(interval_start=week_before["interval_start"] + pd.Timedelta(days=7))
@@ -233,7 +233,7 @@ def test_the_server_fits_the_default_plans_intraday_models_before_its_workers_fo
     assert f"intraday models of plan {plan_id} fitted" in capsys.readouterr().out
     fits = []
     monkeypatch.setattr(module, "_fit_models", lambda *args: fits.append(args) or {})
-    day = f"{pd.Timestamp(store.plan(plan_id)['config']['start']):%Y-%m-%d}"
+    day = f"{pd.Timestamp(store.plan(plan_id).config['start']):%Y-%m-%d}"
     result = module.intraday(day, store=Store.open(store.engine.url.render_as_string(hide_password=False)),
                              plan_id=plan_id)
     assert fits == []  # a worker's Store (another engine, same URL) finds them
@@ -265,14 +265,14 @@ def test_publishing_fits_the_plans_intraday_models_in_the_background(tmp_path, m
 
     store = Store.open(f"sqlite:///{tmp_path / 'publish.db'}")
     plan_id = store_sample_plan(store)
-    assert module.MODEL_TABLE not in store.plan(plan_id)["tables"]
+    assert module.MODEL_TABLE not in store.plan(plan_id).tables
     store.publish_plan(plan_id)
     monkeypatch.setattr(module, "_MODELS", {})
     fit_intraday_models_in_background(store, plan_id).join(timeout=600)
-    assert module.MODEL_TABLE in store.plan(plan_id)["tables"]
+    assert module.MODEL_TABLE in store.plan(plan_id).tables
     fits = []
     monkeypatch.setattr(module, "_MODELS", {})
     monkeypatch.setattr(module, "_fit_models", lambda *args: fits.append(args) or {})
-    day = f"{pd.Timestamp(store.plan(plan_id)['config']['start']):%Y-%m-%d}"
+    day = f"{pd.Timestamp(store.plan(plan_id).config['start']):%Y-%m-%d}"
     module.intraday(day, store=store, plan_id=plan_id)
     assert fits == []  # the page reads the models the publish fitted

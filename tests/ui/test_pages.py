@@ -76,7 +76,7 @@ def test_plan_pages_show_their_charts_and_numbers(app_on, plan_store_url):
     layouts = app_on(plan_store_url)
     store = Store.open(plan_store_url)
     plan_id = store.latest_plan_id()
-    summary = store.plan(plan_id)["summary"]
+    summary = store.plan(plan_id).summary
     overview = layouts["/"]()
     assert {"overview-service", "overview-plan", "kpi-fte", "kpi-cost"} <= _ids(overview)
     text = str(overview)
@@ -173,7 +173,7 @@ def test_the_app_shows_a_mistake_in_its_words_and_logs_a_bug(app_on, plan_store_
 def test_staffing_recompute_more_shrinkage_needs_more_agents(app_on, plan_store_url):
     app_on(plan_store_url)
     staffing = _page("staffing")
-    config = Store.open(plan_store_url).plan(Store.open(plan_store_url).latest_plan_id())["config"]
+    config = Store.open(plan_store_url).plan(Store.open(plan_store_url).latest_plan_id()).config
     rows = staffing.target_rows(config["staffing"])
     same_fig, same_note = staffing.update_heatmap("voice", 1, rows)
     for row in rows:
@@ -208,10 +208,10 @@ def test_staffing_heading_says_which_forecast_is_shown(app_on, plan_store_url):
         assert len(found) == 1
         return found[0].children
 
-    name = store.plan(plan_id)["name"]
+    name = store.plan(plan_id).name
     assert heading(layouts["/staffing"]()) == f"Requirements of plan {plan_id} ({name})"
     assert heading(layouts["/staffing"](forecast=str(snapshot))) == f"Requirements of forecast {label} under the targets below"
-    rows = staffing.target_rows(store.plan(plan_id)["config"]["staffing"])
+    rows = staffing.target_rows(store.plan(plan_id).config["staffing"])
     *_rest, shown = staffing.show_heatmap("voice", 0, str(snapshot), rows, plan_id)
     assert shown == f"Requirements of forecast {label} under the targets below"
     *_rest, shown = staffing.show_heatmap("voice", 0, staffing.PLAN_FORECAST, rows, plan_id)
@@ -373,7 +373,7 @@ def test_every_page_shows_its_charts_in_the_browser(plan_server, plan_store_url,
 
     # what the user reads on the Overview is the stored plan's
     store = Store.open(plan_store_url)
-    summary = store.plan(store.latest_plan_id())["summary"]
+    summary = store.plan(store.latest_plan_id()).summary
     browser.get(plan_server)
     _wait_for_chart(browser, "overview-forecast")
     assert browser.find_element(By.ID, "kpi-fte").text == f"{summary['fte']:,.1f}"

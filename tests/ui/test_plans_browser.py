@@ -32,14 +32,14 @@ def variant_plan(store: Store, source_id: int, *, name: str) -> int:
     """A second plan of the same week: every other agent of the source's roster, cost and FTE
     x 1.5, only a ``base`` scenario; so each page shows numbers that tell the two apart."""
     info = store.plan(source_id)
-    tables = {t: store.plan_table(source_id, t) for t in info["tables"]}
+    tables = {t: store.plan_table(source_id, t) for t in info.tables}
     keep = sorted(tables["roster"]["agent_id"].unique())[::2]
     tables["roster"] = tables["roster"][tables["roster"]["agent_id"].isin(keep)].reset_index(drop=True)
     tables["activities"] = tables["activities"][tables["activities"]["agent_id"].isin(keep)].reset_index(drop=True)
-    summary = dict(info["summary"], name=name, fte=info["summary"]["fte"] * 1.5, cost=info["summary"]["cost"] * 1.5)
+    summary = dict(info.summary, name=name, fte=info.summary["fte"] * 1.5, cost=info.summary["cost"] * 1.5)
     base = dict(store.scenario_record(source_id, "base").result, fte=summary["fte"], cost=summary["cost"])
     tables["scenarios"] = tables["scenarios"].iloc[:1].assign(fte=summary["fte"], cost=summary["cost"])
-    return store.save_plan(name, config=dict(info["config"], name=name), summary=summary, tables=tables,
+    return store.save_plan(name, config=dict(info.config, name=name), summary=summary, tables=tables,
                            scenario_rows=[("base", {}, base)])
 
 
@@ -129,25 +129,25 @@ def _page_shows(browser, path: str, store: Store, plan_id: int) -> None:
     roster = store.plan_table(plan_id, "roster")
     _wait(browser, By.ID, PAGE_MARKS[path])  # the page itself, not the one before it
     if path == "":
-        assert browser.find_element(By.ID, "kpi-fte").text == f"{info['summary']['fte']:,.1f}"
-        assert browser.find_element(By.ID, "kpi-cost").text == f"{info['summary']['cost']:,.0f}"
+        assert browser.find_element(By.ID, "kpi-fte").text == f"{info.summary['fte']:,.1f}"
+        assert browser.find_element(By.ID, "kpi-cost").text == f"{info.summary['cost']:,.0f}"
     elif path == "forecast":
-        assert f"Forecast of plan {plan_id} ({info['name']})" in _wait(browser, By.CSS_SELECTOR, "#fc-figure").find_element(
+        assert f"Forecast of plan {plan_id} ({info.name})" in _wait(browser, By.CSS_SELECTOR, "#fc-figure").find_element(
             By.XPATH, "ancestor::div[contains(@class,'card')]").text
     elif path == "staffing":
-        assert f"Requirements of plan {plan_id} ({info['name']})" in browser.find_element(By.TAG_NAME, "main").text
+        assert f"Requirements of plan {plan_id} ({info.name})" in browser.find_element(By.TAG_NAME, "main").text
     elif path == "schedule":
         text = browser.find_element(By.TAG_NAME, "main").text
-        assert f"Plan {plan_id}: {info['name']}" in text
+        assert f"Plan {plan_id}: {info.name}" in text
         assert f"{roster['agent_id'].nunique()} agents, {len(roster)} shifts" in text
     elif path == "scenarios":
         WebDriverWait(browser, 30).until(lambda d: _table_names(d))
-        assert f"Compare: plan {plan_id} ({info['name']})" in browser.find_element(By.TAG_NAME, "main").text
+        assert f"Compare: plan {plan_id} ({info.name})" in browser.find_element(By.TAG_NAME, "main").text
         assert _table_names(browser) == [r.name for r in store.scenario_records(plan_id)]
     elif path == "intraday":
         assert f"plan {plan_id};" in _wait(browser, By.ID, "intraday-now").text
     elif path == "roster":
-        assert _wait(browser, By.ID, "roster-plan").text == f"Plan {plan_id}: {info['name']}"
+        assert _wait(browser, By.ID, "roster-plan").text == f"Plan {plan_id}: {info.name}"
         assert browser.find_element(By.ID, "roster-dl-csv").get_attribute("href").endswith(f"/download/roster.csv?plan={plan_id}")
         WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#roster-grid .ag-row"))
 

@@ -41,7 +41,7 @@ def test_propose_then_accept_selected_from_the_callbacks(page_on, day_plan_url):
     assert "stored as plan" in str(message)
     new_plan = store.latest_plan_id()
     assert new_plan != first_plan
-    assert store.plan(new_plan)["summary"]["intraday_replan"]["accepted_changes"] == [rows[0]["change_id"]]
+    assert store.plan(new_plan).summary["intraday_replan"]["accepted_changes"] == [rows[0]["change_id"]]
 
 
 @pytest.mark.browser
@@ -75,5 +75,5 @@ def test_replan_proposal_and_accept_all_in_the_browser(day_plan_url, browser, ar
         process.wait(timeout=10)
     after = store.latest_plan_id()
     assert after != before
-    summary = store.plan(after)["summary"]["intraday_replan"]
+    summary = store.plan(after).summary["intraday_replan"]
     assert summary["date"] == DAY and summary["from"] == "12:00" and summary["accepted_changes"]
