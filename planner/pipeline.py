@@ -137,12 +137,13 @@ def requirements_stage(forecast: pd.DataFrame, targets: dict, *, interval_minute
 
 
 def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *, agents: Any = None, source: str,
-                   targets: dict | None = None) -> dict[str, Any]:
+                   targets: dict | None = None, spread: pd.DataFrame | None = None) -> dict[str, Any]:
     """The schedule stage: shift plan, roster, activities, coverage and checks for a Requirements
-    frame under the rules (:func:`planner.week_schedule.schedule_week`)."""
+    frame under the rules (:func:`planner.week_schedule.schedule_week`); ``spread`` (the
+    forecast's) plans the targets' ``risk`` for the forecast scenarios."""
     from planner.week_schedule import schedule_week
 
-    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets)
+    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets, spread=spread)
 
 
 def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None,
@@ -192,7 +193,9 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, 
 
 def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
-    schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets)
+    risky = any(getattr(t, "risk", None) is not None for t in targets.values())
+    schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets,
+                              spread=spread_of(forecast) if risky else None)
     service = expected_service(schedule["coverage"], requirements, targets, interval_minutes=config.interval_minutes)
     channels = channel_summary(service, schedule["deferred_on_time"])
     row = plan_row(

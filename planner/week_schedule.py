@@ -248,6 +248,7 @@ def schedule_week(
     replications: int = 10,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    spread: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Plan, roster and check one week; returns the frames and the summary.
 
@@ -258,6 +259,11 @@ def schedule_week(
     Keys: ``roster, activities, coverage, tours, solver, paid_hours, cost, deferred_on_time,
     summary, problems`` (``problems`` is always empty: see below).
 
+    ``spread``: the forecast's spread (:func:`forecasting.scenarios.forecast_spread`); with it,
+    channels whose target has a ``risk`` are planned for it (:func:`planner.risk.plan_for_risk`:
+    the goal met in >= risk of the forecast scenarios by simulation; ``summary["risk"]`` says
+    what it costs over the point-forecast plan). Without it, risk is reported, not planned for.
+
     Raises :class:`scheduling.checks.RuleViolationError` when the independent rule check finds
     a violation in the roster, or the coverage the plan priced, the plan's and the roster's
     (``coverage``) differ: such a roster is never a result.
@@ -265,10 +271,10 @@ def schedule_week(
     say = progress or (lambda _stage: None)
     rule_set = load_rules(rules, source=source)
     risky = sorted(f"{c} (risk {t.risk:g})" for c, t in (targets or {}).items() if getattr(t, "risk", None) is not None)
-    if risky:
-        warnings.warn(f"risk for {', '.join(risky)}: the shift plan meets the daily/weekly goal on the point forecast; "
-                      "the probability it meets it over the forecast scenarios is reported (planner plan: uncertainty, "
-                      "p_goal and meets_risk), not planned for", stacklevel=2)
+    if risky and spread is None:
+        warnings.warn(f"risk for {', '.join(risky)}: no forecast spread (planner schedule reads requirements, not a "
+                      "forecast), so the shift plan meets the daily/weekly goal on the point forecast; planner plan "
+                      "plans for risk over the forecast's scenarios", stacklevel=2)
     agent_list = None
     if isinstance(agents, pd.DataFrame):
         agent_list = agents_from_frame(agents, rule_set)
@@ -278,7 +284,17 @@ def schedule_week(
     if agent_list is not None:
         caps = headcount_caps(agent_list, planning_week_start(requirements["interval_start"],
                                                               first_weekday=rule_set.week_start))
-    plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
+    planned_on, risk_plan = requirements, None
+    if risky and spread is not None:
+        from planner.risk import plan_for_risk, risk_text
+
+        risk_plan = plan_for_risk(requirements, rule_set, targets=targets, spread=spread,
+                                  interval_minutes=rule_set.interval_minutes, caps=caps, seed=seed, progress=say)
+        plan, planned_on = risk_plan.plan, risk_plan.requirements
+        if not risk_plan.met:
+            warnings.warn(risk_text(risk_plan), stacklevel=2)
+    else:
+        plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
     say("assigning agents")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -289,7 +305,7 @@ def schedule_week(
         # the aggregated caps let through tours no single agent can take: tighten and re-plan
         say(f"re-planning: {int(roster.unfilled['agents'].sum())} tour(s) had no agent")
         caps = _tightened(caps, plan.tours, roster.unfilled)
-        plan2 = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
+        plan2 = plan_shifts(planned_on, rule_set, caps=caps, progress=say, targets=targets)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             roster2 = build_roster(plan2, rule_set, agents=agent_list)
@@ -363,6 +379,8 @@ def schedule_week(
         "coverage_limit": limit.to_summary(),
         # daily/weekly goals as planned: the model's answered within T per day or week at the plan
         "planned_service_goals": (plan.service_goals.to_dict("records") if plan.service_goals is not None else []),
+        # risk planned for (planner.risk): the plans tried, P(goal met) by simulation, the cost over the point plan
+        "risk": risk_plan.to_summary() | {"text": risk_text(risk_plan)} if risk_plan is not None else None,
     }
     return {
         "roster": roster.roster, "activities": roster.activities, "coverage": roster.coverage,
