@@ -7,21 +7,17 @@ volume quantile against a direct computation over the paths.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scheduling"))
-from test_service_goal import _requirements, _rules, _target, _week_volumes  # noqa: E402
-
-from planner.risk import plan_for_risk, risk_channels, scenario_volumes, volume_multipliers  # noqa: E402
-from planner.uncertainty import roster_under_uncertainty  # noqa: E402
-from planner.week_schedule import schedule_week  # noqa: E402
+from planner.risk import plan_for_risk, risk_channels, scenario_volumes, volume_multipliers
+from planner.uncertainty import roster_under_uncertainty
+from planner.week_schedule import schedule_week
+from tests.scheduling.test_service_goal import _requirements, _rules, _target, _week_volumes
 
 SHRINKAGE = 0.3
 
