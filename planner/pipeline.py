@@ -403,6 +403,8 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "uncertainty": base.uncertainty.to_summary() if base.uncertainty is not None else None,
         "solver": base.solver,
         "coverage_limit": base.checks.get("coverage_limit"),
+        # risk planned for (planner.risk): the plans tried and what the risk costs over the point-forecast plan
+        "risk": base.checks.get("risk"),
         "schedule_checks": {key: base.checks[key] for key in (
             "service_check", "rule_check", "fairness", "unfilled_tours", "roster_short_of_plan_agent_hours",
             "under_coverage_agent_hours", "deferred_undone_minutes", "deferred_on_time", "agents_by_contract", "idle_agents") if key in base.checks},

@@ -32,7 +32,7 @@ def _case(goal: str, *, risk: float = 0.9, day_cv: float = 0.2):
     return req, rules, targets, spread
 
 
-@pytest.mark.parametrize("goal", ["weekly", "daily"])
+@pytest.mark.parametrize("goal", ["weekly", pytest.param("daily", marks=pytest.mark.slow)])
 def test_risk_plan_meets_the_risk_by_simulation_and_costs_at_least_the_point_plan(goal):
     req, rules, targets, spread = _case(goal)
     with warnings.catch_warnings():
@@ -96,3 +96,36 @@ def test_schedule_week_with_a_spread_plans_for_risk_and_says_what_it_costs():
     assert risk["met"] and risk["p_goal"]["voice"] >= 0.9 and risk["point_plan"]["paid_hours"] == point["paid_hours"]
     assert risky["paid_hours"] == point["paid_hours"] + risk["extra_paid_hours"] > point["paid_hours"]
     assert "over the point-forecast plan" in risk["text"]
+
+
+@pytest.mark.slow  # up to 6 shift plans and their simulations (26 s at load 8)
+def test_planner_plan_stage_plans_for_risk_from_the_forecasts_band():
+    """pipeline.evaluate (a `planner plan` scenario) on a forecast whose 10-90 % band is wide (day cv 0.2):
+    the base plan is planned for risk 0.9, and the plan's own uncertainty report (its roster, its
+    own scenario draw) says the goal holds in >= 90 % of the scenarios."""
+    from pathlib import Path
+
+    from planner.pipeline import BASE, evaluate
+    from planner.plan_config import PlanConfig
+
+    req = _requirements(_week_volumes(), shrinkage=SHRINKAGE)
+    f = req["volume"].to_numpy(dtype=float)
+    half = 1.2815515655446004 * np.sqrt(f + (0.2 * f) ** 2)
+    forecast = pd.DataFrame({"interval_start": req["interval_start"], "queue": "voice", "channel": "voice",
+                             "forecast": f, "lo": np.maximum(f - half, 0.0), "hi": f + half})
+    staffing = {"channel": {"voice": {"aht_s": 180, "target_sl": 0.8, "answer_s": 20, "shrinkage": SHRINKAGE,
+                                      "service_goal": "weekly", "min_interval_sl": 0.6, "risk": 0.9}}}
+    rules = {"interval_minutes": 60, "coverage": "soft", "over_penalty": 0.0, "min_rest_hours": 8,
+             "max_consecutive_days": 7, "gap_rel": 0.0, "time_limit_s": 15,
+             "contract": [{"name": "c", "days_per_week": 5, "hourly_cost": 1.0}],
+             "shift": [{"name": "s", "contract": "c", "channels": ["voice"], "length_minutes": 240,
+                        "earliest_start": "08:00", "latest_start": "14:00", "start_step_minutes": 60,
+                        "days": ["Mon", "Tue", "Wed", "Thu", "Fri"]}]}
+    config = PlanConfig(name="risk toy", source=Path("plan.toml"), start=pd.Timestamp("2024-01-01"), days=7,
+                        interval_minutes=60, staffing=staffing, rules=rules)
+    outcome = evaluate(config, forecast, BASE)
+    risk = outcome.checks["risk"]
+    assert risk["met"] and risk["extra_paid_hours"] > 0 and risk["point_plan"]["p_goal"]["voice"] < 0.9
+    row = outcome.uncertainty.per_channel.set_index("channel").loc["voice"]
+    assert row["risk"] == 0.9 and row["p_goal"] >= 0.9 and row["meets_risk"]
+    assert outcome.row["paid_hours"] == pytest.approx(risk["point_plan"]["paid_hours"] + risk["extra_paid_hours"])
