@@ -15,12 +15,16 @@ shares over their windows) without an LP:
 
 * per goal interval: productive agents ``floor((1 - s) x staffed)`` and the answered-within-T
   contacts of the model's piecewise-linear curve there (extended below its start, flat from
-  its ``TOP_SHARE`` cut, at most the volume); a removal must keep each period's (day's or
-  week's) total >= ``target_sl x volume`` (or not lower it, where the rounding left it short)
-  and every interval at its floor ``ceil(n_floor / (1 - s))`` scheduled agents (or not lower
-  it, where already below);
+  its ``TOP_SHARE`` cut, at most the volume); under hard coverage a removal must keep each
+  period's (day's or week's) total >= ``target_sl x volume`` (or not lower it, where the
+  rounding left it short) and every interval at its floor ``ceil(n_floor / (1 - s))``
+  scheduled agents (or not lower it, where already below); under soft coverage it must save
+  more than it adds in priced shortfall (contacts short of a goal and agents short of a floor,
+  each at ``(under_penalty + over_penalty) x interval hours``, as the model prices them: a greedy
+  plan that covers each interval's requirement may sit below a floor somewhere, which would
+  otherwise keep every tour through that interval);
 * an immediate channel without a goal: every interval at its requirement (hard coverage: the
-  next whole agent) or, where already below it, not lowered;
+  next whole agent; soft: its shortfall priced likewise);
 * a deferred channel's tours are kept, and so is ``keep`` (the LP's tours rounded down).
 
 The completion (:func:`scheduling.shifts.heuristics.complete`) then places the activities and
@@ -149,15 +153,22 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
     has_p = p >= 0
     key = column[has_p] * len(wanted) + p[has_p]
     live = values > EPS
+    hard = model.rules.coverage == "hard"
+    # soft coverage prices what the model prices (service_goal.add_service_goals): an agent short of
+    # a floor or a requirement for an interval, and a contact short of a period's goal, each at
+    # (under_penalty + over_penalty) x interval hours; hard coverage allows none of it
+    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
     delta = np.zeros(rows.size)  # per entry (row of a tour): answered contacts its removal changes
-    entry_bad = np.zeros(rows.size, dtype=bool)  # per entry: the removal breaks a floor or a requirement
+    entry_short = np.zeros(rows.size)  # per entry: agents short of a floor or a requirement the removal adds
 
     def refresh(entries: np.ndarray) -> None:
-        after = staffed[rows[entries]] - values[entries]
+        before = staffed[rows[entries]]
+        after = before - values[entries]
+        need = np.where(is_goal[entries], floor_sched[rows[entries]],
+                        np.where(plain[rows[entries]], target[rows[entries]], -np.inf))
+        added = np.maximum(need - after, 0.0) - np.maximum(need - before, 0.0)
+        entry_short[entries] = np.where(live[entries] & np.isfinite(need), added, 0.0)
         goal_e = is_goal[entries]
-        floor_bad = goal_e & (after < floor_sched[rows[entries]] - EPS)
-        plain_bad = plain[rows[entries]] & (after < target[rows[entries]] - EPS)
-        entry_bad[entries] = (floor_bad | plain_bad) & live[entries]
         d = np.zeros(entries.size)
         if goal_e.any():
             r = rows[entries][goal_e]
@@ -166,18 +177,25 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
 
     refresh(np.arange(rows.size))
     while True:
-        bad = np.bincount(column, weights=entry_bad.astype(float), minlength=len(active)) > 0
+        short_agents = np.bincount(column, weights=entry_short, minlength=len(active))
+        short_contacts = np.zeros(len(active))
         if has_p.any():
             lost = np.bincount(key, weights=delta[has_p], minlength=len(active) * len(wanted)).reshape(
                 len(active), len(wanted))
-            bad |= ((total[None, :] + lost < wanted[None, :] - 1e-6) & (lost < -1e-9)).any(axis=1)
-        ok = ~bad & (spare >= 0.5)
+            gap_before = np.maximum(wanted - total, 0.0)
+            short_contacts = (np.maximum(wanted[None, :] - total[None, :] - lost, 0.0) - gap_before[None, :]).sum(1)
+        if hard:
+            ok = (short_agents <= EPS) & (short_contacts <= 1e-6) & (spare >= 0.5)
+            saving = cost
+        else:
+            saving = cost - price * (short_agents + short_contacts)
+            ok = (saving > EPS) & (spare >= 0.5)
         if not ok.any():
             break
         # the removal that saves the most money per answered contact it loses (the goals bind on the
         # period totals: a knapsack's ratio rule); ties (nothing lost) to the most expensive tour
         loss = np.maximum(-np.bincount(column, weights=delta, minlength=len(active)), 0.0)
-        ratio = np.where(ok, cost / (loss + LOSS_FLOOR), -np.inf)
+        ratio = np.where(ok, saving / (loss + LOSS_FLOOR), -np.inf)
         k = int(np.argmax(ratio))
         spare[k] -= 1
         tours[active[k]] -= 1
