@@ -18,11 +18,12 @@ shares over their windows) without an LP:
   its ``TOP_SHARE`` cut, at most the volume); under hard coverage a removal must keep each
   period's (day's or week's) total >= ``target_sl x volume`` (or not lower it, where the
   rounding left it short) and every interval at its floor ``ceil(n_floor / (1 - s))``
-  scheduled agents (or not lower it, where already below); under soft coverage it must save
-  more than it adds in priced shortfall (contacts short of a goal and agents short of a floor,
-  each at ``(under_penalty + over_penalty) x interval hours``, as the model prices them: a greedy
-  plan that covers each interval's requirement may sit below a floor somewhere, which would
-  otherwise keep every tour through that interval);
+  scheduled agents (or not lower it, where already below); under soft coverage it must keep
+  every floor that was met and save more than it adds in priced shortfall (contacts short of a
+  goal and agents short of a floor already missed, each at ``(under_penalty + over_penalty) x
+  interval hours``, as the model prices them: a greedy plan that covers each interval's
+  requirement may sit below a floor somewhere, which would otherwise keep every tour through
+  that interval);
 * an immediate channel without a goal: every interval at its requirement (hard coverage: the
   next whole agent; soft: its shortfall priced likewise);
 * a deferred channel's tours are kept, and so is ``keep`` (the LP's tours rounded down).
@@ -160,6 +161,7 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
     price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
     delta = np.zeros(rows.size)  # per entry (row of a tour): answered contacts its removal changes
     entry_short = np.zeros(rows.size)  # per entry: agents short of a floor or a requirement the removal adds
+    entry_breaks = np.zeros(rows.size, dtype=bool)  # per entry: the removal takes a met floor below it
 
     def refresh(entries: np.ndarray) -> None:
         before = staffed[rows[entries]]
@@ -168,6 +170,8 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
                         np.where(plain[rows[entries]], target[rows[entries]], -np.inf))
         added = np.maximum(need - after, 0.0) - np.maximum(need - before, 0.0)
         entry_short[entries] = np.where(live[entries] & np.isfinite(need), added, 0.0)
+        # a floor met before the removal stays met (min_interval_sl: no interval abandoned to save money)
+        entry_breaks[entries] = (live[entries] & is_goal[entries] & (before >= need - EPS) & (after < need - EPS))
         goal_e = is_goal[entries]
         d = np.zeros(entries.size)
         if goal_e.any():
@@ -189,7 +193,8 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
             saving = cost
         else:
             saving = cost - price * (short_agents + short_contacts)
-            ok = (saving > EPS) & (spare >= 0.5)
+            breaks = np.bincount(column, weights=entry_breaks.astype(float), minlength=len(active)) > 0
+            ok = (saving > EPS) & (spare >= 0.5) & ~breaks
         if not ok.any():
             break
         # the removal that saves the most money per answered contact it loses (the goals bind on the
