@@ -129,3 +129,16 @@ def test_planner_plan_stage_plans_for_risk_from_the_forecasts_band():
     row = outcome.uncertainty.per_channel.set_index("channel").loc["voice"]
     assert row["risk"] == 0.9 and row["p_goal"] >= 0.9 and row["meets_risk"]
     assert outcome.row["paid_hours"] == pytest.approx(risk["point_plan"]["paid_hours"] + risk["extra_paid_hours"])
+
+
+def test_the_schedule_pages_scenario_line_says_what_the_risk_cost():
+    from types import SimpleNamespace
+
+    from planner.ui.views import uncertainty_view
+
+    report = {"scenarios": 50, "p_meets_target": 0.94, "per_channel": [], "per_day": []}
+    text, _channels, _days = uncertainty_view(SimpleNamespace(summary={"uncertainty": report}))
+    assert "94%" in text and "risk" not in text
+    said = "risk met: voice P=0.94 (risk 0.9; point plan 0.22); +972.0 paid hours (+5.0%) over the point-forecast plan"
+    text, _channels, _days = uncertainty_view(SimpleNamespace(summary={"uncertainty": report, "risk": {"text": said}}))
+    assert text.endswith(f"Planned for risk: {said}.")
