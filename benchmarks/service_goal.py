@@ -18,7 +18,7 @@ bank week (data/sample/us_bank_plan.toml), whose requirements come from the plan
 forecast (in-process, no store).
 
 Run: ``.venv/bin/python benchmarks/service_goal.py`` (``--seeds 0-3 --time-limit 30``,
-``--no-sample``, ``--no-record`` to only print). Appends to benchmarks/RESULTS.md
+``--no-sample``, ``--risk 0.9`` to also plan the plan.toml weeks for risk, ``--no-record`` to only print). Appends to benchmarks/RESULTS.md
 (section ``service_goal``).
 """
 
@@ -80,11 +80,41 @@ def _plan_week(path: Path, *, time_limit_s: float) -> dict:
         history = load_plan_history(config)
         with Executor(in_process=True) as ex:
             forecast = build_forecast(config, history, executor=ex)
+    from forecasting.scenarios import forecast_spread
+
     frame = forecast.frame if hasattr(forecast, "frame") else forecast
     requirements, targets, rules = scenario_requirements(config, frame, Scenario(name="base"))
     rule_set = RuleSet.from_mapping({**rules, "time_limit_s": time_limit_s}, source=str(path))
+    spread = forecast_spread(frame, getattr(forecast, "selection", None), getattr(forecast, "backtest", None))
     return {"week": f"{path.name} week of {config.start.date()}", "requirements": requirements, "rules": rule_set,
-            "caps": None, "targets": targets, "interval_minutes": config.interval_minutes}
+            "caps": None, "targets": targets, "interval_minutes": config.interval_minutes, "spread": spread}
+
+
+def _risk(week: dict, risk: float, *, floor: float | None) -> dict:
+    """The weekly goal planned for ``risk`` over the forecast's scenarios (planner.risk.plan_for_risk,
+    50 paths, seed 0), and P(goal met) out of sample (200 other paths, seed 1)."""
+    from planner.risk import plan_for_risk
+    from planner.uncertainty import roster_under_uncertainty
+
+    targets = {c: dataclasses.replace(t, service_goal="weekly", min_interval_sl=floor, risk=risk)
+               for c, t in week["targets"].items() if c not in DEFERRED_CHANNELS}
+    targets.update({c: t for c, t in week["targets"].items() if c in DEFERRED_CHANNELS})
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            result = plan_for_risk(week["requirements"], week["rules"], targets=targets, spread=week["spread"],
+                                   interval_minutes=week["interval_minutes"], caps=week["caps"], seed=0)
+    except (SolveError, InfeasibleError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:300], "seconds": time.perf_counter() - started}
+    seconds = time.perf_counter() - started
+    outside = roster_under_uncertainty(result.plan.coverage, week["requirements"], targets,
+                                       interval_minutes=week["interval_minutes"], spread=week["spread"],
+                                       scenarios=200, seed=1).per_channel.set_index("channel")["p_goal"]
+    spread = week["spread"].set_index("channel")
+    return {"result": result, "seconds": seconds, "outside": {c: float(outside[c]) for c in result.risk},
+            "cv": {c: (float(spread.loc[c, "day_cv"]), float(spread.loc[c, "interval_cv"])) for c in result.risk
+                   if c in spread.index}}
 
 
 def _solve(week: dict, goal: str, *, floor: float | None) -> dict:
@@ -120,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sample", action="store_true", help="family weeks only")
     parser.add_argument("--plans", default=",".join(PLANS),
                         help=f"the plan.toml weeks of data/sample to add, comma-separated (default {','.join(PLANS)})")
+    parser.add_argument("--risk", type=float, default=None,
+                        help="also plan the plan.toml weeks' weekly goal for this risk (e.g. 0.9) over their forecast's "
+                             "scenarios and report what it costs over the point-forecast plan")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     lo, _, hi = args.seeds.partition("-")
@@ -131,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         a = _solve(week, "interval", floor=args.floor)
         b = _solve(week, "weekly", floor=args.floor)
         row = {"week": week["week"], "interval": a, "weekly": b}
+        if args.risk is not None and week.get("spread") is not None:
+            row["risk"] = _risk(week, args.risk, floor=args.floor)
+            print(_risk_line(row, args.risk), flush=True)
         rows.append(row)
         print(_line(row), flush=True)
     text = _report(rows, args=args, wall_s=time.perf_counter() - started)
@@ -153,6 +189,20 @@ def _line(row: dict) -> str:
             f"| {a['seconds']:.0f} / {b['seconds']:.0f} ({b['seconds'] / a['seconds']:.2f}x) | {a['gap']:.2%} / {b['gap']:.2%} |")
 
 
+def _risk_line(row: dict, risk: float) -> str:
+    r = row["risk"]
+    if "error" in r:
+        return f"| {row['week']} | no plan: {r['error']} |"
+    res = r["result"]
+    point, chosen = res.point, res.chosen
+    probs = "; ".join(f"{c} {point.p_goal[c]:.2f} -> {chosen.p_goal[c]:.2f} (other 200 paths: {r['outside'][c]:.2f}; "
+                      f"day_cv {r['cv'][c][0]:.3f}, interval_cv {r['cv'][c][1]:.3f})" for c in res.risk)
+    mult = ", ".join(f"{c} x{chosen.multipliers[c]:.3f}" for c in res.risk)
+    return (f"| {row['week']} | {risk:g} | {point.paid_hours:,.1f} | {chosen.paid_hours:,.1f} "
+            f"| {res.extra_paid_hours / point.paid_hours:+.2%} | {probs} | {mult} | {len(res.rounds)} "
+            f"| {'yes' if res.met else 'NO'} | {r['seconds']:.0f} |")
+
+
 def _report(rows: list[dict], *, args, wall_s: float) -> str:
     load = os.getloadavg()
     failed = [r["week"] for r in rows if "error" in r["interval"] or "error" in r["weekly"]]
@@ -166,7 +216,7 @@ def _report(rows: list[dict], *, args, wall_s: float) -> str:
     head = (f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()} ({os.cpu_count()} CPUs, "
             f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end; shared machine)\n\n"
             f"Command: `.venv/bin/python benchmarks/service_goal.py --seeds {args.seeds} --time-limit {args.time_limit:g}"
-            f"{' --no-sample' if args.no_sample else ''}"
+            f"{' --no-sample' if args.no_sample else ''}{f' --risk {args.risk:g}' if args.risk is not None else ''}"
             f"{f' --plans {args.plans}' if not args.no_sample and args.plans != ','.join(PLANS) else ''}{f' --floor {args.floor:g}' if args.floor is not None else ''}` "
             f"({wall_s / 60:.1f} min). Floor min_interval_sl: {args.floor if args.floor is not None else 'default 0.5'}.\n\n"
             "| week | paid h interval | paid h weekly | change | LP bound interval | LP bound weekly | bound change "
@@ -179,6 +229,15 @@ def _report(rows: list[dict], *, args, wall_s: float) -> str:
                f"channel: {'yes' if ok_sl else 'NO'}; floor held in every open interval: {'yes' if ok_floor else 'NO'}; "
                f"solve time ratio max {max(ratio):.2f}x (target <= 2x: {'met' if max(ratio) <= 2 else 'NOT met'}). "
                "LP bounds are of the objective (pay plus priced shortfall and over-coverage), in money.")
+    risky = [r for r in rows if "risk" in r]
+    if risky:
+        verdict += (f"\n\nRisk {args.risk:g} (planner.risk.plan_for_risk: the weekly goal at the point forecast, then at "
+                    "its volume x the risk quantile of the scenarios' weekly-volume ratio, raised while simulated "
+                    "P(weekly SL >= target) over 50 forecast scenarios (seed 0) < risk, then the bracket halved; the "
+                    "spread from the forecast's backtest). P out of sample: the chosen roster over 200 other paths "
+                    "(seed 1).\n\n| week | risk | paid h point plan | paid h risk plan | cost of risk | P(weekly SL >= "
+                    "target): point plan -> risk plan | volume multiplier | plans | met | seconds |\n"
+                    "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(_risk_line(r, args.risk) for r in risky))
     return head + "\n" + body + verdict
 
 

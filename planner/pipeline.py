@@ -137,10 +137,11 @@ def requirements_stage(forecast: pd.DataFrame, targets: dict, *, interval_minute
 
 
 def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *, agents: Any = None, source: str,
-                   targets: dict | None = None) -> WeekSchedule:
+                   targets: dict | None = None, spread: pd.DataFrame | None = None) -> WeekSchedule:
     """The schedule stage: shift plan, roster, activities, coverage and checks for a Requirements
-    frame under the rules (:func:`planner.week_schedule.schedule_week`)."""
-    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets)
+    frame under the rules (:func:`planner.week_schedule.schedule_week`); ``spread`` (the
+    forecast's) plans the targets' ``risk`` for the forecast scenarios."""
+    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets, spread=spread)
 
 
 def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None,
@@ -190,7 +191,9 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, 
 
 def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
-    schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets)
+    risky = any(getattr(t, "risk", None) is not None for t in targets.values())
+    schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets,
+                              spread=spread_of(forecast) if risky else None)
     service = expected_service(schedule.coverage, requirements, targets, interval_minutes=config.interval_minutes)
     channels = channel_summary(service, schedule.checks.deferred_on_time)
     row = plan_row(
@@ -399,6 +402,8 @@ def _summary(config: PlanConfig, forecast: ForecastResult, base: Outcome, table:
         "uncertainty": base.uncertainty.to_summary() if base.uncertainty is not None else None,
         "solver": base.solver.to_summary(),
         "coverage_limit": checks["coverage_limit"],
+        # risk planned for (planner.risk): the plans tried and what the risk costs over the point-forecast plan
+        "risk": checks["risk"],
         "schedule_checks": {key: checks[key] for key in (
             "service_check", "rule_check", "fairness", "unfilled_tours", "roster_short_of_plan_agent_hours",
             "under_coverage_agent_hours", "deferred_undone_minutes", "deferred_on_time", "agents_by_contract", "idle_agents")},

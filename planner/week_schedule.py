@@ -290,7 +290,8 @@ class ScheduleChecks:
     ``agents_by_contract``; ``planned_service_goals``: the daily/weekly goals as planned (a
     frame, None without such goals); ``rule_violations``: the independent rule check's
     :class:`scheduling.checks.Violation` records (empty in any result: a roster that breaks a
-    rule raises instead)."""
+    rule raises instead); ``risk``: the :class:`planner.risk.RiskPlan` when the week was
+    planned for its targets' risk."""
 
     service_check: dict[str, Any]
     coverage_limit: CoverageLimit
@@ -305,6 +306,7 @@ class ScheduleChecks:
     agents_by_contract: dict[str, int]
     planned_service_goals: pd.DataFrame | None = None
     rule_violations: tuple[Any, ...] = ()
+    risk: Any = None  # planner.risk.RiskPlan when the week was planned for a risk
 
     def to_summary(self) -> dict[str, Any]:
         """The checks' keys of summary.json (``rule_check``: the count and the first 20 violations)."""
@@ -324,7 +326,17 @@ class ScheduleChecks:
             # daily/weekly goals as planned: the model's answered within T per day or week at the plan
             "planned_service_goals": (self.planned_service_goals.to_dict("records")
                                       if self.planned_service_goals is not None else []),
+            # risk planned for (planner.risk): the plans tried, P(goal met) by simulation, the cost over the point plan
+            "risk": self.risk_summary(),
         }
+
+    def risk_summary(self) -> dict[str, Any] | None:
+        """What planning for the targets' ``risk`` chose and cost (None when it was not planned for)."""
+        if self.risk is None:
+            return None
+        from planner.risk import risk_text
+
+        return self.risk.to_summary() | {"text": risk_text(self.risk)}
 
 
 @dataclass(frozen=True)
@@ -371,6 +383,7 @@ def schedule_week(
     replications: int = 10,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    spread: pd.DataFrame | None = None,
 ) -> WeekSchedule:
     """Plan, roster and check one week: a :class:`WeekSchedule`.
 
@@ -380,15 +393,21 @@ def schedule_week(
     for the service check; without it the check is skipped and the summary says so.
     ``progress(stage)`` is told each step in words.
 
+    ``spread``: the forecast's spread (:func:`forecasting.scenarios.forecast_spread`); with it,
+    channels whose target has a ``risk`` are planned for it (:func:`planner.risk.plan_for_risk`:
+    the goal met in >= risk of the forecast scenarios by simulation; ``summary["risk"]`` says
+    what it costs over the point-forecast plan). Without it, risk is reported, not planned for.
+
     Raises :class:`scheduling.checks.RuleViolationError` when the independent rule check finds
     a violation in the roster, or the coverage the plan priced, the plan's and the roster's
     (``coverage``) differ: such a roster is never a result.
     """
     say = progress or (lambda _stage: None)
     rule_set = load_rules(rules, source=source)
-    _warn_risk(targets)
+    risky = _warn_risk(targets, spread)
     agent_list = _read_agents(agents, rule_set)
-    plan, roster = _plan_and_roster(requirements, rule_set, agent_list, targets=targets, say=say)
+    plan, roster, risk_plan = _plan_and_roster(requirements, rule_set, agent_list, targets=targets, say=say,
+                                               spread=spread if risky else None, seed=seed)
     say("checking the roster")
     _check(plan, roster, rule_set)
     service: dict[str, Any]
@@ -400,15 +419,17 @@ def schedule_week(
         service = {"skipped": "no service targets given (planner schedule --staffing staffing.toml)"}
     return WeekSchedule(roster=roster.roster, activities=roster.activities, coverage=roster.coverage, tours=plan.tours,
                         cost=plan.cost, paid_hours=plan.paid_hours, solver=SolverReport.of(plan),
-                        checks=_checks(plan, roster, rule_set, service), rules=rule_set, plan=plan)
+                        checks=_checks(plan, roster, rule_set, service, risk_plan), rules=rule_set, plan=plan)
 
 
-def _warn_risk(targets: Mapping[str, Any] | None) -> None:
+def _warn_risk(targets: Mapping[str, Any] | None, spread: pd.DataFrame | None) -> bool:
+    """Whether some target has a ``risk``; warns when it can't be planned for (no forecast spread)."""
     risky = sorted(f"{c} (risk {t.risk:g})" for c, t in (targets or {}).items() if getattr(t, "risk", None) is not None)
-    if risky:
-        warnings.warn(f"risk for {', '.join(risky)}: the shift plan meets the daily/weekly goal on the point forecast; "
-                      "the probability it meets it over the forecast scenarios is reported (planner plan: uncertainty, "
-                      "p_goal and meets_risk), not planned for", stacklevel=3)
+    if risky and spread is None:
+        warnings.warn(f"risk for {', '.join(risky)}: no forecast spread (planner schedule reads requirements, not a "
+                      "forecast), so the shift plan meets the daily/weekly goal on the point forecast; planner plan "
+                      "plans for risk over the forecast's scenarios", stacklevel=3)
+    return bool(risky)
 
 
 def _read_agents(agents: str | Path | pd.DataFrame | None, rule_set: RuleSet):
@@ -420,14 +441,27 @@ def _read_agents(agents: str | Path | pd.DataFrame | None, rule_set: RuleSet):
     return None
 
 
-def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, *, targets, say):
-    """The shift plan and its roster; with named agents, re-planned (up to :data:`REPLAN_ROUNDS`
-    times) under tighter caps while some tours fit no agent, keeping the roster with fewer unfilled."""
+def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, *, targets, say,
+                     spread: pd.DataFrame | None = None, seed: int = 0):
+    """The shift plan, its roster and the :class:`planner.risk.RiskPlan` (None unless ``spread``
+    is given for targets with a risk); with named agents, re-planned (up to
+    :data:`REPLAN_ROUNDS` times) under tighter caps while some tours fit no agent, keeping the
+    roster with fewer unfilled."""
     caps = None
     if agent_list is not None:
         caps = headcount_caps(agent_list, planning_week_start(requirements["interval_start"],
                                                               first_weekday=rule_set.week_start))
-    plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
+    planned_on, risk_plan = requirements, None
+    if spread is not None:
+        from planner.risk import plan_for_risk, risk_text
+
+        risk_plan = plan_for_risk(requirements, rule_set, targets=targets, spread=spread,
+                                  interval_minutes=rule_set.interval_minutes, caps=caps, seed=seed, progress=say)
+        plan, planned_on = risk_plan.plan, risk_plan.requirements
+        if not risk_plan.met:
+            warnings.warn(risk_text(risk_plan), stacklevel=3)
+    else:
+        plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
     say("assigning agents")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -438,7 +472,7 @@ def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, 
         # the aggregated caps let through tours no single agent can take: tighten and re-plan
         say(f"re-planning: {int(roster.unfilled['agents'].sum())} tour(s) had no agent")
         caps = _tightened(caps, plan.tours, roster.unfilled)
-        plan2 = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
+        plan2 = plan_shifts(planned_on, rule_set, caps=caps, progress=say, targets=targets)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             roster2 = build_roster(plan2, rule_set, agents=agent_list)
@@ -449,7 +483,7 @@ def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, 
     if len(roster.unfilled):
         warnings.warn(f"{int(roster.unfilled['agents'].sum())} planned tour(s) could not be given to any agent "
                       "(contract, skills, availability or hours); their shifts are missing", stacklevel=3)
-    return plan, roster
+    return plan, roster, risk_plan
 
 
 def _check(plan: ShiftPlan, roster, rule_set: RuleSet) -> None:
@@ -468,7 +502,7 @@ def _check(plan: ShiftPlan, roster, rule_set: RuleSet) -> None:
         raise RuleViolationError(problems)
 
 
-def _checks(plan: ShiftPlan, roster, rule_set: RuleSet, service: dict[str, Any]) -> ScheduleChecks:
+def _checks(plan: ShiftPlan, roster, rule_set: RuleSet, service: dict[str, Any], risk_plan: Any = None) -> ScheduleChecks:
     """The :class:`ScheduleChecks` of a roster that passed :func:`_check`."""
     on_time = {c: deferred_on_time(d, roster.coverage, plan.grid) for c, d in plan.demands.items() if d.deferred}
     both = roster.coverage.merge(plan.coverage, on=["interval_start", "channel"], suffixes=("", "_plan"))
@@ -483,7 +517,8 @@ def _checks(plan: ShiftPlan, roster, rule_set: RuleSet, service: dict[str, Any])
         roster_short_of_plan_agent_hours=not_placed, under_coverage_agent_hours=plan.under_agent_hours,
         unreachable_agent_hours=plan.unreachable_agent_hours, deferred_undone_minutes=plan.undone_work_minutes,
         unfilled_tours=roster.unfilled, idle_agents=tuple(roster.idle_agents), fairness=roster.fairness,
-        agents_by_contract={k: int(v) for k, v in headcount.items()}, planned_service_goals=plan.service_goals)
+        agents_by_contract={k: int(v) for k, v in headcount.items()}, planned_service_goals=plan.service_goals,
+        risk=risk_plan)
 
 
 def _tightened(caps: HeadcountCaps, tours: pd.DataFrame, unfilled: pd.DataFrame) -> HeadcountCaps:

@@ -477,6 +477,9 @@ def uncertainty_view(plan: PlanView) -> tuple[str, pd.DataFrame, pd.DataFrame]:
     p = report.get("p_meets_target")
     text = (f"Over {report.get('scenarios')} forecast scenarios (the forecast's backtested error, a day's intervals "
             f"moving together), the roster meets every channel's service goal in {_fmt(p, '.0%')} of them.")
+    risk = plan.summary.get("risk")
+    if risk and risk.get("text"):  # planned for a risk (planner.risk): what it cost over the point-forecast plan
+        text += f" Planned for risk: {risk['text']}."
     return text, channels, days
 
 

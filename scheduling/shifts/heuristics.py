@@ -650,14 +650,19 @@ def drop_surplus(model: ShiftModel, tours: np.ndarray, *, margin: float = 0.0,
     of the requirement it leaves uncovered. Tours of deferred channels are kept (blending
     needs their workload covered where it arrives), and so is ``keep`` (e.g. the LP's tours
     rounded down) of every tour. A headcount row (an upper limit) the tours break is mended
-    first, by the least harmful removals from it; the completion checks every other row. Daily or weekly service goals keep the
-    tours as they are (their rows price answered contacts, not agents per interval).
+    first, by the least harmful removals from it; the completion checks every other row. Daily or weekly service goals: the
+    drop of :func:`scheduling.shifts.goal_repair.drop_goal_surplus` (while every day's or the week's goal holds).
     """
     tours = np.asarray(tours, dtype=float).copy()
-    if model.goal_rows or not len(model.tours):
+    if not len(model.tours):
         return tours
     matrix, channels = tour_coverage(model)
     target, immediate = coverage_target(model, channels, margin=margin)
+    if model.goal_rows:
+        from scheduling.shifts.goal_repair import drop_goal_surplus
+
+        return drop_goal_surplus(model, tours, matrix=matrix, channels=channels, target=target, immediate=immediate,
+                                 keep=keep)
     hard = model.rules.coverage == "hard"
     price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
     floor = np.zeros(len(tours)) if keep is None else np.minimum(np.floor(np.asarray(keep) + EPS), tours)

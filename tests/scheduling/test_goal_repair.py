@@ -1,0 +1,91 @@
+"""The drop of a rounded-up plan's surplus under daily/weekly goals (scheduling.shifts.goal_repair).
+
+Checked against the exact Erlang C formula (an independent computation of the answered
+contacts), not against the repair's own piecewise-linear arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scheduling import erlang
+from scheduling.coverage import channel_demands, validate_requirements, week_grid
+from scheduling.shifts import heuristics
+from scheduling.shifts.formulation.service_goal import service_goals
+from scheduling.shifts.goal_repair import answered_at, drop_goal_surplus
+from scheduling.shifts.model import ShiftModel
+from scheduling.shifts.records import HeadcountCaps
+
+from tests.scheduling.test_service_goal import AHT_S, ANSWER_S, _requirements, _rules, _target, _week_volumes
+
+SHRINKAGE = 0.3
+
+
+def _model(goal: str):
+    req = validate_requirements(_requirements(_week_volumes(), shrinkage=SHRINKAGE))
+    rules = _rules(earliest="08:00", latest="14:00", hours=4, coverage="soft", days=5,
+                   weekdays=["Mon", "Tue", "Wed", "Thu", "Fri"], time_limit_s=15)
+    grid = week_grid(req, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week, first_weekday=rules.week_start)
+    goals = service_goals(req, _target(goal, shrinkage=SHRINKAGE), grid)
+    return ShiftModel(rules, grid, channel_demands(req, grid), HeadcountCaps(), hard=False, integer_activities=False,
+                      goals=goals), goals["voice"]
+
+
+def _erlang_answered(volume: np.ndarray, net: np.ndarray) -> np.ndarray:
+    out = np.zeros(volume.size)
+    open_ = volume > 0
+    m = erlang.metrics(volume[open_], 3600.0, np.full(open_.sum(), AHT_S), net[open_].astype(float), ANSWER_S)
+    out[open_] = volume[open_] * np.nan_to_num(np.asarray(m["service_level"], dtype=float))
+    return out
+
+
+def test_answered_at_is_erlang_at_whole_agents_and_never_above_it():
+    _model_, goal = _model("weekly")
+    open_ = np.flatnonzero(goal.volume > 0)
+    for agents in range(0, 40, 3):
+        net = np.full(open_.size, float(agents))
+        ours = answered_at(goal, open_, net)
+        exact = _erlang_answered(goal.volume[open_], net)
+        on = net >= goal.curves.min_agents[open_]
+        assert (ours[on] <= exact[on] + 1e-6).all()  # from the curve's start on, never above the queue
+        # below it (the model's floor keeps plans there short and priced): the first piece extended, under its start
+        start = answered_at(goal, open_, goal.curves.min_agents[open_].astype(float))
+        assert (ours[~on] < start[~on]).all()
+        at_curve = on & (exact < goal.volume[open_] * (1 - 1e-3))
+        assert np.allclose(ours[at_curve], exact[at_curve], rtol=1e-9, atol=1e-9)  # breakpoints: the Erlang value
+        assert (ours <= goal.volume[open_] + 1e-9).all()
+
+
+@pytest.mark.parametrize("goal_name", ["weekly", "daily"])
+def test_drop_keeps_every_goal_by_erlang_and_removes_the_rounding_surplus(goal_name):
+    model, goal = _model(goal_name)
+    status, _objective, _ = model.solve(mip=False)
+    assert status == "Optimal"
+    lp = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()]
+    up = np.ceil(lp - 1e-4)
+    matrix, channels = heuristics.tour_coverage(model)
+    target, immediate = heuristics.coverage_target(model, channels)
+    dropped = drop_goal_surplus(model, up, matrix=matrix, channels=channels, target=target, immediate=immediate,
+                                keep=np.floor(lp + 1e-4))
+    assert (dropped <= up).all() and (dropped >= np.floor(lp + 1e-4)).all()
+    assert dropped.sum() < up.sum()  # the rounding up left surplus, and the drop found it
+    # the rounded-up and greedy plans' repair drops it (it kept a goal model's tours as rounded)
+    assert np.array_equal(heuristics.drop_surplus(model, up, keep=np.floor(lp + 1e-4)), dropped)
+    # independently: productive agents on the spread coverage, answered within T by Erlang C
+    n = model.grid.n_intervals
+    staffed = (matrix @ dropped)[:n]
+    net = np.floor(np.maximum((1 - SHRINKAGE) * staffed, 0) + 1e-6)
+    exact = _erlang_answered(goal.volume, net)
+    for _label, idx in goal.periods(model.grid):
+        assert exact[idx].sum() >= goal.target_sl * goal.volume[idx].sum() - 1e-6
+    floor_sched = np.ceil(goal.floor_agents / (1 - SHRINKAGE) - 1e-9)
+    assert (staffed[goal.volume > 0] >= floor_sched[goal.volume > 0] - 1e-9).all()
+    # one agent fewer on any tour would break a goal or a floor, or go below the LP rounded down
+    for j in np.flatnonzero(dropped > np.floor(lp + 1e-4) + 0.5)[:20]:
+        fewer = dropped.copy()
+        fewer[j] -= 1
+        s = (matrix @ fewer)[:n]
+        a = answered_at(goal, np.arange(n), np.floor(np.maximum((1 - SHRINKAGE) * s, 0) + 1e-6))
+        short = any(a[idx].sum() < goal.target_sl * goal.volume[idx].sum() - 1e-6 for _l, idx in goal.periods(model.grid))
+        assert short or (s[goal.volume > 0] < floor_sched[goal.volume > 0] - 1e-9).any()
