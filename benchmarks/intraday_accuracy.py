@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from forecasting import forecast_frame  # noqa: E402
 from forecasting.api import aggregate  # noqa: E402
+from forecasting.calendar import REGULAR, Calendar  # noqa: E402
 from forecasting.intraday import fit_intraday_model, naive_ratio, past_forecasts  # noqa: E402
 from forecasting.metrics import poisson_mad  # noqa: E402
 
@@ -101,7 +102,9 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
     ts, y = series_arrays(frame, channel, week)
     baseline = past_forecasts(y, ts, model=str(plan["model"].iloc[0]), interval_minutes=MINUTES, country=country,
                               cache=acc.setdefault("past", {}))
-    model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline)
+    calendar = Calendar(country)
+    model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline,
+                               calendar=None if acc.get("no_calendar") else calendar)
     acc.setdefault("methods", []).append(model.method)
     ts_all, y_all = series_arrays(frame, channel, week + pd.Timedelta(days=7))
     truth = pd.Series(y_all, index=ts_all)
@@ -114,12 +117,14 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
         if np.isnan(a).all() or np.nansum(a) == 0:
             continue
         acc["days"] = acc.get("days", 0) + 1
+        kind = REGULAR if acc.get("no_calendar") else int(calendar.intraday_kinds([day])[0])
+        acc["special_days"] = acc.get("special_days", 0) + (kind != REGULAR)
         for cut_text in CUTS:
             cut = (pd.Timedelta(cut_text + ":00") // pd.Timedelta(minutes=MINUTES))
             seen = np.arange(slots) < cut
             seen &= ~np.isnan(a)
             rest = (np.arange(slots) >= cut) & ~np.isnan(a)
-            ours = model.update(f, np.where(seen, a, np.nan))
+            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind)
             naive = naive_ratio(f, np.where(seen, a, 0.0), seen)
             row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
                                                 forecast=0.0))
@@ -132,22 +137,32 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
             band = rest & (f > 0)
             row["inside"] += ((a[band] >= ours.lo[band]) & (a[band] <= ours.hi[band])).sum()
             row["n"] += band.sum()
+            acc.setdefault("by_day", []).append(dict(
+                day=f"{day:%Y-%m-%d %a}", kind=kind, cut=cut_text, actual=a[rest].sum(), plan=np.abs(f[rest] - a[rest]).sum(),
+                naive=np.abs(naive[rest] - a[rest]).sum(), ours=np.abs(ours.mean[rest] - a[rest]).sum(),
+                plan_rest=np.nan_to_num(f[rest]).sum(), ours_rest=ours.mean[rest].sum(),
+                inside=int(((a[band] >= ours.lo[band]) & (a[band] <= ours.hi[band])).sum()), n=int(band.sum())))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--series", default="us,il,sample", help="comma list of us, il, sample")
     parser.add_argument("--tune", action="store_true", help="score the TUNE weeks instead (not appended)")
+    parser.add_argument("--no-calendar", action="store_true",
+                        help="the update without the day's calendar kind (as before issue 13 step 1; not appended)")
+    parser.add_argument("--by-day", metavar="CSV", help="also write each day's rest-of-day errors per cut to CSV")
     args = parser.parse_args()
     started = time.perf_counter()
     lines = []
     verdicts = []
+    by_day: list[pd.DataFrame] = []
+    special_days: dict[str, int] = {}
     for key in args.series.split(","):
         file, channels, country, tune, report = SERIES[key]
         frame = load(file)
         for channel in channels or ("voice",):
             name = key if channels is None else f"{key}/{channel}"
-            acc: dict = {}
+            acc: dict = {"no_calendar": args.no_calendar}
             for week in (tune if args.tune else report):
                 if key == "il":  # the Israeli week starts on Sunday
                     week = week - pd.Timedelta(days=week.day_of_week + 1) if week.day_of_week != 6 else week
@@ -166,7 +181,11 @@ def main() -> None:
                 ok_ratio = ours <= 0.8 * plan if cut == "12:00" else True
                 verdicts.append((name, cut, beats, ok_ratio, 0.75 <= cover <= 0.85))
             print("\n".join(lines[-3:]), flush=True)
+            by_day.append(pd.DataFrame(acc["by_day"]).assign(series=name))
+            special_days[name] = acc.get("special_days", 0)
     elapsed = time.perf_counter() - started
+    if args.by_day:
+        pd.concat(by_day, ignore_index=True).to_csv(args.by_day, index=False)
     header = ("| series | days (report weeks) | cut | noise floor | plan WAPE | naive ratio (x plan) | ours (x plan) | "
               "10-90 % coverage | method chosen per week |\n|---|---|---|---:|---:|---:|---:|---:|---|")
     met_ratio = all(v[3] for v in verdicts)
@@ -180,10 +199,11 @@ def main() -> None:
     text = (f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
             f"load average {os.getloadavg()[0]:.1f}\n\nCommand: `.venv/bin/python benchmarks/intraday_accuracy.py"
             f"{' --series ' + args.series if args.series != 'us,il,sample' else ''}{' --tune' if args.tune else ''}` "
-            f"({'TUNE' if args.tune else 'REPORT'} weeks, 30-min intervals, rest of day = cut to midnight; {elapsed:.0f} s)\n\n"
+            f"({'TUNE' if args.tune else 'REPORT'} weeks, 30-min intervals, rest of day = cut to midnight; {elapsed:.0f} s; "
+            f"{'no day kinds' if args.no_calendar else 'holidays, eves and bridge days updated as such: ' + ', '.join(f'{k} {v} days' for k, v in special_days.items())})\n\n"
             + header + "\n" + "\n".join(lines) + "\n\n" + summary + "\n")
     print(text)
-    if not args.tune:
+    if not args.tune and not args.no_calendar:
         append_section("intraday_accuracy", text, intro="Rest-of-day WAPE of the intraday re-forecast vs the plan's "
                        "forecast and the naive ratio update (issue 13); written by benchmarks/intraday_accuracy.py.")
 

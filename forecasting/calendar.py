@@ -37,6 +37,7 @@ __all__ = [
     "HOLIDAY",
     "EVE",
     "SPECIAL",
+    "BRIDGE",
     "EVE_COUNTRIES",
     "SpecialDay",
     "OpeningHours",
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 REGULAR, HOLIDAY, EVE, SPECIAL = 0, 1, 2, 3
+#: a working day inside a holiday season or between a holiday and the weekend (Israel's Chol
+#: HaMoed, the US Friday after Thanksgiving): returned only by :meth:`Calendar.intraday_kinds`,
+#: the week-ahead models see such days as REGULAR
+BRIDGE = 4
 #: Countries whose public holidays begin at sunset the evening before: that day is a short day.
 EVE_COUNTRIES = frozenset({"IL"})
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -181,6 +186,17 @@ def learn_opening_hours(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes
 
 
 @lru_cache(maxsize=64)
+def _optional_dates(country: str, subdivision: str | None, years: tuple[int, ...]) -> frozenset[dt.date]:
+    """Dates of the ``holidays`` package's "optional" category (Israel: Chol HaMoed of Pesach and
+    Sukkot, Purim, Remembrance Day, ...); empty where the country has no such category."""
+    try:
+        found = holidays_pkg.country_holidays(country, subdiv=subdivision, years=list(years), categories=("optional",))
+    except (NotImplementedError, ValueError):
+        return frozenset()
+    return frozenset(found)
+
+
+@lru_cache(maxsize=64)
 def _holiday_dates(country: str, subdivision: str | None, years: tuple[int, ...]) -> dict[dt.date, str]:
     try:
         found = holidays_pkg.country_holidays(country, subdiv=subdivision, years=list(years))
@@ -233,6 +249,33 @@ class Calendar:
         special = self._special_map()
         if special:
             kinds[np.array([d.date() in special for d in idx], dtype=bool)] = SPECIAL
+        return kinds
+
+    def intraday_kinds(self, dates) -> np.ndarray:
+        """:meth:`day_kinds` plus BRIDGE (4) for a regular date that is an optional holiday of the
+        country (Israel's Chol HaMoed) or a weekday between a public holiday and a Saturday or
+        Sunday (the Friday after Thanksgiving). Such days are like no ordinary day: the intraday
+        update lets their morning set their level (:mod:`forecasting.intraday`).
+
+        Example:
+            >>> Calendar("IL").intraday_kinds(pd.to_datetime(["1999-09-23", "1999-09-27"])).tolist()
+            [0, 4]
+        """
+        idx = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
+        kinds = self.day_kinds(idx)
+        if self.country is None or not len(idx):
+            return kinds
+        years = tuple(range(int(idx.year.min()) - 1, int(idx.year.max()) + 2))
+        optional = _optional_dates(self.country, self.subdivision, years)
+        hol = set(self.holidays(pd.date_range(idx.min() - pd.Timedelta(days=1), idx.max() + pd.Timedelta(days=1))))
+        for i, d in enumerate(idx):
+            if kinds[i] != REGULAR:
+                continue
+            day = d.date()
+            before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+            between = d.day_of_week < 5 and ((before in hol and after.weekday() >= 5) or (after in hol and before.weekday() >= 5))
+            if day in optional or between:
+                kinds[i] = BRIDGE
         return kinds
 
     def special_multipliers(self, dates) -> np.ndarray:

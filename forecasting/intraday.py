@@ -19,6 +19,16 @@ whose Poisson noise is about ``1/(b + 1/2)``. Two ways to carry the morning into
   its diagonal), optionally shrunk towards its diagonal; the rest of the day is the Gaussian
   conditional mean given the intervals seen.
 
+**Days unlike any ordinary day** (a holiday, the eve of one, a bridge day such as Israel's Chol
+HaMoed: :meth:`forecasting.calendar.Calendar.intraday_kinds`) are left out of what is learned
+above; on such a day the update is the Gaussian conditional with the ordinary days' per-slot
+variance (their between-slot covariance left out) plus a day-level variance ``V`` over the open
+slots (``V`` = the mean squared level of past such days against their
+forecast, at least the ordinary days' level variance; :data:`SPECIAL_LEVEL_VAR` with fewer than
+two of them), so that a low morning pulls the whole afternoon down by nearly as much whatever
+method the ordinary days chose. The week-ahead forecast already gives eves and holidays their
+own level and a short weekday's profile; bridge days it forecasts as ordinary days.
+
 Each remaining interval becomes ``f[t] exp(shift[t])`` (f: the plan's forecast). With no actuals
 the shift is 0 and the update is the plan's forecast; with every interval seen it is the
 actuals. The 10-90 % band is the Poisson-lognormal count with the posterior variance of the
@@ -49,7 +59,7 @@ from scipy import stats
 from wfm_errors import ForecastInputError
 from forecasting import backtest as bt
 from forecasting import metrics
-from forecasting.calendar import Calendar, learn_opening_hours
+from forecasting.calendar import REGULAR, Calendar, learn_opening_hours
 from forecasting.models import make_model
 
 __all__ = ["IntradayModel", "IntradayUpdate", "fit_intraday_model", "day_matrix", "baseline_matrix",
@@ -71,6 +81,11 @@ MIN_TRAIN_DAYS = 28
 MIN_OPEN_MEAN = 2.0
 #: days whose level is further than this many (robust) standard deviations out are not learned from
 OUTLIER_MADS = 3.0
+#: the day-level variance (log scale) of a holiday, eve or bridge day when the history holds
+#: fewer than two of them: a standard deviation of 0.5, the level known to within x/÷ 1.65
+SPECIAL_LEVEL_VAR = 0.25
+#: at most this (log scale): a standard deviation of 1
+MAX_SPECIAL_LEVEL_VAR = 1.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,9 @@ class IntradayModel:
     open slots); ``prior``: (K+1, K+1) second moment of past days' scores; ``sigma2``: extra
     per-interval log-rate variance beyond Poisson; ``variance_scale``: band calibration (and
     ``cut_scales`` at the backtest's ``cut_slots``, interpolated by the time of day);
-    ``backtest``: rest-of-day WAPE per method on the backtest days (method, wape, coverage, n).
+    ``backtest``: rest-of-day WAPE per method on the backtest days (method, wape, coverage, n);
+    ``special_level_var``: the day-level variance added on holidays, eves and bridge days
+    (learned from ``special_days`` past ones).
     """
 
     interval_minutes: int
@@ -106,6 +123,8 @@ class IntradayModel:
     train_days: int
     cut_slots: tuple[int, ...] = ()
     cut_scales: tuple[float, ...] = ()
+    special_level_var: float = SPECIAL_LEVEL_VAR
+    special_days: int = 0
 
     @property
     def slots(self) -> int:
@@ -123,8 +142,10 @@ class IntradayModel:
         """The model as a long table (:data:`MODEL_COLUMNS`: ``field, row, col, value, text``),
         e.g. to keep it with a plan; :meth:`from_frame` reads it back exactly."""
         parts = [pd.DataFrame({"field": "scalar", "row": 0, "col": 0, "value": [float(v) for v in (
-                     self.interval_minutes, self.sigma2, self.variance_scale, self.train_days)],
-                               "text": ["interval_minutes", "sigma2", "variance_scale", "train_days"]}),
+                     self.interval_minutes, self.sigma2, self.variance_scale, self.train_days,
+                     self.special_level_var, self.special_days)],
+                               "text": ["interval_minutes", "sigma2", "variance_scale", "train_days",
+                                        "special_level_var", "special_days"]}),
                  pd.DataFrame({"field": ["method"], "row": [0], "col": [0], "value": [np.nan], "text": [self.method]})]
         for name in ("components", "prior", "covariance"):
             m = np.asarray(getattr(self, name), dtype=float)
@@ -164,21 +185,26 @@ class IntradayModel:
                    backtest=pd.DataFrame({"method": bt_rows["text"].astype(str).to_numpy(),
                                           "wape": bt_rows["value"].to_numpy(dtype=float)}),
                    train_days=int(scalar["train_days"]), cut_slots=tuple(int(v) for v in cut_rows["col"]),
-                   cut_scales=tuple(float(v) for v in cut_rows["value"]))
+                   cut_scales=tuple(float(v) for v in cut_rows["value"]),
+                   special_level_var=float(scalar.get("special_level_var", SPECIAL_LEVEL_VAR)),
+                   special_days=int(scalar.get("special_days", 0)))
 
-    def update(self, forecast: np.ndarray, actual: np.ndarray) -> IntradayUpdate:
+    def update(self, forecast: np.ndarray, actual: np.ndarray, *, day_kind: int = REGULAR) -> IntradayUpdate:
         """Re-forecast one day: ``forecast`` (contacts per slot, the whole day from midnight),
-        ``actual`` (same length, NaN where not seen yet). Seen slots keep their actuals."""
+        ``actual`` (same length, NaN where not seen yet). Seen slots keep their actuals.
+        ``day_kind``: the day's :meth:`~forecasting.calendar.Calendar.intraday_kinds` value; on
+        any but REGULAR the morning sets the day's level (``method`` then reads "special")."""
         forecast = np.asarray(forecast, dtype=float)
         actual = np.asarray(actual, dtype=float)
         if forecast.shape != (self.slots,) or actual.shape != (self.slots,):
             raise ValueError(f"forecast and actual must have {self.slots} values (one day of "
                              f"{self.interval_minutes}-minute intervals), got {forecast.shape} and {actual.shape}")
         seen = ~np.isnan(actual)
-        mean, var = _point(self.method, self, forecast, actual, seen)
+        method = self.method if day_kind == REGULAR else "special"
+        mean, var = _point(method, self, forecast, actual, seen)
         lo, hi = _band(mean, var * self._scale(seen))
         return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
-                              hi=np.where(seen, actual, hi), method=self.method)
+                              hi=np.where(seen, actual, hi), method=method)
 
 
 # -- matrices ------------------------------------------------------------------------------
@@ -267,6 +293,12 @@ def _conditional(cov: np.ndarray, forecast: np.ndarray, actual: np.ndarray, seen
 def _point(method: str, model: IntradayModel | _Fit, forecast: np.ndarray, actual: np.ndarray,
            seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Point re-forecast (contacts per slot) and the log-rate variance for its band."""
+    if method == "special":  # a day unlike the ordinary ones: its level is mostly unknown, and
+        # the ordinary days' links between slots do not hold (only their per-slot spread is kept)
+        day = (forecast > 0).astype(float)
+        cov = np.diag(np.diag(model.covariance)) + model.special_level_var * np.outer(day, day)
+        shift, var = _conditional(cov, forecast, actual, seen)
+        return (forecast * np.exp(shift) if seen.any() else forecast.copy()), var
     if method.startswith("cov"):
         cov = model.covariance * (1.0 - _shrink(method)) + np.diag(np.diag(model.covariance)) * _shrink(method)
         shift, var = _conditional(cov, forecast, actual, seen)
@@ -415,7 +447,7 @@ def past_forecasts(y: np.ndarray, ts: pd.DatetimeIndex, *, model: str, interval_
 
 def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes: int, backtest_days: int = 21,
                        methods: tuple[str, ...] = METHODS, max_factors: int = 4,
-                       baseline: np.ndarray | None = None) -> IntradayModel:
+                       baseline: np.ndarray | None = None, calendar: Calendar | None = None) -> IntradayModel:
     """Fit the intraday update for one series from its history ``y`` on ``ts`` (a regular
     ``interval_minutes`` grid, contacts per interval, NaN = missing; pass only data before the
     plan's start). The method is the candidate with the lowest rest-of-day WAPE over the last
@@ -426,6 +458,10 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
     :func:`past_forecasts` of the plan's own model, so that what is learned is how *that*
     forecast's errors in the morning carry into the afternoon; default (None) the mean of the
     same weekday over the previous four weeks.
+
+    ``calendar``: the plan's holidays (country, subdivision, special days); holidays, eves and
+    bridge days of the history are then kept out of the ordinary days' fit and backtest, and
+    their levels against the baseline give ``special_level_var``.
     """
     if 1440 % interval_minutes:
         raise ForecastInputError(f"interval_minutes must divide a day, got {interval_minutes}")
@@ -440,6 +476,9 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
             raise ValueError(f"baseline has {len(baseline)} values, y has {len(y)}")
         _, b = day_matrix(np.asarray(baseline, dtype=float), pd.DatetimeIndex(ts), interval_minutes=interval_minutes)
     usable = np.flatnonzero((~np.isnan(x)).any(axis=1) & (~np.isnan(b)).any(axis=1) & (np.nansum(x, axis=1) > 0))
+    kinds = calendar.intraday_kinds(days) if calendar is not None else np.zeros(len(days), np.int8)
+    special = usable[kinds[usable] != REGULAR]
+    usable = usable[kinds[usable] == REGULAR]
     test = usable[-backtest_days:] if len(usable) >= MIN_TRAIN_DAYS // 2 + 5 else np.array([], int)
     train_rows = usable[~np.isin(usable, test)] if len(test) else usable
     fit_early = _fit_factors(x[train_rows], b[train_rows], max_factors=max_factors)
@@ -466,9 +505,28 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
     if len(test) and cuts:
         scale, cut_scales = _calibrate(method, fit_early, b[test], x[test], cuts)
     fit = _fit_factors(x[usable], b[usable], max_factors=max_factors)
+    special_var, special_n = _special_level_var(x[special], b[special], floor=float(fit.prior[0, 0]))
     return IntradayModel(interval_minutes=interval_minutes, method=method, components=fit.components,
                          prior=fit.prior, sigma2=fit.sigma2, covariance=fit.covariance, variance_scale=scale, backtest=table,
-                         train_days=int(len(usable)), cut_slots=tuple(cuts) if cut_scales else (), cut_scales=cut_scales)
+                         train_days=int(len(usable)), cut_slots=tuple(cuts) if cut_scales else (), cut_scales=cut_scales,
+                         special_level_var=special_var, special_days=special_n)
+
+
+def _special_level_var(x: np.ndarray, b: np.ndarray, *, floor: float) -> tuple[float, int]:
+    """(variance, days): the mean squared day level (weighted mean log ratio of actual to
+    baseline over the slots forecast) of past holidays, eves and bridge days (rows of ``x``/``b``),
+    at least ``floor`` (the ordinary days' level variance) and at most
+    :data:`MAX_SPECIAL_LEVEL_VAR`; :data:`SPECIAL_LEVEL_VAR` with fewer than two such days."""
+    levels = []
+    for xd, bd in zip(x, b):
+        ok = ~np.isnan(xd) & ~np.isnan(bd) & (np.nan_to_num(bd) > 0)
+        if ok.sum() < 2 or bd[ok].sum() < MIN_OPEN_MEAN:
+            continue
+        w = 1.0 / (1.0 / (bd[ok] + 0.5) + 0.01)
+        levels.append(float((w * _log_ratio(xd[ok], bd[ok])).sum() / w.sum()))
+    if len(levels) < 2:
+        return max(SPECIAL_LEVEL_VAR, floor), len(levels)
+    return float(np.clip(np.mean(np.square(levels)), floor, MAX_SPECIAL_LEVEL_VAR)), len(levels)
 
 
 def _calibrate(method: str, fit: _Fit, b: np.ndarray, x: np.ndarray, cuts: list[int]) -> tuple[float, tuple[float, ...]]:

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wfm_errors import InputError
 from forecasting.api import aggregate
+from forecasting.calendar import Calendar, read_special_days
 from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
 from planner.pipeline import requirements_stage
 from planner.service import expected_service
@@ -228,10 +229,11 @@ def intraday(
         method = "damped"
         model = models.get(channel)
         if isinstance(model, IntradayModel):
-            update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date)
+            kind = int(_plan_calendar(config).intraday_kinds([date])[0])
+            update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind)
             if update is not None:
                 ref, lo, hi = update
-                method = model.method
+                method = model.method if kind == 0 else "special"
         rows["seen"] = seen
         rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
         rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
@@ -380,12 +382,20 @@ def _fit_models(store: Store, config: dict, forecast: pd.DataFrame, channels: li
                                           country=config.get("country"))
             except ValueError:
                 baseline = None
-        out[channel] = fit_intraday_model(y, ts, interval_minutes=interval_minutes, baseline=baseline)
+        out[channel] = fit_intraday_model(y, ts, interval_minutes=interval_minutes, baseline=baseline,
+                                          calendar=_plan_calendar(config))
     return out
 
 
+def _plan_calendar(config: dict) -> Calendar:
+    """The plan's holidays and special days (what its forecast used), for the day kinds."""
+    path = config.get("special_days")
+    special = read_special_days(path) if path and Path(path).exists() else ()
+    return Calendar(config.get("country") or None, config.get("subdivision") or None, special)
+
+
 def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray, actual: np.ndarray,
-                    date: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                    date: pd.Timestamp, *, day_kind: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The model's update on the day's slots (the plan's rows may skip closed intervals)."""
     slots = ((pd.to_datetime(times) - date) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
     if (slots < 0).any() or (slots >= model.slots).any():
@@ -394,7 +404,7 @@ def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray
     a = np.full(model.slots, np.nan)
     f[slots] = forecast
     a[slots] = actual
-    update = model.update(f, a)
+    update = model.update(f, a, day_kind=day_kind)
     return update.mean[slots], update.lo[slots], update.hi[slots]
 
 

@@ -61,6 +61,17 @@ __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "coun
 
 #: share of the re-plan's time budget kept for the projection after the last solve
 POST_SOLVE_SHARE = 0.2
+#: the projection and the proposal's tables after the last solve take about this much of the
+#: time building the model took (it scales with the machine's load as building does): kept
+#: back when it is more than POST_SOLVE_SHARE of the budget (sample, all levers: build 7 s, after 4 s)
+POST_SOLVE_PER_BUILD = 0.6
+#: pulp hands each model to HiGHS and reads the solution back outside HiGHS's own time limit:
+#: about this much of the building time per solve (sample: 2 s per solve for a 7 s build)
+SOLVE_OVERHEAD_PER_BUILD = 0.3
+#: share of the solving time stage 1 (moves only) may take when overtime and VTO follow: moves
+#: come first (they cost nothing), and stage 2 only adds to what stage 1 found; a stage 1 that is
+#: proven optimal early leaves the rest to stage 2
+STAGE_ONE_SHARE = 0.7
 #: the solver always gets at least this long (seconds), even when the model took the budget to build
 MIN_SOLVE_S = 1.0
 CHANGE_COLUMNS = ("change_id", "agent_id", "summary", "moved_activities", "switched_minutes", "overtime_minutes",
@@ -481,9 +492,11 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
 
     def run(m: _Model, start: dict[str, float] | None, share: float):
         """Solve ``m`` from ``start`` (variable name -> value; None = the unchanged roster) with
-        ``share`` of the time the budget leaves (less the projection's reserve)."""
+        ``share`` of the time the budget leaves (less the projection's reserve and pulp's own
+        work around the solve, both in proportion to the time the model took to build)."""
         clock = time.perf_counter()
-        limit = max(MIN_SOLVE_S, (deadline - clock - POST_SOLVE_SHARE * budget_s) * share)
+        reserve = max(POST_SOLVE_SHARE * budget_s, POST_SOLVE_PER_BUILD * build_s)
+        limit = max(MIN_SOLVE_S, (deadline - clock - reserve) * share - SOLVE_OVERHEAD_PER_BUILD * build_s)
         solver = _started_solver(start if start is not None else m.initial, time_limit_s=limit, gap_rel=options.gap_rel)
         m.prob.solve(solver)
         # pulp reports "Optimal" for any solution found; the solution status tells a proven
@@ -505,13 +518,14 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     stage_two = ((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
                  and any(a.ot_options or a.vto_options for a in agents))
     model = build(options)
+    build_s = time.perf_counter() - started
     first = cap = None
     if stage_two:
         for v in model.paid:
             v.upBound = 0
         if options.vto and model.answered_total:
             model.prob += (pulp.lpSum(model.answered_total) >= base_answered - 1e-6, "keep_answered")
-        first = run(model, None, 0.5)
+        first = run(model, None, STAGE_ONE_SHARE)
         cap = first[4] if first is not None else None
         for v in model.paid:
             v.upBound = 1

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.calendar import (EVE, HOLIDAY, REGULAR, SPECIAL, Calendar, OpeningHours,
+from forecasting.calendar import (BRIDGE, EVE, HOLIDAY, REGULAR, SPECIAL, Calendar, OpeningHours,
                                   SpecialDay, learn_opening_hours, read_special_days)
 
 
@@ -22,6 +22,18 @@ def test_israeli_holidays_have_eves():
     kinds = cal.day_kinds(pd.date_range("1999-09-19", "1999-09-25"))
     # Sun 19 eve of Yom Kippur, Mon 20 Yom Kippur, Fri 24 eve of Sukkot, Sat 25 Sukkot
     assert kinds.tolist() == [EVE, HOLIDAY, REGULAR, REGULAR, REGULAR, EVE, HOLIDAY]
+
+
+def test_intraday_kinds_add_bridge_days_and_leave_the_forecasts_kinds_alone():
+    il = Calendar(country="IL")
+    week = pd.date_range("1999-09-23", "1999-10-01")  # Thu .. Fri: eve, Sukkot, Chol HaMoed Sun-Thu, eve
+    assert il.intraday_kinds(week).tolist() == [REGULAR, EVE, HOLIDAY] + [BRIDGE] * 5 + [EVE]
+    assert il.day_kinds(week).tolist() == [REGULAR, EVE, HOLIDAY] + [REGULAR] * 5 + [EVE]
+    us = Calendar(country="US")
+    # Thanksgiving Thu 27, the Friday after it is a bridge to the weekend; Wed 26 and Mon 1 are not
+    dates = pd.to_datetime(["2003-11-26", "2003-11-27", "2003-11-28", "2003-12-01", "2003-07-03"])
+    assert us.intraday_kinds(dates).tolist() == [REGULAR, HOLIDAY, BRIDGE, REGULAR, REGULAR]
+    assert Calendar().intraday_kinds(dates).tolist() == [REGULAR] * 5
 
 
 def test_special_days_override_holidays_and_carry_multipliers(tmp_path):

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.intraday import (METHODS, IntradayModel, baseline_matrix, damped_ratio, day_matrix,
-                                  fit_intraday_model, naive_ratio, past_forecasts)
+from forecasting.calendar import BRIDGE, EVE, HOLIDAY, REGULAR, Calendar, SpecialDay
+from forecasting.intraday import (METHODS, SPECIAL_LEVEL_VAR, IntradayModel, baseline_matrix, damped_ratio,
+                                  day_matrix, fit_intraday_model, naive_ratio, past_forecasts)
 
 MINUTES = 30
 SLOTS = 1440 // MINUTES
@@ -202,3 +203,68 @@ def test_the_band_scale_follows_the_time_of_day(model):
     mid = model._scale(seen_until((a + b) // 2))
     assert min(model.cut_scales[:2]) - 1e-12 <= mid <= max(model.cut_scales[:2]) + 1e-12
     assert model._scale(np.zeros(SLOTS, bool)) == model.variance_scale  # nothing seen: the pooled scale
+
+
+def _history_with_odd_days(levels_by_day: dict[int, float], *, weeks: int = 14, seed: int = 11, level_sd: float = 0.05):
+    """A steady history (small day-to-day spread) whose days ``levels_by_day`` (day number ->
+    factor) are odd days: returns ts, y and a calendar naming them user special days."""
+    rng = np.random.default_rng(seed)
+    days = weeks * 7
+    ts = pd.date_range("2025-01-06", periods=days * SLOTS, freq=f"{MINUTES}min")
+    levels = np.exp(rng.normal(0.0, level_sd, size=days))
+    for d, factor in levels_by_day.items():
+        levels[d] = factor
+    y = rng.poisson((levels[:, None] * _profile()[None, :]).ravel()).astype(float)
+    special = tuple(SpecialDay((ts[0] + pd.Timedelta(days=d)).date(), "odd", multiplier=1.0) for d in levels_by_day)
+    return ts, y, Calendar(special_days=special)
+
+
+def test_the_day_kind_changes_the_update_on_an_eve_and_not_on_an_ordinary_day():
+    """A steady history whose past odd days were far off their forecast: on an ordinary day a
+    morning at 60 % of the forecast is mostly noise to the update, on an eve (a holiday, a bridge
+    day) it sets the day's level."""
+    ts, y, calendar = _history_with_odd_days({d: (0.5 if i % 2 else 1.5) for i, d in enumerate((36, 51, 66, 81))})
+    model = fit_intraday_model(y, ts, interval_minutes=MINUTES, calendar=calendar)
+    assert model.special_days == 4
+    f = _profile()
+    seen = np.arange(SLOTS) < 24  # 12:00
+    rest = ~seen & (f > 0)
+    a = np.where(seen, 0.6 * f, np.nan)
+    ordinary = model.update(f, a)
+    assert ordinary.method == model.method
+    np.testing.assert_array_equal(model.update(f, a, day_kind=REGULAR).mean, ordinary.mean)
+    # what was learned from the odd days changes nothing on an ordinary day, and the eve's update
+    tight = IntradayModel(**{**model.__dict__, "special_level_var": 1e-4})
+    np.testing.assert_array_equal(tight.update(f, a).mean, ordinary.mean)
+    assert tight.update(f, a, day_kind=EVE).mean[rest].sum() > 0.9 * f[rest].sum()  # a tight level prior keeps the forecast
+    for kind in (EVE, HOLIDAY, BRIDGE):
+        odd = model.update(f, a, day_kind=kind)
+        assert odd.method == "special"
+        # the rest of the day at 60 % of its forecast, within 5 % (the ordinary update stays far above)
+        assert odd.mean[rest].sum() == pytest.approx(0.6 * f[rest].sum(), rel=0.05)
+        np.testing.assert_allclose(odd.mean[rest], 0.6 * f[rest], rtol=0.05)  # with the forecast's shape
+        assert (odd.hi[rest] >= odd.lo[rest]).all()
+    # the limits hold on an odd day too: nothing seen = the forecast, everything seen = the actuals
+    np.testing.assert_allclose(model.update(f, np.full(SLOTS, np.nan), day_kind=EVE).mean, f)
+    whole = np.random.default_rng(1).poisson(f).astype(float)
+    np.testing.assert_array_equal(model.update(f, whole, day_kind=EVE).mean, whole)
+
+
+def test_odd_days_are_left_out_of_the_ordinary_fit_and_give_the_special_level_variance():
+    """Odd days at x0.5 and x1.5 (log levels -0.69 and +0.41: mean square 0.32) among steady
+    days: the learned day-level variance is about that, and without the calendar the ordinary
+    days' fit sees them (its level variance grows)."""
+    odd = {d: (0.5 if i % 2 else 1.5) for i, d in enumerate((36, 51, 66, 81))}
+    ts, y, calendar = _history_with_odd_days(odd)
+    with_cal = fit_intraday_model(y, ts, interval_minutes=MINUTES, calendar=calendar)
+    assert with_cal.special_days == 4
+    assert with_cal.special_level_var == pytest.approx((np.log(0.5) ** 2 + np.log(1.5) ** 2) / 2, rel=0.2)
+    without = fit_intraday_model(y, ts, interval_minutes=MINUTES)
+    assert without.special_days == 0 and without.special_level_var == SPECIAL_LEVEL_VAR
+    assert with_cal.train_days == without.train_days - 4
+    back = IntradayModel.from_frame(with_cal.to_frame())
+    assert (back.special_level_var, back.special_days) == (with_cal.special_level_var, 4)
+    # a model table written before the day kinds existed reads with the default
+    old = with_cal.to_frame()
+    old = old[~old["text"].isin(["special_level_var", "special_days"])]
+    assert IntradayModel.from_frame(old).special_level_var == SPECIAL_LEVEL_VAR

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.intraday import METHODS
 from planner.intraday import damped_reforecast, intraday
 from scheduling.requirements import ServiceTarget, requirements
 
@@ -132,3 +133,41 @@ def test_threads_asking_at_once_fit_a_plans_models_once(store, day_plan, monkeyp
     assert len(fits) == 1
     assert sorted(answers[0]) == ["chat", "voice"] and all(a == answers[0] for a in answers)
     assert "names no history" in answers[0]["voice"]
+
+
+@pytest.mark.parametrize("special", [False, True])
+def test_a_special_day_of_the_plans_calendar_is_updated_as_one(store, tmp_path, special):
+    """The plan's calendar reaches the re-forecast: with DAY listed in the plan's special days
+    the morning (here at half the forecast) sets the day's level and the method reads
+    "special"; without it the learned ordinary-day update is used."""
+    times, rate = _profile()
+    rng = np.random.default_rng(7)
+    history_days = pd.date_range("2025-03-10", "2025-06-01")
+    slot_rate = pd.Series(rate, index=times.time)
+    rows = [pd.DataFrame({"interval_start": d + (times - DAY), "queue": "main", "channel": "voice",
+                          "offered": rng.poisson(slot_rate.to_numpy() * np.exp(rng.normal(0, 0.05)))})
+            for d in history_days if d.day_of_week < 5]
+    store.save_dataset("hist", pd.concat(rows, ignore_index=True), raw=b"", source_name="hist.csv", kind="history")
+    forecast = pd.DataFrame({"interval_start": times, "queue": "main", "channel": "voice", "forecast": rate,
+                             "lo": rate * 0.8, "hi": rate * 1.2, "model": "truth"})
+    targets = {"voice": ServiceTarget(aht_s=240, target_sl=0.8, answer_s=20, shrinkage=0.3)}
+    req = requirements(forecast, targets, interval_minutes=15)
+    coverage = req[["interval_start", "channel", "required_agents"]].rename(columns={"required_agents": "required"})
+    coverage["scheduled"] = np.ceil(coverage["required"])
+    config = {"interval_minutes": 15, "start": "2025-06-02", "days": 7, "staffing": STAFFING, "dataset": "hist"}
+    if special:
+        path = tmp_path / "special.csv"
+        path.write_text(f"date,label,effect\n{DAY:%Y-%m-%d},staff party,1.0\n")
+        config["special_days"] = str(path)
+    store.save_plan("t", config=config, summary={}, tables={"forecast": forecast, "coverage": coverage})
+    _actuals(store, 0.5, until_hour=12)
+    result = intraday(DAY, store=store)
+    row = result.summary.iloc[0]
+    rest = result.intervals[~result.intervals["seen"]]
+    share = rest["reforecast"].sum() / rest["forecast"].sum()
+    if special:
+        assert row["method"] == "special"
+        assert share == pytest.approx(0.5, abs=0.05)
+    else:
+        assert row["method"] in METHODS and not result.notes  # the learned ordinary-day update (no fallback note)
+        assert share > 0.55  # an ordinary day's morning is not taken at its word on this steady history
