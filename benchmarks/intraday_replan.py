@@ -103,7 +103,7 @@ def main() -> None:
     plan_id = store.latest_plan_id()
     forecast = store.plan_table(plan_id, "forecast")
     forecast["interval_start"] = pd.to_datetime(forecast["interval_start"])
-    config = store.plan(plan_id)["config"]
+    config = store.plan(plan_id).config
     rules = _rules(config)
     targets = staffing_from_mapping(config["staffing"], source=f"plan {plan_id} staffing")
     skills, contracts = _agent_maps(config, rules)
