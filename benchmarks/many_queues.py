@@ -81,7 +81,11 @@ def task_breakdown(stats, *, map_seconds: float, workers: int) -> dict:
     wall = np.array([s.wall_s for s in stats])
     cpu = np.array([s.cpu_s for s in stats])
     thread = np.array([s.thread_cpu_s for s in stats])
-    return {"cpu_each": cpu.tolist(), "wall_s": wall.mean(), "cpu_s": cpu.mean(), "thread_cpu_s": thread.mean(), "sum_wall_s": wall.sum(),
+    first: dict[int, object] = {}
+    for s in sorted(stats, key=lambda s: s.started):
+        first.setdefault(s.pid, s)  # the first task each process (worker) ran
+    return {"first_cpu_s": [s.cpu_s for s in first.values()], "first_wall_s": [s.wall_s for s in first.values()],
+            "cpu_each": cpu.tolist(), "wall_s": wall.mean(), "cpu_s": cpu.mean(), "thread_cpu_s": thread.mean(), "sum_wall_s": wall.sum(),
             "sum_cpu_s": cpu.sum(), "gap_ms": 1000.0 * max(0.0, map_seconds * workers - wall.sum()) / len(wall),
             "cpu_per_wall": cpu.sum() / wall.sum(), "workers_seen": len({s.pid for s in stats})}
 
@@ -157,7 +161,11 @@ def main() -> None:
     parser.add_argument("--skip-frontier", action="store_true")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
-    command = "`.venv/bin/python benchmarks/many_queues.py " + " ".join(sys.argv[1:]) + "`"
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    command = "`.venv/bin/python benchmarks/many_queues.py " + " ".join(sys.argv[1:]) + f"` (commit {commit})"
     lines = [f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
              f"load average at start {_load()} (machine shared with other engineers' jobs)", "",
              f"Command: {command}", ""]
@@ -182,7 +190,9 @@ def main() -> None:
             f"Forecast: {n} synthetic series ({len(history):,} rows of 30-minute history, 10 weeks; "
             f"{', '.join(f'{k} {v}' for k, v in table['channel'].value_counts().items())}; "
             f"{int((table['holidays'] != 'ignored').sum())} follow holidays, {int(table['gaps'].sum())} with gaps), "
-            "method auto, 4 weekly backtest origins, 7 days ahead. The three forecasts are identical (compared exactly).",
+            "method auto, 4 weekly backtest origins, 7 days ahead. The three forecasts are identical (compared exactly). "
+            "On the clusters the series start longest first (`forecasting.api.series_cost`) and each worker imports "
+            "`forecasting.api.TASK_MODULES` before the batch (`execution.warm.WarmImports`).",
             "",
             "| run | wall s | series per minute | vs plain sequential | CPU s, all processes | CPU vs plain sequential "
             "| cores obtained (CPU / wall) | peak RSS per worker (MB) | load average (before -> after) |",
@@ -237,9 +247,10 @@ def main() -> None:
             f"task, per task). Each task receives its series' own rows: {sizes.mean() / 1024:.0f} KiB pickled on "
             f"average (largest {sizes.max() / 1024:.0f} KiB); the settings are scattered once.", "",
             "| run | task wall s (mean) | task CPU s, process (mean) | task CPU s, own thread (mean) | "
-            "process CPU / wall | gap per task ms | threads in effect |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            "first task per process: CPU s | process CPU / wall | gap per task ms | threads in effect |",
+            "|---|---:|---:|---:|---|---:|---:|---|",
         ] + [f"| {label} | {r['tasks']['wall_s']:.2f} | {r['tasks']['cpu_s']:.2f} | {r['tasks']['thread_cpu_s']:.2f} | "
+             f"{', '.join(f'{c:.2f}' for c in r['tasks']['first_cpu_s'])} | "
              f"{r['tasks']['cpu_per_wall']:.2f} | {r['tasks']['gap_ms']:.0f} | {'; '.join(r['threads'])} |"
              for label, r in (("plain sequential", seq), ("Dask, 1 worker", one), ("Dask, 2 workers", two))] + [""]
     if not args.skip_forecast:  # recorded even if the frontier part fails

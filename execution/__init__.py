@@ -20,7 +20,10 @@ tasks run:
 
 Tasks and failures: ``common`` arguments (a forecast frame, a config) are scattered to the
 cluster once, not pickled into every task; each item carries only its own data (one series'
-rows). A worker that dies mid-run has its tasks re-run on another worker by the scheduler
+rows). On a cluster the tasks start longest first when the caller estimates their ``costs``
+(the last long task does not start when the others are done), and every worker imports the
+modules the tasks need (``warm``) once, when the batch's cluster is ready, so the first task on
+a worker does not pay for the imports; the results come back in input order either way. A worker that dies mid-run has its tasks re-run on another worker by the scheduler
 (up to ``distributed.scheduler.allowed-failures`` times); a task that raises comes back as
 :class:`TaskFailed` naming the task's label (queue and channel, or scenario) and the cause.
 
@@ -48,8 +51,8 @@ from typing import Any
 
 from wfm_errors import InputError, UnreachableError
 
-__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV", "one_blas_thread",
-           "scheduler_from_env", "worker_environ"]
+__all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV",
+           "longest_first", "one_blas_thread", "scheduler_from_env", "worker_environ"]
 
 SCHEDULER_ENV = "PLANNER_DASK_SCHEDULER"
 CONNECT_TIMEOUT_S = 5.0
@@ -109,6 +112,19 @@ def scheduler_from_env() -> str | None:
     return value or None
 
 
+def longest_first(costs: Sequence[float]) -> list[int]:
+    """Item indexes by estimated cost, highest first; equal costs keep their input order.
+
+    Example:
+        >>> longest_first([1.0, 5.0, 1.0, 3.0])
+        [1, 3, 0, 2]
+    """
+    values = [float(c) for c in costs]
+    if any(v != v for v in values):  # NaN
+        raise ValueError("costs must be numbers, got NaN")
+    return sorted(range(len(values)), key=lambda i: -values[i])
+
+
 def run_task(fn: Callable[..., Any], label: str, *args: Any) -> Any:
     """Run one task; any exception becomes :class:`TaskFailed` naming ``label`` and the cause."""
     try:
@@ -160,6 +176,7 @@ class Executor:
         self._procs: list[subprocess.Popen] = []
         self.info = ExecutorInfo("in-process", 1)
         self.task_stats: list[TaskStat] = []
+        self._warm: set[tuple[str, ...]] = set()
         if self.scheduler:
             self._connect(self.scheduler)
 
@@ -247,24 +264,36 @@ class Executor:
     # -- work -----------------------------------------------------------------------------
     def map(self, fn: Callable[..., Any], items: Sequence[Any], *, labels: Sequence[str],
             common: Sequence[Any] = (), progress: Callable[[int, int], None] | None = None,
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+            on_result: Callable[[int, Any], None] | None = None, costs: Sequence[float] | None = None,
+            warm: Sequence[str] = ()) -> list[Any]:
         """``[fn(*common, item) for item in items]``, spread over the cluster when there is one.
 
         ``labels`` (one per item) name the tasks in errors; ``progress(done, total)`` and
         ``on_result(index, result)`` are called as tasks finish (in this thread, in completion
-        order). Raises :class:`TaskFailed`.
+        order). ``costs`` (one per item, any unit): estimated work of each task; on a cluster
+        the costliest start first (:func:`longest_first`), here they run in input order.
+        ``warm``: modules the tasks import (``"forecasting.api"``, ``"statsmodels.tsa.seasonal"``);
+        every worker of a cluster imports them once (:class:`WarmImports`) before the batch
+        starts. The results are in input order in every case. Raises :class:`TaskFailed`.
         """
         items = list(items)
         labels = [str(label) for label in labels]
         if len(labels) != len(items):
             raise ValueError(f"map: {len(items)} item(s) but {len(labels)} label(s)")
+        order = list(range(len(items)))
+        if costs is not None:
+            costs = list(costs)
+            if len(costs) != len(items):
+                raise ValueError(f"map: {len(items)} item(s) but {len(costs)} cost(s)")
+            order = longest_first(costs)
         if self._client is None and self._spread(len(items)):
             self._start_local()
         stats: list[TaskStat | None] = [None] * len(items)
         if self._client is None:
             results = self._map_here(fn, items, labels, common, progress, on_result, stats)
         else:
-            results = self._map_dask(fn, items, labels, common, progress, on_result, stats)
+            self._warm_workers(tuple(warm))
+            results = self._map_dask(fn, items, labels, common, progress, on_result, stats, order)
         self.task_stats.extend(stats)
         return results
 
@@ -290,15 +319,29 @@ class Executor:
                     progress(i + 1, len(items))
         return results
 
-    def _map_dask(self, fn, items, labels, common, progress, on_result, stats) -> list[Any]:
+    def _warm_workers(self, modules: tuple[str, ...]) -> None:
+        """Have every worker import ``modules`` once (a :class:`execution.warm.WarmImports` plugin,
+        registered once per executor and module list; workers that join later run it when they join)."""
+        if not modules or modules in self._warm:
+            return
+        from execution.warm import WarmImports
+
+        self._client.register_plugin(WarmImports(modules))
+        self._warm.add(modules)
+
+    def _map_dask(self, fn, items, labels, common, progress, on_result, stats, order) -> list[Any]:
         from distributed.scheduler import KilledWorker
 
         client = self._client
         shared = [client.scatter(value, hash=False) for value in common]
         name = getattr(fn, "__name__", "task").strip("_").replace("-", "_") or "task"
         batch = uuid.uuid4().hex
-        futures = [client.submit(timed_task, fn, label, *shared, item, key=f"{name}-{batch}-{i}", pure=False)
-                   for i, (item, label) in enumerate(zip(items, labels))]
+        # submitted in ``order`` (longest first) with falling priority: the scheduler hands the
+        # costliest waiting task to the next free worker; keys keep the input index
+        futures: list[Any] = [None] * len(items)
+        for rank, i in enumerate(order):
+            futures[i] = client.submit(timed_task, fn, labels[i], *shared, items[i], key=f"{name}-{batch}-{i}",
+                                       pure=False, priority=len(order) - rank)
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
         try:

@@ -42,6 +42,8 @@ FORECAST_COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi"
 MIN_DAYS = 14
 #: the history columns a series task needs (the rest of the frame stays behind)
 TASK_COLUMNS = ("interval_start", "offered", "handled", "aht_s", "handle_time_s")
+#: what a series task imports (a cluster's workers import them once, before the first task)
+TASK_MODULES = ("forecasting.api", "statsmodels.tsa.holtwinters", "statsmodels.tsa.seasonal")
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,29 @@ def _aht_forecast(handle: np.ndarray, ts: pd.DatetimeIndex, future: pd.DatetimeI
     est = (cell["ht"] + shrink_calls * overall) / (cell["c"] + shrink_calls)
     key = pd.MultiIndex.from_arrays([future.day_of_week, future.hour * 60 + future.minute])
     return est.reindex(key).fillna(overall).to_numpy()
+
+
+def series_cost(rows: pd.DataFrame, *, start: pd.Timestamp, interval_minutes: int, method: str,
+                windows: int) -> float:
+    """Estimated work of forecasting one series (relative units, for longest-first ordering):
+    intervals on its grid from its first day to ``start``, times the model fits it will make
+    (every candidate at every backtest origin plus the final fit; one fit when it has fewer
+    than ``MIN_DAYS`` observed days).
+
+    Example:
+        >>> rows = pd.DataFrame({"interval_start": pd.date_range("2025-01-06", periods=21 * 24, freq="h")})
+        >>> series_cost(rows, start=pd.Timestamp("2025-01-27"), interval_minutes=60, method="auto", windows=2)
+        10584.0
+    """
+    t = rows["interval_start"]
+    if not len(t):
+        return 0.0
+    intervals = (start - t.min().normalize()) / pd.Timedelta(minutes=interval_minutes)
+    if t.dt.normalize().nunique() < MIN_DAYS:
+        return float(intervals)
+    candidates = (len([m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30])
+                  if method == "auto" else 1)
+    return float(intervals * (candidates * windows + 1))
 
 
 def series_task(settings: dict, job: dict) -> dict:
@@ -334,16 +359,19 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
                     calendar=calendar, method=method, opening_text=opening_hours,
                     windows=backtest_windows, horizon_days=horizon)
     columns = [c for c in TASK_COLUMNS if c in train]
-    jobs, labels = [], []
+    jobs, labels, costs = [], [], []
     for key, rows in train.groupby(["queue", "channel"], sort=True):
         key = (str(key[0]), str(key[1]))
         jobs.append(dict(key=key, rows=rows[columns].reset_index(drop=True)))
         labels.append(f"queue {key[0]!r} channel {key[1]!r}")
+        costs.append(series_cost(rows, start=start_ts, interval_minutes=interval_minutes, method=method,
+                                 windows=backtest_windows))
+    options = dict(common=(settings,), labels=labels, progress=progress, costs=costs, warm=TASK_MODULES)
     if executor is None:
         with Executor(workers=max_workers) as own:
-            results = own.map(series_task, jobs, common=(settings,), labels=labels, progress=progress)
+            results = own.map(series_task, jobs, **options)
     else:
-        results = executor.map(series_task, jobs, common=(settings,), labels=labels, progress=progress)
+        results = executor.map(series_task, jobs, **options)
     for res in results:
         for message in res["warnings"]:
             warnings.warn(message, stacklevel=2)

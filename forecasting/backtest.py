@@ -39,18 +39,30 @@ def origins(ts: pd.DatetimeIndex, *, windows: int, horizon_days: int, step_days:
     return sorted(o for o in out if o >= first_ok)
 
 
-def _score(name: str, origin, a: np.ndarray, f: np.ndarray, ts: pd.DatetimeIndex,
-           insample: np.ndarray, season: int, is_open: np.ndarray) -> list[dict]:
+class _DailyActuals:
+    """What scoring daily totals needs of one origin's test window that no model changes: the
+    days whose open intervals were all observed (``full``) and their actual totals (``da``),
+    computed once per origin instead of once per candidate model."""
+
+    def __init__(self, a: np.ndarray, ts: pd.DatetimeIndex, is_open: np.ndarray):
+        self.day = ts.normalize()
+        frame = pd.DataFrame({"day": self.day, "a": a, "seen": ~np.isnan(a) | ~is_open})
+        grouped = frame.groupby("day")
+        self.full = grouped["seen"].all() & grouped["a"].count().gt(0)
+        self.da = grouped["a"].sum()[self.full]
+
+    def forecast_totals(self, f: np.ndarray) -> pd.Series:
+        """The forecast's totals of the ``full`` days."""
+        return pd.DataFrame({"day": self.day, "f": f}).groupby("day")["f"].sum()[self.full]
+
+
+def _score(name: str, origin, a: np.ndarray, f: np.ndarray, daily: _DailyActuals,
+           insample: np.ndarray, season: int) -> list[dict]:
     rows = [{"model": name, "origin": origin, "level": "interval",
              **metrics.scores(a, f, insample=insample, season=season)}]
-    day = ts.normalize()
-    frame = pd.DataFrame({"day": day, "a": a, "f": f, "seen": ~np.isnan(a) | ~is_open})
-    grouped = frame.groupby("day")
-    full = grouped["seen"].all() & grouped["a"].count().gt(0)
-    da = grouped["a"].sum()[full]
-    df = grouped["f"].sum()[full]
+    df = daily.forecast_totals(f)
     rows.append({"model": name, "origin": origin, "level": "daily",
-                 **metrics.scores(da.to_numpy(), df.to_numpy(), insample=None)})
+                 **metrics.scores(daily.da.to_numpy(), df.to_numpy(), insample=None)})
     return rows
 
 
@@ -73,12 +85,14 @@ def backtest(y: np.ndarray, ts: pd.DatetimeIndex, calendar: Calendar, *, models:
                           min_train_days=min_train_days):
         train = ts < origin
         test = (ts >= origin) & (ts < origin + pd.Timedelta(days=horizon_days))
-        is_open = calendar.is_open(ts[test])
+        ts_test = ts[test]
+        is_open = calendar.is_open(ts_test)
         a = np.where(is_open, y[test], np.nan)
+        daily = _DailyActuals(a, ts_test, is_open)
         for name in models:
             model = make_model(name).fit(y[train], ts[train], calendar)
-            f = model.predict_mean(ts[test])
-            rows.extend(_score(name, origin, a, f, ts[test], y[train], season, is_open))
+            f = model.predict_mean(ts_test)
+            rows.extend(_score(name, origin, a, f, daily, y[train], season))
             pairs[name].append((a, f))
     table = pd.DataFrame(rows, columns=["model", "origin", "level", "wape", "bias", "mase", "rmse",
                                         "mape", "noise_floor", "n"])

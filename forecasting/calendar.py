@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -185,6 +186,33 @@ def learn_opening_hours(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes
     return OpeningHours(interval_minutes, mask)
 
 
+#: results a :class:`Calendar` remembers (:meth:`Calendar.remember`)
+MEMO_SIZE = 256
+
+
+def daily_span(idx: pd.DatetimeIndex) -> tuple[str, int, int] | None:
+    """``(dtype, first day as an integer, number of days)`` when ``idx`` holds consecutive
+    midnights one day apart (a key for :meth:`Calendar.remember`), else None.
+
+    Example:
+        >>> days = pd.date_range("2025-01-06", periods=3)
+        >>> daily_span(days) == (str(days.dtype), int(days.asi8[0]), 3)
+        True
+        >>> daily_span(pd.DatetimeIndex(["2025-01-06", "2025-01-08"])) is None
+        True
+    """
+    if not len(idx):
+        return None
+    values = idx.asi8
+    if len(values) > 1:
+        step = values[1] - values[0]
+        if idx[1] - idx[0] != pd.Timedelta(days=1) or not (np.diff(values) == step).all():
+            return None
+    elif idx[0] != idx[0].normalize():
+        return None
+    return str(idx.dtype), int(values[0]), len(values)
+
+
 @lru_cache(maxsize=64)
 def _optional_dates(country: str, subdivision: str | None, years: tuple[int, ...]) -> frozenset[dt.date]:
     """Dates of the ``holidays`` package's "optional" category (Israel: Chol HaMoed of Pesach and
@@ -237,6 +265,25 @@ class Calendar:
         """Per date: REGULAR (0), HOLIDAY (1), EVE (2, day before a holiday where it applies) or
         SPECIAL (3, a user special day; overrides the others)."""
         idx = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
+        span = daily_span(idx)
+        if span is None:
+            return self._day_kinds(idx)
+        return self.remember(("day_kinds", *span), lambda: self._day_kinds(idx))
+
+    def remember(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """``make()``, computed once per ``key`` for this calendar and then copied: for pure
+        functions of the calendar and a run of days (:func:`daily_span`), which the models
+        fitted on one series ask for again and again (every candidate at every backtest
+        origin). Keeps at most ``MEMO_SIZE`` results (then starts again)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = np.asarray(make()).copy()
+        return found.copy()
+
+    def _day_kinds(self, idx: pd.DatetimeIndex) -> np.ndarray:
         kinds = np.zeros(len(idx), dtype=np.int8)
         if self.country is not None and len(idx):
             span = pd.date_range(idx.min() - pd.Timedelta(days=1), idx.max() + pd.Timedelta(days=1))

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from wfm_errors import ForecastInputError
-from forecasting.calendar import EVE, HOLIDAY, REGULAR, SPECIAL, Calendar
+from forecasting.calendar import EVE, HOLIDAY, REGULAR, SPECIAL, Calendar, daily_span
 
 __all__ = ["Model", "DayModel", "MODELS", "make_model", "Ensemble", "SIMPLE_MODEL", "shrunk_ratio"]
 
@@ -255,6 +255,11 @@ class DayModel:
         days: how far one day strays from its level by chance (0 with fewer than 10 days)."""
         reg = ((self.kinds == REGULAR) & ~self.after & ~self.after_gap & ~np.isnan(T)
                & (np.nan_to_num(T) > 0))
+        # every candidate model at a backtest origin sees the same days: computed once for them
+        key = ("day_ratio_noise", reg.tobytes(), np.asarray(self.wd).tobytes(), T.tobytes())
+        return float(self.calendar.remember(key, lambda: self._day_ratio_noise_of(T, reg)))
+
+    def _day_ratio_noise_of(self, T: np.ndarray, reg: np.ndarray) -> float:
         logs = []
         for d in np.flatnonzero(reg):
             near = reg & (self.wd == self.wd[d]) & (np.abs(np.arange(self.D) - d) <= 28)
@@ -272,6 +277,15 @@ class DayModel:
         K = self.rebound_days
         if K < 1:
             return np.zeros(len(dates), dtype=int)
+        span = daily_span(pd.DatetimeIndex(dates))
+        if span is None:
+            return self._after_holiday_runs(dates)
+        open_wd = self.open.any(axis=1)
+        return self.calendar.remember(("after_holiday", K, open_wd.tobytes(), *span),
+                                      lambda: self._after_holiday_runs(dates))
+
+    def _after_holiday_runs(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        K = self.rebound_days
         pad = 7 * ((K + 4) // 5 + 1)  # enough calendar days to hold K open days and a weekend
         ext = pd.date_range(dates[0] - pd.Timedelta(days=pad), dates[-1])
         kinds = self.calendar.day_kinds(ext)

@@ -249,6 +249,10 @@ def shown_error(exc: BaseException) -> BaseException:
     return cause if isinstance(cause, (RuleViolationError, SolveError, HiringSolveError)) else exc
 
 
+#: what a scenario task imports (a cluster's workers import it once, before the first plan)
+SCENARIO_MODULES = ("planner.pipeline",)
+
+
 def run_scenarios(
     config: PlanConfig,
     forecast: pd.DataFrame,
@@ -271,7 +275,7 @@ def run_scenarios(
         if executor is None:
             executor = stack.enter_context(Executor(workers=workers))
         results = executor.map(scenario_task, scenarios, common=(config, forecast), labels=labels,
-                               on_result=on_result)
+                               on_result=on_result, warm=SCENARIO_MODULES)
     return {s.name: outcome for s, outcome in zip(scenarios, results)}
 
 

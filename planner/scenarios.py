@@ -295,7 +295,8 @@ class PlanSearch:
 
             say(f"planning {len(new)} staffing level(s): {', '.join(f'{x:.1%}' for x in new)}", share[0])
             self.executor.map(level_task, scenarios, common=(self.config, self.forecast),
-                              labels=[f"plan at staffing level {x:.1%}" for x in new], on_result=finished)
+                              labels=[f"plan at staffing level {x:.1%}" for x in new], on_result=finished,
+                              warm=("planner.scenarios",))  # the workers import the planner once, before the first plan
             self.solved += len(new)
             self._save()
         return [self._plans[x] for x in wanted if x in self._plans]

@@ -156,3 +156,48 @@ def test_local_workers_get_one_blas_thread_each_and_report_their_task_stats(monk
     assert all(s.worker.startswith("tcp://127.0.0.1:") and s.pid != os.getpid() and s.thread_cpu_s >= 0.3
                for s in ex.task_stats)
     assert len({s.pid for s in ex.task_stats}) == 2  # both workers ran tasks (1 thread each, 4 tasks)
+
+
+def test_longest_first_orders_by_cost_and_keeps_ties_in_input_order():
+    from execution import longest_first
+
+    assert longest_first([1.0, 5.0, 1.0, 3.0, 5.0]) == [1, 4, 3, 0, 2]
+    assert longest_first([]) == []
+    with pytest.raises(ValueError, match="NaN"):
+        longest_first([1.0, float("nan")])
+    with pytest.raises(ValueError, match="3 item"):
+        Executor(in_process=True).map(pow, [1, 2, 3], labels=list("abc"), costs=[1.0])
+
+
+def test_in_process_runs_keep_input_order_whatever_the_costs():
+    with Executor(in_process=True) as ex:
+        out = ex.map(_spin, [0.01, 0.03, 0.02], labels=list("abc"), costs=[1.0, 3.0, 2.0])
+    assert out == [0.01, 0.03, 0.02]
+    assert [s.label for s in ex.task_stats] == list("abc")
+    assert ex.task_stats[0].finished <= ex.task_stats[1].started + 1e-3
+
+
+def _imported(name: str) -> bool:
+    """Whether module ``name`` was imported in this process before this task ran."""
+    import sys
+
+    return name in sys.modules
+
+
+@pytest.mark.slow
+def test_a_cluster_runs_the_costliest_tasks_first_and_workers_import_the_warm_modules_first():
+    warm = "statsmodels.tsa.seasonal"  # nothing of a fresh dask worker imports statsmodels
+    with Executor(workers=1, in_process=False) as ex:
+        cold = ex.map(_imported, [warm], labels=["cold"])
+        # one worker with one thread runs one task at a time: the start order is the run order
+        out = ex.map(_spin, [0.05, 0.2, 0.1, 0.15], labels=list("abcd"), costs=[1, 4, 2, 3])
+        warmed = ex.map(_imported, [warm], labels=["warmed"], warm=(warm,))
+        ex.map(_imported, [warm], labels=["again"], warm=(warm,))  # registered once, nothing to redo
+        plugins = ex.client.run(lambda dask_worker: sorted(dask_worker.plugins))
+    assert cold == [False] and warmed == [True]
+    assert out == [0.05, 0.2, 0.1, 0.15]  # results in input order
+    batch = ex.task_stats[1:5]
+    assert [s.label for s in batch] == list("abcd")  # stats in input order too
+    assert [s.label for s in sorted(batch, key=lambda s: s.started)] == ["b", "d", "c", "a"]
+    assert [name for name in next(iter(plugins.values())) if name.startswith("warm-imports")] == [
+        f"warm-imports-{warm}"]
