@@ -45,10 +45,10 @@ def test_remembered_after_holiday_runs_equal_computed_ones():
     model = make_model("decomposition").fit(y, ts, Calendar("US", opening=opening))
     for start in ("2024-11-20", "2024-12-20", "2025-01-15"):
         days = pd.date_range(start, periods=14)
-        once, again = model._after_holiday(days), model._after_holiday(days)
+        once, again = model.after_holiday(days), model.after_holiday(days)
         np.testing.assert_array_equal(once, model._after_holiday_runs(days))
         np.testing.assert_array_equal(again, once)
-    assert model._after_holiday(pd.date_range("2024-11-27", periods=3)).tolist() == [0, 0, 1]  # Friday after Thanksgiving
+    assert model.after_holiday(pd.date_range("2024-11-27", periods=3)).tolist() == [0, 0, 1]  # Friday after Thanksgiving
 
 
 @pytest.mark.slow
