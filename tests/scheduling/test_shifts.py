@@ -179,6 +179,47 @@ def test_deferred_channel_fills_the_valley_of_voice(keeps_rules):
     assert plan.late_work_minutes == 0
 
 
+def test_blended_coverage_target_puts_deferred_work_on_the_agents_who_blend_into_it():
+    # the quick plans' top-up with blending agents (issue 11, family seed 12: its LP has no
+    # e-mail tours): the e-mail workload where it arrives moves onto voice, whose agents may
+    # work e-mail; e-mail's own rows then need nothing
+    voice = lambda d, h: 2 if (8 <= h < 12 or 14 <= h < 18) else 0  # noqa: E731
+    email_rows = [
+        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "channel": "email",
+         "required_agents": 4.0 if h == 8 else 0.0, "workload_minutes": 240.0 if h == 8 else 0.0,
+         "due_minutes": 600.0}
+        for d in range(7) for h in range(24)
+    ]
+    requirements = pd.concat([_hourly(voice), pd.DataFrame(email_rows)], ignore_index=True)
+    rules = _rules(
+        contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}], max_consecutive_days=7,
+        shift=[{"name": "day", "contract": "ft", "channels": ["voice", "email"], "length_minutes": 600,
+                "earliest_start": "08:00"}],
+        min_rest_hours=12,
+    )
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    demands = channel_demands(requirements, grid)
+    model = ShiftModel(rules, grid, demands, HeadcountCaps(), hard=True, integer_activities=False)
+    channels = list(demands)
+    n = grid.n_intervals
+    plain, immediate = coverage_target(model, channels)
+    moved, immediate_too = coverage_target(model, channels, blended=True)
+    assert (immediate == immediate_too).all()
+    e, v = channels.index("email"), channels.index("voice")
+    email_required = np.asarray(demands["email"].required, dtype=float)
+    voice_required = np.asarray(demands["voice"].required, dtype=float)
+    assert email_required.sum() > 0
+    assert plain[e * n:(e + 1) * n] == pytest.approx(email_required)
+    assert plain[v * n:(v + 1) * n] == pytest.approx(np.ceil(voice_required - 1e-9))
+    assert moved[e * n:(e + 1) * n] == pytest.approx(np.zeros(n))
+    assert moved[v * n:(v + 1) * n] == pytest.approx(np.ceil(voice_required + email_required - 1e-9))
+    # the greedy on the moved target: no e-mail tours, voice tours cover voice and e-mail work
+    tours = greedy_tours(model, blended=True)
+    matrix, _ = tour_coverage(model)
+    assert all(tours[j] == 0 for j, t in enumerate(model.tours) if t.channel == "email")
+    assert (matrix @ tours >= moved - 1e-9)[immediate].all()
+
+
 def _email_only(coverage: str) -> tuple[pd.DataFrame, RuleSet]:
     # 600 minutes of e-mail at 09:00 Monday-Friday (3,000 a week), due within the week so no
     # lateness is priced; one agent at most, on an 8-hour e-mail shift five days a week: 2,400
