@@ -98,6 +98,7 @@ class SubMipProcess:
         self._model = pickle.dumps(("model", model_arrays(h), options), protocol=pickle.HIGHEST_PROTOCOL)
         self._proc: subprocess.Popen | None = None
         self._ready = False  # the child has loaded the model
+        self._failures = 0  # answers missing in a row because the child died (not killed)
         self.kills = 0  # runs ended by killing the child
         self.starts = 0
         if start:  # the child loads the model while the caller goes on
@@ -125,7 +126,8 @@ class SubMipProcess:
         the child has not answered ``grace_s`` after that limit (counted from when the child
         has the model: a new child's start-up is not the MIP's time) or by ``stop_at`` (a
         ``time.perf_counter()`` value), whichever is first: the child is then killed, at once;
-        None too when the child died. Raises ``OSError`` when no child can be started."""
+        None too when the child died. Raises ``OSError`` when no child can be started, or
+        when the child died without an answer twice in a row."""
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()
@@ -142,10 +144,15 @@ class SubMipProcess:
             if not self._wait(fd, min(stop_at, time.perf_counter() + time_limit_s + grace_s)):
                 return None
             (n,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
-            return SubMipResult(*pickle.loads(_read_exactly(fd, n)))
-        except (OSError, EOFError, pickle.UnpicklingError):
+            result = SubMipResult(*pickle.loads(_read_exactly(fd, n)))
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
             self._kill()
+            self._failures += 1
+            if self._failures >= 2:  # e.g. highspy does not import there: not worth restarting
+                raise OSError(f"the sub-MIP process ended without an answer twice ({exc})") from exc
             return None
+        self._failures = 0
+        return result
 
     def _wait(self, fd: int, until: float) -> bool:
         """True when the child has output before ``until``; else kills it and returns False."""

@@ -114,3 +114,20 @@ def test_a_run_past_its_stop_time_is_killed_and_the_next_run_starts_a_new_child(
     assert result is not None and not result.optimal
     assert result.col_value is not None and result.objective <= rhs.sum() + 1e-9
     assert worker.kills == 1  # closing a child that waits for work is not a kill
+
+
+def test_a_child_that_dies_without_answering_twice_is_an_os_error(monkeypatch):
+    # e.g. highspy missing in the child's interpreter: the improvement then runs its MIPs in
+    # its own process (scheduling.shifts.improve) instead of restarting a dead child per MIP
+    import scheduling.shifts.submip as submip
+
+    monkeypatch.setattr(submip.sys, "executable", "/bin/false")
+    h = _highs([1.0, 1.0], [[1, 1]], [1], [highspy.kHighsInf], upper_col=3)
+    columns = np.arange(2, dtype=np.int32)
+    args = (columns, np.zeros(2), np.full(2, 3.0), np.array([1.0, 0.0]))
+    ran = time.perf_counter()
+    with pytest.raises(OSError):  # the dead child's pipe (broken) or its missing answer, at the latest twice
+        with SubMipProcess(h) as worker:
+            for _ in range(2):
+                assert worker.solve(*args, time_limit_s=5.0, grace_s=1.0, stop_at=time.perf_counter() + 30.0) is None
+    assert time.perf_counter() - ran < 10.0  # found out at once, not at the stop time
