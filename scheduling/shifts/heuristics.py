@@ -55,7 +55,10 @@ DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
-GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)  # hard coverage: requirement raised by these shares until the plan completes
+GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)
+# the spread dive starts only with this multiple of the exact LP's seconds left before the
+# dive's deadline: its LP took 0.42 x the exact LP's time on the sample, the dive as much again
+SPREAD_LP_TIME_NEEDED = 1.0  # hard coverage: requirement raised by these shares until the plan completes
 
 
 def uses_spread_dive(model: ShiftModel) -> bool:
@@ -66,7 +69,9 @@ def uses_spread_dive(model: ShiftModel) -> bool:
 
 
 def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray | None:
-    """Integer tours from the dive of the spread-activity model, or None to dive on ``model``.
+    """Integer tours from the dive of the spread-activity model, or None to dive on ``model``;
+    raises :class:`SolveError` when less than ``SPREAD_LP_TIME_NEEDED`` x the exact LP's
+    seconds (``model.seconds``) are left before ``model.dive_deadline``.
 
     In the spread model each break or lunch is taken in equal shares at every offset of its
     window instead of being placed: no placement columns or rows, and an LP whose re-solves
@@ -87,6 +92,13 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
         # dive, 0.2-1.3 % from the exact model's, in a few seconds)
         return None
     started = time.perf_counter()
+    if model.dive_deadline - started < SPREAD_LP_TIME_NEEDED * model.seconds:
+        # its LP and dive would not end in time (they take about as long as the exact LP on a
+        # loaded machine): the LP's tours rounded and repaired at once instead, and the time
+        # left to the improvement (the sample at load 12-15: LP 34.5 s, spread LP 14.6 s, the
+        # dive had no time left and the quick plan came at 61.7 s of 60)
+        raise SolveError(f"no time for the spread-break LP and its dive ({model.dive_deadline - started:.1f} s "
+                         f"left, the exact LP took {model.seconds:.1f} s)")
     progress("solving the spread-break LP")
     spread = ShiftModel(rules, model.grid, model.demands, model.caps, hard=False, integer_activities=False,
                         spread_activities=True, goals=model.goals)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,10 @@ import pytest
 
 from scheduling.rules import RuleSet
 from scheduling.coverage import channel_demands, week_grid
-from scheduling.shifts import HeadcountCaps, InfeasibleError, ShiftModel, plan_shifts
-from scheduling.shifts.heuristics import (coverage_target, dive, drop_redundant, drop_surplus, greedy_plan, greedy_tours,
-                                         headcount_matrix, rounded_up_plan, tour_coverage)
+from scheduling.shifts import HeadcountCaps, InfeasibleError, ShiftModel, SolveError, plan_shifts
+from scheduling.shifts.heuristics import (SPREAD_LP_TIME_NEEDED, coverage_target, dive, drop_redundant, drop_surplus,
+                                         greedy_plan, greedy_tours, headcount_matrix, rounded_up_plan, spread_dive,
+                                         tour_coverage, uses_spread_dive)
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -301,6 +303,23 @@ def test_breaks_dive_instance_is_not_left_far_above_the_lp_bound(keeps_rules):
     assert plan.status in ("Optimal", "Feasible")
     assert plan.gap < 0.10, (plan.gap, plan.objective, plan.lower_bound)
     assert plan.under_agent_hours < 3.0
+
+
+def test_no_spread_dive_when_its_lp_would_not_end_before_the_dive_deadline():
+    # issue 11: on the sample at load 12-15 the exact LP took 34.5 s of 60 and the spread LP
+    # 14.6 s more, leaving the dive no time; with less than SPREAD_LP_TIME_NEEDED x the exact
+    # LP's seconds left the spread dive stops at once (SolveError: the quick plans take over)
+    requirements, rules = _breaks_dive_instance()
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    model = ShiftModel(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=False,
+                       integer_activities=False)
+    assert uses_spread_dive(model)
+    model.seconds = 30.0  # as if the exact LP had taken 30 s
+    model.dive_deadline = time.perf_counter() + SPREAD_LP_TIME_NEEDED * 30.0 - 1.0
+    started = time.perf_counter()
+    with pytest.raises(SolveError, match="no time for the spread-break LP"):
+        spread_dive(model, progress=lambda _s: None)
+    assert time.perf_counter() - started < 1.0
 
 
 #: these two tests check properties of LP solutions, not the time-limited plan: the instance's
