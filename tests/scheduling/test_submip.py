@@ -14,7 +14,8 @@ import pytest
 from scheduling.shifts.submip import SubMipProcess
 
 # how far past its stop time a killed run may return (the kill, the child's exit, the pipes
-# closed): measured 0.00-0.05 s at load 9; the bound leaves room for a loaded machine
+# closed): measured 0.016-0.069 s over 5 kills at load 17 (/tmp script, 00:08 UTC 11-30); the
+# bound leaves room for a more loaded machine
 KILL_LATENESS_S = 1.0
 
 
