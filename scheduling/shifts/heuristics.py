@@ -55,7 +55,10 @@ DIVE_FINE_STEPS = 10  # steps at that share; 4x after
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
-GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)  # hard coverage: requirement raised by these shares until the plan completes
+GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)
+# the spread dive starts only with this multiple of the exact LP's seconds left before the
+# dive's deadline: its LP took 0.42 x the exact LP's time on the sample, the dive as much again
+SPREAD_LP_TIME_NEEDED = 1.0  # hard coverage: requirement raised by these shares until the plan completes
 
 
 def uses_spread_dive(model: ShiftModel) -> bool:
@@ -66,7 +69,9 @@ def uses_spread_dive(model: ShiftModel) -> bool:
 
 
 def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray | None:
-    """Integer tours from the dive of the spread-activity model, or None to dive on ``model``.
+    """Integer tours from the dive of the spread-activity model, or None to dive on ``model``;
+    raises :class:`SolveError` when less than ``SPREAD_LP_TIME_NEEDED`` x the exact LP's
+    seconds (``model.seconds``) are left before ``model.dive_deadline``.
 
     In the spread model each break or lunch is taken in equal shares at every offset of its
     window instead of being placed: no placement columns or rows, and an LP whose re-solves
@@ -87,6 +92,13 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
         # dive, 0.2-1.3 % from the exact model's, in a few seconds)
         return None
     started = time.perf_counter()
+    if model.dive_deadline - started < SPREAD_LP_TIME_NEEDED * model.seconds:
+        # its LP and dive would not end in time (they take about as long as the exact LP on a
+        # loaded machine): the LP's tours rounded and repaired at once instead, and the time
+        # left to the improvement (the sample at load 12-15: LP 34.5 s, spread LP 14.6 s, the
+        # dive had no time left and the quick plan came at 61.7 s of 60)
+        raise SolveError(f"no time for the spread-break LP and its dive ({model.dive_deadline - started:.1f} s "
+                         f"left, the exact LP took {model.seconds:.1f} s)")
     progress("solving the spread-break LP")
     spread = ShiftModel(rules, model.grid, model.demands, model.caps, hard=False, integer_activities=False,
                         spread_activities=True, goals=model.goals)
@@ -533,17 +545,31 @@ def _tour_coverage(model: ShiftModel) -> tuple[sp.csc_matrix, list[str]]:
     return matrix.tocsc(), channels  # duplicates summed
 
 
-def coverage_target(model: ShiftModel, channels: list[str], *, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def coverage_target(model: ShiftModel, channels: list[str], *, margin: float = 0.0,
+                    blended: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """What the greedy and the drop cover, per (channel x interval) row of :func:`tour_coverage`:
     (target agents, True where the row is an immediate channel's). Immediate channels their
     requirement (hard coverage: to the next whole agent, raised by ``margin``); a deferred
-    channel its workload where it arrives (its own tours do that; blended agents the rest)."""
+    channel its workload where it arrives (its own tours do that; blended agents the rest).
+    ``blended``: a deferred channel that immediate channels' agents may blend into has its
+    workload added to theirs where it arrives (shared equally) instead, so their agents'
+    spare time does it (as the LP's blended agents do)."""
     n = model.grid.n_intervals
     hard = model.rules.coverage == "hard"
     target = np.zeros(len(channels) * n)
     immediate = np.zeros(len(channels) * n, dtype=bool)
+    extra = {c: np.zeros(n) for c in channels}
+    if blended:
+        for channel in channels:
+            if not model.demands[channel].deferred:
+                continue
+            into = sorted({b.channel for b in model.blends if b.work_channel == channel} & set(channels))
+            for other in into:
+                extra[other] += np.asarray(model.demands[channel].required, dtype=float) / len(into)
+            if into:
+                extra[channel] -= np.asarray(model.demands[channel].required, dtype=float)
     for k, channel in enumerate(channels):
-        required = np.asarray(model.demands[channel].required, dtype=float)
+        required = np.asarray(model.demands[channel].required, dtype=float) + extra[channel]
         if hard and not model.demands[channel].deferred:
             required = np.ceil(required * (1.0 + margin) - EPS)
         target[k * n:(k + 1) * n] = required
@@ -575,7 +601,7 @@ def headcount_matrix(model: ShiftModel) -> tuple[sp.csr_matrix, np.ndarray]:
 
 
 def greedy_tours(model: ShiftModel, *, margin: float = 0.0, start: np.ndarray | None = None,
-                 support: np.ndarray | None = None) -> np.ndarray:
+                 support: np.ndarray | None = None, blended: bool = False) -> np.ndarray:
     """Integer tour counts without the LP, in ``model.tours`` order.
 
     Each step adds the tour (as many agents of it as its least-covered hour still needs) that
@@ -587,13 +613,16 @@ def greedy_tours(model: ShiftModel, *, margin: float = 0.0, start: np.ndarray | 
     its own tours (blended agents do the rest). ``start``: tours already in the plan (e.g. the
     LP relaxation's tours rounded down; within every headcount row), added to; ``support``: a
     mask of tours (e.g. those the LP uses) the greedy takes from first, the others only when
-    those gain nothing more. It runs to its
+    those gain nothing more; ``blended``: as in :func:`coverage_target` (a deferred channel's
+    work topped up by the immediate channels' agents who blend into it: family seed 12's LP
+    has no e-mail tours, and its rounded-down tours topped up with e-mail tours ended 1.519 x
+    the LP bound, with blending agents 1.233). It runs to its
     end whatever the clock says: it is the plan of last resort (a second or two on the bundled
     sample).
     """
     matrix, channels = tour_coverage(model)
     hard = model.rules.coverage == "hard"
-    target, _immediate = coverage_target(model, channels, margin=margin)
+    target, _immediate = coverage_target(model, channels, margin=margin, blended=blended)
     cost = np.array([max(t.cost, EPS) for t in model.tours])
     price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
     cap_t, limits = headcount_matrix(model)
@@ -638,7 +667,7 @@ def greedy_tours(model: ShiftModel, *, margin: float = 0.0, start: np.ndarray | 
 
 
 def drop_surplus(model: ShiftModel, tours: np.ndarray, *, margin: float = 0.0,
-                 keep: np.ndarray | None = None) -> np.ndarray:
+                 keep: np.ndarray | None = None, blended: bool = False) -> np.ndarray:
     """The repair after a rounding up or a greedy: remove agents of tours, one at a time, the
     removal that saves the most first, while it saves anything, on the coverage with breaks and
     lunches spread (:func:`tour_coverage`) and no LP re-solve (a fraction of a second where
@@ -657,7 +686,7 @@ def drop_surplus(model: ShiftModel, tours: np.ndarray, *, margin: float = 0.0,
     if not len(model.tours):
         return tours
     matrix, channels = tour_coverage(model)
-    target, immediate = coverage_target(model, channels, margin=margin)
+    target, immediate = coverage_target(model, channels, margin=margin, blended=blended)
     if model.goal_rows:
         from scheduling.shifts.goal_repair import drop_goal_surplus
 
@@ -784,7 +813,8 @@ def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
     the quick plan when the dive cannot finish in its time. The LP's tours rounded down (within
     every headcount row, as the LP is), topped up by :func:`greedy_tours` where the requirement
     is still uncovered, then the surplus dropped (:func:`drop_surplus`, never below the rounded
-    down LP); then the LP's tours rounded up with the surplus dropped. Completed by
+    down LP), and once more with the deferred channels' work on the agents who blend into
+    them (``blended``, :func:`coverage_target`); then the LP's tours rounded up with the surplus dropped. Completed by
     :func:`complete` (hard coverage the rounded activities miss: a placement MIP for the time
     left). None when none completes. Returns (column values, objective with the constant)."""
     lp = np.asarray(lp_tours, dtype=float)
@@ -794,6 +824,9 @@ def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
         yield "LP rounded up, surplus dropped", drop_surplus(model, np.ceil(lp - 1e-4), keep=floors), False
         yield ("LP rounded down, topped up greedily, surplus dropped",
                drop_surplus(model, greedy_tours(model, start=floors, support=lp > 1e-4), keep=floors), False)
+        yield ("LP rounded down, topped up greedily with blending agents, surplus dropped",
+               drop_surplus(model, greedy_tours(model, start=floors, support=lp > 1e-4, blended=True), keep=floors,
+                            blended=True), False)
         yield "LP rounded up", np.ceil(lp - 1e-4), True  # when the drops went too far for hard coverage's placement
 
     return _first_plan(model, candidates(), progress=progress, placement_mip=True, best_of=True)

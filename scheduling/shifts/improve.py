@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scheduling.shifts.submip import SubMipProcess, SubMipResult
+
 try:
     import highspy
 except ImportError:  # CBC fallback: no improvement phase
@@ -197,8 +199,15 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
 
     hoods = one_pass() or [everything_hood]
     position, gained_in_pass, final, timed_out = 0, False, False, False
-    # HiGHS checks its time limit only now and then (a root node can run several times over
-    # it on a loaded machine): its interrupt callbacks stop a run at our own clock
+    # HiGHS checks its time limit and interrupt callbacks only between rounds of its root cut
+    # separation, and one round can take several times the limit (family seed 21: 17-27 s
+    # with 6 s): the neighbourhood MIPs run in a child process that is killed at the stop time
+    # (scheduling.shifts.submip); in this process only when no child can be started
+    try:
+        worker: SubMipProcess | None = SubMipProcess(h)
+    except OSError as exc:
+        progress(f"neighbourhood MIPs in this process (no child process: {exc})")
+        worker = None
     stop_at = [float("inf")]
 
     def interrupt(event) -> None:
@@ -225,23 +234,28 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
             mask = np.isin(cols.integer, free)
             lower[mask] = 0.0
             upper[mask] = inf
-            h.changeColsBounds(n_int, cols.integer, lower, upper)
-            warm = h.getSolution()
-            warm.col_value = x.tolist()
-            warm.value_valid = True
-            h.setSolution(warm)
-            h.setOptionValue("time_limit", max(limit, MIN_SUB_MIP_SECONDS))  # a MIP run's limit counts from its start
             ran = time.perf_counter()
-            stop_at[0] = min(ran + limit + INTERRUPT_GRACE_SECONDS, started + deadline_s)
-            h.run()
-            info = h.getInfo()
-            solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            if everything and np.isfinite(info.mip_dual_bound):
-                bound = max(bound, float(info.mip_dual_bound) + constant)
+            hard_stop = started + deadline_s
+            run_limit = max(limit, MIN_SUB_MIP_SECONDS)  # a MIP run's limit counts from its start
+            result = None
+            if worker is not None:
+                try:
+                    result = worker.solve(cols.integer, lower, upper, x, time_limit_s=run_limit,
+                                          grace_s=INTERRUPT_GRACE_SECONDS, stop_at=hard_stop)
+                except OSError as exc:
+                    progress(f"neighbourhood MIPs in this process (no child process: {exc})")
+                    worker = None
+            if worker is None:
+                stop_at[0] = min(ran + limit + INTERRUPT_GRACE_SECONDS, hard_stop)
+                result = _run_here(h, cols, lower, upper, x, time_limit_s=run_limit)
+            solved = result is not None and result.optimal
+            if everything and result is not None and np.isfinite(result.dual_bound):
+                bound = max(bound, result.dual_bound + constant)
             gained = False
-            if info.primal_solution_status == 2 and info.objective_function_value + constant < best - _TOL * max(1, abs(best)):
+            if (result is not None and result.col_value is not None
+                    and result.objective + constant < best - _TOL * max(1, abs(best))):
                 stop_at[0] = float("inf")  # the check is one LP with every integer fixed: never cut short
-                checked = _checked(h, cols, np.asarray(h.getSolution().col_value))
+                checked = _checked(h, cols, result.col_value)
                 if checked is not None and checked[1] + constant < best - _TOL * max(1, abs(best)):
                     x, best = checked[0], checked[1] + constant
                     gained = gained_in_pass = True
@@ -252,6 +266,9 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
             elif everything:
                 progress(f"branch and bound: incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%}")
             took = time.perf_counter() - ran
+            if result is None:
+                progress(f"{hood.label}: its MIP stopped after {took:.1f} s (HiGHS's limit {run_limit:.1f} s), "
+                         "the plan kept")
             if solved and not gained:
                 proven.add(hood.label)
             position += 1
@@ -271,10 +288,34 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
                     hoods = [everything_hood] if final else one_pass()
                 position, gained_in_pass, timed_out = 0, False, False
     finally:
+        if worker is not None:
+            worker.close()
         h.cbMipInterrupt.unsubscribe(interrupt)
         h.cbSimplexInterrupt.unsubscribe(interrupt)
     _load(h, cols, x)
     return x, best, bound
+
+
+def _run_here(h, cols: _Columns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,
+              time_limit_s: float) -> SubMipResult:
+    """A neighbourhood MIP on ``h`` itself (when no child process can be started): stopped by
+    its time limit and the interrupt callback, which HiGHS checks only between cut rounds."""
+    h.changeColsBounds(len(cols.integer), cols.integer, lower, upper)
+    warm = h.getSolution()
+    warm.col_value = x.tolist()
+    warm.value_valid = True
+    h.setSolution(warm)
+    h.setOptionValue("time_limit", time_limit_s)
+    ran = time.perf_counter()
+    h.run()
+    info = h.getInfo()
+    has = info.primal_solution_status == 2
+    return SubMipResult(optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+                        status=h.modelStatusToString(h.getModelStatus()),
+                        objective=float(info.objective_function_value) if has else float("nan"),
+                        dual_bound=float(info.mip_dual_bound),
+                        col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
+                        seconds=time.perf_counter() - ran)
 
 
 def _free_columns(cols: _Columns, hood: Neighbourhood) -> np.ndarray:

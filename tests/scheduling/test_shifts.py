@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,10 @@ import pytest
 
 from scheduling.rules import RuleSet
 from scheduling.coverage import channel_demands, week_grid
-from scheduling.shifts import HeadcountCaps, InfeasibleError, ShiftModel, plan_shifts
-from scheduling.shifts.heuristics import (coverage_target, dive, drop_redundant, drop_surplus, greedy_plan, greedy_tours,
-                                         headcount_matrix, rounded_up_plan, tour_coverage)
+from scheduling.shifts import HeadcountCaps, InfeasibleError, ShiftModel, SolveError, plan_shifts
+from scheduling.shifts.heuristics import (SPREAD_LP_TIME_NEEDED, coverage_target, dive, drop_redundant, drop_surplus,
+                                         greedy_plan, greedy_tours, headcount_matrix, rounded_up_plan, spread_dive,
+                                         tour_coverage, uses_spread_dive)
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -179,6 +181,47 @@ def test_deferred_channel_fills_the_valley_of_voice(keeps_rules):
     assert plan.late_work_minutes == 0
 
 
+def test_blended_coverage_target_puts_deferred_work_on_the_agents_who_blend_into_it():
+    # the quick plans' top-up with blending agents (issue 11, family seed 12: its LP has no
+    # e-mail tours): the e-mail workload where it arrives moves onto voice, whose agents may
+    # work e-mail; e-mail's own rows then need nothing
+    voice = lambda d, h: 2 if (8 <= h < 12 or 14 <= h < 18) else 0  # noqa: E731
+    email_rows = [
+        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "channel": "email",
+         "required_agents": 4.0 if h == 8 else 0.0, "workload_minutes": 240.0 if h == 8 else 0.0,
+         "due_minutes": 600.0}
+        for d in range(7) for h in range(24)
+    ]
+    requirements = pd.concat([_hourly(voice), pd.DataFrame(email_rows)], ignore_index=True)
+    rules = _rules(
+        contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}], max_consecutive_days=7,
+        shift=[{"name": "day", "contract": "ft", "channels": ["voice", "email"], "length_minutes": 600,
+                "earliest_start": "08:00"}],
+        min_rest_hours=12,
+    )
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    demands = channel_demands(requirements, grid)
+    model = ShiftModel(rules, grid, demands, HeadcountCaps(), hard=True, integer_activities=False)
+    channels = list(demands)
+    n = grid.n_intervals
+    plain, immediate = coverage_target(model, channels)
+    moved, immediate_too = coverage_target(model, channels, blended=True)
+    assert (immediate == immediate_too).all()
+    e, v = channels.index("email"), channels.index("voice")
+    email_required = np.asarray(demands["email"].required, dtype=float)
+    voice_required = np.asarray(demands["voice"].required, dtype=float)
+    assert email_required.sum() > 0
+    assert plain[e * n:(e + 1) * n] == pytest.approx(email_required)
+    assert plain[v * n:(v + 1) * n] == pytest.approx(np.ceil(voice_required - 1e-9))
+    assert moved[e * n:(e + 1) * n] == pytest.approx(np.zeros(n))
+    assert moved[v * n:(v + 1) * n] == pytest.approx(np.ceil(voice_required + email_required - 1e-9))
+    # the greedy on the moved target: no e-mail tours, voice tours cover voice and e-mail work
+    tours = greedy_tours(model, blended=True)
+    matrix, _ = tour_coverage(model)
+    assert all(tours[j] == 0 for j, t in enumerate(model.tours) if t.channel == "email")
+    assert (matrix @ tours >= moved - 1e-9)[immediate].all()
+
+
 def _email_only(coverage: str) -> tuple[pd.DataFrame, RuleSet]:
     # 600 minutes of e-mail at 09:00 Monday-Friday (3,000 a week), due within the week so no
     # lateness is priced; one agent at most, on an 8-hour e-mail shift five days a week: 2,400
@@ -260,6 +303,23 @@ def test_breaks_dive_instance_is_not_left_far_above_the_lp_bound(keeps_rules):
     assert plan.status in ("Optimal", "Feasible")
     assert plan.gap < 0.10, (plan.gap, plan.objective, plan.lower_bound)
     assert plan.under_agent_hours < 3.0
+
+
+def test_no_spread_dive_when_its_lp_would_not_end_before_the_dive_deadline():
+    # issue 11: on the sample at load 12-15 the exact LP took 34.5 s of 60 and the spread LP
+    # 14.6 s more, leaving the dive no time; with less than SPREAD_LP_TIME_NEEDED x the exact
+    # LP's seconds left the spread dive stops at once (SolveError: the quick plans take over)
+    requirements, rules = _breaks_dive_instance()
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    model = ShiftModel(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=False,
+                       integer_activities=False)
+    assert uses_spread_dive(model)
+    model.seconds = 30.0  # as if the exact LP had taken 30 s
+    model.dive_deadline = time.perf_counter() + SPREAD_LP_TIME_NEEDED * 30.0 - 1.0
+    started = time.perf_counter()
+    with pytest.raises(SolveError, match="no time for the spread-break LP"):
+        spread_dive(model, progress=lambda _s: None)
+    assert time.perf_counter() - started < 1.0
 
 
 #: these two tests check properties of LP solutions, not the time-limited plan: the instance's
