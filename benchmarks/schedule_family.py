@@ -72,7 +72,8 @@ from scheduling.channels import chat_required_agents  # noqa: E402
 from scheduling.coverage import DEFERRED_CHANNELS, channel_demands, week_grid  # noqa: E402
 from scheduling.erlang import required_agents  # noqa: E402
 from scheduling.requirements import ServiceTarget  # noqa: E402
-from scheduling.roster import agents_from_frame, headcount_caps  # noqa: E402
+from scheduling.checks import check_roster  # noqa: E402
+from scheduling.roster import agents_from_frame, build_roster, headcount_caps  # noqa: E402
 from scheduling.rules import RuleSet  # noqa: E402
 from scheduling.shifts import HeadcountCaps, ShiftModel, SolveError, plan_shifts  # noqa: E402
 
@@ -343,6 +344,7 @@ def run_ours(inst: Instance) -> dict:
     except (SolveError, ValueError) as exc:
         return {"ours_error": f"{type(exc).__name__}: {exc}"[:200], "ours_s": time.perf_counter() - started}
     wall = time.perf_counter() - started
+    broken, unfilled = _roster_check(inst, rules, plan)
     improvements = list(getattr(plan, "improvements", ()) or ())
     if improvements:
         first_s = improvements[0].seconds
@@ -365,8 +367,20 @@ def run_ours(inst: Instance) -> dict:
         "ours_mip_bound": plan.mip_bound, "ours_first_s": first_s, "ours_s": wall,
         "ours_solve_s": plan.solve_seconds, "cost": plan.cost, "agents": int(plan.tours["agents"].sum()),
         "over_coverage": over, "sl": sl, "erlang_sl": erlang_sl, "under_agent_hours": plan.under_agent_hours,
-        "improvements": len(improvements),
+        "improvements": len(improvements), "rule_violations": broken, "unfilled_tours": unfilled,
     }
+
+
+def _roster_check(inst: Instance, rules: RuleSet, plan) -> tuple[int, int]:
+    """The plan as a roster of the instance's agents (or agents made per contract) and the
+    independent rule check of it: (violations, tours no agent took). Not timed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        agents = agents_from_frame(inst.agents, rules) if inst.agents is not None else None
+        roster = build_roster(plan, rules, agents=agents)
+    broken = check_roster(roster.roster, roster.activities, rules, agents=roster.agents, coverage=roster.coverage,
+                          week_start=plan.grid.start)
+    return len(broken), int(roster.unfilled["agents"].sum()) if len(roster.unfilled) else 0
 
 
 def run_highs(inst: Instance) -> dict:
@@ -425,7 +439,7 @@ def _q(values: list[float], q: float) -> float:
 
 
 def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], jobs: int, wall_s: float,
-           load: tuple[float, float, float], note: str, highs_csv: Path | None = None) -> str:
+           load: tuple[float, float, float], note: str, highs_csv: Path | None = None, highs: bool = True) -> str:
     rows = sorted(rows, key=lambda r: r["seed"])
     full = tuple(seeds) == SEEDS
     cmd = "`.venv/bin/python benchmarks/schedule_family.py"
@@ -433,21 +447,24 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
     cmd += "" if time_limit_s == 60 else f" --time-limit {time_limit_s:g}"
     cmd += "" if jobs == 1 else f" --jobs {jobs}"
     cmd += "" if highs_csv is None else f" --highs-csv {highs_csv}"
+    cmd += "" if highs or highs_csv is not None else " --no-highs"
     cmd += "`"
+    scope = ("the full family" if full else "UNSEEN weeks: seeds outside the family's 0-31, same generator"
+             if not set(seeds) & set(SEEDS) else "a SUBSET of the family")
     lines = [f"### {dt.datetime.now():%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
              f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min, at the start)", "",
-             f"Command: {cmd} ({'the full family' if full else 'a SUBSET of the family'}, time_limit_s={time_limit_s:g}, "
+             f"Command: {cmd} ({scope}, time_limit_s={time_limit_s:g}, "
              f"{jobs} instance(s) at a time; wall {wall_s / 60:.1f} min).", ""]
     if note:
         lines += [note, ""]
     lines += ["| seed | week | ours status | ours / bound | HiGHS B&B / bound | bound (LP; MIP dual) | first plan s | "
-              "ours s | HiGHS s | agents | over-cov | sim SL vs target |",
-              "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+              "ours s | HiGHS s | agents | over-cov | sim SL vs target | roster: rules broken, tours unfilled |",
+              "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         if "ours_error" in r:
             lines.append(f"| {r['seed']} | {r['label']} | **{r['ours_error']}** | - | "
                          f"{r.get('highs_ratio', float('nan')):.4f} | - | - | {r['ours_s']:.1f} | "
-                         f"{r.get('highs_s', float('nan')):.1f} | - | - | - |")
+                         f"{r.get('highs_s', float('nan')):.1f} | - | - | - | - |")
             continue
         mip = [b for b in (r.get("ours_mip_bound"), r.get("highs_mip_bound")) if b is not None and math.isfinite(b)]
         erlang = r.get("erlang_sl", {})
@@ -460,7 +477,8 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
             f"| {r['seed']} | {r['label']} ({r['features']}) | {r['ours_status']} | **{r['ours_ratio']:.4f}** | "
             f"{'-' if not math.isfinite(hr) else f'{hr:.4f}'} ({hs}) | {r['lp_bound']:,.0f}; "
             f"{max(mip) if mip else float('nan'):,.0f} | {r['ours_first_s']:.1f} | {r['ours_s']:.1f} | "
-            f"{r.get('highs_s', float('nan')):.1f} | {r['agents']} | {r['over_coverage']:.3f} | {sl} |")
+            f"{r.get('highs_s', float('nan')):.1f} | {r['agents']} | {r['over_coverage']:.3f} | {sl} | "
+            f"{r.get('rule_violations', '-')}, {r.get('unfilled_tours', '-')} |")
     ours = [r.get("ours_ratio", float("nan")) for r in rows]
     highs = [r.get("highs_ratio", float("nan")) for r in rows]
     beaten = sum(1 for o, h in zip(ours, highs) if math.isfinite(h) and (not math.isfinite(o) or o > h + 1e-9))
@@ -471,6 +489,7 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
                        and all(r.get("erlang_sl", {}).get(c, -1.0) >= t - 1e-9
                                for c, (v, t) in r["sl"].items() if v < t - 1e-9))
     failed = sum(1 for r in rows if "ours_error" in r)
+    rule_broken = sum(1 for r in rows if r.get("rule_violations"))
     highs_none = sum(1 for h in highs if not math.isfinite(h))
     lines += ["",
               f"Distribution over {len(rows)} instance(s), objective / best proven bound (targets: median <= 1.01, "
@@ -479,7 +498,7 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
               f"| ours | {_q(ours, 0.5):.4f} | {_q(ours, 0.9):.4f} | {_q(ours, 1.0):.4f} |",
               f"| HiGHS B&B, same limit | {_q(highs, 0.5):.4f} | {_q(highs, 0.9):.4f} | {_q(highs, 1.0):.4f} |", "",
               f"Ours worse than HiGHS B&B on {beaten} instance(s); HiGHS without a plan on {highs_none}; ours failed on "
-              f"{failed}; simulated SL below target on some channel in {low_sl} (in {low_sim_only} of them every such "
+              f"{failed}; its roster broke a rule on {rule_broken}; simulated SL below target on some channel in {low_sl} (in {low_sim_only} of them every such "
               f"channel's expected Erlang service of the same staffing meets the target). Median seconds to our first complete "
               f"plan {_q([r.get('ours_first_s', float('nan')) for r in rows], 0.5):.1f}, in all "
               f"{_q([r.get('ours_s', float('nan')) for r in rows], 0.5):.1f}.", ""]
@@ -528,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HiGHS baseline of {len(rows)} seed(s) written to {args.csv}")
         return 0
     text = report(rows, time_limit_s=args.time_limit, seeds=seeds, jobs=args.jobs,
-                  wall_s=time.perf_counter() - started, load=load, note=args.note, highs_csv=args.highs_csv)
+                  wall_s=time.perf_counter() - started, load=load, note=args.note, highs_csv=args.highs_csv,
+                  highs=not args.no_highs)
     print(text)
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)
