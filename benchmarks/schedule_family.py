@@ -439,7 +439,7 @@ def _q(values: list[float], q: float) -> float:
 
 
 def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], jobs: int, wall_s: float,
-           load: tuple[float, float, float], note: str, highs_csv: Path | None = None, highs: bool = True) -> str:
+           load: tuple[float, float, float], note: str, highs_csv: Path | None = None, highs_run: bool = True) -> str:
     rows = sorted(rows, key=lambda r: r["seed"])
     full = tuple(seeds) == SEEDS
     cmd = "`.venv/bin/python benchmarks/schedule_family.py"
@@ -447,7 +447,7 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
     cmd += "" if time_limit_s == 60 else f" --time-limit {time_limit_s:g}"
     cmd += "" if jobs == 1 else f" --jobs {jobs}"
     cmd += "" if highs_csv is None else f" --highs-csv {highs_csv}"
-    cmd += "" if highs or highs_csv is not None else " --no-highs"
+    cmd += "" if highs_run or highs_csv is not None else " --no-highs"
     cmd += "`"
     scope = ("the full family" if full else "UNSEEN weeks: seeds outside the family's 0-31, same generator"
              if not set(seeds) & set(SEEDS) else "a SUBSET of the family")
@@ -497,7 +497,8 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
               "| | median | P90 | worst |", "|---|---:|---:|---:|",
               f"| ours | {_q(ours, 0.5):.4f} | {_q(ours, 0.9):.4f} | {_q(ours, 1.0):.4f} |",
               f"| HiGHS B&B, same limit | {_q(highs, 0.5):.4f} | {_q(highs, 0.9):.4f} | {_q(highs, 1.0):.4f} |", "",
-              f"Ours worse than HiGHS B&B on {beaten} instance(s); HiGHS without a plan on {highs_none}; ours failed on "
+              (f"Ours worse than HiGHS B&B on {beaten} instance(s); HiGHS without a plan on {highs_none}; " if highs_run
+               or highs_csv is not None else "HiGHS not run (--no-highs); ") + f"ours failed on "
               f"{failed}; its roster broke a rule on {rule_broken}; simulated SL below target on some channel in {low_sl} (in {low_sim_only} of them every such "
               f"channel's expected Erlang service of the same staffing meets the target). Median seconds to our first complete "
               f"plan {_q([r.get('ours_first_s', float('nan')) for r in rows], 0.5):.1f}, in all "
@@ -548,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     text = report(rows, time_limit_s=args.time_limit, seeds=seeds, jobs=args.jobs,
                   wall_s=time.perf_counter() - started, load=load, note=args.note, highs_csv=args.highs_csv,
-                  highs=not args.no_highs)
+                  highs_run=not args.no_highs)
     print(text)
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)
