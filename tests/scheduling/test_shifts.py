@@ -157,9 +157,9 @@ def test_soft_coverage_reports_under_coverage_instead_of_failing(keeps_rules):
     assert plan.under_agent_hours == pytest.approx(11.0)
 
 
-def test_deferred_channel_fills_the_valley_of_voice(keeps_rules):
-    # voice needs 2 agents 08-12 and 14-18 but 0 at 12-14; email: 4 agent-hours arriving at 08:00
-    # due within the day. Two 10-hour shifts 08-18 serve voice or email; email must be worked 12-14.
+def _voice_valley_and_email():
+    """Voice needs 2 agents 08-12 and 14-18 but 0 at 12-14; e-mail: 4 agent-hours arriving at 08:00,
+    due within the day. One 10-hour shift 08-18 serves voice or e-mail. (requirements, rules)"""
     voice = lambda d, h: 2 if (8 <= h < 12 or 14 <= h < 18) else 0  # noqa: E731
     email_rows = [
         {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "channel": "email",
@@ -174,6 +174,13 @@ def test_deferred_channel_fills_the_valley_of_voice(keeps_rules):
                 "earliest_start": "08:00"}],
         min_rest_hours=12,
     )
+    return requirements, rules
+
+
+def test_deferred_channel_fills_the_valley_of_voice(keeps_rules):
+    # voice needs 2 agents 08-12 and 14-18 but 0 at 12-14; email: 4 agent-hours arriving at 08:00
+    # due within the day. Two 10-hour shifts 08-18 serve voice or email; email must be worked 12-14.
+    requirements, rules = _voice_valley_and_email()
     plan = plan_shifts(requirements, rules)
     keeps_rules(plan, rules)
     tours = plan.tours.groupby("channel")["agents"].sum().to_dict()
@@ -185,20 +192,7 @@ def test_blended_coverage_target_puts_deferred_work_on_the_agents_who_blend_into
     # the quick plans' top-up with blending agents (issue 11, family seed 12: its LP has no
     # e-mail tours): the e-mail workload where it arrives moves onto voice, whose agents may
     # work e-mail; e-mail's own rows then need nothing
-    voice = lambda d, h: 2 if (8 <= h < 12 or 14 <= h < 18) else 0  # noqa: E731
-    email_rows = [
-        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "channel": "email",
-         "required_agents": 4.0 if h == 8 else 0.0, "workload_minutes": 240.0 if h == 8 else 0.0,
-         "due_minutes": 600.0}
-        for d in range(7) for h in range(24)
-    ]
-    requirements = pd.concat([_hourly(voice), pd.DataFrame(email_rows)], ignore_index=True)
-    rules = _rules(
-        contract=[{"name": "ft", "days_per_week": 7, "hourly_cost": 1.0}], max_consecutive_days=7,
-        shift=[{"name": "day", "contract": "ft", "channels": ["voice", "email"], "length_minutes": 600,
-                "earliest_start": "08:00"}],
-        min_rest_hours=12,
-    )
+    requirements, rules = _voice_valley_and_email()
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
     demands = channel_demands(requirements, grid)
     model = ShiftModel(rules, grid, demands, HeadcountCaps(), hard=True, integer_activities=False)
