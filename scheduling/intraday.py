@@ -54,7 +54,8 @@ from scheduling import erlang
 from scheduling.channels import IMMEDIATE_CHANNELS, chat_metrics
 from scheduling.requirements import ServiceTarget
 from scheduling.rules import RuleSet, ShiftTemplate
-from scheduling.solvers import highspy, lp_solver
+from scheduling.shifts.submip import SubMipProcess, SubMipResult
+from scheduling.solvers import _silence_banner, highspy
 
 __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "count_on_duty", "project_service",
            "check_day", "template_of"]
@@ -65,15 +66,21 @@ POST_SOLVE_SHARE = 0.2
 #: time building the model took (it scales with the machine's load as building does): kept
 #: back when it is more than POST_SOLVE_SHARE of the budget (sample, all levers: build 7 s, after 4 s)
 POST_SOLVE_PER_BUILD = 0.6
-#: pulp hands each model to HiGHS and reads the solution back outside HiGHS's own time limit:
-#: about this much of the building time per solve (sample: 2 s per solve for a 7 s build)
-SOLVE_OVERHEAD_PER_BUILD = 0.3
 #: share of the solving time stage 1 (moves only) may take when overtime and VTO follow: moves
 #: come first (they cost nothing), and stage 2 only adds to what stage 1 found; a stage 1 that is
 #: proven optimal early leaves the rest to stage 2
 STAGE_ONE_SHARE = 0.7
-#: the solver always gets at least this long (seconds), even when the model took the budget to build
-MIN_SOLVE_S = 1.0
+#: HiGHS's own time limit is this much before the stage's stop time (at least SOLVER_GRACE_S,
+#: else this share of the stage's time), so that it normally stops by itself with its best
+#: solution; the child process solving it is killed at the stop time, losing what it found
+#: (HiGHS reads its limit only between root cut rounds, which can run seconds past it: the
+#: test day of tests/scheduling/test_intraday_replan.py overran a 4.5 s limit by more than 1 s)
+SOLVER_GRACE_S = 1.0
+SOLVER_GRACE_SHARE = 0.25
+#: a stage with less than this left before its stop time (seconds) is not run: its child process
+#: would only start to be killed (the model took the budget to build); the proposal is then the
+#: warm start (the unchanged roster, or stage 1's)
+MIN_SOLVE_S = 0.5
 CHANGE_COLUMNS = ("change_id", "agent_id", "summary", "moved_activities", "switched_minutes", "overtime_minutes",
                   "vto_minutes", "extra_cost")
 EDIT_COLUMNS = ("change_id", "agent_id", "kind", "activity_row", "activity", "old_start", "old_end", "new_start",
@@ -377,9 +384,10 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
         curves[(channel, t)] = (vol, target, curve, base_n)
         base_answered += curve[base_n]
 
-    def build(options: ReplanOptions) -> _Model:
+    def build(options: ReplanOptions, stage_two: bool) -> _Model:
         """The MIP with the levers ``options`` allows; its start (``initial``) is the unchanged
-        roster, so the solver always holds a feasible solution."""
+        roster, so the solver always holds a feasible solution. With ``stage_two`` it has the two
+        stages' constraints, switched by column bounds (see :func:`_stage_bounds`)."""
         prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
         initial: dict[str, float] = {}
         base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
@@ -484,70 +492,67 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                     if (c, int(t)) in shorts:
                         short, most = shorts[(c, int(t))]
                         prob += short <= most * (1 - w)
-        if not options.vto and answered_total:
+        controls = {}
+        if answered_total and not options.vto:
             prob += (pulp.lpSum(answered_total) >= base_answered - 1e-6, "keep_answered")
+        elif answered_total and stage_two:  # stage 1 keeps the day's answered total: its slack is 0 there, free in stage 2
+            slack = pulp.LpVariable("keep_answered_slack", lowBound=0)
+            prob += (pulp.lpSum(answered_total) + slack >= base_answered - 1e-6, "keep_answered")
+            controls["slack"] = slack
+        if stage_two and shorts:  # stage 2 keeps stage 1's shortfall: the cap's upper bound is stage 1's
+            cap = pulp.LpVariable("stage_one_cap", lowBound=0)
+            prob += (pulp.lpSum(v for v, _ in shorts.values()) - cap <= 1e-6, "keep_stage_one")
+            initial[cap.name] = sum(initial.get(v.name, 0.0) for v, _ in shorts.values())
+            controls["cap"] = cap
         prob += pulp.lpSum(objective)
         paid = [v for key, v in choice.items() if len(key) == 3 and key[1] in ("ot", "vto")]
-        return _Model(prob, choice, split, groups, shorts, answered_total, initial, paid)
-
-    def run(m: _Model, start: dict[str, float] | None, share: float):
-        """Solve ``m`` from ``start`` (variable name -> value; None = the unchanged roster) with
-        ``share`` of the time the budget leaves (less the projection's reserve and pulp's own
-        work around the solve, both in proportion to the time the model took to build)."""
-        clock = time.perf_counter()
-        reserve = max(POST_SOLVE_SHARE * budget_s, POST_SOLVE_PER_BUILD * build_s)
-        limit = max(MIN_SOLVE_S, (deadline - clock - reserve) * share - SOLVE_OVERHEAD_PER_BUILD * build_s)
-        solver = _started_solver(start if start is not None else m.initial, time_limit_s=limit, gap_rel=options.gap_rel)
-        m.prob.solve(solver)
-        # pulp reports "Optimal" for any solution found; the solution status tells a proven
-        # optimum from the best found when the time limit struck
-        if m.prob.sol_status == pulp.LpSolutionOptimal:
-            status = "Optimal"
-        elif m.prob.sol_status == pulp.LpSolutionIntegerFeasible:
-            status = "Feasible (time limit)"
-        else:
-            return None
-        values = {v.name: float(v.varValue or 0.0) for v in m.prob.variables()}
-        return m.choice, m.split, m.groups, status, sum(_value(v) for v, _ in m.shorts.values()), values
+        return _Model(prob, choice, split, groups, shorts, answered_total, initial, paid, controls)
 
     # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
     # stage 2: overtime and VTO on top, never giving back what stage 1 recovered. One model for
     # both (building it is most of the time): stage 1 holds overtime and VTO at zero and the
     # day's answered-within-T total at least the roster's; stage 2 frees them, starts from
     # stage 1's solution and keeps its shortfall as a cap.
-    stage_two = ((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
-                 and any(a.ot_options or a.vto_options for a in agents))
-    model = build(options)
+    stage_two = bool((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
+                     and any(a.ot_options or a.vto_options for a in agents))
+    model = build(options, stage_two)
+    columns, h = _highs_model(model.prob, gap_rel=options.gap_rel)
     build_s = time.perf_counter() - started
-    first = cap = None
-    if stage_two:
-        for v in model.paid:
-            v.upBound = 0
-        if options.vto and model.answered_total:
-            model.prob += (pulp.lpSum(model.answered_total) >= base_answered - 1e-6, "keep_answered")
-        first = run(model, None, STAGE_ONE_SHARE)
-        cap = first[4] if first is not None else None
-        for v in model.paid:
-            v.upBound = 1
-        if options.vto and model.answered_total:
-            del model.prob.constraints["keep_answered"]
-        if cap is not None and model.shorts:
-            model.prob += (pulp.lpSum(v for v, _ in model.shorts.values()) <= cap + 1e-6, "keep_stage_one")
-    solved = run(model, first[5] if cap is not None else None, 1.0)
+    # one deadline for everything: the solves stop (their child process killed) in time for the
+    # projection, whose time is kept back in proportion to the build's (both grow with the load)
+    solve_end = deadline - max(POST_SOLVE_SHARE * budget_s, POST_SOLVE_PER_BUILD * build_s)
+    initial = np.array([model.initial.get(v.name, 0.0) for v in columns])
+    first = solved = None
+    kills = 0
+    with _Solver(h) as solver:
+        if stage_two:
+            clock = time.perf_counter()
+            first = solver.run(*_stage_bounds(model, columns, stage=1), initial,
+                               stop_at=clock + (solve_end - clock) * STAGE_ONE_SHARE)
+            cap = _shortfall(model, columns, first.col_value) if first is not None and first.col_value is not None else None
+            solved = solver.run(*_stage_bounds(model, columns, stage=2, cap=cap),
+                                first.col_value if cap is not None else initial, stop_at=solve_end)
+        else:
+            solved = solver.run(*_stage_bounds(model, columns, stage=0), initial, stop_at=solve_end)
+    kills = solver.kills
     notes = []
-    if solved is None and cap is not None:  # no time left for stage 2: stage 1's moves stand
-        solved = first
+    if (solved is None or solved.col_value is None) and first is not None and first.col_value is not None:
+        solved = first  # no solution from stage 2 in time: stage 1's moves stand
         notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
-    if solved is not None and solved[3] != "Optimal":
+    if solved is not None and solved.col_value is not None and not solved.optimal:
         notes.append(f"the solver stopped at the re-plan's time limit ({options.time_limit_s:g} s in all): a better "
                      "proposal may exist")
-    if solved is None:
-        notes.append(f"the solver found no proposal within {options.time_limit_s:g} s: the roster stands unchanged")
+    if solved is None or solved.col_value is None:  # the start, the unchanged roster, is the best known
+        notes.append(f"the solver found nothing better than the roster within {options.time_limit_s:g} s: it stands unchanged")
         edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
-        status = "Not solved (time limit)"
+        status = "Feasible (time limit)"
     else:
-        choice, split, groups, status = solved[:4]
-        edits = _edits(agents, choice, split, groups, horizon, now, dt_min, roster, acts, immediate)
+        for v, x in zip(columns, solved.col_value):
+            v.varValue = float(x)
+        status = "Optimal" if solved.optimal else "Feasible (time limit)"
+        edits = _edits(agents, model.choice, model.split, model.groups, horizon, now, dt_min, roster, acts, immediate)
+    if kills:
+        notes.append(f"the solver was stopped {kills} time(s) at the re-plan's deadline, past its own time limit")
     result = _result(roster, activities, demand, targets, rules, edits, agents, now=now, day_end=day_end,
                      status=status, started=started, options=options)
     return dataclasses.replace(result, notes=tuple(notes))
@@ -565,6 +570,156 @@ class _Model:
     answered_total: list
     initial: dict[str, float]
     paid: list  # overtime and VTO variables
+    controls: dict  # "slack" (stage 1's keep_answered), "cap" (stage 2's keep_stage_one), when the model has them
+
+
+def _stage_bounds(model: _Model, columns: list, *, stage: int, cap: float | None = None):
+    """The column bounds that make ``model`` one stage: 1 = moves only (overtime and VTO at 0,
+    the day's answered total at least the roster's), 2 = every lever (under stage 1's shortfall
+    ``cap`` when there is one), 0 = the model as built. Returns ``(columns, lower, upper)``."""
+    index = {id(v): i for i, v in enumerate(columns)}
+    rows = []
+    if stage:
+        rows += [(v, 0.0, 0.0 if stage == 1 else 1.0) for v in model.paid]
+        if "slack" in model.controls:
+            rows.append((model.controls["slack"], 0.0, 0.0 if stage == 1 else np.inf))
+        if "cap" in model.controls:
+            rows.append((model.controls["cap"], 0.0, np.inf if stage == 1 or cap is None else float(cap)))
+    rows = [(index[id(v)], lo, up) for v, lo, up in rows if id(v) in index]
+    if not rows:  # the child process sets some bounds each run: the first column's own
+        v = columns[0]
+        rows = [(0, -np.inf if v.lowBound is None else float(v.lowBound), np.inf if v.upBound is None else float(v.upBound))]
+    cols, lower, upper = zip(*rows)
+    return np.array(cols, dtype=np.int32), np.array(lower, dtype=float), np.array(upper, dtype=float)
+
+
+def _shortfall(model: _Model, columns: list, values: np.ndarray) -> float:
+    index = {id(v): i for i, v in enumerate(columns)}
+    return float(sum(values[index[id(v)]] for v, _ in model.shorts.values() if id(v) in index))
+
+
+def _highs_model(prob: pulp.LpProblem, *, gap_rel: float):
+    """``prob`` as a HiGHS instance (rowwise arrays, one pass over its constraints; pulp's own
+    hand-over adds rows one by one). Returns ``(columns, h)``: the pulp variables in column order
+    (only those in the objective or a constraint) and the instance, ``mip_rel_gap`` = ``gap_rel``."""
+    columns: list = []
+    position: dict[int, int] = {}
+
+    def col(v) -> int:
+        i = position.get(id(v))
+        if i is None:
+            i = position[id(v)] = len(columns)
+            columns.append(v)
+        return i
+
+    cost_pairs = [(col(v), a) for v, a in prob.objective.items()]
+    starts, index, value, row_lower, row_upper = [0], [], [], [], []
+    for c in prob.constraints.values():
+        for v, a in c.items():
+            if a:
+                index.append(col(v))
+                value.append(a)
+        starts.append(len(index))
+        lo, up = c.getLb(), c.getUb()
+        row_lower.append(-np.inf if lo is None else lo)
+        row_upper.append(np.inf if up is None else up)
+    n = len(columns)
+    cost = np.zeros(n)
+    for i, a in cost_pairs:
+        cost[i] += a
+    _silence_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(row_lower)
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.array([-np.inf if v.lowBound is None else v.lowBound for v in columns], dtype=float)
+    lp.col_upper_ = np.array([np.inf if v.upBound is None else v.upBound for v in columns], dtype=float)
+    lp.row_lower_, lp.row_upper_ = np.array(row_lower, dtype=float), np.array(row_upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(row_lower)
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=float)
+    lp.offset_ = float(prob.objective.constant)
+    lp.sense_ = highspy.ObjSense.kMinimize
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
+                       for v in columns]
+    h.passModel(lp)
+    h.setOptionValue("mip_rel_gap", float(gap_rel))
+    return columns, h
+
+
+class _Solver:
+    """The re-plan's MIP runs: in a child process (:class:`scheduling.shifts.submip.SubMipProcess`)
+    killed at the stop time, so that no run outlasts the re-plan's deadline (HiGHS reads its own
+    time limit only between root cut rounds); in this process, stopped by HiGHS's interrupt
+    callback, only when no child process can be started. A context manager (ends the child)."""
+
+    def __init__(self, h):
+        self.h = h
+        self.kills = 0
+        self.skipped = 0  # runs not started: no time left
+        self._stop_at = float("inf")
+        try:  # the child starts on the first run (none when no stage has the time)
+            self.worker: SubMipProcess | None = SubMipProcess(h, start=False)
+        except OSError:
+            self.worker = None
+            self._subscribe()
+
+    def __enter__(self) -> _Solver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.worker is not None:
+            self.kills += self.worker.kills
+            self.worker.close()
+            self.worker = None
+
+    def _subscribe(self) -> None:
+        def interrupt(event) -> None:
+            event.interrupt(time.perf_counter() > self._stop_at)
+
+        self.h.cbMipInterrupt.subscribe(interrupt)
+        self.h.cbSimplexInterrupt.subscribe(interrupt)
+
+    def run(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, *,
+            stop_at: float) -> SubMipResult | None:
+        """Solve with the bounds of ``columns`` set and ``start`` (every column's value) as the
+        MIP start, done by ``stop_at`` (a ``time.perf_counter()`` value); None without an answer,
+        and at once when less than MIN_SOLVE_S is left (a child process would only start to be killed)."""
+        left = stop_at - time.perf_counter()
+        if left < MIN_SOLVE_S:
+            self.skipped += 1
+            return None
+        grace = SOLVER_GRACE_S if SOLVER_GRACE_S < 0 else max(SOLVER_GRACE_S, SOLVER_GRACE_SHARE * left)
+        limit = max(left - grace, MIN_SOLVE_S)
+        if self.worker is not None:
+            try:
+                return self.worker.solve(columns, lower, upper, start, time_limit_s=limit, grace_s=grace, stop_at=stop_at)
+            except OSError:
+                self.kills += self.worker.kills
+                self.worker = None
+                self._subscribe()
+        h = self.h
+        h.changeColsBounds(len(columns), columns, lower, upper)
+        warm = highspy.HighsSolution()
+        warm.col_value = np.asarray(start, dtype=float).tolist()
+        warm.value_valid = True
+        h.setSolution(warm)
+        h.setOptionValue("time_limit", float(limit))
+        self._stop_at = stop_at
+        ran = time.perf_counter()
+        h.run()
+        self._stop_at = float("inf")
+        info = h.getInfo()
+        has = info.primal_solution_status == 2
+        return SubMipResult(optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+                            status=h.modelStatusToString(h.getModelStatus()),
+                            objective=float(info.objective_function_value) if has else float("nan"),
+                            dual_bound=float(info.mip_dual_bound),
+                            col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
+                            seconds=time.perf_counter() - ran)
 
 
 def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, contracts, options, rule_channels) -> list[_Agent]:
@@ -658,24 +813,6 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
                           group_channels=chans, template=template, hourly_cost=contract.hourly_cost, base=base,
                           movable=movable, ot_options=ot, vto_options=vto, old_switches=old_switches))
     return out
-
-
-def _started_solver(start: dict[str, float], *, time_limit_s: float, gap_rel: float) -> pulp.LpSolver:
-    """HiGHS given a first feasible solution (``start``: variable name -> value; others 0), so a
-    time limit always ends with a proposal at least as good as the start; CBC without one."""
-    solver = lp_solver(time_limit_s=time_limit_s, gap_rel=gap_rel)
-    if not isinstance(solver, pulp.HiGHS) or highspy is None:
-        return solver
-
-    class Started(pulp.HiGHS):
-        def callSolver(self, lp):
-            solution = highspy.HighsSolution()
-            solution.col_value = [float(start.get(v.name, 0.0)) for v in lp.variables()]
-            solution.value_valid = True
-            lp.solverModel.setSolution(solution)
-            lp.solverModel.run()
-
-    return Started(msg=False, timeLimit=time_limit_s, gapRel=gap_rel, mip=True)
 
 
 def _value(var) -> float:
