@@ -54,7 +54,7 @@ from scheduling import erlang
 from scheduling.channels import IMMEDIATE_CHANNELS, chat_metrics
 from scheduling.requirements import ServiceTarget
 from scheduling.rules import RuleSet, ShiftTemplate
-from scheduling.shifts.submip import SubMipProcess, SubMipResult
+from scheduling.mip_child import MipAnswer, StreamingMip
 from scheduling.solvers import _silence_banner, highspy
 
 __all__ = ["ReplanOptions", "ReplanResult", "replan_day", "apply_changes", "count_on_duty", "project_service",
@@ -72,8 +72,8 @@ POST_SOLVE_PER_BUILD = 0.6
 STAGE_ONE_SHARE = 0.7
 #: HiGHS's own time limit is this much before the stage's stop time (at least SOLVER_GRACE_S,
 #: else this share of the stage's time), so that it normally stops by itself with its best
-#: solution; the child process solving it is killed at the stop time, losing what it found
-#: (HiGHS reads its limit only between root cut rounds, which can run seconds past it: the
+#: solution; else the child process solving it is killed at the stop time and its last
+#: improving solution kept (HiGHS reads its limit only between root cut rounds, which can run seconds past it: the
 #: test day of tests/scheduling/test_intraday_replan.py overran a 4.5 s limit by more than 1 s)
 SOLVER_GRACE_S = 1.0
 SOLVER_GRACE_SHARE = 0.25
@@ -534,7 +534,7 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
                                 first.col_value if cap is not None else initial, stop_at=solve_end)
         else:
             solved = solver.run(*_stage_bounds(model, columns, stage=0), initial, stop_at=solve_end)
-    kills = solver.kills
+        kills = solver.kills
     notes = []
     if (solved is None or solved.col_value is None) and first is not None and first.col_value is not None:
         solved = first  # no solution from stage 2 in time: stage 1's moves stand
@@ -651,18 +651,18 @@ def _highs_model(prob: pulp.LpProblem, *, gap_rel: float):
 
 
 class _Solver:
-    """The re-plan's MIP runs: in a child process (:class:`scheduling.shifts.submip.SubMipProcess`)
-    killed at the stop time, so that no run outlasts the re-plan's deadline (HiGHS reads its own
-    time limit only between root cut rounds); in this process, stopped by HiGHS's interrupt
-    callback, only when no child process can be started. A context manager (ends the child)."""
+    """The re-plan's MIP runs: in a child process (:class:`scheduling.mip_child.StreamingMip`)
+    killed at the stop time, keeping the last improving solution it reported, so that no run
+    outlasts the re-plan's deadline (HiGHS reads its own time limit only between root cut
+    rounds); in this process, stopped by HiGHS's interrupt callback, only when no child process
+    can be started. A context manager (ends the child)."""
 
     def __init__(self, h):
         self.h = h
         self.kills = 0
-        self.skipped = 0  # runs not started: no time left
         self._stop_at = float("inf")
         try:  # the child starts on the first run (none when no stage has the time)
-            self.worker: SubMipProcess | None = SubMipProcess(h, start=False)
+            self.worker: StreamingMip | None = StreamingMip(h)
         except OSError:
             self.worker = None
             self._subscribe()
@@ -672,7 +672,6 @@ class _Solver:
 
     def __exit__(self, *exc) -> None:
         if self.worker is not None:
-            self.kills += self.worker.kills
             self.worker.close()
             self.worker = None
 
@@ -684,21 +683,22 @@ class _Solver:
         self.h.cbSimplexInterrupt.subscribe(interrupt)
 
     def run(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, *,
-            stop_at: float) -> SubMipResult | None:
+            stop_at: float) -> MipAnswer | None:
         """Solve with the bounds of ``columns`` set and ``start`` (every column's value) as the
-        MIP start, done by ``stop_at`` (a ``time.perf_counter()`` value); None without an answer,
-        and at once when less than MIN_SOLVE_S is left (a child process would only start to be killed)."""
+        MIP start, done by ``stop_at`` (a ``time.perf_counter()`` value); None at once when less
+        than MIN_SOLVE_S is left (a child process would only start to be killed)."""
         left = stop_at - time.perf_counter()
         if left < MIN_SOLVE_S:
-            self.skipped += 1
             return None
         grace = SOLVER_GRACE_S if SOLVER_GRACE_S < 0 else max(SOLVER_GRACE_S, SOLVER_GRACE_SHARE * left)
         limit = max(left - grace, MIN_SOLVE_S)
         if self.worker is not None:
             try:
-                return self.worker.solve(columns, lower, upper, start, time_limit_s=limit, grace_s=grace, stop_at=stop_at)
+                answer = self.worker.solve(columns, lower, upper, start, time_limit_s=limit, stop_at=stop_at)
+                self.kills += answer.killed
+                return answer
             except OSError:
-                self.kills += self.worker.kills
+                self.worker.close()
                 self.worker = None
                 self._subscribe()
         h = self.h
@@ -712,14 +712,11 @@ class _Solver:
         ran = time.perf_counter()
         h.run()
         self._stop_at = float("inf")
-        info = h.getInfo()
-        has = info.primal_solution_status == 2
-        return SubMipResult(optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
-                            status=h.modelStatusToString(h.getModelStatus()),
-                            objective=float(info.objective_function_value) if has else float("nan"),
-                            dual_bound=float(info.mip_dual_bound),
-                            col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
-                            seconds=time.perf_counter() - ran)
+        has = h.getInfo().primal_solution_status == 2
+        return MipAnswer(optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+                         status=h.modelStatusToString(h.getModelStatus()),
+                         col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
+                         killed=False, seconds=time.perf_counter() - ran)
 
 
 def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, contracts, options, rule_channels) -> list[_Agent]:
