@@ -10,7 +10,8 @@ the rest of the day (from the cut to midnight) is forecast by
 * the naive ratio update: rest x actual so far / plan so far,
 * ours: :func:`forecasting.intraday.fit_intraday_model` fitted on the history before the week
   against what the plan's model forecast for the 16 weeks before (``past_forecasts``), its
-  method chosen there by backtest, and updated with the day's actuals so far,
+  method chosen there by backtest, and updated with the day's actuals so far (and, when the
+  backtest kept it, the prior level from the week's ordinary days before this one),
 
 and scored by pooled rest-of-day WAPE (sum |F - A| / sum A over every day and interval after
 the cut) and the share of rest-of-day intervals inside our 10-90 % band; the noise floor is the WAPE a
@@ -105,10 +106,11 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
     calendar = Calendar(country)
     model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline,
                                calendar=None if acc.get("no_calendar") else calendar)
-    acc.setdefault("methods", []).append(model.method)
+    acc.setdefault("methods", []).append(model.method + ("+prev" if model.previous_weight > 0 else ""))
     ts_all, y_all = series_arrays(frame, channel, week + pd.Timedelta(days=7))
     truth = pd.Series(y_all, index=ts_all)
     slots = 1440 // MINUTES
+    before: list[tuple[np.ndarray, np.ndarray]] = []  # the week's ordinary days so far: (forecast, actual)
     for d in range(7):
         day = week + pd.Timedelta(days=d)
         grid = pd.date_range(day, periods=slots, freq=f"{MINUTES}min")
@@ -118,13 +120,15 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
             continue
         acc["days"] = acc.get("days", 0) + 1
         kind = REGULAR if acc.get("no_calendar") else int(calendar.intraday_kinds([day])[0])
+        # only days before this one (whole days, as a lead has them the next morning)
+        previous = None if acc.get("no_previous") or not before else tuple(np.array(z) for z in zip(*before))
         acc["special_days"] = acc.get("special_days", 0) + (kind != REGULAR)
         for cut_text in CUTS:
             cut = (pd.Timedelta(cut_text + ":00") // pd.Timedelta(minutes=MINUTES))
             seen = np.arange(slots) < cut
             seen &= ~np.isnan(a)
             rest = (np.arange(slots) >= cut) & ~np.isnan(a)
-            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind)
+            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind, previous=previous)
             naive = naive_ratio(f, np.where(seen, a, 0.0), seen)
             row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
                                                 forecast=0.0))
@@ -142,6 +146,8 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
                 naive=np.abs(naive[rest] - a[rest]).sum(), ours=np.abs(ours.mean[rest] - a[rest]).sum(),
                 plan_rest=np.nan_to_num(f[rest]).sum(), ours_rest=ours.mean[rest].sum(),
                 inside=int(((a[band] >= ours.lo[band]) & (a[band] <= ours.hi[band])).sum()), n=int(band.sum())))
+        if kind == REGULAR:
+            before.append((f, a))
 
 
 def main() -> None:
@@ -150,6 +156,8 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="score the TUNE weeks instead (not appended)")
     parser.add_argument("--no-calendar", action="store_true",
                         help="the update without the day's calendar kind (as before issue 13 step 1; not appended)")
+    parser.add_argument("--no-previous", action="store_true",
+                        help="the update without the previous days' prior (as before issue 13 session 24; not appended)")
     parser.add_argument("--by-day", metavar="CSV", help="also write each day's rest-of-day errors per cut to CSV")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -162,7 +170,7 @@ def main() -> None:
         frame = load(file)
         for channel in channels or ("voice",):
             name = key if channels is None else f"{key}/{channel}"
-            acc: dict = {"no_calendar": args.no_calendar}
+            acc: dict = {"no_calendar": args.no_calendar, "no_previous": args.no_previous}
             for week in (tune if args.tune else report):
                 if key == "il":  # the Israeli week starts on Sunday
                     week = week - pd.Timedelta(days=week.day_of_week + 1) if week.day_of_week != 6 else week
@@ -203,7 +211,7 @@ def main() -> None:
             f"{'no day kinds' if args.no_calendar else 'holidays, eves and bridge days updated as such: ' + ', '.join(f'{k} {v} days' for k, v in special_days.items())})\n\n"
             + header + "\n" + "\n".join(lines) + "\n\n" + summary + "\n")
     print(text)
-    if not args.tune and not args.no_calendar:
+    if not args.tune and not args.no_calendar and not args.no_previous:
         append_section("intraday_accuracy", text, intro="Rest-of-day WAPE of the intraday re-forecast vs the plan's "
                        "forecast and the naive ratio update (issue 13); written by benchmarks/intraday_accuracy.py.")
 

@@ -35,10 +35,19 @@ actuals. The 10-90 % band is the Poisson-lognormal count with the posterior vari
 shift, scaled by a factor calibrated on the backtest days to cover 80 % there, at each of the
 backtest's cut times (interpolated between them by the time of day).
 
+**The previous days** (issue 13): the plan's forecast is made once for the week and its error
+persists from day to day, so the ordinary days since the week's start (the plan's start) give
+a prior for today's level before any of today is seen: ``m = rho x`` the mean day level (the
+weighted mean log ratio of actual to forecast) of those days, ``rho`` the least-squares slope
+of a day's level on that mean over the history's weeks (clipped to 0..1); the update then
+starts from ``f exp(m)`` instead of ``f``. Only days before today enter, and only ordinary ones
+(not on holidays, eves or bridge days, nor from them).
+
 The method (plan unchanged, naive ratio, damped ratio, level, level + 1..4 shape factors,
 covariance with 0/30/60 % shrinkage) is chosen per series by a backtest on the last
-``backtest_days`` days before the plan's start (factors learned on the days before those), at
-three cut times across the opening hours, by rest-of-day WAPE.
+``backtest_days`` days before the plan's start (factors and ``rho`` learned on the days before
+those), at three cut times across the opening hours, by rest-of-day WAPE; then the previous
+days' prior is kept for it when it lowers that WAPE on the same days (``method`` reads "+prev").
 
 Example:
     >>> base = past_forecasts(y, ts, model="decomposition", interval_minutes=30)  # history before the plan
@@ -63,7 +72,8 @@ from forecasting.calendar import REGULAR, Calendar, learn_opening_hours
 from forecasting.models import make_model
 
 __all__ = ["IntradayModel", "IntradayUpdate", "fit_intraday_model", "day_matrix", "baseline_matrix",
-           "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "METHODS", "MODEL_COLUMNS"]
+           "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "day_level", "previous_level",
+           "previous_day_levels", "METHODS", "MODEL_COLUMNS"]
 
 #: candidate methods, in the order they are tried
 METHODS = ("plan", "ratio", "damped", "level", "factor1", "factor2", "factor3", "factor4", "cov", "cov30", "cov60")
@@ -109,7 +119,8 @@ class IntradayModel:
     ``cut_scales`` at the backtest's ``cut_slots``, interpolated by the time of day);
     ``backtest``: rest-of-day WAPE per method on the backtest days (method, wape, coverage, n);
     ``special_level_var``: the day-level variance added on holidays, eves and bridge days
-    (learned from ``special_days`` past ones).
+    (learned from ``special_days`` past ones); ``previous_weight``: ``rho``, the share of the
+    previous days' mean level taken as today's prior level (0 = the backtest chose no prior).
     """
 
     interval_minutes: int
@@ -125,6 +136,7 @@ class IntradayModel:
     cut_scales: tuple[float, ...] = ()
     special_level_var: float = SPECIAL_LEVEL_VAR
     special_days: int = 0
+    previous_weight: float = 0.0
 
     @property
     def slots(self) -> int:
@@ -143,9 +155,9 @@ class IntradayModel:
         e.g. to keep it with a plan; :meth:`from_frame` reads it back exactly."""
         parts = [pd.DataFrame({"field": "scalar", "row": 0, "col": 0, "value": [float(v) for v in (
                      self.interval_minutes, self.sigma2, self.variance_scale, self.train_days,
-                     self.special_level_var, self.special_days)],
+                     self.special_level_var, self.special_days, self.previous_weight)],
                                "text": ["interval_minutes", "sigma2", "variance_scale", "train_days",
-                                        "special_level_var", "special_days"]}),
+                                        "special_level_var", "special_days", "previous_weight"]}),
                  pd.DataFrame({"field": ["method"], "row": [0], "col": [0], "value": [np.nan], "text": [self.method]})]
         for name in ("components", "prior", "covariance"):
             m = np.asarray(getattr(self, name), dtype=float)
@@ -187,13 +199,19 @@ class IntradayModel:
                    train_days=int(scalar["train_days"]), cut_slots=tuple(int(v) for v in cut_rows["col"]),
                    cut_scales=tuple(float(v) for v in cut_rows["value"]),
                    special_level_var=float(scalar.get("special_level_var", SPECIAL_LEVEL_VAR)),
-                   special_days=int(scalar.get("special_days", 0)))
+                   special_days=int(scalar.get("special_days", 0)),
+                   previous_weight=float(scalar.get("previous_weight", 0.0)))
 
-    def update(self, forecast: np.ndarray, actual: np.ndarray, *, day_kind: int = REGULAR) -> IntradayUpdate:
+    def update(self, forecast: np.ndarray, actual: np.ndarray, *, day_kind: int = REGULAR,
+               previous: tuple[np.ndarray, np.ndarray] | None = None) -> IntradayUpdate:
         """Re-forecast one day: ``forecast`` (contacts per slot, the whole day from midnight),
         ``actual`` (same length, NaN where not seen yet). Seen slots keep their actuals.
         ``day_kind``: the day's :meth:`~forecasting.calendar.Calendar.intraday_kinds` value; on
-        any but REGULAR the morning sets the day's level (``method`` then reads "special")."""
+        any but REGULAR the morning sets the day's level (``method`` then reads "special").
+        ``previous``: ``(forecasts, actuals)``, days x slots, of the ordinary days of the plan
+        before today (none from today or later); with ``previous_weight`` > 0 their mean level
+        x ``previous_weight`` is today's prior level: the update starts from the forecast x
+        exp(that) (``method`` then ends in "+prev")."""
         forecast = np.asarray(forecast, dtype=float)
         actual = np.asarray(actual, dtype=float)
         if forecast.shape != (self.slots,) or actual.shape != (self.slots,):
@@ -201,6 +219,12 @@ class IntradayModel:
                              f"{self.interval_minutes}-minute intervals), got {forecast.shape} and {actual.shape}")
         seen = ~np.isnan(actual)
         method = self.method if day_kind == REGULAR else "special"
+        if method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
+            forecast = forecast * np.exp(self.previous_weight * previous_level(*previous))
+            mean, var = _point(method, self, forecast, actual, seen)
+            lo, hi = _band(mean, var * self._scale(seen))
+            return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
+                                  hi=np.where(seen, actual, hi), method=method + "+prev")
         mean, var = _point(method, self, forecast, actual, seen)
         lo, hi = _band(mean, var * self._scale(seen))
         return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
@@ -230,6 +254,42 @@ def baseline_matrix(x: np.ndarray, *, weeks: int = 4, min_weeks: int = 2) -> np.
     with np.errstate(invalid="ignore"):
         mean = np.nansum(stack, axis=0) / np.where(count > 0, count, 1)
     return np.where(count >= min_weeks, mean, np.nan)
+
+
+def day_level(forecast: np.ndarray, actual: np.ndarray) -> float:
+    """A day's level against its forecast: the mean log ratio of actual to forecast over the
+    slots with both (forecast > 0), weighted by their Poisson precision; NaN with fewer than two
+    such slots."""
+    forecast = np.asarray(forecast, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    ok = ~np.isnan(actual) & ~np.isnan(forecast) & (np.nan_to_num(forecast) > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    w = 1.0 / (1.0 / (forecast[ok] + 0.5) + 0.01)
+    return float((w * _log_ratio(actual[ok], forecast[ok])).sum() / w.sum())
+
+
+def previous_level(forecasts: np.ndarray, actuals: np.ndarray) -> float:
+    """The mean :func:`day_level` of some days (rows of ``forecasts``/``actuals``); 0 without any."""
+    levels = [day_level(f, a) for f, a in zip(np.atleast_2d(forecasts), np.atleast_2d(actuals))]
+    levels = [v for v in levels if np.isfinite(v)]
+    return float(np.mean(levels)) if levels else 0.0
+
+
+def previous_day_levels(x: np.ndarray, b: np.ndarray, ordinary: np.ndarray, *, next_origin: int) -> np.ndarray:
+    """Per day (rows of ``x``/``b``: consecutive days), the mean level of the ordinary days
+    (``ordinary``: bool per row) of its forecast week before it, 0 without any: the prior
+    :meth:`IntradayModel.update` gets from ``previous``. Weeks start every 7 days before row
+    ``next_origin`` (the plan's start; :func:`past_forecasts` refits there). Row ``i`` reads
+    only rows ``< i``."""
+    out = np.zeros(len(x))
+    levels = np.array([day_level(bd, xd) if ordinary[i] else np.nan for i, (xd, bd) in enumerate(zip(x, b))])
+    for i in range(len(x)):
+        origin = i - (i - next_origin) % 7
+        prev = _inliers(levels[:i])[max(origin, 0):i]  # outliers judged by the days before i only
+        prev = prev[np.isfinite(prev)]
+        out[i] = float(prev.mean()) if len(prev) else 0.0
+    return out
 
 
 # -- the update methods --------------------------------------------------------------------
@@ -485,31 +545,67 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
     with np.errstate(invalid="ignore"):
         open_slot = (np.nanmean(b[usable], axis=0) > 0.05) if len(usable) else np.zeros(x.shape[1], bool)
     cuts = _cut_slots(open_slot)
+    # the previous days' prior: each day's ordinary days before it in its forecast week
+    ordinary = np.zeros(len(days), bool)
+    ordinary[usable] = True
+    prior = previous_day_levels(x, b, ordinary, next_origin=len(days))
+    rho_early = _previous_weight(x[train_rows], b[train_rows], prior[train_rows])
     rows = []
+
+    def score(method: str, shift: np.ndarray | None) -> float:
+        err = tot = 0.0
+        for d in test:
+            f = np.nan_to_num(b[d]) * (1.0 if shift is None else np.exp(shift[d]))
+            for cut in cuts:
+                e, t = _score_day(method, fit_early, f, x[d], cut)
+                err, tot = err + e, tot + t
+        return err / tot if tot > 0 else np.nan
+
     if len(test) and cuts:
-        for method in methods:
-            err = tot = 0.0
-            for d in test:
-                f = np.nan_to_num(b[d])
-                for cut in cuts:
-                    e, t = _score_day(method, fit_early, f, x[d], cut)
-                    err, tot = err + e, tot + t
-            rows.append({"method": method, "wape": err / tot if tot > 0 else np.nan})
+        rows = [{"method": method, "wape": score(method, None)} for method in methods]
     table = pd.DataFrame(rows, columns=["method", "wape"])
     if table["wape"].notna().any():
         method = str(table.loc[table["wape"].idxmin(), "method"])
     else:
         method = "damped" if "damped" in methods else methods[0]
+    # the previous days' prior, for the chosen method, kept when it lowers the same backtest's WAPE
+    with_prior = False
+    if len(test) and cuts and rho_early > 0 and table["wape"].notna().any():
+        with_prior = bool(score(method, rho_early * prior) < table["wape"].min())
     # band calibration on the same days, with the chosen method
     scale, cut_scales = 1.0, ()
     if len(test) and cuts:
-        scale, cut_scales = _calibrate(method, fit_early, b[test], x[test], cuts)
+        shift = np.exp(rho_early * prior[test])[:, None] if with_prior else 1.0
+        scale, cut_scales = _calibrate(method, fit_early, b[test] * shift, x[test], cuts)
+    rho = _previous_weight(x[usable], b[usable], prior[usable]) if with_prior else 0.0
     fit = _fit_factors(x[usable], b[usable], max_factors=max_factors)
     special_var, special_n = _special_level_var(x[special], b[special], floor=float(fit.prior[0, 0]))
     return IntradayModel(interval_minutes=interval_minutes, method=method, components=fit.components,
                          prior=fit.prior, sigma2=fit.sigma2, covariance=fit.covariance, variance_scale=scale, backtest=table,
                          train_days=int(len(usable)), cut_slots=tuple(cuts) if cut_scales else (), cut_scales=cut_scales,
-                         special_level_var=special_var, special_days=special_n)
+                         special_level_var=special_var, special_days=special_n, previous_weight=rho)
+
+
+def _inliers(levels: np.ndarray) -> np.ndarray:
+    """``levels`` with those further than OUTLIER_MADS robust standard deviations from their
+    median set to NaN (an outage or an unlisted holiday says nothing about the next day)."""
+    ok = np.isfinite(levels)
+    if ok.sum() < 5:
+        return levels
+    centre = np.median(levels[ok])
+    mad = 1.4826 * np.median(np.abs(levels[ok] - centre)) + 1e-6
+    return np.where(np.abs(levels - centre) <= OUTLIER_MADS * mad, levels, np.nan)
+
+
+def _previous_weight(x: np.ndarray, b: np.ndarray, prior: np.ndarray) -> float:
+    """``rho``: the least-squares slope (through 0) of a day's level on its previous days' mean
+    level ``prior`` over the rows of ``x``/``b`` that have previous days, clipped to 0..1; 0
+    with fewer than 5 such days."""
+    levels = _inliers(np.array([day_level(bd, xd) for xd, bd in zip(x, b)]))
+    use = np.isfinite(levels) & (prior != 0)
+    if use.sum() < 5 or not (prior[use] ** 2).sum() > 0:
+        return 0.0
+    return float(np.clip((levels[use] * prior[use]).sum() / (prior[use] ** 2).sum(), 0.0, 1.0))
 
 
 def _special_level_var(x: np.ndarray, b: np.ndarray, *, floor: float) -> tuple[float, int]:

@@ -268,3 +268,51 @@ def test_odd_days_are_left_out_of_the_ordinary_fit_and_give_the_special_level_va
     old = with_cal.to_frame()
     old = old[~old["text"].isin(["special_level_var", "special_days"])]
     assert IntradayModel.from_frame(old).special_level_var == SPECIAL_LEVEL_VAR
+
+
+def test_previous_day_levels_read_only_the_earlier_days_of_the_week():
+    """The prior of day i is the mean level of the ordinary days of its forecast week before
+    it: nothing from day i or later (no leakage), 0 on a week's first day."""
+    from forecasting.intraday import day_level, previous_day_levels
+
+    rng = np.random.default_rng(4)
+    f = _profile()
+    b = np.tile(f, (21, 1))
+    x = rng.poisson(b * np.exp(rng.normal(0.0, 0.3, size=(21, 1)))).astype(float)
+    ordinary = np.ones(21, bool)
+    ordinary[8] = False  # a holiday: neither read nor given a prior from itself
+    out = previous_day_levels(x, b, ordinary, next_origin=21)  # weeks start on rows 0, 7, 14
+    assert out[0] == out[7] == out[14] == 0.0
+    assert out[10] == pytest.approx(np.mean([day_level(b[7], x[7]), day_level(b[9], x[9])]))
+    for i in (3, 10, 16):
+        changed = x.copy()
+        changed[i:] = rng.poisson(b[i:] * 3.0)  # today and every later day very different
+        assert previous_day_levels(changed, b, ordinary, next_origin=21)[i] == out[i]
+
+
+def test_a_level_that_persists_through_the_week_is_learned_from_the_days_before():
+    """Weeks whose days share one level (the plan's forecast off by the same factor all week)
+    and few contacts (a morning says little): the backtest keeps the previous days' prior, and
+    on a new week two days at 1.3 x the forecast move today's forecast most of the way to 1.3
+    before any of today is seen."""
+    from forecasting.intraday import day_level
+
+    rng = np.random.default_rng(21)
+    weeks = 14
+    ts = pd.date_range("2025-01-06", periods=weeks * 7 * SLOTS, freq=f"{MINUTES}min")
+    week_level = np.exp(rng.normal(0.0, 0.25, size=weeks))
+    levels = np.repeat(week_level, 7) * np.exp(rng.normal(0.0, 0.03, size=weeks * 7))
+    y = rng.poisson((levels[:, None] * 0.05 * _profile()[None, :]).ravel()).astype(float)
+    base = np.tile(0.05 * _profile(), weeks * 7)  # a forecast that never learns the week's level
+    m = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=base)
+    assert m.previous_weight > 0.5
+    assert IntradayModel.from_frame(m.to_frame()).previous_weight == m.previous_weight
+    f = 0.05 * _profile()
+    previous = (np.tile(f, (2, 1)), np.vstack([rng.poisson(1.3 * f), rng.poisson(1.3 * f)]).astype(float))
+    update = m.update(f, np.full(SLOTS, np.nan), previous=previous)
+    assert update.method.endswith("+prev")
+    expected = np.exp(m.previous_weight * np.mean([day_level(f, a) for a in previous[1]]))
+    np.testing.assert_allclose(update.mean, f * expected)
+    assert update.mean.sum() / f.sum() > 1.15
+    # without previous days (the week's first day) the update is the plan's forecast
+    np.testing.assert_allclose(m.update(f, np.full(SLOTS, np.nan)).mean, f)
