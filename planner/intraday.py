@@ -230,10 +230,13 @@ def intraday(
         model = models.get(channel)
         if isinstance(model, IntradayModel):
             kind = int(_plan_calendar(config).intraday_kinds([date])[0])
-            update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind)
+            previous = (_previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config))
+                        if model.previous_weight > 0 and kind == 0 else None)
+            update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind,
+                                     previous=previous)
             if update is not None:
                 ref, lo, hi = update
-                method = model.method if kind == 0 else "special"
+                method = (model.method + ("+prev" if previous is not None else "")) if kind == 0 else "special"
         rows["seen"] = seen
         rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
         rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
@@ -394,8 +397,41 @@ def _plan_calendar(config: dict) -> Calendar:
     return Calendar(config.get("country") or None, config.get("subdivision") or None, special)
 
 
+def _previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: str, date: pd.Timestamp,
+                   model: IntradayModel, calendar: Calendar) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(forecasts, actuals)``, days x the model's slots, of the plan's ordinary days before
+    ``date`` (from the plan's first day; none from ``date`` or later) with actuals for the
+    channel; None without any. The model's prior level for today comes from these."""
+    times = pd.to_datetime(forecast["interval_start"])
+    first = times.min().normalize()
+    days = pd.date_range(first, date - pd.Timedelta(days=1), freq="D") if date > first else []
+    if not len(days):
+        return None
+    kinds = calendar.intraday_kinds(days)
+    fs, acts = [], []
+    for day, kind in zip(days, kinds):
+        if kind != 0:
+            continue
+        grid, _ = actuals_on_grid(actual_rows, date=day, interval_minutes=model.interval_minutes)
+        grid = grid[grid["channel"] == channel]
+        if grid.empty:
+            continue
+        rows = forecast[(forecast["channel"] == channel) & (times >= day) & (times < day + pd.Timedelta(days=1))]
+        per = rows.groupby("interval_start")["forecast"].sum()
+        f = np.zeros(model.slots)
+        a = np.full(model.slots, np.nan)
+        f_slots = ((pd.to_datetime(per.index) - day) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
+        a_slots = ((pd.to_datetime(grid["interval_start"]) - day) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
+        f[f_slots] = per.to_numpy(dtype=float)
+        a[a_slots] = grid["actual"].to_numpy(dtype=float)
+        fs.append(f)
+        acts.append(a)
+    return (np.array(fs), np.array(acts)) if fs else None
+
+
 def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray, actual: np.ndarray,
-                    date: pd.Timestamp, *, day_kind: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                    date: pd.Timestamp, *, day_kind: int = 0,
+                    previous: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The model's update on the day's slots (the plan's rows may skip closed intervals)."""
     slots = ((pd.to_datetime(times) - date) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
     if (slots < 0).any() or (slots >= model.slots).any():
@@ -404,7 +440,7 @@ def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray
     a = np.full(model.slots, np.nan)
     f[slots] = forecast
     a[slots] = actual
-    update = model.update(f, a, day_kind=day_kind)
+    update = model.update(f, a, day_kind=day_kind, previous=previous)
     return update.mean[slots], update.lo[slots], update.hi[slots]
 
 

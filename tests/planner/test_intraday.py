@@ -171,3 +171,28 @@ def test_a_special_day_of_the_plans_calendar_is_updated_as_one(store, tmp_path, 
     else:
         assert row["method"] in METHODS and not result.notes  # the learned ordinary-day update (no fallback note)
         assert share > 0.55  # an ordinary day's morning is not taken at its word on this steady history
+
+
+def test_the_previous_days_given_to_the_update_are_the_plans_ordinary_days_before_today_only():
+    """The prior for today's level reads the plan's days before ``date`` (not ``date`` nor any
+    later day, whatever their actuals), one row per day with actuals, on the model's slots."""
+    from forecasting.calendar import Calendar
+    from forecasting.intraday import IntradayModel
+    from planner.intraday import _previous_days
+
+    week = pd.date_range("2025-06-02", periods=5 * 96, freq="15min")  # Mon..Fri, 15-minute intervals
+    forecast = pd.DataFrame({"interval_start": week, "queue": "main", "channel": "voice", "forecast": 10.0})
+    rng = np.random.default_rng(1)
+    actual = pd.DataFrame({"interval_start": week, "queue": "main", "channel": "voice",
+                           "offered": rng.poisson(12.0, len(week)).astype(float)})
+    model = IntradayModel(interval_minutes=15, method="level", components=np.ones((96, 1)), prior=np.eye(1),
+                          sigma2=0.01, covariance=np.eye(96), variance_scale=1.0, backtest=pd.DataFrame(),
+                          train_days=30, previous_weight=0.5)
+    today = pd.Timestamp("2025-06-04")
+    fs, acts = _previous_days(forecast, actual, "voice", today, model, Calendar("US"))
+    assert fs.shape == acts.shape == (2, 96)  # Monday and Tuesday
+    np.testing.assert_array_equal(acts[0], actual["offered"].to_numpy()[:96])
+    later = actual.assign(offered=np.where(actual["interval_start"] >= today, 1000.0, actual["offered"]))
+    fs2, acts2 = _previous_days(forecast, later, "voice", today, model, Calendar("US"))
+    np.testing.assert_array_equal(acts2, acts)
+    assert _previous_days(forecast, actual, "voice", pd.Timestamp("2025-06-02"), model, Calendar("US")) is None
