@@ -27,12 +27,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduling.shifts.submip import _HEADER, COPIED_OPTIONS, _read_exactly, _send, model_arrays
+if __name__ == "__main__":  # the child: scheduling.shifts's package imports pandas and pulp (seconds under load)
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location(
+        "_submip", os.path.join(os.path.dirname(os.path.abspath(__file__)), "shifts", "submip.py"))
+    submip = sys.modules["_submip"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(submip)
+else:
+    from scheduling.shifts import submip
+
+_HEADER, COPIED_OPTIONS, _read_exactly, _send, model_arrays = (
+    submip._HEADER, submip.COPIED_OPTIONS, submip._read_exactly, submip._send, submip.model_arrays)
 
 
-#: the child's program: this module's _serve, the project root on its path
-_CHILD = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))!r}); "
-          "from scheduling.mip_child import _serve; _serve()")
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class StreamingMip:
         ran = time.perf_counter()
         if self._proc is None or self._proc.poll() is not None:
             self._kill(count=False)
-            self._proc = subprocess.Popen([sys.executable, "-u", "-c", _CHILD], stdin=subprocess.PIPE,
+            self._proc = subprocess.Popen([sys.executable, "-u", os.path.abspath(__file__)], stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
             self._proc.stdin.write(_HEADER.pack(len(self._model)))
             self._proc.stdin.write(self._model)
@@ -138,7 +146,7 @@ class StreamingMip:
         self._kill(count=False)
 
 
-def _serve() -> None:  # the child (see _CHILD)
+def _serve() -> None:  # the child: this file run as a script (numpy, highspy and submip.py only)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # HiGHS's banner and any log stay off the protocol
     import highspy
@@ -186,3 +194,7 @@ def _serve() -> None:  # the child (see _CHILD)
         _send(out, ("done", h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
                     h.modelStatusToString(h.getModelStatus()),
                     np.asarray(h.getSolution().col_value, dtype=float) if has else None))
+
+
+if __name__ == "__main__":
+    _serve()
