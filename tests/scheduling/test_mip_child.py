@@ -44,17 +44,19 @@ def test_the_child_answers_as_highs_does_here():
     np.testing.assert_allclose(answer.col_value @ h.getLp().col_cost_, h.getInfo().objective_function_value, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_run_stopped_at_its_deadline_keeps_the_last_improving_solution():
-    """A multi-knapsack HiGHS does not prove optimal in 5 s; HiGHS's own limit is 60 s, so only
+    """A multi-knapsack HiGHS does not prove optimal in 12 s; HiGHS's own limit is 60 s, so only
     the kill at the stop time ends the run: the answer is killed, on time, and carries a
-    feasible solution better than the all-zero start."""
+    feasible solution better than the all-zero start (at load 11 beside other tests, 5 s
+    were not enough for the child to start and report a first one)."""
     h, a, value = _knapsacks(300, 60, seed=3)  # at load 16 HiGHS had a 0.5 % gap after 40 s on half of it
     h.setOptionValue("mip_rel_gap", 0.0)  # copied to the child: no gap tolerance ends the run early
     started = time.perf_counter()
     with StreamingMip(h) as child:
         answer = child.solve(np.array([0], dtype=np.int32), np.array([0.0]), np.array([3.0]), np.zeros(300),
-                             time_limit_s=60.0, stop_at=started + 5.0)
-    assert time.perf_counter() - started < 5.5
+                             time_limit_s=60.0, stop_at=started + 12.0)
+    assert time.perf_counter() - started < 12.5
     assert answer.killed and not answer.optimal and child.kills == 1
     x = np.round(answer.col_value)
     assert (a @ x <= a.sum(axis=1) * 0.6 + 1e-6).all() and x.min() >= 0 and x.max() <= 3
