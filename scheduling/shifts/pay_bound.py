@@ -74,6 +74,17 @@ def rounded_pay_bound(model, *, lp_objective: float, deadline: float) -> PayBoun
     if highspy is None or not model.tours:
         return None
     started = time.perf_counter()
+    pay = np.array([t.paid_hours * model.rules.contract(t.contract).hourly_cost for t in model.tours], dtype=float)
+    channels = np.array([t.channel for t in model.tours])
+    groups = [(str(c), channels == c) for c in sorted(set(channels))]
+    if len(groups) > 1:
+        groups.append(("all tours", np.ones(len(pay), dtype=bool)))
+    units = {name: pay_unit(pay[members]) for name, members in groups}
+    if any(u is None for u in units.values()):
+        return None
+    lift = sum(units[name] for name, _ in groups if name != "all tours")
+    if lift < WORTH_SHARE * model.rules.gap_rel * max(abs(lp_objective), 1e-9):
+        return None  # whole agents cannot move the bound enough to matter (checked before copying the model)
     h = model.prob.solverModel
     basis = h.getBasis()
     if not basis.valid:
@@ -83,21 +94,10 @@ def rounded_pay_bound(model, *, lp_objective: float, deadline: float) -> PayBoun
     cost = np.asarray(lp.col_cost_, dtype=float)
     lower = np.asarray(lp.col_lower_, dtype=float)
     columns = np.array([t.var.index for t in model.tours], dtype=np.int64)
-    pay = np.array([t.paid_hours * model.rules.contract(t.contract).hourly_cost for t in model.tours], dtype=float)
     rest = cost.copy()
     rest[columns] -= pay
     if (rest < -1e-9).any() or (lower[np.abs(rest) > 0] < 0).any() or (lower[columns] < 0).any():
         return None  # the terms besides the pay are not all >= 0
-    channels = np.array([t.channel for t in model.tours])
-    groups = [(str(c), channels == c) for c in sorted(set(channels))]
-    if len(groups) > 1:
-        groups.append(("all tours", np.ones(len(columns), dtype=bool)))
-    units = {name: pay_unit(pay[members]) for name, members in groups}
-    if any(u is None for u in units.values()):
-        return None
-    lift = sum(units[name] for name, _ in groups if name != "all tours")
-    if lift < WORTH_SHARE * model.rules.gap_rel * max(abs(lp_objective), 1e-9):
-        return None  # whole agents cannot move the bound enough to matter
     if abs(float(lp.offset_)) > 0:
         return None  # the model's constant is PuLP's (model.prob.objective.constant), not HiGHS's
     copy = highspy.Highs()
