@@ -55,6 +55,7 @@ from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.service_goal import goal_short, service_goals
 from scheduling.shifts.improve import Improvement, improve
 from scheduling.shifts.model import ShiftModel, gap
+from scheduling.shifts.pay_bound import rounded_pay_bound
 from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan, SolveError
 
 EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model's spread rounding gets a second, exact one
@@ -74,6 +75,9 @@ GREEDY_RESERVE_SHARE = 0.1
 # ran to the deadline and the quick plan came 14 s after it). Small: a dive cut short gives a
 # plan far worse than the dive's (the sample: 1.23 x the LP against 1.006)
 ROUNDED_UP_RESERVE_SHARE = 0.05
+# the rounded pay bound's LP re-solves (one per channel, warm from the LP's basis) may take this
+# share of time_limit_s at most (family seed 24: 0.1 s in all)
+PAY_BOUND_SHARE = 0.03
 
 
 def plan_shifts(
@@ -150,6 +154,12 @@ def plan_shifts(
     lp_tours = None  # the relaxation's tours, for a rounded-up plan when the dive runs out of time
     if highs_rounding and lp_solved:
         lp_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
+    pay_bound = None  # the LP bound rounded up to whole agents' pay per channel (pay_bound.py)
+    if highs_rounding and lp_solved:
+        pay_bound = rounded_pay_bound(model, lp_objective=lp_objective,
+                                      deadline=min(deadline - reserve, time.perf_counter() + PAY_BOUND_SHARE * rules.time_limit_s))
+        if pay_bound is not None and pay_bound.bound > lp_objective + EPS:
+            say(f"bound {pay_bound.bound:,.1f} from whole agents' pay per channel (LP {lp_objective:,.1f})")
     if not lp_solved:
         # no LP bound in the time: every term of the objective (pay, shortfall and over-coverage
         # prices, late work) is non-negative, so 0 is the proven bound, and the gap says so
@@ -195,7 +205,7 @@ def plan_shifts(
                 x, objective = first
                 status = "Feasible"
         if x is not None:
-            bound = lp_objective
+            bound = max(lp_objective, pay_bound.bound if pay_bound is not None else -np.inf)
             log.append(Improvement(time.perf_counter() - clock, objective, bound, f"first complete plan ({first_method})"))
             say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} (first complete plan)")
             early = time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s
