@@ -215,3 +215,153 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
             now[g] = new
         refresh(np.flatnonzero(np.isin(rows, r)))
     return tours
+
+
+def _goal_state(model, *, matrix, channels: list[str], target: np.ndarray, immediate: np.ndarray):
+    """Per (channel x interval) row of the spread coverage: its goal (index, -1 none), share kept
+    after shrinkage, floor in scheduled agents (-inf none), period (-1 none), the plain
+    immediate rows' requirement mask; and the goals, their curve arrays and each period's
+    wanted contacts (``target_sl x volume``)."""
+    n = model.grid.n_intervals
+    n_rows = len(channels) * n
+    goal_of = np.full(n_rows, -1, dtype=np.int64)
+    keep_share = np.ones(n_rows)
+    floor_sched = np.full(n_rows, -np.inf)
+    period_of = np.full(n_rows, -1, dtype=np.int64)
+    goal_list, arrays, wanted = [], [], []
+    for k, channel in enumerate(channels):
+        rows = model.goal_rows.get(channel)
+        if rows is None:
+            continue
+        g = len(goal_list)
+        goal_list.append(rows.goal)
+        arrays.append(_curve_arrays(rows.goal))
+        base = k * n
+        reach = np.array([net is not None for net in rows.net], dtype=bool)
+        goal_of[base:base + n] = np.where(reach, g, -1)
+        keep_share[base:base + n] = 1.0 - rows.goal.shrinkage
+        floor_sched[base:base + n] = np.where(
+            reach, np.ceil(rows.goal.floor_agents / (1.0 - rows.goal.shrinkage) - 1e-9), -np.inf)
+        for _label, idx, _slack in rows.periods:
+            period_of[base + np.asarray(idx)] = len(wanted)
+            wanted.append(rows.goal.target_sl * float(rows.goal.volume[idx].sum()))
+    plain = immediate & (goal_of < 0) & np.isin(np.arange(n_rows) // n,
+                                                [k for k, c in enumerate(channels) if c not in model.goal_rows])
+
+    def answered(row_idx: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
+        out = np.zeros(row_idx.size)
+        net = np.floor(np.maximum(keep_share[row_idx] * scheduled, 0.0) + 1e-6)
+        for g, goal in enumerate(goal_list):
+            sel = goal_of[row_idx] == g
+            if sel.any():
+                out[sel] = answered_at(goal, row_idx[sel] % n, net[sel], arrays=arrays[g])
+        return out
+
+    need = np.where(goal_of >= 0, floor_sched, np.where(plain, target, -np.inf))
+    if model.rules.coverage == "hard":
+        need = np.where(plain, np.ceil(need - EPS), need)
+    return goal_of, period_of, np.asarray(wanted, dtype=float), need, answered
+
+
+def goal_top_up(model, tours: np.ndarray, *, matrix, channels: list[str], target: np.ndarray,
+                immediate: np.ndarray, support: np.ndarray | None = None) -> np.ndarray:
+    """``tours`` (agents per tour) with agents added, one at a time, the one that buys the most
+    per unit of its cost, until every daily/weekly goal period reaches ``target_sl x volume``
+    answered-within-T contacts, every goal interval its floor and every interval of a channel
+    without a goal its requirement, on the spread-break coverage (``matrix``, ``channels``,
+    ``target``, ``immediate``: as for :func:`drop_goal_surplus`), without an LP.
+
+    What an agent buys, in money: floor (or requirement) agent-intervals it fills and contacts
+    it adds to a period still short of its goal (only up to the shortfall), each at
+    ``(under_penalty + over_penalty) x interval hours`` as the model prices them. Hard coverage
+    adds while anything is bought; soft while it buys more than the tour costs. ``support``: a
+    mask of tours (e.g. those the LP relaxation uses) taken first, the others only when those
+    buy nothing more. Headcount rows (upper limits) are kept. This is the greedy that the
+    concavity of the service curve makes good for a pooled goal (the marginal contact per agent
+    falls as agents are added); :func:`drop_goal_surplus` then removes what the later additions
+    made redundant. Deferred channels' tours are not added."""
+    from scheduling.shifts.heuristics import headcount_matrix
+
+    tours = np.asarray(tours, dtype=float).copy()
+    n = model.grid.n_intervals
+    goal_of, period_of, wanted, need, answered = _goal_state(model, matrix=matrix, channels=channels,
+                                                             target=target, immediate=immediate)
+    hard = model.rules.coverage == "hard"
+    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
+    deferred = np.array([model.demands[t.channel].deferred for t in model.tours], dtype=bool)
+    cost = np.array([max(t.cost, EPS) for t in model.tours])
+    cap_t, limits = headcount_matrix(model)
+    used = cap_t.T @ tours if len(limits) else np.zeros(0)
+    allowed = ~deferred
+    if len(limits):
+        allowed &= ~((cap_t @ (limits - used < 1.0 - EPS).astype(float)) > 0)
+    first = np.ones(len(tours), dtype=bool) if support is None else np.asarray(support, dtype=bool)
+    csc = matrix.tocsc()
+    rows, values = csc.indices, csc.data
+    column = np.repeat(np.arange(len(tours)), np.diff(csc.indptr))
+    staffed = matrix @ tours
+    is_goal = goal_of >= 0
+    goal_rows = np.flatnonzero(is_goal)
+    now = np.zeros(staffed.size)
+    now[goal_rows] = answered(goal_rows, staffed[goal_rows])
+    total = np.zeros(len(wanted))
+    with_p = goal_rows[period_of[goal_rows] >= 0]
+    np.add.at(total, period_of[with_p], now[with_p])
+    p = period_of[rows]
+    has_p = p >= 0
+    key = column[has_p] * max(len(wanted), 1) + p[has_p]
+    entry_gain = np.zeros(rows.size)  # answered contacts an added agent brings per entry
+    entry_fill = np.zeros(rows.size)  # floor or requirement agents it fills per entry
+    cap_rows_t = cap_t.tocsc()
+
+    def refresh(entries: np.ndarray) -> None:
+        r = rows[entries]
+        before = staffed[r]
+        after = before + values[entries]
+        entry_fill[entries] = np.where(np.isfinite(need[r]),
+                                       np.maximum(need[r] - before, 0.0) - np.maximum(need[r] - after, 0.0), 0.0)
+        g = is_goal[r]
+        d = np.zeros(entries.size)
+        if g.any():
+            d[g] = answered(r[g], after[g]) - now[r[g]]
+        entry_gain[entries] = d
+
+    refresh(np.arange(rows.size))
+    while True:
+        fill = np.bincount(column, weights=entry_fill, minlength=len(tours))
+        contacts = np.zeros(len(tours))
+        if has_p.any():
+            added = np.bincount(key, weights=entry_gain[has_p], minlength=len(tours) * len(wanted)).reshape(
+                len(tours), len(wanted))
+            short = np.maximum(wanted - total, 0.0)
+            contacts = np.minimum(np.maximum(added, 0.0), short[None, :]).sum(1)
+        buys = price * (fill + contacts)
+        ok = allowed & first & ((buys > EPS) if hard else (buys > cost + EPS))
+        if not ok.any():
+            if not first.all():
+                first[:] = True
+                continue
+            break
+        j = int(np.argmax(np.where(ok, buys / cost, -np.inf)))
+        if len(limits):
+            ks = cap_t.indices[cap_t.indptr[j]:cap_t.indptr[j + 1]]
+            coefs = cap_t.data[cap_t.indptr[j]:cap_t.indptr[j + 1]]
+            if len(ks) and np.any(used[ks] + coefs > limits[ks] + EPS):
+                allowed[j] = False
+                continue
+            used[ks] += coefs
+            for k in ks[limits[ks] - used[ks] < 1.0 - EPS]:
+                allowed[cap_rows_t.indices[cap_rows_t.indptr[k]:cap_rows_t.indptr[k + 1]]] = False
+        tours[j] += 1
+        lo, hi = csc.indptr[j], csc.indptr[j + 1]
+        r = rows[lo:hi]
+        staffed[r] += values[lo:hi]
+        g = r[is_goal[r]]
+        if g.size:
+            new = answered(g, staffed[g])
+            sel = period_of[g] >= 0
+            np.add.at(total, period_of[g][sel], (new - now[g])[sel])
+            now[g] = new
+        refresh(np.flatnonzero(np.isin(rows, r)))
+    del n
+    return tours
