@@ -49,7 +49,7 @@ from wfm_errors import RequirementsError
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
 from scheduling.rules import RuleSet
 from scheduling.shifts import goal_plan, heuristics
-from scheduling.shifts.explain import explain_infeasible, interval_runs
+from scheduling.shifts.explain import explain_infeasible, interval_runs, raise_unreachable_goal
 from scheduling.requirements import ServiceTarget
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.service_goal import goal_short, service_goals
@@ -145,6 +145,9 @@ def plan_shifts(
     if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
         # even the LP relaxation misses a daily/weekly goal: no plan can reach it
         raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
+    if lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
+        # soft coverage: short by price or by the rules? the elastic LP (the goal first) says
+        raise_unreachable_goal(explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals))
     lp_solved = lp_status == "Optimal"
     if not lp_solved and not (highs_rounding and model.solver_name == "HiGHS" and "time limit" in lp_status.lower()):
         raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
