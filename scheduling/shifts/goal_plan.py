@@ -60,7 +60,7 @@ def interval_plan(requirements: pd.DataFrame, rules, *, caps: HeadcountCaps | No
 
 
 def _key(template: str, channel: str, start_minute: int, pattern: str, blends) -> tuple:
-    return (template, channel, int(start_minute), pattern, tuple(blends) if blends else ())
+    return (template, channel, int(start_minute), pattern, bool(blends))
 
 
 def tours_in_model(plan: ShiftPlan, model) -> np.ndarray | None:

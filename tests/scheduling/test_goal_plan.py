@@ -125,3 +125,35 @@ def test_improvement_on_a_goal_model_keeps_the_goal():
 
     levels = goal_levels(model.goal_rows)
     assert (levels["service_level"] >= levels["target_sl"] - 1e-9).all()
+
+
+def test_tours_in_model_maps_every_tour_of_a_blended_plan():
+    import tomllib
+
+    import pandas as pd
+
+    from scheduling.coverage import channel_demands, validate_requirements, week_grid
+    from scheduling.rules import RuleSet
+    from scheduling.shifts.model import ShiftModel
+    from scheduling.shifts.records import HeadcountCaps
+    from tests.planner.test_cli_schedule import RULES
+
+    times = pd.date_range("2024-01-01", periods=7 * 24, freq="60min")
+    hour, weekday = np.asarray(times.hour), np.asarray(times.day_of_week) < 5
+    voice = np.where((hour >= 8) & (hour < 18) & weekday, 3.0 + (hour == 12), 0.0)
+    email = np.where((hour >= 9) & (hour < 16) & weekday, 60.0, 0.0)
+    req = validate_requirements(pd.concat([
+        pd.DataFrame({"interval_start": times, "queue": "main", "channel": "voice", "required_agents": voice}),
+        pd.DataFrame({"interval_start": times, "queue": "main", "channel": "email", "required_agents": email / 60,
+                      "workload_minutes": email, "due_minutes": 480.0})]))
+    rules = RuleSet.from_mapping(tomllib.loads(RULES))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        plan = plan_shifts(req, rules)
+    assert plan.tours["blends"].any()  # the case that matters: tours whose agents blend into e-mail
+    grid = week_grid(req, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week, first_weekday=rules.week_start)
+    model = ShiftModel(rules, grid, channel_demands(req, grid), HeadcountCaps(), hard=True, integer_activities=False)
+    tours = goal_plan.tours_in_model(plan, model)
+    assert tours is not None and tours.sum() == plan.tours["agents"].sum()
+    paid = sum(tours[j] * len(t.days) * t.template.paid_minutes / 60 for j, t in enumerate(model.tours))
+    assert paid == pytest.approx(plan.paid_hours)
