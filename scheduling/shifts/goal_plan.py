@@ -47,8 +47,9 @@ def interval_plan(requirements: pd.DataFrame, rules, *, caps: HeadcountCaps | No
         return None
     from scheduling.shifts.solve import plan_shifts
 
-    plain = {c: (dataclasses.replace(t, service_goal="interval") if t.service_goal != "interval" else t)
-             for c, t in targets.items()}
+    # the goal's own keys go with it (a risk needs a daily or weekly goal)
+    plain = {c: (dataclasses.replace(t, service_goal="interval", min_interval_sl=None, risk=None)
+                 if t.service_goal != "interval" else t) for c, t in targets.items()}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -157,3 +157,18 @@ def test_tours_in_model_maps_every_tour_of_a_blended_plan():
     assert tours is not None and tours.sum() == plan.tours["agents"].sum()
     paid = sum(tours[j] * len(t.days) * t.template.paid_minutes / 60 for j, t in enumerate(model.tours))
     assert paid == pytest.approx(plan.paid_hours)
+
+
+def test_interval_plan_of_a_goal_with_risk_drops_the_goal_keys():
+    from dataclasses import replace
+
+    req = _requirements(_week_volumes(), shrinkage=SHRINKAGE)
+    rules = _rules(earliest="08:00", latest="14:00", hours=4, coverage="soft", days=5,
+                   weekdays=["Mon", "Tue", "Wed", "Thu", "Fri"], time_limit_s=15)
+    targets = {c: replace(t, risk=0.9) for c, t in _target("weekly", shrinkage=SHRINKAGE).items()}
+    plan = goal_plan.interval_plan(req, rules, caps=None, targets=targets, seconds=10, progress=lambda _s: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        alone = plan_shifts(req, rules, targets=_target("interval", shrinkage=SHRINKAGE))
+    assert plan is not None and plan.service_goals is None
+    assert plan.paid_hours == pytest.approx(alone.paid_hours, rel=0.02)
