@@ -1,5 +1,5 @@
-"""The interval-goal plan as a candidate of a goal plan (scheduling.shifts.goal_plan), the greedy
-goal top-up (goal_repair.goal_top_up) and the goal rows in the improvement's sub-MIPs.
+"""The interval-goal plan as a candidate of a goal plan (scheduling.shifts.goal_plan) and the goal
+rows in the improvement's sub-MIPs.
 
 The goals are checked by the exact Erlang C formula at the plan's productive agents
 (tests.scheduling.test_goal_repair._erlang_answered), not by the repair's own arithmetic.
@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from scheduling.shifts import goal_plan, heuristics, improve
-from scheduling.shifts.goal_repair import goal_top_up
 from scheduling.shifts.solve import plan_shifts
 
 from tests.scheduling.test_goal_repair import SHRINKAGE, _erlang_answered, _model
@@ -29,20 +28,6 @@ def _goal_holds_on_spread(model, goal, tours) -> None:
         assert exact[idx].sum() >= goal.target_sl * goal.volume[idx].sum() - 1e-6
     floor_sched = np.ceil(goal.floor_agents / (1 - SHRINKAGE) - 1e-9)
     assert (staffed[goal.volume > 0] >= floor_sched[goal.volume > 0] - 1e-9).all()
-
-
-@pytest.mark.parametrize("goal_name", ["weekly", "daily"])
-def test_goal_top_up_reaches_every_goal_and_floor_from_nothing(goal_name):
-    model, goal = _model(goal_name)
-    matrix, channels = heuristics.tour_coverage(model)
-    target, immediate = heuristics.coverage_target(model, channels)
-    tours = goal_top_up(model, np.zeros(len(model.tours)), matrix=matrix, channels=channels, target=target,
-                        immediate=immediate)
-    assert tours.sum() > 0 and (tours == np.round(tours)).all()
-    _goal_holds_on_spread(model, goal, tours)
-    # a start already meeting everything gets nothing added
-    again = goal_top_up(model, tours, matrix=matrix, channels=channels, target=target, immediate=immediate)
-    assert np.array_equal(again, tours)
 
 
 def test_interval_plan_offered_to_the_goal_model_is_never_worse():
