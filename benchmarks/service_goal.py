@@ -144,7 +144,7 @@ def _solve(week: dict, goal: str, *, floor: float | None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", default="0-3")
+    parser.add_argument("--seeds", default="0-3", help='family seeds, e.g. 0-3; "none" for the plan.toml weeks only')
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--floor", type=float, default=None, help="min_interval_sl (default: 0.5 capped at target)")
     parser.add_argument("--no-sample", action="store_true", help="family weeks only")
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     lo, _, hi = args.seeds.partition("-")
-    seeds = tuple(range(int(lo), int(hi or lo) + 1))
+    seeds = () if args.seeds in ("", "none") else tuple(range(int(lo), int(hi or lo) + 1))
     started = time.perf_counter()
     rows = []
     plans = () if args.no_sample else tuple(p for p in args.plans.split(",") if p)
@@ -185,8 +185,14 @@ def _line(row: dict) -> str:
                    for c, (s, t) in b["sl"].items())
     low = ", ".join(f"{c} {v:.3f}>={b['floor'][c]:g}" for c, v in b["lowest"].items())
     return (f"| {row['week']} | {a['paid_hours']:,.1f} | {b['paid_hours']:,.1f} | {b['paid_hours'] / a['paid_hours'] - 1:+.2%} "
-            f"| {a['lp_bound']:,.0f} | {b['lp_bound']:,.0f} | {b['lp_bound'] / a['lp_bound'] - 1:+.2%} | {sl} | {low} "
+            f"| {a['lp_bound']:,.0f} | {b['lp_bound']:,.0f} | {_change(b['lp_bound'], a['lp_bound'])} | {sl} | {low} "
             f"| {a['seconds']:.0f} / {b['seconds']:.0f} ({b['seconds'] / a['seconds']:.2f}x) | {a['gap']:.2%} / {b['gap']:.2%} |")
+
+
+def _change(new: float, old: float) -> str:
+    """``new / old - 1`` as a signed percentage, or a note when ``old`` is 0 (an LP that did not
+    finish: its proven bound is 0)."""
+    return f"{new / old - 1:+.2%}" if old > 0 else "n/a (interval LP unfinished, bound 0)"
 
 
 def _risk_line(row: dict, risk: float) -> str:

@@ -189,6 +189,38 @@ def _first_piece_below(values: np.ndarray, k0: int, volume: float, aht_s: float,
     return min(k0, last)
 
 
+def _first_pieces_below(curves: list[np.ndarray], k0: np.ndarray, volume: np.ndarray, aht_s: np.ndarray, *,
+                        interval_s: float, answer_s: float, patience_s: float | None, concurrency: int) -> np.ndarray:
+    """:func:`_first_piece_below` of many intervals at once (``curves``: each interval's values
+    from 0 agents; ``k0``, ``volume``, ``aht_s``: per interval), the same walk per interval but one
+    queueing-model call per step for every interval still walking: the bundled sample's 1,248
+    goal intervals took 4,167 calls (46 s at load 20) one interval at a time."""
+    last = np.array([v.size - 1 for v in curves], dtype=np.int64)
+    k0 = np.minimum(np.asarray(k0, dtype=np.int64), last)
+    k = k0.copy()
+    clean = np.zeros(k.size, dtype=np.int64)
+    tol = 1e-12 * np.maximum(1.0, volume)
+    frac = np.arange(1, _GRID) / _GRID
+    while True:
+        act = np.flatnonzero((k < last) & (clean < _CLEAN))
+        if not act.size:
+            break
+        x = k[act][:, None] + frac[None, :]
+        lo = np.array([curves[i][k[i]] for i in act])
+        hi = np.array([curves[i][k[i] + 1] for i in act])
+        chord = lo[:, None] + (x - k[act][:, None]) * (hi - lo)[:, None]
+        width = frac.size
+        exact = _answered_within(np.repeat(volume[act], width), np.repeat(aht_s[act], width), x.ravel(),
+                                 interval_s=interval_s, answer_s=answer_s, patience_s=patience_s,
+                                 concurrency=concurrency, fractional=True).reshape(act.size, width)
+        fail = np.any(chord > exact + tol[act][:, None], axis=1)
+        k0[act[fail]] = k[act[fail]] + 1
+        clean[act[fail]] = 0
+        clean[act[~fail]] += 1
+        k[act] += 1
+    return np.minimum(k0, last)
+
+
 def service_curves(volume, aht_s, *, interval_s: float, answer_s: float, patience_s: float | None = None,
                    concurrency: int = 1) -> ServiceCurves:
     """The concave service curve of each interval (see the module docstring).
@@ -236,10 +268,10 @@ def service_curves(volume, aht_s, *, interval_s: float, answer_s: float, patienc
     min_agents = np.zeros(vol.size, dtype=np.int64)
     max_agents = np.zeros(vol.size, dtype=np.int64)
     chunks = []
+    cut, starts_at = {}, {}
     for i in range(vol.size):
         values = f[starts[i]:starts[i] + top[i] + 1]
         if not open_[i]:
-            chunks.append(np.zeros(1))
             continue
         # stop where the service level is within _SL_TOP of 1: the rest is flat (and below the model)
         near = np.nonzero(values >= vol[i] * (1.0 - _SL_TOP))[0]
@@ -248,9 +280,19 @@ def service_curves(volume, aht_s, *, interval_s: float, answer_s: float, patienc
         k0 = concave_start(values, tol=1e-12 * max(1.0, vol[i]))
         if patience_s is None:  # Erlang C: SL is 0 up to the load, convex just above it
             k0 = max(k0, int(np.floor(load_slots[i] / c)) + 1)
-        k0 = _first_piece_below(values, k0, vol[i], safe_aht[i], interval_s=interval_s, answer_s=answer_s,
-                                patience_s=patience_s, concurrency=c)
-        min_agents[i], max_agents[i] = k0, last
+        cut[i], starts_at[i] = values, k0
+    walked = list(cut)
+    if walked:
+        first = _first_pieces_below([cut[i] for i in walked], np.array([starts_at[i] for i in walked]),
+                                    vol[walked], safe_aht[walked], interval_s=interval_s, answer_s=answer_s,
+                                    patience_s=patience_s, concurrency=c)
+        starts_at = dict(zip(walked, first.tolist()))
+    for i in range(vol.size):
+        if not open_[i]:
+            chunks.append(np.zeros(1))
+            continue
+        k0, values = int(starts_at[i]), cut[i]
+        min_agents[i], max_agents[i] = k0, values.size - 1
         chunks.append(values[k0:])
     counts = np.array([ch.size for ch in chunks], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)])

@@ -42,6 +42,7 @@ from scheduling.shifts.records import (
     BoundError,
     CapRow,
     Coverage,
+    GoalUnreachableError,
     HeadcountCaps,
     InfeasibleError,
     Placement,
@@ -53,7 +54,7 @@ from scheduling.shifts.records import (
 from scheduling.shifts.solve import plan_shifts
 
 __all__ = [
-    "AgentPool", "Backlog", "Blend", "BoundError", "CapRow", "Coverage", "HeadcountCaps", "Improvement",
+    "AgentPool", "Backlog", "Blend", "BoundError", "CapRow", "Coverage", "GoalUnreachableError", "HeadcountCaps", "Improvement",
     "InfeasibleError", "Placement", "ShiftGroup", "ShiftModel", "ShiftPlan", "SolveError", "Tour",
     "blend_targets", "plan_shifts",
 ]

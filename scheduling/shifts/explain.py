@@ -14,7 +14,7 @@ from scheduling.coverage import ChannelDemand, WeekGrid
 from scheduling.rules import WEEKDAYS, RuleSet
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.model import ShiftModel
-from scheduling.shifts.records import HeadcountCaps, InfeasibleError
+from scheduling.shifts.records import GoalUnreachableError, HeadcountCaps, InfeasibleError
 
 
 def interval_runs(indexes: list[int], grid: WeekGrid) -> list[str]:
@@ -37,7 +37,9 @@ def interval_runs(indexes: list[int], grid: WeekGrid) -> list[str]:
 def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, ChannelDemand],
                         caps: HeadcountCaps, *, goals: dict | None = None) -> InfeasibleError:
     """Solve the elastic model and say which intervals fall short and which rule binds
-    (``goals``: the daily/weekly service goals, whose shortfalls it also names)."""
+    (``goals``: the daily/weekly service goals, whose shortfalls it also names). A goal period
+    short in the elastic LP: a :class:`GoalUnreachableError` naming the worst one (channel,
+    day or week, the best service level reachable)."""
     model = ShiftModel(rules, grid, demands, caps, hard=True, elastic=True, goals=goals)
     status, _, _ = model.solve(mip=False)
     if status != "Optimal":
@@ -82,9 +84,13 @@ def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Channe
         for label, idx, slack in rows.periods:
             if slack is not None and (slack.varValue or 0) > EPS:
                 volume = float(rows.goal.volume[idx].sum())
+                # contacts answered in time per interval, none below 0 (the curve's first piece, extended
+                # below its start where a floor is missed, falls under 0: no interval answers fewer than none)
+                answered = sum(max(float(rows.answered[i].varValue or 0.0), 0.0) for i in idx
+                               if rows.answered[i] is not None)
                 shortfalls.append({"channel": channel, "intervals": 0, "when": [], "period": label,
                                    "goal": f"{rows.goal.goal} target_sl {rows.goal.target_sl:g}",
-                                   "best_service_level": (rows.goal.target_sl * volume - slack.varValue) / volume})
+                                   "best_service_level": min(answered / volume, rows.goal.target_sl)})
     for cap in model.cap_rows:
         used = sum((v.varValue or 0.0) * coef for v, coef in cap.row.items())
         if used >= cap.limit - EPS:
@@ -99,6 +105,23 @@ def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Channe
              if "period" in s else
              f"{s['channel']} short in {s['intervals']} interval(s) ({', '.join(s['when'][:4])}"
              f"{', ...' if len(s['when']) > 4 else ''})" for s in shortfalls]
+    short_goals = [s for s in shortfalls if "period" in s]
+    if short_goals:  # not a matter of hard coverage: no plan reaches the goal, whatever it costs
+        worst = min(short_goals, key=lambda s: s["best_service_level"] - float(s["goal"].split()[-1]))
+        target = float(worst["goal"].split()[-1])
+        message = ("service goal cannot be reached by any plan the rules allow: " + "; ".join(parts)
+                   + ". Binding: " + "; ".join(binding))
+        return GoalUnreachableError(message, {"shortfalls": shortfalls, "binding": binding},
+                                    channel=worst["channel"], period=worst["period"], target_sl=target,
+                                    best_service_level=worst["best_service_level"])
     message = ("hard coverage cannot be met: " + "; ".join(parts) + ". Binding: " + "; ".join(binding)
                if shortfalls else "hard coverage is infeasible but the elastic model found no shortfall")
     return InfeasibleError(message, {"shortfalls": shortfalls, "binding": binding})
+
+
+def raise_unreachable_goal(explained: InfeasibleError) -> None:
+    """Raise ``explained`` when it is a :class:`GoalUnreachableError` (a soft-coverage plan whose
+    LP fell short of a goal: the elastic LP says whether any plan can reach it; when one can, the
+    shortfall was the price's choice and the plan goes on, its shortfall priced and warned)."""
+    if isinstance(explained, GoalUnreachableError):
+        raise explained

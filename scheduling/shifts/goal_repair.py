@@ -215,3 +215,4 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
             now[g] = new
         refresh(np.flatnonzero(np.isin(rows, r)))
     return tours
+

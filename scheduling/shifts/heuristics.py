@@ -46,7 +46,7 @@ except ImportError:  # CBC fallback: no rounding, branch and bound instead
 from scheduling.rules import activity_order
 from scheduling.shifts.formulation.activities import chain_links
 from scheduling.shifts.formulation.context import EPS
-from scheduling.shifts.formulation.service_goal import fix_net_agents, goal_floor_need, rounding_margin
+from scheduling.shifts.formulation.service_goal import GOAL_DIVE_SHARE, fix_net_agents, goal_floor_need, rounding_margin
 from scheduling.shifts.model import ShiftModel
 from scheduling.shifts.records import SolveError
 
@@ -152,7 +152,8 @@ def dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray:
         order = fractional[np.argsort(-frac[fractional])]
         # fine steps first, then coarser: a step count, not the clock, so the plan does not
         # depend on the machine's speed
-        share = DIVE_SHARE if steps <= DIVE_FINE_STEPS else 4 * DIVE_SHARE
+        base = GOAL_DIVE_SHARE if model.goal_rows else DIVE_SHARE  # daily/weekly goals: coarser steps
+        share = base if steps <= DIVE_FINE_STEPS else 4 * base
         up = order[: max(1, int(len(order) * share))]
         lower[up] = floors[up] + 1
         h.changeColsBounds(len(up), idx[up], lower[up], upper[up])

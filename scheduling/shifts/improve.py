@@ -81,7 +81,9 @@ class _Columns:
     activity_group: dict[tuple, list[int]]  # shift group -> its activity columns
     blend_at: dict[tuple[str, int], list[int]]  # (immediate channel, interval) -> blending columns
     group_intervals: dict[tuple, np.ndarray]  # shift group -> intervals it covers
-    always_free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # integer columns every neighbourhood frees (goal net agents)
+    always_free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # integer columns every neighbourhood frees
+    # (channel, interval) -> a daily/weekly goal's net-agent column there: freed with the shifts covering it
+    goal_net_at: dict[tuple[str, int], list[int]] = field(default_factory=dict)
 
 
 def _columns(model) -> _Columns:
@@ -101,11 +103,15 @@ def _columns(model) -> _Columns:
         blend_at[(blend.channel, blend.interval)].append(blend.var.index)
         blend_cols.append(blend.var.index)
     act_cols = [c for cols in activity_group.values() for c in cols]
-    # a daily/weekly goal's net agents follow the scheduled ones: integer, and free in every neighbourhood
+    # a daily/weekly goal's net agents follow the scheduled ones: integer, freed in the intervals the
+    # freed shifts cover (elsewhere the scheduled agents are fixed, and so are they: the goal rows
+    # carry the rest of the period as constants)
     goal_cols = model.goal_net_columns().tolist() if hasattr(model, "goal_net_columns") else []
+    goal_net_at = {(channel, i): [net.index] for channel, rows in getattr(model, "goal_rows", {}).items()
+                   for i, net in enumerate(rows.net) if net is not None}
     integer = np.array(tour_cols + act_cols + blend_cols + goal_cols, dtype=np.int32)
     return _Columns(integer, np.array(tour_cols, dtype=np.int32), tuple(groups_of), dict(activity_group),
-                    dict(blend_at), intervals, np.array(goal_cols, dtype=np.int32))
+                    dict(blend_at), intervals, goal_net_at=goal_net_at)
 
 
 def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
@@ -328,6 +334,7 @@ def _free_columns(cols: _Columns, hood: Neighbourhood) -> np.ndarray:
         channel = g[1]
         for i in cols.group_intervals[g]:
             free += cols.blend_at.get((channel, int(i)), [])
+            free += cols.goal_net_at.get((channel, int(i)), [])
     free += cols.always_free.tolist()
     return np.unique(np.array(free, dtype=np.int32))
 

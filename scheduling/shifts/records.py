@@ -32,6 +32,21 @@ class InfeasibleError(RulesError):
         self.explanation = explanation
 
 
+class GoalUnreachableError(InfeasibleError):
+    """A daily or weekly service goal no plan the rules allow can reach, whatever it costs (the
+    elastic LP, whose goal shortfall is priced at 1e6 a contact, maximises the answered contacts
+    and still falls short). ``channel``, ``period`` ("week", or "day2 Wed" for a daily goal),
+    ``target_sl`` and ``best_service_level`` (the highest volume-weighted service level that LP
+    reaches there: an upper bound of what any plan reaches) name the worst period short; all of
+    them are in ``explanation["shortfalls"]``."""
+
+    def __init__(self, message: str, explanation: dict, *, channel: str, period: str, target_sl: float,
+                 best_service_level: float):
+        super().__init__(message, explanation)
+        self.channel, self.period = channel, period
+        self.target_sl, self.best_service_level = float(target_sl), float(best_service_level)
+
+
 class SolveError(RuntimeError):
     """The solver stopped without a usable solution (e.g. time limit before any solution)."""
 

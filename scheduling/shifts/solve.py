@@ -48,8 +48,8 @@ except ImportError:  # CBC fallback
 from wfm_errors import RequirementsError
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
 from scheduling.rules import RuleSet
-from scheduling.shifts import heuristics
-from scheduling.shifts.explain import explain_infeasible, interval_runs
+from scheduling.shifts import goal_plan, heuristics
+from scheduling.shifts.explain import explain_infeasible, interval_runs, raise_unreachable_goal
 from scheduling.requirements import ServiceTarget
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.service_goal import goal_short, service_goals
@@ -115,6 +115,11 @@ def plan_shifts(
                      first_weekday=rules.week_start)
     demands = channel_demands(requirements, grid)
     goals = service_goals(requirements, targets, grid)
+    interval, interval_s = None, 0.0
+    if goals and highspy is not None:  # the interval-goal plan: a candidate never worse (goal_plan)
+        interval = goal_plan.interval_plan(requirements, rules, caps=caps, targets=targets or {}, progress=say,
+                                           seconds=goal_plan.INTERVAL_SHARE * rules.time_limit_s)
+        interval_s = time.perf_counter() - clock
     say("building model")
     model = ShiftModel(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
                    integer_activities=False, goals=goals)
@@ -130,7 +135,7 @@ def plan_shifts(
     # 1.4 s quiet, 8.4-9.4 s at load 13-15, where its greedy plan took 1.7 s and 3.5-6.6 s,
     # and the LP returned up to 3.7 s past its HiGHS limit: an interior-point iteration and
     # PuLP reading 30,000 values back), 1.5 x for the LP's
-    built_s = time.perf_counter() - clock
+    built_s = time.perf_counter() - clock - interval_s
     reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, 1.5 * built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
@@ -144,6 +149,9 @@ def plan_shifts(
     if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
         # even the LP relaxation misses a daily/weekly goal: no plan can reach it
         raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
+    if lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
+        # soft coverage: short by price or by the rules? the elastic LP (the goal first) says
+        raise_unreachable_goal(explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals))
     lp_solved = lp_status == "Optimal"
     if not lp_solved and not (highs_rounding and model.solver_name == "HiGHS" and "time limit" in lp_status.lower()):
         raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
@@ -204,6 +212,12 @@ def plan_shifts(
             if first is not None:
                 x, objective = first
                 status = "Feasible"
+        offered = goal_plan.tours_in_model(interval, model) if interval is not None else None
+        if offered is not None:
+            tried.append("the interval-goal plan's tours (agents dropped while the goals hold; as they are)")
+            x, objective, won = goal_plan.offer_interval_plan(model, x, objective, offered, progress=say)
+            if won:
+                first_method, status = "the interval-goal plan's tours", "Feasible"
         if x is not None:
             bound = max(lp_objective, pay_bound.bound if pay_bound is not None else -np.inf)
             log.append(Improvement(time.perf_counter() - clock, objective, bound, f"first complete plan ({first_method})"))

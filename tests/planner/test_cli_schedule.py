@@ -365,3 +365,21 @@ def test_a_goal_on_email_exits_2(files, capsys):
                  "--staffing", str(files / "staffing.toml"), "--out", str(files / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "[channel.email] service_goal = 'daily'" in err and "due-time rule" in err
+
+
+@pytest.mark.parametrize("coverage", ["hard", "soft"])
+def test_a_goal_no_plan_can_reach_exits_2_naming_channel_day_and_best_level(files, capsys, coverage):
+    # a daily goal of 0.95 within 20 s with at most 4 agents in the week: no roster reaches it on any day
+    (files / "staffing.toml").write_text(STAFFING.replace("target_sl = 0.8\n", "target_sl = 0.95\n").replace(
+        "answer_s = 20\n", 'answer_s = 20\nservice_goal = "daily"\nmin_interval_sl = 0.1\n'))
+    (files / "rules.toml").write_text(RULES.replace("max_agents = 50", "max_agents = 4").replace(
+        'coverage = "hard"', f'coverage = "{coverage}"'))
+    out = files / "week"
+    code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"),
+                 "--staffing", str(files / "staffing.toml"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert "service goal cannot be reached" in err
+    assert "voice daily target_sl 0.95 not reachable in day0 Mon: the best service level the rules allow there is 0." \
+        in err
+    assert not out.exists()

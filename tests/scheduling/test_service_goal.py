@@ -196,3 +196,43 @@ def test_goal_needs_volume_and_handle_time():
     with pytest.raises(ValueError, match=r"channel 'voice'.*aht_s"):
         plan_shifts(req, rules, targets=targets)
     assert plan_shifts(req, rules, targets=_target("weekly")).paid_hours == pytest.approx(39 * 7)  # staffing.toml aht_s
+
+
+@pytest.mark.parametrize("coverage", ["hard", "soft"])
+def test_unreachable_goal_names_channel_period_and_the_best_level_by_brute_force(coverage):
+    from scheduling.shifts import GoalUnreachableError
+
+    req = _requirements(TOY)
+    rules = _rules(earliest="09:00", latest="10:00", hours=1, max_agents=37, coverage=coverage)
+    with pytest.raises(GoalUnreachableError) as caught:
+        plan_shifts(req, rules, targets=_target("weekly", floor=0.3))
+    err = caught.value
+    assert (err.channel, err.period, err.target_sl) == ("voice", "week", 0.8)
+    assert "voice weekly target_sl 0.8 not reachable in week" in str(err)
+    # the best whole-agent level with at most 37 agents on the two intervals (both floors met), by Erlang C
+    (va, vb) = TOY.values()
+    best = max((va * _sl(va, na) + vb * _sl(vb, nb)) / (va + vb)
+               for na in range(1, 37) for nb in range(1, 38 - na)
+               if _sl(va, na) >= 0.3 and _sl(vb, nb) >= 0.3)
+    assert best < 0.8
+    # the LP's level is an upper bound of any plan's (fractional agents on the concave curve) and close to it
+    assert best - 1e-9 <= err.best_service_level < 0.8
+    assert err.best_service_level <= best + 0.02
+    assert f"{err.best_service_level:.3f}" in str(err)
+
+
+def test_a_goal_short_by_price_under_soft_coverage_is_planned_not_refused():
+    # soft coverage with shortfall cheaper than agents: the goal is reachable, so a plan (priced), no error
+    req = _requirements(TOY)
+    base = _rules(earliest="09:00", latest="10:00", hours=1, coverage="soft")
+    rules = RuleSet.from_mapping({**{k: getattr(base, k) for k in ("interval_minutes", "coverage", "gap_rel")},
+                                  "under_penalty": 0.001, "over_penalty": 0.0, "min_rest_hours": 8,
+                                  "max_consecutive_days": 7, "time_limit_s": 20,
+                                  "contract": [{"name": "c", "days_per_week": 7, "hourly_cost": 1.0}],
+                                  "shift": [{"name": "s", "contract": "c", "channels": ["voice"], "length_minutes": 60,
+                                             "earliest_start": "09:00", "latest_start": "10:00",
+                                             "start_step_minutes": 60}]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        plan = plan_shifts(req, rules, targets=_target("weekly", floor=0.3))
+    assert plan.service_goals["short_contacts"].sum() > 0  # short by choice: agents cost more than the shortfall

@@ -71,7 +71,7 @@ from scheduling.service_curve import ServiceCurves, service_curves
 from scheduling.shifts.formulation.context import EPS, ROWS_LATER, Build
 from scheduling.shifts.records import Coverage
 
-__all__ = ["ChannelGoal", "GoalRows", "service_goals", "add_service_goals", "goal_levels", "goal_short", "goal_floor_need",
+__all__ = ["GOAL_DIVE_SHARE", "ChannelGoal", "GoalRows", "service_goals", "add_service_goals", "goal_levels", "goal_short", "goal_floor_need",
            "fix_net_agents", "net_columns", "interval_caps_need"]
 
 # the service level asked of :func:`interval_caps_need`'s requirement: any positive share, so that only the caps bind
@@ -284,6 +284,12 @@ def net_columns(goals: Mapping[str, GoalRows]) -> np.ndarray:
 
 
 ROUNDING_MARGIN = 0.5  # net agents the dive's LP holds back per goal interval (shrinkage > 0)
+# share of the fractional tours the dive rounds up per step on a model with daily/weekly goals
+# (heuristics.DIVE_SHARE, 0.03, elsewhere): a goal model's LP re-solve costs 5-10 x an interval
+# model's (the curve rows), and the coarser steps also rounded better on family seeds 0-2 at
+# load 9-16: seed 0 10 re-solves, first plan 0.52 % above the bound (0.03: 18 re-solves, 2.40 %),
+# seed 1 1.92 % (2.29 %), seed 2 0.35 % in 4.9 s (4.36 % after 59 s when its dive ran out of time)
+GOAL_DIVE_SHARE = 0.1
 
 
 @contextmanager
