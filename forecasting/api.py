@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import ForecastInputError
+from wfm_progress import Progress, within
 from execution import Executor
 from forecasting import backtest as bt
 from forecasting import metrics
@@ -318,7 +319,7 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
                    method: str = "auto", special_days: Sequence[SpecialDay] | None = None,
                    opening_hours: str | None = None, backtest_windows: int = 6,
                    horizon_days: int | None = None,
-                   progress: Callable[[int, int], None] | None = None,
+                   progress: Progress | None = None,
                    max_workers: int | None = None, timezone: str | None = None,
                    executor: Executor | None = None) -> ForecastResult:
     """Forecast ``days`` days from ``start`` for every queue and channel of ``history``.
@@ -328,13 +329,13 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     WAPE over ``backtest_windows`` weekly rolling origins of ``horizon_days`` (default: ``days``,
     at most 14). ``country``/``subdivision`` select public holidays; ``special_days`` are the
     user's; ``opening_hours`` (e.g. ``"Mon-Fri 08:00-18:00"``) overrides the learned hours.
-    ``progress(done, total)`` is called as series finish. Series are Dask tasks on ``executor``
-    (:class:`execution.Executor`: an existing cluster, a local one or this process); without
-    one, a local cluster of ``max_workers`` (default the machine's cores) is started for the
-    call when there are several series, and closed after it. Results do not depend on where
-    the series ran; a failing series raises :class:`execution.TaskFailed` naming its queue and
-    channel. With ``timezone`` (IANA name of the local
-    clock) the hour skipped by a spring-forward change forecasts 0 and the hour repeated at a
+    ``progress`` (:class:`wfm_progress.Progress`) hears ``series 3/10`` as series finish.
+    Series are Dask tasks on ``executor`` (:class:`execution.Executor`: an existing cluster, a
+    local one or this process); without one, a local cluster of ``max_workers`` (default the
+    machine's cores) is started for the call when there are several series, and closed after
+    it. Results do not depend on where the series ran; a failing series raises
+    :class:`execution.TaskFailed` naming its queue and channel. With ``timezone`` (IANA name of
+    the local clock) the hour skipped by a spring-forward change forecasts 0 and the hour repeated at a
     fall-back change forecasts twice the volume (two real intervals share one local label, as
     they do in the history).
     """
@@ -366,7 +367,8 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
         labels.append(f"queue {key[0]!r} channel {key[1]!r}")
         costs.append(series_cost(rows, start=start_ts, interval_minutes=interval_minutes, method=method,
                                  windows=backtest_windows))
-    options = dict(common=(settings,), labels=labels, progress=progress, costs=costs, warm=TASK_MODULES)
+    options = dict(common=(settings,), labels=labels, progress=within(progress, 0.0, 1.0, prefix="series "),
+                   costs=costs, warm=TASK_MODULES)
     if executor is None:
         with Executor(workers=max_workers) as own:
             results = own.map(series_task, jobs, **options)

@@ -11,6 +11,7 @@ import pytest
 from forecasting import forecast_frame, reconcile_to_daily
 from forecasting.api import aggregate, dst_factor
 from forecasting.calendar import SpecialDay
+from tests.progress_check import Recorder
 
 COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi", "model"]
 
@@ -98,12 +99,12 @@ def test_all_zero_constant_and_new_queue_in_one_call(make_history):
     const = pd.DataFrame({"interval_start": ts, "queue": "const", "channel": "chat", "offered": 5})
     new = make_history(days=4, minutes=30, start="2024-01-31", queue="new")
     history = pd.concat([zero, const, new], ignore_index=True)
-    calls = []
+    progress = Recorder()
     with pytest.warns(UserWarning, match="'new'.*only 4 days"):
         res = forecast_frame(history, start="2024-02-05", days=7, interval_minutes=30,
-                             max_workers=2, progress=lambda done, total: calls.append((done, total)))
+                             max_workers=2, progress=progress)
     f = res.frame.set_index("queue")
-    assert calls[-1] == (3, 3)
+    assert progress.calls == [(f"series {i}/3", i / 3) for i in (1, 2, 3)]  # a wfm_progress.Progress, per series
     assert (f.loc["zero", "forecast"] == 0).all() and (f.loc["zero", "hi"] == 0).all()
     assert np.allclose(f.loc["const", "forecast"], 5.0, atol=0.01)
     assert f.loc["new", "forecast"].sum() > 0 and np.isfinite(f.loc["new", "forecast"]).all()
