@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,7 +50,8 @@ TASK_MODULES = ("forecasting.api", "statsmodels.tsa.holtwinters", "statsmodels.t
 
 @dataclass(frozen=True)
 class ForecastResult:
-    """The forecast frame, the chosen model per series and the backtest table.
+    """The forecast frame, the chosen model per series and the backtest table: every series'
+    :class:`SeriesForecast` put together (the frames concatenated and rounded once).
 
     ``selection``: queue, channel, model, wape, bias, daily_wape, noise_floor, coverage,
     windows, note (per series; wape, bias, noise floor and coverage of the 10-90% band are
@@ -165,19 +167,57 @@ def series_cost(rows: pd.DataFrame, *, start: pd.Timestamp, interval_minutes: in
     return float(intervals * (candidates * windows + 1))
 
 
-def series_task(settings: dict, job: dict) -> dict:
+SELECTION_COLUMNS = ["queue", "channel", "model", "wape", "bias", "daily_wape", "noise_floor", "coverage",
+                     "windows", "note"]
+
+
+@dataclass(frozen=True)
+class SeriesForecast:
+    """One series' forecast (a queue and channel), as :func:`series_task` returns it.
+
+    ``frame``: the series' rows of the Forecast frame (``interval_start, queue, channel,
+    forecast, lo, hi, model`` and ``aht_s`` in seconds when the history has handle times; not
+    rounded yet). ``model``: the model chosen (or ``ensemble(a+b+c)``). The chosen model's
+    backtest, pooled over the windows (NaN without one): ``wape`` and ``bias`` (shares of the
+    actual volume), ``daily_wape`` (mean over windows; NaN for an ensemble), ``noise_floor``
+    (the WAPE Poisson noise alone would give), ``coverage`` (share of actuals inside the
+    calibrated 10-90 % band); ``windows``: backtest origins scored; ``note``: why the model is
+    a fallback ("" otherwise). ``backtest``: every candidate's backtest rows (the
+    :class:`ForecastResult` ``backtest`` columns). ``warnings``: what forecasting this series
+    warned about, in words, to be raised again where the series was asked for.
+    """
+
+    queue: str
+    channel: str
+    frame: pd.DataFrame
+    model: str
+    wape: float
+    bias: float
+    daily_wape: float
+    noise_floor: float
+    coverage: float
+    windows: int
+    note: str
+    backtest: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+    def selection_row(self) -> dict:
+        """The series' row of :attr:`ForecastResult.selection` (:data:`SELECTION_COLUMNS`)."""
+        return {column: getattr(self, column) for column in SELECTION_COLUMNS}
+
+
+def series_task(settings: dict, job: dict) -> SeriesForecast:
     """Forecast one series (a Dask task): ``settings`` are shared by every series of the call,
     ``job`` holds the series' key and its own rows (plain columns, Arrow-friendly)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = _forecast_one(**settings, **job)
-    out["warnings"] = [str(w.message) for w in caught if not issubclass(w.category, (RuntimeWarning,
-                                                                                     FutureWarning))]
-    return out
+    said = tuple(str(w.message) for w in caught if not issubclass(w.category, (RuntimeWarning, FutureWarning)))
+    return dataclasses.replace(out, warnings=said)
 
 
 def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, method,
-                  opening_text, windows, horizon_days) -> dict:
+                  opening_text, windows, horizon_days) -> SeriesForecast:
     queue, channel = key
     ts, y, ht = aggregate(rows, step_minutes=step, interval_minutes=interval_minutes, end=start)
     future = pd.date_range(start, start + pd.Timedelta(days=days), freq=f"{interval_minutes}min",
@@ -262,7 +302,7 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
         sel["coverage"] = float(inside.mean()) if ok.any() else np.nan
     if len(table):
         table = table.assign(queue=queue, channel=channel)
-    return {"frame": frame, "selection": sel, "backtest": table}
+    return SeriesForecast(frame=frame, backtest=table, **sel)
 
 
 def _pooled_wape(pair) -> float:
@@ -375,9 +415,9 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     else:
         results = executor.map(series_task, jobs, **options)
     for res in results:
-        for message in res["warnings"]:
+        for message in res.warnings:
             warnings.warn(message, stacklevel=2)
-    frame = pd.concat([r["frame"] for r in results], ignore_index=True)
+    frame = pd.concat([r.frame for r in results], ignore_index=True)
     if timezone:
         factor = dst_factor(pd.DatetimeIndex(frame["interval_start"]), timezone)
         for col in ("forecast", "lo", "hi"):
@@ -387,8 +427,8 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     if "aht_s" in frame:
         frame["aht_s"] = frame["aht_s"].round(2)
     frame = frame[[c for c in FORECAST_COLUMNS + ["aht_s"] if c in frame]]
-    selection = pd.DataFrame([r["selection"] for r in results])
-    tables = [r["backtest"] for r in results if len(r["backtest"])]
+    selection = pd.DataFrame([r.selection_row() for r in results])
+    tables = [r.backtest for r in results if len(r.backtest)]
     backtest = (pd.concat(tables, ignore_index=True) if tables else
                 pd.DataFrame(columns=["queue", "channel", "model", "origin", "level", "wape"]))
     if len(backtest):

@@ -41,6 +41,28 @@ def test_frame_contract_and_trains_only_before_start(make_history):
     assert set(a.backtest.level) == {"interval", "daily"} and a.selection.windows.iloc[0] == 2
 
 
+def test_a_series_forecast_is_typed_and_is_what_the_frame_selection_and_backtest_are_made_of(make_history):
+    """series_task returns a SeriesForecast (one queue and channel); forecast_frame's three tables
+    are those of its series put together."""
+    from forecasting.api import SELECTION_COLUMNS, SeriesForecast, series_task
+    from forecasting.calendar import Calendar
+
+    h = make_history(days=56, minutes=30, seed=1)
+    start = pd.Timestamp("2024-02-19")
+    whole = _quiet(history=h, start=start, days=7, interval_minutes=30, method="decomposition",
+                   backtest_windows=2, max_workers=1)
+    settings = dict(step=30, interval_minutes=30, start=start, days=7, calendar=Calendar(), method="decomposition",
+                    opening_text=None, windows=2, horizon_days=7)
+    rows = h[h["interval_start"] < start][["interval_start", "offered"]].reset_index(drop=True)
+    one = series_task(settings, dict(key=("main", "voice"), rows=rows))
+    assert isinstance(one, SeriesForecast) and (one.queue, one.channel, one.model) == ("main", "voice", "decomposition")
+    assert one.windows == 2 and one.note == "" and one.warnings == () and 0 < one.wape < 1 and 0 <= one.coverage <= 1
+    assert list(one.selection_row()) == SELECTION_COLUMNS == list(whole.selection.columns)
+    assert whole.selection.iloc[0].to_dict() == pytest.approx(one.selection_row(), nan_ok=True)
+    assert np.allclose(whole.frame["forecast"], one.frame["forecast"].round(4))
+    pd.testing.assert_frame_equal(whole.backtest, one.backtest[whole.backtest.columns], check_like=False)
+
+
 def test_auto_selects_by_backtest_and_intervals_are_calibrated(make_history):
     h = make_history(days=91, minutes=30, seed=4)
     start = pd.Timestamp("2024-03-25")
