@@ -167,6 +167,7 @@ def series_cost(rows: pd.DataFrame, *, start: pd.Timestamp, interval_minutes: in
     return float(intervals * (candidates * windows + 1))
 
 
+BACKTEST_COLUMNS = ["model", "origin", "level", "wape", "bias", "mase", "rmse", "mape", "noise_floor", "n"]
 SELECTION_COLUMNS = ["queue", "channel", "model", "wape", "bias", "daily_wape", "noise_floor", "coverage",
                      "windows", "note"]
 
@@ -218,56 +219,81 @@ def series_task(settings: dict, job: dict) -> SeriesForecast:
 
 def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, method,
                   opening_text, windows, horizon_days) -> SeriesForecast:
+    """One series' forecast: its history on the grid, its calendar, the model chosen by backtest
+    (or the fallback), the forecast and the chosen model's backtest scores."""
     queue, channel = key
     ts, y, ht = aggregate(rows, step_minutes=step, interval_minutes=interval_minutes, end=start)
     future = pd.date_range(start, start + pd.Timedelta(days=days), freq=f"{interval_minutes}min",
                            inclusive="left")
     observed_days = int(pd.Series(ts[~np.isnan(y)].normalize()).nunique())
-    note = ""
     short = observed_days < MIN_DAYS
+    cal = _series_calendar(y, ts, calendar, opening_text=opening_text, interval_minutes=interval_minutes, short=short)
+    if short:
+        chosen = SIMPLE_MODEL if observed_days >= 7 else "week_mean_4"
+        note = f"only {observed_days} days of history: simple model {chosen}"
+        warnings.warn(f"queue {queue!r} channel {channel!r}: only {observed_days} days of history "
+                      f"before {start}; using the simple model {chosen}", stacklevel=2)
+        table, pairs = pd.DataFrame(columns=BACKTEST_COLUMNS), {}
+    else:
+        chosen, note, table, pairs = _chosen_model(y, ts, cal, method=method, interval_minutes=interval_minutes,
+                                                   windows=windows, horizon_days=horizon_days)
+    model = make_model(chosen).fit(y, ts, cal)
+    if chosen in pairs:
+        model.calibrate(*pairs[chosen])
+    mean, lo, hi = model.predict(future)
+    _warn_unseen_days(model, cal, future, queue=queue, channel=channel)
+    frame = pd.DataFrame({"interval_start": future, "queue": queue, "channel": channel,
+                          "forecast": mean, "lo": lo, "hi": hi, "model": chosen})
+    if ht is not None and np.isfinite(ht[:, 0]).any():
+        frame["aht_s"] = _aht_forecast(ht, ts, future)
+        frame.loc[frame["forecast"] <= 0, "aht_s"] = frame["aht_s"].where(frame["forecast"] > 0)
+    scores = _backtest_scores(model, chosen, pairs, table)
+    if len(table):
+        table = table.assign(queue=queue, channel=channel)
+    return SeriesForecast(queue=queue, channel=channel, frame=frame, model=chosen, note=note, backtest=table, **scores)
+
+
+def _series_calendar(y: np.ndarray, ts: pd.DatetimeIndex, calendar: Calendar, *, opening_text: str | None,
+                     interval_minutes: int, short: bool) -> Calendar:
+    """The series' calendar: the call's holidays and special days with the series' opening hours
+    (``opening_text``, else learned from its history; any time open on one day is open every
+    day when the history is too ``short`` to know the weekly pattern)."""
     if opening_text:
         opening = OpeningHours.parse(opening_text, interval_minutes=interval_minutes)
     else:
         opening = learn_opening_hours(y, ts, interval_minutes=interval_minutes)
         if short:  # too few weeks to know the weekly pattern: any time open on one day is open
             opening = OpeningHours(interval_minutes, np.tile(opening.mask.any(axis=0), (7, 1)))
-    cal = Calendar(calendar.country, calendar.subdivision, calendar.special_days, opening)
-    table = pd.DataFrame(columns=["model", "origin", "level", "wape", "bias", "mase", "rmse",
-                                  "mape", "noise_floor", "n"])
-    pairs: dict = {}
-    if short:
-        chosen = SIMPLE_MODEL if observed_days >= 7 else "week_mean_4"
-        note = f"only {observed_days} days of history: simple model {chosen}"
-        warnings.warn(f"queue {queue!r} channel {channel!r}: only {observed_days} days of history "
-                      f"before {start}; using the simple model {chosen}", stacklevel=2)
-    else:
-        if method == "auto":
-            candidates = [m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30]
-        else:
-            candidates = [method]
-        if windows > 0:
-            table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows,
-                                       horizon_days=horizon_days)
-        if table.empty:
-            chosen = "decomposition" if method == "auto" else method
-            note = ("history too short for a backtest window" if windows > 0
-                    else "no backtest asked for")
-        elif bt.ranking(table).empty:
-            chosen = "week_mean_4" if method == "auto" else method
-            note = "no contacts in the backtest windows"
-        else:
-            chosen = bt.select(table) if method == "auto" else method
-            if method == "auto":
-                ens = bt.ensemble_candidate(table, pairs)
-                if ens is not None and ens[1] < _pooled_wape(pairs[chosen]):
-                    chosen = ens[0]
-                    members = chosen[len("ensemble("):-1].split("+")
-                    pairs[chosen] = (pairs[members[0]][0],
-                                     np.mean([pairs[m][1] for m in members], axis=0))
-    model = make_model(chosen).fit(y, ts, cal)
-    if chosen in pairs:
-        model.calibrate(*pairs[chosen])
-    mean, lo, hi = model.predict(future)
+    return Calendar(calendar.country, calendar.subdivision, calendar.special_days, opening)
+
+
+def _chosen_model(y: np.ndarray, ts: pd.DatetimeIndex, cal: Calendar, *, method: str, interval_minutes: int,
+                  windows: int, horizon_days: int) -> tuple[str, str, pd.DataFrame, dict]:
+    """The model (``method``, or with ``"auto"`` the lowest backtest WAPE, or the ensemble of
+    the best three when it beats it), the note when it is a fallback, the backtest table and
+    the (actual, forecast) pairs per model."""
+    candidates = ([m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30] if method == "auto"
+                  else [method])
+    table, pairs = pd.DataFrame(columns=BACKTEST_COLUMNS), {}
+    if windows > 0:
+        table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows, horizon_days=horizon_days)
+    if table.empty:
+        chosen = "decomposition" if method == "auto" else method
+        return chosen, ("history too short for a backtest window" if windows > 0 else "no backtest asked for"), table, pairs
+    if bt.ranking(table).empty:
+        return ("week_mean_4" if method == "auto" else method), "no contacts in the backtest windows", table, pairs
+    chosen = bt.select(table) if method == "auto" else method
+    if method == "auto":
+        ens = bt.ensemble_candidate(table, pairs)
+        if ens is not None and ens[1] < _pooled_wape(pairs[chosen]):
+            chosen = ens[0]
+            members = chosen[len("ensemble("):-1].split("+")
+            pairs[chosen] = (pairs[members[0]][0], np.mean([pairs[m][1] for m in members], axis=0))
+    return chosen, "", table, pairs
+
+
+def _warn_unseen_days(model, cal: Calendar, future: pd.DatetimeIndex, *, queue: str, channel: str) -> None:
+    """Warn when the horizon has holidays or eves the model never saw an example of."""
     unknown = []
     kinds = cal.day_kinds(future.normalize().unique())
     if (kinds == HOLIDAY).any() and model.examples[HOLIDAY] == 0:
@@ -277,32 +303,31 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
     if unknown:
         warnings.warn(f"queue {queue!r} channel {channel!r}: no past example of "
                       + ", ".join(sorted(set(unknown))) + " in the history; forecast from the "
-                      "weekly pattern (give a special-days file to set the effect)", stacklevel=2)
-    frame = pd.DataFrame({"interval_start": future, "queue": queue, "channel": channel,
-                          "forecast": mean, "lo": lo, "hi": hi, "model": chosen})
-    if ht is not None and np.isfinite(ht[:, 0]).any():
-        frame["aht_s"] = _aht_forecast(ht, ts, future)
-        frame.loc[frame["forecast"] <= 0, "aht_s"] = frame["aht_s"].where(frame["forecast"] > 0)
-    sel = {"queue": queue, "channel": channel, "model": chosen, "wape": np.nan, "bias": np.nan,
-           "daily_wape": np.nan, "noise_floor": np.nan, "coverage": np.nan, "windows": 0,
-           "note": note}
-    if chosen in pairs:
-        a, f = pairs[chosen]
-        sel.update(wape=metrics.wape(a, f), bias=metrics.bias(a, f),
-                   noise_floor=metrics.noise_floor_wape(np.where(np.isnan(a), np.nan, f)),
-                   windows=int(table["origin"].nunique()))
-        daily = table[(table.level == "daily") & (table.model == chosen)]
-        if len(daily):
-            sel["daily_wape"] = float(daily["wape"].mean())
-        # coverage of the calibrated 10-90% band on the backtest pairs (in-sample calibration)
-        z_lo, z_hi = model.z
-        scale = np.sqrt(f + 1 + model.kappa ** 2 * f ** 2)
-        ok = ~np.isnan(a) & (f > 0)
-        inside = (a[ok] >= np.maximum(f[ok] + z_lo * scale[ok], 0)) & (a[ok] <= f[ok] + z_hi * scale[ok])
-        sel["coverage"] = float(inside.mean()) if ok.any() else np.nan
-    if len(table):
-        table = table.assign(queue=queue, channel=channel)
-    return SeriesForecast(frame=frame, backtest=table, **sel)
+                      "weekly pattern (give a special-days file to set the effect)", stacklevel=3)
+
+
+def _backtest_scores(model, chosen: str, pairs: dict, table: pd.DataFrame) -> dict:
+    """The ``chosen`` model's pooled backtest scores (:class:`SeriesForecast`'s ``wape``, ``bias``,
+    ``daily_wape``, ``noise_floor``, ``coverage``, and ``windows``: the backtest's origins); NaN
+    and 0 windows without a backtest of it."""
+    scores = {"wape": np.nan, "bias": np.nan, "daily_wape": np.nan, "noise_floor": np.nan, "coverage": np.nan,
+              "windows": 0}
+    if chosen not in pairs:
+        return scores
+    a, f = pairs[chosen]
+    scores.update(wape=metrics.wape(a, f), bias=metrics.bias(a, f),
+                  noise_floor=metrics.noise_floor_wape(np.where(np.isnan(a), np.nan, f)),
+                  windows=int(table["origin"].nunique()))
+    daily = table[(table.level == "daily") & (table.model == chosen)]
+    if len(daily):
+        scores["daily_wape"] = float(daily["wape"].mean())
+    # coverage of the calibrated 10-90% band on the backtest pairs (in-sample calibration)
+    z_lo, z_hi = model.z
+    scale = np.sqrt(f + 1 + model.kappa ** 2 * f ** 2)
+    ok = ~np.isnan(a) & (f > 0)
+    inside = (a[ok] >= np.maximum(f[ok] + z_lo * scale[ok], 0)) & (a[ok] <= f[ok] + z_hi * scale[ok])
+    scores["coverage"] = float(inside.mean()) if ok.any() else np.nan
+    return scores
 
 
 def _pooled_wape(pair) -> float:
