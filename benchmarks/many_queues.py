@@ -104,7 +104,7 @@ def forecast_run(history: pd.DataFrame, *, workers: int | None) -> dict:
             created = time.perf_counter()
             result = forecast_frame(history, start=START, days=7, interval_minutes=30, country="US",
                                     backtest_windows=4, executor=ex,
-                                    progress=lambda done, total: stamps.append(time.perf_counter()))
+                                    progress=lambda _text, _share: stamps.append(time.perf_counter()))
             mapped = time.perf_counter()
             ready = up[0] if up else created  # the local cluster starts with the first batch
             memory = (sorted(ex.client.run(_peak_rss_mb).values()) if ex.client is not None

@@ -340,7 +340,7 @@ def run_ours(inst: Instance) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             plan = plan_shifts(inst.requirements, rules, caps=caps,
-                               progress=lambda s: marks.append((time.perf_counter() - started, s)))
+                               progress=lambda s, _share=None: marks.append((time.perf_counter() - started, s)))
     except (SolveError, ValueError) as exc:
         return {"ours_error": f"{type(exc).__name__}: {exc}"[:200], "ours_s": time.perf_counter() - started}
     wall = time.perf_counter() - started

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wfm_errors import InputError, UnreachableError
+from wfm_progress import Progress
 
 __all__ = ["Executor", "ExecutorInfo", "SchedulerUnreachable", "TaskFailed", "TaskStat", "SCHEDULER_ENV",
            "longest_first", "one_blas_thread", "scheduler_from_env", "worker_environ"]
@@ -263,13 +264,13 @@ class Executor:
 
     # -- work -----------------------------------------------------------------------------
     def map(self, fn: Callable[..., Any], items: Sequence[Any], *, labels: Sequence[str],
-            common: Sequence[Any] = (), progress: Callable[[int, int], None] | None = None,
+            common: Sequence[Any] = (), progress: Progress | None = None,
             on_result: Callable[[int, Any], None] | None = None, costs: Sequence[float] | None = None,
             warm: Sequence[str] = ()) -> list[Any]:
         """``[fn(*common, item) for item in items]``, spread over the cluster when there is one.
 
-        ``labels`` (one per item) name the tasks in errors; ``progress(done, total)`` and
-        ``on_result(index, result)`` are called as tasks finish (in this thread, in completion
+        ``labels`` (one per item) name the tasks in errors; ``progress(f"{done}/{total}", done /
+        total)`` (:class:`wfm_progress.Progress`) and ``on_result(index, result)`` are called as tasks finish (in this thread, in completion
         order). ``costs`` (one per item, any unit): estimated work of each task; on a cluster
         the costliest start first (:func:`longest_first`), here they run in input order.
         ``warm``: modules the tasks import (``"forecasting.api"``, ``"statsmodels.tsa.seasonal"``);
@@ -316,7 +317,7 @@ class Executor:
                 if on_result:
                     on_result(i, results[-1])
                 if progress:
-                    progress(i + 1, len(items))
+                    progress(f"{i + 1}/{len(items)}", (i + 1) / len(items))
         return results
 
     def _warm_workers(self, modules: tuple[str, ...]) -> None:
@@ -358,7 +359,7 @@ class Executor:
                 if on_result:
                     on_result(i, results[i])
                 if progress:
-                    progress(done, len(futures))
+                    progress(f"{done}/{len(futures)}", done / len(futures))
         finally:
             client.cancel(futures + shared)
         return results

@@ -8,11 +8,11 @@ the calendar lives in :mod:`.calendar`, metrics in :mod:`.metrics`, backtests in
 
 from __future__ import annotations
 
-from forecasting.api import (AUTO_CANDIDATES, ForecastResult, aggregate, forecast_frame,
+from forecasting.api import (AUTO_CANDIDATES, ForecastResult, SeriesForecast, aggregate, forecast_frame,
                              reconcile_to_daily)
 from forecasting.calendar import Calendar, OpeningHours, SpecialDay, read_special_days
 from forecasting.models import MODELS, make_model
 
-__all__ = ["forecast_frame", "ForecastResult", "aggregate", "reconcile_to_daily",
+__all__ = ["forecast_frame", "ForecastResult", "SeriesForecast", "aggregate", "reconcile_to_daily",
            "AUTO_CANDIDATES", "Calendar", "OpeningHours", "SpecialDay", "read_special_days",
            "MODELS", "make_model"]

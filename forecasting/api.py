@@ -15,8 +15,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import ForecastInputError
+from wfm_progress import Progress, within
 from execution import Executor
 from forecasting import backtest as bt
 from forecasting import metrics
@@ -48,7 +50,8 @@ TASK_MODULES = ("forecasting.api", "statsmodels.tsa.holtwinters", "statsmodels.t
 
 @dataclass(frozen=True)
 class ForecastResult:
-    """The forecast frame, the chosen model per series and the backtest table.
+    """The forecast frame, the chosen model per series and the backtest table: every series'
+    :class:`SeriesForecast` put together (the frames concatenated and rounded once).
 
     ``selection``: queue, channel, model, wape, bias, daily_wape, noise_floor, coverage,
     windows, note (per series; wape, bias, noise floor and coverage of the 10-90% band are
@@ -164,69 +167,133 @@ def series_cost(rows: pd.DataFrame, *, start: pd.Timestamp, interval_minutes: in
     return float(intervals * (candidates * windows + 1))
 
 
-def series_task(settings: dict, job: dict) -> dict:
+BACKTEST_COLUMNS = ["model", "origin", "level", "wape", "bias", "mase", "rmse", "mape", "noise_floor", "n"]
+SELECTION_COLUMNS = ["queue", "channel", "model", "wape", "bias", "daily_wape", "noise_floor", "coverage",
+                     "windows", "note"]
+
+
+@dataclass(frozen=True)
+class SeriesForecast:
+    """One series' forecast (a queue and channel), as :func:`series_task` returns it.
+
+    ``frame``: the series' rows of the Forecast frame (``interval_start, queue, channel,
+    forecast, lo, hi, model`` and ``aht_s`` in seconds when the history has handle times; not
+    rounded yet). ``model``: the model chosen (or ``ensemble(a+b+c)``). The chosen model's
+    backtest, pooled over the windows (NaN without one): ``wape`` and ``bias`` (shares of the
+    actual volume), ``daily_wape`` (mean over windows; NaN for an ensemble), ``noise_floor``
+    (the WAPE Poisson noise alone would give), ``coverage`` (share of actuals inside the
+    calibrated 10-90 % band); ``windows``: backtest origins scored; ``note``: why the model is
+    a fallback ("" otherwise). ``backtest``: every candidate's backtest rows (the
+    :class:`ForecastResult` ``backtest`` columns). ``warnings``: what forecasting this series
+    warned about, in words, to be raised again where the series was asked for.
+    """
+
+    queue: str
+    channel: str
+    frame: pd.DataFrame
+    model: str
+    wape: float
+    bias: float
+    daily_wape: float
+    noise_floor: float
+    coverage: float
+    windows: int
+    note: str
+    backtest: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+    def selection_row(self) -> dict:
+        """The series' row of :attr:`ForecastResult.selection` (:data:`SELECTION_COLUMNS`)."""
+        return {column: getattr(self, column) for column in SELECTION_COLUMNS}
+
+
+def series_task(settings: dict, job: dict) -> SeriesForecast:
     """Forecast one series (a Dask task): ``settings`` are shared by every series of the call,
     ``job`` holds the series' key and its own rows (plain columns, Arrow-friendly)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = _forecast_one(**settings, **job)
-    out["warnings"] = [str(w.message) for w in caught if not issubclass(w.category, (RuntimeWarning,
-                                                                                     FutureWarning))]
-    return out
+    said = tuple(str(w.message) for w in caught if not issubclass(w.category, (RuntimeWarning, FutureWarning)))
+    return dataclasses.replace(out, warnings=said)
 
 
 def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, method,
-                  opening_text, windows, horizon_days) -> dict:
+                  opening_text, windows, horizon_days) -> SeriesForecast:
+    """One series' forecast: its history on the grid, its calendar, the model chosen by backtest
+    (or the fallback), the forecast and the chosen model's backtest scores."""
     queue, channel = key
     ts, y, ht = aggregate(rows, step_minutes=step, interval_minutes=interval_minutes, end=start)
     future = pd.date_range(start, start + pd.Timedelta(days=days), freq=f"{interval_minutes}min",
                            inclusive="left")
     observed_days = int(pd.Series(ts[~np.isnan(y)].normalize()).nunique())
-    note = ""
     short = observed_days < MIN_DAYS
+    cal = _series_calendar(y, ts, calendar, opening_text=opening_text, interval_minutes=interval_minutes, short=short)
+    if short:
+        chosen = SIMPLE_MODEL if observed_days >= 7 else "week_mean_4"
+        note = f"only {observed_days} days of history: simple model {chosen}"
+        warnings.warn(f"queue {queue!r} channel {channel!r}: only {observed_days} days of history "
+                      f"before {start}; using the simple model {chosen}", stacklevel=2)
+        table, pairs = pd.DataFrame(columns=BACKTEST_COLUMNS), {}
+    else:
+        chosen, note, table, pairs = _chosen_model(y, ts, cal, method=method, interval_minutes=interval_minutes,
+                                                   windows=windows, horizon_days=horizon_days)
+    model = make_model(chosen).fit(y, ts, cal)
+    if chosen in pairs:
+        model.calibrate(*pairs[chosen])
+    mean, lo, hi = model.predict(future)
+    _warn_unseen_days(model, cal, future, queue=queue, channel=channel)
+    frame = pd.DataFrame({"interval_start": future, "queue": queue, "channel": channel,
+                          "forecast": mean, "lo": lo, "hi": hi, "model": chosen})
+    if ht is not None and np.isfinite(ht[:, 0]).any():
+        frame["aht_s"] = _aht_forecast(ht, ts, future)
+        frame.loc[frame["forecast"] <= 0, "aht_s"] = frame["aht_s"].where(frame["forecast"] > 0)
+    scores = _backtest_scores(model, chosen, pairs, table)
+    if len(table):
+        table = table.assign(queue=queue, channel=channel)
+    return SeriesForecast(queue=queue, channel=channel, frame=frame, model=chosen, note=note, backtest=table, **scores)
+
+
+def _series_calendar(y: np.ndarray, ts: pd.DatetimeIndex, calendar: Calendar, *, opening_text: str | None,
+                     interval_minutes: int, short: bool) -> Calendar:
+    """The series' calendar: the call's holidays and special days with the series' opening hours
+    (``opening_text``, else learned from its history; any time open on one day is open every
+    day when the history is too ``short`` to know the weekly pattern)."""
     if opening_text:
         opening = OpeningHours.parse(opening_text, interval_minutes=interval_minutes)
     else:
         opening = learn_opening_hours(y, ts, interval_minutes=interval_minutes)
         if short:  # too few weeks to know the weekly pattern: any time open on one day is open
             opening = OpeningHours(interval_minutes, np.tile(opening.mask.any(axis=0), (7, 1)))
-    cal = Calendar(calendar.country, calendar.subdivision, calendar.special_days, opening)
-    table = pd.DataFrame(columns=["model", "origin", "level", "wape", "bias", "mase", "rmse",
-                                  "mape", "noise_floor", "n"])
-    pairs: dict = {}
-    if short:
-        chosen = SIMPLE_MODEL if observed_days >= 7 else "week_mean_4"
-        note = f"only {observed_days} days of history: simple model {chosen}"
-        warnings.warn(f"queue {queue!r} channel {channel!r}: only {observed_days} days of history "
-                      f"before {start}; using the simple model {chosen}", stacklevel=2)
-    else:
-        if method == "auto":
-            candidates = [m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30]
-        else:
-            candidates = [method]
-        if windows > 0:
-            table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows,
-                                       horizon_days=horizon_days)
-        if table.empty:
-            chosen = "decomposition" if method == "auto" else method
-            note = ("history too short for a backtest window" if windows > 0
-                    else "no backtest asked for")
-        elif bt.ranking(table).empty:
-            chosen = "week_mean_4" if method == "auto" else method
-            note = "no contacts in the backtest windows"
-        else:
-            chosen = bt.select(table) if method == "auto" else method
-            if method == "auto":
-                ens = bt.ensemble_candidate(table, pairs)
-                if ens is not None and ens[1] < _pooled_wape(pairs[chosen]):
-                    chosen = ens[0]
-                    members = chosen[len("ensemble("):-1].split("+")
-                    pairs[chosen] = (pairs[members[0]][0],
-                                     np.mean([pairs[m][1] for m in members], axis=0))
-    model = make_model(chosen).fit(y, ts, cal)
-    if chosen in pairs:
-        model.calibrate(*pairs[chosen])
-    mean, lo, hi = model.predict(future)
+    return Calendar(calendar.country, calendar.subdivision, calendar.special_days, opening)
+
+
+def _chosen_model(y: np.ndarray, ts: pd.DatetimeIndex, cal: Calendar, *, method: str, interval_minutes: int,
+                  windows: int, horizon_days: int) -> tuple[str, str, pd.DataFrame, dict]:
+    """The model (``method``, or with ``"auto"`` the lowest backtest WAPE, or the ensemble of
+    the best three when it beats it), the note when it is a fallback, the backtest table and
+    the (actual, forecast) pairs per model."""
+    candidates = ([m for m in AUTO_CANDIDATES if m != "mstl" or interval_minutes >= 30] if method == "auto"
+                  else [method])
+    table, pairs = pd.DataFrame(columns=BACKTEST_COLUMNS), {}
+    if windows > 0:
+        table, pairs = bt.backtest(y, ts, cal, models=candidates, windows=windows, horizon_days=horizon_days)
+    if table.empty:
+        chosen = "decomposition" if method == "auto" else method
+        return chosen, ("history too short for a backtest window" if windows > 0 else "no backtest asked for"), table, pairs
+    if bt.ranking(table).empty:
+        return ("week_mean_4" if method == "auto" else method), "no contacts in the backtest windows", table, pairs
+    chosen = bt.select(table) if method == "auto" else method
+    if method == "auto":
+        ens = bt.ensemble_candidate(table, pairs)
+        if ens is not None and ens[1] < _pooled_wape(pairs[chosen]):
+            chosen = ens[0]
+            members = chosen[len("ensemble("):-1].split("+")
+            pairs[chosen] = (pairs[members[0]][0], np.mean([pairs[m][1] for m in members], axis=0))
+    return chosen, "", table, pairs
+
+
+def _warn_unseen_days(model, cal: Calendar, future: pd.DatetimeIndex, *, queue: str, channel: str) -> None:
+    """Warn when the horizon has holidays or eves the model never saw an example of."""
     unknown = []
     kinds = cal.day_kinds(future.normalize().unique())
     if (kinds == HOLIDAY).any() and model.examples[HOLIDAY] == 0:
@@ -236,32 +303,31 @@ def _forecast_one(*, key, rows, step, interval_minutes, start, days, calendar, m
     if unknown:
         warnings.warn(f"queue {queue!r} channel {channel!r}: no past example of "
                       + ", ".join(sorted(set(unknown))) + " in the history; forecast from the "
-                      "weekly pattern (give a special-days file to set the effect)", stacklevel=2)
-    frame = pd.DataFrame({"interval_start": future, "queue": queue, "channel": channel,
-                          "forecast": mean, "lo": lo, "hi": hi, "model": chosen})
-    if ht is not None and np.isfinite(ht[:, 0]).any():
-        frame["aht_s"] = _aht_forecast(ht, ts, future)
-        frame.loc[frame["forecast"] <= 0, "aht_s"] = frame["aht_s"].where(frame["forecast"] > 0)
-    sel = {"queue": queue, "channel": channel, "model": chosen, "wape": np.nan, "bias": np.nan,
-           "daily_wape": np.nan, "noise_floor": np.nan, "coverage": np.nan, "windows": 0,
-           "note": note}
-    if chosen in pairs:
-        a, f = pairs[chosen]
-        sel.update(wape=metrics.wape(a, f), bias=metrics.bias(a, f),
-                   noise_floor=metrics.noise_floor_wape(np.where(np.isnan(a), np.nan, f)),
-                   windows=int(table["origin"].nunique()))
-        daily = table[(table.level == "daily") & (table.model == chosen)]
-        if len(daily):
-            sel["daily_wape"] = float(daily["wape"].mean())
-        # coverage of the calibrated 10-90% band on the backtest pairs (in-sample calibration)
-        z_lo, z_hi = model.z
-        scale = np.sqrt(f + 1 + model.kappa ** 2 * f ** 2)
-        ok = ~np.isnan(a) & (f > 0)
-        inside = (a[ok] >= np.maximum(f[ok] + z_lo * scale[ok], 0)) & (a[ok] <= f[ok] + z_hi * scale[ok])
-        sel["coverage"] = float(inside.mean()) if ok.any() else np.nan
-    if len(table):
-        table = table.assign(queue=queue, channel=channel)
-    return {"frame": frame, "selection": sel, "backtest": table}
+                      "weekly pattern (give a special-days file to set the effect)", stacklevel=3)
+
+
+def _backtest_scores(model, chosen: str, pairs: dict, table: pd.DataFrame) -> dict:
+    """The ``chosen`` model's pooled backtest scores (:class:`SeriesForecast`'s ``wape``, ``bias``,
+    ``daily_wape``, ``noise_floor``, ``coverage``, and ``windows``: the backtest's origins); NaN
+    and 0 windows without a backtest of it."""
+    scores = {"wape": np.nan, "bias": np.nan, "daily_wape": np.nan, "noise_floor": np.nan, "coverage": np.nan,
+              "windows": 0}
+    if chosen not in pairs:
+        return scores
+    a, f = pairs[chosen]
+    scores.update(wape=metrics.wape(a, f), bias=metrics.bias(a, f),
+                  noise_floor=metrics.noise_floor_wape(np.where(np.isnan(a), np.nan, f)),
+                  windows=int(table["origin"].nunique()))
+    daily = table[(table.level == "daily") & (table.model == chosen)]
+    if len(daily):
+        scores["daily_wape"] = float(daily["wape"].mean())
+    # coverage of the calibrated 10-90% band on the backtest pairs (in-sample calibration)
+    z_lo, z_hi = model.z
+    scale = np.sqrt(f + 1 + model.kappa ** 2 * f ** 2)
+    ok = ~np.isnan(a) & (f > 0)
+    inside = (a[ok] >= np.maximum(f[ok] + z_lo * scale[ok], 0)) & (a[ok] <= f[ok] + z_hi * scale[ok])
+    scores["coverage"] = float(inside.mean()) if ok.any() else np.nan
+    return scores
 
 
 def _pooled_wape(pair) -> float:
@@ -318,7 +384,7 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
                    method: str = "auto", special_days: Sequence[SpecialDay] | None = None,
                    opening_hours: str | None = None, backtest_windows: int = 6,
                    horizon_days: int | None = None,
-                   progress: Callable[[int, int], None] | None = None,
+                   progress: Progress | None = None,
                    max_workers: int | None = None, timezone: str | None = None,
                    executor: Executor | None = None) -> ForecastResult:
     """Forecast ``days`` days from ``start`` for every queue and channel of ``history``.
@@ -328,13 +394,13 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     WAPE over ``backtest_windows`` weekly rolling origins of ``horizon_days`` (default: ``days``,
     at most 14). ``country``/``subdivision`` select public holidays; ``special_days`` are the
     user's; ``opening_hours`` (e.g. ``"Mon-Fri 08:00-18:00"``) overrides the learned hours.
-    ``progress(done, total)`` is called as series finish. Series are Dask tasks on ``executor``
-    (:class:`execution.Executor`: an existing cluster, a local one or this process); without
-    one, a local cluster of ``max_workers`` (default the machine's cores) is started for the
-    call when there are several series, and closed after it. Results do not depend on where
-    the series ran; a failing series raises :class:`execution.TaskFailed` naming its queue and
-    channel. With ``timezone`` (IANA name of the local
-    clock) the hour skipped by a spring-forward change forecasts 0 and the hour repeated at a
+    ``progress`` (:class:`wfm_progress.Progress`) hears ``series 3/10`` as series finish.
+    Series are Dask tasks on ``executor`` (:class:`execution.Executor`: an existing cluster, a
+    local one or this process); without one, a local cluster of ``max_workers`` (default the
+    machine's cores) is started for the call when there are several series, and closed after
+    it. Results do not depend on where the series ran; a failing series raises
+    :class:`execution.TaskFailed` naming its queue and channel. With ``timezone`` (IANA name of
+    the local clock) the hour skipped by a spring-forward change forecasts 0 and the hour repeated at a
     fall-back change forecasts twice the volume (two real intervals share one local label, as
     they do in the history).
     """
@@ -366,16 +432,17 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
         labels.append(f"queue {key[0]!r} channel {key[1]!r}")
         costs.append(series_cost(rows, start=start_ts, interval_minutes=interval_minutes, method=method,
                                  windows=backtest_windows))
-    options = dict(common=(settings,), labels=labels, progress=progress, costs=costs, warm=TASK_MODULES)
+    options = dict(common=(settings,), labels=labels, progress=within(progress, 0.0, 1.0, prefix="series "),
+                   costs=costs, warm=TASK_MODULES)
     if executor is None:
         with Executor(workers=max_workers) as own:
             results = own.map(series_task, jobs, **options)
     else:
         results = executor.map(series_task, jobs, **options)
     for res in results:
-        for message in res["warnings"]:
+        for message in res.warnings:
             warnings.warn(message, stacklevel=2)
-    frame = pd.concat([r["frame"] for r in results], ignore_index=True)
+    frame = pd.concat([r.frame for r in results], ignore_index=True)
     if timezone:
         factor = dst_factor(pd.DatetimeIndex(frame["interval_start"]), timezone)
         for col in ("forecast", "lo", "hi"):
@@ -385,8 +452,8 @@ def forecast_frame(history: pd.DataFrame, *, start, days: int, interval_minutes:
     if "aht_s" in frame:
         frame["aht_s"] = frame["aht_s"].round(2)
     frame = frame[[c for c in FORECAST_COLUMNS + ["aht_s"] if c in frame]]
-    selection = pd.DataFrame([r["selection"] for r in results])
-    tables = [r["backtest"] for r in results if len(r["backtest"])]
+    selection = pd.DataFrame([r.selection_row() for r in results])
+    tables = [r.backtest for r in results if len(r.backtest)]
     backtest = (pd.concat(tables, ignore_index=True) if tables else
                 pd.DataFrame(columns=["queue", "channel", "model", "origin", "level", "wape"]))
     if len(backtest):

@@ -142,7 +142,7 @@ class IntradayModel:
     def slots(self) -> int:
         return 1440 // self.interval_minutes
 
-    def _scale(self, seen: np.ndarray) -> float:
+    def band_scale(self, seen: np.ndarray) -> float:
         """The band's variance scale at this time of day (the end of the last slot seen):
         interpolated between those calibrated at the backtest's cut times, flat outside."""
         if not self.cut_slots or not seen.any():
@@ -226,7 +226,7 @@ class IntradayModel:
             return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
                                   hi=np.where(seen, actual, hi), method=method + "+prev")
         mean, var = _point(method, self, forecast, actual, seen)
-        lo, hi = _band(mean, var * self._scale(seen))
+        lo, hi = _band(mean, var * self.band_scale(seen))
         return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
                               hi=np.where(seen, actual, hi), method=method)
 

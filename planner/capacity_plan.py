@@ -41,7 +41,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import CapacityError
+from wfm_progress import Progress, quiet, within
 from execution import Executor
 from forecasting import MODELS
 from planner.pipeline import forecast_stage, requirements_stage
@@ -64,7 +65,6 @@ from scheduling.rules import GRIDS_MINUTES
 __all__ = ["CapacityConfig", "CapacityResult", "load_capacity_config", "required_fte", "daily_average_fte",
            "capacity_plan", "write_capacity_outputs"]
 
-Progress = Callable[[str, float], None]  # (stage, share of the job done 0..1)
 INTERVALS = GRIDS_MINUTES  # owned by scheduling.rules
 MIN_WEEKS, MAX_WEEKS = 13, 52
 TOP_KEYS = {"name", "history", "start", "weeks", "interval_minutes", "country", "subdivision", "timezone",
@@ -358,23 +358,19 @@ def daily_average_fte(forecast: pd.DataFrame, targets: Mapping[str, ServiceTarge
 
 
 # -- the plan ------------------------------------------------------------------------------------
-def _report(progress: Progress | None, stage: str, share: float) -> None:
-    if progress is not None:
-        progress(stage, share)
-
-
 def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None,
                   progress: Progress | None = None, executor: Executor | None = None) -> CapacityResult:
     """Forecast, required FTE per week, available FTE and the cheapest hiring plan.
 
     ``history`` (a History frame) replaces reading ``config.history`` (tests). ``progress``
-    is called with (stage, share done). The series forecasts run on ``executor``
+    (:class:`wfm_progress.Progress`) is told each stage and the share of the plan done. The series forecasts run on ``executor``
     (:class:`execution.Executor`; default a local cluster for the call). Raises :class:`scheduling.capacity.HiringInfeasibleError`
     (a ``ValueError`` naming the weeks short) when no plan within the hiring rules closes the
     gap.
     """
     began = time.perf_counter()
-    _report(progress, "history", 0.0)
+    say = progress or quiet
+    say("history", 0.0)
     if history is None:
         history = load_history(config.history, timezone=config.timezone)
     channels = config.channels
@@ -387,15 +383,15 @@ def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None
         warnings.warn(f"{config.source}: history channel(s) {', '.join(extra)} have no [channel.NAME] table; "
                       f"left out of the capacity plan", stacklevel=2)
         history = history[history["channel"].astype(str).isin(channels)]
-    _report(progress, "forecast", 0.05)
+    say("forecast", 0.05)
     days = config.weeks * 7
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*no past example.*")
         fc = forecast_stage(history, start=config.start, days=days, interval_minutes=config.interval_minutes,
                             country=config.country, subdivision=config.subdivision, method=config.method,
                             opening_hours=config.opening_hours, backtest_windows=0, executor=executor,
-                            progress=lambda done, total: _report(progress, "forecast", 0.05 + 0.45 * done / total))
-    _report(progress, "requirements", 0.5)
+                            progress=within(say, 0.05, 0.5, prefix="forecast "))
+    say("requirements", 0.5)
     targets = staffing_from_mapping(config.staffing, source=f"{config.source} staffing")
     targets = {c: targets[c] for c in channels}
     paid = {c: config.rules[c].paid_hours_per_fte_week for c in channels}
@@ -403,18 +399,18 @@ def capacity_plan(config: CapacityConfig, *, history: pd.DataFrame | None = None
                                     interval_minutes=config.interval_minutes, paid_hours_per_fte_week=paid)
     naive = daily_average_fte(fc.frame, targets, start=config.start, weeks=config.weeks,
                               interval_minutes=config.interval_minutes, paid_hours_per_fte_week=paid)
-    _report(progress, "hiring plan", 0.75)
+    say("hiring plan", 0.75)
     plan = plan_hiring(weekly_req[["week_start", "channel", "required_fte"]], rules=config.rules,
                        starting_fte=config.starting_fte, fixed_classes=config.classes,
                        time_limit_s=config.time_limit_s)
-    _report(progress, "tables", 0.95)
+    say("tables", 0.95)
     weekly = plan.weekly.merge(weekly_req[["week_start", "channel", "required_hours"]], on=["week_start", "channel"])
     weekly = weekly.rename(columns={"week_start": "week"})[WEEKLY_OUT]
     summary = _summary(config, plan, weekly, naive, fc.frame, seconds=time.perf_counter() - began)
     result = CapacityResult(config=config, weekly=_rounded(weekly), hiring=_rounded(plan.hiring),
                             monthly=_rounded(plan.monthly), summary=summary, forecast=fc.frame,
                             requirements=reqs, plan=plan)
-    _report(progress, "done", 1.0)
+    say("done", 1.0)
     return result
 
 

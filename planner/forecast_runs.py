@@ -10,13 +10,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
+from wfm_progress import Progress
 from execution import Executor
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting import metrics
@@ -30,7 +30,7 @@ def run_forecast(history_path: str | Path, *, start: str, days: int, interval_mi
                  method: str = "auto", special_days_path: str | Path | None = None,
                  opening_hours: str | None = None, timezone: str | None = None,
                  out: str | Path | None = None, store_url: str | None = None,
-                 save: bool = True, progress: Callable[[int, int], None] | None = None,
+                 save: bool = True, progress: Progress | None = None,
                  history_options: dict | None = None, executor: Executor | None = None,
                  ) -> tuple[ForecastResult, int | None]:
     """Forecast a History file; write ``out`` atomically; save the snapshot in the store.

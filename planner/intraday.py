@@ -205,7 +205,7 @@ def intraday(
     day_forecast = forecast[(forecast["interval_start"] >= date) & (forecast["interval_start"] < date + pd.Timedelta(days=1))]
     if day_forecast.empty:
         raise InputError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
-    models = _learned_models(store, plan_id, config, forecast, notes := [])
+    models = learned_models(store, plan_id, config, forecast, notes := [])
     actual_rows = store.actuals(actuals_dataset)
     actual, now = actuals_on_grid(actual_rows, date=date, interval_minutes=interval_minutes)
     if now is None:
@@ -285,11 +285,11 @@ def learn_models(store: Store, plan_id: int) -> list[str]:
     ``planner app`` calls it before its server forks its workers, which inherit the models."""
     info = store.plan(plan_id)
     notes: list[str] = []
-    _learned_models(store, plan_id, info.config, store.plan_table(plan_id, "forecast"), notes)
+    learned_models(store, plan_id, info.config, store.plan_table(plan_id, "forecast"), notes)
     return notes
 
 
-def _learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
+def learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
     """Per channel, the intraday model fitted on the plan's history before its start, or a note
     why there is none (the damped ratio is used then). Fitting refits the plan's model at 16
     weekly origins (minutes); the result is kept in memory and with the plan in the store

@@ -305,12 +305,7 @@ def validate_history(
     """
     if date_order is not None and date_order not in DATE_ORDERS:
         raise InputError(f"date order {date_order!r}: use dayfirst or monthfirst")
-    if isinstance(source, bytes):
-        data, label = source, name or "upload"
-        if len(data) > max_bytes:
-            raise UnreadableFileError(f"{label}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")
-    else:
-        data, label = read_bytes(source, max_bytes=max_bytes), name or str(source)
+    data, label = _source_bytes(source, name, max_bytes)
     zone = _zone(timezone)
     raw, is_csv = _table_from_bytes(data, label, max_decompressed_bytes=max_decompressed_bytes)
     report = ValidationReport(file=label)
@@ -326,9 +321,50 @@ def validate_history(
                             interval_minutes=interval_minutes, date_order=date_order)
     if mapped is None:
         return empty, report
-    raw, line, source_columns, allow_flow_outs = mapped.frame, mapped.line, mapped.source_columns, mapped.allow_flow_outs
+    raw, line, source_columns = mapped.frame, mapped.line, mapped.source_columns
     if mapped.profile:
         report.summary["profile"] = mapped.profile
+    if not _columns_usable(raw, report):
+        return empty, _named(report, source_columns)
+
+    bad = np.zeros(len(raw), dtype=bool)
+    frame = pd.DataFrame(index=raw.index)
+    starts, offsets_known, utc_ns, bad_ts, order_note = _parse_times(raw["interval_start"], zone, report, line, date_order)
+    bad |= bad_ts
+    frame["interval_start"] = starts
+    bad, channel_notes = _parse_keys(raw, frame, report, line, bad)
+    bad |= _parse_values(raw, frame, report, line)
+    bad |= _check_consistency(frame, raw, bad, report, line, allow_flow_outs=mapped.allow_flow_outs)
+
+    accepted, interval_minutes_found = _accepted_rows(frame, bad, line, offsets_known, utc_ns, zone, report)
+    gaps = _report_gaps(accepted, interval_minutes_found, report) if interval_minutes_found and report.ok else None
+    summary = dict(report.summary)
+    summary.update(_summary(accepted, interval_minutes_found, rows_read, timezone))
+    if channel_notes:
+        summary["channel_words"] = "; ".join(f"channel {w!r} read as {m}" for w, m in sorted(channel_notes.items()))
+    if order_note:
+        summary["date_order"] = order_note
+    if source_columns:
+        summary["columns"] = ", ".join(f"{field} <- {header!r}" for field, header in source_columns.items())
+    report.summary = summary
+    if gaps is not None:
+        report.summary["missing_days"], report.summary["missing_intervals"] = gaps
+    return accepted, _named(report, source_columns)
+
+
+def _source_bytes(source: str | Path | bytes, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+    """The file's bytes and its label in messages (an upload's ``name``, or the path)."""
+    if isinstance(source, bytes):
+        data, label = source, name or "upload"
+        if len(data) > max_bytes:
+            raise UnreadableFileError(f"{label}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")
+        return data, label
+    return read_bytes(source, max_bytes=max_bytes), name or str(source)
+
+
+def _columns_usable(raw: pd.DataFrame, report: ValidationReport) -> bool:
+    """Whether the (mapped) table has the required columns and some rows; reports why not, and
+    warns about columns that are not part of the History format."""
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         report.error(
@@ -338,21 +374,23 @@ def validate_history(
             "--profile NAME (listed in 'planner validate --help')",
             column=missing[0],
         )
-        return empty, _named(report, source_columns)
+        return False
     if raw.empty:
         report.error("empty", "the file has a header but no interval rows")
-        return empty, _named(report, source_columns)
+        return False
     unknown = [c for c in raw.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
         report.warn("unknown_column", f"column(s) {', '.join(unknown)} are not part of the History format and are ignored")
+    return True
 
-    bad = np.zeros(len(raw), dtype=bool)
-    frame = pd.DataFrame(index=raw.index)
 
-    starts, offsets_known, utc_ns, bad_ts, order_note = _parse_times(raw["interval_start"], zone, report, line, date_order)
-    bad |= bad_ts
-    frame["interval_start"] = starts
-
+def _parse_keys(raw: pd.DataFrame, frame: pd.DataFrame, report: ValidationReport, line: np.ndarray,
+                bad: np.ndarray) -> tuple[np.ndarray, dict[str, str]]:
+    """``queue`` and ``channel`` into ``frame`` (defaults when the column is absent; channel words
+    read as the channels of :mod:`scheduling.channels`). ``bad``: the rows already in error (an
+    unknown channel is not reported on them). Returns ``bad`` with these rows' errors added, and
+    the channel words read as another name (word -> channel)."""
+    bad = bad.copy()
     channel_notes: dict[str, str] = {}
     for column, default in (("queue", DEFAULT_QUEUE), ("channel", DEFAULT_CHANNEL)):
         if column not in raw:
@@ -373,16 +411,25 @@ def validate_history(
     for i in np.flatnonzero(unknown_channel.to_numpy()):
         report.error("bad_channel", f"unknown channel word; use one of {', '.join(CHANNELS)} or a word such as "
                      "phone, webchat, whatsapp, ticket", row=int(line[i]), column="channel", value=raw["channel"].iloc[i])
-    bad |= unknown_channel.to_numpy()
+    return bad | unknown_channel.to_numpy(), channel_notes
 
+
+def _parse_values(raw: pd.DataFrame, frame: pd.DataFrame, report: ValidationReport, line: np.ndarray) -> np.ndarray:
+    """The counts (contacts) and durations (seconds) the file has into ``frame``; returns the rows in error."""
+    bad = np.zeros(len(raw), dtype=bool)
     for column in COUNT_COLUMNS + SECONDS_COLUMNS:
         if column not in raw:
             continue
         values, bad_col = _parse_numbers(raw[column], column, integer=column in COUNT_COLUMNS, required=column == "offered", report=report, line=line)
         bad |= bad_col
         frame[column] = values
-    bad |= _check_consistency(frame, raw, bad, report, line, allow_flow_outs=allow_flow_outs)
+    return bad
 
+
+def _accepted_rows(frame: pd.DataFrame, bad: np.ndarray, line: np.ndarray, offsets_known: np.ndarray,
+                   utc_ns: np.ndarray, zone, report: ValidationReport) -> tuple[pd.DataFrame, int | None]:
+    """The rows without errors, duplicates resolved, sorted by queue, channel and time, ``offered``
+    as int64; and the interval length in minutes found on them (None when irregular)."""
     accepted = frame.loc[~bad].copy()
     accepted["_line"] = line[~bad]
     accepted["_offset_known"] = offsets_known[~bad]
@@ -391,20 +438,7 @@ def validate_history(
     interval_minutes_found = _check_grid(accepted, report)
     accepted = accepted.drop(columns=["_line", "_offset_known", "_utc"]).sort_values(list(KEY_COLUMNS[1:]) + ["interval_start"])
     accepted["offered"] = accepted["offered"].astype("int64")
-    accepted = accepted.reset_index(drop=True)
-    gaps = _report_gaps(accepted, interval_minutes_found, report) if interval_minutes_found and report.ok else None
-    summary = dict(report.summary)
-    summary.update(_summary(accepted, interval_minutes_found, rows_read, timezone))
-    if channel_notes:
-        summary["channel_words"] = "; ".join(f"channel {w!r} read as {m}" for w, m in sorted(channel_notes.items()))
-    if order_note:
-        summary["date_order"] = order_note
-    if source_columns:
-        summary["columns"] = ", ".join(f"{field} <- {header!r}" for field, header in source_columns.items())
-    report.summary = summary
-    if gaps is not None:
-        report.summary["missing_days"], report.summary["missing_intervals"] = gaps
-    return accepted, _named(report, source_columns)
+    return accepted.reset_index(drop=True), interval_minutes_found
 
 
 def _named(report: ValidationReport, source_columns: dict[str, str]) -> ValidationReport:

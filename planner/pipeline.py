@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from wfm_errors import ConfigError
+from wfm_progress import Progress, quiet, within
 from execution import Executor, TaskFailed
 from forecasting import ForecastResult, forecast_frame, read_special_days
 from forecasting.scenarios import forecast_spread
@@ -45,7 +46,6 @@ from planner.uncertainty import UncertaintyReport, roster_under_uncertainty, spr
 from planner.week_schedule import ScheduleChecks, SolverReport, WeekSchedule, schedule_week
 from scheduling.requirements import requirements as build_requirements
 
-Progress = Callable[[str, float], None]  # (stage description, share of the whole job done 0..1)
 BASE = Scenario("base")
 STAGES = ("history", "forecast", "plans", "outputs", "store")
 #: forecast scenarios each plan's roster is simulated over (planner.uncertainty)
@@ -114,7 +114,7 @@ def load_plan_history(config: PlanConfig, store: Store | None = None) -> pd.Data
 def forecast_stage(history: pd.DataFrame, *, start: Any, days: int, interval_minutes: int,
                    country: str | None = None, subdivision: str | None = None, method: str = "auto",
                    special_days: Any = None, opening_hours: str | None = None, backtest_windows: int = 6,
-                   progress: Callable[[int, int], None] | None = None,
+                   progress: Progress | None = None,
                    executor: Executor | None = None) -> ForecastResult:
     """The forecast stage: the Forecast frame (docs/architecture.md section 3) of ``days`` days
     from ``start`` on the ``interval_minutes`` grid, trained on the history before ``start``;
@@ -144,7 +144,7 @@ def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *,
     return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets, spread=spread)
 
 
-def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Callable[[int, int], None] | None = None,
+def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Progress | None = None,
                    executor: Executor | None = None) -> ForecastResult:
     """The plan's forecast stage: the plan's days (trains only on history before ``config.start``)."""
     special = read_special_days(config.special_days) if config.special_days else None
@@ -328,7 +328,7 @@ def plan(
 
 
 def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor: Executor) -> PlanResult:
-    say = progress or (lambda _stage, _share: None)
+    say = progress or quiet
     store = store or (Store.open() if save or config.history is None else None)
     started = time.perf_counter()
     if forecast is None:
@@ -338,8 +338,7 @@ def _plan(config: PlanConfig, *, out, store, save, progress, forecast, executor:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             forecast = build_forecast(config, history, executor=executor,
-                                      progress=lambda done, total: say(f"forecasting series {done}/{total}",
-                                                                       0.05 + 0.25 * done / total))
+                                      progress=within(say, 0.05, 0.30, prefix="forecasting "))
         forecast_warnings = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
     else:
         forecast_warnings = []

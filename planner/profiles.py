@@ -458,6 +458,35 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         report.error("missing_column", f"{profile.title}: no time column (looked for {' / '.join(columns['time'])})",
                      column=columns["time"][0])
         return None
+    times, bad = _contact_times(raw, found, line, report, profile, timezone=timezone, date_order=date_order)
+    channel, outcome, drop, bad = _contact_outcomes(raw, found, line, report, profile, bad)
+    queue = (raw[found["queue"]].astype(str).str.strip().replace("", "main") if found.get("queue") is not None
+             else pd.Series("main", index=raw.index))
+    seconds, bad = _handle_seconds(raw, handle, line, report, outcome=outcome, drop=drop, bad=bad)
+    keep = ~bad & ~drop
+    if not keep.any():
+        if report.ok:
+            report.error("empty", f"{profile.title}: no inbound contacts in the file")
+        return None
+    start = times[keep].dt.floor(f"{interval_minutes}min")
+    events = pd.DataFrame({"interval_start": start, "queue": queue[keep], "channel": channel[keep],
+                           "handled": (outcome[keep] == "handled").astype(int),
+                           "abandoned": (outcome[keep] == "abandoned").astype(int),
+                           "handle_time_s": seconds[keep].where(outcome[keep] == "handled", 0.0),
+                           "_line": line[keep]})
+    if profile.one_contact_per_id and found.get("id") is not None:
+        legs = len(events)
+        events = _one_row_per_contact(events, raw[found["id"]].astype(str).str.strip()[keep], times[keep])
+        report.summary["call_legs_merged"] = legs - len(events)
+    report.summary["contacts_counted"] = len(events)
+    report.summary["contacts_dropped"] = int((drop & ~bad).sum())
+    return _counted_table(events, raw, found, handle, profile)
+
+
+def _contact_times(raw: pd.DataFrame, found: dict, line: np.ndarray, report: ValidationReport, profile: Profile, *,
+                   timezone: str | None, date_order: str | None) -> tuple[pd.Series, np.ndarray]:
+    """Each contact's local time (the profile's time column, plus its time-of-day column when
+    split), and the rows whose time can't be read (reported)."""
     time_text = raw[found["time"]].astype(str).str.strip()
     if found.get("time_of_day") is not None:
         time_text = time_text + " " + raw[found["time_of_day"]].astype(str).str.strip()
@@ -477,7 +506,13 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
     for i in np.flatnonzero(unparsed):
         report.error("bad_timestamp", "not a date-time", row=int(line[i]), column=_header(raw, found["time"]),
                      value=time_text.iloc[i])
-    bad |= times.isna().to_numpy()
+    return times, bad | times.isna().to_numpy()
+
+
+def _contact_outcomes(raw: pd.DataFrame, found: dict, line: np.ndarray, report: ValidationReport, profile: Profile,
+                      bad: np.ndarray) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+    """Each contact's channel and outcome (``offered``, ``handled``, ``abandoned``); the rows to
+    drop (outbound, not agent work) and ``bad`` with unknown outcomes added (reported)."""
     drop = np.zeros(len(raw), dtype=bool)
     if found.get("channel") is not None:
         channel = raw[found["channel"]].astype(str).str.strip()
@@ -493,14 +528,19 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         for i in np.flatnonzero(unknown.to_numpy()):
             report.error("bad_outcome", f"unknown value; {profile.name} knows {', '.join(profile.outcomes)}",
                          row=int(line[i]), column=_header(raw, found["outcome"]), value=raw[found["outcome"]].iloc[i])
-        bad |= unknown.to_numpy()
+        bad = bad | unknown.to_numpy()
         mapped = key.map(lambda k: profile.outcomes.get(k, "offered"))
         drop |= (mapped.isna() & ~unknown).to_numpy()
         if found.get("answered_by") is not None:  # not abandoned and no agent: never agent work
             drop |= (mapped == "handled").to_numpy() & _no_agent(raw[found["answered_by"]])
         outcome = mapped.fillna("offered")
-    queue = (raw[found["queue"]].astype(str).str.strip().replace("", "main") if found.get("queue") is not None
-             else pd.Series("main", index=raw.index))
+    return channel, outcome, drop, bad
+
+
+def _handle_seconds(raw: pd.DataFrame, handle: list, line: np.ndarray, report: ValidationReport, *,
+                    outcome: pd.Series, drop: np.ndarray, bad: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Each contact's handle time in seconds (the sum of the profile's handle columns), and
+    ``bad`` with a handled contact's unreadable or negative time added (reported)."""
     seconds = pd.Series(0.0, index=raw.index)
     for column in handle:
         values = pd.to_numeric(duration_seconds(raw[column]).replace("", "0"), errors="coerce")
@@ -509,23 +549,14 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         for i in np.flatnonzero(wrong & ~bad):
             report.error("not_numeric", "handle time is not a non-negative number of seconds", row=int(line[i]),
                          column=_header(raw, column), value=raw[column].iloc[i])
-        bad |= wrong
+        bad = bad | wrong
         seconds += values.fillna(0)
-    keep = ~bad & ~drop
-    if not keep.any():
-        if report.ok:
-            report.error("empty", f"{profile.title}: no inbound contacts in the file")
-        return None
-    start = times[keep].dt.floor(f"{interval_minutes}min")
-    events = pd.DataFrame({"interval_start": start, "queue": queue[keep], "channel": channel[keep],
-                           "handled": (outcome[keep] == "handled").astype(int),
-                           "abandoned": (outcome[keep] == "abandoned").astype(int),
-                           "handle_time_s": seconds[keep].where(outcome[keep] == "handled", 0.0),
-                           "_line": line[keep]})
-    if profile.one_contact_per_id and found.get("id") is not None:
-        legs = len(events)
-        events = _one_row_per_contact(events, raw[found["id"]].astype(str).str.strip()[keep], times[keep])
-        report.summary["call_legs_merged"] = legs - len(events)
+    return seconds, bad
+
+
+def _counted_table(events: pd.DataFrame, raw: pd.DataFrame, found: dict, handle: list, profile: Profile) -> MappedTable:
+    """The contacts counted per interval, queue and channel, as History text columns (offered,
+    and handled, abandoned, handle_time_s and aht_s in seconds when the profile has them)."""
     grouped = events.groupby(["interval_start", "queue", "channel"], sort=True).agg(
         offered=("handled", "size"), handled=("handled", "sum"), abandoned=("abandoned", "sum"),
         handle_time_s=("handle_time_s", "sum"), _line=("_line", "min")).reset_index()
@@ -542,8 +573,6 @@ def _count_contacts(raw: pd.DataFrame, line: np.ndarray, report: ValidationRepor
         frame["handle_time_s"] = grouped["handle_time_s"].map(lambda v: f"{v:g}")
         frame["aht_s"] = aht.map(lambda v: "" if pd.isna(v) else f"{v:g}")
         sources["handle_time_s"] = sources["aht_s"] = " + ".join(_header(raw, c) for c in handle)
-    report.summary["contacts_counted"] = len(events)
-    report.summary["contacts_dropped"] = int((drop & ~bad).sum())
     return MappedTable(frame, grouped["_line"].to_numpy(), sources, profile.name, profile.allow_flow_outs)
 
 

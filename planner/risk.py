@@ -31,7 +31,7 @@ Units: volume in contacts per interval, paid hours in hours, cost in the rules' 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ from scheduling.requirements import ServiceTarget
 from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftPlan, plan_shifts
 from wfm_errors import InputError
+from wfm_progress import Progress, quiet
 
 __all__ = ["RiskRound", "RiskPlan", "plan_for_risk", "risk_channels", "scenario_volumes", "volume_multipliers",
            "risk_text", "MAX_ROUNDS", "TIGHTEN", "TIGHTEN_STEP", "BISECT_TOL"]
@@ -182,7 +183,7 @@ def plan_for_risk(
     scenarios: int = MIN_SCENARIOS,
     seed: int = 0,
     max_rounds: int = MAX_ROUNDS,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> RiskPlan:
     """Plan the week so every risk channel's goal holds in >= ``risk`` of the forecast scenarios.
 
@@ -194,7 +195,7 @@ def plan_for_risk(
     ``max_rounds``: plans at raised volume after the point plan, at most. Returns a
     :class:`RiskPlan` (``met`` False when the last of them still misses: the caller warns).
     """
-    say = progress or (lambda _stage: None)
+    say = progress or quiet
     if int(scenarios) != scenarios or scenarios < MIN_SCENARIOS:
         raise InputError(f"scenarios = {scenarios!r}: at least {MIN_SCENARIOS} forecast scenarios are drawn")
     risk = risk_channels(requirements, targets)

@@ -49,7 +49,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import ConfigError
+from wfm_progress import Progress, quiet
 from execution import Executor
 from planner.pipeline import BASE, evaluate, scenario_requirements
 from planner.plan_config import PlanConfig, Scenario
@@ -74,7 +75,6 @@ CACHE_VERSION = 1  # bump when a cached row's meaning changes
 ROW_COLUMNS = ("name", "fte", "paid_hours", "cost", "cost_per_contact", "service_level", "occupancy", "abandon_rate",
                "understaffed_intervals", "coverage_limit")
 
-Progress = Callable[[str, float], None]  # (what happened, share of the search done 0..1)
 
 
 def target_scenario(config: PlanConfig, level: float, *, base: Scenario = BASE) -> Scenario:
@@ -278,7 +278,7 @@ class PlanSearch:
         wanted = sorted({round(float(x), LEVEL_DIGITS) for x in levels})
         new = [x for x in wanted if x not in self._plans and x not in self.failed]
         if new:
-            say = self.progress or (lambda _text, _share: None)
+            say = self.progress or quiet
             scenarios = [target_scenario(self.config, x, base=self.base) for x in new]
             done: list[float] = []
 

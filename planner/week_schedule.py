@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from wfm_errors import InputError
+from wfm_progress import Progress, quiet
 from planner.plan_config import PLANNING_GRIDS_MINUTES
 from planner.toml_files import read_toml
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
@@ -382,7 +383,7 @@ def schedule_week(
     targets: Mapping[str, Any] | None = None,
     replications: int = 10,
     seed: int = 0,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     spread: pd.DataFrame | None = None,
 ) -> WeekSchedule:
     """Plan, roster and check one week: a :class:`WeekSchedule`.
@@ -391,7 +392,7 @@ def schedule_week(
     path or frame, or None to create agents per contract. ``targets``: channel ->
     :class:`scheduling.requirements.ServiceTarget` (e.g. from ``planner.staffing.load_staffing``)
     for the service check; without it the check is skipped and the summary says so.
-    ``progress(stage)`` is told each step in words.
+    ``progress`` (:class:`wfm_progress.Progress`) is told each step in words (``share`` None).
 
     ``spread``: the forecast's spread (:func:`forecasting.scenarios.forecast_spread`); with it,
     channels whose target has a ``risk`` are planned for it (:func:`planner.risk.plan_for_risk`:
@@ -402,7 +403,7 @@ def schedule_week(
     a violation in the roster, or the coverage the plan priced, the plan's and the roster's
     (``coverage``) differ: such a roster is never a result.
     """
-    say = progress or (lambda _stage: None)
+    say = progress or quiet
     rule_set = load_rules(rules, source=source)
     risky = _warn_risk(targets, spread)
     agent_list = _read_agents(agents, rule_set)

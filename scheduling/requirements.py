@@ -313,23 +313,9 @@ def requirements(
     smallest step between timestamps of a queue and channel when not given. Rows come back
     sorted by ``interval_start, queue, channel``.
     """
-    for name, target in targets.items():
-        if not isinstance(target, ServiceTarget):
-            raise ValueError(f"targets[{name!r}] must be a ServiceTarget, got {type(target).__name__}")
-        if target.channel != name:
-            raise ValueError(f"targets[{name!r}] is the target of channel {target.channel!r}")
+    _check_targets(targets)
     frame = _validate_forecast(forecast, targets)
-    if interval_minutes is None:
-        interval_minutes = _infer_interval_minutes(frame) if len(frame) else 15
-    if not isinstance(interval_minutes, (int, np.integer)) or interval_minutes <= 0:
-        raise RequirementsError(f"interval_minutes = {interval_minutes!r}: must be a whole number > 0")
-    if len(frame):
-        offsets = (frame["interval_start"] - frame["interval_start"].min()) / pd.Timedelta(minutes=interval_minutes)
-        off_grid = offsets != np.round(offsets)
-        if off_grid.any():
-            i = off_grid.idxmax()
-            raise RequirementsError(f"forecast: row {i}, interval_start {frame.loc[i, 'interval_start']} is not on "
-                             f"the {interval_minutes}-minute grid")
+    interval_minutes = _grid_minutes(frame, interval_minutes)
     interval_s = interval_minutes * 60.0
 
     frame = frame.sort_values(["interval_start", "queue", "channel"], kind="stable").reset_index(drop=True)
@@ -345,52 +331,16 @@ def requirements(
     for name in pd.unique(chan):
         target = targets[name]
         rows = np.nonzero(chan == name)[0]
-        a = aht[rows]
-        if target.aht_s is not None:
-            a = np.where(np.isnan(a), target.aht_s, a)
         vol = volume[rows]
         open_ = vol > 0
-        missing = open_ & np.isnan(a)
-        if missing.any():
-            i = rows[np.argmax(missing)]
-            raise RequirementsError(f"channel {name!r}: no aht_s for interval {frame.loc[i, 'interval_start']} "
-                             f"(queue {frame.loc[i, 'queue']!r}): the forecast has none and the service target "
-                             f"has no aht_s")
-        a = np.where(np.isnan(a), 0.0, a)
+        a = _handle_times(frame, rows, aht[rows], vol, target)
         aht[rows] = np.where(open_ | (a > 0), a, np.nan)
-        net = np.zeros(rows.size)
         cols["shrinkage"][rows] = target.shrinkage
         if target.deferred:
-            work = _channels.deferred_workload_minutes(vol, a)
-            cols["workload_minutes"][rows] = work
-            cols["due_minutes"][rows] = target.due_minutes
-            cols["traffic_erlangs"][rows] = work / interval_minutes
-            queues = frame["queue"].to_numpy()[rows]
-            days = frame["interval_start"].dt.date.to_numpy()[rows]
-            for q in pd.unique(queues):
-                sel = np.nonzero((queues == q) & open_)[0]
-                if sel.size:
-                    net[sel] = _channels.deferred_required_agents(
-                        work[sel], interval_minutes=interval_minutes, due_minutes=target.due_minutes,
-                        period=pd.factorize(days[sel])[0])
+            net = _deferred_net(frame, rows, vol, a, target, cols, interval_minutes=interval_minutes)
             model[rows] = "deferred_fifo"
         else:
-            sel = np.nonzero(open_)[0]
-            kw = dict(patience_s=target.patience_s, sl_definition=target.sl_definition,
-                      short_abandon_s=target.short_abandon_s)
-            if sel.size:
-                need = _channels.chat_required_agents(
-                    vol[sel], interval_s, a[sel], target.answer_s, target.target_sl, concurrency=target.concurrency,
-                    max_occupancy=target.max_occupancy, max_asa_s=target.max_asa_s,
-                    max_abandon=target.max_abandon, **kw)
-                net[sel] = np.maximum(need, target.min_agents)
-                m = _channels.chat_metrics(vol[sel], interval_s, a[sel], net[sel], target.answer_s,
-                                           concurrency=target.concurrency, **kw)
-                for out, key in (("traffic_erlangs", "traffic_erlangs"), ("expected_sl", "service_level"),
-                                 ("expected_asa_s", "asa_s"), ("occupancy", "occupancy"), ("p_abandon", "p_abandon")):
-                    cols[out][rows[sel]] = m[key]
-            closed = np.nonzero(~open_)[0]
-            cols["traffic_erlangs"][rows[closed]] = 0.0
+            net = _immediate_net(rows, vol, a, target, cols, interval_s=interval_s)
             base = "erlang_a" if target.patience_s is not None else "erlang_c"
             model[rows] = base if target.concurrency == 1 else f"{base}_concurrency_{target.concurrency}"
         net = np.where(open_, np.maximum(net, target.min_agents), 0.0)
@@ -408,3 +358,91 @@ def requirements(
         out[key] = cols[key]
     out["model"] = model
     return out
+
+
+def _check_targets(targets: Mapping[str, ServiceTarget]) -> None:
+    """Every target a :class:`ServiceTarget` under its own channel's name (a bug otherwise)."""
+    for name, target in targets.items():
+        if not isinstance(target, ServiceTarget):
+            raise ValueError(f"targets[{name!r}] must be a ServiceTarget, got {type(target).__name__}")
+        if target.channel != name:
+            raise ValueError(f"targets[{name!r}] is the target of channel {target.channel!r}")
+
+
+def _grid_minutes(frame: pd.DataFrame, interval_minutes: int | None) -> int:
+    """The interval length in minutes (inferred when None; 15 for an empty forecast); every
+    ``interval_start`` must be on its grid."""
+    if interval_minutes is None:
+        interval_minutes = _infer_interval_minutes(frame) if len(frame) else 15
+    if not isinstance(interval_minutes, (int, np.integer)) or interval_minutes <= 0:
+        raise RequirementsError(f"interval_minutes = {interval_minutes!r}: must be a whole number > 0")
+    if len(frame):
+        offsets = (frame["interval_start"] - frame["interval_start"].min()) / pd.Timedelta(minutes=interval_minutes)
+        off_grid = offsets != np.round(offsets)
+        if off_grid.any():
+            i = off_grid.idxmax()
+            raise RequirementsError(f"forecast: row {i}, interval_start {frame.loc[i, 'interval_start']} is not on "
+                             f"the {interval_minutes}-minute grid")
+    return interval_minutes
+
+
+def _handle_times(frame: pd.DataFrame, rows: np.ndarray, a: np.ndarray, vol: np.ndarray,
+                  target: ServiceTarget) -> np.ndarray:
+    """One channel's handle times in seconds (the forecast's, else the target's ``aht_s``; 0
+    where closed and unknown); an open interval with neither is the user's mistake."""
+    if target.aht_s is not None:
+        a = np.where(np.isnan(a), target.aht_s, a)
+    missing = (vol > 0) & np.isnan(a)
+    if missing.any():
+        i = rows[np.argmax(missing)]
+        raise RequirementsError(f"channel {target.channel!r}: no aht_s for interval {frame.loc[i, 'interval_start']} "
+                         f"(queue {frame.loc[i, 'queue']!r}): the forecast has none and the service target "
+                         f"has no aht_s")
+    return np.where(np.isnan(a), 0.0, a)
+
+
+def _deferred_net(frame: pd.DataFrame, rows: np.ndarray, vol: np.ndarray, a: np.ndarray, target: ServiceTarget,
+                  cols: dict[str, np.ndarray], *, interval_minutes: int) -> np.ndarray:
+    """A deferred channel's net agents per interval (each queue's work done within ``due_minutes``,
+    per day); fills its workload, due and traffic columns of ``cols``."""
+    open_ = vol > 0
+    net = np.zeros(rows.size)
+    work = _channels.deferred_workload_minutes(vol, a)
+    cols["workload_minutes"][rows] = work
+    cols["due_minutes"][rows] = target.due_minutes
+    cols["traffic_erlangs"][rows] = work / interval_minutes
+    queues = frame["queue"].to_numpy()[rows]
+    days = frame["interval_start"].dt.date.to_numpy()[rows]
+    for q in pd.unique(queues):
+        sel = np.nonzero((queues == q) & open_)[0]
+        if sel.size:
+            net[sel] = _channels.deferred_required_agents(
+                work[sel], interval_minutes=interval_minutes, due_minutes=target.due_minutes,
+                period=pd.factorize(days[sel])[0])
+    return net
+
+
+def _immediate_net(rows: np.ndarray, vol: np.ndarray, a: np.ndarray, target: ServiceTarget,
+                   cols: dict[str, np.ndarray], *, interval_s: float) -> np.ndarray:
+    """An immediate channel's net agents per interval (Erlang C or A, with concurrency, meeting
+    every target of ``target``; at least ``min_agents`` while open); fills its expected traffic,
+    service level, ASA (s), occupancy and abandon columns of ``cols``."""
+    open_ = vol > 0
+    net = np.zeros(rows.size)
+    sel = np.nonzero(open_)[0]
+    kw = dict(patience_s=target.patience_s, sl_definition=target.sl_definition,
+              short_abandon_s=target.short_abandon_s)
+    if sel.size:
+        need = _channels.chat_required_agents(
+            vol[sel], interval_s, a[sel], target.answer_s, target.target_sl, concurrency=target.concurrency,
+            max_occupancy=target.max_occupancy, max_asa_s=target.max_asa_s,
+            max_abandon=target.max_abandon, **kw)
+        net[sel] = np.maximum(need, target.min_agents)
+        m = _channels.chat_metrics(vol[sel], interval_s, a[sel], net[sel], target.answer_s,
+                                   concurrency=target.concurrency, **kw)
+        for out, key in (("traffic_erlangs", "traffic_erlangs"), ("expected_sl", "service_level"),
+                         ("expected_asa_s", "asa_s"), ("occupancy", "occupancy"), ("p_abandon", "p_abandon")):
+            cols[out][rows[sel]] = m[key]
+    closed = np.nonzero(~open_)[0]
+    cols["traffic_erlangs"][rows[closed]] = 0.0
+    return net

@@ -103,6 +103,21 @@ def simulate(
     ``patience_s`` mean patience or None; ``handle_dist`` ``"exponential"`` or
     ``"lognormal"`` (with ``handle_cv``).
     """
+    calls, agents, aht = _checked(calls, agents, interval_s=interval_s, aht_s=aht_s, answer_s=answer_s,
+                                  patience_s=patience_s, handle_dist=handle_dist, handle_cv=handle_cv,
+                                  concurrency=concurrency, replications=replications)
+    concurrency = int(concurrency)
+    mean_h = aht * session_handle_s(1.0, concurrency=concurrency)
+    slots = (agents * concurrency).astype(np.int64)
+    tally = _replicate(calls, mean_h, slots, interval_s=interval_s, answer_s=answer_s, patience_s=patience_s,
+                       handle_dist=handle_dist, handle_cv=handle_cv, replications=replications, seed=seed)
+    return _summarised(tally, staffed=slots * float(interval_s), replications=replications)
+
+
+def _checked(calls, agents, *, interval_s, aht_s, answer_s, patience_s, handle_dist, handle_cv, concurrency,
+             replications) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`simulate`'s arguments checked: calls, agents and handle times (s) as arrays per
+    interval; raises :class:`wfm_errors.RequirementsError` naming the value out of range."""
     calls = np.asarray(calls, dtype=float)
     if calls.ndim != 1 or calls.size == 0:
         raise ValueError(f"calls must be a non-empty 1-D array, got shape {calls.shape}")
@@ -129,10 +144,27 @@ def simulate(
         raise RequirementsError(f"concurrency = {concurrency!r}: must be a whole number >= 1")
     if int(replications) != replications or replications < 1:
         raise RequirementsError(f"replications = {replications!r}: must be a whole number >= 1")
-    concurrency = int(concurrency)
-    mean_h = aht * session_handle_s(1.0, concurrency=concurrency)
-    slots = (agents * concurrency).astype(np.int64)
+    return calls, agents, aht
 
+
+@dataclass(frozen=True)
+class _Tally:
+    """Per replication (rows) and interval (columns): contacts offered, answered, abandoned and
+    answered within ``answer_s``; the seconds waited by the answered; agent-seconds busy."""
+
+    offered: np.ndarray
+    answered: np.ndarray
+    abandoned: np.ndarray
+    within: np.ndarray
+    wait_sum: np.ndarray
+    busy: np.ndarray
+
+
+def _replicate(calls: np.ndarray, mean_h: np.ndarray, slots: np.ndarray, *, interval_s: float, answer_s: float,
+               patience_s: float | None, handle_dist: str, handle_cv: float, replications: int, seed: int) -> _Tally:
+    """``replications`` runs of the queue (Poisson arrivals, FIFO over ``slots`` servers per
+    interval, handle times of mean ``mean_h`` seconds), counted per interval."""
+    n_int = calls.size
     rng = np.random.default_rng(seed)
     leaving = np.random.default_rng([seed, LEAVING_STREAM])
     shape = (replications, n_int)
@@ -166,8 +198,14 @@ def simulate(
         wait_sum[r] = np.bincount(which[served], weights=wait[served], minlength=n_int)
         busy[r] = (_busy_per_interval(start[served], start[served] + handle[served], n_int, interval_s)
                    - _busy_per_interval(overtime[:, 0], overtime[:, 1], n_int, interval_s))
+    return _Tally(offered, answered, abandoned, within, wait_sum, busy)
 
-    staffed = slots * float(interval_s)
+
+def _summarised(tally: _Tally, *, staffed: np.ndarray, replications: int) -> SimulationResult:
+    """Means and P10/P50/P90 per interval and over the horizon; ``staffed``: server-seconds per interval."""
+    offered, answered, abandoned = tally.offered, tally.answered, tally.abandoned
+    within, wait_sum, busy = tally.within, tally.wait_sum, tally.busy
+    n_int = offered.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         sl_rep = np.where(offered > 0, within / offered, np.nan)
         occ_rep = np.where(staffed > 0, busy / staffed, np.nan)

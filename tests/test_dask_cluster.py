@@ -155,8 +155,8 @@ def test_killing_a_worker_mid_run_still_completes_the_job(cluster, history):
         expected = forecast_frame(frame, **FORECAST, executor=Executor(in_process=True)).frame
     killed: dict = {}
 
-    def progress(done: int, total: int) -> None:
-        if done == 2 and not killed:  # mid-run: 18 series still to do, both workers busy
+    def progress(text: str, share: float | None = None) -> None:
+        if text == "series 2/20" and not killed:  # mid-run: 18 series still to do, both workers busy
             processing = client.processing()
             names = {w["id"]: address for address, w in client.scheduler_info(n_workers=-1)["workers"].items()}
             busy = [name for name in ("w1", "w0") if processing.get(names[name])]

@@ -66,12 +66,12 @@ def test_a_failing_scenario_is_named_with_its_cause():
 
 
 def test_in_process_map_keeps_order_and_reports_progress():
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[str, float]] = []
     results: dict[int, int] = {}
     with Executor(in_process=True) as ex:
-        out = ex.map(pow, [3, 1, 2], common=(2,), labels=["a", "b", "c"], progress=lambda d, t: seen.append((d, t)),
+        out = ex.map(pow, [3, 1, 2], common=(2,), labels=["a", "b", "c"], progress=lambda text, share: seen.append((text, share)),
                      on_result=results.__setitem__)
-    assert out == [8, 2, 4] and seen == [(1, 3), (2, 3), (3, 3)] and results == {0: 8, 1: 2, 2: 4}
+    assert out == [8, 2, 4] and seen == [("1/3", 1 / 3), ("2/3", 2 / 3), ("3/3", 1.0)] and results == {0: 8, 1: 2, 2: 4}
     assert ex.info.kind == "in-process" and ex.client is None
 
 

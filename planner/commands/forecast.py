@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from wfm_errors import InputError
 from forecasting import MODELS
 from forecasting.api import SUPPORTED_MINUTES
 from planner.cluster import add_arguments, command_executor
+from planner.progress import stage_bar
 
 EXAMPLE = """\
 Trains only on rows before --start; picks the model per queue and channel by rolling-origin
@@ -52,29 +52,18 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from planner.commands.inputs import input_options
     from planner.forecast_runs import run_forecast
 
     if args.days < 1:
         raise InputError(f"--days must be >= 1, got {args.days}")
-    with command_executor(args) as executor:  # connects (or fails) before the bar is drawn
-        bar = tqdm(total=None, desc="series", unit="series", file=sys.stderr, leave=False)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        try:
-            result, snapshot = run_forecast(
-                args.history, start=args.start, days=args.days, interval_minutes=args.interval_minutes,
-                country=args.country, subdivision=args.subdivision, method=args.method,
-                special_days_path=args.special_days, opening_hours=args.opening_hours,
-                timezone=args.timezone, out=args.out, save=not args.no_store, progress=progress,
-                history_options=input_options(args), executor=executor)
-        finally:
-            bar.close()
+    with command_executor(args) as executor, stage_bar("forecast") as progress:  # connects (or fails) before the bar is drawn
+        result, snapshot = run_forecast(
+            args.history, start=args.start, days=args.days, interval_minutes=args.interval_minutes,
+            country=args.country, subdivision=args.subdivision, method=args.method,
+            special_days_path=args.special_days, opening_hours=args.opening_hours,
+            timezone=args.timezone, out=args.out, save=not args.no_store, progress=progress,
+            history_options=input_options(args), executor=executor)
     sel = result.selection
     print(f"{'queue':<12} {'channel':<10} {'model':<48} {'wape':>7} {'bias':>7} {'floor':>7} {'windows':>7}")
     for row in sel.itertuples():

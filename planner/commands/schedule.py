@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         targets = load_staffing(args.staffing)
     with tqdm(total=len(STAGES), desc="schedule", unit="step", file=sys.stderr,
               disable=None, leave=False) as bar:
-        def progress(stage: str) -> None:
+        def progress(stage: str, share: float | None = None, /) -> None:  # a wfm_progress.Progress; the solver's steps have no share
             bar.set_postfix_str(stage)
             if stage in STAGES:
                 bar.update(1)

@@ -1,4 +1,5 @@
-"""The app's long jobs: each a plain function taking ``progress(share 0..1, text)``.
+"""The app's long jobs: each a plain function taking ``progress(text, share 0..1)`` (a
+:class:`wfm_progress.Progress`, the same calls the ``planner`` command's bar reads).
 
 Pages run them in background callbacks (separate processes) and show the progress; tests
 call them directly. Every job works through :mod:`planner` (import, forecast, plan,
@@ -15,38 +16,34 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from wfm_errors import InputError, StoreError
+from wfm_progress import Progress, quiet, within
 from planner.store import Store
 from planner.ui.views import PlanView
 
-Progress = Callable[[float, str], None]
 BACKTEST_WINDOWS = 3  # weekly origins scored per model, as a plan.toml does by default
 BUDGET_TOLERANCE = 0.02  # the app's budget search stops when the levels that fit and do not fit are this close
 BUDGET_MAX_SOLVES = 6  # or when it planned this many new plans
-
-
-def _quiet(_share: float, _text: str) -> None:
-    return None
 
 
 def load_demo(store: Store, *, progress: Progress | None = None, build_plan: bool = True) -> str:
     """Import the bundled samples and build the example plan (what ``planner demo`` does)."""
     from planner.demo import SAMPLE_FILES, data_dir, import_samples
 
-    say = progress or _quiet
+    say = progress or quiet
     done: list[str] = []
 
     def on_file(sample) -> None:
         done.append(sample.dataset)
-        say(0.3 * len(done) / len(SAMPLE_FILES), f"imported {sample.dataset}")
+        say(f"imported {sample.dataset}", 0.3 * len(done) / len(SAMPLE_FILES))
 
-    say(0.0, "importing the sample data")
+    say("importing the sample data", 0.0)
     import_samples(store, on_file=on_file)
     message = f"Imported {len(done)} sample datasets: {', '.join(done)}."
     if not build_plan:
@@ -55,7 +52,7 @@ def load_demo(store: Store, *, progress: Progress | None = None, build_plan: boo
     from planner.plan_config import load_plan_config
 
     config = load_plan_config(data_dir() / "sample" / "plan.toml")
-    result = plan(config, store=store, progress=lambda stage, share: say(0.3 + 0.7 * share, stage))
+    result = plan(config, store=store, progress=within(say, 0.3, 1.0))
     return f"{message} Example plan stored as plan {result.plan_id}."
 
 
@@ -84,8 +81,8 @@ def rebuild_plan(store: Store, plan_view: PlanView, *, progress: Progress | None
     """Build the stored plan again (forecast, schedule, scenarios); the new plan id."""
     from planner.pipeline import plan
 
-    say = progress or _quiet
-    result = plan(plan_config(plan_view), store=store, progress=lambda stage, share: say(share, stage))
+    say = progress or quiet
+    result = plan(plan_config(plan_view), store=store, progress=say)
     return int(result.plan_id)
 
 
@@ -140,8 +137,8 @@ def plan_dataset(
     config = PlanConfig(name=f"{dataset}, week of {week:%Y-%m-%d}", source=Path(f"app: dataset {dataset}"), start=week,
                         days=7, interval_minutes=int(interval_minutes), staffing=staffing, rules=rules, dataset=dataset,
                         country=country or None)
-    say = progress or _quiet
-    result = plan(config, store=store, progress=lambda stage, share: say(share, stage), forecast=forecast)
+    say = progress or quiet
+    result = plan(config, store=store, progress=say, forecast=forecast)
     return int(result.plan_id)
 
 
@@ -219,8 +216,8 @@ def forecast_dataset(
     from planner.pipeline import forecast_stage
     from planner.forecast_runs import start_gap_warning
 
-    say = progress or _quiet
-    say(0.02, f"reading {dataset}")
+    say = progress or quiet
+    say(f"reading {dataset}", 0.02)
     history = store.dataset(dataset)
     special = special_days_from_rows(special_days)
     with warnings.catch_warnings(record=True) as caught:
@@ -228,12 +225,12 @@ def forecast_dataset(
         result = forecast_stage(
             history, start=start, days=int(days), interval_minutes=int(interval_minutes), country=country or None,
             special_days=special, backtest_windows=BACKTEST_WINDOWS,
-            progress=lambda done, total: say(0.05 + 0.9 * done / total, f"series {done}/{total}"),
+            progress=within(say, 0.05, 0.95),
         )
     said = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     gap = start_gap_warning(store, dataset, start)
     said = ([gap] if gap else []) + list(dict.fromkeys(said))
-    say(0.97, "saving the snapshot")
+    say("saving the snapshot", 0.97)
     params = {"start": str(start), "days": int(days), "interval_minutes": int(interval_minutes), "country": country,
               "special_days": [dict(r) for r in special_days if r.get("date")],
               "selection": result.selection.to_dict("records"), "warnings": said}
@@ -272,8 +269,8 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
 
     if not str(name).strip():
         raise InputError("scenario name: must not be empty")
-    say = progress or _quiet
-    say(0.05, f"planning scenario {name!r}")
+    say = progress or quiet
+    say(f"planning scenario {name!r}", 0.05)
     from forecasting.scenarios import forecast_spread
     from planner.uncertainty import with_spread
 
@@ -281,7 +278,7 @@ def run_scenario(store: Store, plan_view: PlanView, *, name: str, overrides: Map
     forecast = plan_view.table("forecast")
     spread = forecast_spread(forecast, plan_view.table("selection"), plan_view.table("backtest"))
     outcomes = run_scenarios(config, with_spread(forecast, spread), (Scenario(str(name), dict(overrides)),), workers=1)
-    say(1.0, "done")
+    say("done", 1.0)
     row = json_ready(outcomes[str(name)].row)
     row["overrides"] = dict(overrides)
     return row
@@ -292,10 +289,10 @@ def run_frontier(store: Store, plan_view: PlanView, *, levels: Sequence[float], 
     one row per target, ``reached`` False (with a ``note``) where no plan reaches it."""
     from planner.scenarios import frontier
 
-    say = progress or _quiet
+    say = progress or quiet
     config, forecast, known = finance_inputs(plan_view)
-    table = frontier(config, forecast, levels=levels, known=known, progress=lambda text, share: say(share, text))
-    say(1.0, "done")
+    table = frontier(config, forecast, levels=levels, known=known, progress=say)
+    say("done", 1.0)
     return table
 
 
@@ -307,12 +304,12 @@ def budget_buys(store: Store, plan_view: PlanView, *, budget: float, tolerance: 
     (each a full week's shift plan): levels 2 points apart at most, 6 new plans at most."""
     from planner.scenarios import budget_service, check_budget
 
-    say = progress or _quiet
+    say = progress or quiet
     amount = check_budget(budget)
     config, forecast, known = finance_inputs(plan_view)
     answer = budget_service(config, forecast, budget=amount, known=known, tolerance=tolerance, max_solves=max_solves,
-                            progress=lambda text, share: say(share, text))
-    say(1.0, "done")
+                            progress=say)
+    say("done", 1.0)
     return answer
 
 
@@ -322,9 +319,9 @@ def capacity_sample(*, progress: Progress | None = None):
     from planner.capacity_plan import capacity_plan, load_capacity_config
     from planner.demo import data_dir
 
-    say = progress or _quiet
+    say = progress or quiet
     config = load_capacity_config(data_dir() / "sample" / "capacity.toml")
-    return capacity_plan(config, progress=lambda stage, share: say(share, stage))
+    return capacity_plan(config, progress=say)
 
 
 def finance_inputs(plan_view: PlanView) -> tuple[Any, pd.DataFrame, dict[float, dict[str, Any]]]:

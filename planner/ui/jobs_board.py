@@ -8,7 +8,8 @@ running jobs. A job whose process is gone (killed, server restarted) shows as ``
 Example:
     @callback(..., background=True, progress=[...])
     @tracked("plan build")
-    def build(set_progress, ...): ...
+    def build(set_progress, ...):
+        plan_dataset(..., progress=progress_bar(set_progress))
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from wfm_progress import Progress
 from planner.ui import context
 
 REFRESH_MS = 5000
@@ -36,6 +38,21 @@ class Failed:
     says where it stopped instead of standing at its last step as if still at work."""
 
     output: Any
+
+
+def progress_bar(set_progress) -> Progress:
+    """The app's job progress as a :class:`wfm_progress.Progress` (the calls the ``planner``
+    command's bar reads, :func:`planner.progress.stage_bar`): ``progress(text, share)`` sets a
+    :func:`planner.ui.components.progress_block`'s bar to the share in percent and its line to the
+    text; ``share`` None leaves the bar where it is."""
+    percent = ["0"]
+
+    def progress(text: str, share: float | None = None, /) -> None:
+        if share is not None:
+            percent[0] = str(round(100 * share))
+        set_progress((percent[0], text))
+
+    return progress
 
 
 def tracked(kind: str, *, has_progress: bool = True):

@@ -32,7 +32,6 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 import pulp
@@ -43,6 +42,7 @@ try:
 except ImportError:  # CBC fallback: no rounding, branch and bound instead
     highspy = None
 
+from wfm_progress import Progress
 from scheduling.rules import activity_order
 from scheduling.shifts.formulation.activities import chain_links
 from scheduling.shifts.formulation.context import EPS
@@ -68,7 +68,7 @@ def uses_spread_dive(model: ShiftModel) -> bool:
             and any(len(offsets) > 1 for t in rules.shifts for offsets in t.placement_offsets(model.grid.interval_minutes)))
 
 
-def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray | None:
+def spread_dive(model: ShiftModel, *, progress: Progress) -> np.ndarray | None:
     """Integer tours from the dive of the spread-activity model, or None to dive on ``model``;
     raises :class:`SolveError` when less than ``SPREAD_LP_TIME_NEEDED`` x the exact LP's
     seconds (``model.seconds``) are left before ``model.dive_deadline``.
@@ -118,7 +118,7 @@ def spread_dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.nda
     return tours
 
 
-def dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray:
+def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
     """Integer tour counts from the solved LP on the same HiGHS instance (in ``model.tours``
     order): fix the floors of the tour values, round the largest fractions up, re-solve the
     LP (warm start), until the tours are integer. Leaves the tours fixed in the instance."""
@@ -180,7 +180,7 @@ def dive(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray:
     return tours
 
 
-def exact_rounding(model: ShiftModel, *, progress: Callable[[str], None],
+def exact_rounding(model: ShiftModel, *, progress: Progress,
                    deadline: float) -> tuple[np.ndarray, float] | None:
     """A second first plan, from the dive on this (exact) model instead of the spread-break
     one: (column values, objective with the constant), or None when the dive cannot finish
@@ -210,7 +210,7 @@ def exact_rounding(model: ShiftModel, *, progress: Callable[[str], None],
     return model.incumbent.copy(), objective
 
 
-def integer_tours(model: ShiftModel, *, progress: Callable[[str], None]) -> np.ndarray:
+def integer_tours(model: ShiftModel, *, progress: Progress) -> np.ndarray:
     """:func:`dive`, then :func:`drop_redundant` with ``DROP_KEEP_SHARE`` for at most 30 %
     of ``time_limit_s``. Leaves the tours fixed in the instance."""
     return drop_redundant(model, dive(model, progress=progress), keep_share=DROP_KEEP_SHARE,
@@ -218,7 +218,7 @@ def integer_tours(model: ShiftModel, *, progress: Callable[[str], None]) -> np.n
 
 
 def drop_redundant(model: ShiftModel, tours: np.ndarray, *, keep_share: float, seconds: float,
-                   progress: Callable[[str], None]) -> np.ndarray:
+                   progress: Progress) -> np.ndarray:
     """Remove shifts one at a time (most expensive first) while each removal saves at least
     ``keep_share`` of its cost in the LP with the tours fixed (the rest of the saving may go
     to shortfall penalties). Leaves the tours fixed in the instance."""
@@ -249,7 +249,7 @@ def drop_redundant(model: ShiftModel, tours: np.ndarray, *, keep_share: float, s
     return tours
 
 
-def round_lp(model: ShiftModel, *, progress: Callable[[str], None],
+def round_lp(model: ShiftModel, *, progress: Progress,
              tours: np.ndarray | None = None) -> tuple[str, float, float | None]:
     """Integer plan from the solved LP on the same HiGHS instance.
 
@@ -744,7 +744,7 @@ def drop_surplus(model: ShiftModel, tours: np.ndarray, *, margin: float = 0.0,
     return tours
 
 
-def _first_plan(model: ShiftModel, candidates, *, progress: Callable[[str], None],
+def _first_plan(model: ShiftModel, candidates, *, progress: Progress,
                 placement_mip: bool, best_of: bool = False) -> tuple[np.ndarray, float] | None:
     """The first of ``candidates`` (label, tours, only when none completed yet; a lazy iterable) that completes
     (:func:`complete` on the model's HiGHS instance, activities continuous and free), or None;
@@ -809,7 +809,7 @@ def _repaired(model: ShiftModel, label: str, tours: np.ndarray, *, margin: float
 
 
 def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
-                    progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
+                    progress: Progress) -> tuple[np.ndarray, float] | None:
     """A complete plan from the LP relaxation's tours (``lp_tours``, read right after the LP):
     the quick plan when the dive cannot finish in its time. The LP's tours rounded down (within
     every headcount row, as the LP is), topped up by :func:`greedy_tours` where the requirement
@@ -833,7 +833,7 @@ def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
     return _first_plan(model, candidates(), progress=progress, placement_mip=True, best_of=True)
 
 
-def greedy_plan(model: ShiftModel, *, progress: Callable[[str], None]) -> tuple[np.ndarray, float] | None:
+def greedy_plan(model: ShiftModel, *, progress: Progress) -> tuple[np.ndarray, float] | None:
     """A complete plan without the LP: :func:`greedy_tours` with the surplus then dropped
     (:func:`drop_surplus`), completed by :func:`complete` on the model's HiGHS instance (built
     by an LP solve, finished or not). Hard coverage retries with the requirement raised by

@@ -30,11 +30,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from wfm_progress import Progress
 from scheduling.shifts.submip import SubMipProcess, SubMipResult
 
 try:
@@ -158,7 +158,7 @@ def _clock(minute: int) -> str:
 
 
 def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float, started: float,
-            progress: Callable[[str], None], log: list[Improvement],
+            progress: Progress, log: list[Improvement],
             first_width_minutes: int | None = None,
             branch_and_bound: bool = False) -> tuple[np.ndarray, float, float]:
     """Improve ``incumbent`` (every HiGHS column's value; ``objective`` with the model's constant)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,7 @@ except ImportError:  # CBC fallback
     highspy = None
 
 from wfm_errors import RequirementsError
+from wfm_progress import Progress, quiet
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
 from scheduling.rules import RuleSet
 from scheduling.shifts import goal_plan, heuristics
@@ -85,7 +86,7 @@ def plan_shifts(
     rules: RuleSet,
     *,
     caps: HeadcountCaps | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     targets: Mapping[str, ServiceTarget] | None = None,
 ) -> ShiftPlan:
     """Solve the weekly shift plan for a Requirements frame (docs/architecture.md section 3).
@@ -97,11 +98,14 @@ def plan_shifts(
     ``required_agents``; the requirements must then carry ``volume`` and ``aht_s``. Without
     targets, or with "interval" goals, every interval's requirement is covered (as before).
 
+    ``progress`` (:class:`wfm_progress.Progress`) is told each step in words, ``share`` None (the
+    solve stops on a gap or its time limit, not after a known amount of work).
+
     Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
     when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver
     returns no solution.
     """
-    say = progress or (lambda _stage: None)
+    say = progress or quiet
     clock = time.perf_counter()
     requirements = validate_requirements(requirements)
     served = rules.channels()

@@ -11,6 +11,7 @@ import pytest
 from forecasting import forecast_frame, reconcile_to_daily
 from forecasting.api import aggregate, dst_factor
 from forecasting.calendar import SpecialDay
+from tests.progress_check import Recorder
 
 COLUMNS = ["interval_start", "queue", "channel", "forecast", "lo", "hi", "model"]
 
@@ -38,6 +39,28 @@ def test_frame_contract_and_trains_only_before_start(make_history):
     sunday = f.interval_start.dt.day_of_week == 6  # never open in the synthetic series
     assert (f.loc[sunday, ["forecast", "lo", "hi"]] == 0).all().all()
     assert set(a.backtest.level) == {"interval", "daily"} and a.selection.windows.iloc[0] == 2
+
+
+def test_a_series_forecast_is_typed_and_is_what_the_frame_selection_and_backtest_are_made_of(make_history):
+    """series_task returns a SeriesForecast (one queue and channel); forecast_frame's three tables
+    are those of its series put together."""
+    from forecasting.api import SELECTION_COLUMNS, SeriesForecast, series_task
+    from forecasting.calendar import Calendar
+
+    h = make_history(days=56, minutes=30, seed=1)
+    start = pd.Timestamp("2024-02-19")
+    whole = _quiet(history=h, start=start, days=7, interval_minutes=30, method="decomposition",
+                   backtest_windows=2, max_workers=1)
+    settings = dict(step=30, interval_minutes=30, start=start, days=7, calendar=Calendar(), method="decomposition",
+                    opening_text=None, windows=2, horizon_days=7)
+    rows = h[h["interval_start"] < start][["interval_start", "offered"]].reset_index(drop=True)
+    one = series_task(settings, dict(key=("main", "voice"), rows=rows))
+    assert isinstance(one, SeriesForecast) and (one.queue, one.channel, one.model) == ("main", "voice", "decomposition")
+    assert one.windows == 2 and one.note == "" and one.warnings == () and 0 < one.wape < 1 and 0 <= one.coverage <= 1
+    assert list(one.selection_row()) == SELECTION_COLUMNS == list(whole.selection.columns)
+    assert whole.selection.iloc[0].to_dict() == pytest.approx(one.selection_row(), nan_ok=True)
+    assert np.allclose(whole.frame["forecast"], one.frame["forecast"].round(4))
+    pd.testing.assert_frame_equal(whole.backtest, one.backtest[whole.backtest.columns], check_like=False)
 
 
 def test_auto_selects_by_backtest_and_intervals_are_calibrated(make_history):
@@ -98,12 +121,12 @@ def test_all_zero_constant_and_new_queue_in_one_call(make_history):
     const = pd.DataFrame({"interval_start": ts, "queue": "const", "channel": "chat", "offered": 5})
     new = make_history(days=4, minutes=30, start="2024-01-31", queue="new")
     history = pd.concat([zero, const, new], ignore_index=True)
-    calls = []
+    progress = Recorder()
     with pytest.warns(UserWarning, match="'new'.*only 4 days"):
         res = forecast_frame(history, start="2024-02-05", days=7, interval_minutes=30,
-                             max_workers=2, progress=lambda done, total: calls.append((done, total)))
+                             max_workers=2, progress=progress)
     f = res.frame.set_index("queue")
-    assert calls[-1] == (3, 3)
+    assert progress.calls == [(f"series {i}/3", i / 3) for i in (1, 2, 3)]  # a wfm_progress.Progress, per series
     assert (f.loc["zero", "forecast"] == 0).all() and (f.loc["zero", "hi"] == 0).all()
     assert np.allclose(f.loc["const", "forecast"], 5.0, atol=0.01)
     assert f.loc["new", "forecast"].sum() > 0 and np.isfinite(f.loc["new", "forecast"]).all()

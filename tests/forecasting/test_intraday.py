@@ -196,13 +196,13 @@ def test_the_band_scale_follows_the_time_of_day(model):
         return np.arange(SLOTS) < slot
 
     for slot, scale in zip(model.cut_slots, model.cut_scales):
-        assert model._scale(seen_until(slot)) == pytest.approx(scale)
-    assert model._scale(seen_until(1)) == pytest.approx(model.cut_scales[0])
-    assert model._scale(seen_until(SLOTS)) == pytest.approx(model.cut_scales[-1])
+        assert model.band_scale(seen_until(slot)) == pytest.approx(scale)
+    assert model.band_scale(seen_until(1)) == pytest.approx(model.cut_scales[0])
+    assert model.band_scale(seen_until(SLOTS)) == pytest.approx(model.cut_scales[-1])
     a, b = model.cut_slots[:2]
-    mid = model._scale(seen_until((a + b) // 2))
+    mid = model.band_scale(seen_until((a + b) // 2))
     assert min(model.cut_scales[:2]) - 1e-12 <= mid <= max(model.cut_scales[:2]) + 1e-12
-    assert model._scale(np.zeros(SLOTS, bool)) == model.variance_scale  # nothing seen: the pooled scale
+    assert model.band_scale(np.zeros(SLOTS, bool)) == model.variance_scale  # nothing seen: the pooled scale
 
 
 def _history_with_odd_days(levels_by_day: dict[int, float], *, weeks: int = 14, seed: int = 11, level_sd: float = 0.05):

@@ -16,6 +16,7 @@ from planner.staffing import load_staffing
 from planner.synthetic import generate_centre
 from scheduling.erlang import metrics
 from scheduling.requirements import requirements
+from tests.progress_check import Recorder
 
 SAMPLE = Path(__file__).parents[2] / "data" / "sample"
 
@@ -155,7 +156,11 @@ def synthetic_plan(tmp_path_factory):
     config = load_capacity_config(write_config(tmp, **{'start = "2025-06-02"': 'start = "2025-04-28"',
                                                        '"2025-06-09"': '"2025-05-05"',
                                                        "headcount = 55": "headcount = 60"}))
-    return capacity_plan(config, history=history)
+    progress = Recorder()  # capacity_plan emits the wfm_progress.Progress shape, forward only
+    result = capacity_plan(config, history=history, progress=progress)
+    assert progress.shares == sorted(progress.shares) and progress.calls[-1] == ("done", 1.0)
+    assert progress.texts[:2] == ["history", "forecast"] and any(t.startswith("forecast series ") for t in progress.texts)
+    return result
 
 
 def test_plan_invariants(synthetic_plan):

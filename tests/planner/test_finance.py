@@ -25,6 +25,7 @@ from planner.scenarios import (LEVEL_MAX, PlanSearch, budget_service, check_budg
                                stored_plan_levels)
 from planner.store import Store
 from scheduling.shifts import SolveError
+from tests.progress_check import Recorder
 
 QUICK = Scenario("base", {"rules.time_limit_s": 10})  # the bank's hourly week solves in seconds
 
@@ -145,11 +146,11 @@ def test_a_level_with_no_plan_is_left_out(bank):
     are, the progress says which level was left out and why, and the frontier does not call a
     target unreachable when the highest level was not planned."""
     config, forecast = bank
-    said: list[str] = []
+    progress = Recorder()  # a wfm_progress.Progress
     hopeless = Scenario("base", {"rules.time_limit_s": 10, "rules.coverage": "hard",
                                  "contract.full_time.max_agents": 10, "contract.part_time.max_agents": 0})
     search = PlanSearch(config, forecast.frame, Executor(in_process=True), base=hopeless, cache=False,
-                        progress=lambda text, _share: said.append(text))
+                        progress=progress)
     row = {"fte": 1.0, "paid_hours": 40.0, "cost_per_contact": 1.0, "occupancy": 0.8, "abandon_rate": 0.0,
            "understaffed_intervals": 0, "coverage_limit": ""}
     search.add(0.8, dict(row, name="stored", cost=1000.0, service_level=0.85))
@@ -159,7 +160,7 @@ def test_a_level_with_no_plan_is_left_out(bank):
     assert all(reason.startswith("hard coverage cannot be met") and "headcount cap" in reason
                for reason in search.failed.values())
     assert any(text.endswith("no plan, left out (" + search.failed[min(search.failed)] + ")")
-               for text in said), said
+               for text in progress.texts), progress.texts
     table = search.frontier((0.9,))
     assert not table["reached"].iloc[0] and table["service_level"].iloc[0] == 0.85
     assert table["note"].iloc[0].startswith("not reached by the plans made: the best reaches 85.0%; the plan staffed "

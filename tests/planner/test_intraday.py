@@ -126,7 +126,7 @@ def test_threads_asking_at_once_fit_a_plans_models_once(store, day_plan, monkeyp
 
     def ask(_):
         barrier.wait()
-        return module._learned_models(store, day_plan, info.config, forecast, [])
+        return module.learned_models(store, day_plan, info.config, forecast, [])
 
     with ThreadPoolExecutor(5) as pool:
         answers = list(pool.map(ask, range(5)))

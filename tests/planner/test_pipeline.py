@@ -21,6 +21,7 @@ from planner.plan_config import PlanConfig, load_plan_config
 from planner.store import Store
 from scheduling.checks import check_roster
 from scheduling.rules import RuleSet
+from tests.progress_check import Recorder
 
 START = pd.Timestamp("2003-10-20")
 
@@ -111,13 +112,13 @@ def built(request, tmp_path_factory, us_bank_path):
     else:
         store = Store.open(request.getfixturevalue("postgres_server").new_database())
     config = load_plan_config(write_config(folder, us_bank_path))
-    stages = []
-    result = plan(config, out=folder / "out", store=store, progress=lambda stage, share: stages.append(share))
-    return result, folder / "out", store, stages
+    progress = Recorder()  # fails on a call of another shape than wfm_progress.Progress
+    result = plan(config, out=folder / "out", store=store, progress=progress)
+    return result, folder / "out", store, progress
 
 
 def test_outputs_are_complete(built):
-    result, out, _store, stages = built
+    result, out, _store, progress = built
     names = {p.name for p in out.iterdir()}
     assert {"forecast.csv", "requirements.csv", "roster.csv", "activities.csv", "coverage.csv", "summary.json",
             "scenarios.csv", "roster.xlsx", "ics"} <= names
@@ -126,7 +127,9 @@ def test_outputs_are_complete(built):
     assert list(pd.read_csv(out / "activities.csv").columns) == ["agent_id", "start", "end", "activity"]
     assert list(pd.read_csv(out / "coverage.csv").columns)[:4] == ["interval_start", "channel", "required", "scheduled"]
     assert len(list((out / "ics").glob("*.ics"))) == roster["agent_id"].nunique()
+    stages = progress.shares
     assert stages == sorted(stages) and stages[-1] == 1.0  # progress only moves forward
+    assert progress.calls[-1] == ("done", 1.0) and "forecasting series 1/1" in progress.texts
 
 
 def test_forecast_is_for_the_week_and_trained_before_it(built):

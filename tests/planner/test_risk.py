@@ -18,6 +18,7 @@ from planner.risk import plan_for_risk, risk_channels, scenario_volumes, volume_
 from planner.uncertainty import roster_under_uncertainty
 from planner.week_schedule import schedule_week
 from tests.scheduling.test_service_goal import _requirements, _rules, _target, _week_volumes
+from tests.progress_check import Recorder
 
 SHRINKAGE = 0.3
 
@@ -89,9 +90,12 @@ def test_schedule_week_with_a_spread_plans_for_risk_and_says_what_it_costs():
     req, rules, targets, spread = _case("weekly")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        point = schedule_week(req, rules, targets=targets, replications=2)
+        progress = Recorder()
+        point = schedule_week(req, rules, targets=targets, replications=2, progress=progress)
         risky = schedule_week(req, rules, targets=targets, replications=2, spread=spread)
     assert point.to_summary()["risk"] is None
+    # schedule_week's progress is a wfm_progress.Progress: its steps and the solver's in words, no share
+    assert {"building model", "assigning agents", "checking the roster"} <= set(progress.texts) and not progress.shares
     risk = risky.to_summary()["risk"]
     assert risk["met"] and risk["p_goal"]["voice"] >= 0.9 and risk["point_plan"]["paid_hours"] == point.paid_hours
     assert risky.paid_hours == point.paid_hours + risk["extra_paid_hours"] > point.paid_hours

@@ -19,6 +19,7 @@ from scheduling.coverage import channel_demands, week_grid
 from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftModel, plan_shifts
 from scheduling.shifts.formulation.activities import chain_links
+from tests.progress_check import Recorder
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -71,9 +72,10 @@ def _requirements(*, email: bool = False) -> pd.DataFrame:
 
 
 def _solve(requirements, rules, **kwargs):
-    stages: list[str] = []
-    plan = plan_shifts(requirements, rules, progress=stages.append, **kwargs)
-    return plan, stages
+    progress = Recorder()  # a wfm_progress.Progress: the solver's steps in words, no share
+    plan = plan_shifts(requirements, rules, progress=progress, **kwargs)
+    assert progress.texts[0] == "building model" and progress.texts[-1] == "reading solution" and not progress.shares
+    return plan, progress.texts
 
 
 def _every_shift_has_every_activity(roster, rules) -> None:

@@ -30,6 +30,7 @@ from planner.plan_config import load_plan_config
 from planner.store import Store
 
 from .conftest import serve, severe_console_errors
+from tests.progress_check import Recorder
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -129,9 +130,9 @@ def test_frontier_and_budget_on_the_scenarios_page(bank_site, browser, artifacts
 
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(cache))
     view = plan_view(store, plan_id)
-    said: list[str] = []
-    table = run_frontier(store, view, levels=TARGETS, progress=lambda _share, text: said.append(text))
-    assert not [s for s in said if s.startswith("planning ")], said  # every plan came from the page's search
+    progress = Recorder()  # the app's job emits the wfm_progress.Progress shape
+    table = run_frontier(store, view, levels=TARGETS, progress=progress)
+    assert not [s for s in progress.texts if s.startswith("planning ")], progress.texts  # every plan came from the page's search
     for row in table.to_dict("records"):
         shown = reached.get(row["target"]) if row["reached"] else missed.get(row["target"])
         assert shown == pytest.approx((row["service_level"], row["cost"]), rel=1e-9), row

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from planner.store import Store
+from tests.progress_check import Recorder
 
 PAGES = ("/", "/data", "/forecast", "/staffing", "/schedule", "/scenarios", "/capacity", "/intraday", "/roster", "/audit")
 
@@ -473,10 +474,11 @@ def test_schedule_and_scenario_jobs_through_the_pipeline(app_on, tmp_path, us_ba
     app_on(url)
     store = Store.open(url)
     import_file(us_bank_path, dataset="us_bank", store=store)
-    shares = []
+    progress = Recorder()  # the app's job emits the wfm_progress.Progress shape
     plan_id = plan_dataset(store, dataset="us_bank", start="2003-10-20", interval_minutes=60, country="US",
                            staffing=example["staffing"], rules=example["rules"],
-                           progress=lambda share, text: shares.append(share))
+                           progress=progress)
+    shares = progress.shares
     assert shares[-1] == 1.0 and shares == sorted(shares)
     plan = latest_plan(store)
     assert plan.plan_id == plan_id and plan.name == "us_bank, week of 2003-10-20"

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from planner.forecast_runs import default_start, history_on_grid, start_gap_warning
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import Failed, tracked
+from planner.ui.jobs_board import Failed, progress_bar, tracked
 from planner.ui.memo import drawn
 from planner.ui.figures import empty_figure, forecast_figure
 from planner.ui.jobs import forecast_dataset
@@ -185,7 +185,7 @@ def run_forecast(set_progress, _clicks, dataset, start, days, interval, country,
     try:
         snapshot = forecast_dataset(store, dataset=dataset, start=start, days=days, interval_minutes=interval,
                                     country=country, special_days=special or [],
-                                    progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+                                    progress=progress_bar(set_progress))
     except (ValueError, OSError) as exc:
         return Failed(ui.message(ui.shown(exc), kind="error"))
     forecast = store.forecast(snapshot)

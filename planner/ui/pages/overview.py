@@ -9,7 +9,7 @@ from planner.pipeline import shown_error
 from planner.week_schedule import RuleViolationError
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import Failed, tracked
+from planner.ui.jobs_board import Failed, progress_bar, tracked
 from planner.ui.memo import drawn
 from planner.ui.figures import forecast_figure
 from planner.ui.jobs import load_demo
@@ -93,7 +93,7 @@ def layout(**query) -> html.Div:
 @tracked("demo import and plan")
 def run_demo(set_progress, _clicks):
     try:
-        text = load_demo(context.store(), progress=lambda share, stage: set_progress((str(round(100 * share)), stage)))
+        text = load_demo(context.store(), progress=progress_bar(set_progress))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return Failed(ui.message(f"The demo stopped: {ui.shown(shown_error(exc))}", kind="error"))
     return ui.message([text, " ", dcc.Link("Reload the overview", href="/", refresh=True)], kind="ok")

@@ -14,7 +14,7 @@ from planner.pipeline import shown_error
 from planner.week_schedule import RuleViolationError, SolveError
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import Failed, tracked
+from planner.ui.jobs_board import Failed, progress_bar, tracked
 from planner.ui.memo import drawn
 from planner.ui.figures import capacity_figure, empty_figure, frontier_figure, scenario_bars
 from planner.ui.jobs import budget_buys, capacity_sample, run_frontier, run_scenario
@@ -213,7 +213,7 @@ def run(set_progress, _clicks, name, volume, aht, target, goal, costs, cost_ids,
             raise InputError(f"plan {plan.plan_id} has a scenario named {form.name!r} already: choose another name "
                              "(or rename or delete that one)")
         row = run_scenario(store, plan, name=form.name, overrides=overrides,
-                           progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+                           progress=progress_bar(set_progress))
         record = store.create_scenario(plan.plan_id, form.name, overrides=overrides, result=row, copied_from=copied_from)
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return Failed((ui.message(f"The scenario could not be planned: {ui.shown(shown_error(exc))}", kind="error"),
@@ -327,7 +327,7 @@ def frontier(set_progress, _clicks, plan_id=None):
     plan = shown_plan(store, plan_id)
     try:
         table = run_frontier(store, plan, levels=FRONTIER_LEVELS,
-                             progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+                             progress=progress_bar(set_progress))
     except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
         return Failed(ui.message(f"The frontier could not be computed: {ui.shown(shown_error(exc))}", kind="error"))
     return frontier_view(table)
@@ -349,7 +349,7 @@ def budget(set_progress, _clicks, value, plan_id=None):
     plan = shown_plan(store, plan_id)
     try:
         answer = budget_buys(store, plan, budget=value,
-                             progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+                             progress=progress_bar(set_progress))
     except (ValueError, OSError, ImportError, RuleViolationError, SolveError) as exc:
         return Failed(ui.message(f"The budget question could not be answered: {ui.shown(shown_error(exc))}",
                                  kind="error", id="sc-budget-error"))
@@ -379,7 +379,7 @@ def capacity_view(result) -> html.Div:
 @tracked("capacity plan")
 def capacity(set_progress, _clicks):
     try:
-        result = capacity_sample(progress=lambda share, text: set_progress((str(round(100 * share)), text)))
+        result = capacity_sample(progress=progress_bar(set_progress))
     except (ValueError, OSError) as exc:
         return Failed(ui.message(f"The capacity plan could not be made: {ui.shown(exc)}", kind="error"))
     return capacity_view(result)

@@ -20,7 +20,7 @@ from planner.week_schedule import RuleViolationError, grid_choices
 from planner.writers import csv_bytes
 from planner.ui import components as ui
 from planner.ui import context
-from planner.ui.jobs_board import Failed, tracked
+from planner.ui.jobs_board import Failed, progress_bar, tracked
 from planner.ui.figures import coverage_figure, empty_figure, roster_timeline, timeline_caption
 from planner.ui.jobs import fit_intraday_models_in_background, plan_dataset
 from planner.ui.memo import drawn
@@ -378,7 +378,7 @@ def build(set_progress, _clicks, dataset, start, interval, country, forecast=NEW
         plan_id = plan_dataset(store, dataset=dataset, start=start, interval_minutes=interval, country=country,
                                staffing=plan.config.get("staffing") if plan is not None else None,
                                rules=plan.config.get("rules") if plan is not None else None,
-                               progress=lambda share, text: set_progress((str(round(100 * share)), text)),
+                               progress=progress_bar(set_progress),
                                **snapshot_argument(forecast))
     except (ValueError, OSError, ImportError, RuleViolationError) as exc:
         return Failed(ui.message(f"The schedule could not be built: {ui.shown(shown_error(exc))}", kind="error"))
