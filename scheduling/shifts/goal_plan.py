@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from scheduling.requirements import ServiceTarget
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.days import pattern_label
 from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan, SolveError
+from wfm_progress import Progress
 
 __all__ = ["INTERVAL_SHARE", "interval_plan", "tours_in_model", "offer_interval_plan"]
 
@@ -38,7 +39,7 @@ INTERVAL_SHARE = 0.4  # share of time_limit_s the interval-goal plan may take in
 
 def interval_plan(requirements: pd.DataFrame, rules, *, caps: HeadcountCaps | None,
                   targets: Mapping[str, ServiceTarget], seconds: float,
-                  progress: Callable[[str], None]) -> ShiftPlan | None:
+                  progress: Progress) -> ShiftPlan | None:
     """The week planned with every channel's goal "interval" in at most ``seconds`` of wall time
     (:func:`scheduling.shifts.plan_shifts`), or None when it has no plan (infeasible hard
     coverage, no plan in the time, less than a second to spend). Its warnings are the goal
@@ -79,7 +80,7 @@ def tours_in_model(plan: ShiftPlan, model) -> np.ndarray | None:
 
 
 def offer_interval_plan(model, x: np.ndarray | None, objective: float, tours: np.ndarray, *,
-                        progress: Callable[[str], None]) -> tuple[np.ndarray | None, float, bool]:
+                        progress: Progress) -> tuple[np.ndarray | None, float, bool]:
     """The cheaper of the goal model's plan ``x`` (column values; ``objective`` with the
     constant; None: no plan yet) and the interval plan's ``tours`` completed in ``model``
     (with the goal-aware drop, and as they are). Returns (column values, objective, True when
