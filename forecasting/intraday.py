@@ -222,7 +222,7 @@ class IntradayModel:
         if method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
             forecast = forecast * np.exp(self.previous_weight * previous_level(*previous))
             mean, var = _point(method, self, forecast, actual, seen)
-            lo, hi = _band(mean, var * self._scale(seen))
+            lo, hi = _band(mean, var * self.band_scale(seen))
             return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
                                   hi=np.where(seen, actual, hi), method=method + "+prev")
         mean, var = _point(method, self, forecast, actual, seen)
