@@ -55,7 +55,7 @@ def interval_plan(requirements: pd.DataFrame, rules, *, caps: HeadcountCaps | No
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return plan_shifts(requirements, dataclasses.replace(rules, time_limit_s=float(seconds)), caps=caps,
-                               targets=plain, progress=lambda stage: progress(f"interval-goal plan: {stage}"))
+                               targets=plain, progress=lambda text, share=None: progress(f"interval-goal plan: {text}"))
     except (InfeasibleError, SolveError) as exc:
         progress(f"interval-goal plan: none ({type(exc).__name__})")
         return None
