@@ -37,8 +37,9 @@ if __name__ == "__main__":  # the child: scheduling.shifts's package imports pan
 else:
     from scheduling.shifts import submip
 
-_HEADER, COPIED_OPTIONS, _read_exactly, _send, model_arrays = (
-    submip._HEADER, submip.COPIED_OPTIONS, submip._read_exactly, submip._send, submip.model_arrays)
+_HEADER, COPIED_OPTIONS, _read_exactly, _send, model_arrays, load_arrays = (
+    submip._HEADER, submip.COPIED_OPTIONS, submip._read_exactly, submip._send, submip.model_arrays,
+    submip.load_arrays)
 
 
 
@@ -167,19 +168,7 @@ def _serve() -> None:  # the child: this file run as a script (numpy, highspy an
         message = pickle.loads(source.read(n))
         if message[0] == "model":
             _kind, a, options = message
-            lp = highspy.HighsLp()
-            lp.num_col_, lp.num_row_ = len(a["col_cost"]), len(a["row_lower"])
-            lp.col_cost_, lp.col_lower_, lp.col_upper_ = a["col_cost"], a["col_lower"], a["col_upper"]
-            lp.row_lower_, lp.row_upper_ = a["row_lower"], a["row_upper"]
-            lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise if a["rowwise"] else highspy.MatrixFormat.kColwise
-            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
-            lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a["start"], a["index"], a["value"]
-            lp.offset_ = a["offset"]
-            lp.sense_ = highspy.ObjSense.kMinimize if a["minimize"] else highspy.ObjSense.kMaximize
-            lp.integrality_ = [highspy.HighsVarType(int(v)) for v in a["integrality"]]
-            h.passModel(lp)
-            for name, value in options.items():
-                h.setOptionValue(name, value)
+            load_arrays(h, a, options)
             _send(out, ("loaded",))
             continue
         _kind, columns, lower, upper, start, limit = message

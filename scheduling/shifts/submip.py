@@ -83,6 +83,26 @@ def model_arrays(h) -> dict:
     }
 
 
+def load_arrays(h, a: dict, options: dict) -> None:
+    """Pass the model of :func:`model_arrays` ``a`` to HiGHS instance ``h`` and set ``options``
+    (in a child process: highspy is imported there, not at this module's import)."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(a["col_cost"]), len(a["row_lower"])
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = a["col_cost"], a["col_lower"], a["col_upper"]
+    lp.row_lower_, lp.row_upper_ = a["row_lower"], a["row_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise if a["rowwise"] else highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a["start"], a["index"], a["value"]
+    lp.offset_ = a["offset"]
+    lp.sense_ = highspy.ObjSense.kMinimize if a["minimize"] else highspy.ObjSense.kMaximize
+    lp.integrality_ = [highspy.HighsVarType(int(v)) for v in a["integrality"]]
+    h.passModel(lp)
+    for name, value in options.items():
+        h.setOptionValue(name, value)
+
+
 class SubMipProcess:
     """A child process solving MIPs on a copy of the model of HiGHS instance ``h`` (taken at
     construction: its bounds, integrality and the options in ``COPIED_OPTIONS``). Started at
@@ -208,19 +228,7 @@ def _serve() -> None:  # the child: this file run as a script
         message = pickle.loads(source.read(n))
         if message[0] == "model":
             _kind, a, options = message
-            lp = highspy.HighsLp()
-            lp.num_col_, lp.num_row_ = len(a["col_cost"]), len(a["row_lower"])
-            lp.col_cost_, lp.col_lower_, lp.col_upper_ = a["col_cost"], a["col_lower"], a["col_upper"]
-            lp.row_lower_, lp.row_upper_ = a["row_lower"], a["row_upper"]
-            lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise if a["rowwise"] else highspy.MatrixFormat.kColwise
-            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
-            lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a["start"], a["index"], a["value"]
-            lp.offset_ = a["offset"]
-            lp.sense_ = highspy.ObjSense.kMinimize if a["minimize"] else highspy.ObjSense.kMaximize
-            lp.integrality_ = [highspy.HighsVarType(int(v)) for v in a["integrality"]]
-            h.passModel(lp)
-            for name, value in options.items():
-                h.setOptionValue(name, value)
+            load_arrays(h, a, options)
             out.write(_HEADER.pack(0))  # loaded
             out.flush()
             continue
