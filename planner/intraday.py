@@ -230,7 +230,7 @@ def intraday(
         model = models.get(channel)
         if isinstance(model, IntradayModel):
             kind = int(_plan_calendar(config).intraday_kinds([date])[0])
-            previous = (_previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config))
+            previous = (previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config))
                         if model.previous_weight > 0 and kind == 0 else None)
             update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind,
                                      previous=previous)
@@ -305,7 +305,7 @@ def learned_models(store: Store, plan_id: int, config: dict, forecast: pd.DataFr
             if not all((*key, c) in _MODELS for c in channels):
                 found = _stored_models(store, plan_id, channels)
                 if found is None:
-                    found = _fit_models(store, config, forecast, channels)
+                    found = fit_models(store, config, forecast, channels)
                     try:
                         store.save_plan_table(plan_id, MODEL_TABLE, models_frame(found))
                     except SQLAlchemyError:  # another process kept its fit first (or the store is read-only): only a cache
@@ -347,7 +347,19 @@ def _stored_models(store: Store, plan_id: int, channels: list[str]) -> dict[str,
     return out
 
 
-def _fit_models(store: Store, config: dict, forecast: pd.DataFrame, channels: list[str]) -> dict[str, Any]:
+def forget_models() -> None:
+    """Drop the intraday models kept in this process (as a new process starts with none): the
+    next :func:`learned_models` reads the ones kept with the plan in the store, or fits them."""
+    _MODELS.clear()
+
+
+def fit_models(store: Store, config: dict, forecast: pd.DataFrame, channels: list[str]) -> dict[str, Any]:
+    """Per channel of ``channels``, the intraday model fitted on the plan's history (``config``:
+    the plan's config as stored; its ``history`` file or ``dataset``) before the plan's start,
+    learning from what the plan's forecasting model (``forecast``'s ``model``) forecast in past
+    weeks when the channel has one queue; or the words why there is none (no history, an
+    unreadable one, intervals that do not add up to the plan's ``interval_minutes``). Seconds
+    to minutes of CPU on a real history: :func:`learned_models` calls it once per plan."""
     interval_minutes = int(config["interval_minutes"])
     start = pd.Timestamp(config["start"])
     try:
@@ -397,7 +409,7 @@ def _plan_calendar(config: dict) -> Calendar:
     return Calendar(config.get("country") or None, config.get("subdivision") or None, special)
 
 
-def _previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: str, date: pd.Timestamp,
+def previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: str, date: pd.Timestamp,
                    model: IntradayModel, calendar: Calendar) -> tuple[np.ndarray, np.ndarray] | None:
     """``(forecasts, actuals)``, days x the model's slots, of the plan's ordinary days before
     ``date`` (from the plan's first day; none from ``date`` or later) with actuals for the

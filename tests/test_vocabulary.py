@@ -48,3 +48,115 @@ def test_a_grid_outside_the_supported_lengths_is_refused_naming_them():
                                     "contract": [{"name": "ft", "days_per_week": 5, "hourly_cost": 20.0}],
                                     "shift": [{"name": "day", "contract": "ft", "channels": ["voice"],
                                                "length_minutes": 480, "earliest_start": "08:00"}]})
+
+
+PACKAGES = ("planner", "forecasting", "scheduling", "execution", "wfm_errors", "wfm_progress")
+ATTRIBUTE_CALLS = {"setattr", "getattr", "delattr", "hasattr"}
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _of_package(module: str | None) -> bool:
+    return bool(module) and module.split(".")[0] in PACKAGES
+
+
+def _test_trees() -> dict[str, object]:
+    import ast
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    return {str(path.relative_to(here.parent)): ast.parse(path.read_text(), filename=str(path))
+            for path in sorted(here.rglob("*.py"))}
+
+
+def _defined_in_tests(trees) -> set[str]:
+    """Private names the tests define themselves (helpers, fixtures' attributes, arguments)."""
+    import ast
+
+    names: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+    return {name for name in names if _private(name)}
+
+
+def private_names_used_by_tests(trees: dict | None = None) -> list[str]:
+    """``file:line name`` for every private name of the package a test reaches: ``from planner.x
+    import _y``, ``import planner._x``, ``module._y`` on an imported project module, ``obj._y``,
+    ``setattr(obj, "_y", ...)`` (monkeypatch's too, also ``"planner.x._y"``) and ``obj["_y"]``
+    for a private name the tests do not define themselves. ``trees``: path -> parsed module
+    (default: every file under tests/)."""
+    import ast
+
+    trees = _test_trees() if trees is None else trees
+    own = _defined_in_tests(trees)
+    found = []
+    for path, tree in trees.items():
+        modules = set()  # names bound to the project's modules in this file
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if _of_package(alias.name):
+                        modules.add(alias.asname or alias.name.split(".")[0])
+                        found += [f"{path}:{node.lineno} {alias.name}" for part in alias.name.split(".") if _private(part)]
+            elif isinstance(node, ast.ImportFrom) and _of_package(node.module):
+                found += [f"{path}:{node.lineno} {node.module}.{alias.name}" for alias in node.names
+                          if _private(alias.name) or any(_private(p) for p in node.module.split("."))]
+                modules.update(alias.asname or alias.name for alias in node.names)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                on_module = isinstance(node.value, ast.Name) and node.value.id in modules
+                if on_module or node.attr not in own:
+                    found.append(f"{path}:{node.lineno} .{node.attr}")
+            elif isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in ATTRIBUTE_CALLS:
+                    for arg in node.args:
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            parts = [p for p in arg.value.split(".") if _private(p) and p not in own]
+                            found += [f"{path}:{node.lineno} {called}({arg.value!r})" for _ in parts[:1]]
+            elif isinstance(node, ast.Subscript):
+                key = node.slice
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and _private(key.value) \
+                        and key.value not in own:
+                    found.append(f"{path}:{node.lineno} [{key.value!r}]")
+    return sorted(found)
+
+
+def test_tests_reach_the_package_through_public_names_only():
+    """A test of a private helper breaks when the helper is renamed or folded into its caller,
+    although the behaviour did not change: tests import, call and monkeypatch public names (a
+    helper worth testing on its own is public, with a docstring)."""
+    assert private_names_used_by_tests() == []
+
+
+def test_the_private_name_check_sees_each_way_of_reaching_one():
+    """The check above is only as good as what it sees: each form it must catch, caught."""
+    import ast
+
+    case = ast.parse("""
+import planner.intraday as module
+from planner.intraday import _previous_days
+module._fit_models(1)
+monkeypatch.setattr(module, "_MODELS", {})
+monkeypatch.setattr("planner.store._records", None)
+parser._actions
+cal.__dict__["_memo"]
+def _helper(): pass
+_helper()
+obj._helper
+""")
+    found = private_names_used_by_tests({"case.py": case})
+    assert found == ["case.py:3 planner.intraday._previous_days", "case.py:4 ._fit_models",
+                     "case.py:5 setattr('_MODELS')", "case.py:6 setattr('planner.store._records')",
+                     "case.py:7 ._actions", "case.py:8 ['_memo']"]

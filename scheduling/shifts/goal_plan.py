@@ -95,13 +95,13 @@ def offer_interval_plan(model, x: np.ndarray | None, objective: float, tours: np
         yield "interval-goal plan, agents dropped while the goals hold", dropped, False
         yield "interval-goal plan as it is", np.asarray(tours, dtype=float), False
 
-    best = heuristics._first_plan(model, candidates(), progress=progress, placement_mip=False, best_of=True)
+    best = heuristics.first_plan(model, candidates(), progress=progress, placement_mip=False, best_of=True)
     took = time.perf_counter() - started
     if best is not None and (x is None or best[1] < objective - EPS):
         progress(f"the interval-goal plan's tours give {best[1]:,.1f} ({took:.1f} s)"
                  + ("" if x is None else f", better than {objective:,.1f}"))
         return best[0], best[1], True
-    if x is not None:  # keep the plan we had: _first_plan left its own best in the model
+    if x is not None:  # keep the plan we had: first_plan left its own best in the model
         model.incumbent = np.asarray(x, dtype=float).copy()
         for var in model.prob.variables():
             var.varValue = float(x[var.index])

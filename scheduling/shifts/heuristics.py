@@ -22,7 +22,7 @@ re-solves with column bounds changed), and read the model's records by name.
 * :func:`greedy_plan`: a first plan without the LP (tours added greedily where the most
   requirement is uncovered per unit of cost, within the headcount rows, repaired the same
   way, then completed like a rounding), for when the LP cannot finish within ``time_limit_s``.
-  Both go through one helper, :func:`_first_plan`.
+  Both go through one helper, :func:`first_plan`.
 
 The improvement after the first plan is :mod:`scheduling.shifts.improve`.
 """
@@ -744,8 +744,8 @@ def drop_surplus(model: ShiftModel, tours: np.ndarray, *, margin: float = 0.0,
     return tours
 
 
-def _first_plan(model: ShiftModel, candidates, *, progress: Progress,
-                placement_mip: bool, best_of: bool = False) -> tuple[np.ndarray, float] | None:
+def first_plan(model: ShiftModel, candidates, *, progress: Progress,
+               placement_mip: bool, best_of: bool = False) -> tuple[np.ndarray, float] | None:
     """The first of ``candidates`` (label, tours, only when none completed yet; a lazy iterable) that completes
     (:func:`complete` on the model's HiGHS instance, activities continuous and free), or None;
     ``best_of``: the cheapest of them, trying the next while the time left before
@@ -799,7 +799,7 @@ def _first_plan(model: ShiftModel, candidates, *, progress: Progress,
 
 def _repaired(model: ShiftModel, label: str, tours: np.ndarray, *, margin: float = 0.0,
               keep: np.ndarray | None = None):
-    """Candidates for :func:`_first_plan`: ``tours`` after :func:`drop_surplus`, then as they
+    """Candidates for :func:`first_plan`: ``tours`` after :func:`drop_surplus`, then as they
     are when the drop removed anything (the completion may need what the spread coverage
     calls surplus)."""
     dropped = drop_surplus(model, tours, margin=margin, keep=keep)
@@ -830,7 +830,7 @@ def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
                             blended=True), False)
         yield "LP rounded up", np.ceil(lp - 1e-4), True  # when the drops went too far for hard coverage's placement
 
-    return _first_plan(model, candidates(), progress=progress, placement_mip=True, best_of=True)
+    return first_plan(model, candidates(), progress=progress, placement_mip=True, best_of=True)
 
 
 def greedy_plan(model: ShiftModel, *, progress: Progress) -> tuple[np.ndarray, float] | None:
@@ -845,4 +845,4 @@ def greedy_plan(model: ShiftModel, *, progress: Progress) -> tuple[np.ndarray, f
             yield from _repaired(model, f"greedy plan (margin {margin:.0%})", greedy_tours(model, margin=margin),
                                  margin=margin)
 
-    return _first_plan(model, candidates(), progress=progress, placement_mip=False)
+    return first_plan(model, candidates(), progress=progress, placement_mip=False)

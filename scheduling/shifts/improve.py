@@ -72,7 +72,7 @@ class Neighbourhood:
 
 
 @dataclass(frozen=True)
-class _Columns:
+class IntegerColumns:
     """HiGHS columns of the integer decisions and what each belongs to."""
 
     integer: np.ndarray  # every integer column: tours, activity placements, blended agents
@@ -86,7 +86,10 @@ class _Columns:
     goal_net_at: dict[tuple[str, int], list[int]] = field(default_factory=dict)
 
 
-def _columns(model) -> _Columns:
+def integer_columns(model) -> IntegerColumns:
+    """The model's integer HiGHS columns (after a solve has built the HiGHS model) and what
+    each belongs to: tours, their shift groups' activity placements, blended agents and a
+    daily/weekly goal's net agents; the sub-MIPs free them by :func:`freed_columns`."""
     tour_cols, groups_of = [], []
     for tour in model.tours:
         tour_cols.append(tour.var.index)
@@ -110,8 +113,8 @@ def _columns(model) -> _Columns:
     goal_net_at = {(channel, i): [net.index] for channel, rows in getattr(model, "goal_rows", {}).items()
                    for i, net in enumerate(rows.net) if net is not None}
     integer = np.array(tour_cols + act_cols + blend_cols + goal_cols, dtype=np.int32)
-    return _Columns(integer, np.array(tour_cols, dtype=np.int32), tuple(groups_of), dict(activity_group),
-                    dict(blend_at), intervals, goal_net_at=goal_net_at)
+    return IntegerColumns(integer, np.array(tour_cols, dtype=np.int32), tuple(groups_of), dict(activity_group),
+                          dict(blend_at), intervals, goal_net_at=goal_net_at)
 
 
 def neighbourhoods(model, *, width_minutes: int) -> list[Neighbourhood]:
@@ -177,7 +180,7 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     inf = highspy.kHighsInf
     constant = float(model.prob.objective.constant)
     gap_rel = model.rules.gap_rel
-    cols = _columns(model)
+    cols = integer_columns(model)
     n_int = len(cols.integer)
     h.changeColsIntegrality(n_int, cols.integer, np.full(n_int, highspy.HighsVarType.kInteger))
     h.setOptionValue("mip_rel_gap", SUB_MIP_REL_GAP)
@@ -234,7 +237,7 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
             everything = len(hood.tours) == n_tours
             limit = left() if final else min(max(SUB_MIP_SECONDS, WHOLE_SHARE * left()) if everything
                                              else SUB_MIP_SECONDS, left())
-            free = _free_columns(cols, hood)
+            free = freed_columns(cols, hood)
             lower = np.round(x[cols.integer])
             upper = lower.copy()
             mask = np.isin(cols.integer, free)
@@ -302,7 +305,7 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     return x, best, bound
 
 
-def _run_here(h, cols: _Columns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,
+def _run_here(h, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,
               time_limit_s: float) -> SubMipResult:
     """A neighbourhood MIP on ``h`` itself (when no child process can be started): stopped by
     its time limit and the interrupt callback, which HiGHS checks only between cut rounds."""
@@ -324,7 +327,7 @@ def _run_here(h, cols: _Columns, lower: np.ndarray, upper: np.ndarray, x: np.nda
                         seconds=time.perf_counter() - ran)
 
 
-def _free_columns(cols: _Columns, hood: Neighbourhood) -> np.ndarray:
+def freed_columns(cols: IntegerColumns, hood: Neighbourhood) -> np.ndarray:
     """Integer columns a neighbourhood frees: its tours, their shifts' activity placements and
     the blended agents of the intervals those shifts cover."""
     free = [int(cols.tours[j]) for j in hood.tours]
@@ -339,7 +342,7 @@ def _free_columns(cols: _Columns, hood: Neighbourhood) -> np.ndarray:
     return np.unique(np.array(free, dtype=np.int32))
 
 
-def _checked(h, cols: _Columns, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+def _checked(h, cols: IntegerColumns, values: np.ndarray) -> tuple[np.ndarray, float] | None:
     """The plan with its integer decisions rounded and fixed, the rest re-solved: (columns,
     objective without the constant), or None when that has no solution (never accepted)."""
     fixed = np.round(values[cols.integer])
@@ -353,7 +356,7 @@ def _checked(h, cols: _Columns, values: np.ndarray) -> tuple[np.ndarray, float] 
     return out, float(h.getInfo().objective_function_value)
 
 
-def _load(h, cols: _Columns, x: np.ndarray) -> None:
+def _load(h, cols: IntegerColumns, x: np.ndarray) -> None:
     fixed = np.round(x[cols.integer])
     h.changeColsBounds(len(cols.integer), cols.integer, fixed, fixed)
     h.setOptionValue("time_limit", highspy.kHighsInf)

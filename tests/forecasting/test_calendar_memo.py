@@ -33,9 +33,11 @@ def test_remembered_day_kinds_equal_computed_ones_and_are_copies():
         days = pd.date_range(start, periods=int(rng.integers(1, 60)))
         first = cal.day_kinds(days)
         first[:] = 99  # a caller changing its copy changes nothing remembered
-        np.testing.assert_array_equal(cal.day_kinds(days), fresh._day_kinds(days))
-    assert len(cal.__dict__["_memo"]) > 0
-    assert cal == fresh  # the memo is not part of the calendar's identity
+        computed = Calendar("US", special_days=cal.special_days).day_kinds(days)  # a new calendar's first answer
+        np.testing.assert_array_equal(cal.day_kinds(days), computed)
+        kept = cal.remember(("day_kinds", *daily_span(days)), lambda: pytest.fail("day kinds not remembered"))
+        np.testing.assert_array_equal(kept, computed)
+    assert cal == fresh  # the memo is not part of the calendar's identity (``fresh`` never asked)
 
 
 def test_remembered_after_holiday_runs_equal_computed_ones():
@@ -46,7 +48,9 @@ def test_remembered_after_holiday_runs_equal_computed_ones():
     for start in ("2024-11-20", "2024-12-20", "2025-01-15"):
         days = pd.date_range(start, periods=14)
         once, again = model.after_holiday(days), model.after_holiday(days)
-        np.testing.assert_array_equal(once, model._after_holiday_runs(days))
+        # the same model on a new calendar (an empty memo) computes them
+        fresh = make_model("decomposition").fit(y, ts, Calendar("US", opening=opening))
+        np.testing.assert_array_equal(once, fresh.after_holiday(days))
         np.testing.assert_array_equal(again, once)
     assert model.after_holiday(pd.date_range("2024-11-27", periods=3)).tolist() == [0, 0, 1]  # Friday after Thanksgiving
 

@@ -114,12 +114,19 @@ def test_demo_reuse_only_keeps_a_current_example_plan(store_url, sample_dir, cap
     assert stored_example_plan(store, config) is None
 
 
-def test_every_subcommand_has_help_with_an_example():
+def test_every_subcommand_has_help_with_an_example(capsys):
+    from planner.commands import COMMANDS
+
+    names = [command.name for command in COMMANDS]
+    assert {"validate", "import", "demo", "app"} <= set(names)
     parser = build_parser()
-    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
-    assert {"validate", "import", "demo", "app"} <= set(subparsers.choices)
-    for name, sub in subparsers.choices.items():
-        assert "Example" in sub.format_help(), f"planner {name} --help has no example"
+    overview = parser.format_help()
+    for name in names:
+        assert name in overview, f"planner --help does not list {name}"
+        with pytest.raises(SystemExit) as done:
+            parser.parse_args([name, "--help"])
+        assert done.value.code == 0
+        assert "Example" in capsys.readouterr().out, f"planner {name} --help has no example"
 
 
 def test_console_script_is_installed():

@@ -111,15 +111,15 @@ def test_threads_asking_at_once_fit_a_plans_models_once(store, day_plan, monkeyp
     import planner.intraday as module
 
     fits = []
-    real_fit = module._fit_models
+    real_fit = module.fit_models
 
     def counted_fit(*args):
         fits.append(1)
         time.sleep(0.2)  # the window in which the other threads ask
         return real_fit(*args)
 
-    monkeypatch.setattr(module, "_fit_models", counted_fit)
-    monkeypatch.setattr(module, "_MODELS", {})
+    monkeypatch.setattr(module, "fit_models", counted_fit)
+    module.forget_models()
     info = store.plan(day_plan)
     forecast = store.plan_table(day_plan, "forecast")
     barrier = threading.Barrier(5)
@@ -178,7 +178,7 @@ def test_the_previous_days_given_to_the_update_are_the_plans_ordinary_days_befor
     later day, whatever their actuals), one row per day with actuals, on the model's slots."""
     from forecasting.calendar import Calendar
     from forecasting.intraday import IntradayModel
-    from planner.intraday import _previous_days
+    from planner.intraday import previous_days
 
     week = pd.date_range("2025-06-02", periods=5 * 96, freq="15min")  # Mon..Fri, 15-minute intervals
     forecast = pd.DataFrame({"interval_start": week, "queue": "main", "channel": "voice", "forecast": 10.0})
@@ -189,10 +189,10 @@ def test_the_previous_days_given_to_the_update_are_the_plans_ordinary_days_befor
                           sigma2=0.01, covariance=np.eye(96), variance_scale=1.0, backtest=pd.DataFrame(),
                           train_days=30, previous_weight=0.5)
     today = pd.Timestamp("2025-06-04")
-    fs, acts = _previous_days(forecast, actual, "voice", today, model, Calendar("US"))
+    fs, acts = previous_days(forecast, actual, "voice", today, model, Calendar("US"))
     assert fs.shape == acts.shape == (2, 96)  # Monday and Tuesday
     np.testing.assert_array_equal(acts[0], actual["offered"].to_numpy()[:96])
     later = actual.assign(offered=np.where(actual["interval_start"] >= today, 1000.0, actual["offered"]))
-    fs2, acts2 = _previous_days(forecast, later, "voice", today, model, Calendar("US"))
+    fs2, acts2 = previous_days(forecast, later, "voice", today, model, Calendar("US"))
     np.testing.assert_array_equal(acts2, acts)
-    assert _previous_days(forecast, actual, "voice", pd.Timestamp("2025-06-02"), model, Calendar("US")) is None
+    assert previous_days(forecast, actual, "voice", pd.Timestamp("2025-06-02"), model, Calendar("US")) is None

@@ -83,12 +83,12 @@ def test_the_intraday_models_are_kept_with_the_plan(store, day_plan, monkeypatch
     assert intraday_module.MODEL_TABLE in store.plan(day_plan).tables
     kept = store.plan_table(day_plan, intraday_module.MODEL_TABLE)
     assert set(kept["channel"]) == {"voice", "chat"}
-    monkeypatch.setattr(intraday_module, "_MODELS", {})  # as in a new process
+    intraday_module.forget_models()  # as in a new process
 
     def no_fit(*args, **kwargs):
         raise AssertionError("fitted again")
 
-    monkeypatch.setattr(intraday_module, "_fit_models", no_fit)
+    monkeypatch.setattr(intraday_module, "fit_models", no_fit)
     again = propose(REPLAN_DAY, store=store, now="12:00")
     assert again.result.shortfall_before == pytest.approx(first.result.shortfall_before)
     assert list(again.reforecast.notes) == list(first.reforecast.notes)

@@ -44,19 +44,12 @@ def test_dataset_round_trip_keeps_rows_and_raw_upload(store):
     assert store.list_datasets()["name"].tolist() == ["d"]
 
 
-def test_replace_is_atomic_when_the_write_fails_midway(store, monkeypatch):
+def test_replace_is_atomic_when_the_write_fails_midway(store):
     store.save_dataset("d", history(10, offered=1), raw=b"v1", source_name="v1.csv")
-    real_records = store_module._records
-
-    def records_with_a_broken_row(frame, columns):
-        rows = real_records(frame, columns)
-        if "dataset_id" in columns and len(rows) > 5:
-            rows[5]["interval_start"] = None  # NOT NULL: the database refuses mid-insert
-        return rows
-
-    monkeypatch.setattr(store_module, "_records", records_with_a_broken_row)
+    broken = history(20, offered=2)
+    broken.loc[5, "interval_start"] = pd.NaT  # stored as NULL: the database refuses mid-insert
     with pytest.raises(sa.exc.IntegrityError):
-        store.save_dataset("d", history(20, offered=2), raw=b"v2", source_name="v2.csv")
+        store.save_dataset("d", broken, raw=b"v2", source_name="v2.csv")
     kept = store.dataset("d")
     assert len(kept) == 10 and set(kept["offered"]) == {1}
     assert store.dataset_raw("d") == b"v1"

@@ -43,8 +43,8 @@ def test_interval_plan_offered_to_the_goal_model_is_never_worse():
     tours = goal_plan.tours_in_model(interval, model)
     assert tours is not None and tours.sum() == interval.tours["agents"].sum()
     # a goal-model plan far worse than the interval plan: twice the interval plan's agents
-    worse = heuristics._first_plan(model, [("doubled", 2 * tours, False)], progress=lambda _s: None,
-                                   placement_mip=False)
+    worse = heuristics.first_plan(model, [("doubled", 2 * tours, False)], progress=lambda _s: None,
+                                  placement_mip=False)
     assert worse is not None
     x, objective, won = goal_plan.offer_interval_plan(model, worse[0], worse[1], tours, progress=lambda _s: None)
     assert won and objective < worse[1]
@@ -75,10 +75,10 @@ def test_goal_plan_pays_no_more_than_the_interval_plan():
 def test_sub_mip_frees_goal_net_agents_only_where_its_shifts_work():
     model, goal = _model("weekly")
     assert model.solve(mip=False)[0] == "Optimal"  # the columns' HiGHS indexes
-    cols = improve._columns(model)
+    cols = improve.integer_columns(model)
     assert not len(cols.always_free)
     hood = improve.neighbourhoods(model, width_minutes=60)[0]
-    free = set(improve._free_columns(cols, hood).tolist())
+    free = set(improve.freed_columns(cols, hood).tolist())
     covered = {int(i) for j in hood.tours for g in cols.group_of_tour[j] for i in cols.group_intervals[g]}
     nets = model.goal_rows["voice"].net
     for i, net in enumerate(nets):
@@ -93,8 +93,8 @@ def test_improvement_on_a_goal_model_keeps_the_goal():
     model.lp_objective = lp
     lp_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()]
     # a poor start: the LP's tours rounded up, completed (goal-aware drop skipped)
-    start = heuristics._first_plan(model, [("up", np.ceil(lp_tours - 1e-4), False)], progress=lambda _s: None,
-                                   placement_mip=False)
+    start = heuristics.first_plan(model, [("up", np.ceil(lp_tours - 1e-4), False)], progress=lambda _s: None,
+                                  placement_mip=False)
     assert start is not None
     import time
 

@@ -228,11 +228,11 @@ def test_the_server_fits_the_default_plans_intraday_models_before_its_workers_fo
     warm_intraday(store)  # no plan yet: nothing to fit, nothing printed
     assert capsys.readouterr().out == ""
     plan_id = store_sample_plan(store)
-    monkeypatch.setattr(module, "_MODELS", {})
+    module.forget_models()
     warm_intraday(store)
     assert f"intraday models of plan {plan_id} fitted" in capsys.readouterr().out
     fits = []
-    monkeypatch.setattr(module, "_fit_models", lambda *args: fits.append(args) or {})
+    monkeypatch.setattr(module, "fit_models", lambda *args: fits.append(args) or {})
     day = f"{pd.Timestamp(store.plan(plan_id).config['start']):%Y-%m-%d}"
     result = module.intraday(day, store=Store.open(store.engine.url.render_as_string(hide_password=False)),
                              plan_id=plan_id)
@@ -267,12 +267,12 @@ def test_publishing_fits_the_plans_intraday_models_in_the_background(tmp_path, m
     plan_id = store_sample_plan(store)
     assert module.MODEL_TABLE not in store.plan(plan_id).tables
     store.publish_plan(plan_id)
-    monkeypatch.setattr(module, "_MODELS", {})
+    module.forget_models()
     fit_intraday_models_in_background(store, plan_id).join(timeout=600)
     assert module.MODEL_TABLE in store.plan(plan_id).tables
     fits = []
-    monkeypatch.setattr(module, "_MODELS", {})
-    monkeypatch.setattr(module, "_fit_models", lambda *args: fits.append(args) or {})
+    module.forget_models()
+    monkeypatch.setattr(module, "fit_models", lambda *args: fits.append(args) or {})
     day = f"{pd.Timestamp(store.plan(plan_id).config['start']):%Y-%m-%d}"
     module.intraday(day, store=store, plan_id=plan_id)
     assert fits == []  # the page reads the models the publish fitted
