@@ -188,54 +188,72 @@ def roster_under_uncertainty(
     meets_all = np.ones(n_paths, dtype=bool)
     channel_rows, day_rows = [], []
     for k, channel in enumerate(present):
-        target = immediate[channel]
         rows = service[service["channel"] == channel].sort_values("interval_start")
-        times = pd.to_datetime(rows["interval_start"]).to_numpy()
-        calls = (pooled.loc[channel].unstack("interval_start").reindex(columns=times).fillna(0.0).to_numpy(dtype=float)
-                 if channel in pooled.index.get_level_values(0) else np.zeros((n_paths, times.size)))
-        agents = rows["productive_agents"].to_numpy(dtype=float)
-        aht = rows["aht_s"].to_numpy(dtype=float)
-        aht = np.where(np.isfinite(aht) & (aht > 0), aht, target.aht_s or 1.0)
-        counts = simulate_paths(calls, agents, interval_s=interval_s, aht_s=aht, answer_s=target.answer_s,
-                                patience_s=target.patience_s, concurrency=int(target.concurrency or 1),
-                                seed=seed + 7919 * (k + 1))
-        week_ok = _meets(counts.within.sum(1), counts.offered.sum(1), target.target_sl)
-        day_of = pd.DatetimeIndex(times).normalize()
-        days = sorted(set(day_of))
-        days_ok = np.ones(n_paths, dtype=bool)
-        for day in days:
-            cols = np.asarray(day_of == day)
-            within, offered = counts.within[:, cols].sum(1), counts.offered[:, cols].sum(1)
-            ok = _meets(within, offered, target.target_sl)
-            days_ok &= ok
-            p10, p50, p90 = _quantiles(_levels(within, offered))
-            day_rows.append({"date": day.date().isoformat(), "channel": channel, "p10": p10, "p50": p50, "p90": p90,
-                             "p_target": float(ok.mean())})
-        goal_ok = days_ok if target.service_goal == "daily" else week_ok
+        row, days, goal_ok = _channel_over_paths(channel, immediate[channel], rows, pooled, n_paths=n_paths,
+                                                 interval_s=interval_s, seed=seed + 7919 * (k + 1))
+        channel_rows.append(row)
+        day_rows += days
         meets_all &= goal_ok
-        # the same paths judged by the queueing model's expectation at each path's rates
-        expected_within = _expected_within(calls, agents, aht, target, interval_s)
-        if target.service_goal == "daily":
-            erlang_ok = np.ones(n_paths, dtype=bool)
-            for day in days:
-                cols = np.asarray(day_of == day)
-                erlang_ok &= _meets(expected_within[:, cols].sum(1), calls[:, cols].sum(1), target.target_sl)
-        else:
-            erlang_ok = _meets(expected_within.sum(1), calls.sum(1), target.target_sl)
-        p10, p50, p90 = _quantiles(_levels(counts.within.sum(1), counts.offered.sum(1)))
-        channel_rows.append({"channel": channel, "service_goal": target.service_goal, "target_sl": target.target_sl,
-                             "weekly_p10": p10, "weekly_p50": p50, "weekly_p90": p90,
-                             "p_weekly": float(week_ok.mean()), "p_all_days": float(days_ok.mean()),
-                             "p_goal": float(goal_ok.mean()), "erlang_p_goal": float(erlang_ok.mean()),
-                             "risk": target.risk,
-                             "meets_risk": None if target.risk is None else bool(goal_ok.mean() >= target.risk),
-                             "scenarios": n_paths})
     return UncertaintyReport(
         per_channel=pd.DataFrame(channel_rows, columns=list(CHANNEL_COLUMNS)),
         per_day=pd.DataFrame(day_rows, columns=list(DAY_COLUMNS)),
         p_meets_target=float(meets_all.mean()) if present else float("nan"),
         scenarios=n_paths, seed=seed, spread=spread.reset_index(drop=True),
     )
+
+
+def _channel_over_paths(channel: str, target: ServiceTarget, rows: pd.DataFrame, pooled: pd.Series, *,
+                        n_paths: int, interval_s: float, seed: int) -> tuple[dict, list[dict], np.ndarray]:
+    """One immediate channel's roster simulated over every path: its :data:`CHANNEL_COLUMNS`
+    row, its :data:`DAY_COLUMNS` rows (one per day) and, per path, whether its goal was met.
+    ``rows``: the channel's expected service per interval (``productive_agents``, ``aht_s``);
+    ``pooled``: contacts per (channel, scenario, interval_start); ``interval_s`` in seconds."""
+    times = pd.to_datetime(rows["interval_start"]).to_numpy()
+    calls = (pooled.loc[channel].unstack("interval_start").reindex(columns=times).fillna(0.0).to_numpy(dtype=float)
+             if channel in pooled.index.get_level_values(0) else np.zeros((n_paths, times.size)))
+    agents = rows["productive_agents"].to_numpy(dtype=float)
+    aht = rows["aht_s"].to_numpy(dtype=float)
+    aht = np.where(np.isfinite(aht) & (aht > 0), aht, target.aht_s or 1.0)
+    counts = simulate_paths(calls, agents, interval_s=interval_s, aht_s=aht, answer_s=target.answer_s,
+                            patience_s=target.patience_s, concurrency=int(target.concurrency or 1), seed=seed)
+    week_ok = _meets(counts.within.sum(1), counts.offered.sum(1), target.target_sl)
+    day_of = pd.DatetimeIndex(times).normalize()
+    days = sorted(set(day_of))
+    days_ok = np.ones(n_paths, dtype=bool)
+    day_rows = []
+    for day in days:
+        cols = np.asarray(day_of == day)
+        within, offered = counts.within[:, cols].sum(1), counts.offered[:, cols].sum(1)
+        ok = _meets(within, offered, target.target_sl)
+        days_ok &= ok
+        p10, p50, p90 = _quantiles(_levels(within, offered))
+        day_rows.append({"date": day.date().isoformat(), "channel": channel, "p10": p10, "p50": p50, "p90": p90,
+                         "p_target": float(ok.mean())})
+    goal_ok = days_ok if target.service_goal == "daily" else week_ok
+    erlang_ok = _erlang_goal_met(calls, agents, aht, target, interval_s, day_of=day_of, days=days)
+    p10, p50, p90 = _quantiles(_levels(counts.within.sum(1), counts.offered.sum(1)))
+    row = {"channel": channel, "service_goal": target.service_goal, "target_sl": target.target_sl,
+           "weekly_p10": p10, "weekly_p50": p50, "weekly_p90": p90,
+           "p_weekly": float(week_ok.mean()), "p_all_days": float(days_ok.mean()),
+           "p_goal": float(goal_ok.mean()), "erlang_p_goal": float(erlang_ok.mean()),
+           "risk": target.risk,
+           "meets_risk": None if target.risk is None else bool(goal_ok.mean() >= target.risk),
+           "scenarios": n_paths}
+    return row, day_rows, goal_ok
+
+
+def _erlang_goal_met(calls: np.ndarray, agents: np.ndarray, aht: np.ndarray, target: ServiceTarget,
+                     interval_s: float, *, day_of: pd.DatetimeIndex, days: list) -> np.ndarray:
+    """Per path, whether the goal is met when each path is judged by the queueing model's
+    expectation at the path's rates (no Poisson noise): every day for a daily goal, else the week."""
+    expected_within = _expected_within(calls, agents, aht, target, interval_s)
+    if target.service_goal != "daily":
+        return _meets(expected_within.sum(1), calls.sum(1), target.target_sl)
+    erlang_ok = np.ones(calls.shape[0], dtype=bool)
+    for day in days:
+        cols = np.asarray(day_of == day)
+        erlang_ok &= _meets(expected_within[:, cols].sum(1), calls[:, cols].sum(1), target.target_sl)
+    return erlang_ok
 
 
 def _expected_within(calls: np.ndarray, agents: np.ndarray, aht: np.ndarray, target: ServiceTarget,
