@@ -28,6 +28,7 @@ from wfm_errors import InputError
 from wfm_progress import Progress, quiet
 from planner.plan_config import PLANNING_GRIDS_MINUTES
 from planner.toml_files import read_toml
+from scheduling.channels import IMMEDIATE_CHANNELS
 from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
@@ -214,7 +215,7 @@ class CoverageLimit:
                 "worst_at": self.worst_at.strftime(_ISO) if self.worst_at is not None else None,
                 "worst_channel": self.worst_channel, "binding_caps": list(self.binding_caps),
                 "unfilled_tours": self.unfilled_tours, "text": self.text(),
-                "definition": f"intervals of voice/chat/messaging at least {SHORT_AGENTS:g} agent below requirement; "
+                "definition": f"intervals of {'/'.join(IMMEDIATE_CHANNELS)} at least {SHORT_AGENTS:g} agent below requirement; "
                               "limited by the agent pool when a headcount limit is used up"}
 
     @classmethod
@@ -227,8 +228,6 @@ class CoverageLimit:
 
 def coverage_limit(coverage: pd.DataFrame, *, binding_caps: tuple[str, ...] = (), unfilled_tours: int = 0) -> CoverageLimit:
     """The :class:`CoverageLimit` of a coverage frame (``interval_start, channel, required, scheduled``)."""
-    from scheduling.channels import IMMEDIATE_CHANNELS
-
     rows = coverage[coverage["channel"].isin(IMMEDIATE_CHANNELS)]
     gap = rows["required"].to_numpy(dtype=float) - rows["scheduled"].to_numpy(dtype=float)
     short = gap >= SHORT_AGENTS - 1e-6

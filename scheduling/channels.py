@@ -48,6 +48,7 @@ __all__ = [
     "CONCURRENCY_CAPACITY",
     "IMMEDIATE_CHANNELS",
     "DEFERRED_CHANNELS",
+    "CONCURRENT_CHANNELS",
     "session_handle_s",
     "chat_metrics",
     "chat_required_agents",
@@ -57,6 +58,8 @@ __all__ = [
 
 IMMEDIATE_CHANNELS = ("voice", "chat", "messaging")
 DEFERRED_CHANNELS = ("email", "social", "backoffice")
+#: the immediate channels whose agents hold several sessions at once (``concurrency``)
+CONCURRENT_CHANNELS = ("chat", "messaging")
 #: effective capacity (in single sessions' worth of work) of an agent holding 1..5 sessions
 CONCURRENCY_CAPACITY = (1.0, 1.7, 2.5, 2.9, 3.5)
 

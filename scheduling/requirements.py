@@ -220,9 +220,9 @@ def _validate(values: Mapping[str, Any], label: Callable[[str], str]) -> None:
         raise RequirementsError(f"{label('due_minutes')} = {values['due_minutes']!r}: only for deferred channels "
                          f"({', '.join(_channels.DEFERRED_CHANNELS)})")
     _validate_goal(values, label, deferred=deferred)
-    if channel not in ("chat", "messaging") and values.get("concurrency", 1) != 1:
-        raise RequirementsError(f"{label('concurrency')} = {values['concurrency']!r}: only chat and messaging "
-                         f"hold several sessions")
+    if channel not in _channels.CONCURRENT_CHANNELS and values.get("concurrency", 1) != 1:
+        raise RequirementsError(f"{label('concurrency')} = {values['concurrency']!r}: only "
+                                f"{' and '.join(_channels.CONCURRENT_CHANNELS)} hold several sessions")
 
 
 def _validate_goal(values: Mapping[str, Any], label: Callable[[str], str], *, deferred: bool) -> None:

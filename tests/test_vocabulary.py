@@ -21,6 +21,7 @@ def test_planner_reads_channels_intervals_and_weekdays_from_their_owner():
 
     assert io.IMMEDIATE_CHANNELS is channels.IMMEDIATE_CHANNELS and io.DEFERRED_CHANNELS is channels.DEFERRED_CHANNELS
     assert coverage.DEFERRED_CHANNELS == frozenset(channels.DEFERRED_CHANNELS)
+    assert set(channels.CONCURRENT_CHANNELS) < set(channels.IMMEDIATE_CHANNELS)
     assert requirements.CHANNELS == channels.IMMEDIATE_CHANNELS + channels.DEFERRED_CHANNELS == io.CHANNELS
     assert io.SUPPORTED_INTERVAL_MINUTES is rules.GRIDS_MINUTES and capacity_plan.INTERVALS is rules.GRIDS_MINUTES
     assert exports.WEEKDAY_NAMES is rules.WEEKDAYS and views.WEEKDAY_NAMES is rules.WEEKDAYS

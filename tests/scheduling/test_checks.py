@@ -71,6 +71,11 @@ def test_the_clean_week_keeps_every_rule():
     assert len({rule.__name__ for rule in RULES}) == len(RULES) == 16
 
 
+def test_every_rule_has_its_own_test_here():
+    """One small test per rule, named after it (a new rule in RULES needs one)."""
+    assert [rule.__name__ for rule in RULES if not callable(globals().get(f"test_{rule.__name__}"))] == []
+
+
 def _move(frame, index, columns, delta):
     frame = frame.copy()
     for column in columns:
