@@ -228,3 +228,57 @@ def test_the_long_function_check_measures_from_def_to_the_last_line(tmp_path):
                              ("pkg/mod.py", "long_one", 81, False), ("pkg/mod.py", "method", 83, False)]
     assert long_functions(root=tmp_path, packages=("pkg",), lines=81) == [("pkg/mod.py", "explained", 82, True),
                                                                           ("pkg/mod.py", "method", 83, False)]
+
+
+def file_writes_outside_the_writer_module(*, root=None, packages: tuple[str, ...] = LONG_FUNCTION_PACKAGES) -> list[str]:
+    """``path:line call`` for every call in the packages that writes a file itself instead of
+    through :mod:`planner.writers` (atomic, neutralized): ``os.replace``/``os.rename``,
+    ``tempfile.mkstemp``/``NamedTemporaryFile``, ``.to_csv``, ``.to_excel``, ``.write_text``,
+    ``.write_bytes`` (a frame or path method; ``writers.write_text`` is the writer's own)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent if root is None else Path(root)
+    by_module = {"os": {"replace", "rename"}, "tempfile": {"mkstemp", "NamedTemporaryFile"}}
+    methods = {"to_csv", "to_excel", "write_text", "write_bytes"}
+    found = []
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            name = path.relative_to(root).as_posix()
+            if name == "planner/writers.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    on = node.func.value.id if isinstance(node.func.value, ast.Name) else None
+                    attr = node.func.attr
+                    if attr in by_module.get(on, ()) or (attr in methods and on != "writers"):
+                        found.append(f"{name}:{node.lineno} {ast.unparse(node.func)}")
+    return found
+
+
+def test_every_file_is_written_through_planner_writers():
+    """One writer module: a file the planner writes is whole or absent (a temporary file renamed
+    into place) and its cells neutralized against spreadsheet formulas."""
+    assert file_writes_outside_the_writer_module() == []
+
+
+def test_the_writer_check_sees_a_file_written_by_hand(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text(
+        "import os\nfrom planner import writers\n"
+        "frame.to_csv(path)\nos.replace(a, b)\nPath(p).write_text('x')\n"
+        "writers.write_text('x', p)\ntext.replace('a', 'b')\n")
+    assert file_writes_outside_the_writer_module(root=tmp_path, packages=("pkg",)) == [
+        "pkg/mod.py:3 frame.to_csv", "pkg/mod.py:4 os.replace", "pkg/mod.py:5 Path(p).write_text"]
+
+
+def test_no_file_of_the_project_points_to_the_design_document_it_does_not_contain():
+    """docs/architecture.md is the project's map; the original DESIGN.md is not in the repository."""
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    files = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
+    for package in (*LONG_FUNCTION_PACKAGES, "benchmarks"):
+        files += [p for p in sorted((root / package).rglob("*")) if p.suffix in {".py", ".md", ".js", ".toml", ".css"}]
+    assert len(files) > 100
+    assert [p.relative_to(root).as_posix() for p in files if "DESIGN" + ".md" in p.read_text(errors="replace")] == []
