@@ -93,6 +93,7 @@ def test_schedule_writes_the_four_files(files, capsys):
         assert key in summary
     for key in ("status", "objective", "lower_bound", "gap", "solve_seconds"):  # the solver's fields once, in its table
         assert key in summary["solver"]
+        assert key not in summary  # and not repeated at the top
     assert summary["solver"]["objective"] >= summary["solver"]["lower_bound"] - 1e-6
     assert summary["paid_hours"] == pytest.approx(8.0 * len(roster))
     assert summary["cost"] == pytest.approx(20.0 * summary["paid_hours"])
