@@ -517,8 +517,17 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     # stage 1's solution and keeps its shortfall as a cap.
     stage_two = bool((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
                      and any(a.ot_options or a.vto_options for a in agents))
-    model = build(options, stage_two)
-    columns, h = _highs_model(model.prob, gap_rel=options.gap_rel)
+    try:  # the solver's child process imports highspy while the model is built
+        worker: StreamingMip | None = StreamingMip()
+    except OSError:
+        worker = None
+    try:
+        model = build(options, stage_two)
+        columns, h = _highs_model(model.prob, gap_rel=options.gap_rel)
+    except BaseException:
+        if worker is not None:
+            worker.close()
+        raise
     build_s = time.perf_counter() - started
     # one deadline for everything: the solves stop (their child process killed) in time for the
     # projection, whose time is kept back in proportion to the build's (both grow with the load)
@@ -526,7 +535,7 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     initial = np.array([model.initial.get(v.name, 0.0) for v in columns])
     first = solved = None
     kills = 0
-    with _Solver(h) as solver:
+    with _Solver(h, worker) as solver:
         if stage_two:
             first = solver.run(*_stage_bounds(model, columns, stage=1), initial, stop_at=solve_end)
             cap = _shortfall(model, columns, first.col_value) if first is not None and first.col_value is not None else None
@@ -660,13 +669,21 @@ class _Solver:
     rounds); in this process, stopped by HiGHS's interrupt callback, only when no child process
     can be started. A context manager (ends the child)."""
 
-    def __init__(self, h):
+    def __init__(self, h, worker: StreamingMip | None = None):
+        """``worker``: a child started before the model was built (it gets ``h``'s model here);
+        None: one started on the first run (none when no stage has the time)."""
         self.h = h
         self.kills = 0
         self._stop_at = float("inf")
-        try:  # the child starts on the first run (none when no stage has the time)
-            self.worker: StreamingMip | None = StreamingMip(h)
+        try:
+            if worker is None:
+                worker = StreamingMip(h)
+            else:
+                worker.load(h)
+            self.worker: StreamingMip | None = worker
         except OSError:
+            if worker is not None:
+                worker.close()
             self.worker = None
             self._subscribe()
 
