@@ -118,8 +118,9 @@ def load_arrays(h, a: dict, options: dict) -> None:
 
 class SubMipProcess:
     """A child process solving MIPs on a copy of the model of HiGHS instance ``h`` (taken at
-    construction: its bounds, integrality and the options in ``COPIED_OPTIONS``). Started at
-    construction (``start``; else on the first :meth:`solve`), restarted after a kill;
+    construction: its bounds, integrality and the options in ``COPIED_OPTIONS``; with ``h=None``
+    from :meth:`load`, later). Started at construction (``start``; else on the first
+    :meth:`solve`), restarted after a kill;
     :meth:`close` ends it (also a context manager). Sending the model waits while the child
     starts (a pipe holds 64 KB): about half a second of a quiet machine for a large model."""
 
@@ -215,7 +216,7 @@ class SubMipProcess:
                 return True
 
     def _kill(self, *, count: bool = True) -> None:
-        """Kill the child if it is still running (a kill ``count``\ ed in ``kills``) and close its pipes."""
+        """Kill the child if it is still running (counted in ``kills`` when ``count``) and close its pipes."""
         if self._proc is None:
             return
         if self._proc.poll() is None:
