@@ -49,6 +49,7 @@ from forecasting.api import aggregate  # noqa: E402
 from forecasting.calendar import REGULAR, Calendar  # noqa: E402
 from forecasting.intraday import fit_intraday_model, naive_ratio, past_forecasts  # noqa: E402
 from forecasting.metrics import poisson_mad  # noqa: E402
+from planner.synthetic import true_rates  # noqa: E402
 
 MINUTES = 30
 CUTS = ("10:00", "12:00", "14:00")
@@ -59,6 +60,8 @@ def _weeks(first: str, count: int) -> list[pd.Timestamp]:
 
 
 # name -> (file, channel or None, country, tune weeks, report weeks)
+# the generator's true rates behind a synthetic series (planner.synthetic): the perfect forecast
+TRUTH = {"sample": "sample/truth.csv.gz"}
 SERIES = {
     "us": ("us_bank_2003_5min.csv.gz", None, "US", _weeks("2003-06-30", 4), _weeks("2003-08-11", 10)),
     "il": ("anonymous_bank_1999_6min.csv.gz", None, "IL", _weeks("1999-06-06", 4), _weeks("1999-09-05", 7)),
@@ -133,6 +136,11 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
             row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
                                                 forecast=0.0))
             row["floor"] += poisson_mad(np.nan_to_num(f[rest])).sum()
+            if "rates" in acc:  # the perfect forecast: the generator's true rate
+                m = acc["rates"].reindex(grid).fillna(0.0).to_numpy(dtype=float)
+                row["true"] = row.get("true", 0.0) + np.abs(m[rest] - a[rest]).sum()
+                row["true_expected"] = row.get("true_expected", 0.0) + poisson_mad(m[rest]).sum()
+                row["rate"] = row.get("rate", 0.0) + m[rest].sum()
             row["forecast"] += np.nan_to_num(f[rest]).sum()
             row["actual"] += a[rest].sum()
             row["plan"] += np.abs(f[rest] - a[rest]).sum()
@@ -165,12 +173,16 @@ def main() -> None:
     verdicts = []
     by_day: list[pd.DataFrame] = []
     special_days: dict[str, int] = {}
+    floor_lines = []
     for key in args.series.split(","):
         file, channels, country, tune, report = SERIES[key]
         frame = load(file)
+        truth = pd.read_csv(ROOT / "data" / TRUTH[key], parse_dates=["interval_start"]) if key in TRUTH else None
         for channel in channels or ("voice",):
             name = key if channels is None else f"{key}/{channel}"
             acc: dict = {"no_calendar": args.no_calendar, "no_previous": args.no_previous}
+            if truth is not None:
+                acc["rates"] = true_rates(truth, channel, interval_minutes=MINUTES)
             for week in (tune if args.tune else report):
                 if key == "il":  # the Israeli week starts on Sunday
                     week = week - pd.Timedelta(days=week.day_of_week + 1) if week.day_of_week != 6 else week
@@ -185,6 +197,12 @@ def main() -> None:
                 lines.append(f"| {name} | {acc['days']} ({first:%Y-%m-%d}..{last:%Y-%m-%d}) | {cut} | {floor:.4f} | {plan:.4f} | {naive:.4f} "
                              f"({naive / plan:.2f}) | {ours:.4f} ({ours / plan:.2f}) | {cover:.3f} | "
                              f"{', '.join(f'{m} x{c}' for m, c in methods.items())} |")
+                if "true" in r:
+                    perfect = r["true"] / r["actual"]
+                    floor_lines.append(
+                        f"| {name} | {cut} | {perfect:.4f} | {r['true_expected'] / r['rate']:.4f} | {plan:.4f} "
+                        f"({plan / perfect:.3f}) | {ours:.4f} ({ours / perfect:.3f}) | {0.8 * plan:.4f} | "
+                        f"{'impossible' if 0.8 * plan < perfect else 'possible'} |")
                 beats = ours < naive
                 ok_ratio = ours <= 0.8 * plan if cut == "12:00" else True
                 verdicts.append((name, cut, beats, ok_ratio, 0.75 <= cover <= 0.85))
@@ -209,7 +227,14 @@ def main() -> None:
             f"{' --series ' + args.series if args.series != 'us,il,sample' else ''}{' --tune' if args.tune else ''}` "
             f"({'TUNE' if args.tune else 'REPORT'} weeks, 30-min intervals, rest of day = cut to midnight; {elapsed:.0f} s; "
             f"{'no day kinds' if args.no_calendar else 'holidays, eves and bridge days updated as such: ' + ', '.join(f'{k} {v} days' for k, v in special_days.items())})\n\n"
-            + header + "\n" + "\n".join(lines) + "\n\n" + summary + "\n")
+            + header + "\n" + "\n".join(lines) + "\n\n" + summary + "\n"
+            + ("" if not floor_lines else
+               "\nThe perfect forecast on the same days and intervals (series with a known truth: the generator's "
+               "true rate, data/sample/truth.csv.gz, summed per 30 min; its WAPE on the sampled counts, and the "
+               "closed form sum E|N - m| / sum m it should be near): no forecast does better in expectation, so x0.80 of the "
+               "plan is impossible where 0.80 x the plan's WAPE lies below it.\n\n"
+               "| series | cut | perfect rate WAPE | expected (closed form) | plan WAPE (x perfect) | ours (x perfect) | "
+               "0.80 x plan | x0.80 |\n|---|---|---:|---:|---:|---:|---:|---|\n" + "\n".join(floor_lines) + "\n"))
     print(text)
     if not args.tune and not args.no_calendar and not args.no_previous:
         append_section("intraday_accuracy", text, intro="Rest-of-day WAPE of the intraday re-forecast vs the plan's "

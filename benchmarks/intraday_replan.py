@@ -136,6 +136,9 @@ def main() -> None:
     table = pd.DataFrame(rows)
     short = table[table["short_before"] > 0]
     moves = short[short["levers"] == "moves only"]
+    every = short[short["levers"] == "all levers"]
+    pair = moves.merge(every, on=["day", "heat"], suffixes=("_moves", "_every"))
+    worse = pair[pair["short_after_every"] > pair["short_after_moves"] + 1e-6]
     text = (f"### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} - {platform.platform()}, nproc {os.cpu_count()}, "
             f"load average {os.getloadavg()[0]:.1f}\n\nCommand: `.venv/bin/python benchmarks/intraday_replan.py"
             f"{' --store ' + args.store if args.store else ''} --time-limit-s {args.time_limit_s:g} --mode {args.mode}` (sample plan {plan_id}; "
@@ -149,6 +152,9 @@ def main() -> None:
             f"{moves['recovered'].max():.0%}, median {moves['recovered'].median():.0%}, extra paid hours "
             f"{moves['extra_paid_hours'].max():g}; target >= 50 % without paid hours: "
             f"{'met' if len(moves) and (moves['recovered'] >= 0.5).all() and (moves['extra_paid_hours'] <= 0).all() else 'NOT met'}. "
+            f"All levers recovered {every['recovered'].min():.0%} (worst) .. {every['recovered'].max():.0%}; worse than moves only "
+            f"on {len(worse)} of {len(pair)} days" + (f" ({', '.join(f'{r.day} x{r.heat:g}' for r in worse.itertuples())})"
+                                                       if len(worse) else "") + ". "
             f"Slowest proposal {table['mip_s'].max():.1f} s MIP, {table['wall_s'].max():.1f} s wall (target <= 30 s: "
             f"{'met' if table['wall_s'].max() <= 30 else 'NOT met'}, at this load).\n")
     print(text)

@@ -191,20 +191,17 @@ def intraday(
     plan_id: int | None = None,
     actuals_dataset: str | None = None,
 ) -> IntradayResult:
-    """Forecast vs actual so far, re-forecast, staffing gap and projected service for ``date``."""
+    """Forecast vs actual so far, re-forecast, staffing gap and projected service for ``date``.
+
+    Steps: the plan's tables for the day (:func:`_plan_day`), the actuals on the plan's grid,
+    each channel's re-forecast (:func:`_channel_reforecast`), the staffing gap and the
+    projected service per channel (:func:`_with_projected_service`)."""
     store = store or Store.open()
     date = pd.Timestamp(date).normalize()
     plan_id = plan_id or _plan_covering(store, date)
-    info = store.plan(plan_id)
-    config = info.config
+    config = store.plan(plan_id).config
     interval_minutes = int(config["interval_minutes"])
-    forecast = store.plan_table(plan_id, "forecast")
-    forecast["interval_start"] = pd.to_datetime(forecast["interval_start"])
-    coverage = store.plan_table(plan_id, "coverage")
-    coverage["interval_start"] = pd.to_datetime(coverage["interval_start"])
-    day_forecast = forecast[(forecast["interval_start"] >= date) & (forecast["interval_start"] < date + pd.Timedelta(days=1))]
-    if day_forecast.empty:
-        raise InputError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
+    forecast, coverage, day_forecast = _plan_day(store, plan_id, date)
     models = learned_models(store, plan_id, config, forecast, notes := [])
     actual_rows = store.actuals(actuals_dataset)
     actual, now = actuals_on_grid(actual_rows, date=date, interval_minutes=interval_minutes)
@@ -217,54 +214,81 @@ def intraday(
     targets = staffing_from_mapping(config["staffing"], source=f"plan {plan_id} staffing")
     parts, summary_rows = [], []
     for channel, rows in frame.groupby("channel", sort=True):
-        rows = rows.sort_values("interval_start").copy()
-        seen = rows["actual"].notna().to_numpy()
-        if now is not None:
-            seen = seen & (rows["interval_start"] < now).to_numpy()
-        f = rows["forecast"].to_numpy(dtype=float)
-        a = rows["actual"].fillna(0.0).to_numpy(dtype=float)
-        actual_so_far, forecast_so_far = float(a[seen].sum()), float(f[seen].sum())
-        multiplier, mean, lo, hi = damped_reforecast(f, actual_so_far, forecast_so_far, float(f.sum()))
-        ref = mean.copy()
-        method = "damped"
-        model = models.get(channel)
-        if isinstance(model, IntradayModel):
-            kind = int(_plan_calendar(config).intraday_kinds([date])[0])
-            previous = (previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config))
-                        if model.previous_weight > 0 and kind == 0 else None)
-            update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind,
-                                     previous=previous)
-            if update is not None:
-                ref, lo, hi = update
-                method = (model.method + ("+prev" if previous is not None else "")) if kind == 0 else "special"
-        rows["seen"] = seen
-        rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
-        rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
-        rows["actual"] = np.where(seen, a, np.nan)
-        rows["ratio_reforecast"] = np.where(seen, np.nan, mean)
-        rows["method"] = method
-        rows["reforecast"] = np.where(seen, a, ref)
-        rows["reforecast_lo"] = np.where(seen, a, lo)
-        rows["reforecast_hi"] = np.where(seen, a, hi)
-        parts.append(rows)
-        errors = np.abs(f[seen] - a[seen])
-        summary_rows.append(
-            {
-                "channel": channel,
-                "intervals_so_far": int(seen.sum()),
-                "actual_so_far": actual_so_far,
-                "forecast_so_far": forecast_so_far,
-                "wape_so_far": float(errors.sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
-                "bias_so_far": float((f[seen] - a[seen]).sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
-                "multiplier": multiplier,
-                "method": method,
-                "day_forecast": float(f.sum()),
-                "day_reforecast": float(np.where(seen, a, ref).sum()),
-            }
-        )
-    intervals = pd.concat(parts, ignore_index=True)
-    intervals = _staffing_gap(intervals, coverage, targets, interval_minutes)
-    summary = pd.DataFrame(summary_rows)
+        part, summary_row = _channel_reforecast(rows, channel, now=now, date=date, model=models.get(channel), config=config,
+                                                forecast=forecast, actual_rows=actual_rows)
+        parts.append(part)
+        summary_rows.append(summary_row)
+    intervals = _staffing_gap(pd.concat(parts, ignore_index=True), coverage, targets, interval_minutes)
+    intervals, summary = _with_projected_service(intervals, pd.DataFrame(summary_rows))
+    return IntradayResult(date=date, plan_id=plan_id, now=now, intervals=intervals, summary=summary, notes=notes)
+
+
+def _plan_day(store: Store, plan_id: int, date: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Plan ``plan_id``'s forecast (every day), coverage and the forecast rows of ``date``;
+    ``InputError`` when the plan has no forecast for it."""
+    forecast = store.plan_table(plan_id, "forecast")
+    forecast["interval_start"] = pd.to_datetime(forecast["interval_start"])
+    coverage = store.plan_table(plan_id, "coverage")
+    coverage["interval_start"] = pd.to_datetime(coverage["interval_start"])
+    day_forecast = forecast[(forecast["interval_start"] >= date) & (forecast["interval_start"] < date + pd.Timedelta(days=1))]
+    if day_forecast.empty:
+        raise InputError(f"--date {date:%Y-%m-%d}: plan {plan_id} has no forecast for that day")
+    return forecast, coverage, day_forecast
+
+
+def _channel_reforecast(rows: pd.DataFrame, channel: str, *, now: pd.Timestamp | None, date: pd.Timestamp, model,
+                        config: dict, forecast: pd.DataFrame, actual_rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """One channel's day (``interval_start, forecast, lo, hi, actual`` rows): the intervals seen
+    so far, the damped ratio update and, with a learned ``model``, its update (the day's calendar
+    kind, and the previous days' prior when the model keeps one). Returns the rows with the
+    re-forecast columns and the channel's summary row."""
+    rows = rows.sort_values("interval_start").copy()
+    seen = rows["actual"].notna().to_numpy()
+    if now is not None:
+        seen = seen & (rows["interval_start"] < now).to_numpy()
+    f = rows["forecast"].to_numpy(dtype=float)
+    a = rows["actual"].fillna(0.0).to_numpy(dtype=float)
+    actual_so_far, forecast_so_far = float(a[seen].sum()), float(f[seen].sum())
+    multiplier, mean, lo, hi = damped_reforecast(f, actual_so_far, forecast_so_far, float(f.sum()))
+    ref = mean.copy()
+    method = "damped"
+    if isinstance(model, IntradayModel):
+        kind = int(_plan_calendar(config).intraday_kinds([date])[0])
+        previous = (previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config))
+                    if model.previous_weight > 0 and kind == 0 else None)
+        update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind,
+                                 previous=previous)
+        if update is not None:
+            ref, lo, hi = update
+            method = (model.method + ("+prev" if previous is not None else "")) if kind == 0 else "special"
+    rows["seen"] = seen
+    rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
+    rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
+    rows["actual"] = np.where(seen, a, np.nan)
+    rows["ratio_reforecast"] = np.where(seen, np.nan, mean)
+    rows["method"] = method
+    rows["reforecast"] = np.where(seen, a, ref)
+    rows["reforecast_lo"] = np.where(seen, a, lo)
+    rows["reforecast_hi"] = np.where(seen, a, hi)
+    errors = np.abs(f[seen] - a[seen])
+    summary_row = {
+        "channel": channel,
+        "intervals_so_far": int(seen.sum()),
+        "actual_so_far": actual_so_far,
+        "forecast_so_far": forecast_so_far,
+        "wape_so_far": float(errors.sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
+        "bias_so_far": float((f[seen] - a[seen]).sum() / actual_so_far) if actual_so_far > 0 else float("nan"),
+        "multiplier": multiplier,
+        "method": method,
+        "day_forecast": float(f.sum()),
+        "day_reforecast": float(np.where(seen, a, ref).sum()),
+    }
+    return rows, summary_row
+
+
+def _with_projected_service(intervals: pd.DataFrame, summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary with each channel's short intervals and projected service level over the
+    rest of the day (volume-weighted); the intervals without the weighting columns."""
     remaining = intervals[~intervals["seen"]]
     gap_by_channel = remaining.groupby("channel").agg(
         short_intervals=("gap", lambda g: int((g < -1e-6).sum())),
@@ -275,8 +299,7 @@ def intraday(
         gap_by_channel["remaining_volume"] > 0
     )
     summary = summary.merge(gap_by_channel.reset_index(), on="channel", how="left")
-    intervals = intervals.drop(columns=["projected_sl_weighted", "reforecast_for_sl"])
-    return IntradayResult(date=date, plan_id=plan_id, now=now, intervals=intervals, summary=summary, notes=notes)
+    return intervals.drop(columns=["projected_sl_weighted", "reforecast_for_sl"]), summary
 
 
 def learn_models(store: Store, plan_id: int) -> list[str]:

@@ -152,6 +152,19 @@ MANY_CHANNELS: tuple[tuple[str, tuple[int, int] | None, tuple[int, ...], float],
 )
 
 
+def true_rates(truth: pd.DataFrame, channel: str, *, interval_minutes: int) -> pd.Series:
+    """The generator's expected arrivals per ``interval_minutes`` interval of ``channel`` (the
+    sum of ``truth``'s ``rate`` over the interval: Poisson counts of disjoint intervals add),
+    indexed by interval start; ``truth`` as :func:`generate_centre` returns it (or
+    data/sample/truth.csv.gz). A forecast equal to these rates is the best any forecast can be:
+    its WAPE on the sampled counts is the noise floor the re-forecast is measured against."""
+    rows = truth[truth["channel"] == channel]
+    if rows.empty:
+        raise InputError(f"truth: no rows for channel {channel!r} (channels {sorted(truth['channel'].unique())})")
+    starts = pd.to_datetime(rows["interval_start"])
+    return rows["rate"].groupby(starts.dt.floor(f"{interval_minutes}min")).sum().astype(float)
+
+
 def generate_many_queues(
     *,
     series: int = 500,

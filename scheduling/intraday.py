@@ -66,10 +66,12 @@ POST_SOLVE_SHARE = 0.2
 #: time building the model took (it scales with the machine's load as building does): kept
 #: back when it is more than POST_SOLVE_SHARE of the budget (sample, all levers: build 7 s, after 4 s)
 POST_SOLVE_PER_BUILD = 0.6
-#: share of the solving time stage 1 (moves only) may take when overtime and VTO follow: moves
-#: come first (they cost nothing), and stage 2 only adds to what stage 1 found; a stage 1 that is
-#: proven optimal early leaves the rest to stage 2
-STAGE_ONE_SHARE = 0.7
+#: stage 1 (moves only) may take the whole solving window when overtime and VTO follow: moves
+#: come first (they cost nothing), stage 2 only adds to what stage 1 found, and a stage 1 cut
+#: short for stage 2 found less than the moves-only re-plan given the same window (sample plan,
+#: 70 % of the window: 63 % recovered vs 91 % on 06-03 at heat 1.1, 0 % vs 88 % on 06-05 at 1.2).
+#: Stage 2 gets the time a stage 1 proven optimal leaves (it starts from stage 1's solution,
+#: under its shortfall): every lever is never worse than moves only in the same time
 #: HiGHS's own time limit is this much before the stage's stop time (at least SOLVER_GRACE_S,
 #: else this share of the stage's time), so that it normally stops by itself with its best
 #: solution; else the child process solving it is killed at the stop time and its last
@@ -327,6 +329,30 @@ class _Agent:
     old_switches: pd.DataFrame = None  # activity rows of earlier switches ahead (re-decided)
 
 
+@dataclass(frozen=True)
+class _Day:
+    """The re-planned part of the day: ``now`` (rounded up to the rules' interval), the day's
+    end, the remaining intervals and the immediate channels with a service target."""
+
+    now: pd.Timestamp
+    day_end: pd.Timestamp
+    horizon: pd.DatetimeIndex
+    dt_min: int
+    immediate: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.horizon)
+
+
+def _day_of(now: pd.Timestamp, rules: RuleSet, targets: Mapping[str, ServiceTarget]) -> _Day:
+    dt_min = rules.interval_minutes
+    now = pd.Timestamp(now).ceil(f"{dt_min}min")
+    day_end = now.normalize() + pd.Timedelta(days=1)
+    return _Day(now=now, day_end=day_end, horizon=pd.date_range(now, day_end, freq=f"{dt_min}min", inclusive="left"),
+                dt_min=dt_min, immediate=tuple(c for c in IMMEDIATE_CHANNELS if c in targets))
+
+
 def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFrame,
                targets: Mapping[str, ServiceTarget], rules: RuleSet, *, now: pd.Timestamp,
                skills: Mapping[str, Sequence[str]] | None = None, contracts: Mapping[str, str] | None = None,
@@ -338,30 +364,71 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     volume`` (+ ``aht_s``) on the rules' interval grid - the re-forecast of the rest of the day.
     ``skills``: agent id -> channels (default: every channel of the agent's template).
     ``contracts``: agent id -> contract name (default: the template's contract).
+
+    Steps: the agents' options (:func:`_agents`), the answered-within-T curves
+    (:func:`_service_curves`), the MIP (:func:`_build_model`, handed to HiGHS while its child
+    process starts), the two stages (:func:`_solve_stages`), the answer kept
+    (:func:`_kept_answer`), its edits and the projection (:func:`_result`).
     """
     started = time.perf_counter()
-    budget_s = options.time_limit_s
-    deadline = started + budget_s
-    dt_min = rules.interval_minutes
-    step = pd.Timedelta(minutes=dt_min)
-    now = pd.Timestamp(now).ceil(f"{dt_min}min")
-    day = now.normalize()
-    day_end = day + pd.Timedelta(days=1)
-    horizon = pd.date_range(now, day_end, freq=f"{dt_min}min", inclusive="left")
-    n = len(horizon)
-    immediate = [c for c in IMMEDIATE_CHANNELS if c in targets]
-    demand = demand[(demand["interval_start"] >= now) & (demand["interval_start"] < day_end) & demand["channel"].isin(immediate)]
+    day = _day_of(now, rules, targets)
+    demand = demand[(demand["interval_start"] >= day.now) & (demand["interval_start"] < day.day_end)
+                    & demand["channel"].isin(day.immediate)]
     roster = roster.assign(shift_start=pd.to_datetime(roster["shift_start"]), shift_end=pd.to_datetime(roster["shift_end"]),
                            date=pd.to_datetime(roster["date"]))
     acts = activities.assign(start=pd.to_datetime(activities["start"]), end=pd.to_datetime(activities["end"]))
-    rule_channels = rules.channels()
-    agents = _agents(roster, acts, rules, now=now, day_end=day_end, horizon=horizon, immediate=immediate,
-                     skills=skills, contracts=contracts, options=options, rule_channels=rule_channels)
+    agents = _agents(roster, acts, rules, now=day.now, day_end=day.day_end, horizon=day.horizon,
+                     immediate=list(day.immediate), skills=skills, contracts=contracts, options=options,
+                     rule_channels=rules.channels())
+    curves, base_answered = _service_curves(agents, demand, targets, day)
+    # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
+    # stage 2: overtime and VTO on top, never giving back what stage 1 recovered. One model for
+    # both (building it is most of the time): stage 1 holds overtime and VTO at zero and the
+    # day's answered-within-T total at least the roster's; stage 2 frees them, starts from
+    # stage 1's solution and keeps its shortfall as a cap.
+    stage_two = bool((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
+                     and any(a.ot_options or a.vto_options for a in agents))
+    try:  # the solver's child process imports highspy while the model is built
+        worker: StreamingMip | None = StreamingMip()
+    except OSError:
+        worker = None
+    try:
+        model = _build_model(agents, curves, base_answered, n=day.n, options=options, stage_two=stage_two)
+        columns, h = _highs_model(model.prob, gap_rel=options.gap_rel)
+    except BaseException:
+        if worker is not None:
+            worker.close()
+        raise
+    build_s = time.perf_counter() - started
+    # one deadline for everything: the solves stop (their child process killed) in time for the
+    # projection, whose time is kept back in proportion to the build's (both grow with the load)
+    budget_s = options.time_limit_s
+    solve_end = started + budget_s - max(POST_SOLVE_SHARE * budget_s, POST_SOLVE_PER_BUILD * build_s)
+    first, solved, kills = _solve_stages(model, columns, h, worker, stage_two=stage_two, solve_end=solve_end)
+    answer, notes = _kept_answer(first, solved, kills, options=options)
+    if answer is None:  # the start, the unchanged roster, is the best known
+        edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
+        status = "Feasible (time limit)"
+    else:
+        for v, x in zip(columns, answer.col_value):
+            v.varValue = float(x)
+        status = "Optimal" if answer.optimal else "Feasible (time limit)"
+        edits = _edits(agents, model.choice, model.split, model.groups, day.horizon, day.now, day.dt_min, roster, acts,
+                       list(day.immediate))
+    result = _result(roster, activities, demand, targets, rules, edits, agents, now=day.now, day_end=day.day_end,
+                     status=status, started=started, options=options)
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+def _service_curves(agents: list[_Agent], demand: pd.DataFrame, targets: Mapping[str, ServiceTarget],
+                    day: _Day) -> tuple[dict, float]:
+    """Answered-within-T contacts per remaining interval and channel as a function of the
+    scheduled count, from 0 to as many as could be there: ``{(channel, t): (volume, target,
+    curve, planned count)}``, and the unchanged roster's answered total."""
+    n = day.n
+    step = pd.Timedelta(minutes=day.dt_min)
     volume = {(r.interval_start, r.channel): (float(r.volume), float(getattr(r, "aht_s", np.nan)))
               for r in demand.itertuples()}
-
-    # answered-within-T contacts per remaining interval and channel as a function of the
-    # scheduled count, from max_change_agents below the plan's count to as many as could be there
     model_base = defaultdict(lambda: np.zeros(n))
     most_there = defaultdict(lambda: np.zeros(n))
     for a in agents:
@@ -375,187 +442,235 @@ def replan_day(roster: pd.DataFrame, activities: pd.DataFrame, demand: pd.DataFr
     curves = {}
     base_answered = 0.0
     for (when, channel), (vol, aht) in volume.items():
-        t = int((when - now) / step)
+        t = int((when - day.now) / step)
         target = targets[channel]
         aht = aht if np.isfinite(aht) and aht > 0 else float(target.aht_s)
         base_n = int(round(model_base[channel][t]))
         top = max(int(np.ceil(most_there[channel][t])), base_n + 1)
-        curve = _answered_curve(vol, aht, target, dt_min, top)
+        curve = _answered_curve(vol, aht, target, day.dt_min, top)
         curves[(channel, t)] = (vol, target, curve, base_n)
         base_answered += curve[base_n]
+    return curves, base_answered
 
-    def build(options: ReplanOptions, stage_two: bool) -> _Model:
-        """The MIP with the levers ``options`` allows; its start (``initial``) is the unchanged
-        roster, so the solver always holds a feasible solution. With ``stage_two`` it has the two
-        stages' constraints, switched by column bounds (see :func:`_stage_bounds`)."""
-        prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
-        initial: dict[str, float] = {}
-        base_group = defaultdict(lambda: np.zeros(n))  # group -> agents at work as planned
-        objective = []
-        avail = defaultdict(lambda: defaultdict(list))  # group -> t -> terms (expr pieces)
-        constant = defaultdict(lambda: np.zeros(n))    # group -> fixed availability
-        choice = {}
-        vto_links = []  # (variable, slots it frees, channels the agent could work)
-        for a in agents:
-            g = (a.group_channels, a.home)
-            constant[g] += a.base
-            base_group[g] += a.base
-            for j, (act_row, kind, length, opts, current) in enumerate(a.movable):
-                ys = [pulp.LpVariable(f"y_{a.row}_{j}_{k}", cat="Binary") for k in range(len(opts))]
-                initial[ys[current].name] = 1.0
-                base_group[g] -= opts[current][1]
-                prob += pulp.lpSum(ys) == 1
-                choice[(a.row, j)] = ys
-                for k, (slot, covers) in enumerate(opts):
-                    if k != current:
-                        objective.append(options.change_cost * ys[k])
-                    for t in np.flatnonzero(covers):
-                        avail[g][t].append((-1.0, ys[k]))
-            if len(a.movable) > 1:
-                for t in range(n):
-                    terms = [ys_k for j, (_, _, _, opts, _) in enumerate(a.movable)
-                             for ys_k, (slot, covers) in zip(choice[(a.row, j)], opts) if covers[t]]
-                    if len(terms) > 1:
-                        prob += pulp.lpSum(terms) <= 1
-            extra = []
-            for k, (minutes, covers) in enumerate(a.ot_options if options.overtime else []):
-                u = pulp.LpVariable(f"ot_{a.row}_{k}", cat="Binary")
-                extra.append(u)
-                choice[(a.row, "ot", k)] = u
-                objective.append((minutes / 60 * a.hourly_cost * options.overtime_rate + options.change_cost) * u)
-                for t in np.flatnonzero(covers):
-                    avail[g][t].append((1.0, u))
-            for k, (minutes, covers) in enumerate(a.vto_options if options.vto else []):
-                w = pulp.LpVariable(f"vto_{a.row}_{k}", cat="Binary")
-                extra.append(w)
-                choice[(a.row, "vto", k)] = w
-                vto_links.append((w, covers, a.group_channels))
-                for j, (_, _, _, opts, _) in enumerate(a.movable):  # no break or lunch in the time given off
-                    clash = [y for y, (_, act_covers) in zip(choice[(a.row, j)], opts) if (act_covers * covers).any()]
-                    if clash:  # one placement per activity: one row per activity, not per placement
-                        prob += pulp.lpSum(clash) + w <= 1
-                objective.append((-minutes / 60 * a.hourly_cost + options.change_cost) * w)
-                for t in np.flatnonzero(covers):
-                    avail[g][t].append((-1.0, w))
-            if len(extra) > 1:
-                prob += pulp.lpSum(extra) <= 1
-        groups = sorted(set(constant) | set(avail), key=str)
-        split = {}
-        scheduled_terms = defaultdict(list)  # (channel, t) -> terms
-        for g in groups:
-            chans, home = g
-            for t in range(n):
-                total = constant[g][t] + pulp.lpSum(c * v for c, v in avail[g][t])
-                most = constant[g][t] + sum(1 for c, _ in avail[g][t] if c > 0)
-                if most <= 0 and not avail[g][t]:
-                    continue
-                usable = chans if options.switch_channels else (home,)
-                if len(usable) == 1:
-                    scheduled_terms[(usable[0], t)].append(total)
-                    continue
-                vs = {}
-                for c in usable:
-                    vs[c] = pulp.LpVariable(f"v_{'-'.join(chans)}_{home}_{t}_{c}", lowBound=0, cat="Integer")
-                    if c == home:
-                        initial[vs[c].name] = float(round(base_group[g][t]))
-                    split[(g, t, c)] = vs[c]
-                    scheduled_terms[(c, t)].append(vs[c])
-                    if c != home:
-                        objective.append(options.change_cost * 0.2 * vs[c])
-                prob += pulp.lpSum(vs.values()) == total
-        answered_total = []
-        shorts = {}
-        for (channel, t), (vol, target, curve, base_n) in curves.items():
-            low = max(0, base_n - options.max_change_agents)
-            scheduled = pulp.lpSum(scheduled_terms[(channel, t)])
-            prob += scheduled >= low  # at most max_change_agents fewer than planned
-            gains = np.diff(curve[low:])
-            last = int(np.flatnonzero(gains > 1e-9)[-1]) + 1 if (gains > 1e-9).any() else 0
-            zs = [pulp.LpVariable(f"z_{channel}_{t}_{k}", cat="Binary") for k in range(last)]
-            for z in zs[:max(base_n - low, 0)]:
-                initial[z.name] = 1.0
-            for z1, z2 in zip(zs, zs[1:]):
-                prob += z1 >= z2
-            if zs:
-                prob += pulp.lpSum(zs) <= scheduled - low
-            answered = float(curve[low]) + pulp.lpSum(float(gains[k]) * zs[k] for k in range(last))
-            short = pulp.LpVariable(f"short_{channel}_{t}", lowBound=0)
-            initial[short.name] = max(target.target_sl * vol - float(curve[min(base_n, len(curve) - 1)]), 0.0)
-            prob += short >= target.target_sl * vol - answered
-            shorts[(channel, t)] = (short, target.target_sl * vol)
-            objective.append(options.value_per_contact * short - options.surplus_value * answered)
-            answered_total.append(answered)
-        # voluntary time off only where overstaffed: no interval it frees may be short afterwards
-        for w, covers, chans in vto_links:
+
+@dataclass
+class _Terms:
+    """What the steps of :func:`_build_model` add to and read (one model's, while it is built)."""
+
+    n: int
+    initial: dict = field(default_factory=dict)     # variable name -> its value in the start
+    objective: list = field(default_factory=list)
+    choice: dict = field(default_factory=dict)      # (row, j) -> placements; (row, "ot"/"vto", k) -> variable
+    vto_links: list = field(default_factory=list)   # (variable, slots it frees, channels the agent could work)
+    base_group: dict = None  # group -> agents at work as planned
+    avail: dict = None       # group -> t -> (coefficient, variable)
+    constant: dict = None    # group -> fixed availability
+
+    def __post_init__(self):
+        self.base_group = defaultdict(lambda: np.zeros(self.n))
+        self.avail = defaultdict(lambda: defaultdict(list))
+        self.constant = defaultdict(lambda: np.zeros(self.n))
+
+
+def _build_model(agents: list[_Agent], curves: dict, base_answered: float, *, n: int, options: ReplanOptions,
+                 stage_two: bool) -> _Model:
+    """The MIP with the levers ``options`` allows; its start (``initial``) is the unchanged
+    roster, so the solver always holds a feasible solution. With ``stage_two`` it has the two
+    stages' constraints, switched by column bounds (see :func:`_stage_bounds`)."""
+    prob = pulp.LpProblem("intraday_replan", pulp.LpMinimize)
+    terms = _Terms(n)
+    for a in agents:
+        _add_moves(prob, terms, a, options)
+        _add_paid_levers(prob, terms, a, options)
+    groups, split, scheduled_terms = _add_channel_split(prob, terms, options)
+    shorts, answered_total = _add_service(prob, terms, curves, scheduled_terms, options)
+    # voluntary time off only where overstaffed: no interval it frees may be short afterwards
+    for w, covers, chans in terms.vto_links:
+        for t in np.flatnonzero(covers):
+            for c in chans:
+                if (c, int(t)) in shorts:
+                    short, most = shorts[(c, int(t))]
+                    prob += short <= most * (1 - w)
+    controls = _add_stage_controls(prob, terms, shorts, answered_total, base_answered, options=options,
+                                   stage_two=stage_two)
+    prob += pulp.lpSum(terms.objective)
+    paid = [v for key, v in terms.choice.items() if len(key) == 3 and key[1] in ("ot", "vto")]
+    return _Model(prob, terms.choice, split, groups, shorts, answered_total, terms.initial, paid, controls)
+
+
+def _add_moves(prob: pulp.LpProblem, terms: _Terms, a: _Agent, options: ReplanOptions) -> None:
+    """Agent ``a``'s breaks and lunches: one placement each (its own in the start), never two
+    of them at once."""
+    g = (a.group_channels, a.home)
+    terms.constant[g] += a.base
+    terms.base_group[g] += a.base
+    for j, (act_row, kind, length, opts, current) in enumerate(a.movable):
+        ys = [pulp.LpVariable(f"y_{a.row}_{j}_{k}", cat="Binary") for k in range(len(opts))]
+        terms.initial[ys[current].name] = 1.0
+        terms.base_group[g] -= opts[current][1]
+        prob += pulp.lpSum(ys) == 1
+        terms.choice[(a.row, j)] = ys
+        for k, (slot, covers) in enumerate(opts):
+            if k != current:
+                terms.objective.append(options.change_cost * ys[k])
             for t in np.flatnonzero(covers):
-                for c in chans:
-                    if (c, int(t)) in shorts:
-                        short, most = shorts[(c, int(t))]
-                        prob += short <= most * (1 - w)
-        controls = {}
-        if answered_total and not options.vto:
-            prob += (pulp.lpSum(answered_total) >= base_answered - 1e-6, "keep_answered")
-        elif answered_total and stage_two:  # stage 1 keeps the day's answered total: its slack is 0 there, free in stage 2
-            slack = pulp.LpVariable("keep_answered_slack", lowBound=0)
-            prob += (pulp.lpSum(answered_total) + slack >= base_answered - 1e-6, "keep_answered")
-            controls["slack"] = slack
-        if stage_two and shorts:  # stage 2 keeps stage 1's shortfall: the cap's upper bound is stage 1's
-            cap = pulp.LpVariable("stage_one_cap", lowBound=0)
-            prob += (pulp.lpSum(v for v, _ in shorts.values()) - cap <= 1e-6, "keep_stage_one")
-            initial[cap.name] = sum(initial.get(v.name, 0.0) for v, _ in shorts.values())
-            controls["cap"] = cap
-        prob += pulp.lpSum(objective)
-        paid = [v for key, v in choice.items() if len(key) == 3 and key[1] in ("ot", "vto")]
-        return _Model(prob, choice, split, groups, shorts, answered_total, initial, paid, controls)
+                terms.avail[g][t].append((-1.0, ys[k]))
+    if len(a.movable) > 1:
+        for t in range(terms.n):
+            at_t = [ys_k for j, (_, _, _, opts, _) in enumerate(a.movable)
+                    for ys_k, (slot, covers) in zip(terms.choice[(a.row, j)], opts) if covers[t]]
+            if len(at_t) > 1:
+                prob += pulp.lpSum(at_t) <= 1
 
-    # stage 1: what moving breaks and switching channels alone recover (no paid hours change);
-    # stage 2: overtime and VTO on top, never giving back what stage 1 recovered. One model for
-    # both (building it is most of the time): stage 1 holds overtime and VTO at zero and the
-    # day's answered-within-T total at least the roster's; stage 2 frees them, starts from
-    # stage 1's solution and keeps its shortfall as a cap.
-    stage_two = bool((options.overtime or options.vto) and (options.move_activities or options.switch_channels)
-                     and any(a.ot_options or a.vto_options for a in agents))
-    model = build(options, stage_two)
-    columns, h = _highs_model(model.prob, gap_rel=options.gap_rel)
-    build_s = time.perf_counter() - started
-    # one deadline for everything: the solves stop (their child process killed) in time for the
-    # projection, whose time is kept back in proportion to the build's (both grow with the load)
-    solve_end = deadline - max(POST_SOLVE_SHARE * budget_s, POST_SOLVE_PER_BUILD * build_s)
+
+def _add_paid_levers(prob: pulp.LpProblem, terms: _Terms, a: _Agent, options: ReplanOptions) -> None:
+    """Agent ``a``'s overtime and VTO options (at most one of them), none with a break or lunch
+    in the time given off."""
+    g = (a.group_channels, a.home)
+    extra = []
+    for k, (minutes, covers) in enumerate(a.ot_options if options.overtime else []):
+        u = pulp.LpVariable(f"ot_{a.row}_{k}", cat="Binary")
+        extra.append(u)
+        terms.choice[(a.row, "ot", k)] = u
+        terms.objective.append((minutes / 60 * a.hourly_cost * options.overtime_rate + options.change_cost) * u)
+        for t in np.flatnonzero(covers):
+            terms.avail[g][t].append((1.0, u))
+    for k, (minutes, covers) in enumerate(a.vto_options if options.vto else []):
+        w = pulp.LpVariable(f"vto_{a.row}_{k}", cat="Binary")
+        extra.append(w)
+        terms.choice[(a.row, "vto", k)] = w
+        terms.vto_links.append((w, covers, a.group_channels))
+        for j, (_, _, _, opts, _) in enumerate(a.movable):  # no break or lunch in the time given off
+            clash = [y for y, (_, act_covers) in zip(terms.choice[(a.row, j)], opts) if (act_covers * covers).any()]
+            if clash:  # one placement per activity: one row per activity, not per placement
+                prob += pulp.lpSum(clash) + w <= 1
+        terms.objective.append((-minutes / 60 * a.hourly_cost + options.change_cost) * w)
+        for t in np.flatnonzero(covers):
+            terms.avail[g][t].append((-1.0, w))
+    if len(extra) > 1:
+        prob += pulp.lpSum(extra) <= 1
+
+
+def _add_channel_split(prob: pulp.LpProblem, terms: _Terms, options: ReplanOptions) -> tuple[list, dict, dict]:
+    """Per skill group and interval, how many of its agents at work take each channel it may
+    switch to. Returns ``(groups, split, scheduled_terms)``: ``split[(group, t, channel)]`` the
+    count variables, ``scheduled_terms[(channel, t)]`` the pieces of each channel's count."""
+    groups = sorted(set(terms.constant) | set(terms.avail), key=str)
+    split = {}
+    scheduled_terms = defaultdict(list)  # (channel, t) -> terms
+    for g in groups:
+        chans, home = g
+        for t in range(terms.n):
+            total = terms.constant[g][t] + pulp.lpSum(c * v for c, v in terms.avail[g][t])
+            most = terms.constant[g][t] + sum(1 for c, _ in terms.avail[g][t] if c > 0)
+            if most <= 0 and not terms.avail[g][t]:
+                continue
+            usable = chans if options.switch_channels else (home,)
+            if len(usable) == 1:
+                scheduled_terms[(usable[0], t)].append(total)
+                continue
+            vs = {}
+            for c in usable:
+                vs[c] = pulp.LpVariable(f"v_{'-'.join(chans)}_{home}_{t}_{c}", lowBound=0, cat="Integer")
+                if c == home:
+                    terms.initial[vs[c].name] = float(round(terms.base_group[g][t]))
+                split[(g, t, c)] = vs[c]
+                scheduled_terms[(c, t)].append(vs[c])
+                if c != home:
+                    terms.objective.append(options.change_cost * 0.2 * vs[c])
+            prob += pulp.lpSum(vs.values()) == total
+    return groups, split, scheduled_terms
+
+
+def _add_service(prob: pulp.LpProblem, terms: _Terms, curves: dict, scheduled_terms: dict,
+                 options: ReplanOptions) -> tuple[dict, list]:
+    """Answered-within-T contacts as the step function of each interval's scheduled count (at
+    most ``max_change_agents`` fewer than planned), and the shortfall below target. Returns
+    ``(shorts, answered_total)``: ``shorts[(channel, t)] = (variable, target contacts)``."""
+    answered_total = []
+    shorts = {}
+    for (channel, t), (vol, target, curve, base_n) in curves.items():
+        low = max(0, base_n - options.max_change_agents)
+        scheduled = pulp.lpSum(scheduled_terms[(channel, t)])
+        prob += scheduled >= low  # at most max_change_agents fewer than planned
+        gains = np.diff(curve[low:])
+        last = int(np.flatnonzero(gains > 1e-9)[-1]) + 1 if (gains > 1e-9).any() else 0
+        zs = [pulp.LpVariable(f"z_{channel}_{t}_{k}", cat="Binary") for k in range(last)]
+        for z in zs[:max(base_n - low, 0)]:
+            terms.initial[z.name] = 1.0
+        for z1, z2 in zip(zs, zs[1:]):
+            prob += z1 >= z2
+        if zs:
+            prob += pulp.lpSum(zs) <= scheduled - low
+        answered = float(curve[low]) + pulp.lpSum(float(gains[k]) * zs[k] for k in range(last))
+        short = pulp.LpVariable(f"short_{channel}_{t}", lowBound=0)
+        terms.initial[short.name] = max(target.target_sl * vol - float(curve[min(base_n, len(curve) - 1)]), 0.0)
+        prob += short >= target.target_sl * vol - answered
+        shorts[(channel, t)] = (short, target.target_sl * vol)
+        terms.objective.append(options.value_per_contact * short - options.surplus_value * answered)
+        answered_total.append(answered)
+    return shorts, answered_total
+
+
+def _add_stage_controls(prob: pulp.LpProblem, terms: _Terms, shorts: dict, answered_total: list, base_answered: float, *,
+                        options: ReplanOptions, stage_two: bool) -> dict:
+    """The day's answered total kept (without VTO always; with two stages in stage 1, by a slack
+    at 0) and stage 1's shortfall kept in stage 2 (a cap). Returns the controlling columns:
+    ``"slack"``, ``"cap"`` (see :func:`_stage_bounds`)."""
+    controls = {}
+    if answered_total and not options.vto:
+        prob += (pulp.lpSum(answered_total) >= base_answered - 1e-6, "keep_answered")
+    elif answered_total and stage_two:  # stage 1 keeps the day's answered total: its slack is 0 there, free in stage 2
+        slack = pulp.LpVariable("keep_answered_slack", lowBound=0)
+        prob += (pulp.lpSum(answered_total) + slack >= base_answered - 1e-6, "keep_answered")
+        controls["slack"] = slack
+    if stage_two and shorts:  # stage 2 keeps stage 1's shortfall: the cap's upper bound is stage 1's
+        cap = pulp.LpVariable("stage_one_cap", lowBound=0)
+        prob += (pulp.lpSum(v for v, _ in shorts.values()) - cap <= 1e-6, "keep_stage_one")
+        terms.initial[cap.name] = sum(terms.initial.get(v.name, 0.0) for v, _ in shorts.values())
+        controls["cap"] = cap
+    return controls
+
+
+def _solve_stages(model: _Model, columns: list, h, worker: StreamingMip | None, *, stage_two: bool,
+                  solve_end: float) -> tuple[MipAnswer | None, MipAnswer | None, int]:
+    """Stage 1 (moves) with the whole window to ``solve_end``, then stage 2 (every lever) from
+    its solution in what it leaves; or the model as built in one stage. Returns ``(stage 1's
+    answer or None, the last stage's answer or None, kills of the child at a stop time)``."""
     initial = np.array([model.initial.get(v.name, 0.0) for v in columns])
     first = solved = None
-    kills = 0
-    with _Solver(h) as solver:
+    with _Solver(h, worker) as solver:
         if stage_two:
-            clock = time.perf_counter()
-            first = solver.run(*_stage_bounds(model, columns, stage=1), initial,
-                               stop_at=clock + (solve_end - clock) * STAGE_ONE_SHARE)
+            first = solver.run(*_stage_bounds(model, columns, stage=1), initial, stop_at=solve_end)
             cap = _shortfall(model, columns, first.col_value) if first is not None and first.col_value is not None else None
             solved = solver.run(*_stage_bounds(model, columns, stage=2, cap=cap),
                                 first.col_value if cap is not None else initial, stop_at=solve_end)
         else:
             solved = solver.run(*_stage_bounds(model, columns, stage=0), initial, stop_at=solve_end)
         kills = solver.kills
+    return first, solved, kills
+
+
+def _kept_answer(first: MipAnswer | None, solved: MipAnswer | None, kills: int, *,
+                 options: ReplanOptions) -> tuple[MipAnswer | None, list[str]]:
+    """The answer the proposal is read from (stage 2's, else stage 1's; None: the roster stands)
+    and the notes that say why."""
     notes = []
     if (solved is None or solved.col_value is None) and first is not None and first.col_value is not None:
-        solved = first  # no solution from stage 2 in time: stage 1's moves stand
-        notes.append(f"overtime and VTO not considered: no solution within {options.time_limit_s:g} s")
+        # stage 2 not run (stage 1 took the window) or nothing better in what it left: the moves stand
+        notes.append("overtime and VTO not considered: " + (
+            f"the moves took the whole time limit ({options.time_limit_s:g} s)" if solved is None else
+            f"nothing better than the moves in the time they left (of {options.time_limit_s:g} s)"))
+        solved = first
     if solved is not None and solved.col_value is not None and not solved.optimal:
         notes.append(f"the solver stopped at the re-plan's time limit ({options.time_limit_s:g} s in all): a better "
                      "proposal may exist")
-    if solved is None or solved.col_value is None:  # the start, the unchanged roster, is the best known
+    if solved is None or solved.col_value is None:
         notes.append(f"the solver found nothing better than the roster within {options.time_limit_s:g} s: it stands unchanged")
-        edits = pd.DataFrame(columns=list(EDIT_COLUMNS))
-        status = "Feasible (time limit)"
-    else:
-        for v, x in zip(columns, solved.col_value):
-            v.varValue = float(x)
-        status = "Optimal" if solved.optimal else "Feasible (time limit)"
-        edits = _edits(agents, model.choice, model.split, model.groups, horizon, now, dt_min, roster, acts, immediate)
+        solved = None
     if kills:
         notes.append(f"the solver was stopped {kills} time(s) at the re-plan's deadline, past its own time limit")
-    result = _result(roster, activities, demand, targets, rules, edits, agents, now=now, day_end=day_end,
-                     status=status, started=started, options=options)
-    return dataclasses.replace(result, notes=tuple(notes))
+    return solved, notes
 
 
 @dataclass
@@ -657,13 +772,21 @@ class _Solver:
     rounds); in this process, stopped by HiGHS's interrupt callback, only when no child process
     can be started. A context manager (ends the child)."""
 
-    def __init__(self, h):
+    def __init__(self, h, worker: StreamingMip | None = None):
+        """``worker``: a child started before the model was built (it gets ``h``'s model here);
+        None: one started on the first run (none when no stage has the time)."""
         self.h = h
         self.kills = 0
         self._stop_at = float("inf")
-        try:  # the child starts on the first run (none when no stage has the time)
-            self.worker: StreamingMip | None = StreamingMip(h)
+        try:
+            if worker is None:
+                worker = StreamingMip(h)
+            else:
+                worker.load(h)
+            self.worker: StreamingMip | None = worker
         except OSError:
+            if worker is not None:
+                worker.close()
             self.worker = None
             self._subscribe()
 
@@ -719,11 +842,29 @@ class _Solver:
                          killed=False, seconds=time.perf_counter() - ran)
 
 
+@dataclass(frozen=True)
+class _Slots:
+    """The remaining intervals as 0/1 arrays: :meth:`covers` marks those a time span touches."""
+
+    now: pd.Timestamp
+    step: pd.Timedelta
+    n: int
+
+    def covers(self, a: pd.Timestamp, b: pd.Timestamp) -> np.ndarray:
+        arr = np.zeros(self.n)
+        i0 = max(int(np.ceil((a - self.now) / self.step)), 0)
+        i1 = min(int(np.ceil((b - self.now) / self.step)), self.n)
+        if i1 > i0:
+            arr[i0:i1] = 1.0
+        return arr
+
+
 def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, contracts, options, rule_channels) -> list[_Agent]:
-    dt_min = rules.interval_minutes
-    step = pd.Timedelta(minutes=dt_min)
-    n = len(horizon)
-    out = []
+    """One :class:`_Agent` per shift of an immediate channel still working after ``now`` on its
+    day: its template, channels, hourly cost, the intervals it works as planned (activities it
+    keeps taken out), its movable breaks and lunches (:func:`_movable`) and its overtime and VTO
+    options (:func:`_overtime_options`, :func:`_vto_options`)."""
+    slots = _Slots(now=now, step=pd.Timedelta(minutes=rules.interval_minutes), n=len(horizon))
     live = roster[(roster["shift_end"] > now) & (roster["shift_start"] < day_end) & roster["channel"].isin(immediate)]
     wanted = set(live["agent_id"])
     by_agent: dict[str, list] = defaultdict(list)
@@ -733,15 +874,7 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
     for agent, start in zip(roster["agent_id"], roster["shift_start"]):
         if agent in wanted:
             starts_of[agent].append(start)
-
-    def covers(a: pd.Timestamp, b: pd.Timestamp) -> np.ndarray:
-        arr = np.zeros(n)
-        i0 = max(int(np.ceil((a - now) / step)), 0)
-        i1 = min(int(np.ceil((b - now) / step)), n)
-        if i1 > i0:
-            arr[i0:i1] = 1.0
-        return arr
-
+    out = []
     for idx, row in live.iterrows():
         length = int((_base_end(row) - row.shift_start) / pd.Timedelta(minutes=1))
         template = template_of(rules, row.shift_start, row.date, length, row.channel, _shift_name(row))
@@ -752,64 +885,96 @@ def _agents(roster, acts, rules, *, now, day_end, horizon, immediate, skills, co
         chans = tuple(c for c in immediate if c in template.channels and c in own_skills or c == row.channel)
         contract = rules.contract(contracts.get(row.agent_id, template.contract) if contracts else template.contract)
         own = [r for r in by_agent.get(row.agent_id, []) if r.start >= row.shift_start and r.end <= row.shift_end]
-        base = covers(row.shift_start, row.shift_end)
-        template_acts, placed = _match_activities(template, [r for r in own if r.activity not in rule_channels])
-        movable = []
-        fixed_rows = {r.Index for r in own}
-        for activity, p in zip(template_acts, placed):
-            if options.move_activities and p.start >= now:
-                fixed_rows.discard(p.Index)
-        # earlier re-plans' channel switches still ahead are decided again (the agent is free for them)
-        old = [r for r in own if r.activity in immediate and r.start >= now] if options.switch_channels else []
-        fixed_rows -= {r.Index for r in old}
-        old_switches = pd.DataFrame([{"start": r.start, "end": r.end, "activity": r.activity} for r in old],
-                                    index=[r.Index for r in old], columns=["start", "end", "activity"])
-        fixed = np.zeros(n)
-        for r in own:
-            if r.Index in fixed_rows:
-                fixed = np.maximum(fixed, covers(r.start, r.end))
-        base = base - fixed
-        for activity, p in zip(template_acts, placed):
-            if p.Index in fixed_rows:
-                continue
-            opts, current = [], None
-            for offset in activity.offsets(dt_min):
-                s_ = row.shift_start + pd.Timedelta(minutes=offset)
-                e = s_ + pd.Timedelta(minutes=activity.length_minutes)
-                if s_ < now or e > row.shift_end:
-                    continue
-                c = covers(s_, e)
-                if (c * fixed).any():
-                    continue
-                if s_ == p.start:
-                    current = len(opts)
-                opts.append((s_, c))
-            if current is None:  # its own place is always an option
-                current = len(opts)
-                opts.append((p.start, covers(p.start, p.end)))
-            movable.append((p.Index, activity.kind, activity.length_minutes, opts, current))
-        ot, vto = [], []
-        if options.overtime and not _minutes(row, "overtime_minutes"):
-            latest_end = min(row.date + pd.Timedelta(minutes=template.latest_start + template.length_minutes), day_end)
-            later = [t for t in starts_of[row.agent_id] if t > row.shift_start]
-            if later:
-                latest_end = min(latest_end, min(later) - pd.Timedelta(hours=rules.min_rest_hours))
-            for k in range(1, options.overtime_max_minutes // dt_min + 1):
-                e = row.shift_end + k * step
-                if e > latest_end:
-                    break
-                ot.append((k * dt_min, covers(row.shift_end, e)))
-        if options.vto:
-            last_act = max((r.end for r in own), default=row.shift_start)
-            for k in range(1, options.vto_max_minutes // dt_min + 1):
-                s_ = row.shift_end - k * step
-                if s_ < now or s_ < last_act or s_ <= row.shift_start:
-                    break
-                vto.append((k * dt_min, covers(s_, row.shift_end)))
+        base, movable, old_switches = _movable(row, own, template, slots, rules=rules, immediate=immediate,
+                                               options=options, rule_channels=rule_channels)
+        ot = _overtime_options(row, template, starts_of[row.agent_id], slots, rules=rules, day_end=day_end, options=options)
+        vto = _vto_options(row, own, slots, dt_min=rules.interval_minutes, options=options)
         out.append(_Agent(agent_id=row.agent_id, row=int(idx), start=row.shift_start, end=row.shift_end, home=row.channel,
                           group_channels=chans, template=template, hourly_cost=contract.hourly_cost, base=base,
                           movable=movable, ot_options=ot, vto_options=vto, old_switches=old_switches))
     return out
+
+
+def _movable(row, own: list, template: ShiftTemplate, slots: _Slots, *, rules: RuleSet, immediate, options: ReplanOptions,
+             rule_channels) -> tuple[np.ndarray, list, pd.DataFrame]:
+    """A shift's breaks and lunches that may move (not started, ``move_activities``), each with
+    its placements in its window that miss the activities it keeps, and the earlier re-plans'
+    channel switches still ahead (decided again). Returns ``(base, movable, old_switches)``:
+    ``base`` = 1 where the agent is at work, the kept activities taken out."""
+    now = slots.now
+    template_acts, placed = _match_activities(template, [r for r in own if r.activity not in rule_channels])
+    fixed_rows = {r.Index for r in own}
+    for activity, p in zip(template_acts, placed):
+        if options.move_activities and p.start >= now:
+            fixed_rows.discard(p.Index)
+    # earlier re-plans' channel switches still ahead are decided again (the agent is free for them)
+    old = [r for r in own if r.activity in immediate and r.start >= now] if options.switch_channels else []
+    fixed_rows -= {r.Index for r in old}
+    old_switches = pd.DataFrame([{"start": r.start, "end": r.end, "activity": r.activity} for r in old],
+                                index=[r.Index for r in old], columns=["start", "end", "activity"])
+    fixed = np.zeros(slots.n)
+    for r in own:
+        if r.Index in fixed_rows:
+            fixed = np.maximum(fixed, slots.covers(r.start, r.end))
+    base = slots.covers(row.shift_start, row.shift_end) - fixed
+    movable = []
+    for activity, p in zip(template_acts, placed):
+        if p.Index in fixed_rows:
+            continue
+        opts, current = [], None
+        for offset in activity.offsets(rules.interval_minutes):
+            s_ = row.shift_start + pd.Timedelta(minutes=offset)
+            e = s_ + pd.Timedelta(minutes=activity.length_minutes)
+            if s_ < now or e > row.shift_end:
+                continue
+            c = slots.covers(s_, e)
+            if (c * fixed).any():
+                continue
+            if s_ == p.start:
+                current = len(opts)
+            opts.append((s_, c))
+        if current is None:  # its own place is always an option
+            current = len(opts)
+            opts.append((p.start, slots.covers(p.start, p.end)))
+        movable.append((p.Index, activity.kind, activity.length_minutes, opts, current))
+    return base, movable, old_switches
+
+
+def _overtime_options(row, template: ShiftTemplate, starts: list, slots: _Slots, *, rules: RuleSet,
+                      day_end: pd.Timestamp, options: ReplanOptions) -> list:
+    """A shift's extensions by whole intervals (``(minutes, covers)``), at most
+    ``overtime_max_minutes``, never past the template's latest end, the end of the day or
+    ``min_rest_hours`` before the agent's next shift (``starts``: its shifts' starts); none for
+    a shift with overtime already."""
+    if not options.overtime or _minutes(row, "overtime_minutes"):
+        return []
+    dt_min = rules.interval_minutes
+    latest_end = min(row.date + pd.Timedelta(minutes=template.latest_start + template.length_minutes), day_end)
+    later = [t for t in starts if t > row.shift_start]
+    if later:
+        latest_end = min(latest_end, min(later) - pd.Timedelta(hours=rules.min_rest_hours))
+    ot = []
+    for k in range(1, options.overtime_max_minutes // dt_min + 1):
+        e = row.shift_end + k * slots.step
+        if e > latest_end:
+            break
+        ot.append((k * dt_min, slots.covers(row.shift_end, e)))
+    return ot
+
+
+def _vto_options(row, own: list, slots: _Slots, *, dt_min: int, options: ReplanOptions) -> list:
+    """A shift shortened at its end by whole intervals (``(minutes, covers)``), at most
+    ``vto_max_minutes``, not before ``now`` nor into its last activity."""
+    if not options.vto:
+        return []
+    vto = []
+    last_act = max((r.end for r in own), default=row.shift_start)
+    for k in range(1, options.vto_max_minutes // dt_min + 1):
+        s_ = row.shift_end - k * slots.step
+        if s_ < slots.now or s_ < last_act or s_ <= row.shift_start:
+            break
+        vto.append((k * dt_min, slots.covers(s_, row.shift_end)))
+    return vto
 
 
 def _value(var) -> float:

@@ -13,7 +13,10 @@ Protocol (the child's stdin and stdout, each message an 8-byte length then a pic
 ``("model", arrays, options)`` loads the model and answers with an empty message;
 ``("run", columns, lower, upper, start, time_limit_s)`` sets the bounds of ``columns``, the MIP
 start ``start`` (every column's value) and HiGHS's time limit, runs, and answers with the
-fields of a :class:`SubMipResult` (a tuple).
+fields of a :class:`SubMipResult` (a tuple); with a seventh field ``True`` it first sends
+``("improved", col_value)`` for each improving solution HiGHS finds (its
+``cbMipImprovingSolution``: :class:`scheduling.mip_child.StreamingMip`, which keeps the last one
+when it kills the child at its stop time).
 """
 
 from __future__ import annotations
@@ -83,6 +86,16 @@ def model_arrays(h) -> dict:
     }
 
 
+def _model_message(h) -> bytes:
+    """The child's ``("model", arrays, options)`` message for HiGHS instance ``h``, pickled."""
+    options = {}
+    for name in COPIED_OPTIONS:
+        status, value = h.getOptionValue(name)
+        if str(status).endswith("kOk"):
+            options[name] = value
+    return pickle.dumps(("model", model_arrays(h), options), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def load_arrays(h, a: dict, options: dict) -> None:
     """Pass the model of :func:`model_arrays` ``a`` to HiGHS instance ``h`` and set ``options``
     (in a child process: highspy is imported there, not at this module's import)."""
@@ -105,18 +118,14 @@ def load_arrays(h, a: dict, options: dict) -> None:
 
 class SubMipProcess:
     """A child process solving MIPs on a copy of the model of HiGHS instance ``h`` (taken at
-    construction: its bounds, integrality and the options in ``COPIED_OPTIONS``). Started at
-    construction (``start``; else on the first :meth:`solve`), restarted after a kill;
+    construction: its bounds, integrality and the options in ``COPIED_OPTIONS``; with ``h=None``
+    from :meth:`load`, later). Started at construction (``start``; else on the first
+    :meth:`solve`), restarted after a kill;
     :meth:`close` ends it (also a context manager). Sending the model waits while the child
     starts (a pipe holds 64 KB): about half a second of a quiet machine for a large model."""
 
     def __init__(self, h, *, start: bool = True):
-        options = {}
-        for name in COPIED_OPTIONS:
-            status, value = h.getOptionValue(name)
-            if str(status).endswith("kOk"):
-                options[name] = value
-        self._model = pickle.dumps(("model", model_arrays(h), options), protocol=pickle.HIGHEST_PROTOCOL)
+        self._model = None if h is None else _model_message(h)  # None: given later (load)
         self._proc: subprocess.Popen | None = None
         self._ready = False  # the child has loaded the model
         self._failures = 0  # answers missing in a row because the child died (not killed)
@@ -136,9 +145,32 @@ class SubMipProcess:
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
         self.starts += 1
         self._ready = False
-        self._proc.stdin.write(_HEADER.pack(len(self._model)))
-        self._proc.stdin.write(self._model)
-        self._proc.stdin.flush()
+        if self._model is not None:
+            self._proc.stdin.write(_HEADER.pack(len(self._model)))
+            self._proc.stdin.write(self._model)
+            self._proc.stdin.flush()
+
+    def load(self, h) -> None:
+        """The model of HiGHS instance ``h`` for a process made with ``h=None`` (its child,
+        started meanwhile, has imported highspy while the caller built the model)."""
+        self._model = _model_message(h)
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                self._proc.stdin.write(_HEADER.pack(len(self._model)))
+                self._proc.stdin.write(self._model)
+                self._proc.stdin.flush()
+            except OSError:  # the child died: the next solve starts another
+                self._kill(count=False)
+
+    def _loaded_by(self, fd: int, stop_at: float) -> bool:
+        """A child that has the model (started anew when there is none or it died); False (the
+        child killed) when it has not loaded it by ``stop_at``."""
+        if not self._ready:
+            if not self._wait(fd, stop_at):
+                return False
+            _read_exactly(fd, _HEADER.size)  # the child's "model loaded"
+            self._ready = True
+        return True
 
     def solve(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, *,
               time_limit_s: float, grace_s: float, stop_at: float) -> SubMipResult | None:
@@ -154,11 +186,8 @@ class SubMipProcess:
             self._start()
         try:
             fd = self._proc.stdout.fileno()
-            if not self._ready:
-                if not self._wait(fd, stop_at):
-                    return None
-                _read_exactly(fd, _HEADER.size)  # the child's "model loaded"
-                self._ready = True
+            if not self._loaded_by(fd, stop_at):
+                return None
             _send(self._proc.stdin, ("run", np.asarray(columns, dtype=np.int32), np.asarray(lower, dtype=float),
                                      np.asarray(upper, dtype=float), np.asarray(start, dtype=float),
                                      float(time_limit_s)))
@@ -186,12 +215,13 @@ class SubMipProcess:
             if ready:
                 return True
 
-    def _kill(self) -> None:
+    def _kill(self, *, count: bool = True) -> None:
+        """Kill the child if it is still running (counted in ``kills`` when ``count``) and close its pipes."""
         if self._proc is None:
             return
         if self._proc.poll() is None:
             self._proc.kill()
-            self.kills += 1
+            self.kills += count
         self._proc.wait()
         for stream in (self._proc.stdin, self._proc.stdout):
             try:
@@ -220,6 +250,12 @@ def _serve() -> None:  # the child: this file run as a script
     source = sys.stdin.buffer
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    streaming = subscribed = False
+
+    def improved(event) -> None:
+        if streaming:
+            _send(out, ("improved", np.asarray(event.data_out.mip_solution, dtype=float).copy()))
+
     while True:
         header = source.read(_HEADER.size)
         if len(header) < _HEADER.size:
@@ -232,7 +268,11 @@ def _serve() -> None:  # the child: this file run as a script
             out.write(_HEADER.pack(0))  # loaded
             out.flush()
             continue
-        _kind, columns, lower, upper, start, limit = message
+        _kind, columns, lower, upper, start, limit, *stream = message
+        streaming = bool(stream and stream[0])
+        if streaming and not subscribed:  # the callback only for the runs that stream
+            h.cbMipImprovingSolution.subscribe(improved)
+            subscribed = True
         h.changeColsBounds(len(columns), columns, lower, upper)
         warm = highspy.HighsSolution()
         warm.col_value = start.tolist()
