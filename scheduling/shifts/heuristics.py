@@ -139,14 +139,22 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
     def optimal() -> bool:
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
+    def run() -> None:
+        # a re-solve stops at the dive's deadline too (one took 7 s on family seed 12 at load 7,
+        # and the dive used to overrun by that much): HiGHS counts its own total run time
+        left = model.dive_deadline - time.perf_counter()
+        h.setOptionValue("time_limit", h.getRunTime() + max(left, 0.01) if np.isfinite(left) else inf)
+        h.run()
+        h.setOptionValue("time_limit", inf)
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            raise SolveError(f"the dive ran out of time after {steps} LP re-solves")
+
     h.setOptionValue("solver", "simplex")  # warm-started re-solves after each rounding step
     h.setOptionValue("time_limit", inf)  # HiGHS counts its own total run time; the caller keeps the clock
     pace_end = started + DIVE_END_SHARE * (model.dive_deadline - started)  # inf without a deadline
     steps = 0
     while True:
         steps += 1
-        if time.perf_counter() > model.dive_deadline:
-            raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
         x = np.asarray(h.getSolution().col_value)[idx]
         floors = np.floor(x + EPS)
         raise_to = floors > lower
@@ -157,6 +165,8 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
         fractional = np.flatnonzero(frac > EPS)
         if not fractional.size:
             break
+        if time.perf_counter() > model.dive_deadline:  # checked once the tours are known not integer
+            raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
         order = fractional[np.argsort(-frac[fractional])]
         # fine steps first, then coarser: a step count, not the clock, so the plan does not
         # depend on the machine's speed
@@ -166,19 +176,19 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
         up = order[: max(1, int(len(order) * share))]
         lower[up] = floors[up] + 1
         h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
-        h.run()
+        run()
         if not optimal():  # e.g. a headcount cap: undo, and round only the largest fraction
             lower[up] = floors[up]
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
             first = up[:1]
             lower[first] = floors[first] + 1
             h.changeColsBounds(1, idx[first], lower[first], upper[first])
-            h.run()
+            run()
             if not optimal():  # it cannot go up: round it down for good
                 lower[first] = floors[first]
                 upper[first] = floors[first]
                 h.changeColsBounds(1, idx[first], lower[first], upper[first])
-                h.run()
+                run()
                 if not optimal():
                     raise SolveError("could not round the LP relaxation to an integer plan: "
                                      f"{h.modelStatusToString(h.getModelStatus())}")
