@@ -5,8 +5,11 @@
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
    relaxation (the proven lower bound) in the time left less a reserve
    (``GREEDY_RESERVE_SHARE`` of the limit, or 1.5 x the model build's seconds when more, at
-   most half the limit); on large soft models without crossover
-   (the bound only: the rounding works on the spread-break model).
+   most half the limit), by interior point without IPX's crossover (the bound and an
+   interior point); then, for the dive, HiGHS's crossover from that point (a basis in a
+   second or so, where IPX's own crossover took as long as half the interior point:
+   :func:`_crossover`), except on large soft models, whose rounding works on the
+   spread-break model. Without a basis in the time, the interior point's tours are rounded.
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
    activities and blending; the rounding must end within the time limit. On a large model whose
