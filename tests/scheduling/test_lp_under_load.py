@@ -7,11 +7,12 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import highspy
 import numpy as np
 import pytest
 
 from scheduling.coverage import channel_demands, week_grid
-from scheduling.shifts import HeadcountCaps, ShiftModel, plan_shifts
+from scheduling.shifts import HeadcountCaps, ShiftModel, SolveError, plan_shifts
 from scheduling.shifts import heuristics, solve
 from scheduling.shifts.heuristics import greedy_plan
 
@@ -111,3 +112,30 @@ def test_plan_shifts_without_time_for_a_basis_rounds_the_interior_point(keeps_ru
 # re-solves; the interior point's rounded plan after 15 s 1.242 x the LP, 0.870 x the greedy plan
 COARSE_DIVE_WITHIN = {"hard": 1.13, "soft": 1.10}
 INTERIOR_WITHIN = 0.95
+
+
+def test_a_dive_past_its_deadline_stops_at_once_unless_its_tours_are_already_whole():
+    # the deadline is checked once the tours are known not to be integer: a dive whose LP is
+    # already integer returns its tours even past the deadline (a last all-up step used to be
+    # thrown away for the clock), and one that is not stops before any re-solve
+    _requirements, _rules, model = _model("hard")
+    status, _lp, _ = model.solve(mip=False, time_limit_s=LP_PROPERTY_LIMIT_S)
+    assert status == "Optimal"
+    h = model.prob.solverModel
+    idx = model.tour_columns()
+    lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
+    assert (np.abs(lp_tours - np.round(lp_tours)) > 1e-6).any()
+    model.dive_deadline = time.perf_counter() - 1.0
+    runs = []
+    real_run = h.run
+    h.run = lambda: runs.append(1) or real_run()  # counts the dive's re-solves
+    with pytest.raises(SolveError, match="ran out of time after 0 LP re-solves"):
+        heuristics.dive(model, progress=lambda _s: None)
+    assert not runs
+    # tours fixed to whole numbers (the LP's rounded up: hard coverage still holds), re-solved
+    whole = np.ceil(lp_tours - 1e-9)
+    h.changeColsBounds(len(idx), idx, whole, whole)
+    real_run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    tours = heuristics.dive(model, progress=lambda _s: None)
+    assert np.array_equal(tours, whole)
