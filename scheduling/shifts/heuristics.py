@@ -52,6 +52,13 @@ from scheduling.shifts.records import SolveError
 
 DIVE_SHARE = 0.03  # share of the fractional tours rounded up per dive step
 DIVE_FINE_STEPS = 10  # steps at that share; 4x after
+# the dive keeps the pace to end by this share of its time to model.dive_deadline (the drop and
+# the completion follow): when the re-solves so far say the steps left at the share above would
+# not, the share rises (_paced_share), up to all fractional tours in the last step, so a dive on
+# a loaded machine ends coarser instead of running out of time (family seed 12 at load 6: 22
+# steps, 19.7 s; at load 10-15 it ran to its deadline and the plan fell back to the LP's tours
+# rounded up)
+DIVE_END_SHARE = 0.8
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
@@ -132,13 +139,22 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
     def optimal() -> bool:
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
+    def run() -> None:
+        # a re-solve stops at the dive's deadline too (one took 7 s on family seed 12 at load 7,
+        # and the dive used to overrun by that much): HiGHS counts its own total run time
+        left = model.dive_deadline - time.perf_counter()
+        h.setOptionValue("time_limit", h.getRunTime() + max(left, 0.01) if np.isfinite(left) else inf)
+        h.run()
+        h.setOptionValue("time_limit", inf)
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            raise SolveError(f"the dive ran out of time after {steps} LP re-solves")
+
     h.setOptionValue("solver", "simplex")  # warm-started re-solves after each rounding step
     h.setOptionValue("time_limit", inf)  # HiGHS counts its own total run time; the caller keeps the clock
+    pace_end = started + DIVE_END_SHARE * (model.dive_deadline - started)  # inf without a deadline
     steps = 0
     while True:
         steps += 1
-        if time.perf_counter() > model.dive_deadline:
-            raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
         x = np.asarray(h.getSolution().col_value)[idx]
         floors = np.floor(x + EPS)
         raise_to = floors > lower
@@ -149,27 +165,30 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
         fractional = np.flatnonzero(frac > EPS)
         if not fractional.size:
             break
+        if time.perf_counter() > model.dive_deadline:  # checked once the tours are known not integer
+            raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
         order = fractional[np.argsort(-frac[fractional])]
         # fine steps first, then coarser: a step count, not the clock, so the plan does not
         # depend on the machine's speed
         base = GOAL_DIVE_SHARE if model.goal_rows else DIVE_SHARE  # daily/weekly goals: coarser steps
-        share = base if steps <= DIVE_FINE_STEPS else 4 * base
+        share = max(base if steps <= DIVE_FINE_STEPS else 4 * base,
+                    _paced_share(started=started, steps_done=steps - 1, end=pace_end))
         up = order[: max(1, int(len(order) * share))]
         lower[up] = floors[up] + 1
         h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
-        h.run()
+        run()
         if not optimal():  # e.g. a headcount cap: undo, and round only the largest fraction
             lower[up] = floors[up]
             h.changeColsBounds(len(up), idx[up], lower[up], upper[up])
             first = up[:1]
             lower[first] = floors[first] + 1
             h.changeColsBounds(1, idx[first], lower[first], upper[first])
-            h.run()
+            run()
             if not optimal():  # it cannot go up: round it down for good
                 lower[first] = floors[first]
                 upper[first] = floors[first]
                 h.changeColsBounds(1, idx[first], lower[first], upper[first])
-                h.run()
+                run()
                 if not optimal():
                     raise SolveError("could not round the LP relaxation to an integer plan: "
                                      f"{h.modelStatusToString(h.getModelStatus())}")
@@ -795,6 +814,20 @@ def first_plan(model: ShiftModel, candidates, *, progress: Progress,
     for var in model.prob.variables():
         var.varValue = float(best[0][var.index])
     return model.incumbent.copy(), best[1] + float(model.prob.objective.constant)
+
+
+def _paced_share(*, started: float, steps_done: int, end: float) -> float:
+    """The least share of the fractional tours a dive step must round up to end by ``end`` (a
+    ``time.perf_counter()`` value) at the pace of its ``steps_done`` re-solves since ``started``:
+    0 before the first re-solve or without an end, 2 / (steps left) while two or more fit, then
+    1 (every fractional tour at once). In seconds of this machine, not a step count: used only
+    when the fixed shares would not end in time, so an unloaded machine's plan does not change."""
+    if steps_done < 1 or not np.isfinite(end):
+        return 0.0
+    now = time.perf_counter()
+    per_step_s = (now - started) / steps_done
+    steps_left = (end - now) / max(per_step_s, 1e-9)
+    return 1.0 if steps_left < 2.0 else min(1.0, 2.0 / steps_left)
 
 
 def _repaired(model: ShiftModel, label: str, tours: np.ndarray, *, margin: float = 0.0,

@@ -5,8 +5,11 @@
 1. Build the exact model (:class:`~scheduling.shifts.model.ShiftModel`) and solve its LP
    relaxation (the proven lower bound) in the time left less a reserve
    (``GREEDY_RESERVE_SHARE`` of the limit, or 1.5 x the model build's seconds when more, at
-   most half the limit); on large soft models without crossover
-   (the bound only: the rounding works on the spread-break model).
+   most half the limit), by interior point without IPX's crossover (the bound and an
+   interior point); then, for the dive, HiGHS's crossover from that point (a basis in a
+   second or so, where IPX's own crossover took as long as half the interior point:
+   :func:`_crossover`), except on large soft models, whose rounding works on the
+   spread-break model. Without a basis in the time, the interior point's tours are rounded.
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
    activities and blending; the rounding must end within the time limit. On a large model whose
@@ -79,6 +82,40 @@ ROUNDED_UP_RESERVE_SHARE = 0.05
 # the rounded pay bound's LP re-solves (one per channel, warm from the LP's basis) may take this
 # share of time_limit_s at most (family seed 24: 0.1 s in all)
 PAY_BOUND_SHARE = 0.03
+# the crossover from the LP's interior point (_crossover) is tried only with this many seconds
+# left before the dive's deadline (seed 12 quiet: 0.9 s)
+CROSSOVER_LEAST_S = 0.5
+
+
+def _crossover(model: ShiftModel, *, deadline: float, progress: Progress) -> bool:
+    """A basis for the dive from the LP relaxation's interior point (``model.solve`` with
+    ``crossover=False``, optimal): HiGHS's crossover (``Highs.crossover``) from that point,
+    stopped at ``deadline`` (a ``time.perf_counter()`` value). True when the instance then
+    holds an optimal basis; False leaves it with no solver state (its columns' values as the
+    interior point had them are in ``model.prob``'s variables), and the caller rounds the
+    interior point instead of diving.
+
+    Family seed 12 (24,360 columns, 7,634 rows) at load 1.5: the interior point 10.3 s, then
+    this crossover 0.9 s, where IPX's own crossover took 6.5 s more (16.8 s in all): on a
+    loaded machine that difference is whether the LP finishes in a 60 s limit at all."""
+    h = model.prob.solverModel
+    left = deadline - time.perf_counter()
+    if left < CROSSOVER_LEAST_S:
+        progress(f"no time for the crossover ({left:.1f} s left before the dive's deadline)")
+        h.clearSolver()
+        return False
+    started = time.perf_counter()
+    h.setOptionValue("time_limit", h.getRunTime() + left)  # HiGHS's clock counts from its first run
+    try:
+        h.crossover(h.getSolution())
+    finally:
+        h.setOptionValue("time_limit", highspy.kHighsInf)
+    model.seconds += time.perf_counter() - started
+    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getBasis().valid
+    progress(f"crossover {'done' if ok else 'stopped'} in {time.perf_counter() - started:.1f} s")
+    if not ok:
+        h.clearSolver()
+    return ok
 
 
 def plan_shifts(
@@ -143,11 +180,26 @@ def plan_shifts(
     reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, 1.5 * built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
+    # with HiGHS: interior point without IPX's crossover (the bound and an interior point),
+    # then HiGHS's crossover from that point when the dive needs a basis (_crossover); the
+    # spread dive rounds another model, so there this LP gives the bound only
     lp_status, lp_objective, _ = model.solve(
         mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()) if highs_rounding else None,
-        # the spread dive rounds another model: this LP gives the bound only, and its
-        # crossover (a basis) is 40 % of its time on the bundled sample
-        crossover=not (highs_rounding and heuristics.uses_spread_dive(model)))
+        crossover=not highs_rounding)
+    has_basis = not highs_rounding  # CBC (no rounding): the flag is not read
+    interior_tours = None  # the interior point's tours, kept in case the crossover stops
+    if highs_rounding and lp_status == "Optimal":
+        interior_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
+    if highs_rounding and lp_status == "Optimal" and not heuristics.uses_spread_dive(model):
+        has_basis = _crossover(model, deadline=deadline - min(0.5 * rules.time_limit_s,
+                                                              max(ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s, built_s)),
+                               progress=say)
+        if has_basis:
+            # the vertex's value: the interior point's primal value may sit a hair above the
+            # optimum (tolerances: 4802.4035035 for a plan of 4802.4034995 in the CLI test),
+            # and the bound must never exceed a plan's cost
+            vertex = model.prob.solverModel.getInfo().objective_function_value + float(model.prob.objective.constant or 0.0)
+            lp_objective = min(lp_objective, vertex)
     if rules.coverage == "hard" and lp_status == "Infeasible":
         raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
     if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
@@ -164,8 +216,9 @@ def plan_shifts(
         model.prob.solverModel.setOptionValue("run_crossover", "on")
     lp_seconds = time.perf_counter() - clock
     lp_tours = None  # the relaxation's tours, for a rounded-up plan when the dive runs out of time
-    if highs_rounding and lp_solved:
-        lp_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
+    if highs_rounding and lp_solved:  # the vertex's when the crossover gave one (sparser to round up)
+        lp_tours = (np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
+                    if has_basis else interior_tours)
     pay_bound = None  # the LP bound rounded up to whole agents' pay per channel (pay_bound.py)
     if highs_rounding and lp_solved:
         pay_bound = rounded_pay_bound(model, lp_objective=lp_objective,
@@ -185,7 +238,9 @@ def plan_shifts(
     if highs_rounding:
         x = None
         first_method = "LP rounding"
-        if lp_solved:
+        if lp_solved and not has_basis and not heuristics.uses_spread_dive(model):
+            say("no basis for the dive in the time (crossover); the LP's tours rounded instead")
+        elif lp_solved:
             tried.append("LP rounding (dive, drop, completion)")
             # the rounding may take the time left but the quick plan's reserve; when it runs
             # out, the quick plans below
