@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,20 +44,36 @@ class WarmStart:
 
     tours: tuple[tuple[str, str, int, str, bool, int], ...]
     label: str = "the base plan"
+    requirements: str = ""  # requirements_digest of the requirements it was planned for ("" unknown)
 
     @classmethod
-    def of(cls, tours: pd.DataFrame, *, label: str = "the base plan") -> WarmStart:
+    def of(cls, tours: pd.DataFrame, *, requirements: pd.DataFrame | None = None,
+           label: str = "the base plan") -> WarmStart:
         """From a :attr:`ShiftPlan.tours` frame (``template, channel, start_minute, pattern, blends,
-        agents``); rows with the same tour are added up."""
+        agents``); rows with the same tour are added up. ``requirements``: the Requirements
+        frame that plan was made for (a plan for the same requirements starts from these tours
+        first; for other requirements the LP rounding comes first, see
+        :func:`scheduling.shifts.solve.plan_shifts_from`)."""
         counts: dict[TourKey, int] = {}
         for row in tours.itertuples(index=False):
             key = (str(row.template), str(row.channel), int(row.start_minute), str(row.pattern), bool(row.blends))
             counts[key] = counts.get(key, 0) + int(row.agents)
-        return cls(tuple(sorted((*key, n) for key, n in counts.items() if n > 0)), label=label)
+        return cls(tuple(sorted((*key, n) for key, n in counts.items() if n > 0)), label=label,
+                   requirements="" if requirements is None else requirements_digest(requirements))
 
     def agents(self) -> int:
         """Agents (tours) in the start."""
         return sum(t[-1] for t in self.tours)
+
+
+def requirements_digest(requirements: pd.DataFrame) -> str:
+    """A digest of a Requirements frame's agents per interval and channel (to 1e-6 agents):
+    equal for the same requirements in any row order."""
+    frame = requirements[["interval_start", "channel", "required_agents"]].copy()
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"]).astype("int64")
+    frame["required_agents"] = np.round(frame["required_agents"].astype(float), 6)
+    frame = frame.sort_values(["interval_start", "channel"]).reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
 
 
 def start_tours(model: ShiftModel, start: WarmStart) -> tuple[np.ndarray, int]:

@@ -35,19 +35,23 @@ def _scaled(factor: float) -> list[float]:
 @pytest.mark.parametrize("factor", [1.0, 1.3, 0.7], ids=["same", "volume+30%", "volume-30%"])
 def test_warm_plan_equals_the_cold_plan_at_the_known_optimum(keeps_rules, under_penalty, factor):
     """Solved to optimality both ways (gap_rel 0 on a tiny week): the warm plan's cost is the
-    cold plan's and the exhaustive optimum, it keeps every rule, and it began from the start."""
+    cold plan's and the exhaustive optimum, and it keeps every rule. For the base's own
+    requirements it began from the base's tours; for other requirements from the LP rounding."""
     kwargs = dict(length_h=4, first_h=6, n_starts=3, with_break=True)
     rules = _rules(**kwargs, gap_rel=0.0, under_penalty=under_penalty)
-    base = plan_shifts(_hourly(lambda d, h: BASE_NEED[h]), rules)
+    base_requirements = _hourly(lambda d, h: BASE_NEED[h])
+    base = plan_shifts(base_requirements, rules)
     need = _scaled(factor)
     optimum = _exhaustive_daily(need, **kwargs, under_penalty=under_penalty)
     cold = plan_shifts(_hourly(lambda d, h: need[h]), rules)
-    warm = plan_shifts_from(_hourly(lambda d, h: need[h]), rules, WarmStart.of(base.tours))
+    start = WarmStart.of(base.tours, requirements=base_requirements)
+    warm = plan_shifts_from(_hourly(lambda d, h: need[h]), rules, start)
     assert cold.status == warm.status == "Optimal"
     assert warm.objective == pytest.approx(cold.objective, abs=1e-6)
     assert warm.objective == pytest.approx(optimum, abs=1e-6)
     assert warm.bound <= warm.objective + 1e-9 and warm.gap <= 1e-9
-    assert _from_start(warm.improvements[0].method)
+    method = warm.improvements[0].method
+    assert ("warm start from the base plan" in method) == (factor == 1.0), method
     objectives = [i.objective for i in warm.improvements]
     assert all(b < a for a, b in zip(objectives, objectives[1:]))
     keeps_rules(warm, rules)
@@ -69,7 +73,8 @@ def test_a_price_change_keeps_the_optimal_tours_and_reprices_them(keeps_rules):
     assert RuleSet.from_mapping({**mapping, "contract": [{**mapping["contract"][0], "hourly_cost": 1.0}]}) == rules
     requirements = _hourly(lambda d, h: BASE_NEED[h])
     base = plan_shifts(requirements, rules)
-    warm = plan_shifts_from(requirements, dearer, WarmStart.of(base.tours))
+    warm = plan_shifts_from(requirements, dearer, WarmStart.of(base.tours, requirements=requirements))
+    assert "warm start from the base plan" in warm.improvements[0].method
     assert warm.status == "Optimal"
     assert warm.objective == pytest.approx(1.08 * base.objective, rel=1e-9)
     assert warm.improvements[0].objective == pytest.approx(warm.objective, rel=1e-9)
@@ -77,11 +82,12 @@ def test_a_price_change_keeps_the_optimal_tours_and_reprices_them(keeps_rules):
     keeps_rules(warm, dearer)
 
 
-def _two_contract_rules(*, time_limit_s: float, gap_rel: float = 0.0, coverage: str = "hard") -> RuleSet:
+def _two_contract_rules(*, time_limit_s: float, gap_rel: float = 0.0, coverage: str = "hard",
+                        full_time_cost: float = 24.0) -> RuleSet:
     return RuleSet.from_mapping({
-        "interval_minutes": 60, "coverage": coverage, "under_penalty": 40.0, "over_penalty": 0.01,
+        "interval_minutes": 60, "coverage": coverage, "under_penalty": 200.0, "over_penalty": 0.01,
         "min_rest_hours": 11, "max_consecutive_days": 6, "gap_rel": gap_rel, "time_limit_s": time_limit_s,
-        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0},
+        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": full_time_cost},
                      {"name": "pt", "days_per_week": [3, 4], "hourly_cost": 21.0}],
         "shift": [
             {"name": "long", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
@@ -96,27 +102,35 @@ def _two_contract_rules(*, time_limit_s: float, gap_rel: float = 0.0, coverage: 
 @pytest.mark.parametrize("seed", [3, 17])
 @pytest.mark.parametrize("coverage", ["hard", "soft"])
 def test_warm_plan_keeps_every_rule_and_is_never_worse_than_its_repaired_start(keeps_rules, seed, coverage):
-    """A week with two contracts, days off and breaks; the scenario has 25 % more volume and a
-    different day profile. The warm plan's first plan is the repaired start (or the LP
-    rounding when that was cheaper), every later plan is cheaper, and the roster keeps every
+    """A week with two contracts, days off and breaks; the scenario makes full-time pay dearer
+    and (soft coverage; part-time shifts cannot cover hard nights) caps full-time agents 2
+    below the base plan's: the start breaks the cap, and is mended and topped up. The warm plan's first plan is the repaired start (or the LP rounding when
+    that was cheaper), every later plan is cheaper, the cap holds and the roster keeps every
     rule."""
     rng = np.random.default_rng(seed)
     profile = rng.choice([0.0, 0.6, 1.0, 2.2, 3.0, 4.5], size=(7, 24))
     profile[:, :6] = 0.0
     profile[:, 22:] = 0.0
+    requirements = _hourly(lambda d, h: profile[d, h])
     rules = _two_contract_rules(time_limit_s=4.0, coverage=coverage)
-    base = plan_shifts(_hourly(lambda d, h: profile[d, h]), rules)
-    more = profile * 1.25 * rng.uniform(0.8, 1.2, size=profile.shape)
-    warm = plan_shifts_from(_hourly(lambda d, h: more[d, h]), rules, WarmStart.of(base.tours))
+    base = plan_shifts(requirements, rules)
+    full_time = int(base.tours.loc[base.tours["contract"] == "ft", "agents"].sum())
+    assert full_time >= 3
+    cap = full_time - 2 if coverage == "soft" else full_time
+    caps = HeadcountCaps(by_contract={"ft": cap})
+    dearer = _two_contract_rules(time_limit_s=4.0, coverage=coverage, full_time_cost=27.0)
+    start = WarmStart.of(base.tours, requirements=requirements)
+    warm = plan_shifts_from(requirements, dearer, start, caps=caps)
     first = warm.improvements[0]
-    assert _from_start(first.method)
+    assert _from_start(first.method), first.method
     assert warm.objective <= first.objective + 1e-6
     assert [i.objective for i in warm.improvements] == sorted((i.objective for i in warm.improvements), reverse=True)
     assert warm.bound <= warm.objective + 1e-6
+    assert warm.tours.loc[warm.tours["contract"] == "ft", "agents"].sum() <= cap
     if coverage == "hard":
         cov = warm.coverage
         assert (cov["scheduled"] >= np.ceil(cov["required"] - 1e-6)).all()
-    keeps_rules(warm, rules)
+    keeps_rules(warm, dearer)
 
 
 def test_the_start_maps_onto_the_model_tour_by_tour():
