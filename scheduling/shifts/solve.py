@@ -350,7 +350,8 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
     method). ``same``: the start was planned for these requirements (a price, cap or template
     change): the repaired start (:func:`scheduling.shifts.warm.first_plan`), and when it is
     more than ``WARM_START_GAP`` above the LP bound the LP rounding too (the spread dive, or the
-    exact model's), the cheaper plan. Other requirements: None, and :func:`plan_shifts` rounds
+    exact model's), the cheaper plan; when neither completes, the greedy plan. Other
+    requirements: None, and :func:`plan_shifts` rounds
     the LP as without a start (on the sample's "volume +10%" the base plan's tours repaired
     five ways completed 6-16 % above the LP bound, its dive 2-3 %)."""
     if not same:
@@ -381,6 +382,9 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         model.dive_deadline = float("inf")
     if rounded is not None and (first is None or rounded[1] < first[1] - EPS):
         first, method = rounded, "LP rounding (the warm start was worse)"
+    if first is None:  # the instance's LP state is spent: the greedy plan, not plan_shifts's rounding again
+        tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
+        first, method = heuristics.greedy_plan(model, progress=progress), "greedy"
     if first is None:
         return None, float("nan"), None, "LP rounding"
     model.incumbent = first[0].copy()
