@@ -292,9 +292,9 @@ def run_scenarios(
             executor = stack.enter_context(Executor(workers=workers))
         batches: list[tuple[Scenario, ...]] = [tuple(scenarios)]
         if len(scenarios) > 1 and any(s.name == BASE.name for s in scenarios):
-            base_digest = requirements_digest(scenario_requirements(config, forecast, BASE)[0])
+            base_digest = _digest(config, forecast, BASE)
             others = [s for s in scenarios if s.name != BASE.name]
-            warm_started = [s for s in others if requirements_digest(scenario_requirements(config, forecast, s)[0]) == base_digest]
+            warm_started = [s for s in others if base_digest is not None and _digest(config, forecast, s) == base_digest]
             cold = [s for s in others if s not in warm_started]
             alongside = cold[:max(0, executor.workers - 1)] if executor.spreads(1 + len(cold)) else []
             batches = [(BASE, *alongside), tuple(s for s in cold if s not in alongside) + tuple(warm_started)]
@@ -310,6 +310,15 @@ def run_scenarios(
                 base = outcomes[BASE.name]
                 start = WarmStart.of(base.tours, requirements=base.requirements)
     return {s.name: outcomes[s.name] for s in scenarios}
+
+
+def _digest(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> str | None:
+    """The scenario's requirements digest, or None when its requirements fail (its own task then
+    raises the error, named with the scenario)."""
+    try:
+        return requirements_digest(scenario_requirements(config, forecast, scenario)[0])
+    except Exception:  # noqa: BLE001 - reported by the scenario's task
+        return None
 
 
 def scenario_table(outcomes: dict[str, Outcome]) -> pd.DataFrame:
