@@ -80,9 +80,9 @@ ROUNDED_UP_RESERVE_SHARE = 0.05
 # the rounded pay bound's LP re-solves (one per channel, warm from the LP's basis) may take this
 # share of time_limit_s at most (family seed 24: 0.1 s in all)
 PAY_BOUND_SHARE = 0.03
-# a warm start (plan_shifts_from) more than this above the LP bound gets the LP rounding too
-# (the cheaper plan is kept): on the bundled sample the base plan's tours topped up for
-# "pay rise 8%" completed at 1.25 % above the LP, for "volume +10%" at 9.7 % (the dive: 2.2 %)
+# a warm start (plan_shifts_from, the base's requirements) more than this above the LP bound
+# gets the LP rounding too (the cheaper plan is kept): on the bundled sample the base plan's
+# tours topped up for "pay rise 8%" completed at 1.25 % above the LP (its dive: about 2.2 %)
 WARM_START_GAP = 0.03
 
 
@@ -312,8 +312,6 @@ def plan_shifts(
                       f"lower bound (gap_rel={rules.gap_rel:g}); a longer time_limit_s may find a cheaper plan",
                       stacklevel=2)
     return plan
-
-
 
 
 def plan_shifts_from(

@@ -104,7 +104,8 @@ def _two_contract_rules(*, time_limit_s: float, gap_rel: float = 0.0, coverage: 
 def test_warm_plan_keeps_every_rule_and_is_never_worse_than_its_repaired_start(keeps_rules, seed, coverage):
     """A week with two contracts, days off and breaks; the scenario makes full-time pay dearer
     and (soft coverage; part-time shifts cannot cover hard nights) caps full-time agents 2
-    below the base plan's: the start breaks the cap, and is mended and topped up. The warm plan's first plan is the repaired start (or the LP rounding when
+    below the base plan's: the start breaks the cap, and is mended and topped up. The warm
+    plan's first plan is the repaired start (or the LP rounding when
     that was cheaper), every later plan is cheaper, the cap holds and the roster keeps every
     rule."""
     rng = np.random.default_rng(seed)
