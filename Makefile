@@ -58,6 +58,8 @@ bench-schedule: bench-install
 
 bench-plan: bench-install
 	$(BIN)/python benchmarks/plan_week.py
+	$(BIN)/python benchmarks/warm_scenarios.py
+	$(BIN)/python benchmarks/plan_gap.py
 
 bench-app: bench-install browser
 	$(BIN)/python benchmarks/app_pages.py

@@ -45,6 +45,7 @@ from planner.writers import json_ready
 from planner.uncertainty import UncertaintyReport, roster_under_uncertainty, spread_of, with_spread
 from planner.week_schedule import ScheduleChecks, SolverReport, WeekSchedule, schedule_week
 from scheduling.requirements import requirements as build_requirements
+from scheduling.shifts.warm import WarmStart, requirements_digest
 
 BASE = Scenario("base")
 STAGES = ("history", "forecast", "plans", "outputs", "store")
@@ -137,11 +138,14 @@ def requirements_stage(forecast: pd.DataFrame, targets: dict, *, interval_minute
 
 
 def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *, agents: Any = None, source: str,
-                   targets: dict | None = None, spread: pd.DataFrame | None = None) -> WeekSchedule:
+                   targets: dict | None = None, spread: pd.DataFrame | None = None,
+                   start: WarmStart | None = None) -> WeekSchedule:
     """The schedule stage: shift plan, roster, activities, coverage and checks for a Requirements
     frame under the rules (:func:`planner.week_schedule.schedule_week`); ``spread`` (the
-    forecast's) plans the targets' ``risk`` for the forecast scenarios."""
-    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets, spread=spread)
+    forecast's) plans the targets' ``risk`` for the forecast scenarios; ``start``: tours to
+    warm-start the shift plan from."""
+    return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets, spread=spread,
+                         start=start)
 
 
 def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Progress | None = None,
@@ -174,26 +178,30 @@ def scenario_requirements(config: PlanConfig, forecast: pd.DataFrame, scenario: 
                               source=str(config.source)), targets, rules
 
 
-def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool = True) -> Outcome:
+def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool = True,
+             start: WarmStart | None = None) -> Outcome:
     """Requirements, shift plan, roster and service for one scenario (runs in a worker).
 
     What the stages warn about (a time limit spent above the bound, intervals no shift reaches,
     tours no agent could take, ...) is kept in ``Outcome.warnings``: a worker's warnings would
     otherwise stay in its own log. ``uncertainty=False`` skips simulating the roster over the
     forecast scenarios (``Outcome.uncertainty`` None, no ``p_meets_target`` in the row): for
-    callers that only need cost and expected service (:mod:`planner.scenarios`)."""
+    callers that only need cost and expected service (:mod:`planner.scenarios`). ``start``: the
+    shift plan begins from these tours (the base plan's, :func:`run_scenarios`) instead of the
+    LP rounding (:func:`scheduling.shifts.solve.plan_shifts_from`)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome = _evaluate(config, forecast, scenario, uncertainty=uncertainty)
+        outcome = _evaluate(config, forecast, scenario, uncertainty=uncertainty, start=start)
     said = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
     return dataclasses.replace(outcome, warnings=said)
 
 
-def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool) -> Outcome:
+def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool,
+              start: WarmStart | None = None) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
     risky = any(getattr(t, "risk", None) is not None for t in targets.values())
     schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets,
-                              spread=spread_of(forecast) if risky else None)
+                              spread=spread_of(forecast) if risky else None, start=start)
     service = expected_service(schedule.coverage, requirements, targets, interval_minutes=config.interval_minutes)
     channels = channel_summary(service, schedule.checks.deferred_on_time)
     row = plan_row(
@@ -232,9 +240,10 @@ def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *,
     )
 
 
-def scenario_task(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> Outcome:
-    """One scenario's plan (a Dask task; ``config`` and ``forecast`` are shared by the batch)."""
-    return evaluate(config, forecast, scenario)
+def scenario_task(config: PlanConfig, forecast: pd.DataFrame, start: WarmStart | None, scenario: Scenario) -> Outcome:
+    """One scenario's plan (a Dask task; ``config``, ``forecast`` and the warm ``start`` are
+    shared by the batch)."""
+    return evaluate(config, forecast, scenario, start=start)
 
 
 def shown_error(exc: BaseException) -> BaseException:
@@ -264,19 +273,52 @@ def run_scenarios(
 ) -> dict[str, Outcome]:
     """Evaluate scenarios as Dask tasks; results keyed by scenario name, in input order.
 
+    With the base scenario (:data:`BASE`) among several, a scenario whose requirements are the
+    base's (it changes prices, caps or templates) is warm-started from the base plan's tours
+    (:func:`scheduling.shifts.solve.plan_shifts_from`), so it runs after the base; the others
+    are planned from their own LP, in the base's batch while workers are free (the base and
+    ``workers - 1`` of them), then with the warm ones. Each result depends on its inputs and
+    the base plan only, never on the order or the number of workers.
+
     ``executor``: where they run (default: a local cluster of ``workers`` processes, default
     the cores, started for the call; one scenario runs in this process). ``on_done(outcome)``
     is called as each finishes. A failing scenario raises :class:`execution.TaskFailed` naming
     the scenario and the cause.
     """
-    labels = [f"scenario {s.name!r}" for s in scenarios]
     on_result = None if on_done is None else (lambda _index, outcome: on_done(outcome))
+    outcomes: dict[str, Outcome] = {}
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(Executor(workers=workers))
-        results = executor.map(scenario_task, scenarios, common=(config, forecast), labels=labels,
-                               on_result=on_result, warm=SCENARIO_MODULES)
-    return {s.name: outcome for s, outcome in zip(scenarios, results)}
+        batches: list[tuple[Scenario, ...]] = [tuple(scenarios)]
+        if len(scenarios) > 1 and any(s.name == BASE.name for s in scenarios):
+            base_digest = _digest(config, forecast, BASE)
+            others = [s for s in scenarios if s.name != BASE.name]
+            warm_started = [s for s in others if base_digest is not None and _digest(config, forecast, s) == base_digest]
+            cold = [s for s in others if s not in warm_started]
+            alongside = cold[:max(0, executor.workers - 1)] if executor.spreads(1 + len(cold)) else []
+            batches = [(BASE, *alongside), tuple(s for s in cold if s not in alongside) + tuple(warm_started)]
+        start = None
+        for batch in batches:
+            if not batch:
+                continue
+            results = executor.map(scenario_task, batch, common=(config, forecast, start),
+                                   labels=[f"scenario {s.name!r}" for s in batch], on_result=on_result,
+                                   warm=SCENARIO_MODULES)
+            outcomes.update({s.name: outcome for s, outcome in zip(batch, results)})
+            if BASE.name in outcomes and start is None:
+                base = outcomes[BASE.name]
+                start = WarmStart.of(base.tours, requirements=base.requirements)
+    return {s.name: outcomes[s.name] for s in scenarios}
+
+
+def _digest(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario) -> str | None:
+    """The scenario's requirements digest, or None when its requirements fail (its own task then
+    raises the error, named with the scenario)."""
+    try:
+        return requirements_digest(scenario_requirements(config, forecast, scenario)[0])
+    except Exception:  # noqa: BLE001 - reported by the scenario's task
+        return None
 
 
 def scenario_table(outcomes: dict[str, Outcome]) -> pd.DataFrame:

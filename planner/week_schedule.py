@@ -33,6 +33,7 @@ from scheduling.checks import RuleViolationError, check_roster, compare_coverage
 from scheduling.coverage import DEFERRED_CHANNELS, ChannelDemand, WeekGrid, planning_week_start
 from scheduling.roster import agents_from_frame, build_roster, headcount_caps
 from scheduling.rules import RuleSet
+from scheduling.shifts.warm import WarmStart
 from scheduling.shifts import HeadcountCaps, ShiftPlan, SolveError, plan_shifts  # SolveError: for callers (the pages) that import planner only
 
 REPLAN_ROUNDS = 2  # re-plans with tighter caps when some tours fit no agent
@@ -384,6 +385,7 @@ def schedule_week(
     seed: int = 0,
     progress: Progress | None = None,
     spread: pd.DataFrame | None = None,
+    start: WarmStart | None = None,
 ) -> WeekSchedule:
     """Plan, roster and check one week: a :class:`WeekSchedule`.
 
@@ -398,6 +400,10 @@ def schedule_week(
     the goal met in >= risk of the forecast scenarios by simulation; ``summary["risk"]`` says
     what it costs over the point-forecast plan). Without it, risk is reported, not planned for.
 
+    ``start``: another plan's tours to begin the shift plan from
+    (:func:`scheduling.shifts.solve.plan_shifts_from`; e.g. a budget scenario from its base
+    plan, ``WarmStart.of(base.tours)``); not used when planning for risk.
+
     Raises :class:`scheduling.checks.RuleViolationError` when the independent rule check finds
     a violation in the roster, or the coverage the plan priced, the plan's and the roster's
     (``coverage``) differ: such a roster is never a result.
@@ -407,7 +413,7 @@ def schedule_week(
     risky = _warn_risk(targets, spread)
     agent_list = _read_agents(agents, rule_set)
     plan, roster, risk_plan = _plan_and_roster(requirements, rule_set, agent_list, targets=targets, say=say,
-                                               spread=spread if risky else None, seed=seed)
+                                               spread=spread if risky else None, seed=seed, start=start)
     say("checking the roster")
     _check(plan, roster, rule_set)
     service: dict[str, Any]
@@ -442,7 +448,7 @@ def _read_agents(agents: str | Path | pd.DataFrame | None, rule_set: RuleSet):
 
 
 def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, *, targets, say,
-                     spread: pd.DataFrame | None = None, seed: int = 0):
+                     spread: pd.DataFrame | None = None, seed: int = 0, start: WarmStart | None = None):
     """The shift plan, its roster and the :class:`planner.risk.RiskPlan` (None unless ``spread``
     is given for targets with a risk); with named agents, re-planned (up to
     :data:`REPLAN_ROUNDS` times) under tighter caps while some tours fit no agent, keeping the
@@ -461,7 +467,7 @@ def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, 
         if not risk_plan.met:
             warnings.warn(risk_text(risk_plan), stacklevel=3)
     else:
-        plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets)
+        plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets, start=start)
     say("assigning agents")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -472,7 +478,8 @@ def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, 
         # the aggregated caps let through tours no single agent can take: tighten and re-plan
         say(f"re-planning: {int(roster.unfilled['agents'].sum())} tour(s) had no agent")
         caps = _tightened(caps, plan.tours, roster.unfilled)
-        plan2 = plan_shifts(planned_on, rule_set, caps=caps, progress=say, targets=targets)
+        plan2 = plan_shifts(planned_on, rule_set, caps=caps, progress=say, targets=targets,
+                            start=None if start is None else WarmStart.of(plan.tours, label="the plan before"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             roster2 = build_roster(plan2, rule_set, agents=agent_list)
