@@ -22,8 +22,8 @@
    non-negative), the gap says so and a warning names the time limit.
 3. Improvement (:mod:`scheduling.shifts.improve`) until within ``gap_rel`` of the bound or
    ``time_limit_s`` is spent (a daily/weekly goal plan: at most 2 x the interval-goal plan's
-   seconds when that one stopped on its gap, :func:`~scheduling.shifts.goal_plan.goal_deadline_s`); on small models it also runs branch and bound, whose dual bound
-   may raise the bound.
+   seconds when that one stopped on its gap, :func:`~scheduling.shifts.goal_plan.goal_deadline_s`);
+   on small models it also runs branch and bound, whose dual bound may raise the bound.
 4. Without HiGHS (CBC), or hard coverage no rounding or greedy plan completes: branch and
    bound for the time left.
 
@@ -247,7 +247,7 @@ def plan_shifts(
                         "(LP rounding on the exact model)")
             if stop_s < rules.time_limit_s and gap(objective, bound) > rules.gap_rel + EPS:
                 say(f"the improvement stops at {stop_s:.1f} s: {goal_plan.TIME_RATIO:g} x the interval-goal plan's "
-                    f"{interval_s:.1f} s")
+                    f"{interval_s:.1f} s (at least {goal_plan.GOAL_MIN_S:g} s)")
             if gap(objective, bound) > rules.gap_rel + EPS and clock + stop_s - time.perf_counter() > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
