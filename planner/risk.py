@@ -202,61 +202,110 @@ def plan_for_risk(
     volumes = scenario_volumes(requirements, targets, spread=spread, scenarios=scenarios, seed=seed)
 
     def attempt(multipliers: dict[str, float]) -> tuple[ShiftPlan, pd.DataFrame, RiskRound]:
-        planned_on = _scaled(requirements, multipliers)
-        shift_plan = plan_shifts(planned_on, rules, caps=caps, progress=say, targets=targets)
-        report = roster_under_uncertainty(shift_plan.coverage, requirements, targets, interval_minutes=interval_minutes,
-                                          spread=spread, volumes=volumes, seed=seed)
-        p = report.per_channel.set_index("channel")["p_goal"]
-        p_goal = {c: float(p.get(c, 1.0)) for c in risk}
-        return shift_plan, planned_on, RiskRound(dict(multipliers), float(shift_plan.paid_hours),
-                                                 float(shift_plan.cost), p_goal)
+        return _plan_and_simulate(requirements, multipliers, rules=rules, caps=caps, targets=targets, risk=risk,
+                                  interval_minutes=interval_minutes, spread=spread, volumes=volumes, seed=seed,
+                                  progress=say)
 
-    def short(r: RiskRound) -> list[str]:
-        return [c for c in risk if r.p_goal[c] < risk[c] - 1e-12]
-
-    multipliers = {c: 1.0 for c in risk}
     say("planning on the point forecast (risk)")
-    shift_plan, planned_on, first = attempt(multipliers)
+    shift_plan, planned_on, first = attempt({c: 1.0 for c in risk})
     rounds = [first]
-    missing = short(first)
+    missing = _short(first, risk)
     best = None if missing else (shift_plan, planned_on, 0)
-    # per channel the highest multiplier known to miss its risk and the lowest known to meet it
-    below = {c: (1.0 if c in missing else 0.0) for c in risk}
-    above: dict[str, float | None] = {c: (None if c in missing else 1.0) for c in risk}
+    bracket = _Bracket.start(risk, missing)
+    multipliers = _first_multipliers(requirements, volumes, targets, risk, missing)
+    for k in range(max_rounds if missing else 0):
+        say(f"planning for risk: volume x {', '.join(f'{c} {multipliers[c]:.3f}' for c in risk)} (round {k + 1})")
+        shift_plan, planned_on, this = attempt(multipliers)
+        rounds.append(this)
+        missing = _short(this, risk)
+        if not missing and (best is None or this.cost < rounds[best[2]].cost - 1e-9):
+            best = (shift_plan, planned_on, len(rounds) - 1)
+        bracket.record(multipliers, missing)
+        if best is not None and bracket.converged():
+            break
+        multipliers = bracket.next_multipliers(multipliers)
+    if best is None:  # never met: the last plan (the highest volume) is the nearest
+        best = (shift_plan, planned_on, len(rounds) - 1)
+    return RiskPlan(plan=best[0], requirements=best[1], risk=risk, rounds=tuple(rounds), chosen_round=best[2],
+                    met=best is not None and not _short(rounds[best[2]], risk), scenarios=int(scenarios), seed=seed)
+
+
+def _plan_and_simulate(requirements: pd.DataFrame, multipliers: Mapping[str, float], *, rules: RuleSet,
+                       caps: HeadcountCaps | None, targets: Mapping[str, ServiceTarget], risk: Mapping[str, float],
+                       interval_minutes: int, spread: pd.DataFrame | None, volumes: pd.DataFrame, seed: int,
+                       progress: Progress) -> tuple[ShiftPlan, pd.DataFrame, RiskRound]:
+    """One plan of the search: the week planned at the risk channels' volume x ``multipliers``
+    and its roster simulated over the point forecast's ``volumes`` (paths); returns the shift
+    plan, the requirements it was planned on and its :class:`RiskRound`."""
+    planned_on = _scaled(requirements, multipliers)
+    shift_plan = plan_shifts(planned_on, rules, caps=caps, progress=progress, targets=targets)
+    report = roster_under_uncertainty(shift_plan.coverage, requirements, targets, interval_minutes=interval_minutes,
+                                      spread=spread, volumes=volumes, seed=seed)
+    p = report.per_channel.set_index("channel")["p_goal"]
+    p_goal = {c: float(p.get(c, 1.0)) for c in risk}
+    return shift_plan, planned_on, RiskRound(dict(multipliers), float(shift_plan.paid_hours), float(shift_plan.cost),
+                                             p_goal)
+
+
+def _short(r: RiskRound, risk: Mapping[str, float]) -> list[str]:
+    """The risk channels whose simulated P(goal met) in round ``r`` is below their risk."""
+    return [c for c in risk if r.p_goal[c] < risk[c] - 1e-12]
+
+
+def _first_multipliers(requirements: pd.DataFrame, volumes: pd.DataFrame, targets: Mapping[str, ServiceTarget],
+                       risk: Mapping[str, float], missing: list[str]) -> dict[str, float]:
+    """The first raised plan's multipliers: 1 where the point plan met the risk; for a channel
+    ``missing`` it, the risk quantile of the period-volume ratio (:func:`volume_multipliers`),
+    or ``1 + TIGHTEN_STEP`` when that quantile is 1."""
+    multipliers = {c: 1.0 for c in risk}
     if missing:
         goals = {c: targets[c].service_goal for c in risk}
         quantile = volume_multipliers(requirements, volumes, goals, {c: risk[c] for c in missing})
         for c in missing:
             multipliers[c] = quantile[c] if quantile[c] > 1.0 else 1.0 + TIGHTEN_STEP
-    for k in range(max_rounds if missing else 0):
-        say(f"planning for risk: volume x {', '.join(f'{c} {multipliers[c]:.3f}' for c in risk)} (round {k + 1})")
-        shift_plan, planned_on, this = attempt(multipliers)
-        rounds.append(this)
-        missing = short(this)
-        if not missing and (best is None or this.cost < rounds[best[2]].cost - 1e-9):
-            best = (shift_plan, planned_on, len(rounds) - 1)
-        for c in risk:
-            m = multipliers[c]
+    return multipliers
+
+
+@dataclass
+class _Bracket:
+    """Per risk channel the highest multiplier known to miss its risk (``below``) and the lowest
+    known to meet it (``above``, None while none has)."""
+
+    below: dict[str, float]
+    above: dict[str, float | None]
+
+    @classmethod
+    def start(cls, risk: Mapping[str, float], missing: list[str]) -> _Bracket:
+        """The bracket after the point plan (multiplier 1): missed or met per channel."""
+        return cls(below={c: (1.0 if c in missing else 0.0) for c in risk},
+                   above={c: (None if c in missing else 1.0) for c in risk})
+
+    def record(self, multipliers: Mapping[str, float], missing: list[str]) -> None:
+        """Narrow the bracket by a plan at ``multipliers`` that missed the risk of ``missing``."""
+        for c, m in multipliers.items():
             if c in missing:
-                below[c] = max(below[c], m)
-                if above[c] is not None and above[c] <= m:  # met lower down: the plans are not monotone here
-                    above[c] = None
+                self.below[c] = max(self.below[c], m)
+                if self.above[c] is not None and self.above[c] <= m:  # met lower down: the plans are not monotone here
+                    self.above[c] = None
             else:
-                above[c] = m if above[c] is None else min(above[c], m)
-        converged = all(above[c] is not None and above[c] - below[c] <= BISECT_TOL for c in risk)
-        if best is not None and converged:
-            break
-        for c in risk:  # grow until met, then halve the bracket (a met plan in hand, a cheaper one sought)
-            if above[c] is None:
-                multipliers[c] = 1.0 + TIGHTEN * (max(multipliers[c], below[c]) - 1.0) + TIGHTEN_STEP
-            elif above[c] - below[c] <= BISECT_TOL:
-                multipliers[c] = above[c]
+                self.above[c] = m if self.above[c] is None else min(self.above[c], m)
+
+    def converged(self) -> bool:
+        """Every channel met at a multiplier within ``BISECT_TOL`` of one that missed."""
+        return all(self.above[c] is not None and self.above[c] - self.below[c] <= BISECT_TOL for c in self.below)
+
+    def next_multipliers(self, multipliers: Mapping[str, float]) -> dict[str, float]:
+        """Grow until met, then halve the bracket (a met plan in hand, a cheaper one sought)."""
+        out = dict(multipliers)
+        for c in self.below:
+            above, below = self.above[c], self.below[c]
+            if above is None:
+                out[c] = 1.0 + TIGHTEN * (max(multipliers[c], below) - 1.0) + TIGHTEN_STEP
+            elif above - below <= BISECT_TOL:
+                out[c] = above
             else:
-                multipliers[c] = 0.5 * (below[c] + above[c])
-    if best is None:  # never met: the last plan (the highest volume) is the nearest
-        best = (shift_plan, planned_on, len(rounds) - 1)
-    return RiskPlan(plan=best[0], requirements=best[1], risk=risk, rounds=tuple(rounds), chosen_round=best[2],
-                    met=best is not None and not short(rounds[best[2]]), scenarios=int(scenarios), seed=seed)
+                out[c] = 0.5 * (below + above)
+        return out
 
 
 def risk_text(result: RiskPlan) -> str:

@@ -24,8 +24,9 @@
    with a rule-abiding plan; without the LP its proven bound is 0 (every objective term is
    non-negative), the gap says so and a warning names the time limit.
 3. Improvement (:mod:`scheduling.shifts.improve`) until within ``gap_rel`` of the bound or
-   ``time_limit_s`` is spent; on small models it also runs branch and bound, whose dual bound
-   may raise the bound.
+   ``time_limit_s`` is spent (a daily/weekly goal plan: at most 2 x the interval-goal plan's
+   seconds when that one stopped on its gap, :func:`~scheduling.shifts.goal_plan.goal_deadline_s`);
+   on small models it also runs branch and bound, whose dual bound may raise the bound.
 4. Without HiGHS (CBC), or hard coverage no rounding or greedy plan completes: branch and
    bound for the time left.
 
@@ -168,10 +169,12 @@ def plan_shifts(
     demands = channel_demands(requirements, grid)
     goals = service_goals(requirements, targets, grid)
     interval, interval_s = None, 0.0
+    stop_s = rules.time_limit_s  # the improvement's end (a goal plan: at most 2 x the interval-goal plan's time)
     if goals and highspy is not None:  # the interval-goal plan: a candidate never worse (goal_plan)
         interval = goal_plan.interval_plan(requirements, rules, caps=caps, targets=targets or {}, progress=say,
                                            seconds=goal_plan.INTERVAL_SHARE * rules.time_limit_s)
         interval_s = time.perf_counter() - clock
+        stop_s = goal_plan.goal_deadline_s(interval, interval_s, rules)
     say("building model")
     model = ShiftModel(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
                    integer_activities=False, goals=goals)
@@ -300,7 +303,7 @@ def plan_shifts(
             far = gap(objective, bound) > EXACT_ROUNDING_GAP
             share = 0.7 if early else EXACT_ROUNDING_LATE_DEADLINE
             if (tours is not None and gap(objective, bound) > rules.gap_rel + EPS and (early or far)
-                    and time.perf_counter() - clock < share * rules.time_limit_s):
+                    and time.perf_counter() - clock < min(share * rules.time_limit_s, stop_s)):
                 # the tours came from the spread-break model: round the exact model too (its dive
                 # must end within 70 % of the time, or 90 % when the first plan is far off), and
                 # keep the better plan
@@ -312,14 +315,17 @@ def plan_shifts(
                     log.append(Improvement(time.perf_counter() - clock, objective, bound, "LP rounding on the exact model"))
                     say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} "
                         "(LP rounding on the exact model)")
-            if gap(objective, bound) > rules.gap_rel + EPS and deadline - time.perf_counter() > 1.0:
+            if stop_s < rules.time_limit_s and gap(objective, bound) > rules.gap_rel + EPS:
+                say(f"the improvement stops at {stop_s:.1f} s: {goal_plan.TIME_RATIO:g} x the interval-goal plan's "
+                    f"{interval_s:.1f} s (at least {goal_plan.GOAL_MIN_S:g} s)")
+            if gap(objective, bound) > rules.gap_rel + EPS and clock + stop_s - time.perf_counter() > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
                 # it stops a little before the deadline: loading its plan and reading the
                 # solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)
                 finish_s = min(0.05 * rules.time_limit_s, max(0.02 * rules.time_limit_s, 0.2 * built_s))
                 x, objective, bound = improve(model, x, objective, bound=bound,
-                                              deadline_s=rules.time_limit_s - finish_s,
+                                              deadline_s=min(rules.time_limit_s - finish_s, stop_s),
                                               started=clock, progress=say, log=log,
                                               branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
             for var in model.prob.variables():

@@ -157,3 +157,31 @@ def test_interval_plan_of_a_goal_with_risk_drops_the_goal_keys():
         alone = plan_shifts(req, rules, targets=_target("interval", shrinkage=SHRINKAGE))
     assert plan is not None and plan.service_goals is None
     assert plan.paid_hours == pytest.approx(alone.paid_hours, rel=0.02)
+
+
+def test_goal_plan_improvement_stops_at_twice_an_interval_plan_that_reached_its_gap():
+    import dataclasses
+
+    req = _requirements(_week_volumes(), shrinkage=SHRINKAGE)
+    rules = _rules(earliest="08:00", latest="14:00", hours=4, coverage="soft", days=5,
+                   weekdays=["Mon", "Tue", "Wed", "Thu", "Fri"], time_limit_s=40)
+    rules = dataclasses.replace(rules, gap_rel=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        interval = plan_shifts(req, rules, targets=_target("interval", shrinkage=SHRINKAGE))
+    assert interval.gap <= rules.gap_rel  # stopped on its gap: the budget is 2 x its seconds
+    assert goal_plan.goal_deadline_s(interval, 4.0, rules) == pytest.approx(goal_plan.TIME_RATIO * 4.0)
+    assert goal_plan.goal_deadline_s(interval, 0.1, rules) == goal_plan.GOAL_MIN_S  # a sub-second plan: the floor
+    assert goal_plan.goal_deadline_s(interval, 30.0, rules) == rules.time_limit_s  # never above the limit
+    # an interval plan that ran out of its share (above gap_rel), or none: the whole limit
+    assert goal_plan.goal_deadline_s(dataclasses.replace(interval, gap=0.05), 1.5, rules) == rules.time_limit_s
+    assert goal_plan.goal_deadline_s(None, 1.5, rules) == rules.time_limit_s
+    # a weekly plan whose first plan is within gap_rel stops there: no improvement, whatever time is left
+    said = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        plan = plan_shifts(req, rules, targets=_target("weekly", shrinkage=SHRINKAGE),
+                           progress=lambda text, share=None: said.append(text))
+    assert plan.gap <= rules.gap_rel + 1e-9 and plan.status == "Optimal"
+    assert not any(t.startswith("improving the plan") for t in said), said
+    assert plan.solve_seconds < rules.time_limit_s / 2  # the 40 s were not spent (a loose functional check)

@@ -89,3 +89,42 @@ def test_drop_keeps_every_goal_by_erlang_and_removes_the_rounding_surplus(goal_n
         a = answered_at(goal, np.arange(n), np.floor(np.maximum((1 - SHRINKAGE) * s, 0) + 1e-6))
         short = any(a[idx].sum() < goal.target_sl * goal.volume[idx].sum() - 1e-6 for _l, idx in goal.periods(model.grid))
         assert short or (s[goal.volume > 0] < floor_sched[goal.volume > 0] - 1e-9).any()
+
+
+@pytest.mark.parametrize("coverage", ["soft", "hard"])
+def test_staffed_column_gives_the_lp_of_the_expression_written_into_each_row(coverage):
+    """The goal rows read one ``goal_staffed`` column per interval (its own row carries the
+    coverage expression): the LP optimum is the one of the formulation that writes the expression
+    into the net and floor rows (built here independently with PuLP, the column substituted out)."""
+    import pulp
+
+    model, goal = _model("weekly")
+    if coverage == "hard":
+        req = validate_requirements(_requirements(_week_volumes(), shrinkage=SHRINKAGE))
+        rules = _rules(earliest="08:00", latest="14:00", hours=4, coverage="hard", days=5,
+                       weekdays=["Mon", "Tue", "Wed", "Thu", "Fri"], time_limit_s=15)
+        grid = week_grid(req, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                         first_weekday=rules.week_start)
+        goals = service_goals(req, _target("weekly", shrinkage=SHRINKAGE), grid)
+        model = ShiftModel(rules, grid, channel_demands(req, grid), HeadcountCaps(), hard=True,
+                           integer_activities=False, goals=goals)
+    status, ours, _ = model.solve(mip=False)
+    assert status == "Optimal"
+    staffed = {f"goal_staffed_voice_{i}": expr for i, expr in enumerate(model.goal_rows["voice"].staffed)
+               if expr is not None}
+    assert staffed  # the column is there, once per reachable goal interval
+    dense = pulp.LpProblem("dense", pulp.LpMinimize)
+    dense += model.prob.objective
+    for name, row in model.prob.constraints.items():
+        if name.startswith("goal_staffed_"):
+            continue  # the column's own row: gone with the column
+        expr = pulp.LpAffineExpression()
+        for var, coef in row.items():
+            expr += coef * staffed[var.name] if var.name in staffed else coef * var
+        dense.addConstraint(pulp.LpConstraint(expr, row.sense, rhs=-row.constant), name)
+    assert not any(v.name.startswith("goal_staffed_") for v in dense.variables())
+    for v in dense.variables():
+        v.cat = pulp.LpContinuous  # the relaxation
+    dense.solve(pulp.HiGHS(msg=False))
+    assert pulp.LpStatus[dense.status] == "Optimal"
+    assert pulp.value(dense.objective) == pytest.approx(ours, rel=1e-7, abs=1e-6)
