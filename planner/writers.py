@@ -188,6 +188,27 @@ def write_bytes(data: bytes, path: str | Path) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def write_once(text: str, path: str | Path, *, mode: int = 0o600) -> bool:
+    """Create ``path`` holding ``text`` (UTF-8, file mode ``mode``) unless it exists; True when
+    this call created it. The text is written to a temporary file beside ``path`` first and
+    hard-linked into place, which fails when ``path`` exists: a reader never sees the file
+    empty or part-written, and of several processes racing to create it exactly one wins."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        os.chmod(tmp_name, mode)
+        try:
+            os.link(tmp_name, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(tmp_name)
+
+
 def write_text(text: str, path: str | Path) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically. The caller neutralizes if it is a table."""
     write_bytes(text.encode("utf-8"), path)

@@ -37,6 +37,7 @@ from planner.accounts import SIGN_IN_FAILED, User, allowed, authenticate
 from planner.store import Store, set_actor
 from planner.ui import context
 from planner.ui.uploads import UPLOAD_LIMIT_BYTES
+from planner.writers import write_once
 
 MAX_REQUEST_BYTES = UPLOAD_LIMIT_BYTES * 4 // 3 + 2 * 1024 * 1024  # a base64 upload in a callback, plus its JSON
 SINGLE_USER = User("local", "admin")
@@ -123,14 +124,7 @@ def secret_key(folder: Path) -> bytes:
     if os.environ.get("PLANNER_SECRET_KEY"):
         return os.environ["PLANNER_SECRET_KEY"].encode()
     path = folder / "secret_key"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
+    write_once(secrets.token_hex(32), path, mode=0o600)  # complete before any worker can read it
     return path.read_text().strip().encode()
 
 

@@ -168,3 +168,32 @@ def test_output_folder_may_not_be_the_working_folder(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="current folder"):
         writers.write_outputs(".", {"a.csv": lambda p: p.write_text("a")})
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def _session_key(folder: str) -> bytes:
+    from planner.ui.auth import secret_key
+
+    return secret_key(Path(folder))
+
+
+def test_write_once_creates_the_file_whole_exactly_once(tmp_path):
+    path = tmp_path / "keys" / "secret"
+    assert writers.write_once("first", path, mode=0o600) is True
+    assert writers.write_once("second", path, mode=0o600) is False
+    assert path.read_text() == "first"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret"]  # no temporary file left behind
+
+
+def test_worker_processes_racing_for_the_session_key_all_read_the_same_whole_key(tmp_path, monkeypatch):
+    # the app's worker processes start together; each must sign with the one key, never an empty
+    # one read between another worker's creating and filling the file
+    import concurrent.futures
+    import multiprocessing
+
+    monkeypatch.delenv("PLANNER_SECRET_KEY", raising=False)
+    with concurrent.futures.ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        keys = list(pool.map(_session_key, [str(tmp_path)] * 16))
+    assert len(set(keys)) == 1
+    assert len(keys[0]) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
