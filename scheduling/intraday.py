@@ -639,7 +639,7 @@ def _solve_stages(model: _Model, columns: list, h, worker: StreamingMip | None, 
     answer or None, the last stage's answer or None, kills of the child at a stop time)``."""
     initial = np.array([model.initial.get(v.name, 0.0) for v in columns])
     first = solved = None
-    with _Solver(h, worker) as solver:
+    with ReplanSolver(h, worker) as solver:
         if stage_two:
             first = solver.run(*_stage_bounds(model, columns, stage=1), initial, stop_at=solve_end)
             cap = _shortfall(model, columns, first.col_value) if first is not None and first.col_value is not None else None
@@ -765,7 +765,7 @@ def _highs_model(prob: pulp.LpProblem, *, gap_rel: float):
     return columns, h
 
 
-class _Solver:
+class ReplanSolver:
     """The re-plan's MIP runs: in a child process (:class:`scheduling.mip_child.StreamingMip`)
     killed at the stop time, keeping the last improving solution it reported, so that no run
     outlasts the re-plan's deadline (HiGHS reads its own time limit only between root cut
@@ -790,7 +790,7 @@ class _Solver:
             self.worker = None
             self._subscribe()
 
-    def __enter__(self) -> _Solver:
+    def __enter__(self) -> ReplanSolver:
         return self
 
     def __exit__(self, *exc) -> None:

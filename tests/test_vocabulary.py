@@ -167,12 +167,9 @@ LONG_FUNCTION_LINES = 80
 LONG_FUNCTION_PACKAGES = ("planner", "forecasting", "scheduling", "execution", "wfm_errors", "wfm_progress")
 #: a function may stay longer when its docstring says why, in a sentence starting with this
 LONG_REASON = "Long on purpose:"
-#: long functions being split in other branches at the time of writing (issue 11: the shift model's package;
-#: issue 12: planner/risk.py; issue 13: the intraday modules): drop a row when its split lands
+#: long functions left to the scheduler issue (issue 11), which owns the shift model's package split:
+#: drop a row when its split lands
 BEING_SPLIT = {
-    ("scheduling/intraday.py", "replan_day"), ("scheduling/intraday.py", "build"), ("scheduling/intraday.py", "_agents"),
-    ("planner/intraday.py", "intraday"),
-    ("planner/risk.py", "plan_for_risk"),
     ("scheduling/shifts/solve.py", "plan_shifts"), ("scheduling/shifts/improve.py", "improve"),
     ("scheduling/shifts/goal_repair.py", "drop_goal_surplus"), ("scheduling/shifts/heuristics.py", "complete"),
     ("scheduling/shifts/model.py", "result"), ("scheduling/shifts/explain.py", "explain_infeasible"),

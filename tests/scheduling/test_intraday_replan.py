@@ -294,14 +294,14 @@ def test_every_lever_gives_stage_one_the_moves_only_window_and_keeps_its_shortfa
     from scheduling import intraday
 
     runs = []
-    real_run = intraday._Solver.run
+    real_run = intraday.ReplanSolver.run
 
     def recording(self, columns, lower, upper, start, *, stop_at):
         answer = real_run(self, columns, lower, upper, start, stop_at=stop_at)
         runs.append((stop_at, answer))
         return answer
 
-    monkeypatch.setattr(intraday._Solver, "run", recording)
+    monkeypatch.setattr(intraday.ReplanSolver, "run", recording)
     rules = _rules()
     roster, acts, demand = _blended_busy_day()
     now = DAY + pd.Timedelta(hours=12)
