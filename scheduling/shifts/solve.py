@@ -200,6 +200,11 @@ def plan_shifts(
     lp_status, lp_objective, _ = model.solve(
         mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()) if highs_rounding else None,
         crossover=not highs_rounding)
+    if highs_rounding and lp_status not in ("Optimal", "Infeasible") and "time limit" not in lp_status.lower():
+        # the interior point without crossover may end "Unknown" where the model is infeasible
+        # (a daily goal no plan reaches, hard coverage): with the crossover HiGHS says which
+        lp_status, lp_objective, _ = model.solve(
+            mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()), crossover=True)
     has_basis = not highs_rounding  # CBC (no rounding): the flag is not read
     interior_tours = None  # the interior point's tours, kept in case the crossover stops
     if highs_rounding and lp_status == "Optimal":

@@ -167,13 +167,16 @@ def test_deferred_on_time_counts_work_done_on_time_in_an_overloaded_week():
     assert on_time_share(demand, np.array([0.0, 0.0, 0.0, 60.0]), grid) == pytest.approx(0.5)
 
 
-def _break_a_lunch(monkeypatch):
-    """After solving, move one agent's first lunch 3 h earlier (outside its window)."""
+def _break_a_lunch(monkeypatch) -> dict:
+    """After solving, move one agent's first lunch 3 h earlier (outside its window); the dict
+    returned then holds the moved lunch's ``offset_minutes`` after its shift's start (which
+    of the equally cheap plans the solver returns decides where the lunch was)."""
     import dataclasses
 
     import planner.week_schedule
 
     real = planner.week_schedule.build_roster
+    moved: dict = {}
 
     def broken(plan, rules, *, agents=None):
         roster = real(plan, rules, agents=agents)
@@ -181,19 +184,28 @@ def _break_a_lunch(monkeypatch):
         k = acts.index[acts["activity"] == "lunch"][0]
         acts.loc[k, "start"] -= pd.Timedelta(hours=3)
         acts.loc[k, "end"] -= pd.Timedelta(hours=3)
+        start = pd.Timestamp(acts.loc[k, "start"])
+        shifts = roster.roster[roster.roster["agent_id"] == acts.loc[k, "agent_id"]]
+        shift_start = pd.to_datetime(shifts["shift_start"])
+        own = shift_start[(shift_start <= start + pd.Timedelta(hours=3)) & (pd.to_datetime(shifts["shift_end"]) > start)]
+        moved["offset_minutes"] = (start - own.max()) / pd.Timedelta(minutes=1)
         return dataclasses.replace(roster, activities=acts)
 
     monkeypatch.setattr(planner.week_schedule, "build_roster", broken)
+    return moved
 
 
 def test_a_violation_injected_after_solving_exits_3_and_writes_nothing(files, capsys, monkeypatch):
-    _break_a_lunch(monkeypatch)
+    moved = _break_a_lunch(monkeypatch)
     out = files / "week"
     code = main(["schedule", str(files / "req.csv"), "--rules", str(files / "rules.toml"), "--out", str(out)])
     assert code == 3
     err = capsys.readouterr().err
     assert "planner schedule: error: the solver found no rule-abiding plan:" in err
-    assert "'lunch' starts 0 min after the shift start, outside 180..300" in err
+    # 3 h before a lunch in 180..300 min: 0..120 min after the shift start (0 when the plan's
+    # first lunch is at 180, 60 when its shift starts an hour earlier at the same cost)
+    assert 0 <= moved["offset_minutes"] <= 120
+    assert f"'lunch' starts {moved['offset_minutes']:g} min after the shift start, outside 180..300" in err
     assert "Traceback" not in err
     assert not out.exists()
 
