@@ -8,7 +8,7 @@
    most half the limit), by interior point without IPX's crossover (the bound and an
    interior point); then, for the dive, HiGHS's crossover from that point (a basis in a
    second or so, where IPX's own crossover took as long as half the interior point:
-   :func:`_crossover`), except on large soft models, whose rounding works on the
+   :func:`crossover_basis`), except on large soft models, whose rounding works on the
    spread-break model. Without a basis in the time, the interior point's tours are rounded.
 2. A first complete plan by LP rounding (:mod:`scheduling.shifts.heuristics`): tours from the
    spread-break dive on large soft models, else the exact model's dive; completed with
@@ -84,12 +84,12 @@ ROUNDED_UP_RESERVE_SHARE = 0.05
 # the rounded pay bound's LP re-solves (one per channel, warm from the LP's basis) may take this
 # share of time_limit_s at most (family seed 24: 0.1 s in all)
 PAY_BOUND_SHARE = 0.03
-# the crossover from the LP's interior point (_crossover) is tried only with this many seconds
+# the crossover from the LP's interior point (crossover_basis) is tried only with this many seconds
 # left before the dive's deadline (seed 12 quiet: 0.9 s)
 CROSSOVER_LEAST_S = 0.5
 
 
-def _crossover(model: ShiftModel, *, deadline: float, progress: Progress) -> bool:
+def crossover_basis(model: ShiftModel, *, deadline: float, progress: Progress) -> bool:
     """A basis for the dive from the LP relaxation's interior point (``model.solve`` with
     ``crossover=False``, optimal): HiGHS's crossover (``Highs.crossover``) from that point,
     stopped at ``deadline`` (a ``time.perf_counter()`` value). True when the instance then
@@ -195,7 +195,7 @@ def plan_shifts(
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
     # with HiGHS: interior point without IPX's crossover (the bound and an interior point),
-    # then HiGHS's crossover from that point when the dive needs a basis (_crossover); the
+    # then HiGHS's crossover from that point when the dive needs a basis (crossover_basis); the
     # spread dive rounds another model, so there this LP gives the bound only
     lp_status, lp_objective, _ = model.solve(
         mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()) if highs_rounding else None,
@@ -210,7 +210,7 @@ def plan_shifts(
     if highs_rounding and lp_status == "Optimal":
         interior_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
     if highs_rounding and lp_status == "Optimal" and not heuristics.uses_spread_dive(model):
-        has_basis = _crossover(model, deadline=deadline - min(0.5 * rules.time_limit_s,
+        has_basis = crossover_basis(model, deadline=deadline - min(0.5 * rules.time_limit_s,
                                                               max(ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s, built_s)),
                                progress=say)
         if has_basis:

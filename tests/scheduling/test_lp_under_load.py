@@ -46,7 +46,7 @@ def test_the_crossover_from_the_interior_point_gives_the_lp_optimal_basis():
     assert status == "Optimal"
     h = model.prob.solverModel
     assert not h.getBasis().valid
-    assert solve._crossover(model, deadline=time.perf_counter() + LP_PROPERTY_LIMIT_S, progress=lambda _s: None)
+    assert solve.crossover_basis(model, deadline=time.perf_counter() + LP_PROPERTY_LIMIT_S, progress=lambda _s: None)
     assert h.getBasis().valid
     vertex = h.getInfo().objective_function_value + model.prob.objective.constant
     assert vertex == pytest.approx(interior, rel=1e-6)
@@ -56,7 +56,7 @@ def test_the_crossover_from_the_interior_point_gives_the_lp_optimal_basis():
     # with no time left before the deadline: no crossover, and no solver state left behind
     _requirements, _rules, model = _model("hard")
     model.solve(mip=False, time_limit_s=LP_PROPERTY_LIMIT_S, crossover=False)
-    assert not solve._crossover(model, deadline=time.perf_counter() - 1.0, progress=lambda _s: None)
+    assert not solve.crossover_basis(model, deadline=time.perf_counter() - 1.0, progress=lambda _s: None)
     assert not model.prob.solverModel.getBasis().valid
 
 
