@@ -71,7 +71,7 @@ def main() -> None:
     lp = np.asarray(model.prob.solverModel.getSolution().col_value).copy()
     model.prob.solverModel.setOptionValue("run_crossover", "on")
     tours, lost = warm.start_tours(model, warm.WarmStart.of(plan.tours))
-    done = heuristics._first_plan(model, [("the plan's tours", tours, False)], progress=lambda *a: None,
+    done = heuristics.first_plan(model, [("the plan's tours", tours, False)], progress=lambda *a: None,
                                   placement_mip=False)
     x = done[0]
     coef = np.zeros(len(lp))

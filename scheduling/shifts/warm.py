@@ -7,7 +7,7 @@ at times by headcount caps or templates. When the requirements are the base's, t
 plan's tours stay close to a good plan of the scenario: :func:`first_plan` mends a headcount
 row they break, tops them up where the greedy's coverage asks for more, and completes the
 cheapest of the candidates with breaks, lunches and blended work
-(:func:`heuristics._first_plan`, every row of the exact model kept). When the requirements
+(:func:`heuristics.first_plan`, every row of the exact model kept). When the requirements
 differ, the LP rounding is used instead (:func:`scheduling.shifts.solve.plan_shifts_from`):
 on the bundled sample's "volume +10%" the base plan's tours repaired five ways (topped up,
 with blending agents, with the scenario LP's floors or its differences to the base) completed
@@ -103,7 +103,7 @@ def start_tours(model: ShiftModel, start: WarmStart) -> tuple[np.ndarray, int]:
 
 
 def repaired_candidates(model: ShiftModel, tours: np.ndarray, *, label: str):
-    """Candidates for :func:`heuristics._first_plan` from a start's tours: the start with any
+    """Candidates for :func:`heuristics.first_plan` from a start's tours: the start with any
     headcount row it breaks mended (:func:`heuristics.drop_surplus`, which then also drops
     surplus), (1) topped up greedily where the requirement is uncovered
     (:func:`heuristics.greedy_tours`; first: on the sample's "pay rise 8%" 1.25 % above the LP
@@ -129,5 +129,5 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     tours, lost = start_tours(model, start)
     progress(f"warm start from {start.label}: {int(tours.sum())} agents' tours"
              + (f" ({lost} with no tour in this model, left out)" if lost else ""))
-    return heuristics._first_plan(model, repaired_candidates(model, tours, label=start.label), progress=progress,
+    return heuristics.first_plan(model, repaired_candidates(model, tours, label=start.label), progress=progress,
                                   placement_mip=True, best_of=True)
