@@ -661,7 +661,8 @@ def _kept_answer(first: MipAnswer | None, solved: MipAnswer | None, kills: int, 
         notes.append("overtime and VTO not considered: " + (
             f"the moves took the whole time limit ({options.time_limit_s:g} s)" if solved is None else
             f"nothing better than the moves in the time they left (of {options.time_limit_s:g} s)"))
-        solved = first
+        # the moves' optimum, not proven for every lever: stage 2 did not run or did not finish
+        solved = dataclasses.replace(first, optimal=False)
     if solved is not None and solved.col_value is not None and not solved.optimal:
         notes.append(f"the solver stopped at the re-plan's time limit ({options.time_limit_s:g} s in all): a better "
                      "proposal may exist")
