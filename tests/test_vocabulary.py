@@ -172,7 +172,6 @@ LONG_REASON = "Long on purpose:"
 BEING_SPLIT = {
     ("scheduling/shifts/solve.py", "plan_shifts"), ("scheduling/shifts/improve.py", "improve"),
     ("scheduling/shifts/goal_repair.py", "drop_goal_surplus"), ("scheduling/shifts/heuristics.py", "complete"),
-    ("scheduling/shifts/model.py", "result"), ("scheduling/shifts/explain.py", "explain_infeasible"),
 }
 
 

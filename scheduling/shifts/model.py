@@ -162,9 +162,31 @@ class ShiftModel:
                improvements: tuple[Improvement, ...] = ()) -> ShiftPlan:
         """The plan from the variables' values. Raises :class:`BoundError` when the objective is
         below the proven bound (the higher of ``lp_bound`` and ``mip_bound``)."""
-        grid, dt, n = self.grid, self.grid.interval_minutes, self.grid.n_intervals
-        net = {c: np.zeros(n) for c in self.demands}
-        tour_rows = []
+        grid, dt = self.grid, self.grid.interval_minutes
+        net = {c: np.zeros(grid.n_intervals) for c in self.demands}  # scheduled agents, filled by the readers
+        tours = self.read_tours(net)
+        activities = self.read_activities(net)
+        blending = self.read_blending(net)
+        coverage, priced = self.read_coverage(net)
+        under, out_of_reach, late, undone = self.read_shortfalls()
+        bound = self.proven_bound(objective, lp_bound, mip_bound)
+        return ShiftPlan(
+            grid=grid, tours=tours, activities=activities, blending=blending, coverage=coverage, status=status,
+            objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound,
+            gap=float(gap(objective, bound)), solve_seconds=self.seconds,
+            cost=float((tours["agents"] * tours["cost_per_agent"]).sum()),
+            paid_hours=float((tours["agents"] * tours["paid_hours_per_agent"]).sum()),
+            under_agent_hours=(under + out_of_reach) * dt / 60, late_work_minutes=late, solver=self.solver_name,
+            demands=self.demands, undone_work_minutes=undone, priced_coverage=priced, bound=float(bound),
+            improvements=improvements, binding_caps=self.binding_caps(), unreachable_agent_hours=out_of_reach * dt / 60,
+            unreachable={c: tuple(idx) for c, idx in self.coverage.unreachable.items()},
+            service_goals=goal_levels(self.goal_rows) if self.goal_rows else None,
+        )
+
+    def read_tours(self, net: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The plan's tours (``ShiftPlan.tours``' columns, one row per tour with agents), their
+        agents added to ``net[channel]`` in every interval their shifts cover."""
+        grid, rows = self.grid, []
         for tour in self.tours:
             count = int(round(tour.var.varValue or 0.0))
             if count <= 0:
@@ -172,7 +194,7 @@ class ShiftModel:
             contract = self.rules.contract(tour.template.contract)
             days = tour.days
             paid = len(days) * tour.template.paid_minutes / 60
-            tour_rows.append({
+            rows.append({
                 "template": tour.template.name, "contract": contract.name, "channel": tour.channel,
                 "start_minute": tour.start_minute, "pattern": pattern_label(tour.pattern, grid), "days": len(days),
                 "agents": count, "paid_hours_per_agent": paid, "cost_per_agent": paid * contract.hourly_cost,
@@ -181,35 +203,48 @@ class ShiftModel:
             for d in days:
                 np.add.at(net[tour.channel], grid.covered(d * 1440 + tour.start_minute, tour.template.length_minutes),
                           count)
-        activity_rows = []
+        return pd.DataFrame(rows, columns=[
+            "template", "contract", "channel", "start_minute", "pattern", "days", "agents",
+            "paid_hours_per_agent", "cost_per_agent", "blends"])
+
+    def read_activities(self, net: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The plan's breaks and lunches (``ShiftPlan.activities``' columns), their agents taken
+        off ``net[channel]`` while they are on them."""
+        grid, rows = self.grid, []
         for p in self.placements:
             count = int(round(p.count.varValue or 0.0))
             if count <= 0:
                 continue
             g = p.group
-            activity_rows.append({
+            rows.append({
                 "template": g.template.name, "channel": g.channel, "day": g.day, "start_minute": g.start_minute,
                 "blends": g.blends, "activity_index": p.activity_index, "activity": p.activity.kind,
                 "offset_minutes": p.offset_minutes, "length_minutes": p.activity.length_minutes, "count": count,
             })
             np.add.at(net[g.channel], grid.covered(g.day * 1440 + g.start_minute + p.offset_minutes,
                                                    p.activity.length_minutes), -count)
-        blend_rows = []
+        return pd.DataFrame(rows, columns=[
+            "template", "channel", "day", "start_minute", "blends", "activity_index", "activity", "offset_minutes",
+            "length_minutes", "count"])
+
+    def read_blending(self, net: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The plan's blended agents (``ShiftPlan.blending``' columns), moved in ``net`` from
+        their shift's channel to the deferred channel they work."""
+        rows = []
         for b in self.blends:
             count = int(round(b.var.varValue or 0.0))
             if count > 0:
-                blend_rows.append({"interval": b.interval, "channel": b.channel, "work_channel": b.work_channel,
-                                   "agents": count})
+                rows.append({"interval": b.interval, "channel": b.channel, "work_channel": b.work_channel,
+                             "agents": count})
                 net[b.channel][b.interval] -= count
                 net[b.work_channel][b.interval] += count
-        blending = pd.DataFrame(blend_rows, columns=["interval", "channel", "work_channel", "agents"])
-        tours = pd.DataFrame(tour_rows, columns=[
-            "template", "contract", "channel", "start_minute", "pattern", "days", "agents",
-            "paid_hours_per_agent", "cost_per_agent", "blends"])
-        activities = pd.DataFrame(activity_rows, columns=[
-            "template", "channel", "day", "start_minute", "blends", "activity_index", "activity", "offset_minutes",
-            "length_minutes", "count"])
-        times = grid.times()
+        return pd.DataFrame(rows, columns=["interval", "channel", "work_channel", "agents"])
+
+    def read_coverage(self, net: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(coverage, priced coverage): ``interval_start, channel, required, scheduled`` from the
+        rounded plan's ``net`` agents, and ``interval_start, channel, scheduled`` from the model's
+        coverage expressions at the solution (what the objective priced)."""
+        times = self.grid.times()
         coverage = pd.concat([
             pd.DataFrame({"interval_start": times, "channel": c, "required": d.required, "scheduled": net[c]})
             for c, d in self.demands.items()
@@ -219,8 +254,12 @@ class ShiftModel:
                           "scheduled": [expr.value() for expr in self.coverage.staffed[c]]})
             for c in self.demands
         ], ignore_index=True)
-        cost = float((tours["agents"] * tours["cost_per_agent"]).sum())
-        paid_hours = float((tours["agents"] * tours["paid_hours_per_agent"]).sum())
+        return coverage, priced
+
+    def read_shortfalls(self) -> tuple[float, float, float, float]:
+        """(under, out of reach, late, undone) at the solution: agent-intervals short (soft
+        coverage and the service goals' floors), agent-intervals of requirement no shift can
+        reach, agent-minute-intervals of deferred work overdue, agent-minutes left undone."""
         under = sum(float(u.varValue or 0.0) for us in self.coverage.under.values() for u in us if u is not None)
         # a goal's floor short, in scheduled agents like under-coverage
         under += sum(float(v.varValue or 0.0) for g in self.goal_rows.values() for v in g.floor_short if v is not None)
@@ -228,17 +267,14 @@ class ShiftModel:
                            for i in idx)
         late = sum(float(v.varValue or 0.0) for vs in self.backlog.late.values() for v in vs if v is not None)
         undone = sum(float(v.varValue or 0.0) for vs in self.backlog.undone.values() for v in vs)
+        return under, out_of_reach, late, undone
+
+    @staticmethod
+    def proven_bound(objective: float, lp_bound: float, mip_bound: float | None) -> float:
+        """The higher of ``lp_bound`` and a finite ``mip_bound``; raises :class:`BoundError`
+        when ``objective`` is below it (a bug, never a result)."""
         bound = max(lp_bound, mip_bound) if mip_bound is not None and np.isfinite(mip_bound) else lp_bound
         if objective < bound - 1e-6 * max(1.0, abs(bound)):
             raise BoundError(f"bug: the shift plan's objective {objective:,.6f} is below its proven lower bound "
                              f"{bound:,.6f} (LP relaxation {lp_bound:,.6f}, MIP dual bound {mip_bound})")
-        return ShiftPlan(
-            grid=grid, tours=tours, activities=activities, blending=blending, coverage=coverage, status=status,
-            objective=float(objective), lower_bound=float(lp_bound), mip_bound=mip_bound,
-            gap=float(gap(objective, bound)), solve_seconds=self.seconds, cost=cost, paid_hours=paid_hours,
-            under_agent_hours=(under + out_of_reach) * dt / 60, late_work_minutes=late, solver=self.solver_name,
-            demands=self.demands, undone_work_minutes=undone, priced_coverage=priced, bound=float(bound),
-            improvements=improvements, binding_caps=self.binding_caps(), unreachable_agent_hours=out_of_reach * dt / 60,
-            unreachable={c: tuple(idx) for c, idx in self.coverage.unreachable.items()},
-            service_goals=goal_levels(self.goal_rows) if self.goal_rows else None,
-        )
+        return bound
