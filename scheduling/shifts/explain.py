@@ -25,6 +25,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
+try:
+    import highspy
+except ImportError:  # CBC fallback: the caps the elastic LP uses up, unproven
+    highspy = None
+
 from scheduling.coverage import ChannelDemand, WeekGrid
 from scheduling.rules import WEEKDAYS, RuleSet, ShiftTemplate
 from scheduling.shifts.formulation.context import EPS
@@ -68,10 +73,12 @@ def explain_infeasible(rules: RuleSet, grid: WeekGrid, demands: dict[str, Channe
     shortfalls = coverage_shortfalls(model, short) + backlog_shortfalls(model) + goal_shortfalls(model)
     binding, unexplained = structural_causes(model, short)
     if shortfalls:
-        caps_binding = binding_caps(model)
+        caps_binding, proven = binding_caps(model)
         binding += caps_binding
         if unexplained and not caps_binding:
-            binding.append(unexplained)
+            binding.append(unexplained + (": shifts can be on duty then and no headcount cap binds (the weekly "
+                                          "patterns, start windows and activity windows together)" if proven else
+                                          ": the LP that tells whether a headcount cap binds did not finish"))
     return explained_error(shortfalls, binding)
 
 
@@ -142,8 +149,8 @@ def goal_shortfalls(model: ShiftModel) -> list[dict]:
 
 def structural_causes(model: ShiftModel, short: dict[str, list[int]]) -> tuple[list[str], str]:
     """The rules that leave intervals short whatever the plan (windows, day patterns, named
-    agents, activities, due times), and a named message for the immediate channels' short
-    intervals none of them explains ("" when there are none)."""
+    agents, activities, due times), and the start of a message naming the short intervals
+    and work none of them explains ("" when there are none)."""
     binding: list[str] = []
     left: list[str] = []
     for channel, idx in short.items():
@@ -156,11 +163,7 @@ def structural_causes(model: ShiftModel, short: dict[str, list[int]]) -> tuple[l
         binding += causes
         if deferred_short(model, channel) and not causes:
             left.append(f"{channel} work overdue or left undone")
-    unexplained = ""
-    if left:
-        unexplained = (f"no single rule explains {'; '.join(left)}: shifts can be on duty then and no headcount cap "
-                       "binds (the weekly patterns, start windows and activity windows together)")
-    return binding, unexplained
+    return binding, f"no single rule explains {'; '.join(left)}" if left else ""
 
 
 def interval_causes(model: ShiftModel, channel: str, idx: list[int]) -> tuple[list[str], list[int]]:
@@ -345,27 +348,39 @@ def shortfall_columns(model: ShiftModel) -> list[pulp.LpVariable]:
     return columns
 
 
-def binding_caps(model: ShiftModel) -> list[str]:
-    """The headcount caps and Hall rows that limit the shortfall: those used to the last agent
-    whose row has a dual value in the shortfall-only LP (the elastic model's objective without
-    its costs; a row without one could be dropped and the shortfall would stay the same)."""
+def binding_caps(model: ShiftModel) -> tuple[list[str], bool]:
+    """The headcount caps and Hall rows that limit the shortfall, and whether that is proven.
+
+    Proven: those used to the last agent whose row has a dual value in the shortfall-only LP
+    (the elastic model's objective without its costs, re-solved warm by the simplex from the
+    elastic LP's basis; a row without a dual value could be dropped and the shortfall would
+    stay the same). When that LP does not finish (HiGHS only; or CBC), every cap the elastic
+    LP uses to the last agent, unproven."""
     if not model.cap_rows:
-        return []
-    objective = model.prob.objective
-    model.prob.setObjective(pulp.LpAffineExpression(
-        {v: objective.get(v, 0.0) / ELASTIC_PENALTY for v in shortfall_columns(model)}))
-    try:
-        status, _, _ = model.solve(mip=False)
-    finally:
-        model.prob.setObjective(objective)
-    if status != "Optimal":
-        return []
+        return [], True
+    highs = getattr(model.prob, "solverModel", None)
+    values = duals = None
+    if highs is not None and highspy is not None and hasattr(highs, "changeColsCost"):
+        n = highs.getNumCol()
+        costs = np.zeros(n)
+        for v in shortfall_columns(model):
+            costs[v.index] = model.prob.objective.get(v, 0.0) / ELASTIC_PENALTY
+        highs.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
+        highs.setOptionValue("solver", "simplex")
+        highs.setOptionValue("time_limit", float(max(model.rules.time_limit_s, 60.0)))
+        highs.run()
+        if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            solution = highs.getSolution()
+            values, duals = np.asarray(solution.col_value), np.asarray(solution.row_dual)
     binding = []
     for cap in model.cap_rows:
-        used = sum((v.varValue or 0.0) * coef for v, coef in cap.row.items())
-        if used >= cap.limit - EPS and abs(cap.row.pi or 0.0) > DUAL_TOL:
+        if values is None:
+            used = sum((v.varValue or 0.0) * coef for v, coef in cap.row.items())
+        else:
+            used = sum(values[v.index] * coef for v, coef in cap.row.items())
+        if used >= cap.limit - EPS and (duals is None or abs(duals[cap.row.index]) > DUAL_TOL):
             binding.append(f"headcount cap: {cap.label} (all used)")
-    return binding
+    return binding, duals is not None
 
 
 def explained_error(shortfalls: list[dict], binding: list[str]) -> InfeasibleError:

@@ -31,6 +31,9 @@ class InfeasibleError(RulesError):
         super().__init__(message)
         self.explanation = explanation
 
+    def __reduce__(self):  # pickled whole (a Dask worker's plan failing reaches the client as itself)
+        return (type(self), (str(self), self.explanation))
+
 
 class GoalUnreachableError(InfeasibleError):
     """A daily or weekly service goal no plan the rules allow can reach, whatever it costs (the
@@ -45,6 +48,17 @@ class GoalUnreachableError(InfeasibleError):
         super().__init__(message, explanation)
         self.channel, self.period = channel, period
         self.target_sl, self.best_service_level = float(target_sl), float(best_service_level)
+
+    def __reduce__(self):
+        return (_goal_unreachable, (str(self), self.explanation, self.channel, self.period, self.target_sl,
+                                    self.best_service_level))
+
+
+def _goal_unreachable(message: str, explanation: dict, channel: str, period: str, target_sl: float,
+                      best_service_level: float) -> GoalUnreachableError:
+    """A :class:`GoalUnreachableError` again from its pickled fields."""
+    return GoalUnreachableError(message, explanation, channel=channel, period=period, target_sl=target_sl,
+                                best_service_level=best_service_level)
 
 
 class SolveError(RuntimeError):

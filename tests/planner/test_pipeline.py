@@ -233,6 +233,24 @@ def test_nothing_is_written_or_stored_on_failure(tmp_path, us_bank_path, any_sto
     assert Store.open(store_url).list_plans().empty and Store.open(store_url).list_forecasts().empty
 
 
+def test_planner_plan_whose_caps_make_hard_coverage_infeasible_explains_it(tmp_path, us_bank_path, store_url,
+                                                                            capsys):
+    """Hard coverage with 5 full-time and 5 part-time agents at most (the US bank week needs
+    dozens): exit 2, the explanation names the short channel and both caps, no traceback,
+    nothing written or stored."""
+    text = (PLAN_TOML.replace("max_consecutive_days = 6\n", 'max_consecutive_days = 6\ncoverage = "hard"\n')
+            .replace("max_agents = 1500", "max_agents = 5").replace("max_agents = 300", "max_agents = 5"))
+    out = tmp_path / "out"
+    code = main(["plan", "--config", str(write_config(tmp_path, us_bank_path, text)), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "hard coverage cannot be met: voice short in" in err
+    assert ("headcount cap: contract 'full_time' max_agents=5 (all used); "
+            "headcount cap: contract 'part_time' max_agents=5 (all used)") in err
+    assert not out.exists()
+    assert Store.open(store_url).list_plans().empty
+
+
 def test_plan_config_errors_name_the_key(tmp_path, us_bank_path):
     text = textwrap.dedent(PLAN_TOML).replace('start = "2003-10-20"', 'start = "2003-10-20T08:00"')
     with pytest.raises(ValueError, match="start = '2003-10-20T08:00' must be a date at midnight"):

@@ -4,11 +4,13 @@ that rule and the intervals (or the contract, the agents) - and no rule that did
 
 from __future__ import annotations
 
+import pickle
+
 import pandas as pd
 import pytest
 
 from scheduling.rules import RuleSet
-from scheduling.shifts import AgentPool, HeadcountCaps, InfeasibleError, plan_shifts
+from scheduling.shifts import AgentPool, GoalUnreachableError, HeadcountCaps, InfeasibleError, plan_shifts
 
 MONDAY = pd.Timestamp("2024-01-01")
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -216,3 +218,18 @@ def test_named_agents_whose_hours_fit_no_week_name_the_hours():
     error = _explained(_requirements({(0, 9): 1}), rules, HeadcountCaps(pools=pools))
     assert _binding(error) == ("named agents: no agent of contract 'ft' with skill 'voice' has min_hours/max_hours "
                                "that fit a week of [[shift]] 's' with Mon; short Mon 09:00-10:00")
+
+
+# ----------------------------------------------------------------- across processes
+
+
+def test_the_explained_errors_survive_pickling():
+    """A plan run on a Dask worker raises on the client as the same error, explanation included."""
+    error = _explained(_requirements({(1, 20): 1}), _rules([_shift()]))
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is InfeasibleError and str(again) == str(error) and again.explanation == error.explanation
+    goal = GoalUnreachableError("voice weekly target_sl 0.8 not reachable", {"shortfalls": [], "binding": ["b"]},
+                                channel="voice", period="week", target_sl=0.8, best_service_level=0.25)
+    back = pickle.loads(pickle.dumps(goal))
+    assert type(back) is GoalUnreachableError and str(back) == str(goal) and back.explanation == goal.explanation
+    assert (back.channel, back.period, back.target_sl, back.best_service_level) == ("voice", "week", 0.8, 0.25)
