@@ -125,7 +125,9 @@ def plan_goal_week(requirements: pd.DataFrame, rules, *, caps: HeadcountCaps | N
         progress(f"{INTERVAL_LABEL}: {interval.paid_hours:,.1f} paid hours, objective {interval.objective:,.1f}, "
                  f"gap {interval.gap:.2%} in {interval_s:.1f} s; the goal model from its tours for at most "
                  f"{stage.time_limit_s:.1f} s")
-        start = WarmStart.of(interval.tours, requirements=requirements, label=INTERVAL_LABEL, never_more=True)
+        short = tuple((c, i) for c, (intervals, _why) in floor_misses(interval, goals, grid).items() for i in intervals)
+        start = dataclasses.replace(WarmStart.of(interval.tours, requirements=requirements, label=INTERVAL_LABEL,
+                                                 never_more=True), short_floors=short)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plan = plan_shifts(requirements, stage, caps=caps, progress=progress, targets=targets, start=start)
@@ -191,10 +193,13 @@ def cap_paid_hours(model, hours: float) -> None:
     h.addRow(-highspy.kHighsInf, float(hours) + CAP_SLACK_H, len(idx), idx, paid_hours_per_tour(model))
 
 
-def goal_start(model, tours: np.ndarray, *, cap: bool, progress: Progress) -> np.ndarray:
+def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, progress: Progress) -> np.ndarray:
     """A start's ``tours`` in a goal model with every floor held
     (:func:`~scheduling.shifts.goal_repair.hold_floors`; the progress says what that costs and
-    which floors the headcount caps leave short); ``cap``: the model's paid hours capped at
+    which floors the headcount caps leave short); ``only``: (channel, interval) pairs to hold,
+    those the start's own placed plan leaves short (None: every floor the spread-break coverage
+    calls short; on family seed 2 that added 47 agents to an interval plan that meets every floor
+    once its breaks are placed); ``cap``: the model's paid hours capped at
     theirs from here on (:func:`cap_paid_hours`) when they meet every period's goal
     (:func:`~scheduling.shifts.goal_repair.goals_short`; an interval-goal plan for requirements
     computed at a lower target than the goal's does not, and the cap would make the goal
@@ -202,7 +207,7 @@ def goal_start(model, tours: np.ndarray, *, cap: bool, progress: Progress) -> np
     from scheduling.shifts.goal_repair import goals_short, hold_floors
 
     paid = paid_hours_per_tour(model)
-    repair = hold_floors(model, tours)
+    repair = hold_floors(model, tours, only=only)
     if repair.added_agents:
         progress(f"min_interval_sl held: {repair.added_agents} agent(s) added, +{repair.added_paid_hours:,.1f} paid "
                  f"hours over the start's {paid @ tours:,.1f}")

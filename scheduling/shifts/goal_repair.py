@@ -281,19 +281,26 @@ def floor_rows(model, channels: list[str]) -> np.ndarray:
     return need
 
 
-def hold_floors(model, tours: np.ndarray) -> FloorRepair:
+def hold_floors(model, tours: np.ndarray, *, only=None) -> FloorRepair:
     """``tours`` with agents added until every goal interval's scheduled agents (breaks and
     lunches spread over their windows, :func:`~scheduling.shifts.heuristics.tour_coverage`)
     reach its ``min_interval_sl`` floor: each step one agent of the tour covering the most of
     what is still short per unit of its cost, among the tours every headcount row still has
     room for (``min_interval_sl``: no interval abandoned to save money, whatever the shortfall
     price). A greedy interval-goal plan with priced shortfall leaves such intervals (the bundled
-    sample's messaging at 0 agents in one)."""
+    sample's messaging at 0 agents in one). ``only``: (channel, grid interval) pairs, the floors
+    to hold (None: every one)."""
     from scheduling.shifts import heuristics
 
     tours = np.asarray(tours, dtype=float).copy()
     matrix, channels = heuristics.tour_coverage(model)
-    deficit = floor_rows(model, channels) - matrix @ tours
+    need = floor_rows(model, channels)
+    if only is not None:
+        n = model.grid.n_intervals
+        keep = np.zeros(need.size, dtype=bool)
+        keep[[channels.index(c) * n + int(i) for c, i in only if c in channels]] = True
+        need = np.where(keep, need, 0.0)
+    deficit = need - matrix @ tours
     added = np.zeros(len(tours))
     if (deficit > EPS).any():
         cap_t, limits = heuristics.headcount_matrix(model)

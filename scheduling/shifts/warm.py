@@ -54,6 +54,9 @@ class WarmStart:
     requirements: str = ""  # requirements_digest of the requirements it was planned for ("" unknown)
     # a goal model's plan pays no more hours than these tours (with min_interval_sl held): goal_plan's start
     never_more: bool = False
+    # (channel, grid interval) pairs whose min_interval_sl floor the start's own placed plan leaves short
+    # (goal_plan.floor_misses); None: judge the floors on the spread-break coverage
+    short_floors: tuple[tuple[str, int], ...] | None = None
 
     @classmethod
     def of(cls, tours: pd.DataFrame, *, requirements: pd.DataFrame | None = None,
@@ -143,7 +146,7 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     if model.goal_rows and (tours.sum() > 0 or start.never_more):
         from scheduling.shifts import goal_plan
 
-        tours = goal_plan.goal_start(model, tours, cap=start.never_more, progress=progress)
+        tours = goal_plan.goal_start(model, tours, cap=start.never_more, only=start.short_floors, progress=progress)
         candidates = goal_plan.goal_candidates(model, tours, label=start.label)
     else:
         candidates = repaired_candidates(model, tours, label=start.label)
