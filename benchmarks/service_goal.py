@@ -8,7 +8,8 @@ their ratio, the LP-relaxation bound of each (the weekly bound's paid-hours savi
 formulation allows before any rounding), the simulated weekly service level per channel
 (:func:`planner.week_schedule.service_check`, 5 replications, productive agents =
 floor(scheduled x (1 - shrinkage))) vs its target, the lowest interval service level by Erlang
-vs the floor, and the solve-time ratio. Targets (issue 12): weekly >= 4 % fewer paid hours on
+vs the floor, and the solve-time ratio in wall seconds and in CPU seconds (the process's threads
+and its finished sub-MIP children: on a shared machine the wall ratio measures the load). Targets (issue 12): weekly >= 4 % fewer paid hours on
 average and never more, simulated weekly SL >= target - 0.005 on every channel, solve time
 <= 2 x.
 
