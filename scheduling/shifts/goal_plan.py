@@ -60,7 +60,7 @@ from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan,
 from wfm_progress import Progress
 
 __all__ = ["TIME_RATIO", "GOAL_MIN_S", "INTERVAL_LABEL", "goal_stage_s", "interval_plan", "plan_goal_week",
-           "paid_hours_per_tour", "cap_paid_hours", "goal_start", "keep_met_floors", "goal_candidates", "floor_misses"]
+           "paid_hours_per_tour", "cap_paid_hours", "goal_start", "start_staffed", "keep_met_floors", "goal_candidates", "floor_misses"]
 
 TIME_RATIO = 2.0  # a goal plan takes at most this multiple of its interval-goal plan's seconds (issue 12) ...
 # ... or GOAL_MIN_S more when that is longer: a ratio of sub-second solves measures model builds, and a
@@ -126,8 +126,11 @@ def plan_goal_week(requirements: pd.DataFrame, rules, *, caps: HeadcountCaps | N
                  f"gap {interval.gap:.2%} in {interval_s:.1f} s; the goal model from its tours for at most "
                  f"{stage.time_limit_s:.1f} s")
         short = tuple((c, i) for c, (intervals, _why) in floor_misses(interval, goals, grid).items() for i in intervals)
+        on_goals = interval.coverage[interval.coverage["channel"].isin(list(goals))]
+        placed = tuple(zip(on_goals["channel"].astype(str), grid.index_of(on_goals["interval_start"]).tolist(),
+                           on_goals["scheduled"].astype(float).tolist()))
         start = dataclasses.replace(WarmStart.of(interval.tours, requirements=requirements, label=INTERVAL_LABEL,
-                                                 never_more=True), short_floors=short)
+                                                 never_more=True), short_floors=short, placed=placed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plan = plan_shifts(requirements, stage, caps=caps, progress=progress, targets=targets, start=start)
@@ -193,7 +196,8 @@ def cap_paid_hours(model, hours: float) -> None:
     h.addRow(-highspy.kHighsInf, float(hours) + CAP_SLACK_H, len(idx), idx, paid_hours_per_tour(model))
 
 
-def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, progress: Progress) -> np.ndarray:
+def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, placed=None,
+               progress: Progress) -> tuple[np.ndarray, np.ndarray | None]:
     """A start's ``tours`` in a goal model with every floor held
     (:func:`~scheduling.shifts.goal_repair.hold_floors`; the progress says what that costs and
     which floors the headcount caps leave short); ``only``: (channel, interval) pairs to hold,
@@ -203,7 +207,9 @@ def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, progress: Prog
     theirs from here on (:func:`cap_paid_hours`) when they meet every period's goal
     (:func:`~scheduling.shifts.goal_repair.goals_short`; an interval-goal plan for requirements
     computed at a lower target than the goal's does not, and the cap would make the goal
-    unreachable)."""
+    unreachable). ``placed``: the start plan's own agents on duty (:func:`start_staffed`).
+    Returns the tours and the agents on duty per coverage row the thinning starts from (None:
+    the spread-break coverage)."""
     from scheduling.shifts.goal_repair import goals_short, hold_floors
 
     paid = paid_hours_per_tour(model)
@@ -213,14 +219,45 @@ def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, progress: Prog
                  f"hours over the start's {paid @ tours:,.1f}")
     for channel, intervals in repair.short.items():
         progress(f"min_interval_sl of {channel}: {len(intervals)} interval(s) still short (headcount caps full)")
-    short = goals_short(model, repair.tours) if cap else 0
+    staffed = start_staffed(model, placed, tours, repair.tours)
+    short = goals_short(model, repair.tours, staffed=staffed) if cap else 0
     if cap and short:
         progress(f"the start's tours miss {short} period goal(s) (requirements computed for another target_sl): "
                  "paid hours not capped")
     elif cap:
         cap_paid_hours(model, paid @ repair.tours)
         progress(f"paid hours capped at {paid @ repair.tours:,.1f}")
-    return repair.tours
+    return repair.tours, staffed
+
+
+def start_staffed(model, placed, start: np.ndarray, tours: np.ndarray) -> np.ndarray | None:
+    """Agents on duty per (channel x interval) row of
+    :func:`~scheduling.shifts.heuristics.tour_coverage` for ``tours`` (the ``start`` tours and
+    what :func:`goal_start` added): on goal channels the start plan's own placed coverage
+    (``placed``: (channel, grid interval, scheduled agents), breaks and lunches where its plan
+    put them) plus the added tours with breaks spread; elsewhere the spread coverage. None
+    without ``placed``. With breaks spread over their windows the US bank week's interval plan
+    has 6-15 % fewer agents at its peaks than placed (436 against 464 on Monday 10:00), below
+    the service curve's start, where the curve's first piece extended answers -3,000 to -11,000
+    contacts an interval: the week counted -1,764 answered contacts for 123,995 wanted (placed:
+    132,874), and the thinning removed nothing."""
+    if placed is None:
+        return None
+    from scheduling.shifts import heuristics
+
+    matrix, channels = heuristics.tour_coverage(model)
+    n = model.grid.n_intervals
+    staffed = matrix @ np.asarray(tours, dtype=float)
+    added = matrix @ (np.asarray(tours, dtype=float) - np.asarray(start, dtype=float))
+    on_duty = np.zeros(staffed.size)
+    for channel, i, value in placed:
+        if channel in channels:
+            on_duty[channels.index(channel) * n + int(i)] = value
+    for k, channel in enumerate(channels):
+        if channel in model.goal_rows:
+            rows = slice(k * n, (k + 1) * n)
+            staffed[rows] = on_duty[rows] + added[rows]
+    return staffed
 
 
 def keep_met_floors(model, x: np.ndarray) -> int:
@@ -239,13 +276,19 @@ def keep_met_floors(model, x: np.ndarray) -> int:
     return int((upper == 0).sum())
 
 
-def goal_candidates(model, tours: np.ndarray, *, label: str):
+def goal_candidates(model, tours: np.ndarray, *, label: str, staffed: np.ndarray | None = None):
     """Candidates for :func:`scheduling.shifts.heuristics.first_plan` from a plan's ``tours`` in a
     goal model: thinned while every goal and floor holds
     (:func:`scheduling.shifts.heuristics.drop_surplus`, which is
     :func:`~scheduling.shifts.goal_repair.drop_goal_surplus` there), then as they are (the
-    spread-break coverage may call a placed plan short where the thinning stopped at a goal)."""
+    spread-break coverage may call a placed plan short where the thinning stopped at a goal).
+    ``staffed``: the agents on duty the thinning starts from (:func:`goal_start`; None: spread)."""
     from scheduling.shifts import heuristics
+    from scheduling.shifts.goal_repair import drop_goal_surplus
 
-    yield f"{label}'s tours, agents dropped while the goals hold", heuristics.drop_surplus(model, tours), False
+    matrix, channels = heuristics.tour_coverage(model)
+    target, immediate = heuristics.coverage_target(model, channels)
+    thinned = drop_goal_surplus(model, tours, matrix=matrix, channels=channels, target=target, immediate=immediate,
+                                staffed=staffed)
+    yield f"{label}'s tours, agents dropped while the goals hold", thinned, False
     yield f"{label}'s tours as they are", np.asarray(tours, dtype=float), False

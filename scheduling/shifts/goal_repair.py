@@ -142,9 +142,9 @@ class _Removals:
     requirement, a met floor broken), kept current as agents are removed."""
 
     def __init__(self, model, tours: np.ndarray, active: np.ndarray, matrix, rules: _RowRules,
-                 target: np.ndarray, floor: np.ndarray):
+                 target: np.ndarray, floor: np.ndarray, staffed: np.ndarray | None = None):
         self.model, self.rules, self.target, self.active, self.tours = model, rules, target, active, tours
-        self.staffed = matrix @ tours
+        self.staffed = matrix @ tours if staffed is None else np.asarray(staffed, dtype=float).copy()
         goal_rows = np.flatnonzero(rules.goal_row)
         self.now = np.zeros(rules.goal_of.size)
         self.now[goal_rows] = rules.answered(goal_rows, self.staffed[goal_rows])
@@ -233,11 +233,14 @@ class _Removals:
 
 
 def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], target: np.ndarray,
-                      immediate: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+                      immediate: np.ndarray, keep: np.ndarray | None = None,
+                      staffed: np.ndarray | None = None) -> np.ndarray:
     """``tours`` (agents per tour) after the drop of the module docstring; ``matrix`` and
     ``channels``: :func:`~scheduling.shifts.heuristics.tour_coverage`; ``target`` and
     ``immediate``: :func:`~scheduling.shifts.heuristics.coverage_target` (used for the channels
-    without a goal); ``keep``: agents per tour never removed. Steps: what each row is judged by
+    without a goal); ``keep``: agents per tour never removed; ``staffed``: the agents on duty per
+    row the drop starts from (default ``matrix @ tours``, breaks spread; a placed plan's own
+    coverage, :func:`~scheduling.shifts.goal_plan.start_staffed`). Steps: what each row is judged by
     (:class:`_RowRules`), each removal's effect (:class:`_Removals`), then the best allowed
     removal while there is one."""
     tours = np.asarray(tours, dtype=float).copy()
@@ -246,7 +249,8 @@ def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], 
     active = np.flatnonzero((tours > floor + 0.5) & ~deferred)
     if not len(active):
         return tours
-    removals = _Removals(model, tours, active, matrix, _RowRules(model, channels, immediate), target, floor)
+    removals = _Removals(model, tours, active, matrix, _RowRules(model, channels, immediate), target, floor,
+                         staffed=staffed)
     while (k := removals.best()) is not None:
         removals.remove(k)
     return tours
@@ -330,16 +334,18 @@ def hold_floors(model, tours: np.ndarray, *, only=None) -> FloorRepair:
     return FloorRepair(tours=tours, added_agents=int(added.sum()), added_paid_hours=float(paid @ added), short=short)
 
 
-def goals_short(model, tours: np.ndarray) -> int:
+def goals_short(model, tours: np.ndarray, *, staffed: np.ndarray | None = None) -> int:
     """How many periods (days or weeks, all goal channels) ``tours`` leave short of their goal
     on the spread-break coverage (the drop's arithmetic: the model's curve at whole productive
     agents): 0 when the tours meet every goal. An interval-goal plan's tours meet them when its
-    requirements were computed for the goal's own ``target_sl``."""
+    requirements were computed for the goal's own ``target_sl``. ``staffed``: as in
+    :func:`drop_goal_surplus`."""
     from scheduling.shifts import heuristics
 
     matrix, channels = heuristics.tour_coverage(model)
     rules = _RowRules(model, channels, np.zeros(len(channels) * model.grid.n_intervals, dtype=bool))
     rows = np.flatnonzero(rules.goal_row & (rules.period_of >= 0))
     total = np.zeros(rules.wanted.size)
-    np.add.at(total, rules.period_of[rows], rules.answered(rows, (matrix @ np.asarray(tours, dtype=float))[rows]))
+    on_duty = matrix @ np.asarray(tours, dtype=float) if staffed is None else staffed
+    np.add.at(total, rules.period_of[rows], rules.answered(rows, on_duty[rows]))
     return int((total < rules.wanted - 1e-6).sum())

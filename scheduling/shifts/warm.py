@@ -57,6 +57,8 @@ class WarmStart:
     # (channel, grid interval) pairs whose min_interval_sl floor the start's own placed plan leaves short
     # (goal_plan.floor_misses); None: judge the floors on the spread-break coverage
     short_floors: tuple[tuple[str, int], ...] | None = None
+    # (channel, grid interval, scheduled agents) of the start's placed plan on its goal channels (goal_plan)
+    placed: tuple[tuple[str, int, float], ...] | None = None
 
     @classmethod
     def of(cls, tours: pd.DataFrame, *, requirements: pd.DataFrame | None = None,
@@ -146,8 +148,9 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     if model.goal_rows and (tours.sum() > 0 or start.never_more):
         from scheduling.shifts import goal_plan
 
-        tours = goal_plan.goal_start(model, tours, cap=start.never_more, only=start.short_floors, progress=progress)
-        candidates = goal_plan.goal_candidates(model, tours, label=start.label)
+        tours, staffed = goal_plan.goal_start(model, tours, cap=start.never_more, only=start.short_floors,
+                                              placed=start.placed, progress=progress)
+        candidates = goal_plan.goal_candidates(model, tours, label=start.label, staffed=staffed)
     else:
         candidates = repaired_candidates(model, tours, label=start.label)
     first = heuristics.first_plan(model, candidates, progress=progress, placement_mip=True, best_of=True)

@@ -48,8 +48,8 @@ def test_interval_plan_tours_in_the_goal_model_thinned_floors_held_and_paid_hour
     paid = goal_plan.paid_hours_per_tour(model)
     assert paid @ tours == pytest.approx(interval.paid_hours)
     # the interval plan covers every requirement (each interval at 0.8 >= the 0.6 floor): nothing to add
-    held = goal_plan.goal_start(model, tours, cap=True, progress=lambda _s: None)
-    assert np.array_equal(held, tours)
+    held, staffed = goal_plan.goal_start(model, tours, cap=True, progress=lambda _s: None)
+    assert np.array_equal(held, tours) and staffed is None
     best = heuristics.first_plan(model, goal_plan.goal_candidates(model, held, label="interval"),
                                  progress=lambda _s: None, placement_mip=False, best_of=True)
     assert best is not None
@@ -57,6 +57,16 @@ def test_interval_plan_tours_in_the_goal_model_thinned_floors_held_and_paid_hour
     assert (chosen <= tours).all() and chosen.sum() < tours.sum()  # thinned, never an agent added
     assert paid @ chosen <= interval.paid_hours + 1e-9
     _goal_holds_on_spread(model, goal, chosen)
+    # the thinning may start from the interval plan's placed coverage (breaks where its plan put them)
+    n = model.grid.n_intervals
+    cov = interval.coverage[interval.coverage["channel"] == "voice"]
+    placed = tuple(zip(cov["channel"], model.grid.index_of(cov["interval_start"]).tolist(), cov["scheduled"].tolist()))
+    _same, staffed = goal_plan.goal_start(model, tours, cap=False, placed=placed, progress=lambda _s: None)
+    on_duty = np.zeros(n)
+    on_duty[model.grid.index_of(cov["interval_start"])] = cov["scheduled"].to_numpy(dtype=float)
+    assert np.allclose(staffed[:n], on_duty)
+    from_placed = next(iter(goal_plan.goal_candidates(model, tours, label="interval", staffed=staffed)))[1]
+    assert (from_placed <= tours).all()
     # the cap row: twice the interval plan's agents no longer completes in this model
     assert heuristics.first_plan(model, [("doubled", 2 * tours, False)], progress=lambda _s: None,
                                  placement_mip=False) is None
