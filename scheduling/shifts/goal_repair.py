@@ -39,12 +39,14 @@ Units: agents (scheduled, and productive), contacts per interval, money per tour
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.service_goal import TOP_SHARE
 
-__all__ = ["drop_goal_surplus", "answered_at"]
+__all__ = ["drop_goal_surplus", "answered_at", "hold_floors", "FloorRepair", "goals_short"]
 
 LOSS_FLOOR = 1e-3  # contacts: a removal that loses none is ranked by its cost alone
 
@@ -85,134 +87,265 @@ def answered_at(goal, intervals: np.ndarray, net: np.ndarray, *, arrays=None) ->
     return np.where(open_, np.minimum(out, goal.volume[intervals]), 0.0)
 
 
+class _RowRules:
+    """What each (channel x interval) row of the spread coverage is judged by in the drop: its
+    goal (index into ``goals``, -1 none), the share of scheduled agents that is productive, the
+    floor in scheduled agents (-inf none), its period (index into ``wanted``, -1 none), and
+    per period the contacts the goal wants answered in time; ``plain``: an immediate channel's
+    row without a goal (judged by its requirement)."""
+
+    def __init__(self, model, channels: list[str], immediate: np.ndarray):
+        n = model.grid.n_intervals
+        n_rows = len(channels) * n
+        self.n = n
+        self.goal_of = np.full(n_rows, -1, dtype=np.int64)
+        self.keep_share = np.ones(n_rows)
+        self.floor_sched = np.full(n_rows, -np.inf)
+        self.period_of = np.full(n_rows, -1, dtype=np.int64)
+        self.goals, self.arrays, wanted = [], [], []
+        for k, channel in enumerate(channels):
+            rows = model.goal_rows.get(channel)
+            if rows is None:
+                continue
+            g = len(self.goals)
+            self.goals.append(rows.goal)
+            self.arrays.append(_curve_arrays(rows.goal))
+            base = k * n
+            reach = np.array([net is not None for net in rows.net], dtype=bool)
+            self.goal_of[base:base + n] = np.where(reach, g, -1)
+            self.keep_share[base:base + n] = 1.0 - rows.goal.shrinkage
+            self.floor_sched[base:base + n] = np.where(
+                reach, np.ceil(rows.goal.floor_agents / (1.0 - rows.goal.shrinkage) - 1e-9), -np.inf)
+            for _label, idx, _slack in rows.periods:
+                self.period_of[base + np.asarray(idx)] = len(wanted)
+                wanted.append(rows.goal.target_sl * float(rows.goal.volume[idx].sum()))
+        self.wanted = np.asarray(wanted, dtype=float)
+        self.goal_row = self.goal_of >= 0
+        self.plain = immediate & ~self.goal_row & np.isin(
+            np.arange(n_rows) // n, [k for k, c in enumerate(channels) if c not in model.goal_rows])
+
+    def answered(self, row_idx: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
+        """Answered-within-T contacts of goal rows ``row_idx`` at ``scheduled`` agents
+        (productive: ``floor(keep_share x scheduled)``)."""
+        out = np.zeros(row_idx.size)
+        net = np.floor(np.maximum(self.keep_share[row_idx] * scheduled, 0.0) + 1e-6)
+        for g, goal in enumerate(self.goals):
+            sel = self.goal_of[row_idx] == g
+            if sel.any():
+                out[sel] = answered_at(goal, row_idx[sel] % self.n, net[sel], arrays=self.arrays[g])
+        return out
+
+
+class _Removals:
+    """The drop's state: per entry of the active tours' coverage (a row of a tour), what removing
+    one agent of that tour changes there (answered contacts, agents short of a floor or a
+    requirement, a met floor broken), kept current as agents are removed."""
+
+    def __init__(self, model, tours: np.ndarray, active: np.ndarray, matrix, rules: _RowRules,
+                 target: np.ndarray, floor: np.ndarray, staffed: np.ndarray | None = None):
+        self.model, self.rules, self.target, self.active, self.tours = model, rules, target, active, tours
+        self.staffed = matrix @ tours if staffed is None else np.asarray(staffed, dtype=float).copy()
+        goal_rows = np.flatnonzero(rules.goal_row)
+        self.now = np.zeros(rules.goal_of.size)
+        self.now[goal_rows] = rules.answered(goal_rows, self.staffed[goal_rows])
+        self.total = np.zeros(rules.wanted.size)
+        with_period = goal_rows[rules.period_of[goal_rows] >= 0]
+        np.add.at(self.total, rules.period_of[with_period], self.now[with_period])
+        self.sub = matrix[:, active].tocsc()
+        self.rows, self.values = self.sub.indices, self.sub.data
+        self.column = np.repeat(np.arange(len(active)), np.diff(self.sub.indptr))
+        self.cost = np.array([model.tours[j].cost for j in active])
+        self.spare = tours[active] - floor[active]
+        self.is_goal = rules.goal_row[self.rows]
+        p = rules.period_of[self.rows]
+        self.has_p = p >= 0
+        self.key = self.column[self.has_p] * rules.wanted.size + p[self.has_p]
+        self.live = self.values > EPS
+        self.delta = np.zeros(self.rows.size)  # answered contacts a removal changes
+        self.entry_short = np.zeros(self.rows.size)  # agents short of a floor or a requirement it adds
+        self.entry_breaks = np.zeros(self.rows.size, dtype=bool)  # it takes a met floor below it
+        self.refresh(np.arange(self.rows.size))
+
+    def refresh(self, entries: np.ndarray) -> None:
+        """Recompute ``entries``' effects from the current staffing."""
+        rules, rows = self.rules, self.rows[entries]
+        before = self.staffed[rows]
+        after = before - self.values[entries]
+        need = np.where(self.is_goal[entries], rules.floor_sched[rows],
+                        np.where(rules.plain[rows], self.target[rows], -np.inf))
+        added = np.maximum(need - after, 0.0) - np.maximum(need - before, 0.0)
+        live = self.live[entries]
+        self.entry_short[entries] = np.where(live & np.isfinite(need), added, 0.0)
+        # a floor met before the removal stays met (min_interval_sl: no interval abandoned to save money)
+        self.entry_breaks[entries] = live & self.is_goal[entries] & (before >= need - EPS) & (after < need - EPS)
+        goal_e = self.is_goal[entries]
+        d = np.zeros(entries.size)
+        if goal_e.any():
+            r = rows[goal_e]
+            d[goal_e] = rules.answered(r, after[goal_e]) - self.now[r]
+        self.delta[entries] = d
+
+    def best(self) -> int | None:
+        """The active tour (position in ``active``) whose removal saves the most money per
+        answered contact it loses, among those every goal and floor allows (the module
+        docstring); None when none. Ties (nothing lost) go to the most expensive tour."""
+        n_active, wanted, rules = len(self.active), self.rules.wanted, self.model.rules
+        short_agents = np.bincount(self.column, weights=self.entry_short, minlength=n_active)
+        short_contacts = np.zeros(n_active)
+        if self.has_p.any():
+            lost = np.bincount(self.key, weights=self.delta[self.has_p],
+                               minlength=n_active * wanted.size).reshape(n_active, wanted.size)
+            gap_before = np.maximum(wanted - self.total, 0.0)
+            short_contacts = (np.maximum(wanted[None, :] - self.total[None, :] - lost, 0.0)
+                              - gap_before[None, :]).sum(1)
+        if rules.coverage == "hard":
+            ok = (short_agents <= EPS) & (short_contacts <= 1e-6) & (self.spare >= 0.5)
+            saving = self.cost
+        else:
+            # soft coverage prices what the model prices (service_goal.add_service_goals): an agent short
+            # of a floor or a requirement for an interval, and a contact short of a period's goal, each at
+            # (under_penalty + over_penalty) x interval hours
+            price = (rules.under_penalty + rules.over_penalty) * self.model.grid.interval_minutes / 60
+            saving = self.cost - price * (short_agents + short_contacts)
+            breaks = np.bincount(self.column, weights=self.entry_breaks.astype(float), minlength=n_active) > 0
+            ok = (saving > EPS) & (self.spare >= 0.5) & ~breaks
+        if not ok.any():
+            return None
+        # the goals bind on the period totals: a knapsack's ratio rule
+        loss = np.maximum(-np.bincount(self.column, weights=self.delta, minlength=n_active), 0.0)
+        return int(np.argmax(np.where(ok, saving / (loss + LOSS_FLOOR), -np.inf)))
+
+    def remove(self, k: int) -> None:
+        """Remove one agent of active tour ``k`` and bring the totals and effects up to date."""
+        rules = self.rules
+        self.spare[k] -= 1
+        self.tours[self.active[k]] -= 1
+        lo, hi = self.sub.indptr[k], self.sub.indptr[k + 1]
+        r = self.rows[lo:hi]
+        self.staffed[r] -= self.values[lo:hi]
+        g = r[rules.goal_row[r]]
+        if g.size:
+            new = rules.answered(g, self.staffed[g])
+            with_p = rules.period_of[g] >= 0
+            np.add.at(self.total, rules.period_of[g][with_p], (new - self.now[g])[with_p])
+            self.now[g] = new
+        self.refresh(np.flatnonzero(np.isin(self.rows, r)))
+
+
 def drop_goal_surplus(model, tours: np.ndarray, *, matrix, channels: list[str], target: np.ndarray,
-                      immediate: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+                      immediate: np.ndarray, keep: np.ndarray | None = None,
+                      staffed: np.ndarray | None = None) -> np.ndarray:
     """``tours`` (agents per tour) after the drop of the module docstring; ``matrix`` and
     ``channels``: :func:`~scheduling.shifts.heuristics.tour_coverage`; ``target`` and
     ``immediate``: :func:`~scheduling.shifts.heuristics.coverage_target` (used for the channels
-    without a goal); ``keep``: agents per tour never removed."""
+    without a goal); ``keep``: agents per tour never removed; ``staffed``: the agents on duty per
+    row the drop starts from (default ``matrix @ tours``, breaks spread; a placed plan's own
+    coverage, :func:`~scheduling.shifts.goal_plan.start_staffed`). Steps: what each row is judged by
+    (:class:`_RowRules`), each removal's effect (:class:`_Removals`), then the best allowed
+    removal while there is one."""
     tours = np.asarray(tours, dtype=float).copy()
-    n = model.grid.n_intervals
-    goals = model.goal_rows
     floor = np.zeros(len(tours)) if keep is None else np.minimum(np.floor(np.asarray(keep) + EPS), tours)
     deferred = np.array([model.demands[t.channel].deferred for t in model.tours], dtype=bool)
     active = np.flatnonzero((tours > floor + 0.5) & ~deferred)
     if not len(active):
         return tours
-    n_rows = len(channels) * n
-    # per (channel x interval) row: what it is judged by
-    goal_of = np.full(n_rows, -1, dtype=np.int64)  # index into goal_list, -1: no goal
-    keep_share = np.ones(n_rows)
-    floor_sched = np.full(n_rows, -np.inf)
-    period_of = np.full(n_rows, -1, dtype=np.int64)
-    goal_list, arrays, wanted = [], [], []
-    for k, channel in enumerate(channels):
-        rows = goals.get(channel)
-        if rows is None:
-            continue
-        g = len(goal_list)
-        goal_list.append(rows.goal)
-        arrays.append(_curve_arrays(rows.goal))
-        base = k * n
-        reach = np.array([net is not None for net in rows.net], dtype=bool)
-        goal_of[base:base + n] = np.where(reach, g, -1)
-        keep_share[base:base + n] = 1.0 - rows.goal.shrinkage
-        floor_sched[base:base + n] = np.where(reach, np.ceil(rows.goal.floor_agents / (1.0 - rows.goal.shrinkage) - 1e-9),
-                                              -np.inf)
-        for _label, idx, _slack in rows.periods:
-            period_of[base + np.asarray(idx)] = len(wanted)
-            wanted.append(rows.goal.target_sl * float(rows.goal.volume[idx].sum()))
-    goal_row = goal_of >= 0
-    plain = immediate & ~goal_row & np.isin(np.arange(n_rows) // n, [k for k, c in enumerate(channels)
-                                                                      if c not in goals])
-    staffed = matrix @ tours
-
-    def answered(row_idx: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
-        out = np.zeros(row_idx.size)
-        net = np.floor(np.maximum(keep_share[row_idx] * scheduled, 0.0) + 1e-6)
-        for g, goal in enumerate(goal_list):
-            sel = goal_of[row_idx] == g
-            if sel.any():
-                out[sel] = answered_at(goal, row_idx[sel] % n, net[sel], arrays=arrays[g])
-        return out
-
-    all_goal_rows = np.flatnonzero(goal_row)
-    now = np.zeros(n_rows)
-    now[all_goal_rows] = answered(all_goal_rows, staffed[all_goal_rows])
-    total = np.zeros(len(wanted))
-    with_period = all_goal_rows[period_of[all_goal_rows] >= 0]
-    np.add.at(total, period_of[with_period], now[with_period])
-    wanted = np.asarray(wanted, dtype=float)
-
-    sub = matrix[:, active].tocsc()
-    rows, values = sub.indices, sub.data
-    column = np.repeat(np.arange(len(active)), np.diff(sub.indptr))
-    cost = np.array([model.tours[j].cost for j in active])
-    spare = tours[active] - floor[active]
-    is_goal = goal_row[rows]
-    p = period_of[rows]
-    has_p = p >= 0
-    key = column[has_p] * len(wanted) + p[has_p]
-    live = values > EPS
-    hard = model.rules.coverage == "hard"
-    # soft coverage prices what the model prices (service_goal.add_service_goals): an agent short of
-    # a floor or a requirement for an interval, and a contact short of a period's goal, each at
-    # (under_penalty + over_penalty) x interval hours; hard coverage allows none of it
-    price = (model.rules.under_penalty + model.rules.over_penalty) * model.grid.interval_minutes / 60
-    delta = np.zeros(rows.size)  # per entry (row of a tour): answered contacts its removal changes
-    entry_short = np.zeros(rows.size)  # per entry: agents short of a floor or a requirement the removal adds
-    entry_breaks = np.zeros(rows.size, dtype=bool)  # per entry: the removal takes a met floor below it
-
-    def refresh(entries: np.ndarray) -> None:
-        before = staffed[rows[entries]]
-        after = before - values[entries]
-        need = np.where(is_goal[entries], floor_sched[rows[entries]],
-                        np.where(plain[rows[entries]], target[rows[entries]], -np.inf))
-        added = np.maximum(need - after, 0.0) - np.maximum(need - before, 0.0)
-        entry_short[entries] = np.where(live[entries] & np.isfinite(need), added, 0.0)
-        # a floor met before the removal stays met (min_interval_sl: no interval abandoned to save money)
-        entry_breaks[entries] = (live[entries] & is_goal[entries] & (before >= need - EPS) & (after < need - EPS))
-        goal_e = is_goal[entries]
-        d = np.zeros(entries.size)
-        if goal_e.any():
-            r = rows[entries][goal_e]
-            d[goal_e] = answered(r, after[goal_e]) - now[r]
-        delta[entries] = d
-
-    refresh(np.arange(rows.size))
-    while True:
-        short_agents = np.bincount(column, weights=entry_short, minlength=len(active))
-        short_contacts = np.zeros(len(active))
-        if has_p.any():
-            lost = np.bincount(key, weights=delta[has_p], minlength=len(active) * len(wanted)).reshape(
-                len(active), len(wanted))
-            gap_before = np.maximum(wanted - total, 0.0)
-            short_contacts = (np.maximum(wanted[None, :] - total[None, :] - lost, 0.0) - gap_before[None, :]).sum(1)
-        if hard:
-            ok = (short_agents <= EPS) & (short_contacts <= 1e-6) & (spare >= 0.5)
-            saving = cost
-        else:
-            saving = cost - price * (short_agents + short_contacts)
-            breaks = np.bincount(column, weights=entry_breaks.astype(float), minlength=len(active)) > 0
-            ok = (saving > EPS) & (spare >= 0.5) & ~breaks
-        if not ok.any():
-            break
-        # the removal that saves the most money per answered contact it loses (the goals bind on the
-        # period totals: a knapsack's ratio rule); ties (nothing lost) to the most expensive tour
-        loss = np.maximum(-np.bincount(column, weights=delta, minlength=len(active)), 0.0)
-        ratio = np.where(ok, saving / (loss + LOSS_FLOOR), -np.inf)
-        k = int(np.argmax(ratio))
-        spare[k] -= 1
-        tours[active[k]] -= 1
-        lo, hi = sub.indptr[k], sub.indptr[k + 1]
-        r = rows[lo:hi]
-        staffed[r] -= values[lo:hi]
-        g = r[goal_row[r]]
-        if g.size:
-            new = answered(g, staffed[g])
-            with_p = period_of[g] >= 0
-            np.add.at(total, period_of[g][with_p], (new - now[g])[with_p])
-            now[g] = new
-        refresh(np.flatnonzero(np.isin(rows, r)))
+    removals = _Removals(model, tours, active, matrix, _RowRules(model, channels, immediate), target, floor,
+                         staffed=staffed)
+    while (k := removals.best()) is not None:
+        removals.remove(k)
     return tours
 
+
+@dataclass(frozen=True)
+class FloorRepair:
+    """What :func:`hold_floors` did: ``tours`` (agents per tour, in ``model.tours`` order) with
+    the added agents, ``added_agents`` and ``added_paid_hours`` (what holding the floors costs in
+    paid hours), ``short``: per goal channel the grid intervals still below their floor (the
+    headcount caps left no tour that reaches them; {} when every floor holds)."""
+
+    tours: np.ndarray
+    added_agents: int
+    added_paid_hours: float
+    short: dict[str, tuple[int, ...]]
+
+
+def floor_rows(model, channels: list[str]) -> np.ndarray:
+    """Per (channel x interval) row of :func:`~scheduling.shifts.heuristics.tour_coverage`: the
+    floor in scheduled agents, ``ceil(n_floor / (1 - s))``, on goal intervals a shift reaches; 0
+    elsewhere."""
+    n = model.grid.n_intervals
+    need = np.zeros(len(channels) * n)
+    for k, channel in enumerate(channels):
+        rows = model.goal_rows.get(channel)
+        if rows is None:
+            continue
+        reach = np.array([net is not None for net in rows.net], dtype=bool)
+        floor = np.ceil(rows.goal.floor_agents / (1.0 - rows.goal.shrinkage) - 1e-9)
+        need[k * n:(k + 1) * n] = np.where(reach, floor, 0.0)
+    return need
+
+
+def hold_floors(model, tours: np.ndarray, *, only=None) -> FloorRepair:
+    """``tours`` with agents added until every goal interval's scheduled agents (breaks and
+    lunches spread over their windows, :func:`~scheduling.shifts.heuristics.tour_coverage`)
+    reach its ``min_interval_sl`` floor: each step one agent of the tour covering the most of
+    what is still short per unit of its cost, among the tours every headcount row still has
+    room for (``min_interval_sl``: no interval abandoned to save money, whatever the shortfall
+    price). A greedy interval-goal plan with priced shortfall leaves such intervals (the bundled
+    sample's messaging at 0 agents in one). ``only``: (channel, grid interval) pairs, the floors
+    to hold (None: every one)."""
+    from scheduling.shifts import heuristics
+
+    tours = np.asarray(tours, dtype=float).copy()
+    matrix, channels = heuristics.tour_coverage(model)
+    need = floor_rows(model, channels)
+    if only is not None:
+        n = model.grid.n_intervals
+        keep = np.zeros(need.size, dtype=bool)
+        keep[[channels.index(c) * n + int(i) for c, i in only if c in channels]] = True
+        need = np.where(keep, need, 0.0)
+    deficit = need - matrix @ tours
+    added = np.zeros(len(tours))
+    if (deficit > EPS).any():
+        cap_t, limits = heuristics.headcount_matrix(model)
+        used = cap_t.T @ tours if len(limits) else np.zeros(0)
+        cost = np.array([max(t.cost, EPS) for t in model.tours])
+        allowed = np.array([not model.demands[t.channel].deferred for t in model.tours], dtype=bool)
+        matrix_t = matrix.T.tocsr()
+        while (deficit > EPS).any():
+            gain = matrix_t @ np.clip(deficit, 0.0, 1.0)
+            score = np.where(allowed & (gain > EPS), gain / cost, -np.inf)
+            j = int(np.argmax(score))
+            if not np.isfinite(score[j]):
+                break
+            ks, coefs = cap_t.indices[cap_t.indptr[j]:cap_t.indptr[j + 1]], cap_t.data[cap_t.indptr[j]:cap_t.indptr[j + 1]]
+            if len(ks) and np.any(used[ks] + coefs > limits[ks] + EPS):
+                allowed[j] = False  # a full headcount row
+                continue
+            used[ks] += coefs
+            tours[j] += 1
+            added[j] += 1
+            lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
+            deficit[matrix.indices[lo:hi]] -= matrix.data[lo:hi]
+    n = model.grid.n_intervals
+    short = {c: tuple(int(i) for i in np.flatnonzero(deficit[k * n:(k + 1) * n] > EPS))
+             for k, c in enumerate(channels) if c in model.goal_rows and (deficit[k * n:(k + 1) * n] > EPS).any()}
+    paid = np.array([len(t.days) * t.template.paid_minutes / 60 for t in model.tours], dtype=float)
+    return FloorRepair(tours=tours, added_agents=int(added.sum()), added_paid_hours=float(paid @ added), short=short)
+
+
+def goals_short(model, tours: np.ndarray, *, staffed: np.ndarray | None = None) -> int:
+    """How many periods (days or weeks, all goal channels) ``tours`` leave short of their goal
+    on the spread-break coverage (the drop's arithmetic: the model's curve at whole productive
+    agents): 0 when the tours meet every goal. An interval-goal plan's tours meet them when its
+    requirements were computed for the goal's own ``target_sl``. ``staffed``: as in
+    :func:`drop_goal_surplus`."""
+    from scheduling.shifts import heuristics
+
+    matrix, channels = heuristics.tour_coverage(model)
+    rules = _RowRules(model, channels, np.zeros(len(channels) * model.grid.n_intervals, dtype=bool))
+    rows = np.flatnonzero(rules.goal_row & (rules.period_of >= 0))
+    total = np.zeros(rules.wanted.size)
+    on_duty = matrix @ np.asarray(tours, dtype=float) if staffed is None else staffed
+    np.add.at(total, rules.period_of[rows], rules.answered(rows, on_duty[rows]))
+    return int((total < rules.wanted - 1e-6).sum())

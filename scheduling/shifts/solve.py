@@ -24,11 +24,13 @@
    with a rule-abiding plan; without the LP its proven bound is 0 (every objective term is
    non-negative), the gap says so and a warning names the time limit.
 3. Improvement (:mod:`scheduling.shifts.improve`) until within ``gap_rel`` of the bound or
-   ``time_limit_s`` is spent (a daily/weekly goal plan: at most 2 x the interval-goal plan's
-   seconds when that one stopped on its gap, :func:`~scheduling.shifts.goal_plan.goal_deadline_s`);
-   on small models it also runs branch and bound, whose dual bound may raise the bound.
+   ``time_limit_s`` is spent; on small models it also runs branch and bound, whose dual bound
+   may raise the bound.
 4. Without HiGHS (CBC), or hard coverage no rounding or greedy plan completes: branch and
    bound for the time left.
+
+A daily or weekly goal: the interval-goal plan with ``time_limit_s``, then the goal model from
+its tours for as long again at most (:func:`scheduling.shifts.goal_plan.plan_goal_week`).
 
 Infeasible hard coverage raises :class:`InfeasibleError` with the explanation
 (:mod:`scheduling.shifts.explain`); no plan at all raises :class:`SolveError`.
@@ -168,13 +170,9 @@ def plan_shifts(
                      first_weekday=rules.week_start)
     demands = channel_demands(requirements, grid)
     goals = service_goals(requirements, targets, grid)
-    interval, interval_s = None, 0.0
-    stop_s = rules.time_limit_s  # the improvement's end (a goal plan: at most 2 x the interval-goal plan's time)
-    if goals and highspy is not None:  # the interval-goal plan: a candidate never worse (goal_plan)
-        interval = goal_plan.interval_plan(requirements, rules, caps=caps, targets=targets or {}, progress=say,
-                                           seconds=goal_plan.INTERVAL_SHARE * rules.time_limit_s)
-        interval_s = time.perf_counter() - clock
-        stop_s = goal_plan.goal_deadline_s(interval, interval_s, rules)
+    if goals and highspy is not None and start is None:  # the interval-goal plan, then the goal model (goal_plan)
+        return goal_plan.plan_goal_week(requirements, rules, caps=caps, targets=targets or {}, goals=goals, grid=grid,
+                                        progress=say, started=clock)
     say("building model")
     model = ShiftModel(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
                    integer_activities=False, goals=goals)
@@ -190,7 +188,7 @@ def plan_shifts(
     # 1.4 s quiet, 8.4-9.4 s at load 13-15, where its greedy plan took 1.7 s and 3.5-6.6 s,
     # and the LP returned up to 3.7 s past its HiGHS limit: an interior-point iteration and
     # PuLP reading 30,000 values back), 1.5 x for the LP's
-    built_s = time.perf_counter() - clock - interval_s
+    built_s = time.perf_counter() - clock
     reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, 1.5 * built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
     say("solving LP relaxation")
@@ -294,12 +292,6 @@ def plan_shifts(
             if first is not None:
                 x, objective = first
                 status = "Feasible"
-        offered = goal_plan.tours_in_model(interval, model) if interval is not None else None
-        if offered is not None:
-            tried.append("the interval-goal plan's tours (agents dropped while the goals hold; as they are)")
-            x, objective, won = goal_plan.offer_interval_plan(model, x, objective, offered, progress=say)
-            if won:
-                first_method, status = "the interval-goal plan's tours", "Feasible"
         if x is not None:
             bound = max(lp_objective, pay_bound.bound if pay_bound is not None else -np.inf)
             log.append(Improvement(time.perf_counter() - clock, objective, bound, f"first complete plan ({first_method})"))
@@ -308,7 +300,7 @@ def plan_shifts(
             far = gap(objective, bound) > EXACT_ROUNDING_GAP
             share = 0.7 if early else EXACT_ROUNDING_LATE_DEADLINE
             if (tours is not None and gap(objective, bound) > rules.gap_rel + EPS and (early or far)
-                    and time.perf_counter() - clock < min(share * rules.time_limit_s, stop_s)):
+                    and time.perf_counter() - clock < share * rules.time_limit_s):
                 # the tours came from the spread-break model: round the exact model too (its dive
                 # must end within 70 % of the time, or 90 % when the first plan is far off), and
                 # keep the better plan
@@ -320,17 +312,14 @@ def plan_shifts(
                     log.append(Improvement(time.perf_counter() - clock, objective, bound, "LP rounding on the exact model"))
                     say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} "
                         "(LP rounding on the exact model)")
-            if stop_s < rules.time_limit_s and gap(objective, bound) > rules.gap_rel + EPS:
-                say(f"the improvement stops at {stop_s:.1f} s: {goal_plan.TIME_RATIO:g} x the interval-goal plan's "
-                    f"{interval_s:.1f} s (at least {goal_plan.GOAL_MIN_S:g} s)")
-            if gap(objective, bound) > rules.gap_rel + EPS and clock + stop_s - time.perf_counter() > 1.0:
+            if gap(objective, bound) > rules.gap_rel + EPS and deadline - time.perf_counter() > 1.0:
                 say("improving the plan (large-neighbourhood search)")
                 tried.append("large-neighbourhood search")
                 # it stops a little before the deadline: loading its plan and reading the
                 # solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)
                 finish_s = min(0.05 * rules.time_limit_s, max(0.02 * rules.time_limit_s, 0.2 * built_s))
                 x, objective, bound = improve(model, x, objective, bound=bound,
-                                              deadline_s=min(rules.time_limit_s - finish_s, stop_s),
+                                              deadline_s=rules.time_limit_s - finish_s,
                                               started=clock, progress=say, log=log,
                                               branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
             for var in model.prob.variables():
@@ -430,8 +419,9 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         if first is None:
             return None, float("nan"), None, "greedy"
         return first[0], first[1], "Feasible", f"warm start from {start.label} (no LP in the time)"
-    if not same:
-        progress(f"the requirements differ from {start.label}'s: LP rounding, not its tours")
+    if not same or not (start.tours or start.never_more):  # (no tours: a goal plan without its interval-goal plan)
+        progress(f"the requirements differ from {start.label}'s: LP rounding, not its tours" if start.tours
+                 else f"{start.label}: LP rounding")
         return None, float("nan"), None, "LP rounding"
     tried.append(f"{start.label}'s tours repaired (warm start)")
     first, method = warm.first_plan(model, start, progress=progress), f"warm start from {start.label}"

@@ -52,21 +52,30 @@ class WarmStart:
     tours: tuple[tuple[str, str, int, str, bool, int], ...]
     label: str = "the base plan"
     requirements: str = ""  # requirements_digest of the requirements it was planned for ("" unknown)
+    # a goal model's plan pays no more hours than these tours (with min_interval_sl held): goal_plan's start
+    never_more: bool = False
+    # (channel, grid interval) pairs whose min_interval_sl floor the start's own placed plan leaves short
+    # (goal_plan.floor_misses); None: judge the floors on the spread-break coverage
+    short_floors: tuple[tuple[str, int], ...] | None = None
+    # (channel, grid interval, scheduled agents) of the start's placed plan on its goal channels (goal_plan)
+    placed: tuple[tuple[str, int, float], ...] | None = None
 
     @classmethod
     def of(cls, tours: pd.DataFrame, *, requirements: pd.DataFrame | None = None,
-           label: str = "the base plan") -> WarmStart:
+           label: str = "the base plan", never_more: bool = False) -> WarmStart:
         """From a :attr:`ShiftPlan.tours` frame (``template, channel, start_minute, pattern, blends,
         agents``); rows with the same tour are added up. ``requirements``: the Requirements
         frame that plan was made for (a plan for the same requirements starts from these tours
         first; for other requirements the LP rounding comes first, see
-        :func:`scheduling.shifts.solve.plan_shifts_from`)."""
+        :func:`scheduling.shifts.solve.plan_shifts_from`); ``never_more``: see
+        :func:`first_plan`."""
         counts: dict[TourKey, int] = {}
         for row in tours.itertuples(index=False):
             key = (str(row.template), str(row.channel), int(row.start_minute), str(row.pattern), bool(row.blends))
             counts[key] = counts.get(key, 0) + int(row.agents)
         return cls(tuple(sorted((*key, n) for key, n in counts.items() if n > 0)), label=label,
-                   requirements="" if requirements is None else requirements_digest(requirements))
+                   requirements="" if requirements is None else requirements_digest(requirements),
+                   never_more=never_more)
 
     def agents(self) -> int:
         """Agents (tours) in the start."""
@@ -125,9 +134,28 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     """The first complete plan of ``model`` from ``start``: the cheapest completed of
     :func:`repaired_candidates` (each completed while the time before ``model.deadline`` allows,
     at least one), or None when none completes (hard coverage the repaired tours miss).
-    Returns (column values, objective with the constant) and sets ``model.incumbent``."""
+    Returns (column values, objective with the constant) and sets ``model.incumbent``.
+
+    A model with daily or weekly goals (:mod:`scheduling.shifts.goal_plan`): the start's
+    tours with every ``min_interval_sl`` floor held (:func:`~scheduling.shifts.goal_repair.hold_floors`),
+    then :func:`~scheduling.shifts.goal_plan.goal_candidates`; with ``start.never_more``,
+    the model's paid hours capped at those tours' from here on
+    (:func:`~scheduling.shifts.goal_plan.cap_paid_hours`); every floor the first plan meets
+    stays met (:func:`~scheduling.shifts.goal_plan.keep_met_floors`)."""
     tours, lost = start_tours(model, start)
     progress(f"warm start from {start.label}: {int(tours.sum())} agents' tours"
              + (f" ({lost} with no tour in this model, left out)" if lost else ""))
-    return heuristics.first_plan(model, repaired_candidates(model, tours, label=start.label), progress=progress,
-                                  placement_mip=True, best_of=True)
+    if model.goal_rows and (tours.sum() > 0 or start.never_more):
+        from scheduling.shifts import goal_plan
+
+        tours, staffed = goal_plan.goal_start(model, tours, cap=start.never_more, only=start.short_floors,
+                                              placed=start.placed, progress=progress)
+        candidates = goal_plan.goal_candidates(model, tours, label=start.label, staffed=staffed)
+    else:
+        candidates = repaired_candidates(model, tours, label=start.label)
+    first = heuristics.first_plan(model, candidates, progress=progress, placement_mip=True, best_of=True)
+    if first is not None and model.goal_rows:
+        from scheduling.shifts import goal_plan
+
+        goal_plan.keep_met_floors(model, first[0])
+    return first
