@@ -233,7 +233,7 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         return (best - bound) / max(abs(best), _TOL)
 
     try:
-        x, best = polish_shortfall(model, cols, x, best, bound=bound, stop_at=started + deadline_s, started=started, worker=worker, progress=progress, log=log)  # issue 11
+        x, best = polish_shortfall(model, cols, x, best, bound=bound, stop_at=started + deadline_s, started=started, in_child=worker is not None, progress=progress, log=log)  # issue 11
         while gap() > gap_rel + _TOL and left() > MIN_SUB_MIP_SECONDS and hoods:
             hood = hoods[position]
             everything = len(hood.tours) == n_tours

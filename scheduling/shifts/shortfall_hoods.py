@@ -11,12 +11,13 @@ and day with short intervals (the costliest first):
 
 * ``breaks``: every activity placement (breaks, lunches) of the channel's shift groups on duty
   that day, and the blended agents of the intervals those shifts cover, with every tour fixed;
-* ``cover``: the same and the channel's tours whose shift covers a short interval of that
-  day (any contract and day pattern: one more part-time shift there, or another start).
+* ``cover``: the same and the channel's tours of one contract whose shift covers a short
+  interval of that day (any day pattern and start: one more part-time shift there, or
+  another start), one neighbourhood per contract, the fewest tours first.
 
 Each is a MIP on the exact model with every other integer decision fixed at the incumbent,
-warm-started from it (in the improvement's child process, :class:`~scheduling.shifts.submip.SubMipProcess`,
-killed at its stop time), so it returns the incumbent or better; a better plan is accepted
+warm-started from it (in a child process, :class:`~scheduling.shifts.submip.SubMipProcess`,
+killed at its stop time; to a relative gap of ``REL_GAP``), so it returns the incumbent or better; a better plan is accepted
 only after its integer decisions are rounded and the model solved again with them fixed
 (every rule kept), as in the improvement. The shortfalls are read again after each gain, and
 the search ends when no neighbourhood gains, the plan is within ``gap_rel`` of the bound, or
@@ -25,7 +26,7 @@ the search ends when no neighbourhood gains, the plan is within ``gap_rel`` of t
 Example::
 
     >>> x, best = polish_shortfall(model, cols, x, best, bound=lp, stop_at=t0 + 60,   # doctest: +SKIP
-    ...                            started=t0, worker=worker, progress=print, log=log)
+    ...                            started=t0, in_child=True, progress=print, log=log)
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
     from scheduling.shifts.improve import Improvement, IntegerColumns
 
 HOOD_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
+# relative gap of these MIPs: a gain here is a few tens in a plan of 100,000 (the sample: a
+# breaks neighbourhood "optimal" at the improvement's 1e-4 had a dual bound 10 below the plan)
+REL_GAP = 1e-7
 POLISH_SHARE = 0.5  # share of the improvement's time left these neighbourhoods may take
 MIN_SECONDS = 0.5  # below this much time left, stop
 GRACE_SECONDS = 0.5  # a child MIP past its limit by this much is killed
@@ -118,32 +122,57 @@ def shortfall_hoods(model, cols: IntegerColumns, short: ShortDay) -> list[Shortf
             activities += cols.goal_net_at.get((short.channel, int(i)), [])
     activities = np.unique(np.array(activities + cols.always_free.tolist(), dtype=np.int32))
     covering = {key for key in on_duty if np.intersect1d(cols.group_intervals[key], shorts).size}
-    tours = tuple(j for j, groups in enumerate(cols.group_of_tour) if covering.intersection(groups))
+    by_contract: dict[str, list[int]] = defaultdict(list)
+    for j, groups in enumerate(cols.group_of_tour):
+        if covering.intersection(groups):
+            by_contract[model.tours[j].contract].append(j)
     name = f"{short.channel} {model.grid.day_names()[short.day]}"
     hoods = [ShortfallHood(f"breaks on duty, {name}", "breaks", activities)] if activities.size else []
-    if tours:
-        freed = freed_columns(cols, Neighbourhood(name, tours, "cover"))
-        hoods.append(ShortfallHood(f"shifts covering the short intervals, {name}", "cover",
+    for contract, tours in sorted(by_contract.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        freed = freed_columns(cols, Neighbourhood(name, tuple(tours), "cover"))
+        hoods.append(ShortfallHood(f"{contract} shifts covering the short intervals, {name}", "cover",
                                    np.union1d(freed, activities).astype(np.int32)))
     return hoods
 
 
 def polish_shortfall(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
-                     started: float, worker: SubMipProcess | None, progress: Progress,
+                     started: float, in_child: bool, progress: Progress,
                      log: list[Improvement]) -> tuple[np.ndarray, float]:
     """Improve plan ``x`` (every HiGHS column's value; ``best`` its objective with the model's
     constant) by the neighbourhoods of its short days until none gains, the plan is within
     ``gap_rel`` of ``bound``, or ``POLISH_SHARE`` of the time to ``stop_at`` (a
     ``time.perf_counter()`` value; ``started`` the solve's start, for the log) is spent. The
     integer columns ``cols`` (:func:`scheduling.shifts.improve.integer_columns`) are made
-    integer in the HiGHS instance. ``worker``: the improvement's child process, which has them
-    integer (None: the MIPs run in this process). Returns (columns, objective), never worse
+    integer in the HiGHS instance. ``in_child``: the MIPs run in a child process of their own
+    (started here; False, or when none starts: in this process). Returns (columns, objective), never worse
     than the plan given; appends an :class:`Improvement` per gain."""
-    from scheduling.shifts.improve import Improvement  # improve imports this module
-
     h = model.prob.solverModel
     h.changeColsIntegrality(len(cols.integer), cols.integer,
                             np.full(len(cols.integer), highspy.HighsVarType.kInteger))  # as the improvement has them
+    constant = float(model.prob.objective.constant)
+    _status, gap_before = h.getOptionValue("mip_rel_gap")
+    h.setOptionValue("mip_rel_gap", REL_GAP)
+    worker = None
+    if in_child:
+        try:
+            worker = SubMipProcess(h)  # a copy of the model with these integers and this gap
+        except OSError as exc:
+            progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
+    try:
+        return _polish(model, h, cols, x, best, bound=bound, stop_at=stop_at, started=started, worker=worker,
+                       progress=progress, log=log)
+    finally:
+        h.setOptionValue("mip_rel_gap", gap_before)
+        if worker is not None:
+            worker.close()
+
+
+def _polish(model, h, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
+            started: float, worker: SubMipProcess | None, progress: Progress,
+            log: list[Improvement]) -> tuple[np.ndarray, float]:
+    """The search of :func:`polish_shortfall` with its MIPs in ``worker`` (None: in this process)."""
+    from scheduling.shifts.improve import Improvement  # improve imports this module
+
     constant = float(model.prob.objective.constant)
     end = time.perf_counter() + POLISH_SHARE * max(0.0, stop_at - time.perf_counter())
     proven: set[str] = set()  # neighbourhoods solved to optimality around the current plan

@@ -93,7 +93,7 @@ def test_moving_a_break_off_the_short_interval_reaches_the_known_optimum():
     log = []
     started = time.perf_counter()
     polished, objective = polish_shortfall(model, cols, x, bad, bound=lp, stop_at=started + 30, started=started,
-                                           worker=None, progress=lambda _s: None, log=log)
+                                           in_child=False, progress=lambda _s: None, log=log)
     assert objective == pytest.approx(56.0)
     assert [i.method for i in log] == ["neighbourhood: breaks on duty, voice Mon"]  # the breaks alone suffice
     tours = [round(polished[t.var.index]) for t in model.tours]
@@ -143,7 +143,7 @@ def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(s
     log = []
     started = time.perf_counter()
     x, objective = polish_shortfall(model, cols, model.incumbent.copy(), first, bound=lp, stop_at=started + 20,
-                                    started=started, worker=None, progress=lambda _s: None, log=log)
+                                    started=started, in_child=False, progress=lambda _s: None, log=log)
     assert lp - 1e-6 <= objective <= first + 1e-6
     assert [i.objective for i in log] == sorted((i.objective for i in log), reverse=True)
     assert all(i.objective < first for i in log)
