@@ -171,7 +171,7 @@ LONG_REASON = "Long on purpose:"
 #: drop a row when its split lands
 BEING_SPLIT = {
     ("scheduling/shifts/solve.py", "plan_shifts"), ("scheduling/shifts/improve.py", "improve"),
-    ("scheduling/shifts/goal_repair.py", "drop_goal_surplus"), ("scheduling/shifts/heuristics.py", "complete"),
+    ("scheduling/shifts/goal_repair.py", "drop_goal_surplus"),
     ("scheduling/shifts/model.py", "result"), ("scheduling/shifts/explain.py", "explain_infeasible"),
 }
 

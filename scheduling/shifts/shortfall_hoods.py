@@ -146,6 +146,8 @@ def polish_shortfall(model, cols: IntegerColumns, x: np.ndarray, best: float, *,
     integer in the HiGHS instance. ``in_child``: the MIPs run in a child process of their own
     (started here; False, or when none starts: in this process). Returns (columns, objective), never worse
     than the plan given; appends an :class:`Improvement` per gain."""
+    if not short_days(model, x):  # hard coverage, or nothing short: no child process started
+        return x, best
     h = model.prob.solverModel
     h.changeColsIntegrality(len(cols.integer), cols.integer,
                             np.full(len(cols.integer), highspy.HighsVarType.kInteger))  # as the improvement has them
