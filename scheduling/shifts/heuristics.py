@@ -355,6 +355,12 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
     group's shifts); blended agents by :func:`blend_integer`. Returns (column values, objective
     without constant) or (None, inf) when the fixed model has no solution. Activity and
     blending columns are left continuous and free.
+
+    The steps: the LP with the tours fixed; :func:`_net_of_fixed_activities` (agents per
+    channel and interval from the shifts and their single-offset activities);
+    :func:`_rounded_activities` (each placed activity's counts rounded, keeping every ordering
+    row); :func:`_place_remaining` (the units the rounding down left, where most is spare);
+    then the activities fixed, :func:`blend_integer` and a daily/weekly goal's net agents.
     """
     inf = highspy.kHighsInf
     h.changeColsBounds(len(idx), idx, tours, tours)
@@ -362,13 +368,34 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, float("inf")
     vals = np.asarray(h.getSolution().col_value).copy()
-    fixed: dict[int, float] = {}
-    grid = model.grid
-    # net agents per channel from the shifts and the single-offset activities; the
-    # remaining activity units go one by one where the coverage has the most to spare
-    net = {c: np.zeros(grid.n_intervals) for c in model.demands}
-    need = {c: (np.zeros(grid.n_intervals) if d.deferred else d.required) for c, d in model.demands.items()}
+    need = {c: (np.zeros(model.grid.n_intervals) if d.deferred else d.required) for c, d in model.demands.items()}
     need.update(goal_floor_need(model.goal_rows))  # daily/weekly goals: their floors, in scheduled agents
+    net, groups, placed, where = _net_of_fixed_activities(model, vals)
+    plans = _rounded_activities(model, vals, net, groups, placed, where)
+    fixed = _place_remaining(plans, net, need, vals)
+    cols = np.array(list(fixed), dtype=np.int32)
+    if len(cols):
+        values = np.array([fixed[c] for c in cols])
+        h.changeColsBounds(len(cols), cols, values, values)
+    ok = blend_integer(model, h, vals, net, need)
+    if ok and model.goal_rows:  # daily/weekly goals: whole productive agents, and their rows checked
+        ok = fix_net_agents(model.goal_rows, h)
+    solution = np.asarray(h.getSolution().col_value).copy() if ok else None
+    objective = h.getInfo().objective_function_value if ok else float("inf")
+    if len(act_idx):
+        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
+    return solution, objective
+
+
+def _net_of_fixed_activities(model: ShiftModel, vals: np.ndarray):
+    """The first step of :func:`complete`, at the LP's column values ``vals`` (tours fixed):
+    (net, groups, placed, where). ``net[channel]``: agents per grid interval from the shifts
+    (each group's count rounded) less their single-offset activities; ``groups[(count name,
+    activity index)]``: the (placement column, offset minutes) of an activity with several
+    offsets; ``placed[...]``: the single-offset activities' (offsets, counts); ``where[...]``:
+    the (count column, template, channel, day, start minute, activity) of each key of ``groups``."""
+    grid = model.grid
+    net = {c: np.zeros(grid.n_intervals) for c in model.demands}
     seen: set[str] = set()
     groups: dict[tuple[str, int], list[tuple[pulp.LpVariable, int]]] = defaultdict(list)
     placed: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # rounded (offsets, counts)
@@ -386,11 +413,20 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
         else:
             groups[(count.name, a_index)].append((avar, offset))
             where[(count.name, a_index)] = (count, template, channel, d, start, activity)
+    return net, groups, placed, where
+
+
+def _rounded_activities(model: ShiftModel, vals: np.ndarray, net: dict, groups: dict, placed: dict,
+                        where: dict) -> list[tuple]:
+    """The second step of :func:`complete`: each placed activity's counts per offset rounded
+    (``net`` lowered by them, ``placed`` filled in). Activities that share an ordering row with
+    the one before them: their cumulative counts are rounded (to nearest, capped by the rounded
+    counts of the one before), which keeps every ordering row of the LP; the others round down
+    and leave the rest (``extra`` units) to :func:`_place_remaining`. One (members, counts,
+    extra, channel, spans) per activity."""
+    grid = model.grid
     plans = []
-    # activities that share an ordering row with the one before them: their cumulative
-    # counts are rounded (to nearest, capped by the rounded counts of the one before), which
-    # keeps every ordering row of the LP; the others round down and place the rest by slack
-    links_of = {t.name: chain_links(t, model.grid.interval_minutes) for t in model.rules.shifts}
+    links_of = {t.name: chain_links(t, grid.interval_minutes) for t in model.rules.shifts}
     chained = {key for key in groups if key[1] in links_of[where[key][1].name]}
     ordered = [key for key in groups if key not in chained] + sorted(
         chained, key=lambda k: (k[0], activity_order(where[k][1].activities).index(k[1])))
@@ -422,6 +458,14 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
             net[channel][span] -= value
         placed[key] = (offsets, floors)
         plans.append((members, floors, extra, channel, spans))
+    return plans
+
+
+def _place_remaining(plans: list[tuple], net: dict, need: dict, vals: np.ndarray) -> dict[int, float]:
+    """The third step of :func:`complete`: each activity's ``extra`` units placed one by one at
+    the offset whose intervals have the most agents to spare over ``need`` (``net`` and
+    ``vals`` updated). Returns placement column -> its integer count, for every placed activity."""
+    fixed: dict[int, float] = {}
     for members, floors, extra, channel, spans in plans:
         for _ in range(extra):
             slack = net[channel] - need[channel]
@@ -431,18 +475,7 @@ def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
         for (a, _off), value in zip(members, floors):
             fixed[a.index] = value
             vals[a.index] = value
-    cols = np.array(list(fixed), dtype=np.int32)
-    if len(cols):
-        values = np.array([fixed[c] for c in cols])
-        h.changeColsBounds(len(cols), cols, values, values)
-    ok = blend_integer(model, h, vals, net, need)
-    if ok and model.goal_rows:  # daily/weekly goals: whole productive agents, and their rows checked
-        ok = fix_net_agents(model.goal_rows, h)
-    solution = np.asarray(h.getSolution().col_value).copy() if ok else None
-    objective = h.getInfo().objective_function_value if ok else float("inf")
-    if len(act_idx):
-        h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), inf))
-    return solution, objective
+    return fixed
 
 
 def blend_integer(model: ShiftModel, h, vals: np.ndarray, net: dict, need: dict) -> bool:

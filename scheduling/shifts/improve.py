@@ -36,6 +36,7 @@ import numpy as np
 
 from wfm_progress import Progress
 from scheduling.shifts.submip import SubMipProcess, SubMipResult
+from scheduling.shifts.shortfall_hoods import polish_shortfall
 
 try:
     import highspy
@@ -232,6 +233,7 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         return (best - bound) / max(abs(best), _TOL)
 
     try:
+        x, best = polish_shortfall(model, cols, x, best, bound=bound, stop_at=started + deadline_s, started=started, in_child=worker is not None, progress=progress, log=log)  # issue 11
         while gap() > gap_rel + _TOL and left() > MIN_SUB_MIP_SECONDS and hoods:
             hood = hoods[position]
             everything = len(hood.tours) == n_tours

@@ -1,0 +1,263 @@
+"""Neighbourhoods around the short intervals of a plan (issue 11): breaks, lunches and tours
+moved where the plan leaves a requirement uncovered.
+
+A rounded plan with soft coverage leaves a few intervals short of their fractional
+requirement, each agent-hour priced at ``under_penalty``, where the LP covers them with
+fractions of agents: on the bundled sample 1.44 agent-hours at 1,000 an agent-hour, two thirds
+of its gap to the LP bound (benchmarks/RESULTS.md, ``plan_gap``). The windows, days off,
+contracts and channels of :mod:`scheduling.shifts.improve` free tours with their own breaks,
+but the breaks of the other shifts on duty in a short interval stay fixed. Here, per channel
+and day with short intervals (the costliest first):
+
+* ``breaks``: every activity placement (breaks, lunches) of the channel's shift groups on duty
+  that day, and the blended agents of the intervals those shifts cover, with every tour fixed;
+* ``cover``: the same and the channel's tours of one contract whose shift covers a short
+  interval of that day (any day pattern and start: one more part-time shift there, or
+  another start), one neighbourhood per contract, the fewest tours first.
+
+Each is a MIP on the exact model with every other integer decision fixed at the incumbent,
+warm-started from it (in a child process, :class:`~scheduling.shifts.submip.SubMipProcess`,
+killed at its stop time; to a relative gap of ``REL_GAP``), so it returns the incumbent or better; a better plan is accepted
+only after its integer decisions are rounded and the model solved again with them fixed
+(every rule kept), as in the improvement. The shortfalls are read again after each gain, and
+the search ends when no neighbourhood gains, the plan is within ``gap_rel`` of the bound, or
+``POLISH_SHARE`` of the time left is spent.
+
+Example::
+
+    >>> x, best = polish_shortfall(model, cols, x, best, bound=lp, stop_at=t0 + 60,   # doctest: +SKIP
+    ...                            started=t0, in_child=True, progress=print, log=log)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scheduling.shifts.submip import SubMipProcess, SubMipResult
+from wfm_progress import Progress
+
+try:
+    import highspy
+except ImportError:  # CBC fallback: no improvement phase
+    highspy = None
+
+if TYPE_CHECKING:
+    from scheduling.shifts.improve import Improvement, IntegerColumns
+
+HOOD_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
+# relative gap of these MIPs: a gain here is a few tens in a plan of 100,000 (the sample: a
+# breaks neighbourhood "optimal" at the improvement's 1e-4 had a dual bound 10 below the plan)
+REL_GAP = 1e-7
+POLISH_SHARE = 0.5  # share of the improvement's time left these neighbourhoods may take
+MIN_SECONDS = 0.5  # below this much time left, stop
+GRACE_SECONDS = 0.5  # a child MIP past its limit by this much is killed
+SHORT_AGENTS = 1e-6  # an interval short by more agents than this is short
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class ShortDay:
+    """One immediate channel's short intervals on one day of the week: ``intervals`` (grid
+    indexes), the agents ``short`` there (per interval) and what they cost (``cost``, in the
+    objective's currency)."""
+
+    channel: str
+    day: int
+    intervals: tuple[int, ...]
+    short: tuple[float, ...]
+    cost: float
+
+
+@dataclass(frozen=True)
+class ShortfallHood:
+    """Integer columns a short day's neighbourhood frees: ``kind`` "breaks" (activity placements
+    and blended agents, tours fixed) or "cover" (also the tours covering the short intervals);
+    ``label`` for the progress and the improvement log."""
+
+    label: str
+    kind: str
+    columns: np.ndarray
+
+
+def short_days(model, x: np.ndarray) -> list[ShortDay]:
+    """The immediate channels' short intervals in column values ``x``, grouped by channel and
+    day (day = interval // intervals per day), costliest first. Empty under hard coverage (no
+    under-coverage columns)."""
+    per_day = model.grid.n_intervals // 7
+    found = []
+    for channel, unders in model.coverage.under.items():
+        by_day: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
+        for i, var in enumerate(unders):
+            if var is None:
+                continue
+            short = float(x[var.index])
+            if short > SHORT_AGENTS:
+                by_day[i // per_day].append((i, short, short * model.prob.objective.get(var, 0.0)))
+        for day, rows in by_day.items():
+            found.append(ShortDay(channel, day, tuple(r[0] for r in rows), tuple(r[1] for r in rows),
+                                  sum(r[2] for r in rows)))
+    return sorted(found, key=lambda s: (-s.cost, s.channel, s.day))
+
+
+def shortfall_hoods(model, cols: IntegerColumns, short: ShortDay) -> list[ShortfallHood]:
+    """The ``breaks`` and ``cover`` neighbourhoods of one short day (see the module's doc)."""
+    from scheduling.shifts.improve import Neighbourhood, freed_columns  # improve imports this module
+
+    per_day = model.grid.n_intervals // 7
+    day_intervals = np.arange(short.day * per_day, (short.day + 1) * per_day)
+    shorts = np.asarray(short.intervals)
+    on_duty = [key for key, intervals in cols.group_intervals.items()
+               if key[1] == short.channel and np.intersect1d(intervals, day_intervals).size]
+    activities = []
+    for key in on_duty:
+        activities += cols.activity_group.get(key, [])
+        for i in cols.group_intervals[key]:
+            activities += cols.blend_at.get((short.channel, int(i)), [])
+            activities += cols.goal_net_at.get((short.channel, int(i)), [])
+    activities = np.unique(np.array(activities + cols.always_free.tolist(), dtype=np.int32))
+    covering = {key for key in on_duty if np.intersect1d(cols.group_intervals[key], shorts).size}
+    by_contract: dict[str, list[int]] = defaultdict(list)
+    for j, groups in enumerate(cols.group_of_tour):
+        if covering.intersection(groups):
+            by_contract[model.tours[j].contract].append(j)
+    name = f"{short.channel} {model.grid.day_names()[short.day]}"
+    hoods = [ShortfallHood(f"breaks on duty, {name}", "breaks", activities)] if activities.size else []
+    for contract, tours in sorted(by_contract.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        freed = freed_columns(cols, Neighbourhood(name, tuple(tours), "cover"))
+        hoods.append(ShortfallHood(f"{contract} shifts covering the short intervals, {name}", "cover",
+                                   np.union1d(freed, activities).astype(np.int32)))
+    return hoods
+
+
+def polish_shortfall(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
+                     started: float, in_child: bool, progress: Progress,
+                     log: list[Improvement]) -> tuple[np.ndarray, float]:
+    """Improve plan ``x`` (every HiGHS column's value; ``best`` its objective with the model's
+    constant) by the neighbourhoods of its short days until none gains, the plan is within
+    ``gap_rel`` of ``bound``, or ``POLISH_SHARE`` of the time to ``stop_at`` (a
+    ``time.perf_counter()`` value; ``started`` the solve's start, for the log) is spent. The
+    integer columns ``cols`` (:func:`scheduling.shifts.improve.integer_columns`) are made
+    integer in the HiGHS instance. ``in_child``: the MIPs run in a child process of their own
+    (started here; False, or when none starts: in this process). Returns (columns, objective), never worse
+    than the plan given; appends an :class:`Improvement` per gain."""
+    if not short_days(model, x):  # hard coverage, or nothing short: no child process started
+        return x, best
+    h = model.prob.solverModel
+    h.changeColsIntegrality(len(cols.integer), cols.integer,
+                            np.full(len(cols.integer), highspy.HighsVarType.kInteger))  # as the improvement has them
+    constant = float(model.prob.objective.constant)
+    _status, gap_before = h.getOptionValue("mip_rel_gap")
+    h.setOptionValue("mip_rel_gap", REL_GAP)
+    worker = None
+    if in_child:
+        try:
+            worker = SubMipProcess(h)  # a copy of the model with these integers and this gap
+        except OSError as exc:
+            progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
+    try:
+        return _polish(model, h, cols, x, best, bound=bound, stop_at=stop_at, started=started, worker=worker,
+                       progress=progress, log=log)
+    finally:
+        h.setOptionValue("mip_rel_gap", gap_before)
+        if worker is not None:
+            worker.close()
+
+
+def _polish(model, h, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
+            started: float, worker: SubMipProcess | None, progress: Progress,
+            log: list[Improvement]) -> tuple[np.ndarray, float]:
+    """The search of :func:`polish_shortfall` with its MIPs in ``worker`` (None: in this process)."""
+    from scheduling.shifts.improve import Improvement  # improve imports this module
+
+    constant = float(model.prob.objective.constant)
+    end = time.perf_counter() + POLISH_SHARE * max(0.0, stop_at - time.perf_counter())
+    proven: set[str] = set()  # neighbourhoods solved to optimality around the current plan
+
+    def close_enough() -> bool:
+        return (best - bound) / max(abs(best), _TOL) <= model.rules.gap_rel + _TOL
+
+    while not close_enough():
+        gained = False
+        for hood in (hood for short in short_days(model, x) for hood in shortfall_hoods(model, cols, short)):
+            left = end - time.perf_counter()
+            if left < MIN_SECONDS or close_enough():
+                return x, best
+            if hood.label in proven:
+                continue
+            result, worker = _solve(h, cols, hood.columns, x, worker, limit_s=min(HOOD_SECONDS, left),
+                                    stop_at=end, progress=progress)
+            better = (result is not None and result.col_value is not None
+                      and result.objective + constant < best - _TOL * max(1.0, abs(best)))
+            checked = checked_plan(h, cols, result.col_value) if better else None
+            if checked is not None and checked[1] + constant < best - _TOL * max(1.0, abs(best)):
+                x, best = checked[0], checked[1] + constant
+                proven.clear()
+                gained = True
+                seconds = time.perf_counter() - started
+                log.append(Improvement(seconds, best, bound, f"neighbourhood: {hood.label}"))
+                progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {(best - bound) / max(abs(best), _TOL):.2%} "
+                         f"({hood.label}, {seconds:.1f} s)")
+                break  # the shortfalls have moved: read them again
+            if result is not None and result.optimal:
+                proven.add(hood.label)
+        if not gained:
+            return x, best
+    return x, best
+
+
+def _solve(h, cols: IntegerColumns, free: np.ndarray, x: np.ndarray, worker: SubMipProcess | None, *,
+           limit_s: float, stop_at: float, progress: Progress) -> tuple[SubMipResult | None, SubMipProcess | None]:
+    """One neighbourhood's MIP: ``free`` integer columns between 0 and infinity, the others fixed
+    at ``x`` rounded, warm-started from ``x``; in ``worker`` (killed at ``stop_at``) or, without
+    one, in this process with HiGHS's time limit. Returns (result or None, the worker: None
+    once it cannot be started)."""
+    lower = np.round(x[cols.integer])
+    upper = lower.copy()
+    mask = np.isin(cols.integer, free)
+    lower[mask] = 0.0
+    upper[mask] = highspy.kHighsInf
+    limit_s = max(limit_s, MIN_SECONDS)
+    if worker is not None:
+        try:
+            return worker.solve(cols.integer, lower, upper, x, time_limit_s=limit_s, grace_s=GRACE_SECONDS,
+                                stop_at=stop_at + GRACE_SECONDS), worker
+        except OSError as exc:
+            progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
+    h.changeColsBounds(len(cols.integer), cols.integer, lower, upper)
+    warm = h.getSolution()
+    warm.col_value = np.asarray(x, dtype=float).tolist()
+    warm.value_valid = True
+    h.setSolution(warm)
+    h.setOptionValue("time_limit", limit_s)
+    ran = time.perf_counter()
+    h.run()
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    info = h.getInfo()
+    has = info.primal_solution_status == 2
+    return SubMipResult(optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+                        status=h.modelStatusToString(h.getModelStatus()),
+                        objective=float(info.objective_function_value) if has else float("nan"),
+                        dual_bound=float(info.mip_dual_bound),
+                        col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
+                        seconds=time.perf_counter() - ran), None
+
+
+def checked_plan(h, cols: IntegerColumns, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """``values`` with its integer decisions rounded and fixed and the rest solved again as an LP
+    on ``h``: (columns, objective without the model's constant), or None when that LP has no
+    optimal solution (the plan is then never accepted)."""
+    fixed = np.round(values[cols.integer])
+    h.changeColsBounds(len(cols.integer), cols.integer, fixed, fixed)
+    h.setOptionValue("time_limit", highspy.kHighsInf)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    out = np.asarray(h.getSolution().col_value).copy()
+    out[cols.integer] = fixed
+    return out, float(h.getInfo().objective_function_value)

@@ -1,0 +1,150 @@
+"""The short intervals' neighbourhoods (issue 11): breaks moved off a short interval, every
+rule kept, the cost never raised."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+
+from scheduling.coverage import channel_demands, week_grid
+from scheduling.rules import RuleSet
+from scheduling.shifts import HeadcountCaps, ShiftModel
+from scheduling.shifts.heuristics import round_lp
+from scheduling.shifts.improve import improve, integer_columns
+from scheduling.shifts.shortfall_hoods import checked_plan, polish_shortfall, short_days, shortfall_hoods
+
+MONDAY = pd.Timestamp("2024-01-01")
+
+
+def _hourly(need) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "queue": "main", "channel": "voice",
+         "volume": 0.0, "aht_s": 0.0, "required_agents": float(need(d, h))}
+        for d in range(7) for h in range(24)])
+
+
+def _solved(need, rules):
+    requirements = _hourly(need)
+    grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week)
+    model = ShiftModel(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=False,
+                       integer_activities=False)
+    status, lp, _ = model.solve(mip=False)
+    assert status == "Optimal"
+    model.lp_objective = lp
+    _status, objective, _ = round_lp(model, progress=lambda _s: None)
+    return model, lp, objective
+
+
+# Two 4-hour shifts a day, paid 1 an hour, at 08:00 and 09:00 (the only starts), each with a
+# one-hour paid break 1-2 hours after its start; half an agent needed 08:00-13:00 every day,
+# 1,000 an agent-hour short. Two agents a day are needed (one covers at most 3 of the 5 hours),
+# and they must be the 08:00 and the 09:00 shift (two at 08:00 leave 12:00 empty, two at 09:00
+# leave 08:00). Their breaks may be at 09:00 or 10:00 (first) and 10:00 or 11:00 (second):
+# every hour is covered unless both break at 10:00. Optimum: 2 x 4 x 7 = 56, no shortfall.
+BREAK_RULES = {
+    "interval_minutes": 60, "coverage": "soft", "under_penalty": 1000.0, "over_penalty": 0.0,
+    "min_rest_hours": 8, "max_consecutive_days": 7, "gap_rel": 0.0, "time_limit_s": 20,
+    "contract": [{"name": "c", "days_per_week": 7, "hourly_cost": 1.0}],
+    "shift": [{"name": "s", "contract": "c", "channels": ["voice"], "length_minutes": 240,
+               "earliest_start": "08:00", "latest_start": "09:00", "start_step_minutes": 60,
+               "activity": [{"kind": "break", "length_minutes": 60, "paid": True, "earliest_after_start": 60,
+                             "latest_after_start": 120}]}],
+}
+
+
+def _both_break_at_ten_on_monday(model):
+    """The optimum's columns with Monday's two breaks moved to 10:00 (the tours as they are):
+    (columns, objective with the constant), every other decision re-solved with them fixed."""
+    h = model.prob.solverModel
+    cols = integer_columns(model)
+    x = model.incumbent.copy()
+    assert [round(x[t.var.index]) for t in model.tours] == [1, 1]  # the 08:00 and the 09:00 tour
+    for p in model.placements:
+        if p.group.day == 0 and p.var is not None:
+            x[p.var.index] = 1.0 if p.group.start_minute + p.offset_minutes == 600 else 0.0
+    columns, objective = checked_plan(h, cols, x)
+    return cols, columns, objective + float(model.prob.objective.constant)
+
+
+def _every_row_holds(model, x, objective):
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    broken = [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    assert not broken, broken[:5]
+    assert objective == pytest.approx(pulp.value(model.prob.objective), rel=1e-9, abs=1e-6)
+    assert all(abs(v.varValue - round(v.varValue)) < 1e-9 for v in model.prob.variables() if v.cat == pulp.LpInteger)
+
+
+def test_moving_a_break_off_the_short_interval_reaches_the_known_optimum():
+    rules = RuleSet.from_mapping(BREAK_RULES)
+    model, lp, _first = _solved(lambda d, h: 0.5 if 8 <= h < 13 else 0.0, rules)
+    assert lp == pytest.approx(56.0)  # the LP is exact here (the coverage rows' integer rounding)
+    cols, x, bad = _both_break_at_ten_on_monday(model)
+    assert bad == pytest.approx(56.0 + 500.0)  # half an agent short at Monday 10:00, 1,000 an agent-hour
+    short = short_days(model, x)
+    assert [(s.channel, s.day, s.intervals, s.short) for s in short] == [("voice", 0, (10,), (0.5,))]
+    assert short[0].cost == pytest.approx(500.0)
+    kinds = [hood.kind for hood in shortfall_hoods(model, cols, short[0])]
+    assert kinds == ["breaks", "cover"]
+    log = []
+    started = time.perf_counter()
+    polished, objective = polish_shortfall(model, cols, x, bad, bound=lp, stop_at=started + 30, started=started,
+                                           in_child=False, progress=lambda _s: None, log=log)
+    assert objective == pytest.approx(56.0)
+    assert [i.method for i in log] == ["neighbourhood: breaks on duty, voice Mon"]  # the breaks alone suffice
+    tours = [round(polished[t.var.index]) for t in model.tours]
+    assert tours == [1, 1]  # tours fixed: the breaks moved
+    monday = {p.group.start_minute + p.offset_minutes: round(polished[p.var.index])
+              for p in model.placements if p.group.day == 0 and p.var is not None and polished[p.var.index] > 0.5}
+    assert sum(monday.values()) == 2 and monday.get(600, 0) <= 1  # two breaks, at most one at 10:00
+    assert short_days(model, polished) == []
+    _every_row_holds(model, polished, objective)
+
+
+def test_the_improvement_tries_the_short_intervals_first():
+    rules = RuleSet.from_mapping(BREAK_RULES)  # gap_rel 0: the optimum (the LP's 56) ends the search
+    model, lp, _first = _solved(lambda d, h: 0.5 if 8 <= h < 13 else 0.0, rules)
+    _cols, x, bad = _both_break_at_ten_on_monday(model)
+    log = []
+    columns, objective, bound = improve(model, x, bad, bound=lp, deadline_s=60, started=time.perf_counter(),
+                                        progress=lambda _s: None, log=log)
+    assert objective == pytest.approx(56.0)
+    assert log[0].method == "neighbourhood: breaks on duty, voice Mon"
+    _every_row_holds(model, columns, objective)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(seed):
+    rng = np.random.default_rng(seed)
+    profile = rng.choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
+    profile[:, :7] = 0.0
+    profile[:, 21:] = 0.0
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 60, "coverage": "soft", "under_penalty": 60.0, "over_penalty": 0.5, "min_rest_hours": 11,
+        "max_consecutive_days": 6, "gap_rel": 0.0, "time_limit_s": 20,
+        "contract": [{"name": "ft", "days_per_week": 5, "consecutive_days_off": 2, "hourly_cost": 24.0},
+                     {"name": "pt", "days_per_week": [3, 4], "hourly_cost": 21.0}],
+        "shift": [
+            {"name": "long", "contract": "ft", "channels": ["voice"], "length_minutes": 480,
+             "earliest_start": "07:00", "latest_start": "13:00", "start_step_minutes": 60,
+             "activity": [{"kind": "break", "length_minutes": 60, "paid": False, "earliest_after_start": 120,
+                           "latest_after_start": 300}]},
+            {"name": "short", "contract": "pt", "channels": ["voice"], "length_minutes": 240,
+             "earliest_start": "08:00", "latest_start": "17:00", "start_step_minutes": 60,
+             "activity": [{"kind": "break", "length_minutes": 60, "paid": True, "earliest_after_start": 60,
+                           "latest_after_start": 120}]}],
+    })
+    model, lp, first = _solved(lambda d, h: profile[d, h], rules)
+    cols = integer_columns(model)
+    log = []
+    started = time.perf_counter()
+    x, objective = polish_shortfall(model, cols, model.incumbent.copy(), first, bound=lp, stop_at=started + 20,
+                                    started=started, in_child=False, progress=lambda _s: None, log=log)
+    assert lp - 1e-6 <= objective <= first + 1e-6
+    assert [i.objective for i in log] == sorted((i.objective for i in log), reverse=True)
+    assert all(i.objective < first for i in log)
+    _every_row_holds(model, x, objective)
