@@ -170,7 +170,6 @@ LONG_REASON = "Long on purpose:"
 #: long functions left to the scheduler issue (issue 11), which owns the shift model's package split:
 #: drop a row when its split lands
 BEING_SPLIT = {
-    ("scheduling/shifts/solve.py", "plan_shifts"), ("scheduling/shifts/improve.py", "improve"),
     ("scheduling/shifts/goal_repair.py", "drop_goal_surplus"), ("scheduling/shifts/heuristics.py", "complete"),
     ("scheduling/shifts/model.py", "result"), ("scheduling/shifts/explain.py", "explain_infeasible"),
 }
