@@ -33,13 +33,16 @@ __all__ = ["MipAnswer", "StreamingMip"]
 class MipAnswer:
     """One run's answer: ``optimal`` (HiGHS proved it), ``status`` (HiGHS's model status, or
     ``"stopped at the deadline"``), ``col_value`` (the best solution found, every column; None
-    without one), ``killed`` (the child was stopped at the deadline) and ``seconds``."""
+    without one), ``killed`` (the child was stopped at the deadline), ``seconds`` and
+    ``dual_bound`` (HiGHS's MIP dual bound without the model's constant when the run ended by
+    itself; nan when it was killed: no proven value then)."""
 
     optimal: bool
     status: str
     col_value: np.ndarray | None
     killed: bool
     seconds: float
+    dual_bound: float = float("nan")
 
 
 class StreamingMip(SubMipProcess):
@@ -87,7 +90,7 @@ class StreamingMip(SubMipProcess):
                 result = SubMipResult(*message)
                 return MipAnswer(result.optimal, result.status,
                                  result.col_value if result.col_value is not None else best, False,
-                                 time.perf_counter() - ran)
+                                 time.perf_counter() - ran, result.dual_bound)
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
             self._kill(count=False)
             raise OSError(f"the re-plan's solver process ended without an answer ({exc})") from exc

@@ -167,11 +167,6 @@ LONG_FUNCTION_LINES = 80
 LONG_FUNCTION_PACKAGES = ("planner", "forecasting", "scheduling", "execution", "wfm_errors", "wfm_progress")
 #: a function may stay longer when its docstring says why, in a sentence starting with this
 LONG_REASON = "Long on purpose:"
-#: long functions left to the scheduler issue (issue 11), which owns the shift model's package split:
-#: drop a row when its split lands
-BEING_SPLIT = {
-    ("scheduling/shifts/solve.py", "plan_shifts"), ("scheduling/shifts/improve.py", "improve"),
-}
 
 
 def long_functions(*, lines: int = LONG_FUNCTION_LINES, root=None,
@@ -198,9 +193,9 @@ def long_functions(*, lines: int = LONG_FUNCTION_LINES, root=None,
 
 def test_no_function_is_longer_than_80_lines_without_a_reason():
     """A newcomer reads a function as named steps; past about 80 lines it is several functions
-    (the issue-17 rule; the shift model's split belongs to the scheduler issue)."""
+    (the issue-17 rule)."""
     unexplained = [f"{path} {name}: {length} lines" for path, name, length, reason in long_functions()
-                   if not reason and (path, name) not in BEING_SPLIT]
+                   if not reason]
     assert unexplained == []
 
 

@@ -14,8 +14,13 @@ per contract and weekday the tours off that day, then each contract and each cha
 a small model (``branch_and_bound``) branch and bound on the whole model for a share of the
 time left (its dual bound is a proven bound of the week, and is
 used). A pass without a gain doubles the window width, or halves it when windows ran out of
-time; once a window spans two days, the rest of the time is branch and bound on the whole
-model. The search stops when the plan is within ``gap_rel`` of the bound or the time is
+time; the first such pass is followed by the polish, on any model: branch and bound on the
+whole model from the incumbent for ``POLISH_SHARE`` of the time left, and for the rest of the
+time when it made progress (a better plan, or its dual bound closed ``POLISH_PROGRESS`` of the
+gap), else back to the windows. Whole-model runs stream each better plan from their child
+process (:class:`scheduling.mip_child.StreamingMip`), so one stopped at its deadline keeps what
+it found (and proves no bound). Once a window spans two days, the rest of the time is branch
+and bound on the whole model. The search stops when the plan is within ``gap_rel`` of the bound or the time is
 spent, never earlier. Each accepted plan is logged as an :class:`Improvement`.
 
 Example::
@@ -36,7 +41,7 @@ import numpy as np
 
 from wfm_progress import Progress
 from scheduling.shifts.submip import SubMipProcess, SubMipResult
-from scheduling.shifts.shortfall_hoods import polish_shortfall
+from scheduling.shifts.shortfall_hoods import improve_short_days
 
 try:
     import highspy
@@ -49,6 +54,13 @@ WHOLE_SHARE = 0.15  # share of the time left given to branch and bound on a smal
 MIN_SUB_MIP_SECONDS = 0.5  # below this much time left, stop
 SUB_MIP_REL_GAP = 1e-4
 INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is interrupted  # a neighbourhood is solved (nearly) to optimality
+# the polish: after a pass of neighbourhoods without a gain, branch and bound on the whole model
+# from the incumbent for this share of the time left (at least SUB_MIP_SECONDS); when it makes
+# progress (a better plan, or a dual bound closing POLISH_PROGRESS of the gap) it gets the rest of
+# the time. Family seed 31 (46 agents): the windows stalled at 1.0064 x bound, where HiGHS's
+# branch and bound from scratch proved 1.0034 in 10.5 s; seed 29: 1.0102 against HiGHS's 1.0064
+POLISH_SHARE = 0.25
+POLISH_PROGRESS = 0.1
 _TOL = 1e-6
 
 
@@ -173,138 +185,241 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     and the best proven bound (raised when branch and bound on the whole model proves more).
     ``first_width_minutes``: the first start-time window width (default ``WINDOW_INTERVALS``
     grid intervals). ``branch_and_bound``: close each pass with branch and bound on the whole
-    model for a share of the time left (worth it on small models).
+    model for a share of the time left (worth it on small models). After a pass without a
+    gain, the polish (:data:`POLISH_SHARE`, :data:`POLISH_PROGRESS`) on any model.
     Appends an :class:`Improvement` to ``log`` for each better plan. Leaves the integer
     decisions fixed at the returned plan in the HiGHS instance, with its solution loaded.
     """
+    search = _start_search(model, incumbent, objective, bound=bound, deadline_s=deadline_s, started=started,
+                           progress=progress, log=log, first_width_minutes=first_width_minutes,
+                           branch_and_bound=branch_and_bound)
+    h = search.h
+
+    def interrupt(event) -> None:
+        event.interrupt(time.perf_counter() > search.stop_at)  # the flag is sticky across runs: always set it
+
+    h.cbMipInterrupt.subscribe(interrupt)
+    h.cbSimplexInterrupt.subscribe(interrupt)
+    hoods, position = _one_pass(search) or [search.everything_hood], 0
+    try:
+        search.x, search.best = improve_short_days(model, search.cols, search.x, search.best, bound=search.bound,
+                                                 stop_at=started + deadline_s, started=started,
+                                                 in_child=search.worker is not None, progress=progress, log=log)
+        while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
+            _search_hood(search, hoods[position])
+            position += 1
+            if position >= len(hoods):
+                hoods, position = _next_pass(search), 0
+    finally:
+        for child in (search.worker, search.streamer):
+            if child is not None:
+                child.close()
+        h.cbMipInterrupt.unsubscribe(interrupt)
+        h.cbSimplexInterrupt.unsubscribe(interrupt)
+    _load(h, search.cols, search.x)
+    return search.x, search.best, search.bound
+
+
+@dataclass
+class _Search:
+    """One :func:`improve` call's state between its steps: the incumbent ``x`` (every column)
+    and its objective ``best``, the proven ``bound``, the window ``width`` (minutes), the
+    neighbourhoods proven optimal around the incumbent, the pass's flags, the polish's stage
+    ("untried", "running": its one-hood pass, "done") and the child processes."""
+
+    model: object
+    h: object
+    cols: IntegerColumns
+    x: np.ndarray
+    best: float
+    bound: float
+    deadline_s: float
+    started: float
+    progress: Progress
+    log: list
+    width: int
+    small: bool
+    everything_hood: Neighbourhood
+    constant: float
+    gap_rel: float
+    col_cost: np.ndarray
+    worker: SubMipProcess | None = None
+    streamer: object = None  # scheduling.mip_child.StreamingMip, made at the first whole-model run
+    stop_at: float = float("inf")  # the in-process run's interrupt time (no child process)
+    proven: set = field(default_factory=set)
+    final: bool = False
+    timed_out: bool = False
+    gained_in_pass: bool = False
+    polish: str = "untried"
+    progressed: bool = False
+
+    def left(self) -> float:
+        return self.deadline_s - (time.perf_counter() - self.started)
+
+    def gap(self) -> float:
+        return (self.best - self.bound) / max(abs(self.best), _TOL)
+
+
+def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float,
+                  started: float, progress: Progress, log: list[Improvement], first_width_minutes: int | None,
+                  branch_and_bound: bool) -> _Search:
+    """The search's state: the integer columns made integer in the HiGHS instance, its MIP gap
+    ``SUB_MIP_REL_GAP``, and the neighbourhoods' child process (:mod:`scheduling.shifts.submip`)."""
     h = model.prob.solverModel
-    inf = highspy.kHighsInf
-    constant = float(model.prob.objective.constant)
-    gap_rel = model.rules.gap_rel
     cols = integer_columns(model)
     n_int = len(cols.integer)
     h.changeColsIntegrality(n_int, cols.integer, np.full(n_int, highspy.HighsVarType.kInteger))
     h.setOptionValue("mip_rel_gap", SUB_MIP_REL_GAP)
-    x = np.asarray(incumbent, dtype=float).copy()
-    best = float(objective)
     n_tours = len(cols.tours)
-    width = first_width_minutes or WINDOW_INTERVALS * model.grid.interval_minutes
-    everything_hood = Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all")
-    small = bool(n_tours and branch_and_bound)
-
-    def one_pass() -> list[Neighbourhood]:
-        # windows and days off taken in turn, then the larger contract and channel
-        # neighbourhoods, then (small models) branch and bound on the whole model; those
-        # already solved to optimality around the current incumbent are left out
-        by_kind: dict[str, list[Neighbourhood]] = defaultdict(list)
-        for hood in neighbourhoods(model, width_minutes=width):
-            if hood.label not in proven:
-                by_kind[hood.kind].append(hood)
-        small_kinds = [by_kind.pop(kind, []) for kind in ("window", "days off")]
-        turns = [hood for group in itertools.zip_longest(*small_kinds) for hood in group if hood is not None]
-        large = [hood for hoods_of_kind in by_kind.values() for hood in hoods_of_kind]  # contracts, channels
-        return turns + large + ([everything_hood] if small else [])
-
-    proven: set[str] = set()  # neighbourhoods with no better plan around the incumbent
-
-    hoods = one_pass() or [everything_hood]
-    position, gained_in_pass, final, timed_out = 0, False, False, False
+    search = _Search(model=model, h=h, cols=cols, x=np.asarray(incumbent, dtype=float).copy(), best=float(objective),
+                     bound=bound, deadline_s=deadline_s, started=started, progress=progress, log=log,
+                     width=first_width_minutes or WINDOW_INTERVALS * model.grid.interval_minutes,
+                     small=bool(n_tours and branch_and_bound),
+                     everything_hood=Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all"),
+                     constant=float(model.prob.objective.constant), gap_rel=model.rules.gap_rel,
+                     col_cost=np.asarray(h.getLp().col_cost_, dtype=float))
     # HiGHS checks its time limit and interrupt callbacks only between rounds of its root cut
     # separation, and one round can take several times the limit (family seed 21: 17-27 s
     # with 6 s): the neighbourhood MIPs run in a child process that is killed at the stop time
     # (scheduling.shifts.submip); in this process only when no child can be started
     try:
-        worker: SubMipProcess | None = SubMipProcess(h)
+        search.worker = SubMipProcess(h)
     except OSError as exc:
         progress(f"neighbourhood MIPs in this process (no child process: {exc})")
-        worker = None
-    stop_at = [float("inf")]
+    return search
 
-    def interrupt(event) -> None:
-        event.interrupt(time.perf_counter() > stop_at[0])  # the flag is sticky across runs: always set it
 
-    h.cbMipInterrupt.subscribe(interrupt)
-    h.cbSimplexInterrupt.subscribe(interrupt)
+def _one_pass(search: _Search) -> list[Neighbourhood]:
+    """Windows and days off taken in turn, then the larger contract and channel neighbourhoods,
+    then (small models) branch and bound on the whole model; those already solved to optimality
+    around the current incumbent are left out."""
+    by_kind: dict[str, list[Neighbourhood]] = defaultdict(list)
+    for hood in neighbourhoods(search.model, width_minutes=search.width):
+        if hood.label not in search.proven:
+            by_kind[hood.kind].append(hood)
+    small_kinds = [by_kind.pop(kind, []) for kind in ("window", "days off")]
+    turns = [hood for group in itertools.zip_longest(*small_kinds) for hood in group if hood is not None]
+    large = [hood for hoods_of_kind in by_kind.values() for hood in hoods_of_kind]  # contracts, channels
+    return turns + large + ([search.everything_hood] if search.small else [])
 
-    def left() -> float:
-        return deadline_s - (time.perf_counter() - started)
 
-    def gap() -> float:
-        return (best - bound) / max(abs(best), _TOL)
+def _next_pass(search: _Search) -> list[Neighbourhood]:
+    """The next pass's neighbourhoods. After a pass without a gain: larger windows (smaller when
+    windows ran out of time), and the first time the polish (one pass of branch and bound on the
+    whole model); after the polish, branch and bound to the end when it made progress, else the
+    windows. Once a window spans two days, branch and bound on the whole model to the end."""
+    stalled = not search.gained_in_pass and search.polish != "running"
+    interval = search.model.grid.interval_minutes
+    if search.polish == "running":
+        search.polish = "done"
+        search.final = search.final or search.progressed
+    elif stalled:
+        if search.timed_out and search.width > 2 * interval:
+            search.width = max(interval, search.width // 2)
+        else:
+            search.width *= 2
+            search.final = search.width >= 2880  # every window has grown to the whole week
+    search.gained_in_pass = search.timed_out = False
+    if stalled and search.polish == "untried" and not search.final:
+        search.polish = "running"
+        return [search.everything_hood]
+    hoods = [search.everything_hood] if search.final else _one_pass(search)
+    while not hoods and not search.final:  # every neighbourhood of this width is proven: larger ones
+        search.width *= 2
+        search.final = search.width >= 2880
+        hoods = [search.everything_hood] if search.final else _one_pass(search)
+    return hoods
 
-    try:
-        x, best = polish_shortfall(model, cols, x, best, bound=bound, stop_at=started + deadline_s, started=started, in_child=worker is not None, progress=progress, log=log)  # issue 11
-        while gap() > gap_rel + _TOL and left() > MIN_SUB_MIP_SECONDS and hoods:
-            hood = hoods[position]
-            everything = len(hood.tours) == n_tours
-            limit = left() if final else min(max(SUB_MIP_SECONDS, WHOLE_SHARE * left()) if everything
-                                             else SUB_MIP_SECONDS, left())
-            free = freed_columns(cols, hood)
-            lower = np.round(x[cols.integer])
-            upper = lower.copy()
-            mask = np.isin(cols.integer, free)
-            lower[mask] = 0.0
-            upper[mask] = inf
-            ran = time.perf_counter()
-            hard_stop = started + deadline_s
-            run_limit = max(limit, MIN_SUB_MIP_SECONDS)  # a MIP run's limit counts from its start
-            result = None
-            if worker is not None:
-                try:
-                    result = worker.solve(cols.integer, lower, upper, x, time_limit_s=run_limit,
-                                          grace_s=INTERRUPT_GRACE_SECONDS, stop_at=hard_stop)
-                except OSError as exc:
-                    progress(f"neighbourhood MIPs in this process (no child process: {exc})")
-                    worker = None
-            if worker is None:
-                stop_at[0] = min(ran + limit + INTERRUPT_GRACE_SECONDS, hard_stop)
-                result = _run_here(h, cols, lower, upper, x, time_limit_s=run_limit)
-            solved = result is not None and result.optimal
-            if everything and result is not None and np.isfinite(result.dual_bound):
-                bound = max(bound, result.dual_bound + constant)
-            gained = False
-            if (result is not None and result.col_value is not None
-                    and result.objective + constant < best - _TOL * max(1, abs(best))):
-                stop_at[0] = float("inf")  # the check is one LP with every integer fixed: never cut short
-                checked = _checked(h, cols, result.col_value)
-                if checked is not None and checked[1] + constant < best - _TOL * max(1, abs(best)):
-                    x, best = checked[0], checked[1] + constant
-                    gained = gained_in_pass = True
-                    proven.clear()
-                    seconds = time.perf_counter() - started
-                    log.append(Improvement(seconds, best, bound, f"neighbourhood: {hood.label}"))
-                    progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%} ({hood.label}, {seconds:.1f} s)")
-            elif everything:
-                progress(f"branch and bound: incumbent {best:,.1f}, bound {bound:,.1f}, gap {gap():.2%}")
-            took = time.perf_counter() - ran
-            if result is None:
-                progress(f"{hood.label}: its MIP stopped after {took:.1f} s (HiGHS's limit {run_limit:.1f} s), "
-                         "the plan kept")
-            if solved and not gained:
-                proven.add(hood.label)
-            position += 1
-            if not solved and not everything and hood.kind == "window" and took >= limit * 0.9:
-                timed_out = True  # a window too big to solve in its time
-            if position >= len(hoods):
-                if not gained_in_pass:  # a whole pass without a gain: larger windows, or smaller if they time out
-                    if timed_out and width > 2 * model.grid.interval_minutes:
-                        width = max(model.grid.interval_minutes, width // 2)
-                    else:
-                        width *= 2
-                        final = width >= 2880  # every window has grown to the whole week: branch and bound to the end
-                hoods = [everything_hood] if final else one_pass()
-                while not hoods and not final:  # every neighbourhood of this width is proven: larger ones
-                    width *= 2
-                    final = width >= 2880
-                    hoods = [everything_hood] if final else one_pass()
-                position, gained_in_pass, timed_out = 0, False, False
-    finally:
-        if worker is not None:
-            worker.close()
-        h.cbMipInterrupt.unsubscribe(interrupt)
-        h.cbSimplexInterrupt.unsubscribe(interrupt)
-    _load(h, cols, x)
-    return x, best, bound
+
+def _search_hood(search: _Search, hood: Neighbourhood) -> None:
+    """One neighbourhood's MIP from the incumbent, the incumbent replaced when it finds a better
+    plan that keeps every rule (:func:`_checked`), the bound raised by a whole-model run's dual
+    bound; the pass's flags and the polish's verdict updated."""
+    everything = len(hood.tours) == len(search.cols.tours)
+    share = POLISH_SHARE if search.polish == "running" else WHOLE_SHARE
+    limit = search.left() if search.final else min(max(SUB_MIP_SECONDS, share * search.left()) if everything
+                                                   else SUB_MIP_SECONDS, search.left())
+    ran = time.perf_counter()
+    result, run_limit = _run_hood(search, hood, limit=limit, everything=everything)
+    before = (search.best, search.bound)
+    if everything and result is not None and np.isfinite(result.dual_bound):
+        search.bound = max(search.bound, result.dual_bound + search.constant)  # proven: the run ended by itself
+    gained = _accept(search, hood, result)
+    if not gained and everything and result is not None:
+        search.progress(f"branch and bound: incumbent {search.best:,.1f}, bound {search.bound:,.1f}, "
+                        f"gap {search.gap():.2%}")
+    took = time.perf_counter() - ran
+    if search.polish == "running":  # progress: a better plan, or POLISH_PROGRESS of the gap closed by the bound
+        search.progressed = gained or search.bound >= before[1] + POLISH_PROGRESS * (before[0] - before[1])
+        search.progress(f"branch and bound on the whole model from the incumbent ({took:.1f} s): "
+                        + ("progress, it gets the rest of the time" if search.progressed
+                           else "no progress, back to the neighbourhoods"))
+    if result is None:
+        search.progress(f"{hood.label}: its MIP stopped after {took:.1f} s (HiGHS's limit {run_limit:.1f} s), "
+                        "the plan kept")
+    if result is not None and result.optimal and not gained:
+        search.proven.add(hood.label)
+    if (not (result is not None and result.optimal) and not everything and hood.kind == "window"
+            and took >= limit * 0.9):
+        search.timed_out = True  # a window too big to solve in its time
+
+
+def _run_hood(search: _Search, hood: Neighbourhood, *, limit: float,
+              everything: bool) -> tuple[SubMipResult | None, float]:
+    """The neighbourhood's MIP (its columns free, every other integer column fixed at the
+    incumbent, the incumbent as its start): (the answer or None, HiGHS's time limit). A
+    whole-model run in the streaming child, the others in the neighbourhoods' child, in this
+    process when no child can be started."""
+    cols = search.cols
+    free = freed_columns(cols, hood)
+    lower = np.round(search.x[cols.integer])
+    upper = lower.copy()
+    mask = np.isin(cols.integer, free)
+    lower[mask] = 0.0
+    upper[mask] = highspy.kHighsInf
+    ran = time.perf_counter()
+    hard_stop = search.started + search.deadline_s
+    run_limit = max(limit, MIN_SUB_MIP_SECONDS)  # a MIP run's limit counts from its start
+    if everything:
+        try:
+            if search.streamer is None:
+                from scheduling.mip_child import StreamingMip  # here: mip_child imports this package
+                search.streamer = StreamingMip(search.h)
+            return _streamed(search.streamer, cols, lower, upper, search.x, search.col_cost, time_limit_s=run_limit,
+                             stop_at=min(hard_stop, ran + run_limit + INTERRUPT_GRACE_SECONDS)), run_limit
+        except OSError as exc:
+            search.progress(f"branch and bound on the whole model with the neighbourhoods' process ({exc})")
+            search.streamer = None
+    if search.worker is not None:
+        try:
+            return search.worker.solve(cols.integer, lower, upper, search.x, time_limit_s=run_limit,
+                                       grace_s=INTERRUPT_GRACE_SECONDS, stop_at=hard_stop), run_limit
+        except OSError as exc:
+            search.progress(f"neighbourhood MIPs in this process (no child process: {exc})")
+            search.worker = None
+    search.stop_at = min(ran + limit + INTERRUPT_GRACE_SECONDS, hard_stop)
+    return _run_here(search.h, cols, lower, upper, search.x, time_limit_s=run_limit), run_limit
+
+
+def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -> bool:
+    """True when ``result`` is a better plan that keeps every rule (its integer decisions
+    rounded and fixed, the model re-solved: :func:`_checked`): it becomes the incumbent, logged."""
+    best = search.best
+    if result is None or result.col_value is None or not (
+            result.objective + search.constant < best - _TOL * max(1, abs(best))):
+        return False
+    search.stop_at = float("inf")  # the check is one LP with every integer fixed: never cut short
+    checked = _checked(search.h, search.cols, result.col_value)
+    if checked is None or not checked[1] + search.constant < best - _TOL * max(1, abs(best)):
+        return False
+    search.x, search.best = checked[0], checked[1] + search.constant
+    search.gained_in_pass = True
+    search.proven.clear()
+    seconds = time.perf_counter() - search.started
+    search.log.append(Improvement(seconds, search.best, search.bound, f"neighbourhood: {hood.label}"))
+    search.progress(f"incumbent {search.best:,.1f}, bound {search.bound:,.1f}, gap {search.gap():.2%} "
+                    f"({hood.label}, {seconds:.1f} s)")
+    return True
 
 
 def _run_here(h, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,
@@ -327,6 +442,21 @@ def _run_here(h, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: 
                         dual_bound=float(info.mip_dual_bound),
                         col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
                         seconds=time.perf_counter() - ran)
+
+
+def _streamed(streamer, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray,
+              col_cost: np.ndarray, *, time_limit_s: float, stop_at: float) -> SubMipResult | None:
+    """Branch and bound in ``streamer`` (a :class:`scheduling.mip_child.StreamingMip`) with the
+    integer columns' bounds ``lower``/``upper`` and ``x`` as its start: its answer as a
+    :class:`SubMipResult` (objective without the constant: ``col_cost`` . columns), or None
+    without a solution. Killed at ``stop_at``, it keeps the last better plan the child reported
+    and has no dual bound (nan)."""
+    answer = streamer.solve(cols.integer, lower, upper, x, time_limit_s=time_limit_s, stop_at=stop_at)
+    if answer.col_value is None:
+        return None
+    values = np.asarray(answer.col_value, dtype=float)
+    return SubMipResult(optimal=answer.optimal, status=answer.status, objective=float(col_cost @ values),
+                        dual_bound=answer.dual_bound, col_value=values, seconds=answer.seconds)
 
 
 def freed_columns(cols: IntegerColumns, hood: Neighbourhood) -> np.ndarray:

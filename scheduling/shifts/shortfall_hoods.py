@@ -21,11 +21,11 @@ killed at its stop time; to a relative gap of ``REL_GAP``), so it returns the in
 only after its integer decisions are rounded and the model solved again with them fixed
 (every rule kept), as in the improvement. The shortfalls are read again after each gain, and
 the search ends when no neighbourhood gains, the plan is within ``gap_rel`` of the bound, or
-``POLISH_SHARE`` of the time left is spent.
+``SHORT_DAYS_SHARE`` of the time left is spent.
 
 Example::
 
-    >>> x, best = polish_shortfall(model, cols, x, best, bound=lp, stop_at=t0 + 60,   # doctest: +SKIP
+    >>> x, best = improve_short_days(model, cols, x, best, bound=lp, stop_at=t0 + 60,   # doctest: +SKIP
     ...                            started=t0, in_child=True, progress=print, log=log)
 """
 
@@ -54,7 +54,7 @@ HOOD_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is l
 # relative gap of these MIPs: a gain here is a few tens in a plan of 100,000 (the sample: a
 # breaks neighbourhood "optimal" at the improvement's 1e-4 had a dual bound 10 below the plan)
 REL_GAP = 1e-7
-POLISH_SHARE = 0.5  # share of the improvement's time left these neighbourhoods may take
+SHORT_DAYS_SHARE = 0.5  # share of the improvement's time left these neighbourhoods may take
 MIN_SECONDS = 0.5  # below this much time left, stop
 GRACE_SECONDS = 0.5  # a child MIP past its limit by this much is killed
 SHORT_AGENTS = 1e-6  # an interval short by more agents than this is short
@@ -135,12 +135,12 @@ def shortfall_hoods(model, cols: IntegerColumns, short: ShortDay) -> list[Shortf
     return hoods
 
 
-def polish_shortfall(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
+def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
                      started: float, in_child: bool, progress: Progress,
                      log: list[Improvement]) -> tuple[np.ndarray, float]:
     """Improve plan ``x`` (every HiGHS column's value; ``best`` its objective with the model's
     constant) by the neighbourhoods of its short days until none gains, the plan is within
-    ``gap_rel`` of ``bound``, or ``POLISH_SHARE`` of the time to ``stop_at`` (a
+    ``gap_rel`` of ``bound``, or ``SHORT_DAYS_SHARE`` of the time to ``stop_at`` (a
     ``time.perf_counter()`` value; ``started`` the solve's start, for the log) is spent. The
     integer columns ``cols`` (:func:`scheduling.shifts.improve.integer_columns`) are made
     integer in the HiGHS instance. ``in_child``: the MIPs run in a child process of their own
@@ -161,7 +161,7 @@ def polish_shortfall(model, cols: IntegerColumns, x: np.ndarray, best: float, *,
         except OSError as exc:
             progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
     try:
-        return _polish(model, h, cols, x, best, bound=bound, stop_at=stop_at, started=started, worker=worker,
+        return _search_short_days(model, h, cols, x, best, bound=bound, stop_at=stop_at, started=started, worker=worker,
                        progress=progress, log=log)
     finally:
         h.setOptionValue("mip_rel_gap", gap_before)
@@ -169,14 +169,14 @@ def polish_shortfall(model, cols: IntegerColumns, x: np.ndarray, best: float, *,
             worker.close()
 
 
-def _polish(model, h, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
+def _search_short_days(model, h, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
             started: float, worker: SubMipProcess | None, progress: Progress,
             log: list[Improvement]) -> tuple[np.ndarray, float]:
-    """The search of :func:`polish_shortfall` with its MIPs in ``worker`` (None: in this process)."""
+    """The search of :func:`improve_short_days` with its MIPs in ``worker`` (None: in this process)."""
     from scheduling.shifts.improve import Improvement  # improve imports this module
 
     constant = float(model.prob.objective.constant)
-    end = time.perf_counter() + POLISH_SHARE * max(0.0, stop_at - time.perf_counter())
+    end = time.perf_counter() + SHORT_DAYS_SHARE * max(0.0, stop_at - time.perf_counter())
     proven: set[str] = set()  # neighbourhoods solved to optimality around the current plan
 
     def close_enough() -> bool:

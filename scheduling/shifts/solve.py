@@ -114,9 +114,25 @@ def crossover_basis(model: ShiftModel, *, deadline: float, progress: Progress) -
         h.crossover(h.getSolution())
     finally:
         h.setOptionValue("time_limit", highspy.kHighsInf)
-    model.seconds += time.perf_counter() - started
     ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getBasis().valid
     progress(f"crossover {'done' if ok else 'stopped'} in {time.perf_counter() - started:.1f} s")
+    if not ok and h.getBasis().valid and deadline - time.perf_counter() > 0:
+        # HiGHS's crossover can end "Unknown" (a warning) with a valid basis it has not proved
+        # optimal: family seed 31 at once, every run, so its dive never ran and its first plan
+        # was the LP's tours rounded up (8.8 % above the bound); the primal simplex from that
+        # basis proves it (seed 31: 1,399 iterations, 0.2 s)
+        _status, solver = h.getOptionValue("solver")
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("time_limit", h.getRunTime() + (deadline - time.perf_counter()))
+        try:
+            h.run()
+        finally:
+            h.setOptionValue("solver", solver)
+            h.setOptionValue("time_limit", highspy.kHighsInf)
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getBasis().valid
+        progress(f"simplex from the crossover's basis: {'optimal' if ok else 'stopped'} "
+                 f"({time.perf_counter() - started:.1f} s in all)")
+    model.seconds += time.perf_counter() - started
     if not ok:
         h.clearSolver()
     return ok
@@ -156,8 +172,92 @@ def plan_shifts(
     when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver
     returns no solution.
     """
-    say = progress or quiet
-    clock = time.perf_counter()
+    say, clock = progress or quiet, time.perf_counter()
+    week = _week(requirements, rules, targets)
+    if week.goals and highspy is not None and start is None:  # the interval-goal plan, then the goal model (goal_plan)
+        return goal_plan.plan_goal_week(week.requirements, rules, caps=caps, targets=targets or {}, goals=week.goals,
+                                        grid=week.grid, progress=say, started=clock)
+    s = _build(week, rules, caps=caps, progress=say, clock=clock)
+    _solve_relaxation(s)
+    if s.highs_rounding:
+        _first_complete_plan(s, start)
+        if s.x is not None:
+            _improve_plan(s)
+    if s.status is None and s.lp_solved:  # no plan from the roundings (or no HiGHS): branch and bound for the time left
+        remaining = max(1.0, s.deadline - time.perf_counter())
+        s.say("solving integer model")
+        s.tried.append(f"branch and bound ({remaining:.0f} s)")
+        s.model.set_activities_integer()
+        s.status, s.objective, s.mip_bound = s.model.solve(mip=True, time_limit_s=remaining)
+        if s.status in ("Optimal", "Feasible"):
+            s.log.append(Improvement(time.perf_counter() - s.clock, s.objective,
+                                     max(s.lp_objective, s.mip_bound if s.mip_bound is not None else -np.inf),
+                                     "branch and bound"))
+    if s.status == "Infeasible" and rules.coverage == "hard":
+        raise s.infeasible()
+    if s.status not in ("Optimal", "Feasible"):
+        raise SolveError(f"tried {', then '.join(s.tried)}: no integer plan (solver status {s.status}) after "
+                         f"{time.perf_counter() - s.clock:.1f} s of the {rules.time_limit_s:g} s time limit "
+                         "(rules.toml time_limit_s)")
+    s.say("reading solution")
+    plan = s.model.result(s.status, s.objective, s.lp_objective, s.mip_bound, improvements=tuple(s.log))
+    plan = dataclasses.replace(plan, solve_seconds=time.perf_counter() - s.clock)  # all of it, not only the solver's
+    _warn_about(plan, s)
+    return plan
+
+
+@dataclasses.dataclass
+class _Solve:
+    """One :func:`plan_shifts` call's state between its steps: the model and the week, the
+    clock (``time.perf_counter()`` at the start), the deadline and the reserves (seconds), the
+    LP's outcome, the plan so far (``x``: every column's value, ``objective``, ``status``), the
+    steps tried (for the error message) and the improvement log."""
+
+    model: ShiftModel
+    rules: RuleSet
+    say: Progress
+    clock: float
+    grid: object
+    demands: dict
+    caps: HeadcountCaps
+    goals: object
+    requirements: pd.DataFrame
+    deadline: float
+    built_s: float
+    reserve: float
+    highs_rounding: bool
+    lp_status: str = ""
+    lp_objective: float = float("nan")
+    lp_solved: bool = False
+    lp_seconds: float = 0.0
+    has_basis: bool = False
+    lp_tours: np.ndarray | None = None
+    pay_bound: object = None
+    tried: list = dataclasses.field(default_factory=list)
+    log: list = dataclasses.field(default_factory=list)
+    status: str | None = None
+    objective: float = float("nan")
+    mip_bound: float | None = None
+    tours: object = None
+    x: np.ndarray | None = None
+
+    def infeasible(self) -> InfeasibleError:
+        return explain_infeasible(self.rules, self.grid, self.demands, self.caps, goals=self.goals)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Week:
+    """The requirements checked (every channel served), their grid, demands per channel and
+    service goals (empty: every interval's requirement is covered)."""
+
+    requirements: pd.DataFrame
+    grid: object
+    demands: dict
+    goals: object
+
+
+def _week(requirements: pd.DataFrame, rules: RuleSet, targets: Mapping[str, ServiceTarget] | None) -> _Week:
+    """The week of ``requirements`` under ``rules``: checked, on its grid, with its goals."""
     requirements = validate_requirements(requirements)
     served = rules.channels()
     unknown = sorted(set(requirements["channel"]) - served)
@@ -168,11 +268,14 @@ def plan_shifts(
         )
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
                      first_weekday=rules.week_start)
-    demands = channel_demands(requirements, grid)
-    goals = service_goals(requirements, targets, grid)
-    if goals and highspy is not None and start is None:  # the interval-goal plan, then the goal model (goal_plan)
-        return goal_plan.plan_goal_week(requirements, rules, caps=caps, targets=targets or {}, goals=goals, grid=grid,
-                                        progress=say, started=clock)
+    return _Week(requirements=requirements, grid=grid, demands=channel_demands(requirements, grid),
+                 goals=service_goals(requirements, targets, grid))
+
+
+def _build(week: _Week, rules: RuleSet, *, caps: HeadcountCaps | None, progress: Progress, clock: float) -> _Solve:
+    """The exact model of ``week`` built (``clock``: the solve's start, ``time.perf_counter()``);
+    the deadline and the reserves from the build's seconds."""
+    say, grid, demands, goals = progress, week.grid, week.demands, week.goals
     say("building model")
     model = ShiftModel(rules, grid, demands, caps or HeadcountCaps(), hard=rules.coverage == "hard",
                    integer_activities=False, goals=goals)
@@ -191,184 +294,205 @@ def plan_shifts(
     built_s = time.perf_counter() - clock
     reserve = min(0.5 * rules.time_limit_s, max(GREEDY_RESERVE_SHARE * rules.time_limit_s, 1.5 * built_s))
     highs_rounding = model.solver_name in ("", "HiGHS") and highspy is not None
+    return _Solve(model=model, rules=rules, say=say, clock=clock, grid=grid, demands=demands,
+                  caps=caps or HeadcountCaps(), goals=goals, requirements=week.requirements, deadline=deadline,
+                  built_s=built_s, reserve=reserve, highs_rounding=highs_rounding)
+
+
+def _dive_deadline(s: _Solve) -> float:
+    """When the dive must end: the quick plans' reserve (``ROUNDED_UP_RESERVE_SHARE`` of the
+    limit, or the build's seconds when more, at most half the limit) before the deadline."""
+    return s.deadline - min(0.5 * s.rules.time_limit_s, max(ROUNDED_UP_RESERVE_SHARE * s.rules.time_limit_s,
+                                                            s.built_s))
+
+
+def _solve_relaxation(s: _Solve) -> None:
+    """The LP relaxation (the proven bound), the crossover for the dive's basis, the
+    infeasibility checks, the LP's tours and the rounded pay bound: ``s.lp_*``, ``s.has_basis``,
+    ``s.pay_bound`` (0 the bound when the LP did not finish)."""
+    model, rules, say = s.model, s.rules, s.say
     say("solving LP relaxation")
     # with HiGHS: interior point without IPX's crossover (the bound and an interior point),
     # then HiGHS's crossover from that point when the dive needs a basis (crossover_basis); the
     # spread dive rounds another model, so there this LP gives the bound only
     lp_status, lp_objective, _ = model.solve(
-        mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()) if highs_rounding else None,
-        crossover=not highs_rounding)
-    if highs_rounding and lp_status not in ("Optimal", "Infeasible") and "time limit" not in lp_status.lower():
+        mip=False, time_limit_s=max(0.1, s.deadline - s.reserve - time.perf_counter()) if s.highs_rounding else None,
+        crossover=not s.highs_rounding)
+    if s.highs_rounding and lp_status not in ("Optimal", "Infeasible") and "time limit" not in lp_status.lower():
         # the interior point without crossover may end "Unknown" where the model is infeasible
         # (a daily goal no plan reaches, hard coverage): with the crossover HiGHS says which
         lp_status, lp_objective, _ = model.solve(
-            mip=False, time_limit_s=max(0.1, deadline - reserve - time.perf_counter()), crossover=True)
-    has_basis = not highs_rounding  # CBC (no rounding): the flag is not read
+            mip=False, time_limit_s=max(0.1, s.deadline - s.reserve - time.perf_counter()), crossover=True)
+    has_basis = not s.highs_rounding  # CBC (no rounding): the flag is not read
     interior_tours = None  # the interior point's tours, kept in case the crossover stops
-    if highs_rounding and lp_status == "Optimal":
+    if s.highs_rounding and lp_status == "Optimal":
         interior_tours = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
-    if highs_rounding and lp_status == "Optimal" and not heuristics.uses_spread_dive(model):
-        has_basis = crossover_basis(model, deadline=deadline - min(0.5 * rules.time_limit_s,
-                                                              max(ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s, built_s)),
-                               progress=say)
+    if s.highs_rounding and lp_status == "Optimal" and not heuristics.uses_spread_dive(model):
+        has_basis = crossover_basis(model, deadline=_dive_deadline(s), progress=say)
         if has_basis:
             # the vertex's value: the interior point's primal value may sit a hair above the
             # optimum (tolerances: 4802.4035035 for a plan of 4802.4034995 in the CLI test),
             # and the bound must never exceed a plan's cost
             vertex = model.prob.solverModel.getInfo().objective_function_value + float(model.prob.objective.constant or 0.0)
             lp_objective = min(lp_objective, vertex)
-    if rules.coverage == "hard" and lp_status == "Infeasible":
-        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
-    if rules.coverage == "hard" and lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
-        # even the LP relaxation misses a daily/weekly goal: no plan can reach it
-        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
-    if lp_status == "Optimal" and goal_short(model.goal_rows) > EPS:
-        # soft coverage: short by price or by the rules? the elastic LP (the goal first) says
-        raise_unreachable_goal(explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals))
+    _check_feasible(s, lp_status)
     lp_solved = lp_status == "Optimal"
-    if not lp_solved and not (highs_rounding and model.solver_name == "HiGHS" and "time limit" in lp_status.lower()):
+    if not lp_solved and not (s.highs_rounding and model.solver_name == "HiGHS" and "time limit" in lp_status.lower()):
         raise SolveError(f"tried the LP relaxation: it ended with solver status {lp_status} "
                          f"(time limit {rules.time_limit_s:g} s, rules.toml time_limit_s)")
-    if highs_rounding:
+    if s.highs_rounding:
         model.prob.solverModel.setOptionValue("run_crossover", "on")
-    lp_seconds = time.perf_counter() - clock
-    lp_tours = None  # the relaxation's tours, for a rounded-up plan when the dive runs out of time
-    if highs_rounding and lp_solved:  # the vertex's when the crossover gave one (sparser to round up)
-        lp_tours = (np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
-                    if has_basis else interior_tours)
-    pay_bound = None  # the LP bound rounded up to whole agents' pay per channel (pay_bound.py)
-    if highs_rounding and lp_solved:
-        pay_bound = rounded_pay_bound(model, lp_objective=lp_objective,
-                                      deadline=min(deadline - reserve, time.perf_counter() + PAY_BOUND_SHARE * rules.time_limit_s))
-        if pay_bound is not None and pay_bound.bound > lp_objective + EPS:
-            say(f"bound {pay_bound.bound:,.1f} from whole agents' pay per channel (LP {lp_objective:,.1f})")
+    s.lp_status, s.lp_solved, s.has_basis = lp_status, lp_solved, has_basis
+    s.lp_seconds = time.perf_counter() - s.clock
+    if s.highs_rounding and lp_solved:  # the vertex's when the crossover gave one (sparser to round up)
+        s.lp_tours = (np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()].copy()
+                      if has_basis else interior_tours)
+    if s.highs_rounding and lp_solved:  # the LP bound rounded up to whole agents' pay per channel (pay_bound.py)
+        s.pay_bound = rounded_pay_bound(model, lp_objective=lp_objective,
+                                        deadline=min(s.deadline - s.reserve,
+                                                     time.perf_counter() + PAY_BOUND_SHARE * rules.time_limit_s))
+        if s.pay_bound is not None and s.pay_bound.bound > lp_objective + EPS:
+            say(f"bound {s.pay_bound.bound:,.1f} from whole agents' pay per channel (LP {lp_objective:,.1f})")
     if not lp_solved:
         # no LP bound in the time: every term of the objective (pay, shortfall and over-coverage
         # prices, late work) is non-negative, so 0 is the proven bound, and the gap says so
         lp_objective = 0.0
-        say(f"the LP relaxation did not finish in {lp_seconds:.1f} s of the {rules.time_limit_s:g} s time limit; "
+        say(f"the LP relaxation did not finish in {s.lp_seconds:.1f} s of the {rules.time_limit_s:g} s time limit; "
             "a greedy plan instead")
-    model.lp_objective = lp_objective
-    status, objective, mip_bound, tours = None, float("nan"), None, None
-    log: list[Improvement] = []
-    tried = ["the LP relaxation" + ("" if lp_solved else f" (stopped at the time limit after {lp_seconds:.1f} s)")]
-    if highs_rounding:
-        x = None
-        first_method = "LP rounding"
-        if start is not None:  # plan_shifts_from: the start's tours repaired, no dive
-            same = start.requirements == warm.requirements_digest(requirements)
-            x, objective, status, first_method = _warm_first_plan(model, start, tried, progress=say, same=same,
-                                                                  lp_solved=lp_solved)
-        if lp_solved and x is None and not has_basis and not heuristics.uses_spread_dive(model):
-            say("no basis for the dive in the time (crossover); the LP's tours rounded instead")
-        elif lp_solved and x is None:
-            tried.append("LP rounding (dive, drop, completion)")
-            # the rounding may take the time left but the quick plan's reserve; when it runs
-            # out, the quick plans below
-            model.dive_deadline = deadline - min(0.5 * rules.time_limit_s,
-                                                 max(ROUNDED_UP_RESERVE_SHARE * rules.time_limit_s, built_s))
-            try:
-                tours = heuristics.spread_dive(model, progress=say)
-                say("placing breaks, lunches and blended work")
-                status, objective, mip_bound = heuristics.round_lp(model, progress=say, tours=tours)
-                x = model.incumbent.copy()
-            except SolveError as exc:
-                say(f"LP rounding stopped ({exc}); a greedy plan instead")
-            finally:
-                model.dive_deadline = float("inf")
-        if x is None and lp_tours is not None:
-            tried.append("the LP's tours rounded (up; down and topped up), surplus dropped")
-            first = heuristics.rounded_up_plan(model, lp_tours, progress=say)
-            tours = None
-            if first is not None:
-                x, objective = first
-                first_method = "LP rounded up"
-                status = "Feasible"
-        if x is None:
-            tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
-            first_method = "greedy"
-            first = heuristics.greedy_plan(model, progress=say)
-            tours = None
-            if first is not None:
-                x, objective = first
-                status = "Feasible"
-        if x is not None:
-            bound = max(lp_objective, pay_bound.bound if pay_bound is not None else -np.inf)
-            log.append(Improvement(time.perf_counter() - clock, objective, bound, f"first complete plan ({first_method})"))
-            say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} (first complete plan)")
-            early = time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s
-            far = gap(objective, bound) > EXACT_ROUNDING_GAP
-            share = 0.7 if early else EXACT_ROUNDING_LATE_DEADLINE
-            if (tours is not None and gap(objective, bound) > rules.gap_rel + EPS and (early or far)
-                    and time.perf_counter() - clock < share * rules.time_limit_s):
-                # the tours came from the spread-break model: round the exact model too (its dive
-                # must end within 70 % of the time, or 90 % when the first plan is far off), and
-                # keep the better plan
-                say("rounding the exact model")
-                tried.append("LP rounding on the exact model")
-                second = heuristics.exact_rounding(model, progress=say, deadline=clock + share * rules.time_limit_s)
-                if second is not None and second[1] < objective - EPS:
-                    x, objective = second
-                    log.append(Improvement(time.perf_counter() - clock, objective, bound, "LP rounding on the exact model"))
-                    say(f"incumbent {objective:,.1f}, bound {bound:,.1f}, gap {gap(objective, bound):.2%} "
-                        "(LP rounding on the exact model)")
-            if gap(objective, bound) > rules.gap_rel + EPS and deadline - time.perf_counter() > 1.0:
-                say("improving the plan (large-neighbourhood search)")
-                tried.append("large-neighbourhood search")
-                # it stops a little before the deadline: loading its plan and reading the
-                # solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)
-                finish_s = min(0.05 * rules.time_limit_s, max(0.02 * rules.time_limit_s, 0.2 * built_s))
-                x, objective, bound = improve(model, x, objective, bound=bound,
-                                              deadline_s=rules.time_limit_s - finish_s,
-                                              started=clock, progress=say, log=log,
-                                              branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
-            for var in model.prob.variables():
-                var.varValue = float(x[var.index])
-            if bound > lp_objective + EPS:
-                mip_bound = bound
-            status = "Optimal" if gap(objective, bound) <= rules.gap_rel + EPS else "Feasible"
-    if status is None and lp_solved:  # no plan from the roundings (or no HiGHS): branch and bound for the time left
-        remaining = max(1.0, deadline - time.perf_counter())
-        say("solving integer model")
-        tried.append(f"branch and bound ({remaining:.0f} s)")
-        model.set_activities_integer()
-        status, objective, mip_bound = model.solve(mip=True, time_limit_s=remaining)
-        if status in ("Optimal", "Feasible"):
-            log.append(Improvement(time.perf_counter() - clock, objective,
-                                   max(lp_objective, mip_bound if mip_bound is not None else -np.inf),
-                                   "branch and bound"))
-    if status == "Infeasible" and rules.coverage == "hard":
-        raise explain_infeasible(rules, grid, demands, caps or HeadcountCaps(), goals=goals)
-    if status not in ("Optimal", "Feasible"):
-        raise SolveError(f"tried {', then '.join(tried)}: no integer plan (solver status {status}) after "
-                         f"{time.perf_counter() - clock:.1f} s of the {rules.time_limit_s:g} s time limit "
-                         "(rules.toml time_limit_s)")
-    say("reading solution")
-    plan = model.result(status, objective, lp_objective, mip_bound, improvements=tuple(log))
-    plan = dataclasses.replace(plan, solve_seconds=time.perf_counter() - clock)  # all of it, not only the solver's
+    s.lp_objective = model.lp_objective = lp_objective
+    s.tried.append("the LP relaxation" + ("" if lp_solved else f" (stopped at the time limit after {s.lp_seconds:.1f} s)"))
+
+
+def _check_feasible(s: _Solve, lp_status: str) -> None:
+    """Raise the explanation when hard coverage is infeasible, or a daily/weekly goal is out of
+    reach of even the LP relaxation (soft coverage: short by price or by the rules?)."""
+    if s.rules.coverage == "hard" and lp_status == "Infeasible":
+        raise s.infeasible()
+    if s.rules.coverage == "hard" and lp_status == "Optimal" and goal_short(s.model.goal_rows) > EPS:
+        # even the LP relaxation misses a daily/weekly goal: no plan can reach it
+        raise s.infeasible()
+    if lp_status == "Optimal" and goal_short(s.model.goal_rows) > EPS:
+        # soft coverage: short by price or by the rules? the elastic LP (the goal first) says
+        raise_unreachable_goal(s.infeasible())
+
+
+def _first_complete_plan(s: _Solve, start: WarmStart | None) -> None:
+    """The first complete plan: a warm start's tours repaired, else the LP rounding (dive,
+    drop, completion); when that runs out of time the LP's tours rounded up, then the greedy
+    plan. Sets ``s.x``, ``s.objective``,
+    ``s.status``, ``s.tours`` (the dive's, for a second rounding) and logs the plan."""
+    model, say = s.model, s.say
+    first_method = "LP rounding"
+    if start is not None:  # plan_shifts_from: the start's tours repaired, no dive
+        same = start.requirements == warm.requirements_digest(s.requirements)
+        s.x, s.objective, s.status, first_method = _warm_first_plan(model, start, s.tried, progress=say, same=same,
+                                                                    lp_solved=s.lp_solved)
+    if s.lp_solved and s.x is None and not s.has_basis and not heuristics.uses_spread_dive(model):
+        say("no basis for the dive in the time (crossover); the LP's tours rounded instead")
+    elif s.lp_solved and s.x is None:
+        s.tried.append("LP rounding (dive, drop, completion)")
+        # the rounding may take the time left but the quick plan's reserve; when it runs
+        # out, the quick plans below
+        model.dive_deadline = _dive_deadline(s)
+        try:
+            s.tours = heuristics.spread_dive(model, progress=say)
+            say("placing breaks, lunches and blended work")
+            s.status, s.objective, s.mip_bound = heuristics.round_lp(model, progress=say, tours=s.tours)
+            s.x = model.incumbent.copy()
+        except SolveError as exc:
+            say(f"LP rounding stopped ({exc}); a greedy plan instead")
+        finally:
+            model.dive_deadline = float("inf")
+    if s.x is None and s.lp_tours is not None:
+        s.tried.append("the LP's tours rounded (up; down and topped up), surplus dropped")
+        first = heuristics.rounded_up_plan(model, s.lp_tours, progress=say)
+        s.tours = None
+        if first is not None:
+            (s.x, s.objective), first_method, s.status = first, "LP rounded up", "Feasible"
+    if s.x is None:
+        s.tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
+        first_method = "greedy"
+        first = heuristics.greedy_plan(model, progress=say)
+        s.tours = None
+        if first is not None:
+            (s.x, s.objective), s.status = first, "Feasible"
+    if s.x is not None:
+        bound = _bound(s)
+        s.log.append(Improvement(time.perf_counter() - s.clock, s.objective, bound, f"first complete plan ({first_method})"))
+        say(f"incumbent {s.objective:,.1f}, bound {bound:,.1f}, gap {gap(s.objective, bound):.2%} (first complete plan)")
+
+
+def _bound(s: _Solve) -> float:
+    """The best proven bound before the improvement: the LP's, or the rounded pay bound."""
+    return max(s.lp_objective, s.pay_bound.bound if s.pay_bound is not None else -np.inf)
+
+
+def _improve_plan(s: _Solve) -> None:
+    """A second rounding of the exact model when the first plan's tours came from the spread
+    model and time allows, then the improvement (:func:`~scheduling.shifts.improve.improve`)
+    until ``gap_rel`` or the improvement's end; the plan's columns loaded, ``s.mip_bound`` and
+    ``s.status`` from the final gap."""
+    model, rules, say, clock = s.model, s.rules, s.say, s.clock
+    bound = _bound(s)
+    early = time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s
+    far = gap(s.objective, bound) > EXACT_ROUNDING_GAP
+    share = 0.7 if early else EXACT_ROUNDING_LATE_DEADLINE
+    if (s.tours is not None and gap(s.objective, bound) > rules.gap_rel + EPS and (early or far)
+            and time.perf_counter() - clock < share * rules.time_limit_s):
+        # the tours came from the spread-break model: round the exact model too (its dive
+        # must end within 70 % of the time, or 90 % when the first plan is far off), and
+        # keep the better plan
+        say("rounding the exact model")
+        s.tried.append("LP rounding on the exact model")
+        second = heuristics.exact_rounding(model, progress=say, deadline=clock + share * rules.time_limit_s)
+        if second is not None and second[1] < s.objective - EPS:
+            s.x, s.objective = second
+            s.log.append(Improvement(time.perf_counter() - clock, s.objective, bound, "LP rounding on the exact model"))
+            say(f"incumbent {s.objective:,.1f}, bound {bound:,.1f}, gap {gap(s.objective, bound):.2%} "
+                "(LP rounding on the exact model)")
+    if gap(s.objective, bound) > rules.gap_rel + EPS and s.deadline - time.perf_counter() > 1.0:
+        say("improving the plan (large-neighbourhood search)")
+        s.tried.append("large-neighbourhood search")
+        # it stops a little before the deadline: loading its plan and reading the
+        # solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)
+        finish_s = min(0.05 * rules.time_limit_s, max(0.02 * rules.time_limit_s, 0.2 * s.built_s))
+        s.x, s.objective, bound = improve(model, s.x, s.objective, bound=bound,
+                                          deadline_s=rules.time_limit_s - finish_s,
+                                          started=clock, progress=say, log=s.log,
+                                          branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
+    for var in model.prob.variables():
+        var.varValue = float(s.x[var.index])
+    if bound > s.lp_objective + EPS:
+        s.mip_bound = bound
+    s.status = "Optimal" if gap(s.objective, bound) <= rules.gap_rel + EPS else "Feasible"
+
+
+def _warn_about(plan: ShiftPlan, s: _Solve) -> None:
+    """The plan's warnings: intervals no shift can cover, daily/weekly goals short, no LP in
+    the time (a greedy plan, bound 0), or the time limit spent with the gap above ``gap_rel``."""
+    rules = s.rules
     for channel, intervals in plan.unreachable.items():
-        runs = interval_runs(list(intervals), grid)
-        hours = float(demands[channel].required[list(intervals)].sum()) * grid.interval_minutes / 60
+        runs = interval_runs(list(intervals), s.grid)
+        hours = float(s.demands[channel].required[list(intervals)].sum()) * s.grid.interval_minutes / 60
         warnings.warn(f"no [[shift]] serving {channel} is on duty in {len(intervals)} interval(s) with a requirement "
                       f"({', '.join(runs[:4])}{', ...' if len(runs) > 4 else ''}): {hours:,.1f} agent-hours stay "
                       "uncovered whatever the plan; widen a shift's start times or add one to cover them",
-                      stacklevel=2)
+                      stacklevel=3)
     if plan.service_goals is not None:
         for row in plan.service_goals[plan.service_goals["short_contacts"] > 1e-6].itertuples():
             warnings.warn(f"{row.channel} {row.goal} goal, {row.period}: the rules reach a service level of "
                           f"{row.service_level:.3f}, short of target_sl {row.target_sl:g} by {row.short_contacts:,.1f} "
                           "contacts answered in time (headcount caps or shift windows); priced as under-coverage",
-                          stacklevel=2)
-    if not lp_solved:
+                          stacklevel=3)
+    if not s.lp_solved:
         warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the LP relaxation did not finish in "
-                      f"{lp_seconds:.1f} s, so the plan is a greedy one and its only proven lower bound is 0 (gap "
+                      f"{s.lp_seconds:.1f} s, so the plan is a greedy one and its only proven lower bound is 0 (gap "
                       f"{plan.gap:.2%}); a longer time_limit_s gives the LP bound and a rounded plan",
-                      stacklevel=2)
+                      stacklevel=3)
     elif plan.gap > rules.gap_rel + EPS:
         warnings.warn(f"time_limit_s={rules.time_limit_s:g} spent: the shift plan is {plan.gap:.2%} above its proven "
                       f"lower bound (gap_rel={rules.gap_rel:g}); a longer time_limit_s may find a cheaper plan",
-                      stacklevel=2)
-    return plan
+                      stacklevel=3)
 
 
 def plan_shifts_from(

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pulp
+import highspy
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -243,3 +244,48 @@ def test_a_short_time_limit_keeps_the_best_plan_and_warns_with_its_gap(keeps_rul
     cov = plan.coverage
     assert (cov["scheduled"] >= np.ceil(cov["required"] - 1e-6)).all()
     keeps_rules(plan, rules)
+
+
+def test_the_polish_keeps_every_rule_and_raises_the_bound_only_to_a_proven_value(keeps_rules):
+    # one agent at 09:00, 10:00 and 11:00 every day on 1-hour shifts; part-timers work any 3 days:
+    # per start LP 7 agent-days, integer 3 agents x 3 days (test_part_time_day_patterns_known_optimum),
+    # so LP 21 and optimum 27. The 1-hour windows free one start each and prove it optimal but
+    # cannot raise the bound: the pass stalls above gap_rel = 0, and the polish (branch and bound
+    # on the whole model from the incumbent) proves the optimum: the bound rises from 21 to 27
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    model, lp, first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    assert lp == pytest.approx(21.0)
+    said, log = [], []
+    x, objective, bound = improve(model, model.incumbent, first, bound=lp, deadline_s=60.0,
+                                  started=time.perf_counter(), progress=said.append, log=log,
+                                  first_width_minutes=60)
+    assert any(s.startswith("branch and bound on the whole model from the incumbent") for s in said), said
+    assert objective <= first + 1e-6  # never worse than its start
+    assert objective == pytest.approx(27.0)
+    assert 27.0 * (1 - 1e-4) - 1e-6 <= bound <= 27.0 + 1e-6  # raised from the LP's 21, never above the optimum
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    broken = [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    assert not broken, broken[:5]
+    plan = model.result("Optimal", objective, lp, bound)  # raises BoundError if below the bound
+    assert plan.tours["agents"].sum() == 9
+    keeps_rules(plan, rules)
+
+
+def test_a_whole_model_run_stopped_at_its_deadline_proves_no_bound():
+    # the streaming child killed before it answers: no plan, or a plan without a dual bound,
+    # so the search cannot raise its bound from it
+    from scheduling.mip_child import StreamingMip
+
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    model, _lp, _first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    h = model.prob.solverModel
+    tours = np.asarray(model.tour_columns(), dtype=np.int32)
+    h.changeColsIntegrality(len(tours), tours, np.full(len(tours), highspy.HighsVarType.kInteger))
+    with StreamingMip(h) as child:
+        answer = child.solve(np.arange(0), np.zeros(0), np.zeros(0), model.incumbent, time_limit_s=5.0,
+                             stop_at=time.perf_counter())
+        assert answer.killed and np.isnan(answer.dual_bound)
+        finished = child.solve(np.arange(0), np.zeros(0), np.zeros(0), model.incumbent, time_limit_s=5.0,
+                               stop_at=time.perf_counter() + 60.0)
+    assert not finished.killed and np.isfinite(finished.dual_bound)

@@ -139,3 +139,33 @@ def test_a_dive_past_its_deadline_stops_at_once_unless_its_tours_are_already_who
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     tours = heuristics.dive(model, progress=lambda _s: None)
     assert np.array_equal(tours, whole)
+
+
+def test_a_crossover_ending_without_proof_is_finished_by_the_simplex():
+    # family seed 31 (benchmarks/schedule_family.py): HiGHS's crossover from the interior point
+    # ends "Unknown" with a valid basis; crossover_basis then runs the simplex from that basis:
+    # an optimal basis at the interior point's objective, so the dive can start from it
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "schedule_family.py"
+    spec = importlib.util.spec_from_file_location("schedule_family_for_test", path)
+    family = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = family  # its dataclasses look their module up there
+    spec.loader.exec_module(family)
+    inst = family.instance(31, time_limit_s=60)
+    rules = family.RuleSet.from_mapping(inst.rules)
+    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                     first_weekday=rules.week_start)
+    model = ShiftModel(rules, grid, channel_demands(inst.requirements, grid), family._caps(inst, rules) or HeadcountCaps(),
+                       hard=rules.coverage == "hard", integer_activities=False)
+    status, interior, _ = model.solve(mip=False, time_limit_s=LP_PROPERTY_LIMIT_S, crossover=False)
+    assert status == "Optimal"
+    said = []
+    assert solve.crossover_basis(model, deadline=time.perf_counter() + LP_PROPERTY_LIMIT_S, progress=said.append)
+    h = model.prob.solverModel
+    assert h.getBasis().valid and h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    vertex = h.getInfo().objective_function_value + model.prob.objective.constant
+    assert vertex == pytest.approx(interior, rel=1e-6)
+    assert h.getOptionValue("solver")[1] == "ipm"  # the option as the LP left it

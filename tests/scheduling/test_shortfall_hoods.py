@@ -15,7 +15,7 @@ from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
 from scheduling.shifts.improve import improve, integer_columns
-from scheduling.shifts.shortfall_hoods import checked_plan, polish_shortfall, short_days, shortfall_hoods
+from scheduling.shifts.shortfall_hoods import checked_plan, improve_short_days, short_days, shortfall_hoods
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -92,7 +92,7 @@ def test_moving_a_break_off_the_short_interval_reaches_the_known_optimum():
     assert kinds == ["breaks", "cover"]
     log = []
     started = time.perf_counter()
-    polished, objective = polish_shortfall(model, cols, x, bad, bound=lp, stop_at=started + 30, started=started,
+    polished, objective = improve_short_days(model, cols, x, bad, bound=lp, stop_at=started + 30, started=started,
                                            in_child=False, progress=lambda _s: None, log=log)
     assert objective == pytest.approx(56.0)
     assert [i.method for i in log] == ["neighbourhood: breaks on duty, voice Mon"]  # the breaks alone suffice
@@ -142,7 +142,7 @@ def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(s
     cols = integer_columns(model)
     log = []
     started = time.perf_counter()
-    x, objective = polish_shortfall(model, cols, model.incumbent.copy(), first, bound=lp, stop_at=started + 20,
+    x, objective = improve_short_days(model, cols, model.incumbent.copy(), first, bound=lp, stop_at=started + 20,
                                     started=started, in_child=False, progress=lambda _s: None, log=log)
     assert lp - 1e-6 <= objective <= first + 1e-6
     assert [i.objective for i in log] == sorted((i.objective for i in log), reverse=True)
