@@ -160,6 +160,10 @@ def main() -> None:
     parser.add_argument("--skip-forecast", action="store_true")
     parser.add_argument("--skip-frontier", action="store_true")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--two-workers-first", action="store_true",
+                        help="run the 2-worker runs before the 1-worker and sequential ones (same runs, same "
+                             "table): on a machine shared with others, the runs that need both cores go first and "
+                             "the one-core runs leave the other core to the others")
     args = parser.parse_args()
     import subprocess
 
@@ -173,14 +177,14 @@ def main() -> None:
         history, table = generate_many_queues(series=args.series)
         print(f"{args.series} series, {len(history):,} history rows; channels "
               f"{table['channel'].value_counts().to_dict()}", flush=True)
-        runs = []
-        for workers in (None, 1, 2):
-            run = forecast_run(history, workers=workers)
-            print(f"workers={workers}: {run['seconds']:.1f} s (load {run['load']})", flush=True)
-            runs.append(run)
-        for run in runs[1:]:
-            pd.testing.assert_frame_equal(runs[0]["frame"], run["frame"], check_exact=True)
-        seq, one, two = runs
+        by_workers = {}
+        for workers in ((2, 1, None) if args.two_workers_first else (None, 1, 2)):
+            by_workers[workers] = forecast_run(history, workers=workers)
+            print(f"workers={workers}: {by_workers[workers]['seconds']:.1f} s (load {by_workers[workers]['load']})",
+                  flush=True)
+        seq, one, two = by_workers[None], by_workers[1], by_workers[2]
+        for run in (one, two):
+            pd.testing.assert_frame_equal(seq["frame"], run["frame"], check_exact=True)
         n = args.series
         per_min = {label: 60.0 * n / r["seconds"] for label, r in (("seq", seq), ("one", one), ("two", two))}
         task_s = seq["task_s"]
@@ -266,7 +270,7 @@ def main() -> None:
             forecast = build_forecast(config, load_plan_history(config), executor=ex).frame
         levels = [round(x, 4) for x in np.linspace(0.70, 0.95, args.frontier_points)]
         runs = []
-        for workers in (1, 2):
+        for workers in ((2, 1) if args.two_workers_first else (1, 2)):
             try:
                 run = frontier_run(config, forecast, levels, workers=workers)
             except TaskFailed as exc:  # a time-limited solve on a loaded machine: say so, keep the log
@@ -274,6 +278,7 @@ def main() -> None:
                 break
             print(f"frontier workers={workers}: {run['seconds']:.1f} s (load {run['load']})", flush=True)
             runs.append(run)
+        runs.sort(key=lambda r: r["workers"])
     if not args.skip_frontier and len(runs) == 2:
         same = runs[0]["table"].equals(runs[1]["table"])
         lines += [
