@@ -333,7 +333,7 @@ def _next_pass(search: _Search) -> list[Neighbourhood]:
 
 def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     """One neighbourhood's MIP from the incumbent, the incumbent replaced when it finds a better
-    plan that keeps every rule (:func:`_checked`), the bound raised by a whole-model run's dual
+    plan that keeps every rule (:func:`checked_plan`), the bound raised by a whole-model run's dual
     bound; the pass's flags and the polish's verdict updated."""
     everything = len(hood.tours) == len(search.cols.tours)
     share = POLISH_SHARE if search.polish == "running" else WHOLE_SHARE
@@ -398,18 +398,18 @@ def _run_hood(search: _Search, hood: Neighbourhood, *, limit: float,
             search.progress(f"neighbourhood MIPs in this process (no child process: {exc})")
             search.worker = None
     search.stop_at = min(ran + limit + INTERRUPT_GRACE_SECONDS, hard_stop)
-    return _run_here(search.h, cols, lower, upper, search.x, time_limit_s=run_limit), run_limit
+    return run_here(search.h, cols, lower, upper, search.x, time_limit_s=run_limit), run_limit
 
 
 def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -> bool:
     """True when ``result`` is a better plan that keeps every rule (its integer decisions
-    rounded and fixed, the model re-solved: :func:`_checked`): it becomes the incumbent, logged."""
+    rounded and fixed, the model re-solved: :func:`checked_plan`): it becomes the incumbent, logged."""
     best = search.best
     if result is None or result.col_value is None or not (
             result.objective + search.constant < best - _TOL * max(1, abs(best))):
         return False
     search.stop_at = float("inf")  # the check is one LP with every integer fixed: never cut short
-    checked = _checked(search.h, search.cols, result.col_value)
+    checked = checked_plan(search.h, search.cols, result.col_value)
     if checked is None or not checked[1] + search.constant < best - _TOL * max(1, abs(best)):
         return False
     search.x, search.best = checked[0], checked[1] + search.constant
@@ -422,7 +422,7 @@ def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -
     return True
 
 
-def _run_here(h, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,
+def run_here(h, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,
               time_limit_s: float) -> SubMipResult:
     """A neighbourhood MIP on ``h`` itself (when no child process can be started): stopped by
     its time limit and the interrupt callback, which HiGHS checks only between cut rounds."""
@@ -474,9 +474,10 @@ def freed_columns(cols: IntegerColumns, hood: Neighbourhood) -> np.ndarray:
     return np.unique(np.array(free, dtype=np.int32))
 
 
-def _checked(h, cols: IntegerColumns, values: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The plan with its integer decisions rounded and fixed, the rest re-solved: (columns,
-    objective without the constant), or None when that has no solution (never accepted)."""
+def checked_plan(h, cols: IntegerColumns, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """``values`` with its integer decisions rounded and fixed and the rest solved again as an LP
+    on ``h``: (columns, objective without the model's constant), or None when that LP has no
+    optimal solution (the plan is then never accepted)."""
     fixed = np.round(values[cols.integer])
     h.changeColsBounds(len(cols.integer), cols.integer, fixed, fixed)
     h.setOptionValue("time_limit", highspy.kHighsInf)

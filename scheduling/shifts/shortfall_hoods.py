@@ -173,7 +173,7 @@ def _search_short_days(model, h, cols: IntegerColumns, x: np.ndarray, best: floa
             started: float, worker: SubMipProcess | None, progress: Progress,
             log: list[Improvement]) -> tuple[np.ndarray, float]:
     """The search of :func:`improve_short_days` with its MIPs in ``worker`` (None: in this process)."""
-    from scheduling.shifts.improve import Improvement  # improve imports this module
+    from scheduling.shifts.improve import Improvement, checked_plan  # improve imports this module
 
     constant = float(model.prob.objective.constant)
     end = time.perf_counter() + SHORT_DAYS_SHARE * max(0.0, stop_at - time.perf_counter())
@@ -229,35 +229,9 @@ def _solve(h, cols: IntegerColumns, free: np.ndarray, x: np.ndarray, worker: Sub
                                 stop_at=stop_at + GRACE_SECONDS), worker
         except OSError as exc:
             progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
-    h.changeColsBounds(len(cols.integer), cols.integer, lower, upper)
-    warm = h.getSolution()
-    warm.col_value = np.asarray(x, dtype=float).tolist()
-    warm.value_valid = True
-    h.setSolution(warm)
-    h.setOptionValue("time_limit", limit_s)
-    ran = time.perf_counter()
-    h.run()
-    h.setOptionValue("time_limit", highspy.kHighsInf)
-    info = h.getInfo()
-    has = info.primal_solution_status == 2
-    return SubMipResult(optimal=h.getModelStatus() == highspy.HighsModelStatus.kOptimal,
-                        status=h.modelStatusToString(h.getModelStatus()),
-                        objective=float(info.objective_function_value) if has else float("nan"),
-                        dual_bound=float(info.mip_dual_bound),
-                        col_value=np.asarray(h.getSolution().col_value, dtype=float) if has else None,
-                        seconds=time.perf_counter() - ran), None
+    from scheduling.shifts.improve import run_here  # improve imports this module
 
-
-def checked_plan(h, cols: IntegerColumns, values: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """``values`` with its integer decisions rounded and fixed and the rest solved again as an LP
-    on ``h``: (columns, objective without the model's constant), or None when that LP has no
-    optimal solution (the plan is then never accepted)."""
-    fixed = np.round(values[cols.integer])
-    h.changeColsBounds(len(cols.integer), cols.integer, fixed, fixed)
+    result = run_here(h, cols, lower, upper, x, time_limit_s=limit_s)
     h.setOptionValue("time_limit", highspy.kHighsInf)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    out = np.asarray(h.getSolution().col_value).copy()
-    out[cols.integer] = fixed
-    return out, float(h.getInfo().objective_function_value)
+    return result, None
+

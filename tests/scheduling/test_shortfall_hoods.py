@@ -15,7 +15,8 @@ from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
 from scheduling.shifts.improve import improve, integer_columns
-from scheduling.shifts.shortfall_hoods import checked_plan, improve_short_days, short_days, shortfall_hoods
+from scheduling.shifts.improve import checked_plan
+from scheduling.shifts.shortfall_hoods import improve_short_days, short_days, shortfall_hoods
 
 MONDAY = pd.Timestamp("2024-01-01")
 
