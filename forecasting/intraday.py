@@ -27,7 +27,10 @@ slots (``V`` = the mean squared level of past such days against their
 forecast, at least the ordinary days' level variance; :data:`SPECIAL_LEVEL_VAR` with fewer than
 two of them), so that a low morning pulls the whole afternoon down by nearly as much whatever
 method the ordinary days chose. The week-ahead forecast already gives eves and holidays their
-own level and a short weekday's profile; bridge days it forecasts as ordinary days.
+own level and a short weekday's profile; bridge days it forecasts as ordinary days. Bridge days
+come in runs of alike days (Chol HaMoed Sun-Thu), so on a bridge day the plan's bridge days
+before it give the prior (:func:`kind_profile`: their mean log ratio of actual to forecast per
+slot - Chol HaMoed's afternoons fall further than its mornings) that the morning then updates.
 
 Each remaining interval becomes ``f[t] exp(shift[t])`` (f: the plan's forecast). With no actuals
 the shift is 0 and the update is the plan's forecast; with every interval seen it is the
@@ -68,12 +71,12 @@ from scipy import stats
 from wfm_errors import ForecastInputError
 from forecasting import backtest as bt
 from forecasting import metrics
-from forecasting.calendar import REGULAR, Calendar, learn_opening_hours
+from forecasting.calendar import BRIDGE, REGULAR, Calendar, learn_opening_hours
 from forecasting.models import make_model
 
 __all__ = ["IntradayModel", "IntradayUpdate", "fit_intraday_model", "day_matrix", "baseline_matrix",
            "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "day_level", "previous_level",
-           "previous_day_levels", "METHODS", "MODEL_COLUMNS"]
+           "previous_day_levels", "kind_profile", "METHODS", "MODEL_COLUMNS", "SAME_KIND_PRIOR_KINDS"]
 
 #: candidate methods, in the order they are tried
 METHODS = ("plan", "ratio", "damped", "level", "factor1", "factor2", "factor3", "factor4", "cov", "cov30", "cov60")
@@ -96,6 +99,9 @@ OUTLIER_MADS = 3.0
 SPECIAL_LEVEL_VAR = 0.25
 #: at most this (log scale): a standard deviation of 1
 MAX_SPECIAL_LEVEL_VAR = 1.0
+#: day kinds whose earlier days in the plan give today's prior per slot (:func:`kind_profile`):
+#: bridge days come in runs of alike days (Chol HaMoed); eves and holidays differ by holiday and weekday
+SAME_KIND_PRIOR_KINDS = (BRIDGE,)
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,8 @@ class IntradayModel:
                    previous_weight=float(scalar.get("previous_weight", 0.0)))
 
     def update(self, forecast: np.ndarray, actual: np.ndarray, *, day_kind: int = REGULAR,
-               previous: tuple[np.ndarray, np.ndarray] | None = None) -> IntradayUpdate:
+               previous: tuple[np.ndarray, np.ndarray] | None = None,
+               same_kind: tuple[np.ndarray, np.ndarray] | None = None) -> IntradayUpdate:
         """Re-forecast one day: ``forecast`` (contacts per slot, the whole day from midnight),
         ``actual`` (same length, NaN where not seen yet). Seen slots keep their actuals.
         ``day_kind``: the day's :meth:`~forecasting.calendar.Calendar.intraday_kinds` value; on
@@ -211,7 +218,11 @@ class IntradayModel:
         ``previous``: ``(forecasts, actuals)``, days x slots, of the ordinary days of the plan
         before today (none from today or later); with ``previous_weight`` > 0 their mean level
         x ``previous_weight`` is today's prior level: the update starts from the forecast x
-        exp(that) (``method`` then ends in "+prev")."""
+        exp(that) (``method`` then ends in "+prev").
+        ``same_kind``: ``(forecasts, actuals)``, days x slots, of the plan's days before today of
+        today's kind; on a bridge day (:data:`SAME_KIND_PRIOR_KINDS`) their mean log ratio of
+        actual to forecast per slot (:func:`kind_profile`) is the prior the morning updates:
+        the update starts from the forecast x exp(that) (``method`` "special+prev")."""
         forecast = np.asarray(forecast, dtype=float)
         actual = np.asarray(actual, dtype=float)
         if forecast.shape != (self.slots,) or actual.shape != (self.slots,):
@@ -219,6 +230,9 @@ class IntradayModel:
                              f"{self.interval_minutes}-minute intervals), got {forecast.shape} and {actual.shape}")
         seen = ~np.isnan(actual)
         method = self.method if day_kind == REGULAR else "special"
+        if day_kind in SAME_KIND_PRIOR_KINDS and same_kind is not None and len(same_kind[0]):
+            forecast = forecast * np.exp(kind_profile(*same_kind))
+            method = "special+prev"
         if method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
             forecast = forecast * np.exp(self.previous_weight * previous_level(*previous))
             mean, var = _point(method, self, forecast, actual, seen)
@@ -290,6 +304,18 @@ def previous_day_levels(x: np.ndarray, b: np.ndarray, ordinary: np.ndarray, *, n
         prev = prev[np.isfinite(prev)]
         out[i] = float(prev.mean()) if len(prev) else 0.0
     return out
+
+
+def kind_profile(forecasts: np.ndarray, actuals: np.ndarray) -> np.ndarray:
+    """Per slot, the mean log ratio of actual to forecast of some days (rows), weighted by
+    their Poisson precision; 0 where none of them was forecast or seen."""
+    f = np.atleast_2d(np.asarray(forecasts, dtype=float))
+    a = np.atleast_2d(np.asarray(actuals, dtype=float))
+    ok = ~np.isnan(a) & ~np.isnan(f) & (np.nan_to_num(f) > 0)
+    w = np.where(ok, 1.0 / (1.0 / (np.nan_to_num(f) + 0.5) + 0.01), 0.0)
+    r = np.where(ok, _log_ratio(np.nan_to_num(a), np.nan_to_num(f)), 0.0)
+    total = w.sum(axis=0)
+    return np.where(total > 0, (w * r).sum(axis=0) / np.maximum(total, 1e-12), 0.0)
 
 
 # -- the update methods --------------------------------------------------------------------

@@ -316,3 +316,44 @@ def test_a_level_that_persists_through_the_week_is_learned_from_the_days_before(
     assert update.mean.sum() / f.sum() > 1.15
     # without previous days (the week's first day) the update is the plan's forecast
     np.testing.assert_allclose(m.update(f, np.full(SLOTS, np.nan)).mean, f)
+
+
+def test_kind_profile_known_values():
+    from forecasting.intraday import kind_profile
+
+    f = np.array([[0.0, 9.5, 19.5, 9.5], [0.0, 9.5, 19.5, 9.5]])
+    a = np.array([[0.0, 19.5, 9.5, np.nan], [3.0, 4.5, 9.5, 4.5]])
+    out = kind_profile(f, a)
+    # slot 0 never forecast; slot 1 days at log(2) and log(1/2) with equal weight; slot 2 both
+    # at log(1/2); slot 3 only the second day (the first not seen)
+    np.testing.assert_allclose(out, [0.0, 0.0, np.log(0.5), np.log(0.5)], atol=1e-12)
+
+
+def _bridge_day(afternoon: float, rng: np.random.Generator) -> np.ndarray:
+    """A day at 0.9 of the profile until 13:00 and ``afternoon`` x it after."""
+    hours = np.arange(SLOTS) * MINUTES / 60
+    return rng.poisson(_profile() * np.where(hours < 13, 0.9, afternoon)).astype(float)
+
+
+def test_a_bridge_day_learns_its_afternoon_from_the_bridge_days_before_it(model):
+    """Chol HaMoed-like days: mornings near the forecast, afternoons far below it. Given the two
+    bridge days before it, today's afternoon at 12:00 lands near its truth; without them the
+    morning alone (0.9) cannot see the drop. On other kinds the earlier days are not read."""
+    rng = np.random.default_rng(13)
+    f = _profile()
+    earlier = (np.tile(f, (2, 1)), np.vstack([_bridge_day(0.6, rng), _bridge_day(0.6, rng)]))
+    today = _bridge_day(0.6, rng)
+    seen = np.arange(SLOTS) < 24
+    rest = ~seen & (f > 0)
+    hours = np.arange(SLOTS) * MINUTES / 60
+    truth = (f * np.where(hours < 13, 0.9, 0.6))[rest].sum()
+    alone = model.update(f, np.where(seen, today, np.nan), day_kind=BRIDGE)
+    run = model.update(f, np.where(seen, today, np.nan), day_kind=BRIDGE, same_kind=earlier)
+    assert (alone.method, run.method) == ("special", "special+prev")
+    assert abs(run.mean[rest].sum() / truth - 1) < 0.08 < abs(alone.mean[rest].sum() / truth - 1)
+    assert ((run.lo <= run.mean + 1e-9) & (run.mean <= run.hi + 1e-9)).all()
+    # a whole day of actuals is still returned as is
+    np.testing.assert_array_equal(model.update(f, today, day_kind=BRIDGE, same_kind=earlier).mean, today)
+    for kind in (REGULAR, EVE, HOLIDAY):
+        np.testing.assert_allclose(model.update(f, np.where(seen, today, np.nan), day_kind=kind, same_kind=earlier).mean,
+                                   model.update(f, np.where(seen, today, np.nan), day_kind=kind).mean)
