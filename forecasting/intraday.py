@@ -230,19 +230,16 @@ class IntradayModel:
                              f"{self.interval_minutes}-minute intervals), got {forecast.shape} and {actual.shape}")
         seen = ~np.isnan(actual)
         method = self.method if day_kind == REGULAR else "special"
-        if day_kind in SAME_KIND_PRIOR_KINDS and same_kind is not None and len(same_kind[0]):
+        if method == "special" and day_kind in SAME_KIND_PRIOR_KINDS and same_kind is not None and len(same_kind[0]):
             forecast = forecast * np.exp(kind_profile(*same_kind))
-            method = "special+prev"
-        if method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
+        elif method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
             forecast = forecast * np.exp(self.previous_weight * previous_level(*previous))
-            mean, var = _point(method, self, forecast, actual, seen)
-            lo, hi = _band(mean, var * self.band_scale(seen))
-            return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
-                                  hi=np.where(seen, actual, hi), method=method + "+prev")
+        else:
+            previous = same_kind = None
         mean, var = _point(method, self, forecast, actual, seen)
         lo, hi = _band(mean, var * self.band_scale(seen))
-        return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
-                              hi=np.where(seen, actual, hi), method=method)
+        return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo), hi=np.where(seen, actual, hi),
+                              method=method + ("+prev" if previous is not None or same_kind is not None else ""))
 
 
 # -- matrices ------------------------------------------------------------------------------

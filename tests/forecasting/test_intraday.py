@@ -352,6 +352,15 @@ def test_a_bridge_day_learns_its_afternoon_from_the_bridge_days_before_it(model)
     assert (alone.method, run.method) == ("special", "special+prev")
     assert abs(run.mean[rest].sum() / truth - 1) < 0.08 < abs(alone.mean[rest].sum() / truth - 1)
     assert ((run.lo <= run.mean + 1e-9) & (run.mean <= run.hi + 1e-9)).all()
+    # it is the special day's update from the forecast x exp(kind_profile): the ordinary days'
+    # method and their previous-days prior play no part
+    from forecasting.intraday import kind_profile
+
+    levelled = IntradayModel(**{**model.__dict__, "method": "cov30", "previous_weight": 1.0})
+    high = (np.tile(f, (2, 1)), np.tile(2.0 * f, (2, 1)))
+    moved = levelled.update(f, np.where(seen, today, np.nan), day_kind=BRIDGE, same_kind=earlier, previous=high)
+    np.testing.assert_allclose(moved.mean, model.update(f * np.exp(kind_profile(*earlier)), np.where(seen, today, np.nan),
+                                                        day_kind=BRIDGE).mean)
     # a whole day of actuals is still returned as is
     np.testing.assert_array_equal(model.update(f, today, day_kind=BRIDGE, same_kind=earlier).mean, today)
     for kind in (REGULAR, EVE, HOLIDAY):
