@@ -12,7 +12,8 @@ the rest of the day (from the cut to midnight) is forecast by
   against what the plan's model forecast for the 16 weeks before (``past_forecasts``), its
   method chosen there by backtest, and updated with the day's actuals so far (and, when the
   backtest kept it, the prior level from the week's ordinary days before this one; on a bridge
-  day, the per-slot prior from the week's bridge days before it),
+  day, the per-slot prior from the week's bridge days before it; on an evening weekday the
+  backtest kept, the shape of the last two such days),
 
 and scored by pooled rest-of-day WAPE (sum |F - A| / sum A over every day and interval after
 the cut) and the share of rest-of-day intervals inside our 10-90 % band; the noise floor is the WAPE a
@@ -110,7 +111,8 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
     calendar = Calendar(country)
     model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline,
                                calendar=None if acc.get("no_calendar") else calendar)
-    acc.setdefault("methods", []).append(model.method + ("+prev" if model.previous_weight > 0 else ""))
+    acc.setdefault("methods", []).append(model.method + ("+prev" if model.previous_weight > 0 else "")
+                                         + ("+evening" if model.evening_shape is not None else ""))
     ts_all, y_all = series_arrays(frame, channel, week + pd.Timedelta(days=7))
     truth = pd.Series(y_all, index=ts_all)
     slots = 1440 // MINUTES
@@ -135,7 +137,8 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
             seen = np.arange(slots) < cut
             seen &= ~np.isnan(a)
             rest = (np.arange(slots) >= cut) & ~np.isnan(a)
-            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind, previous=previous, same_kind=same_kind)
+            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind, previous=previous, same_kind=same_kind,
+                                weekday=day.day_of_week)
             naive = naive_ratio(f, np.where(seen, a, 0.0), seen)
             row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
                                                 forecast=0.0))

@@ -262,9 +262,7 @@ def _channel_reforecast(rows: pd.DataFrame, channel: str, *, now: pd.Timestamp |
         update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind,
                                  previous=previous, same_kind=same_kind)
         if update is not None:
-            ref, lo, hi = update
-            method = ((model.method + ("+prev" if previous is not None else "")) if kind == 0
-                      else "special" + ("+prev" if same_kind is not None else ""))
+            ref, lo, hi, method = update
     rows["seen"] = seen
     rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
     rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
@@ -472,8 +470,9 @@ def previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: st
 def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray, actual: np.ndarray,
                     date: pd.Timestamp, *, day_kind: int = 0,
                     previous: tuple[np.ndarray, np.ndarray] | None = None,
-                    same_kind: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The model's update on the day's slots (the plan's rows may skip closed intervals)."""
+                    same_kind: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
+    """The model's update on the day's slots (the plan's rows may skip closed intervals): mean,
+    lo, hi and the method that made it."""
     slots = ((pd.to_datetime(times) - date) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
     if (slots < 0).any() or (slots >= model.slots).any():
         return None
@@ -481,8 +480,8 @@ def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray
     a = np.full(model.slots, np.nan)
     f[slots] = forecast
     a[slots] = actual
-    update = model.update(f, a, day_kind=day_kind, previous=previous, same_kind=same_kind)
-    return update.mean[slots], update.lo[slots], update.hi[slots]
+    update = model.update(f, a, day_kind=day_kind, previous=previous, same_kind=same_kind, weekday=date.day_of_week)
+    return update.mean[slots], update.lo[slots], update.hi[slots], update.method
 
 
 def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, interval_minutes: int) -> pd.DataFrame:

@@ -366,3 +366,57 @@ def test_a_bridge_day_learns_its_afternoon_from_the_bridge_days_before_it(model)
     for kind in (REGULAR, EVE, HOLIDAY):
         np.testing.assert_allclose(model.update(f, np.where(seen, today, np.nan), day_kind=kind, same_kind=earlier).mean,
                                    model.update(f, np.where(seen, today, np.nan), day_kind=kind).mean)
+
+
+def test_reshape_and_recent_shapes_known_values():
+    from forecasting.intraday import recent_shapes, reshape
+
+    np.testing.assert_allclose(reshape(np.array([2.0, 2.0, 4.0]), np.array([0.0, 1.0, 3.0])), [0.0, 2.0, 6.0])
+    f = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(reshape(f, np.zeros(2)), f)  # no shape: the forecast as is
+    x = np.arange(22 * 2, dtype=float).reshape(22, 2)
+    ordinary = np.ones(22, bool)
+    ordinary[14] = False  # a holiday three weeks before row 21 is skipped
+    out = recent_shapes(x, ordinary, weeks=2)
+    assert np.isnan(out[:7]).all()  # no same weekday before
+    np.testing.assert_allclose(out[21], (x[7] + x[0]) / 2)  # rows 14 (holiday) skipped: 7 and 0
+    np.testing.assert_allclose(out[20], (x[13] + x[6]) / 2)
+    changed = x.copy()
+    changed[21:] = 1e6  # today and later never read
+    np.testing.assert_array_equal(recent_shapes(changed, ordinary, weeks=2)[21], out[21])
+
+
+def _evening_history(weeks: int) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """Weekdays on the usual profile; Saturdays open only in the evening, from a slot that comes
+    one earlier every week (as after Shabbat in autumn), 300 contacts in all; Sundays closed. The baseline forecasts
+    Saturdays with the average opening (as a model fitted on a long history does)."""
+    rng = np.random.default_rng(17)
+    ts = pd.date_range("2025-01-06", periods=weeks * 7 * SLOTS, freq=f"{MINUTES}min")  # a Monday
+    opening = 44 - np.arange(weeks)  # 22:00, then 30 min earlier each week
+    saturday = lambda w: np.where(np.arange(SLOTS) >= opening[w], 300.0 / (SLOTS - opening[w]), 0.0)  # noqa: E731
+    average = np.mean([saturday(w) for w in range(weeks)], axis=0)
+    rate = np.concatenate([_profile() if d % 7 < 5 else saturday(d // 7) if d % 7 == 5 else np.zeros(SLOTS)
+                           for d in range(weeks * 7)])
+    base = np.concatenate([_profile() if d % 7 < 5 else average if d % 7 == 5 else np.zeros(SLOTS)
+                           for d in range(weeks * 7)])
+    return ts, rng.poisson(rate).astype(float), base, saturday(weeks - 1)
+
+
+def test_an_evening_day_takes_the_last_weeks_shape_when_the_backtest_keeps_it():
+    ts, y, base, last = _evening_history(15)
+    history = len(ts) - 7 * SLOTS  # fit on 14 weeks, score the 15th week's Saturday
+    m = fit_intraday_model(y[:history], ts[:history], interval_minutes=MINUTES, baseline=base[:history])
+    assert m.evening_shape is not None
+    assert m.evening_shape[5].any() and not m.evening_shape[[0, 1, 2, 3, 4]].any()  # Saturday only
+    assert IntradayModel.from_frame(m.to_frame()).evening_shape.tolist() == m.evening_shape.tolist()
+    saturday = history + 5 * SLOTS
+    f, a = base[saturday:saturday + SLOTS], y[saturday:saturday + SLOTS]
+    seen = np.arange(SLOTS) < 24
+    update = m.update(f, np.where(seen, a, np.nan), weekday=5)
+    assert update.method.endswith("+evening")
+    rest = ~seen
+    ours, plan = np.abs(update.mean[rest] - a[rest]).sum(), np.abs(f[rest] - a[rest]).sum()
+    assert ours < 0.5 * plan
+    # the same day given no weekday, or a weekday without a shape, is the ordinary update
+    np.testing.assert_allclose(m.update(f, np.where(seen, a, np.nan), weekday=2).mean,
+                               m.update(f, np.where(seen, a, np.nan)).mean)
