@@ -32,6 +32,13 @@ come in runs of alike days (Chol HaMoed Sun-Thu), so on a bridge day the plan's 
 before it give the prior (:func:`kind_profile`: their mean log ratio of actual to forecast per
 slot - Chol HaMoed's afternoons fall further than its mornings) that the morning then updates.
 
+**Evening days**: a weekday whose ordinary days bring less than :data:`EVENING_SHARE` of their
+contacts before noon (the Israeli bank's Saturday, open after Shabbat ends) has a morning that
+cannot tell when its evening starts, and that start moves with sunset. Such a weekday's forecast
+is given the shape of its last :data:`EVENING_WEEKS` ordinary days (:func:`recent_shapes`,
+:func:`reshape`: the day's total kept), where that lowers the backtest's WAPE on that weekday's
+days (``evening_shape``; ``method`` then ends in "+evening").
+
 Each remaining interval becomes ``f[t] exp(shift[t])`` (f: the plan's forecast). With no actuals
 the shift is 0 and the update is the plan's forecast; with every interval seen it is the
 actuals. The 10-90 % band is the Poisson-lognormal count with the posterior variance of the
