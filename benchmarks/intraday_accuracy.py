@@ -11,7 +11,9 @@ the rest of the day (from the cut to midnight) is forecast by
 * ours: :func:`forecasting.intraday.fit_intraday_model` fitted on the history before the week
   against what the plan's model forecast for the 16 weeks before (``past_forecasts``), its
   method chosen there by backtest, and updated with the day's actuals so far (and, when the
-  backtest kept it, the prior level from the week's ordinary days before this one),
+  backtest kept it, the prior level from the week's ordinary days before this one; on a bridge
+  day, the per-slot prior from the week's bridge days before it; on an evening weekday the
+  backtest kept, the shape of the last two such days),
 
 and scored by pooled rest-of-day WAPE (sum |F - A| / sum A over every day and interval after
 the cut) and the share of rest-of-day intervals inside our 10-90 % band; the noise floor is the WAPE a
@@ -109,11 +111,13 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
     calendar = Calendar(country)
     model = fit_intraday_model(y, ts, interval_minutes=MINUTES, baseline=baseline,
                                calendar=None if acc.get("no_calendar") else calendar)
-    acc.setdefault("methods", []).append(model.method + ("+prev" if model.previous_weight > 0 else ""))
+    acc.setdefault("methods", []).append(model.method + ("+prev" if model.previous_weight > 0 else "")
+                                         + ("+evening" if model.evening_shape is not None else ""))
     ts_all, y_all = series_arrays(frame, channel, week + pd.Timedelta(days=7))
     truth = pd.Series(y_all, index=ts_all)
     slots = 1440 // MINUTES
     before: list[tuple[np.ndarray, np.ndarray]] = []  # the week's ordinary days so far: (forecast, actual)
+    earlier: list[tuple[int, np.ndarray, np.ndarray]] = []  # every day of the week so far: (kind, forecast, actual)
     for d in range(7):
         day = week + pd.Timedelta(days=d)
         grid = pd.date_range(day, periods=slots, freq=f"{MINUTES}min")
@@ -126,12 +130,15 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
         # only days before this one (whole days, as a lead has them the next morning)
         previous = None if acc.get("no_previous") or not before else tuple(np.array(z) for z in zip(*before))
         acc["special_days"] = acc.get("special_days", 0) + (kind != REGULAR)
+        same = [(ef, ea) for ek, ef, ea in earlier if ek == kind != REGULAR]
+        same_kind = tuple(np.array(z) for z in zip(*same)) if same and not acc.get("no_previous") else None
         for cut_text in CUTS:
             cut = (pd.Timedelta(cut_text + ":00") // pd.Timedelta(minutes=MINUTES))
             seen = np.arange(slots) < cut
             seen &= ~np.isnan(a)
             rest = (np.arange(slots) >= cut) & ~np.isnan(a)
-            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind, previous=previous)
+            ours = model.update(f, np.where(seen, a, np.nan), day_kind=kind, previous=previous, same_kind=same_kind,
+                                weekday=day.day_of_week)
             naive = naive_ratio(f, np.where(seen, a, 0.0), seen)
             row = acc.setdefault(cut_text, dict(actual=0.0, plan=0.0, naive=0.0, ours=0.0, inside=0.0, n=0.0, floor=0.0,
                                                 forecast=0.0))
@@ -156,6 +163,7 @@ def run_week(frame: pd.DataFrame, channel: str, country: str, week: pd.Timestamp
                 inside=int(((a[band] >= ours.lo[band]) & (a[band] <= ours.hi[band])).sum()), n=int(band.sum())))
         if kind == REGULAR:
             before.append((f, a))
+        earlier.append((kind, f, a))
 
 
 def main() -> None:

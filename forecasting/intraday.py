@@ -27,7 +27,17 @@ slots (``V`` = the mean squared level of past such days against their
 forecast, at least the ordinary days' level variance; :data:`SPECIAL_LEVEL_VAR` with fewer than
 two of them), so that a low morning pulls the whole afternoon down by nearly as much whatever
 method the ordinary days chose. The week-ahead forecast already gives eves and holidays their
-own level and a short weekday's profile; bridge days it forecasts as ordinary days.
+own level and a short weekday's profile; bridge days it forecasts as ordinary days. Bridge days
+come in runs of alike days (Chol HaMoed Sun-Thu), so on a bridge day the plan's bridge days
+before it give the prior (:func:`kind_profile`: their mean log ratio of actual to forecast per
+slot - Chol HaMoed's afternoons fall further than its mornings) that the morning then updates.
+
+**Evening days**: a weekday whose ordinary days bring less than :data:`EVENING_SHARE` of their
+contacts before noon (the Israeli bank's Saturday, open after Shabbat ends) has a morning that
+cannot tell when its evening starts, and that start moves with sunset. Such a weekday's forecast
+is given the shape of its last :data:`EVENING_WEEKS` ordinary days (:func:`recent_shapes`,
+:func:`reshape`: the day's total kept), where that lowers the backtest's WAPE on that weekday's
+days (``evening_shape``; ``method`` then ends in "+evening").
 
 Each remaining interval becomes ``f[t] exp(shift[t])`` (f: the plan's forecast). With no actuals
 the shift is 0 and the update is the plan's forecast; with every interval seen it is the
@@ -68,12 +78,12 @@ from scipy import stats
 from wfm_errors import ForecastInputError
 from forecasting import backtest as bt
 from forecasting import metrics
-from forecasting.calendar import REGULAR, Calendar, learn_opening_hours
+from forecasting.calendar import BRIDGE, REGULAR, Calendar, learn_opening_hours
 from forecasting.models import make_model
 
 __all__ = ["IntradayModel", "IntradayUpdate", "fit_intraday_model", "day_matrix", "baseline_matrix",
            "naive_ratio", "damped_ratio", "rest_of_day_wape", "past_forecasts", "day_level", "previous_level",
-           "previous_day_levels", "METHODS", "MODEL_COLUMNS"]
+           "previous_day_levels", "kind_profile", "recent_shapes", "reshape", "METHODS", "MODEL_COLUMNS", "SAME_KIND_PRIOR_KINDS"]
 
 #: candidate methods, in the order they are tried
 METHODS = ("plan", "ratio", "damped", "level", "factor1", "factor2", "factor3", "factor4", "cov", "cov30", "cov60")
@@ -96,6 +106,15 @@ OUTLIER_MADS = 3.0
 SPECIAL_LEVEL_VAR = 0.25
 #: at most this (log scale): a standard deviation of 1
 MAX_SPECIAL_LEVEL_VAR = 1.0
+#: day kinds whose earlier days in the plan give today's prior per slot (:func:`kind_profile`):
+#: bridge days come in runs of alike days (Chol HaMoed); eves and holidays differ by holiday and weekday
+SAME_KIND_PRIOR_KINDS = (BRIDGE,)
+#: a weekday whose ordinary days bring less than this share of their contacts before noon is an
+#: evening day (the Israeli bank's Saturday, open after Shabbat ends): its morning cannot tell
+#: when the evening starts, the last weeks' same weekday can (:func:`recent_shapes`)
+EVENING_SHARE = 0.1
+#: an evening day's shape is the mean of the last this many ordinary days of its weekday
+EVENING_WEEKS = 2
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,9 @@ class IntradayModel:
     ``backtest``: rest-of-day WAPE per method on the backtest days (method, wape, coverage, n);
     ``special_level_var``: the day-level variance added on holidays, eves and bridge days
     (learned from ``special_days`` past ones); ``previous_weight``: ``rho``, the share of the
-    previous days' mean level taken as today's prior level (0 = the backtest chose no prior).
+    previous days' mean level taken as today's prior level (0 = the backtest chose no prior);
+    ``evening_shape``: (7, slots) by weekday (Mon = 0), for the evening days the backtest kept
+    (zero rows elsewhere; None = none), the shape the day's forecast is given (:func:`reshape`).
     """
 
     interval_minutes: int
@@ -137,6 +158,7 @@ class IntradayModel:
     special_level_var: float = SPECIAL_LEVEL_VAR
     special_days: int = 0
     previous_weight: float = 0.0
+    evening_shape: np.ndarray | None = None
 
     @property
     def slots(self) -> int:
@@ -159,8 +181,8 @@ class IntradayModel:
                                "text": ["interval_minutes", "sigma2", "variance_scale", "train_days",
                                         "special_level_var", "special_days", "previous_weight"]}),
                  pd.DataFrame({"field": ["method"], "row": [0], "col": [0], "value": [np.nan], "text": [self.method]})]
-        for name in ("components", "prior", "covariance"):
-            m = np.asarray(getattr(self, name), dtype=float)
+        for name in ("components", "prior", "covariance", "evening_shape"):
+            m = np.asarray(getattr(self, name) if getattr(self, name) is not None else np.zeros((7, self.slots)), dtype=float)
             r, c = np.nonzero(m) if name == "covariance" else np.indices(m.shape).reshape(2, -1)
             parts.append(pd.DataFrame({"field": name, "row": r, "col": c, "value": m[r, c], "text": str(m.shape)}))
         parts.append(pd.DataFrame({"field": "cut", "row": np.arange(len(self.cut_slots)), "col": list(self.cut_slots),
@@ -180,8 +202,11 @@ class IntradayModel:
             raise ValueError(f"intraday model table: missing column(s) {', '.join(missing)}")
         scalar = frame[frame["field"] == "scalar"].set_index("text")["value"]
         arrays = {}
-        for name in ("components", "prior", "covariance"):
+        for name in ("components", "prior", "covariance", "evening_shape"):
             rows = frame[frame["field"] == name]
+            if rows.empty and name == "evening_shape":
+                arrays[name] = None
+                continue
             if rows.empty:
                 raise ValueError(f"intraday model table: no {name}")
             shape = tuple(int(v) for v in str(rows["text"].iloc[0]).strip("()").split(",") if v.strip())
@@ -200,10 +225,13 @@ class IntradayModel:
                    cut_scales=tuple(float(v) for v in cut_rows["value"]),
                    special_level_var=float(scalar.get("special_level_var", SPECIAL_LEVEL_VAR)),
                    special_days=int(scalar.get("special_days", 0)),
-                   previous_weight=float(scalar.get("previous_weight", 0.0)))
+                   previous_weight=float(scalar.get("previous_weight", 0.0)),
+                   evening_shape=arrays["evening_shape"] if arrays["evening_shape"] is not None
+                   and arrays["evening_shape"].any() else None)
 
     def update(self, forecast: np.ndarray, actual: np.ndarray, *, day_kind: int = REGULAR,
-               previous: tuple[np.ndarray, np.ndarray] | None = None) -> IntradayUpdate:
+               previous: tuple[np.ndarray, np.ndarray] | None = None,
+               same_kind: tuple[np.ndarray, np.ndarray] | None = None, weekday: int | None = None) -> IntradayUpdate:
         """Re-forecast one day: ``forecast`` (contacts per slot, the whole day from midnight),
         ``actual`` (same length, NaN where not seen yet). Seen slots keep their actuals.
         ``day_kind``: the day's :meth:`~forecasting.calendar.Calendar.intraday_kinds` value; on
@@ -211,7 +239,14 @@ class IntradayModel:
         ``previous``: ``(forecasts, actuals)``, days x slots, of the ordinary days of the plan
         before today (none from today or later); with ``previous_weight`` > 0 their mean level
         x ``previous_weight`` is today's prior level: the update starts from the forecast x
-        exp(that) (``method`` then ends in "+prev")."""
+        exp(that) (``method`` then ends in "+prev").
+        ``same_kind``: ``(forecasts, actuals)``, days x slots, of the plan's days before today of
+        today's kind; on a bridge day (:data:`SAME_KIND_PRIOR_KINDS`) their mean log ratio of
+        actual to forecast per slot (:func:`kind_profile`) is the prior the morning updates:
+        the update starts from the forecast x exp(that) (``method`` "special+prev").
+        ``weekday`` (Mon = 0): on an ordinary day of a weekday with an ``evening_shape``, the
+        update starts from the forecast given that shape (:func:`reshape`; ``method`` then
+        ends in "+evening")."""
         forecast = np.asarray(forecast, dtype=float)
         actual = np.asarray(actual, dtype=float)
         if forecast.shape != (self.slots,) or actual.shape != (self.slots,):
@@ -219,16 +254,21 @@ class IntradayModel:
                              f"{self.interval_minutes}-minute intervals), got {forecast.shape} and {actual.shape}")
         seen = ~np.isnan(actual)
         method = self.method if day_kind == REGULAR else "special"
-        if method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
+        if method == "special" and day_kind in SAME_KIND_PRIOR_KINDS and same_kind is not None and len(same_kind[0]):
+            forecast = forecast * np.exp(kind_profile(*same_kind))
+        elif method != "special" and self.previous_weight > 0 and previous is not None and len(previous[0]):
             forecast = forecast * np.exp(self.previous_weight * previous_level(*previous))
-            mean, var = _point(method, self, forecast, actual, seen)
-            lo, hi = _band(mean, var * self.band_scale(seen))
-            return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
-                                  hi=np.where(seen, actual, hi), method=method + "+prev")
+        else:
+            previous = same_kind = None
+        evening = (method != "special" and weekday is not None and self.evening_shape is not None
+                   and self.evening_shape[weekday].any())
+        if evening:
+            forecast = reshape(forecast, self.evening_shape[weekday])
         mean, var = _point(method, self, forecast, actual, seen)
         lo, hi = _band(mean, var * self.band_scale(seen))
-        return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo),
-                              hi=np.where(seen, actual, hi), method=method)
+        return IntradayUpdate(mean=np.where(seen, actual, mean), lo=np.where(seen, actual, lo), hi=np.where(seen, actual, hi),
+                              method=method + ("+prev" if previous is not None or same_kind is not None else "")
+                              + ("+evening" if evening else ""))
 
 
 # -- matrices ------------------------------------------------------------------------------
@@ -290,6 +330,18 @@ def previous_day_levels(x: np.ndarray, b: np.ndarray, ordinary: np.ndarray, *, n
         prev = prev[np.isfinite(prev)]
         out[i] = float(prev.mean()) if len(prev) else 0.0
     return out
+
+
+def kind_profile(forecasts: np.ndarray, actuals: np.ndarray) -> np.ndarray:
+    """Per slot, the mean log ratio of actual to forecast of some days (rows), weighted by
+    their Poisson precision; 0 where none of them was forecast or seen."""
+    f = np.atleast_2d(np.asarray(forecasts, dtype=float))
+    a = np.atleast_2d(np.asarray(actuals, dtype=float))
+    ok = ~np.isnan(a) & ~np.isnan(f) & (np.nan_to_num(f) > 0)
+    w = np.where(ok, 1.0 / (1.0 / (np.nan_to_num(f) + 0.5) + 0.01), 0.0)
+    r = np.where(ok, _log_ratio(np.nan_to_num(a), np.nan_to_num(f)), 0.0)
+    total = w.sum(axis=0)
+    return np.where(total > 0, (w * r).sum(axis=0) / np.maximum(total, 1e-12), 0.0)
 
 
 # -- the update methods --------------------------------------------------------------------
@@ -552,10 +604,10 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
     rho_early = _previous_weight(x[train_rows], b[train_rows], prior[train_rows])
     rows = []
 
-    def score(method: str, shift: np.ndarray | None) -> float:
+    def score(method: str, shift: np.ndarray | None, rows: np.ndarray = test, base: np.ndarray = b) -> float:
         err = tot = 0.0
-        for d in test:
-            f = np.nan_to_num(b[d]) * (1.0 if shift is None else np.exp(shift[d]))
+        for d in rows:
+            f = np.nan_to_num(base[d]) * (1.0 if shift is None else np.exp(shift[d]))
             for cut in cuts:
                 e, t = _score_day(method, fit_early, f, x[d], cut)
                 err, tot = err + e, tot + t
@@ -572,18 +624,84 @@ def fit_intraday_model(y: np.ndarray, ts: pd.DatetimeIndex, *, interval_minutes:
     with_prior = False
     if len(test) and cuts and rho_early > 0 and table["wape"].notna().any():
         with_prior = bool(score(method, rho_early * prior) < table["wape"].min())
+    evening, shaped = _evening_choice(lambda rows, base: score(method, rho_early * prior if with_prior else None, rows, base),
+                                      x, b, days, usable, test if cuts and table["wape"].notna().any() else test[:0])
     # band calibration on the same days, with the chosen method
-    scale, cut_scales = 1.0, ()
-    if len(test) and cuts:
-        shift = np.exp(rho_early * prior[test])[:, None] if with_prior else 1.0
-        scale, cut_scales = _calibrate(method, fit_early, b[test] * shift, x[test], cuts)
+    shift = np.exp(rho_early * prior[test])[:, None] if with_prior else 1.0
+    scale, cut_scales = _calibrate(method, fit_early, shaped[test] * shift, x[test], cuts) if len(test) and cuts else (1.0, ())
     rho = _previous_weight(x[usable], b[usable], prior[usable]) if with_prior else 0.0
     fit = _fit_factors(x[usable], b[usable], max_factors=max_factors)
     special_var, special_n = _special_level_var(x[special], b[special], floor=float(fit.prior[0, 0]))
     return IntradayModel(interval_minutes=interval_minutes, method=method, components=fit.components,
                          prior=fit.prior, sigma2=fit.sigma2, covariance=fit.covariance, variance_scale=scale, backtest=table,
                          train_days=int(len(usable)), cut_slots=tuple(cuts) if cut_scales else (), cut_scales=cut_scales,
-                         special_level_var=special_var, special_days=special_n, previous_weight=rho)
+                         special_level_var=special_var, special_days=special_n, previous_weight=rho,
+                         evening_shape=_next_week_shapes(x, ordinary, days, evening) if evening.any() else None)
+
+
+def _evening_choice(score, x: np.ndarray, b: np.ndarray, days: pd.DatetimeIndex, usable: np.ndarray,
+                    test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, baseline): the evening weekdays (:func:`_evening_weekdays` of the ordinary days
+    ``usable``) whose ``test`` days' backtest WAPE ``score(rows, base)`` is lower with the
+    baseline given the last weeks' shape (:func:`recent_shapes`), a bool per weekday; and ``b``
+    with the kept weekdays' days reshaped so."""
+    ordinary = np.isin(np.arange(len(x)), usable)
+    shaped = _reshaped(b, recent_shapes(x, ordinary))
+    kept = np.zeros(7, bool)
+    for weekday in _evening_weekdays(x[usable], days[usable]) if len(test) else ():
+        rows = test[days[test].day_of_week == weekday]
+        kept[weekday] = bool(len(rows)) and score(rows, shaped) < score(rows, b)
+    return kept, np.where(kept[days.day_of_week][:, None], shaped, b)
+
+
+def recent_shapes(x: np.ndarray, ordinary: np.ndarray, *, weeks: int = EVENING_WEEKS) -> np.ndarray:
+    """Per day (rows of ``x``: consecutive days), the mean per slot of the last ``weeks`` ordinary
+    days (``ordinary``: bool per row) of its weekday before it; NaN rows without any. Row ``i``
+    reads only rows ``i - 7, i - 14, ...``."""
+    out = np.full(x.shape, np.nan)
+    for i in range(len(x)):
+        same = [j for j in range(i - 7, -1, -7) if ordinary[j]][:weeks]
+        seen = ~np.isnan(x[same])
+        if seen.any():
+            out[i] = np.where(seen, x[same], 0.0).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+    return out
+
+
+def reshape(forecast: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """The day's ``forecast`` total spread over its slots as ``shape`` is (the forecast as is where
+    ``shape`` sums to 0 or is NaN)."""
+    total = float(np.nansum(shape))
+    if not np.isfinite(total) or total <= 0 or np.isnan(shape).any():
+        return forecast
+    return shape / total * float(np.nansum(forecast))
+
+
+def _reshaped(b: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    return np.array([reshape(bd, sd) for bd, sd in zip(b, shapes)])
+
+
+def _evening_weekdays(x: np.ndarray, days: pd.DatetimeIndex) -> list[int]:
+    """Weekdays (Mon = 0) whose days (rows of ``x``) bring less than :data:`EVENING_SHARE` of
+    their contacts before noon."""
+    half = x.shape[1] // 2
+    out = []
+    for weekday in range(7):
+        rows = x[days.day_of_week == weekday]
+        total = np.nansum(rows)
+        if total > 0 and np.nansum(rows[:, :half]) < EVENING_SHARE * total:
+            out.append(weekday)
+    return out
+
+
+def _next_week_shapes(x: np.ndarray, ordinary: np.ndarray, days: pd.DatetimeIndex, evening: np.ndarray) -> np.ndarray:
+    """(7, slots) by weekday: for the ``evening`` weekdays, the shape of the 7 days after the
+    history (:func:`recent_shapes`); zero rows elsewhere."""
+    ahead = recent_shapes(np.vstack([x, np.full((7, x.shape[1]), np.nan)]), np.r_[ordinary, np.zeros(7, bool)])[-7:]
+    out = np.zeros((7, x.shape[1]))
+    weekdays = (days[-1] + pd.to_timedelta(np.arange(1, 8), "D")).day_of_week
+    keep = evening[weekdays]
+    out[weekdays[keep]] = np.nan_to_num(ahead[keep])
+    return out
 
 
 def _inliers(levels: np.ndarray) -> np.ndarray:

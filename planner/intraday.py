@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wfm_errors import InputError
 from forecasting.api import aggregate
 from forecasting.calendar import Calendar, read_special_days
-from forecasting.intraday import MODEL_COLUMNS, IntradayModel, fit_intraday_model, past_forecasts
+from forecasting.intraday import MODEL_COLUMNS, SAME_KIND_PRIOR_KINDS, IntradayModel, fit_intraday_model, past_forecasts
 from planner.pipeline import requirements_stage
 from planner.service import expected_service
 from planner.staffing import staffing_from_mapping
@@ -240,8 +240,9 @@ def _channel_reforecast(rows: pd.DataFrame, channel: str, *, now: pd.Timestamp |
                         config: dict, forecast: pd.DataFrame, actual_rows: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """One channel's day (``interval_start, forecast, lo, hi, actual`` rows): the intervals seen
     so far, the damped ratio update and, with a learned ``model``, its update (the day's calendar
-    kind, and the previous days' prior when the model keeps one). Returns the rows with the
-    re-forecast columns and the channel's summary row."""
+    kind, the previous days' prior when the model keeps one, and on a bridge day the prior from
+    the plan's bridge days before it). Returns the rows with the re-forecast columns and the
+    channel's summary row."""
     rows = rows.sort_values("interval_start").copy()
     seen = rows["actual"].notna().to_numpy()
     if now is not None:
@@ -256,11 +257,12 @@ def _channel_reforecast(rows: pd.DataFrame, channel: str, *, now: pd.Timestamp |
         kind = int(_plan_calendar(config).intraday_kinds([date])[0])
         previous = (previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config))
                     if model.previous_weight > 0 and kind == 0 else None)
+        same_kind = (previous_days(forecast, actual_rows, channel, date, model, _plan_calendar(config), kind=kind)
+                     if kind in SAME_KIND_PRIOR_KINDS else None)
         update = _learned_update(model, rows["interval_start"], f, np.where(seen, a, np.nan), date, day_kind=kind,
-                                 previous=previous)
+                                 previous=previous, same_kind=same_kind)
         if update is not None:
-            ref, lo, hi = update
-            method = (model.method + ("+prev" if previous is not None else "")) if kind == 0 else "special"
+            ref, lo, hi, method = update
     rows["seen"] = seen
     rows["cum_forecast"] = np.cumsum(np.where(seen, f, 0.0))
     rows["cum_actual"] = np.cumsum(np.where(seen, a, 0.0))
@@ -433,10 +435,11 @@ def _plan_calendar(config: dict) -> Calendar:
 
 
 def previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: str, date: pd.Timestamp,
-                   model: IntradayModel, calendar: Calendar) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(forecasts, actuals)``, days x the model's slots, of the plan's ordinary days before
-    ``date`` (from the plan's first day; none from ``date`` or later) with actuals for the
-    channel; None without any. The model's prior level for today comes from these."""
+                   model: IntradayModel, calendar: Calendar, *, kind: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(forecasts, actuals)``, days x the model's slots, of the plan's days of ``kind`` (a
+    :meth:`~forecasting.calendar.Calendar.intraday_kinds` value; 0 = ordinary) before ``date``
+    (from the plan's first day; none from ``date`` or later) with actuals for the channel; None
+    without any. The model's prior for today comes from these."""
     times = pd.to_datetime(forecast["interval_start"])
     first = times.min().normalize()
     days = pd.date_range(first, date - pd.Timedelta(days=1), freq="D") if date > first else []
@@ -444,8 +447,8 @@ def previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: st
         return None
     kinds = calendar.intraday_kinds(days)
     fs, acts = [], []
-    for day, kind in zip(days, kinds):
-        if kind != 0:
+    for day, day_kind in zip(days, kinds):
+        if day_kind != kind:
             continue
         grid, _ = actuals_on_grid(actual_rows, date=day, interval_minutes=model.interval_minutes)
         grid = grid[grid["channel"] == channel]
@@ -466,8 +469,10 @@ def previous_days(forecast: pd.DataFrame, actual_rows: pd.DataFrame, channel: st
 
 def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray, actual: np.ndarray,
                     date: pd.Timestamp, *, day_kind: int = 0,
-                    previous: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The model's update on the day's slots (the plan's rows may skip closed intervals)."""
+                    previous: tuple[np.ndarray, np.ndarray] | None = None,
+                    same_kind: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
+    """The model's update on the day's slots (the plan's rows may skip closed intervals): mean,
+    lo, hi and the method that made it."""
     slots = ((pd.to_datetime(times) - date) / pd.Timedelta(minutes=model.interval_minutes)).to_numpy().astype(int)
     if (slots < 0).any() or (slots >= model.slots).any():
         return None
@@ -475,8 +480,8 @@ def _learned_update(model: IntradayModel, times: pd.Series, forecast: np.ndarray
     a = np.full(model.slots, np.nan)
     f[slots] = forecast
     a[slots] = actual
-    update = model.update(f, a, day_kind=day_kind, previous=previous)
-    return update.mean[slots], update.lo[slots], update.hi[slots]
+    update = model.update(f, a, day_kind=day_kind, previous=previous, same_kind=same_kind, weekday=date.day_of_week)
+    return update.mean[slots], update.lo[slots], update.hi[slots], update.method
 
 
 def _staffing_gap(intervals: pd.DataFrame, coverage: pd.DataFrame, targets, interval_minutes: int) -> pd.DataFrame:

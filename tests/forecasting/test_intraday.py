@@ -316,3 +316,107 @@ def test_a_level_that_persists_through_the_week_is_learned_from_the_days_before(
     assert update.mean.sum() / f.sum() > 1.15
     # without previous days (the week's first day) the update is the plan's forecast
     np.testing.assert_allclose(m.update(f, np.full(SLOTS, np.nan)).mean, f)
+
+
+def test_kind_profile_known_values():
+    from forecasting.intraday import kind_profile
+
+    f = np.array([[0.0, 9.5, 19.5, 9.5], [0.0, 9.5, 19.5, 9.5]])
+    a = np.array([[0.0, 19.5, 9.5, np.nan], [3.0, 4.5, 9.5, 4.5]])
+    out = kind_profile(f, a)
+    # slot 0 never forecast; slot 1 days at log(2) and log(1/2) with equal weight; slot 2 both
+    # at log(1/2); slot 3 only the second day (the first not seen)
+    np.testing.assert_allclose(out, [0.0, 0.0, np.log(0.5), np.log(0.5)], atol=1e-12)
+
+
+def _bridge_day(afternoon: float, rng: np.random.Generator) -> np.ndarray:
+    """A day at 0.9 of the profile until 13:00 and ``afternoon`` x it after."""
+    hours = np.arange(SLOTS) * MINUTES / 60
+    return rng.poisson(_profile() * np.where(hours < 13, 0.9, afternoon)).astype(float)
+
+
+def test_a_bridge_day_learns_its_afternoon_from_the_bridge_days_before_it(model):
+    """Chol HaMoed-like days: mornings near the forecast, afternoons far below it. Given the two
+    bridge days before it, today's afternoon at 12:00 lands near its truth; without them the
+    morning alone (0.9) cannot see the drop. On other kinds the earlier days are not read."""
+    rng = np.random.default_rng(13)
+    f = _profile()
+    earlier = (np.tile(f, (2, 1)), np.vstack([_bridge_day(0.6, rng), _bridge_day(0.6, rng)]))
+    today = _bridge_day(0.6, rng)
+    seen = np.arange(SLOTS) < 24
+    rest = ~seen & (f > 0)
+    hours = np.arange(SLOTS) * MINUTES / 60
+    truth = (f * np.where(hours < 13, 0.9, 0.6))[rest].sum()
+    alone = model.update(f, np.where(seen, today, np.nan), day_kind=BRIDGE)
+    run = model.update(f, np.where(seen, today, np.nan), day_kind=BRIDGE, same_kind=earlier)
+    assert (alone.method, run.method) == ("special", "special+prev")
+    assert abs(run.mean[rest].sum() / truth - 1) < 0.08 < abs(alone.mean[rest].sum() / truth - 1)
+    assert ((run.lo <= run.mean + 1e-9) & (run.mean <= run.hi + 1e-9)).all()
+    # it is the special day's update from the forecast x exp(kind_profile): the ordinary days'
+    # method and their previous-days prior play no part
+    from forecasting.intraday import kind_profile
+
+    levelled = IntradayModel(**{**model.__dict__, "method": "cov30", "previous_weight": 1.0})
+    high = (np.tile(f, (2, 1)), np.tile(2.0 * f, (2, 1)))
+    moved = levelled.update(f, np.where(seen, today, np.nan), day_kind=BRIDGE, same_kind=earlier, previous=high)
+    np.testing.assert_allclose(moved.mean, model.update(f * np.exp(kind_profile(*earlier)), np.where(seen, today, np.nan),
+                                                        day_kind=BRIDGE).mean)
+    # a whole day of actuals is still returned as is
+    np.testing.assert_array_equal(model.update(f, today, day_kind=BRIDGE, same_kind=earlier).mean, today)
+    for kind in (REGULAR, EVE, HOLIDAY):
+        np.testing.assert_allclose(model.update(f, np.where(seen, today, np.nan), day_kind=kind, same_kind=earlier).mean,
+                                   model.update(f, np.where(seen, today, np.nan), day_kind=kind).mean)
+
+
+def test_reshape_and_recent_shapes_known_values():
+    from forecasting.intraday import recent_shapes, reshape
+
+    np.testing.assert_allclose(reshape(np.array([2.0, 2.0, 4.0]), np.array([0.0, 1.0, 3.0])), [0.0, 2.0, 6.0])
+    f = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(reshape(f, np.zeros(2)), f)  # no shape: the forecast as is
+    x = np.arange(22 * 2, dtype=float).reshape(22, 2)
+    ordinary = np.ones(22, bool)
+    ordinary[14] = False  # a holiday three weeks before row 21 is skipped
+    out = recent_shapes(x, ordinary, weeks=2)
+    assert np.isnan(out[:7]).all()  # no same weekday before
+    np.testing.assert_allclose(out[21], (x[7] + x[0]) / 2)  # rows 14 (holiday) skipped: 7 and 0
+    np.testing.assert_allclose(out[20], (x[13] + x[6]) / 2)
+    changed = x.copy()
+    changed[21:] = 1e6  # today and later never read
+    np.testing.assert_array_equal(recent_shapes(changed, ordinary, weeks=2)[21], out[21])
+
+
+def _evening_history(weeks: int) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """Weekdays on the usual profile; Saturdays open only in the evening, from a slot that comes
+    one earlier every week (as after Shabbat in autumn), 300 contacts in all; Sundays closed. The baseline forecasts
+    Saturdays with the average opening (as a model fitted on a long history does)."""
+    rng = np.random.default_rng(17)
+    ts = pd.date_range("2025-01-06", periods=weeks * 7 * SLOTS, freq=f"{MINUTES}min")  # a Monday
+    opening = 44 - np.arange(weeks)  # 22:00, then 30 min earlier each week
+    saturday = lambda w: np.where(np.arange(SLOTS) >= opening[w], 300.0 / (SLOTS - opening[w]), 0.0)  # noqa: E731
+    average = np.mean([saturday(w) for w in range(weeks)], axis=0)
+    rate = np.concatenate([_profile() if d % 7 < 5 else saturday(d // 7) if d % 7 == 5 else np.zeros(SLOTS)
+                           for d in range(weeks * 7)])
+    base = np.concatenate([_profile() if d % 7 < 5 else average if d % 7 == 5 else np.zeros(SLOTS)
+                           for d in range(weeks * 7)])
+    return ts, rng.poisson(rate).astype(float), base, saturday(weeks - 1)
+
+
+def test_an_evening_day_takes_the_last_weeks_shape_when_the_backtest_keeps_it():
+    ts, y, base, last = _evening_history(15)
+    history = len(ts) - 7 * SLOTS  # fit on 14 weeks, score the 15th week's Saturday
+    m = fit_intraday_model(y[:history], ts[:history], interval_minutes=MINUTES, baseline=base[:history])
+    assert m.evening_shape is not None
+    assert m.evening_shape[5].any() and not m.evening_shape[[0, 1, 2, 3, 4]].any()  # Saturday only
+    assert IntradayModel.from_frame(m.to_frame()).evening_shape.tolist() == m.evening_shape.tolist()
+    saturday = history + 5 * SLOTS
+    f, a = base[saturday:saturday + SLOTS], y[saturday:saturday + SLOTS]
+    seen = np.arange(SLOTS) < 24
+    update = m.update(f, np.where(seen, a, np.nan), weekday=5)
+    assert update.method.endswith("+evening")
+    rest = ~seen
+    ours, plan = np.abs(update.mean[rest] - a[rest]).sum(), np.abs(f[rest] - a[rest]).sum()
+    assert ours < 0.5 * plan
+    # the same day given no weekday, or a weekday without a shape, is the ordinary update
+    np.testing.assert_allclose(m.update(f, np.where(seen, a, np.nan), weekday=2).mean,
+                               m.update(f, np.where(seen, a, np.nan)).mean)

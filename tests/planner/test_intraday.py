@@ -196,3 +196,30 @@ def test_the_previous_days_given_to_the_update_are_the_plans_ordinary_days_befor
     fs2, acts2 = previous_days(forecast, later, "voice", today, model, Calendar("US"))
     np.testing.assert_array_equal(acts2, acts)
     assert previous_days(forecast, actual, "voice", pd.Timestamp("2025-06-02"), model, Calendar("US")) is None
+
+
+def test_a_bridge_day_is_given_the_plans_bridge_days_before_it():
+    """Sukkot 1999 (Israel): Chol HaMoed Sun 09-26 .. Thu 09-30 are bridge days. On Tue 09-28
+    the same-kind days are Sun and Mon (not today, not Sat 09-25, the first day of Sukkot); the
+    holiday is given only to a holiday, and no day before is ordinary."""
+    from forecasting.calendar import BRIDGE, HOLIDAY, Calendar
+    from forecasting.intraday import IntradayModel
+    from planner.intraday import previous_days
+
+    week = pd.date_range("1999-09-25", periods=5 * 48, freq="30min")  # Sat..Wed, 30-minute intervals
+    forecast = pd.DataFrame({"interval_start": week, "queue": "main", "channel": "voice", "forecast": 10.0})
+    actual = pd.DataFrame({"interval_start": week, "queue": "main", "channel": "voice",
+                           "offered": np.arange(len(week), dtype=float)})
+    model = IntradayModel(interval_minutes=30, method="level", components=np.ones((48, 1)), prior=np.eye(1),
+                          sigma2=0.01, covariance=np.eye(48), variance_scale=1.0, backtest=pd.DataFrame(),
+                          train_days=30)
+    today = pd.Timestamp("1999-09-28")
+    calendar = Calendar("IL")
+    assert calendar.intraday_kinds([today])[0] == BRIDGE
+    fs, acts = previous_days(forecast, actual, "voice", today, model, calendar, kind=BRIDGE)
+    assert fs.shape == acts.shape == (2, 48)
+    np.testing.assert_array_equal(acts[0], np.arange(48, 96))  # Sunday
+    np.testing.assert_array_equal(acts[1], np.arange(96, 144))  # Monday
+    holiday = previous_days(forecast, actual, "voice", today, model, calendar, kind=HOLIDAY)
+    np.testing.assert_array_equal(holiday[1], [np.arange(48)])
+    assert previous_days(forecast, actual, "voice", today, model, calendar) is None
