@@ -16,7 +16,7 @@ from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
 from scheduling.shifts.improve import improve, integer_columns
 from scheduling.shifts.improve import checked_plan
-from scheduling.shifts.shortfall_hoods import improve_short_days, round_order, short_days, shortfall_hoods
+from scheduling.shifts.shortfall_hoods import improve_short_days, recompleted, round_order, short_days, shortfall_hoods
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -169,3 +169,31 @@ def test_a_round_tries_every_short_days_cover_neighbourhoods_first_the_smallest_
     assert [h.label for h in hoods[2:]] == ["breaks on duty, voice Mon", "breaks on duty, voice Thu"]
     every = {h.label for s in shorts for h in shortfall_hoods(model, cols, s)}
     assert {h.label for h in hoods} == every and len(hoods) == len(every)
+
+
+def test_completing_the_tours_again_places_the_breaks_off_the_short_interval_and_keeps_every_rule():
+    rules = RuleSet.from_mapping(BREAK_RULES)
+    model, _lp, _first = _solved(lambda d, h: 0.5 if 8 <= h < 13 else 0.0, rules)
+    cols, x, bad = _both_break_at_ten_on_monday(model)
+    assert bad == pytest.approx(556.0)
+    again, objective = recompleted(model, cols, x)
+    assert objective == pytest.approx(56.0)  # the known optimum: the same tours, the breaks apart
+    assert [round(again[t.var.index]) for t in model.tours] == [1, 1]
+    _every_row_holds(model, again, objective)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_completing_the_tours_again_keeps_the_tours_and_every_rule(seed):
+    rng = np.random.default_rng(seed)
+    profile = rng.choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
+    profile[:, :7] = 0.0
+    profile[:, 21:] = 0.0
+    rules = RuleSet.from_mapping(BREAK_RULES | {"under_penalty": 60.0, "over_penalty": 0.5,
+                                                "contract": [{"name": "c", "days_per_week": [3, 5], "hourly_cost": 1.0}]})
+    model, lp, first = _solved(lambda d, h: profile[d, h], rules)
+    cols = integer_columns(model)
+    x = model.incumbent.copy()
+    again, objective = recompleted(model, cols, x)
+    assert objective >= lp - 1e-6
+    assert [round(again[t.var.index]) for t in model.tours] == [round(x[t.var.index]) for t in model.tours]
+    _every_row_holds(model, again, objective)
