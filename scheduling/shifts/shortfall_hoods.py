@@ -202,7 +202,7 @@ def _search_short_days(model, h, cols: IntegerColumns, x: np.ndarray, best: floa
     rounds of neighbourhoods (:func:`round_order`) while one gains; then, when the tours have
     moved since the plan was last completed, the plan's breaks, lunches and blending placed
     again for its tours (:func:`recompleted`), and more rounds when that gained."""
-    search = _ShortSearch(model=model, h=h, cols=cols, x=x, best=best, bound=bound, started=started,
+    search = _ShortSearch(model=model, cols=cols, x=x, best=best, bound=bound, started=started,
                           end=time.perf_counter() + SHORT_DAYS_SHARE * max(0.0, stop_at - time.perf_counter()),
                           worker=worker, progress=progress, log=log)
     while not search.close_enough():
@@ -224,7 +224,6 @@ class _ShortSearch:
     time ``end`` and the child process."""
 
     model: object
-    h: object
     cols: IntegerColumns
     x: np.ndarray
     best: float
@@ -236,6 +235,10 @@ class _ShortSearch:
     log: list
     proven: set = field(default_factory=set)
     moved: bool = False
+
+    @property
+    def h(self):
+        return self.model.prob.solverModel
 
     def close_enough(self) -> bool:
         return (self.best - self.bound) / max(abs(self.best), _TOL) <= self.model.rules.gap_rel + _TOL

@@ -119,12 +119,17 @@ def test_the_improvement_tries_the_short_intervals_first():
     _every_row_holds(model, columns, objective)
 
 
-@pytest.mark.parametrize("seed", [3, 11, 29])
-def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(seed):
-    rng = np.random.default_rng(seed)
-    profile = rng.choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
+def _random_profile(seed: int) -> np.ndarray:
+    """A random requirement per weekday and hour (0-3.4 agents, none before 07:00 or from 21:00)."""
+    profile = np.random.default_rng(seed).choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
     profile[:, :7] = 0.0
     profile[:, 21:] = 0.0
+    return profile
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(seed):
+    profile = _random_profile(seed)
     rules = RuleSet.from_mapping({
         "interval_minutes": 60, "coverage": "soft", "under_penalty": 60.0, "over_penalty": 0.5, "min_rest_hours": 11,
         "max_consecutive_days": 6, "gap_rel": 0.0, "time_limit_s": 20,
@@ -184,10 +189,7 @@ def test_completing_the_tours_again_places_the_breaks_off_the_short_interval_and
 
 @pytest.mark.parametrize("seed", [3, 11, 29])
 def test_completing_the_tours_again_keeps_the_tours_and_every_rule(seed):
-    rng = np.random.default_rng(seed)
-    profile = rng.choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
-    profile[:, :7] = 0.0
-    profile[:, 21:] = 0.0
+    profile = _random_profile(seed)
     rules = RuleSet.from_mapping(BREAK_RULES | {"under_penalty": 60.0, "over_penalty": 0.5,
                                                 "contract": [{"name": "c", "days_per_week": [3, 5], "hourly_cost": 1.0}]})
     model, lp, first = _solved(lambda d, h: profile[d, h], rules)
