@@ -15,13 +15,20 @@ and day with short intervals (the costliest first):
   interval of that day (any day pattern and start: one more part-time shift there, or
   another start), one neighbourhood per contract, the fewest tours first.
 
+A round tries every short day's ``cover`` neighbourhoods first, the smallest first, then the
+``breaks`` ones (:func:`round_order`).
+
 Each is a MIP on the exact model with every other integer decision fixed at the incumbent,
 warm-started from it (in a child process, :class:`~scheduling.shifts.submip.SubMipProcess`,
 killed at its stop time; to a relative gap of ``REL_GAP``), so it returns the incumbent or better; a better plan is accepted
 only after its integer decisions are rounded and the model solved again with them fixed
-(every rule kept), as in the improvement. The shortfalls are read again after each gain, and
-the search ends when no neighbourhood gains, the plan is within ``gap_rel`` of the bound, or
-``SHORT_DAYS_SHARE`` of the time left is spent.
+(every rule kept), as in the improvement. The shortfalls are read again after each gain. When
+a round gains nothing (or the time is nearly spent) and a ``cover`` neighbourhood has moved
+tours since, the plan's tours are completed again from scratch (:func:`recompleted`: the
+neighbourhoods re-place only the breaks around what they free), and the rounds go on when that
+gained. The search ends when nothing gains, the plan is within ``gap_rel`` of the bound, or
+``SHORT_DAYS_SHARE`` of the time left is spent. The sample at its own 60 s: 1.0116 x the LP
+bound (main before this: 1.0213; benchmarks/RESULTS.md ``plan_gap``, 13:17).
 
 Example::
 
@@ -33,7 +40,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
@@ -51,11 +58,21 @@ if TYPE_CHECKING:
     from scheduling.shifts.improve import Improvement, IntegerColumns
 
 HOOD_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
-# relative gap of these MIPs: a gain here is a few tens in a plan of 100,000 (the sample: a
-# breaks neighbourhood "optimal" at the improvement's 1e-4 had a dual bound 10 below the plan)
-REL_GAP = 1e-7
-SHORT_DAYS_SHARE = 0.5  # share of the improvement's time left these neighbourhoods may take
+# relative gap of these MIPs: one stops once its dual bound proves it cannot gain more than this
+# share of the plan. On the sample most of them prove within a second that they can gain at most
+# 9.8 (their relaxation's fractional placements) and at 1e-7 ran to their 6 s each anyway; the
+# gains are 35-320 (0.35-3.2e-4 of the plan). From the same first plan, the same plans found in
+# the same order: 1.02 x the LP at 23.9 s with 2e-4, at 82.7 s with 1e-7 (load 3.6-4.3)
+REL_GAP = 2e-4
+# share of the improvement's time left these neighbourhoods may take: a round without a gain ends
+# them (the rest goes to the improvement's windows), and one costs a few seconds now that a
+# neighbourhood stops on its dual bound (REL_GAP). The sample at 60 s (first plan 101,957.3 at
+# 16 s, load 2-4): 1.0191 x the LP with all of the time, 1.0202 with half (two runs each, the
+# same plans each time), main's code 1.0213
+SHORT_DAYS_SHARE = 1.0
 MIN_SECONDS = 0.5  # below this much time left, stop
+# kept for completing the plan again once the tours have moved (recompleted: 1.6-6.6 s on the sample)
+RECOMPLETE_SECONDS = 3.0
 GRACE_SECONDS = 0.5  # a child MIP past its limit by this much is killed
 SHORT_AGENTS = 1e-6  # an interval short by more agents than this is short
 _TOL = 1e-6
@@ -135,6 +152,19 @@ def shortfall_hoods(model, cols: IntegerColumns, short: ShortDay) -> list[Shortf
     return hoods
 
 
+def round_order(model, cols: IntegerColumns, shorts: list[ShortDay]) -> list[ShortfallHood]:
+    """The neighbourhoods of every short day in ``shorts`` in the order one round tries them:
+    the ``cover`` ones first, fewest freed columns first, then the ``breaks`` ones (costliest
+    short day first). On the bundled sample's first plan (101,957.3) no breaks neighbourhood
+    gained while the tours stayed as they were (each stopped at its 6 s with the plan; its
+    relaxation 101,947.5, fractional breaks on the same tours), and the first gain was the third
+    short day's part-time cover: tried short day by short day, it came after nine MIPs (56.5 s at
+    load 5); breaks gain once the tours around them have moved."""
+    hoods = [hood for short in shorts for hood in shortfall_hoods(model, cols, short)]
+    covers = sorted((hood for hood in hoods if hood.kind == "cover"), key=lambda hood: hood.columns.size)
+    return covers + [hood for hood in hoods if hood.kind != "cover"]
+
+
 def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
                      started: float, in_child: bool, progress: Progress,
                      log: list[Improvement]) -> tuple[np.ndarray, float]:
@@ -172,43 +202,113 @@ def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, 
 def _search_short_days(model, h, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
             started: float, worker: SubMipProcess | None, progress: Progress,
             log: list[Improvement]) -> tuple[np.ndarray, float]:
-    """The search of :func:`improve_short_days` with its MIPs in ``worker`` (None: in this process)."""
-    from scheduling.shifts.improve import Improvement, checked_plan  # improve imports this module
+    """The search of :func:`improve_short_days` with its MIPs in ``worker`` (None: in this process):
+    rounds of neighbourhoods (:func:`round_order`) while one gains; then, when the tours have
+    moved since the plan was last completed, the plan's breaks, lunches and blending placed
+    again for its tours (:func:`recompleted`), and more rounds when that gained."""
+    search = _ShortSearch(model=model, cols=cols, x=x, best=best, bound=bound, started=started,
+                          end=time.perf_counter() + SHORT_DAYS_SHARE * max(0.0, stop_at - time.perf_counter()),
+                          worker=worker, progress=progress, log=log)
+    while not search.close_enough():
+        if _round(search):
+            continue
+        if not search.moved or search.end - time.perf_counter() < MIN_SECONDS:
+            break
+        search.moved = False
+        again = recompleted(model, cols, search.x)
+        if again is None or not search.accept(*again, "breaks, lunches and blending placed again for its tours"):
+            break
+    return search.x, search.best
 
-    constant = float(model.prob.objective.constant)
-    end = time.perf_counter() + SHORT_DAYS_SHARE * max(0.0, stop_at - time.perf_counter())
-    proven: set[str] = set()  # neighbourhoods solved to optimality around the current plan
 
-    def close_enough() -> bool:
-        return (best - bound) / max(abs(best), _TOL) <= model.rules.gap_rel + _TOL
+@dataclass
+class _ShortSearch:
+    """:func:`_search_short_days`'s state: the incumbent (``x``, ``best``), the neighbourhoods
+    proven optimal around it, whether its tours moved since it was last completed, the stop
+    time ``end`` and the child process."""
 
-    while not close_enough():
-        gained = False
-        for hood in (hood for short in short_days(model, x) for hood in shortfall_hoods(model, cols, short)):
-            left = end - time.perf_counter()
-            if left < MIN_SECONDS or close_enough():
-                return x, best
-            if hood.label in proven:
-                continue
-            result, worker = _solve(h, cols, hood.columns, x, worker, limit_s=min(HOOD_SECONDS, left),
-                                    stop_at=end, progress=progress)
-            better = (result is not None and result.col_value is not None
-                      and result.objective + constant < best - _TOL * max(1.0, abs(best)))
-            checked = checked_plan(h, cols, result.col_value) if better else None
-            if checked is not None and checked[1] + constant < best - _TOL * max(1.0, abs(best)):
-                x, best = checked[0], checked[1] + constant
-                proven.clear()
-                gained = True
-                seconds = time.perf_counter() - started
-                log.append(Improvement(seconds, best, bound, f"neighbourhood: {hood.label}"))
-                progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {(best - bound) / max(abs(best), _TOL):.2%} "
-                         f"({hood.label}, {seconds:.1f} s)")
-                break  # the shortfalls have moved: read them again
-            if result is not None and result.optimal:
-                proven.add(hood.label)
-        if not gained:
-            return x, best
-    return x, best
+    model: object
+    cols: IntegerColumns
+    x: np.ndarray
+    best: float
+    bound: float
+    started: float
+    end: float
+    worker: SubMipProcess | None
+    progress: Progress
+    log: list
+    proven: set = field(default_factory=set)
+    moved: bool = False
+
+    @property
+    def h(self):
+        return self.model.prob.solverModel
+
+    def close_enough(self) -> bool:
+        return (self.best - self.bound) / max(abs(self.best), _TOL) <= self.model.rules.gap_rel + _TOL
+
+    def accept(self, x: np.ndarray, objective: float, label: str) -> bool:
+        """``x`` (objective ``objective``, with the constant) becomes the incumbent when cheaper:
+        logged and told; True then."""
+        from scheduling.shifts.improve import Improvement  # improve imports this module
+
+        if not objective < self.best - _TOL * max(1.0, abs(self.best)):
+            return False
+        self.x, self.best = x, objective
+        self.proven.clear()
+        seconds = time.perf_counter() - self.started
+        self.log.append(Improvement(seconds, self.best, self.bound, f"neighbourhood: {label}"))
+        self.progress(f"incumbent {self.best:,.1f}, bound {self.bound:,.1f}, "
+                      f"gap {(self.best - self.bound) / max(abs(self.best), _TOL):.2%} ({label}, {seconds:.1f} s)")
+        return True
+
+
+def _round(search: _ShortSearch) -> bool:
+    """One round of the short days' neighbourhoods from the incumbent, until one gains (True:
+    the shortfalls have moved, read them again) or none did, or the time is spent (False).
+    ``RECOMPLETE_SECONDS`` of the time are kept for the completion once the tours have moved."""
+    from scheduling.shifts.improve import checked_plan  # improve imports this module
+
+    constant = float(search.model.prob.objective.constant)
+    for hood in round_order(search.model, search.cols, short_days(search.model, search.x)):
+        left = search.end - time.perf_counter() - (RECOMPLETE_SECONDS if search.moved else 0.0)
+        if left < MIN_SECONDS or search.close_enough():
+            return False
+        if hood.label in search.proven:
+            continue
+        result, search.worker = _solve(search.h, search.cols, hood.columns, search.x, search.worker,
+                                       limit_s=min(HOOD_SECONDS, left), stop_at=search.end, progress=search.progress)
+        better = (result is not None and result.col_value is not None
+                  and result.objective + constant < search.best - _TOL * max(1.0, abs(search.best)))
+        checked = checked_plan(search.h, search.cols, result.col_value) if better else None
+        if checked is not None and search.accept(checked[0], checked[1] + constant, hood.label):
+            search.moved = search.moved or hood.kind == "cover"
+            return True
+        if result is not None and result.optimal:
+            search.proven.add(hood.label)
+    return False
+
+
+def recompleted(model, cols: IntegerColumns, x: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Plan ``x``'s tours completed again from scratch (:func:`scheduling.shifts.heuristics.first_plan`:
+    the LP with the tours fixed, its breaks, lunches and blended agents rounded), every rule
+    checked (:func:`scheduling.shifts.improve.checked_plan`): (columns, objective with the
+    model's constant), or None when it does not complete. The neighbourhoods re-place the
+    breaks around the shifts they move only; on the sample, after their gains, this placed
+    everything 37-286 cheaper (four plans: 101,671.6 -> 101,634.1, 101,480.4 -> 101,194.7,
+    100,993.0 -> 100,850.2; the first plan itself 27 dearer), in 1.6-6.6 s. The integer
+    columns are made integer again in the HiGHS instance."""
+    from scheduling.shifts import heuristics  # (records imports improve, which imports this module)
+    from scheduling.shifts.improve import checked_plan  # improve imports this module
+
+    h = model.prob.solverModel
+    tours = np.round(x[model.tour_columns()])
+    completed = heuristics.first_plan(model, [("the incumbent's tours", tours, False)], progress=lambda _s: None,
+                                      placement_mip=False)
+    h.changeColsIntegrality(len(cols.integer), cols.integer,
+                            np.full(len(cols.integer), highspy.HighsVarType.kInteger))
+    checked = None if completed is None else checked_plan(h, cols, completed[0])
+    return None if checked is None else (checked[0], checked[1] + float(model.prob.objective.constant))
 
 
 def _solve(h, cols: IntegerColumns, free: np.ndarray, x: np.ndarray, worker: SubMipProcess | None, *,

@@ -16,7 +16,7 @@ from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
 from scheduling.shifts.improve import improve, integer_columns
 from scheduling.shifts.improve import checked_plan
-from scheduling.shifts.shortfall_hoods import improve_short_days, short_days, shortfall_hoods
+from scheduling.shifts.shortfall_hoods import improve_short_days, recompleted, round_order, short_days, shortfall_hoods
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -96,9 +96,10 @@ def test_moving_a_break_off_the_short_interval_reaches_the_known_optimum():
     polished, objective = improve_short_days(model, cols, x, bad, bound=lp, stop_at=started + 30, started=started,
                                            in_child=False, progress=lambda _s: None, log=log)
     assert objective == pytest.approx(56.0)
-    assert [i.method for i in log] == ["neighbourhood: breaks on duty, voice Mon"]  # the breaks alone suffice
+    # one gain, by the first neighbourhood a round tries (round_order: the cover ones first)
+    assert [i.method for i in log] == ["neighbourhood: c shifts covering the short intervals, voice Mon"]
     tours = [round(polished[t.var.index]) for t in model.tours]
-    assert tours == [1, 1]  # tours fixed: the breaks moved
+    assert tours == [1, 1]  # the tours as they were (the only optimal ones): the breaks moved
     monday = {p.group.start_minute + p.offset_minutes: round(polished[p.var.index])
               for p in model.placements if p.group.day == 0 and p.var is not None and polished[p.var.index] > 0.5}
     assert sum(monday.values()) == 2 and monday.get(600, 0) <= 1  # two breaks, at most one at 10:00
@@ -114,16 +115,21 @@ def test_the_improvement_tries_the_short_intervals_first():
     columns, objective, bound = improve(model, x, bad, bound=lp, deadline_s=60, started=time.perf_counter(),
                                         progress=lambda _s: None, log=log)
     assert objective == pytest.approx(56.0)
-    assert log[0].method == "neighbourhood: breaks on duty, voice Mon"
+    assert log[0].method == "neighbourhood: c shifts covering the short intervals, voice Mon"
     _every_row_holds(model, columns, objective)
+
+
+def _random_profile(seed: int) -> np.ndarray:
+    """A random requirement per weekday and hour (0-3.4 agents, none before 07:00 or from 21:00)."""
+    profile = np.random.default_rng(seed).choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
+    profile[:, :7] = 0.0
+    profile[:, 21:] = 0.0
+    return profile
 
 
 @pytest.mark.parametrize("seed", [3, 11, 29])
 def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(seed):
-    rng = np.random.default_rng(seed)
-    profile = rng.choice([0.0, 0.3, 0.6, 1.2, 2.5, 3.4], size=(7, 24))
-    profile[:, :7] = 0.0
-    profile[:, 21:] = 0.0
+    profile = _random_profile(seed)
     rules = RuleSet.from_mapping({
         "interval_minutes": 60, "coverage": "soft", "under_penalty": 60.0, "over_penalty": 0.5, "min_rest_hours": 11,
         "max_consecutive_days": 6, "gap_rel": 0.0, "time_limit_s": 20,
@@ -149,3 +155,47 @@ def test_the_shortfall_neighbourhoods_never_raise_the_cost_and_keep_every_rule(s
     assert [i.objective for i in log] == sorted((i.objective for i in log), reverse=True)
     assert all(i.objective < first for i in log)
     _every_row_holds(model, x, objective)
+
+
+def test_a_round_tries_every_short_days_cover_neighbourhoods_first_the_smallest_first():
+    rules = RuleSet.from_mapping(BREAK_RULES)
+    model, _lp, _first = _solved(lambda d, h: 0.5 if 8 <= h < 13 else 0.0, rules)
+    cols = integer_columns(model)
+    x = model.incumbent.copy()
+    for p in model.placements:  # Monday's and Thursday's breaks both at 10:00: two short days
+        if p.group.day in (0, 3) and p.var is not None:
+            x[p.var.index] = 1.0 if p.group.start_minute + p.offset_minutes == 600 else 0.0
+    x, _objective = checked_plan(model.prob.solverModel, cols, x)
+    shorts = short_days(model, x)
+    assert [(s.channel, s.day) for s in shorts] == [("voice", 0), ("voice", 3)]
+    hoods = round_order(model, cols, shorts)
+    assert [h.kind for h in hoods] == ["cover", "cover", "breaks", "breaks"]
+    assert [h.columns.size for h in hoods[:2]] == sorted(h.columns.size for h in hoods[:2])
+    assert [h.label for h in hoods[2:]] == ["breaks on duty, voice Mon", "breaks on duty, voice Thu"]
+    every = {h.label for s in shorts for h in shortfall_hoods(model, cols, s)}
+    assert {h.label for h in hoods} == every and len(hoods) == len(every)
+
+
+def test_completing_the_tours_again_places_the_breaks_off_the_short_interval_and_keeps_every_rule():
+    rules = RuleSet.from_mapping(BREAK_RULES)
+    model, _lp, _first = _solved(lambda d, h: 0.5 if 8 <= h < 13 else 0.0, rules)
+    cols, x, bad = _both_break_at_ten_on_monday(model)
+    assert bad == pytest.approx(556.0)
+    again, objective = recompleted(model, cols, x)
+    assert objective == pytest.approx(56.0)  # the known optimum: the same tours, the breaks apart
+    assert [round(again[t.var.index]) for t in model.tours] == [1, 1]
+    _every_row_holds(model, again, objective)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_completing_the_tours_again_keeps_the_tours_and_every_rule(seed):
+    profile = _random_profile(seed)
+    rules = RuleSet.from_mapping(BREAK_RULES | {"under_penalty": 60.0, "over_penalty": 0.5,
+                                                "contract": [{"name": "c", "days_per_week": [3, 5], "hourly_cost": 1.0}]})
+    model, lp, first = _solved(lambda d, h: profile[d, h], rules)
+    cols = integer_columns(model)
+    x = model.incumbent.copy()
+    again, objective = recompleted(model, cols, x)
+    assert objective >= lp - 1e-6
+    assert [round(again[t.var.index]) for t in model.tours] == [round(x[t.var.index]) for t in model.tours]
+    _every_row_holds(model, again, objective)
