@@ -157,5 +157,6 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     if first is not None and model.goal_rows:
         from scheduling.shifts import goal_plan
 
+        first = goal_plan.repair_floors(model, first, progress=progress)  # floors the completion's breaks broke
         goal_plan.keep_met_floors(model, first[0])
     return first
