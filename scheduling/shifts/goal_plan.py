@@ -30,8 +30,12 @@ goal's ``target_sl``; else no cap, and the progress says so). The goal LP's boun
 solved before the row (the goal model's own bound); a branch and bound on a small model proves
 its dual bound with the row (the cheapest plan paying no more).
 
-A floor the first plan meets stays met (:func:`keep_met_floors`: its slack column bounded at 0
-in the HiGHS instance), whatever the shortfall price.
+A floor the completion breaks (it places breaks and lunches where agents are spare on average,
+and may put one in an interval the tours hold at its floor exactly) is held again before the
+first plan is accepted (:func:`repair_floors`: the cheapest tours over it, the cap raised by
+what they cost, completed again). A floor the first plan meets stays met
+(:func:`keep_met_floors`: its slack column bounded at 0 in the HiGHS instance), whatever the
+shortfall price.
 
 **Time: at most ``TIME_RATIO`` x the interval-goal plan's, or ``GOAL_MIN_S`` more.** A goal
 plan's ``time_limit_s`` is its interval-goal plan's limit; the goal stage adds as long again
