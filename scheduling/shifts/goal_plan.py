@@ -30,8 +30,12 @@ goal's ``target_sl``; else no cap, and the progress says so). The goal LP's boun
 solved before the row (the goal model's own bound); a branch and bound on a small model proves
 its dual bound with the row (the cheapest plan paying no more).
 
-A floor the first plan meets stays met (:func:`keep_met_floors`: its slack column bounded at 0
-in the HiGHS instance), whatever the shortfall price.
+A floor the completion breaks (it places breaks and lunches where agents are spare on average,
+and may put one in an interval the tours hold at its floor exactly) is held again before the
+first plan is accepted (:func:`repair_floors`: the cheapest tours over it, the cap raised by
+what they cost, completed again). A floor the first plan meets stays met
+(:func:`keep_met_floors`: its slack column bounded at 0 in the HiGHS instance), whatever the
+shortfall price.
 
 **Time: at most ``TIME_RATIO`` x the interval-goal plan's, or ``GOAL_MIN_S`` more.** A goal
 plan's ``time_limit_s`` is its interval-goal plan's limit; the goal stage adds as long again
@@ -60,15 +64,25 @@ from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan,
 from wfm_progress import Progress
 
 __all__ = ["TIME_RATIO", "GOAL_MIN_S", "INTERVAL_LABEL", "goal_stage_s", "interval_plan", "plan_goal_week",
-           "paid_hours_per_tour", "cap_paid_hours", "goal_start", "start_staffed", "keep_met_floors", "goal_candidates", "floor_misses"]
+           "paid_hours_per_tour", "cap_paid_hours", "goal_start", "start_staffed", "keep_met_floors",
+           "raise_paid_cap", "placed_floor_short", "repair_floors", "FLOOR_REPAIR_ROUNDS", "goal_candidates", "floor_misses"]
 
 TIME_RATIO = 2.0  # a goal plan takes at most this multiple of its interval-goal plan's seconds (issue 12) ...
 # ... or GOAL_MIN_S more when that is longer: a ratio of sub-second solves measures model builds, and a
 # small model's branch and bound needs a moment to prove its optimum (the two-interval toy of
-# tests/scheduling/test_service_goal.py: its interval plan took 0.1 s)
+# tests/scheduling/test_service_goal.py: its interval plan took 0.1 s). Family seeds 1-3 at
+# --time-limit 60, load 3-4 on 2 cores (interval plans 0.3-0.5 s; the goal model's build 0.1 s, LP
+# 0.3-0.75 s, seed 1's dive 1.3 s more): paid hours 4,925 / 10,256 / 26,580 with 5 s (5.2 s wall
+# each), 4,940 / 10,268 / 26,580 with 3 s (2.9-3.3 s), 5,230 / 10,320 / 26,580 with 1 s or 2 s
+# (seed 1's dive no longer fits: -4.0 % instead of -9.4 % against its interval plan's 5,450). At
+# load 5 the 3 s no longer fit seed 1's dive either (benchmarks/RESULTS.md service_goal 13:32: six-week
+# mean saving 2.66 % against 3.55 % with 5 s), and no minimum brings sub-second weeks to 2 x: the goal
+# model's build and LP alone take longer than their interval plans. So 5 s.
 GOAL_MIN_S = 5.0
 INTERVAL_LABEL = "the interval-goal plan"
 ALONE_LABEL = "no interval-goal plan"
+# rounds of repair_floors (each: the cheapest tours over the floors the completion broke, completed again)
+FLOOR_REPAIR_ROUNDS = 3
 CAP_SLACK_H = 1e-6  # paid hours of tolerance on the cap row (sums of 0.25 h pieces)
 
 
@@ -193,7 +207,75 @@ def cap_paid_hours(model, hours: float) -> None:
 
     h = model.prob.solverModel
     idx = model.tour_columns()
+    model.paid_cap = (h.getNumRow(), float(hours))  # (row, paid hours): raise_paid_cap moves it
     h.addRow(-highspy.kHighsInf, float(hours) + CAP_SLACK_H, len(idx), idx, paid_hours_per_tour(model))
+
+
+def raise_paid_cap(model, hours: float) -> None:
+    """Raise the row of :func:`cap_paid_hours` by ``hours`` (what a floor repair added); nothing
+    when ``model`` has no cap."""
+    row, capped = getattr(model, "paid_cap", (None, 0.0))
+    if row is None:
+        return
+    import highspy
+
+    model.paid_cap = (row, capped + float(hours))
+    model.prob.solverModel.changeRowBounds(row, -highspy.kHighsInf, capped + float(hours) + CAP_SLACK_H)
+
+
+def placed_floor_short(model, x: np.ndarray) -> dict[tuple[str, int], float]:
+    """(channel, grid interval) -> scheduled agents a completed plan (column values ``x``,
+    breaks and lunches where its completion put them) is short of the ``min_interval_sl``
+    floor: the floor slack columns of soft coverage (hard coverage has none: a completion that
+    misses a floor fails). {} when every floor holds."""
+    return {(channel, i): float(x[v.index]) for channel, rows in model.goal_rows.items()
+            for i, v in enumerate(rows.floor_short) if v is not None and x[v.index] > 1e-6}
+
+
+def repair_floors(model, first: tuple[np.ndarray, float] | None, *,
+                  progress: Progress) -> tuple[np.ndarray, float] | None:
+    """``first`` (a completed plan of a goal model: column values, objective) with every
+    ``min_interval_sl`` floor its completion broke held again, whenever the headcount caps
+    allow: the completion places breaks and lunches where agents are spare on average, and may
+    put one in an interval the tours hold at its floor exactly (family seed 3: Sat 14:30-15:00
+    at 219 scheduled agents for 220). Each round adds, per short floor, the cheapest tours over
+    it (:func:`~scheduling.shifts.goal_repair.hold_floors` counting from the plan's own placed
+    coverage), raises the paid-hours cap by what they cost (:func:`raise_paid_cap`) and
+    completes again; at most ``FLOOR_REPAIR_ROUNDS`` rounds; the plan with fewer floors short is
+    kept, the progress says what the repair cost."""
+    from scheduling.shifts import heuristics
+    from scheduling.shifts.goal_repair import floor_rows, hold_floors
+
+    for _round in range(FLOOR_REPAIR_ROUNDS):
+        short = placed_floor_short(model, first[0]) if first is not None else {}
+        if not short:
+            return first
+        matrix, channels = heuristics.tour_coverage(model)
+        tours = np.round(first[0][model.tour_columns()])
+        on_duty = matrix @ tours
+        n = model.grid.n_intervals
+        need = floor_rows(model, channels)
+        for (channel, i), agents in short.items():
+            on_duty[channels.index(channel) * n + i] = need[channels.index(channel) * n + i] - agents
+        repair = hold_floors(model, tours, only=tuple(short), on_duty=on_duty)
+        if not repair.added_agents:
+            progress(f"min_interval_sl: {len(short)} floor(s) short after the completion, no tour to add "
+                     "(headcount caps full)")
+            return first
+        raise_paid_cap(model, repair.added_paid_hours)
+        label = f"floors repaired ({repair.added_agents} agent(s) added, +{repair.added_paid_hours:,.1f} paid hours)"
+        done = heuristics.first_plan(model, [(label, repair.tours, False)], progress=progress, placement_mip=True)
+        if done is None or len(placed_floor_short(model, done[0])) >= len(short):
+            raise_paid_cap(model, -repair.added_paid_hours)
+            progress(f"min_interval_sl: {len(short)} floor(s) short after the completion; the repair did not hold them")
+            if first is not None:
+                heuristics.first_plan(model, [("the plan before the repair", tours, False)], progress=progress,
+                                      placement_mip=True)
+            return first
+        progress(f"min_interval_sl: {len(short)} floor(s) the completion broke held again: {label}")
+        first = done
+    return first
+
 
 
 def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, placed=None,

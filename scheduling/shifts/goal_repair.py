@@ -285,7 +285,7 @@ def floor_rows(model, channels: list[str]) -> np.ndarray:
     return need
 
 
-def hold_floors(model, tours: np.ndarray, *, only=None) -> FloorRepair:
+def hold_floors(model, tours: np.ndarray, *, only=None, on_duty: np.ndarray | None = None) -> FloorRepair:
     """``tours`` with agents added until every goal interval's scheduled agents (breaks and
     lunches spread over their windows, :func:`~scheduling.shifts.heuristics.tour_coverage`)
     reach its ``min_interval_sl`` floor: each step one agent of the tour covering the most of
@@ -293,7 +293,9 @@ def hold_floors(model, tours: np.ndarray, *, only=None) -> FloorRepair:
     room for (``min_interval_sl``: no interval abandoned to save money, whatever the shortfall
     price). A greedy interval-goal plan with priced shortfall leaves such intervals (the bundled
     sample's messaging at 0 agents in one). ``only``: (channel, grid interval) pairs, the floors
-    to hold (None: every one)."""
+    to hold (None: every one). ``on_duty``: the scheduled agents per row the deficit counts from
+    (default the spread coverage ``matrix @ tours``; a completed plan's own, breaks where it put
+    them: :func:`~scheduling.shifts.goal_plan.repair_floors`)."""
     from scheduling.shifts import heuristics
 
     tours = np.asarray(tours, dtype=float).copy()
@@ -304,7 +306,7 @@ def hold_floors(model, tours: np.ndarray, *, only=None) -> FloorRepair:
         keep = np.zeros(need.size, dtype=bool)
         keep[[channels.index(c) * n + int(i) for c, i in only if c in channels]] = True
         need = np.where(keep, need, 0.0)
-    deficit = need - matrix @ tours
+    deficit = need - (matrix @ tours if on_duty is None else np.asarray(on_duty, dtype=float))
     added = np.zeros(len(tours))
     if (deficit > EPS).any():
         cap_t, limits = heuristics.headcount_matrix(model)

@@ -140,7 +140,8 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     tours with every ``min_interval_sl`` floor held (:func:`~scheduling.shifts.goal_repair.hold_floors`),
     then :func:`~scheduling.shifts.goal_plan.goal_candidates`; with ``start.never_more``,
     the model's paid hours capped at those tours' from here on
-    (:func:`~scheduling.shifts.goal_plan.cap_paid_hours`); every floor the first plan meets
+    (:func:`~scheduling.shifts.goal_plan.cap_paid_hours`); a floor the completion's breaks broke
+    held again (:func:`~scheduling.shifts.goal_plan.repair_floors`); every floor the first plan meets
     stays met (:func:`~scheduling.shifts.goal_plan.keep_met_floors`)."""
     tours, lost = start_tours(model, start)
     progress(f"warm start from {start.label}: {int(tours.sum())} agents' tours"
@@ -157,5 +158,6 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     if first is not None and model.goal_rows:
         from scheduling.shifts import goal_plan
 
+        first = goal_plan.repair_floors(model, first, progress=progress)  # floors the completion's breaks broke
         goal_plan.keep_met_floors(model, first[0])
     return first

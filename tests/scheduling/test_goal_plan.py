@@ -310,3 +310,56 @@ def test_floor_misses_names_channel_intervals_and_rule():
     below_idx = set(grid.index_of(below["interval_start"]).tolist())
     assert set(misses) == {"voice"} and below_idx and below_idx <= set(misses["voice"][0])
     assert "breaks and lunches" in misses["voice"][1] or "headcount caps" in misses["voice"][1]
+
+
+def _break_toy():
+    """Monday 09:00-13:00 at 100 contacts an hour (floor 0.5: 7 agents an hour); a four-hour shift
+    from 09:00 whose paid one-hour break is at 10:00, and two-hour shifts starting 09:00-11:00."""
+    from scheduling.coverage import channel_demands, validate_requirements, week_grid
+    from scheduling.rules import RuleSet
+    from scheduling.shifts.formulation.service_goal import service_goals
+    from scheduling.shifts.model import ShiftModel
+    from scheduling.shifts.records import HeadcountCaps
+
+    from tests.scheduling.test_service_goal import _requirements as requirements
+
+    req = validate_requirements(requirements({(0, h): 100.0 for h in range(9, 13)}))
+    brk = {"kind": "break", "length_minutes": 60, "paid": True, "earliest_after_start": 60, "latest_after_start": 60}
+    day = {"contract": "c", "channels": ["voice"], "start_step_minutes": 60, "days": ["Mon"], "earliest_start": "09:00"}
+    rules = RuleSet.from_mapping({
+        "interval_minutes": 60, "coverage": "soft", "under_penalty": 0.1, "over_penalty": 0.0, "min_rest_hours": 8,
+        "max_consecutive_days": 7, "gap_rel": 0.0, "time_limit_s": 10,
+        "contract": [{"name": "c", "days_per_week": 1, "hourly_cost": 1.0}],
+        "shift": [{**day, "name": "long", "length_minutes": 240, "latest_start": "09:00", "activity": [brk]},
+                  {**day, "name": "short", "length_minutes": 120, "latest_start": "11:00"}]})
+    grid = week_grid(req, interval_minutes=60, wrap=rules.wrap_week, first_weekday=rules.week_start)
+    goals = service_goals(req, _target("weekly", floor=0.5), grid)
+    return ShiftModel(rules, grid, channel_demands(req, grid), HeadcountCaps(), hard=False, integer_activities=False,
+                      goals=goals)
+
+
+def test_floor_the_completions_break_breaks_is_held_again_at_the_least_paid_hours():
+    model = _break_toy()
+    assert model.solve(mip=False)[0] == "Optimal"
+    assert [(t.template.name, t.start_minute) for t in model.tours] == [("long", 540), ("short", 540), ("short", 600),
+                                                                         ("short", 660)]
+    from scheduling.shifts.goal_repair import floor_rows
+
+    floor = floor_rows(model, ["voice"])[:model.grid.n_intervals]
+    assert floor[9:13].tolist() == [7, 7, 7, 7]
+    # seven four-hour agents hold every hour but 10:00, where the completion puts all their breaks
+    goal_plan.cap_paid_hours(model, 28.0)
+    start = np.array([7.0, 0.0, 0.0, 0.0])
+    first = heuristics.first_plan(model, [("long", start, False)], progress=lambda _s: None, placement_mip=False)
+    assert goal_plan.placed_floor_short(model, first[0]) == {("voice", 10): 7.0}  # grid interval 10: Mon 10:00
+    said = []
+    repaired = goal_plan.repair_floors(model, first, progress=said.append)
+    assert goal_plan.placed_floor_short(model, repaired[0]) == {}
+    tours = np.round(repaired[0][model.tour_columns()])
+    assert tours[0] == 7 and tours[1] + tours[2] >= 7  # 10:00 held by two-hour shifts over it
+    paid = goal_plan.paid_hours_per_tour(model)
+    # the fewest paid hours that hold 10:00 on top of the seven (brute force over the two-hour shifts)
+    fewest = min(2.0 * (a + b + c) for a in range(9) for b in range(9) for c in range(9) if a + b >= 7)
+    assert paid @ (tours - start) == fewest == 14.0
+    assert model.paid_cap[1] == pytest.approx(28.0 + fewest)  # the cap moved by what the repair cost
+    assert any(t.startswith("min_interval_sl: 1 floor(s) the completion broke held again") for t in said), said
