@@ -61,6 +61,12 @@ INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is inter
 # branch and bound from scratch proved 1.0034 in 10.5 s; seed 29: 1.0102 against HiGHS's 1.0064
 POLISH_SHARE = 0.25
 POLISH_PROGRESS = 0.1
+# the polish also starts, once, in the middle of a pass when no neighbourhood has gained for this
+# share of the time left (since the search began, or its last gain), and for at least
+# POLISH_STALL_LEAST_S: family seed 29's windows each ran into their 6 s limit, a first pass did
+# not end in 60 s, and the polish never started
+POLISH_STALL_SHARE = 0.5
+POLISH_STALL_LEAST_S = 2 * SUB_MIP_SECONDS
 _TOL = 1e-6
 
 
@@ -208,7 +214,9 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
             position += 1
-            if position >= len(hoods):
+            if _stalled(search):  # no gain for a long share of the time left: the polish now
+                search.polish, hoods, position = "running", [search.everything_hood], 0
+            elif position >= len(hoods):
                 hoods, position = _next_pass(search), 0
     finally:
         for child in (search.worker, search.streamer):
@@ -252,6 +260,7 @@ class _Search:
     gained_in_pass: bool = False
     polish: str = "untried"
     progressed: bool = False
+    last_gain_at: float = field(default_factory=time.perf_counter)  # the search's start, then its last gain's time
 
     def left(self) -> float:
         return self.deadline_s - (time.perf_counter() - self.started)
@@ -301,6 +310,16 @@ def _one_pass(search: _Search) -> list[Neighbourhood]:
     turns = [hood for group in itertools.zip_longest(*small_kinds) for hood in group if hood is not None]
     large = [hood for hoods_of_kind in by_kind.values() for hood in hoods_of_kind]  # contracts, channels
     return turns + large + ([search.everything_hood] if search.small else [])
+
+
+def _stalled(search: _Search) -> bool:
+    """True when the polish has not run and no neighbourhood has gained for
+    ``POLISH_STALL_SHARE`` of the time left (at least ``POLISH_STALL_LEAST_S``): the polish
+    starts then instead of waiting for the pass's end."""
+    if search.polish != "untried" or search.final:
+        return False
+    quiet_s = time.perf_counter() - search.last_gain_at
+    return quiet_s >= max(POLISH_STALL_LEAST_S, POLISH_STALL_SHARE * search.left())
 
 
 def _next_pass(search: _Search) -> list[Neighbourhood]:
@@ -414,6 +433,7 @@ def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -
         return False
     search.x, search.best = checked[0], checked[1] + search.constant
     search.gained_in_pass = True
+    search.last_gain_at = time.perf_counter()
     search.proven.clear()
     seconds = time.perf_counter() - search.started
     search.log.append(Improvement(seconds, search.best, search.bound, f"neighbourhood: {hood.label}"))
