@@ -14,7 +14,9 @@ per contract and weekday the tours off that day, then each contract and each cha
 a small model (``branch_and_bound``) branch and bound on the whole model for a share of the
 time left (its dual bound is a proven bound of the week, and is
 used). A pass without a gain doubles the window width, or halves it when windows ran out of
-time; the first such pass is followed by the polish, on any model: branch and bound on the
+time; the first such pass is followed by the polish, on any model (or it interrupts a pass
+once no neighbourhood has gained for ``POLISH_STALL_SHARE`` of the time left, and the pass then
+goes on): branch and bound on the
 whole model from the incumbent for ``POLISH_SHARE`` of the time left, and for the rest of the
 time when it made progress (a better plan, or its dual bound closed ``POLISH_PROGRESS`` of the
 gap), else back to the windows. Whole-model runs stream each better plan from their child
@@ -214,8 +216,9 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
             position += 1
-            if _stalled(search):  # no gain for a long share of the time left: the polish now
-                search.polish, hoods, position = "running", [search.everything_hood], 0
+            if _stalled(search):  # no gain for a long share of the time left: the polish now, then the pass's rest
+                search.polish, search.resume = "running", hoods[position:]
+                hoods, position = [search.everything_hood], 0
             elif position >= len(hoods):
                 hoods, position = _next_pass(search), 0
     finally:
@@ -261,6 +264,7 @@ class _Search:
     polish: str = "untried"
     progressed: bool = False
     last_gain_at: float = field(default_factory=time.perf_counter)  # the search's start, then its last gain's time
+    resume: list | None = None  # the rest of the pass a stalled search's polish interrupted
 
     def left(self) -> float:
         return self.deadline_s - (time.perf_counter() - self.started)
@@ -315,7 +319,8 @@ def _one_pass(search: _Search) -> list[Neighbourhood]:
 def _stalled(search: _Search) -> bool:
     """True when the polish has not run and no neighbourhood has gained for
     ``POLISH_STALL_SHARE`` of the time left (at least ``POLISH_STALL_LEAST_S``): the polish
-    starts then instead of waiting for the pass's end."""
+    starts then instead of waiting for the pass's end, and the pass goes on after it
+    (:func:`_next_pass`) unless it made progress."""
     if search.polish != "untried" or search.final:
         return False
     quiet_s = time.perf_counter() - search.last_gain_at
@@ -327,6 +332,11 @@ def _next_pass(search: _Search) -> list[Neighbourhood]:
     windows ran out of time), and the first time the polish (one pass of branch and bound on the
     whole model); after the polish, branch and bound to the end when it made progress, else the
     windows. Once a window spans two days, branch and bound on the whole model to the end."""
+    if search.resume is not None:  # the polish a stall started: the rest of its pass, unless it made progress
+        rest, search.resume, search.polish = search.resume, None, "done"
+        search.final = search.final or search.progressed
+        if rest and not search.final:
+            return rest
     stalled = not search.gained_in_pass and search.polish != "running"
     interval = search.model.grid.interval_minutes
     if search.polish == "running":

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from scheduling.coverage import channel_demands, week_grid
+from scheduling.shifts import improve as improve_module
 from scheduling.shifts.improve import improve, neighbourhoods
 from scheduling.rules import RuleSet
 from scheduling.shifts import BoundError, HeadcountCaps, ShiftModel, plan_shifts
@@ -270,6 +271,39 @@ def test_the_polish_keeps_every_rule_and_raises_the_bound_only_to_a_proven_value
     plan = model.result("Optimal", objective, lp, bound)  # raises BoundError if below the bound
     assert plan.tours["agents"].sum() == 9
     keeps_rules(plan, rules)
+
+
+@pytest.mark.parametrize("stall_trigger", [False, True])
+def test_a_stalled_pass_starts_the_polish_in_its_middle_and_keeps_every_rule(keeps_rules, monkeypatch, stall_trigger):
+    # the stall trigger (issue 11, family seed 29: no pass ended in 60 s, so the polish never ran):
+    # with no quiet time required, the polish (the whole model's neighbourhood) runs right after the
+    # first neighbourhood without a gain, not after the pass's last; either way it proves the
+    # optimum 27 (LP 21) and never a bound above it
+    if stall_trigger:
+        monkeypatch.setattr(improve_module, "POLISH_STALL_SHARE", 0.0)
+        monkeypatch.setattr(improve_module, "POLISH_STALL_LEAST_S", 0.0)
+    solved = []
+    freed = improve_module.freed_columns
+    monkeypatch.setattr(improve_module, "freed_columns", lambda cols, hood: solved.append(hood.label) or freed(cols, hood))
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    model, lp, first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    said, log = [], []
+    x, objective, bound = improve(model, model.incumbent, first, bound=lp, deadline_s=60.0,
+                                  started=time.perf_counter(), progress=said.append, log=log,
+                                  first_width_minutes=60)
+    everything = "all tours (branch and bound)"
+    pass_length = len(neighbourhoods(model, width_minutes=60))
+    assert pass_length > 2
+    assert solved.index(everything) == (1 if stall_trigger else pass_length), solved
+    assert any(s.startswith("branch and bound on the whole model from the incumbent") for s in said), said
+    assert objective <= first + 1e-6
+    assert objective == pytest.approx(27.0)
+    assert 27.0 * (1 - 1e-4) - 1e-6 <= bound <= 27.0 + 1e-6
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    broken = [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    assert not broken, broken[:5]
+    keeps_rules(model.result("Optimal", objective, lp, bound), rules)
 
 
 def test_a_whole_model_run_stopped_at_its_deadline_proves_no_bound():
