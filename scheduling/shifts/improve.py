@@ -216,6 +216,8 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
             position += 1
+            if search.split:  # a window out of time without a gain: its halves next
+                hoods, search.split = hoods[:position] + search.split + hoods[position:], []
             if _stalled(search):  # no gain for a long share of the time left: the polish now, then the pass's rest
                 search.polish, search.resume = "running", hoods[position:]
                 hoods, position = [search.everything_hood], 0
@@ -265,6 +267,7 @@ class _Search:
     progressed: bool = False
     last_gain_at: float = field(default_factory=time.perf_counter)  # the search's start, then its last gain's time
     resume: list | None = None  # the rest of the pass a stalled search's polish interrupted
+    split: list = field(default_factory=list)  # a window that ran out of time, in halves: solved next
 
     def left(self) -> float:
         return self.deadline_s - (time.perf_counter() - self.started)
@@ -360,6 +363,21 @@ def _next_pass(search: _Search) -> list[Neighbourhood]:
     return hoods
 
 
+def _halves(model, hood: Neighbourhood) -> list[Neighbourhood]:
+    """A start-time window's tours in two windows, the earlier half of its start times and the
+    later (none when all start at one time): solved next when the window's MIP ran out of time
+    without a gain."""
+    starts = sorted({model.tours[j].start_minute for j in hood.tours})
+    if len(starts) < 2:
+        return []
+    middle = starts[len(starts) // 2]
+    early = tuple(j for j in hood.tours if model.tours[j].start_minute < middle)
+    late = tuple(j for j in hood.tours if model.tours[j].start_minute >= middle)
+    end = starts[-1] + model.grid.interval_minutes
+    return [Neighbourhood(f"starts {_clock(starts[0])}-{_clock(middle)}", early),
+            Neighbourhood(f"starts {_clock(middle)}-{_clock(end)}", late)]
+
+
 def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     """One neighbourhood's MIP from the incumbent, the incumbent replaced when it finds a better
     plan that keeps every rule (:func:`checked_plan`), the bound raised by a whole-model run's dual
@@ -391,6 +409,8 @@ def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     if (not (result is not None and result.optimal) and not everything and hood.kind == "window"
             and took >= limit * 0.9):
         search.timed_out = True  # a window too big to solve in its time
+        if not gained:
+            search.split = _halves(search.model, hood)
 
 
 def _run_hood(search: _Search, hood: Neighbourhood, *, limit: float,
