@@ -125,21 +125,10 @@ def spread_dive(model: ShiftModel, *, progress: Progress) -> np.ndarray | None:
     return tours
 
 
-class DiveStopped(SolveError):
-    """The dive ran out of time: ``tours`` are the tour values it had reached (the last LP
-    optimum's, at least the floors it had fixed and the values it had rounded up to), for
-    :func:`rounded_up_plan` instead of the LP's own tours."""
-
-    def __init__(self, message: str, tours: np.ndarray):
-        super().__init__(message)
-        self.tours = np.asarray(tours, dtype=float).copy()
-
-
 def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
     """Integer tour counts from the solved LP on the same HiGHS instance (in ``model.tours``
     order): fix the floors of the tour values, round the largest fractions up, re-solve the
-    LP (warm start), until the tours are integer. Leaves the tours fixed in the instance.
-    Raises :class:`DiveStopped` (with the tours reached) at ``model.dive_deadline``."""
+    LP (warm start), until the tours are integer. Leaves the tours fixed in the instance."""
     h = model.prob.solverModel
     inf = highspy.kHighsInf
     started = time.perf_counter()
@@ -158,7 +147,7 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
         h.run()
         h.setOptionValue("time_limit", inf)
         if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
-            raise DiveStopped(f"the dive ran out of time after {steps} LP re-solves", np.maximum(x, lower))
+            raise SolveError(f"the dive ran out of time after {steps} LP re-solves")
 
     h.setOptionValue("solver", "simplex")  # warm-started re-solves after each rounding step
     h.setOptionValue("time_limit", inf)  # HiGHS counts its own total run time; the caller keeps the clock
@@ -177,7 +166,7 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
         if not fractional.size:
             break
         if time.perf_counter() > model.dive_deadline:  # checked once the tours are known not integer
-            raise DiveStopped(f"the dive ran out of time after {steps - 1} LP re-solves", np.maximum(x, lower))
+            raise SolveError(f"the dive ran out of time after {steps - 1} LP re-solves")
         order = fractional[np.argsort(-frac[fractional])]
         # fine steps first, then coarser: a step count, not the clock, so the plan does not
         # depend on the machine's speed
@@ -885,8 +874,8 @@ def _repaired(model: ShiftModel, label: str, tours: np.ndarray, *, margin: float
         yield label, tours, True
 
 
-def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *, progress: Progress,
-                    dived: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
+def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *,
+                    progress: Progress) -> tuple[np.ndarray, float] | None:
     """A complete plan from the LP relaxation's tours (``lp_tours``, read right after the LP):
     the quick plan when the dive cannot finish in its time. The LP's tours rounded down (within
     every headcount row, as the LP is), topped up by :func:`greedy_tours` where the requirement
@@ -894,16 +883,11 @@ def rounded_up_plan(model: ShiftModel, lp_tours: np.ndarray, *, progress: Progre
     down LP), and once more with the deferred channels' work on the agents who blend into
     them (``blended``, :func:`coverage_target`); then the LP's tours rounded up with the surplus dropped. Completed by
     :func:`complete` (hard coverage the rounded activities miss: a placement MIP for the time
-    left). None when none completes. Returns (column values, objective with the constant).
-    ``dived``: the tours a dive stopped at (:class:`DiveStopped`), rounded up with the surplus
-    dropped (never below the LP's tours rounded down), tried first."""
+    left). None when none completes. Returns (column values, objective with the constant)."""
     lp = np.asarray(lp_tours, dtype=float)
     floors = np.floor(lp + 1e-4)  # an interior LP point has tiny positive values
 
     def candidates():
-        if dived is not None:
-            yield ("the dive so far rounded up, surplus dropped",
-                   drop_surplus(model, np.ceil(np.asarray(dived, dtype=float) - 1e-4), keep=floors), False)
         yield "LP rounded up, surplus dropped", drop_surplus(model, np.ceil(lp - 1e-4), keep=floors), False
         yield ("LP rounded down, topped up greedily, surplus dropped",
                drop_surplus(model, greedy_tours(model, start=floors, support=lp > 1e-4), keep=floors), False)

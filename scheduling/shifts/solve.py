@@ -382,7 +382,7 @@ def _first_complete_plan(s: _Solve, start: WarmStart | None) -> None:
     plan. Sets ``s.x``, ``s.objective``,
     ``s.status``, ``s.tours`` (the dive's, for a second rounding) and logs the plan."""
     model, say = s.model, s.say
-    first_method, dived = "LP rounding", None  # dived: the tours a dive stopped at (heuristics.DiveStopped)
+    first_method = "LP rounding"
     if start is not None:  # plan_shifts_from: the start's tours repaired, no dive
         same = start.requirements == warm.requirements_digest(s.requirements)
         s.x, s.objective, s.status, first_method = _warm_first_plan(model, start, s.tried, progress=say, same=same,
@@ -400,14 +400,12 @@ def _first_complete_plan(s: _Solve, start: WarmStart | None) -> None:
             s.status, s.objective, s.mip_bound = heuristics.round_lp(model, progress=say, tours=s.tours)
             s.x = model.incumbent.copy()
         except SolveError as exc:
-            dived = exc.tours if isinstance(exc, heuristics.DiveStopped) else None
-            say(f"LP rounding stopped ({exc}); " + ("the dive's tours so far rounded instead" if dived is not None
-                                                    else "a greedy plan instead"))
+            say(f"LP rounding stopped ({exc}); a greedy plan instead")
         finally:
             model.dive_deadline = float("inf")
     if s.x is None and s.lp_tours is not None:
         s.tried.append("the LP's tours rounded (up; down and topped up), surplus dropped")
-        first = heuristics.rounded_up_plan(model, s.lp_tours, progress=say, dived=dived)
+        first = heuristics.rounded_up_plan(model, s.lp_tours, progress=say)
         s.tours = None
         if first is not None:
             (s.x, s.objective), first_method, s.status = first, "LP rounded up", "Feasible"
