@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 import warnings
@@ -304,6 +305,37 @@ def test_a_stalled_pass_starts_the_polish_in_its_middle_and_keeps_every_rule(kee
     broken = [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
     assert not broken, broken[:5]
     keeps_rules(model.result("Optimal", objective, lp, bound), rules)
+
+
+def test_a_window_out_of_time_without_a_gain_is_solved_next_in_two_halves(keeps_rules, monkeypatch):
+    # issue 11 (seed 63: 2-hour windows ran into their 6 s limit pass after pass): a window whose MIP
+    # stops unproven without a better plan is followed by its earlier and later start times as two
+    # windows. Here every MIP really runs (in this process) and is reported unproven, with no time
+    # to spare (SUB_MIP_SECONDS 0), so each 2-hour window is split once (one start time a half)
+    def no_child(_h):
+        raise OSError("no child process in this test")
+
+    real_run = improve_module.run_here
+    monkeypatch.setattr(improve_module, "SubMipProcess", no_child)
+    monkeypatch.setattr(improve_module, "run_here",
+                        lambda *args, **kwargs: dataclasses.replace(real_run(*args, **kwargs), optimal=False))
+    monkeypatch.setattr(improve_module, "SUB_MIP_SECONDS", 0.0)
+    solved = []
+    freed = improve_module.freed_columns
+    monkeypatch.setattr(improve_module, "freed_columns", lambda cols, hood: solved.append(hood.label) or freed(cols, hood))
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    model, lp, first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    x, objective, _bound = improve(model, model.incumbent, first, bound=lp, deadline_s=20.0,
+                                   started=time.perf_counter(), progress=lambda _s: None, log=[],
+                                   first_width_minutes=120)
+    assert solved[:3] == ["starts 09:00-11:00", "starts 09:00-10:00", "starts 10:00-11:00"], solved[:8]
+    assert solved[3] == "contract c off Mon", solved[:8]
+    assert solved[4:7] == ["starts 10:00-12:00", "starts 10:00-11:00", "starts 11:00-12:00"], solved[:8]
+    assert objective <= first + 1e-6
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    assert not [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    keeps_rules(model.result("Feasible", objective, lp, None), rules)
 
 
 def test_a_whole_model_run_stopped_at_its_deadline_proves_no_bound():
