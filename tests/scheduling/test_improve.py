@@ -274,6 +274,16 @@ def test_the_polish_keeps_every_rule_and_raises_the_bound_only_to_a_proven_value
     keeps_rules(plan, rules)
 
 
+def _three_starts_recorded(monkeypatch):
+    """The polish test's week (LP 21, optimum 27, gap_rel 0) and the labels of the neighbourhoods
+    the search solves, in order (recorded as improve frees their columns)."""
+    solved = []
+    freed = improve_module.freed_columns
+    monkeypatch.setattr(improve_module, "freed_columns", lambda cols, hood: solved.append(hood.label) or freed(cols, hood))
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    return solved, rules, _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+
+
 @pytest.mark.parametrize("stall_trigger", [False, True])
 def test_a_stalled_pass_starts_the_polish_in_its_middle_and_keeps_every_rule(keeps_rules, monkeypatch, stall_trigger):
     # the stall trigger (issue 11, family seed 29: no pass ended in 60 s, so the polish never ran):
@@ -283,11 +293,7 @@ def test_a_stalled_pass_starts_the_polish_in_its_middle_and_keeps_every_rule(kee
     if stall_trigger:
         monkeypatch.setattr(improve_module, "POLISH_STALL_SHARE", 0.0)
         monkeypatch.setattr(improve_module, "POLISH_STALL_LEAST_S", 0.0)
-    solved = []
-    freed = improve_module.freed_columns
-    monkeypatch.setattr(improve_module, "freed_columns", lambda cols, hood: solved.append(hood.label) or freed(cols, hood))
-    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
-    model, lp, first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    solved, rules, (model, lp, first) = _three_starts_recorded(monkeypatch)
     said, log = [], []
     x, objective, bound = improve(model, model.incumbent, first, bound=lp, deadline_s=60.0,
                                   started=time.perf_counter(), progress=said.append, log=log,
@@ -320,11 +326,7 @@ def test_a_window_out_of_time_without_a_gain_is_solved_next_in_two_halves(keeps_
     monkeypatch.setattr(improve_module, "run_here",
                         lambda *args, **kwargs: dataclasses.replace(real_run(*args, **kwargs), optimal=False))
     monkeypatch.setattr(improve_module, "SUB_MIP_SECONDS", 0.0)
-    solved = []
-    freed = improve_module.freed_columns
-    monkeypatch.setattr(improve_module, "freed_columns", lambda cols, hood: solved.append(hood.label) or freed(cols, hood))
-    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
-    model, lp, first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    solved, rules, (model, lp, first) = _three_starts_recorded(monkeypatch)
     x, objective, _bound = improve(model, model.incumbent, first, bound=lp, deadline_s=20.0,
                                    started=time.perf_counter(), progress=lambda _s: None, log=[],
                                    first_width_minutes=120)
