@@ -9,12 +9,15 @@ that MIP warm-started from the incumbent, so a sub-MIP returns the incumbent or 
 better plan is accepted only after its integer decisions are rounded and the model is
 solved again with them fixed (every row of the model holds: every rule is kept).
 
-A pass tries every start-time window (``WINDOW_INTERVALS`` wide, overlapping by half), then
+A pass tries every start-time window (``WINDOW_INTERVALS`` wide, overlapping by half; one whose
+MIP runs out of time without a gain is split in two by start time, solved next), then
 per contract and weekday the tours off that day, then each contract and each channel, and on
 a small model (``branch_and_bound``) branch and bound on the whole model for a share of the
 time left (its dual bound is a proven bound of the week, and is
 used). A pass without a gain doubles the window width, or halves it when windows ran out of
-time; the first such pass is followed by the polish, on any model: branch and bound on the
+time; the first such pass is followed by the polish, on any model (or it interrupts a pass
+once no neighbourhood has gained for ``POLISH_STALL_SHARE`` of the time left, and the pass then
+goes on unless it found a better plan): branch and bound on the
 whole model from the incumbent for ``POLISH_SHARE`` of the time left, and for the rest of the
 time when it made progress (a better plan, or its dual bound closed ``POLISH_PROGRESS`` of the
 gap), else back to the windows. Whole-model runs stream each better plan from their child
@@ -61,6 +64,12 @@ INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is inter
 # branch and bound from scratch proved 1.0034 in 10.5 s; seed 29: 1.0102 against HiGHS's 1.0064
 POLISH_SHARE = 0.25
 POLISH_PROGRESS = 0.1
+# the polish also starts, once, in the middle of a pass when no neighbourhood has gained for this
+# share of the time left (since the search began, or its last gain), and for at least
+# POLISH_STALL_LEAST_S: family seed 29's windows each ran into their 6 s limit, a first pass did
+# not end in 60 s, and the polish never started
+POLISH_STALL_SHARE = 0.5
+POLISH_STALL_LEAST_S = 2 * SUB_MIP_SECONDS
 _TOL = 1e-6
 
 
@@ -208,7 +217,12 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
             position += 1
-            if position >= len(hoods):
+            if search.split:  # a window out of time without a gain: its halves next
+                hoods, search.split = hoods[:position] + search.split + hoods[position:], []
+            if _stalled(search):  # no gain for a long share of the time left: the polish now, then the pass's rest
+                search.polish, search.resume = "running", hoods[position:]
+                hoods, position = [search.everything_hood], 0
+            elif position >= len(hoods):
                 hoods, position = _next_pass(search), 0
     finally:
         for child in (search.worker, search.streamer):
@@ -252,6 +266,9 @@ class _Search:
     gained_in_pass: bool = False
     polish: str = "untried"
     progressed: bool = False
+    last_gain_at: float = field(default_factory=time.perf_counter)  # the search's start, then its last gain's time
+    resume: list | None = None  # the rest of the pass a stalled search's polish interrupted
+    split: list = field(default_factory=list)  # a window that ran out of time, in halves: solved next
 
     def left(self) -> float:
         return self.deadline_s - (time.perf_counter() - self.started)
@@ -303,11 +320,27 @@ def _one_pass(search: _Search) -> list[Neighbourhood]:
     return turns + large + ([search.everything_hood] if search.small else [])
 
 
+def _stalled(search: _Search) -> bool:
+    """True when the polish has not run and no neighbourhood has gained for
+    ``POLISH_STALL_SHARE`` of the time left (at least ``POLISH_STALL_LEAST_S``): the polish
+    starts then instead of waiting for the pass's end, and the pass goes on after it
+    (:func:`_next_pass`) unless it found a better plan."""
+    if search.polish != "untried" or search.final:
+        return False
+    quiet_s = time.perf_counter() - search.last_gain_at
+    return quiet_s >= max(POLISH_STALL_LEAST_S, POLISH_STALL_SHARE * search.left())
+
+
 def _next_pass(search: _Search) -> list[Neighbourhood]:
     """The next pass's neighbourhoods. After a pass without a gain: larger windows (smaller when
     windows ran out of time), and the first time the polish (one pass of branch and bound on the
     whole model); after the polish, branch and bound to the end when it made progress, else the
     windows. Once a window spans two days, branch and bound on the whole model to the end."""
+    if search.resume is not None:  # the polish a stall started: the rest of its pass, unless it made progress
+        rest, search.resume, search.polish = search.resume, None, "done"
+        search.final = search.final or search.progressed
+        if rest and not search.final:
+            return rest
     stalled = not search.gained_in_pass and search.polish != "running"
     interval = search.model.grid.interval_minutes
     if search.polish == "running":
@@ -331,6 +364,21 @@ def _next_pass(search: _Search) -> list[Neighbourhood]:
     return hoods
 
 
+def _halves(model, hood: Neighbourhood) -> list[Neighbourhood]:
+    """A start-time window's tours in two windows, the earlier half of its start times and the
+    later (none when all start at one time): solved next when the window's MIP ran out of time
+    without a gain."""
+    starts = sorted({model.tours[j].start_minute for j in hood.tours})
+    if len(starts) < 2:
+        return []
+    middle = starts[len(starts) // 2]
+    early = tuple(j for j in hood.tours if model.tours[j].start_minute < middle)
+    late = tuple(j for j in hood.tours if model.tours[j].start_minute >= middle)
+    end = starts[-1] + model.grid.interval_minutes
+    return [Neighbourhood(f"starts {_clock(starts[0])}-{_clock(middle)}", early),
+            Neighbourhood(f"starts {_clock(middle)}-{_clock(end)}", late)]
+
+
 def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     """One neighbourhood's MIP from the incumbent, the incumbent replaced when it finds a better
     plan that keeps every rule (:func:`checked_plan`), the bound raised by a whole-model run's dual
@@ -350,7 +398,12 @@ def _search_hood(search: _Search, hood: Neighbourhood) -> None:
                         f"gap {search.gap():.2%}")
     took = time.perf_counter() - ran
     if search.polish == "running":  # progress: a better plan, or POLISH_PROGRESS of the gap closed by the bound
-        search.progressed = gained or search.bound >= before[1] + POLISH_PROGRESS * (before[0] - before[1])
+        # (a polish the stall started: a better plan only, the bound raised either way: seed 31 at
+        # load 5 ended at its first plan, 58,821.6, with a dual bound 57,930 against the LP's 57,820,
+        # 11 % of the gap closed, so it seems the rest of the time went to branch and bound, which
+        # found nothing; main's windows went on to 58,321.6 in the same window)
+        closed = search.bound >= before[1] + POLISH_PROGRESS * (before[0] - before[1])
+        search.progressed = gained or (closed and search.resume is None)
         search.progress(f"branch and bound on the whole model from the incumbent ({took:.1f} s): "
                         + ("progress, it gets the rest of the time" if search.progressed
                            else "no progress, back to the neighbourhoods"))
@@ -362,6 +415,8 @@ def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     if (not (result is not None and result.optimal) and not everything and hood.kind == "window"
             and took >= limit * 0.9):
         search.timed_out = True  # a window too big to solve in its time
+        if not gained:
+            search.split = _halves(search.model, hood)
 
 
 def _run_hood(search: _Search, hood: Neighbourhood, *, limit: float,
@@ -414,6 +469,7 @@ def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -
         return False
     search.x, search.best = checked[0], checked[1] + search.constant
     search.gained_in_pass = True
+    search.last_gain_at = time.perf_counter()
     search.proven.clear()
     seconds = time.perf_counter() - search.started
     search.log.append(Improvement(seconds, search.best, search.bound, f"neighbourhood: {hood.label}"))

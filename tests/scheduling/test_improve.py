@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 import warnings
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from scheduling.coverage import channel_demands, week_grid
+from scheduling.shifts import improve as improve_module
 from scheduling.shifts.improve import improve, neighbourhoods
 from scheduling.rules import RuleSet
 from scheduling.shifts import BoundError, HeadcountCaps, ShiftModel, plan_shifts
@@ -270,6 +272,72 @@ def test_the_polish_keeps_every_rule_and_raises_the_bound_only_to_a_proven_value
     plan = model.result("Optimal", objective, lp, bound)  # raises BoundError if below the bound
     assert plan.tours["agents"].sum() == 9
     keeps_rules(plan, rules)
+
+
+def _three_starts_recorded(monkeypatch):
+    """The polish test's week (LP 21, optimum 27, gap_rel 0) and the labels of the neighbourhoods
+    the search solves, in order (recorded as improve frees their columns)."""
+    solved = []
+    freed = improve_module.freed_columns
+    monkeypatch.setattr(improve_module, "freed_columns", lambda cols, hood: solved.append(hood.label) or freed(cols, hood))
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    return solved, rules, _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+
+
+@pytest.mark.parametrize("stall_trigger", [False, True])
+def test_a_stalled_pass_starts_the_polish_in_its_middle_and_keeps_every_rule(keeps_rules, monkeypatch, stall_trigger):
+    # the stall trigger (issue 11, family seed 29: no pass ended in 60 s, so the polish never ran):
+    # with no quiet time required, the polish (the whole model's neighbourhood) runs right after the
+    # first neighbourhood without a gain, not after the pass's last; either way it proves the
+    # optimum 27 (LP 21) and never a bound above it
+    if stall_trigger:
+        monkeypatch.setattr(improve_module, "POLISH_STALL_SHARE", 0.0)
+        monkeypatch.setattr(improve_module, "POLISH_STALL_LEAST_S", 0.0)
+    solved, rules, (model, lp, first) = _three_starts_recorded(monkeypatch)
+    said, log = [], []
+    x, objective, bound = improve(model, model.incumbent, first, bound=lp, deadline_s=60.0,
+                                  started=time.perf_counter(), progress=said.append, log=log,
+                                  first_width_minutes=60)
+    everything = "all tours (branch and bound)"
+    pass_length = len(neighbourhoods(model, width_minutes=60))
+    assert pass_length > 2
+    assert solved.index(everything) == (1 if stall_trigger else pass_length), solved
+    assert any(s.startswith("branch and bound on the whole model from the incumbent") for s in said), said
+    assert objective <= first + 1e-6
+    assert objective == pytest.approx(27.0)
+    assert 27.0 * (1 - 1e-4) - 1e-6 <= bound <= 27.0 + 1e-6
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    broken = [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    assert not broken, broken[:5]
+    keeps_rules(model.result("Optimal", objective, lp, bound), rules)
+
+
+def test_a_window_out_of_time_without_a_gain_is_solved_next_in_two_halves(keeps_rules, monkeypatch):
+    # issue 11 (seed 63: 2-hour windows ran into their 6 s limit pass after pass): a window whose MIP
+    # stops unproven without a better plan is followed by its earlier and later start times as two
+    # windows. Here every MIP really runs (in this process) and is reported unproven, with no time
+    # to spare (SUB_MIP_SECONDS 0), so each 2-hour window is split once (one start time a half)
+    def no_child(_h):
+        raise OSError("no child process in this test")
+
+    real_run = improve_module.run_here
+    monkeypatch.setattr(improve_module, "SubMipProcess", no_child)
+    monkeypatch.setattr(improve_module, "run_here",
+                        lambda *args, **kwargs: dataclasses.replace(real_run(*args, **kwargs), optimal=False))
+    monkeypatch.setattr(improve_module, "SUB_MIP_SECONDS", 0.0)
+    solved, rules, (model, lp, first) = _three_starts_recorded(monkeypatch)
+    x, objective, _bound = improve(model, model.incumbent, first, bound=lp, deadline_s=20.0,
+                                   started=time.perf_counter(), progress=lambda _s: None, log=[],
+                                   first_width_minutes=120)
+    assert solved[:3] == ["starts 09:00-11:00", "starts 09:00-10:00", "starts 10:00-11:00"], solved[:8]
+    assert solved[3] == "contract c off Mon", solved[:8]
+    assert solved[4:7] == ["starts 10:00-12:00", "starts 10:00-11:00", "starts 11:00-12:00"], solved[:8]
+    assert objective <= first + 1e-6
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    assert not [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    keeps_rules(model.result("Feasible", objective, lp, None), rules)
 
 
 def test_a_whole_model_run_stopped_at_its_deadline_proves_no_bound():
