@@ -471,11 +471,18 @@ def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -
     search.gained_in_pass = True
     search.last_gain_at = time.perf_counter()
     search.proven.clear()
-    seconds = time.perf_counter() - search.started
-    search.log.append(Improvement(seconds, search.best, search.bound, f"neighbourhood: {hood.label}"))
-    search.progress(f"incumbent {search.best:,.1f}, bound {search.bound:,.1f}, gap {search.gap():.2%} "
-                    f"({hood.label}, {seconds:.1f} s)")
+    log_gain(search.log, search.progress, started=search.started, best=search.best, bound=search.bound,
+             label=hood.label)
     return True
+
+
+def log_gain(log: list[Improvement], progress, *, started: float, best: float, bound: float, label: str) -> None:
+    """A neighbourhood's better plan (objective ``best``, ``label``), ``started`` seconds
+    (perf_counter) into the search: appended to ``log`` and told to ``progress``."""
+    seconds = time.perf_counter() - started
+    log.append(Improvement(seconds, best, bound, f"neighbourhood: {label}"))
+    progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {(best - bound) / max(abs(best), _TOL):.2%} "
+             f"({label}, {seconds:.1f} s)")
 
 
 def run_here(h, cols: IntegerColumns, lower: np.ndarray, upper: np.ndarray, x: np.ndarray, *,

@@ -250,16 +250,13 @@ class _ShortSearch:
     def accept(self, x: np.ndarray, objective: float, label: str) -> bool:
         """``x`` (objective ``objective``, with the constant) becomes the incumbent when cheaper:
         logged and told; True then."""
-        from scheduling.shifts.improve import Improvement  # improve imports this module
+        from scheduling.shifts.improve import log_gain  # improve imports this module
 
         if not objective < self.best - _TOL * max(1.0, abs(self.best)):
             return False
         self.x, self.best = x, objective
         self.proven.clear()
-        seconds = time.perf_counter() - self.started
-        self.log.append(Improvement(seconds, self.best, self.bound, f"neighbourhood: {label}"))
-        self.progress(f"incumbent {self.best:,.1f}, bound {self.bound:,.1f}, "
-                      f"gap {(self.best - self.bound) / max(abs(self.best), _TOL):.2%} ({label}, {seconds:.1f} s)")
+        log_gain(self.log, self.progress, started=self.started, best=self.best, bound=self.bound, label=label)
         return True
 
 
