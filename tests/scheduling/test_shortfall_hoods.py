@@ -14,9 +14,8 @@ from scheduling.coverage import channel_demands, week_grid
 from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
-from scheduling.shifts.improve import improve, integer_columns
-from scheduling.shifts.improve import checked_plan
-from scheduling.shifts.shortfall_hoods import improve_short_days, recompleted, round_order, short_days, shortfall_hoods
+from scheduling.shifts.improve import checked_plan, improve, integer_columns
+from scheduling.shifts.shortfall_hoods import _solve, improve_short_days, recompleted, round_order, short_days, shortfall_hoods
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -100,6 +99,14 @@ def test_moving_a_break_off_the_short_interval_reaches_the_known_optimum():
     assert [i.method for i in log] == ["neighbourhood: c shifts covering the short intervals, voice Mon"]
     tours = [round(polished[t.var.index]) for t in model.tours]
     assert tours == [1, 1]  # the tours as they were (the only optimal ones): the breaks moved
+    # and the breaks neighbourhood alone (tours fixed) reaches the same optimum: the breaks suffice
+    breaks = next(hood for hood in shortfall_hoods(model, cols, short[0]) if hood.kind == "breaks")
+    h = model.prob.solverModel
+    result, _worker = _solve(h, cols, breaks.columns, x, None, limit_s=20, stop_at=time.perf_counter() + 20,
+                             progress=lambda _s: None)
+    alone = checked_plan(h, cols, result.col_value)
+    assert alone is not None and alone[1] + model.prob.objective.constant == pytest.approx(56.0)
+    assert [round(alone[0][t.var.index]) for t in model.tours] == [1, 1]
     monday = {p.group.start_minute + p.offset_minutes: round(polished[p.var.index])
               for p in model.placements if p.group.day == 0 and p.var is not None and polished[p.var.index] > 0.5}
     assert sum(monday.values()) == 2 and monday.get(600, 0) <= 1  # two breaks, at most one at 10:00
