@@ -273,7 +273,7 @@ def _round(search: _ShortSearch) -> bool:
             return False
         if hood.label in search.proven:
             continue
-        result, search.worker = _solve(search.h, search.cols, hood.columns, search.x, search.worker,
+        result, search.worker = solve_hood(search.h, search.cols, hood.columns, search.x, search.worker,
                                        limit_s=min(HOOD_SECONDS, left), stop_at=search.end, progress=search.progress)
         better = (result is not None and result.col_value is not None
                   and result.objective + constant < search.best - _TOL * max(1.0, abs(search.best)))
@@ -308,7 +308,7 @@ def recompleted(model, cols: IntegerColumns, x: np.ndarray) -> tuple[np.ndarray,
     return None if checked is None else (checked[0], checked[1] + float(model.prob.objective.constant))
 
 
-def _solve(h, cols: IntegerColumns, free: np.ndarray, x: np.ndarray, worker: SubMipProcess | None, *,
+def solve_hood(h, cols: IntegerColumns, free: np.ndarray, x: np.ndarray, worker: SubMipProcess | None, *,
            limit_s: float, stop_at: float, progress: Progress) -> tuple[SubMipResult | None, SubMipProcess | None]:
     """One neighbourhood's MIP: ``free`` integer columns between 0 and infinity, the others fixed
     at ``x`` rounded, warm-started from ``x``; in ``worker`` (killed at ``stop_at``) or, without

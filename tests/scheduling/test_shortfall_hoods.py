@@ -15,7 +15,8 @@ from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
 from scheduling.shifts.improve import checked_plan, improve, integer_columns
-from scheduling.shifts.shortfall_hoods import _solve, improve_short_days, recompleted, round_order, short_days, shortfall_hoods
+from scheduling.shifts.shortfall_hoods import (improve_short_days, recompleted, round_order, short_days, shortfall_hoods,
+                                              solve_hood)
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -102,7 +103,7 @@ def test_moving_a_break_off_the_short_interval_reaches_the_known_optimum():
     # and the breaks neighbourhood alone (tours fixed) reaches the same optimum: the breaks suffice
     breaks = next(hood for hood in shortfall_hoods(model, cols, short[0]) if hood.kind == "breaks")
     h = model.prob.solverModel
-    result, _worker = _solve(h, cols, breaks.columns, x, None, limit_s=20, stop_at=time.perf_counter() + 20,
+    result, _worker = solve_hood(h, cols, breaks.columns, x, None, limit_s=20, stop_at=time.perf_counter() + 20,
                              progress=lambda _s: None)
     alone = checked_plan(h, cols, result.col_value)
     assert alone is not None and alone[1] + model.prob.objective.constant == pytest.approx(56.0)
