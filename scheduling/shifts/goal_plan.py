@@ -277,7 +277,6 @@ def repair_floors(model, first: tuple[np.ndarray, float] | None, *,
     return first
 
 
-
 def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, placed=None,
                progress: Progress) -> tuple[np.ndarray, np.ndarray | None]:
     """A start's ``tours`` in a goal model with every floor held

@@ -166,7 +166,7 @@ def round_order(model, cols: IntegerColumns, shorts: list[ShortDay]) -> list[Sho
 
 
 def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
-                     started: float, in_child: bool, progress: Progress,
+                       started: float, in_child: bool, progress: Progress,
                      log: list[Improvement]) -> tuple[np.ndarray, float]:
     """Improve plan ``x`` (every HiGHS column's value; ``best`` its objective with the model's
     constant) by the neighbourhoods of its short days until none gains, the plan is within
@@ -191,8 +191,8 @@ def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, 
         except OSError as exc:
             progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
     try:
-        return _search_short_days(model, h, cols, x, best, bound=bound, stop_at=stop_at, started=started, worker=worker,
-                       progress=progress, log=log)
+        return _search_short_days(model, h, cols, x, best, bound=bound, stop_at=stop_at, started=started,
+                                  worker=worker, progress=progress, log=log)
     finally:
         h.setOptionValue("mip_rel_gap", gap_before)
         if worker is not None:
@@ -200,8 +200,8 @@ def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, 
 
 
 def _search_short_days(model, h, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
-            started: float, worker: SubMipProcess | None, progress: Progress,
-            log: list[Improvement]) -> tuple[np.ndarray, float]:
+                       started: float, worker: SubMipProcess | None, progress: Progress,
+                       log: list[Improvement]) -> tuple[np.ndarray, float]:
     """The search of :func:`improve_short_days` with its MIPs in ``worker`` (None: in this process):
     rounds of neighbourhoods (:func:`round_order`) while one gains; then, when the tours have
     moved since the plan was last completed, the plan's breaks, lunches and blending placed
@@ -274,7 +274,7 @@ def _round(search: _ShortSearch) -> bool:
         if hood.label in search.proven:
             continue
         result, search.worker = solve_hood(search.h, search.cols, hood.columns, search.x, search.worker,
-                                       limit_s=min(HOOD_SECONDS, left), stop_at=search.end, progress=search.progress)
+                                           limit_s=min(HOOD_SECONDS, left), stop_at=search.end, progress=search.progress)
         better = (result is not None and result.col_value is not None
                   and result.objective + constant < search.best - _TOL * max(1.0, abs(search.best)))
         checked = checked_plan(search.h, search.cols, result.col_value) if better else None
@@ -309,7 +309,7 @@ def recompleted(model, cols: IntegerColumns, x: np.ndarray) -> tuple[np.ndarray,
 
 
 def solve_hood(h, cols: IntegerColumns, free: np.ndarray, x: np.ndarray, worker: SubMipProcess | None, *,
-           limit_s: float, stop_at: float, progress: Progress) -> tuple[SubMipResult | None, SubMipProcess | None]:
+               limit_s: float, stop_at: float, progress: Progress) -> tuple[SubMipResult | None, SubMipProcess | None]:
     """One neighbourhood's MIP: ``free`` integer columns between 0 and infinity, the others fixed
     at ``x`` rounded, warm-started from ``x``; in ``worker`` (killed at ``stop_at``) or, without
     one, in this process with HiGHS's time limit. Returns (result or None, the worker: None
