@@ -44,7 +44,7 @@ def main() -> None:
     from execution import Executor
     from planner import pipeline
     from planner.plan_config import load_plan_config
-    from planner.week_schedule import _read_agents, load_rules
+    from planner.week_schedule import _read_agents, load_rules, plan_processes
     from scheduling.coverage import channel_demands, planning_week_start, validate_requirements, week_grid
     from scheduling.roster import headcount_caps
     from scheduling.shifts import heuristics, warm
@@ -61,7 +61,7 @@ def main() -> None:
     caps = None if agents is None else headcount_caps(
         agents, planning_week_start(requirements["interval_start"], first_weekday=rules.week_start))
     load = os.getloadavg()[0]
-    plan = plan_shifts(requirements, rules, caps=caps, targets=targets)
+    plan = plan_shifts(requirements, rules, caps=caps, targets=targets, processes=plan_processes())  # one plan, alone
 
     grid = week_grid(requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
                      first_weekday=rules.week_start)

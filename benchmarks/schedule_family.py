@@ -67,7 +67,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from results import append_section  # noqa: E402
 
-from planner.week_schedule import service_check  # noqa: E402
+from planner.week_schedule import plan_processes, service_check  # noqa: E402
 from scheduling.channels import chat_required_agents  # noqa: E402
 from scheduling.coverage import DEFERRED_CHANNELS, channel_demands, week_grid  # noqa: E402
 from scheduling.erlang import required_agents  # noqa: E402
@@ -330,8 +330,9 @@ def _caps(inst: Instance, rules: RuleSet) -> HeadcountCaps | None:
     return headcount_caps(agents, inst.week_start)
 
 
-def run_ours(inst: Instance) -> dict:
-    """plan_shifts on the instance: ratios, times, simulated service and over-coverage."""
+def run_ours(inst: Instance, processes: int = 1) -> dict:
+    """plan_shifts on the instance (``processes``: plan_shifts's; 2 runs the portfolio): ratios,
+    times, simulated service and over-coverage."""
     rules = RuleSet.from_mapping(inst.rules, source=f"family seed {inst.seed}")
     caps = _caps(inst, rules)
     started = time.perf_counter()
@@ -339,7 +340,7 @@ def run_ours(inst: Instance) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            plan = plan_shifts(inst.requirements, rules, caps=caps,
+            plan = plan_shifts(inst.requirements, rules, caps=caps, processes=processes,
                                progress=lambda s, _share=None: marks.append((time.perf_counter() - started, s)))
     except (SolveError, ValueError) as exc:
         return {"ours_error": f"{type(exc).__name__}: {exc}"[:200], "ours_s": time.perf_counter() - started}
@@ -406,13 +407,13 @@ HIGHS_COLUMNS = ("highs_status", "highs_objective", "highs_mip_bound", "highs_s"
 
 
 def run_instance(seed: int, time_limit_s: float, highs: bool, *, ours: bool = True,
-                 highs_row: dict | None = None) -> dict:
-    """One seed: ours (unless ``ours`` is False) and HiGHS B&B (when ``highs``), or HiGHS's
-    columns from an earlier run (``highs_row``, from ``--highs-csv``)."""
+                 highs_row: dict | None = None, processes: int = 1) -> dict:
+    """One seed: ours (unless ``ours`` is False; ``processes`` plan_shifts's) and HiGHS B&B
+    (when ``highs``), or HiGHS's columns from an earlier run (``highs_row``, from ``--highs-csv``)."""
     inst = instance(seed, time_limit_s=time_limit_s)
     row = {"seed": seed, "label": inst.label, "features": ", ".join(inst.features)}
     if ours:
-        row.update(run_ours(inst))
+        row.update(run_ours(inst, processes))
     if highs_row is not None:
         row.update({k: highs_row[k] for k in HIGHS_COLUMNS if k in highs_row})
     elif highs:
@@ -442,13 +443,15 @@ def _q(values: list[float], q: float) -> float:
 
 
 def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], jobs: int, wall_s: float,
-           load: tuple[float, float, float], note: str, highs_csv: Path | None = None, highs_run: bool = True) -> str:
+           load: tuple[float, float, float], note: str, highs_csv: Path | None = None, highs_run: bool = True,
+           processes: int | None = None) -> str:
     rows = sorted(rows, key=lambda r: r["seed"])
     full = tuple(seeds) == SEEDS
     cmd = "`.venv/bin/python benchmarks/schedule_family.py"
     cmd += "" if full else f" --seeds {','.join(map(str, seeds))}"
     cmd += "" if time_limit_s == 60 else f" --time-limit {time_limit_s:g}"
     cmd += "" if jobs == 1 else f" --jobs {jobs}"
+    cmd += "" if processes is None else f" --processes {processes}"
     cmd += "" if highs_csv is None else f" --highs-csv {highs_csv}"
     cmd += "" if highs_run or highs_csv is not None else " --no-highs"
     cmd += "`"
@@ -534,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0-31", help="e.g. 0-5,9 (default: the whole family, 0-31)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="time_limit_s for ours and for HiGHS")
     parser.add_argument("--jobs", type=int, default=1, help="instances solved at a time (processes)")
+    parser.add_argument("--processes", type=int,
+                        help="plan_shifts's processes per instance (default: the machine's cores divided by --jobs; "
+                             "2 runs the concurrent branch and bound, 1 is without it)")
     parser.add_argument("--no-highs", action="store_true", help="skip the HiGHS branch-and-bound baseline")
     parser.add_argument("--no-record", action="store_true", help="print only, do not append to RESULTS.md")
     parser.add_argument("--csv", type=Path, help="also write the per-instance table to this CSV")
@@ -554,12 +560,13 @@ def main(argv: list[str] | None = None) -> int:
         missing = sorted(set(seeds) - set(earlier))
         if missing:
             parser.error(f"--highs-csv {args.highs_csv}: no row for seed(s) {missing}")
+    processes = args.processes or max(1, plan_processes() // max(1, args.jobs))
     load = os.getloadavg()
     started = time.perf_counter()
     rows = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {pool.submit(run_instance, s, args.time_limit, not args.no_highs, ours=not args.no_ours,
-                               highs_row=earlier.get(s)): s for s in seeds}
+                               highs_row=earlier.get(s), processes=processes): s for s in seeds}
         for future in concurrent.futures.as_completed(futures):
             row = future.result()
             rows.append(row)
@@ -572,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     text = report(rows, time_limit_s=args.time_limit, seeds=seeds, jobs=args.jobs,
                   wall_s=time.perf_counter() - started, load=load, note=args.note, highs_csv=args.highs_csv,
-                  highs_run=not args.no_highs)
+                  highs_run=not args.no_highs, processes=args.processes)
     print(text)
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)

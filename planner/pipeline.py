@@ -43,7 +43,7 @@ from planner.staffing import staffing_from_mapping
 from planner.store import Store
 from planner.writers import json_ready
 from planner.uncertainty import UncertaintyReport, roster_under_uncertainty, spread_of, with_spread
-from planner.week_schedule import ScheduleChecks, SolverReport, WeekSchedule, schedule_week
+from planner.week_schedule import ScheduleChecks, SolverReport, WeekSchedule, plan_processes, schedule_week
 from scheduling.requirements import requirements as build_requirements
 from scheduling.shifts.warm import WarmStart, requirements_digest
 
@@ -139,13 +139,14 @@ def requirements_stage(forecast: pd.DataFrame, targets: dict, *, interval_minute
 
 def schedule_stage(requirements: pd.DataFrame, rules_mapping: dict[str, Any], *, agents: Any = None, source: str,
                    targets: dict | None = None, spread: pd.DataFrame | None = None,
-                   start: WarmStart | None = None) -> WeekSchedule:
+                   start: WarmStart | None = None, processes: int = 1) -> WeekSchedule:
     """The schedule stage: shift plan, roster, activities, coverage and checks for a Requirements
     frame under the rules (:func:`planner.week_schedule.schedule_week`); ``spread`` (the
     forecast's) plans the targets' ``risk`` for the forecast scenarios; ``start``: tours to
-    warm-start the shift plan from."""
+    warm-start the shift plan from; ``processes``: what the shift plan may keep busy (1 beside
+    other plans, :func:`planner.week_schedule.plan_processes` alone)."""
     return schedule_week(requirements, rules_mapping, agents=agents, source=source, targets=targets, spread=spread,
-                         start=start)
+                         start=start, processes=processes)
 
 
 def build_forecast(config: PlanConfig, history: pd.DataFrame, *, progress: Progress | None = None,
@@ -179,7 +180,7 @@ def scenario_requirements(config: PlanConfig, forecast: pd.DataFrame, scenario: 
 
 
 def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool = True,
-             start: WarmStart | None = None) -> Outcome:
+             start: WarmStart | None = None, processes: int = 1) -> Outcome:
     """Requirements, shift plan, roster and service for one scenario (runs in a worker).
 
     What the stages warn about (a time limit spent above the bound, intervals no shift reaches,
@@ -188,20 +189,21 @@ def evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, 
     forecast scenarios (``Outcome.uncertainty`` None, no ``p_meets_target`` in the row): for
     callers that only need cost and expected service (:mod:`planner.scenarios`). ``start``: the
     shift plan begins from these tours (the base plan's, :func:`run_scenarios`) instead of the
-    LP rounding (:func:`scheduling.shifts.solve.plan_shifts_from`)."""
+    LP rounding (:func:`scheduling.shifts.solve.plan_shifts_from`). ``processes``: what the
+    shift plan may keep busy (default 1: scenarios are planned side by side)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome = _evaluate(config, forecast, scenario, uncertainty=uncertainty, start=start)
+        outcome = _evaluate(config, forecast, scenario, uncertainty=uncertainty, start=start, processes=processes)
     said = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
     return dataclasses.replace(outcome, warnings=said)
 
 
 def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *, uncertainty: bool,
-              start: WarmStart | None = None) -> Outcome:
+              start: WarmStart | None = None, processes: int = 1) -> Outcome:
     requirements, targets, rules = scenario_requirements(config, forecast, scenario)
     risky = any(getattr(t, "risk", None) is not None for t in targets.values())
     schedule = schedule_stage(requirements, rules, agents=config.agents, source=str(config.source), targets=targets,
-                              spread=spread_of(forecast) if risky else None, start=start)
+                              spread=spread_of(forecast) if risky else None, start=start, processes=processes)
     service = expected_service(schedule.coverage, requirements, targets, interval_minutes=config.interval_minutes)
     channels = channel_summary(service, schedule.checks.deferred_on_time)
     row = plan_row(
@@ -240,10 +242,13 @@ def _evaluate(config: PlanConfig, forecast: pd.DataFrame, scenario: Scenario, *,
     )
 
 
-def scenario_task(config: PlanConfig, forecast: pd.DataFrame, start: WarmStart | None, scenario: Scenario) -> Outcome:
-    """One scenario's plan (a Dask task; ``config``, ``forecast`` and the warm ``start`` are
-    shared by the batch)."""
-    return evaluate(config, forecast, scenario, start=start)
+def scenario_task(config: PlanConfig, forecast: pd.DataFrame, start: WarmStart | None, alone: bool,
+                  scenario: Scenario) -> Outcome:
+    """One scenario's plan (a Dask task; ``config``, ``forecast``, the warm ``start`` and
+    ``alone`` are shared by the batch). ``alone``: the batch is this one plan, so it may keep
+    the cores of the process it runs in busy (:func:`planner.week_schedule.plan_processes`,
+    read where it runs); else 1 process, beside the batch's other plans."""
+    return evaluate(config, forecast, scenario, start=start, processes=plan_processes() if alone else 1)
 
 
 def shown_error(exc: BaseException) -> BaseException:
@@ -278,7 +283,10 @@ def run_scenarios(
     (:func:`scheduling.shifts.solve.plan_shifts_from`), so it runs after the base; the others
     are planned from their own LP, in the base's batch while workers are free (the base and
     ``workers - 1`` of them), then with the warm ones. Each result depends on its inputs and
-    the base plan only, never on the order or the number of workers.
+    the base plan only, never on the order or the number of workers (but for what a time
+    limit cuts short). A batch of one plan (the base alone) lets it keep the cores of its
+    process busy (``processes``, :func:`scheduling.shifts.plan_shifts`'s portfolio); plans in a
+    batch of several run side by side, one process each.
 
     ``executor``: where they run (default: a local cluster of ``workers`` processes, default
     the cores, started for the call; one scenario runs in this process). ``on_done(outcome)``
@@ -302,7 +310,7 @@ def run_scenarios(
         for batch in batches:
             if not batch:
                 continue
-            results = executor.map(scenario_task, batch, common=(config, forecast, start),
+            results = executor.map(scenario_task, batch, common=(config, forecast, start, len(batch) == 1),
                                    labels=[f"scenario {s.name!r}" for s in batch], on_result=on_result,
                                    warm=SCENARIO_MODULES)
             outcomes.update({s.name: outcome for s, outcome in zip(batch, results)})

@@ -184,6 +184,7 @@ def plan_for_risk(
     seed: int = 0,
     max_rounds: int = MAX_ROUNDS,
     progress: Progress | None = None,
+    processes: int = 1,
 ) -> RiskPlan:
     """Plan the week so every risk channel's goal holds in >= ``risk`` of the forecast scenarios.
 
@@ -192,7 +193,9 @@ def plan_for_risk(
     daily/weekly goal are planned for it); ``spread``: the forecast's spread
     (:func:`forecasting.scenarios.forecast_spread`; None: Poisson noise only);
     ``interval_minutes``: the requirements' grid; ``scenarios`` (>= 50) and ``seed``: the paths;
-    ``max_rounds``: plans at raised volume after the point plan, at most. Returns a
+    ``max_rounds``: plans at raised volume after the point plan, at most; ``processes``: each
+    plan's (:func:`scheduling.shifts.plan_shifts`: 2 when it is solved alone on two cores or
+    more, :func:`planner.week_schedule.plan_processes`). Returns a
     :class:`RiskPlan` (``met`` False when the last of them still misses: the caller warns).
     """
     say = progress or quiet
@@ -204,7 +207,7 @@ def plan_for_risk(
     def attempt(multipliers: dict[str, float]) -> tuple[ShiftPlan, pd.DataFrame, RiskRound]:
         return _plan_and_simulate(requirements, multipliers, rules=rules, caps=caps, targets=targets, risk=risk,
                                   interval_minutes=interval_minutes, spread=spread, volumes=volumes, seed=seed,
-                                  progress=say)
+                                  progress=say, processes=processes)
 
     say("planning on the point forecast (risk)")
     shift_plan, planned_on, first = attempt({c: 1.0 for c in risk})
@@ -233,12 +236,12 @@ def plan_for_risk(
 def _plan_and_simulate(requirements: pd.DataFrame, multipliers: Mapping[str, float], *, rules: RuleSet,
                        caps: HeadcountCaps | None, targets: Mapping[str, ServiceTarget], risk: Mapping[str, float],
                        interval_minutes: int, spread: pd.DataFrame | None, volumes: pd.DataFrame, seed: int,
-                       progress: Progress) -> tuple[ShiftPlan, pd.DataFrame, RiskRound]:
+                       progress: Progress, processes: int = 1) -> tuple[ShiftPlan, pd.DataFrame, RiskRound]:
     """One plan of the search: the week planned at the risk channels' volume x ``multipliers``
     and its roster simulated over the point forecast's ``volumes`` (paths); returns the shift
     plan, the requirements it was planned on and its :class:`RiskRound`."""
     planned_on = _scaled(requirements, multipliers)
-    shift_plan = plan_shifts(planned_on, rules, caps=caps, progress=progress, targets=targets)
+    shift_plan = plan_shifts(planned_on, rules, caps=caps, progress=progress, targets=targets, processes=processes)
     report = roster_under_uncertainty(shift_plan.coverage, requirements, targets, interval_minutes=interval_minutes,
                                       spread=spread, volumes=volumes, seed=seed)
     p = report.per_channel.set_index("channel")["p_goal"]

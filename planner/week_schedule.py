@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -374,6 +375,19 @@ class WeekSchedule:
         }
 
 
+def plan_processes() -> int:
+    """The processes one shift plan solved alone may keep busy: this process's cores
+    (``os.sched_getaffinity``; ``os.cpu_count()`` where it is missing). For a plan solved in its
+    own process with nothing else planned beside it (``planner schedule``, ``planner plan``'s
+    plan when it runs alone, the benchmarks' single plans); plans solved side by side (Dask
+    scenario workers, the frontier, the budget search) pass 1, so that N plans never keep 2 N
+    processes busy (:func:`scheduling.shifts.plan_shifts`'s ``processes``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def schedule_week(
     requirements: pd.DataFrame,
     rules: RuleSet | Mapping[str, Any] | str | Path,
@@ -386,6 +400,7 @@ def schedule_week(
     progress: Progress | None = None,
     spread: pd.DataFrame | None = None,
     start: WarmStart | None = None,
+    processes: int = 1,
 ) -> WeekSchedule:
     """Plan, roster and check one week: a :class:`WeekSchedule`.
 
@@ -404,6 +419,9 @@ def schedule_week(
     (:func:`scheduling.shifts.solve.plan_shifts_from`; e.g. a budget scenario from its base
     plan, ``WarmStart.of(base.tours)``); not used when planning for risk.
 
+    ``processes``: what each shift plan may keep busy (:func:`scheduling.shifts.plan_shifts`):
+    1 (default) when other plans run beside this one, :func:`plan_processes` when it runs alone.
+
     Raises :class:`scheduling.checks.RuleViolationError` when the independent rule check finds
     a violation in the roster, or the coverage the plan priced, the plan's and the roster's
     (``coverage``) differ: such a roster is never a result.
@@ -413,7 +431,8 @@ def schedule_week(
     risky = _warn_risk(targets, spread)
     agent_list = _read_agents(agents, rule_set)
     plan, roster, risk_plan = _plan_and_roster(requirements, rule_set, agent_list, targets=targets, say=say,
-                                               spread=spread if risky else None, seed=seed, start=start)
+                                               spread=spread if risky else None, seed=seed, start=start,
+                                               processes=processes)
     say("checking the roster")
     _check(plan, roster, rule_set)
     service: dict[str, Any]
@@ -448,7 +467,8 @@ def _read_agents(agents: str | Path | pd.DataFrame | None, rule_set: RuleSet):
 
 
 def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, *, targets, say,
-                     spread: pd.DataFrame | None = None, seed: int = 0, start: WarmStart | None = None):
+                     spread: pd.DataFrame | None = None, seed: int = 0, start: WarmStart | None = None,
+                     processes: int = 1):
     """The shift plan, its roster and the :class:`planner.risk.RiskPlan` (None unless ``spread``
     is given for targets with a risk); with named agents, re-planned (up to
     :data:`REPLAN_ROUNDS` times) under tighter caps while some tours fit no agent, keeping the
@@ -462,12 +482,14 @@ def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, 
         from planner.risk import plan_for_risk, risk_text
 
         risk_plan = plan_for_risk(requirements, rule_set, targets=targets, spread=spread,
-                                  interval_minutes=rule_set.interval_minutes, caps=caps, seed=seed, progress=say)
+                                  interval_minutes=rule_set.interval_minutes, caps=caps, seed=seed, progress=say,
+                                  processes=processes)
         plan, planned_on = risk_plan.plan, risk_plan.requirements
         if not risk_plan.met:
             warnings.warn(risk_text(risk_plan), stacklevel=3)
     else:
-        plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets, start=start)
+        plan = plan_shifts(requirements, rule_set, caps=caps, progress=say, targets=targets, start=start,
+                           processes=processes)
     say("assigning agents")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -478,7 +500,7 @@ def _plan_and_roster(requirements: pd.DataFrame, rule_set: RuleSet, agent_list, 
         # the aggregated caps let through tours no single agent can take: tighten and re-plan
         say(f"re-planning: {int(roster.unfilled['agents'].sum())} tour(s) had no agent")
         caps = _tightened(caps, plan.tours, roster.unfilled)
-        plan2 = plan_shifts(planned_on, rule_set, caps=caps, progress=say, targets=targets,
+        plan2 = plan_shifts(planned_on, rule_set, caps=caps, progress=say, targets=targets, processes=processes,
                             start=None if start is None else WarmStart.of(plan.tours, label="the plan before"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)

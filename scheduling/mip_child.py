@@ -14,11 +14,21 @@ One mechanism with the scheduler's: :class:`StreamingMip` is a
 model is known so that it imports highspy while the caller builds the model; the same wire
 format, model arrays, kill and serve loop) whose runs ask the child to stream: messages
 ``("improved", col_value)`` any number of times, then the :class:`SubMipResult` fields.
+
+:class:`ConcurrentMip` is the same child run without waiting for it (the scheduler's
+portfolio: branch and bound on the whole week on a second core beside the neighbourhood
+search): :meth:`ConcurrentMip.begin` starts the run and returns at once, a thread of this
+process reads what the child streams (so that the child never waits on a full pipe while the
+caller is busy), :meth:`ConcurrentMip.latest` is the last improving solution so far,
+:meth:`ConcurrentMip.ended` the answer once the run has ended by itself (its dual bound is
+proven then), and :meth:`ConcurrentMip.finish` kills a run still going and keeps its last
+streamed solution (no dual bound: nan).
 """
 
 from __future__ import annotations
 
 import pickle
+import threading
 import time
 from dataclasses import dataclass
 
@@ -26,7 +36,7 @@ import numpy as np
 
 from scheduling.shifts.submip import _HEADER, SubMipProcess, SubMipResult, _read_exactly, _send
 
-__all__ = ["MipAnswer", "StreamingMip"]
+__all__ = ["ConcurrentMip", "MipAnswer", "StreamingMip"]
 
 
 @dataclass(frozen=True)
@@ -98,4 +108,107 @@ class StreamingMip(SubMipProcess):
     def close(self) -> None:
         """End the child at once (killed: it holds nothing to keep, and a graceful exit can
         take a second of a loaded machine, past the caller's deadline)."""
+        self._kill(count=False)
+
+
+class ConcurrentMip(SubMipProcess):
+    """One MIP run in a child process that the caller does not wait for: :meth:`begin` returns
+    at once, :meth:`latest` and :meth:`ended` say what the child has sent so far,
+    :meth:`finish` (or :meth:`close`) ends it. The model is HiGHS instance ``h``'s (as
+    :class:`StreamingMip` copies it) with ``options`` set in the child in place of the copied
+    ones (e.g. ``{"threads": 1, "mip_rel_gap": 0.01}``). A context manager: leaving it kills
+    a child still running."""
+
+    def __init__(self, h, *, options: dict | None = None):
+        super().__init__(h, start=False, options=options)
+        self._lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+        self._best: np.ndarray | None = None
+        self._count = 0
+        self._answer: MipAnswer | None = None
+        self._error: str | None = None
+        self._began = float("nan")
+
+    def __enter__(self) -> ConcurrentMip:
+        return self
+
+    def begin(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, *,
+              time_limit_s: float) -> None:
+        """Start a run (the bounds of ``columns`` set to ``lower``/``upper``, ``start`` every
+        column's value as the MIP start, HiGHS's own limit ``time_limit_s``) and return at
+        once; the model is sent and the answers read by a thread of this process. Raises
+        ``OSError`` when no child can be started."""
+        if self._reader is not None:
+            raise ValueError("ConcurrentMip.begin twice: one run per child")
+        message = ("run", np.asarray(columns, dtype=np.int32), np.asarray(lower, dtype=float),
+                   np.asarray(upper, dtype=float), np.asarray(start, dtype=float), float(time_limit_s), True)
+        proc = self._spawn()
+        self._began = time.perf_counter()
+        self._reader = threading.Thread(target=self._read, args=(proc, message), daemon=True,
+                                        name="concurrent branch and bound")
+        self._reader.start()
+
+    def _read(self, proc, message) -> None:
+        """The reader thread: the model and the run sent to ``proc``, then every message it
+        streams kept (the last improving solution, the final answer) until it ends."""
+        try:
+            self._write_model(proc)
+            fd = proc.stdout.fileno()
+            _read_exactly(fd, _HEADER.size)  # the child's "model loaded"
+            _send(proc.stdin, message)
+            while True:
+                (n,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+                reply = pickle.loads(_read_exactly(fd, n))
+                if reply[0] == "improved":
+                    with self._lock:
+                        self._best, self._count = reply[1], self._count + 1
+                    continue
+                result = SubMipResult(*reply)
+                with self._lock:
+                    best = result.col_value if result.col_value is not None else self._best
+                    self._best, self._count = best, self._count + (result.col_value is not None)
+                    self._answer = MipAnswer(result.optimal, result.status, best, False,
+                                             time.perf_counter() - self._began, result.dual_bound)
+                return
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:  # killed, or the child died
+            with self._lock:
+                self._error = f"{type(exc).__name__}: {exc}"
+
+    def latest(self) -> tuple[int, np.ndarray | None]:
+        """(how many solutions the run has sent, the last one or None): a caller keeps the
+        count it has seen and looks at the solution only when the count grew."""
+        with self._lock:
+            return self._count, self._best
+
+    def ended(self) -> MipAnswer | None:
+        """The run's answer once it ended by itself (HiGHS's status, its best solution and its
+        dual bound: proven), else None (running, killed, or the child died: :meth:`failure`)."""
+        with self._lock:
+            return self._answer
+
+    def failure(self) -> str | None:
+        """Why the run has no answer when its child died or could not be fed (None otherwise)."""
+        with self._lock:
+            return None if self._answer is not None or self._reader is None or self._reader.is_alive() \
+                else self._error
+
+    def finish(self) -> MipAnswer:
+        """End the run now: its answer when it ended by itself, else the child killed and the
+        last solution it sent kept (``killed``, no dual bound: nan)."""
+        self.close()  # first: an answer that arrives before the kill is kept by the reader
+        answer = self.ended()
+        if answer is not None:
+            return answer
+        _count, best = self.latest()
+        seconds = time.perf_counter() - self._began if self._reader is not None else 0.0
+        return MipAnswer(False, "stopped at the deadline", best, True, seconds)
+
+    def close(self) -> None:
+        """Kill the child if it is still running, and wait for the reader thread to end."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            self.kills += 1
+        if self._reader is not None:
+            self._reader.join(timeout=5.0)
         self._kill(count=False)

@@ -8,7 +8,8 @@ import sys
 from tqdm import tqdm
 
 from wfm_errors import InputError
-from planner.week_schedule import OUTPUT_FILES, load_rules, read_requirements_csv, schedule_week, write_outputs
+from planner.week_schedule import (OUTPUT_FILES, load_rules, plan_processes, read_requirements_csv, schedule_week,
+                                   write_outputs)
 from scheduling.coverage import validate_requirements
 
 STAGES = (
@@ -66,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             if stage in STAGES:
                 bar.update(1)
         result = schedule_week(requirements, rules, agents=args.agents, targets=targets,
-                               replications=args.replications, source=args.rules, progress=progress)
+                               replications=args.replications, source=args.rules, progress=progress,
+                               processes=plan_processes())  # one plan, alone in this process: the machine's cores
         progress("writing outputs")
         write_outputs(result, args.out)
     solver, checks = result.solver, result.checks

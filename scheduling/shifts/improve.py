@@ -26,6 +26,19 @@ it found (and proves no bound). Once a window spans two days, the rest of the ti
 and bound on the whole model. The search stops when the plan is within ``gap_rel`` of the bound or the time is
 spent, never earlier. Each accepted plan is logged as an :class:`Improvement`.
 
+The portfolio (``concurrent=True``: the solve may keep two cores busy): HiGHS branch and bound on
+the whole exact model (every integer column free, the incumbent as its MIP start, one HiGHS
+thread, the search's deadline as its limit) runs in a child process of its own
+(:class:`scheduling.mip_child.ConcurrentMip`) for the whole search, beside the neighbourhoods,
+whose MIPs run in the other child one at a time (this process waits for them). Between
+neighbourhoods the search takes its latest streamed plan when it is better than the incumbent
+(through :func:`checked_plan`, logged as "branch and bound (concurrent)"), and its dual bound
+once it has ended by itself (killed at the deadline it proves nothing; its last plan is kept).
+The polish and the small models' whole-model runs are left out in this mode (the concurrent
+run is that search, uninterrupted: family seed 25 needs ~40 s of it); once every window has
+grown to two days the search waits for the concurrent run (whole-model branch and bound in
+the other child again only if it ended without reaching ``gap_rel``).
+
 Example::
 
     >>> log = []                                                    # doctest: +SKIP
@@ -57,6 +70,12 @@ WHOLE_SHARE = 0.15  # share of the time left given to branch and bound on a smal
 MIN_SUB_MIP_SECONDS = 0.5  # below this much time left, stop
 SUB_MIP_REL_GAP = 1e-4
 INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is interrupted  # a neighbourhood is solved (nearly) to optimality
+# the portfolio (concurrent=True): the concurrent branch and bound starts only with this many
+# seconds of the search left (loading the model in its child takes about half a second of a
+# quiet machine for a large model); once the neighbourhoods are spent the search polls it this often
+CONCURRENT_LEAST_S = 3.0
+CONCURRENT_POLL_S = 0.2
+CONCURRENT = "branch and bound (concurrent)"
 # the polish: after a pass of neighbourhoods without a gain, branch and bound on the whole model
 # from the incumbent for this share of the time left (at least SUB_MIP_SECONDS); when it makes
 # progress (a better plan, or a dual bound closing POLISH_PROGRESS of the gap) it gets the rest of
@@ -185,7 +204,7 @@ def _clock(minute: int) -> str:
 def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float, started: float,
             progress: Progress, log: list[Improvement],
             first_width_minutes: int | None = None,
-            branch_and_bound: bool = False) -> tuple[np.ndarray, float, float]:
+            branch_and_bound: bool = False, concurrent: bool = False) -> tuple[np.ndarray, float, float]:
     """Improve ``incumbent`` (every HiGHS column's value; ``objective`` with the model's constant)
     until it is within ``gap_rel`` of ``bound`` or ``deadline_s`` seconds after ``started``
     (a ``time.perf_counter()`` value) have passed.
@@ -196,12 +215,15 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     grid intervals). ``branch_and_bound``: close each pass with branch and bound on the whole
     model for a share of the time left (worth it on small models). After a pass without a
     gain, the polish (:data:`POLISH_SHARE`, :data:`POLISH_PROGRESS`) on any model.
+    ``concurrent``: the portfolio (this module's docstring): branch and bound on the whole
+    model in a second child process for the whole search (only when the caller may keep two
+    cores busy); the polish and ``branch_and_bound`` are then left out.
     Appends an :class:`Improvement` to ``log`` for each better plan. Leaves the integer
     decisions fixed at the returned plan in the HiGHS instance, with its solution loaded.
     """
     search = _start_search(model, incumbent, objective, bound=bound, deadline_s=deadline_s, started=started,
                            progress=progress, log=log, first_width_minutes=first_width_minutes,
-                           branch_and_bound=branch_and_bound)
+                           branch_and_bound=branch_and_bound, concurrent=concurrent)
     h = search.h
 
     def interrupt(event) -> None:
@@ -214,8 +236,10 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         search.x, search.best = improve_short_days(model, search.cols, search.x, search.best, bound=search.bound,
                                                  stop_at=started + deadline_s, started=started,
                                                  in_child=search.worker is not None, progress=progress, log=log)
+        _poll_concurrent(search)
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
+            _poll_concurrent(search)
             position += 1
             if search.split:  # a window out of time without a gain: its halves next
                 hoods, search.split = hoods[:position] + search.split + hoods[position:], []
@@ -224,8 +248,9 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
                 hoods, position = [search.everything_hood], 0
             elif position >= len(hoods):
                 hoods, position = _next_pass(search), 0
+        _finish_concurrent(search)
     finally:
-        for child in (search.worker, search.streamer):
+        for child in (search.worker, search.streamer, search.concurrent):
             if child is not None:
                 child.close()
         h.cbMipInterrupt.unsubscribe(interrupt)
@@ -239,7 +264,8 @@ class _Search:
     """One :func:`improve` call's state between its steps: the incumbent ``x`` (every column)
     and its objective ``best``, the proven ``bound``, the window ``width`` (minutes), the
     neighbourhoods proven optimal around the incumbent, the pass's flags, the polish's stage
-    ("untried", "running": its one-hood pass, "done") and the child processes."""
+    ("untried", "running": its one-hood pass, "done"; "off" beside the concurrent branch and
+    bound) and the child processes."""
 
     model: object
     h: object
@@ -259,6 +285,9 @@ class _Search:
     col_cost: np.ndarray
     worker: SubMipProcess | None = None
     streamer: object = None  # scheduling.mip_child.StreamingMip, made at the first whole-model run
+    concurrent: object = None  # scheduling.mip_child.ConcurrentMip: the portfolio's branch and bound, running
+    concurrent_over: bool = False  # it has ended (by itself, or its child died): its news taken
+    concurrent_seen: int = 0  # how many of its streamed plans the search has looked at
     stop_at: float = float("inf")  # the in-process run's interrupt time (no child process)
     proven: set = field(default_factory=set)
     final: bool = False
@@ -279,9 +308,10 @@ class _Search:
 
 def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float,
                   started: float, progress: Progress, log: list[Improvement], first_width_minutes: int | None,
-                  branch_and_bound: bool) -> _Search:
+                  branch_and_bound: bool, concurrent: bool) -> _Search:
     """The search's state: the integer columns made integer in the HiGHS instance, its MIP gap
-    ``SUB_MIP_REL_GAP``, and the neighbourhoods' child process (:mod:`scheduling.shifts.submip`)."""
+    ``SUB_MIP_REL_GAP``, the neighbourhoods' child process (:mod:`scheduling.shifts.submip`) and,
+    with ``concurrent``, the concurrent branch and bound started (:func:`_start_concurrent`)."""
     h = model.prob.solverModel
     cols = integer_columns(model)
     n_int = len(cols.integer)
@@ -295,6 +325,8 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
                      everything_hood=Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all"),
                      constant=float(model.prob.objective.constant), gap_rel=model.rules.gap_rel,
                      col_cost=np.asarray(h.getLp().col_cost_, dtype=float))
+    if concurrent:  # first: it returns at once, where sending the neighbourhoods' child the model waits
+        _start_concurrent(search)
     # HiGHS checks its time limit and interrupt callbacks only between rounds of its root cut
     # separation, and one round can take several times the limit (family seed 21: 17-27 s
     # with 6 s): the neighbourhood MIPs run in a child process that is killed at the stop time
@@ -304,6 +336,89 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
     except OSError as exc:
         progress(f"neighbourhood MIPs in this process (no child process: {exc})")
     return search
+
+
+def _start_concurrent(search: _Search) -> None:
+    """The portfolio's branch and bound on the whole model (every integer column free, the
+    incumbent as its start, one HiGHS thread, ``mip_rel_gap`` = ``gap_rel``, the search's time
+    left as its limit) started in its own child when ``CONCURRENT_LEAST_S`` are left; the
+    polish is then off. A child that cannot start leaves the search as without the portfolio."""
+    left = search.left()
+    if left < CONCURRENT_LEAST_S:
+        search.progress(f"no concurrent branch and bound: {left:.1f} s left")
+        return
+    from scheduling.mip_child import ConcurrentMip  # here: mip_child imports this package
+
+    cols = search.cols
+    child = ConcurrentMip(search.h, options={"threads": 1, "mip_rel_gap": max(search.gap_rel, 0.0)})
+    try:
+        child.begin(cols.integer, np.zeros(len(cols.integer)), np.full(len(cols.integer), highspy.kHighsInf),
+                    search.x, time_limit_s=left)
+    except OSError as exc:
+        child.close()
+        search.progress(f"no concurrent branch and bound (no child process: {exc})")
+        return
+    search.concurrent, search.polish = child, "off"
+    search.progress(f"{CONCURRENT}: started on the whole model for {left:.1f} s, beside the neighbourhoods")
+
+
+def _poll_concurrent(search: _Search) -> None:
+    """The concurrent branch and bound's news: its latest streamed plan becomes the incumbent
+    when it is better and keeps every rule (:func:`checked_plan`); once it has ended by itself
+    its dual bound (proven) raises the bound; a child that died is told and left."""
+    child = search.concurrent
+    if child is None or search.concurrent_over:
+        return
+    answer, failure = child.ended(), child.failure()
+    count, values = child.latest()
+    if count > search.concurrent_seen and values is not None:
+        search.concurrent_seen = count
+        _accept(search, CONCURRENT, _streamed_result(search, values))
+    if answer is not None:
+        search.concurrent_over = True
+        if np.isfinite(answer.dual_bound):
+            search.bound = max(search.bound, answer.dual_bound + search.constant)
+        search.progress(f"{CONCURRENT} ended by itself after {answer.seconds:.1f} s ({answer.status}): "
+                        f"incumbent {search.best:,.1f}, bound {search.bound:,.1f}, gap {search.gap():.2%}")
+    elif failure is not None:
+        search.concurrent_over = True
+        search.progress(f"{CONCURRENT} ended without an answer ({failure})")
+
+
+def _streamed_result(search: _Search, values: np.ndarray) -> SubMipResult:
+    """A streamed plan as a :class:`SubMipResult` (objective without the constant; no bound)."""
+    values = np.asarray(values, dtype=float)
+    return SubMipResult(optimal=False, status="streamed", objective=float(search.col_cost @ values),
+                        dual_bound=float("nan"), col_value=values, seconds=0.0)
+
+
+def _wait_concurrent(search: _Search) -> None:
+    """Every neighbourhood spent while the concurrent branch and bound runs: its news polled
+    until the plan is within ``gap_rel``, the time is spent or it ends (then the search goes on
+    without it)."""
+    search.progress(f"every neighbourhood tried: waiting for the {CONCURRENT}")
+    while (search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS
+           and not search.concurrent_over):
+        time.sleep(min(CONCURRENT_POLL_S, max(0.0, search.left() - MIN_SUB_MIP_SECONDS)))
+        _poll_concurrent(search)
+
+
+def _finish_concurrent(search: _Search) -> None:
+    """At the search's end: the concurrent branch and bound killed if it still runs, and its
+    last streamed plan (or its answer, when it ended by itself) taken as :func:`_poll_concurrent`
+    takes it; killed, it proves no bound."""
+    child = search.concurrent
+    if child is None or search.concurrent_over:
+        return
+    answer = child.finish()
+    if not answer.killed:  # ended by itself just now: its plan and bound as any poll takes them
+        _poll_concurrent(search)
+        return
+    search.concurrent_over = True
+    if answer.col_value is not None:
+        _accept(search, CONCURRENT, _streamed_result(search, answer.col_value))
+    search.progress(f"{CONCURRENT} stopped at the deadline after {answer.seconds:.1f} s (no bound proven): "
+                    f"incumbent {search.best:,.1f}, bound {search.bound:,.1f}, gap {search.gap():.2%}")
 
 
 def _one_pass(search: _Search) -> list[Neighbourhood]:
@@ -317,7 +432,7 @@ def _one_pass(search: _Search) -> list[Neighbourhood]:
     small_kinds = [by_kind.pop(kind, []) for kind in ("window", "days off")]
     turns = [hood for group in itertools.zip_longest(*small_kinds) for hood in group if hood is not None]
     large = [hood for hoods_of_kind in by_kind.values() for hood in hoods_of_kind]  # contracts, channels
-    return turns + large + ([search.everything_hood] if search.small else [])
+    return turns + large + ([search.everything_hood] if search.small and search.concurrent is None else [])
 
 
 def _stalled(search: _Search) -> bool:
@@ -384,6 +499,9 @@ def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     plan that keeps every rule (:func:`checked_plan`), the bound raised by a whole-model run's dual
     bound; the pass's flags and the polish's verdict updated."""
     everything = len(hood.tours) == len(search.cols.tours)
+    if everything and search.concurrent is not None and not search.concurrent_over:
+        _wait_concurrent(search)  # the concurrent branch and bound is that search already
+        return
     share = POLISH_SHARE if search.polish == "running" else WHOLE_SHARE
     limit = search.left() if search.final else min(max(SUB_MIP_SECONDS, share * search.left()) if everything
                                                    else SUB_MIP_SECONDS, search.left())
@@ -392,7 +510,7 @@ def _search_hood(search: _Search, hood: Neighbourhood) -> None:
     before = (search.best, search.bound)
     if everything and result is not None and np.isfinite(result.dual_bound):
         search.bound = max(search.bound, result.dual_bound + search.constant)  # proven: the run ended by itself
-    gained = _accept(search, hood, result)
+    gained = _accept(search, hood.label, result)
     if not gained and everything and result is not None:
         search.progress(f"branch and bound: incumbent {search.best:,.1f}, bound {search.bound:,.1f}, "
                         f"gap {search.gap():.2%}")
@@ -456,9 +574,10 @@ def _run_hood(search: _Search, hood: Neighbourhood, *, limit: float,
     return run_here(search.h, cols, lower, upper, search.x, time_limit_s=run_limit), run_limit
 
 
-def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -> bool:
+def _accept(search: _Search, label: str, result: SubMipResult | None) -> bool:
     """True when ``result`` is a better plan that keeps every rule (its integer decisions
-    rounded and fixed, the model re-solved: :func:`checked_plan`): it becomes the incumbent, logged."""
+    rounded and fixed, the model re-solved: :func:`checked_plan`): it becomes the incumbent,
+    logged with ``label`` (a neighbourhood's, or :data:`CONCURRENT`)."""
     best = search.best
     if result is None or result.col_value is None or not (
             result.objective + search.constant < best - _TOL * max(1, abs(best))):
@@ -472,15 +591,16 @@ def _accept(search: _Search, hood: Neighbourhood, result: SubMipResult | None) -
     search.last_gain_at = time.perf_counter()
     search.proven.clear()
     log_gain(search.log, search.progress, started=search.started, best=search.best, bound=search.bound,
-             label=hood.label)
+             label=label)
     return True
 
 
 def log_gain(log: list[Improvement], progress, *, started: float, best: float, bound: float, label: str) -> None:
-    """A neighbourhood's better plan (objective ``best``, ``label``), ``started`` seconds
-    (perf_counter) into the search: appended to ``log`` and told to ``progress``."""
+    """A neighbourhood's better plan (objective ``best``, ``label``), or the concurrent branch
+    and bound's (``label`` :data:`CONCURRENT`), ``started`` seconds (perf_counter) into the
+    search: appended to ``log`` and told to ``progress``."""
     seconds = time.perf_counter() - started
-    log.append(Improvement(seconds, best, bound, f"neighbourhood: {label}"))
+    log.append(Improvement(seconds, best, bound, label if label == CONCURRENT else f"neighbourhood: {label}"))
     progress(f"incumbent {best:,.1f}, bound {bound:,.1f}, gap {(best - bound) / max(abs(best), _TOL):.2%} "
              f"({label}, {seconds:.1f} s)")
 

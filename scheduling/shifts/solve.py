@@ -25,7 +25,9 @@
    non-negative), the gap says so and a warning names the time limit.
 3. Improvement (:mod:`scheduling.shifts.improve`) until within ``gap_rel`` of the bound or
    ``time_limit_s`` is spent; on small models it also runs branch and bound, whose dual bound
-   may raise the bound.
+   may raise the bound. With ``processes >= 2`` (the caller lets this solve keep two cores
+   busy) the portfolio: HiGHS branch and bound on the whole model runs on the second core for
+   the whole improvement, beside the neighbourhoods, and the better plan of the two is kept.
 4. Without HiGHS (CBC), or hard coverage no rounding or greedy plan completes: branch and
    bound for the time left.
 
@@ -152,6 +154,7 @@ def plan_shifts(
     progress: Progress | None = None,
     targets: Mapping[str, ServiceTarget] | None = None,
     start: WarmStart | None = None,
+    processes: int = 1,
 ) -> ShiftPlan:
     """Solve the weekly shift plan for a Requirements frame (docs/architecture.md section 3).
 
@@ -168,16 +171,28 @@ def plan_shifts(
     ``start``: another plan's tours to begin from instead of the LP rounding (see
     :func:`plan_shifts_from`).
 
+    ``processes``: how many processes this solve may keep busy at once, decided by the caller,
+    which knows what else runs beside it. 1 (the default: plans solved side by side, or a
+    one-core machine): one solver process at a time. 2 or more (one plan alone on a machine
+    with two cores or more): the improvement runs HiGHS branch and bound on the whole model in
+    a second process beside the neighbourhood search (:mod:`scheduling.shifts.improve`, the
+    portfolio), so the plan is never worse than what that branch and bound alone finds in the
+    time; it never keeps more than two busy. A week with a daily or weekly goal
+    (:mod:`scheduling.shifts.goal_plan`) is planned with one.
+
     Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
     when ``rules.coverage == "hard"`` cannot be met, :class:`SolveError` when the solver
     returns no solution.
     """
     say, clock = progress or quiet, time.perf_counter()
+    if processes < 1:
+        raise ValueError(f"plan_shifts: processes={processes!r}; give 1 (one solver process) or more")
     week = _week(requirements, rules, targets)
     if week.goals and highspy is not None and start is None:  # the interval-goal plan, then the goal model (goal_plan)
         return goal_plan.plan_goal_week(week.requirements, rules, caps=caps, targets=targets or {}, goals=week.goals,
                                         grid=week.grid, progress=say, started=clock)
     s = _build(week, rules, caps=caps, progress=say, clock=clock)
+    s.processes = processes
     _solve_relaxation(s)
     if s.highs_rounding:
         _first_complete_plan(s, start)
@@ -240,6 +255,7 @@ class _Solve:
     mip_bound: float | None = None
     tours: object = None
     x: np.ndarray | None = None
+    processes: int = 1  # plan_shifts's: 2 or more runs the concurrent branch and bound in the improvement
 
     def infeasible(self) -> InfeasibleError:
         return explain_infeasible(self.rules, self.grid, self.demands, self.caps, goals=self.goals)
@@ -459,7 +475,8 @@ def _improve_plan(s: _Solve) -> None:
         s.x, s.objective, bound = improve(model, s.x, s.objective, bound=bound,
                                           deadline_s=rules.time_limit_s - finish_s,
                                           started=clock, progress=say, log=s.log,
-                                          branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS)
+                                          branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS,
+                                          concurrent=s.processes >= 2)
     for var in model.prob.variables():
         var.varValue = float(s.x[var.index])
     if bound > s.lp_objective + EPS:
@@ -503,6 +520,7 @@ def plan_shifts_from(
     caps: HeadcountCaps | None = None,
     progress: Progress | None = None,
     targets: Mapping[str, ServiceTarget] | None = None,
+    processes: int = 1,
 ) -> ShiftPlan:
     """:func:`plan_shifts` warm-started from another plan's tours (``start``, e.g.
     ``WarmStart.of(base_plan.tours)`` for a budget scenario of that base).
@@ -521,7 +539,8 @@ def plan_shifts_from(
     on the sample (:func:`_warm_first_plan`). Every accepted plan keeps every rule; the plan
     is never worse than the first plan it began from. Same arguments, errors and warnings as
     :func:`plan_shifts`."""
-    return plan_shifts(requirements, rules, caps=caps, progress=progress, targets=targets, start=start)
+    return plan_shifts(requirements, rules, caps=caps, progress=progress, targets=targets, start=start,
+                       processes=processes)
 
 
 def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, progress: Progress,

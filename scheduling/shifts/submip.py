@@ -86,13 +86,15 @@ def model_arrays(h) -> dict:
     }
 
 
-def _model_message(h) -> bytes:
-    """The child's ``("model", arrays, options)`` message for HiGHS instance ``h``, pickled."""
+def _model_message(h, overrides: dict | None = None) -> bytes:
+    """The child's ``("model", arrays, options)`` message for HiGHS instance ``h``, pickled;
+    ``overrides``: options set in the child in place of (or beside) the copied ones."""
     options = {}
     for name in COPIED_OPTIONS:
         status, value = h.getOptionValue(name)
         if str(status).endswith("kOk"):
             options[name] = value
+    options.update(overrides or {})
     return pickle.dumps(("model", model_arrays(h), options), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -118,14 +120,14 @@ def load_arrays(h, a: dict, options: dict) -> None:
 
 class SubMipProcess:
     """A child process solving MIPs on a copy of the model of HiGHS instance ``h`` (taken at
-    construction: its bounds, integrality and the options in ``COPIED_OPTIONS``; with ``h=None``
-    from :meth:`load`, later). Started at construction (``start``; else on the first
-    :meth:`solve`), restarted after a kill;
+    construction: its bounds, integrality and the options in ``COPIED_OPTIONS``, ``options``
+    in their place; with ``h=None`` from :meth:`load`, later). Started at construction
+    (``start``; else on the first :meth:`solve`), restarted after a kill;
     :meth:`close` ends it (also a context manager). Sending the model waits while the child
     starts (a pipe holds 64 KB): about half a second of a quiet machine for a large model."""
 
-    def __init__(self, h, *, start: bool = True):
-        self._model = None if h is None else _model_message(h)  # None: given later (load)
+    def __init__(self, h, *, start: bool = True, options: dict | None = None):
+        self._model = None if h is None else _model_message(h, options)  # None: given later (load)
         self._proc: subprocess.Popen | None = None
         self._ready = False  # the child has loaded the model
         self._failures = 0  # answers missing in a row because the child died (not killed)
@@ -141,14 +143,23 @@ class SubMipProcess:
         self.close()
 
     def _start(self) -> None:
+        self._spawn()
+        if self._model is not None:
+            self._write_model(self._proc)
+
+    def _spawn(self) -> subprocess.Popen:
+        """A new child (this file run as a script), not yet given the model."""
         self._proc = subprocess.Popen([sys.executable, "-u", os.path.abspath(__file__)], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
         self.starts += 1
         self._ready = False
-        if self._model is not None:
-            self._proc.stdin.write(_HEADER.pack(len(self._model)))
-            self._proc.stdin.write(self._model)
-            self._proc.stdin.flush()
+        return self._proc
+
+    def _write_model(self, proc: subprocess.Popen) -> None:
+        """Send the model to ``proc`` (waits while the child starts: a pipe holds 64 KB)."""
+        proc.stdin.write(_HEADER.pack(len(self._model)))
+        proc.stdin.write(self._model)
+        proc.stdin.flush()
 
     def load(self, h) -> None:
         """The model of HiGHS instance ``h`` for a process made with ``h=None`` (its child,
@@ -156,9 +167,7 @@ class SubMipProcess:
         self._model = _model_message(h)
         if self._proc is not None and self._proc.poll() is None:
             try:
-                self._proc.stdin.write(_HEADER.pack(len(self._model)))
-                self._proc.stdin.write(self._model)
-                self._proc.stdin.flush()
+                self._write_model(self._proc)
             except OSError:  # the child died: the next solve starts another
                 self._kill(count=False)
 

@@ -150,10 +150,14 @@ def _model_and_first_plan(need, rules):
     return model, lp, objective
 
 
+@pytest.mark.parametrize("concurrent", [False, True])
 @settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 10_000))
-def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(keeps_rules, seed):
+def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(keeps_rules, concurrent, seed):
+    # concurrent: the portfolio (branch and bound on the whole model in a second child beside the
+    # neighbourhoods, its streamed plans taken between them): the same guarantees; it starts only
+    # with improve.CONCURRENT_LEAST_S left, so it gets a longer deadline
     rng = np.random.default_rng(seed)
     profile = rng.choice([0.0, 0.6, 1.0, 2.2, 3.0, 4.5], size=(7, 24))
     profile[:, :6] = 0.0
@@ -173,9 +177,12 @@ def test_improvement_never_raises_the_cost_and_never_breaks_a_rule(keeps_rules, 
     })
     model, lp, first = _model_and_first_plan(lambda d, h: profile[d, h], rules)
     log = []
-    x, objective, bound = improve(model, model.incumbent, first, bound=lp, deadline_s=1.5,
-                                  started=time.perf_counter(), progress=lambda _s: None, log=log,
-                                  first_width_minutes=120)
+    said = []
+    x, objective, bound = improve(model, model.incumbent, first, bound=lp,
+                                  deadline_s=improve_module.CONCURRENT_LEAST_S + 1.0 if concurrent else 1.5,
+                                  started=time.perf_counter(), progress=said.append, log=log,
+                                  first_width_minutes=120, concurrent=concurrent)
+    assert any(s.startswith(f"{improve_module.CONCURRENT}: started") for s in said) == concurrent, said
     assert objective <= first + 1e-6
     assert lp - 1e-6 <= bound <= objective + 1e-6
     assert [i.objective for i in log] == sorted((i.objective for i in log), reverse=True)
@@ -357,3 +364,110 @@ def test_a_whole_model_run_stopped_at_its_deadline_proves_no_bound():
         finished = child.solve(np.arange(0), np.zeros(0), np.zeros(0), model.incumbent, time_limit_s=5.0,
                                stop_at=time.perf_counter() + 60.0)
     assert not finished.killed and np.isfinite(finished.dual_bound)
+
+
+def _worse_start(model):
+    """The model's rounded plan with one more agent on its first tour, the rest re-solved
+    (every rule kept: over-coverage is allowed): (columns, objective with the constant)."""
+    h = model.prob.solverModel
+    cols = improve_module.integer_columns(model)
+    x = np.asarray(model.incumbent, dtype=float).copy()
+    x[cols.tours[0]] += 1.0
+    values, objective = improve_module.checked_plan(h, cols, x)
+    return values, objective + float(model.prob.objective.constant)
+
+
+def _portfolio_alone(monkeypatch):
+    """Only the concurrent branch and bound can improve: no neighbourhoods, no shortfall search."""
+    monkeypatch.setattr(improve_module, "neighbourhoods", lambda model, width_minutes: [])
+    monkeypatch.setattr(improve_module, "improve_short_days",
+                        lambda model, cols, x, best, **_kwargs: (x, best))
+
+
+def test_the_portfolio_reaches_the_known_optimum_from_a_worse_plan(keeps_rules, monkeypatch):
+    # the polish test's week (LP 21, optimum 27: 9 part-timers), started one agent above the
+    # optimum's plan; with no neighbourhood to search, the gain and the proven bound can only
+    # come from the concurrent branch and bound, and the plan it streams keeps every rule
+    _portfolio_alone(monkeypatch)
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    model, lp, _first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    start, worse = _worse_start(model)
+    assert worse > 27.0 + 1e-6
+    said, log = [], []
+    x, objective, bound = improve(model, start, worse, bound=lp, deadline_s=60.0, started=time.perf_counter(),
+                                  progress=said.append, log=log, first_width_minutes=60, concurrent=True)
+    assert objective == pytest.approx(27.0)
+    assert [i.method for i in log] == [improve_module.CONCURRENT], log
+    assert any(s.startswith(f"{improve_module.CONCURRENT} ended by itself") for s in said), said
+    assert 27.0 - 1e-6 <= bound <= 27.0 + 1e-6  # mip_rel_gap = gap_rel = 0: proven optimal, never above it
+    for var in model.prob.variables():
+        var.varValue = float(x[var.index])
+    assert not [name for name, row in model.prob.constraints.items() if not row.valid(1e-6)]
+    plan = model.result("Optimal", objective, lp, bound)
+    assert plan.tours["agents"].sum() == 9
+    keeps_rules(plan, rules)
+
+
+def test_a_concurrent_run_raises_the_bound_only_when_it_ended_by_itself(monkeypatch):
+    # a second of search: the child is killed at the deadline unless it proves the optimum first
+    # (a quiet machine may); killed, the bound stays the LP's, whatever plan it streamed
+    _portfolio_alone(monkeypatch)
+    monkeypatch.setattr(improve_module, "CONCURRENT_LEAST_S", 0.0)
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    model, lp, _first = _model_and_first_plan(lambda d, h: 1 if 9 <= h <= 11 else 0, rules)
+    start, worse = _worse_start(model)
+    said = []
+    _x, objective, bound = improve(model, start, worse, bound=lp, deadline_s=1.0, started=time.perf_counter(),
+                                   progress=said.append, log=[], first_width_minutes=60, concurrent=True)
+    killed = any(s.startswith(f"{improve_module.CONCURRENT} stopped at the deadline") for s in said)
+    ended = any(s.startswith(f"{improve_module.CONCURRENT} ended by itself") for s in said)
+    assert killed != ended, said
+    assert objective <= worse + 1e-6
+    if killed:
+        assert bound == lp
+    else:
+        assert objective == pytest.approx(27.0) and bound == pytest.approx(27.0)
+
+
+def _recorded_children(monkeypatch):
+    """Every concurrent branch and bound's child process, recorded as it is spawned."""
+    from scheduling import mip_child
+
+    spawned = []
+
+    class Recorded(mip_child.ConcurrentMip):
+        def _spawn(self):
+            proc = super()._spawn()
+            spawned.append(proc)
+            return proc
+
+    monkeypatch.setattr(mip_child, "ConcurrentMip", Recorded)
+    return spawned
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_no_concurrent_child_outlives_plan_shifts(monkeypatch, fails):
+    # plan_shifts(processes=2) starts the concurrent branch and bound; when it returns, or raises
+    # from the middle of the search, its child has ended (killed, or exited) and is reaped
+    spawned = _recorded_children(monkeypatch)
+    if fails:
+        def boom(search, hood):
+            raise RuntimeError("a neighbourhood failed")
+
+        monkeypatch.setattr(improve_module, "_search_hood", boom)
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    requirements = _hourly(lambda d, h: 1 if 9 <= h <= 11 else 0)
+    if fails:
+        with pytest.raises(RuntimeError, match="a neighbourhood failed"):
+            plan_shifts(requirements, rules, processes=2)
+    else:
+        plan = plan_shifts(requirements, rules, processes=2)
+        assert plan.cost == pytest.approx(27.0)
+    assert len(spawned) == 1
+    assert spawned[0].poll() is not None  # ended and reaped
+
+
+def test_processes_below_one_is_a_named_error():
+    rules = _rules(length_h=1, first_h=9, n_starts=1, with_break=False, days=3)
+    with pytest.raises(ValueError, match="processes=0"):
+        plan_shifts(_hourly(lambda d, h: 1 if h == 9 else 0), rules, processes=0)

@@ -10,7 +10,7 @@ import pytest
 
 highspy = pytest.importorskip("highspy")
 
-from scheduling.mip_child import StreamingMip  # noqa: E402
+from scheduling.mip_child import ConcurrentMip, StreamingMip  # noqa: E402
 
 
 def _knapsacks(n: int, m: int, seed: int):
@@ -59,5 +59,48 @@ def test_a_run_stopped_at_its_deadline_keeps_the_last_improving_solution():
     assert time.perf_counter() - started < 12.5
     assert answer.killed and not answer.optimal and child.kills == 1
     x = np.round(answer.col_value)
+    assert (a @ x <= a.sum(axis=1) * 0.6 + 1e-6).all() and x.min() >= 0 and x.max() <= 3
+    assert value @ x > 0
+
+
+def test_a_concurrent_run_that_ends_by_itself_gives_highs_answer_and_its_dual_bound():
+    h, _, _ = _knapsacks(12, 3, seed=1)
+    with ConcurrentMip(h, options={"threads": 1}) as child:
+        child.begin(np.array([0], dtype=np.int32), np.array([0.0]), np.array([3.0]), np.zeros(12),
+                    time_limit_s=20.0)
+        deadline = time.perf_counter() + 60.0
+        while child.ended() is None and child.failure() is None and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        answer = child.finish()
+    h.run()
+    assert answer.optimal and not answer.killed
+    assert answer.dual_bound == pytest.approx(h.getInfo().mip_dual_bound, abs=1e-6)
+    np.testing.assert_allclose(answer.col_value @ h.getLp().col_cost_, h.getInfo().objective_function_value, atol=1e-6)
+    count, latest = child.latest()
+    assert count >= 1 and latest is not None
+
+
+def test_a_concurrent_run_killed_keeps_its_last_streamed_solution_and_proves_no_bound():
+    """The multi-knapsack of the test above with no gap tolerance (HiGHS proves it in no less
+    than tens of seconds): finished as soon as an improving solution better than the all-zero
+    start has arrived (HiGHS reports the start itself first), the child is killed, the answer is
+    the last solution it streamed (feasible) and has no dual bound."""
+    h, a, value = _knapsacks(300, 60, seed=3)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    with ConcurrentMip(h) as child:
+        child.begin(np.array([0], dtype=np.int32), np.array([0.0]), np.array([3.0]), np.zeros(300),
+                    time_limit_s=600.0)
+        deadline = time.perf_counter() + 120.0
+        while ((child.latest()[1] is None or value @ child.latest()[1] <= 0) and child.failure() is None
+               and time.perf_counter() < deadline):
+            time.sleep(0.05)
+        count, latest = child.latest()
+        answer = child.finish()
+        assert child.ended() is None and child.kills == 1
+    assert count >= 1
+    assert answer.killed and not answer.optimal and np.isnan(answer.dual_bound)
+    x = np.round(answer.col_value)
+    assert child.latest()[0] >= count  # the answer is the last solution streamed before the kill
+    np.testing.assert_array_equal(answer.col_value, child.latest()[1])
     assert (a @ x <= a.sum(axis=1) * 0.6 + 1e-6).all() and x.min() >= 0 and x.max() <= 3
     assert value @ x > 0
