@@ -451,10 +451,10 @@ def test_no_concurrent_child_outlives_plan_shifts(monkeypatch, fails):
     # from the middle of the search, its child has ended (killed, or exited) and is reaped
     spawned = _recorded_children(monkeypatch)
     if fails:
-        def boom(search, hood):
+        def boom(*_args, **_kwargs):  # the search's first step after the concurrent child has started
             raise RuntimeError("a neighbourhood failed")
 
-        monkeypatch.setattr(improve_module, "_search_hood", boom)
+        monkeypatch.setattr(improve_module, "improve_short_days", boom)
     rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
     requirements = _hourly(lambda d, h: 1 if 9 <= h <= 11 else 0)
     if fails:
