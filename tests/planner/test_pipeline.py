@@ -299,3 +299,20 @@ def test_a_plan_whose_roster_breaks_a_rule_is_neither_written_nor_stored(tmp_pat
     assert "the solver found no rule-abiding plan" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert Store.open(store_url).list_plans().empty
+
+
+@pytest.mark.parametrize("alone", [True, False])
+def test_a_scenario_alone_in_its_batch_may_use_the_cores_and_one_beside_others_may_not(monkeypatch, alone):
+    # issue 11's portfolio: a plan solved alone may keep the process's cores busy (two processes
+    # on two cores); plans side by side get one each, so N plans never keep 2 N processes busy
+    import os
+
+    from planner import pipeline
+    from planner.week_schedule import plan_processes
+
+    seen = []
+    monkeypatch.setattr(pipeline, "evaluate", lambda config, forecast, scenario, *, start, processes:
+                        seen.append(processes) or scenario)
+    assert pipeline.scenario_task(None, None, None, alone, pipeline.BASE) is pipeline.BASE
+    assert seen == [plan_processes() if alone else 1]
+    assert plan_processes() == len(os.sched_getaffinity(0))
