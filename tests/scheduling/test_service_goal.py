@@ -236,3 +236,36 @@ def test_a_goal_short_by_price_under_soft_coverage_is_planned_not_refused():
         warnings.simplefilter("ignore", UserWarning)
         plan = plan_shifts(req, rules, targets=_target("weekly", floor=0.3))
     assert plan.service_goals["short_contacts"].sum() > 0  # short by choice: agents cost more than the shortfall
+
+
+@pytest.mark.parametrize("volume, top_share", [(300.0, None), (40.0, None), (300.0, 0.0)])
+def test_curve_columns_answer_what_one_row_per_piece_allows_and_erlang_at_whole_agents(volume, top_share):
+    # the pieces as bounded columns (curve_rows) against the envelope of one row per piece,
+    # min_k f(lo + k) + slope_k (net - lo - k) (flat past the last breakpoint), computed here in
+    # numpy: the most answered a net value allows, below the curve's start, between breakpoints,
+    # at them (where it is the Erlang C value) and past the top
+    import pulp
+
+    from scheduling.service_curve import service_curves
+    from scheduling.shifts.formulation import service_goal
+
+    curves = service_curves(np.array([volume]), np.array([AHT_S]), interval_s=3600.0, answer_s=ANSWER_S)
+    top = service_goal.TOP_SHARE if top_share is None else top_share
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service_goal, "TOP_SHARE", top)
+        lo, values = service_goal.curve_points(curves, 0, volume)
+    slopes = np.append(np.diff(values), 0.0)
+    assert lo > 0 and values.size >= 3 and (np.diff(slopes[:-1]) <= 1e-9).all()
+    for net_value in [0.0, lo - 1.5, lo, lo + 0.4, lo + 1, lo + 2.7, lo + values.size - 1, lo + values.size + 3.2]:
+        prob = pulp.LpProblem("curve", pulp.LpMaximize)
+        net = prob.add_variable("net", lowBound=net_value, upBound=net_value)
+        answered = prob.add_variable("answered", upBound=volume)
+        for row, name in service_goal.curve_rows(prob, "voice_0", net, answered, (lo, values)):
+            prob.addConstraint(row, name)
+        prob += pulp.LpAffineExpression({answered: 1.0})
+        assert pulp.LpStatus[prob.solve(pulp.HiGHS(msg=False))] == "Optimal"
+        envelope = min(float(values[k] + slopes[k] * (net_value - lo - k)) for k in range(values.size))
+        assert answered.varValue == pytest.approx(min(envelope, volume), abs=1e-6), net_value
+        if float(net_value).is_integer() and lo <= net_value <= lo + values.size - 1:
+            assert answered.varValue == pytest.approx(volume * _sl(volume, int(net_value)), rel=1e-6)
+    assert prob.numConstraints() == 2
