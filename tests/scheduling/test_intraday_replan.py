@@ -252,10 +252,18 @@ def test_the_replan_ends_by_its_deadline_when_the_solver_would_run_past_it(monke
     it: each stage runs in a child process killed at the stage's stop time. Here HiGHS's own
     limit is set 60 s past the stop time, so only the kill can end the solve: the whole call
     still ends within DEADLINE_SLACK_S of its budget, and the proposal (the best found before
-    the kill, else the warm start) keeps every rule and is no worse than the roster."""
+    the kill, else the warm start) keeps every rule and is no worse than the roster.
+
+    MIN_SOLVE_S is set to 0 so that stage 2 starts whatever stage 1 leaves: on a quiet machine
+    stage 1 (moves only) of the day below is proven in 4.4-4.5 s and the 6 s budget's solving
+    window is 4.5 s, so stage 1 could end by itself with less than MIN_SOLVE_S left and no
+    stage would run past the deadline (CI, 2026-11-30). Both stages together take 18 s there
+    (4.4 s + 13.6 s), 4 x the 6 s budget's window and 2.3 x the 10 s budget's (7.7 s), so one
+    of them is always killed."""
     from scheduling import intraday
 
     monkeypatch.setattr(intraday, "SOLVER_GRACE_S", -60.0)
+    monkeypatch.setattr(intraday, "MIN_SOLVE_S", 0.0)
     rules = _rules()
     # forty agents, 1.75 x busier: moves only not proven in 18.7 s of a 30 s budget at load 6.6
     # (the thirty-agent day's stage 1, now given the whole window, was proven in 6-7 s there,
