@@ -27,7 +27,8 @@
    ``time_limit_s`` is spent; on small models it also runs branch and bound, whose dual bound
    may raise the bound. With ``processes >= 2`` (the caller lets this solve keep two cores
    busy) the portfolio: HiGHS branch and bound on the whole model runs on the second core for
-   the whole improvement, beside the neighbourhoods, and the better plan of the two is kept.
+   the whole improvement, beside the neighbourhoods, and the better plan of the two is kept,
+   when that core stood idle while the plan was built and rounded (:mod:`scheduling.cpu_idle`).
 4. Without HiGHS (CBC), or hard coverage no rounding or greedy plan completes: branch and
    bound for the time left.
 
@@ -56,6 +57,7 @@ except ImportError:  # CBC fallback
 from wfm_errors import RequirementsError
 from wfm_progress import Progress, quiet
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
+from scheduling.cpu_idle import CpuTimes, cpu_times, idle_cores
 from scheduling.rules import RuleSet
 from scheduling.shifts import goal_plan, heuristics, warm
 from scheduling.shifts.explain import explain_infeasible, interval_runs, raise_unreachable_goal
@@ -145,6 +147,13 @@ def crossover_basis(model: ShiftModel, *, deadline: float, progress: Progress) -
 # tours topped up for "pay rise 8%" completed at 1.25 % above the LP (its dive: about 2.2 %)
 WARM_START_GAP = 0.03
 
+# the portfolio (processes >= 2) starts its second process only when at least this much of a
+# core stood idle since plan_shifts began (scheduling.cpu_idle): on 2 cores taken by other work
+# the second process slows the search instead (family seed 25 at load 2.4-4.8: 1.0208 x the bound
+# with it, 1.0145 without). Idle is measured over at least IDLE_WINDOW_S.
+CONCURRENT_IDLE_CORES = 0.5
+IDLE_WINDOW_S = 0.2
+
 
 def plan_shifts(
     requirements: pd.DataFrame,
@@ -177,7 +186,9 @@ def plan_shifts(
     with two cores or more): the improvement runs HiGHS branch and bound on the whole model in
     a second process beside the neighbourhood search (:mod:`scheduling.shifts.improve`, the
     portfolio), so the plan is never worse than what that branch and bound alone finds in the
-    time; it never keeps more than two busy. A week with a daily or weekly goal
+    time; it never keeps more than two busy. The second process starts only when at least
+    ``CONCURRENT_IDLE_CORES`` of a core stood idle since the solve began (:func:`_core_idle`):
+    on a machine other work keeps busy it would slow the search instead. A week with a daily or weekly goal
     (:mod:`scheduling.shifts.goal_plan`) is planned with one.
 
     Raises ``ValueError`` naming a channel no template serves, :class:`InfeasibleError`
@@ -185,6 +196,7 @@ def plan_shifts(
     returns no solution.
     """
     say, clock = progress or quiet, time.perf_counter()
+    cpu_at_start = cpu_times() if processes >= 2 else None
     if processes < 1:
         raise ValueError(f"plan_shifts: processes={processes!r}; give 1 (one solver process) or more")
     week = _week(requirements, rules, targets)
@@ -192,7 +204,7 @@ def plan_shifts(
         return goal_plan.plan_goal_week(week.requirements, rules, caps=caps, targets=targets or {}, goals=week.goals,
                                         grid=week.grid, progress=say, started=clock)
     s = _build(week, rules, caps=caps, progress=say, clock=clock)
-    s.processes = processes
+    s.processes, s.cpu_at_start = processes, cpu_at_start
     _solve_relaxation(s)
     if s.highs_rounding:
         _first_complete_plan(s, start)
@@ -256,6 +268,7 @@ class _Solve:
     tours: object = None
     x: np.ndarray | None = None
     processes: int = 1  # plan_shifts's: 2 or more runs the concurrent branch and bound in the improvement
+    cpu_at_start: CpuTimes | None = None  # the machine's processor time when plan_shifts began (processes >= 2)
 
     def infeasible(self) -> InfeasibleError:
         return explain_infeasible(self.rules, self.grid, self.demands, self.caps, goals=self.goals)
@@ -476,12 +489,32 @@ def _improve_plan(s: _Solve) -> None:
                                           deadline_s=rules.time_limit_s - finish_s,
                                           started=clock, progress=say, log=s.log,
                                           branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS,
-                                          concurrent=s.processes >= 2)
+                                          concurrent=s.processes >= 2 and _core_idle(s))
     for var in model.prob.variables():
         var.varValue = float(s.x[var.index])
     if bound > s.lp_objective + EPS:
         s.mip_bound = bound
     s.status = "Optimal" if gap(s.objective, bound) <= rules.gap_rel + EPS else "Feasible"
+
+
+def _core_idle(s: _Solve) -> bool:
+    """True when at least ``CONCURRENT_IDLE_CORES`` of a core stood idle on this machine since
+    :func:`plan_shifts` began (``/proc/stat``, :mod:`scheduling.cpu_idle`; over at least
+    ``IDLE_WINDOW_S``), or when that cannot be read: the portfolio's second process then runs on
+    time nobody else wanted. Else the progress says why it does not start."""
+    before = s.cpu_at_start
+    if before is None:
+        return True
+    wait_s = IDLE_WINDOW_S - (time.perf_counter() - before.taken_at)
+    if wait_s > 0:  # a small model reaches its improvement in a few ticks of the kernel's clock
+        time.sleep(wait_s)
+    after = cpu_times()
+    idle = idle_cores(before, after) if after is not None else None
+    if idle is None or idle >= CONCURRENT_IDLE_CORES:
+        return True
+    s.say(f"no concurrent branch and bound: {idle:.2f} of {after.cores} cores idle since the solve began "
+          f"(at least {CONCURRENT_IDLE_CORES:g} wanted); the neighbourhood search keeps the core it has")
+    return False
 
 
 def _warn_about(plan: ShiftPlan, s: _Solve) -> None:
@@ -561,6 +594,7 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         first = warm.first_plan(model, start, progress=progress)
         if first is None:
             return None, float("nan"), None, "greedy"
+        _keep_met_floors(model, first)
         return first[0], first[1], "Feasible", f"warm start from {start.label} (no LP in the time)"
     if not same or not (start.tours or start.never_more):  # (no tours: a goal plan without its interval-goal plan)
         progress(f"the requirements differ from {start.label}'s: LP rounding, not its tours" if start.tours
@@ -572,6 +606,7 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         progress(f"warm start {first[1]:,.1f}, LP bound {model.lp_objective:,.1f}, "
                  f"gap {gap(first[1], model.lp_objective):.2%}")
         if gap(first[1], model.lp_objective) <= WARM_START_GAP:
+            _keep_met_floors(model, first)
             return first[0], first[1], "Feasible", method
     limit = model.rules.time_limit_s
     model.dive_deadline = model.deadline - max(ROUNDED_UP_RESERVE_SHARE * limit, GREEDY_RESERVE_SHARE * limit)
@@ -589,14 +624,32 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         progress(f"LP rounding stopped ({exc})")
     finally:
         model.dive_deadline = float("inf")
+    cap_before = getattr(model, "paid_cap", None)  # (row, paid hours) of goal_plan.cap_paid_hours
+    if rounded is not None and model.goal_rows:  # floors the completion's breaks broke, held again
+        rounded = goal_plan.repair_floors(model, rounded, progress=progress)
     if rounded is not None and (first is None or rounded[1] < first[1] - EPS):
         first, method = rounded, "LP rounding (the warm start was worse)"
+    elif cap_before is not None and model.paid_cap[1] != cap_before[1]:  # the repair's hours are not the plan's
+        goal_plan.raise_paid_cap(model, cap_before[1] - model.paid_cap[1])
     if first is None:  # the instance's LP state is spent: the greedy plan, not plan_shifts's rounding again
         tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
         first, method = heuristics.greedy_plan(model, progress=progress), "greedy"
     if first is None:
         return None, float("nan"), None, "LP rounding"
+    _keep_met_floors(model, first)
     model.incumbent = first[0].copy()
     for var in model.prob.variables():
         var.varValue = float(first[0][var.index])
     return first[0], first[1], "Feasible", method
+
+
+def _keep_met_floors(model: ShiftModel, first: tuple[np.ndarray, float]) -> None:
+    """Daily/weekly goals: every ``min_interval_sl`` floor the first plan meets stays met from
+    here on (:func:`scheduling.shifts.goal_plan.keep_met_floors`). Held on the plan kept, not on
+    the warm start before the LP rounding: the rounding's tours are completed with their own
+    floors (and :func:`~scheduling.shifts.goal_plan.repair_floors`), where the warm start's met
+    floors made the completion infeasible (the bundled sample's weekly goal, 2026-11-30: the
+    dive's 161 tours, 4,140 paid hours under the cap of 4,344, completed only with the floors
+    free, so the stage kept its warm start 24.9 % above the bound)."""
+    if model.goal_rows:
+        goal_plan.keep_met_floors(model, first[0])

@@ -141,8 +141,9 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
     then :func:`~scheduling.shifts.goal_plan.goal_candidates`; with ``start.never_more``,
     the model's paid hours capped at those tours' from here on
     (:func:`~scheduling.shifts.goal_plan.cap_paid_hours`); a floor the completion's breaks broke
-    held again (:func:`~scheduling.shifts.goal_plan.repair_floors`); every floor the first plan meets
-    stays met (:func:`~scheduling.shifts.goal_plan.keep_met_floors`)."""
+    held again (:func:`~scheduling.shifts.goal_plan.repair_floors`). The caller keeps the floors
+    its first plan meets (:func:`~scheduling.shifts.goal_plan.keep_met_floors`) once it has
+    chosen between this plan and the LP rounding's."""
     tours, lost = start_tours(model, start)
     progress(f"warm start from {start.label}: {int(tours.sum())} agents' tours"
              + (f" ({lost} with no tour in this model, left out)" if lost else ""))
@@ -159,5 +160,4 @@ def first_plan(model: ShiftModel, start: WarmStart, *, progress: Progress) -> tu
         from scheduling.shifts import goal_plan
 
         first = goal_plan.repair_floors(model, first, progress=progress)  # floors the completion's breaks broke
-        goal_plan.keep_met_floors(model, first[0])
     return first

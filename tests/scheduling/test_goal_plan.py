@@ -363,3 +363,26 @@ def test_floor_the_completions_break_breaks_is_held_again_at_the_least_paid_hour
     assert paid @ (tours - start) == fewest == 14.0
     assert model.paid_cap[1] == pytest.approx(28.0 + fewest)  # the cap moved by what the repair cost
     assert any(t.startswith("min_interval_sl: 1 floor(s) the completion broke held again") for t in said), said
+
+
+def test_the_margin_written_before_the_solve_gives_the_lp_of_the_re_solve_with_it():
+    # heuristics.spread_dive solves its spread-break LP once with the rounding margin in the
+    # goal_net rows (margin_before_solve); before, it solved the LP and re-solved with the margin
+    # (rounding_margin): the same LP, so the same optimum, and every net row keeps the margin
+    from scheduling.shifts.formulation.service_goal import ROUNDING_MARGIN, margin_before_solve, rounding_margin
+
+    model_a, _goal = _model("weekly")
+    status, plain, _ = model_a.solve(mip=False)
+    assert status == "Optimal"
+    h = model_a.prob.solverModel
+    with rounding_margin(model_a):
+        re_solved = h.getInfo().objective_function_value
+        assert h.getModelStatus().name == "kOptimal"
+    model_b, _goal = _model("weekly")
+    margin_before_solve(model_b)
+    status, once, _ = model_b.solve(mip=False)
+    assert status == "Optimal"
+    assert once == pytest.approx(re_solved, rel=1e-7)
+    assert once >= plain - 1e-6  # holding agents back never makes the LP cheaper
+    rows = [row for name, row in model_b.prob.constraints.items() if name.startswith("goal_net_")]
+    assert rows and min(row.value() - row.constant for row in rows) >= ROUNDING_MARGIN - 1e-6

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from scheduling.coverage import channel_demands, week_grid
 from scheduling.shifts import improve as improve_module
+from scheduling.shifts import solve as solve_module
 from scheduling.shifts.improve import improve, neighbourhoods
 from scheduling.rules import RuleSet
 from scheduling.shifts import BoundError, HeadcountCaps, ShiftModel, plan_shifts
@@ -450,6 +451,7 @@ def test_no_concurrent_child_outlives_plan_shifts(monkeypatch, fails):
     # plan_shifts(processes=2) starts the concurrent branch and bound; when it returns, or raises
     # from the middle of the search, its child has ended (killed, or exited) and is reaped
     spawned = _recorded_children(monkeypatch)
+    monkeypatch.setattr(solve_module, "CONCURRENT_IDLE_CORES", 0.0)  # whatever else this machine runs
     if fails:
         def boom(*_args, **_kwargs):  # the search's first step after the concurrent child has started
             raise RuntimeError("a neighbourhood failed")
@@ -465,6 +467,32 @@ def test_no_concurrent_child_outlives_plan_shifts(monkeypatch, fails):
         assert plan.cost == pytest.approx(27.0)
     assert len(spawned) == 1
     assert spawned[0].poll() is not None  # ended and reaped
+
+
+def test_no_concurrent_child_when_every_core_is_taken():
+    # one process spinning on every core this machine has: since plan_shifts began no core has
+    # stood idle, so the portfolio's second process would only slow the search; none starts,
+    # the progress says why, and the plan is the same optimum
+    import subprocess
+    import sys
+
+    from scheduling.cpu_idle import cpu_times
+
+    cores = cpu_times().cores
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    try:
+        time.sleep(0.5)  # every spinner running
+        rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+        said = []
+        plan = plan_shifts(_hourly(lambda d, h: 1 if 9 <= h <= 11 else 0), rules, processes=2, progress=said.append)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    assert plan.cost == pytest.approx(27.0)
+    refused = [s for s in said if s.startswith("no concurrent branch and bound:")]
+    assert refused and f"of {cores} cores idle since the solve began" in refused[0], said
+    assert not any(s.startswith(f"{improve_module.CONCURRENT}: started") for s in said), said
 
 
 def test_processes_below_one_is_a_named_error():
