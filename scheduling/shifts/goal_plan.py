@@ -33,8 +33,11 @@ its dual bound with the row (the cheapest plan paying no more).
 A floor the completion breaks (it places breaks and lunches where agents are spare on average,
 and may put one in an interval the tours hold at its floor exactly) is held again before the
 first plan is accepted (:func:`repair_floors`: the cheapest tours over it, the cap raised by
-what they cost, completed again). A floor the first plan meets stays met
-(:func:`keep_met_floors`: its slack column bounded at 0 in the HiGHS instance), whatever the
+what they cost, completed again). A rounding of the goal LP that completes short of a goal
+(whole productive agents answer less than the LP's fractional ones) gets agents added where
+they answer the most per unit of cost (:func:`repair_goals`) when that is cheaper than the
+priced shortfall. A floor the first plan meets stays met (:func:`keep_met_floors`: its slack
+column bounded at 0 in the HiGHS instance, once the first plan is chosen), whatever the
 shortfall price.
 
 **Time: at most ``TIME_RATIO`` x the interval-goal plan's, or ``GOAL_MIN_S`` more.** A goal
@@ -65,7 +68,8 @@ from wfm_progress import Progress
 
 __all__ = ["TIME_RATIO", "GOAL_MIN_S", "INTERVAL_LABEL", "goal_stage_s", "interval_plan", "plan_goal_week",
            "paid_hours_per_tour", "cap_paid_hours", "goal_start", "start_staffed", "keep_met_floors",
-           "raise_paid_cap", "placed_floor_short", "repair_floors", "FLOOR_REPAIR_ROUNDS", "goal_candidates", "floor_misses"]
+           "raise_paid_cap", "placed_floor_short", "repair_floors", "repair_goals", "placed_on_duty",
+           "goals_short_contacts", "FLOOR_REPAIR_ROUNDS", "goal_candidates", "floor_misses"]
 
 TIME_RATIO = 2.0  # a goal plan takes at most this multiple of its interval-goal plan's seconds (issue 12) ...
 # ... or GOAL_MIN_S more when that is longer: a ratio of sub-second solves measures model builds, and a
@@ -262,19 +266,86 @@ def repair_floors(model, first: tuple[np.ndarray, float] | None, *,
             progress(f"min_interval_sl: {len(short)} floor(s) short after the completion, no tour to add "
                      "(headcount caps full)")
             return first
-        raise_paid_cap(model, repair.added_paid_hours)
         label = f"floors repaired ({repair.added_agents} agent(s) added, +{repair.added_paid_hours:,.1f} paid hours)"
-        done = heuristics.first_plan(model, [(label, repair.tours, False)], progress=progress, placement_mip=True)
+        done = _completed_with_added(model, repair.tours, repair.added_paid_hours, label=label, progress=progress)
         if done is None or len(placed_floor_short(model, done[0])) >= len(short):
-            raise_paid_cap(model, -repair.added_paid_hours)
             progress(f"min_interval_sl: {len(short)} floor(s) short after the completion; the repair did not hold them")
-            if first is not None:
-                heuristics.first_plan(model, [("the plan before the repair", tours, False)], progress=progress,
-                                      placement_mip=True)
+            _back_to(model, tours, repair.added_paid_hours, progress=progress)
             return first
         progress(f"min_interval_sl: {len(short)} floor(s) the completion broke held again: {label}")
         first = done
     return first
+
+
+def placed_on_duty(model, x: np.ndarray, channels: list[str]) -> np.ndarray:
+    """Scheduled agents per row of :func:`~scheduling.shifts.heuristics.tour_coverage` (channel
+    after channel, ``channels`` its order) in a completed plan (column values ``x``: breaks and
+    lunches where its completion put them), on the goal channels' rows; 0 elsewhere."""
+    n = model.grid.n_intervals
+    out = np.zeros(len(channels) * n)
+    for channel, rows in model.goal_rows.items():
+        base = channels.index(channel) * n
+        for i, expr in enumerate(rows.staffed):
+            if expr is not None:
+                out[base + i] = sum(coef * x[var.index] for var, coef in expr.items()) + expr.constant
+    return out
+
+
+def goals_short_contacts(model, x: np.ndarray) -> float:
+    """Contacts a completed plan (column values ``x``) leaves short of its daily and weekly
+    goals: the sum of the goal slack columns (priced under soft coverage)."""
+    return float(sum(x[slack.index] for rows in model.goal_rows.values() for _label, _idx, slack in rows.periods
+                     if slack is not None))
+
+
+def repair_goals(model, first: tuple[np.ndarray, float] | None, *,
+                 progress: Progress) -> tuple[np.ndarray, float] | None:
+    """``first`` (a completed plan of a goal model: column values, objective), or the plan with
+    agents added where it is short of a daily or weekly goal
+    (:func:`~scheduling.shifts.goal_repair.hold_goals`, counting from its own placed coverage)
+    and completed again, whichever is cheaper: whole productive agents may leave a rounding
+    whose LP met every goal some contacts short, each priced at an agent-interval's shortfall.
+    The paid-hours cap (:func:`cap_paid_hours`) is raised by what the added agents cost when the
+    repaired plan is kept."""
+    from scheduling.shifts import heuristics
+    from scheduling.shifts.goal_repair import hold_goals
+
+    if first is None or goals_short_contacts(model, first[0]) <= 1e-6:
+        return first
+    matrix, channels = heuristics.tour_coverage(model)
+    tours = np.round(first[0][model.tour_columns()])
+    repair = hold_goals(model, tours, on_duty=placed_on_duty(model, first[0], channels))
+    if not repair.added_agents:
+        progress(f"daily/weekly goals {goals_short_contacts(model, first[0]):,.1f} contacts short after the "
+                 "completion, no tour to add (headcount caps full)")
+        return first
+    label = f"goals held ({repair.added_agents} agent(s) added, +{repair.added_paid_hours:,.1f} paid hours)"
+    done = _completed_with_added(model, repair.tours, repair.added_paid_hours, label=label, progress=progress)
+    if done is None or done[1] >= first[1] - 1e-6:
+        progress(f"daily/weekly goals short after the completion; adding agents did not pay ({label})")
+        _back_to(model, tours, repair.added_paid_hours, progress=progress)
+        return first
+    progress(f"daily/weekly goals short after the completion, {label}: {first[1]:,.1f} -> {done[1]:,.1f}")
+    return done
+
+
+def _completed_with_added(model, tours: np.ndarray, added_paid_hours: float, *, label: str,
+                          progress: Progress) -> tuple[np.ndarray, float] | None:
+    """A repair's ``tours`` completed (:func:`scheduling.shifts.heuristics.first_plan`) with the
+    paid-hours cap raised by what its added agents cost; None when they do not complete."""
+    from scheduling.shifts import heuristics
+
+    raise_paid_cap(model, added_paid_hours)
+    return heuristics.first_plan(model, [(label, tours, False)], progress=progress, placement_mip=True)
+
+
+def _back_to(model, tours: np.ndarray, added_paid_hours: float, *, progress: Progress) -> None:
+    """A repair not kept: the cap lowered again and the plan before it (``tours``) completed
+    again in the HiGHS instance."""
+    from scheduling.shifts import heuristics
+
+    raise_paid_cap(model, -added_paid_hours)
+    heuristics.first_plan(model, [("the plan before the repair", tours, False)], progress=progress, placement_mip=True)
 
 
 def goal_start(model, tours: np.ndarray, *, cap: bool, only=None, placed=None,

@@ -46,7 +46,8 @@ import numpy as np
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.service_goal import TOP_SHARE
 
-__all__ = ["drop_goal_surplus", "answered_at", "hold_floors", "FloorRepair", "goals_short"]
+__all__ = ["drop_goal_surplus", "answered_at", "hold_floors", "FloorRepair", "goals_short", "hold_goals", "GoalRepair",
+           "GOAL_REPAIR_MAX_AGENTS"]
 
 LOSS_FLOOR = 1e-3  # contacts: a removal that loses none is ranked by its cost alone
 
@@ -307,28 +308,16 @@ def hold_floors(model, tours: np.ndarray, *, only=None, on_duty: np.ndarray | No
         keep[[channels.index(c) * n + int(i) for c, i in only if c in channels]] = True
         need = np.where(keep, need, 0.0)
     deficit = need - (matrix @ tours if on_duty is None else np.asarray(on_duty, dtype=float))
-    added = np.zeros(len(tours))
+    adder = _TourAdder(model, tours)
     if (deficit > EPS).any():
-        cap_t, limits = heuristics.headcount_matrix(model)
-        used = cap_t.T @ tours if len(limits) else np.zeros(0)
-        cost = np.array([max(t.cost, EPS) for t in model.tours])
-        allowed = np.array([not model.demands[t.channel].deferred for t in model.tours], dtype=bool)
         matrix_t = matrix.T.tocsr()
         while (deficit > EPS).any():
-            gain = matrix_t @ np.clip(deficit, 0.0, 1.0)
-            score = np.where(allowed & (gain > EPS), gain / cost, -np.inf)
-            j = int(np.argmax(score))
-            if not np.isfinite(score[j]):
+            j = adder.add_best(matrix_t @ np.clip(deficit, 0.0, 1.0))
+            if j is None:
                 break
-            ks, coefs = cap_t.indices[cap_t.indptr[j]:cap_t.indptr[j + 1]], cap_t.data[cap_t.indptr[j]:cap_t.indptr[j + 1]]
-            if len(ks) and np.any(used[ks] + coefs > limits[ks] + EPS):
-                allowed[j] = False  # a full headcount row
-                continue
-            used[ks] += coefs
-            tours[j] += 1
-            added[j] += 1
             lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
             deficit[matrix.indices[lo:hi]] -= matrix.data[lo:hi]
+    added = adder.added
     n = model.grid.n_intervals
     short = {c: tuple(int(i) for i in np.flatnonzero(deficit[k * n:(k + 1) * n] > EPS))
              for k, c in enumerate(channels) if c in model.goal_rows and (deficit[k * n:(k + 1) * n] > EPS).any()}
@@ -351,3 +340,97 @@ def goals_short(model, tours: np.ndarray, *, staffed: np.ndarray | None = None) 
     on_duty = matrix @ np.asarray(tours, dtype=float) if staffed is None else staffed
     np.add.at(total, rules.period_of[rows], rules.answered(rows, on_duty[rows]))
     return int((total < rules.wanted - 1e-6).sum())
+
+
+@dataclass(frozen=True)
+class GoalRepair:
+    """What :func:`hold_goals` did: ``tours`` (agents per tour, in ``model.tours`` order) with
+    the added agents, ``added_agents``, ``added_paid_hours`` and ``short_periods``: how many
+    periods (days or weeks, all goal channels) are still short of their goal on its arithmetic
+    (0: every goal met; more when the headcount caps left no tour that helps)."""
+
+    tours: np.ndarray
+    added_agents: int
+    added_paid_hours: float
+    short_periods: int
+
+
+#: agents hold_goals adds at most (a guard: each one is a step over every tour)
+GOAL_REPAIR_MAX_AGENTS = 200
+
+
+def hold_goals(model, tours: np.ndarray, *, on_duty: np.ndarray) -> GoalRepair:
+    """``tours`` with agents added until every daily or weekly goal holds, counted from a
+    completed plan's scheduled agents per row (``on_duty``, breaks where its completion put
+    them; rows of :func:`~scheduling.shifts.heuristics.tour_coverage`) at whole productive
+    agents on the model's curve (the completion's own arithmetic): each step one agent of the
+    tour that adds the most contacts answered in time to the periods still short per unit of
+    its cost (an agent's effect on a row: its spread-break coverage there), among the tours
+    every headcount row still has room for. A rounding whose LP meets a goal can complete a
+    few contacts short of it once productive agents are whole (the bundled sample's weekly
+    dive: chat 64 contacts short, priced at 73k where a few agents cost a few hundred each)."""
+    from scheduling.shifts import heuristics
+
+    tours = np.asarray(tours, dtype=float).copy()
+    matrix, channels = heuristics.tour_coverage(model)
+    rules = _RowRules(model, channels, np.zeros(len(channels) * model.grid.n_intervals, dtype=bool))
+    rows = np.flatnonzero(rules.goal_row & (rules.period_of >= 0))
+    staffed = np.asarray(on_duty, dtype=float).copy()
+    adder = _TourAdder(model, tours)
+    matrix_t = matrix.T.tocsr()
+
+    def short() -> np.ndarray:
+        total = np.zeros(rules.wanted.size)
+        np.add.at(total, rules.period_of[rows], rules.answered(rows, staffed[rows]))
+        return total < rules.wanted - 1e-6
+
+    missing = short()
+    while missing.any() and adder.added.sum() < GOAL_REPAIR_MAX_AGENTS:
+        wanted_rows = rows[missing[rules.period_of[rows]]]
+        marginal = np.zeros(staffed.size)
+        marginal[wanted_rows] = (rules.answered(wanted_rows, staffed[wanted_rows] + 1.0)
+                                 - rules.answered(wanted_rows, staffed[wanted_rows]))
+        j = adder.add_best(matrix_t @ marginal)
+        if j is None:
+            break
+        lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
+        staffed[matrix.indices[lo:hi]] += matrix.data[lo:hi]
+        missing = short()
+    paid = np.array([len(t.days) * t.template.paid_minutes / 60 for t in model.tours], dtype=float)
+    return GoalRepair(tours=tours, added_agents=int(adder.added.sum()), added_paid_hours=float(paid @ adder.added),
+                      short_periods=int(missing.sum()))
+
+
+class _TourAdder:
+    """The greedy step of :func:`hold_floors` and :func:`hold_goals`: one agent added to
+    ``tours`` (changed in place) on the tour with the most gain per unit of its cost, among the
+    tours of immediate channels every headcount row still has room for. ``added``: agents
+    added per tour so far."""
+
+    def __init__(self, model, tours: np.ndarray):
+        from scheduling.shifts import heuristics
+
+        self.tours = tours
+        self.cap_t, self.limits = heuristics.headcount_matrix(model)
+        self.used = self.cap_t.T @ tours if len(self.limits) else np.zeros(0)
+        self.cost = np.array([max(t.cost, EPS) for t in model.tours])
+        self.allowed = np.array([not model.demands[t.channel].deferred for t in model.tours], dtype=bool)
+        self.added = np.zeros(len(tours))
+
+    def add_best(self, gain: np.ndarray) -> int | None:
+        """Add one agent to the best tour for ``gain`` (per tour); its index, or None when no
+        allowed tour gains anything."""
+        cap_t = self.cap_t
+        while True:
+            score = np.where(self.allowed & (gain > EPS), gain / self.cost, -np.inf)
+            j = int(np.argmax(score))
+            if not np.isfinite(score[j]):
+                return None
+            ks, coefs = cap_t.indices[cap_t.indptr[j]:cap_t.indptr[j + 1]], cap_t.data[cap_t.indptr[j]:cap_t.indptr[j + 1]]
+            if len(ks) and np.any(self.used[ks] + coefs > self.limits[ks] + EPS):
+                self.allowed[j] = False  # a full headcount row
+                continue
+            self.used[ks] += coefs
+            self.tours[j] += 1
+            self.added[j] += 1
+            return j

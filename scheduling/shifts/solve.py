@@ -625,8 +625,9 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
     finally:
         model.dive_deadline = float("inf")
     cap_before = getattr(model, "paid_cap", None)  # (row, paid hours) of goal_plan.cap_paid_hours
-    if rounded is not None and model.goal_rows:  # floors the completion's breaks broke, held again
-        rounded = goal_plan.repair_floors(model, rounded, progress=progress)
+    if rounded is not None and model.goal_rows:  # floors the completion's breaks broke, held again; goals too
+        rounded = goal_plan.repair_goals(model, goal_plan.repair_floors(model, rounded, progress=progress),
+                                         progress=progress)
     if rounded is not None and (first is None or rounded[1] < first[1] - EPS):
         first, method = rounded, "LP rounding (the warm start was worse)"
     elif cap_before is not None and model.paid_cap[1] != cap_before[1]:  # the repair's hours are not the plan's

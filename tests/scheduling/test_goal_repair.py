@@ -13,7 +13,7 @@ from scheduling import erlang
 from scheduling.coverage import channel_demands, validate_requirements, week_grid
 from scheduling.shifts import heuristics
 from scheduling.shifts.formulation.service_goal import service_goals
-from scheduling.shifts.goal_repair import answered_at, drop_goal_surplus
+from scheduling.shifts.goal_repair import answered_at, drop_goal_surplus, hold_goals
 from scheduling.shifts.model import ShiftModel
 from scheduling.shifts.records import HeadcountCaps
 
@@ -128,3 +128,35 @@ def test_staffed_column_gives_the_lp_of_the_expression_written_into_each_row(cov
     dense.solve(pulp.HiGHS(msg=False))
     assert pulp.LpStatus[dense.status] == "Optimal"
     assert pulp.value(dense.objective) == pytest.approx(ours, rel=1e-7, abs=1e-6)
+
+
+@pytest.mark.parametrize("goal_name", ["daily", "weekly"])
+def test_hold_goals_adds_agents_until_erlang_meets_every_goal_and_no_agent_is_wasted(goal_name):
+    # the LP's tours rounded down, and agents taken off until a goal is short; the repair adds
+    # agents, counted from those tours' own coverage, until every period's goal holds by the exact Erlang C formula at
+    # whole productive agents; it adds nothing to tours that meet the goals already
+    model, goal = _model(goal_name)
+    assert model.solve(mip=False)[0] == "Optimal"
+    lp = np.asarray(model.prob.solverModel.getSolution().col_value)[model.tour_columns()]
+    down = np.floor(lp + 1e-4)
+    matrix, _channels = heuristics.tour_coverage(model)
+    n = model.grid.n_intervals
+
+    def answered(tours):
+        staffed = (matrix @ tours)[:n]
+        return _erlang_answered(goal.volume, np.floor(np.maximum((1 - SHRINKAGE) * staffed, 0) + 1e-6))
+
+    def short(tours):
+        exact = answered(tours)
+        return [label for label, idx in goal.periods(model.grid)
+                if exact[idx].sum() < goal.target_sl * goal.volume[idx].sum() - 1e-6]
+
+    while not short(down):  # agents taken off the largest tour until a goal is short
+        down[int(np.argmax(down))] -= 1
+    repair = hold_goals(model, down, on_duty=matrix @ down)
+    assert (repair.tours >= down).all() and repair.added_agents == int((repair.tours - down).sum()) > 0
+    assert repair.short_periods == 0 and short(repair.tours) == []
+    paid = np.array([len(t.days) * t.template.paid_minutes / 60 for t in model.tours])
+    assert repair.added_paid_hours == pytest.approx(paid @ (repair.tours - down))
+    again = hold_goals(model, repair.tours, on_duty=matrix @ repair.tours)
+    assert again.added_agents == 0 and np.array_equal(again.tours, repair.tours)
