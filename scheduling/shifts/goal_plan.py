@@ -69,7 +69,7 @@ from wfm_progress import Progress
 __all__ = ["TIME_RATIO", "GOAL_MIN_S", "INTERVAL_LABEL", "goal_stage_s", "interval_plan", "plan_goal_week",
            "paid_hours_per_tour", "cap_paid_hours", "goal_start", "start_staffed", "keep_met_floors",
            "raise_paid_cap", "placed_floor_short", "repair_floors", "repair_goals", "placed_on_duty",
-           "goals_short_contacts", "FLOOR_REPAIR_ROUNDS", "goal_candidates", "floor_misses"]
+           "goals_short_contacts", "FLOOR_REPAIR_ROUNDS", "GOAL_REPAIR_ROUNDS", "goal_candidates", "floor_misses"]
 
 TIME_RATIO = 2.0  # a goal plan takes at most this multiple of its interval-goal plan's seconds (issue 12) ...
 # ... or GOAL_MIN_S more when that is longer: a ratio of sub-second solves measures model builds, and a
@@ -87,6 +87,8 @@ INTERVAL_LABEL = "the interval-goal plan"
 ALONE_LABEL = "no interval-goal plan"
 # rounds of repair_floors (each: the cheapest tours over the floors the completion broke, completed again)
 FLOOR_REPAIR_ROUNDS = 3
+# rounds of repair_goals (each: agents added where a goal is short, completed again)
+GOAL_REPAIR_ROUNDS = 3
 CAP_SLACK_H = 1e-6  # paid hours of tolerance on the cap row (sums of 0.25 h pieces)
 
 
@@ -300,33 +302,36 @@ def goals_short_contacts(model, x: np.ndarray) -> float:
 
 def repair_goals(model, first: tuple[np.ndarray, float] | None, *,
                  progress: Progress) -> tuple[np.ndarray, float] | None:
-    """``first`` (a completed plan of a goal model: column values, objective), or the plan with
-    agents added where it is short of a daily or weekly goal
+    """``first`` (a completed plan of a goal model: column values, objective with the constant),
+    or the plan with agents added where it is short of a daily or weekly goal
     (:func:`~scheduling.shifts.goal_repair.hold_goals`, counting from its own placed coverage)
-    and completed again, whichever is cheaper: whole productive agents may leave a rounding
-    whose LP met every goal some contacts short, each priced at an agent-interval's shortfall.
-    The paid-hours cap (:func:`cap_paid_hours`) is raised by what the added agents cost when the
-    repaired plan is kept."""
+    and completed again, whichever is cheaper; at most ``GOAL_REPAIR_ROUNDS`` rounds (the
+    placed breaks may leave a repaired plan a few contacts short again). Whole productive agents
+    may leave a rounding whose LP met every goal some contacts short, each priced at an
+    agent-interval's shortfall. The paid-hours cap (:func:`cap_paid_hours`) is raised by what
+    the added agents cost when the repaired plan is kept."""
     from scheduling.shifts import heuristics
     from scheduling.shifts.goal_repair import hold_goals
 
-    if first is None or goals_short_contacts(model, first[0]) <= 1e-6:
-        return first
-    matrix, channels = heuristics.tour_coverage(model)
-    tours = np.round(first[0][model.tour_columns()])
-    repair = hold_goals(model, tours, on_duty=placed_on_duty(model, first[0], channels))
-    if not repair.added_agents:
-        progress(f"daily/weekly goals {goals_short_contacts(model, first[0]):,.1f} contacts short after the "
-                 "completion, no tour to add (headcount caps full)")
-        return first
-    label = f"goals held ({repair.added_agents} agent(s) added, +{repair.added_paid_hours:,.1f} paid hours)"
-    done = _completed_with_added(model, repair.tours, repair.added_paid_hours, label=label, progress=progress)
-    if done is None or done[1] >= first[1] - 1e-6:
-        progress(f"daily/weekly goals short after the completion; adding agents did not pay ({label})")
-        _back_to(model, tours, repair.added_paid_hours, progress=progress)
-        return first
-    progress(f"daily/weekly goals short after the completion, {label}: {first[1]:,.1f} -> {done[1]:,.1f}")
-    return done
+    for _round in range(GOAL_REPAIR_ROUNDS):
+        if first is None or goals_short_contacts(model, first[0]) <= 1e-6:
+            return first
+        matrix, channels = heuristics.tour_coverage(model)
+        tours = np.round(first[0][model.tour_columns()])
+        repair = hold_goals(model, tours, on_duty=placed_on_duty(model, first[0], channels))
+        if not repair.added_agents:
+            progress(f"daily/weekly goals {goals_short_contacts(model, first[0]):,.1f} contacts short after the "
+                     "completion, no tour to add (headcount caps full)")
+            return first
+        label = f"goals held ({repair.added_agents} agent(s) added, +{repair.added_paid_hours:,.1f} paid hours)"
+        done = _completed_with_added(model, repair.tours, repair.added_paid_hours, label=label, progress=progress)
+        if done is None or done[1] >= first[1] - 1e-6:
+            progress(f"daily/weekly goals short after the completion; adding agents did not pay ({label})")
+            _back_to(model, tours, repair.added_paid_hours, progress=progress)
+            return first
+        progress(f"daily/weekly goals short after the completion, {label}: {first[1]:,.1f} -> {done[1]:,.1f}")
+        first = done
+    return first
 
 
 def _completed_with_added(model, tours: np.ndarray, added_paid_hours: float, *, label: str,

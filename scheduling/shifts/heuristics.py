@@ -314,9 +314,9 @@ def round_lp(model: ShiftModel, *, progress: Progress,
              f"breaks spread, LP bound {model.lp_objective:.0f})")
     # an integer plan in hand before any time-limited MIP: the dive's tours, and the LP tours
     # rounded up (always feasible in soft coverage); the better one is the incumbent
-    incumbent, incumbent_objective = complete(model, h, idx, tours, act_idx)
+    incumbent, incumbent_objective = _goals_held(model, *complete(model, h, idx, tours, act_idx), progress=progress)
     if model.rules.coverage == "soft" and time.perf_counter() < model.dive_deadline:
-        ceil_plan = complete(model, h, idx, np.ceil(lp_tours - EPS), act_idx)
+        ceil_plan = _goals_held(model, *complete(model, h, idx, np.ceil(lp_tours - EPS), act_idx), progress=progress)
         progress(f"integer plans: dive {incumbent_objective + model.prob.objective.constant:.0f}, "
                  f"rounded-up LP {ceil_plan[1] + model.prob.objective.constant:.0f}")
         if ceil_plan[0] is not None and (incumbent is None or ceil_plan[1] < incumbent_objective - EPS):
@@ -354,6 +354,21 @@ def round_lp(model: ShiftModel, *, progress: Progress,
     for var in model.prob.variables():
         var.varValue = float(incumbent[var.index])
     return status, float(incumbent_objective) + float(model.prob.objective.constant), bound
+
+
+def _goals_held(model: ShiftModel, x: np.ndarray | None, objective: float, *,
+                progress: Progress) -> tuple[np.ndarray | None, float]:
+    """A completed plan (:func:`complete`'s: column values, objective without the constant) as
+    it is, or on a model with daily/weekly goals with agents added where it completed short of
+    a goal when that is cheaper (:func:`scheduling.shifts.goal_plan.repair_goals`): the dive's
+    tours and the rounded-up LP's are compared repaired, not by their priced shortfall."""
+    if x is None or not model.goal_rows:
+        return x, objective
+    from scheduling.shifts import goal_plan
+
+    constant = float(model.prob.objective.constant)
+    kept = goal_plan.repair_goals(model, (x, objective + constant), progress=progress)
+    return kept[0], kept[1] - constant
 
 
 def complete(model: ShiftModel, h, idx: np.ndarray, tours: np.ndarray,
