@@ -196,9 +196,9 @@ def plan_shifts(
     returns no solution.
     """
     say, clock = progress or quiet, time.perf_counter()
-    cpu_at_start = cpu_times() if processes >= 2 else None
     if processes < 1:
         raise ValueError(f"plan_shifts: processes={processes!r}; give 1 (one solver process) or more")
+    cpu_at_start = cpu_times() if processes >= 2 else None
     week = _week(requirements, rules, targets)
     if week.goals and highspy is not None and start is None:  # the interval-goal plan, then the goal model (goal_plan)
         return goal_plan.plan_goal_week(week.requirements, rules, caps=caps, targets=targets or {}, goals=week.goals,
@@ -610,6 +610,7 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
             return first[0], first[1], "Feasible", method
     limit = model.rules.time_limit_s
     model.dive_deadline = model.deadline - max(ROUNDED_UP_RESERVE_SHARE * limit, GREEDY_RESERVE_SHARE * limit)
+    cap_before = getattr(model, "paid_cap", None)  # (row, paid hours) of goal_plan.cap_paid_hours
     rounded = None
     try:
         tried.append("LP rounding")
@@ -624,14 +625,14 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         progress(f"LP rounding stopped ({exc})")
     finally:
         model.dive_deadline = float("inf")
-    cap_before = getattr(model, "paid_cap", None)  # (row, paid hours) of goal_plan.cap_paid_hours
     if rounded is not None and model.goal_rows:  # floors the completion's breaks broke, held again; goals too
         rounded = goal_plan.repair_goals(model, goal_plan.repair_floors(model, rounded, progress=progress),
                                          progress=progress)
-    if rounded is not None and (first is None or rounded[1] < first[1] - EPS):
+    kept_rounding = rounded is not None and (first is None or rounded[1] < first[1] - EPS)
+    if kept_rounding:
         first, method = rounded, "LP rounding (the warm start was worse)"
-    elif cap_before is not None and model.paid_cap[1] != cap_before[1]:  # the repair's hours are not the plan's
-        goal_plan.raise_paid_cap(model, cap_before[1] - model.paid_cap[1])
+    if cap_before is not None:  # the repairs raised it for their candidates: the cap is the kept plan's
+        _cap_for_kept(model, cap_before[1], rounded if kept_rounding else None)
     if first is None:  # the instance's LP state is spent: the greedy plan, not plan_shifts's rounding again
         tried.append("a greedy plan (tours by uncovered requirement per cost, completed)")
         first, method = heuristics.greedy_plan(model, progress=progress), "greedy"
@@ -642,6 +643,18 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
     for var in model.prob.variables():
         var.varValue = float(first[0][var.index])
     return first[0], first[1], "Feasible", method
+
+
+def _cap_for_kept(model: ShiftModel, hours_before: float, rounded: tuple[np.ndarray, float] | None) -> None:
+    """The paid-hours cap (:func:`scheduling.shifts.goal_plan.cap_paid_hours`) after the LP
+    rounding: the floor and goal repairs raised it for each candidate they repaired (the dive's,
+    the rounded-up LP's); it goes back to ``hours_before`` (the warm start kept), or to the
+    kept rounding's paid hours when those are more (``rounded``)."""
+    hours = hours_before
+    if rounded is not None:
+        tours = np.round(rounded[0][model.tour_columns()])
+        hours = max(hours, float(goal_plan.paid_hours_per_tour(model) @ tours))
+    goal_plan.raise_paid_cap(model, hours - model.paid_cap[1])
 
 
 def _keep_met_floors(model: ShiftModel, first: tuple[np.ndarray, float]) -> None:
