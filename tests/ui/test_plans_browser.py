@@ -248,7 +248,7 @@ def test_a_scenario_is_stored_with_its_plan_for_everyone_and_renamed_and_deleted
         assert offered == ["volume +10%", "pay rise", "volume +5% (checked)"]
         next(o for o in manager.find_elements(By.CSS_SELECTOR, "[role=option]") if o.text == "volume +5% (checked)").click()
         manager.find_element(By.ID, "sc-delete").click()
-        WebDriverWait(manager, 30).until(lambda d: "deleted" in d.find_element(By.ID, "sc-managed").text)
+        WebDriverWait(manager, 30, ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: "deleted" in d.find_element(By.ID, "sc-managed").text)
         assert "volume +5% (checked)" not in _table_names(manager)
         browser.refresh()
         _caption(browser, a)
