@@ -27,10 +27,12 @@ and bound on the whole model. The search stops when the plan is within ``gap_rel
 spent, never earlier. Each accepted plan is logged as an :class:`Improvement`.
 
 The portfolio (``concurrent=True``: the solve may keep two cores busy): HiGHS branch and bound on
-the whole exact model (every integer column free, the incumbent as its MIP start, one HiGHS
-thread, the search's deadline as its limit) runs in a child process of its own
-(:class:`scheduling.mip_child.ConcurrentMip`) for the whole search, beside the neighbourhoods,
-whose MIPs run in the other child one at a time (this process waits for them). Between
+the whole exact model (every integer column free, the incumbent as its MIP start,
+``CONCURRENT_THREADS`` HiGHS threads, the search's deadline as its limit) runs in a child process
+of its own (:class:`scheduling.mip_child.ConcurrentMip`) for the whole search, beside the
+neighbourhoods, whose MIPs run in the other child one at a time (this process waits for them)
+at a lower priority (``NEIGHBOURHOOD_NICE``): they take what the branch and bound's threads
+leave of the two cores, so the branch and bound runs as HiGHS alone would on them. Between
 neighbourhoods the search takes its latest streamed plan when it is better than the incumbent
 (through :func:`checked_plan`, logged as "branch and bound (concurrent)"), and its dual bound
 once it has ended by itself (killed at the deadline it proves nothing; its last plan is kept).
@@ -75,6 +77,14 @@ INTERRUPT_GRACE_SECONDS = 0.5  # a run past its time limit by this much is inter
 # quiet machine for a large model); once the neighbourhoods are spent the search polls it this often
 CONCURRENT_LEAST_S = 3.0
 CONCURRENT_POLL_S = 0.2
+# its HiGHS threads, and the neighbourhoods' child's niceness beside it. HiGHS alone on the same
+# model with the same 60 s (family seeds 29 and 11, gap_rel 0.001, quiet machine, 3 random seeds
+# each): two threads (91-97 CPU s in 60 s) beat one in all 6 runs, by 0.4-0.6 % on seed 29 and
+# 0.2-1.0 % on seed 11, with a higher dual bound each time. With one thread beside the
+# neighbourhoods at full priority, the portfolio lost to two-thread HiGHS on 5 of 32 family seeds
+# at gap_rel 0.001 (benchmarks/RESULTS.md schedule_family, 2026-11-30 20:21)
+CONCURRENT_THREADS = 2
+NEIGHBOURHOOD_NICE = 10
 CONCURRENT = "branch and bound (concurrent)"
 # the polish: after a pass of neighbourhoods without a gain, branch and bound on the whole model
 # from the incumbent for this share of the time left (at least SUB_MIP_SECONDS); when it makes
@@ -331,8 +341,8 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
     # separation, and one round can take several times the limit (family seed 21: 17-27 s
     # with 6 s): the neighbourhood MIPs run in a child process that is killed at the stop time
     # (scheduling.shifts.submip); in this process only when no child can be started
-    try:
-        search.worker = SubMipProcess(h)
+    try:  # beside the concurrent branch and bound: at a lower priority, on the time its threads leave
+        search.worker = SubMipProcess(h, nice=NEIGHBOURHOOD_NICE if search.concurrent is not None else 0)
     except OSError as exc:
         progress(f"neighbourhood MIPs in this process (no child process: {exc})")
     return search
@@ -340,7 +350,7 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
 
 def _start_concurrent(search: _Search) -> None:
     """The portfolio's branch and bound on the whole model (every integer column free, the
-    incumbent as its start, one HiGHS thread, ``mip_rel_gap`` = ``gap_rel``, the search's time
+    incumbent as its start, ``CONCURRENT_THREADS`` HiGHS threads, ``mip_rel_gap`` = ``gap_rel``, the search's time
     left as its limit) started in its own child when ``CONCURRENT_LEAST_S`` are left; the
     polish is then off. A child that cannot start leaves the search as without the portfolio."""
     left = search.left()
@@ -350,7 +360,7 @@ def _start_concurrent(search: _Search) -> None:
     from scheduling.mip_child import ConcurrentMip  # here: mip_child imports this package
 
     cols = search.cols
-    child = ConcurrentMip(search.h, options={"threads": 1, "mip_rel_gap": max(search.gap_rel, 0.0)})
+    child = ConcurrentMip(search.h, options={"threads": CONCURRENT_THREADS, "mip_rel_gap": max(search.gap_rel, 0.0)})
     try:
         child.begin(cols.integer, np.zeros(len(cols.integer)), np.full(len(cols.integer), highspy.kHighsInf),
                     search.x, time_limit_s=left)

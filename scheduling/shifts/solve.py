@@ -185,8 +185,10 @@ def plan_shifts(
     one-core machine): one solver process at a time. 2 or more (one plan alone on a machine
     with two cores or more): the improvement runs HiGHS branch and bound on the whole model in
     a second process beside the neighbourhood search (:mod:`scheduling.shifts.improve`, the
-    portfolio), so the plan is never worse than what that branch and bound alone finds in the
-    time; it never keeps more than two busy. The second process starts only when at least
+    portfolio: HiGHS on two threads, as HiGHS alone runs on two cores, with the neighbourhoods'
+    child at a lower priority on what those threads leave), so the plan is never worse than
+    what that branch and bound alone finds in the time; it never keeps more than two busy at
+    normal priority. The second process starts only when at least
     ``CONCURRENT_IDLE_CORES`` of a core stood idle since the solve began (:func:`_core_idle`):
     on a machine other work keeps busy it would slow the search instead. A week with a daily or weekly goal
     (:mod:`scheduling.shifts.goal_plan`) is planned with one.

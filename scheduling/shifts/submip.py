@@ -124,10 +124,16 @@ class SubMipProcess:
     in their place; with ``h=None`` from :meth:`load`, later). Started at construction
     (``start``; else on the first :meth:`solve`), restarted after a kill;
     :meth:`close` ends it (also a context manager). Sending the model waits while the child
-    starts (a pipe holds 64 KB): about half a second of a quiet machine for a large model."""
+    starts (a pipe holds 64 KB): about half a second of a quiet machine for a large model.
+    ``nice``: added to each child's niceness (0 to 19; its scheduling priority lowered, so that
+    it runs on what the machine's other work leaves: the portfolio's neighbourhoods beside its
+    branch and bound, :mod:`scheduling.shifts.improve`)."""
 
-    def __init__(self, h, *, start: bool = True, options: dict | None = None):
+    def __init__(self, h, *, start: bool = True, options: dict | None = None, nice: int = 0):
+        if not 0 <= nice <= 19:
+            raise ValueError(f"SubMipProcess: nice={nice!r}; give 0 (as this process) to 19 (lowest priority)")
         self._model = None if h is None else _model_message(h, options)  # None: given later (load)
+        self.nice = nice
         self._proc: subprocess.Popen | None = None
         self._ready = False  # the child has loaded the model
         self._failures = 0  # answers missing in a row because the child died (not killed)
@@ -138,6 +144,11 @@ class SubMipProcess:
 
     def __enter__(self) -> SubMipProcess:
         return self
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (None before the first start and after a kill)."""
+        return None if self._proc is None else self._proc.pid
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -151,6 +162,12 @@ class SubMipProcess:
         """A new child (this file run as a script), not yet given the model."""
         self._proc = subprocess.Popen([sys.executable, "-u", os.path.abspath(__file__)], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        if self.nice:  # a process may always lower its own children's priority (never raise it back)
+            try:
+                own = os.getpriority(os.PRIO_PROCESS, 0)
+                os.setpriority(os.PRIO_PROCESS, self._proc.pid, min(19, own + self.nice))
+            except (OSError, AttributeError):  # a platform without priorities: the child runs as this process
+                pass
         self.starts += 1
         self._ready = False
         return self._proc

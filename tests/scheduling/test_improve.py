@@ -326,7 +326,7 @@ def test_a_window_out_of_time_without_a_gain_is_solved_next_in_two_halves(keeps_
     # stops unproven without a better plan is followed by its earlier and later start times as two
     # windows. Here every MIP really runs (in this process) and is reported unproven, with no time
     # to spare (SUB_MIP_SECONDS 0), so each 2-hour window is split once (one start time a half)
-    def no_child(_h):
+    def no_child(_h, **_options):
         raise OSError("no child process in this test")
 
     real_run = improve_module.run_here

@@ -5,6 +5,7 @@ HiGHS ran a 6 s neighbourhood MIP for 17-27 s in root cut separation)."""
 from __future__ import annotations
 
 import itertools
+import os
 import time
 
 import highspy
@@ -132,3 +133,35 @@ def test_a_child_that_dies_without_answering_twice_is_an_os_error(monkeypatch):
             for _ in range(2):
                 assert worker.solve(*args, time_limit_s=5.0, grace_s=1.0, stop_at=time.perf_counter() + 30.0) is None
     assert time.perf_counter() - ran < 10.0  # found out at once, not at the stop time
+
+
+def test_a_lower_priority_holds_for_every_child_including_one_started_after_a_kill():
+    """``nice``: the portfolio's neighbourhood child runs below the branch and bound's threads;
+    the child started anew after a kill gets the same lowered priority."""
+    h = _market_split(7)
+    lp = h.getLp()
+    n = h.getNumCol()
+    columns = np.arange(n, dtype=np.int32)
+    lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    rhs = np.asarray(lp.row_lower_)
+    m = len(rhs)
+    start = np.zeros(n)
+    start[n - 2 * m:n - m] = rhs
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    with SubMipProcess(h, nice=7) as worker:
+        first = worker.pid
+        assert os.getpriority(os.PRIO_PROCESS, first) == min(19, own + 7)
+        result = worker.solve(columns, lower, upper, start, time_limit_s=300.0, grace_s=300.0,
+                              stop_at=time.perf_counter() + 1.0)
+        assert result is None and worker.kills == 1
+        result = worker.solve(columns, lower, upper, start, time_limit_s=0.5, grace_s=30.0,
+                              stop_at=time.perf_counter() + 60.0)
+        second = worker.pid
+        assert second != first and worker.starts == 2
+        assert os.getpriority(os.PRIO_PROCESS, second) == min(19, own + 7)
+    assert result is not None and result.objective <= rhs.sum() + 1e-9
+    with SubMipProcess(h, start=False) as plain:  # the default: as this process
+        plain._spawn()
+        assert os.getpriority(os.PRIO_PROCESS, plain.pid) == own
+    with pytest.raises(ValueError, match="nice=20"):
+        SubMipProcess(h, nice=20, start=False)
