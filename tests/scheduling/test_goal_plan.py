@@ -174,11 +174,15 @@ def test_interval_plan_of_a_goal_with_risk_drops_the_goal_keys():
     assert plan.paid_hours == pytest.approx(alone.paid_hours, rel=0.02)
 
 
-def test_goal_stage_takes_as_long_as_the_interval_plan_and_stops_at_its_end():
+def test_goal_stage_takes_as_long_as_the_interval_plan_or_the_rest_of_the_limit_and_stops_within_gap_rel():
     import dataclasses
 
-    assert goal_plan.goal_stage_s(30.0) == pytest.approx((goal_plan.TIME_RATIO - 1) * 30.0)
-    assert goal_plan.goal_stage_s(0.1) == goal_plan.GOAL_MIN_S  # a sub-second plan: the floor
+    assert goal_plan.goal_stage_s(30.0, 30.0) == pytest.approx((goal_plan.TIME_RATIO - 1) * 30.0)
+    assert goal_plan.goal_stage_s(50.0, 60.0) == pytest.approx((goal_plan.TIME_RATIO - 1) * 50.0)
+    # an interval plan that ended early leaves the goal stage the rest of the user's time_limit_s
+    assert goal_plan.goal_stage_s(0.1, 60.0) == pytest.approx(59.9)
+    assert goal_plan.goal_stage_s(20.0, 60.0) == pytest.approx(40.0)
+    assert goal_plan.goal_stage_s(0.1, 3.0) == goal_plan.GOAL_MIN_S  # a short limit: the floor
     req = _requirements(_week_volumes(), shrinkage=SHRINKAGE)
     rules = _rules(earliest="08:00", latest="14:00", hours=4, coverage="soft", days=5,
                    weekdays=["Mon", "Tue", "Wed", "Thu", "Fri"], time_limit_s=40)
@@ -195,7 +199,7 @@ def test_goal_stage_takes_as_long_as_the_interval_plan_and_stops_at_its_end():
     assert first > 0 and all(t.startswith("interval-goal plan: ") for t in said[:first])
     interval_s = float(stage[0].split(" in ")[-1].split(" s;")[0])
     stage_s = float(stage[0].split("for at most ")[1].split(" s")[0])
-    assert stage_s == pytest.approx(goal_plan.goal_stage_s(interval_s), abs=0.06)
+    assert stage_s == pytest.approx(goal_plan.goal_stage_s(interval_s, rules.time_limit_s), abs=0.06)
     assert any(t.startswith("warm start from the interval-goal plan") for t in said[first:])
     assert any(t.startswith("paid hours capped at") for t in said[first:])
     assert plan.gap <= rules.gap_rel + 1e-9 and plan.status == "Optimal"
