@@ -90,8 +90,10 @@ def _market_split(seed: int, m: int = 5, n: int = 40) -> highspy.Highs:
     return h
 
 
-def test_a_run_past_its_stop_time_is_killed_and_the_next_run_starts_a_new_child():
-    h = _market_split(7)
+def _market_split_run(seed: int):
+    """A market split model and a run of it: (h, columns, lower, upper, start, rhs), the start
+    feasible (x = 0, s+ = rhs: objective sum(rhs))."""
+    h = _market_split(seed)
     lp = h.getLp()
     n = h.getNumCol()
     columns = np.arange(n, dtype=np.int32)
@@ -99,7 +101,12 @@ def test_a_run_past_its_stop_time_is_killed_and_the_next_run_starts_a_new_child(
     rhs = np.asarray(lp.row_lower_)
     m = len(rhs)
     start = np.zeros(n)
-    start[n - 2 * m:n - m] = rhs  # x = 0, s+ = rhs: feasible, objective sum(rhs)
+    start[n - 2 * m:n - m] = rhs
+    return h, columns, lower, upper, start, rhs
+
+
+def test_a_run_past_its_stop_time_is_killed_and_the_next_run_starts_a_new_child():
+    h, columns, lower, upper, start, rhs = _market_split_run(7)
     with SubMipProcess(h) as worker:
         # HiGHS's own limit far away (as when it overruns it): only the stop time ends the run
         ran = time.perf_counter()
@@ -138,15 +145,7 @@ def test_a_child_that_dies_without_answering_twice_is_an_os_error(monkeypatch):
 def test_a_lower_priority_holds_for_every_child_including_one_started_after_a_kill():
     """``nice``: the portfolio's neighbourhood child runs below the branch and bound's threads;
     the child started anew after a kill gets the same lowered priority."""
-    h = _market_split(7)
-    lp = h.getLp()
-    n = h.getNumCol()
-    columns = np.arange(n, dtype=np.int32)
-    lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
-    rhs = np.asarray(lp.row_lower_)
-    m = len(rhs)
-    start = np.zeros(n)
-    start[n - 2 * m:n - m] = rhs
+    h, columns, lower, upper, start, rhs = _market_split_run(7)
     own = os.getpriority(os.PRIO_PROCESS, 0)
     with SubMipProcess(h, nice=7) as worker:
         first = worker.pid
