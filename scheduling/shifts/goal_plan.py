@@ -325,7 +325,7 @@ def repair_goals(model, first: tuple[np.ndarray, float] | None, *,
     for _round in range(GOAL_REPAIR_ROUNDS):
         if first is None or goals_short_contacts(model, first[0]) <= 1e-6:
             return first
-        matrix, channels = heuristics.tour_coverage(model)
+        _matrix, channels = heuristics.tour_coverage(model)
         tours = np.round(first[0][model.tour_columns()])
         repair = hold_goals(model, tours, on_duty=placed_on_duty(model, first[0], channels))
         if not repair.added_agents:

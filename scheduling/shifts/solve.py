@@ -187,8 +187,10 @@ def plan_shifts(
     a second process beside the neighbourhood search (:mod:`scheduling.shifts.improve`, the
     portfolio: HiGHS on two threads, as HiGHS alone runs on two cores, with the neighbourhoods'
     child at a lower priority on what those threads leave), so the plan is never worse than
-    what that branch and bound alone finds in the time; it never keeps more than two busy at
-    normal priority. The second process starts only when at least
+    what that branch and bound finds from the first plan in the time it runs (from the first
+    plan to the improvement's end: HiGHS from scratch with the whole limit can end better, as
+    on family seed 25 where it finds its plan in the last 5 s); it never keeps more than two
+    busy at normal priority. The second process starts only when at least
     ``CONCURRENT_IDLE_CORES`` of a core stood idle since the solve began (:func:`_core_idle`):
     on a machine other work keeps busy it would slow the search instead. A week with a daily or weekly goal
     (:mod:`scheduling.shifts.goal_plan`) is planned with one.
