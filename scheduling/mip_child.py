@@ -113,14 +113,15 @@ class StreamingMip(SubMipProcess):
 
 class ConcurrentMip(SubMipProcess):
     """One MIP run in a child process that the caller does not wait for: :meth:`begin` returns
-    at once, :meth:`latest` and :meth:`ended` say what the child has sent so far,
-    :meth:`finish` (or :meth:`close`) ends it. The model is HiGHS instance ``h``'s (as
-    :class:`StreamingMip` copies it) with ``options`` set in the child in place of the copied
-    ones (e.g. ``{"threads": 1, "mip_rel_gap": 0.01}``). A context manager: leaving it kills
-    a child still running."""
+    at once, :meth:`offer` hands the run a plan found meanwhile, :meth:`latest` and
+    :meth:`ended` say what the child has sent so far, :meth:`finish` (or :meth:`close`) ends it.
+    The model is HiGHS instance ``h``'s (as :class:`StreamingMip` copies it; ``integer``: columns
+    made integer in the copy, when ``h`` holds the LP relaxation) with ``options`` set in the
+    child in place of the copied ones (e.g. ``{"threads": 1, "mip_rel_gap": 0.01}``). A context
+    manager: leaving it kills a child still running."""
 
-    def __init__(self, h, *, options: dict | None = None):
-        super().__init__(h, start=False, options=options)
+    def __init__(self, h, *, options: dict | None = None, integer: np.ndarray | None = None):
+        super().__init__(h, start=False, options=options, integer=integer)
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self._best: np.ndarray | None = None
@@ -128,34 +129,73 @@ class ConcurrentMip(SubMipProcess):
         self._answer: MipAnswer | None = None
         self._error: str | None = None
         self._began = float("nan")
+        self._offers = threading.Condition(self._lock)
+        self._offer: np.ndarray | None = None  # the latest plan offered and not yet sent to the child
+        self._running = False  # the run's message is sent and its answer not in: offers go to the child
+        self.offered = 0  # plans sent to the child
 
     def __enter__(self) -> ConcurrentMip:
         return self
 
-    def begin(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, *,
+    def begin(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray, start: np.ndarray | None, *,
               time_limit_s: float) -> None:
         """Start a run (the bounds of ``columns`` set to ``lower``/``upper``, ``start`` every
-        column's value as the MIP start, HiGHS's own limit ``time_limit_s``) and return at
-        once; the model is sent and the answers read by a thread of this process. Raises
-        ``OSError`` when no child can be started."""
+        column's value as the MIP start, or None for none, HiGHS's own limit ``time_limit_s``)
+        and return at once; the model is sent and the answers read by a thread of this process.
+        Raises ``OSError`` when no child can be started."""
         if self._reader is not None:
             raise ValueError("ConcurrentMip.begin twice: one run per child")
         message = ("run", np.asarray(columns, dtype=np.int32), np.asarray(lower, dtype=float),
-                   np.asarray(upper, dtype=float), np.asarray(start, dtype=float), float(time_limit_s), True)
+                   np.asarray(upper, dtype=float), None if start is None else np.asarray(start, dtype=float),
+                   float(time_limit_s), True)
         proc = self._spawn()
         self._began = time.perf_counter()
         self._reader = threading.Thread(target=self._read, args=(proc, message), daemon=True,
                                         name="concurrent branch and bound")
         self._reader.start()
 
+    def offer(self, col_value: np.ndarray) -> None:
+        """Hand the run a plan (every column's value) found meanwhile; returns at once. A thread
+        of this process sends the latest one once the run has begun (an offer made before
+        replaces an earlier one); HiGHS takes it at its next user-solution callback when it
+        is feasible and better than its own incumbent, and prunes with it."""
+        with self._offers:
+            self._offer = np.asarray(col_value, dtype=float).copy()
+            self._offers.notify()
+
+    def _send_offers(self, proc) -> None:
+        """The writer thread: each latest offer sent to ``proc`` while the run lasts."""
+        while True:
+            with self._offers:
+                while self._running and self._offer is None:
+                    self._offers.wait()
+                if not self._running:
+                    return
+                offered, self._offer = self._offer, None
+            try:
+                _send(proc.stdin, ("offer", offered))
+            except (OSError, ValueError):  # the child was killed or has ended: nothing to hand it
+                return
+            self.offered += 1
+
+    def _stop_offers(self) -> None:
+        with self._offers:
+            self._running = False
+            self._offers.notify()
+
     def _read(self, proc, message) -> None:
-        """The reader thread: the model and the run sent to ``proc``, then every message it
-        streams kept (the last improving solution, the final answer) until it ends."""
+        """The reader thread: the model and the run sent to ``proc`` (and a writer thread for
+        the offers started), then every message it streams kept (the last improving solution,
+        the final answer) until it ends."""
         try:
             self._write_model(proc)
             fd = proc.stdout.fileno()
             _read_exactly(fd, _HEADER.size)  # the child's "model loaded"
             _send(proc.stdin, message)
+            with self._offers:
+                self._running = True
+            threading.Thread(target=self._send_offers, args=(proc,), daemon=True,
+                             name="offers to the concurrent branch and bound").start()
             while True:
                 (n,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
                 reply = pickle.loads(_read_exactly(fd, n))
@@ -173,6 +213,8 @@ class ConcurrentMip(SubMipProcess):
         except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:  # killed, or the child died
             with self._lock:
                 self._error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._stop_offers()
 
     def latest(self) -> tuple[int, np.ndarray | None]:
         """(how many solutions the run has sent, the last one or None): a caller keeps the

@@ -214,7 +214,7 @@ def _clock(minute: int) -> str:
 def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float, started: float,
             progress: Progress, log: list[Improvement],
             first_width_minutes: int | None = None,
-            branch_and_bound: bool = False, concurrent: bool = False) -> tuple[np.ndarray, float, float]:
+            branch_and_bound: bool = False, concurrent=False) -> tuple[np.ndarray, float, float]:
     """Improve ``incumbent`` (every HiGHS column's value; ``objective`` with the model's constant)
     until it is within ``gap_rel`` of ``bound`` or ``deadline_s`` seconds after ``started``
     (a ``time.perf_counter()`` value) have passed.
@@ -227,7 +227,10 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     gain, the polish (:data:`POLISH_SHARE`, :data:`POLISH_PROGRESS`) on any model.
     ``concurrent``: the portfolio (this module's docstring): branch and bound on the whole
     model in a second child process for the whole search (only when the caller may keep two
-    cores busy); the polish and ``branch_and_bound`` are then left out.
+    cores busy): True starts it from the incumbent; a running
+    :class:`scheduling.mip_child.ConcurrentMip` (:func:`start_concurrent`, begun by the caller
+    before the first plan) is taken over (offered each better plan, closed at the end); the
+    polish and ``branch_and_bound`` are then left out.
     Appends an :class:`Improvement` to ``log`` for each better plan. Leaves the integer
     decisions fixed at the returned plan in the HiGHS instance, with its solution loaded.
     """
@@ -243,9 +246,12 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     h.cbSimplexInterrupt.subscribe(interrupt)
     hoods, position = _one_pass(search) or [search.everything_hood], 0
     try:
+        best = search.best
         search.x, search.best = improve_short_days(model, search.cols, search.x, search.best, bound=search.bound,
                                                  stop_at=started + deadline_s, started=started,
                                                  in_child=search.worker is not None, progress=progress, log=log)
+        if search.best < best:
+            _offer(search)
         _poll_concurrent(search)
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
@@ -318,10 +324,11 @@ class _Search:
 
 def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: float, deadline_s: float,
                   started: float, progress: Progress, log: list[Improvement], first_width_minutes: int | None,
-                  branch_and_bound: bool, concurrent: bool) -> _Search:
+                  branch_and_bound: bool, concurrent) -> _Search:
     """The search's state: the integer columns made integer in the HiGHS instance, its MIP gap
     ``SUB_MIP_REL_GAP``, the neighbourhoods' child process (:mod:`scheduling.shifts.submip`) and,
-    with ``concurrent``, the concurrent branch and bound started (:func:`_start_concurrent`)."""
+    with ``concurrent``, the concurrent branch and bound started (:func:`_start_concurrent`) or
+    taken over."""
     h = model.prob.solverModel
     cols = integer_columns(model)
     n_int = len(cols.integer)
@@ -335,8 +342,11 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
                      everything_hood=Neighbourhood("all tours (branch and bound)", tuple(range(n_tours)), "all"),
                      constant=float(model.prob.objective.constant), gap_rel=model.rules.gap_rel,
                      col_cost=np.asarray(h.getLp().col_cost_, dtype=float))
-    if concurrent:  # first: it returns at once, where sending the neighbourhoods' child the model waits
+    if concurrent is True:  # first: it returns at once, where sending the neighbourhoods' child the model waits
         _start_concurrent(search)
+    elif concurrent:  # begun before the first plan: the incumbent is offered to it
+        search.concurrent, search.polish = concurrent, "off"
+        concurrent.offer(search.x)
     # HiGHS checks its time limit and interrupt callbacks only between rounds of its root cut
     # separation, and one round can take several times the limit (family seed 21: 17-27 s
     # with 6 s): the neighbourhood MIPs run in a child process that is killed at the stop time
@@ -348,28 +358,45 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
     return search
 
 
-def _start_concurrent(search: _Search) -> None:
-    """The portfolio's branch and bound on the whole model (every integer column free, the
-    incumbent as its start, ``CONCURRENT_THREADS`` HiGHS threads, ``mip_rel_gap`` = ``gap_rel``, the search's time
-    left as its limit) started in its own child when ``CONCURRENT_LEAST_S`` are left; the
-    polish is then off. A child that cannot start leaves the search as without the portfolio."""
-    left = search.left()
-    if left < CONCURRENT_LEAST_S:
-        search.progress(f"no concurrent branch and bound: {left:.1f} s left")
-        return
+def start_concurrent(model, *, time_limit_s: float, progress: Progress, start: np.ndarray | None = None,
+                     cols: IntegerColumns | None = None):
+    """The portfolio's branch and bound begun: HiGHS on the whole exact model of ``model`` (a copy
+    of its HiGHS instance, which may hold the LP relaxation: every integer column of ``cols``,
+    default :func:`integer_columns`, made integer and free), ``CONCURRENT_THREADS`` threads,
+    ``mip_rel_gap`` the rules' ``gap_rel``, ``start`` (every column's value) as its MIP start or
+    none, HiGHS's limit ``time_limit_s``, in a child process of its own
+    (:class:`scheduling.mip_child.ConcurrentMip`: plans found meanwhile are handed to it by
+    ``offer``). None, told to ``progress``, when less than ``CONCURRENT_LEAST_S`` is given or no
+    child can be started."""
+    if time_limit_s < CONCURRENT_LEAST_S:
+        progress(f"no concurrent branch and bound: {time_limit_s:.1f} s left")
+        return None
     from scheduling.mip_child import ConcurrentMip  # here: mip_child imports this package
 
-    cols = search.cols
-    child = ConcurrentMip(search.h, options={"threads": CONCURRENT_THREADS, "mip_rel_gap": max(search.gap_rel, 0.0)})
+    cols = cols or integer_columns(model)
+    n_int = len(cols.integer)
+    child = ConcurrentMip(model.prob.solverModel, integer=cols.integer,
+                          options={"threads": CONCURRENT_THREADS, "solver": "choose",
+                                   "mip_rel_gap": max(model.rules.gap_rel, 0.0)})
     try:
-        child.begin(cols.integer, np.zeros(len(cols.integer)), np.full(len(cols.integer), highspy.kHighsInf),
-                    search.x, time_limit_s=left)
+        child.begin(cols.integer, np.zeros(n_int), np.full(n_int, highspy.kHighsInf), start,
+                    time_limit_s=time_limit_s)
     except OSError as exc:
         child.close()
-        search.progress(f"no concurrent branch and bound (no child process: {exc})")
-        return
-    search.concurrent, search.polish = child, "off"
-    search.progress(f"{CONCURRENT}: started on the whole model for {left:.1f} s, beside the neighbourhoods")
+        progress(f"no concurrent branch and bound (no child process: {exc})")
+        return None
+    progress(f"{CONCURRENT}: started on the whole model for {time_limit_s:.1f} s"
+             + (" from the incumbent" if start is not None else ""))
+    return child
+
+
+def _start_concurrent(search: _Search) -> None:
+    """The portfolio's branch and bound (:func:`start_concurrent`) from the incumbent, for the
+    search's time left; the polish is then off."""
+    child = start_concurrent(search.model, time_limit_s=search.left(), progress=search.progress, start=search.x,
+                             cols=search.cols)
+    if child is not None:
+        search.concurrent, search.polish = child, "off"
 
 
 def _poll_concurrent(search: _Search) -> None:
@@ -602,7 +629,15 @@ def _accept(search: _Search, label: str, result: SubMipResult | None) -> bool:
     search.proven.clear()
     log_gain(search.log, search.progress, started=search.started, best=search.best, bound=search.bound,
              label=label)
+    if label != CONCURRENT:
+        _offer(search)
     return True
+
+
+def _offer(search: _Search) -> None:
+    """The incumbent handed to the concurrent branch and bound while it runs (it prunes with it)."""
+    if search.concurrent is not None and not search.concurrent_over:
+        search.concurrent.offer(search.x)
 
 
 def log_gain(log: list[Improvement], progress, *, started: float, best: float, bound: float, label: str) -> None:

@@ -64,7 +64,7 @@ from scheduling.shifts.explain import explain_infeasible, interval_runs, raise_u
 from scheduling.requirements import ServiceTarget
 from scheduling.shifts.formulation.context import EPS
 from scheduling.shifts.formulation.service_goal import goal_short, service_goals
-from scheduling.shifts.improve import Improvement, improve
+from scheduling.shifts.improve import Improvement, improve, start_concurrent
 from scheduling.shifts.model import ShiftModel, gap
 from scheduling.shifts.pay_bound import rounded_pay_bound
 from scheduling.shifts.records import HeadcountCaps, InfeasibleError, ShiftPlan, SolveError
@@ -209,11 +209,15 @@ def plan_shifts(
                                         grid=week.grid, progress=say, started=clock)
     s = _build(week, rules, caps=caps, progress=say, clock=clock)
     s.processes, s.cpu_at_start = processes, cpu_at_start
-    _solve_relaxation(s)
-    if s.highs_rounding:
-        _first_complete_plan(s, start)
-        if s.x is not None:
-            _improve_plan(s)
+    try:
+        _solve_relaxation(s)
+        if s.highs_rounding:
+            _first_complete_plan(s, start)
+            if s.x is not None:
+                _improve_plan(s)
+    finally:  # the portfolio's branch and bound never outlives the call (improve ends it too)
+        if s.concurrent is not None:
+            s.concurrent.close()
     if s.status is None and s.lp_solved:  # no plan from the roundings (or no HiGHS): branch and bound for the time left
         remaining = max(1.0, s.deadline - time.perf_counter())
         s.say("solving integer model")
@@ -273,6 +277,8 @@ class _Solve:
     x: np.ndarray | None = None
     processes: int = 1  # plan_shifts's: 2 or more runs the concurrent branch and bound in the improvement
     cpu_at_start: CpuTimes | None = None  # the machine's processor time when plan_shifts began (processes >= 2)
+    concurrent: object = None  # the portfolio's branch and bound (improve.start_concurrent), begun after the LP
+    concurrent_asked: bool = False  # whether it was decided after the LP (else the improvement decides)
 
     def infeasible(self) -> InfeasibleError:
         return explain_infeasible(self.rules, self.grid, self.demands, self.caps, goals=self.goals)
@@ -351,6 +357,8 @@ def _solve_relaxation(s: _Solve) -> None:
     lp_status, lp_objective, _ = model.solve(
         mip=False, time_limit_s=max(0.1, s.deadline - s.reserve - time.perf_counter()) if s.highs_rounding else None,
         crossover=not s.highs_rounding)
+    if s.highs_rounding and lp_status == "Optimal" and s.processes >= 2 and model.solver_name == "HiGHS":
+        _begin_concurrent(s)
     if s.highs_rounding and lp_status not in ("Optimal", "Infeasible") and "time limit" not in lp_status.lower():
         # the interior point without crossover may end "Unknown" where the model is infeasible
         # (a daily goal no plan reaches, hard coverage): with the crossover HiGHS says which
@@ -451,6 +459,8 @@ def _first_complete_plan(s: _Solve, start: WarmStart | None) -> None:
             (s.x, s.objective), s.status = first, "Feasible"
     if s.x is not None:
         bound = _bound(s)
+        if s.concurrent is not None:  # it prunes with it
+            s.concurrent.offer(s.x)
         s.log.append(Improvement(time.perf_counter() - s.clock, s.objective, bound, f"first complete plan ({first_method})"))
         say(f"incumbent {s.objective:,.1f}, bound {bound:,.1f}, gap {gap(s.objective, bound):.2%} (first complete plan)")
 
@@ -486,19 +496,36 @@ def _improve_plan(s: _Solve) -> None:
     if gap(s.objective, bound) > rules.gap_rel + EPS and s.deadline - time.perf_counter() > 1.0:
         say("improving the plan (large-neighbourhood search)")
         s.tried.append("large-neighbourhood search")
-        # it stops a little before the deadline: loading its plan and reading the
-        # solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)
-        finish_s = min(0.05 * rules.time_limit_s, max(0.02 * rules.time_limit_s, 0.2 * s.built_s))
+        concurrent = s.concurrent if s.concurrent_asked else s.processes >= 2 and _core_idle(s)
+        s.concurrent = None  # improve takes it over and ends it
         s.x, s.objective, bound = improve(model, s.x, s.objective, bound=bound,
-                                          deadline_s=rules.time_limit_s - finish_s,
+                                          deadline_s=rules.time_limit_s - _finish_s(s),
                                           started=clock, progress=say, log=s.log,
                                           branch_and_bound=model.n_integers <= heuristics.EXACT_MAX_INTEGERS,
-                                          concurrent=s.processes >= 2 and _core_idle(s))
+                                          concurrent=concurrent or False)
     for var in model.prob.variables():
         var.varValue = float(s.x[var.index])
     if bound > s.lp_objective + EPS:
         s.mip_bound = bound
     s.status = "Optimal" if gap(s.objective, bound) <= rules.gap_rel + EPS else "Feasible"
+
+
+def _finish_s(s: _Solve) -> float:
+    """Seconds the improvement leaves before the deadline: loading its plan and reading the
+    solution take a second or two on a loaded machine (seed 12 at load 11: 1.7 s)."""
+    limit = s.rules.time_limit_s
+    return min(0.05 * limit, max(0.02 * limit, 0.2 * s.built_s))
+
+
+def _begin_concurrent(s: _Solve) -> None:
+    """The portfolio's branch and bound begun right after the LP relaxation, on a copy of the
+    exact model without a start (HiGHS from scratch, as HiGHS alone runs), for the whole time
+    to the improvement's end; the first plan and each better one are offered to it as they
+    come. Only when a core stood idle since the solve began (:func:`_core_idle`)."""
+    s.concurrent_asked = True
+    if _core_idle(s):
+        s.concurrent = start_concurrent(s.model, progress=s.say,
+                                        time_limit_s=s.clock + s.rules.time_limit_s - _finish_s(s) - time.perf_counter())
 
 
 def _core_idle(s: _Solve) -> bool:

@@ -12,21 +12,26 @@ copy of the model; a run that has not answered by its stop time is ended by kill
 Protocol (the child's stdin and stdout, each message an 8-byte length then a pickle):
 ``("model", arrays, options)`` loads the model and answers with an empty message;
 ``("run", columns, lower, upper, start, time_limit_s)`` sets the bounds of ``columns``, the MIP
-start ``start`` (every column's value) and HiGHS's time limit, runs, and answers with the
+start ``start`` (every column's value; None: none) and HiGHS's time limit, runs, and answers with the
 fields of a :class:`SubMipResult` (a tuple); with a seventh field ``True`` it first sends
 ``("improved", col_value)`` for each improving solution HiGHS finds (its
 ``cbMipImprovingSolution``: :class:`scheduling.mip_child.StreamingMip`, which keeps the last one
-when it kills the child at its stop time).
+when it kills the child at its stop time), and takes ``("offer", col_value)`` at any time, also
+while it runs: a plan the parent found, handed to HiGHS at its next ``cbMipUserSolution`` (the
+latest offer once; HiGHS keeps it when it is feasible and better than its own,
+:class:`scheduling.mip_child.ConcurrentMip`).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import select
 import struct
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -86,16 +91,22 @@ def model_arrays(h) -> dict:
     }
 
 
-def _model_message(h, overrides: dict | None = None) -> bytes:
+def _model_message(h, overrides: dict | None = None, integer: np.ndarray | None = None) -> bytes:
     """The child's ``("model", arrays, options)`` message for HiGHS instance ``h``, pickled;
-    ``overrides``: options set in the child in place of (or beside) the copied ones."""
+    ``overrides``: options set in the child in place of (or beside) the copied ones;
+    ``integer``: columns made integer in the copy (``h`` may hold the LP relaxation)."""
     options = {}
     for name in COPIED_OPTIONS:
         status, value = h.getOptionValue(name)
         if str(status).endswith("kOk"):
             options[name] = value
     options.update(overrides or {})
-    return pickle.dumps(("model", model_arrays(h), options), protocol=pickle.HIGHEST_PROTOCOL)
+    arrays = model_arrays(h)
+    if integer is not None:
+        if len(arrays["integrality"]) != len(arrays["col_cost"]):  # a pure LP has none
+            arrays["integrality"] = np.zeros(len(arrays["col_cost"]), dtype=np.uint8)
+        arrays["integrality"][np.asarray(integer, dtype=np.int64)] = 1  # HighsVarType.kInteger
+    return pickle.dumps(("model", arrays, options), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_arrays(h, a: dict, options: dict) -> None:
@@ -127,12 +138,14 @@ class SubMipProcess:
     starts (a pipe holds 64 KB): about half a second of a quiet machine for a large model.
     ``nice``: added to each child's niceness (0 to 19; its scheduling priority lowered, so that
     it runs on what the machine's other work leaves: the portfolio's neighbourhoods beside its
-    branch and bound, :mod:`scheduling.shifts.improve`)."""
+    branch and bound, :mod:`scheduling.shifts.improve`). ``integer``: columns made integer in
+    the child's copy."""
 
-    def __init__(self, h, *, start: bool = True, options: dict | None = None, nice: int = 0):
+    def __init__(self, h, *, start: bool = True, options: dict | None = None, nice: int = 0,
+                 integer: np.ndarray | None = None):
         if not 0 <= nice <= 19:
             raise ValueError(f"SubMipProcess: nice={nice!r}; give 0 (as this process) to 19 (lowest priority)")
-        self._model = None if h is None else _model_message(h, options)  # None: given later (load)
+        self._model = None if h is None else _model_message(h, options, integer)  # None: given later (load)
         self.nice = nice
         self._proc: subprocess.Popen | None = None
         self._ready = False  # the child has loaded the model
@@ -273,21 +286,24 @@ def _serve() -> None:  # the child: this file run as a script
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # HiGHS's banner and any log stay off the protocol
     import highspy
 
-    source = sys.stdin.buffer
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    inbox = _Inbox(sys.stdin.buffer)
     streaming = subscribed = False
 
     def improved(event) -> None:
         if streaming:
             _send(out, ("improved", np.asarray(event.data_out.mip_solution, dtype=float).copy()))
 
+    def user_solution(event) -> None:  # HiGHS asks for a plan: the parent's latest offer, once
+        offered = inbox.take_offer()
+        if offered is not None and len(offered) == h.getNumCol():
+            event.data_in.setSolution(offered)  # HiGHS checks it, and keeps it if it is feasible and better
+
     while True:
-        header = source.read(_HEADER.size)
-        if len(header) < _HEADER.size:
+        message = inbox.next()
+        if message is None:
             return
-        (n,) = _HEADER.unpack(header)
-        message = pickle.loads(source.read(n))
         if message[0] == "model":
             _kind, a, options = message
             load_arrays(h, a, options)
@@ -296,14 +312,16 @@ def _serve() -> None:  # the child: this file run as a script
             continue
         _kind, columns, lower, upper, start, limit, *stream = message
         streaming = bool(stream and stream[0])
-        if streaming and not subscribed:  # the callback only for the runs that stream
+        if streaming and not subscribed:  # the callbacks only for the runs that stream
             h.cbMipImprovingSolution.subscribe(improved)
+            h.cbMipUserSolution.subscribe(user_solution)
             subscribed = True
         h.changeColsBounds(len(columns), columns, lower, upper)
-        warm = highspy.HighsSolution()
-        warm.col_value = start.tolist()
-        warm.value_valid = True
-        h.setSolution(warm)
+        if start is not None:
+            warm = highspy.HighsSolution()
+            warm.col_value = start.tolist()
+            warm.value_valid = True
+            h.setSolution(warm)
         h.setOptionValue("time_limit", max(limit, 0.05))
         ran = time.perf_counter()
         h.run()
@@ -315,6 +333,44 @@ def _serve() -> None:  # the child: this file run as a script
                     float(info.objective_function_value) if has else float("nan"), float(info.mip_dual_bound),
                     np.asarray(h.getSolution().col_value, dtype=float) if has else None,
                     time.perf_counter() - ran))
+
+
+class _Inbox:
+    """The child's stdin read by a thread of its own, so that the parent's offers (``("offer",
+    col_value)``: a plan to give HiGHS, any time) arrive while HiGHS runs (it releases the GIL):
+    the latest offer is kept for HiGHS's user-solution callback, every other message queued
+    for the serve loop (None once the parent has closed the pipe)."""
+
+    def __init__(self, source):
+        self._source = source
+        self._queue: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._offer: np.ndarray | None = None
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            header = self._source.read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                self._queue.put(None)
+                return
+            (n,) = _HEADER.unpack(header)
+            message = pickle.loads(self._source.read(n))
+            if message[0] == "offer":
+                with self._lock:
+                    self._offer = np.asarray(message[1], dtype=float)
+            else:
+                self._queue.put(message)
+
+    def next(self):
+        """The next message other than an offer (waits); None at the end of the input."""
+        return self._queue.get()
+
+    def take_offer(self) -> np.ndarray | None:
+        """The latest offer not yet taken (None when there is none)."""
+        with self._lock:
+            offered, self._offer = self._offer, None
+        return offered
 
 
 if __name__ == "__main__":

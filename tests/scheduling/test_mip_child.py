@@ -104,3 +104,48 @@ def test_a_concurrent_run_killed_keeps_its_last_streamed_solution_and_proves_no_
     np.testing.assert_array_equal(answer.col_value, child.latest()[1])
     assert (a @ x <= a.sum(axis=1) * 0.6 + 1e-6).all() and x.min() >= 0 and x.max() <= 3
     assert value @ x > 0
+
+
+def _planted_market_split(seed: int, m: int = 5, n: int = 40):
+    """A market split (sum_j a_ij x_j = rhs_i, x binary, slacks s+ and s- priced 1) whose rhs is
+    a @ x* for a random x*: (h, x* with zero slacks: objective 0, the optimum, n). HiGHS's copy
+    holds the LP relaxation (no integrality): the child gets it from ``integer``."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 100, size=(m, n)).astype(float)
+    planted = (rng.random(n) < 0.5).astype(float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for upper in [1.0] * n + [1e4] * (2 * m):
+        h.addVar(0.0, upper)
+    h.changeColsCost(n + 2 * m, np.arange(n + 2 * m, dtype=np.int32), np.r_[np.zeros(n), np.ones(2 * m)])
+    rows = np.hstack([a, np.eye(m), -np.eye(m)])
+    for i, rhs in enumerate(a @ planted):
+        nz = np.flatnonzero(rows[i]).astype(np.int32)
+        h.addRow(rhs, rhs, len(nz), nz, rows[i, nz])
+    return h, np.r_[planted, np.zeros(2 * m)], n
+
+
+@pytest.mark.parametrize("offer_at_s", [None, 0.0, 1.0])
+def test_a_plan_offered_to_a_run_without_a_start_is_taken_and_proven(offer_at_s):
+    """No start, the integrality given to the copy only. Without an offer HiGHS has not found
+    the planted optimum (objective 0) after 3 s (it stays at 7-9 on seeds 0-2 after 8 s); the
+    planted plan offered at once (before the child has the model: sent once the run begins)
+    or 1 s into the run is taken at HiGHS's next user-solution callback, which proves it
+    optimal (no plan is below 0): the run ends by itself, with that plan, within seconds."""
+    h, planted, n = _planted_market_split(seed=1)
+    started = time.perf_counter()
+    with ConcurrentMip(h, integer=np.arange(n), options={"threads": 1, "mip_rel_gap": 0.0}) as child:
+        child.begin(np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0), None, time_limit_s=600.0)
+        if offer_at_s is not None:
+            time.sleep(offer_at_s)
+            child.offer(planted)
+        while child.ended() is None and child.failure() is None and time.perf_counter() - started < 3.0 + 30.0 * (
+                offer_at_s is not None):
+            time.sleep(0.05)
+        answer = child.finish()
+    if offer_at_s is None:
+        assert answer.killed and child.offered == 0
+        assert answer.col_value is None or answer.col_value[n:].sum() > 0.5
+        return
+    assert not answer.killed and answer.optimal and child.offered == 1
+    np.testing.assert_allclose(answer.col_value, planted, atol=1e-6)
