@@ -249,7 +249,8 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
         best = search.best
         search.x, search.best = improve_short_days(model, search.cols, search.x, search.best, bound=search.bound,
                                                  stop_at=started + deadline_s, started=started,
-                                                 in_child=search.worker is not None, progress=progress, log=log)
+                                                 in_child=search.worker is not None, progress=progress, log=log,
+                                                 nice=search.worker.nice if search.worker is not None else 0)
         if search.best < best:
             _offer(search)
         _poll_concurrent(search)

@@ -167,14 +167,15 @@ def round_order(model, cols: IntegerColumns, shorts: list[ShortDay]) -> list[Sho
 
 def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
                        started: float, in_child: bool, progress: Progress,
-                     log: list[Improvement]) -> tuple[np.ndarray, float]:
+                       log: list[Improvement], nice: int = 0) -> tuple[np.ndarray, float]:
     """Improve plan ``x`` (every HiGHS column's value; ``best`` its objective with the model's
     constant) by the neighbourhoods of its short days until none gains, the plan is within
     ``gap_rel`` of ``bound``, or ``SHORT_DAYS_SHARE`` of the time to ``stop_at`` (a
     ``time.perf_counter()`` value; ``started`` the solve's start, for the log) is spent. The
     integer columns ``cols`` (:func:`scheduling.shifts.improve.integer_columns`) are made
     integer in the HiGHS instance. ``in_child``: the MIPs run in a child process of their own
-    (started here; False, or when none starts: in this process). Returns (columns, objective), never worse
+    (started here, ``nice`` added to its niceness: :class:`~scheduling.shifts.submip.SubMipProcess`;
+    False, or when none starts: in this process). Returns (columns, objective), never worse
     than the plan given; appends an :class:`Improvement` per gain."""
     if not short_days(model, x):  # hard coverage, or nothing short: no child process started
         return x, best
@@ -187,7 +188,7 @@ def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, 
     worker = None
     if in_child:
         try:
-            worker = SubMipProcess(h)  # a copy of the model with these integers and this gap
+            worker = SubMipProcess(h, nice=nice)  # a copy of the model with these integers and this gap
         except OSError as exc:
             progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
     try:
