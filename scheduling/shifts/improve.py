@@ -26,16 +26,22 @@ it found (and proves no bound). Once a window spans two days, the rest of the ti
 and bound on the whole model. The search stops when the plan is within ``gap_rel`` of the bound or the time is
 spent, never earlier. Each accepted plan is logged as an :class:`Improvement`.
 
-The portfolio (``concurrent=True``: the solve may keep two cores busy): HiGHS branch and bound on
-the whole exact model (every integer column free, the incumbent as its MIP start,
-``CONCURRENT_THREADS`` HiGHS threads, the search's deadline as its limit) runs in a child process
-of its own (:class:`scheduling.mip_child.ConcurrentMip`) for the whole search, beside the
-neighbourhoods, whose MIPs run in the other child one at a time (this process waits for them)
-at a lower priority (``NEIGHBOURHOOD_NICE``): they take what the branch and bound's threads
-leave of the two cores, so the branch and bound runs as HiGHS alone would on them. Between
-neighbourhoods the search takes its latest streamed plan when it is better than the incumbent
-(through :func:`checked_plan`, logged as "branch and bound (concurrent)"), and its dual bound
-once it has ended by itself (killed at the deadline it proves nothing; its last plan is kept).
+The portfolio (``concurrent``: the solve may keep two cores busy): HiGHS branch and bound on
+the whole exact model (every integer column free, ``CONCURRENT_THREADS`` HiGHS threads, the
+search's deadline as its limit) runs in a child process of its own
+(:class:`scheduling.mip_child.ConcurrentMip`, :func:`start_concurrent`) for the whole search,
+beside the neighbourhoods, whose MIPs run in the other child one at a time (this process waits
+for them) at a lower priority (``NEIGHBOURHOOD_NICE``): they take what the branch and bound's
+threads leave of the two cores, so the branch and bound runs as HiGHS alone would on them.
+:func:`scheduling.shifts.solve.plan_shifts` begins it right after the LP relaxation, from
+scratch as HiGHS alone begins, and hands it the first plan and each better one the search
+finds (``offer``: HiGHS takes a plan at its next user-solution callback, prunes with it and
+starts its own sub-MIP heuristics from it; a plan that does not survive HiGHS's presolve
+reductions, which fix dominated columns, is dropped by HiGHS: family seed 25's first five
+plans were, the sixth was taken). Between neighbourhoods the search takes its latest streamed
+plan when it is better than the incumbent (through :func:`checked_plan`, logged as "branch and
+bound (concurrent)"), and its dual bound once it has ended by itself (killed at the deadline it
+proves nothing; its last plan is kept).
 The polish and the small models' whole-model runs are left out in this mode (the concurrent
 run is that search, uninterrupted: family seed 25 needs ~40 s of it); once every window has
 grown to two days the search waits for the concurrent run (whole-model branch and bound in

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ import numpy as np
 COPIED_OPTIONS = ("solver", "primal_feasibility_tolerance", "dual_feasibility_tolerance",
                   "mip_feasibility_tolerance", "mip_rel_gap", "random_seed", "presolve", "threads")
 _HEADER = struct.Struct("<Q")
+OFFER_RETRY_S = 2.0  # an offer HiGHS has not taken is handed to it again after this much of its run
 
 
 @dataclass(frozen=True)
@@ -295,10 +297,15 @@ def _serve() -> None:  # the child: this file run as a script
         if streaming:
             _send(out, ("improved", np.asarray(event.data_out.mip_solution, dtype=float).copy()))
 
-    def user_solution(event) -> None:  # HiGHS asks for a plan: the parent's latest offer, once
+    offer = _Pending()
+    objective = types.SimpleNamespace(cost=np.zeros(0), offset=0.0)  # the loaded model's, for the offers
+
+    def user_solution(event) -> None:  # HiGHS asks for a plan: the parent's latest offer
         offered = inbox.take_offer()
-        if offered is not None and len(offered) == h.getNumCol():
-            event.data_in.setSolution(offered)  # HiGHS checks it, and keeps it if it is feasible and better
+        if offered is not None and len(offered) == len(objective.cost):
+            offer.replace(offered, float(objective.cost @ offered) + objective.offset)
+        if offer.due(event.data_out.mip_primal_bound, event.data_out.running_time):
+            event.data_in.setSolution(offer.values)  # HiGHS checks it, and keeps it if it is feasible and better
 
     while True:
         message = inbox.next()
@@ -307,6 +314,7 @@ def _serve() -> None:  # the child: this file run as a script
         if message[0] == "model":
             _kind, a, options = message
             load_arrays(h, a, options)
+            objective.cost, objective.offset = a["col_cost"], a["offset"]
             out.write(_HEADER.pack(0))  # loaded
             out.flush()
             continue
@@ -333,6 +341,34 @@ def _serve() -> None:  # the child: this file run as a script
                     float(info.objective_function_value) if has else float("nan"), float(info.mip_dual_bound),
                     np.asarray(h.getSolution().col_value, dtype=float) if has else None,
                     time.perf_counter() - ran))
+
+
+class _Pending:
+    """The parent's latest offer in the child (a minimisation) until HiGHS holds a plan as good: handed to HiGHS
+    at once, then again every ``OFFER_RETRY_S`` of its run while HiGHS's primal bound stays above
+    the offer's objective. HiGHS drops a plan its presolve reductions do not let through (it fixes
+    dominated columns), and presolves again at each of its restarts, after which the same plan
+    may pass; each try costs HiGHS one postsolve and at most one LP."""
+
+    def __init__(self):
+        self.values: np.ndarray | None = None
+        self.objective = float("inf")
+        self.next_s = 0.0  # HiGHS's running time of the next try
+
+    def replace(self, values: np.ndarray, objective: float) -> None:
+        self.values, self.objective, self.next_s = values, objective, 0.0
+
+    def due(self, primal_bound: float, running_s: float) -> bool:
+        """True when the offer is to be handed to HiGHS now (and the next try is scheduled)."""
+        if self.values is None:
+            return False
+        if primal_bound <= self.objective + 1e-9 * max(1.0, abs(self.objective)):  # taken, or HiGHS has as good
+            self.values = None
+            return False
+        if running_s < self.next_s:
+            return False
+        self.next_s = running_s + OFFER_RETRY_S
+        return True
 
 
 class _Inbox:

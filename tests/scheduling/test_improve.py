@@ -469,6 +469,44 @@ def test_no_concurrent_child_outlives_plan_shifts(monkeypatch, fails):
     assert spawned[0].poll() is not None  # ended and reaped
 
 
+def test_the_portfolio_begins_before_the_first_plan_and_is_offered_it(monkeypatch):
+    # plan_shifts(processes=2): the branch and bound starts on the exact model right after the LP
+    # relaxation (HiGHS from scratch, as HiGHS alone), before the rounding's first plan; that
+    # plan, every column of it, is offered to it as soon as it is complete
+    from scheduling import mip_child
+
+    offered = []
+
+    class Recorded(mip_child.ConcurrentMip):
+        def offer(self, col_value):
+            offered.append((time.perf_counter(), np.asarray(col_value, dtype=float).copy()))
+            super().offer(col_value)
+
+    models = []
+
+    def recording_start(model, **kwargs):
+        models.append(model)
+        return improve_module.start_concurrent(model, **kwargs)
+
+    monkeypatch.setattr(mip_child, "ConcurrentMip", Recorded)
+    monkeypatch.setattr(solve_module, "start_concurrent", recording_start)
+    monkeypatch.setattr(solve_module, "CONCURRENT_IDLE_CORES", 0.0)  # whatever else this machine runs
+    rules = _rules(length_h=1, first_h=9, n_starts=3, with_break=False, days=3, gap_rel=0.0)
+    said = []
+    plan = plan_shifts(_hourly(lambda d, h: 1 if 9 <= h <= 11 else 0), rules,
+                       processes=2, progress=lambda text, _share=None: said.append((time.perf_counter(), text)))
+    began = [t for t, text in said if text.startswith(f"{improve_module.CONCURRENT}: started")]
+    first = [t for t, text in said if text.endswith("(first complete plan)")]
+    assert len(began) == 1 and len(first) == 1, said
+    assert began[0] < first[0]
+    assert offered and offered[0][0] <= first[0]
+    assert plan.improvements[0].method.startswith("first complete plan")
+    (model,) = models
+    col_cost = np.asarray(model.prob.solverModel.getLp().col_cost_)
+    assert offered[0][1] @ col_cost + float(model.prob.objective.constant) == pytest.approx(
+        plan.improvements[0].objective)
+
+
 def test_no_concurrent_child_when_every_core_is_taken():
     # one process spinning on every core this machine has: since plan_shifts began no core has
     # stood idle, so the portfolio's second process would only slow the search; none starts,

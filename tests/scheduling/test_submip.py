@@ -164,3 +164,18 @@ def test_a_lower_priority_holds_for_every_child_including_one_started_after_a_ki
         assert os.getpriority(os.PRIO_PROCESS, plain.pid) == own
     with pytest.raises(ValueError, match="nice=20"):
         SubMipProcess(h, nice=20, start=False)
+
+
+def test_an_offer_is_handed_at_once_again_while_not_taken_and_dropped_once_highs_has_as_good():
+    from scheduling.shifts.submip import OFFER_RETRY_S, _Pending
+
+    offer = _Pending()
+    assert not offer.due(float("inf"), 0.0)  # nothing offered
+    offer.replace(np.array([1.0, 2.0]), 10.0)
+    assert offer.due(float("inf"), 0.5)  # at once
+    assert not offer.due(12.0, 0.6)  # HiGHS's incumbent still worse: dropped by its presolve, not again yet
+    assert offer.due(12.0, 0.5 + OFFER_RETRY_S)  # again (HiGHS may have presolved anew since)
+    offer.replace(np.array([1.0, 1.0]), 9.0)  # a newer plan: at once, whenever the last try was
+    assert offer.due(12.0, 0.6 + OFFER_RETRY_S)
+    assert not offer.due(9.0, 100.0)  # taken (or HiGHS found as good): never again
+    assert offer.values is None and not offer.due(12.0, 200.0)
