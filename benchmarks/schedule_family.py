@@ -41,7 +41,10 @@ process: about 50 CPU-minutes); ``--seeds 0-5,9 --time-limit 20 --jobs 2`` for a
 ``--no-highs`` to skip the baseline; ``--no-record`` to only print; ``--csv path`` for the
 per-instance table. ``--no-ours --csv base.csv`` runs only the HiGHS baseline and keeps it;
 ``--highs-csv base.csv`` then takes the baseline from it (the same seeds, limit and model)
-instead of solving it again, and the recorded command says so.
+instead of solving it again, and the recorded command says so. ``--draws 3`` solves each
+instance three times by each solver (ours again, HiGHS with random_seed 0-2) and reports the
+spread: at a tight ``--gap-rel`` a time-limited branch and bound's result on a hard week owes
+much to chance (HiGHS alone moves by 0.3 % with its random seed on family seed 29).
 """
 
 from __future__ import annotations
@@ -384,8 +387,9 @@ def _roster_check(inst: Instance, rules: RuleSet, plan) -> tuple[int, int]:
     return len(broken), int(roster.unfilled["agents"].sum()) if len(roster.unfilled) else 0
 
 
-def run_highs(inst: Instance) -> dict:
-    """HiGHS branch and bound on the same model, same time limit (activities integer, one MIP solve)."""
+def run_highs(inst: Instance, random_seed: int | None = None) -> dict:
+    """HiGHS branch and bound on the same model, same time limit (activities integer, one MIP solve;
+    ``random_seed``: HiGHS's, default its own)."""
     rules = RuleSet.from_mapping(inst.rules, source=f"family seed {inst.seed}")
     caps = _caps(inst, rules) or HeadcountCaps()
     started = time.perf_counter()
@@ -393,7 +397,7 @@ def run_highs(inst: Instance) -> dict:
                      first_weekday=rules.week_start)
     demands = channel_demands(inst.requirements, grid)
     model = ShiftModel(rules, grid, demands, caps, hard=rules.coverage == "hard", integer_activities=True)
-    status, objective, bound = model.solve(mip=True, time_limit_s=rules.time_limit_s)
+    status, objective, bound = model.solve(mip=True, time_limit_s=rules.time_limit_s, random_seed=random_seed)
     ok = status in ("Optimal", "Feasible")
     return {"highs_status": status, "highs_objective": objective if ok else float("nan"),
             "highs_mip_bound": bound if bound is not None and math.isfinite(bound) else float("nan"),
@@ -407,26 +411,37 @@ HIGHS_COLUMNS = ("highs_status", "highs_objective", "highs_mip_bound", "highs_s"
 
 
 def run_instance(seed: int, time_limit_s: float, highs: bool, *, ours: bool = True,
-                 highs_row: dict | None = None, processes: int = 1, gap_rel: float | None = None) -> dict:
+                 highs_row: dict | None = None, processes: int = 1, gap_rel: float | None = None,
+                 draws: int = 1) -> dict:
     """One seed: ours (unless ``ours`` is False; ``processes`` plan_shifts's) and HiGHS B&B
     (when ``highs``), or HiGHS's columns from an earlier run (``highs_row``, from ``--highs-csv``).
     ``gap_rel``: the week's ``gap_rel`` for both (ours stops within it, HiGHS gets it as its
-    ``mip_rel_gap``) in place of the family's 0.01; the week itself is unchanged."""
+    ``mip_rel_gap``) in place of the family's 0.01; the week itself is unchanged. ``draws`` > 1:
+    each solved that many times (ours again, HiGHS with ``random_seed`` 0, 1, ...; the first draw
+    of each is the row's): ``ours_draws`` and ``highs_draws``, their ratios to the row's bound."""
     inst = instance(seed, time_limit_s=time_limit_s)
     if gap_rel is not None:
         inst = replace(inst, rules={**inst.rules, "gap_rel": float(gap_rel)})
     row = {"seed": seed, "label": inst.label, "features": ", ".join(inst.features)}
+    ours_draws, highs_draws = [], []
     if ours:
-        row.update(run_ours(inst, processes))
+        ours_draws = [run_ours(inst, processes)]
+        ours_draws += [run_ours(inst, processes) for _ in range(draws - 1)]
+        row.update(ours_draws[0])
     if highs_row is not None:
         row.update({k: highs_row[k] for k in HIGHS_COLUMNS if k in highs_row})
     elif highs:
-        row.update(run_highs(inst))
-    bounds = [row.get("lp_bound"), row.get("ours_mip_bound"), row.get("highs_mip_bound")]
+        highs_draws = [run_highs(inst, random_seed=k if draws > 1 else None) for k in range(draws)]
+        row.update(highs_draws[0])
+    bounds = [row.get("lp_bound")] + [d.get("ours_mip_bound") for d in ours_draws] + \
+        [row.get("highs_mip_bound")] + [d.get("highs_mip_bound") for d in highs_draws]
     bound = max((b for b in bounds if b is not None and math.isfinite(b)), default=float("nan"))
     row["bound"] = bound
     row["ours_ratio"] = row.get("ours_objective", float("nan")) / bound if bound else float("nan")
     row["highs_ratio"] = row.get("highs_objective", float("nan")) / bound if bound else float("nan")
+    if draws > 1:
+        row["ours_draws"] = [d.get("ours_objective", float("nan")) / bound for d in ours_draws]
+        row["highs_draws"] = [d.get("highs_objective", float("nan")) / bound for d in highs_draws]
     return row
 
 
@@ -459,6 +474,8 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
     cmd += "" if gap_rel is None else f" --gap-rel {gap_rel:g}"
     cmd += "" if highs_csv is None else f" --highs-csv {highs_csv}"
     cmd += "" if highs_run or highs_csv is not None else " --no-highs"
+    draws = max((len(r.get("ours_draws", ())) for r in rows), default=0)
+    cmd += "" if draws <= 1 else f" --draws {draws}"
     cmd += "`"
     scope = ("the full family" if full else "UNSEEN weeks: seeds outside the family's 0-31, same generator"
              if not set(seeds) & set(SEEDS) else "a SUBSET of the family")
@@ -534,7 +551,33 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
               f"channel's expected Erlang service of the same staffing meets the target). Median seconds to our first complete "
               f"plan {_q([r.get('ours_first_s', float('nan')) for r in rows], 0.5):.1f}, in all "
               f"{_q([r.get('ours_s', float('nan')) for r in rows], 0.5):.1f}.", ""]
+    if draws > 1:
+        lines += _draws_report(rows, draws)
     return "\n".join(lines)
+
+
+def _draws_report(rows: list[dict], draws: int) -> list[str]:
+    """The instances solved ``draws`` times each (``--draws``): per instance the spread of ours and
+    of HiGHS (random_seed 0 to draws - 1), and where ours is worse on the median draw and on
+    every pairing (its best draw above HiGHS's worst)."""
+    lines = [f"Each instance solved {draws} times by each (ours again; HiGHS with random_seed 0-{draws - 1}), "
+             "objective / the row's bound (every draw's proven bounds included):", "",
+             "| seed | ours: best / median / worst | HiGHS: best / median / worst |", "|---|---|---|"]
+    median_worse, always_worse = [], []
+    for r in rows:
+        ours, highs = sorted(r.get("ours_draws", ())), sorted(r.get("highs_draws", ()))
+        if not ours or not highs:
+            continue
+        lines.append(f"| {r['seed']} | {ours[0]:.4f} / {_q(ours, 0.5):.4f} / {ours[-1]:.4f} | "
+                     f"{highs[0]:.4f} / {_q(highs, 0.5):.4f} / {highs[-1]:.4f} |")
+        if _q(ours, 0.5) > _q(highs, 0.5) + TIE_REL:
+            median_worse.append(r["seed"])
+        if ours[0] > highs[-1] + TIE_REL:
+            always_worse.append(r["seed"])
+    lines += ["", f"Ours' median draw worse than HiGHS's median draw on {len(median_worse)} instance(s) "
+              f"{median_worse or ''}; ours' best draw worse than HiGHS's worst (worse whatever the luck) on "
+              f"{len(always_worse)} {always_worse or ''}.", ""]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -554,11 +597,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--note", default="", help="a line recorded above the table (what changed)")
     parser.add_argument("--no-ours", action="store_true",
                         help="run only the HiGHS baseline (needs --csv; nothing recorded), for --highs-csv later")
+    parser.add_argument("--draws", type=int, default=1,
+                        help="solve each instance this many times by each (ours again, HiGHS with random_seed 0, "
+                             "1, ...) and report the spread: how much of a difference is luck")
     parser.add_argument("--highs-csv", type=Path,
                         help="take the HiGHS baseline from this earlier --csv (same seeds and --time-limit) "
                              "instead of solving it again; say so in --note")
     args = parser.parse_args(argv)
     seeds = _parse_seeds(args.seeds)
+    if args.draws < 1 or (args.draws > 1 and (args.highs_csv or args.no_highs or args.no_ours)):
+        parser.error("--draws N: N >= 1; more than 1 needs both solvers run here (no --highs-csv, --no-highs or --no-ours)")
     if args.no_ours and not args.csv:
         parser.error("--no-ours needs --csv (the baseline is kept for a later --highs-csv run)")
     earlier: dict[int, dict] = {}
@@ -574,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {pool.submit(run_instance, s, args.time_limit, not args.no_highs, ours=not args.no_ours,
-                               highs_row=earlier.get(s), processes=processes, gap_rel=args.gap_rel): s
+                               highs_row=earlier.get(s), processes=processes, gap_rel=args.gap_rel,
+                               draws=args.draws): s
                    for s in seeds}
         for future in concurrent.futures.as_completed(futures):
             row = future.result()

@@ -97,17 +97,20 @@ class ShiftModel:
     # ------------------------------------------------------------------ solve
 
     def solve(self, *, mip: bool, time_limit_s: float | None = None,
-              crossover: bool = True) -> tuple[str, float, float | None]:
+              crossover: bool = True, random_seed: int | None = None) -> tuple[str, float, float | None]:
         """Solve the LP relaxation (``mip=False``, interior point) or the MIP: (status, objective,
         MIP dual bound or None). Status "Infeasible" when the solver proves it; "Feasible" when
         HiGHS stopped with a solution short of optimal; HiGHS's own status (e.g. "Time limit
         reached") when it stopped with none. ``crossover=False``: the LP's interior solution
         without a basis (the bound only: 40 % less time on the bundled sample; a later simplex
-        run then starts afresh)."""
+        run then starts afresh). ``random_seed``: HiGHS's (default its own, 0), for measuring how
+        much a time-limited branch and bound's result owes to chance."""
         limit = self.rules.time_limit_s if time_limit_s is None else time_limit_s
         options = {} if mip else {"solver": "ipm"}  # interior point (+ crossover) is far faster on these LPs
         if not mip and not crossover:
             options["run_crossover"] = "off"
+        if random_seed is not None:
+            options["random_seed"] = int(random_seed)
         solver = lp_solver(time_limit_s=limit, gap_rel=self.rules.gap_rel, mip=mip, **options)
         self.solver_name = solver.name
         started = time.perf_counter()

@@ -97,6 +97,16 @@ def test_tours_known_optimum():
     assert chosen == {480: 1, 540: 0, 600: 1}
 
 
+def test_a_random_seed_reaches_highs_and_leaves_the_optimum_as_it_is():
+    # benchmarks/schedule_family.py --draws: HiGHS alone with random_seed 0, 1, 2 on the same week
+    rules = _rules([_shift(start="08:00", latest="10:00", hours=4)])
+    for seed in (3, 7):
+        model = _model(rules, _requirements(_hours(h8=1, h9=1, h10=2, h11=2, h12=1, h13=1)))
+        status, mip, _ = model.solve(mip=True, random_seed=seed)
+        assert status == "Optimal" and mip == pytest.approx(56.0)
+        assert model.prob.solverModel.getOptionValue("random_seed")[1] == seed
+
+
 # ----------------------------------------------------------------------------- day patterns
 
 
