@@ -17,9 +17,11 @@ format, model arrays, kill and serve loop) whose runs ask the child to stream: m
 
 :class:`ConcurrentMip` is the same child run without waiting for it (the scheduler's
 portfolio: branch and bound on the whole week on a second core beside the neighbourhood
-search): :meth:`ConcurrentMip.begin` starts the run and returns at once, a thread of this
-process reads what the child streams (so that the child never waits on a full pipe while the
-caller is busy), :meth:`ConcurrentMip.latest` is the last improving solution so far,
+search): :meth:`ConcurrentMip.begin` starts the run (with a MIP start or none) and returns at
+once, a thread of this process reads what the child streams (so that the child never waits on a
+full pipe while the caller is busy), :meth:`ConcurrentMip.offer` hands the running child a plan
+found meanwhile (another thread writes it; the child reads its input on a thread of its own and
+gives it to HiGHS's user-solution callback), :meth:`ConcurrentMip.latest` is the last improving solution so far,
 :meth:`ConcurrentMip.ended` the answer once the run has ended by itself (its dual bound is
 proven then), and :meth:`ConcurrentMip.finish` kills a run still going and keeps its last
 streamed solution (no dual bound: nan).
