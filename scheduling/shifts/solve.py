@@ -221,16 +221,8 @@ def plan_shifts(
     finally:  # the portfolio's branch and bound never outlives the call (improve ends it too)
         if s.concurrent is not None:
             s.concurrent.close()
-    if s.status is None and s.lp_solved:  # no plan from the roundings (or no HiGHS): branch and bound for the time left
-        remaining = max(1.0, s.deadline - time.perf_counter())
-        s.say("solving integer model")
-        s.tried.append(f"branch and bound ({remaining:.0f} s)")
-        s.model.set_activities_integer()
-        s.status, s.objective, s.mip_bound = s.model.solve(mip=True, time_limit_s=remaining)
-        if s.status in ("Optimal", "Feasible"):
-            s.log.append(Improvement(time.perf_counter() - s.clock, s.objective,
-                                     max(s.lp_objective, s.mip_bound if s.mip_bound is not None else -np.inf),
-                                     "branch and bound"))
+    if s.status is None and s.lp_solved:  # no plan from the roundings (or no HiGHS)
+        _branch_and_bound(s)
     if s.status == "Infeasible" and rules.coverage == "hard":
         raise s.infeasible()
     if s.status not in ("Optimal", "Feasible"):
@@ -242,6 +234,19 @@ def plan_shifts(
     plan = dataclasses.replace(plan, solve_seconds=time.perf_counter() - s.clock)  # all of it, not only the solver's
     _warn_about(plan, s)
     return plan
+
+
+def _branch_and_bound(s: _Solve) -> None:
+    """No plan from the roundings (or no HiGHS): branch and bound on the whole model for the time left."""
+    remaining = max(1.0, s.deadline - time.perf_counter())
+    s.say("solving integer model")
+    s.tried.append(f"branch and bound ({remaining:.0f} s)")
+    s.model.set_activities_integer()
+    s.status, s.objective, s.mip_bound = s.model.solve(mip=True, time_limit_s=remaining)
+    if s.status in ("Optimal", "Feasible"):
+        s.log.append(Improvement(time.perf_counter() - s.clock, s.objective,
+                                 max(s.lp_objective, s.mip_bound if s.mip_bound is not None else -np.inf),
+                                 "branch and bound"))
 
 
 @dataclasses.dataclass

@@ -297,7 +297,7 @@ def _serve() -> None:  # the child: this file run as a script
         if streaming:
             _send(out, ("improved", np.asarray(event.data_out.mip_solution, dtype=float).copy()))
 
-    offer = _Pending()
+    offer = PendingOffer()
     objective = types.SimpleNamespace(cost=np.zeros(0), offset=0.0)  # the loaded model's, for the offers
 
     def user_solution(event) -> None:  # HiGHS asks for a plan: the parent's latest offer
@@ -343,7 +343,7 @@ def _serve() -> None:  # the child: this file run as a script
                     time.perf_counter() - ran))
 
 
-class _Pending:
+class PendingOffer:
     """The parent's latest offer in the child (a minimisation) until HiGHS holds a plan as good: handed to HiGHS
     at once, then again every ``OFFER_RETRY_S`` of its run while HiGHS's primal bound stays above
     the offer's objective. HiGHS drops a plan its presolve reductions do not let through (likely

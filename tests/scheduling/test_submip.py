@@ -167,9 +167,9 @@ def test_a_lower_priority_holds_for_every_child_including_one_started_after_a_ki
 
 
 def test_an_offer_is_handed_at_once_again_while_not_taken_and_dropped_once_highs_has_as_good():
-    from scheduling.shifts.submip import OFFER_RETRY_S, _Pending
+    from scheduling.shifts.submip import OFFER_RETRY_S, PendingOffer
 
-    offer = _Pending()
+    offer = PendingOffer()
     assert not offer.due(float("inf"), 0.0)  # nothing offered
     offer.replace(np.array([1.0, 2.0]), 10.0)
     assert offer.due(float("inf"), 0.5)  # at once
