@@ -193,7 +193,8 @@ def plan_shifts(
     never worse than what that branch and bound finds from the LP to the improvement's end (not
     HiGHS alone's plan: on a hard week both turn on luck, family seed 25 ended at its proven
     optimum in 4 of 12 runs and 0.4-0.5 % above it in the others, HiGHS alone 0.1-0.9 % above
-    it over three random seeds); it never keeps more than two busy at normal priority. The second process starts only when at least
+    it over three random seeds); it never keeps more than two busy at normal priority. The
+    second process starts only when at least
     ``CONCURRENT_IDLE_CORES`` of a core stood idle since the solve began (:func:`_core_idle`):
     on a machine other work keeps busy it would slow the search instead. A week with a daily or weekly goal
     (:mod:`scheduling.shifts.goal_plan`) is planned with one.
