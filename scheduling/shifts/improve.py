@@ -237,7 +237,8 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
     model in a second child process for the whole search (only when the caller may keep two
     cores busy): True starts it from the incumbent; a running
     :class:`scheduling.mip_child.ConcurrentMip` (:func:`start_concurrent`, begun by the caller
-    before the first plan) is taken over (offered each better plan, closed at the end); the
+    before the first plan, already offered the incumbent) is taken over (offered each better
+    plan, closed at the end); the
     polish and ``branch_and_bound`` are then left out.
     Appends an :class:`Improvement` to ``log`` for each better plan. Leaves the integer
     decisions fixed at the returned plan in the HiGHS instance, with its solution loaded.
@@ -353,9 +354,8 @@ def _start_search(model, incumbent: np.ndarray, objective: float, *, bound: floa
                      col_cost=np.asarray(h.getLp().col_cost_, dtype=float))
     if concurrent is True:  # first: it returns at once, where sending the neighbourhoods' child the model waits
         _start_concurrent(search)
-    elif concurrent:  # begun before the first plan: the incumbent is offered to it
+    elif concurrent:  # begun before the first plan, and offered the caller's plans (plan_shifts)
         search.concurrent, search.polish = concurrent, "off"
-        concurrent.offer(search.x)
     # HiGHS checks its time limit and interrupt callbacks only between rounds of its root cut
     # separation, and one round can take several times the limit (family seed 21: 17-27 s
     # with 6 s): the neighbourhood MIPs run in a child process that is killed at the stop time

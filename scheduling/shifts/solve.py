@@ -499,6 +499,8 @@ def _improve_plan(s: _Solve) -> None:
         second = heuristics.exact_rounding(model, progress=say, deadline=clock + share * rules.time_limit_s)
         if second is not None and second[1] < s.objective - EPS:
             s.x, s.objective = second
+            if s.concurrent is not None:
+                s.concurrent.offer(s.x)
             s.log.append(Improvement(time.perf_counter() - clock, s.objective, bound, "LP rounding on the exact model"))
             say(f"incumbent {s.objective:,.1f}, bound {bound:,.1f}, gap {gap(s.objective, bound):.2%} "
                 "(LP rounding on the exact model)")
