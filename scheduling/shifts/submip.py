@@ -18,8 +18,8 @@ fields of a :class:`SubMipResult` (a tuple); with a seventh field ``True`` it fi
 ``cbMipImprovingSolution``: :class:`scheduling.mip_child.StreamingMip`, which keeps the last one
 when it kills the child at its stop time), and takes ``("offer", col_value)`` at any time, also
 while it runs: a plan the parent found, handed to HiGHS at its next ``cbMipUserSolution`` (the
-latest offer once; HiGHS keeps it when it is feasible and better than its own,
-:class:`scheduling.mip_child.ConcurrentMip`).
+latest offer, again every ``OFFER_RETRY_S`` until HiGHS holds a plan as good: :class:`PendingOffer`;
+HiGHS keeps it when it is feasible and better than its own, :class:`scheduling.mip_child.ConcurrentMip`).
 """
 
 from __future__ import annotations
