@@ -179,3 +179,106 @@ def test_an_offer_is_handed_at_once_again_while_not_taken_and_dropped_once_highs
     assert offer.due(12.0, 0.6 + OFFER_RETRY_S)
     assert not offer.due(9.0, 100.0)  # taken (or HiGHS found as good): never again
     assert offer.values is None and not offer.due(12.0, 200.0)
+
+
+def _family():
+    """benchmarks/schedule_family.py loaded as a module (its generator of weeks)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "schedule_family.py"
+    spec = importlib.util.spec_from_file_location("schedule_family_for_submip_test", path)
+    family = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = family  # its dataclasses look their module up there
+    spec.loader.exec_module(family)
+    return family
+
+
+def _taken_within(a: dict, plan: np.ndarray, seconds: float) -> float:
+    """HiGHS's incumbent (with the constant) after ``seconds`` of branch and bound on the model
+    ``a``, ``plan`` handed to its first user-solution callback."""
+    from scheduling.shifts.submip import load_arrays
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    load_arrays(h, a, {"time_limit": seconds})
+    handed = []
+
+    def user_solution(event):
+        if not handed:
+            event.data_in.setSolution(plan)
+            handed.append(True)
+
+    h.cbMipUserSolution.subscribe(user_solution)
+    h.run()
+    assert handed
+    return h.getInfo().objective_function_value if h.getInfo().primal_solution_status == 2 else float("inf")
+
+
+def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_then_taken():
+    """Family seed 25: the LP rounding's first plan places a break where HiGHS's presolve fixes
+    that placement at 0, so HiGHS drops the plan from its user-solution callback ("untransformed
+    violations") and has found none as cheap after 2 s; OfferRepair moves the break to another
+    placement of the same shift, every row kept at the same cost, and HiGHS takes it at once."""
+    import time
+
+    from scheduling.coverage import channel_demands, week_grid
+    from scheduling.shifts import HeadcountCaps, ShiftModel, heuristics, solve
+    from scheduling.shifts.improve import integer_columns
+    from scheduling.shifts.submip import OfferRepair, model_arrays
+
+    family = _family()
+    inst = family.instance(25, time_limit_s=60)
+    rules = family.RuleSet.from_mapping(inst.rules)
+    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                     first_weekday=rules.week_start)
+    model = ShiftModel(rules, grid, channel_demands(inst.requirements, grid), family._caps(inst, rules) or HeadcountCaps(),
+                       hard=rules.coverage == "hard", integer_activities=False)
+    assert model.solve(mip=False, time_limit_s=120.0, crossover=False)[0] == "Optimal"
+    assert solve.crossover_basis(model, deadline=time.perf_counter() + 120.0, progress=lambda _s: None)
+    integer = integer_columns(model).integer
+    a = model_arrays(model.prob.solverModel, integer)  # the concurrent branch and bound's copy, taken here
+    tours = heuristics.spread_dive(model, progress=lambda _s: None)
+    status, cost, _ = heuristics.round_lp(model, progress=lambda _s: None, tours=tours)
+    assert status in ("Optimal", "Feasible")
+    plan = model.incumbent.copy()
+    assert float(a["col_cost"] @ plan + a["offset"]) == pytest.approx(cost, rel=1e-9)
+
+    repair = OfferRepair(a, {}, integer, np.zeros(len(integer)), np.full(len(integer), highspy.kHighsInf))
+    removed = repair.removed()
+    assert len(removed) and set(removed) <= set(integer.tolist())
+    assert (np.abs(plan[removed]) > 0.5).any()  # the plan uses a column presolve removes
+    moved = repair.repaired(plan)
+    assert repair.repaired_count == 1
+    assert not (np.abs(moved[removed]) > 0.5).any()
+    assert float(a["col_cost"] @ moved) <= float(a["col_cost"] @ plan) + 1e-6  # never dearer
+    import scipy.sparse as sp
+
+    shape = (len(a["row_lower"]), len(a["col_cost"]))
+    activity = (sp.csr_matrix if a["rowwise"] else sp.csc_matrix)((a["value"], a["index"], a["start"]), shape=shape) @ moved
+    assert (activity >= a["row_lower"] - 1e-6).all() and (activity <= a["row_upper"] + 1e-6).all()  # every row kept
+    assert np.abs(moved[integer] - np.round(moved[integer])).max() < 1e-6
+    assert repair.repaired(moved) is moved  # a plan on no removed column goes as it is
+
+    offered = float(a["col_cost"] @ moved + a["offset"])
+    assert _taken_within(a, plan, 2.0) > offered + 1.0  # dropped: HiGHS's own plan is dearer
+    assert _taken_within(a, moved, 2.0) <= offered + 1e-6  # taken
+
+    # the child does it: the plan as it was offered to the portfolio's run, which ends at its
+    # 3 s limit holding that plan (or one as cheap)
+    from scheduling.mip_child import ConcurrentMip
+    from scheduling.shifts.submip import load_arrays
+
+    copy = highspy.Highs()
+    copy.setOptionValue("output_flag", False)
+    load_arrays(copy, a, {})
+    with ConcurrentMip(copy, options={"threads": 1}) as child:
+        child.begin(integer, np.zeros(len(integer)), np.full(len(integer), highspy.kHighsInf), None, time_limit_s=3.0)
+        child.offer(plan)
+        deadline = time.perf_counter() + 60.0
+        while child.ended() is None and child.failure() is None and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        answer = child.finish()
+    assert not answer.killed and answer.col_value is not None
+    assert float(a["col_cost"] @ answer.col_value + a["offset"]) <= offered + 1e-6
