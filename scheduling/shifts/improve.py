@@ -36,11 +36,11 @@ threads leave of the two cores, so the branch and bound runs as HiGHS alone woul
 :func:`scheduling.shifts.solve.plan_shifts` begins it right after the LP relaxation, from
 scratch as HiGHS alone begins, and hands it the first plan and each better one the search
 finds (``offer``: HiGHS takes a plan at its next user-solution callback, prunes with it and
-starts its own sub-MIP heuristics from it; HiGHS drops a plan that does not survive its presolve
-reductions: family seed 25's first five plans, feasible and taken as a MIP start or with presolve
-off, were dropped, the sixth was taken; its fixing of dominated columns, which no option
-switches off, is the likely cause; the child hands a plan not taken again every 2 s, as HiGHS
-presolves anew at its restarts). Between neighbourhoods the search takes its latest streamed
+starts its own sub-MIP heuristics from it; HiGHS would drop a plan on a column its presolve
+removed, so the child first moves the plan off those columns at no cost,
+:class:`scheduling.shifts.submip.OfferRepair`: family seed 25's first five plans each placed a
+break where presolve fixes that placement at 0, and were dropped until then; the child hands a
+plan not taken again every 2 s, as HiGHS presolves anew at its restarts). Between neighbourhoods the search takes its latest streamed
 plan when it is better than the incumbent (through :func:`checked_plan`, logged as "branch and
 bound (concurrent)"), and its dual bound once it has ended by itself (killed at the deadline it
 proves nothing; its last plan is kept).

@@ -353,9 +353,10 @@ def _serve() -> None:  # the child: this file run as a script
 class PendingOffer:
     """The parent's latest offer in the child (a minimisation) until HiGHS holds a plan as good: handed to HiGHS
     at once, then again every ``OFFER_RETRY_S`` of its run while HiGHS's primal bound stays above
-    the offer's objective. HiGHS drops a plan its presolve reductions do not let through (likely
-    its fixing of dominated columns), and presolves again at each of its restarts, after which the
-    same plan may pass; each try costs HiGHS one postsolve and at most one LP."""
+    the offer's objective. HiGHS drops a plan its presolve reductions do not let through (one
+    on a column presolve removed: :class:`OfferRepair` moves it off those first), and presolves
+    again at each of its restarts, which may remove more, after which the same plan may pass;
+    each try costs HiGHS one postsolve and at most one LP."""
 
     def __init__(self):
         self.values: np.ndarray | None = None
