@@ -36,8 +36,8 @@ threads leave of the two cores, so the branch and bound runs as HiGHS alone woul
 :func:`scheduling.shifts.solve.plan_shifts` begins it right after the LP relaxation, from
 scratch as HiGHS alone begins, and hands it the first plan and each better one the search
 finds (``offer``: HiGHS takes a plan at its next user-solution callback, prunes with it and
-starts its own sub-MIP heuristics from it; HiGHS would drop a plan whose integers its
-presolve changes, so the child first moves the plan, at no cost, to one HiGHS keeps,
+starts its own sub-MIP heuristics from it; HiGHS would drop a plan on a column its presolve
+removed, so the child first moves the plan off those columns at no cost,
 :class:`scheduling.shifts.submip.OfferRepair`: family seed 25's first five plans each placed a
 break where presolve fixes that placement at 0, and were dropped until then; the child hands a
 plan not taken again every 2 s, as HiGHS presolves anew at its restarts). Between neighbourhoods the search takes its latest streamed

@@ -354,7 +354,7 @@ class PendingOffer:
     """The parent's latest offer in the child (a minimisation) until HiGHS holds a plan as good: handed to HiGHS
     at once, then again every ``OFFER_RETRY_S`` of its run while HiGHS's primal bound stays above
     the offer's objective. HiGHS drops a plan its presolve reductions do not let through (one
-    whose integers presolve changes: :class:`OfferRepair` moves it first), and presolves
+    on a column presolve removed: :class:`OfferRepair` moves it off those first), and presolves
     again at each of its restarts, which may remove more, after which the same plan may pass;
     each try costs HiGHS one postsolve and at most one LP."""
 
