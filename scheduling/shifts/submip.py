@@ -379,38 +379,31 @@ class PendingOffer:
         return True
 
 
-# an offered plan's repair (OfferRepair): HiGHS's limit on each small MIP that moves it off the
-# columns its presolve changes (family seed 25's first plan: 8 free columns, 0.01 s), and how
-# many such MIPs one plan gets (a move may touch another removed column)
+# an offered plan's repair (OfferRepair): HiGHS's limit on the small MIP that moves it off the
+# columns its presolve removed (family seed 25's first plan: 8 free columns, 0.01 s)
 REPAIR_LIMIT_S = 1.0
-REPAIR_ROUNDS = 3
 
 
 class OfferRepair:
-    """An offered plan moved off the integer values HiGHS's presolve would change, so that HiGHS
+    """An offered plan moved off the integer columns HiGHS's presolve removes, so that HiGHS
     keeps it. HiGHS maps a plan from its user-solution callback into its presolved model by
-    keeping the values of the columns presolve kept, then undoes the presolve: each removed
-    column comes back at the value presolve's reductions give it (a dominated column at its
-    bound, a substituted one from the columns it depends on), whatever the plan said. Where that
-    differs from the plan on an integer column, a row breaks and HiGHS drops the plan
-    ("untransformed violations"): family seed 25's first five plans each placed one break where
-    presolve fixes that placement at 0 (a placement of the same shift elsewhere does as well);
-    the sixth, which placed none there, was taken. The LP rounding's first plan is so on 24 of
-    the family's 32 weeks. Taken early, such a plan is worth much to the branch and bound: HiGHS
-    alone on seed 25 ended at 103,195.68 after 60 s; with the sixth plan (103,840.92) as its
-    start it proved the optimum, 103,090.64, in 13.8 s.
+    dropping the removed columns' values, then undoes the presolve: a removed column comes back
+    at the value presolve gave it (a dominated column at its lower bound), whatever the plan
+    said. A plan that used such a column then breaks a row, and HiGHS drops it ("untransformed
+    violations"): family seed 25's first five plans each placed one break where presolve had
+    fixed that placement at 0 (a placement of the same shift elsewhere does as well); the
+    sixth, which placed none there, was taken. Taken early, such a plan is worth much to the
+    branch and bound: HiGHS alone on seed 25 ended at 103,195.68 after 60 s; with the sixth plan
+    (103,840.92) as its start, it proved the optimum, 103,090.64, in 13.8 s.
 
-    The repair (:meth:`repaired`): the plan undone as HiGHS would (:meth:`changed`: one postsolve
-    of a presolved copy of the run's model, ``a`` of :func:`model_arrays` with the run's bounds
-    for ``columns``, made at the first plan offered); the integer columns whose values change are
-    held at the values HiGHS gives them (and stay held in the rounds after), as are the removed
-    columns beside them, the integer columns sharing an equality row with them
-    (the other placements of the same shifts, and those shifts' tours) are freed, every other
-    integer column is fixed at the plan's value, and HiGHS solves that small MIP
-    (``REPAIR_LIMIT_S``); again from its plan while HiGHS would still change one
-    (``REPAIR_ROUNDS`` in all). A plan that HiGHS would keep and costs no more replaces the offer;
-    otherwise the offer goes as it was. HiGHS presolves again at its restarts, and may reduce
-    more then."""
+    The repair (:meth:`repaired`): the removed integer columns the plan uses are held at their
+    lower bounds, the integer columns sharing an equality row with them (the other placements
+    of the same shifts, and those shifts' tours) are freed (those removed too held), every other integer column is fixed
+    at the plan's value, and HiGHS solves that small MIP (``REPAIR_LIMIT_S``). Its plan replaces
+    the offer when it costs no more; otherwise the offer goes as it was. The removed columns
+    come from one presolve of a copy of the run's model (``a``: :func:`model_arrays`, with the
+    run's bounds for ``columns``), made at the first plan that needs it, as is the MIP's copy;
+    HiGHS presolves again at its restarts, and may remove more then."""
 
     def __init__(self, a: dict, options: dict, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray):
         self._a = a
@@ -418,9 +411,9 @@ class OfferRepair:
         self._bounds = (np.asarray(columns, dtype=np.int32), np.asarray(lower, dtype=float),
                         np.asarray(upper, dtype=float))
         self._integer = np.flatnonzero(np.asarray(a["integrality"]) == 1)
-        self._presolved = None  # (HiGHS copy after its presolve, the kept columns), made at the first plan
+        self._removed: np.ndarray | None = None
         self._fixer = None  # made with the first repair (_start_fixer), with _run_lower/_run_upper and _matrix
-        self.repaired_count = 0  # plans moved
+        self.repaired_count = 0  # plans moved off removed columns
 
     def _copy(self):
         import highspy
@@ -433,84 +426,21 @@ class OfferRepair:
             h.changeColsBounds(len(columns), columns, lower, upper)
         return h
 
-    def changed(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(the integer columns whose values HiGHS's presolve and postsolve would change, every
-        column's value as HiGHS would have it): none when presolve keeps every column, or solves
-        or rejects the model by itself (HiGHS then never asks for a plan)."""
-        if self._presolved is None:
+    def removed(self) -> np.ndarray:
+        """The integer columns HiGHS's presolve of the run's model removes (sorted)."""
+        if self._removed is None:
             h = self._copy()
-            for j in range(len(self._a["col_cost"])):
+            n = len(self._a["col_cost"])
+            for j in range(n):
                 h.passColName(j, f"c{j}")
             h.presolve()
-            kept = None
-            if str(h.getModelPresolveStatus()).endswith("kReduced"):
+            self._removed = np.zeros(0, dtype=np.int64)
+            if str(h.getModelPresolveStatus()).endswith("kReduced"):  # (not solved by presolve, nor proven infeasible)
                 kept = np.array([int(name[1:]) for name in h.getPresolvedLp().col_names_], dtype=np.int64)
-            self._presolved = (h, kept)
-        h, kept = self._presolved
-        if kept is None:
-            return np.zeros(0, dtype=np.int64), values
-        import highspy
-
-        reduced = highspy.HighsSolution()
-        reduced.col_value = values[kept].tolist()
-        reduced.value_valid = True
-        h.postsolve(reduced)
-        undone = np.asarray(h.getSolution().col_value, dtype=float)
-        if len(undone) != len(values):
-            return np.zeros(0, dtype=np.int64), values
-        integer = self._integer
-        return integer[np.abs(undone[integer] - values[integer]) > 0.5], undone
-
-    def repaired(self, values: np.ndarray) -> np.ndarray:
-        """``values`` (every column) moved so that HiGHS keeps it, at no more cost, or as they
-        were (HiGHS keeps them already, or no such plan was found)."""
-        cost = float(self._a["col_cost"] @ values)
-        plan, held = values, {}  # column -> the value HiGHS gives it, kept over the rounds
-        for _round in range(REPAIR_ROUNDS):
-            changed, undone = self.changed(plan)
-            if not len(changed):
-                if plan is not values:
-                    self.repaired_count += 1
-                return plan
-            held.update((int(j), float(np.round(undone[j]))) for j in changed)
-            # the removed columns beside them too: a unit moved onto one would be changed again
-            held.update((int(j), float(np.round(undone[j]))) for j in self._removed_beside(changed) if j not in held)
-            plan = self._moved(plan, np.array(sorted(held)), np.array([held[j] for j in sorted(held)]))
-            if plan is None or float(self._a["col_cost"] @ plan) > cost + 1e-9 * max(1.0, abs(cost)):
-                return values
-        return values
-
-    def _neighbours(self, columns: np.ndarray) -> np.ndarray:
-        """The integer columns sharing an equality row with ``columns`` (those not among them)."""
-        if self._fixer is None:
-            self._start_fixer()
-        a, (by_row, by_column) = self._a, self._matrix
-        rows = np.unique(by_column[:, columns].indices)
-        rows = rows[a["row_lower"][rows] == a["row_upper"][rows]]
-        return np.setdiff1d(np.intersect1d(np.unique(by_row[rows].indices), self._integer), columns)
-
-    def _removed_beside(self, columns: np.ndarray) -> np.ndarray:
-        """The neighbours (:meth:`_neighbours`) of ``columns`` that HiGHS's presolve removes."""
-        _h, kept = self._presolved
-        return np.setdiff1d(self._neighbours(columns), kept)
-
-    def _moved(self, plan: np.ndarray, held: np.ndarray, held_at: np.ndarray) -> np.ndarray | None:
-        """The small MIP of :meth:`repaired`: columns ``held`` at HiGHS's values ``held_at``, the
-        integer columns sharing an equality row with them free, the rest fixed at ``plan``; its
-        plan, or None when it has none within ``REPAIR_LIMIT_S``."""
-        fixer, integer = self._fixer, self._integer
-        free = self._neighbours(held)
-        lower, upper = np.round(plan[integer]), np.round(plan[integer])
-        at = np.searchsorted(integer, free)
-        lower[at], upper[at] = self._run_lower[at], self._run_upper[at]
-        at = np.searchsorted(integer, held)
-        lower[at] = upper[at] = held_at
-        fixer.changeColsBounds(len(integer), integer.astype(np.int32), lower, upper)
-        fixer.setOptionValue("time_limit", fixer.getRunTime() + REPAIR_LIMIT_S)  # HiGHS counts its total run time
-        fixer.run()
-        if fixer.getInfo().primal_solution_status != 2:
-            return None
-        return np.asarray(fixer.getSolution().col_value, dtype=float)
+                gone = np.ones(n, dtype=bool)
+                gone[kept] = False
+                self._removed = np.intersect1d(np.flatnonzero(gone), self._integer)
+        return self._removed
 
     def _start_fixer(self) -> None:
         """The repair MIP's HiGHS copy, the run's bounds of its integer columns, and the matrix by row and by column."""
@@ -524,6 +454,35 @@ class OfferRepair:
         shape = (len(a["row_lower"]), len(a["col_cost"]))
         matrix = (sp.csr_matrix if a["rowwise"] else sp.csc_matrix)((a["value"], a["index"], a["start"]), shape=shape)
         self._matrix = (matrix.tocsr(), matrix.tocsc())
+
+    def repaired(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (every column) moved off the removed integer columns, or as they were
+        (none used, or no plan as cheap found within ``REPAIR_LIMIT_S``)."""
+        used = self.removed()
+        used = used[np.abs(values[used]) > 0.5]
+        if not len(used):
+            return values
+        if self._fixer is None:
+            self._start_fixer()
+        a, fixer, integer, (by_row, by_column) = self._a, self._fixer, self._integer, self._matrix
+        rows = np.unique(by_column[:, used].indices)
+        rows = rows[a["row_lower"][rows] == a["row_upper"][rows]]
+        free = np.intersect1d(np.unique(by_row[rows].indices), integer)
+        used, free = np.union1d(used, np.intersect1d(free, self.removed())), np.setdiff1d(free, self.removed())
+        lower, upper = np.round(values[integer]), np.round(values[integer])
+        at = np.searchsorted(integer, free)
+        lower[at], upper[at] = self._run_lower[at], self._run_upper[at]
+        at = np.searchsorted(integer, used)
+        lower[at] = upper[at] = self._run_lower[at]
+        fixer.changeColsBounds(len(integer), integer.astype(np.int32), lower, upper)
+        fixer.setOptionValue("time_limit", fixer.getRunTime() + REPAIR_LIMIT_S)  # HiGHS counts its total run time
+        fixer.run()
+        cost = float(a["col_cost"] @ values)
+        if (fixer.getInfo().primal_solution_status == 2
+                and fixer.getInfo().objective_function_value - a["offset"] <= cost + 1e-9 * max(1.0, abs(cost))):
+            self.repaired_count += 1
+            return np.asarray(fixer.getSolution().col_value, dtype=float)
+        return values
 
 
 class _Inbox:
