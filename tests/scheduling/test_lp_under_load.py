@@ -141,10 +141,8 @@ def test_a_dive_past_its_deadline_stops_at_once_unless_its_tours_are_already_who
     assert np.array_equal(tours, whole)
 
 
-def test_a_crossover_ending_without_proof_is_finished_by_the_simplex():
-    # family seed 31 (benchmarks/schedule_family.py): HiGHS's crossover from the interior point
-    # ends "Unknown" with a valid basis; crossover_basis then runs the simplex from that basis:
-    # an optimal basis at the interior point's objective, so the dive can start from it
+def _family_model(seed: int) -> ShiftModel:
+    """Week ``seed`` of benchmarks/schedule_family.py as a ShiftModel (activities continuous)."""
     import importlib.util
     import sys
     from pathlib import Path
@@ -154,12 +152,19 @@ def test_a_crossover_ending_without_proof_is_finished_by_the_simplex():
     family = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = family  # its dataclasses look their module up there
     spec.loader.exec_module(family)
-    inst = family.instance(31, time_limit_s=60)
+    inst = family.instance(seed, time_limit_s=60)
     rules = family.RuleSet.from_mapping(inst.rules)
     grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
                      first_weekday=rules.week_start)
-    model = ShiftModel(rules, grid, channel_demands(inst.requirements, grid), family._caps(inst, rules) or HeadcountCaps(),
-                       hard=rules.coverage == "hard", integer_activities=False)
+    return ShiftModel(rules, grid, channel_demands(inst.requirements, grid), family._caps(inst, rules) or HeadcountCaps(),
+                      hard=rules.coverage == "hard", integer_activities=False)
+
+
+def test_a_crossover_ending_without_proof_is_finished_by_the_simplex():
+    # family seed 31 (benchmarks/schedule_family.py): HiGHS's crossover from the interior point
+    # ends "Unknown" with a valid basis; crossover_basis then runs the simplex from that basis:
+    # an optimal basis at the interior point's objective, so the dive can start from it
+    model = _family_model(31)
     status, interior, _ = model.solve(mip=False, time_limit_s=LP_PROPERTY_LIMIT_S, crossover=False)
     assert status == "Optimal"
     said = []

@@ -181,20 +181,6 @@ def test_an_offer_is_handed_at_once_again_while_not_taken_and_dropped_once_highs
     assert offer.values is None and not offer.due(12.0, 200.0)
 
 
-def _family():
-    """benchmarks/schedule_family.py loaded as a module (its generator of weeks)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "schedule_family.py"
-    spec = importlib.util.spec_from_file_location("schedule_family_for_submip_test", path)
-    family = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = family  # its dataclasses look their module up there
-    spec.loader.exec_module(family)
-    return family
-
-
 def _taken_within(a: dict, plan: np.ndarray, seconds: float) -> float:
     """HiGHS's incumbent (with the constant) after ``seconds`` of branch and bound on the model
     ``a``, ``plan`` handed to its first user-solution callback."""
@@ -223,18 +209,12 @@ def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_th
     placement of the same shift, every row kept at the same cost, and HiGHS takes it at once."""
     import time
 
-    from scheduling.coverage import channel_demands, week_grid
-    from scheduling.shifts import HeadcountCaps, ShiftModel, heuristics, solve
+    from scheduling.shifts import heuristics, solve
     from scheduling.shifts.improve import integer_columns
     from scheduling.shifts.submip import OfferRepair, model_arrays
+    from tests.scheduling.test_lp_under_load import _family_model
 
-    family = _family()
-    inst = family.instance(25, time_limit_s=60)
-    rules = family.RuleSet.from_mapping(inst.rules)
-    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
-                     first_weekday=rules.week_start)
-    model = ShiftModel(rules, grid, channel_demands(inst.requirements, grid), family._caps(inst, rules) or HeadcountCaps(),
-                       hard=rules.coverage == "hard", integer_activities=False)
+    model = _family_model(25)
     assert model.solve(mip=False, time_limit_s=120.0, crossover=False)[0] == "Optimal"
     assert solve.crossover_basis(model, deadline=time.perf_counter() + 120.0, progress=lambda _s: None)
     integer = integer_columns(model).integer
