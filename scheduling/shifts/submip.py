@@ -313,9 +313,7 @@ def _serve() -> None:  # the child: this file run as a script
             event.data_in.setSolution(offer.values)  # HiGHS checks it, and keeps it if it is feasible and better
 
     while True:
-        message = inbox.next()
-        if message is None:
-            return
+        message = inbox.next()  # the child exits when its input ends (_Inbox)
         if message[0] == "model":
             _kind, a, options = message
             load_arrays(h, a, options)
@@ -489,7 +487,9 @@ class _Inbox:
     """The child's stdin read by a thread of its own, so that the parent's offers (``("offer",
     col_value)``: a plan to give HiGHS, any time) arrive while HiGHS runs (it releases the GIL):
     the latest offer is kept for HiGHS's user-solution callback, every other message queued
-    for the serve loop (None once the parent has closed the pipe)."""
+    for the serve loop. At the end of the input (the parent closed the pipe, or was killed) the
+    child exits at once, so that a planner killed in the middle of a solve leaves no solver
+    running on to its time limit."""
 
     def __init__(self, source):
         self._source = source
@@ -501,9 +501,8 @@ class _Inbox:
     def _read(self) -> None:
         while True:
             header = self._source.read(_HEADER.size)
-            if len(header) < _HEADER.size:
-                self._queue.put(None)
-                return
+            if len(header) < _HEADER.size:  # the parent closed the pipe, or died: nobody wants a run's answer
+                os._exit(0)  # at once, also in the middle of a run (HiGHS would run on to its time limit)
             (n,) = _HEADER.unpack(header)
             message = pickle.loads(self._source.read(n))
             if message[0] == "offer":
@@ -513,7 +512,7 @@ class _Inbox:
                 self._queue.put(message)
 
     def next(self):
-        """The next message other than an offer (waits); None at the end of the input."""
+        """The next message other than an offer (waits)."""
         return self._queue.get()
 
     def take_offer(self) -> np.ndarray | None:

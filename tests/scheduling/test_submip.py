@@ -262,3 +262,53 @@ def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_th
         answer = child.finish()
     assert not answer.killed and answer.col_value is not None
     assert float(a["col_cost"] @ answer.col_value + a["offset"]) <= offered + 1e-6
+
+
+def test_a_solver_child_ends_when_its_parent_is_killed_in_the_middle_of_a_run():
+    """A planner killed in the middle of a solve (SIGKILL: no cleanup) leaves no solver child
+    running on to its time limit: the child's input ends, and it exits at once. The parent here
+    is a process of its own that begins a market split run with a 600 s limit in a child (one
+    that sends nothing before its answer, as a neighbourhood's run) and is then killed."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import threading, time\n"
+        "from tests.scheduling.test_submip import _market_split_run\n"
+        "from scheduling.shifts.submip import SubMipProcess\n"
+        "h, columns, lower, upper, start, _rhs = _market_split_run(0)\n"
+        "sub = SubMipProcess(h)\n"
+        "run = dict(time_limit_s=600.0, grace_s=1.0, stop_at=time.perf_counter() + 600.0)\n"
+        "threading.Thread(target=sub.solve, args=(columns, lower, upper, start), kwargs=run, daemon=True).start()\n"
+        "time.sleep(2.0)\n"  # the model and the run sent: HiGHS is solving, and sends nothing until it ends
+        "print('child', sub.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        line = parent.stdout.readline()
+        while not line.startswith("child "):  # HiGHS's banner first
+            line = parent.stdout.readline()
+        child_pid = int(line.split()[1])
+        os.kill(child_pid, 0)  # running
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.perf_counter() + 10.0
+        while time.perf_counter() < deadline:
+            try:
+                os.kill(child_pid, 0)
+            except ProcessLookupError:
+                break
+            with open(f"/proc/{child_pid}/stat") as stat:  # a zombie (exited, not yet reaped) counts as ended
+                if stat.read().split(") ")[-1].startswith("Z"):
+                    break
+            time.sleep(0.05)
+        else:
+            os.kill(child_pid, signal.SIGKILL)
+            pytest.fail("the solver child was still running 10 s after its parent was killed")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
