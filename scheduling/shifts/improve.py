@@ -40,10 +40,10 @@ starts its own sub-MIP heuristics from it; HiGHS would drop a plan on a column i
 removed, so the child first moves the plan off those columns at no cost,
 :class:`scheduling.shifts.submip.OfferRepair`: family seed 25's first five plans each placed a
 break where presolve fixes that placement at 0, and were dropped until then; the child hands a
-plan not taken again every 2 s, as HiGHS presolves anew at its restarts). Between neighbourhoods the search takes its latest streamed
-plan when it is better than the incumbent (through :func:`checked_plan`, logged as "branch and
-bound (concurrent)"), and its dual bound once it has ended by itself (killed at the deadline it
-proves nothing; its last plan is kept).
+plan not taken again every 2 s, as HiGHS presolves anew at its restarts). Between
+neighbourhoods the search takes its latest streamed plan when it is better than the incumbent
+(through :func:`checked_plan`, logged as "branch and bound (concurrent)"), and its dual bound
+once it has ended by itself (killed at the deadline it proves nothing; its last plan is kept).
 The polish and the small models' whole-model runs are left out in this mode (the concurrent
 run is that search, uninterrupted: family seed 25 needs ~40 s of it); once every window has
 grown to two days the search waits for the concurrent run (whole-model branch and bound in

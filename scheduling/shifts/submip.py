@@ -396,12 +396,16 @@ class OfferRepair:
 
     The repair (:meth:`repaired`): the removed integer columns the plan uses are held at their
     lower bounds, the integer columns sharing an equality row with them (the other placements
-    of the same shifts, and those shifts' tours) are freed (those removed too held), every other integer column is fixed
-    at the plan's value, and HiGHS solves that small MIP (``REPAIR_LIMIT_S``). Its plan replaces
+    of the same shifts, and those shifts' tours) are freed (those removed too held), every
+    other integer column is fixed at the plan's value, and HiGHS solves that small MIP
+    (``REPAIR_LIMIT_S``). Its plan replaces
     the offer when it costs no more; otherwise the offer goes as it was. The removed columns
     come from one presolve of a copy of the run's model (``a``: :func:`model_arrays`, with the
     run's bounds for ``columns``), made at the first plan that needs it, as is the MIP's copy;
-    HiGHS presolves again at its restarts, and may remove more then."""
+    HiGHS presolves again at its restarts, and may remove more then. This repair leaves alone
+    what a postsolve of the plan would show HiGHS changing in other ways (columns presolve
+    substitutes): a version that repaired those too made HiGHS keep the first plan on 19 of 33
+    weeks instead of 7, and measured worse on the family (benchmarks/RESULTS.md, 2026-12-01 05:58)."""
 
     def __init__(self, a: dict, options: dict, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray):
         self._a = a
