@@ -112,6 +112,15 @@ def _model_message(h, overrides: dict | None = None, integer: np.ndarray | None 
     return pickle.dumps(("model", model_arrays(h, integer), options), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def arrays_matrix(a: dict):
+    """The constraint matrix of the model arrays ``a`` (:func:`model_arrays`) as a scipy sparse
+    matrix, rows by columns (imported here: the child loads scipy only when it needs it)."""
+    import scipy.sparse as sp
+
+    shape = (len(a["row_lower"]), len(a["col_cost"]))
+    return (sp.csr_matrix if a["rowwise"] else sp.csc_matrix)((a["value"], a["index"], a["start"]), shape=shape)
+
+
 def load_arrays(h, a: dict, options: dict) -> None:
     """Pass the model of :func:`model_arrays` ``a`` to HiGHS instance ``h`` and set ``options``
     (in a child process: highspy is imported there, not at this module's import)."""
@@ -446,15 +455,11 @@ class OfferRepair:
 
     def _start_fixer(self) -> None:
         """The repair MIP's HiGHS copy, the run's bounds of its integer columns, and the matrix by row and by column."""
-        import scipy.sparse as sp
-
-        a = self._a
         self._fixer = self._copy()
         lp = self._fixer.getLp()
         self._run_lower = np.asarray(lp.col_lower_, dtype=float)[self._integer]
         self._run_upper = np.asarray(lp.col_upper_, dtype=float)[self._integer]
-        shape = (len(a["row_lower"]), len(a["col_cost"]))
-        matrix = (sp.csr_matrix if a["rowwise"] else sp.csc_matrix)((a["value"], a["index"], a["start"]), shape=shape)
+        matrix = arrays_matrix(self._a)
         self._matrix = (matrix.tocsr(), matrix.tocsc())
 
     def repaired(self, values: np.ndarray) -> np.ndarray:

@@ -211,7 +211,8 @@ def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_th
 
     from scheduling.shifts import heuristics, solve
     from scheduling.shifts.improve import integer_columns
-    from scheduling.shifts.submip import OfferRepair, model_arrays
+    from scheduling.mip_child import ConcurrentMip
+    from scheduling.shifts.submip import OfferRepair, arrays_matrix, load_arrays, model_arrays
     from tests.scheduling.test_lp_under_load import _family_model
 
     model = _family_model(25)
@@ -233,10 +234,7 @@ def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_th
     assert repair.repaired_count == 1
     assert not (np.abs(moved[removed]) > 0.5).any()
     assert float(a["col_cost"] @ moved) <= float(a["col_cost"] @ plan) + 1e-6  # never dearer
-    import scipy.sparse as sp
-
-    shape = (len(a["row_lower"]), len(a["col_cost"]))
-    activity = (sp.csr_matrix if a["rowwise"] else sp.csc_matrix)((a["value"], a["index"], a["start"]), shape=shape) @ moved
+    activity = arrays_matrix(a) @ moved
     assert (activity >= a["row_lower"] - 1e-6).all() and (activity <= a["row_upper"] + 1e-6).all()  # every row kept
     assert np.abs(moved[integer] - np.round(moved[integer])).max() < 1e-6
     assert repair.repaired(moved) is moved  # a plan on no removed column goes as it is
@@ -247,9 +245,6 @@ def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_th
 
     # the child does it: the plan as it was offered to the portfolio's run, which ends at its
     # 3 s limit holding that plan (or one as cheap)
-    from scheduling.mip_child import ConcurrentMip
-    from scheduling.shifts.submip import load_arrays
-
     copy = highspy.Highs()
     copy.setOptionValue("output_flag", False)
     load_arrays(copy, a, {})
