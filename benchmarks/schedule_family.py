@@ -366,13 +366,45 @@ def run_ours(inst: Instance, processes: int = 1) -> dict:
     # the expected (Erlang C / chat model) weekly service of the same staffing, to tell a plan
     # short of its requirement from the simulation's own gap below Erlang
     erlang_sl = {c: row["erlang_service_level"] for c, row in service["per_channel"].items()}
+    req_sl = requirement_service(cov, inst)
     return {
         "ours_status": plan.status, "ours_objective": plan.objective, "lp_bound": plan.lower_bound,
         "ours_mip_bound": plan.mip_bound, "ours_first_s": first_s, "ours_s": wall,
         "ours_solve_s": plan.solve_seconds, "cost": plan.cost, "agents": int(plan.tours["agents"].sum()),
-        "over_coverage": over, "sl": sl, "erlang_sl": erlang_sl, "under_agent_hours": plan.under_agent_hours,
+        "over_coverage": over, "sl": sl, "erlang_sl": erlang_sl, "req_sl": req_sl,
+        "under_agent_hours": plan.under_agent_hours,
         "improvements": len(improvements), "rule_violations": broken, "unfilled_tours": unfilled,
     }
+
+
+def requirement_service(coverage: pd.DataFrame, inst: Instance) -> dict[str, float]:
+    """The simulated weekly service level per immediate channel of a staffing of exactly the
+    requirement (``scheduled`` = each interval's ``required`` rounded up to whole agents),
+    with the same simulation, replications and seed as the plan's: what the interval goal
+    itself buys. Whole agents in small intervals buy more than the target there (family seed
+    5's chat: 0.84-0.97 against 0.80), so a plan's level above its target + 0.05 can be the
+    requirement's, not the plan's."""
+    exact = coverage.assign(scheduled=np.ceil(coverage["required"].to_numpy(dtype=float) - 1e-6))
+    service = service_check(exact, inst.requirements, {c: t for c, t in inst.targets.items()
+                                                        if c not in DEFERRED_CHANNELS},
+                            interval_minutes=inst.interval_minutes, replications=5, seed=inst.seed)
+    return {c: row["sim_service_level"] for c, row in service["per_channel"].items()}
+
+
+#: with soft coverage, issue 11 asks the simulated service level be no more than this above the
+#: target unless the rules force it; measured here against max(target, the requirement's level)
+SL_CEILING_MARGIN = 0.05
+
+
+def sl_above_ceiling(row: dict) -> list[str]:
+    """The immediate channels of a soft-coverage week whose simulated service level is above
+    max(target, the requirement's own level: :func:`requirement_service`) + ``SL_CEILING_MARGIN``:
+    a plan staffing more than the interval goal asks by more than the margin. Empty for a hard
+    week, a week without a plan, or rows from before the requirement's level was measured."""
+    if row.get("coverage") != "soft" or "sl" not in row or "req_sl" not in row:
+        return []
+    return [c for c, (v, t) in row["sl"].items()
+            if v > max(t, row["req_sl"].get(c, t)) + SL_CEILING_MARGIN + 1e-9]
 
 
 def _roster_check(inst: Instance, rules: RuleSet, plan) -> tuple[int, int]:
@@ -422,7 +454,8 @@ def run_instance(seed: int, time_limit_s: float, highs: bool, *, ours: bool = Tr
     inst = instance(seed, time_limit_s=time_limit_s)
     if gap_rel is not None:
         inst = replace(inst, rules={**inst.rules, "gap_rel": float(gap_rel)})
-    row = {"seed": seed, "label": inst.label, "features": ", ".join(inst.features)}
+    row = {"seed": seed, "label": inst.label, "features": ", ".join(inst.features),
+           "coverage": inst.rules["coverage"]}
     ours_draws, highs_draws = [], []
     if ours:
         ours_draws = [run_ours(inst, processes)]
@@ -496,8 +529,10 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
             continue
         mip = [b for b in (r.get("ours_mip_bound"), r.get("highs_mip_bound")) if b is not None and math.isfinite(b)]
         erlang = r.get("erlang_sl", {})
+        above, req = sl_above_ceiling(r), r.get("req_sl", {}) if r.get("coverage") == "soft" else {}
         sl = ", ".join(f"{c} {v:.3f}/{t:.2f}" + ("" if v >= t - 1e-9 else
                                                  f" **low** (Erlang {erlang[c]:.3f})" if c in erlang else " **low**")
+                       + (f" (req {req[c]:.3f}{', **above**' if c in above else ''})" if c in req else "")
                        for c, (v, t) in r["sl"].items())
         hs = r.get("highs_status", "-")
         hr = r.get("highs_ratio", float("nan"))
@@ -532,6 +567,9 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
                        and all(r.get("erlang_sl", {}).get(c, -1.0) >= t - 1e-9
                                for c, (v, t) in r["sl"].items() if v < t - 1e-9))
     failed = sum(1 for r in rows if "ours_error" in r and r["seed"] not in infeasible)
+    soft = [r for r in rows if r.get("coverage") == "soft" and "sl" in r]
+    ceiling = [(r, sl_above_ceiling(r)) for r in soft]
+    ceiling = [(r, cs) for r, cs in ceiling if cs]
     rule_broken = sum(1 for r in rows if r.get("rule_violations"))
     highs_none = sum(1 for h in highs if not math.isfinite(h))
     lines += ["",
@@ -551,9 +589,25 @@ def report(rows: list[dict], *, time_limit_s: float, seeds: tuple[int, ...], job
               f"channel's expected Erlang service of the same staffing meets the target). Median seconds to our first complete "
               f"plan {_q([r.get('ours_first_s', float('nan')) for r in rows], 0.5):.1f}, in all "
               f"{_q([r.get('ours_s', float('nan')) for r in rows], 0.5):.1f}.", ""]
+    if soft:
+        lines += [ceiling_line(soft, ceiling), ""]
     if draws > 1:
         lines += _draws_report(rows, draws)
     return "\n".join(lines)
+
+
+def ceiling_line(soft: list[dict], ceiling: list[tuple[dict, list[str]]]) -> str:
+    """The soft-coverage weeks' service against the ceiling (:func:`sl_above_ceiling`), and
+    where a plan is above it, how far that plan ended from its bound (whether a cheaper plan,
+    staffing less, was left to find)."""
+    text = (f"Soft coverage ({len(soft)} week(s)): simulated SL above max(target, req) + {SL_CEILING_MARGIN:g} "
+            f"(req: the SL of staffing exactly the requirement, same simulation) on "
+            f"{sum(len(cs) for _, cs in ceiling)} channel(s) in {len(ceiling)} week(s)")
+    if not ceiling:
+        return text + "."
+    return text + ": " + "; ".join(
+        f"seed {r['seed']} {', '.join(cs)} (plan {r['ours_status']}, {r['ours_ratio']:.4f} x the bound)"
+        for r, cs in ceiling) + "."
 
 
 def _draws_report(rows: list[dict], draws: int) -> list[str]:

@@ -143,15 +143,9 @@ def test_a_dive_past_its_deadline_stops_at_once_unless_its_tours_are_already_who
 
 def _family_model(seed: int) -> ShiftModel:
     """Week ``seed`` of benchmarks/schedule_family.py as a ShiftModel (activities continuous)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
+    from tests.family_benchmark import family as load_family
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "schedule_family.py"
-    spec = importlib.util.spec_from_file_location("schedule_family_for_test", path)
-    family = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = family  # its dataclasses look their module up there
-    spec.loader.exec_module(family)
+    family = load_family()
     inst = family.instance(seed, time_limit_s=60)
     rules = family.RuleSet.from_mapping(inst.rules)
     grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
