@@ -381,9 +381,9 @@ def requirement_service(coverage: pd.DataFrame, inst: Instance) -> dict[str, flo
     """The simulated weekly service level per immediate channel of a staffing of exactly the
     requirement (``scheduled`` = each interval's ``required`` rounded up to whole agents),
     with the same simulation, replications and seed as the plan's: what the interval goal
-    itself buys. Whole agents in small intervals buy more than the target there (family seed
-    5's chat: 0.84-0.97 against 0.80), so a plan's level above its target + 0.05 can be the
-    requirement's, not the plan's."""
+    itself buys. Whole agents in small intervals buy more than the target there (the family's
+    soft weeks: 0.84-0.97 against targets of 0.80, RESULTS.md 2026-12-01 21:45), so a plan's
+    level above its target + 0.05 can be the requirement's, not the plan's."""
     exact = coverage.assign(scheduled=np.ceil(coverage["required"].to_numpy(dtype=float) - 1e-6))
     service = service_check(exact, inst.requirements, {c: t for c, t in inst.targets.items()
                                                         if c not in DEFERRED_CHANNELS},
