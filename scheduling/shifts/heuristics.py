@@ -70,6 +70,10 @@ GOAL_PACED_MAX_SHARE = 0.2
 BLEND_MIP_SECONDS = 5.0  # integer blending with the tours and activities fixed
 DROP_KEEP_SHARE = 0.75  # a shift is dropped only when that saves this share of its cost in the LP (sample scenarios: 0.75 beat 0.5 and 0.9)
 EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) instead of branch and bound
+# the exact rounding's LP (the simplex from scratch) may take this share of time_limit_s: the
+# family's spread-rounded weeks solve it in 0.2-0.4 s (seeds 15, 27, 29), the bundled sample's
+# in 98 s, so at 60 s its rounding never finished and took 25 s from the neighbourhoods
+EXACT_LP_SHARE = 0.1
 GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)
 # the spread dive starts only with this multiple of the exact LP's seconds left before the
 # dive's deadline: its LP took 0.42 x the exact LP's time on the sample, the dive as much again
@@ -212,9 +216,10 @@ def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
 def exact_rounding(model: ShiftModel, *, progress: Progress,
                    deadline: float) -> tuple[np.ndarray, float] | None:
     """A second first plan, from the dive on this (exact) model instead of the spread-break
-    one: (column values, objective with the constant), or None when the dive cannot finish
-    before ``deadline`` (a ``time.perf_counter()`` value) or completes no plan. Used on
-    large models when the spread dive's plan is not within ``gap_rel``."""
+    one: (column values, objective with the constant), or None when its LP does not finish in
+    ``EXACT_LP_SHARE`` of the time limit, the dive cannot finish before ``deadline`` (a
+    ``time.perf_counter()`` value) or it completes no plan. Used on large models when the
+    spread dive's plan is not within ``gap_rel``."""
     h = model.prob.solverModel
     idx = model.tour_columns()
     act_idx = model.placement_and_blend_columns()
@@ -223,10 +228,16 @@ def exact_rounding(model: ShiftModel, *, progress: Progress,
         h.changeColsIntegrality(len(act_idx), act_idx, np.full(len(act_idx), highspy.HighsVarType.kContinuous))
         h.changeColsBounds(len(act_idx), act_idx, np.zeros(len(act_idx)), np.full(len(act_idx), highspy.kHighsInf))
     h.setOptionValue("solver", "simplex")
-    h.setOptionValue("time_limit", max(1.0, deadline - time.perf_counter()))
-    h.run()
-    h.setOptionValue("time_limit", highspy.kHighsInf)
+    lp_s = max(0.0, min(deadline - time.perf_counter(), EXACT_LP_SHARE * model.rules.time_limit_s))
+    started = time.perf_counter()
+    h.setOptionValue("time_limit", h.getRunTime() + lp_s)  # HiGHS's clock counts from its first run
+    try:
+        h.run()
+    finally:
+        h.setOptionValue("time_limit", highspy.kHighsInf)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        progress(f"the exact model's LP did not finish in {time.perf_counter() - started:.1f} s "
+                 f"({EXACT_LP_SHARE:.0%} of the time limit): no second rounding")
         return None
     model.dive_deadline = deadline
     try:

@@ -262,6 +262,10 @@ def improve(model, incumbent: np.ndarray, objective: float, *, bound: float, dea
                                                  nice=search.worker.nice if search.worker is not None else 0)
         if search.best < best:
             _offer(search)
+        # the stall (_stalled) is the neighbourhoods' quiet time: it counts from here, not from
+        # the search's start (the bundled sample's short-day neighbourhoods gained four times in
+        # 29 s, and the polish then began after the first window)
+        search.last_gain_at = time.perf_counter()
         _poll_concurrent(search)
         while search.gap() > search.gap_rel + _TOL and search.left() > MIN_SUB_MIP_SECONDS and hoods:
             _search_hood(search, hoods[position])
@@ -321,7 +325,7 @@ class _Search:
     gained_in_pass: bool = False
     polish: str = "untried"
     progressed: bool = False
-    last_gain_at: float = field(default_factory=time.perf_counter)  # the search's start, then its last gain's time
+    last_gain_at: float = field(default_factory=time.perf_counter)  # the neighbourhoods' start (after the short days), then the last gain's time
     resume: list | None = None  # the rest of the pass a stalled search's polish interrupted
     split: list = field(default_factory=list)  # a window that ran out of time, in halves: solved next
 

@@ -123,6 +123,24 @@ def test_a_late_spread_plan_far_off_the_bound_still_gets_the_exact_rounding(far_
     _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
 
 
+@pytest.mark.slow
+def test_an_exact_lp_out_of_its_share_of_time_gives_up_the_second_rounding(keeps_rules, monkeypatch):
+    """The exact rounding's LP gets EXACT_LP_SHARE of the time limit (the bundled sample's needs
+    98 s of its 60): with no share at all it stops at once, the exact model is not rounded, and
+    the spread plan goes on to the neighbourhoods, keeping every rule."""
+    monkeypatch.setattr(heuristics, "EXACT_MAX_INTEGERS", 0)
+    monkeypatch.setattr(solve, "EXACT_ROUNDING_BEFORE", 1.0)
+    monkeypatch.setattr(heuristics, "EXACT_LP_SHARE", 0.0)
+    rules = _rules("two_breaks_and_lunch", gap_rel=0.0, time_limit_s=12.0)
+    plan, stages = _solve(_requirements(), rules)
+    assert "rounding the exact model" in stages
+    assert any(s.startswith("the exact model's LP did not finish in") for s in stages), stages
+    assert "LP rounding on the exact model" not in [i.method for i in plan.improvements]
+    assert plan.improvements[0].method == "first complete plan (LP rounding)"
+    assert plan.objective <= plan.improvements[0].objective + 1e-6
+    _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
+
+
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_full_model_dive_hard_coverage(shape, keeps_rules):
     rules = _rules(shape, coverage="hard")

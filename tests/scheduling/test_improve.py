@@ -348,6 +348,31 @@ def test_a_window_out_of_time_without_a_gain_is_solved_next_in_two_halves(keeps_
     keeps_rules(model.result("Feasible", objective, lp, None), rules)
 
 
+def test_the_stall_counts_from_the_neighbourhoods_start_not_the_short_days(monkeypatch):
+    # the bundled sample: the short-day neighbourhoods (shortfall_hoods) ran for 29 s and gained, and
+    # the stall clock, counted from the search's start, began the polish right after the first window.
+    # Here the short days take STALL_S without a gain; the stall needs STALL_S / 2 of quiet: counted
+    # from the search's start the polish would come second, counted from the windows' start it
+    # waits until they have been quiet that long (this week's neighbourhoods take milliseconds)
+    stall_s = 2.0
+
+    def slow_short_days(model, cols, x, best, **_kwargs):
+        time.sleep(stall_s)
+        return x, best
+
+    monkeypatch.setattr(improve_module, "improve_short_days", slow_short_days)
+    monkeypatch.setattr(improve_module, "POLISH_STALL_SHARE", 0.0)
+    monkeypatch.setattr(improve_module, "POLISH_STALL_LEAST_S", stall_s / 2)
+    solved, _rules, (model, lp, first) = _three_starts_recorded(monkeypatch)
+    started = time.perf_counter()
+    _x, objective, _bound = improve(model, model.incumbent, first, bound=lp, deadline_s=60.0, started=started,
+                                    progress=lambda _s: None, log=[], first_width_minutes=60)
+    everything = "all tours (branch and bound)"
+    pass_length = len(neighbourhoods(model, width_minutes=60))
+    assert solved.index(everything) == pass_length, solved  # after the whole pass, as without the stall
+    assert objective == pytest.approx(27.0)
+
+
 def test_a_whole_model_run_stopped_at_its_deadline_proves_no_bound():
     # the streaming child killed before it answers: no plan, or a plan without a dual bound,
     # so the search cannot raise its bound from it
