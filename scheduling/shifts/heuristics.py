@@ -77,6 +77,11 @@ EXACT_LP_SHARE = 0.1
 GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)
 # the spread dive starts only with this multiple of the exact LP's seconds left before the
 # dive's deadline: its LP took 0.42 x the exact LP's time on the sample, the dive as much again
+# the spread dive from up to this many optimal vertices of its LP (_best_spread_dive): on the bundled
+# sample the dive's plan is a lottery of the vertex; six vertices, reached by the tours' costs raised
+# by at most 1e-6 of themselves, rounded to 102,193-109,360 (the LP bound 99,727; unperturbed 103,080)
+SPREAD_DIVES = 3
+SPREAD_TIE_EPS = 1e-6
 SPREAD_LP_TIME_NEEDED = 1.0  # hard coverage: requirement raised by these shares until the plan completes
 
 
@@ -87,8 +92,9 @@ def uses_spread_dive(model: ShiftModel) -> bool:
             and any(len(offsets) > 1 for t in rules.shifts for offsets in t.placement_offsets(model.grid.interval_minutes)))
 
 
-def spread_dive(model: ShiftModel, *, progress: Progress) -> np.ndarray | None:
-    """Integer tours from the dive of the spread-activity model, or None to dive on ``model``;
+def spread_dive(model: ShiftModel, *, progress: Progress) -> list[np.ndarray] | None:
+    """Integer tours from the dives of the spread-activity model (:func:`_spread_dives`: one
+    per vertex of its LP tried, for :func:`round_lp` to choose from), or None to dive on ``model``;
     raises :class:`SolveError` when less than ``SPREAD_LP_TIME_NEEDED`` x the exact LP's
     seconds (``model.seconds``) are left before ``model.dive_deadline``.
 
@@ -128,13 +134,52 @@ def spread_dive(model: ShiftModel, *, progress: Progress) -> np.ndarray | None:
     if status != "Optimal" or len(spread.tours) != len(model.tours):
         model.seconds += time.perf_counter() - started
         return None
-    progress("rounding the spread-break LP (dive)")
-    try:
-        tours = integer_tours(spread, progress=progress)
-    except SolveError:
-        tours = None
+    found = _spread_dives(spread, progress=progress)
     model.seconds += time.perf_counter() - started
-    return tours
+    return found
+
+
+def _spread_dives(spread: ShiftModel, *, progress: Progress) -> list[np.ndarray] | None:
+    """The spread model's tours from :func:`integer_tours` on its solved LP, then again from up
+    to ``SPREAD_DIVES - 1`` other optimal vertices of that LP while the last dive's plan is not
+    within ``gap_rel`` of the spread LP and the time to ``dive_deadline`` allows twice the last
+    dive: each dive's tours (the first vertex's first), or None when no dive ends. Another
+    vertex is reached by the tours' costs raised by ties' worth (``SPREAD_TIE_EPS``, from a
+    generator seeded by the dive's number: the same plans on every run), warm-started from the
+    LP's optimal basis; the costs are restored after each dive. :func:`round_lp` keeps the tours
+    whose exact model is cheapest (the spread model's value is no guide: on the sample a dive
+    at 102,315 there was 110,629 in the exact model, another at 103,296 was 102,251)."""
+    h = spread.prob.solverModel
+    idx = spread.tour_columns()
+    cost = np.asarray(h.getLp().col_cost_, dtype=float)[idx]
+    constant = float(spread.prob.objective.constant or 0.0)
+    lp_value = h.getInfo().objective_function_value + constant
+    vertex = h.getBasis()  # the LP's optimal basis: the next vertex is a few pivots from it
+    found = []
+    for k in range(SPREAD_DIVES):
+        began = time.perf_counter()
+        if k:
+            h.changeColsBounds(len(idx), idx, np.zeros(len(idx)), np.full(len(idx), highspy.kHighsInf))
+            ties = 1.0 + SPREAD_TIE_EPS * np.random.default_rng(k).random(len(idx))
+            h.changeColsCost(len(idx), idx, cost * ties)
+            h.setBasis(vertex)
+            h.run()
+        progress(f"rounding the spread-break LP (dive{f' {k + 1}, another vertex' if k else ''})")
+        try:
+            tours = (integer_tours(spread, progress=progress)
+                     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else None)
+        except SolveError:
+            tours = None
+        if k:
+            h.changeColsCost(len(idx), idx, cost)
+            h.run()  # its tours are fixed: the plan's value at the model's own costs
+        if tours is not None:
+            found.append(tours)
+        value = h.getInfo().objective_function_value + constant if tours is not None else float("inf")
+        if (value - lp_value <= spread.rules.gap_rel * abs(value)
+                or spread.dive_deadline - time.perf_counter() < 2 * (time.perf_counter() - began)):
+            break
+    return found or None
 
 
 def dive(model: ShiftModel, *, progress: Progress) -> np.ndarray:
@@ -241,7 +286,7 @@ def exact_rounding(model: ShiftModel, *, progress: Progress,
         return None
     model.dive_deadline = deadline
     try:
-        _status, objective, _ = round_lp(model, progress=progress, tours=None)
+        _status, objective, _ = round_lp(model, progress=progress)
     except SolveError as exc:
         progress(f"the exact model's rounding stopped: {exc}")
         return None
@@ -289,12 +334,39 @@ def drop_redundant(model: ShiftModel, tours: np.ndarray, *, keep_share: float, s
     return tours
 
 
+def _cheapest_tours(model: ShiftModel, candidates: list[np.ndarray], *, progress: Progress) -> np.ndarray:
+    """Of candidate tour counts, the one whose LP in ``model`` with those tours fixed is
+    cheapest (the first when there is one, or none solves), left fixed in the HiGHS instance
+    with its solver cleared: presolve then removes the fixed tours (0.1 s on the sample), where
+    a warm start from the LP's basis takes 3.5 s."""
+    h = model.prob.solverModel
+    idx = model.tour_columns()
+    best, best_value = np.asarray(candidates[0], dtype=float).copy(), float("inf")
+    if len(candidates) > 1:
+        values = []
+        for tours in candidates:
+            tours = np.asarray(tours, dtype=float).copy()
+            h.changeColsBounds(len(idx), idx, tours, tours)
+            h.clearSolver()
+            h.run()
+            value = (h.getInfo().objective_function_value + model.prob.objective.constant
+                     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else float("inf"))
+            values.append(value)
+            if value < best_value:
+                best, best_value = tours, value
+        progress("the dives' tours in the exact model: " + ", ".join(f"{v:,.0f}" for v in values))
+    h.changeColsBounds(len(idx), idx, best, best)
+    h.clearSolver()
+    return best
+
+
 def round_lp(model: ShiftModel, *, progress: Progress,
-             tours: np.ndarray | None = None) -> tuple[str, float, float | None]:
+             candidates: list[np.ndarray] | None = None) -> tuple[str, float, float | None]:
     """Integer plan from the solved LP on the same HiGHS instance.
 
-    1. Tours: ``tours`` when given (from the spread-activity model, :func:`spread_dive`),
-       else :func:`integer_tours` on this model.
+    1. Tours: of ``candidates`` when given (from the spread-activity model's dives,
+       :func:`spread_dive`) the one whose LP in this model, with those tours fixed, is
+       cheapest; else :func:`integer_tours` on this model.
     2. Complete: integer activities and blending for those tours (:func:`complete`); in
        soft coverage also for the LP's tours rounded up, and the better plan is kept.
     3. Only when no plan completes (hard coverage): a placement MIP for the time left.
@@ -307,17 +379,13 @@ def round_lp(model: ShiftModel, *, progress: Progress,
     act_idx = model.placement_and_blend_columns()
     lp_tours = np.asarray(h.getSolution().col_value)[idx].copy()
 
-    if tours is None:
+    if candidates is None:
         with rounding_margin(model):  # daily/weekly goals: round for whole productive agents
             tours = integer_tours(model, progress=progress)
     else:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("time_limit", inf)
-        tours = np.asarray(tours, dtype=float).copy()
-        h.changeColsBounds(len(idx), idx, tours, tours)
-        # solved afresh: presolve removes the fixed tours (0.1 s), where a warm start from
-        # the LP's basis takes 3.5 s on the sample
-        h.clearSolver()
+        tours = _cheapest_tours(model, candidates, progress=progress)
     started = time.perf_counter()
     h.run()
     current = h.getInfo().objective_function_value

@@ -282,7 +282,7 @@ class _Solve:
     status: str | None = None
     objective: float = float("nan")
     mip_bound: float | None = None
-    tours: object = None
+    tours: list | None = None  # the spread dives' tours (heuristics.spread_dive): a second rounding follows them
     x: np.ndarray | None = None
     processes: int = 1  # plan_shifts's: 2 or more runs the concurrent branch and bound in the improvement
     cpu_at_start: CpuTimes | None = None  # the machine's processor time when plan_shifts began (processes >= 2)
@@ -447,7 +447,7 @@ def _first_complete_plan(s: _Solve, start: WarmStart | None) -> None:
         try:
             s.tours = heuristics.spread_dive(model, progress=say)
             say("placing breaks, lunches and blended work")
-            s.status, s.objective, s.mip_bound = heuristics.round_lp(model, progress=say, tours=s.tours)
+            s.status, s.objective, s.mip_bound = heuristics.round_lp(model, progress=say, candidates=s.tours)
             s.x = model.incumbent.copy()
         except SolveError as exc:
             say(f"LP rounding stopped ({exc}); a greedy plan instead")
@@ -659,7 +659,7 @@ def _warm_first_plan(model: ShiftModel, start: WarmStart, tried: list[str], *, p
         tours = heuristics.spread_dive(model, progress=progress)
         if tours is not None:
             progress("placing breaks, lunches and blended work")
-            _status, objective, _ = heuristics.round_lp(model, progress=progress, tours=tours)
+            _status, objective, _ = heuristics.round_lp(model, progress=progress, candidates=tours)
             rounded = (model.incumbent.copy(), objective)
         else:
             rounded = heuristics.exact_rounding(model, progress=progress, deadline=model.dive_deadline)

@@ -77,7 +77,7 @@ def test_a_dive_with_no_time_to_spare_rounds_coarsely_and_ends(keeps_rules, cove
     assert steps <= 4, messages
     assert np.allclose(tours, np.round(tours)) and (tours >= 0).all()
     model.dive_deadline = float("inf")
-    _status, objective, _ = heuristics.round_lp(model, progress=lambda _s: None, tours=tours)
+    _status, objective, _ = heuristics.round_lp(model, progress=lambda _s: None, candidates=[tours])
     x = model.incumbent
     assert np.allclose(np.round(x[model.tour_columns()]), tours)
     plan = model.result("Feasible", objective, lp, None)

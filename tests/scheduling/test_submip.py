@@ -221,7 +221,7 @@ def test_an_offer_on_a_column_presolve_removes_is_moved_off_it_at_no_cost_and_th
     integer = integer_columns(model).integer
     a = model_arrays(model.prob.solverModel, integer)  # the concurrent branch and bound's copy, taken here
     tours = heuristics.spread_dive(model, progress=lambda _s: None)
-    status, cost, _ = heuristics.round_lp(model, progress=lambda _s: None, tours=tours)
+    status, cost, _ = heuristics.round_lp(model, progress=lambda _s: None, candidates=tours)
     assert status in ("Optimal", "Feasible")
     plan = model.incumbent.copy()
     assert float(a["col_cost"] @ plan + a["offset"]) == pytest.approx(cost, rel=1e-9)
