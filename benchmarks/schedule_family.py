@@ -412,19 +412,24 @@ def lp_over_hours(inst: Instance) -> dict[str, float]:
     week's plan above the service ceiling while over-covering about as much as its LP is there
     because the rules are; one well above it had a cheaper plan, staffing less, to find. Empty
     when the LP does not solve to optimality in the week's time limit."""
-    rules = RuleSet.from_mapping(inst.rules, source=f"family seed {inst.seed}")
-    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
-                     first_weekday=rules.week_start)
-    demands = channel_demands(inst.requirements, grid)
-    model = ShiftModel(rules, grid, demands, _caps(inst, rules) or HeadcountCaps(), hard=rules.coverage == "hard",
-                       integer_activities=False)
+    model = week_model(inst, integer_activities=False)
     status, _objective, _bound = model.solve(mip=False, crossover=False)
     if status != "Optimal":
         return {}
-    staffed = {c: np.array([expr.value() for expr in model.coverage.staffed[c]], dtype=float)
-               for c, d in demands.items() if not d.deferred}
-    return {c: float(np.clip(s - demands[c].required, 0, None).sum()) * grid.interval_minutes / 60
-            for c, s in staffed.items()}
+    coverage = pd.concat([pd.DataFrame({"channel": c, "required": d.required,
+                                        "scheduled": [expr.value() for expr in model.coverage.staffed[c]]})
+                          for c, d in model.demands.items() if not d.deferred], ignore_index=True)
+    return over_hours(coverage, model.grid.interval_minutes)
+
+
+def week_model(inst: Instance, *, integer_activities: bool) -> ShiftModel:
+    """The week's exact shift model (its rules, headcount caps and requirements), unsolved: the
+    HiGHS baseline solves it as a MIP, :func:`lp_over_hours` as an LP."""
+    rules = RuleSet.from_mapping(inst.rules, source=f"family seed {inst.seed}")
+    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
+                     first_weekday=rules.week_start)
+    return ShiftModel(rules, grid, channel_demands(inst.requirements, grid), _caps(inst, rules) or HeadcountCaps(),
+                      hard=rules.coverage == "hard", integer_activities=integer_activities)
 
 
 #: with soft coverage, issue 11 asks the simulated service level be no more than this above the
@@ -461,14 +466,9 @@ def _roster_check(inst: Instance, rules: RuleSet, plan) -> tuple[int, int]:
 def run_highs(inst: Instance, random_seed: int | None = None) -> dict:
     """HiGHS branch and bound on the same model, same time limit (activities integer, one MIP solve;
     ``random_seed``: HiGHS's, default its own)."""
-    rules = RuleSet.from_mapping(inst.rules, source=f"family seed {inst.seed}")
-    caps = _caps(inst, rules) or HeadcountCaps()
     started = time.perf_counter()
-    grid = week_grid(inst.requirements, interval_minutes=rules.interval_minutes, wrap=rules.wrap_week,
-                     first_weekday=rules.week_start)
-    demands = channel_demands(inst.requirements, grid)
-    model = ShiftModel(rules, grid, demands, caps, hard=rules.coverage == "hard", integer_activities=True)
-    status, objective, bound = model.solve(mip=True, time_limit_s=rules.time_limit_s, random_seed=random_seed)
+    model = week_model(inst, integer_activities=True)
+    status, objective, bound = model.solve(mip=True, time_limit_s=model.rules.time_limit_s, random_seed=random_seed)
     ok = status in ("Optimal", "Feasible")
     return {"highs_status": status, "highs_objective": objective if ok else float("nan"),
             "highs_mip_bound": bound if bound is not None and math.isfinite(bound) else float("nan"),

@@ -77,12 +77,12 @@ EXACT_LP_SHARE = 0.1
 GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)
 # the spread dive starts only with this multiple of the exact LP's seconds left before the
 # dive's deadline: its LP took 0.42 x the exact LP's time on the sample, the dive as much again
-# the spread dive from up to this many optimal vertices of its LP (_best_spread_dive): on the bundled
+SPREAD_LP_TIME_NEEDED = 1.0  # hard coverage: requirement raised by these shares until the plan completes
+# the spread dive from up to this many optimal vertices of its LP (_spread_dives): on the bundled
 # sample the dive's plan is a lottery of the vertex; six vertices, reached by the tours' costs raised
 # by at most 1e-6 of themselves, rounded to 102,193-109,360 (the LP bound 99,727; unperturbed 103,080)
 SPREAD_DIVES = 3
 SPREAD_TIE_EPS = 1e-6
-SPREAD_LP_TIME_NEEDED = 1.0  # hard coverage: requirement raised by these shares until the plan completes
 
 
 def uses_spread_dive(model: ShiftModel) -> bool:
