@@ -13,20 +13,28 @@ and day with short intervals (the costliest first):
   that day, and the blended agents of the intervals those shifts cover, with every tour fixed;
 * ``cover``: the same and the channel's tours of one contract whose shift covers a short
   interval of that day (any day pattern and start: one more part-time shift there, or
-  another start), one neighbourhood per contract, the fewest tours first.
+  another start), one neighbourhood per contract, the fewest tours first;
+* ``channel``: every tour of the channel, of every contract, with their breaks, lunches and
+  blended agents (one per channel, whichever of its days are short), when its short days cost
+  more than its cheapest shift and its tours are not all the model's (:func:`channel_hood`).
+  A cover neighbourhood cannot add a shift on the short day when a headcount cap binds, since
+  the shift it would replace works other days and stays fixed; the sample's messaging is
+  short 0.29 agents for 2 hours on Saturday (572 of the gap), and only a new mix of its
+  full-time and part-time tours (18 tours changed) covers it, 393 cheaper. Its MIP may take
+  ``CHANNEL_HOOD_SECONDS``.
 
 A round tries every short day's ``cover`` neighbourhoods first, the smallest first, then the
-``breaks`` ones (:func:`round_order`).
+``channel`` ones, the smallest first, then the ``breaks`` ones (:func:`round_order`).
 
 Each is a MIP on the exact model with every other integer decision fixed at the incumbent,
 warm-started from it (in a child process, :class:`~scheduling.shifts.submip.SubMipProcess`,
 killed at its stop time; to a relative gap of ``REL_GAP``), so it returns the incumbent or better; a better plan is accepted
 only after its integer decisions are rounded and the model solved again with them fixed
-(every rule kept), as in the improvement. The shortfalls are read again after each gain. When
-a round gains nothing (or the time is nearly spent) and a ``cover`` neighbourhood has moved
-tours since, the plan's tours are completed again from scratch (:func:`recompleted`: the
-neighbourhoods re-place only the breaks around what they free), and the rounds go on when that
-gained. The search ends when nothing gains, the plan is within ``gap_rel`` of the bound, or
+(every rule kept), as in the improvement. The shortfalls are read again after each gain. After
+each gain that moved tours, the plan's tours are completed again from scratch
+(:func:`recompleted`: the neighbourhoods re-place only the breaks around what they free); the
+sample's completion after its first cover gain placed everything 179 cheaper and reached
+101,869.4 at 37.6 s where completing only after a round without a gain reached it at 57.1 s. The search ends when nothing gains, the plan is within ``gap_rel`` of the bound, or
 ``SHORT_DAYS_SHARE`` of the time left is spent. The sample at its own 60 s: 1.0116 x the LP
 bound (main before this: 1.0213; benchmarks/RESULTS.md ``plan_gap``, 13:17).
 
@@ -58,12 +66,21 @@ if TYPE_CHECKING:
     from scheduling.shifts.improve import Improvement, IntegerColumns
 
 HOOD_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
+# ... and of a channel's (less when less is left). The sample's messaging (4,774 integer columns
+# freed, 18 of its tours changed): in a process alone HiGHS found the better plan at 13 s with
+# RENS off, at 39.8 s with it on (its root RENS ran 20 s); beside the portfolio's branch and
+# bound, at 22 s
+CHANNEL_HOOD_SECONDS = 24.0
 # relative gap of these MIPs: one stops once its dual bound proves it cannot gain more than this
 # share of the plan. On the sample most of them prove within a second that they can gain at most
 # 9.8 (their relaxation's fractional placements) and at 1e-7 ran to their 6 s each anyway; the
 # gains are 35-320 (0.35-3.2e-4 of the plan). From the same first plan, the same plans found in
 # the same order: 1.02 x the LP at 23.9 s with 2e-4, at 82.7 s with 1e-7 (load 3.6-4.3)
 REL_GAP = 2e-4
+# HiGHS's RENS heuristic at the root of these MIPs: off. A neighbourhood is already a restriction
+# around the incumbent it starts from; on the sample's messaging channel RENS ran 20 s at the root
+# without a plan, and RINS found the better plan once RENS was off
+RUN_RENS = False
 # share of the improvement's time left these neighbourhoods may take: a round without a gain ends
 # them (the rest goes to the improvement's windows), and one costs a few seconds now that a
 # neighbourhood stops on its dual bound (REL_GAP). The sample at 60 s (first plan 101,957.3 at
@@ -71,7 +88,7 @@ REL_GAP = 2e-4
 # same plans each time), main's code 1.0213
 SHORT_DAYS_SHARE = 1.0
 MIN_SECONDS = 0.5  # below this much time left, stop
-# kept for completing the plan again once the tours have moved (recompleted: 1.6-6.6 s on the sample)
+# kept for completing the plan again after a gain (recompleted: 1.6-6.6 s on the sample)
 RECOMPLETE_SECONDS = 3.0
 GRACE_SECONDS = 0.5  # a child MIP past its limit by this much is killed
 SHORT_AGENTS = 1e-6  # an interval short by more agents than this is short
@@ -94,7 +111,8 @@ class ShortDay:
 @dataclass(frozen=True)
 class ShortfallHood:
     """Integer columns a short day's neighbourhood frees: ``kind`` "breaks" (activity placements
-    and blended agents, tours fixed) or "cover" (also the tours covering the short intervals);
+    and blended agents, tours fixed), "cover" (also the tours covering the short intervals) or
+    "channel" (every tour of the channel);
     ``label`` for the progress and the improvement log."""
 
     label: str
@@ -152,9 +170,30 @@ def shortfall_hoods(model, cols: IntegerColumns, short: ShortDay) -> list[Shortf
     return hoods
 
 
+def channel_hood(model, cols: IntegerColumns, channel: str, shorts: list[ShortDay]) -> ShortfallHood | None:
+    """The ``channel`` neighbourhood of ``channel`` (every tour of it, with what their shifts
+    free) when its short days in ``shorts`` cost more than its cheapest shift (paid minutes at
+    the contract's hourly cost: one more shift would pay for itself, were the rules to let it
+    in) and its tours are not all the model's; else None. Family seed 11's chat is short 0.14
+    agents for one half-hour (71.4 against a part-time shift's 84): its channel's MIP ran 24 s
+    without a gain, and the windows after it then had too little time; the sample's messaging
+    (572 against 84) gained 393."""
+    from scheduling.shifts.improve import Neighbourhood, freed_columns  # improve imports this module
+
+    tours = tuple(j for j, tour in enumerate(model.tours) if tour.channel == channel)
+    cheapest = min((model.tours[j].template.paid_minutes / 60
+                    * model.rules.contract(model.tours[j].template.contract).hourly_cost for j in tours), default=0.0)
+    cost = sum(short.cost for short in shorts if short.channel == channel)
+    if not tours or len(tours) == len(model.tours) or cost <= cheapest:
+        return None
+    return ShortfallHood(f"every {channel} shift", "channel",
+                         freed_columns(cols, Neighbourhood(channel, tours, "channel")))
+
+
 def round_order(model, cols: IntegerColumns, shorts: list[ShortDay]) -> list[ShortfallHood]:
     """The neighbourhoods of every short day in ``shorts`` in the order one round tries them:
-    the ``cover`` ones first, fewest freed columns first, then the ``breaks`` ones (costliest
+    the ``cover`` ones first, fewest freed columns first, then each short channel's
+    ``channel`` one (once), fewest freed columns first, then the ``breaks`` ones (costliest
     short day first). On the bundled sample's first plan (101,957.3) no breaks neighbourhood
     gained while the tours stayed as they were (each stopped at its 6 s with the plan; its
     relaxation 101,947.5, fractional breaks on the same tours), and the first gain was the third
@@ -162,7 +201,9 @@ def round_order(model, cols: IntegerColumns, shorts: list[ShortDay]) -> list[Sho
     load 5); breaks gain once the tours around them have moved."""
     hoods = [hood for short in shorts for hood in shortfall_hoods(model, cols, short)]
     covers = sorted((hood for hood in hoods if hood.kind == "cover"), key=lambda hood: hood.columns.size)
-    return covers + [hood for hood in hoods if hood.kind != "cover"]
+    channels = [channel_hood(model, cols, channel, shorts) for channel in dict.fromkeys(s.channel for s in shorts)]
+    channels = sorted((hood for hood in channels if hood is not None), key=lambda hood: hood.columns.size)
+    return covers + channels + [hood for hood in hoods if hood.kind != "cover"]
 
 
 def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, *, bound: float, stop_at: float,
@@ -184,11 +225,13 @@ def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, 
                             np.full(len(cols.integer), highspy.HighsVarType.kInteger))  # as the improvement has them
     constant = float(model.prob.objective.constant)
     _status, gap_before = h.getOptionValue("mip_rel_gap")
+    _status, rens_before = h.getOptionValue("mip_heuristic_run_rens")
     h.setOptionValue("mip_rel_gap", REL_GAP)
+    h.setOptionValue("mip_heuristic_run_rens", RUN_RENS)
     worker = None
     if in_child:
         try:
-            worker = SubMipProcess(h, nice=nice)  # a copy of the model with these integers and this gap
+            worker = SubMipProcess(h, nice=nice)  # a copy of the model with these integers and options
         except OSError as exc:
             progress(f"shortfall neighbourhoods in this process (no child process: {exc})")
     try:
@@ -196,6 +239,7 @@ def improve_short_days(model, cols: IntegerColumns, x: np.ndarray, best: float, 
                                   worker=worker, progress=progress, log=log)
     finally:
         h.setOptionValue("mip_rel_gap", gap_before)
+        h.setOptionValue("mip_heuristic_run_rens", rens_before)
         if worker is not None:
             worker.close()
 
@@ -204,29 +248,27 @@ def _search_short_days(model, h, cols: IntegerColumns, x: np.ndarray, best: floa
                        started: float, worker: SubMipProcess | None, progress: Progress,
                        log: list[Improvement]) -> tuple[np.ndarray, float]:
     """The search of :func:`improve_short_days` with its MIPs in ``worker`` (None: in this process):
-    rounds of neighbourhoods (:func:`round_order`) while one gains; then, when the tours have
-    moved since the plan was last completed, the plan's breaks, lunches and blending placed
-    again for its tours (:func:`recompleted`), and more rounds when that gained."""
+    rounds of neighbourhoods (:func:`round_order`) while one gains, the plan's breaks, lunches
+    and blending placed again for its tours (:func:`recompleted`) after each gain that moved
+    tours."""
     search = _ShortSearch(model=model, cols=cols, x=x, best=best, bound=bound, started=started,
                           end=time.perf_counter() + SHORT_DAYS_SHARE * max(0.0, stop_at - time.perf_counter()),
                           worker=worker, progress=progress, log=log)
     while not search.close_enough():
-        if _round(search):
-            continue
-        if not search.moved or search.end - time.perf_counter() < MIN_SECONDS:
+        gained = _round(search)
+        if gained is None:
             break
-        search.moved = False
-        again = recompleted(model, cols, search.x)
-        if again is None or not search.accept(*again, "breaks, lunches and blending placed again for its tours"):
-            break
+        if gained.kind != "breaks" and search.end - time.perf_counter() >= MIN_SECONDS:
+            again = recompleted(model, cols, search.x)
+            if again is not None:
+                search.accept(*again, "breaks, lunches and blending placed again for its tours")
     return search.x, search.best
 
 
 @dataclass
 class _ShortSearch:
     """:func:`_search_short_days`'s state: the incumbent (``x``, ``best``), the neighbourhoods
-    proven optimal around it, whether its tours moved since it was last completed, the stop
-    time ``end`` and the child process."""
+    proven optimal around it, the stop time ``end`` and the child process."""
 
     model: object
     cols: IntegerColumns
@@ -239,7 +281,6 @@ class _ShortSearch:
     progress: Progress
     log: list
     proven: set = field(default_factory=set)
-    moved: bool = False
 
     @property
     def h(self):
@@ -261,30 +302,30 @@ class _ShortSearch:
         return True
 
 
-def _round(search: _ShortSearch) -> bool:
-    """One round of the short days' neighbourhoods from the incumbent, until one gains (True:
-    the shortfalls have moved, read them again) or none did, or the time is spent (False).
-    ``RECOMPLETE_SECONDS`` of the time are kept for the completion once the tours have moved."""
+def _round(search: _ShortSearch) -> ShortfallHood | None:
+    """One round of the short days' neighbourhoods from the incumbent, until one gains (that
+    one: the shortfalls have moved, read them again) or none did, or the time is spent (None).
+    ``RECOMPLETE_SECONDS`` of the time are kept for the completion after a gain."""
     from scheduling.shifts.improve import checked_plan  # improve imports this module
 
     constant = float(search.model.prob.objective.constant)
     for hood in round_order(search.model, search.cols, short_days(search.model, search.x)):
-        left = search.end - time.perf_counter() - (RECOMPLETE_SECONDS if search.moved else 0.0)
+        left = search.end - time.perf_counter() - RECOMPLETE_SECONDS
         if left < MIN_SECONDS or search.close_enough():
-            return False
+            return None
         if hood.label in search.proven:
             continue
+        limit_s = min(CHANNEL_HOOD_SECONDS if hood.kind == "channel" else HOOD_SECONDS, left)
         result, search.worker = solve_hood(search.h, search.cols, hood.columns, search.x, search.worker,
-                                           limit_s=min(HOOD_SECONDS, left), stop_at=search.end, progress=search.progress)
+                                           limit_s=limit_s, stop_at=search.end, progress=search.progress)
         better = (result is not None and result.col_value is not None
                   and result.objective + constant < search.best - _TOL * max(1.0, abs(search.best)))
         checked = checked_plan(search.h, search.cols, result.col_value) if better else None
         if checked is not None and search.accept(checked[0], checked[1] + constant, hood.label):
-            search.moved = search.moved or hood.kind == "cover"
-            return True
+            return hood
         if result is not None and result.optimal:
             search.proven.add(hood.label)
-    return False
+    return None
 
 
 def recompleted(model, cols: IntegerColumns, x: np.ndarray) -> tuple[np.ndarray, float] | None:

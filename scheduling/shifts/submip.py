@@ -40,7 +40,8 @@ import numpy as np
 
 # options copied from the parent's HiGHS instance to the child's
 COPIED_OPTIONS = ("solver", "primal_feasibility_tolerance", "dual_feasibility_tolerance",
-                  "mip_feasibility_tolerance", "mip_rel_gap", "random_seed", "presolve", "threads")
+                  "mip_feasibility_tolerance", "mip_rel_gap", "random_seed", "presolve", "threads",
+                  "mip_heuristic_run_rens")
 _HEADER = struct.Struct("<Q")
 OFFER_RETRY_S = 2.0  # an offer HiGHS has not taken is handed to it again after this much of its run
 

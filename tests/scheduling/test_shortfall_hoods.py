@@ -15,8 +15,8 @@ from scheduling.rules import RuleSet
 from scheduling.shifts import HeadcountCaps, ShiftModel
 from scheduling.shifts.heuristics import round_lp
 from scheduling.shifts.improve import checked_plan, improve, integer_columns
-from scheduling.shifts.shortfall_hoods import (improve_short_days, recompleted, round_order, short_days, shortfall_hoods,
-                                              solve_hood)
+from scheduling.shifts.shortfall_hoods import (channel_hood, improve_short_days, recompleted, round_order, short_days,
+                                              shortfall_hoods, solve_hood)
 
 MONDAY = pd.Timestamp("2024-01-01")
 
@@ -207,3 +207,84 @@ def test_completing_the_tours_again_keeps_the_tours_and_every_rule(seed):
     assert objective >= lp - 1e-6
     assert [round(again[t.var.index]) for t in model.tours] == [round(x[t.var.index]) for t in model.tours]
     _every_row_holds(model, again, objective)
+
+
+# Two channels, hourly, every shift 4 hours on all 7 days at 1 an hour, 1,000 an agent-hour short:
+# voice needs 1 agent 08:00-12:00 (one 08:00 shift); chat 0.3 agents 08:00-12:00 and 0.6 agents
+# 12:00-16:00, and its contract allows one agent (max_agents 1), starting at 08:00 or 12:00. The
+# chat agent at 08:00 leaves 0.6 x 4 h x 7 = 16.8 agent-hours short, at 12:00 8.4: the optimum is
+# 28 + 28 + 8,400 = 8,456. From the 08:00 plan no cover neighbourhood gains (it frees the 12:00
+# tour, but the cap holds while the 08:00 tour stays fixed); the chat channel's does.
+SWAP_RULES = {
+    "interval_minutes": 60, "coverage": "soft", "under_penalty": 1000.0, "over_penalty": 0.0,
+    "min_rest_hours": 8, "max_consecutive_days": 7, "gap_rel": 0.0, "time_limit_s": 20,
+    "contract": [{"name": "v", "days_per_week": 7, "hourly_cost": 1.0},
+                 {"name": "c", "days_per_week": 7, "hourly_cost": 1.0, "max_agents": 1}],
+    "shift": [{"name": "phones", "contract": "v", "channels": ["voice"], "length_minutes": 240,
+               "earliest_start": "08:00", "latest_start": "08:00", "start_step_minutes": 60},
+              {"name": "chats", "contract": "c", "channels": ["chat"], "length_minutes": 240,
+               "earliest_start": "08:00", "latest_start": "12:00", "start_step_minutes": 240}],
+}
+
+
+def _swap_week(under_penalty: float = 1000.0):
+    """The model of SWAP_RULES' week (LP solved) and the plan with the chat agent at 08:00:
+    (model, LP bound, its integer columns, the plan, its objective with the constant)."""
+    rules = RuleSet.from_mapping(SWAP_RULES | {"under_penalty": under_penalty})
+    need = {"voice": lambda h: 1.0 if 8 <= h < 12 else 0.0,
+            "chat": lambda h: 0.3 if 8 <= h < 12 else 0.6 if 12 <= h < 16 else 0.0}
+    requirements = pd.DataFrame([
+        {"interval_start": MONDAY + pd.Timedelta(days=d, hours=h), "queue": channel, "channel": channel,
+         "volume": 0.0, "aht_s": 0.0, "required_agents": need[channel](h)}
+        for channel in need for d in range(7) for h in range(24)])
+    grid = week_grid(requirements, interval_minutes=60, wrap=rules.wrap_week)
+    model = ShiftModel(rules, grid, channel_demands(requirements, grid), HeadcountCaps(), hard=False,
+                       integer_activities=False)
+    status, lp, _ = model.solve(mip=False)
+    assert status == "Optimal"
+    cols = integer_columns(model)
+    assert sorted((t.channel, t.start_minute) for t in model.tours) == [("chat", 480), ("chat", 720), ("voice", 480)]
+    values = np.zeros(model.prob.solverModel.getNumCol())
+    for tour in model.tours:
+        values[tour.var.index] = 1.0 if tour.start_minute == 480 else 0.0
+    x, objective = checked_plan(model.prob.solverModel, cols, values)
+    return model, lp, cols, x, objective + float(model.prob.objective.constant)
+
+
+def test_a_round_tries_each_short_channels_neighbourhood_once_after_the_covers():
+    model, _lp, cols, x, objective = _swap_week()
+    assert objective == pytest.approx(28 + 28 + 16_800)
+    shorts = short_days(model, x)
+    assert [(s.channel, s.day) for s in shorts] == [("chat", d) for d in range(7)]
+    hoods = round_order(model, cols, shorts)
+    assert [h.kind for h in hoods] == ["cover"] * 7 + ["channel"]
+    chat_tours = [t.var.index for t in model.tours if t.channel == "chat"]
+    assert hoods[-1].label == "every chat shift" and sorted(hoods[-1].columns) == sorted(chat_tours)
+    assert all(hood.columns.tolist() == [t.var.index for t in model.tours if t.start_minute == 720]
+               for hood in hoods[:-1])
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_the_channels_neighbourhood_moves_a_capped_shift_to_the_known_optimum(in_child):
+    model, lp, cols, x, objective = _swap_week()
+    log = []
+    started = time.perf_counter()
+    better, best = improve_short_days(model, cols, x, objective, bound=lp, stop_at=started + 30, started=started,
+                                      in_child=in_child, progress=lambda _s: None, log=log)
+    assert best == pytest.approx(28 + 28 + 8_400)
+    assert [i.method for i in log] == ["neighbourhood: every chat shift"]
+    assert {(t.channel, t.start_minute) for t in model.tours if round(better[t.var.index]) == 1} == {
+        ("voice", 480), ("chat", 720)}
+    assert model.prob.solverModel.getOptionValue("mip_heuristic_run_rens")[1] is True  # the caller's option back
+    _every_row_holds(model, better, best)
+
+
+@pytest.mark.parametrize(("under_penalty", "hood"), [(0.2, False), (0.25, True), (1000.0, True)])
+def test_a_channels_neighbourhood_only_when_its_shortfall_costs_more_than_its_cheapest_shift(under_penalty, hood):
+    # chat short 0.6 agents 12:00-16:00 every day: 16.8 agent-hours (3.36 and 4.2 at the first two
+    # prices); its one shift costs 4
+    model, _lp, cols, x, _objective = _swap_week(under_penalty)
+    shorts = short_days(model, x)
+    assert sum(s.cost for s in shorts) == pytest.approx(16.8 * under_penalty)
+    assert (channel_hood(model, cols, "chat", shorts) is not None) is hood
+    assert [h.kind for h in round_order(model, cols, shorts)] == ["cover"] * 7 + ["channel"] * hood
