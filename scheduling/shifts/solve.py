@@ -15,7 +15,9 @@
    activities and blending; the rounding must end within the time limit. On a large model whose
    plan is not within ``gap_rel``, a second rounding of the exact model if time allows
    (``EXACT_ROUNDING_BEFORE``, or later while time remains when the first plan is more than
-   ``EXACT_ROUNDING_GAP`` above the bound); the better plan.
+   ``EXACT_ROUNDING_GAP`` above the bound), unless the LP relaxation took so long that the
+   exact model's LP cannot be expected in its share (``EXACT_ROUNDING_LP_SHARE``); the better
+   plan.
    When the rounding does not finish in its time (``ROUNDED_UP_RESERVE_SHARE`` of the limit,
    or the build's seconds when more, before the end): the LP's tours rounded up, or rounded down and topped up greedily, with
    the surplus dropped and headcount rows mended, completed (the cheaper);
@@ -79,6 +81,12 @@ EXACT_ROUNDING_BEFORE = 0.4  # share of time_limit_s before which a large model'
 # bound; with it, 1.014 at once and 1.0096 after the search
 EXACT_ROUNDING_GAP = 0.05
 EXACT_ROUNDING_LATE_DEADLINE = 0.9
+# ... and only when the LP relaxation (the model's build included) took at most this share of the
+# time the exact rounding's LP may take (heuristics.EXACT_LP_SHARE of the limit): that LP, the
+# simplex from scratch, took about as long as the interior point on the family's spread weeks
+# (0.3-0.5 s both, seeds 15, 27 and 29) and 15 x as long on the bundled sample (98 s against 6.5 s),
+# where it never finished in its 6 s and they were the neighbourhoods' lost
+EXACT_ROUNDING_LP_SHARE = 0.5
 # kept for a plan without the LP (heuristics.greedy_plan): the LP may use the time limit up to
 # this share of it; the greedy plan runs to its end (family seed 12 at load 10: 6.5 s; the
 # bundled sample 2.5-4.6 s), so the reserve is what keeps a 60 s limit from being overrun
@@ -489,8 +497,13 @@ def _improve_plan(s: _Solve) -> None:
     early = time.perf_counter() - clock < EXACT_ROUNDING_BEFORE * rules.time_limit_s
     far = gap(s.objective, bound) > EXACT_ROUNDING_GAP
     share = 0.7 if early else EXACT_ROUNDING_LATE_DEADLINE
-    if (s.tours is not None and gap(s.objective, bound) > rules.gap_rel + EPS and (early or far)
-            and time.perf_counter() - clock < share * rules.time_limit_s):
+    exact_lp_s = heuristics.EXACT_LP_SHARE * rules.time_limit_s
+    wanted = (s.tours is not None and gap(s.objective, bound) > rules.gap_rel + EPS and (early or far)
+              and time.perf_counter() - clock < share * rules.time_limit_s)
+    if wanted and s.lp_seconds > EXACT_ROUNDING_LP_SHARE * exact_lp_s:
+        say(f"no rounding of the exact model: the LP relaxation took {s.lp_seconds:.1f} s, and the exact "
+            f"model's LP from scratch may take {exact_lp_s:.1f} s")
+    elif wanted:
         # the tours came from the spread-break model: round the exact model too (its dive
         # must end within 70 % of the time, or 90 % when the first plan is far off), and
         # keep the better plan

@@ -131,12 +131,33 @@ def test_an_exact_lp_out_of_its_share_of_time_gives_up_the_second_rounding(keeps
     monkeypatch.setattr(heuristics, "EXACT_MAX_INTEGERS", 0)
     monkeypatch.setattr(solve, "EXACT_ROUNDING_BEFORE", 1.0)
     monkeypatch.setattr(heuristics, "EXACT_LP_SHARE", 0.0)
+    monkeypatch.setattr(solve, "EXACT_ROUNDING_LP_SHARE", float("inf"))  # the LP is started, whatever the relaxation took
     rules = _rules("two_breaks_and_lunch", gap_rel=0.0, time_limit_s=12.0)
     plan, stages = _solve(_requirements(), rules)
     assert "rounding the exact model" in stages
     assert any(s.startswith("the exact model's LP did not finish in") for s in stages), stages
     assert "LP rounding on the exact model" not in [i.method for i in plan.improvements]
     assert plan.improvements[0].method == "first complete plan (LP rounding)"
+    assert plan.objective <= plan.improvements[0].objective + 1e-6
+    _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lp_share, rounds_again", [(0.0, False), (float("inf"), True)])
+def test_an_lp_relaxation_too_slow_for_the_exact_lps_share_skips_the_second_rounding(lp_share, rounds_again, keeps_rules,
+                                                                                   monkeypatch):
+    """The exact model is rounded again only when the LP relaxation took at most
+    EXACT_ROUNDING_LP_SHARE of the exact LP's share of the time (the bundled sample's relaxation
+    took 7.6 s, its exact LP 98 s of its 6): when it took more, the progress says why, and the
+    spread plan goes on to the neighbourhoods, keeping every rule."""
+    monkeypatch.setattr(heuristics, "EXACT_MAX_INTEGERS", 0)
+    monkeypatch.setattr(solve, "EXACT_ROUNDING_BEFORE", 1.0)
+    monkeypatch.setattr(solve, "EXACT_ROUNDING_LP_SHARE", lp_share)
+    rules = _rules("two_breaks_and_lunch", gap_rel=0.0, time_limit_s=12.0)
+    plan, stages = _solve(_requirements(), rules)
+    assert "rounding the spread-break LP (dive)" in stages
+    assert ("rounding the exact model" in stages) == rounds_again
+    assert any(s.startswith("no rounding of the exact model: the LP relaxation took") for s in stages) != rounds_again
     assert plan.objective <= plan.improvements[0].objective + 1e-6
     _every_shift_has_every_activity(keeps_rules(plan, rules), rules)
 
