@@ -32,11 +32,12 @@ killed at its stop time; to a relative gap of ``REL_GAP``), so it returns the in
 only after its integer decisions are rounded and the model solved again with them fixed
 (every rule kept), as in the improvement. The shortfalls are read again after each gain. After
 each gain that moved tours, the plan's tours are completed again from scratch
-(:func:`recompleted`: the neighbourhoods re-place only the breaks around what they free); the
-sample's completion after its first cover gain placed everything 179 cheaper and reached
-101,869.4 at 37.6 s where completing only after a round without a gain reached it at 57.1 s. The search ends when nothing gains, the plan is within ``gap_rel`` of the bound, or
-``SHORT_DAYS_SHARE`` of the time left is spent. The sample at its own 60 s: 1.0116 x the LP
-bound (main before this: 1.0213; benchmarks/RESULTS.md ``plan_gap``, 13:17).
+(:func:`recompleted`: the neighbourhoods re-place only the breaks around what they free); on
+the sample, completing after its first cover gain placed everything 179 cheaper, and the search
+reached 101,869.4 at 34 s instead of 57 s (completing only after a round without a gain). The
+search ends when nothing gains, the plan is within ``gap_rel`` of the bound, or
+``SHORT_DAYS_SHARE`` of the time left is spent. The sample at its own 60 s: 1.0168 x the LP
+bound, 1.0215 before the channel neighbourhood (benchmarks/RESULTS.md ``plan_gap``, 2026-12-02).
 
 Example::
 
@@ -67,9 +68,9 @@ if TYPE_CHECKING:
 
 HOOD_SECONDS = 6.0  # time limit of one neighbourhood's MIP (less when less is left)
 # ... and of a channel's (less when less is left). The sample's messaging (4,774 integer columns
-# freed, 18 of its tours changed): in a process alone HiGHS found the better plan at 13 s with
-# RENS off, at 39.8 s with it on (its root RENS ran 20 s); beside the portfolio's branch and
-# bound, at 22 s
+# freed, 18 of its tours changed): HiGHS found the better plan at 13 s with RENS off (in the
+# child process within 14 s), at 39.8 s with it on (its root RENS ran 20 s). It does not prove
+# REL_GAP there, so the MIP runs to this limit
 CHANNEL_HOOD_SECONDS = 24.0
 # relative gap of these MIPs: one stops once its dual bound proves it cannot gain more than this
 # share of the plan. On the sample most of them prove within a second that they can gain at most

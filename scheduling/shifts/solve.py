@@ -85,7 +85,7 @@ EXACT_ROUNDING_LATE_DEADLINE = 0.9
 # time the exact rounding's LP may take (heuristics.EXACT_LP_SHARE of the limit): that LP, the
 # simplex from scratch, took about as long as the interior point on the family's spread weeks
 # (0.3-0.5 s both, seeds 15, 27 and 29) and 15 x as long on the bundled sample (98 s against 6.5 s),
-# where it never finished in its 6 s and they were the neighbourhoods' lost
+# where it never finished in its 6 s, which the neighbourhoods then lacked
 EXACT_ROUNDING_LP_SHARE = 0.5
 # kept for a plan without the LP (heuristics.greedy_plan): the LP may use the time limit up to
 # this share of it; the greedy plan runs to its end (family seed 12 at load 10: 6.5 s; the
