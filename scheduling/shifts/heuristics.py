@@ -74,10 +74,10 @@ EXACT_MAX_INTEGERS = 3000  # larger models are solved by LP rounding (dive) inst
 # family's spread-rounded weeks solve it in 0.2-0.4 s (seeds 15, 27, 29), the bundled sample's
 # in 98 s, so at 60 s its rounding never finished and took 25 s from the neighbourhoods
 EXACT_LP_SHARE = 0.1
-GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)
+GREEDY_MARGINS = (0.0, 0.1, 0.25, 0.5)  # hard coverage: requirement raised by these shares until the plan completes
 # the spread dive starts only with this multiple of the exact LP's seconds left before the
 # dive's deadline: its LP took 0.42 x the exact LP's time on the sample, the dive as much again
-SPREAD_LP_TIME_NEEDED = 1.0  # hard coverage: requirement raised by these shares until the plan completes
+SPREAD_LP_TIME_NEEDED = 1.0
 # the spread dive from up to this many optimal vertices of its LP (_spread_dives): on the bundled
 # sample the dive's plan is a lottery of the vertex; six vertices, reached by the tours' costs raised
 # by at most 1e-6 of themselves, rounded to 102,193-109,360 (the LP bound 99,727; unperturbed 103,080)
